@@ -1,0 +1,1 @@
+"""FlyteAdmin: the front door for registration, executions and their records."""

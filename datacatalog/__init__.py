@@ -1,0 +1,1 @@
+"""DataCatalog: datasets, artifacts, tags and reservations behind task caching."""

@@ -1,0 +1,1 @@
+"""Task plugins: one handler interface with backends for local processes and clusters."""

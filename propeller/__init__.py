@@ -1,0 +1,1 @@
+"""FlytePropeller: the compiler and the execution engine."""
