@@ -1,0 +1,1 @@
+"""The composition root: the `flyteplane` command wires configuration and components together."""

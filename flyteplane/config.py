@@ -1,0 +1,89 @@
+"""One typed configuration schema for every flyteplane process: defaults, a YAML file, then the environment.
+
+Precedence, lowest first: built-in defaults (enough to run with no file at all), the YAML file
+given with `--config`, then environment variables `FLYTEPLANE_<SECTION>__<KEY>=value` (values are
+parsed as YAML scalars, so `FLYTEPLANE_LOGGING__LEVEL=DEBUG` and `FLYTEPLANE_ADMIN__GRPC_PORT=30081`
+both work). Unknown keys are errors, so a typo never silently falls back to a default.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from flyteplane.errors import InvalidArgument
+from flyteplane.storage.config import StorageConfig
+
+ENV_PREFIX = "FLYTEPLANE_"
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("FLYTEPLANE_HOME") or Path.home() / ".flyteplane")
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LoggingConfig(Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["text", "json"] = "text"
+
+
+class FlyteplaneConfig(Section):
+    """The whole configuration; each component reads its own section."""
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    storage: StorageConfig = Field(default_factory=StorageConfig)
+
+
+def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:
+    """`FLYTEPLANE_A__B=v` -> {"a": {"b": v}}, for variables whose first part names a section."""
+    tree: dict[str, Any] = {}
+    for name, raw in env.items():
+        if not name.startswith(ENV_PREFIX):
+            continue
+        path = [p.lower() for p in name[len(ENV_PREFIX) :].split("__")]
+        if path[0] not in FlyteplaneConfig.model_fields:
+            continue  # e.g. FLYTEPLANE_HOME, read on its own by default_data_dir()
+        node = tree
+        for key in path[:-1]:
+            node = node.setdefault(key, {})
+        node[path[-1]] = yaml.safe_load(raw) if raw else raw
+    return tree
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = _merge(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
+def load_config(path: Path | None = None, env: Mapping[str, str] | None = None) -> FlyteplaneConfig:
+    """Build the effective configuration; a bad file or value raises InvalidArgument naming it."""
+    data: dict[str, Any] = {}
+    if path is not None:
+        try:
+            loaded = yaml.safe_load(Path(path).read_text()) or {}
+        except (OSError, yaml.YAMLError) as exc:
+            raise InvalidArgument(f"cannot read configuration file: {exc}", field=str(path)) from exc
+        if not isinstance(loaded, dict):
+            raise InvalidArgument("configuration file must hold a mapping", field=str(path))
+        data = loaded
+    data = _merge(data, _env_overrides(os.environ if env is None else env))
+    try:
+        return FlyteplaneConfig.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise InvalidArgument(f"{first['msg']} ({exc.error_count()} problem(s) in all)", field=where) from exc

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# README command 2: set up, then run every check CI runs: generated-code drift, buf lint and
+# breaking, ruff, mypy --strict, and the whole test suite (unit, integration, conformance, e2e).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== generated code is current"
+python scripts/generate_idl.py --check
+echo "== buf"
+scripts/buf.sh lint
+scripts/buf.sh breaking
+echo "== ruff"
+ruff check .
+ruff format --check .
+echo "== mypy --strict"
+mypy
+echo "== pytest"
+pytest -q "$@"
