@@ -48,18 +48,24 @@ def _literal(i: int) -> literals_pb2.Literal:
         )
         return literals_pb2.Literal(scalar=s(blob=blob))
     if kind == 5:
-        items = [literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(integer=j))) for j in range(8)]
+        items = [
+            literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(integer=j))) for j in range(8)
+        ]
         return literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))
     if kind == 6:
-        inner = {f"k{j}": literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(boolean=j % 2 == 0)))
-                 for j in range(4)}
+        inner = {
+            f"k{j}": literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(boolean=j % 2 == 0)))
+            for j in range(4)
+        }
         return literals_pb2.Literal(map=literals_pb2.LiteralMap(literals=inner))
     if kind == 7:
         st = struct_pb2.Struct()
         st.update({"name": f"row{i}", "score": i * 1.5, "tags": ["a", "b"], "nested": {"ok": True}})
         return literals_pb2.Literal(scalar=s(generic=st))
     if kind == 8:
-        return literals_pb2.Literal(scalar=s(binary=literals_pb2.Binary(value=bytes(range(64)), tag="msgpack")))
+        return literals_pb2.Literal(
+            scalar=s(binary=literals_pb2.Binary(value=bytes(range(64)), tag="msgpack"))
+        )
     sd = literals_pb2.StructuredDataset(
         uri=f"s3://bucket/sd/{i}",
         metadata=literals_pb2.StructuredDatasetMetadata(
@@ -76,11 +82,19 @@ def literal_map(n: int = 1000) -> literals_pb2.LiteralMap:
 def compiled_closure(n: int = 200) -> compiler_pb2.CompiledWorkflowClosure:
     int_type = types_pb2.LiteralType(simple=types_pb2.INTEGER)
     iface = interface_pb2.TypedInterface(
-        inputs=interface_pb2.VariableMap(variables={"x": interface_pb2.Variable(type=int_type, description="x")}),
-        outputs=interface_pb2.VariableMap(variables={"o0": interface_pb2.Variable(type=int_type, description="o0")}),
+        inputs=interface_pb2.VariableMap(
+            variables={"x": interface_pb2.Variable(type=int_type, description="x")}
+        ),
+        outputs=interface_pb2.VariableMap(
+            variables={"o0": interface_pb2.Variable(type=int_type, description="o0")}
+        ),
     )
     task_id = identifier_pb2.Identifier(
-        resource_type=identifier_pb2.TASK, project="flytesnacks", domain="development", name="wf.add_one", version="v1"
+        resource_type=identifier_pb2.TASK,
+        project="flytesnacks",
+        domain="development",
+        name="wf.add_one",
+        version="v1",
     )
     template = tasks_pb2.TaskTemplate(
         id=task_id,
@@ -88,9 +102,20 @@ def compiled_closure(n: int = 200) -> compiler_pb2.CompiledWorkflowClosure:
         interface=iface,
         container=tasks_pb2.Container(
             image="localhost/app:v1",
-            args=["pyflyte-execute", "--inputs", "{{.input}}", "--output-prefix", "{{.outputPrefix}}",
-                  "--resolver", "flytekit.core.python_auto_container.default_task_resolver", "--",
-                  "task-module", "wf", "task-name", "add_one"],
+            args=[
+                "pyflyte-execute",
+                "--inputs",
+                "{{.input}}",
+                "--output-prefix",
+                "{{.outputPrefix}}",
+                "--resolver",
+                "flytekit.core.python_auto_container.default_task_resolver",
+                "--",
+                "task-module",
+                "wf",
+                "task-name",
+                "add_one",
+            ],
         ),
     )
     nodes = []
@@ -109,7 +134,11 @@ def compiled_closure(n: int = 200) -> compiler_pb2.CompiledWorkflowClosure:
             )
         )
     wf_id = identifier_pb2.Identifier(
-        resource_type=identifier_pb2.WORKFLOW, project="flytesnacks", domain="development", name="wf.chain", version="v1"
+        resource_type=identifier_pb2.WORKFLOW,
+        project="flytesnacks",
+        domain="development",
+        name="wf.chain",
+        version="v1",
     )
     wf = workflow_pb2.WorkflowTemplate(id=wf_id, interface=iface, nodes=nodes)
     connections = compiler_pb2.ConnectionSet(
@@ -137,8 +166,12 @@ def main() -> None:
     args = parser.parse_args()
     cases = [
         ("LiteralMap, 1,000 mixed literals", literal_map(), literals_pb2.LiteralMap, typed_core.LiteralMap),
-        ("CompiledWorkflowClosure, 200 nodes", compiled_closure(), compiler_pb2.CompiledWorkflowClosure,
-         typed_core.CompiledWorkflowClosure),
+        (
+            "CompiledWorkflowClosure, 200 nodes",
+            compiled_closure(),
+            compiler_pb2.CompiledWorkflowClosure,
+            typed_core.CompiledWorkflowClosure,
+        ),
     ]
     print(f"{'workload':38} {'codec':12} {'op':7} {'best ms':>9} {'median ms':>10} {'bytes':>8}")
     for name, message, pb_cls, typed_cls in cases:

@@ -1,4 +1,4 @@
-"""Structured logging: one setup for every process, and context fields (execution, node, attempt) on each line."""
+"""Structured logging: one setup for every process, context fields (execution, node, attempt) on each line."""
 
 from __future__ import annotations
 
@@ -13,13 +13,14 @@ from typing import Any
 
 from flyteplane.config import LoggingConfig
 
-_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("flyteplane_log_context", default={})  # noqa: B039
+# No shared default dict: readers pass a fresh {} when nothing is set.
+_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("flyteplane_log_context")
 
 
 @contextmanager
 def log_context(**fields: Any) -> Iterator[None]:
     """Attach fields (e.g. execution="p/d/name", node="n0", attempt=1) to every record logged inside."""
-    token = _context.set({**_context.get(), **fields})
+    token = _context.set({**_context.get({}), **fields})
     try:
         yield
     finally:
@@ -28,7 +29,7 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.context = _context.get()
+        record.context = _context.get({})
         return True
 
 

@@ -25,8 +25,10 @@ def _field(f: descriptor.FieldDescriptor) -> dict[str, Any]:
         "type_name": (f.message_type or f.enum_type).full_name if (f.message_type or f.enum_type) else "",
         "repeated": f.is_repeated if hasattr(f, "is_repeated") else f.label == f.LABEL_REPEATED,
         "oneof": oneof.name if oneof is not None else "",
-        "proto3_optional": bool(getattr(f, "has_presence", False)) and oneof is not None
-        and oneof.name.startswith("_") and len(oneof.fields) == 1,
+        "proto3_optional": bool(getattr(f, "has_presence", False))
+        and oneof is not None
+        and oneof.name.startswith("_")
+        and len(oneof.fields) == 1,
         "json_name": f.json_name,
         "deprecated": f.GetOptions().deprecated,
     }

@@ -62,7 +62,11 @@ def verdicts() -> dict[str, dict[str, Any]]:
     env = dict(os.environ, PROTOCOL_BUFFERS_PYTHON_IMPLEMENTATION="python")
     done = subprocess.run(
         [sys.executable, str(Path(__file__).with_name("roundtrip.py"))],
-        input=json.dumps(jobs), capture_output=True, text=True, env=env, check=False,
+        input=json.dumps(jobs),
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     result: dict[str, dict[str, Any]] = json.loads(done.stdout)

@@ -34,7 +34,15 @@ def ensure_venv(name: str, requirements: list[str]) -> Path:
         if not ready.exists():
             venv.EnvBuilder(with_pip=True, clear=True).create(root)
             subprocess.run(
-                [str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *requirements],
+                [
+                    str(python),
+                    "-m",
+                    "pip",
+                    "install",
+                    "--quiet",
+                    "--disable-pip-version-check",
+                    *requirements,
+                ],
                 check=True,
             )
             ready.write_text("\n".join(requirements))
