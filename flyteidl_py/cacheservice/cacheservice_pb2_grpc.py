@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class CacheServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Key/value cache of task outputs with reservations.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -62,34 +63,40 @@ class CacheServiceStub:
 
 
 class CacheServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Key/value cache of task outputs with reservations.
+    """
 
     def Get(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the entry for a key; NOT_FOUND when there is none.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Put(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Stores an entry (optionally overwriting).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def Delete(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes an entry.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetOrExtendReservation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Takes the reservation if free, expired or already ours; otherwise returns the other owner's.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReleaseReservation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Releases a reservation held by owner_id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -131,7 +138,8 @@ def add_CacheServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class CacheService:
-    """Missing associated documentation comment in .proto file."""
+    """Key/value cache of task outputs with reservations.
+    """
 
     @staticmethod
     def Get(request,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class DataCatalogStub:
-    """Missing associated documentation comment in .proto file."""
+    """Catalog of cached task outputs used by propeller. Errors: INVALID_ARGUMENT for validation,
+    NOT_FOUND for missing datasets/artifacts/tags, ALREADY_EXISTS for duplicates.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -87,64 +89,77 @@ class DataCatalogStub:
 
 
 class DataCatalogServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Catalog of cached task outputs used by propeller. Errors: INVALID_ARGUMENT for validation,
+    NOT_FOUND for missing datasets/artifacts/tags, ALREADY_EXISTS for duplicates.
+    """
 
     def CreateDataset(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a dataset; ALREADY_EXISTS if one with the same id exists (propeller ignores that).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDataset(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a dataset; NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateArtifact(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Stores an artifact and writes its data values to blob storage; the dataset must exist.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetArtifact(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns an artifact by id or tag, including its data; NOT_FOUND if missing (a cache miss).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AddTag(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Tags an artifact; ALREADY_EXISTS if the tag name is taken in that dataset.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListArtifacts(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists artifacts of an existing dataset, optionally filtered by tag or partition.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListDatasets(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists datasets, optionally filtered by dataset id fields.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateArtifact(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Replaces an artifact's data and metadata (cache overwrite); NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetOrExtendReservation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Takes the reservation if it is free, expired or already the caller's; otherwise returns the
+        other owner's reservation unchanged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ReleaseReservation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Deletes the reservation if owner_id holds it; a missing reservation counts as success.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -211,7 +226,9 @@ def add_DataCatalogServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DataCatalog:
-    """Missing associated documentation comment in .proto file."""
+    """Catalog of cached task outputs used by propeller. Errors: INVALID_ARGUMENT for validation,
+    NOT_FOUND for missing datasets/artifacts/tags, ALREADY_EXISTS for duplicates.
+    """
 
     @staticmethod
     def CreateDataset(request,

@@ -40,7 +40,10 @@ if _version_not_supported:
 
 
 class AdminServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """The control-plane API served by flyteplane's admin component over gRPC (and REST through
+    the http annotations): registration, executions, their nodes and tasks, projects, matchable
+    attributes, and the event intake for propeller. Clients: flytekit, flytectl, the console.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -331,340 +334,441 @@ class AdminServiceStub:
 
 
 class AdminServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """The control-plane API served by flyteplane's admin component over gRPC (and REST through
+    the http annotations): registration, executions, their nodes and tasks, projects, matchable
+    attributes, and the event intake for propeller. Clients: flytekit, flytectl, the console.
+    """
 
     def CreateTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Registers a task version (pyflyte register / run --remote). Admin validates and compiles the
+        template. Identical re-registration: ALREADY_EXISTS. Different template under the same id,
+        compile error, unknown or archived project, or unknown domain: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one task version with its compiled template (closure.compiled_task). NOT_FOUND if that
+        exact project/domain/name/version is not registered.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTaskIds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the distinct task names in a project/domain (no versions), paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTasks(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists task versions in a project/domain, optionally of one name. FlyteRemote finds the latest
+        version with limit=1 and sort_by created_at DESCENDING, so that order must be honoured.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateWorkflow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Registers a workflow version. Admin compiles it (propeller's compiler) against the already
+        registered tasks and launch plans and stores the closure. Identical: ALREADY_EXISTS; different
+        structure, compile error or missing reference: INVALID_ARGUMENT. The two "exists" cases carry
+        a CreateWorkflowFailureReason detail.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetWorkflow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one workflow version with its compiled closure, including every task and sub-workflow
+        template; FlyteRemote and `pyflyte run --remote` need all of them. NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListWorkflowIds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the distinct workflow names in a project/domain (no versions), paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListWorkflows(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists workflow versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateLaunchPlan(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Registers a launch plan version for an existing workflow; it starts INACTIVE. Workflow not
+        registered: NOT_FOUND; identical re-registration: ALREADY_EXISTS; different spec or invalid
+        inputs/schedule/notifications: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetLaunchPlan(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one launch plan version (spec and closure with expected inputs and state). NOT_FOUND if
+        missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetActiveLaunchPlan(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the ACTIVE version of a launch plan name (no version in the request). NOT_FOUND when no
+        version is active.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListActiveLaunchPlans(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the ACTIVE launch plan versions of a project/domain, paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListLaunchPlanIds(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the distinct launch plan names in a project/domain (no versions), paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListLaunchPlans(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists launch plan versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateLaunchPlan(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Sets a launch plan version ACTIVE or INACTIVE (pyflyte register --activate-launchplans,
+        flytectl). Activating deactivates the previously active version and moves the schedule to
+        the new one. NOT_FOUND if the version does not exist.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Starts an execution of a launch plan, or of a single task when spec.launch_plan has resource
+        type TASK. Admin merges inputs with defaults and fixed inputs, stores them, hands the run to
+        propeller and returns the id at once. Launch plan or task missing: NOT_FOUND; bad inputs or
+        name: INVALID_ARGUMENT; name taken (or SKIP concurrency limit reached): ALREADY_EXISTS.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RelaunchExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Starts a new execution with the spec and user inputs of an existing one (mode RELAUNCH).
+        NOT_FOUND if the original does not exist; ALREADY_EXISTS if the new name is taken.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RecoverExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Starts a new execution (mode RECOVERED) that reuses the outputs of nodes that succeeded in the
+        original, re-running only the rest. NOT_FOUND if the original does not exist.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one execution with spec and closure; clients poll it until closure.phase is terminal.
+        NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Archives or un-archives an execution. Does not affect whether it runs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetExecutionData(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns an execution's inputs and (once succeeded) outputs, inline when small enough and
+        otherwise as blob locations.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListExecutions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists executions of a project/domain, paged and filterable. Archived executions are left out
+        unless a state filter is given; inputs are omitted from list results.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def TerminateExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Aborts a running execution: admin marks it ABORTING and tells propeller to stop it; ABORTED
+        arrives later as an event. Already terminal: FAILED_PRECONDITION. NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetNodeExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one node execution (closure and metadata). NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDynamicNodeWorkflow(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the compiled sub-workflow a dynamic node produced. NOT_FOUND if the node is not dynamic
+        or has not produced one yet.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListNodeExecutions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists node executions of an execution: top-level nodes only, or the children of
+        unique_parent_id. Nested nodes must never appear in the top-level list (FlyteRemote.wait
+        fails on node ids it cannot find in the workflow).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListNodeExecutionsForTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the node executions a task attempt spawned, e.g. the nodes of a dynamic task.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetNodeExecutionData(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a node's inputs and outputs, plus the dynamic sub-workflow and flyte:// URLs.
+        NOT_FOUND if the node is unknown (FlyteRemote tolerates it while polling).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def RegisterProject(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates a project (flytectl create project, the console). Id taken: ALREADY_EXISTS;
+        malformed id, name, description or labels, or domains given: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProject(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Replaces a project's name, description, labels and state (e.g. archiving it). NOT_FOUND if it
+        does not exist.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetProject(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one project with the configured domains. NOT_FOUND if it does not exist.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListProjects(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists projects with the configured domains filled in; archived ones are hidden unless filtered
+        for. A limit of 0 returns all.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDomains(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the domains configured for the deployment (default development, staging, production).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateWorkflowEvent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Records a workflow phase change reported by propeller. Same phase again: ALREADY_EXISTS;
+        execution unknown: NOT_FOUND; already terminal or illegal move: FAILED_PRECONDITION with an
+        EventFailureReason detail.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateNodeEvent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Records a node phase change reported by propeller; creates the node record on its first event.
+        Same phase again: ALREADY_EXISTS; node already terminal: FAILED_PRECONDITION; execution or
+        parent unknown: NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateTaskEvent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Records a task attempt's phase change (logs, reasons, outputs) reported by propeller. Same
+        phase and phase_version already recorded: ALREADY_EXISTS; attempt terminal:
+        FAILED_PRECONDITION; parent node unknown: NOT_FOUND.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTaskExecution(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one task attempt. NOT_FOUND if missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListTaskExecutions(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the attempts of one node execution, paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTaskExecutionData(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a task attempt's inputs and outputs and its flyte:// URLs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProjectDomainAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates or replaces a matchable attribute for a project+domain (flytectl update
+        ...-attributes). Project or domain unknown: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetProjectDomainAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the project+domain attribute of one kind. NOT_FOUND if none is stored.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteProjectDomainAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the project+domain attribute of one kind.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateProjectAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates or replaces a project-level matchable attribute. Project unknown: INVALID_ARGUMENT.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetProjectAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the project-level attribute of one kind; for WORKFLOW_EXECUTION_CONFIG merged with
+        admin's configured defaults. NOT_FOUND if none is stored (other kinds).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteProjectAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the project-level attribute of one kind.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateWorkflowAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Creates or replaces a matchable attribute for one workflow name in a project+domain.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetWorkflowAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the workflow-level attribute of one kind. NOT_FOUND if none is stored.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteWorkflowAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Removes the workflow-level attribute of one kind.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListMatchableAttributes(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists every stored attribute of one kind at all levels, with its scope.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListNamedEntities(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists task, workflow or launch plan names of a project/domain with their metadata; without
+        filters the generated ".flytegen" names are hidden.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetNamedEntity(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the metadata (description, state) of one name. NOT_FOUND if no version of it exists.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateNamedEntity(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Sets the description and state (e.g. archived) of a name. NOT_FOUND if no version exists.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetVersion(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns build information of the running admin server.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetDescriptionEntity(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the documentation stored for one task or workflow version. NOT_FOUND if none.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListDescriptionEntities(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists documentation records of tasks or workflows in a project/domain, optionally one name.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetExecutionMetrics(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a span tree of an execution's timing (nodes, attempts), built from admin's records;
+        used by the console's timeline view.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -961,7 +1065,10 @@ def add_AdminServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AdminService:
-    """Missing associated documentation comment in .proto file."""
+    """The control-plane API served by flyteplane's admin component over gRPC (and REST through
+    the http annotations): registration, executions, their nodes and tasks, projects, matchable
+    attributes, and the event intake for propeller. Clients: flytekit, flytectl, the console.
+    """
 
     @staticmethod
     def CreateTask(request,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class SyncAgentServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Runs a task in one bidirectional stream and returns its outputs directly, for agents whose work
+    finishes quickly (Agent.is_sync = true).
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -42,10 +44,14 @@ class SyncAgentServiceStub:
 
 
 class SyncAgentServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Runs a task in one bidirectional stream and returns its outputs directly, for agents whose work
+    finishes quickly (Agent.is_sync = true).
+    """
 
     def ExecuteTaskSync(self, request_iterator, context):
-        """Missing associated documentation comment in .proto file."""
+        """The client sends a CreateRequestHeader, then the inputs; the agent answers with a header
+        carrying the final Resource status, then the outputs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -67,7 +73,9 @@ def add_SyncAgentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SyncAgentService:
-    """Missing associated documentation comment in .proto file."""
+    """Runs a task in one bidirectional stream and returns its outputs directly, for agents whose work
+    finishes quickly (Agent.is_sync = true).
+    """
 
     @staticmethod
     def ExecuteTaskSync(request_iterator,
@@ -98,7 +106,9 @@ class SyncAgentService:
 
 
 class AsyncAgentServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Starts a long-running remote job, then polls, inspects and cancels it by its resource_meta
+    handle.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -134,34 +144,42 @@ class AsyncAgentServiceStub:
 
 
 class AsyncAgentServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Starts a long-running remote job, then polls, inspects and cancels it by its resource_meta
+    handle.
+    """
 
     def CreateTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Starts the remote job for one task attempt and returns its opaque handle (resource_meta),
+        which the caller persists and passes to every later call about that job.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the current status (phase, message, log links, outputs when done) of a remote job.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Cancels a remote job and releases its resources; called on abort and for cleanup.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTaskMetrics(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns metric series of a remote job for the requested queries and time range.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTaskLogs(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Streams log lines of a remote job: a header with a continuation token, then bodies of lines.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -203,7 +221,9 @@ def add_AsyncAgentServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AsyncAgentService:
-    """Missing associated documentation comment in .proto file."""
+    """Starts a long-running remote job, then polls, inspects and cancels it by its resource_meta
+    handle.
+    """
 
     @staticmethod
     def CreateTask(request,
@@ -342,7 +362,8 @@ class AsyncAgentService:
 
 
 class AgentMetadataServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Tells callers which agents an agent server hosts and which task types each handles.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -363,16 +384,19 @@ class AgentMetadataServiceStub:
 
 
 class AgentMetadataServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Tells callers which agents an agent server hosts and which task types each handles.
+    """
 
     def GetAgent(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns one agent by name; NOT_FOUND if the server has no such agent.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListAgents(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns all agents of the server; the engine uses it to map task types to agents.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -399,7 +423,8 @@ def add_AgentMetadataServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AgentMetadataService:
-    """Missing associated documentation comment in .proto file."""
+    """Tells callers which agents an agent server hosts and which task types each handles.
+    """
 
     @staticmethod
     def GetAgent(request,

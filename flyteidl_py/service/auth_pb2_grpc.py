@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class AuthMetadataServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Lets clients discover how to authenticate against this deployment. Both calls must work
+    without a token.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -47,16 +49,20 @@ class AuthMetadataServiceStub:
 
 
 class AuthMetadataServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Lets clients discover how to authenticate against this deployment. Both calls must work
+    without a token.
+    """
 
     def GetOAuth2Metadata(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the OAuth2 authorization server metadata (also served at the well-known HTTP path).
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetPublicClientConfig(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the client id, redirect URI, scopes and token header key public clients should use.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -83,7 +89,9 @@ def add_AuthMetadataServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class AuthMetadataService:
-    """Missing associated documentation comment in .proto file."""
+    """Lets clients discover how to authenticate against this deployment. Both calls must work
+    without a token.
+    """
 
     @staticmethod
     def GetOAuth2Metadata(request,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class DataProxyServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Moves bytes between clients and the object store through signed URLs, and reads execution data
+    by flyte:// URL.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -57,28 +59,38 @@ class DataProxyServiceStub:
 
 
 class DataProxyServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Moves bytes between clients and the object store through signed URLs, and reads execution data
+    by flyte:// URL.
+    """
 
     def CreateUploadLocation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a signed PUT URL plus the object's native URI. project, domain and one of content_md5 /
+        filename_root are required (INVALID_ARGUMENT); an existing object with different content at the
+        same path is ALREADY_EXISTS.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateDownloadLocation(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Signs a GET URL for an arbitrary native URI. Deprecated: use CreateDownloadLink.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateDownloadLink(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Signs GET URLs for an artifact of a node execution (the deck). NOT_FOUND if the node has no
+        such artifact or the object is missing.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetData(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the literals (or deck URLs) a flyte:// URL refers to; used by FlyteRemote and the
+        console to show node and task inputs/outputs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -115,7 +127,9 @@ def add_DataProxyServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class DataProxyService:
-    """Missing associated documentation comment in .proto file."""
+    """Moves bytes between clients and the object store through signed URLs, and reads execution data
+    by flyte:// URL.
+    """
 
     @staticmethod
     def CreateUploadLocation(request,

@@ -26,7 +26,9 @@ if _version_not_supported:
 
 
 class ExternalPluginServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Deprecated create/poll/delete protocol for running tasks on an external server; replaced by
+    AsyncAgentService.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -52,22 +54,27 @@ class ExternalPluginServiceStub:
 
 
 class ExternalPluginServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Deprecated create/poll/delete protocol for running tasks on an external server; replaced by
+    AsyncAgentService.
+    """
 
     def CreateTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Starts a job and returns its job_id.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns a job's state and, when finished, its outputs.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def DeleteTask(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Cancels a job and frees its resources.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -99,7 +106,9 @@ def add_ExternalPluginServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class ExternalPluginService:
-    """Missing associated documentation comment in .proto file."""
+    """Deprecated create/poll/delete protocol for running tasks on an external server; replaced by
+    AsyncAgentService.
+    """
 
     @staticmethod
     def CreateTask(request,

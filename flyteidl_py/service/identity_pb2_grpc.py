@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class IdentityServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Reports the identity of the caller.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -42,10 +43,13 @@ class IdentityServiceStub:
 
 
 class IdentityServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Reports the identity of the caller.
+    """
 
     def UserInfo(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Returns the caller's userinfo claims. Without valid credentials (when auth is enabled) the
+        call fails with UNAUTHENTICATED.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -67,7 +71,8 @@ def add_IdentityServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class IdentityService:
-    """Missing associated documentation comment in .proto file."""
+    """Reports the identity of the caller.
+    """
 
     @staticmethod
     def UserInfo(request,

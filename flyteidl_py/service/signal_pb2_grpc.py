@@ -26,7 +26,8 @@ if _version_not_supported:
 
 
 class SignalServiceStub:
-    """Missing associated documentation comment in .proto file."""
+    """Creates, lists and sets signals of running executions.
+    """
 
     def __init__(self, channel):
         """Constructor.
@@ -52,22 +53,28 @@ class SignalServiceStub:
 
 
 class SignalServiceServicer:
-    """Missing associated documentation comment in .proto file."""
+    """Creates, lists and sets signals of running executions.
+    """
 
     def GetOrCreateSignal(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Declares a signal or returns the existing one unchanged (idempotent); called by propeller's
+        gate node on every evaluation until the value is set. It has no REST route.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListSignals(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Lists the signals of one execution with their types and any values set, paged.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def SetSignal(self, request, context):
-        """Missing associated documentation comment in .proto file."""
+        """Sets a signal's value (flytectl, console, FlyteRemote.set_signal). Unknown signal or a value
+        that does not fit the declared type: INVALID_ARGUMENT. Setting it again overwrites the value.
+        """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
@@ -99,7 +106,8 @@ def add_SignalServiceServicer_to_server(servicer, server):
 
  # This class is part of an EXPERIMENTAL API.
 class SignalService:
-    """Missing associated documentation comment in .proto file."""
+    """Creates, lists and sets signals of running executions.
+    """
 
     @staticmethod
     def GetOrCreateSignal(request,

@@ -1,15 +1,9 @@
-from flyteidl_py.plugins import common_pb2 as _common_pb2
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
-from flyteidl_py.plugins.common_pb2 import CommonReplicaSpec as CommonReplicaSpec
-from flyteidl_py.plugins.common_pb2 import RestartPolicy as RestartPolicy
 
 DESCRIPTOR: _descriptor.FileDescriptor
-RESTART_POLICY_NEVER: _common_pb2.RestartPolicy
-RESTART_POLICY_ON_FAILURE: _common_pb2.RestartPolicy
-RESTART_POLICY_ALWAYS: _common_pb2.RestartPolicy
 
 class CleanPodPolicy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()

@@ -25,10 +25,6 @@ _sym_db = _symbol_database.Default()
 from flyteidl_py.core import tasks_pb2 as flyteidl_dot_core_dot_tasks__pb2
 from flyteidl_py.plugins import common_pb2 as flyteidl_dot_plugins_dot_common__pb2
 from flyteidl_py.plugins.kubeflow import common_pb2 as flyteidl_dot_plugins_dot_kubeflow_dot_common__pb2
-try:
-  flyteidl_dot_plugins_dot_common__pb2 = flyteidl_dot_plugins_dot_kubeflow_dot_common__pb2.flyteidl_dot_plugins_dot_common__pb2
-except AttributeError:
-  flyteidl_dot_plugins_dot_common__pb2 = flyteidl_dot_plugins_dot_kubeflow_dot_common__pb2.flyteidl.plugins.common_pb2
 
 
 DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#flyteidl/plugins/kubeflow/mpi.proto\x12\x19\x66lyteidl.plugins.kubeflow\x1a\x19\x66lyteidl/core/tasks.proto\x1a\x1d\x66lyteidl/plugins/common.proto\x1a&flyteidl/plugins/kubeflow/common.proto\"\x95\x02\n\x1a\x44istributedMPITrainingTask\x12U\n\x0fworker_replicas\x18\x01 \x01(\x0b\x32<.flyteidl.plugins.kubeflow.DistributedMPITrainingReplicaSpec\x12W\n\x11launcher_replicas\x18\x02 \x01(\x0b\x32<.flyteidl.plugins.kubeflow.DistributedMPITrainingReplicaSpec\x12\x38\n\nrun_policy\x18\x03 \x01(\x0b\x32$.flyteidl.plugins.kubeflow.RunPolicy\x12\r\n\x05slots\x18\x04 \x01(\x05\"\x80\x02\n!DistributedMPITrainingReplicaSpec\x12\x14\n\x08replicas\x18\x01 \x01(\x05\x42\x02\x18\x01\x12\x11\n\x05image\x18\x02 \x01(\tB\x02\x18\x01\x12/\n\tresources\x18\x03 \x01(\x0b\x32\x18.flyteidl.core.ResourcesB\x02\x18\x01\x12;\n\x0erestart_policy\x18\x04 \x01(\x0e\x32\x1f.flyteidl.plugins.RestartPolicyB\x02\x18\x01\x12\x0f\n\x07\x63ommand\x18\x05 \x03(\t\x12\x33\n\x06\x63ommon\x18\x06 \x01(\x0b\x32#.flyteidl.plugins.CommonReplicaSpecb\x06proto3')

@@ -1,7 +1,6 @@
 from flyteidl_py.core import tasks_pb2 as _tasks_pb2
 from flyteidl_py.plugins import common_pb2 as _common_pb2
 from flyteidl_py.plugins.kubeflow import common_pb2 as _common_pb2_1
-from flyteidl_py.plugins import common_pb2 as _common_pb2_1_1
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Mapping as _Mapping
@@ -33,6 +32,6 @@ class DistributedTensorflowTrainingReplicaSpec(_message.Message):
     replicas: int
     image: str
     resources: _tasks_pb2.Resources
-    restart_policy: _common_pb2_1_1.RestartPolicy
-    common: _common_pb2_1_1.CommonReplicaSpec
-    def __init__(self, replicas: _Optional[int] = ..., image: _Optional[str] = ..., resources: _Optional[_Union[_tasks_pb2.Resources, _Mapping]] = ..., restart_policy: _Optional[_Union[_common_pb2_1_1.RestartPolicy, str]] = ..., common: _Optional[_Union[_common_pb2_1_1.CommonReplicaSpec, _Mapping]] = ...) -> None: ...
+    restart_policy: _common_pb2.RestartPolicy
+    common: _common_pb2.CommonReplicaSpec
+    def __init__(self, replicas: _Optional[int] = ..., image: _Optional[str] = ..., resources: _Optional[_Union[_tasks_pb2.Resources, _Mapping]] = ..., restart_policy: _Optional[_Union[_common_pb2.RestartPolicy, str]] = ..., common: _Optional[_Union[_common_pb2.CommonReplicaSpec, _Mapping]] = ...) -> None: ...

@@ -67,21 +67,43 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class PaginationOptionsSortKey(betterproto2.Enum):
+    """
+    Sort field.
+    """
+
     CREATION_TIME = 0
+    """
+    Creation time of the dataset/artifact.
+    """
 
 
 class PaginationOptionsSortOrder(betterproto2.Enum):
+    """
+    Sort direction.
+    """
+
     DESCENDING = 0
 
     ASCENDING = 1
 
 
 class SinglePropertyFilterComparisonOperator(betterproto2.Enum):
+    """
+    Comparison applied to the property.
+    """
+
     EQUALS = 0
+    """
+    The only supported operator.
+    """
 
 
 @dataclass(eq=False, repr=False)
 class AddTagRequest(betterproto2.Message):
+    """
+    Point a tag at an artifact.
+    """
+
     tag: "Tag | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
@@ -90,6 +112,10 @@ default_message_pool.register_message("datacatalog", "AddTagRequest", AddTagRequ
 
 @dataclass(eq=False, repr=False)
 class AddTagResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
@@ -98,32 +124,44 @@ default_message_pool.register_message("datacatalog", "AddTagResponse", AddTagRes
 
 @dataclass(eq=False, repr=False)
 class Artifact(betterproto2.Message):
+    """
+    One stored result: a set of named literals (for propeller, one per task output variable).
+    """
+
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Caller-chosen id (propeller uses a random UUID); unique within the dataset.
+    """
 
-    dataset: "DatasetId | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset: "DatasetId | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    data: "list[ArtifactData]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    data: "list[ArtifactData]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Must not be empty. Each value is stored as its own blob.
+    """
 
-    metadata: "Metadata | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "Metadata | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Propeller stores the producing execution here (exec-project, exec-domain, execution-name,
+    exec-node, exec-attempt).
+    """
 
-    partitions: "list[Partition]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    partitions: "list[Partition]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Must match the dataset's partition keys exactly.
+    """
 
     tags: "list[Tag]" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Tags pointing at this artifact (read-only; set with AddTag).
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: _google__protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: _google__protobuf__.Timestamp, optional=True
     )
+    """
+    Set by the service.
+    """
 
 
 default_message_pool.register_message("datacatalog", "Artifact", Artifact)
@@ -131,7 +169,14 @@ default_message_pool.register_message("datacatalog", "Artifact", Artifact)
 
 @dataclass(eq=False, repr=False)
 class ArtifactData(betterproto2.Message):
+    """
+    One named value of an artifact.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Output variable name.
+    """
 
     value: "_flyteidl__core__.Literal | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -144,7 +189,7 @@ default_message_pool.register_message("datacatalog", "ArtifactData", ArtifactDat
 @dataclass(eq=False, repr=False)
 class ArtifactPropertyFilter(betterproto2.Message):
     """
-
+    Filter on artifact properties.
 
     Oneofs:
         - property:
@@ -155,68 +200,74 @@ class ArtifactPropertyFilter(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "datacatalog", "ArtifactPropertyFilter", ArtifactPropertyFilter
-)
+default_message_pool.register_message("datacatalog", "ArtifactPropertyFilter", ArtifactPropertyFilter)
 
 
 @dataclass(eq=False, repr=False)
 class CreateArtifactRequest(betterproto2.Message):
-    artifact: "Artifact | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Create an artifact in an existing dataset.
+    """
+
+    artifact: "Artifact | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "CreateArtifactRequest", CreateArtifactRequest
-)
+default_message_pool.register_message("datacatalog", "CreateArtifactRequest", CreateArtifactRequest)
 
 
 @dataclass(eq=False, repr=False)
 class CreateArtifactResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "datacatalog", "CreateArtifactResponse", CreateArtifactResponse
-)
+default_message_pool.register_message("datacatalog", "CreateArtifactResponse", CreateArtifactResponse)
 
 
 @dataclass(eq=False, repr=False)
 class CreateDatasetRequest(betterproto2.Message):
-    dataset: "Dataset | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Create a dataset.
+    """
+
+    dataset: "Dataset | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "CreateDatasetRequest", CreateDatasetRequest
-)
+default_message_pool.register_message("datacatalog", "CreateDatasetRequest", CreateDatasetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class CreateDatasetResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "datacatalog", "CreateDatasetResponse", CreateDatasetResponse
-)
+default_message_pool.register_message("datacatalog", "CreateDatasetResponse", CreateDatasetResponse)
 
 
 @dataclass(eq=False, repr=False)
 class Dataset(betterproto2.Message):
-    id: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A versioned collection of artifacts; propeller uses one per (task, cache version, interface).
+    """
 
-    metadata: "Metadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    partition_keys: "list[str]" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, repeated=True
-    )
+    metadata: "Metadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Propeller stores "task-version" here.
+    """
+
+    partition_keys: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Names of the partition keys every artifact of this dataset must carry (unique).
+    """
 
 
 default_message_pool.register_message("datacatalog", "Dataset", Dataset)
@@ -224,15 +275,35 @@ default_message_pool.register_message("datacatalog", "Dataset", Dataset)
 
 @dataclass(eq=False, repr=False)
 class DatasetId(betterproto2.Message):
+    """
+    Identifies a dataset. For propeller's cache: project/domain of the task, name
+    "flyte_task-<task name>", version "<cache version>-<inputs iface hash>-<outputs iface hash>".
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Required.
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Required.
+    """
 
     domain: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Required.
+    """
 
     version: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Required.
+    """
 
     uuid: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Server-assigned unique id; ignored on input.
+    """
 
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
@@ -243,62 +314,48 @@ default_message_pool.register_message("datacatalog", "DatasetID", DatasetId)
 @dataclass(eq=False, repr=False)
 class DatasetPropertyFilter(betterproto2.Message):
     """
-
+    Filter on one dataset id field.
 
     Oneofs:
         - property:
     """
 
-    project: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    project: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="property")
 
-    name: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    name: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="property")
 
-    domain: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    domain: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="property")
 
-    version: "str | None" = betterproto2.field(
-        4, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    version: "str | None" = betterproto2.field(4, betterproto2.TYPE_STRING, optional=True, group="property")
 
-    org: "str | None" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    org: "str | None" = betterproto2.field(5, betterproto2.TYPE_STRING, optional=True, group="property")
 
 
-default_message_pool.register_message(
-    "datacatalog", "DatasetPropertyFilter", DatasetPropertyFilter
-)
+default_message_pool.register_message("datacatalog", "DatasetPropertyFilter", DatasetPropertyFilter)
 
 
 @dataclass(eq=False, repr=False)
 class FilterExpression(betterproto2.Message):
-    filters: "list[SinglePropertyFilter]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    A conjunction (AND) of property filters.
+    """
+
+    filters: "list[SinglePropertyFilter]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "FilterExpression", FilterExpression
-)
+default_message_pool.register_message("datacatalog", "FilterExpression", FilterExpression)
 
 
 @dataclass(eq=False, repr=False)
 class GetArtifactRequest(betterproto2.Message):
     """
-
+    Fetch one artifact of a dataset, by artifact id or by tag.
 
     Oneofs:
         - query_handle:
     """
 
-    dataset: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     artifact_id: "str | None" = betterproto2.field(
         2, betterproto2.TYPE_STRING, optional=True, group="query_handle"
@@ -307,63 +364,69 @@ class GetArtifactRequest(betterproto2.Message):
     tag_name: "str | None" = betterproto2.field(
         3, betterproto2.TYPE_STRING, optional=True, group="query_handle"
     )
+    """
+    Resolves to the artifact the tag points at (propeller's cache lookup uses this).
+    """
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetArtifactRequest", GetArtifactRequest
-)
+default_message_pool.register_message("datacatalog", "GetArtifactRequest", GetArtifactRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetArtifactResponse(betterproto2.Message):
-    artifact: "Artifact | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The artifact, with its data values loaded from storage, tags, partitions and metadata.
+    """
+
+    artifact: "Artifact | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetArtifactResponse", GetArtifactResponse
-)
+default_message_pool.register_message("datacatalog", "GetArtifactResponse", GetArtifactResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetDatasetRequest(betterproto2.Message):
-    dataset: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Fetch a dataset by id.
+    """
+
+    dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetDatasetRequest", GetDatasetRequest
-)
+default_message_pool.register_message("datacatalog", "GetDatasetRequest", GetDatasetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetDatasetResponse(betterproto2.Message):
-    dataset: "Dataset | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The stored dataset.
+    """
+
+    dataset: "Dataset | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetDatasetResponse", GetDatasetResponse
-)
+default_message_pool.register_message("datacatalog", "GetDatasetResponse", GetDatasetResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetOrExtendReservationRequest(betterproto2.Message):
-    reservation_id: "ReservationId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Acquire or renew the reservation for a cache key.
+    """
+
+    reservation_id: "ReservationId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Caller's id; propeller uses the task attempt's generated name.
+    """
 
     heartbeat_interval: "datetime.timedelta | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: _google__protobuf__.Duration,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: _google__protobuf__.Duration, optional=True
     )
+    """
+    Requested heartbeat; capped by the service's maximum (default 10 s).
+    """
 
 
 default_message_pool.register_message(
@@ -373,9 +436,11 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class GetOrExtendReservationResponse(betterproto2.Message):
-    reservation: "Reservation | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The reservation as it now stands (held by the caller or by someone else).
+    """
+
+    reservation: "Reservation | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -385,6 +450,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class KeyValuePair(betterproto2.Message):
+    """
+    Partition key and value to match; both must be non-empty.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     value: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -395,76 +464,84 @@ default_message_pool.register_message("datacatalog", "KeyValuePair", KeyValuePai
 
 @dataclass(eq=False, repr=False)
 class ListArtifactsRequest(betterproto2.Message):
-    dataset: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    List artifacts of a dataset.
+    """
 
-    filter: "FilterExpression | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    pagination: "PaginationOptions | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    filter: "FilterExpression | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Only tag and partition filters are allowed here.
+    """
+
+    pagination: "PaginationOptions | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "ListArtifactsRequest", ListArtifactsRequest
-)
+default_message_pool.register_message("datacatalog", "ListArtifactsRequest", ListArtifactsRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ListArtifactsResponse(betterproto2.Message):
-    artifacts: "list[Artifact]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    A page of artifacts.
+    """
+
+    artifacts: "list[Artifact]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     next_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Offset of the next page; always set, even after the last page.
+    """
 
 
-default_message_pool.register_message(
-    "datacatalog", "ListArtifactsResponse", ListArtifactsResponse
-)
+default_message_pool.register_message("datacatalog", "ListArtifactsResponse", ListArtifactsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ListDatasetsRequest(betterproto2.Message):
-    filter: "FilterExpression | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    List datasets.
+    """
 
-    pagination: "PaginationOptions | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    filter: "FilterExpression | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Only dataset property filters (project, domain, name, version, org) are allowed here.
+    """
+
+    pagination: "PaginationOptions | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "ListDatasetsRequest", ListDatasetsRequest
-)
+default_message_pool.register_message("datacatalog", "ListDatasetsRequest", ListDatasetsRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ListDatasetsResponse(betterproto2.Message):
-    datasets: "list[Dataset]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    A page of datasets.
+    """
+
+    datasets: "list[Dataset]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     next_token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Offset of the next page; always set, even after the last page.
+    """
 
 
-default_message_pool.register_message(
-    "datacatalog", "ListDatasetsResponse", ListDatasetsResponse
-)
+default_message_pool.register_message("datacatalog", "ListDatasetsResponse", ListDatasetsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class Metadata(betterproto2.Message):
+    """
+    Free-form string metadata.
+    """
+
     key_map: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
@@ -473,9 +550,19 @@ default_message_pool.register_message("datacatalog", "Metadata", Metadata)
 
 @dataclass(eq=False, repr=False)
 class PaginationOptions(betterproto2.Message):
+    """
+    Paging and ordering of list calls. Without it: first 50 results, newest first.
+    """
+
     limit: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    Page size.
+    """
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Decimal offset returned as next_token by the previous page; "" for the first page.
+    """
 
     sort_key: "PaginationOptionsSortKey" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: PaginationOptionsSortKey(0)
@@ -486,13 +573,15 @@ class PaginationOptions(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "datacatalog", "PaginationOptions", PaginationOptions
-)
+default_message_pool.register_message("datacatalog", "PaginationOptions", PaginationOptions)
 
 
 @dataclass(eq=False, repr=False)
 class Partition(betterproto2.Message):
+    """
+    One partition key/value of an artifact.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     value: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -504,7 +593,7 @@ default_message_pool.register_message("datacatalog", "Partition", Partition)
 @dataclass(eq=False, repr=False)
 class PartitionPropertyFilter(betterproto2.Message):
     """
-
+    Filter on a partition key/value.
 
     Oneofs:
         - property:
@@ -515,60 +604,66 @@ class PartitionPropertyFilter(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "datacatalog", "PartitionPropertyFilter", PartitionPropertyFilter
-)
+default_message_pool.register_message("datacatalog", "PartitionPropertyFilter", PartitionPropertyFilter)
 
 
 @dataclass(eq=False, repr=False)
 class ReleaseReservationRequest(betterproto2.Message):
-    reservation_id: "ReservationId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Release a reservation.
+    """
+
+    reservation_id: "ReservationId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Only deleted if this is the current owner.
+    """
 
 
-default_message_pool.register_message(
-    "datacatalog", "ReleaseReservationRequest", ReleaseReservationRequest
-)
+default_message_pool.register_message("datacatalog", "ReleaseReservationRequest", ReleaseReservationRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ReleaseReservationResponse(betterproto2.Message):
+    """
+    Empty on success (also when there was no reservation).
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "datacatalog", "ReleaseReservationResponse", ReleaseReservationResponse
-)
+default_message_pool.register_message("datacatalog", "ReleaseReservationResponse", ReleaseReservationResponse)
 
 
 @dataclass(eq=False, repr=False)
 class Reservation(betterproto2.Message):
-    reservation_id: "ReservationId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A reservation: while it is held and not expired, only its owner should compute the cached result.
+    """
+
+    reservation_id: "ReservationId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Current owner. The caller got the reservation iff this equals its own owner_id.
+    """
 
     heartbeat_interval: "datetime.timedelta | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: _google__protobuf__.Duration,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: _google__protobuf__.Duration, optional=True
     )
+    """
+    Effective heartbeat interval.
+    """
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: _google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: _google__protobuf__.Timestamp, optional=True
     )
+    """
+    heartbeat x grace multiplier (default 3) after the last renewal; then anyone may take it.
+    """
 
-    metadata: "Metadata | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "Metadata | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("datacatalog", "Reservation", Reservation)
@@ -576,9 +671,11 @@ default_message_pool.register_message("datacatalog", "Reservation", Reservation)
 
 @dataclass(eq=False, repr=False)
 class ReservationId(betterproto2.Message):
-    dataset_id: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Names what a reservation guards: one tag (cache key) within one dataset.
+    """
+
+    dataset_id: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     tag_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -589,7 +686,7 @@ default_message_pool.register_message("datacatalog", "ReservationID", Reservatio
 @dataclass(eq=False, repr=False)
 class SinglePropertyFilter(betterproto2.Message):
     """
-
+    One filter on a property of a tag, partition, artifact or dataset.
 
     Oneofs:
         - property_filter:
@@ -612,26 +709,25 @@ class SinglePropertyFilter(betterproto2.Message):
     )
 
     operator: "SinglePropertyFilterComparisonOperator" = betterproto2.field(
-        10,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: SinglePropertyFilterComparisonOperator(0),
+        10, betterproto2.TYPE_ENUM, default_factory=lambda: SinglePropertyFilterComparisonOperator(0)
     )
 
 
-default_message_pool.register_message(
-    "datacatalog", "SinglePropertyFilter", SinglePropertyFilter
-)
+default_message_pool.register_message("datacatalog", "SinglePropertyFilter", SinglePropertyFilter)
 
 
 @dataclass(eq=False, repr=False)
 class Tag(betterproto2.Message):
+    """
+    A name within a dataset that points at one artifact. Tags are never moved: adding an existing tag
+    name again is ALREADY_EXISTS. Propeller's cache tag is "flyte_cached-<hash of the inputs>".
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     artifact_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    dataset: "DatasetId | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset: "DatasetId | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("datacatalog", "Tag", Tag)
@@ -640,34 +736,28 @@ default_message_pool.register_message("datacatalog", "Tag", Tag)
 @dataclass(eq=False, repr=False)
 class TagPropertyFilter(betterproto2.Message):
     """
-
+    Filter on tag properties.
 
     Oneofs:
         - property:
     """
 
-    tag_name: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    tag_name: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="property")
 
 
-default_message_pool.register_message(
-    "datacatalog", "TagPropertyFilter", TagPropertyFilter
-)
+default_message_pool.register_message("datacatalog", "TagPropertyFilter", TagPropertyFilter)
 
 
 @dataclass(eq=False, repr=False)
 class UpdateArtifactRequest(betterproto2.Message):
     """
-
+    Replace the data and metadata of an existing artifact (used when a run overwrites the cache).
 
     Oneofs:
         - query_handle:
     """
 
-    dataset: "DatasetId | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     artifact_id: "str | None" = betterproto2.field(
         2, betterproto2.TYPE_STRING, optional=True, group="query_handle"
@@ -677,37 +767,45 @@ class UpdateArtifactRequest(betterproto2.Message):
         3, betterproto2.TYPE_STRING, optional=True, group="query_handle"
     )
 
-    data: "list[ArtifactData]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    data: "list[ArtifactData]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    New full list of data values; stored values not in this list are deleted.
+    """
 
-    metadata: "Metadata | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "Metadata | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Replaces the artifact's metadata.
+    """
 
 
-default_message_pool.register_message(
-    "datacatalog", "UpdateArtifactRequest", UpdateArtifactRequest
-)
+default_message_pool.register_message("datacatalog", "UpdateArtifactRequest", UpdateArtifactRequest)
 
 
 @dataclass(eq=False, repr=False)
 class UpdateArtifactResponse(betterproto2.Message):
+    """
+    Id of the updated artifact.
+    """
+
     artifact_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "datacatalog", "UpdateArtifactResponse", UpdateArtifactResponse
-)
+default_message_pool.register_message("datacatalog", "UpdateArtifactResponse", UpdateArtifactResponse)
 
 
 class DataCatalogSyncStub:
+    """
+    Catalog of cached task outputs used by propeller. Errors: INVALID_ARGUMENT for validation,
+    NOT_FOUND for missing datasets/artifacts/tags, ALREADY_EXISTS for duplicates.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def create_dataset(
-        self, message: "CreateDatasetRequest"
-    ) -> "CreateDatasetResponse":
+    def create_dataset(self, message: "CreateDatasetRequest") -> "CreateDatasetResponse":
+        """
+        Creates a dataset; ALREADY_EXISTS if one with the same id exists (propeller ignores that).
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/CreateDataset",
@@ -716,6 +814,9 @@ class DataCatalogSyncStub:
         )(message)
 
     def get_dataset(self, message: "GetDatasetRequest") -> "GetDatasetResponse":
+        """
+        Returns a dataset; NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/GetDataset",
@@ -723,9 +824,10 @@ class DataCatalogSyncStub:
             GetDatasetResponse.FromString,
         )(message)
 
-    def create_artifact(
-        self, message: "CreateArtifactRequest"
-    ) -> "CreateArtifactResponse":
+    def create_artifact(self, message: "CreateArtifactRequest") -> "CreateArtifactResponse":
+        """
+        Stores an artifact and writes its data values to blob storage; the dataset must exist.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/CreateArtifact",
@@ -734,6 +836,9 @@ class DataCatalogSyncStub:
         )(message)
 
     def get_artifact(self, message: "GetArtifactRequest") -> "GetArtifactResponse":
+        """
+        Returns an artifact by id or tag, including its data; NOT_FOUND if missing (a cache miss).
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/GetArtifact",
@@ -742,6 +847,9 @@ class DataCatalogSyncStub:
         )(message)
 
     def add_tag(self, message: "AddTagRequest") -> "AddTagResponse":
+        """
+        Tags an artifact; ALREADY_EXISTS if the tag name is taken in that dataset.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/AddTag",
@@ -749,9 +857,10 @@ class DataCatalogSyncStub:
             AddTagResponse.FromString,
         )(message)
 
-    def list_artifacts(
-        self, message: "ListArtifactsRequest"
-    ) -> "ListArtifactsResponse":
+    def list_artifacts(self, message: "ListArtifactsRequest") -> "ListArtifactsResponse":
+        """
+        Lists artifacts of an existing dataset, optionally filtered by tag or partition.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/ListArtifacts",
@@ -760,6 +869,9 @@ class DataCatalogSyncStub:
         )(message)
 
     def list_datasets(self, message: "ListDatasetsRequest") -> "ListDatasetsResponse":
+        """
+        Lists datasets, optionally filtered by dataset id fields.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/ListDatasets",
@@ -767,9 +879,10 @@ class DataCatalogSyncStub:
             ListDatasetsResponse.FromString,
         )(message)
 
-    def update_artifact(
-        self, message: "UpdateArtifactRequest"
-    ) -> "UpdateArtifactResponse":
+    def update_artifact(self, message: "UpdateArtifactRequest") -> "UpdateArtifactResponse":
+        """
+        Replaces an artifact's data and metadata (cache overwrite); NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/UpdateArtifact",
@@ -780,6 +893,10 @@ class DataCatalogSyncStub:
     def get_or_extend_reservation(
         self, message: "GetOrExtendReservationRequest"
     ) -> "GetOrExtendReservationResponse":
+        """
+        Takes the reservation if it is free, expired or already the caller's; otherwise returns the
+        other owner's reservation unchanged.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/GetOrExtendReservation",
@@ -787,9 +904,10 @@ class DataCatalogSyncStub:
             GetOrExtendReservationResponse.FromString,
         )(message)
 
-    def release_reservation(
-        self, message: "ReleaseReservationRequest"
-    ) -> "ReleaseReservationResponse":
+    def release_reservation(self, message: "ReleaseReservationRequest") -> "ReleaseReservationResponse":
+        """
+        Deletes the reservation if owner_id holds it; a missing reservation counts as success.
+        """
 
         return self._channel.unary_unary(
             "/datacatalog.DataCatalog/ReleaseReservation",
@@ -799,6 +917,11 @@ class DataCatalogSyncStub:
 
 
 class DataCatalogStub(betterproto2_grpclib.ServiceStub):
+    """
+    Catalog of cached task outputs used by propeller. Errors: INVALID_ARGUMENT for validation,
+    NOT_FOUND for missing datasets/artifacts/tags, ALREADY_EXISTS for duplicates.
+    """
+
     async def create_dataset(
         self,
         message: "CreateDatasetRequest",
@@ -807,6 +930,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "CreateDatasetResponse":
+        """
+        Creates a dataset; ALREADY_EXISTS if one with the same id exists (propeller ignores that).
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/CreateDataset",
@@ -825,6 +951,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetDatasetResponse":
+        """
+        Returns a dataset; NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/GetDataset",
@@ -843,6 +972,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "CreateArtifactResponse":
+        """
+        Stores an artifact and writes its data values to blob storage; the dataset must exist.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/CreateArtifact",
@@ -861,6 +993,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetArtifactResponse":
+        """
+        Returns an artifact by id or tag, including its data; NOT_FOUND if missing (a cache miss).
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/GetArtifact",
@@ -879,6 +1014,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "AddTagResponse":
+        """
+        Tags an artifact; ALREADY_EXISTS if the tag name is taken in that dataset.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/AddTag",
@@ -897,6 +1035,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "ListArtifactsResponse":
+        """
+        Lists artifacts of an existing dataset, optionally filtered by tag or partition.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/ListArtifacts",
@@ -915,6 +1056,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "ListDatasetsResponse":
+        """
+        Lists datasets, optionally filtered by dataset id fields.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/ListDatasets",
@@ -933,6 +1077,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "UpdateArtifactResponse":
+        """
+        Replaces an artifact's data and metadata (cache overwrite); NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/UpdateArtifact",
@@ -951,6 +1098,10 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetOrExtendReservationResponse":
+        """
+        Takes the reservation if it is free, expired or already the caller's; otherwise returns the
+        other owner's reservation unchanged.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/GetOrExtendReservation",
@@ -969,6 +1120,9 @@ class DataCatalogStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "ReleaseReservationResponse":
+        """
+        Deletes the reservation if owner_id holds it; a missing reservation counts as success.
+        """
 
         return await self._unary_unary(
             "/datacatalog.DataCatalog/ReleaseReservation",

@@ -228,15 +228,35 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class AgentErrorKind(betterproto2.Enum):
+    """
+    Whether another attempt may succeed.
+    """
+
     NON_RECOVERABLE = 0
+    """
+    Do not retry.
+    """
 
     RECOVERABLE = 1
+    """
+    Retrying may help; counts against the node's retries.
+    """
 
 
 class ConcurrencyLimitBehavior(betterproto2.Enum):
+    """
+    What CreateExecution does when a launch plan's concurrency limit is reached.
+    """
+
     UNSPECIFIED = 0
+    """
+    No behaviour chosen; the execution proceeds.
+    """
 
     SKIP = 1
+    """
+    Refuse the new execution with ALREADY_EXISTS.
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -254,6 +274,10 @@ class ConcurrencyLimitBehavior(betterproto2.Enum):
 
 
 class DescriptionFormat(betterproto2.Enum):
+    """
+    Markup language of a long description.
+    """
+
     UNKNOWN = 0
 
     MARKDOWN = 1
@@ -261,6 +285,9 @@ class DescriptionFormat(betterproto2.Enum):
     HTML = 2
 
     RST = 3
+    """
+    reStructuredText.
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -282,28 +309,67 @@ class DescriptionFormat(betterproto2.Enum):
 
 
 class ExecutionMetadataExecutionMode(betterproto2.Enum):
+    """
+    How the execution came to be.
+    """
+
     MANUAL = 0
+    """
+    Started by a user (CLI, FlyteRemote, console).
+    """
 
     SCHEDULED = 1
+    """
+    Fired by the scheduler from a launch plan schedule.
+    """
 
     SYSTEM = 2
+    """
+    Started by the platform itself.
+    """
 
     RELAUNCH = 3
+    """
+    Created by RelaunchExecution.
+    """
 
     CHILD_WORKFLOW = 4
+    """
+    Launched by propeller for a launch-plan node of a parent execution.
+    """
 
     RECOVERED = 5
+    """
+    Created by RecoverExecution.
+    """
 
     TRIGGER = 6
+    """
+    Started by an artifact trigger.
+    """
 
 
 class ExecutionState(betterproto2.Enum):
+    """
+    Archive flag of an execution, independent of its run phase.
+    """
+
     EXECUTION_ACTIVE = 0
+    """
+    Listed normally.
+    """
 
     EXECUTION_ARCHIVED = 1
+    """
+    Hidden from ListExecutions unless the request filters on state explicitly.
+    """
 
 
 class FixedRateUnit(betterproto2.Enum):
+    """
+    Time unit of a fixed-rate schedule.
+    """
+
     MINUTE = 0
 
     HOUR = 1
@@ -312,73 +378,179 @@ class FixedRateUnit(betterproto2.Enum):
 
 
 class LaunchPlanState(betterproto2.Enum):
+    """
+    Activation state of a launch plan version. At most one version per (project, domain, name) is
+    ACTIVE; only that one's schedule fires and only it is found by GetActiveLaunchPlan.
+    """
+
     INACTIVE = 0
+    """
+    Default after registration. An inactive version can still be executed explicitly.
+    """
 
     ACTIVE = 1
 
 
 class LogLineOriginator(betterproto2.Enum):
+    """
+    Who wrote a log line returned by GetTaskLogs.
+    """
+
     UNKNOWN = 0
+    """
+    Not reported by the agent.
+    """
 
     USER = 1
+    """
+    Printed by the user's task code.
+    """
 
     SYSTEM = 2
+    """
+    Printed by the agent or the remote platform itself.
+    """
 
 
 class MatchableResource(betterproto2.Enum):
+    """
+    Kind of matchable attribute. Each kind is stored and resolved separately, and the payload in
+    MatchingAttributes must be the one belonging to the kind.
+    """
+
     TASK_RESOURCE = 0
+    """
+    Default and maximum CPU/GPU/memory for tasks (TaskResourceAttributes).
+    """
 
     CLUSTER_RESOURCE = 1
+    """
+    Values for templated per-namespace cluster resources (ClusterResourceAttributes).
+    """
 
     EXECUTION_QUEUE = 2
+    """
+    Tags routing executions to queues (ExecutionQueueAttributes).
+    """
 
     EXECUTION_CLUSTER_LABEL = 3
+    """
+    Label choosing the cluster that runs executions (ExecutionClusterLabel).
+    """
 
     QUALITY_OF_SERVICE_SPECIFICATION = 4
+    """
+    Default quality-of-service tier (core.QualityOfService).
+    """
 
     PLUGIN_OVERRIDE = 5
+    """
+    Which plugin backend serves a task type (PluginOverrides).
+    """
 
     WORKFLOW_EXECUTION_CONFIG = 6
+    """
+    Defaults for execution settings (WorkflowExecutionConfig).
+    """
 
     CLUSTER_ASSIGNMENT = 7
+    """
+    Cluster pool for executions (ClusterAssignment).
+    """
 
 
 class NamedEntityState(betterproto2.Enum):
+    """
+    Visibility state of a named entity (all versions of a task, workflow or launch plan name).
+    """
+
     NAMED_ENTITY_ACTIVE = 0
+    """
+    Shown normally. Also the state of names that have no metadata row.
+    """
 
     NAMED_ENTITY_ARCHIVED = 1
+    """
+    Hidden by the console; versions remain usable.
+    """
 
     SYSTEM_GENERATED = 2
+    """
+    Created by admin itself, e.g. the ".flytegen.<task>" workflow and launch plan made for a
+    single-task execution.
+    """
 
 
 class PluginOverrideMissingPluginBehavior(betterproto2.Enum):
+    """
+    What to do when none of the listed plugins is available.
+    """
+
     FAIL = 0
+    """
+    Fail the task.
+    """
 
     USE_DEFAULT = 1
+    """
+    Fall back to the plugin configured as the default for the task type.
+    """
 
 
 class ProjectProjectState(betterproto2.Enum):
+    """
+    Lifecycle state. Registering entities or starting executions in a non-active project is
+    INVALID_ARGUMENT.
+    """
+
     ACTIVE = 0
 
     ARCHIVED = 1
+    """
+    Archived by a user; hidden from ListProjects unless filtered on state.
+    """
 
     SYSTEM_GENERATED = 2
+    """
+    Created by the platform itself.
+    """
 
     SYSTEM_ARCHIVED = 3
+    """
+    Archived by the platform itself.
+    """
 
 
 class SortDirection(betterproto2.Enum):
+    """
+    Note that DESCENDING is the zero value, so a Sort with only a key sorts newest/largest first.
+    """
+
     DESCENDING = 0
 
     ASCENDING = 1
 
 
 class State(betterproto2.Enum):
+    """
+    Old coarse status of a remote agent job. Superseded by Resource.phase, which uses the normal
+    task-execution phases; still present for agents that only fill Resource.state.
+    """
+
     RETRYABLE_FAILURE = 0
+    """
+    Failed; the caller may try again.
+    """
 
     PERMANENT_FAILURE = 1
+    """
+    Failed for good; no retry.
+    """
 
     PENDING = 2
+    """
+    Accepted but not started yet.
+    """
 
     RUNNING = 3
 
@@ -387,9 +559,19 @@ class State(betterproto2.Enum):
 
 @dataclass(eq=False, repr=False)
 class AbortMetadata(betterproto2.Message):
+    """
+    Why and by whom an execution was terminated.
+    """
+
     cause: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Free text passed to TerminateExecution.
+    """
 
     principal: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Authenticated user who asked for termination.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "AbortMetadata", AbortMetadata)
@@ -397,17 +579,25 @@ default_message_pool.register_message("flyteidl.admin", "AbortMetadata", AbortMe
 
 @dataclass(eq=False, repr=False)
 class ActiveLaunchPlanListRequest(betterproto2.Message):
+    """
+    Lists the active launch plan versions of a project/domain (ListActiveLaunchPlans).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     limit: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
@@ -419,36 +609,49 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ActiveLaunchPlanRequest(betterproto2.Message):
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Fetches the active version of a launch plan name (GetActiveLaunchPlan); NOT_FOUND when no
+    version is active. Used by `pyflyte run --remote remote-launchplan`.
+    """
+
+    id: "NamedEntityIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ActiveLaunchPlanRequest", ActiveLaunchPlanRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ActiveLaunchPlanRequest", ActiveLaunchPlanRequest)
 
 
 @dataclass(eq=False, repr=False)
 class Agent(betterproto2.Message):
-    name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Description of one agent hosted by an agent server.
+    """
 
-    supported_task_types: "list[str]" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, repeated=True
-    )
+    name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Unique name of the agent.
+    """
+
+    supported_task_types: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Old list of task types; use supported_task_categories.
+    """
 
     is_sync: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    True when the agent is called through SyncAgentService (one streaming call, no polling).
+    """
 
     supported_task_categories: "list[TaskCategory]" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, repeated=True
     )
+    """
+    Task types (with versions) this agent can run.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("supported_task_types"):
-            warnings.warn(
-                "Agent.supported_task_types is deprecated", DeprecationWarning
-            )
+            warnings.warn("Agent.supported_task_types is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message("flyteidl.admin", "Agent", Agent)
@@ -456,17 +659,25 @@ default_message_pool.register_message("flyteidl.admin", "Agent", Agent)
 
 @dataclass(eq=False, repr=False)
 class AgentError(betterproto2.Message):
+    """
+    Structured failure reported by an agent; the caller turns it into the task attempt's error.
+    """
+
     code: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Short machine-readable error code.
+    """
 
     kind: "AgentErrorKind" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: AgentErrorKind(0)
     )
 
     origin: "_core__.ExecutionErrorErrorKind" = betterproto2.field(
-        4,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: _core__.ExecutionErrorErrorKind(0),
+        4, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ExecutionErrorErrorKind(0)
     )
+    """
+    Whether the user's code or the system caused the failure.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "AgentError", AgentError)
@@ -474,12 +685,14 @@ default_message_pool.register_message("flyteidl.admin", "AgentError", AgentError
 
 @dataclass(eq=False, repr=False)
 class Annotations(betterproto2.Message):
+    """
+    Kubernetes-style annotations attached to an execution and to the resources it creates.
+    """
+
     values: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
@@ -488,6 +701,10 @@ default_message_pool.register_message("flyteidl.admin", "Annotations", Annotatio
 
 @dataclass(eq=False, repr=False)
 class Auth(betterproto2.Message):
+    """
+    Oldest form of the run-as identity; replaced by core.SecurityContext.
+    """
+
     assumable_iam_role: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     kubernetes_service_account: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -502,9 +719,20 @@ default_message_pool.register_message("flyteidl.admin", "Auth", Auth)
 
 @dataclass(eq=False, repr=False)
 class AuthRole(betterproto2.Message):
+    """
+    Old way of naming the identity an execution runs as; replaced by core.SecurityContext.
+    Admin still converts it into a security context when nothing else sets one.
+    """
+
     assumable_iam_role: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Cloud IAM role to assume.
+    """
 
     kubernetes_service_account: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Kubernetes service account to run pods as.
+    """
 
     def __post_init__(self) -> None:
         warnings.warn("AuthRole is deprecated", DeprecationWarning)
@@ -516,22 +744,30 @@ default_message_pool.register_message("flyteidl.admin", "AuthRole", AuthRole)
 
 @dataclass(eq=False, repr=False)
 class ClusterAssignment(betterproto2.Message):
+    """
+    Requests that an execution run in a named pool of clusters. Admin compares it with the pool
+    configured for the project/domain; two different non-empty pools are INVALID_ARGUMENT.
+    """
+
     cluster_pool_name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Name of the pool; empty means "use the configured assignment".
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ClusterAssignment", ClusterAssignment
-)
+default_message_pool.register_message("flyteidl.admin", "ClusterAssignment", ClusterAssignment)
 
 
 @dataclass(eq=False, repr=False)
 class ClusterResourceAttributes(betterproto2.Message):
+    """
+    Free-form key/value pairs substituted into the templates of per-namespace cluster resources.
+    """
+
     attributes: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
@@ -542,85 +778,110 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ConcurrencyPolicy(betterproto2.Message):
+    """
+    Caps how many executions of a launch plan (any version of the name) may be queued or running.
+    """
+
     max: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Maximum number of such executions at once.
+    """
 
     behavior: "ConcurrencyLimitBehavior" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: ConcurrencyLimitBehavior(0)
     )
+    """
+    What happens to a new execution beyond the cap.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ConcurrencyPolicy", ConcurrencyPolicy
-)
+default_message_pool.register_message("flyteidl.admin", "ConcurrencyPolicy", ConcurrencyPolicy)
 
 
 @dataclass(eq=False, repr=False)
 class CreateRequestHeader(betterproto2.Message):
-    template: "_core__.TaskTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    First message of an ExecuteTaskSync stream: everything about the task except its inputs.
+    """
+
+    template: "_core__.TaskTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     output_prefix: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Where outputs for this attempt belong.
+    """
 
     task_execution_metadata: "TaskExecutionMetadata | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     max_dataset_size_bytes: "int" = betterproto2.field(4, betterproto2.TYPE_INT64)
+    """
+    Upper bound the caller accepts for dataset-like outputs returned inline.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "CreateRequestHeader", CreateRequestHeader
-)
+default_message_pool.register_message("flyteidl.admin", "CreateRequestHeader", CreateRequestHeader)
 
 
 @dataclass(eq=False, repr=False)
 class CreateTaskRequest(betterproto2.Message):
-    inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Asynchronous agent: start a remote job for one task attempt.
+    """
 
-    template: "_core__.TaskTemplate | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "_core__.LiteralMap | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The task's inputs, already resolved.
+    """
+
+    template: "_core__.TaskTemplate | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     output_prefix: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Storage prefix under which outputs.pb (and raw data) for this attempt must be written.
+    """
 
     task_execution_metadata: "TaskExecutionMetadata | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "CreateTaskRequest", CreateTaskRequest
-)
+default_message_pool.register_message("flyteidl.admin", "CreateTaskRequest", CreateTaskRequest)
 
 
 @dataclass(eq=False, repr=False)
 class CreateTaskResponse(betterproto2.Message):
+    """
+    Answer to CreateTask.
+    """
+
     resource_meta: "bytes" = betterproto2.field(1, betterproto2.TYPE_BYTES)
+    """
+    Opaque handle of the remote job, chosen by the agent. The caller persists it and passes it
+    back verbatim to GetTask, DeleteTask, GetTaskMetrics and GetTaskLogs.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "CreateTaskResponse", CreateTaskResponse
-)
+default_message_pool.register_message("flyteidl.admin", "CreateTaskResponse", CreateTaskResponse)
 
 
 @dataclass(eq=False, repr=False)
 class CreateWorkflowFailureReason(betterproto2.Message):
     """
-
+    gRPC status detail attached to a refused CreateWorkflow (with ALREADY_EXISTS for identical,
+    INVALID_ARGUMENT for different structure).
 
     Oneofs:
         - reason:
     """
 
-    exists_different_structure: "WorkflowErrorExistsDifferentStructure | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="reason")
+    exists_different_structure: "WorkflowErrorExistsDifferentStructure | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True, group="reason"
     )
 
-    exists_identical_structure: "WorkflowErrorExistsIdenticalStructure | None" = (
-        betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="reason")
+    exists_identical_structure: "WorkflowErrorExistsIdenticalStructure | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True, group="reason"
     )
 
 
@@ -631,9 +892,19 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CronSchedule(betterproto2.Message):
+    """
+    Fires on a cron expression.
+    """
+
     schedule: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Standard 5-field cron expression, or a descriptor such as "@hourly" or "@daily".
+    """
 
     offset: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Optional ISO 8601 duration by which fire times are shifted.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "CronSchedule", CronSchedule)
@@ -641,59 +912,70 @@ default_message_pool.register_message("flyteidl.admin", "CronSchedule", CronSche
 
 @dataclass(eq=False, repr=False)
 class DeleteTaskRequest(betterproto2.Message):
+    """
+    Asynchronous agent: cancel and clean up a remote job (on abort or after completion).
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Old way of naming the task type; use task_category.
+    """
 
     resource_meta: "bytes" = betterproto2.field(2, betterproto2.TYPE_BYTES)
+    """
+    Handle returned by CreateTask.
+    """
 
-    task_category: "TaskCategory | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    task_category: "TaskCategory | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("task_type"):
-            warnings.warn(
-                "DeleteTaskRequest.task_type is deprecated", DeprecationWarning
-            )
+            warnings.warn("DeleteTaskRequest.task_type is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DeleteTaskRequest", DeleteTaskRequest
-)
+default_message_pool.register_message("flyteidl.admin", "DeleteTaskRequest", DeleteTaskRequest)
 
 
 @dataclass(eq=False, repr=False)
 class DeleteTaskResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of DeleteTask.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DeleteTaskResponse", DeleteTaskResponse
-)
+default_message_pool.register_message("flyteidl.admin", "DeleteTaskResponse", DeleteTaskResponse)
 
 
 @dataclass(eq=False, repr=False)
 class Description(betterproto2.Message):
     """
-
+    A long description, given inline or by reference.
 
     Oneofs:
         - content:
     """
 
-    value: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="content"
-    )
+    value: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="content")
+    """
+    The text itself.
+    """
 
-    uri: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="content"
-    )
+    uri: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="content")
+    """
+    Location of the text (e.g. an object-store URI) when it is too large to inline.
+    """
 
     format: "DescriptionFormat" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: DescriptionFormat(0)
     )
 
     icon_link: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Optional link to an icon for the console.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Description", Description)
@@ -701,61 +983,93 @@ default_message_pool.register_message("flyteidl.admin", "Description", Descripti
 
 @dataclass(eq=False, repr=False)
 class DescriptionEntity(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Documentation of one version of a task or workflow. Arrives inside TaskSpec/WorkflowSpec
+    .description at registration; admin stores it under the entity's identifier.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Identifier of the documented task or workflow version.
+    """
 
     short_description: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    One-line summary; also copied into Task/Workflow.short_description.
+    """
 
-    long_description: "Description | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    long_description: "Description | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Full documentation, typically the docstring.
+    """
 
-    source_code: "SourceCode | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    source_code: "SourceCode | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Where the code lives.
+    """
 
     tags: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Free-form tags for search and grouping.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DescriptionEntity", DescriptionEntity
-)
+default_message_pool.register_message("flyteidl.admin", "DescriptionEntity", DescriptionEntity)
 
 
 @dataclass(eq=False, repr=False)
 class DescriptionEntityList(betterproto2.Message):
+    """
+    One page of description entities. Note the camelCase field name, kept for wire compatibility.
+    """
+
     description_entities: "list[DescriptionEntity]" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DescriptionEntityList", DescriptionEntityList
-)
+default_message_pool.register_message("flyteidl.admin", "DescriptionEntityList", DescriptionEntityList)
 
 
 @dataclass(eq=False, repr=False)
 class DescriptionEntityListRequest(betterproto2.Message):
+    """
+    Lists description entities of tasks or workflows in a project/domain, optionally one name.
+    """
+
     resource_type: "_core__.ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ResourceType(0)
     )
+    """
+    TASK or WORKFLOW.
+    """
 
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "NamedEntityIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    project and domain required; name optional.
+    """
 
     limit: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -765,9 +1079,19 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class Domain(betterproto2.Message):
+    """
+    A domain, such as development, staging or production (the defaults).
+    """
+
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Id used in identifiers and URLs.
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Display name.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Domain", Domain)
@@ -775,6 +1099,10 @@ default_message_pool.register_message("flyteidl.admin", "Domain", Domain)
 
 @dataclass(eq=False, repr=False)
 class DynamicNodeWorkflowResponse(betterproto2.Message):
+    """
+    The dynamic node's compiled sub-workflow. NOT_FOUND if the node has none.
+    """
+
     compiled_workflow: "_core__.CompiledWorkflowClosure | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -787,15 +1115,26 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DynamicWorkflowNodeMetadata(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The sub-workflow a dynamic task produced, as propeller compiled it.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Identifier given to the generated workflow.
+    """
 
     compiled_workflow: "_core__.CompiledWorkflowClosure | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Compiled sub-workflow, including its tasks; FlyteRemote uses it to map the child nodes.
+    """
 
     dynamic_job_spec_uri: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Storage URI of the futures.pb it was compiled from.
+    """
 
 
 default_message_pool.register_message(
@@ -805,15 +1144,23 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class EmailMessage(betterproto2.Message):
-    recipients_email: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    A ready-to-send e-mail built from an EmailNotification (or Slack/PagerDuty e-mail address).
+    """
+
+    recipients_email: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     sender_email: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    From-address configured for the platform.
+    """
 
     subject_line: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
     body: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Message body, possibly HTML, after template substitution.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "EmailMessage", EmailMessage)
@@ -821,23 +1168,28 @@ default_message_pool.register_message("flyteidl.admin", "EmailMessage", EmailMes
 
 @dataclass(eq=False, repr=False)
 class EmailNotification(betterproto2.Message):
-    recipients_email: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    Email sent when an execution reaches one of the notification's phases.
+    """
+
+    recipients_email: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     template: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Optional message template overriding the platform's default text.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "EmailNotification", EmailNotification
-)
+default_message_pool.register_message("flyteidl.admin", "EmailNotification", EmailNotification)
 
 
 @dataclass(eq=False, repr=False)
 class Envs(betterproto2.Message):
-    values: "list[_core__.KeyValuePair]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Environment variables added to every task of an execution.
+    """
+
+    values: "list[_core__.KeyValuePair]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "Envs", Envs)
@@ -845,19 +1197,35 @@ default_message_pool.register_message("flyteidl.admin", "Envs", Envs)
 
 @dataclass(eq=False, repr=False)
 class EventErrorAlreadyInTerminalState(betterproto2.Message):
+    """
+    Error detail: the record the event targets is already terminal, so the event was refused with
+    FAILED_PRECONDITION. Propeller treats this as "stop reporting", not as a transport failure.
+    """
+
     current_phase: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Phase name reported with the refusal. For workflow events it is the stored phase; Flyte puts
+    the incoming phase here for node and task events, and propeller does not read it.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "EventErrorAlreadyInTerminalState",
-    EventErrorAlreadyInTerminalState,
+    "flyteidl.admin", "EventErrorAlreadyInTerminalState", EventErrorAlreadyInTerminalState
 )
 
 
 @dataclass(eq=False, repr=False)
 class EventErrorIncompatibleCluster(betterproto2.Message):
+    """
+    Error detail: the event came from a producer other than the cluster the execution is assigned
+    to (FAILED_PRECONDITION). Propeller then fails the workflow locally.
+    """
+
     cluster: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    A cluster involved in the mismatch: the event's producer or the execution's stored cluster,
+    depending on which check refused the event.
+    """
 
 
 default_message_pool.register_message(
@@ -868,14 +1236,14 @@ default_message_pool.register_message(
 @dataclass(eq=False, repr=False)
 class EventFailureReason(betterproto2.Message):
     """
-
+    gRPC status detail attached to a refused CreateWorkflowEvent/CreateNodeEvent/CreateTaskEvent.
 
     Oneofs:
         - reason:
     """
 
-    already_in_terminal_state: "EventErrorAlreadyInTerminalState | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="reason")
+    already_in_terminal_state: "EventErrorAlreadyInTerminalState | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True, group="reason"
     )
 
     incompatible_cluster: "EventErrorIncompatibleCluster | None" = betterproto2.field(
@@ -883,15 +1251,13 @@ class EventFailureReason(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "EventFailureReason", EventFailureReason
-)
+default_message_pool.register_message("flyteidl.admin", "EventFailureReason", EventFailureReason)
 
 
 @dataclass(eq=False, repr=False)
 class ExecuteTaskSyncRequest(betterproto2.Message):
     """
-
+    One message on the client side of the synchronous agent stream: a header first, then the inputs.
 
     Oneofs:
         - part:
@@ -906,15 +1272,13 @@ class ExecuteTaskSyncRequest(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecuteTaskSyncRequest", ExecuteTaskSyncRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecuteTaskSyncRequest", ExecuteTaskSyncRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ExecuteTaskSyncResponse(betterproto2.Message):
     """
-
+    One message on the server side of the synchronous agent stream: the header, then the outputs.
 
     Oneofs:
         - res:
@@ -929,16 +1293,16 @@ class ExecuteTaskSyncResponse(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecuteTaskSyncResponse", ExecuteTaskSyncResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ExecuteTaskSyncResponse", ExecuteTaskSyncResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ExecuteTaskSyncResponseHeader(betterproto2.Message):
-    resource: "Resource | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    First message back from a synchronous agent: the final status of the run.
+    """
+
+    resource: "Resource | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -948,17 +1312,17 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class Execution(betterproto2.Message):
+    """
+    A workflow execution: what was asked for (spec) and what has happened so far (closure).
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    spec: "ExecutionSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    spec: "ExecutionSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    closure: "ExecutionClosure | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    closure: "ExecutionClosure | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "Execution", Execution)
@@ -967,158 +1331,198 @@ default_message_pool.register_message("flyteidl.admin", "Execution", Execution)
 @dataclass(eq=False, repr=False)
 class ExecutionClosure(betterproto2.Message):
     """
-
+    State of an execution computed by admin: creation data plus everything learned from
+    propeller's workflow events.
 
     Oneofs:
-        - output_result:
+        - output_result: How the execution ended; unset while it is running.
     """
 
     outputs: "LiteralMapBlob | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Storage location of the outputs; use GetExecutionData to read them.
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Failure details; set when phase is FAILED (or TIMED_OUT). FlyteRemote reads it.
+    """
 
     abort_cause: "str | None" = betterproto2.field(
         10, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Termination cause as plain text; replaced by abort_metadata.
+    """
 
     abort_metadata: "AbortMetadata | None" = betterproto2.field(
         12, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Set by TerminateExecution.
+    """
 
     output_data: "_core__.LiteralMap | None" = betterproto2.field(
         13, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Outputs stored inline; use GetExecutionData to read them.
+    """
 
     computed_inputs: "_core__.LiteralMap | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Inputs as resolved at creation; use GetExecutionData instead.
+    """
 
     phase: "_core__.WorkflowExecutionPhase" = betterproto2.field(
-        4,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: _core__.WorkflowExecutionPhase(0),
+        4, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.WorkflowExecutionPhase(0)
     )
+    """
+    Current phase. UNDEFINED until propeller's first event; clients poll until SUCCEEDED,
+    FAILED, ABORTED or TIMED_OUT.
+    """
 
     started_at: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When the execution entered RUNNING.
+    """
 
     duration: "datetime.timedelta | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Run time, set when the execution reaches a terminal phase.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     updated_at: "datetime.datetime | None" = betterproto2.field(
-        8,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        8, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Time of the last recorded change (the latest event's occurred_at).
+    """
 
-    notifications: "list[Notification]" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    notifications: "list[Notification]" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Notifications in effect for this execution, after overrides.
+    """
 
     workflow_id: "_core__.Identifier | None" = betterproto2.field(
         11, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Workflow actually executed; for single-task executions, the generated ".flytegen.<task>"
+    workflow.
+    """
 
     state_change_details: "ExecutionStateChangeDetails | None" = betterproto2.field(
         14, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Latest change of the archive state, and who made it.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("outputs"):
             warnings.warn("ExecutionClosure.outputs is deprecated", DeprecationWarning)
         if self.is_set("abort_cause"):
-            warnings.warn(
-                "ExecutionClosure.abort_cause is deprecated", DeprecationWarning
-            )
+            warnings.warn("ExecutionClosure.abort_cause is deprecated", DeprecationWarning)
         if self.is_set("output_data"):
-            warnings.warn(
-                "ExecutionClosure.output_data is deprecated", DeprecationWarning
-            )
+            warnings.warn("ExecutionClosure.output_data is deprecated", DeprecationWarning)
         if self.is_set("computed_inputs"):
-            warnings.warn(
-                "ExecutionClosure.computed_inputs is deprecated", DeprecationWarning
-            )
+            warnings.warn("ExecutionClosure.computed_inputs is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionClosure", ExecutionClosure
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionClosure", ExecutionClosure)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionClusterLabel(betterproto2.Message):
+    """
+    Label selecting the cluster (engine) an execution is placed on.
+    """
+
     value: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionClusterLabel", ExecutionClusterLabel
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionClusterLabel", ExecutionClusterLabel)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionCreateRequest(betterproto2.Message):
+    """
+    Starts a new execution of a launch plan or of a single task (CreateExecution). Sent by
+    `pyflyte run --remote`, FlyteRemote.execute, flytectl, the console and the scheduler.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Project and domain of the execution; both required, the project must exist and be active.
+    """
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Optional execution name: at most 63 characters matching ^[a-z][a-z\\-0-9]*$. When empty admin
+    generates a 20-character name starting with "a".
+    """
 
-    spec: "ExecutionSpec | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    spec: "ExecutionSpec | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    What to run and how; spec.launch_plan is required.
+    """
 
-    inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "_core__.LiteralMap | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Inputs by name. May be partial: admin fills the launch plan's defaults, adds fixed inputs
+    and answers INVALID_ARGUMENT for unknown names, wrong types or missing required inputs.
+    """
 
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionCreateRequest", ExecutionCreateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionCreateRequest", ExecutionCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionCreateResponse(betterproto2.Message):
+    """
+    Identifier of the execution just created; clients then poll GetExecution with it.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionCreateResponse", ExecutionCreateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionCreateResponse", ExecutionCreateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionList(betterproto2.Message):
-    executions: "list[Execution]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of executions. In list results admin drops inputs and shortens error messages.
+    """
+
+    executions: "list[Execution]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "ExecutionList", ExecutionList)
@@ -1126,109 +1530,154 @@ default_message_pool.register_message("flyteidl.admin", "ExecutionList", Executi
 
 @dataclass(eq=False, repr=False)
 class ExecutionMetadata(betterproto2.Message):
+    """
+    Who or what started an execution and how it relates to other executions.
+    """
+
     mode: "ExecutionMetadataExecutionMode" = betterproto2.field(
-        1,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: ExecutionMetadataExecutionMode(0),
+        1, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionMetadataExecutionMode(0)
     )
 
     principal: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Authenticated user who started the execution (inherited from the parent for child
+    executions); set by admin.
+    """
 
     nesting: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Depth of launch-plan nesting: 0 for a top-level execution, parent + 1 for children.
+    """
 
     scheduled_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Schedule time the scheduler fired for, for SCHEDULED executions.
+    """
 
-    parent_node_execution: "_core__.NodeExecutionIdentifier | None" = (
-        betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    parent_node_execution: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The launch-plan node that started this child execution.
+    """
 
-    reference_execution: "_core__.WorkflowExecutionIdentifier | None" = (
-        betterproto2.field(16, betterproto2.TYPE_MESSAGE, optional=True)
+    reference_execution: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
+        16, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The original execution of a RELAUNCH or RECOVERED execution.
+    """
 
     system_metadata: "SystemMetadata | None" = betterproto2.field(
         17, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Placement chosen by admin.
+    """
 
     artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(
         18, betterproto2.TYPE_MESSAGE, repeated=True
     )
+    """
+    Artifacts the execution was launched with (artifact service integration).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionMetadata", ExecutionMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionMetadata", ExecutionMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionQueueAttributes(betterproto2.Message):
+    """
+    Tags used to match executions to an execution queue.
+    """
+
     tags: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionQueueAttributes", ExecutionQueueAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionQueueAttributes", ExecutionQueueAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionRecoverRequest(betterproto2.Message):
+    """
+    Re-runs a failed execution, reusing the outputs of nodes that already succeeded in it
+    (RecoverExecution). The new execution has mode RECOVERED.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The execution to recover from; NOT_FOUND if it does not exist.
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Name for the new execution; generated when empty.
+    """
 
-    metadata: "ExecutionMetadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "ExecutionMetadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Extra metadata for the new execution, e.g. parent_node_execution when propeller recovers
+    a child execution of a launch-plan node.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionRecoverRequest", ExecutionRecoverRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionRecoverRequest", ExecutionRecoverRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionRelaunchRequest(betterproto2.Message):
+    """
+    Runs an existing execution again with the same spec and the same user inputs (RelaunchExecution).
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The execution to copy; NOT_FOUND if it does not exist.
+    """
 
     name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Name for the new execution; generated when empty.
+    """
 
     overwrite_cache: "bool" = betterproto2.field(4, betterproto2.TYPE_BOOL)
+    """
+    Run every cached task again and overwrite its cache entry.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionRelaunchRequest", ExecutionRelaunchRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionRelaunchRequest", ExecutionRelaunchRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionSpec(betterproto2.Message):
     """
-
+    What to run and with which settings. Fields left empty fall back, in order, to the launch plan,
+    the matchable WORKFLOW_EXECUTION_CONFIG attributes and admin's configuration.
 
     Oneofs:
-        - notification_overrides:
+        - notification_overrides: Either replace the launch plan's notifications or switch all of them off.
     """
 
-    launch_plan: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    launch_plan: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Launch plan to run. With resource_type TASK it names a task instead, and admin runs that
+    single task through a generated workflow and launch plan.
+    """
 
-    inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "_core__.LiteralMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Old place for the inputs; used only when ExecutionCreateRequest.inputs is empty.
+    """
 
-    metadata: "ExecutionMetadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "ExecutionMetadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     notifications: "NotificationList | None" = betterproto2.field(
         5, betterproto2.TYPE_MESSAGE, optional=True, group="notification_overrides"
@@ -1238,58 +1687,90 @@ class ExecutionSpec(betterproto2.Message):
         6, betterproto2.TYPE_BOOL, optional=True, group="notification_overrides"
     )
 
-    labels: "Labels | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    labels: "Labels | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Labels for the execution; replace the launch plan's when non-empty.
+    """
 
-    annotations: "Annotations | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    annotations: "Annotations | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Annotations for the execution; replace the launch plan's when non-empty.
+    """
 
     security_context: "_core__.SecurityContext | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Identity (service account, IAM role, secrets) the tasks run with.
+    """
 
-    auth_role: "AuthRole | None" = betterproto2.field(
-        16, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    auth_role: "AuthRole | None" = betterproto2.field(16, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Old form of security_context.
+    """
 
     quality_of_service: "_core__.QualityOfService | None" = betterproto2.field(
         17, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Priority tier or explicit queueing budget.
+    """
 
     max_parallelism: "int" = betterproto2.field(18, betterproto2.TYPE_INT32)
+    """
+    Maximum nodes propeller runs at once for this execution; 0 means inherit (default 25).
+    Admin stores the resolved value here.
+    """
 
     raw_output_data_config: "RawOutputDataConfig | None" = betterproto2.field(
         19, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Where tasks write raw data; empty means inherit.
+    """
 
     cluster_assignment: "ClusterAssignment | None" = betterproto2.field(
         20, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Requested cluster pool.
+    """
 
     interruptible: "bool | None" = betterproto2.field(
-        21,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.BoolValue,
-        optional=True,
+        21, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.BoolValue, optional=True
     )
+    """
+    Overrides the interruptible flag of every task; unset means "as declared".
+    """
 
     overwrite_cache: "bool" = betterproto2.field(22, betterproto2.TYPE_BOOL)
+    """
+    Ignore cached outputs: run cacheable tasks again and overwrite their cache entries.
+    """
 
-    envs: "Envs | None" = betterproto2.field(
-        23, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    envs: "Envs | None" = betterproto2.field(23, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Environment variables added to every task.
+    """
 
     tags: "list[str]" = betterproto2.field(24, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Old free-form tags.
+    """
 
     execution_cluster_label: "ExecutionClusterLabel | None" = betterproto2.field(
         25, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Label selecting which cluster runs the execution.
+    """
 
-    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = (
-        betterproto2.field(26, betterproto2.TYPE_MESSAGE, repeated=True)
+    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = betterproto2.field(
+        26, betterproto2.TYPE_MESSAGE, repeated=True
     )
+    """
+    Execution environments to bind for tasks that use them.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1306,18 +1787,22 @@ default_message_pool.register_message("flyteidl.admin", "ExecutionSpec", Executi
 
 @dataclass(eq=False, repr=False)
 class ExecutionStateChangeDetails(betterproto2.Message):
+    """
+    Record of the latest archive-state change.
+    """
+
     state: "ExecutionState" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionState(0)
     )
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     principal: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    User who made the change.
+    """
 
 
 default_message_pool.register_message(
@@ -1327,11 +1812,18 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ExecutionTerminateRequest(betterproto2.Message):
+    """
+    Asks admin to abort a running execution (TerminateExecution). FlyteRemote.terminate sends it.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     cause: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Why; stored in the closure's abort_metadata.
+    """
 
 
 default_message_pool.register_message(
@@ -1341,6 +1833,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ExecutionTerminateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement: the execution is ABORTING; ABORTED follows from propeller.
+    """
+
     pass
 
 
@@ -1351,6 +1847,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ExecutionUpdateRequest(betterproto2.Message):
+    """
+    Archives or un-archives an execution (UpdateExecution). Does not touch a running execution.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -1360,23 +1860,27 @@ class ExecutionUpdateRequest(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionUpdateRequest", ExecutionUpdateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionUpdateRequest", ExecutionUpdateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateExecution.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionUpdateResponse", ExecutionUpdateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionUpdateResponse", ExecutionUpdateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class FixedRate(betterproto2.Message):
+    """
+    Fires every `value` `unit`s, e.g. every 10 minutes.
+    """
+
     value: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
 
     unit: "FixedRateUnit" = betterproto2.field(
@@ -1389,11 +1893,24 @@ default_message_pool.register_message("flyteidl.admin", "FixedRate", FixedRate)
 
 @dataclass(eq=False, repr=False)
 class FlyteUrLs(betterproto2.Message):
+    """
+    flyte:// URLs of a node or task execution's data; DataProxyService.GetData resolves them.
+    """
+
     inputs: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    e.g. flyte://v1/<project>/<domain>/<execution>/<node>/i (task attempts add /<attempt>).
+    """
 
     outputs: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Same as inputs but ending in /o.
+    """
 
     deck: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Ends in /d; empty when the execution produced no deck.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "FlyteURLs", FlyteUrLs)
@@ -1401,50 +1918,58 @@ default_message_pool.register_message("flyteidl.admin", "FlyteURLs", FlyteUrLs)
 
 @dataclass(eq=False, repr=False)
 class GetAgentRequest(betterproto2.Message):
+    """
+    Look up one agent by name.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetAgentRequest", GetAgentRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetAgentRequest", GetAgentRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetAgentResponse(betterproto2.Message):
-    agent: "Agent | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The agent asked for.
+    """
+
+    agent: "Agent | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetAgentResponse", GetAgentResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetAgentResponse", GetAgentResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetDomainRequest(betterproto2.Message):
+    """
+    Asks for the configured domains (GetDomains).
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetDomainRequest", GetDomainRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetDomainRequest", GetDomainRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetDomainsResponse(betterproto2.Message):
-    domains: "list[Domain]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    All configured domains.
+    """
+
+    domains: "list[Domain]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetDomainsResponse", GetDomainsResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetDomainsResponse", GetDomainsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetDynamicNodeWorkflowRequest(betterproto2.Message):
+    """
+    Fetches the compiled sub-workflow of a dynamic node (GetDynamicNodeWorkflow).
+    """
+
     id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -1457,35 +1982,45 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class GetTaskLogsRequest(betterproto2.Message):
+    """
+    Ask an agent for log lines of a remote job (streamed back).
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Old way of naming the task type; use task_category.
+    """
 
     resource_meta: "bytes" = betterproto2.field(2, betterproto2.TYPE_BYTES)
+    """
+    Handle returned by CreateTask.
+    """
 
     lines: "int" = betterproto2.field(3, betterproto2.TYPE_UINT64)
+    """
+    Maximum number of lines to return.
+    """
 
     token: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Continuation token from an earlier response; empty to start from the beginning.
+    """
 
-    task_category: "TaskCategory | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    task_category: "TaskCategory | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("task_type"):
-            warnings.warn(
-                "GetTaskLogsRequest.task_type is deprecated", DeprecationWarning
-            )
+            warnings.warn("GetTaskLogsRequest.task_type is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskLogsRequest", GetTaskLogsRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskLogsRequest", GetTaskLogsRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskLogsResponse(betterproto2.Message):
     """
-
+    One message of a GetTaskLogs stream: a header, then bodies.
 
     Oneofs:
         - part:
@@ -1500,37 +2035,41 @@ class GetTaskLogsResponse(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskLogsResponse", GetTaskLogsResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskLogsResponse", GetTaskLogsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskLogsResponseBody(betterproto2.Message):
-    results: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    A batch of log lines in a GetTaskLogs stream.
+    """
 
-    structured_lines: "list[LogLine]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    results: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Old unstructured lines; use structured_lines.
+    """
+
+    structured_lines: "list[LogLine]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("results"):
-            warnings.warn(
-                "GetTaskLogsResponseBody.results is deprecated", DeprecationWarning
-            )
+            warnings.warn("GetTaskLogsResponseBody.results is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskLogsResponseBody", GetTaskLogsResponseBody
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskLogsResponseBody", GetTaskLogsResponseBody)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskLogsResponseHeader(betterproto2.Message):
+    """
+    First message of a GetTaskLogs stream.
+    """
+
     token: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Token to pass in the next request to continue reading; empty when there is nothing more.
+    """
 
 
 default_message_pool.register_message(
@@ -1540,75 +2079,90 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class GetTaskMetricsRequest(betterproto2.Message):
+    """
+    Ask an agent for metrics of a remote job over a time range.
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Old way of naming the task type; use task_category.
+    """
 
     resource_meta: "bytes" = betterproto2.field(2, betterproto2.TYPE_BYTES)
+    """
+    Handle returned by CreateTask.
+    """
 
-    queries: "list[str]" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, repeated=True
-    )
+    queries: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Metric queries, in the remote system's query language.
+    """
 
     start_time: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     end_time: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     step: "datetime.timedelta | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Resolution of the returned series.
+    """
 
-    task_category: "TaskCategory | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    task_category: "TaskCategory | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("task_type"):
-            warnings.warn(
-                "GetTaskMetricsRequest.task_type is deprecated", DeprecationWarning
-            )
+            warnings.warn("GetTaskMetricsRequest.task_type is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskMetricsRequest", GetTaskMetricsRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskMetricsRequest", GetTaskMetricsRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskMetricsResponse(betterproto2.Message):
+    """
+    Metric series, one result per query.
+    """
+
     results: "list[_core__.ExecutionMetricResult]" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskMetricsResponse", GetTaskMetricsResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskMetricsResponse", GetTaskMetricsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskRequest(betterproto2.Message):
+    """
+    Asynchronous agent: poll the status of a remote job.
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Old way of naming the task type; use task_category.
+    """
 
     resource_meta: "bytes" = betterproto2.field(2, betterproto2.TYPE_BYTES)
+    """
+    Handle returned by CreateTask.
+    """
 
-    task_category: "TaskCategory | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    task_category: "TaskCategory | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Task type and version, used by the agent server to route the call to the right agent.
+    """
 
     output_prefix: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Same output prefix as given to CreateTask.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1616,65 +2170,69 @@ class GetTaskRequest(betterproto2.Message):
             warnings.warn("GetTaskRequest.task_type is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskRequest", GetTaskRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskRequest", GetTaskRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetTaskResponse(betterproto2.Message):
-    resource: "Resource | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Status of a remote job.
+    """
+
+    resource: "Resource | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskResponse", GetTaskResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskResponse", GetTaskResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetVersionRequest(betterproto2.Message):
+    """
+    Asks for the control plane's version (GetVersion).
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetVersionRequest", GetVersionRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetVersionRequest", GetVersionRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetVersionResponse(betterproto2.Message):
-    control_plane_version: "Version | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Answer to GetVersion.
+    """
+
+    control_plane_version: "Version | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetVersionResponse", GetVersionResponse
-)
+default_message_pool.register_message("flyteidl.admin", "GetVersionResponse", GetVersionResponse)
 
 
 @dataclass(eq=False, repr=False)
 class InactiveProject(betterproto2.Message):
+    """
+    Error detail attached to INVALID_ARGUMENT when a request targets a project that is not active.
+    """
+
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     org: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "InactiveProject", InactiveProject
-)
+default_message_pool.register_message("flyteidl.admin", "InactiveProject", InactiveProject)
 
 
 @dataclass(eq=False, repr=False)
 class Labels(betterproto2.Message):
+    """
+    Kubernetes-style labels attached to an execution and to the resources it creates.
+    """
+
     values: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
@@ -1683,17 +2241,15 @@ default_message_pool.register_message("flyteidl.admin", "Labels", Labels)
 
 @dataclass(eq=False, repr=False)
 class LaunchPlan(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A launch plan version as stored by admin.
+    """
 
-    spec: "LaunchPlanSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    closure: "LaunchPlanClosure | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    spec: "LaunchPlanSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+
+    closure: "LaunchPlanClosure | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "LaunchPlan", LaunchPlan)
@@ -1701,137 +2257,176 @@ default_message_pool.register_message("flyteidl.admin", "LaunchPlan", LaunchPlan
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanClosure(betterproto2.Message):
+    """
+    Admin-computed part of a launch plan.
+    """
+
     state: "LaunchPlanState" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0)
     )
+    """
+    Current activation state (always read from admin's records).
+    """
 
     expected_inputs: "_core__.ParameterMap | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Inputs a caller may or must pass to CreateExecution: the defaults plus unbound workflow inputs.
+    """
 
     expected_outputs: "_core__.VariableMap | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The workflow's outputs.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     updated_at: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanClosure", LaunchPlanClosure
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanClosure", LaunchPlanClosure)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanCreateRequest(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Registers a launch plan version (CreateLaunchPlan). `pyflyte register` sends one per workflow
+    (the default launch plan, same name as the workflow) plus any named ones.
+    """
 
-    spec: "LaunchPlanSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fully specified LAUNCH_PLAN identifier.
+    """
+
+    spec: "LaunchPlanSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanCreateRequest", LaunchPlanCreateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanCreateRequest", LaunchPlanCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanCreateResponse(betterproto2.Message):
+    """
+    Empty on success. Re-registering an identical spec is ALREADY_EXISTS; a different spec under the
+    same id is INVALID_ARGUMENT; a missing workflow is NOT_FOUND.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanCreateResponse", LaunchPlanCreateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanCreateResponse", LaunchPlanCreateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanList(betterproto2.Message):
-    launch_plans: "list[LaunchPlan]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of launch plans.
+    """
+
+    launch_plans: "list[LaunchPlan]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanList", LaunchPlanList
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanList", LaunchPlanList)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanMetadata(betterproto2.Message):
-    schedule: "Schedule | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Optional behaviour attached to a launch plan.
+    """
 
-    notifications: "list[Notification]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    schedule: "Schedule | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fires executions on a cron or fixed-rate schedule while the version is ACTIVE.
+    """
+
+    notifications: "list[Notification]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Default notifications of its executions.
+    """
 
     launch_conditions: "__google__protobuf__.Any | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Artifact-based launch triggers; must be empty (INVALID_ARGUMENT otherwise).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanMetadata", LaunchPlanMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanMetadata", LaunchPlanMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanSpec(betterproto2.Message):
-    workflow_id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    User-supplied part of a launch plan.
+    """
+
+    workflow_id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fully specified identifier of the workflow version to run; it must already be registered.
+    """
 
     entity_metadata: "LaunchPlanMetadata | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Schedule, notifications and launch conditions.
+    """
 
     default_inputs: "_core__.ParameterMap | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Inputs callers may set, each with a default or marked required. Admin stores here the
+    complete expected-input map (these plus every unbound workflow input as required).
+    """
 
     fixed_inputs: "_core__.LiteralMap | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Inputs bound to fixed values; callers cannot override them.
+    """
 
     role: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Oldest form of the run-as role.
+    """
 
-    labels: "Labels | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    labels: "Labels | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Labels given to executions of this launch plan.
+    """
 
-    annotations: "Annotations | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    annotations: "Annotations | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Annotations given to executions of this launch plan.
+    """
 
-    auth: "Auth | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    auth: "Auth | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
 
-    auth_role: "AuthRole | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    auth_role: "AuthRole | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
 
     security_context: "_core__.SecurityContext | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Identity the executions run with unless the execution overrides it.
+    """
 
     quality_of_service: "_core__.QualityOfService | None" = betterproto2.field(
         16, betterproto2.TYPE_MESSAGE, optional=True
@@ -1840,24 +2435,34 @@ class LaunchPlanSpec(betterproto2.Message):
     raw_output_data_config: "RawOutputDataConfig | None" = betterproto2.field(
         17, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Where executions write raw data unless the execution overrides it.
+    """
 
     max_parallelism: "int" = betterproto2.field(18, betterproto2.TYPE_INT32)
+    """
+    Default node parallelism for executions; 0 means inherit.
+    """
 
     interruptible: "bool | None" = betterproto2.field(
-        19,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.BoolValue,
-        optional=True,
+        19, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.BoolValue, optional=True
     )
+    """
+    Overrides the interruptible flag of every task; unset means "as declared".
+    """
 
     overwrite_cache: "bool" = betterproto2.field(20, betterproto2.TYPE_BOOL)
+    """
+    Executions ignore and overwrite cached outputs.
+    """
 
-    envs: "Envs | None" = betterproto2.field(
-        21, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    envs: "Envs | None" = betterproto2.field(21, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Environment variables added to every task.
+    """
 
-    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = (
-        betterproto2.field(22, betterproto2.TYPE_MESSAGE, repeated=True)
+    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = betterproto2.field(
+        22, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
     cluster_assignment: "ClusterAssignment | None" = betterproto2.field(
@@ -1867,6 +2472,9 @@ class LaunchPlanSpec(betterproto2.Message):
     concurrency_policy: "ConcurrencyPolicy | None" = betterproto2.field(
         24, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Limit on concurrently running executions of this launch plan name.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1878,61 +2486,68 @@ class LaunchPlanSpec(betterproto2.Message):
             warnings.warn("LaunchPlanSpec.auth_role is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanSpec", LaunchPlanSpec
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanSpec", LaunchPlanSpec)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanUpdateRequest(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Activates or deactivates a launch plan version (UpdateLaunchPlan). Activating one version
+    deactivates the previously active version of the same name. NOT_FOUND if the version is missing.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     state: "LaunchPlanState" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanUpdateRequest", LaunchPlanUpdateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanUpdateRequest", LaunchPlanUpdateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateLaunchPlan.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LaunchPlanUpdateResponse", LaunchPlanUpdateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "LaunchPlanUpdateResponse", LaunchPlanUpdateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ListAgentsRequest(betterproto2.Message):
+    """
+    List every agent an agent server hosts.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ListAgentsRequest", ListAgentsRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ListAgentsRequest", ListAgentsRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ListAgentsResponse(betterproto2.Message):
-    agents: "list[Agent]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    All agents of the server.
+    """
+
+    agents: "list[Agent]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ListAgentsResponse", ListAgentsResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ListAgentsResponse", ListAgentsResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ListMatchableAttributesRequest(betterproto2.Message):
+    """
+    Lists every stored attribute of one kind, across all scopes (ListMatchableAttributes).
+    """
+
     resource_type: "MatchableResource" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: MatchableResource(0)
     )
@@ -1947,6 +2562,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ListMatchableAttributesResponse(betterproto2.Message):
+    """
+    All stored attributes of the requested kind.
+    """
+
     configurations: "list[MatchableAttributesConfiguration]" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, repeated=True
     )
@@ -1960,7 +2579,7 @@ default_message_pool.register_message(
 @dataclass(eq=False, repr=False)
 class LiteralMapBlob(betterproto2.Message):
     """
-
+    Outputs of an execution, by value (legacy) or by storage location.
 
     Oneofs:
         - data:
@@ -1969,10 +2588,14 @@ class LiteralMapBlob(betterproto2.Message):
     values: "_core__.LiteralMap | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="data"
     )
+    """
+    Outputs inline; no longer produced.
+    """
 
-    uri: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="data"
-    )
+    uri: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="data")
+    """
+    Storage URI of the outputs LiteralMap.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1980,18 +2603,17 @@ class LiteralMapBlob(betterproto2.Message):
             warnings.warn("LiteralMapBlob.values is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "LiteralMapBlob", LiteralMapBlob
-)
+default_message_pool.register_message("flyteidl.admin", "LiteralMapBlob", LiteralMapBlob)
 
 
 @dataclass(eq=False, repr=False)
 class LogLine(betterproto2.Message):
+    """
+    One log line with its origin.
+    """
+
     timestamp: "datetime.datetime | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     message: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -2006,32 +2628,39 @@ default_message_pool.register_message("flyteidl.admin", "LogLine", LogLine)
 
 @dataclass(eq=False, repr=False)
 class MatchableAttributesConfiguration(betterproto2.Message):
-    attributes: "MatchingAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    One stored attribute with the scope it applies to. Empty scope fields mean "any"; the more
+    fields are set, the more specific (and higher priority) the entry.
+    """
+
+    attributes: "MatchingAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     project: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
     workflow: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Workflow name, for workflow-level entries.
+    """
 
     launch_plan: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Launch plan name, for launch-plan-level entries.
+    """
 
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "MatchableAttributesConfiguration",
-    MatchableAttributesConfiguration,
+    "flyteidl.admin", "MatchableAttributesConfiguration", MatchableAttributesConfiguration
 )
 
 
 @dataclass(eq=False, repr=False)
 class MatchingAttributes(betterproto2.Message):
     """
-
+    The payload of a matchable attribute; exactly one, matching its MatchableResource kind.
 
     Oneofs:
         - target:
@@ -2041,8 +2670,8 @@ class MatchingAttributes(betterproto2.Message):
         1, betterproto2.TYPE_MESSAGE, optional=True, group="target"
     )
 
-    cluster_resource_attributes: "ClusterResourceAttributes | None" = (
-        betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="target")
+    cluster_resource_attributes: "ClusterResourceAttributes | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True, group="target"
     )
 
     execution_queue_attributes: "ExecutionQueueAttributes | None" = betterproto2.field(
@@ -2070,24 +2699,25 @@ class MatchingAttributes(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "MatchingAttributes", MatchingAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "MatchingAttributes", MatchingAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntity(betterproto2.Message):
+    """
+    A named entity with its type and metadata, as returned by GetNamedEntity/ListNamedEntities.
+    """
+
     resource_type: "_core__.ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ResourceType(0)
     )
+    """
+    TASK, WORKFLOW or LAUNCH_PLAN.
+    """
 
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "NamedEntityIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    metadata: "NamedEntityMetadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "NamedEntityMetadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "NamedEntity", NamedEntity)
@@ -2095,43 +2725,56 @@ default_message_pool.register_message("flyteidl.admin", "NamedEntity", NamedEnti
 
 @dataclass(eq=False, repr=False)
 class NamedEntityGetRequest(betterproto2.Message):
+    """
+    Fetches one named entity (GetNamedEntity). NOT_FOUND if no version of that name exists.
+    """
+
     resource_type: "_core__.ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ResourceType(0)
     )
 
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "NamedEntityIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityGetRequest", NamedEntityGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityGetRequest", NamedEntityGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityIdentifier(betterproto2.Message):
+    """
+    Names a task, workflow or launch plan across all its versions: an Identifier without version.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Entity name; optional in list requests, where it narrows the list to one name.
+    """
 
     org: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Tenant organisation; empty in a single-organisation deployment.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityIdentifier", NamedEntityIdentifier
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityIdentifier", NamedEntityIdentifier)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityIdentifierList(betterproto2.Message):
-    entities: "list[NamedEntityIdentifier]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of entity names.
+    """
+
+    entities: "list[NamedEntityIdentifier]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
 default_message_pool.register_message(
@@ -2141,108 +2784,141 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NamedEntityIdentifierListRequest(betterproto2.Message):
+    """
+    Lists distinct entity names in a project/domain (ListTaskIds, ListWorkflowIds,
+    ListLaunchPlanIds).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     limit: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     filters: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Filter expression such as "eq(name,foo)+gte(created_at,2024-01-01)"; functions are eq, ne,
+    gt, gte, lt, lte, contains, not_like, value_in, value_not_in.
+    """
 
     org: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "NamedEntityIdentifierListRequest",
-    NamedEntityIdentifierListRequest,
+    "flyteidl.admin", "NamedEntityIdentifierListRequest", NamedEntityIdentifierListRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityList(betterproto2.Message):
-    entities: "list[NamedEntity]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of named entities.
+    """
+
+    entities: "list[NamedEntity]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityList", NamedEntityList
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityList", NamedEntityList)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityListRequest(betterproto2.Message):
+    """
+    Lists named entities of one resource type with their metadata (ListNamedEntities).
+    """
+
     resource_type: "_core__.ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ResourceType(0)
     )
+    """
+    TASK, WORKFLOW or LAUNCH_PLAN.
+    """
 
     project: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
     limit: "int" = betterproto2.field(4, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
     filters: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    Filter expression. When empty, admin hides the generated ".flytegen" names.
+    """
 
     org: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityListRequest", NamedEntityListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityListRequest", NamedEntityListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityMetadata(betterproto2.Message):
+    """
+    User-editable metadata attached to a named entity (not to a version).
+    """
+
     description: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Free-text description shown by the console.
+    """
 
     state: "NamedEntityState" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: NamedEntityState(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityMetadata", NamedEntityMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityMetadata", NamedEntityMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityUpdateRequest(betterproto2.Message):
+    """
+    Replaces the description and state of a named entity (UpdateNamedEntity).
+    """
+
     resource_type: "_core__.ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ResourceType(0)
     )
 
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "NamedEntityIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    metadata: "NamedEntityMetadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "NamedEntityMetadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityUpdateRequest", NamedEntityUpdateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityUpdateRequest", NamedEntityUpdateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class NamedEntityUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateNamedEntity.
+    """
+
     pass
 
 
@@ -2253,19 +2929,26 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecution(betterproto2.Message):
+    """
+    One node of a workflow execution as admin records it.
+    """
+
     id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    execution id plus the node id sent in events; for nested nodes this is a generated unique id,
+    the template's id is in metadata.spec_node_id.
+    """
 
     input_uri: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Storage URI of the node's inputs.pb.
+    """
 
-    closure: "NodeExecutionClosure | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    closure: "NodeExecutionClosure | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    metadata: "NodeExecutionMetaData | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "NodeExecutionMetaData | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "NodeExecution", NodeExecution)
@@ -2274,89 +2957,105 @@ default_message_pool.register_message("flyteidl.admin", "NodeExecution", NodeExe
 @dataclass(eq=False, repr=False)
 class NodeExecutionClosure(betterproto2.Message):
     """
-
+    State of a node execution computed by admin from propeller's node events.
 
     Oneofs:
-        - output_result:
-        - target_metadata:
+        - output_result: How the node ended; unset while it runs.
+        - target_metadata: Kind-specific details.
     """
 
     output_uri: "str | None" = betterproto2.field(
         1, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Storage URI of the node's outputs.pb; read the values with GetNodeExecutionData.
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Failure details when phase is FAILED.
+    """
 
     output_data: "_core__.LiteralMap | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Outputs stored inline; read them with GetNodeExecutionData.
+    """
 
     phase: "_core__.NodeExecutionPhase" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.NodeExecutionPhase(0)
     )
 
     started_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When the node entered RUNNING.
+    """
 
     duration: "datetime.timedelta | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Set when the node reaches a terminal phase.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     updated_at: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     workflow_node_metadata: "WorkflowNodeMetadata | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True, group="target_metadata"
     )
+    """
+    For launch-plan nodes: the child execution.
+    """
 
     task_node_metadata: "TaskNodeMetadata | None" = betterproto2.field(
         9, betterproto2.TYPE_MESSAGE, optional=True, group="target_metadata"
     )
+    """
+    For task nodes: cache outcome and checkpoint location.
+    """
 
     deck_uri: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+    """
+    Storage URI of deck.html, when the task generated one.
+    """
 
     dynamic_job_spec_uri: "str" = betterproto2.field(12, betterproto2.TYPE_STRING)
+    """
+    Storage URI of the futures.pb a dynamic task wrote.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("output_uri"):
-            warnings.warn(
-                "NodeExecutionClosure.output_uri is deprecated", DeprecationWarning
-            )
+            warnings.warn("NodeExecutionClosure.output_uri is deprecated", DeprecationWarning)
         if self.is_set("output_data"):
-            warnings.warn(
-                "NodeExecutionClosure.output_data is deprecated", DeprecationWarning
-            )
+            warnings.warn("NodeExecutionClosure.output_data is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionClosure", NodeExecutionClosure
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionClosure", NodeExecutionClosure)
 
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionEventRequest(betterproto2.Message):
+    """
+    A node-level phase change (CreateNodeEvent), sent by propeller.
+    """
+
     request_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Optional caller-chosen id; unused by admin.
+    """
 
     event: "_event__.NodeExecutionEvent | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -2370,6 +3069,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionEventResponse(betterproto2.Message):
+    """
+    Empty acknowledgement: the event was recorded.
+    """
+
     pass
 
 
@@ -2380,19 +3083,34 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionForTaskListRequest(betterproto2.Message):
+    """
+    Lists the node executions a task execution spawned, e.g. the nodes of a dynamic task
+    (ListNodeExecutionsForTask).
+    """
+
     task_execution_id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The parent task attempt.
+    """
 
     limit: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -2402,6 +3120,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionGetDataRequest(betterproto2.Message):
+    """
+    Fetches the inputs and outputs of a node execution (GetNodeExecutionData).
+    """
+
     id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -2414,40 +3136,50 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionGetDataResponse(betterproto2.Message):
-    inputs: "UrlBlob | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Inputs and outputs of a node execution; outputs are empty until it succeeds.
+    """
 
-    outputs: "UrlBlob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "UrlBlob | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the inputs blob; filled only when signed URLs are enabled.
+    """
 
-    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    outputs: "UrlBlob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the outputs blob; filled only when signed URLs are enabled.
+    """
+
+    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Inputs inline, when below the size limit (default 2 MB).
+    """
 
     full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Outputs inline, when below the size limit.
+    """
 
     dynamic_workflow: "DynamicWorkflowNodeMetadata | None" = betterproto2.field(
         16, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Set for dynamic nodes: the sub-workflow they produced.
+    """
 
-    flyte_urls: "FlyteUrLs | None" = betterproto2.field(
-        17, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    flyte_urls: "FlyteUrLs | None" = betterproto2.field(17, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    flyte:// URLs for the node's inputs, outputs and deck.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("inputs"):
-            warnings.warn(
-                "NodeExecutionGetDataResponse.inputs is deprecated", DeprecationWarning
-            )
+            warnings.warn("NodeExecutionGetDataResponse.inputs is deprecated", DeprecationWarning)
         if self.is_set("outputs"):
-            warnings.warn(
-                "NodeExecutionGetDataResponse.outputs is deprecated", DeprecationWarning
-            )
+            warnings.warn("NodeExecutionGetDataResponse.outputs is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
@@ -2457,86 +3189,133 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionGetRequest(betterproto2.Message):
+    """
+    Fetches one node execution (GetNodeExecution). NOT_FOUND if it does not exist.
+    """
+
     id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionGetRequest", NodeExecutionGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionGetRequest", NodeExecutionGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionList(betterproto2.Message):
-    node_executions: "list[NodeExecution]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of node executions.
+    """
+
+    node_executions: "list[NodeExecution]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionList", NodeExecutionList
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionList", NodeExecutionList)
 
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionListRequest(betterproto2.Message):
-    workflow_execution_id: "_core__.WorkflowExecutionIdentifier | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Lists the node executions of a workflow execution (ListNodeExecutions). FlyteRemote.wait
+    calls it every poll with limit 100, sorted by created_at ascending.
+    """
+
+    workflow_execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Required.
+    """
 
     limit: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     unique_parent_id: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Node id (as reported in events) of a parent node (branch, sub-workflow, dynamic) whose
+    children to list; NOT_FOUND if unknown. Empty lists top-level nodes only, never nested ones.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionListRequest", NodeExecutionListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionListRequest", NodeExecutionListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionMetaData(betterproto2.Message):
+    """
+    Facts about the node that clients need to walk the execution tree.
+    """
+
     retry_group: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Attempt of the parent node under which this node ran (e.g. children of a retried dynamic
+    node), so that runs from different parent attempts can be told apart.
+    """
 
     is_parent_node: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
+    """
+    The node has child nodes (branch, sub-workflow, dynamic): list them with unique_parent_id.
+    """
 
     spec_node_id: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Id of the node in the workflow template (e.g. "n0"); FlyteRemote maps nodes by it.
+    """
 
     is_dynamic: "bool" = betterproto2.field(4, betterproto2.TYPE_BOOL)
+    """
+    The node ran a dynamic task that produced a sub-workflow.
+    """
 
     is_array: "bool" = betterproto2.field(5, betterproto2.TYPE_BOOL)
+    """
+    The node is an array (map) node; its attempts are task executions.
+    """
 
     is_eager: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
+    """
+    The node runs an eager workflow.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionMetaData", NodeExecutionMetaData
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionMetaData", NodeExecutionMetaData)
 
 
 @dataclass(eq=False, repr=False)
 class Notification(betterproto2.Message):
     """
-
+    A notification rule attached to a launch plan or an execution.
 
     Oneofs:
-        - type:
+        - type: Delivery channel; exactly one, with at least one recipient.
     """
 
     phases: "list[_core__.WorkflowExecutionPhase]" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, repeated=True
     )
+    """
+    Workflow phases that trigger it; each must be terminal (SUCCEEDED, FAILED, TIMED_OUT,
+    ABORTED), otherwise the create call is INVALID_ARGUMENT.
+    """
 
     email: "EmailNotification | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="type"
@@ -2556,89 +3335,113 @@ default_message_pool.register_message("flyteidl.admin", "Notification", Notifica
 
 @dataclass(eq=False, repr=False)
 class NotificationList(betterproto2.Message):
-    notifications: "list[Notification]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    A list of notifications replacing the launch plan's own.
+    """
+
+    notifications: "list[Notification]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NotificationList", NotificationList
-)
+default_message_pool.register_message("flyteidl.admin", "NotificationList", NotificationList)
 
 
 @dataclass(eq=False, repr=False)
 class ObjectGetRequest(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Fetches one versioned entity by its full identifier (GetTask, GetWorkflow, GetLaunchPlan,
+    GetDescriptionEntity). Every field of the id, version included, must be set.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ObjectGetRequest", ObjectGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ObjectGetRequest", ObjectGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class PagerDutyNotification(betterproto2.Message):
-    recipients_email: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    PagerDuty alert, delivered through the e-mail integration addresses given as recipients.
+    """
+
+    recipients_email: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     template: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Optional message template overriding the platform's default text.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "PagerDutyNotification", PagerDutyNotification
-)
+default_message_pool.register_message("flyteidl.admin", "PagerDutyNotification", PagerDutyNotification)
 
 
 @dataclass(eq=False, repr=False)
 class PluginOverride(betterproto2.Message):
-    task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Chooses the plugin backend(s) for one task type. In flyteplane plugin ids are our plugin
+    registry names ("local", "k8s-pod", "k8s-array", "spark", "ray", "echo").
+    """
 
-    plugin_id: "list[str]" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, repeated=True
-    )
+    task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    TaskTemplate.type this override applies to, e.g. "python-task" or "spark".
+    """
+
+    plugin_id: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Plugin ids in order of preference.
+    """
 
     missing_plugin_behavior: "PluginOverrideMissingPluginBehavior" = betterproto2.field(
-        4,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: PluginOverrideMissingPluginBehavior(0),
+        4, betterproto2.TYPE_ENUM, default_factory=lambda: PluginOverrideMissingPluginBehavior(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "PluginOverride", PluginOverride
-)
+default_message_pool.register_message("flyteidl.admin", "PluginOverride", PluginOverride)
 
 
 @dataclass(eq=False, repr=False)
 class PluginOverrides(betterproto2.Message):
-    overrides: "list[PluginOverride]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    A set of plugin overrides. Updates merge by task_type into the stored set.
+    """
+
+    overrides: "list[PluginOverride]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "PluginOverrides", PluginOverrides
-)
+default_message_pool.register_message("flyteidl.admin", "PluginOverrides", PluginOverrides)
 
 
 @dataclass(eq=False, repr=False)
 class Project(betterproto2.Message):
+    """
+    A project: a grouping of tasks, workflows, launch plans and executions across all domains.
+    """
+
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Unique id: a DNS-1123 label (lower-case letters, digits and "-", at most 63 characters).
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Display name, at most 64 characters.
+    """
 
-    domains: "list[Domain]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    domains: "list[Domain]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Filled by admin on reads with every configured domain; must be empty in RegisterProject.
+    """
 
     description: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    At most 300 characters.
+    """
 
-    labels: "Labels | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    labels: "Labels | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Labels added to every execution in the project (execution labels win on conflict).
+    """
 
     state: "ProjectProjectState" = betterproto2.field(
         6, betterproto2.TYPE_ENUM, default_factory=lambda: ProjectProjectState(0)
@@ -2652,7 +3455,14 @@ default_message_pool.register_message("flyteidl.admin", "Project", Project)
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributes(betterproto2.Message):
+    """
+    One project-level attribute; its kind is given by which MatchingAttributes field is set.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Project id; the project must exist.
+    """
 
     matching_attributes: "MatchingAttributes | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -2661,13 +3471,15 @@ class ProjectAttributes(betterproto2.Message):
     org: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectAttributes", ProjectAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectAttributes", ProjectAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesDeleteRequest(betterproto2.Message):
+    """
+    Removes a project-level attribute of one kind (DeleteProjectAttributes).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     resource_type: "MatchableResource" = betterproto2.field(
@@ -2684,6 +3496,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesDeleteResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of DeleteProjectAttributes.
+    """
+
     pass
 
 
@@ -2694,6 +3510,11 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesGetRequest(betterproto2.Message):
+    """
+    Reads a project-level attribute of one kind (GetProjectAttributes). NOT_FOUND if none is stored,
+    except WORKFLOW_EXECUTION_CONFIG, which falls back to admin's configured defaults.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     resource_type: "MatchableResource" = betterproto2.field(
@@ -2710,9 +3531,11 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesGetResponse(betterproto2.Message):
-    attributes: "ProjectAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The stored attribute.
+    """
+
+    attributes: "ProjectAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -2722,9 +3545,12 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesUpdateRequest(betterproto2.Message):
-    attributes: "ProjectAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Creates or replaces a project-level attribute (UpdateProjectAttributes). Plugin overrides are
+    merged by task type instead of replaced.
+    """
+
+    attributes: "ProjectAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -2734,6 +3560,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectAttributesUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateProjectAttributes.
+    """
+
     pass
 
 
@@ -2744,9 +3574,19 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributes(betterproto2.Message):
+    """
+    One project+domain attribute; its kind is given by which MatchingAttributes field is set.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Project id; the project must exist.
+    """
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    One of the configured domains.
+    """
 
     matching_attributes: "MatchingAttributes | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
@@ -2755,13 +3595,15 @@ class ProjectDomainAttributes(betterproto2.Message):
     org: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectDomainAttributes", ProjectDomainAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectDomainAttributes", ProjectDomainAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesDeleteRequest(betterproto2.Message):
+    """
+    Removes a project+domain attribute of one kind (DeleteProjectDomainAttributes).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -2774,26 +3616,31 @@ class ProjectDomainAttributesDeleteRequest(betterproto2.Message):
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesDeleteRequest",
-    ProjectDomainAttributesDeleteRequest,
+    "flyteidl.admin", "ProjectDomainAttributesDeleteRequest", ProjectDomainAttributesDeleteRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesDeleteResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of DeleteProjectDomainAttributes.
+    """
+
     pass
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesDeleteResponse",
-    ProjectDomainAttributesDeleteResponse,
+    "flyteidl.admin", "ProjectDomainAttributesDeleteResponse", ProjectDomainAttributesDeleteResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesGetRequest(betterproto2.Message):
+    """
+    Reads a project+domain attribute of one kind (GetProjectDomainAttributes). NOT_FOUND if none is
+    stored at this level.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -2806,113 +3653,137 @@ class ProjectDomainAttributesGetRequest(betterproto2.Message):
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesGetRequest",
-    ProjectDomainAttributesGetRequest,
+    "flyteidl.admin", "ProjectDomainAttributesGetRequest", ProjectDomainAttributesGetRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesGetResponse(betterproto2.Message):
+    """
+    The stored attribute.
+    """
+
     attributes: "ProjectDomainAttributes | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesGetResponse",
-    ProjectDomainAttributesGetResponse,
+    "flyteidl.admin", "ProjectDomainAttributesGetResponse", ProjectDomainAttributesGetResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesUpdateRequest(betterproto2.Message):
+    """
+    Creates or replaces a project+domain attribute (UpdateProjectDomainAttributes). Plugin
+    overrides are merged by task type instead of replaced.
+    """
+
     attributes: "ProjectDomainAttributes | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesUpdateRequest",
-    ProjectDomainAttributesUpdateRequest,
+    "flyteidl.admin", "ProjectDomainAttributesUpdateRequest", ProjectDomainAttributesUpdateRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectDomainAttributesUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateProjectDomainAttributes.
+    """
+
     pass
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "ProjectDomainAttributesUpdateResponse",
-    ProjectDomainAttributesUpdateResponse,
+    "flyteidl.admin", "ProjectDomainAttributesUpdateResponse", ProjectDomainAttributesUpdateResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class ProjectGetRequest(betterproto2.Message):
+    """
+    Fetches one project (GetProject). NOT_FOUND if it does not exist.
+    """
+
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     org: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectGetRequest", ProjectGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectGetRequest", ProjectGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ProjectListRequest(betterproto2.Message):
+    """
+    Lists projects (ListProjects), sorted by id unless sort_by says otherwise.
+    """
+
     limit: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
+    """
+    Page size; 0 returns all projects.
+    """
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Filter expression. With no filter, archived projects are left out.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectListRequest", ProjectListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectListRequest", ProjectListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ProjectRegisterRequest(betterproto2.Message):
-    project: "Project | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Creates a project (RegisterProject). ALREADY_EXISTS if the id is taken; INVALID_ARGUMENT for a
+    malformed id, name or description, or if domains are given.
+    """
+
+    project: "Project | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectRegisterRequest", ProjectRegisterRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectRegisterRequest", ProjectRegisterRequest)
 
 
 @dataclass(eq=False, repr=False)
 class ProjectRegisterResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of RegisterProject.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectRegisterResponse", ProjectRegisterResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectRegisterResponse", ProjectRegisterResponse)
 
 
 @dataclass(eq=False, repr=False)
 class Projects(betterproto2.Message):
-    projects: "list[Project]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of projects.
+    """
+
+    projects: "list[Project]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when there are no more.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Projects", Projects)
@@ -2920,31 +3791,40 @@ default_message_pool.register_message("flyteidl.admin", "Projects", Projects)
 
 @dataclass(eq=False, repr=False)
 class ProjectUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateProject.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectUpdateResponse", ProjectUpdateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectUpdateResponse", ProjectUpdateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class RawOutputDataConfig(betterproto2.Message):
+    """
+    Where tasks write raw (offloaded) data such as FlyteFile, FlyteDirectory and dataframe bytes.
+    """
+
     output_location_prefix: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Object-store prefix, e.g. "s3://bucket/raw" or "file:///data/raw"; empty means the
+    platform default.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "RawOutputDataConfig", RawOutputDataConfig
-)
+default_message_pool.register_message("flyteidl.admin", "RawOutputDataConfig", RawOutputDataConfig)
 
 
 @dataclass(eq=False, repr=False)
 class Reason(betterproto2.Message):
+    """
+    A reason reported for a task phase change, with its time.
+    """
+
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     message: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -2955,31 +3835,48 @@ default_message_pool.register_message("flyteidl.admin", "Reason", Reason)
 
 @dataclass(eq=False, repr=False)
 class Resource(betterproto2.Message):
-    state: "State" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, default_factory=lambda: State(0)
-    )
+    """
+    What an agent reports about a remote job.
+    """
 
-    outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    state: "State" = betterproto2.field(1, betterproto2.TYPE_ENUM, default_factory=lambda: State(0))
+    """
+    Legacy status; read only when phase is not set.
+    """
+
+    outputs: "_core__.LiteralMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Outputs, when the agent returns them inline instead of writing outputs.pb under the prefix.
+    """
 
     message: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Human-readable status or failure message.
+    """
 
-    log_links: "list[_core__.TaskLog]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    log_links: "list[_core__.TaskLog]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Links to the remote system's logs / UI, shown with the task execution.
+    """
 
     phase: "_core__.TaskExecutionPhase" = betterproto2.field(
         5, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.TaskExecutionPhase(0)
     )
+    """
+    Current phase, in task-execution terms (QUEUED, RUNNING, SUCCEEDED, FAILED, ...).
+    """
 
     custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Agent-specific details, copied into the task execution's custom_info.
+    """
 
-    agent_error: "AgentError | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    agent_error: "AgentError | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Structured failure, set when phase is a failure.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -2992,30 +3889,42 @@ default_message_pool.register_message("flyteidl.admin", "Resource", Resource)
 
 @dataclass(eq=False, repr=False)
 class ResourceListRequest(betterproto2.Message):
-    id: "NamedEntityIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Lists versions of tasks, workflows or launch plans, or executions, within a project/domain.
+    FlyteRemote fetches "the latest version" with limit=1 and sort_by created_at DESCENDING.
+    """
+
+    id: "NamedEntityIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    project and domain are required; name, if set, restricts the list to that name.
+    """
 
     limit: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ResourceListRequest", ResourceListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ResourceListRequest", ResourceListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class Schedule(betterproto2.Message):
     """
-
+    When a launch plan runs by itself. Admin rejects a schedule if the launch plan has a required
+    input other than kickoff_time_input_arg (INVALID_ARGUMENT).
 
     Oneofs:
         - ScheduleExpression:
@@ -3024,6 +3933,9 @@ class Schedule(betterproto2.Message):
     cron_expression: "str | None" = betterproto2.field(
         1, betterproto2.TYPE_STRING, optional=True, group="ScheduleExpression"
     )
+    """
+    Old form of cron_schedule.schedule.
+    """
 
     rate: "FixedRate | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="ScheduleExpression"
@@ -3034,6 +3946,9 @@ class Schedule(betterproto2.Message):
     )
 
     kickoff_time_input_arg: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Name of a datetime input that each scheduled execution receives with its scheduled time.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -3046,17 +3961,18 @@ default_message_pool.register_message("flyteidl.admin", "Schedule", Schedule)
 
 @dataclass(eq=False, repr=False)
 class Signal(betterproto2.Message):
-    id: "_core__.SignalIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A signal as stored by admin; the gate node completes once value is set.
+    """
 
-    type: "_core__.LiteralType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.SignalIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    value: "_core__.Literal | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    type: "_core__.LiteralType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+
+    value: "_core__.Literal | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Unset until someone calls SetSignal.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Signal", Signal)
@@ -3064,27 +3980,37 @@ default_message_pool.register_message("flyteidl.admin", "Signal", Signal)
 
 @dataclass(eq=False, repr=False)
 class SignalGetOrCreateRequest(betterproto2.Message):
-    id: "_core__.SignalIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Declares a signal, or returns it unchanged if it already exists (GetOrCreateSignal). Sent by
+    propeller when a gate node starts waiting; the type of an existing signal is not compared.
+    """
 
-    type: "_core__.LiteralType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.SignalIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Execution plus signal id.
+    """
+
+    type: "_core__.LiteralType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Type the value must have.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SignalGetOrCreateRequest", SignalGetOrCreateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "SignalGetOrCreateRequest", SignalGetOrCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class SignalList(betterproto2.Message):
-    signals: "list[Signal]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of signals.
+    """
+
+    signals: "list[Signal]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "SignalList", SignalList)
@@ -3092,69 +4018,94 @@ default_message_pool.register_message("flyteidl.admin", "SignalList", SignalList
 
 @dataclass(eq=False, repr=False)
 class SignalListRequest(betterproto2.Message):
-    workflow_execution_id: "_core__.WorkflowExecutionIdentifier | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Lists the signals of one execution (ListSignals), e.g. for the console to show pending gates.
+    """
+
+    workflow_execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Required.
+    """
 
     limit: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SignalListRequest", SignalListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "SignalListRequest", SignalListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class SignalSetRequest(betterproto2.Message):
-    id: "_core__.SignalIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Supplies the value of a signal (SetSignal), from flytectl, the console or FlyteRemote. The
+    signal must already exist and the value must fit its type, else INVALID_ARGUMENT. Setting it
+    again overwrites the value.
+    """
 
-    value: "_core__.Literal | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.SignalIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    value: "_core__.Literal | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SignalSetRequest", SignalSetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "SignalSetRequest", SignalSetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class SignalSetResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of SetSignal.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SignalSetResponse", SignalSetResponse
-)
+default_message_pool.register_message("flyteidl.admin", "SignalSetResponse", SignalSetResponse)
 
 
 @dataclass(eq=False, repr=False)
 class SlackNotification(betterproto2.Message):
-    recipients_email: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    Slack message, delivered through the channel e-mail addresses given as recipients.
+    """
+
+    recipients_email: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     template: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Optional message template overriding the platform's default text.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SlackNotification", SlackNotification
-)
+default_message_pool.register_message("flyteidl.admin", "SlackNotification", SlackNotification)
 
 
 @dataclass(eq=False, repr=False)
 class Sort(betterproto2.Message):
+    """
+    Ordering for list requests. Without a Sort admin returns rows in storage order.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Column of the listed entity, in snake_case, e.g. "created_at"; unknown keys are
+    INVALID_ARGUMENT.
+    """
 
     direction: "SortDirection" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: SortDirection(0)
@@ -3166,7 +4117,14 @@ default_message_pool.register_message("flyteidl.admin", "Sort", Sort)
 
 @dataclass(eq=False, repr=False)
 class SourceCode(betterproto2.Message):
+    """
+    Pointer to the source of a task or workflow.
+    """
+
     link: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    e.g. a link to the file in a Git hosting service.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "SourceCode", SourceCode)
@@ -3174,27 +4132,41 @@ default_message_pool.register_message("flyteidl.admin", "SourceCode", SourceCode
 
 @dataclass(eq=False, repr=False)
 class SystemMetadata(betterproto2.Message):
+    """
+    Where admin placed the execution; filled by admin, not by clients.
+    """
+
     execution_cluster: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Id of the cluster (engine) running the execution.
+    """
 
     namespace: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Namespace the execution's resources live in, by default "<project>-<domain>".
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "SystemMetadata", SystemMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "SystemMetadata", SystemMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class Task(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A registered task version.
+    """
 
-    closure: "TaskClosure | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    closure: "TaskClosure | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Compiled template; FlyteRemote reads closure.compiled_task.template.
+    """
 
     short_description: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    One-line summary from the task's description entity.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Task", Task)
@@ -3202,9 +4174,19 @@ default_message_pool.register_message("flyteidl.admin", "Task", Task)
 
 @dataclass(eq=False, repr=False)
 class TaskCategory(betterproto2.Message):
+    """
+    A task type as an agent understands it.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The TaskTemplate.type string, e.g. "bigquery_query_job_task".
+    """
 
     version: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    The TaskTemplate.task_type_version it handles.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "TaskCategory", TaskCategory)
@@ -3212,15 +4194,19 @@ default_message_pool.register_message("flyteidl.admin", "TaskCategory", TaskCate
 
 @dataclass(eq=False, repr=False)
 class TaskClosure(betterproto2.Message):
+    """
+    Admin-computed part of a task.
+    """
+
     compiled_task: "_core__.CompiledTask | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The template after compilation.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
@@ -3229,43 +4215,57 @@ default_message_pool.register_message("flyteidl.admin", "TaskClosure", TaskClosu
 
 @dataclass(eq=False, repr=False)
 class TaskCreateRequest(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Registers a task version (CreateTask); sent by `pyflyte register` / `pyflyte run --remote` for
+    every task. Admin validates and compiles the template.
+    """
 
-    spec: "TaskSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fully specified TASK identifier; spec.template.id is overwritten with it.
+    """
+
+    spec: "TaskSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskCreateRequest", TaskCreateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "TaskCreateRequest", TaskCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskCreateResponse(betterproto2.Message):
+    """
+    Empty on success. The same version with an identical template is ALREADY_EXISTS (flytekit
+    ignores it); with a different template, or an invalid one, INVALID_ARGUMENT.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskCreateResponse", TaskCreateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "TaskCreateResponse", TaskCreateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecution(betterproto2.Message):
+    """
+    One attempt of a task node.
+    """
+
     id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     input_uri: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Storage URI of the attempt's inputs.pb.
+    """
 
-    closure: "TaskExecutionClosure | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    closure: "TaskExecutionClosure | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     is_parent: "bool" = betterproto2.field(4, betterproto2.TYPE_BOOL)
+    """
+    The attempt spawned child nodes (e.g. a dynamic task); list them with
+    ListNodeExecutionsForTask.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "TaskExecution", TaskExecution)
@@ -3274,102 +4274,126 @@ default_message_pool.register_message("flyteidl.admin", "TaskExecution", TaskExe
 @dataclass(eq=False, repr=False)
 class TaskExecutionClosure(betterproto2.Message):
     """
-
+    State of a task attempt computed by admin from propeller's task events.
 
     Oneofs:
-        - output_result:
+        - output_result: How the attempt ended; unset while it runs.
     """
 
     output_uri: "str | None" = betterproto2.field(
         1, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Storage URI of the attempt's outputs.pb; read the values with GetTaskExecutionData.
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Failure details when phase is FAILED.
+    """
 
     output_data: "_core__.LiteralMap | None" = betterproto2.field(
         12, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Outputs stored inline; read them with GetTaskExecutionData.
+    """
 
     phase: "_core__.TaskExecutionPhase" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.TaskExecutionPhase(0)
     )
 
-    logs: "list[_core__.TaskLog]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    logs: "list[_core__.TaskLog]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Log links (e.g. pod logs), merged across events.
+    """
 
     started_at: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When the attempt entered RUNNING.
+    """
 
     duration: "datetime.timedelta | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Set when the attempt reaches a terminal phase.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     updated_at: "datetime.datetime | None" = betterproto2.field(
-        8,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        8, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
         9, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Plugin-specific details, merged across events (a null value removes a key).
+    """
 
     reason: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
+    """
+    Latest human-readable reason for the current phase; see reasons for the history.
+    """
 
     task_type: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+    """
+    TaskTemplate.type of the task, e.g. "python-task".
+    """
 
     metadata: "_event__.TaskExecutionMetadata | None" = betterproto2.field(
         16, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Plugin details: generated name, plugin id, external resources (e.g. array sub-tasks).
+    """
 
     event_version: "int" = betterproto2.field(17, betterproto2.TYPE_INT32)
+    """
+    Highest event version propeller used for this attempt.
+    """
 
-    reasons: "list[Reason]" = betterproto2.field(
-        18, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    reasons: "list[Reason]" = betterproto2.field(18, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every reason reported, oldest first.
+    """
 
     log_context: "_core__.LogContext | None" = betterproto2.field(
         19, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Pod/container context used to build log links.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("output_uri"):
-            warnings.warn(
-                "TaskExecutionClosure.output_uri is deprecated", DeprecationWarning
-            )
+            warnings.warn("TaskExecutionClosure.output_uri is deprecated", DeprecationWarning)
         if self.is_set("output_data"):
-            warnings.warn(
-                "TaskExecutionClosure.output_data is deprecated", DeprecationWarning
-            )
+            warnings.warn("TaskExecutionClosure.output_data is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionClosure", TaskExecutionClosure
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionClosure", TaskExecutionClosure)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionEventRequest(betterproto2.Message):
+    """
+    A task-attempt phase change (CreateTaskEvent), sent by propeller.
+    """
+
     request_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Optional caller-chosen id; unused by admin.
+    """
 
     event: "_event__.TaskExecutionEvent | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -3383,6 +4407,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionEventResponse(betterproto2.Message):
+    """
+    Empty acknowledgement: the event was recorded.
+    """
+
     pass
 
 
@@ -3393,6 +4421,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionGetDataRequest(betterproto2.Message):
+    """
+    Fetches the inputs and outputs of a task attempt (GetTaskExecutionData).
+    """
+
     id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -3405,36 +4437,43 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionGetDataResponse(betterproto2.Message):
-    inputs: "UrlBlob | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Inputs and outputs of a task attempt; outputs are empty until it succeeds.
+    """
 
-    outputs: "UrlBlob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "UrlBlob | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the inputs blob; filled only when signed URLs are enabled.
+    """
 
-    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    outputs: "UrlBlob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the outputs blob; filled only when signed URLs are enabled.
+    """
+
+    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Inputs inline, when below the size limit (default 2 MB).
+    """
 
     full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Outputs inline, when below the size limit.
+    """
 
-    flyte_urls: "FlyteUrLs | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    flyte_urls: "FlyteUrLs | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    flyte:// URLs for the attempt's inputs, outputs and deck.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("inputs"):
-            warnings.warn(
-                "TaskExecutionGetDataResponse.inputs is deprecated", DeprecationWarning
-            )
+            warnings.warn("TaskExecutionGetDataResponse.inputs is deprecated", DeprecationWarning)
         if self.is_set("outputs"):
-            warnings.warn(
-                "TaskExecutionGetDataResponse.outputs is deprecated", DeprecationWarning
-            )
+            warnings.warn("TaskExecutionGetDataResponse.outputs is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
@@ -3444,115 +4483,161 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionGetRequest(betterproto2.Message):
+    """
+    Fetches one task attempt (GetTaskExecution). NOT_FOUND if it does not exist.
+    """
+
     id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Task id, node execution id and retry_attempt.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionGetRequest", TaskExecutionGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionGetRequest", TaskExecutionGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionList(betterproto2.Message):
-    task_executions: "list[TaskExecution]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of task executions.
+    """
+
+    task_executions: "list[TaskExecution]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionList", TaskExecutionList
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionList", TaskExecutionList)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionListRequest(betterproto2.Message):
+    """
+    Lists the attempts of one node (ListTaskExecutions). FlyteRemote uses limit 100, sorted by
+    created_at ascending.
+    """
+
     node_execution_id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Required: the node whose attempts to list.
+    """
 
     limit: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Page size; must be greater than zero.
+    """
 
     token: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Opaque paging token from the previous response; empty for the first page.
+    """
 
     filters: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Filter expression, see NamedEntityIdentifierListRequest.filters.
+    """
 
-    sort_by: "Sort | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    sort_by: "Sort | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionListRequest", TaskExecutionListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionListRequest", TaskExecutionListRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionMetadata(betterproto2.Message):
+    """
+    Context of the task attempt an agent is asked to run: which attempt it is and the
+    Kubernetes-style settings (namespace, labels, service account, env) a pod would have received.
+    """
+
     task_execution_id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Project/domain/execution/node/attempt the remote job belongs to.
+    """
 
     namespace: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Namespace the execution runs in (by default "<project>-<domain>").
+    """
 
     labels: "dict[str, str]" = betterproto2.field(
         3,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
     annotations: "dict[str, str]" = betterproto2.field(
         4,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
     k8s_service_account: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Service account resolved from the execution's security context.
+    """
 
     environment_variables: "dict[str, str]" = betterproto2.field(
         6,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Environment variables the task would see (execution envs plus platform ones).
+    """
 
     max_attempts: "int" = betterproto2.field(7, betterproto2.TYPE_INT32)
+    """
+    Total attempts allowed for the node (retries + 1).
+    """
 
     interruptible: "bool" = betterproto2.field(8, betterproto2.TYPE_BOOL)
+    """
+    Whether the attempt may run on preemptible capacity.
+    """
 
-    interruptible_failure_threshold: "int" = betterproto2.field(
-        9, betterproto2.TYPE_INT32
-    )
+    interruptible_failure_threshold: "int" = betterproto2.field(9, betterproto2.TYPE_INT32)
+    """
+    Number of attempts after which interruptible execution is no longer used.
+    """
 
     overrides: "_core__.TaskNodeOverrides | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Node-level overrides (resources, image, pod template) from the workflow.
+    """
 
-    identity: "_core__.Identity | None" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    identity: "_core__.Identity | None" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Identity the execution runs as.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionMetadata", TaskExecutionMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionMetadata", TaskExecutionMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class TaskList(betterproto2.Message):
-    tasks: "list[Task]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of tasks.
+    """
+
+    tasks: "list[Task]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "TaskList", TaskList)
@@ -3560,65 +4645,94 @@ default_message_pool.register_message("flyteidl.admin", "TaskList", TaskList)
 
 @dataclass(eq=False, repr=False)
 class TaskNodeMetadata(betterproto2.Message):
+    """
+    Details of a task node.
+    """
+
     cache_status: "_core__.CatalogCacheStatus" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.CatalogCacheStatus(0)
     )
+    """
+    Outcome of the datacatalog lookup (CACHE_DISABLED, CACHE_MISS, CACHE_HIT, ...).
+    """
 
     catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The datacatalog artifact read or written, when caching was involved.
+    """
 
     checkpoint_uri: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Storage prefix of the task's checkpoints.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskNodeMetadata", TaskNodeMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "TaskNodeMetadata", TaskNodeMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class TaskResourceAttributes(betterproto2.Message):
-    defaults: "TaskResourceSpec | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Platform resource policy for tasks, applied at CreateExecution (not at registration).
+    """
 
-    limits: "TaskResourceSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    defaults: "TaskResourceSpec | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Values used when a task does not request a resource.
+    """
+
+    limits: "TaskResourceSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Upper bounds; larger requests are capped (or refused at registration).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskResourceAttributes", TaskResourceAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "TaskResourceAttributes", TaskResourceAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class TaskResourceSpec(betterproto2.Message):
+    """
+    Resource quantities in Kubernetes notation, e.g. cpu "500m", memory "1Gi". Empty means unset.
+    """
+
     cpu: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     gpu: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Whole number of GPUs.
+    """
 
     memory: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
     storage: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Persistent storage; rarely used.
+    """
 
     ephemeral_storage: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskResourceSpec", TaskResourceSpec
-)
+default_message_pool.register_message("flyteidl.admin", "TaskResourceSpec", TaskResourceSpec)
 
 
 @dataclass(eq=False, repr=False)
 class TaskSpec(betterproto2.Message):
-    template: "_core__.TaskTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    User-supplied part of a task.
+    """
 
-    description: "DescriptionEntity | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    template: "_core__.TaskTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The task itself: type, interface, metadata and target (container, pod, ...).
+    """
+
+    description: "DescriptionEntity | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Optional documentation, stored as a DescriptionEntity.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "TaskSpec", TaskSpec)
@@ -3626,9 +4740,20 @@ default_message_pool.register_message("flyteidl.admin", "TaskSpec", TaskSpec)
 
 @dataclass(eq=False, repr=False)
 class UrlBlob(betterproto2.Message):
+    """
+    Location of an inputs or outputs blob in Get*Data responses. Prefer full_inputs/full_outputs;
+    flytekit downloads url itself only when those are empty and bytes > 0.
+    """
+
     url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Signed or native URL of the serialized LiteralMap.
+    """
 
     bytes: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+    """
+    Size of the blob in bytes; 0 when unknown.
+    """
 
     def __post_init__(self) -> None:
         warnings.warn("UrlBlob is deprecated", DeprecationWarning)
@@ -3640,11 +4765,24 @@ default_message_pool.register_message("flyteidl.admin", "UrlBlob", UrlBlob)
 
 @dataclass(eq=False, repr=False)
 class Version(betterproto2.Message):
+    """
+    Build details of the admin server. Field names are capitalised for wire compatibility.
+    """
+
     build: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Build identifier, e.g. the source revision.
+    """
 
     version: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Release version of the server.
+    """
 
     build_time: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    When the server was built.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Version", Version)
@@ -3652,15 +4790,21 @@ default_message_pool.register_message("flyteidl.admin", "Version", Version)
 
 @dataclass(eq=False, repr=False)
 class Workflow(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A registered workflow version.
+    """
 
-    closure: "WorkflowClosure | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    closure: "WorkflowClosure | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Compiled form; clients need closure.compiled_workflow with its tasks and sub-workflows.
+    """
 
     short_description: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    One-line summary from the workflow's description entity.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "Workflow", Workflow)
@@ -3668,11 +4812,18 @@ default_message_pool.register_message("flyteidl.admin", "Workflow", Workflow)
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributes(betterproto2.Message):
+    """
+    One workflow-level attribute; its kind is given by which MatchingAttributes field is set.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     workflow: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Workflow name (all versions).
+    """
 
     matching_attributes: "MatchingAttributes | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
@@ -3681,13 +4832,15 @@ class WorkflowAttributes(betterproto2.Message):
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowAttributes", WorkflowAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowAttributes", WorkflowAttributes)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesDeleteRequest(betterproto2.Message):
+    """
+    Removes a workflow-level attribute of one kind (DeleteWorkflowAttributes).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -3708,18 +4861,25 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesDeleteResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of DeleteWorkflowAttributes.
+    """
+
     pass
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowAttributesDeleteResponse",
-    WorkflowAttributesDeleteResponse,
+    "flyteidl.admin", "WorkflowAttributesDeleteResponse", WorkflowAttributesDeleteResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesGetRequest(betterproto2.Message):
+    """
+    Reads a workflow-level attribute of one kind (GetWorkflowAttributes). NOT_FOUND if none is
+    stored at this level.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -3740,9 +4900,11 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesGetResponse(betterproto2.Message):
-    attributes: "WorkflowAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The stored attribute.
+    """
+
+    attributes: "WorkflowAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -3752,9 +4914,12 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesUpdateRequest(betterproto2.Message):
-    attributes: "WorkflowAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Creates or replaces a workflow-level attribute (UpdateWorkflowAttributes). Plugin overrides are
+    merged by task type instead of replaced.
+    """
+
+    attributes: "WorkflowAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -3764,92 +4929,109 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowAttributesUpdateResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of UpdateWorkflowAttributes.
+    """
+
     pass
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowAttributesUpdateResponse",
-    WorkflowAttributesUpdateResponse,
+    "flyteidl.admin", "WorkflowAttributesUpdateResponse", WorkflowAttributesUpdateResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowClosure(betterproto2.Message):
+    """
+    Admin-computed part of a workflow.
+    """
+
     compiled_workflow: "_core__.CompiledWorkflowClosure | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Compiled primary workflow, sub-workflows and every task they use.
+    """
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowClosure", WorkflowClosure
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowClosure", WorkflowClosure)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowCreateRequest(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Registers a workflow version (CreateWorkflow). Every task and launch plan it references must
+    already be registered, because admin compiles the workflow against them.
+    """
 
-    spec: "WorkflowSpec | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fully specified WORKFLOW identifier; spec.template.id is overwritten with it.
+    """
+
+    spec: "WorkflowSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowCreateRequest", WorkflowCreateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowCreateRequest", WorkflowCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowCreateResponse(betterproto2.Message):
+    """
+    Empty on success. An identical re-registration is ALREADY_EXISTS; a different structure under
+    the same id, a compile error or a missing reference is INVALID_ARGUMENT.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowCreateResponse", WorkflowCreateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowCreateResponse", WorkflowCreateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowErrorExistsDifferentStructure(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Error detail: a workflow with this id but a different structure is already registered.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowErrorExistsDifferentStructure",
-    WorkflowErrorExistsDifferentStructure,
+    "flyteidl.admin", "WorkflowErrorExistsDifferentStructure", WorkflowErrorExistsDifferentStructure
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowErrorExistsIdenticalStructure(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Error detail: an identical workflow with this id is already registered.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowErrorExistsIdenticalStructure",
-    WorkflowErrorExistsIdenticalStructure,
+    "flyteidl.admin", "WorkflowErrorExistsIdenticalStructure", WorkflowErrorExistsIdenticalStructure
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionConfig(betterproto2.Message):
+    """
+    Defaults for execution settings; each field is used only when neither the execution request
+    nor the launch plan sets it.
+    """
+
     max_parallelism: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Maximum nodes run at once; 0 means unset.
+    """
 
     security_context: "_core__.SecurityContext | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -3859,40 +5041,39 @@ class WorkflowExecutionConfig(betterproto2.Message):
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    labels: "Labels | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    labels: "Labels | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
-    annotations: "Annotations | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    annotations: "Annotations | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     interruptible: "bool | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.BoolValue,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.BoolValue, optional=True
     )
+    """
+    Wrapped so that an explicit false can be told apart from unset.
+    """
 
     overwrite_cache: "bool" = betterproto2.field(7, betterproto2.TYPE_BOOL)
 
-    envs: "Envs | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True
+    envs: "Envs | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
+
+    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = betterproto2.field(
+        9, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
-    execution_env_assignments: "list[_core__.ExecutionEnvAssignment]" = (
-        betterproto2.field(9, betterproto2.TYPE_MESSAGE, repeated=True)
-    )
 
-
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowExecutionConfig", WorkflowExecutionConfig
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowExecutionConfig", WorkflowExecutionConfig)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionEventRequest(betterproto2.Message):
+    """
+    A workflow-level phase change (CreateWorkflowEvent), sent by propeller.
+    """
+
     request_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Optional caller-chosen id; propeller leaves it empty and admin does not deduplicate on it.
+    """
 
     event: "_event__.WorkflowExecutionEvent | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -3906,6 +5087,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionEventResponse(betterproto2.Message):
+    """
+    Empty acknowledgement: the event was recorded.
+    """
+
     pass
 
 
@@ -3916,6 +5101,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionGetDataRequest(betterproto2.Message):
+    """
+    Fetches the inputs and outputs of an execution (GetExecutionData).
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -3928,75 +5117,86 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionGetDataResponse(betterproto2.Message):
-    outputs: "UrlBlob | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Inputs and outputs of an execution. Outputs are empty until it succeeds.
+    """
 
-    inputs: "UrlBlob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    outputs: "UrlBlob | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the outputs blob; filled only when signed URLs are enabled.
+    """
 
-    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "UrlBlob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Location of the inputs blob; filled only when signed URLs are enabled.
+    """
+
+    full_inputs: "_core__.LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Inputs inline, when below the size limit (default 2 MB).
+    """
 
     full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Outputs inline, when below the size limit.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("outputs"):
-            warnings.warn(
-                "WorkflowExecutionGetDataResponse.outputs is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("WorkflowExecutionGetDataResponse.outputs is deprecated", DeprecationWarning)
         if self.is_set("inputs"):
-            warnings.warn(
-                "WorkflowExecutionGetDataResponse.inputs is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("WorkflowExecutionGetDataResponse.inputs is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowExecutionGetDataResponse",
-    WorkflowExecutionGetDataResponse,
+    "flyteidl.admin", "WorkflowExecutionGetDataResponse", WorkflowExecutionGetDataResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionGetMetricsRequest(betterproto2.Message):
+    """
+    Asks for a timing breakdown of an execution (GetExecutionMetrics), used by the console.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     depth: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    How many levels of nested nodes to expand in the span tree.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowExecutionGetMetricsRequest",
-    WorkflowExecutionGetMetricsRequest,
+    "flyteidl.admin", "WorkflowExecutionGetMetricsRequest", WorkflowExecutionGetMetricsRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionGetMetricsResponse(betterproto2.Message):
-    span: "_core__.Span | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Span tree of the execution, its nodes and task attempts, built from admin's records.
+    """
+
+    span: "_core__.Span | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
-    "flyteidl.admin",
-    "WorkflowExecutionGetMetricsResponse",
-    WorkflowExecutionGetMetricsResponse,
+    "flyteidl.admin", "WorkflowExecutionGetMetricsResponse", WorkflowExecutionGetMetricsResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionGetRequest(betterproto2.Message):
+    """
+    Fetches one execution (GetExecution). NOT_FOUND if it does not exist.
+    """
+
     id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -4009,11 +5209,16 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowList(betterproto2.Message):
-    workflows: "list[Workflow]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    One page of workflows.
+    """
+
+    workflows: "list[Workflow]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Token for the next page; empty when this is the last page.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "WorkflowList", WorkflowList)
@@ -4021,29 +5226,46 @@ default_message_pool.register_message("flyteidl.admin", "WorkflowList", Workflow
 
 @dataclass(eq=False, repr=False)
 class WorkflowNodeMetadata(betterproto2.Message):
+    """
+    Details of a launch-plan node.
+    """
+
     execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Child execution launched for this node; FlyteRemote follows it with GetExecution. Note the
+    camelCase field name, kept for wire compatibility.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowNodeMetadata", WorkflowNodeMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowNodeMetadata", WorkflowNodeMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowSpec(betterproto2.Message):
+    """
+    User-supplied part of a workflow. `pyflyte package` writes this message per workflow.
+    """
+
     template: "_core__.WorkflowTemplate | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The top-level workflow.
+    """
 
     sub_workflows: "list[_core__.WorkflowTemplate]" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, repeated=True
     )
+    """
+    Templates of sub-workflows referenced (directly or not) by the top-level one.
+    """
 
-    description: "DescriptionEntity | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    description: "DescriptionEntity | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Optional documentation, stored as a DescriptionEntity.
+    """
 
 
 default_message_pool.register_message("flyteidl.admin", "WorkflowSpec", WorkflowSpec)

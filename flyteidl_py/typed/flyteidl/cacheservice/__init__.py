@@ -43,7 +43,7 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 @dataclass(eq=False, repr=False)
 class CachedOutput(betterproto2.Message):
     """
-
+    The cached outputs of one task run, inline or by reference.
 
     Oneofs:
         - output:
@@ -52,137 +52,156 @@ class CachedOutput(betterproto2.Message):
     output_literals: "_core__.LiteralMap | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="output"
     )
+    """
+    Outputs inline.
+    """
 
-    output_uri: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="output"
-    )
+    output_uri: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="output")
+    """
+    Location of a stored outputs.pb (LiteralMap).
+    """
 
-    metadata: "Metadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "Metadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "CachedOutput", CachedOutput
-)
+default_message_pool.register_message("flyteidl.cacheservice", "CachedOutput", CachedOutput)
 
 
 @dataclass(eq=False, repr=False)
 class DeleteCacheRequest(betterproto2.Message):
+    """
+    Removes a cache entry (cache eviction).
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "DeleteCacheRequest", DeleteCacheRequest
-)
+default_message_pool.register_message("flyteidl.cacheservice", "DeleteCacheRequest", DeleteCacheRequest)
 
 
 @dataclass(eq=False, repr=False)
 class DeleteCacheResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "DeleteCacheResponse", DeleteCacheResponse
-)
+default_message_pool.register_message("flyteidl.cacheservice", "DeleteCacheResponse", DeleteCacheResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetCacheRequest(betterproto2.Message):
+    """
+    Looks up a cache entry.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Cache key computed by the caller (e.g. from task id, cache version, interface and input hash).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "GetCacheRequest", GetCacheRequest
-)
+default_message_pool.register_message("flyteidl.cacheservice", "GetCacheRequest", GetCacheRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetCacheResponse(betterproto2.Message):
-    output: "CachedOutput | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Entry found for a key.
+    """
+
+    output: "CachedOutput | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "GetCacheResponse", GetCacheResponse
-)
+default_message_pool.register_message("flyteidl.cacheservice", "GetCacheResponse", GetCacheResponse)
 
 
 @dataclass(eq=False, repr=False)
 class GetOrExtendReservationRequest(betterproto2.Message):
+    """
+    Acquire the reservation for a key, or renew it if the caller already holds it.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Caller's id (propeller uses the task attempt's generated name).
+    """
 
     heartbeat_interval: "datetime.timedelta | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Requested heartbeat; the service may cap it.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.cacheservice",
-    "GetOrExtendReservationRequest",
-    GetOrExtendReservationRequest,
+    "flyteidl.cacheservice", "GetOrExtendReservationRequest", GetOrExtendReservationRequest
 )
 
 
 @dataclass(eq=False, repr=False)
 class GetOrExtendReservationResponse(betterproto2.Message):
-    reservation: "Reservation | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The reservation as it now stands (possibly held by someone else).
+    """
+
+    reservation: "Reservation | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
-    "flyteidl.cacheservice",
-    "GetOrExtendReservationResponse",
-    GetOrExtendReservationResponse,
+    "flyteidl.cacheservice", "GetOrExtendReservationResponse", GetOrExtendReservationResponse
 )
 
 
 @dataclass(eq=False, repr=False)
 class KeyMapMetadata(betterproto2.Message):
+    """
+    Free-form string metadata of a cache entry.
+    """
+
     values: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "KeyMapMetadata", KeyMapMetadata
-)
+default_message_pool.register_message("flyteidl.cacheservice", "KeyMapMetadata", KeyMapMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class Metadata(betterproto2.Message):
+    """
+    Bookkeeping attached to a cache entry.
+    """
+
     source_identifier: "_core__.Identifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Entity (usually the task) whose execution produced the entry.
+    """
 
-    key_map: "KeyMapMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    key_map: "KeyMapMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     created_at: "datetime.datetime | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Set by the service.
+    """
 
     last_updated_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Set by the service.
+    """
 
 
 default_message_pool.register_message("flyteidl.cacheservice", "Metadata", Metadata)
@@ -190,35 +209,48 @@ default_message_pool.register_message("flyteidl.cacheservice", "Metadata", Metad
 
 @dataclass(eq=False, repr=False)
 class PutCacheRequest(betterproto2.Message):
+    """
+    Stores a cache entry.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    output: "CachedOutput | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    output: "CachedOutput | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     overwrite: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    Replace an entry that already exists for the key; if false, an existing entry is left alone
+    and Put fails.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "PutCacheRequest", PutCacheRequest
-)
+default_message_pool.register_message("flyteidl.cacheservice", "PutCacheRequest", PutCacheRequest)
 
 
 @dataclass(eq=False, repr=False)
 class PutCacheResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "PutCacheResponse", PutCacheResponse
-)
+default_message_pool.register_message("flyteidl.cacheservice", "PutCacheResponse", PutCacheResponse)
 
 
 @dataclass(eq=False, repr=False)
 class ReleaseReservationRequest(betterproto2.Message):
+    """
+    Give up a reservation.
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Only the current holder can release.
+    """
 
 
 default_message_pool.register_message(
@@ -228,6 +260,10 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ReleaseReservationResponse(betterproto2.Message):
+    """
+    Empty on success.
+    """
+
     pass
 
 
@@ -238,35 +274,47 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class Reservation(betterproto2.Message):
+    """
+    Exclusive right of one owner to compute the entry for a key (cache_serializable tasks).
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     owner_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Current holder; the caller compares it with its own id to know whether it got the reservation.
+    """
 
     heartbeat_interval: "datetime.timedelta | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    How often the holder must renew.
+    """
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When the reservation lapses unless renewed; after that another owner can take it.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "Reservation", Reservation
-)
+default_message_pool.register_message("flyteidl.cacheservice", "Reservation", Reservation)
 
 
 class CacheServiceSyncStub:
+    """
+    Key/value cache of task outputs with reservations.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def get(self, message: "GetCacheRequest") -> "GetCacheResponse":
+        """
+        Returns the entry for a key; NOT_FOUND when there is none.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.cacheservice.CacheService/Get",
@@ -275,6 +323,9 @@ class CacheServiceSyncStub:
         )(message)
 
     def put(self, message: "PutCacheRequest") -> "PutCacheResponse":
+        """
+        Stores an entry (optionally overwriting).
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.cacheservice.CacheService/Put",
@@ -283,6 +334,9 @@ class CacheServiceSyncStub:
         )(message)
 
     def delete(self, message: "DeleteCacheRequest") -> "DeleteCacheResponse":
+        """
+        Deletes an entry.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.cacheservice.CacheService/Delete",
@@ -293,6 +347,9 @@ class CacheServiceSyncStub:
     def get_or_extend_reservation(
         self, message: "GetOrExtendReservationRequest"
     ) -> "GetOrExtendReservationResponse":
+        """
+        Takes the reservation if free, expired or already ours; otherwise returns the other owner's.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.cacheservice.CacheService/GetOrExtendReservation",
@@ -300,9 +357,10 @@ class CacheServiceSyncStub:
             GetOrExtendReservationResponse.FromString,
         )(message)
 
-    def release_reservation(
-        self, message: "ReleaseReservationRequest"
-    ) -> "ReleaseReservationResponse":
+    def release_reservation(self, message: "ReleaseReservationRequest") -> "ReleaseReservationResponse":
+        """
+        Releases a reservation held by owner_id.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.cacheservice.CacheService/ReleaseReservation",
@@ -312,6 +370,10 @@ class CacheServiceSyncStub:
 
 
 class CacheServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Key/value cache of task outputs with reservations.
+    """
+
     async def get(
         self,
         message: "GetCacheRequest",
@@ -320,6 +382,9 @@ class CacheServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetCacheResponse":
+        """
+        Returns the entry for a key; NOT_FOUND when there is none.
+        """
 
         return await self._unary_unary(
             "/flyteidl.cacheservice.CacheService/Get",
@@ -338,6 +403,9 @@ class CacheServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "PutCacheResponse":
+        """
+        Stores an entry (optionally overwriting).
+        """
 
         return await self._unary_unary(
             "/flyteidl.cacheservice.CacheService/Put",
@@ -356,6 +424,9 @@ class CacheServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "DeleteCacheResponse":
+        """
+        Deletes an entry.
+        """
 
         return await self._unary_unary(
             "/flyteidl.cacheservice.CacheService/Delete",
@@ -374,6 +445,9 @@ class CacheServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetOrExtendReservationResponse":
+        """
+        Takes the reservation if free, expired or already ours; otherwise returns the other owner's.
+        """
 
         return await self._unary_unary(
             "/flyteidl.cacheservice.CacheService/GetOrExtendReservation",
@@ -392,6 +466,9 @@ class CacheServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "ReleaseReservationResponse":
+        """
+        Releases a reservation held by owner_id.
+        """
 
         return await self._unary_unary(
             "/flyteidl.cacheservice.CacheService/ReleaseReservation",

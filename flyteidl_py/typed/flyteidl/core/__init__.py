@@ -173,54 +173,135 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class ArrayNodeDataMode(betterproto2.Enum):
+    """
+    How sub-node inputs are delivered.
+    """
+
     SINGLE_INPUT_FILE = 0
+    """
+    Every sub-node gets the array node's whole inputs.pb and picks its element by index.
+    """
 
     INDIVIDUAL_INPUT_FILES = 1
+    """
+    Each sub-node gets its own inputs file with just its element.
+    """
 
 
 class ArrayNodeExecutionMode(betterproto2.Enum):
+    """
+    How much per-sub-node state propeller keeps.
+    """
+
     MINIMAL_STATE = 0
+    """
+    Keep only compact per-index state (phase, attempts, ...); enough for task sub-nodes. Default.
+    """
 
     FULL_STATE = 1
+    """
+    Keep full node state for every sub-node.
+    """
 
 
 class BlobTypeBlobDimensionality(betterproto2.Enum):
+    """
+    Whether the blob is one object or a prefix containing many.
+    """
+
     SINGLE = 0
+    """
+    A single file.
+    """
 
     MULTIPART = 1
+    """
+    A directory / multi-part prefix.
+    """
 
 
 class CatalogCacheStatus(betterproto2.Enum):
+    """
+    Outcome of the cache step for one task node, reported in TaskNodeMetadata.cache_status.
+    """
+
     CACHE_DISABLED = 0
+    """
+    Caching not involved (task not discoverable, or it has no outputs). The default.
+    """
 
     CACHE_MISS = 1
+    """
+    Looked up, nothing usable found; the task runs.
+    """
 
     CACHE_HIT = 2
+    """
+    Outputs taken from the cache; the node succeeds without a task execution.
+    """
 
     CACHE_POPULATED = 3
+    """
+    Task ran and its outputs were written to the cache.
+    """
 
     CACHE_LOOKUP_FAILURE = 4
+    """
+    The lookup itself failed.
+    """
 
     CACHE_PUT_FAILURE = 5
+    """
+    Writing outputs to the cache failed; the node still succeeds.
+    """
 
     CACHE_SKIPPED = 6
+    """
+    Lookup skipped because the execution asked to overwrite the cache.
+    """
 
     CACHE_EVICTED = 7
+    """
+    The cached entry was evicted/deleted by request.
+    """
 
 
 class CatalogReservationStatus(betterproto2.Enum):
+    """
+    State of the reservation that lets only one execution compute a given cache entry at a time.
+    """
+
     RESERVATION_DISABLED = 0
+    """
+    Task is not cache_serializable, no reservation used.
+    """
 
     RESERVATION_ACQUIRED = 1
+    """
+    This execution holds the reservation and runs the task.
+    """
 
     RESERVATION_EXISTS = 2
+    """
+    Another owner holds it; this node waits in QUEUED ("waiting on serialized cache").
+    """
 
     RESERVATION_RELEASED = 3
+    """
+    Reservation released after the task finished.
+    """
 
     RESERVATION_FAILURE = 4
+    """
+    Getting or releasing the reservation failed.
+    """
 
 
 class ComparisonExpressionOperator(betterproto2.Enum):
+    """
+    Comparison operator.
+    """
+
     EQ = 0
 
     NEQ = 1
@@ -235,12 +316,20 @@ class ComparisonExpressionOperator(betterproto2.Enum):
 
 
 class ConjunctionExpressionLogicalOperator(betterproto2.Enum):
+    """
+    Logical connective.
+    """
+
     AND = 0
 
     OR = 1
 
 
 class ContainerArchitecture(betterproto2.Enum):
+    """
+    CPU architecture the image is built for.
+    """
+
     UNKNOWN = 0
 
     AMD64 = 1
@@ -253,12 +342,26 @@ class ContainerArchitecture(betterproto2.Enum):
 
 
 class ContainerErrorKind(betterproto2.Enum):
+    """
+    Whether retrying can help.
+    """
+
     NON_RECOVERABLE = 0
+    """
+    Do not retry (flytekit's default for user exceptions).
+    """
 
     RECOVERABLE = 1
+    """
+    Retry if attempts remain (system errors, FlyteRecoverableException).
+    """
 
 
 class DataLoadingConfigLiteralMapFormat(betterproto2.Enum):
+    """
+    Serialization of the input/output literal maps on local disk.
+    """
+
     JSON = 0
 
     YAML = 1
@@ -267,14 +370,28 @@ class DataLoadingConfigLiteralMapFormat(betterproto2.Enum):
 
 
 class ExecutionErrorErrorKind(betterproto2.Enum):
+    """
+    Blame category, used to decide retry accounting and shown to users.
+    """
+
     UNKNOWN = 0
 
     USER = 1
+    """
+    Caused by user code or user input.
+    """
 
     SYSTEM = 2
+    """
+    Caused by the platform; counted separately for system retries.
+    """
 
 
 class Granularity(betterproto2.Enum):
+    """
+    Granularity of a time partition of an artifact.
+    """
+
     UNSET = 0
 
     MINUTE = 1
@@ -287,57 +404,112 @@ class Granularity(betterproto2.Enum):
 
 
 class IoStrategyDownloadMode(betterproto2.Enum):
+    """
+    When inputs are fetched.
+    """
+
     DOWNLOAD_EAGER = 0
+    """
+    Download everything before the container starts.
+    """
 
     DOWNLOAD_STREAM = 1
+    """
+    Stream inputs while the container runs.
+    """
 
     DO_NOT_DOWNLOAD = 2
 
 
 class IoStrategyUploadMode(betterproto2.Enum):
+    """
+    When outputs are uploaded.
+    """
+
     UPLOAD_ON_EXIT = 0
+    """
+    Upload after the container exits.
+    """
 
     UPLOAD_EAGER = 1
+    """
+    Upload as soon as files appear.
+    """
 
     DO_NOT_UPLOAD = 2
 
 
 class NodeExecutionPhase(betterproto2.Enum):
+    """
+    Phase of a node execution. Terminal for admin: SUCCEEDED, FAILED, ABORTED, SKIPPED, TIMED_OUT.
+    A node stays RUNNING across task retries (no event for the retry itself).
+    """
+
     UNDEFINED = 0
 
     QUEUED = 1
+    """
+    Inputs resolved and written, waiting to run.
+    """
 
     RUNNING = 2
 
     SUCCEEDED = 3
 
     FAILING = 4
+    """
+    Not emitted as a separate event by propeller (failures go straight to FAILED).
+    """
 
     FAILED = 5
 
     ABORTED = 6
 
     SKIPPED = 7
+    """
+    Not run: branch not taken or an upstream node was skipped/failed.
+    """
 
     TIMED_OUT = 8
 
     DYNAMIC_RUNNING = 9
+    """
+    A @dynamic task finished and its generated sub-workflow is running (event version >= 2).
+    """
 
     RECOVERED = 10
+    """
+    Outputs copied from the original execution during a recovery run.
+    """
 
 
 class OAuth2TokenRequestType(betterproto2.Enum):
+    """
+    Token grant types.
+    """
+
     CLIENT_CREDENTIALS = 0
 
 
 class Operator(betterproto2.Enum):
+    """
+    Direction of a TimeTransform offset.
+    """
+
     MINUS = 0
 
     PLUS = 1
 
 
 class QualityOfServiceTier(betterproto2.Enum):
+    """
+    Named QoS tiers.
+    """
+
     UNDEFINED = 0
+    """
+    Use the platform default.
+    """
 
     HIGH = 1
 
@@ -347,6 +519,10 @@ class QualityOfServiceTier(betterproto2.Enum):
 
 
 class ResourcesResourceName(betterproto2.Enum):
+    """
+    Resource kinds.
+    """
+
     UNKNOWN = 0
 
     CPU = 1
@@ -356,11 +532,19 @@ class ResourcesResourceName(betterproto2.Enum):
     MEMORY = 3
 
     STORAGE = 4
+    """
+    Legacy name; prefer EPHEMERAL_STORAGE.
+    """
 
     EPHEMERAL_STORAGE = 5
 
 
 class ResourceType(betterproto2.Enum):
+    """
+    Kind of entity an Identifier points at. Admin checks it against the RPC (TASK for CreateTask,
+    WORKFLOW for CreateWorkflow, LAUNCH_PLAN for CreateLaunchPlan) and rejects a mismatch.
+    """
+
     UNSPECIFIED = 0
 
     TASK = 1
@@ -370,15 +554,26 @@ class ResourceType(betterproto2.Enum):
     LAUNCH_PLAN = 3
 
     DATASET = 4
+    """
+    A DataCatalog dataset; only seen in CatalogMetadata.dataset_id carried by node events.
+    """
 
 
 class RuntimeMetadataRuntimeType(betterproto2.Enum):
+    """
+    Producer kind.
+    """
+
     OTHER = 0
 
     FLYTE_SDK = 1
 
 
 class SchemaTypeSchemaColumnSchemaColumnType(betterproto2.Enum):
+    """
+    Allowed column value types.
+    """
+
     INTEGER = 0
 
     FLOAT = 1
@@ -393,15 +588,35 @@ class SchemaTypeSchemaColumnSchemaColumnType(betterproto2.Enum):
 
 
 class SecretMountType(betterproto2.Enum):
+    """
+    How the secret is exposed to the container.
+    """
+
     ANY = 0
+    """
+    Let the platform decide.
+    """
 
     ENV_VAR = 1
+    """
+    As an environment variable.
+    """
 
     FILE = 2
+    """
+    As a file.
+    """
 
 
 class SimpleType(betterproto2.Enum):
+    """
+    Scalar kinds that need no further parameters.
+    """
+
     NONE = 0
+    """
+    The type of None / an empty value; also the "optional" variant inside a union.
+    """
 
     INTEGER = 1
 
@@ -416,13 +631,27 @@ class SimpleType(betterproto2.Enum):
     DURATION = 6
 
     BINARY = 7
+    """
+    Opaque bytes (Binary literal whose tag is not "msgpack").
+    """
 
     ERROR = 8
+    """
+    Type of an Error literal, e.g. the `err` input of a workflow failure node.
+    """
 
     STRUCT = 9
+    """
+    Generic structured value: a protobuf Struct or a msgpack Binary (dataclasses, dicts). An optional
+    JSON schema may be attached in LiteralType.metadata.
+    """
 
 
 class SqlDialect(betterproto2.Enum):
+    """
+    SQL dialect of the statement.
+    """
+
     UNDEFINED = 0
 
     ANSI = 1
@@ -433,9 +662,17 @@ class SqlDialect(betterproto2.Enum):
 
 
 class TaskExecutionPhase(betterproto2.Enum):
+    """
+    Phase of one task attempt, mapped from the plugin phase. Terminal for admin: SUCCEEDED, FAILED,
+    ABORTED. Events with the same phase are distinguished by phase_version.
+    """
+
     UNDEFINED = 0
 
     QUEUED = 1
+    """
+    Submitted to the backend (e.g. pod created / being scheduled).
+    """
 
     RUNNING = 2
 
@@ -444,15 +681,31 @@ class TaskExecutionPhase(betterproto2.Enum):
     ABORTED = 4
 
     FAILED = 5
+    """
+    Attempt failed (retryable or not; retries show up as a new retry_attempt).
+    """
 
     INITIALIZING = 6
+    """
+    Backend is preparing (image pull, container creation).
+    """
 
     WAITING_FOR_RESOURCES = 7
+    """
+    Blocked by quota or resource limits.
+    """
 
     RETRYABLE_FAILED = 8
+    """
+    Defined but never emitted by propeller; retryable failures are reported as FAILED.
+    """
 
 
 class TaskLogMessageFormat(betterproto2.Enum):
+    """
+    Format hint for the log content.
+    """
+
     UNKNOWN = 0
 
     CSV = 1
@@ -461,38 +714,81 @@ class TaskLogMessageFormat(betterproto2.Enum):
 
 
 class WorkflowExecutionPhase(betterproto2.Enum):
+    """
+    Phase of a workflow execution. Admin creates executions in UNDEFINED; the rest arrive from
+    propeller events. Terminal: SUCCEEDED, FAILED, ABORTED, TIMED_OUT.
+    """
+
     UNDEFINED = 0
+    """
+    Created by admin, no event received yet.
+    """
 
     QUEUED = 1
+    """
+    Never sent by propeller; repeated QUEUED events from another producer reassign the cluster.
+    """
 
     RUNNING = 2
 
     SUCCEEDING = 3
+    """
+    All nodes done, outputs being recorded.
+    """
 
     SUCCEEDED = 4
 
     FAILING = 5
+    """
+    A node failed; remaining nodes are aborted / the failure node runs.
+    """
 
     FAILED = 6
 
     ABORTED = 7
 
     TIMED_OUT = 8
+    """
+    Never produced by propeller (no workflow-level deadline is enforced).
+    """
 
     ABORTING = 9
+    """
+    Set by admin on TerminateExecution; the final ABORTED comes from propeller.
+    """
 
 
 class WorkflowMetadataOnFailurePolicy(betterproto2.Enum):
+    """
+    What to do with the rest of the graph when a node fails.
+    """
+
     FAIL_IMMEDIATELY = 0
+    """
+    Abort running nodes and fail the workflow as soon as one node fails.
+    """
 
     FAIL_AFTER_EXECUTABLE_NODES_COMPLETE = 1
+    """
+    Keep running nodes that do not depend on the failed one; fail once they are done.
+    """
 
 
 @dataclass(eq=False, repr=False)
 class Alias(betterproto2.Message):
+    """
+    Renames an output of a node for consumers: other nodes refer to `alias` instead of `var`.
+    """
+
     var: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Output variable of the node.
+    """
 
     alias: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    New name; must be unique among the node's aliases.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Alias", Alias)
@@ -500,31 +796,44 @@ default_message_pool.register_message("flyteidl.core", "Alias", Alias)
 
 @dataclass(eq=False, repr=False)
 class ApproveCondition(betterproto2.Message):
+    """
+    Gate that waits for a boolean approval signal; on true the node passes its inputs through as
+    outputs, on false it fails ("ReceivedRejectSignal").
+    """
+
     signal_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Signal name, unique within the execution.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ApproveCondition", ApproveCondition
-)
+default_message_pool.register_message("flyteidl.core", "ApproveCondition", ApproveCondition)
 
 
 @dataclass(eq=False, repr=False)
 class ArrayNode(betterproto2.Message):
     """
-
+    Maps a sub-node over list inputs (flytekit map_task / ArrayNode). Propeller runs one sub-node per
+    index (ids "n0", "n1", ...) with env FLYTE_K8S_ARRAY_INDEX=<i>, and gathers each output into a list
+    in index order (NONE for indexes that did not succeed).
 
     Oneofs:
         - parallelism_option:
-        - success_criteria:
+        - success_criteria: How many sub-nodes must succeed; default is all of them.
     """
 
-    node: "Node | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    node: "Node | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The node to run per index; its interface is the element-wise (list-typed on the task) interface.
+    """
 
     parallelism: "int | None" = betterproto2.field(
         2, betterproto2.TYPE_UINT32, optional=True, group="parallelism_option"
     )
+    """
+    Max sub-nodes running at once. Unset or 0: propeller's configured default applies (unlimited
+    unless configured otherwise).
+    """
 
     min_successes: "int | None" = betterproto2.field(
         3, betterproto2.TYPE_UINT32, optional=True, group="success_criteria"
@@ -533,27 +842,36 @@ class ArrayNode(betterproto2.Message):
     min_success_ratio: "float | None" = betterproto2.field(
         4, betterproto2.TYPE_FLOAT, optional=True, group="success_criteria"
     )
+    """
+    Fraction of sub-nodes (rounded up) that must succeed.
+    """
 
     execution_mode: "ArrayNodeExecutionMode" = betterproto2.field(
         5, betterproto2.TYPE_ENUM, default_factory=lambda: ArrayNodeExecutionMode(0)
     )
 
     is_original_sub_node_interface: "bool | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.BoolValue,
-        optional=True,
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.BoolValue, optional=True
     )
+    """
+    True when `node` carries the original (non-list) interface of the mapped task; flytekit sends it.
+    """
 
     data_mode: "ArrayNodeDataMode" = betterproto2.field(
         7, betterproto2.TYPE_ENUM, default_factory=lambda: ArrayNodeDataMode(0)
     )
 
-    bound_inputs: "list[str]" = betterproto2.field(
-        8, betterproto2.TYPE_STRING, repeated=True
-    )
+    bound_inputs: "list[str]" = betterproto2.field(8, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Inputs passed unchanged to every sub-node instead of being split by index. All other list
+    inputs must have the same length, which is the array size.
+    """
 
     run_all_sub_nodes: "bool" = betterproto2.field(9, betterproto2.TYPE_BOOL)
+    """
+    Run every sub-node to completion even once the success criteria can no longer be met,
+    instead of failing the array node early.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "ArrayNode", ArrayNode)
@@ -562,7 +880,7 @@ default_message_pool.register_message("flyteidl.core", "ArrayNode", ArrayNode)
 @dataclass(eq=False, repr=False)
 class ArtifactBindingData(betterproto2.Message):
     """
-
+    Refers to a partition value of the artifact that triggered an execution (trigger-based launch plans).
 
     Oneofs:
         - partition_data:
@@ -571,36 +889,39 @@ class ArtifactBindingData(betterproto2.Message):
     partition_key: "str | None" = betterproto2.field(
         5, betterproto2.TYPE_STRING, optional=True, group="partition_data"
     )
+    """
+    Take the value of this partition key of the triggering artifact.
+    """
 
     bind_to_time_partition: "bool | None" = betterproto2.field(
         6, betterproto2.TYPE_BOOL, optional=True, group="partition_data"
     )
+    """
+    Take the triggering artifact's time partition.
+    """
 
-    time_transform: "TimeTransform | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    time_transform: "TimeTransform | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Optional adjustment applied to a bound time value.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ArtifactBindingData", ArtifactBindingData
-)
+default_message_pool.register_message("flyteidl.core", "ArtifactBindingData", ArtifactBindingData)
 
 
 @dataclass(eq=False, repr=False)
 class ArtifactId(betterproto2.Message):
-    artifact_key: "ArtifactKey | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Identifies one artifact (or a partial pattern of one when used on an interface Variable).
+    """
+
+    artifact_key: "ArtifactKey | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     version: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    partitions: "Partitions | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    partitions: "Partitions | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    time_partition: "TimePartition | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    time_partition: "TimePartition | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "ArtifactID", ArtifactId)
@@ -608,6 +929,10 @@ default_message_pool.register_message("flyteidl.core", "ArtifactID", ArtifactId)
 
 @dataclass(eq=False, repr=False)
 class ArtifactKey(betterproto2.Message):
+    """
+    Names an artifact series independently of version and partitions.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -623,7 +948,8 @@ default_message_pool.register_message("flyteidl.core", "ArtifactKey", ArtifactKe
 @dataclass(eq=False, repr=False)
 class ArtifactQuery(betterproto2.Message):
     """
-
+    How a launch-plan parameter locates its artifact value. Admin refuses parameters using it unless the
+    artifacts feature is enabled (it is not in flyteplane).
 
     Oneofs:
         - identifier:
@@ -637,13 +963,17 @@ class ArtifactQuery(betterproto2.Message):
         2, betterproto2.TYPE_MESSAGE, optional=True, group="identifier"
     )
 
-    uri: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="identifier"
-    )
+    uri: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="identifier")
+    """
+    Direct artifact URI.
+    """
 
     binding: "ArtifactBindingData | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True, group="identifier"
     )
+    """
+    Bind to the triggering artifact.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "ArtifactQuery", ArtifactQuery)
@@ -651,13 +981,13 @@ default_message_pool.register_message("flyteidl.core", "ArtifactQuery", Artifact
 
 @dataclass(eq=False, repr=False)
 class ArtifactTag(betterproto2.Message):
-    artifact_key: "ArtifactKey | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A named alias pointing at an artifact (like a tag on a version).
+    """
 
-    value: "LabelValue | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    artifact_key: "ArtifactKey | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    value: "LabelValue | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "ArtifactTag", ArtifactTag)
@@ -665,9 +995,17 @@ default_message_pool.register_message("flyteidl.core", "ArtifactTag", ArtifactTa
 
 @dataclass(eq=False, repr=False)
 class Binary(betterproto2.Message):
+    """
+    Opaque bytes with a serialization tag. flytekit sends dataclasses and untyped dicts as
+    tag "msgpack" (typed as STRUCT); any other tag is typed as BINARY.
+    """
+
     value: "bytes" = betterproto2.field(1, betterproto2.TYPE_BYTES)
 
     tag: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Serialization format of `value`, e.g. "msgpack".
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Binary", Binary)
@@ -675,11 +1013,16 @@ default_message_pool.register_message("flyteidl.core", "Binary", Binary)
 
 @dataclass(eq=False, repr=False)
 class Binding(betterproto2.Message):
-    var: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Binds input (or workflow output) variable `var` to a value source.
+    """
 
-    binding: "BindingData | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    var: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Name of the input variable of the consuming node (or output of the workflow).
+    """
+
+    binding: "BindingData | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "Binding", Binding)
@@ -688,15 +1031,17 @@ default_message_pool.register_message("flyteidl.core", "Binding", Binding)
 @dataclass(eq=False, repr=False)
 class BindingData(betterproto2.Message):
     """
-
+    The source of one input value in a workflow: a constant, a promise on an upstream output, or a
+    list/map built from further bindings. Propeller resolves it into a Literal before running a node.
 
     Oneofs:
         - value:
     """
 
-    scalar: "Scalar | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    scalar: "Scalar | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="value")
+    """
+    Constant value.
+    """
 
     collection: "BindingDataCollection | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="value"
@@ -705,6 +1050,9 @@ class BindingData(betterproto2.Message):
     promise: "OutputReference | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
+    """
+    Output of another node (or the workflow input when node_id is ""). Creates a graph edge.
+    """
 
     map: "BindingDataMap | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True, group="value"
@@ -713,10 +1061,14 @@ class BindingData(betterproto2.Message):
     offloaded_metadata: "LiteralOffloadedMetadata | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
+    """
+    Constant value that was offloaded to storage.
+    """
 
-    union: "UnionInfo | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    union: "UnionInfo | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Set when the bound value must be wrapped into a union literal of this variant.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "BindingData", BindingData)
@@ -724,24 +1076,26 @@ default_message_pool.register_message("flyteidl.core", "BindingData", BindingDat
 
 @dataclass(eq=False, repr=False)
 class BindingDataCollection(betterproto2.Message):
-    bindings: "list[BindingData]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    List-shaped binding: each element is bound independently.
+    """
+
+    bindings: "list[BindingData]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "BindingDataCollection", BindingDataCollection
-)
+default_message_pool.register_message("flyteidl.core", "BindingDataCollection", BindingDataCollection)
 
 
 @dataclass(eq=False, repr=False)
 class BindingDataMap(betterproto2.Message):
+    """
+    Map-shaped binding: each value is bound independently.
+    """
+
     bindings: "dict[str, BindingData]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
 
 
@@ -750,11 +1104,16 @@ default_message_pool.register_message("flyteidl.core", "BindingDataMap", Binding
 
 @dataclass(eq=False, repr=False)
 class Blob(betterproto2.Message):
-    metadata: "BlobMetadata | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A file or directory stored outside the literal, referenced by URI (FlyteFile / FlyteDirectory).
+    """
+
+    metadata: "BlobMetadata | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     uri: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Location, e.g. s3://bucket/key or file:///path; task outputs land under the raw output prefix.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Blob", Blob)
@@ -762,9 +1121,11 @@ default_message_pool.register_message("flyteidl.core", "Blob", Blob)
 
 @dataclass(eq=False, repr=False)
 class BlobMetadata(betterproto2.Message):
-    type: "BlobType | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Type information carried with a Blob literal.
+    """
+
+    type: "BlobType | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "BlobMetadata", BlobMetadata)
@@ -772,11 +1133,21 @@ default_message_pool.register_message("flyteidl.core", "BlobMetadata", BlobMetad
 
 @dataclass(eq=False, repr=False)
 class BlobType(betterproto2.Message):
+    """
+    Type of a file or directory literal (flytekit FlyteFile / FlyteDirectory).
+    """
+
     format: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    File format tag such as "csv"; empty matches any format. Compared case-sensitively.
+    """
 
     dimensionality: "BlobTypeBlobDimensionality" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: BlobTypeBlobDimensionality(0)
     )
+    """
+    Not compared by the castability check.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "BlobType", BlobType)
@@ -785,7 +1156,7 @@ default_message_pool.register_message("flyteidl.core", "BlobType", BlobType)
 @dataclass(eq=False, repr=False)
 class BooleanExpression(betterproto2.Message):
     """
-
+    A condition: either a single comparison or a conjunction of two conditions.
 
     Oneofs:
         - expr:
@@ -800,16 +1171,17 @@ class BooleanExpression(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "BooleanExpression", BooleanExpression
-)
+default_message_pool.register_message("flyteidl.core", "BooleanExpression", BooleanExpression)
 
 
 @dataclass(eq=False, repr=False)
 class BranchNode(betterproto2.Message):
-    if_else: "IfElseBlock | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A conditional node. Its outputs are the outputs common to all case/else nodes, which must have
+    identical types; the chosen child's outputs.pb becomes the branch's outputs.
+    """
+
+    if_else: "IfElseBlock | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "BranchNode", BranchNode)
@@ -817,28 +1189,38 @@ default_message_pool.register_message("flyteidl.core", "BranchNode", BranchNode)
 
 @dataclass(eq=False, repr=False)
 class CatalogArtifactTag(betterproto2.Message):
+    """
+    Names the artifact of a cache entry within its dataset.
+    """
+
     artifact_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    DataCatalog artifact id (a random UUID chosen when the entry was written).
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Tag name, "flyte_cached-<hash of the inputs>".
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CatalogArtifactTag", CatalogArtifactTag
-)
+default_message_pool.register_message("flyteidl.core", "CatalogArtifactTag", CatalogArtifactTag)
 
 
 @dataclass(eq=False, repr=False)
 class CatalogMetadata(betterproto2.Message):
     """
-
+    Where a cached result lives in DataCatalog and which execution produced it.
 
     Oneofs:
         - source_execution:
     """
 
-    dataset_id: "Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    dataset_id: "Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Dataset id rendered as an Identifier with resource_type DATASET: project/domain of the task,
+    name "flyte_task-<task name>", version "<cache version>-<input iface hash>-<output iface hash>".
+    """
 
     artifact_tag: "CatalogArtifactTag | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
@@ -847,62 +1229,65 @@ class CatalogMetadata(betterproto2.Message):
     source_task_execution: "TaskExecutionIdentifier | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="source_execution"
     )
+    """
+    Task attempt that originally produced the cached outputs.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CatalogMetadata", CatalogMetadata
-)
+default_message_pool.register_message("flyteidl.core", "CatalogMetadata", CatalogMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class CatalogReservation(betterproto2.Message):
+    """
+    Namespace for the reservation status enum (cache_serializable tasks).
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CatalogReservation", CatalogReservation
-)
+default_message_pool.register_message("flyteidl.core", "CatalogReservation", CatalogReservation)
 
 
 @dataclass(eq=False, repr=False)
 class ComparisonExpression(betterproto2.Message):
+    """
+    Compares two operands. Both must be primitives of the same kind (int vs float is an error);
+    booleans allow only EQ/NEQ; datetimes and durations are compared in whole seconds.
+    """
+
     operator: "ComparisonExpressionOperator" = betterproto2.field(
-        1,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: ComparisonExpressionOperator(0),
+        1, betterproto2.TYPE_ENUM, default_factory=lambda: ComparisonExpressionOperator(0)
     )
 
-    left_value: "Operand | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    left_value: "Operand | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    right_value: "Operand | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    right_value: "Operand | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ComparisonExpression", ComparisonExpression
-)
+default_message_pool.register_message("flyteidl.core", "ComparisonExpression", ComparisonExpression)
 
 
 @dataclass(eq=False, repr=False)
 class CompiledLaunchPlan(betterproto2.Message):
-    template: "LaunchPlanTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A compiled launch plan reference (interface and fixed inputs). Not produced by the admin compiler;
+    launch-plan nodes are resolved through the launch plan's stored interface instead.
+    """
+
+    template: "LaunchPlanTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CompiledLaunchPlan", CompiledLaunchPlan
-)
+default_message_pool.register_message("flyteidl.core", "CompiledLaunchPlan", CompiledLaunchPlan)
 
 
 @dataclass(eq=False, repr=False)
 class CompiledTask(betterproto2.Message):
-    template: "TaskTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A compiled (validated) task. Stored by admin as the task closure; GetTask must return it.
+    """
+
+    template: "TaskTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "CompiledTask", CompiledTask)
@@ -910,50 +1295,59 @@ default_message_pool.register_message("flyteidl.core", "CompiledTask", CompiledT
 
 @dataclass(eq=False, repr=False)
 class CompiledWorkflow(betterproto2.Message):
-    template: "WorkflowTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    One compiled workflow: the template with node interfaces filled in and promise ids resolved
+    (synthetic start-node and end-node first), plus its edges.
+    """
 
-    connections: "ConnectionSet | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    template: "WorkflowTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    connections: "ConnectionSet | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CompiledWorkflow", CompiledWorkflow
-)
+default_message_pool.register_message("flyteidl.core", "CompiledWorkflow", CompiledWorkflow)
 
 
 @dataclass(eq=False, repr=False)
 class CompiledWorkflowClosure(betterproto2.Message):
-    primary: "CompiledWorkflow | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Everything needed to run a workflow. Admin builds it at CreateWorkflow and returns it from
+    GetWorkflow (flytekit needs tasks[] and sub_workflows[]); propeller builds one for dynamic nodes.
+    Its pbhash is the workflow's registration digest.
+    """
 
-    sub_workflows: "list[CompiledWorkflow]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    primary: "CompiledWorkflow | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The registered workflow itself.
+    """
 
-    tasks: "list[CompiledTask]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    sub_workflows: "list[CompiledWorkflow]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every sub-workflow reachable from primary (transitively), each compiled on its own.
+    """
 
-    launch_plans: "list[CompiledLaunchPlan]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    tasks: "list[CompiledTask]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Every task referenced anywhere in primary or sub_workflows, de-duplicated by identifier.
+    """
+
+    launch_plans: "list[CompiledLaunchPlan]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Unused by the admin compiler (left empty).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "CompiledWorkflowClosure", CompiledWorkflowClosure
-)
+default_message_pool.register_message("flyteidl.core", "CompiledWorkflowClosure", CompiledWorkflowClosure)
 
 
 @dataclass(eq=False, repr=False)
 class ConjunctionExpression(betterproto2.Message):
+    """
+    Combines two conditions with AND / OR. Propeller evaluates both sides (no short-circuit).
+    """
+
     operator: "ConjunctionExpressionLogicalOperator" = betterproto2.field(
-        1,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: ConjunctionExpressionLogicalOperator(0),
+        1, betterproto2.TYPE_ENUM, default_factory=lambda: ConjunctionExpressionLogicalOperator(0)
     )
 
     left_expression: "BooleanExpression | None" = betterproto2.field(
@@ -965,28 +1359,34 @@ class ConjunctionExpression(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ConjunctionExpression", ConjunctionExpression
-)
+default_message_pool.register_message("flyteidl.core", "ConjunctionExpression", ConjunctionExpression)
 
 
 @dataclass(eq=False, repr=False)
 class ConnectionSet(betterproto2.Message):
+    """
+    The edges of a compiled workflow graph, keyed by node id (including "start-node"/"end-node").
+    A node appears as a key only if it has edges in that direction; id lists are sorted.
+    """
+
     downstream: "dict[str, ConnectionSetIdList]" = betterproto2.field(
         7,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
+    """
+    node -> nodes that depend on it. Propeller walks this map from start-node each round.
+    """
 
     upstream: "dict[str, ConnectionSetIdList]" = betterproto2.field(
         8,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
+    """
+    node -> nodes it depends on; used for readiness checks. Branch children and the failure node
+    appear only here.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "ConnectionSet", ConnectionSet)
@@ -994,43 +1394,58 @@ default_message_pool.register_message("flyteidl.core", "ConnectionSet", Connecti
 
 @dataclass(eq=False, repr=False)
 class ConnectionSetIdList(betterproto2.Message):
+    """
+    A list of node ids.
+    """
+
     ids: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ConnectionSet.IdList", ConnectionSetIdList
-)
+default_message_pool.register_message("flyteidl.core", "ConnectionSet.IdList", ConnectionSetIdList)
 
 
 @dataclass(eq=False, repr=False)
 class Container(betterproto2.Message):
-    image: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    A container to run. Propeller substitutes template variables ({{.input}}, {{.outputPrefix}},
+    {{.rawOutputDataPrefix}}, {{.checkpointOutputPrefix}}, {{.prevCheckpointPrefix}}, ...) in command
+    and args before starting it.
+    """
 
-    command: "list[str]" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, repeated=True
-    )
+    image: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Container image; required.
+    """
+
+    command: "list[str]" = betterproto2.field(2, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Entrypoint override; flytekit leaves it empty and puts everything in args.
+    """
 
     args: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Arguments, e.g. "pyflyte-execute --inputs {{.input}} ..." or "pyflyte-fast-execute ...".
+    command or args must be set when the interface has inputs or outputs.
+    """
 
-    resources: "Resources | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "Resources | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
-    env: "list[KeyValuePair]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    env: "list[KeyValuePair]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Environment variables for the container (flytekit puts @dynamic settings in _F_SS_C here).
+    """
 
-    config: "list[KeyValuePair]" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    config: "list[KeyValuePair]" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Legacy plugin config entries; propeller appends them to dynamic sub-task containers.
+    """
 
-    ports: "list[ContainerPort]" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    ports: "list[ContainerPort]" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, repeated=True)
 
-    data_config: "DataLoadingConfig | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    data_config: "DataLoadingConfig | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Enables the co-pilot sidecar that moves inputs/outputs for containers without flytekit.
+    """
 
     architecture: "ContainerArchitecture" = betterproto2.field(
         10, betterproto2.TYPE_ENUM, default_factory=lambda: ContainerArchitecture(0)
@@ -1047,6 +1462,10 @@ default_message_pool.register_message("flyteidl.core", "Container", Container)
 
 @dataclass(eq=False, repr=False)
 class ContainerContext(betterproto2.Message):
+    """
+    Log context of one container.
+    """
+
     container_name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     process: "ContainerContextProcessContext | None" = betterproto2.field(
@@ -1054,25 +1473,21 @@ class ContainerContext(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ContainerContext", ContainerContext
-)
+default_message_pool.register_message("flyteidl.core", "ContainerContext", ContainerContext)
 
 
 @dataclass(eq=False, repr=False)
 class ContainerContextProcessContext(betterproto2.Message):
+    """
+    Run time window of the container process.
+    """
+
     container_start_time: "datetime.datetime | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     container_end_time: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
@@ -1083,9 +1498,20 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ContainerError(betterproto2.Message):
+    """
+    Failure reported by a task container. Propeller reads it after the process ends and turns it into
+    the task/node ExecutionError; `kind` decides whether the attempt may be retried.
+    """
+
     code: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Short code, e.g. "USER:RuntimeError" or "SYSTEM".
+    """
 
     message: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Human-readable message, usually including the traceback.
+    """
 
     kind: "ContainerErrorKind" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: ContainerErrorKind(0)
@@ -1094,15 +1520,18 @@ class ContainerError(betterproto2.Message):
     origin: "ExecutionErrorErrorKind" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionErrorErrorKind(0)
     )
+    """
+    Who is to blame: USER or SYSTEM; copied into ExecutionError.kind.
+    """
 
     timestamp: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     worker: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Name of the worker that failed (distributed tasks); empty for ordinary tasks.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "ContainerError", ContainerError)
@@ -1110,6 +1539,10 @@ default_message_pool.register_message("flyteidl.core", "ContainerError", Contain
 
 @dataclass(eq=False, repr=False)
 class ContainerPort(betterproto2.Message):
+    """
+    A port exposed by the task container.
+    """
+
     container_port: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -1120,47 +1553,68 @@ default_message_pool.register_message("flyteidl.core", "ContainerPort", Containe
 
 @dataclass(eq=False, repr=False)
 class DataLoadingConfig(betterproto2.Message):
+    """
+    Configures co-pilot: inputs are written to input_path before the user container starts and outputs
+    are collected from output_path afterwards, so the container needs no Flyte SDK.
+    """
+
     enabled: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
+    """
+    Must be true for co-pilot to be injected.
+    """
 
     input_path: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Directory in the container where inputs are placed.
+    """
 
     output_path: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Directory in the container from which outputs are read.
+    """
 
     format: "DataLoadingConfigLiteralMapFormat" = betterproto2.field(
-        4,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: DataLoadingConfigLiteralMapFormat(0),
+        4, betterproto2.TYPE_ENUM, default_factory=lambda: DataLoadingConfigLiteralMapFormat(0)
     )
 
-    io_strategy: "IoStrategy | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    io_strategy: "IoStrategy | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "DataLoadingConfig", DataLoadingConfig
-)
+default_message_pool.register_message("flyteidl.core", "DataLoadingConfig", DataLoadingConfig)
 
 
 @dataclass(eq=False, repr=False)
 class DynamicJobSpec(betterproto2.Message):
-    nodes: "list[Node]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Written by flytekit to <outputPrefix>/futures.pb instead of outputs.pb when a @dynamic task creates
+    nodes. Propeller compiles it into a workflow (named "dynamic_<node id>"), runs it as children of the
+    dynamic node, then resolves `outputs` into the node's outputs.pb.
+    """
+
+    nodes: "list[Node]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Generated nodes (flytekit ids "dn0", "dn1", ...), with fully hydrated task reference ids.
+    """
 
     min_successes: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+    """
+    Number of nodes that must succeed; flytekit sets it to the node count.
+    """
 
-    outputs: "list[Binding]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    outputs: "list[Binding]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Bindings of the dynamic task's declared outputs to outputs of the generated nodes.
+    """
 
-    tasks: "list[TaskTemplate]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    tasks: "list[TaskTemplate]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Complete task templates for every task the nodes reference (runnable as-is).
+    """
 
-    subworkflows: "list[WorkflowTemplate]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    subworkflows: "list[WorkflowTemplate]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Templates of sub-workflows referenced by the nodes.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "DynamicJobSpec", DynamicJobSpec)
@@ -1168,7 +1622,15 @@ default_message_pool.register_message("flyteidl.core", "DynamicJobSpec", Dynamic
 
 @dataclass(eq=False, repr=False)
 class EnumType(betterproto2.Message):
+    """
+    A string-valued enum type; literals are strings that must be one of `values`.
+    Plain STRING is castable to it and it is castable to STRING.
+    """
+
     values: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Allowed values, in declaration order.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "EnumType", EnumType)
@@ -1176,7 +1638,16 @@ default_message_pool.register_message("flyteidl.core", "EnumType", EnumType)
 
 @dataclass(eq=False, repr=False)
 class Error(betterproto2.Message):
+    """
+    An error value that can flow through the graph; propeller passes it as the `err` input of a
+    workflow's failure node.
+    """
+
     failed_node_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Meant to name the node that failed; propeller (and flyteplane, for compatibility) actually puts
+    the failure node's own id here.
+    """
 
     message: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -1186,9 +1657,12 @@ default_message_pool.register_message("flyteidl.core", "Error", Error)
 
 @dataclass(eq=False, repr=False)
 class ErrorDocument(betterproto2.Message):
-    error: "ContainerError | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Top-level message of error.pb (or error-<uuid>.pb when a distributed error strategy is enabled).
+    A task process exits 0 even when it writes this file, so its presence is what signals failure.
+    """
+
+    error: "ContainerError | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "ErrorDocument", ErrorDocument)
@@ -1197,23 +1671,35 @@ default_message_pool.register_message("flyteidl.core", "ErrorDocument", ErrorDoc
 @dataclass(eq=False, repr=False)
 class ExecutionEnv(betterproto2.Message):
     """
-
+    One execution environment: either a reference to one that already exists or a spec to create it.
 
     Oneofs:
         - environment:
     """
 
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Environment name, unique within its type.
+    """
 
     type: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Environment kind; interpreted by whichever plugin handles it.
+    """
 
     extant: "__google__protobuf__.Struct | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="environment"
     )
+    """
+    Reference/description of an environment that already exists.
+    """
 
     spec: "__google__protobuf__.Struct | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True, group="environment"
     )
+    """
+    Definition of an environment to be created on demand.
+    """
 
     version: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
@@ -1223,42 +1709,60 @@ default_message_pool.register_message("flyteidl.core", "ExecutionEnv", Execution
 
 @dataclass(eq=False, repr=False)
 class ExecutionEnvAssignment(betterproto2.Message):
-    node_ids: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    Assigns an execution environment to a set of nodes and/or a task type. Appears in launch plan and
+    execution specs and in matchable attributes.
+    """
+
+    node_ids: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Node ids the assignment applies to.
+    """
 
     task_type: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Restricts the assignment to tasks of this type; empty means any type.
+    """
 
-    execution_env: "ExecutionEnv | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    execution_env: "ExecutionEnv | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ExecutionEnvAssignment", ExecutionEnvAssignment
-)
+default_message_pool.register_message("flyteidl.core", "ExecutionEnvAssignment", ExecutionEnvAssignment)
 
 
 @dataclass(eq=False, repr=False)
 class ExecutionError(betterproto2.Message):
+    """
+    Error attached to a failed workflow, node or task execution.
+    """
+
     code: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Machine-readable code, e.g. "USER:RuntimeError", "RetriesExhausted|...", "Timeout".
+    """
 
     message: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Human-readable message; ListExecutions returns only its first 100 bytes.
+    """
 
     error_uri: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Location of the full error document (error.pb) when available.
+    """
 
     kind: "ExecutionErrorErrorKind" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionErrorErrorKind(0)
     )
 
     timestamp: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     worker: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Worker that reported the error (distributed tasks).
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "ExecutionError", ExecutionError)
@@ -1266,41 +1770,48 @@ default_message_pool.register_message("flyteidl.core", "ExecutionError", Executi
 
 @dataclass(eq=False, repr=False)
 class ExecutionMetricResult(betterproto2.Message):
+    """
+    One metric series returned by a connector/agent for a task execution.
+    """
+
     metric: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Metric name as requested.
+    """
 
     data: "__google__protobuf__.Struct | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Samples as returned by the metrics backend (e.g. a Prometheus query result).
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ExecutionMetricResult", ExecutionMetricResult
-)
+default_message_pool.register_message("flyteidl.core", "ExecutionMetricResult", ExecutionMetricResult)
 
 
 @dataclass(eq=False, repr=False)
 class ExtendedResources(betterproto2.Message):
-    gpu_accelerator: "GpuAccelerator | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Resources that are not plain request/limit quantities.
+    """
 
-    shared_memory: "SharedMemory | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    gpu_accelerator: "GpuAccelerator | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    shared_memory: "SharedMemory | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "ExtendedResources", ExtendedResources
-)
+default_message_pool.register_message("flyteidl.core", "ExtendedResources", ExtendedResources)
 
 
 @dataclass(eq=False, repr=False)
 class GateNode(betterproto2.Message):
     """
-
+    A node that pauses the workflow until a condition is met. Gate nodes do not count against
+    max parallelism but are subject to node timeouts.
 
     Oneofs:
-        - condition:
+        - condition: Exactly one is required.
     """
 
     approve: "ApproveCondition | None" = betterproto2.field(
@@ -1322,21 +1833,31 @@ default_message_pool.register_message("flyteidl.core", "GateNode", GateNode)
 @dataclass(eq=False, repr=False)
 class GpuAccelerator(betterproto2.Message):
     """
-
+    Which GPU model (and partition) the task needs; turned into node selectors/tolerations by the pod
+    plugin.
 
     Oneofs:
         - partition_size_value:
     """
 
     device: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Accelerator device name, e.g. "nvidia-tesla-a100".
+    """
 
     unpartitioned: "bool | None" = betterproto2.field(
         2, betterproto2.TYPE_BOOL, optional=True, group="partition_size_value"
     )
+    """
+    Require a whole, unpartitioned device.
+    """
 
     partition_size: "str | None" = betterproto2.field(
         3, betterproto2.TYPE_STRING, optional=True, group="partition_size_value"
     )
+    """
+    Required partition (e.g. MIG profile "1g.5gb").
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "GPUAccelerator", GpuAccelerator)
@@ -1344,19 +1865,40 @@ default_message_pool.register_message("flyteidl.core", "GPUAccelerator", GpuAcce
 
 @dataclass(eq=False, repr=False)
 class Identifier(betterproto2.Message):
+    """
+    Full id of one immutable version of a registered entity. Admin requires project, domain, name and
+    version to be non-empty; `pyflyte package` output leaves project/domain/version empty and the
+    registering client fills them in. Re-registering the same id with an identical body is ALREADY_EXISTS.
+    """
+
     resource_type: "ResourceType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: ResourceType(0)
     )
 
     project: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Must name an existing, active project.
+    """
 
     domain: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    One of the configured domains (default development, staging, production).
+    """
 
     name: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Entity name, e.g. the Python path "examples.basics.scalars"; no character rules beyond non-empty.
+    """
 
     version: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Free-form version string; flytekit uses a content hash unless one is given.
+    """
 
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Optional organisation; empty in single-tenant flyteplane deployments.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Identifier", Identifier)
@@ -1364,15 +1906,27 @@ default_message_pool.register_message("flyteidl.core", "Identifier", Identifier)
 
 @dataclass(eq=False, repr=False)
 class Identity(betterproto2.Message):
+    """
+    The identity an execution runs as. Admin's CreateExecution considers a security context "set" only
+    if one of k8s_service_account, iam_role or execution_identity is non-empty.
+    """
+
     iam_role: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Cloud IAM role; added to the execution's K8s resources as an annotation.
+    """
 
     k8s_service_account: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    K8s service account for the task pods.
+    """
 
-    oauth2_client: "OAuth2Client | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    oauth2_client: "OAuth2Client | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     execution_identity: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    User/app identity the run is attributed to; admin fills it from the caller when empty.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Identity", Identity)
@@ -1380,13 +1934,19 @@ default_message_pool.register_message("flyteidl.core", "Identity", Identity)
 
 @dataclass(eq=False, repr=False)
 class IfBlock(betterproto2.Message):
-    condition: "BooleanExpression | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    One branch case: if `condition` holds, run `then_node`.
+    """
 
-    then_node: "Node | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    condition: "BooleanExpression | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Required.
+    """
+
+    then_node: "Node | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Required. Its id is rewritten by the compiler to "<branch id>-<child id>".
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "IfBlock", IfBlock)
@@ -1395,27 +1955,34 @@ default_message_pool.register_message("flyteidl.core", "IfBlock", IfBlock)
 @dataclass(eq=False, repr=False)
 class IfElseBlock(betterproto2.Message):
     """
-
+    The cases of a branch node. Propeller evaluates `case`, then each of `other` in order; the first
+    true one runs, the others are marked SKIPPED (without events).
 
     Oneofs:
-        - default:
+        - default: What happens when no case matches; one of the two is required.
     """
 
-    case: "IfBlock | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    case: "IfBlock | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The first (if) case. Required.
+    """
 
-    other: "list[IfBlock]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    other: "list[IfBlock]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Further (elif) cases, in order.
+    """
 
     else_node: "Node | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="default"
     )
+    """
+    Run this node.
+    """
 
-    error: "Error | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="default"
-    )
+    error: "Error | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="default")
+    """
+    Fail the branch node with this message (USER error "UserProvidedError").
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "IfElseBlock", IfElseBlock)
@@ -1423,16 +1990,25 @@ default_message_pool.register_message("flyteidl.core", "IfElseBlock", IfElseBloc
 
 @dataclass(eq=False, repr=False)
 class InputBindingData(betterproto2.Message):
+    """
+    Takes a partition value from an execution input variable.
+    """
+
     var: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Name of the input variable.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "InputBindingData", InputBindingData
-)
+default_message_pool.register_message("flyteidl.core", "InputBindingData", InputBindingData)
 
 
 @dataclass(eq=False, repr=False)
 class IoStrategy(betterproto2.Message):
+    """
+    How co-pilot transfers data for a raw container.
+    """
+
     download_mode: "IoStrategyDownloadMode" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: IoStrategyDownloadMode(0)
     )
@@ -1447,43 +2023,50 @@ default_message_pool.register_message("flyteidl.core", "IOStrategy", IoStrategy)
 
 @dataclass(eq=False, repr=False)
 class K8SObjectMetadata(betterproto2.Message):
+    """
+    Labels and annotations to put on K8s objects.
+    """
+
     labels: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
     annotations: "dict[str, str]" = betterproto2.field(
         2,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "K8sObjectMetadata", K8SObjectMetadata
-)
+default_message_pool.register_message("flyteidl.core", "K8sObjectMetadata", K8SObjectMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class K8SPod(betterproto2.Message):
-    metadata: "K8SObjectMetadata | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A pod-shaped task target (pod tasks, sidecar v1, and plugin pod overrides).
+    """
+
+    metadata: "K8SObjectMetadata | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Labels/annotations for the pod.
+    """
 
     pod_spec: "__google__protobuf__.Struct | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    A K8s PodSpec in JSON form. Required; every container name must be a DNS-1123 label.
+    """
 
-    data_config: "DataLoadingConfig | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    data_config: "DataLoadingConfig | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     primary_container_name: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Name of the container whose exit decides the task outcome.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "K8sPod", K8SPod)
@@ -1491,6 +2074,10 @@ default_message_pool.register_message("flyteidl.core", "K8sPod", K8SPod)
 
 @dataclass(eq=False, repr=False)
 class KeyValuePair(betterproto2.Message):
+    """
+    Generic string key/value pair (container env vars, config entries).
+    """
+
     key: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     value: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
@@ -1502,15 +2089,13 @@ default_message_pool.register_message("flyteidl.core", "KeyValuePair", KeyValueP
 @dataclass(eq=False, repr=False)
 class LabelValue(betterproto2.Message):
     """
-
+    Value of one partition (or of the time partition): a constant or something bound later.
 
     Oneofs:
         - value:
     """
 
-    static_value: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="value"
-    )
+    static_value: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="value")
 
     time_value: "datetime.datetime | None" = betterproto2.field(
         2,
@@ -1538,58 +2123,60 @@ default_message_pool.register_message("flyteidl.core", "LabelValue", LabelValue)
 
 @dataclass(eq=False, repr=False)
 class LaunchPlanTemplate(betterproto2.Message):
-    id: "Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Minimal description of a launch plan for compilation: its id, interface and fixed inputs.
+    """
 
-    interface: "TypedInterface | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    fixed_inputs: "LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    interface: "TypedInterface | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+
+    fixed_inputs: "LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Inputs the launch plan fixes; callers cannot override them.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "LaunchPlanTemplate", LaunchPlanTemplate
-)
+default_message_pool.register_message("flyteidl.core", "LaunchPlanTemplate", LaunchPlanTemplate)
 
 
 @dataclass(eq=False, repr=False)
 class Literal(betterproto2.Message):
     """
-
+    Any Flyte value: a scalar, a list, a map, or a pointer to an offloaded value.
 
     Oneofs:
         - value:
     """
 
-    scalar: "Scalar | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    scalar: "Scalar | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
     collection: "LiteralCollection | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
 
-    map: "LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    map: "LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
     offloaded_metadata: "LiteralOffloadedMetadata | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
+    """
+    The real value was too large and lives in a separate file; consumers load it transparently.
+    """
 
     hash: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Optional caller-supplied hash. When set, cache keys use this hash instead of the value itself.
+    """
 
     metadata: "dict[str, str]" = betterproto2.field(
         5,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Free-form metadata attached by the SDK; not interpreted by the control plane.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Literal", Literal)
@@ -1597,24 +2184,28 @@ default_message_pool.register_message("flyteidl.core", "Literal", Literal)
 
 @dataclass(eq=False, repr=False)
 class LiteralCollection(betterproto2.Message):
-    literals: "list[Literal]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    An ordered list of literals (Python list). Element types should be uniform; mixed elements infer a
+    union element type.
+    """
+
+    literals: "list[Literal]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "LiteralCollection", LiteralCollection
-)
+default_message_pool.register_message("flyteidl.core", "LiteralCollection", LiteralCollection)
 
 
 @dataclass(eq=False, repr=False)
 class LiteralMap(betterproto2.Message):
+    """
+    Named literals. This is the message stored in inputs.pb and outputs.pb, and the inputs/outputs of
+    executions, nodes and tasks in admin APIs. Keys are interface variable names.
+    """
+
     literals: "dict[str, Literal]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
 
 
@@ -1623,32 +2214,38 @@ default_message_pool.register_message("flyteidl.core", "LiteralMap", LiteralMap)
 
 @dataclass(eq=False, repr=False)
 class LiteralOffloadedMetadata(betterproto2.Message):
+    """
+    Pointer to a literal that was written to its own file (e.g. <outputDir>/<var>_offloaded_metadata.pb)
+    because it was too large to keep inline.
+    """
+
     uri: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Location of the serialized Literal.
+    """
 
     size_bytes: "int" = betterproto2.field(2, betterproto2.TYPE_UINT64)
 
-    inferred_type: "LiteralType | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inferred_type: "LiteralType | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Type of the offloaded literal, used for type checks without loading it.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "LiteralOffloadedMetadata", LiteralOffloadedMetadata
-)
+default_message_pool.register_message("flyteidl.core", "LiteralOffloadedMetadata", LiteralOffloadedMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class LiteralType(betterproto2.Message):
     """
-
+    The type of a variable or literal. Exactly one of the `type` variants is set; `metadata`,
+    `annotation` and `structure` refine it.
 
     Oneofs:
         - type:
     """
 
-    simple: "SimpleType | None" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, optional=True, group="type"
-    )
+    simple: "SimpleType | None" = betterproto2.field(1, betterproto2.TYPE_ENUM, optional=True, group="type")
 
     schema: "SchemaType | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="type"
@@ -1657,14 +2254,18 @@ class LiteralType(betterproto2.Message):
     collection_type: "LiteralType | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="type"
     )
+    """
+    List whose elements all have this type.
+    """
 
     map_value_type: "LiteralType | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True, group="type"
     )
+    """
+    Map from string keys to values of this type.
+    """
 
-    blob: "BlobType | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    blob: "BlobType | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
     enum_type: "EnumType | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="type"
@@ -1681,14 +2282,17 @@ class LiteralType(betterproto2.Message):
     metadata: "__google__protobuf__.Struct | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    SDK-specific metadata, e.g. the JSON schema of a dataclass. Ignored for type equality except for
+    STRUCT schema comparison; stripped before the closure is handed to propeller.
+    """
 
-    annotation: "TypeAnnotation | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    annotation: "TypeAnnotation | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Ignored for type equality.
+    """
 
-    structure: "TypeStructure | None" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    structure: "TypeStructure | None" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "LiteralType", LiteralType)
@@ -1696,9 +2300,11 @@ default_message_pool.register_message("flyteidl.core", "LiteralType", LiteralTyp
 
 @dataclass(eq=False, repr=False)
 class LogContext(betterproto2.Message):
-    pods: "list[PodLogContext]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Pod/container context a UI can use to build log queries for a task attempt.
+    """
+
+    pods: "list[PodLogContext]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     primary_pod_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -1709,29 +2315,31 @@ default_message_pool.register_message("flyteidl.core", "LogContext", LogContext)
 @dataclass(eq=False, repr=False)
 class Node(betterproto2.Message):
     """
-
+    One step of a workflow graph. Exactly one target must be set.
 
     Oneofs:
         - target:
     """
 
     id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Unique within the workflow (flytekit: "n0", "n1", ...). "start-node" and "end-node" are reserved
+    for the synthetic nodes the compiler adds.
+    """
 
-    metadata: "NodeMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "NodeMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    inputs: "list[Binding]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    inputs: "list[Binding]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Values for the target's inputs, one binding per input variable.
+    """
 
-    upstream_node_ids: "list[str]" = betterproto2.field(
-        4, betterproto2.TYPE_STRING, repeated=True
-    )
+    upstream_node_ids: "list[str]" = betterproto2.field(4, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Explicit dependencies in addition to those implied by promise bindings.
+    """
 
-    output_aliases: "list[Alias]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    output_aliases: "list[Alias]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
 
     task_node: "TaskNode | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True, group="target"
@@ -1759,6 +2367,10 @@ default_message_pool.register_message("flyteidl.core", "Node", Node)
 
 @dataclass(eq=False, repr=False)
 class NodeExecution(betterproto2.Message):
+    """
+    Namespace for the node execution phase enum.
+    """
+
     pass
 
 
@@ -1767,22 +2379,28 @@ default_message_pool.register_message("flyteidl.core", "NodeExecution", NodeExec
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionIdentifier(betterproto2.Message):
+    """
+    Id of one node execution inside a workflow execution.
+    """
+
     node_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    In events from propeller this is the node's unique hierarchical id (plain node id for top-level
+    nodes, a derived fixed-length id for nested ones); the raw spec id goes in spec_node_id.
+    """
 
     execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "NodeExecutionIdentifier", NodeExecutionIdentifier
-)
+default_message_pool.register_message("flyteidl.core", "NodeExecutionIdentifier", NodeExecutionIdentifier)
 
 
 @dataclass(eq=False, repr=False)
 class NodeMetadata(betterproto2.Message):
     """
-
+    Per-node settings. flytekit copies the task's timeout, retries and interruptible flag here.
 
     Oneofs:
         - interruptible_value:
@@ -1792,41 +2410,59 @@ class NodeMetadata(betterproto2.Message):
     """
 
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Display name (flytekit: the function name); sent as node_name in events.
+    """
 
     timeout: "datetime.timedelta | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Execution deadline of each attempt (retryable "TimeoutExpired" when exceeded); the node as a
+    whole may run at most twice this long from being queued before it is TIMED_OUT.
+    """
 
-    retries: "RetryStrategy | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    retries: "RetryStrategy | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Overrides the task's retries when non-zero.
+    """
 
     interruptible: "bool | None" = betterproto2.field(
         6, betterproto2.TYPE_BOOL, optional=True, group="interruptible_value"
     )
+    """
+    Overrides the task/workflow interruptible setting for this node.
+    """
 
     cacheable: "bool | None" = betterproto2.field(
         7, betterproto2.TYPE_BOOL, optional=True, group="cacheable_value"
     )
+    """
+    Overrides the task's cache (discoverable) setting.
+    """
 
     cache_version: "str | None" = betterproto2.field(
         8, betterproto2.TYPE_STRING, optional=True, group="cache_version_value"
     )
+    """
+    Overrides the task's cache version.
+    """
 
     cache_serializable: "bool | None" = betterproto2.field(
         9, betterproto2.TYPE_BOOL, optional=True, group="cache_serializable_value"
     )
+    """
+    Overrides the task's cache_serializable setting.
+    """
 
     config: "dict[str, str]" = betterproto2.field(
         10,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Free-form node configuration.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "NodeMetadata", NodeMetadata)
@@ -1834,11 +2470,16 @@ default_message_pool.register_message("flyteidl.core", "NodeMetadata", NodeMetad
 
 @dataclass(eq=False, repr=False)
 class OAuth2Client(betterproto2.Message):
+    """
+    OAuth2 client credentials.
+    """
+
     client_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    client_secret: "Secret | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    client_secret: "Secret | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Secret holding the client secret.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "OAuth2Client", OAuth2Client)
@@ -1846,30 +2487,36 @@ default_message_pool.register_message("flyteidl.core", "OAuth2Client", OAuth2Cli
 
 @dataclass(eq=False, repr=False)
 class OAuth2TokenRequest(betterproto2.Message):
+    """
+    Asks the platform to obtain an OAuth2 token for the task before it runs.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Name under which the token is exposed to the task.
+    """
 
     type: "OAuth2TokenRequestType" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: OAuth2TokenRequestType(0)
     )
 
-    client: "OAuth2Client | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    client: "OAuth2Client | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     idp_discovery_endpoint: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    OIDC discovery endpoint of the identity provider (alternative to token_endpoint).
+    """
 
     token_endpoint: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "OAuth2TokenRequest", OAuth2TokenRequest
-)
+default_message_pool.register_message("flyteidl.core", "OAuth2TokenRequest", OAuth2TokenRequest)
 
 
 @dataclass(eq=False, repr=False)
 class Operand(betterproto2.Message):
     """
-
+    One side of a comparison: a constant or a branch-node input variable.
 
     Oneofs:
         - val:
@@ -1878,14 +2525,20 @@ class Operand(betterproto2.Message):
     primitive: "Primitive | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="val"
     )
+    """
+    Old form of a constant; newer SDKs send `scalar`.
+    """
 
-    var: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="val"
-    )
+    var: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="val")
+    """
+    Name of an input of the branch node (flytekit names them with a leading dot, e.g. ".n");
+    its value must be a primitive at run time.
+    """
 
-    scalar: "Scalar | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="val"
-    )
+    scalar: "Scalar | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="val")
+    """
+    Constant value; only primitive scalars can be compared.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -1898,48 +2551,68 @@ default_message_pool.register_message("flyteidl.core", "Operand", Operand)
 
 @dataclass(eq=False, repr=False)
 class OutputReference(betterproto2.Message):
+    """
+    A promise: "output `var` of node `node_id`". Used in bindings to wire node inputs to upstream
+    outputs; propeller resolves it by reading that node's outputs.pb.
+    """
+
     node_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Producing node id. "" means the workflow inputs; the compiler rewrites it to "start-node".
+    """
 
     var: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Output variable name (after output aliases). A "[i]." prefix selects element i of a list output.
+    """
 
-    attr_path: "list[PromiseAttribute]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    attr_path: "list[PromiseAttribute]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Path into the value: map keys / dataclass fields (string_value) and list indices (int_value),
+    applied in order after the variable is read.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "OutputReference", OutputReference
-)
+default_message_pool.register_message("flyteidl.core", "OutputReference", OutputReference)
 
 
 @dataclass(eq=False, repr=False)
 class Parameter(betterproto2.Message):
     """
-
+    A launch-plan input: its variable plus how a value is obtained when the caller does not give one.
+    Used in LaunchPlanSpec.default_inputs and the admin-computed closure.expected_inputs.
 
     Oneofs:
         - behavior:
     """
 
-    var: "Variable | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    var: "Variable | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     default: "Literal | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="behavior"
     )
+    """
+    Value used when CreateExecution does not supply this input.
+    """
 
-    required: "bool | None" = betterproto2.field(
-        3, betterproto2.TYPE_BOOL, optional=True, group="behavior"
-    )
+    required: "bool | None" = betterproto2.field(3, betterproto2.TYPE_BOOL, optional=True, group="behavior")
+    """
+    No default: CreateExecution fails with INVALID_ARGUMENT if the input is missing.
+    """
 
     artifact_query: "ArtifactQuery | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True, group="behavior"
     )
+    """
+    Resolve the value from the artifact service; rejected by admin unless the artifacts feature is on.
+    """
 
     artifact_id: "ArtifactId | None" = betterproto2.field(
         5, betterproto2.TYPE_MESSAGE, optional=True, group="behavior"
     )
+    """
+    Resolve the value from a specific artifact; same restriction as artifact_query.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Parameter", Parameter)
@@ -1947,12 +2620,14 @@ default_message_pool.register_message("flyteidl.core", "Parameter", Parameter)
 
 @dataclass(eq=False, repr=False)
 class ParameterMap(betterproto2.Message):
+    """
+    Launch-plan parameters keyed by input name.
+    """
+
     parameters: "dict[str, Parameter]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
 
 
@@ -1961,12 +2636,14 @@ default_message_pool.register_message("flyteidl.core", "ParameterMap", Parameter
 
 @dataclass(eq=False, repr=False)
 class Partitions(betterproto2.Message):
+    """
+    Partition key -> value of an artifact.
+    """
+
     value: "dict[str, LabelValue]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
 
 
@@ -1975,13 +2652,15 @@ default_message_pool.register_message("flyteidl.core", "Partitions", Partitions)
 
 @dataclass(eq=False, repr=False)
 class PodLogContext(betterproto2.Message):
+    """
+    Log context of one pod.
+    """
+
     namespace: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     pod_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    containers: "list[ContainerContext]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    containers: "list[ContainerContext]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
     primary_container_name: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
 
@@ -1996,27 +2675,21 @@ default_message_pool.register_message("flyteidl.core", "PodLogContext", PodLogCo
 @dataclass(eq=False, repr=False)
 class Primitive(betterproto2.Message):
     """
-
+    A single primitive value. Its inferred type is the matching SimpleType.
 
     Oneofs:
         - value:
     """
 
-    integer: "int | None" = betterproto2.field(
-        1, betterproto2.TYPE_INT64, optional=True, group="value"
-    )
+    integer: "int | None" = betterproto2.field(1, betterproto2.TYPE_INT64, optional=True, group="value")
 
     float_value: "float | None" = betterproto2.field(
         2, betterproto2.TYPE_DOUBLE, optional=True, group="value"
     )
 
-    string_value: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="value"
-    )
+    string_value: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="value")
 
-    boolean: "bool | None" = betterproto2.field(
-        4, betterproto2.TYPE_BOOL, optional=True, group="value"
-    )
+    boolean: "bool | None" = betterproto2.field(4, betterproto2.TYPE_BOOL, optional=True, group="value")
 
     datetime: "datetime.datetime | None" = betterproto2.field(
         5,
@@ -2041,30 +2714,31 @@ default_message_pool.register_message("flyteidl.core", "Primitive", Primitive)
 @dataclass(eq=False, repr=False)
 class PromiseAttribute(betterproto2.Message):
     """
-
+    One step of an OutputReference.attr_path.
 
     Oneofs:
         - value:
     """
 
-    string_value: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="value"
-    )
+    string_value: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="value")
+    """
+    Map key or dataclass field name.
+    """
 
-    int_value: "int | None" = betterproto2.field(
-        2, betterproto2.TYPE_INT32, optional=True, group="value"
-    )
+    int_value: "int | None" = betterproto2.field(2, betterproto2.TYPE_INT32, optional=True, group="value")
+    """
+    List index.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "PromiseAttribute", PromiseAttribute
-)
+default_message_pool.register_message("flyteidl.core", "PromiseAttribute", PromiseAttribute)
 
 
 @dataclass(eq=False, repr=False)
 class QualityOfService(betterproto2.Message):
     """
-
+    Requested quality of service for an execution: a named tier or an explicit spec. Stored and
+    passed along; flyteplane does not schedule by it.
 
     Oneofs:
         - designation:
@@ -2079,35 +2753,43 @@ class QualityOfService(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "QualityOfService", QualityOfService
-)
+default_message_pool.register_message("flyteidl.core", "QualityOfService", QualityOfService)
 
 
 @dataclass(eq=False, repr=False)
 class QualityOfServiceSpec(betterproto2.Message):
+    """
+    Explicit QoS parameters.
+    """
+
     queueing_budget: "datetime.timedelta | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    How long an execution may wait in queue before it should be started.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "QualityOfServiceSpec", QualityOfServiceSpec
-)
+default_message_pool.register_message("flyteidl.core", "QualityOfServiceSpec", QualityOfServiceSpec)
 
 
 @dataclass(eq=False, repr=False)
 class Resources(betterproto2.Message):
-    requests: "list[ResourcesResourceEntry]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Compute resource requests and limits of a container. Admin validates them at registration
+    (parseable K8s quantities, request <= limit, whole GPUs, within platform limits) and fills in
+    platform defaults when an execution is created.
+    """
 
-    limits: "list[ResourcesResourceEntry]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    requests: "list[ResourcesResourceEntry]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Each name may appear at most once.
+    """
+
+    limits: "list[ResourcesResourceEntry]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Each name may appear at most once.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Resources", Resources)
@@ -2115,21 +2797,34 @@ default_message_pool.register_message("flyteidl.core", "Resources", Resources)
 
 @dataclass(eq=False, repr=False)
 class ResourcesResourceEntry(betterproto2.Message):
+    """
+    One resource quantity.
+    """
+
     name: "ResourcesResourceName" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: ResourcesResourceName(0)
     )
 
     value: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    K8s quantity string, e.g. "500m", "256Mi", "1".
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "Resources.ResourceEntry", ResourcesResourceEntry
-)
+default_message_pool.register_message("flyteidl.core", "Resources.ResourceEntry", ResourcesResourceEntry)
 
 
 @dataclass(eq=False, repr=False)
 class RetryStrategy(betterproto2.Message):
+    """
+    How many times to retry a failed task/node.
+    """
+
     retries: "int" = betterproto2.field(5, betterproto2.TYPE_UINT32)
+    """
+    Number of retries after the first attempt; max attempts = retries + 1. flytekit always sends the
+    message, empty when no retries are configured.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "RetryStrategy", RetryStrategy)
@@ -2137,6 +2832,10 @@ default_message_pool.register_message("flyteidl.core", "RetryStrategy", RetryStr
 
 @dataclass(eq=False, repr=False)
 class RuntimeBinding(betterproto2.Message):
+    """
+    Marker: the value is only known at run time (filled in by the SDK while the task runs).
+    """
+
     pass
 
 
@@ -2145,24 +2844,33 @@ default_message_pool.register_message("flyteidl.core", "RuntimeBinding", Runtime
 
 @dataclass(eq=False, repr=False)
 class RuntimeMetadata(betterproto2.Message):
+    """
+    Which SDK produced the task. Propeller uses the FLYTE_SDK version to decide whether the task can
+    consume offloaded literals.
+    """
+
     type: "RuntimeMetadataRuntimeType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: RuntimeMetadataRuntimeType(0)
     )
 
     version: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    SDK version, e.g. "1.16.31"; admin requires it to be non-empty when runtime is set.
+    """
 
     flavor: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    SDK language flavor, e.g. "python".
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "RuntimeMetadata", RuntimeMetadata
-)
+default_message_pool.register_message("flyteidl.core", "RuntimeMetadata", RuntimeMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class Scalar(betterproto2.Message):
     """
-
+    A single, non-container value.
 
     Oneofs:
         - value:
@@ -2172,37 +2880,31 @@ class Scalar(betterproto2.Message):
         1, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
 
-    blob: "Blob | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    blob: "Blob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
-    binary: "Binary | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    binary: "Binary | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
-    schema: "Schema | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    schema: "Schema | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
-    none_type: "Void | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    none_type: "Void | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="value")
+    """
+    None; also used by propeller for array-node elements whose sub-node did not succeed.
+    """
 
-    error: "Error | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    error: "Error | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
     generic: "__google__protobuf__.Struct | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
+    """
+    Untyped JSON-like struct; inferred as STRUCT.
+    """
 
     structured_dataset: "StructuredDataset | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
 
-    union: "Union | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    union: "Union | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
 
 default_message_pool.register_message("flyteidl.core", "Scalar", Scalar)
@@ -2210,11 +2912,13 @@ default_message_pool.register_message("flyteidl.core", "Scalar", Scalar)
 
 @dataclass(eq=False, repr=False)
 class Schema(betterproto2.Message):
+    """
+    Legacy schema (tabular) value stored at a URI.
+    """
+
     uri: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    type: "SchemaType | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    type: "SchemaType | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "Schema", Schema)
@@ -2222,9 +2926,15 @@ default_message_pool.register_message("flyteidl.core", "Schema", Schema)
 
 @dataclass(eq=False, repr=False)
 class SchemaType(betterproto2.Message):
-    columns: "list[SchemaTypeSchemaColumn]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Legacy tabular type (columns of simple types) stored as a file at a URI. Superseded by
+    StructuredDatasetType but still accepted and castable to/from it.
+    """
+
+    columns: "list[SchemaTypeSchemaColumn]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Empty means "any columns": castability then accepts any schema.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "SchemaType", SchemaType)
@@ -2232,33 +2942,50 @@ default_message_pool.register_message("flyteidl.core", "SchemaType", SchemaType)
 
 @dataclass(eq=False, repr=False)
 class SchemaTypeSchemaColumn(betterproto2.Message):
+    """
+    One named column of a schema.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     type: "SchemaTypeSchemaColumnSchemaColumnType" = betterproto2.field(
-        2,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: SchemaTypeSchemaColumnSchemaColumnType(0),
+        2, betterproto2.TYPE_ENUM, default_factory=lambda: SchemaTypeSchemaColumnSchemaColumnType(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "SchemaType.SchemaColumn", SchemaTypeSchemaColumn
-)
+default_message_pool.register_message("flyteidl.core", "SchemaType.SchemaColumn", SchemaTypeSchemaColumn)
 
 
 @dataclass(eq=False, repr=False)
 class Secret(betterproto2.Message):
+    """
+    A secret the task needs at run time. The pod plugin mounts it into the container via the
+    platform's secret manager; flytekit reads it with current_context().secrets.
+    """
+
     group: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Secret group (e.g. the K8s secret name). Required.
+    """
 
     group_version: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Optional version of the group.
+    """
 
     key: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Key within the group.
+    """
 
     mount_requirement: "SecretMountType" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: SecretMountType(0)
     )
 
     env_var: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Environment variable name to use when mounted as ENV_VAR; empty means a derived default name.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Secret", Secret)
@@ -2266,31 +2993,41 @@ default_message_pool.register_message("flyteidl.core", "Secret", Secret)
 
 @dataclass(eq=False, repr=False)
 class SecurityContext(betterproto2.Message):
-    run_as: "Identity | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Security settings of a task template or an execution. For executions admin resolves it from the
+    request, the launch plan, matchable attributes and its config (first non-empty wins).
+    """
 
-    secrets: "list[Secret]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    run_as: "Identity | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    tokens: "list[OAuth2TokenRequest]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    secrets: "list[Secret]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Secrets to mount into task containers.
+    """
+
+    tokens: "list[OAuth2TokenRequest]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "SecurityContext", SecurityContext
-)
+default_message_pool.register_message("flyteidl.core", "SecurityContext", SecurityContext)
 
 
 @dataclass(eq=False, repr=False)
 class SharedMemory(betterproto2.Message):
+    """
+    A shared-memory (/dev/shm style) volume to mount into the task pod.
+    """
+
     mount_path: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     mount_name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Volume name.
+    """
 
     size_limit: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    K8s quantity; empty means no explicit limit.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "SharedMemory", SharedMemory)
@@ -2298,42 +3035,60 @@ default_message_pool.register_message("flyteidl.core", "SharedMemory", SharedMem
 
 @dataclass(eq=False, repr=False)
 class SignalCondition(betterproto2.Message):
-    signal_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Gate that waits for a typed value supplied through admin SetSignal.
+    """
 
-    type: "LiteralType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    signal_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Signal name, unique within the execution.
+    """
+
+    type: "LiteralType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Type the value must have. Required.
+    """
 
     output_variable_name: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Name of the node's single output, which receives the signal value. Required.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "SignalCondition", SignalCondition
-)
+default_message_pool.register_message("flyteidl.core", "SignalCondition", SignalCondition)
 
 
 @dataclass(eq=False, repr=False)
 class SignalIdentifier(betterproto2.Message):
+    """
+    Id of a signal that a gate node waits on, scoped to one workflow execution.
+    """
+
     signal_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    The signal_id from the gate's ApproveCondition/SignalCondition.
+    """
 
     execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "SignalIdentifier", SignalIdentifier
-)
+default_message_pool.register_message("flyteidl.core", "SignalIdentifier", SignalIdentifier)
 
 
 @dataclass(eq=False, repr=False)
 class SleepCondition(betterproto2.Message):
+    """
+    Gate that just waits for a fixed time.
+    """
+
     duration: "datetime.timedelta | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Measured from the start of the node's attempt.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "SleepCondition", SleepCondition)
@@ -2342,24 +3097,19 @@ default_message_pool.register_message("flyteidl.core", "SleepCondition", SleepCo
 @dataclass(eq=False, repr=False)
 class Span(betterproto2.Message):
     """
-
+    A timed interval in an execution, nested into a tree: workflow -> nodes -> task attempts ->
+    named operations. Admin derives it from its node and task execution records.
 
     Oneofs:
-        - id:
+        - id: What the span measures.
     """
 
     start_time: "datetime.datetime | None" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        1, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     end_time: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     workflow_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(
@@ -2374,13 +3124,15 @@ class Span(betterproto2.Message):
         5, betterproto2.TYPE_MESSAGE, optional=True, group="id"
     )
 
-    operation_id: "str | None" = betterproto2.field(
-        6, betterproto2.TYPE_STRING, optional=True, group="id"
-    )
+    operation_id: "str | None" = betterproto2.field(6, betterproto2.TYPE_STRING, optional=True, group="id")
+    """
+    A named phase of work (e.g. time spent queued or in the plugin) rather than an entity.
+    """
 
-    spans: "list[Span]" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    spans: "list[Span]" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Child spans nested inside this one.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Span", Span)
@@ -2388,7 +3140,14 @@ default_message_pool.register_message("flyteidl.core", "Span", Span)
 
 @dataclass(eq=False, repr=False)
 class Sql(betterproto2.Message):
+    """
+    A SQL statement target for query-engine plugins.
+    """
+
     statement: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Statement text; may contain input template variables.
+    """
 
     dialect: "SqlDialect" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: SqlDialect(0)
@@ -2400,6 +3159,10 @@ default_message_pool.register_message("flyteidl.core", "Sql", Sql)
 
 @dataclass(eq=False, repr=False)
 class StructuredDataset(betterproto2.Message):
+    """
+    A dataframe-like value stored at a URI (flytekit StructuredDataset).
+    """
+
     uri: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     metadata: "StructuredDatasetMetadata | None" = betterproto2.field(
@@ -2407,59 +3170,75 @@ class StructuredDataset(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "StructuredDataset", StructuredDataset
-)
+default_message_pool.register_message("flyteidl.core", "StructuredDataset", StructuredDataset)
 
 
 @dataclass(eq=False, repr=False)
 class StructuredDatasetMetadata(betterproto2.Message):
+    """
+    Type information carried with a StructuredDataset literal.
+    """
+
     structured_dataset_type: "StructuredDatasetType | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "StructuredDatasetMetadata", StructuredDatasetMetadata
-)
+default_message_pool.register_message("flyteidl.core", "StructuredDatasetMetadata", StructuredDatasetMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class StructuredDatasetType(betterproto2.Message):
+    """
+    Type of a dataframe-like value (flytekit StructuredDataset). Castability compares formats
+    case-insensitively when both are set and requires downstream columns to be a subset of upstream.
+    """
+
     columns: "list[StructuredDatasetTypeDatasetColumn]" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, repeated=True
     )
+    """
+    Empty list means the columns are not declared.
+    """
 
     format: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Storage format, e.g. "parquet"; empty means any format.
+    """
 
     external_schema_type: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Optional foreign schema description (e.g. "arrow"), carried but not interpreted by flyteplane.
+    """
 
     external_schema_bytes: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "StructuredDatasetType", StructuredDatasetType
-)
+default_message_pool.register_message("flyteidl.core", "StructuredDatasetType", StructuredDatasetType)
 
 
 @dataclass(eq=False, repr=False)
 class StructuredDatasetTypeDatasetColumn(betterproto2.Message):
+    """
+    One named, typed column.
+    """
+
     name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    literal_type: "LiteralType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    literal_type: "LiteralType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
-    "flyteidl.core",
-    "StructuredDatasetType.DatasetColumn",
-    StructuredDatasetTypeDatasetColumn,
+    "flyteidl.core", "StructuredDatasetType.DatasetColumn", StructuredDatasetTypeDatasetColumn
 )
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecution(betterproto2.Message):
+    """
+    Namespace for the task execution (attempt) phase enum.
+    """
+
     pass
 
 
@@ -2468,42 +3247,58 @@ default_message_pool.register_message("flyteidl.core", "TaskExecution", TaskExec
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionIdentifier(betterproto2.Message):
-    task_id: "Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Id of one attempt of a task within a node execution; admin keeps one record per attempt.
+    """
+
+    task_id: "Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     node_execution_id: "NodeExecutionIdentifier | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     retry_attempt: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Zero-based attempt number, equal to the node's attempt counter in propeller.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "TaskExecutionIdentifier", TaskExecutionIdentifier
-)
+default_message_pool.register_message("flyteidl.core", "TaskExecutionIdentifier", TaskExecutionIdentifier)
 
 
 @dataclass(eq=False, repr=False)
 class TaskLog(betterproto2.Message):
+    """
+    A link to logs of a task attempt, produced by a plugin (e.g. pod log plugins).
+    """
+
     uri: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Display name; admin uses it (with uri) to merge log lists across events.
+    """
 
     message_format: "TaskLogMessageFormat" = betterproto2.field(
         3, betterproto2.TYPE_ENUM, default_factory=lambda: TaskLogMessageFormat(0)
     )
 
     ttl: "datetime.timedelta | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    How long the link stays valid.
+    """
 
     show_while_pending: "bool" = betterproto2.field(5, betterproto2.TYPE_BOOL)
+    """
+    Show the link while the attempt is QUEUED/INITIALIZING (otherwise hidden then).
+    """
 
     hide_once_finished: "bool" = betterproto2.field(6, betterproto2.TYPE_BOOL)
+    """
+    Drop the link once the attempt reaches a terminal phase.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "TaskLog", TaskLog)
@@ -2512,65 +3307,91 @@ default_message_pool.register_message("flyteidl.core", "TaskLog", TaskLog)
 @dataclass(eq=False, repr=False)
 class TaskMetadata(betterproto2.Message):
     """
-
+    Behavioural settings of a task. Required by admin at registration.
 
     Oneofs:
         - interruptible_value:
     """
 
     discoverable: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
+    """
+    Outputs may be cached in DataCatalog and reused for identical inputs (flytekit cache=True).
+    """
 
-    runtime: "RuntimeMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    runtime: "RuntimeMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     timeout: "datetime.timedelta | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Per-attempt timeout. Propeller enforces the node's timeout (flytekit copies this value into
+    NodeMetadata.timeout), not this field.
+    """
 
-    retries: "RetryStrategy | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    retries: "RetryStrategy | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Retries used when the node does not set its own.
+    """
 
     discovery_version: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Cache version (flytekit cache_version); part of the DataCatalog dataset version. Required when
+    discoverable.
+    """
 
     deprecated_error_message: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    If set, the task is deprecated and this message is shown to users.
+    """
 
     interruptible: "bool | None" = betterproto2.field(
         8, betterproto2.TYPE_BOOL, optional=True, group="interruptible_value"
     )
+    """
+    May run on preemptible (spot) capacity.
+    """
 
     cache_serializable: "bool" = betterproto2.field(9, betterproto2.TYPE_BOOL)
+    """
+    Only one execution at a time computes a given cache entry; others wait for it (DataCatalog
+    reservations). Needs discoverable.
+    """
 
     tags: "dict[str, str]" = betterproto2.field(
         11,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Arbitrary key/value tags.
+    """
 
     pod_template_name: "str" = betterproto2.field(12, betterproto2.TYPE_STRING)
+    """
+    Name of a K8s PodTemplate to use as the base for the task pod.
+    """
 
-    cache_ignore_input_vars: "list[str]" = betterproto2.field(
-        13, betterproto2.TYPE_STRING, repeated=True
-    )
+    cache_ignore_input_vars: "list[str]" = betterproto2.field(13, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Input names left out of the cache key.
+    """
 
     is_eager: "bool" = betterproto2.field(14, betterproto2.TYPE_BOOL)
+    """
+    Task is an eager workflow (runs other tasks itself through admin).
+    """
 
     generates_deck: "bool | None" = betterproto2.field(
-        15,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.BoolValue,
-        optional=True,
+        15, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.BoolValue, optional=True
     )
+    """
+    Task writes a deck (deck.html next to outputs.pb). flytekit always sends the wrapper.
+    """
 
-    metadata: "K8SObjectMetadata | None" = betterproto2.field(
-        16, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "K8SObjectMetadata | None" = betterproto2.field(16, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Extra labels/annotations for the K8s objects created for this task.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "TaskMetadata", TaskMetadata)
@@ -2579,7 +3400,7 @@ default_message_pool.register_message("flyteidl.core", "TaskMetadata", TaskMetad
 @dataclass(eq=False, repr=False)
 class TaskNode(betterproto2.Message):
     """
-
+    A node that runs a task.
 
     Oneofs:
         - reference:
@@ -2588,10 +3409,14 @@ class TaskNode(betterproto2.Message):
     reference_id: "Identifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="reference"
     )
+    """
+    Fully specified id of a registered task (flytekit hydrates project/domain/version).
+    """
 
-    overrides: "TaskNodeOverrides | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    overrides: "TaskNodeOverrides | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Per-node overrides of the task's resources, image or pod template.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "TaskNode", TaskNode)
@@ -2599,66 +3424,91 @@ default_message_pool.register_message("flyteidl.core", "TaskNode", TaskNode)
 
 @dataclass(eq=False, repr=False)
 class TaskNodeOverrides(betterproto2.Message):
-    resources: "Resources | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Per-node overrides of task settings (flytekit with_overrides).
+    """
+
+    resources: "Resources | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Overrides the task container's resources for this node.
+    """
 
     extended_resources: "ExtendedResources | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     container_image: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Replaces the task container image.
+    """
 
-    pod_template: "K8SPod | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    pod_template: "K8SPod | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Replaces the pod spec used to run the task.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "TaskNodeOverrides", TaskNodeOverrides
-)
+default_message_pool.register_message("flyteidl.core", "TaskNodeOverrides", TaskNodeOverrides)
 
 
 @dataclass(eq=False, repr=False)
 class TaskTemplate(betterproto2.Message):
     """
-
+    A complete, registrable task definition. Sent by flytekit in TaskSpec.template (CreateTask) and in
+    DynamicJobSpec.tasks; admin compiles it into a CompiledTask. Its `type` selects the propeller plugin.
 
     Oneofs:
-        - target:
+        - target: What actually runs.
     """
 
-    id: "Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Overwritten by admin with the CreateTask request id.
+    """
 
     type: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Task type, e.g. "python-task" (all flytekit function tasks, incl. @dynamic and map tasks),
+    "container", "raw-container", "sidecar", "spark", "ray", "pytorch", "container_array".
+    """
 
-    metadata: "TaskMetadata | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "TaskMetadata | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    interface: "TypedInterface | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    interface: "TypedInterface | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Required by admin.
+    """
 
     custom: "__google__protobuf__.Struct | None" = betterproto2.field(
         5, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Plugin-specific configuration (e.g. a serialized SparkJob / RayJob / ArrayJob as a Struct).
+    """
 
     container: "Container | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True, group="target"
     )
+    """
+    Single container; `image` is required.
+    """
 
     k8s_pod: "K8SPod | None" = betterproto2.field(
         17, betterproto2.TYPE_MESSAGE, optional=True, group="target"
     )
+    """
+    Full pod spec; the primary container runs the task.
+    """
 
-    sql: "Sql | None" = betterproto2.field(
-        18, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    sql: "Sql | None" = betterproto2.field(18, betterproto2.TYPE_MESSAGE, optional=True, group="target")
+    """
+    A query for SQL-engine plugins.
+    """
 
     task_type_version: "int" = betterproto2.field(7, betterproto2.TYPE_INT32)
+    """
+    Version of the type-specific format; flytekit's ArrayNode map task sends 1, other tasks 0.
+    """
 
     security_context: "SecurityContext | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True
@@ -2671,10 +3521,11 @@ class TaskTemplate(betterproto2.Message):
     config: "dict[str, str]" = betterproto2.field(
         16,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Free-form plugin configuration (e.g. "primary_container_name" for pod tasks).
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "TaskTemplate", TaskTemplate)
@@ -2682,9 +3533,11 @@ default_message_pool.register_message("flyteidl.core", "TaskTemplate", TaskTempl
 
 @dataclass(eq=False, repr=False)
 class TimePartition(betterproto2.Message):
-    value: "LabelValue | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The time partition of an artifact and its granularity.
+    """
+
+    value: "LabelValue | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     granularity: "Granularity" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: Granularity(0)
@@ -2696,11 +3549,16 @@ default_message_pool.register_message("flyteidl.core", "TimePartition", TimePart
 
 @dataclass(eq=False, repr=False)
 class TimeTransform(betterproto2.Message):
-    transform: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Shifts a time value, e.g. "one day earlier".
+    """
 
-    op: "Operator" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: Operator(0)
-    )
+    transform: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Offset expression understood by the artifact service.
+    """
+
+    op: "Operator" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: Operator(0))
 
 
 default_message_pool.register_message("flyteidl.core", "TimeTransform", TimeTransform)
@@ -2708,6 +3566,11 @@ default_message_pool.register_message("flyteidl.core", "TimeTransform", TimeTran
 
 @dataclass(eq=False, repr=False)
 class TypeAnnotation(betterproto2.Message):
+    """
+    Free-form annotations on a type. The key "cache-key-metadata" is kept when admin strips type
+    metadata for propeller, so it still influences the cache key.
+    """
+
     annotations: "__google__protobuf__.Struct | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -2718,13 +3581,13 @@ default_message_pool.register_message("flyteidl.core", "TypeAnnotation", TypeAnn
 
 @dataclass(eq=False, repr=False)
 class TypedInterface(betterproto2.Message):
-    inputs: "VariableMap | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Inputs and outputs of a task, workflow, node or launch plan.
+    """
 
-    outputs: "VariableMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "VariableMap | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    outputs: "VariableMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "TypedInterface", TypedInterface)
@@ -2732,15 +3595,25 @@ default_message_pool.register_message("flyteidl.core", "TypedInterface", TypedIn
 
 @dataclass(eq=False, repr=False)
 class TypeStructure(betterproto2.Message):
+    """
+    Extra structural information attached to a type by the SDK.
+    """
+
     tag: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Name of the concrete variant/transformer (e.g. "FlyteFilePath", "none"); used to tell union
+    variants apart. A non-empty tag that differs from the target's makes simple types incompatible.
+    """
 
     dataclass_type: "dict[str, LiteralType]" = betterproto2.field(
         2,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
+    """
+    Field name -> type for dataclass STRUCT types; lets the compiler resolve attribute paths
+    (OutputReference.attr_path) into dataclass fields.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "TypeStructure", TypeStructure)
@@ -2748,13 +3621,17 @@ default_message_pool.register_message("flyteidl.core", "TypeStructure", TypeStru
 
 @dataclass(eq=False, repr=False)
 class Union(betterproto2.Message):
-    value: "Literal | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A value of a union type together with the variant it was produced as. Its inferred type is `type`;
+    e.g. Optional[int]=None is sent as value{none_type} with type{simple: NONE, structure.tag: "none"}.
+    """
 
-    type: "LiteralType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    value: "Literal | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    type: "LiteralType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The chosen variant type (not the whole union).
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Union", Union)
@@ -2762,9 +3639,11 @@ default_message_pool.register_message("flyteidl.core", "Union", Union)
 
 @dataclass(eq=False, repr=False)
 class UnionInfo(betterproto2.Message):
-    target_type: "LiteralType | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Records which union variant a binding is meant to produce when the target input is a union.
+    """
+
+    target_type: "LiteralType | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "UnionInfo", UnionInfo)
@@ -2772,9 +3651,15 @@ default_message_pool.register_message("flyteidl.core", "UnionInfo", UnionInfo)
 
 @dataclass(eq=False, repr=False)
 class UnionType(betterproto2.Message):
-    variants: "list[LiteralType]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Tagged union of types (Python Union / Optional). A value is castable to a union when exactly one
+    variant accepts it; a union containing NONE makes an input optional.
+    """
+
+    variants: "list[LiteralType]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Variants; flytekit sets a distinct structure.tag on each so literals can name their variant.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "UnionType", UnionType)
@@ -2782,19 +3667,30 @@ default_message_pool.register_message("flyteidl.core", "UnionType", UnionType)
 
 @dataclass(eq=False, repr=False)
 class Variable(betterproto2.Message):
-    type: "LiteralType | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    One named input or output of an interface.
+    """
+
+    type: "LiteralType | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Required by the compiler.
+    """
 
     description: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Human-readable description; flytekit sets it to the variable name.
+    """
 
-    artifact_partial_id: "ArtifactId | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    artifact_partial_id: "ArtifactId | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Artifact-service annotation for outputs (which artifact this output creates); flyteplane stores it
+    but has no artifact service.
+    """
 
-    artifact_tag: "ArtifactTag | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    artifact_tag: "ArtifactTag | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Artifact-service tag for outputs; stored but not acted on.
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "Variable", Variable)
@@ -2802,12 +3698,14 @@ default_message_pool.register_message("flyteidl.core", "Variable", Variable)
 
 @dataclass(eq=False, repr=False)
 class VariableMap(betterproto2.Message):
+    """
+    Variables keyed by name. A missing map is treated like an empty one.
+    """
+
     variables: "dict[str, Variable]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
     )
 
 
@@ -2816,6 +3714,10 @@ default_message_pool.register_message("flyteidl.core", "VariableMap", VariableMa
 
 @dataclass(eq=False, repr=False)
 class Void(betterproto2.Message):
+    """
+    The "no value" marker (Python None); its type is SimpleType NONE.
+    """
+
     pass
 
 
@@ -2824,37 +3726,47 @@ default_message_pool.register_message("flyteidl.core", "Void", Void)
 
 @dataclass(eq=False, repr=False)
 class WorkflowClosure(betterproto2.Message):
-    workflow: "WorkflowTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Workflow template plus every task it uses, uncompiled. Not used on any flyteplane RPC; note that
+    `pyflyte package` writes admin.WorkflowSpec files, not this message, and that GetWorkflow returns
+    the compiled form (admin.WorkflowClosure / CompiledWorkflowClosure).
+    """
 
-    tasks: "list[TaskTemplate]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    workflow: "WorkflowTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    tasks: "list[TaskTemplate]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowClosure", WorkflowClosure
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowClosure", WorkflowClosure)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecution(betterproto2.Message):
+    """
+    Namespace for the workflow execution phase enum.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowExecution", WorkflowExecution
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowExecution", WorkflowExecution)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionIdentifier(betterproto2.Message):
+    """
+    Id of one workflow execution (a run). Unique per (project, domain, name).
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     name: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Execution name: user-given (lower-cased it must match ^[a-z][a-z\\-0-9]*$, at most 63 chars) or
+    generated by admin (20 chars starting with a letter). Also the name of the FlyteWorkflow CRD.
+    """
 
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
@@ -2866,44 +3778,47 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class WorkflowMetadata(betterproto2.Message):
+    """
+    Workflow-level settings.
+    """
+
     quality_of_service: "QualityOfService | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     on_failure: "WorkflowMetadataOnFailurePolicy" = betterproto2.field(
-        2,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: WorkflowMetadataOnFailurePolicy(0),
+        2, betterproto2.TYPE_ENUM, default_factory=lambda: WorkflowMetadataOnFailurePolicy(0)
     )
 
     tags: "dict[str, str]" = betterproto2.field(
         3,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Arbitrary key/value tags.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowMetadata", WorkflowMetadata
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowMetadata", WorkflowMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowMetadataDefaults(betterproto2.Message):
+    """
+    Defaults applied to every node of the workflow unless the node overrides them.
+    """
+
     interruptible: "bool" = betterproto2.field(1, betterproto2.TYPE_BOOL)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowMetadataDefaults", WorkflowMetadataDefaults
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowMetadataDefaults", WorkflowMetadataDefaults)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowNode(betterproto2.Message):
     """
-
+    A node that runs another workflow, either inline or as a separate execution.
 
     Oneofs:
         - reference:
@@ -2912,10 +3827,17 @@ class WorkflowNode(betterproto2.Message):
     launchplan_ref: "Identifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="reference"
     )
+    """
+    Start a child execution of this launch plan (mode CHILD_WORKFLOW); propeller polls admin for it.
+    """
 
     sub_workflow_ref: "Identifier | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="reference"
     )
+    """
+    Run this sub-workflow inside the same execution; its template must be in the closure's
+    sub_workflows (flytekit sends it in WorkflowSpec.sub_workflows).
+    """
 
 
 default_message_pool.register_message("flyteidl.core", "WorkflowNode", WorkflowNode)
@@ -2923,38 +3845,39 @@ default_message_pool.register_message("flyteidl.core", "WorkflowNode", WorkflowN
 
 @dataclass(eq=False, repr=False)
 class WorkflowTemplate(betterproto2.Message):
-    id: "Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    A workflow definition as registered (WorkflowSpec.template) and, after compilation, as stored in
+    CompiledWorkflow.template. Admin overwrites `id` with the CreateWorkflow request id.
+    """
 
-    metadata: "WorkflowMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    interface: "TypedInterface | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "WorkflowMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    nodes: "list[Node]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    interface: "TypedInterface | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    outputs: "list[Binding]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    nodes: "list[Node]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Must not be empty. Nested branch children stay inside their branch node.
+    """
 
-    failure_node: "Node | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    outputs: "list[Binding]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Binds each workflow output to node outputs; these become the end-node's inputs.
+    """
+
+    failure_node: "Node | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Optional node run after the workflow fails (e.g. for cleanup); may take an `err` input of type
+    ERROR. The workflow still ends FAILED.
+    """
 
     metadata_defaults: "WorkflowMetadataDefaults | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowTemplate", WorkflowTemplate
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowTemplate", WorkflowTemplate)
 
 
 from ...google import protobuf as __google__protobuf__

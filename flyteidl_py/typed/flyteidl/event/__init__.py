@@ -36,13 +36,24 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class TaskExecutionMetadataInstanceClass(betterproto2.Enum):
+    """
+    Capacity class the attempt runs on.
+    """
+
     DEFAULT = 0
 
     INTERRUPTIBLE = 1
+    """
+    Preemptible/spot capacity (the node is interruptible).
+    """
 
 
 @dataclass(eq=False, repr=False)
 class CloudEventExecutionStart(betterproto2.Message):
+    """
+    Published when an execution is created, before any propeller event.
+    """
+
     execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
@@ -51,43 +62,47 @@ class CloudEventExecutionStart(betterproto2.Message):
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    workflow_id: "_core__.Identifier | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    workflow_id: "_core__.Identifier | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Artifacts used as inputs.
+    """
 
-    artifact_trackers: "list[str]" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, repeated=True
-    )
+    artifact_trackers: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Artifact tracking ids of inputs.
+    """
 
     principal: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "CloudEventExecutionStart", CloudEventExecutionStart
-)
+default_message_pool.register_message("flyteidl.event", "CloudEventExecutionStart", CloudEventExecutionStart)
 
 
 @dataclass(eq=False, repr=False)
 class CloudEventNodeExecution(betterproto2.Message):
-    raw_event: "NodeExecutionEvent | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Published for each node execution event admin accepts.
+    """
+
+    raw_event: "NodeExecutionEvent | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     task_exec_id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Latest task attempt of the node, for task nodes.
+    """
 
     output_interface: "_core__.TypedInterface | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Output interface of the node's target.
+    """
 
-    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
 
     principal: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
@@ -98,68 +113,86 @@ class CloudEventNodeExecution(betterproto2.Message):
     labels: "dict[str, str]" = betterproto2.field(
         7,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "CloudEventNodeExecution", CloudEventNodeExecution
-)
+default_message_pool.register_message("flyteidl.event", "CloudEventNodeExecution", CloudEventNodeExecution)
 
 
 @dataclass(eq=False, repr=False)
 class CloudEventTaskExecution(betterproto2.Message):
-    raw_event: "TaskExecutionEvent | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Published for each task execution event admin accepts.
+    """
+
+    raw_event: "TaskExecutionEvent | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     labels: "dict[str, str]" = betterproto2.field(
         2,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Execution labels.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "CloudEventTaskExecution", CloudEventTaskExecution
-)
+default_message_pool.register_message("flyteidl.event", "CloudEventTaskExecution", CloudEventTaskExecution)
 
 
 @dataclass(eq=False, repr=False)
 class CloudEventWorkflowExecution(betterproto2.Message):
+    """
+    Published for each workflow execution event admin accepts.
+    """
+
     raw_event: "WorkflowExecutionEvent | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    The event as received from propeller.
+    """
 
     output_interface: "_core__.TypedInterface | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Output interface of the workflow, to interpret the outputs.
+    """
 
-    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Artifacts produced/consumed by the execution (artifact service; empty in flyteplane).
+    """
 
-    reference_execution: "_core__.WorkflowExecutionIdentifier | None" = (
-        betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    reference_execution: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
+        4, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Execution this one was relaunched or recovered from, if any.
+    """
 
     principal: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    User who launched the execution.
+    """
 
     launch_plan_id: "_core__.Identifier | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Launch plan the execution was started from.
+    """
 
     labels: "dict[str, str]" = betterproto2.field(
         7,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Execution labels.
+    """
 
 
 default_message_pool.register_message(
@@ -169,15 +202,24 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DynamicWorkflowNodeMetadata(betterproto2.Message):
-    id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    The workflow a @dynamic task generated. Admin stores the closure and returns it from
+    GetNodeExecutionData.dynamic_workflow / GetDynamicNodeWorkflow.
+    """
+
+    id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Id of the generated workflow ("dynamic_<node id>", random version).
+    """
 
     compiled_workflow: "_core__.CompiledWorkflowClosure | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     dynamic_job_spec_uri: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Location of the task's futures.pb (DynamicJobSpec).
+    """
 
 
 default_message_pool.register_message(
@@ -187,13 +229,14 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class EventReason(betterproto2.Message):
+    """
+    One explanation for a task phase change (e.g. "task submitted to K8s", a K8s event note).
+    """
+
     reason: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
@@ -203,17 +246,27 @@ default_message_pool.register_message("flyteidl.event", "EventReason", EventReas
 @dataclass(eq=False, repr=False)
 class ExternalResourceInfo(betterproto2.Message):
     """
-
+    One external unit of work behind a task attempt, e.g. one sub-task of an array node (array event
+    version 0) or a job submitted by a plugin. Admin merges these by (index, retry_attempt).
 
     Oneofs:
         - target_metadata:
     """
 
     external_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Backend id (pod name, job id, ...).
+    """
 
     index: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Position within the array, for array tasks.
+    """
 
     retry_attempt: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Attempt number of this sub-unit.
+    """
 
     phase: "_core__.TaskExecutionPhase" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.TaskExecutionPhase(0)
@@ -223,42 +276,43 @@ class ExternalResourceInfo(betterproto2.Message):
         5, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.CatalogCacheStatus(0)
     )
 
-    logs: "list[_core__.TaskLog]" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    logs: "list[_core__.TaskLog]" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, repeated=True)
 
     workflow_node_metadata: "WorkflowNodeMetadata | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="target_metadata"
     )
+    """
+    Set when the sub-unit is itself a workflow execution.
+    """
 
     custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    log_context: "_core__.LogContext | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    log_context: "_core__.LogContext | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "ExternalResourceInfo", ExternalResourceInfo
-)
+default_message_pool.register_message("flyteidl.event", "ExternalResourceInfo", ExternalResourceInfo)
 
 
 @dataclass(eq=False, repr=False)
 class NodeExecutionEvent(betterproto2.Message):
     """
-
+    A phase change of a node execution. The first event for a node id creates admin's record (any
+    phase is accepted first); later events update it unless the stored phase is terminal.
 
     Oneofs:
-        - input_value:
-        - output_result:
-        - target_metadata:
+        - input_value: Node inputs; admin stores only the first value it sees.
+        - output_result: Result, on terminal phases.
+        - target_metadata: Kind-specific details.
     """
 
     id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    node_id is the node's unique id (hierarchical for nested nodes).
+    """
 
     producer_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -267,23 +321,29 @@ class NodeExecutionEvent(betterproto2.Message):
     )
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     input_uri: "str | None" = betterproto2.field(
         5, betterproto2.TYPE_STRING, optional=True, group="input_value"
     )
+    """
+    Location of the node's inputs.pb (propeller's default reference policy).
+    """
 
     input_data: "_core__.LiteralMap | None" = betterproto2.field(
         20, betterproto2.TYPE_MESSAGE, optional=True, group="input_value"
     )
+    """
+    Inputs inline; admin offloads them to storage.
+    """
 
     output_uri: "str | None" = betterproto2.field(
         6, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Location of the node's outputs.pb on success (start-node: the workflow inputs).
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
@@ -296,59 +356,112 @@ class NodeExecutionEvent(betterproto2.Message):
     workflow_node_metadata: "WorkflowNodeMetadata | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True, group="target_metadata"
     )
+    """
+    Launch-plan nodes: the child execution id (sent with RUNNING).
+    """
 
     task_node_metadata: "TaskNodeMetadata | None" = betterproto2.field(
         14, betterproto2.TYPE_MESSAGE, optional=True, group="target_metadata"
     )
+    """
+    Task nodes: cache status, checkpoint, dynamic workflow.
+    """
 
     parent_task_metadata: "ParentTaskExecutionMetadata | None" = betterproto2.field(
         9, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Set for nodes created by a dynamic task in event version 0; links them to that task attempt.
+    """
 
     parent_node_metadata: "ParentNodeExecutionMetadata | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Set for nested nodes (sub-workflow, branch, dynamic or array children): the parent node.
+    Admin lists such nodes only under ListNodeExecutions with unique_parent_id.
+    """
 
     retry_group: "str" = betterproto2.field(11, betterproto2.TYPE_STRING)
+    """
+    For nested nodes: the parent's attempt number as a decimal string.
+    """
 
     spec_node_id: "str" = betterproto2.field(12, betterproto2.TYPE_STRING)
+    """
+    The node's id as written in its (sub)workflow spec, e.g. "n0"; flytekit matches it against the
+    workflow template.
+    """
 
     node_name: "str" = betterproto2.field(13, betterproto2.TYPE_STRING)
+    """
+    NodeMetadata.name of the node.
+    """
 
     event_version: "int" = betterproto2.field(16, betterproto2.TYPE_INT32)
+    """
+    Event format version; propeller sends 1 (unique hierarchical node ids).
+    """
 
     is_parent: "bool" = betterproto2.field(17, betterproto2.TYPE_BOOL)
+    """
+    The node has child node executions (sub-workflow, dynamic once expanded, array with array event
+    version 1). Sticky in admin: once true, stays true.
+    """
 
     is_dynamic: "bool" = betterproto2.field(18, betterproto2.TYPE_BOOL)
+    """
+    The node is a @dynamic task node. Sticky in admin.
+    """
 
     deck_uri: "str" = betterproto2.field(19, betterproto2.TYPE_STRING)
+    """
+    Location of deck.html produced by the task, if any.
+    """
 
     reported_at: "datetime.datetime | None" = betterproto2.field(
-        21,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        21, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When propeller sent the event; admin uses it (or occurred_at if unset) as updated_at.
+    """
 
     is_array: "bool" = betterproto2.field(22, betterproto2.TYPE_BOOL)
+    """
+    The node is an array node. Sticky in admin.
+    """
 
     target_entity: "_core__.Identifier | None" = betterproto2.field(
         23, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    What the node runs: the task id for task nodes, the launch plan id for launch-plan nodes.
+    """
 
     is_in_dynamic_chain: "bool" = betterproto2.field(24, betterproto2.TYPE_BOOL)
+    """
+    The node lives (possibly deeply) inside a dynamic workflow.
+    """
 
     is_eager: "bool" = betterproto2.field(25, betterproto2.TYPE_BOOL)
+    """
+    The node runs an eager task.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "NodeExecutionEvent", NodeExecutionEvent
-)
+default_message_pool.register_message("flyteidl.event", "NodeExecutionEvent", NodeExecutionEvent)
 
 
 @dataclass(eq=False, repr=False)
 class ParentNodeExecutionMetadata(betterproto2.Message):
+    """
+    Links a nested node to its parent node in the same execution.
+    """
+
     node_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Unique id of the parent node; admin requires the parent record to exist.
+    """
 
 
 default_message_pool.register_message(
@@ -358,9 +471,16 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ParentTaskExecutionMetadata(betterproto2.Message):
+    """
+    Links a node to the task attempt that spawned it (legacy dynamic children, event version 0).
+    """
+
     id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Must already exist in admin.
+    """
 
 
 default_message_pool.register_message(
@@ -370,35 +490,51 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class ResourcePoolInfo(betterproto2.Message):
+    """
+    Quota token a plugin holds from the resource manager.
+    """
+
     allocation_token: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Token identifying the allocation.
+    """
 
     namespace: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Resource-manager namespace the token belongs to.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "ResourcePoolInfo", ResourcePoolInfo
-)
+default_message_pool.register_message("flyteidl.event", "ResourcePoolInfo", ResourcePoolInfo)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionEvent(betterproto2.Message):
     """
-
+    A phase (or phase_version) change of one task attempt. Admin keys the record by
+    (task_id, parent_node_execution_id, retry_attempt); the parent node execution must exist.
 
     Oneofs:
         - input_value:
         - output_result:
     """
 
-    task_id: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    task_id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Fully specified task id. Required.
+    """
 
-    parent_node_execution_id: "_core__.NodeExecutionIdentifier | None" = (
-        betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    parent_node_execution_id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Node execution (unique node id) the attempt belongs to. Required.
+    """
 
     retry_attempt: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    Attempt number, zero-based.
+    """
 
     phase: "_core__.TaskExecutionPhase" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.TaskExecutionPhase(0)
@@ -406,16 +542,17 @@ class TaskExecutionEvent(betterproto2.Message):
 
     producer_id: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
-    logs: "list[_core__.TaskLog]" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    logs: "list[_core__.TaskLog]" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Log links; admin merges them with earlier ones by uri and name.
+    """
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        7, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Required.
+    """
 
     input_uri: "str | None" = betterproto2.field(
         8, betterproto2.TYPE_STRING, optional=True, group="input_value"
@@ -428,10 +565,16 @@ class TaskExecutionEvent(betterproto2.Message):
     output_uri: "str | None" = betterproto2.field(
         9, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Location of outputs.pb, on SUCCEEDED.
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         10, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    On FAILED / ABORTED.
+    """
 
     output_data: "_core__.LiteralMap | None" = betterproto2.field(
         17, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
@@ -440,33 +583,53 @@ class TaskExecutionEvent(betterproto2.Message):
     custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
         11, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Plugin-specific information (e.g. Spark UI links); admin JSON-merge-patches it onto the stored value.
+    """
 
     phase_version: "int" = betterproto2.field(12, betterproto2.TYPE_UINT32)
+    """
+    Distinguishes successive events of the same phase (new logs, new reason). Admin rejects an event
+    whose phase equals the stored one with phase_version <= the stored version (ALREADY_EXISTS).
+    """
 
     reason: "str" = betterproto2.field(13, betterproto2.TYPE_STRING)
+    """
+    Old single-reason field; used by admin only when `reasons` is empty.
+    """
 
-    reasons: "list[EventReason]" = betterproto2.field(
-        21, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    reasons: "list[EventReason]" = betterproto2.field(21, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Reasons for this transition, appended to the attempt's history in admin.
+    """
 
     task_type: "str" = betterproto2.field(14, betterproto2.TYPE_STRING)
+    """
+    Task type, e.g. "python-task" (array nodes report "container_array").
+    """
 
     metadata: "TaskExecutionMetadata | None" = betterproto2.field(
         16, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     event_version: "int" = betterproto2.field(18, betterproto2.TYPE_INT32)
+    """
+    Propeller sends 1.
+    """
 
     reported_at: "datetime.datetime | None" = betterproto2.field(
-        20,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        20, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When propeller reported the event; admin uses it (or occurred_at if unset) as updated_at.
+    """
 
     log_context: "_core__.LogContext | None" = betterproto2.field(
         22, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Pod/container details for log lookup.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -474,14 +637,19 @@ class TaskExecutionEvent(betterproto2.Message):
             warnings.warn("TaskExecutionEvent.reason is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "TaskExecutionEvent", TaskExecutionEvent
-)
+default_message_pool.register_message("flyteidl.event", "TaskExecutionEvent", TaskExecutionEvent)
 
 
 @dataclass(eq=False, repr=False)
 class TaskExecutionMetadata(betterproto2.Message):
+    """
+    Plugin-reported details of a task attempt.
+    """
+
     generated_name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Name given to the backend resource (e.g. pod name), derived from execution, node and attempt.
+    """
 
     external_resources: "list[ExternalResourceInfo]" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, repeated=True
@@ -492,54 +660,66 @@ class TaskExecutionMetadata(betterproto2.Message):
     )
 
     plugin_identifier: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Id of the plugin that ran the task, e.g. "container", "k8s-array", "spark".
+    """
 
     instance_class: "TaskExecutionMetadataInstanceClass" = betterproto2.field(
-        16,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: TaskExecutionMetadataInstanceClass(0),
+        16, betterproto2.TYPE_ENUM, default_factory=lambda: TaskExecutionMetadataInstanceClass(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "TaskExecutionMetadata", TaskExecutionMetadata
-)
+default_message_pool.register_message("flyteidl.event", "TaskExecutionMetadata", TaskExecutionMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class TaskNodeMetadata(betterproto2.Message):
+    """
+    Details of a task node, mostly about caching.
+    """
+
     cache_status: "_core__.CatalogCacheStatus" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.CatalogCacheStatus(0)
     )
+    """
+    CACHE_DISABLED unless caching was involved.
+    """
 
     catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    DataCatalog location of the cache entry; admin stores cache fields only when this is set.
+    """
 
     reservation_status: "_core__.CatalogReservationStatus" = betterproto2.field(
-        3,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: _core__.CatalogReservationStatus(0),
+        3, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.CatalogReservationStatus(0)
     )
 
     checkpoint_uri: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Checkpoint location of the task attempt, used to resume in recovery runs.
+    """
 
     dynamic_workflow: "DynamicWorkflowNodeMetadata | None" = betterproto2.field(
         16, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Set (with DYNAMIC_RUNNING) once a @dynamic task's generated workflow is compiled.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "TaskNodeMetadata", TaskNodeMetadata
-)
+default_message_pool.register_message("flyteidl.event", "TaskNodeMetadata", TaskNodeMetadata)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowExecutionEvent(betterproto2.Message):
     """
-
+    A phase change of a workflow execution. Admin answers ALREADY_EXISTS for a phase it already has
+    and FAILED_PRECONDITION when the execution is already terminal (propeller treats both specially).
 
     Oneofs:
-        - output_result:
+        - output_result: Set on terminal phases only; absent leaves the stored result untouched.
     """
 
     execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
@@ -547,48 +727,63 @@ class WorkflowExecutionEvent(betterproto2.Message):
     )
 
     producer_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Id of the sending propeller / cluster (default "propeller"). A non-empty id other than "propeller"
+    that differs from the execution's cluster is rejected (FAILED_PRECONDITION, incompatible_cluster),
+    except on QUEUED, which reassigns the execution to that cluster.
+    """
 
     phase: "_core__.WorkflowExecutionPhase" = betterproto2.field(
-        3,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: _core__.WorkflowExecutionPhase(0),
+        3, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.WorkflowExecutionPhase(0)
     )
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When the transition happened; admin uses it for started_at / updated_at / duration.
+    """
 
     output_uri: "str | None" = betterproto2.field(
         5, betterproto2.TYPE_STRING, optional=True, group="output_result"
     )
+    """
+    Location of the workflow outputs (end-node outputs.pb) on SUCCEEDED.
+    """
 
     error: "_core__.ExecutionError | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Failure details on FAILING / FAILED.
+    """
 
     output_data: "_core__.LiteralMap | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
+    """
+    Outputs inline (propeller's inline raw-output policy); admin may offload them to storage.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "WorkflowExecutionEvent", WorkflowExecutionEvent
-)
+default_message_pool.register_message("flyteidl.event", "WorkflowExecutionEvent", WorkflowExecutionEvent)
 
 
 @dataclass(eq=False, repr=False)
 class WorkflowNodeMetadata(betterproto2.Message):
+    """
+    Details of a launch-plan node.
+    """
+
     execution_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Id of the child workflow execution the node launched; admin checks that it exists.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "WorkflowNodeMetadata", WorkflowNodeMetadata
-)
+default_message_pool.register_message("flyteidl.event", "WorkflowNodeMetadata", WorkflowNodeMetadata)
 
 
 from ...google import protobuf as __google__protobuf__

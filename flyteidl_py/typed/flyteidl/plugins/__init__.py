@@ -42,6 +42,10 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class AutoscalerOptionsUpscalingMode(betterproto2.Enum):
+    """
+    How aggressively the autoscaler adds nodes.
+    """
+
     UNSPECIFIED = 0
 
     DEFAULT = 1
@@ -70,6 +74,10 @@ class AutoscalerOptionsUpscalingMode(betterproto2.Enum):
 
 
 class RestartPolicy(betterproto2.Enum):
+    """
+    Restart policy of the replica pods of a distributed job.
+    """
+
     NEVER = 0
 
     ON_FAILURE = 1
@@ -94,6 +102,10 @@ class RestartPolicy(betterproto2.Enum):
 
 
 class SparkApplicationType(betterproto2.Enum):
+    """
+    Language of the Spark application.
+    """
+
     PYTHON = 0
 
     JAVA = 1
@@ -106,23 +118,36 @@ class SparkApplicationType(betterproto2.Enum):
 @dataclass(eq=False, repr=False)
 class ArrayJob(betterproto2.Message):
     """
-
+    Carried in TaskTemplate.custom of a "container_array" task. The plugin launches `size` copies of
+    the task container (env FLYTE_K8S_ARRAY_INDEX=<i>) and gathers their outputs into lists.
 
     Oneofs:
-        - success_criteria:
+        - success_criteria: Success criteria; when absent all sub-tasks must succeed.
     """
 
     parallelism: "int" = betterproto2.field(1, betterproto2.TYPE_INT64)
+    """
+    Max sub-tasks running at once; 0 means no limit.
+    """
 
     size: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+    """
+    Number of sub-tasks (array length).
+    """
 
     min_successes: "int | None" = betterproto2.field(
         3, betterproto2.TYPE_INT64, optional=True, group="success_criteria"
     )
+    """
+    Absolute number of sub-tasks that must succeed.
+    """
 
     min_success_ratio: "float | None" = betterproto2.field(
         4, betterproto2.TYPE_FLOAT, optional=True, group="success_criteria"
     )
+    """
+    Fraction of `size` that must succeed.
+    """
 
 
 default_message_pool.register_message("flyteidl.plugins", "ArrayJob", ArrayJob)
@@ -130,59 +155,74 @@ default_message_pool.register_message("flyteidl.plugins", "ArrayJob", ArrayJob)
 
 @dataclass(eq=False, repr=False)
 class AutoscalerOptions(betterproto2.Message):
+    """
+    Settings of the Ray autoscaler sidecar (used with enable_autoscaling).
+    """
+
     upscaling_mode: "AutoscalerOptionsUpscalingMode" = betterproto2.field(
-        1,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: AutoscalerOptionsUpscalingMode(0),
+        1, betterproto2.TYPE_ENUM, default_factory=lambda: AutoscalerOptionsUpscalingMode(0)
     )
 
     idle_timeout_seconds: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Seconds a worker may stay idle before it is removed.
+    """
 
-    env: "list[_core__.KeyValuePair]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    env: "list[_core__.KeyValuePair]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
+    """
+    Extra environment variables for the autoscaler container.
+    """
 
     image: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Image of the autoscaler container; empty means the default.
+    """
 
-    resources: "_core__.Resources | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "_core__.Resources | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "AutoscalerOptions", AutoscalerOptions
-)
+default_message_pool.register_message("flyteidl.plugins", "AutoscalerOptions", AutoscalerOptions)
 
 
 @dataclass(eq=False, repr=False)
 class CommonReplicaSpec(betterproto2.Message):
+    """
+    Settings of one replica group (workers, master, launcher, ...) of a distributed job.
+    """
+
     replicas: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Number of replicas in the group.
+    """
 
     image: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Image for the group; empty means the task's image.
+    """
 
-    resources: "_core__.Resources | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "_core__.Resources | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Resources per replica; empty means the task's resources.
+    """
 
     restart_policy: "RestartPolicy" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: RestartPolicy(0)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "CommonReplicaSpec", CommonReplicaSpec
-)
+default_message_pool.register_message("flyteidl.plugins", "CommonReplicaSpec", CommonReplicaSpec)
 
 
 @dataclass(eq=False, repr=False)
 class DaskJob(betterproto2.Message):
-    scheduler: "DaskScheduler | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Carried in TaskTemplate.custom of a "dask" task: the scheduler and worker group of the cluster that
+    is created for the task; the task container itself is the job runner.
+    """
 
-    workers: "DaskWorkerGroup | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    scheduler: "DaskScheduler | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+
+    workers: "DaskWorkerGroup | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.plugins", "DaskJob", DaskJob)
@@ -190,41 +230,66 @@ default_message_pool.register_message("flyteidl.plugins", "DaskJob", DaskJob)
 
 @dataclass(eq=False, repr=False)
 class DaskScheduler(betterproto2.Message):
+    """
+    The Dask scheduler pod.
+    """
+
     image: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Empty means the task's image.
+    """
 
-    resources: "_core__.Resources | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "_core__.Resources | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Empty means the task's resources.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "DaskScheduler", DaskScheduler
-)
+default_message_pool.register_message("flyteidl.plugins", "DaskScheduler", DaskScheduler)
 
 
 @dataclass(eq=False, repr=False)
 class DaskWorkerGroup(betterproto2.Message):
+    """
+    The Dask worker pods.
+    """
+
     number_of_workers: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
 
     image: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Empty means the task's image.
+    """
 
-    resources: "_core__.Resources | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "_core__.Resources | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Empty means the task's resources.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "DaskWorkerGroup", DaskWorkerGroup
-)
+default_message_pool.register_message("flyteidl.plugins", "DaskWorkerGroup", DaskWorkerGroup)
 
 
 @dataclass(eq=False, repr=False)
 class DistributedMpiTrainingTask(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of an "mpi" task (older SDKs), turned into a kubeflow MPIJob.
+    """
+
     num_workers: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Number of worker replicas.
+    """
 
     num_launcher_replicas: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Number of launcher replicas.
+    """
 
     slots: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Processes (slots) per worker.
+    """
 
 
 default_message_pool.register_message(
@@ -234,11 +299,19 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DistributedPyTorchTrainingTask(betterproto2.Message):
-    workers: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Carried in TaskTemplate.custom of a "pytorch" task (older SDKs), turned into a kubeflow PyTorchJob.
+    """
 
-    elastic_config: "ElasticConfig | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    workers: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Number of worker replicas.
+    """
+
+    elastic_config: "ElasticConfig | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Set for elastic (torchrun) training.
+    """
 
 
 default_message_pool.register_message(
@@ -248,67 +321,115 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DistributedTensorflowTrainingTask(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of a "tensorflow" task (older SDKs), turned into a kubeflow TFJob.
+    """
+
     workers: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
+    """
+    Number of worker replicas.
+    """
 
     ps_replicas: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Number of parameter-server replicas.
+    """
 
     chief_replicas: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Number of chief replicas.
+    """
 
     evaluator_replicas: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Number of evaluator replicas.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins",
-    "DistributedTensorflowTrainingTask",
-    DistributedTensorflowTrainingTask,
+    "flyteidl.plugins", "DistributedTensorflowTrainingTask", DistributedTensorflowTrainingTask
 )
 
 
 @dataclass(eq=False, repr=False)
 class ElasticConfig(betterproto2.Message):
+    """
+    torchrun elastic-training settings.
+    """
+
     rdzv_backend: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Rendezvous backend, e.g. "c10d".
+    """
 
     min_replicas: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Minimum number of nodes (replicas) to start training.
+    """
 
     max_replicas: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Maximum number of nodes (replicas).
+    """
 
     nproc_per_node: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Worker processes per node.
+    """
 
     max_restarts: "int" = betterproto2.field(5, betterproto2.TYPE_INT32)
+    """
+    How many times the worker group may be restarted on failure.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "ElasticConfig", ElasticConfig
-)
+default_message_pool.register_message("flyteidl.plugins", "ElasticConfig", ElasticConfig)
 
 
 @dataclass(eq=False, repr=False)
 class HeadGroupSpec(betterproto2.Message):
+    """
+    The Ray head pod.
+    """
+
     ray_start_params: "dict[str, str]" = betterproto2.field(
         1,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Extra `ray start` parameters for the head; defaults from config when empty.
+    """
 
-    k8s_pod: "_core__.K8SPod | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    k8s_pod: "_core__.K8SPod | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Pod spec overlaid on the task pod for the head (container "ray-head").
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "HeadGroupSpec", HeadGroupSpec
-)
+default_message_pool.register_message("flyteidl.plugins", "HeadGroupSpec", HeadGroupSpec)
 
 
 @dataclass(eq=False, repr=False)
 class HiveQuery(betterproto2.Message):
+    """
+    One Hive query.
+    """
+
     query: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Query text; may contain input template variables.
+    """
 
     timeout_sec: "int" = betterproto2.field(2, betterproto2.TYPE_UINT32)
+    """
+    Timeout of the query in seconds.
+    """
 
     retry_count: "int" = betterproto2.field(3, betterproto2.TYPE_UINT32)
+    """
+    How many times the query is retried by the backend.
+    """
 
 
 default_message_pool.register_message("flyteidl.plugins", "HiveQuery", HiveQuery)
@@ -316,25 +437,41 @@ default_message_pool.register_message("flyteidl.plugins", "HiveQuery", HiveQuery
 
 @dataclass(eq=False, repr=False)
 class HiveQueryCollection(betterproto2.Message):
-    queries: "list[HiveQuery]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    """
+    Several Hive queries (old multi-query form).
+    """
+
+    queries: "list[HiveQuery]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "HiveQueryCollection", HiveQueryCollection
-)
+default_message_pool.register_message("flyteidl.plugins", "HiveQueryCollection", HiveQueryCollection)
 
 
 @dataclass(eq=False, repr=False)
 class PrestoQuery(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of a "presto" task: a query sent to a Presto service by the plugin.
+    """
+
     routing_group: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Presto routing group (target cluster) to run on.
+    """
 
     catalog: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Default catalog of the query.
+    """
 
     schema: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Default schema of the query.
+    """
 
     statement: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    Query text; may contain input template variables.
+    """
 
 
 default_message_pool.register_message("flyteidl.plugins", "PrestoQuery", PrestoQuery)
@@ -342,42 +479,54 @@ default_message_pool.register_message("flyteidl.plugins", "PrestoQuery", PrestoQ
 
 @dataclass(eq=False, repr=False)
 class QuboleHiveJob(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of a Hive task ("hive"): which Qubole cluster to use and the query.
+    """
+
     cluster_label: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Qubole cluster label to run on.
+    """
 
     query_collection: "HiveQueryCollection | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Old form; use `query`.
+    """
 
     tags: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Tags attached to the Qubole command.
+    """
 
-    query: "HiveQuery | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    query: "HiveQuery | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("query_collection"):
-            warnings.warn(
-                "QuboleHiveJob.query_collection is deprecated", DeprecationWarning
-            )
+            warnings.warn("QuboleHiveJob.query_collection is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "QuboleHiveJob", QuboleHiveJob
-)
+default_message_pool.register_message("flyteidl.plugins", "QuboleHiveJob", QuboleHiveJob)
 
 
 @dataclass(eq=False, repr=False)
 class RayCluster(betterproto2.Message):
-    head_group_spec: "HeadGroupSpec | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Shape of the Ray cluster: one head group and any number of worker groups.
+    """
+
+    head_group_spec: "HeadGroupSpec | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     worker_group_spec: "list[WorkerGroupSpec]" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
     enable_autoscaling: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    Enables KubeRay in-tree autoscaling between each group's min and max replicas.
+    """
 
     autoscaler_options: "AutoscalerOptions | None" = betterproto2.field(
         4, betterproto2.TYPE_MESSAGE, optional=True
@@ -389,17 +538,36 @@ default_message_pool.register_message("flyteidl.plugins", "RayCluster", RayClust
 
 @dataclass(eq=False, repr=False)
 class RayJob(betterproto2.Message):
-    ray_cluster: "RayCluster | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Carried in TaskTemplate.custom of a "ray" task.
+    """
+
+    ray_cluster: "RayCluster | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The cluster to create for the job.
+    """
 
     runtime_env: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Old form of the runtime environment: base64-encoded JSON. Converted to YAML when
+    runtime_env_yaml is empty.
+    """
 
     shutdown_after_job_finishes: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
+    """
+    Tear the cluster down when the job finishes. If false, platform defaults apply to both this and
+    ttl_seconds_after_finished.
+    """
 
     ttl_seconds_after_finished: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Seconds to keep the cluster after the job finishes (with shutdown_after_job_finishes).
+    """
 
     runtime_env_yaml: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    Ray runtime environment (pip packages, env vars, working dir) as YAML.
+    """
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -412,57 +580,86 @@ default_message_pool.register_message("flyteidl.plugins", "RayJob", RayJob)
 
 @dataclass(eq=False, repr=False)
 class SparkApplication(betterproto2.Message):
+    """
+    Namespace for the Spark application type enum.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "SparkApplication", SparkApplication
-)
+default_message_pool.register_message("flyteidl.plugins", "SparkApplication", SparkApplication)
 
 
 @dataclass(eq=False, repr=False)
 class SparkJob(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of a "spark" task. Either mainApplicationFile or mainClass must be set.
+    """
+
     application_type: "SparkApplicationType" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: SparkApplicationType(0)
     )
 
     main_application_file: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Entry file (e.g. the flytekit entrypoint script or a jar).
+    """
 
     main_class: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Main class for JVM applications.
+    """
 
     spark_conf: "dict[str, str]" = betterproto2.field(
         4,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Spark properties; merged over the platform defaults. "spark.flyte.<feature>.enabled=true" style
+    keys are expanded by the plugin into configured feature settings.
+    """
 
     hadoop_conf: "dict[str, str]" = betterproto2.field(
         5,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Hadoop properties.
+    """
 
     executor_path: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Python interpreter for driver and executors (sets spark.pyspark.python / driver.python).
+    """
 
     databricks_conf: "__google__protobuf__.Struct | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Databricks job settings, when the task runs on Databricks instead of K8s.
+    """
 
     databricks_token: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
+    """
+    Databricks access token.
+    """
 
     databricks_instance: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
+    """
+    Databricks workspace host.
+    """
 
-    driver_pod: "_core__.K8SPod | None" = betterproto2.field(
-        10, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    driver_pod: "_core__.K8SPod | None" = betterproto2.field(10, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Pod spec overlaid on the driver pod (the driver is never interruptible).
+    """
 
-    executor_pod: "_core__.K8SPod | None" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    executor_pod: "_core__.K8SPod | None" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Pod spec overlaid on the executor pods.
+    """
 
 
 default_message_pool.register_message("flyteidl.plugins", "SparkJob", SparkJob)
@@ -470,17 +667,26 @@ default_message_pool.register_message("flyteidl.plugins", "SparkJob", SparkJob)
 
 @dataclass(eq=False, repr=False)
 class Waitable(betterproto2.Message):
+    """
+    Records a child workflow execution that a plugin started and is waiting on, with its last known
+    phase.
+    """
+
     wf_exec_id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     phase: "_core__.WorkflowExecutionPhase" = betterproto2.field(
-        2,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: _core__.WorkflowExecutionPhase(0),
+        2, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.WorkflowExecutionPhase(0)
     )
+    """
+    Last observed phase of that execution.
+    """
 
     workflow_id: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Id (string form) of the workflow being executed.
+    """
 
 
 default_message_pool.register_message("flyteidl.plugins", "Waitable", Waitable)
@@ -488,30 +694,46 @@ default_message_pool.register_message("flyteidl.plugins", "Waitable", Waitable)
 
 @dataclass(eq=False, repr=False)
 class WorkerGroupSpec(betterproto2.Message):
+    """
+    One group of identical Ray worker pods.
+    """
+
     group_name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Group name; must be unique within the cluster.
+    """
 
     replicas: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Desired number of workers.
+    """
 
     min_replicas: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Lower bound for autoscaling (the plugin uses min(min_replicas, replicas)).
+    """
 
     max_replicas: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Upper bound for autoscaling (the plugin uses max(max_replicas, replicas)).
+    """
 
     ray_start_params: "dict[str, str]" = betterproto2.field(
         5,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Extra `ray start` parameters for the workers.
+    """
 
-    k8s_pod: "_core__.K8SPod | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    k8s_pod: "_core__.K8SPod | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Pod spec overlaid on the task pod for the workers (container "ray-worker").
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "WorkerGroupSpec", WorkerGroupSpec
-)
+default_message_pool.register_message("flyteidl.plugins", "WorkerGroupSpec", WorkerGroupSpec)
 
 
 from ...google import protobuf as __google__protobuf__

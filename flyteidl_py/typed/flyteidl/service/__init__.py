@@ -68,9 +68,19 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class ArtifactType(betterproto2.Enum):
+    """
+    Kind of execution artifact CreateDownloadLink can sign.
+    """
+
     UNDEFINED = 0
+    """
+    Not a valid request value (INVALID_ARGUMENT).
+    """
 
     DECK = 1
+    """
+    The deck.html a task wrote.
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -88,11 +98,24 @@ class ArtifactType(betterproto2.Enum):
 
 
 class State(betterproto2.Enum):
+    """
+    Coarse status of an external plugin job.
+    """
+
     RETRYABLE_FAILURE = 0
+    """
+    Failed; another attempt may succeed.
+    """
 
     PERMANENT_FAILURE = 1
+    """
+    Failed; do not retry.
+    """
 
     PENDING = 2
+    """
+    Accepted but not started.
+    """
 
     RUNNING = 3
 
@@ -102,10 +125,10 @@ class State(betterproto2.Enum):
 @dataclass(eq=False, repr=False)
 class CreateDownloadLinkRequest(betterproto2.Message):
     """
-
+    Asks for signed download URLs of an execution artifact, e.g. a node's deck (CreateDownloadLink).
 
     Oneofs:
-        - source:
+        - source: Which execution the artifact belongs to.
     """
 
     artifact_type: "ArtifactType" = betterproto2.field(
@@ -113,15 +136,18 @@ class CreateDownloadLinkRequest(betterproto2.Message):
     )
 
     expires_in: "datetime.timedelta | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Validity of the URLs; must not exceed the configured maximum. Unset means the maximum.
+    """
 
     node_execution_id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="source"
     )
+    """
+    The node execution; it must exist, and NOT_FOUND is returned when it has no such artifact.
+    """
 
 
 default_message_pool.register_message(
@@ -131,33 +157,30 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CreateDownloadLinkResponse(betterproto2.Message):
-    signed_url: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    Signed download URLs of the requested artifact.
+    """
+
+    signed_url: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Same as pre_signed_urls.signed_url.
+    """
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    Same as pre_signed_urls.expires_at.
+    """
 
-    pre_signed_urls: "PreSignedUrLs | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    pre_signed_urls: "PreSignedUrLs | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("signed_url"):
-            warnings.warn(
-                "CreateDownloadLinkResponse.signed_url is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("CreateDownloadLinkResponse.signed_url is deprecated", DeprecationWarning)
         if self.is_set("expires_at"):
-            warnings.warn(
-                "CreateDownloadLinkResponse.expires_at is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("CreateDownloadLinkResponse.expires_at is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
@@ -167,13 +190,18 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CreateDownloadLocationRequest(betterproto2.Message):
+    """
+    Asks for a signed GET URL of a stored object by its native URI. Superseded by
+    CreateDownloadLink.
+    """
+
     native_url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Storage URI of the object, e.g. s3://bucket/key.
+    """
 
     expires_in: "datetime.timedelta | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
 
     def __post_init__(self) -> None:
@@ -188,19 +216,18 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CreateDownloadLocationResponse(betterproto2.Message):
+    """
+    Signed GET URL for CreateDownloadLocation.
+    """
+
     signed_url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
     def __post_init__(self) -> None:
-        warnings.warn(
-            "CreateDownloadLocationResponse is deprecated", DeprecationWarning
-        )
+        warnings.warn("CreateDownloadLocationResponse is deprecated", DeprecationWarning)
         super().__post_init__()
 
 
@@ -211,24 +238,50 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CreateUploadLocationRequest(betterproto2.Message):
+    """
+    Asks for a signed upload URL (CreateUploadLocation). flytekit uses it for the fast-register
+    code bundle and for local files passed as inputs to `pyflyte run --remote`.
+    """
+
     project: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Required; the object is placed under the project's prefix.
+    """
 
     domain: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Required.
+    """
 
     filename: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Object name, e.g. "fast<md5hex>.tar.gz"; a random name is chosen when empty.
+    """
 
     expires_in: "datetime.timedelta | None" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
+        4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True
     )
+    """
+    Validity of the URL; must not exceed the configured maximum (default 1 h). Unset means the
+    maximum.
+    """
 
     content_md5: "bytes" = betterproto2.field(5, betterproto2.TYPE_BYTES)
+    """
+    Raw 16-byte MD5 of the content. The signed PUT is bound to it, and it names the directory
+    (base32) unless filename_root is given. Either this or filename_root is required.
+    """
 
     filename_root: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Directory segment to use instead of the MD5-derived one, so related uploads share a prefix.
+    With a filename too, an object already there is ALREADY_EXISTS unless content_md5 matches it.
+    """
 
     add_content_md5_metadata: "bool" = betterproto2.field(7, betterproto2.TYPE_BOOL)
+    """
+    Store the MD5 as object metadata, so a later identical upload can be recognised.
+    """
 
     org: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
 
@@ -240,24 +293,36 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class CreateUploadLocationResponse(betterproto2.Message):
+    """
+    Where and how to upload.
+    """
+
     signed_url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    URL to HTTP PUT the bytes to; the upload must succeed with status 200 or 201.
+    """
 
     native_url: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Storage URI the object will have (file://, s3://, gs://). flytekit puts it into task args
+    (--additional-distribution) and input literals.
+    """
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        3, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
+    """
+    When signed_url stops working.
+    """
 
     headers: "dict[str, str]" = betterproto2.field(
         4,
         betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(
-            betterproto2.TYPE_STRING, betterproto2.TYPE_STRING
-        ),
+        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
     )
+    """
+    Headers the client must add to the PUT, e.g. Content-MD5.
+    """
 
 
 default_message_pool.register_message(
@@ -267,18 +332,25 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class GetDataRequest(betterproto2.Message):
+    """
+    Resolves a flyte:// URL (GetData), as found in FlyteURLs of node and task execution data.
+    """
+
     flyte_url: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    flyte://v1/<project>/<domain>/<execution>/<node>[/<attempt>]/<i|o|d>[/<variable>]; "i"/"o"
+    select inputs/outputs, "d" the deck, and a trailing variable name selects one literal.
+    Malformed URLs are INVALID_ARGUMENT.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "GetDataRequest", GetDataRequest
-)
+default_message_pool.register_message("flyteidl.service", "GetDataRequest", GetDataRequest)
 
 
 @dataclass(eq=False, repr=False)
 class GetDataResponse(betterproto2.Message):
     """
-
+    What a flyte:// URL points at.
 
     Oneofs:
         - data:
@@ -287,92 +359,122 @@ class GetDataResponse(betterproto2.Message):
     literal_map: "_core__.LiteralMap | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True, group="data"
     )
+    """
+    Whole inputs or outputs map.
+    """
 
     pre_signed_urls: "PreSignedUrLs | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True, group="data"
     )
+    """
+    Signed URLs, for the deck.
+    """
 
     literal: "_core__.Literal | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="data"
     )
+    """
+    A single input or output, when the URL names a variable.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "GetDataResponse", GetDataResponse
-)
+default_message_pool.register_message("flyteidl.service", "GetDataResponse", GetDataResponse)
 
 
 @dataclass(eq=False, repr=False)
 class OAuth2MetadataRequest(betterproto2.Message):
+    """
+    Asks for the authorization server's metadata (GetOAuth2Metadata).
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "OAuth2MetadataRequest", OAuth2MetadataRequest
-)
+default_message_pool.register_message("flyteidl.service", "OAuth2MetadataRequest", OAuth2MetadataRequest)
 
 
 @dataclass(eq=False, repr=False)
 class OAuth2MetadataResponse(betterproto2.Message):
+    """
+    OAuth 2.0 authorization server metadata in the shape of RFC 8414, for the server that issues
+    tokens admin accepts (admin's own or an external identity provider).
+    """
+
     issuer: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Issuer identifier; tokens must carry it as "iss".
+    """
 
     authorization_endpoint: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Where the browser is sent for the authorization-code (PKCE) flow.
+    """
 
     token_endpoint: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Where codes, refresh tokens and client credentials are exchanged for tokens.
+    """
 
-    response_types_supported: "list[str]" = betterproto2.field(
-        4, betterproto2.TYPE_STRING, repeated=True
-    )
+    response_types_supported: "list[str]" = betterproto2.field(4, betterproto2.TYPE_STRING, repeated=True)
 
-    scopes_supported: "list[str]" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, repeated=True
-    )
+    scopes_supported: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
 
     token_endpoint_auth_methods_supported: "list[str]" = betterproto2.field(
         6, betterproto2.TYPE_STRING, repeated=True
     )
+    """
+    How confidential clients authenticate at the token endpoint (e.g. client_secret_basic).
+    """
 
     jwks_uri: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    Where the keys that sign tokens are published.
+    """
 
     code_challenge_methods_supported: "list[str]" = betterproto2.field(
         8, betterproto2.TYPE_STRING, repeated=True
     )
+    """
+    PKCE methods accepted, e.g. S256.
+    """
 
-    grant_types_supported: "list[str]" = betterproto2.field(
-        9, betterproto2.TYPE_STRING, repeated=True
-    )
+    grant_types_supported: "list[str]" = betterproto2.field(9, betterproto2.TYPE_STRING, repeated=True)
+    """
+    e.g. authorization_code, refresh_token, client_credentials,
+    urn:ietf:params:oauth:grant-type:device_code.
+    """
 
-    device_authorization_endpoint: "str" = betterproto2.field(
-        10, betterproto2.TYPE_STRING
-    )
+    device_authorization_endpoint: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
+    """
+    Device-code flow endpoint, for headless clients.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "OAuth2MetadataResponse", OAuth2MetadataResponse
-)
+default_message_pool.register_message("flyteidl.service", "OAuth2MetadataResponse", OAuth2MetadataResponse)
 
 
 @dataclass(eq=False, repr=False)
 class PreSignedUrLs(betterproto2.Message):
-    signed_url: "list[str]" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, repeated=True
-    )
+    """
+    A set of signed GET URLs sharing one expiry.
+    """
+
+    signed_url: "list[str]" = betterproto2.field(1, betterproto2.TYPE_STRING, repeated=True)
 
     expires_at: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "PreSignedURLs", PreSignedUrLs
-)
+default_message_pool.register_message("flyteidl.service", "PreSignedURLs", PreSignedUrLs)
 
 
 @dataclass(eq=False, repr=False)
 class PublicClientAuthConfigRequest(betterproto2.Message):
+    """
+    Asks for the settings a public client (CLI, SDK) should use (GetPublicClientConfig).
+    """
+
     pass
 
 
@@ -383,17 +485,41 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class PublicClientAuthConfigResponse(betterproto2.Message):
+    """
+    Settings a public client needs to obtain and present tokens.
+    """
+
     client_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    OAuth2 client id registered for CLI/SDK use (e.g. "flytectl").
+    """
 
     redirect_uri: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Local callback URL the PKCE flow redirects to (e.g. http://localhost:53593/callback).
+    """
 
     scopes: "list[str]" = betterproto2.field(3, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Scopes to request.
+    """
 
     authorization_metadata_key: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
+    """
+    gRPC metadata key to send the token under, e.g. "flyte-authorization" (instead of
+    "authorization").
+    """
 
     service_http_endpoint: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+    """
+    HTTP endpoint of admin, when it differs from the gRPC one; clients use it for auth-related
+    HTTP calls.
+    """
 
     audience: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
+    """
+    Audience to request tokens for.
+    """
 
 
 default_message_pool.register_message(
@@ -403,43 +529,59 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class TaskCreateRequest(betterproto2.Message):
-    inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    """
+    Starts a job for a task on an external plugin server.
+    """
 
-    template: "_core__.TaskTemplate | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    inputs: "_core__.LiteralMap | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    The task's resolved inputs.
+    """
+
+    template: "_core__.TaskTemplate | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     output_prefix: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+    """
+    Storage prefix where the job's outputs belong.
+    """
 
     def __post_init__(self) -> None:
         warnings.warn("TaskCreateRequest is deprecated", DeprecationWarning)
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskCreateRequest", TaskCreateRequest
-)
+default_message_pool.register_message("flyteidl.service", "TaskCreateRequest", TaskCreateRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskCreateResponse(betterproto2.Message):
+    """
+    Handle of the job just started.
+    """
+
     job_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Id to pass to TaskGetRequest / TaskDeleteRequest.
+    """
 
     def __post_init__(self) -> None:
         warnings.warn("TaskCreateResponse is deprecated", DeprecationWarning)
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskCreateResponse", TaskCreateResponse
-)
+default_message_pool.register_message("flyteidl.service", "TaskCreateResponse", TaskCreateResponse)
 
 
 @dataclass(eq=False, repr=False)
 class TaskDeleteRequest(betterproto2.Message):
+    """
+    Cancels a job.
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    TaskTemplate.type, used by the server to pick the plugin.
+    """
 
     job_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -448,13 +590,15 @@ class TaskDeleteRequest(betterproto2.Message):
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskDeleteRequest", TaskDeleteRequest
-)
+default_message_pool.register_message("flyteidl.service", "TaskDeleteRequest", TaskDeleteRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskDeleteResponse(betterproto2.Message):
+    """
+    Empty acknowledgement of DeleteTask.
+    """
+
     pass
 
     def __post_init__(self) -> None:
@@ -462,14 +606,19 @@ class TaskDeleteResponse(betterproto2.Message):
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskDeleteResponse", TaskDeleteResponse
-)
+default_message_pool.register_message("flyteidl.service", "TaskDeleteResponse", TaskDeleteResponse)
 
 
 @dataclass(eq=False, repr=False)
 class TaskGetRequest(betterproto2.Message):
+    """
+    Polls a job.
+    """
+
     task_type: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    TaskTemplate.type, used by the server to pick the plugin.
+    """
 
     job_id: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
@@ -478,46 +627,54 @@ class TaskGetRequest(betterproto2.Message):
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskGetRequest", TaskGetRequest
-)
+default_message_pool.register_message("flyteidl.service", "TaskGetRequest", TaskGetRequest)
 
 
 @dataclass(eq=False, repr=False)
 class TaskGetResponse(betterproto2.Message):
-    state: "State" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, default_factory=lambda: State(0)
-    )
+    """
+    Status of a job and, once it succeeded, its outputs.
+    """
 
-    outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    state: "State" = betterproto2.field(1, betterproto2.TYPE_ENUM, default_factory=lambda: State(0))
+
+    outputs: "_core__.LiteralMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         warnings.warn("TaskGetResponse is deprecated", DeprecationWarning)
         super().__post_init__()
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "TaskGetResponse", TaskGetResponse
-)
+default_message_pool.register_message("flyteidl.service", "TaskGetResponse", TaskGetResponse)
 
 
 @dataclass(eq=False, repr=False)
 class UserInfoRequest(betterproto2.Message):
+    """
+    Asks for the caller's identity (UserInfo); the identity comes from the request's token.
+    """
+
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "UserInfoRequest", UserInfoRequest
-)
+default_message_pool.register_message("flyteidl.service", "UserInfoRequest", UserInfoRequest)
 
 
 @dataclass(eq=False, repr=False)
 class UserInfoResponse(betterproto2.Message):
+    """
+    Standard OpenID Connect userinfo claims of the caller; empty strings for claims not known.
+    """
+
     subject: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Stable unique id of the user (or of the application, for client-credential tokens).
+    """
 
     name: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+    """
+    Full display name.
+    """
 
     preferred_username: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
@@ -528,24 +685,37 @@ class UserInfoResponse(betterproto2.Message):
     email: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
     picture: "str" = betterproto2.field(7, betterproto2.TYPE_STRING)
+    """
+    URL of a profile picture.
+    """
 
     additional_claims: "__google__protobuf__.Struct | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Any further claims from the identity provider.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "UserInfoResponse", UserInfoResponse
-)
+default_message_pool.register_message("flyteidl.service", "UserInfoResponse", UserInfoResponse)
 
 
 class AdminServiceSyncStub:
+    """
+    The control-plane API served by flyteplane's admin component over gRPC (and REST through
+    the http annotations): registration, executions, their nodes and tasks, projects, matchable
+    attributes, and the event intake for propeller. Clients: flytekit, flytectl, the console.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def create_task(
-        self, message: "_admin__.TaskCreateRequest"
-    ) -> "_admin__.TaskCreateResponse":
+    def create_task(self, message: "_admin__.TaskCreateRequest") -> "_admin__.TaskCreateResponse":
+        """
+        Registers a task version (pyflyte register / run --remote). Admin validates and compiles the
+        template. Identical re-registration: ALREADY_EXISTS. Different template under the same id,
+        compile error, unknown or archived project, or unknown domain: INVALID_ARGUMENT.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateTask",
@@ -554,6 +724,10 @@ class AdminServiceSyncStub:
         )(message)
 
     def get_task(self, message: "_admin__.ObjectGetRequest") -> "_admin__.Task":
+        """
+        Returns one task version with its compiled template (closure.compiled_task). NOT_FOUND if that
+        exact project/domain/name/version is not registered.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetTask",
@@ -564,6 +738,9 @@ class AdminServiceSyncStub:
     def list_task_ids(
         self, message: "_admin__.NamedEntityIdentifierListRequest"
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct task names in a project/domain (no versions), paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListTaskIds",
@@ -571,9 +748,11 @@ class AdminServiceSyncStub:
             _admin__.NamedEntityIdentifierList.FromString,
         )(message)
 
-    def list_tasks(
-        self, message: "_admin__.ResourceListRequest"
-    ) -> "_admin__.TaskList":
+    def list_tasks(self, message: "_admin__.ResourceListRequest") -> "_admin__.TaskList":
+        """
+        Lists task versions in a project/domain, optionally of one name. FlyteRemote finds the latest
+        version with limit=1 and sort_by created_at DESCENDING, so that order must be honoured.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListTasks",
@@ -581,9 +760,13 @@ class AdminServiceSyncStub:
             _admin__.TaskList.FromString,
         )(message)
 
-    def create_workflow(
-        self, message: "_admin__.WorkflowCreateRequest"
-    ) -> "_admin__.WorkflowCreateResponse":
+    def create_workflow(self, message: "_admin__.WorkflowCreateRequest") -> "_admin__.WorkflowCreateResponse":
+        """
+        Registers a workflow version. Admin compiles it (propeller's compiler) against the already
+        registered tasks and launch plans and stores the closure. Identical: ALREADY_EXISTS; different
+        structure, compile error or missing reference: INVALID_ARGUMENT. The two "exists" cases carry
+        a CreateWorkflowFailureReason detail.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateWorkflow",
@@ -592,6 +775,10 @@ class AdminServiceSyncStub:
         )(message)
 
     def get_workflow(self, message: "_admin__.ObjectGetRequest") -> "_admin__.Workflow":
+        """
+        Returns one workflow version with its compiled closure, including every task and sub-workflow
+        template; FlyteRemote and `pyflyte run --remote` need all of them. NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetWorkflow",
@@ -602,6 +789,9 @@ class AdminServiceSyncStub:
     def list_workflow_ids(
         self, message: "_admin__.NamedEntityIdentifierListRequest"
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct workflow names in a project/domain (no versions), paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListWorkflowIds",
@@ -609,9 +799,11 @@ class AdminServiceSyncStub:
             _admin__.NamedEntityIdentifierList.FromString,
         )(message)
 
-    def list_workflows(
-        self, message: "_admin__.ResourceListRequest"
-    ) -> "_admin__.WorkflowList":
+    def list_workflows(self, message: "_admin__.ResourceListRequest") -> "_admin__.WorkflowList":
+        """
+        Lists workflow versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListWorkflows",
@@ -622,6 +814,11 @@ class AdminServiceSyncStub:
     def create_launch_plan(
         self, message: "_admin__.LaunchPlanCreateRequest"
     ) -> "_admin__.LaunchPlanCreateResponse":
+        """
+        Registers a launch plan version for an existing workflow; it starts INACTIVE. Workflow not
+        registered: NOT_FOUND; identical re-registration: ALREADY_EXISTS; different spec or invalid
+        inputs/schedule/notifications: INVALID_ARGUMENT.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateLaunchPlan",
@@ -629,9 +826,11 @@ class AdminServiceSyncStub:
             _admin__.LaunchPlanCreateResponse.FromString,
         )(message)
 
-    def get_launch_plan(
-        self, message: "_admin__.ObjectGetRequest"
-    ) -> "_admin__.LaunchPlan":
+    def get_launch_plan(self, message: "_admin__.ObjectGetRequest") -> "_admin__.LaunchPlan":
+        """
+        Returns one launch plan version (spec and closure with expected inputs and state). NOT_FOUND if
+        missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetLaunchPlan",
@@ -639,9 +838,11 @@ class AdminServiceSyncStub:
             _admin__.LaunchPlan.FromString,
         )(message)
 
-    def get_active_launch_plan(
-        self, message: "_admin__.ActiveLaunchPlanRequest"
-    ) -> "_admin__.LaunchPlan":
+    def get_active_launch_plan(self, message: "_admin__.ActiveLaunchPlanRequest") -> "_admin__.LaunchPlan":
+        """
+        Returns the ACTIVE version of a launch plan name (no version in the request). NOT_FOUND when no
+        version is active.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetActiveLaunchPlan",
@@ -652,6 +853,9 @@ class AdminServiceSyncStub:
     def list_active_launch_plans(
         self, message: "_admin__.ActiveLaunchPlanListRequest"
     ) -> "_admin__.LaunchPlanList":
+        """
+        Lists the ACTIVE launch plan versions of a project/domain, paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListActiveLaunchPlans",
@@ -662,6 +866,9 @@ class AdminServiceSyncStub:
     def list_launch_plan_ids(
         self, message: "_admin__.NamedEntityIdentifierListRequest"
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct launch plan names in a project/domain (no versions), paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListLaunchPlanIds",
@@ -669,9 +876,11 @@ class AdminServiceSyncStub:
             _admin__.NamedEntityIdentifierList.FromString,
         )(message)
 
-    def list_launch_plans(
-        self, message: "_admin__.ResourceListRequest"
-    ) -> "_admin__.LaunchPlanList":
+    def list_launch_plans(self, message: "_admin__.ResourceListRequest") -> "_admin__.LaunchPlanList":
+        """
+        Lists launch plan versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListLaunchPlans",
@@ -682,6 +891,11 @@ class AdminServiceSyncStub:
     def update_launch_plan(
         self, message: "_admin__.LaunchPlanUpdateRequest"
     ) -> "_admin__.LaunchPlanUpdateResponse":
+        """
+        Sets a launch plan version ACTIVE or INACTIVE (pyflyte register --activate-launchplans,
+        flytectl). Activating deactivates the previously active version and moves the schedule to
+        the new one. NOT_FOUND if the version does not exist.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateLaunchPlan",
@@ -692,6 +906,12 @@ class AdminServiceSyncStub:
     def create_execution(
         self, message: "_admin__.ExecutionCreateRequest"
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts an execution of a launch plan, or of a single task when spec.launch_plan has resource
+        type TASK. Admin merges inputs with defaults and fixed inputs, stores them, hands the run to
+        propeller and returns the id at once. Launch plan or task missing: NOT_FOUND; bad inputs or
+        name: INVALID_ARGUMENT; name taken (or SKIP concurrency limit reached): ALREADY_EXISTS.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateExecution",
@@ -702,6 +922,10 @@ class AdminServiceSyncStub:
     def relaunch_execution(
         self, message: "_admin__.ExecutionRelaunchRequest"
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts a new execution with the spec and user inputs of an existing one (mode RELAUNCH).
+        NOT_FOUND if the original does not exist; ALREADY_EXISTS if the new name is taken.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/RelaunchExecution",
@@ -712,6 +936,10 @@ class AdminServiceSyncStub:
     def recover_execution(
         self, message: "_admin__.ExecutionRecoverRequest"
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts a new execution (mode RECOVERED) that reuses the outputs of nodes that succeeded in the
+        original, re-running only the rest. NOT_FOUND if the original does not exist.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/RecoverExecution",
@@ -719,9 +947,11 @@ class AdminServiceSyncStub:
             _admin__.ExecutionCreateResponse.FromString,
         )(message)
 
-    def get_execution(
-        self, message: "_admin__.WorkflowExecutionGetRequest"
-    ) -> "_admin__.Execution":
+    def get_execution(self, message: "_admin__.WorkflowExecutionGetRequest") -> "_admin__.Execution":
+        """
+        Returns one execution with spec and closure; clients poll it until closure.phase is terminal.
+        NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetExecution",
@@ -732,6 +962,9 @@ class AdminServiceSyncStub:
     def update_execution(
         self, message: "_admin__.ExecutionUpdateRequest"
     ) -> "_admin__.ExecutionUpdateResponse":
+        """
+        Archives or un-archives an execution. Does not affect whether it runs.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateExecution",
@@ -742,6 +975,10 @@ class AdminServiceSyncStub:
     def get_execution_data(
         self, message: "_admin__.WorkflowExecutionGetDataRequest"
     ) -> "_admin__.WorkflowExecutionGetDataResponse":
+        """
+        Returns an execution's inputs and (once succeeded) outputs, inline when small enough and
+        otherwise as blob locations.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetExecutionData",
@@ -749,9 +986,11 @@ class AdminServiceSyncStub:
             _admin__.WorkflowExecutionGetDataResponse.FromString,
         )(message)
 
-    def list_executions(
-        self, message: "_admin__.ResourceListRequest"
-    ) -> "_admin__.ExecutionList":
+    def list_executions(self, message: "_admin__.ResourceListRequest") -> "_admin__.ExecutionList":
+        """
+        Lists executions of a project/domain, paged and filterable. Archived executions are left out
+        unless a state filter is given; inputs are omitted from list results.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListExecutions",
@@ -762,6 +1001,10 @@ class AdminServiceSyncStub:
     def terminate_execution(
         self, message: "_admin__.ExecutionTerminateRequest"
     ) -> "_admin__.ExecutionTerminateResponse":
+        """
+        Aborts a running execution: admin marks it ABORTING and tells propeller to stop it; ABORTED
+        arrives later as an event. Already terminal: FAILED_PRECONDITION. NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/TerminateExecution",
@@ -769,9 +1012,10 @@ class AdminServiceSyncStub:
             _admin__.ExecutionTerminateResponse.FromString,
         )(message)
 
-    def get_node_execution(
-        self, message: "_admin__.NodeExecutionGetRequest"
-    ) -> "_admin__.NodeExecution":
+    def get_node_execution(self, message: "_admin__.NodeExecutionGetRequest") -> "_admin__.NodeExecution":
+        """
+        Returns one node execution (closure and metadata). NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetNodeExecution",
@@ -782,6 +1026,10 @@ class AdminServiceSyncStub:
     def get_dynamic_node_workflow(
         self, message: "_admin__.GetDynamicNodeWorkflowRequest"
     ) -> "_admin__.DynamicNodeWorkflowResponse":
+        """
+        Returns the compiled sub-workflow a dynamic node produced. NOT_FOUND if the node is not dynamic
+        or has not produced one yet.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetDynamicNodeWorkflow",
@@ -792,6 +1040,11 @@ class AdminServiceSyncStub:
     def list_node_executions(
         self, message: "_admin__.NodeExecutionListRequest"
     ) -> "_admin__.NodeExecutionList":
+        """
+        Lists node executions of an execution: top-level nodes only, or the children of
+        unique_parent_id. Nested nodes must never appear in the top-level list (FlyteRemote.wait
+        fails on node ids it cannot find in the workflow).
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListNodeExecutions",
@@ -802,6 +1055,9 @@ class AdminServiceSyncStub:
     def list_node_executions_for_task(
         self, message: "_admin__.NodeExecutionForTaskListRequest"
     ) -> "_admin__.NodeExecutionList":
+        """
+        Lists the node executions a task attempt spawned, e.g. the nodes of a dynamic task.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListNodeExecutionsForTask",
@@ -812,6 +1068,10 @@ class AdminServiceSyncStub:
     def get_node_execution_data(
         self, message: "_admin__.NodeExecutionGetDataRequest"
     ) -> "_admin__.NodeExecutionGetDataResponse":
+        """
+        Returns a node's inputs and outputs, plus the dynamic sub-workflow and flyte:// URLs.
+        NOT_FOUND if the node is unknown (FlyteRemote tolerates it while polling).
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetNodeExecutionData",
@@ -822,6 +1082,10 @@ class AdminServiceSyncStub:
     def register_project(
         self, message: "_admin__.ProjectRegisterRequest"
     ) -> "_admin__.ProjectRegisterResponse":
+        """
+        Creates a project (flytectl create project, the console). Id taken: ALREADY_EXISTS;
+        malformed id, name, description or labels, or domains given: INVALID_ARGUMENT.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/RegisterProject",
@@ -829,9 +1093,11 @@ class AdminServiceSyncStub:
             _admin__.ProjectRegisterResponse.FromString,
         )(message)
 
-    def update_project(
-        self, message: "_admin__.Project"
-    ) -> "_admin__.ProjectUpdateResponse":
+    def update_project(self, message: "_admin__.Project") -> "_admin__.ProjectUpdateResponse":
+        """
+        Replaces a project's name, description, labels and state (e.g. archiving it). NOT_FOUND if it
+        does not exist.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateProject",
@@ -840,6 +1106,9 @@ class AdminServiceSyncStub:
         )(message)
 
     def get_project(self, message: "_admin__.ProjectGetRequest") -> "_admin__.Project":
+        """
+        Returns one project with the configured domains. NOT_FOUND if it does not exist.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetProject",
@@ -847,9 +1116,11 @@ class AdminServiceSyncStub:
             _admin__.Project.FromString,
         )(message)
 
-    def list_projects(
-        self, message: "_admin__.ProjectListRequest"
-    ) -> "_admin__.Projects":
+    def list_projects(self, message: "_admin__.ProjectListRequest") -> "_admin__.Projects":
+        """
+        Lists projects with the configured domains filled in; archived ones are hidden unless filtered
+        for. A limit of 0 returns all.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListProjects",
@@ -860,6 +1131,9 @@ class AdminServiceSyncStub:
     def get_domains(
         self, message: "_admin__.GetDomainRequest | None" = None
     ) -> "_admin__.GetDomainsResponse":
+        """
+        Returns the domains configured for the deployment (default development, staging, production).
+        """
 
         if message is None:
             message = _admin__.GetDomainRequest()
@@ -873,6 +1147,11 @@ class AdminServiceSyncStub:
     def create_workflow_event(
         self, message: "_admin__.WorkflowExecutionEventRequest"
     ) -> "_admin__.WorkflowExecutionEventResponse":
+        """
+        Records a workflow phase change reported by propeller. Same phase again: ALREADY_EXISTS;
+        execution unknown: NOT_FOUND; already terminal or illegal move: FAILED_PRECONDITION with an
+        EventFailureReason detail.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateWorkflowEvent",
@@ -883,6 +1162,11 @@ class AdminServiceSyncStub:
     def create_node_event(
         self, message: "_admin__.NodeExecutionEventRequest"
     ) -> "_admin__.NodeExecutionEventResponse":
+        """
+        Records a node phase change reported by propeller; creates the node record on its first event.
+        Same phase again: ALREADY_EXISTS; node already terminal: FAILED_PRECONDITION; execution or
+        parent unknown: NOT_FOUND.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateNodeEvent",
@@ -893,6 +1177,11 @@ class AdminServiceSyncStub:
     def create_task_event(
         self, message: "_admin__.TaskExecutionEventRequest"
     ) -> "_admin__.TaskExecutionEventResponse":
+        """
+        Records a task attempt's phase change (logs, reasons, outputs) reported by propeller. Same
+        phase and phase_version already recorded: ALREADY_EXISTS; attempt terminal:
+        FAILED_PRECONDITION; parent node unknown: NOT_FOUND.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/CreateTaskEvent",
@@ -900,9 +1189,10 @@ class AdminServiceSyncStub:
             _admin__.TaskExecutionEventResponse.FromString,
         )(message)
 
-    def get_task_execution(
-        self, message: "_admin__.TaskExecutionGetRequest"
-    ) -> "_admin__.TaskExecution":
+    def get_task_execution(self, message: "_admin__.TaskExecutionGetRequest") -> "_admin__.TaskExecution":
+        """
+        Returns one task attempt. NOT_FOUND if missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetTaskExecution",
@@ -913,6 +1203,9 @@ class AdminServiceSyncStub:
     def list_task_executions(
         self, message: "_admin__.TaskExecutionListRequest"
     ) -> "_admin__.TaskExecutionList":
+        """
+        Lists the attempts of one node execution, paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListTaskExecutions",
@@ -923,6 +1216,9 @@ class AdminServiceSyncStub:
     def get_task_execution_data(
         self, message: "_admin__.TaskExecutionGetDataRequest"
     ) -> "_admin__.TaskExecutionGetDataResponse":
+        """
+        Returns a task attempt's inputs and outputs and its flyte:// URLs.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetTaskExecutionData",
@@ -933,6 +1229,10 @@ class AdminServiceSyncStub:
     def update_project_domain_attributes(
         self, message: "_admin__.ProjectDomainAttributesUpdateRequest"
     ) -> "_admin__.ProjectDomainAttributesUpdateResponse":
+        """
+        Creates or replaces a matchable attribute for a project+domain (flytectl update
+        ...-attributes). Project or domain unknown: INVALID_ARGUMENT.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateProjectDomainAttributes",
@@ -943,6 +1243,9 @@ class AdminServiceSyncStub:
     def get_project_domain_attributes(
         self, message: "_admin__.ProjectDomainAttributesGetRequest"
     ) -> "_admin__.ProjectDomainAttributesGetResponse":
+        """
+        Returns the project+domain attribute of one kind. NOT_FOUND if none is stored.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetProjectDomainAttributes",
@@ -953,6 +1256,9 @@ class AdminServiceSyncStub:
     def delete_project_domain_attributes(
         self, message: "_admin__.ProjectDomainAttributesDeleteRequest"
     ) -> "_admin__.ProjectDomainAttributesDeleteResponse":
+        """
+        Removes the project+domain attribute of one kind.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/DeleteProjectDomainAttributes",
@@ -963,6 +1269,9 @@ class AdminServiceSyncStub:
     def update_project_attributes(
         self, message: "_admin__.ProjectAttributesUpdateRequest"
     ) -> "_admin__.ProjectAttributesUpdateResponse":
+        """
+        Creates or replaces a project-level matchable attribute. Project unknown: INVALID_ARGUMENT.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateProjectAttributes",
@@ -973,6 +1282,10 @@ class AdminServiceSyncStub:
     def get_project_attributes(
         self, message: "_admin__.ProjectAttributesGetRequest"
     ) -> "_admin__.ProjectAttributesGetResponse":
+        """
+        Returns the project-level attribute of one kind; for WORKFLOW_EXECUTION_CONFIG merged with
+        admin's configured defaults. NOT_FOUND if none is stored (other kinds).
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetProjectAttributes",
@@ -983,6 +1296,9 @@ class AdminServiceSyncStub:
     def delete_project_attributes(
         self, message: "_admin__.ProjectAttributesDeleteRequest"
     ) -> "_admin__.ProjectAttributesDeleteResponse":
+        """
+        Removes the project-level attribute of one kind.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/DeleteProjectAttributes",
@@ -993,6 +1309,9 @@ class AdminServiceSyncStub:
     def update_workflow_attributes(
         self, message: "_admin__.WorkflowAttributesUpdateRequest"
     ) -> "_admin__.WorkflowAttributesUpdateResponse":
+        """
+        Creates or replaces a matchable attribute for one workflow name in a project+domain.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateWorkflowAttributes",
@@ -1003,6 +1322,9 @@ class AdminServiceSyncStub:
     def get_workflow_attributes(
         self, message: "_admin__.WorkflowAttributesGetRequest"
     ) -> "_admin__.WorkflowAttributesGetResponse":
+        """
+        Returns the workflow-level attribute of one kind. NOT_FOUND if none is stored.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetWorkflowAttributes",
@@ -1013,6 +1335,9 @@ class AdminServiceSyncStub:
     def delete_workflow_attributes(
         self, message: "_admin__.WorkflowAttributesDeleteRequest"
     ) -> "_admin__.WorkflowAttributesDeleteResponse":
+        """
+        Removes the workflow-level attribute of one kind.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/DeleteWorkflowAttributes",
@@ -1023,6 +1348,9 @@ class AdminServiceSyncStub:
     def list_matchable_attributes(
         self, message: "_admin__.ListMatchableAttributesRequest"
     ) -> "_admin__.ListMatchableAttributesResponse":
+        """
+        Lists every stored attribute of one kind at all levels, with its scope.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListMatchableAttributes",
@@ -1030,9 +1358,11 @@ class AdminServiceSyncStub:
             _admin__.ListMatchableAttributesResponse.FromString,
         )(message)
 
-    def list_named_entities(
-        self, message: "_admin__.NamedEntityListRequest"
-    ) -> "_admin__.NamedEntityList":
+    def list_named_entities(self, message: "_admin__.NamedEntityListRequest") -> "_admin__.NamedEntityList":
+        """
+        Lists task, workflow or launch plan names of a project/domain with their metadata; without
+        filters the generated ".flytegen" names are hidden.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListNamedEntities",
@@ -1040,9 +1370,10 @@ class AdminServiceSyncStub:
             _admin__.NamedEntityList.FromString,
         )(message)
 
-    def get_named_entity(
-        self, message: "_admin__.NamedEntityGetRequest"
-    ) -> "_admin__.NamedEntity":
+    def get_named_entity(self, message: "_admin__.NamedEntityGetRequest") -> "_admin__.NamedEntity":
+        """
+        Returns the metadata (description, state) of one name. NOT_FOUND if no version of it exists.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetNamedEntity",
@@ -1053,6 +1384,9 @@ class AdminServiceSyncStub:
     def update_named_entity(
         self, message: "_admin__.NamedEntityUpdateRequest"
     ) -> "_admin__.NamedEntityUpdateResponse":
+        """
+        Sets the description and state (e.g. archived) of a name. NOT_FOUND if no version exists.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/UpdateNamedEntity",
@@ -1063,6 +1397,9 @@ class AdminServiceSyncStub:
     def get_version(
         self, message: "_admin__.GetVersionRequest | None" = None
     ) -> "_admin__.GetVersionResponse":
+        """
+        Returns build information of the running admin server.
+        """
 
         if message is None:
             message = _admin__.GetVersionRequest()
@@ -1073,9 +1410,10 @@ class AdminServiceSyncStub:
             _admin__.GetVersionResponse.FromString,
         )(message)
 
-    def get_description_entity(
-        self, message: "_admin__.ObjectGetRequest"
-    ) -> "_admin__.DescriptionEntity":
+    def get_description_entity(self, message: "_admin__.ObjectGetRequest") -> "_admin__.DescriptionEntity":
+        """
+        Returns the documentation stored for one task or workflow version. NOT_FOUND if none.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetDescriptionEntity",
@@ -1086,6 +1424,9 @@ class AdminServiceSyncStub:
     def list_description_entities(
         self, message: "_admin__.DescriptionEntityListRequest"
     ) -> "_admin__.DescriptionEntityList":
+        """
+        Lists documentation records of tasks or workflows in a project/domain, optionally one name.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/ListDescriptionEntities",
@@ -1096,6 +1437,10 @@ class AdminServiceSyncStub:
     def get_execution_metrics(
         self, message: "_admin__.WorkflowExecutionGetMetricsRequest"
     ) -> "_admin__.WorkflowExecutionGetMetricsResponse":
+        """
+        Returns a span tree of an execution's timing (nodes, attempts), built from admin's records;
+        used by the console's timeline view.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AdminService/GetExecutionMetrics",
@@ -1105,6 +1450,12 @@ class AdminServiceSyncStub:
 
 
 class AdminServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    The control-plane API served by flyteplane's admin component over gRPC (and REST through
+    the http annotations): registration, executions, their nodes and tasks, projects, matchable
+    attributes, and the event intake for propeller. Clients: flytekit, flytectl, the console.
+    """
+
     async def create_task(
         self,
         message: "_admin__.TaskCreateRequest",
@@ -1113,6 +1464,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskCreateResponse":
+        """
+        Registers a task version (pyflyte register / run --remote). Admin validates and compiles the
+        template. Identical re-registration: ALREADY_EXISTS. Different template under the same id,
+        compile error, unknown or archived project, or unknown domain: INVALID_ARGUMENT.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateTask",
@@ -1131,6 +1487,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Task":
+        """
+        Returns one task version with its compiled template (closure.compiled_task). NOT_FOUND if that
+        exact project/domain/name/version is not registered.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetTask",
@@ -1149,6 +1509,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct task names in a project/domain (no versions), paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListTaskIds",
@@ -1167,6 +1530,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskList":
+        """
+        Lists task versions in a project/domain, optionally of one name. FlyteRemote finds the latest
+        version with limit=1 and sort_by created_at DESCENDING, so that order must be honoured.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListTasks",
@@ -1185,6 +1552,12 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowCreateResponse":
+        """
+        Registers a workflow version. Admin compiles it (propeller's compiler) against the already
+        registered tasks and launch plans and stores the closure. Identical: ALREADY_EXISTS; different
+        structure, compile error or missing reference: INVALID_ARGUMENT. The two "exists" cases carry
+        a CreateWorkflowFailureReason detail.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateWorkflow",
@@ -1203,6 +1576,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Workflow":
+        """
+        Returns one workflow version with its compiled closure, including every task and sub-workflow
+        template; FlyteRemote and `pyflyte run --remote` need all of them. NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetWorkflow",
@@ -1221,6 +1598,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct workflow names in a project/domain (no versions), paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListWorkflowIds",
@@ -1239,6 +1619,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowList":
+        """
+        Lists workflow versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListWorkflows",
@@ -1257,6 +1641,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlanCreateResponse":
+        """
+        Registers a launch plan version for an existing workflow; it starts INACTIVE. Workflow not
+        registered: NOT_FOUND; identical re-registration: ALREADY_EXISTS; different spec or invalid
+        inputs/schedule/notifications: INVALID_ARGUMENT.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateLaunchPlan",
@@ -1275,6 +1664,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlan":
+        """
+        Returns one launch plan version (spec and closure with expected inputs and state). NOT_FOUND if
+        missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetLaunchPlan",
@@ -1293,6 +1686,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlan":
+        """
+        Returns the ACTIVE version of a launch plan name (no version in the request). NOT_FOUND when no
+        version is active.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetActiveLaunchPlan",
@@ -1311,6 +1708,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlanList":
+        """
+        Lists the ACTIVE launch plan versions of a project/domain, paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListActiveLaunchPlans",
@@ -1329,6 +1729,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntityIdentifierList":
+        """
+        Lists the distinct launch plan names in a project/domain (no versions), paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListLaunchPlanIds",
@@ -1347,6 +1750,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlanList":
+        """
+        Lists launch plan versions in a project/domain, optionally of one name; same paging and sorting
+        rules as ListTasks.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListLaunchPlans",
@@ -1365,6 +1772,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.LaunchPlanUpdateResponse":
+        """
+        Sets a launch plan version ACTIVE or INACTIVE (pyflyte register --activate-launchplans,
+        flytectl). Activating deactivates the previously active version and moves the schedule to
+        the new one. NOT_FOUND if the version does not exist.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateLaunchPlan",
@@ -1383,6 +1795,12 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts an execution of a launch plan, or of a single task when spec.launch_plan has resource
+        type TASK. Admin merges inputs with defaults and fixed inputs, stores them, hands the run to
+        propeller and returns the id at once. Launch plan or task missing: NOT_FOUND; bad inputs or
+        name: INVALID_ARGUMENT; name taken (or SKIP concurrency limit reached): ALREADY_EXISTS.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateExecution",
@@ -1401,6 +1819,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts a new execution with the spec and user inputs of an existing one (mode RELAUNCH).
+        NOT_FOUND if the original does not exist; ALREADY_EXISTS if the new name is taken.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/RelaunchExecution",
@@ -1419,6 +1841,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionCreateResponse":
+        """
+        Starts a new execution (mode RECOVERED) that reuses the outputs of nodes that succeeded in the
+        original, re-running only the rest. NOT_FOUND if the original does not exist.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/RecoverExecution",
@@ -1437,6 +1863,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Execution":
+        """
+        Returns one execution with spec and closure; clients poll it until closure.phase is terminal.
+        NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetExecution",
@@ -1455,6 +1885,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionUpdateResponse":
+        """
+        Archives or un-archives an execution. Does not affect whether it runs.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateExecution",
@@ -1473,6 +1906,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowExecutionGetDataResponse":
+        """
+        Returns an execution's inputs and (once succeeded) outputs, inline when small enough and
+        otherwise as blob locations.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetExecutionData",
@@ -1491,6 +1928,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionList":
+        """
+        Lists executions of a project/domain, paged and filterable. Archived executions are left out
+        unless a state filter is given; inputs are omitted from list results.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListExecutions",
@@ -1509,6 +1950,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ExecutionTerminateResponse":
+        """
+        Aborts a running execution: admin marks it ABORTING and tells propeller to stop it; ABORTED
+        arrives later as an event. Already terminal: FAILED_PRECONDITION. NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/TerminateExecution",
@@ -1527,6 +1972,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NodeExecution":
+        """
+        Returns one node execution (closure and metadata). NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetNodeExecution",
@@ -1545,6 +1993,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.DynamicNodeWorkflowResponse":
+        """
+        Returns the compiled sub-workflow a dynamic node produced. NOT_FOUND if the node is not dynamic
+        or has not produced one yet.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetDynamicNodeWorkflow",
@@ -1563,6 +2015,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NodeExecutionList":
+        """
+        Lists node executions of an execution: top-level nodes only, or the children of
+        unique_parent_id. Nested nodes must never appear in the top-level list (FlyteRemote.wait
+        fails on node ids it cannot find in the workflow).
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListNodeExecutions",
@@ -1581,6 +2038,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NodeExecutionList":
+        """
+        Lists the node executions a task attempt spawned, e.g. the nodes of a dynamic task.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListNodeExecutionsForTask",
@@ -1599,6 +2059,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NodeExecutionGetDataResponse":
+        """
+        Returns a node's inputs and outputs, plus the dynamic sub-workflow and flyte:// URLs.
+        NOT_FOUND if the node is unknown (FlyteRemote tolerates it while polling).
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetNodeExecutionData",
@@ -1617,6 +2081,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectRegisterResponse":
+        """
+        Creates a project (flytectl create project, the console). Id taken: ALREADY_EXISTS;
+        malformed id, name, description or labels, or domains given: INVALID_ARGUMENT.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/RegisterProject",
@@ -1635,6 +2103,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectUpdateResponse":
+        """
+        Replaces a project's name, description, labels and state (e.g. archiving it). NOT_FOUND if it
+        does not exist.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateProject",
@@ -1653,6 +2125,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Project":
+        """
+        Returns one project with the configured domains. NOT_FOUND if it does not exist.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetProject",
@@ -1671,6 +2146,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Projects":
+        """
+        Lists projects with the configured domains filled in; archived ones are hidden unless filtered
+        for. A limit of 0 returns all.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListProjects",
@@ -1689,6 +2168,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.GetDomainsResponse":
+        """
+        Returns the domains configured for the deployment (default development, staging, production).
+        """
 
         if message is None:
             message = _admin__.GetDomainRequest()
@@ -1710,6 +2192,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowExecutionEventResponse":
+        """
+        Records a workflow phase change reported by propeller. Same phase again: ALREADY_EXISTS;
+        execution unknown: NOT_FOUND; already terminal or illegal move: FAILED_PRECONDITION with an
+        EventFailureReason detail.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateWorkflowEvent",
@@ -1728,6 +2215,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NodeExecutionEventResponse":
+        """
+        Records a node phase change reported by propeller; creates the node record on its first event.
+        Same phase again: ALREADY_EXISTS; node already terminal: FAILED_PRECONDITION; execution or
+        parent unknown: NOT_FOUND.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateNodeEvent",
@@ -1746,6 +2238,11 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskExecutionEventResponse":
+        """
+        Records a task attempt's phase change (logs, reasons, outputs) reported by propeller. Same
+        phase and phase_version already recorded: ALREADY_EXISTS; attempt terminal:
+        FAILED_PRECONDITION; parent node unknown: NOT_FOUND.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/CreateTaskEvent",
@@ -1764,6 +2261,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskExecution":
+        """
+        Returns one task attempt. NOT_FOUND if missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetTaskExecution",
@@ -1782,6 +2282,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskExecutionList":
+        """
+        Lists the attempts of one node execution, paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListTaskExecutions",
@@ -1800,6 +2303,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.TaskExecutionGetDataResponse":
+        """
+        Returns a task attempt's inputs and outputs and its flyte:// URLs.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetTaskExecutionData",
@@ -1818,6 +2324,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectDomainAttributesUpdateResponse":
+        """
+        Creates or replaces a matchable attribute for a project+domain (flytectl update
+        ...-attributes). Project or domain unknown: INVALID_ARGUMENT.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateProjectDomainAttributes",
@@ -1836,6 +2346,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectDomainAttributesGetResponse":
+        """
+        Returns the project+domain attribute of one kind. NOT_FOUND if none is stored.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetProjectDomainAttributes",
@@ -1854,6 +2367,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectDomainAttributesDeleteResponse":
+        """
+        Removes the project+domain attribute of one kind.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/DeleteProjectDomainAttributes",
@@ -1872,6 +2388,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectAttributesUpdateResponse":
+        """
+        Creates or replaces a project-level matchable attribute. Project unknown: INVALID_ARGUMENT.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateProjectAttributes",
@@ -1890,6 +2409,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectAttributesGetResponse":
+        """
+        Returns the project-level attribute of one kind; for WORKFLOW_EXECUTION_CONFIG merged with
+        admin's configured defaults. NOT_FOUND if none is stored (other kinds).
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetProjectAttributes",
@@ -1908,6 +2431,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ProjectAttributesDeleteResponse":
+        """
+        Removes the project-level attribute of one kind.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/DeleteProjectAttributes",
@@ -1926,6 +2452,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowAttributesUpdateResponse":
+        """
+        Creates or replaces a matchable attribute for one workflow name in a project+domain.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateWorkflowAttributes",
@@ -1944,6 +2473,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowAttributesGetResponse":
+        """
+        Returns the workflow-level attribute of one kind. NOT_FOUND if none is stored.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetWorkflowAttributes",
@@ -1962,6 +2494,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowAttributesDeleteResponse":
+        """
+        Removes the workflow-level attribute of one kind.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/DeleteWorkflowAttributes",
@@ -1980,6 +2515,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ListMatchableAttributesResponse":
+        """
+        Lists every stored attribute of one kind at all levels, with its scope.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListMatchableAttributes",
@@ -1998,6 +2536,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntityList":
+        """
+        Lists task, workflow or launch plan names of a project/domain with their metadata; without
+        filters the generated ".flytegen" names are hidden.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListNamedEntities",
@@ -2016,6 +2558,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntity":
+        """
+        Returns the metadata (description, state) of one name. NOT_FOUND if no version of it exists.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetNamedEntity",
@@ -2034,6 +2579,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.NamedEntityUpdateResponse":
+        """
+        Sets the description and state (e.g. archived) of a name. NOT_FOUND if no version exists.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/UpdateNamedEntity",
@@ -2052,6 +2600,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.GetVersionResponse":
+        """
+        Returns build information of the running admin server.
+        """
 
         if message is None:
             message = _admin__.GetVersionRequest()
@@ -2073,6 +2624,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.DescriptionEntity":
+        """
+        Returns the documentation stored for one task or workflow version. NOT_FOUND if none.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetDescriptionEntity",
@@ -2091,6 +2645,9 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.DescriptionEntityList":
+        """
+        Lists documentation records of tasks or workflows in a project/domain, optionally one name.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/ListDescriptionEntities",
@@ -2109,6 +2666,10 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.WorkflowExecutionGetMetricsResponse":
+        """
+        Returns a span tree of an execution's timing (nodes, attempts), built from admin's records;
+        used by the console's timeline view.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AdminService/GetExecutionMetrics",
@@ -2121,12 +2682,17 @@ class AdminServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class AgentMetadataServiceSyncStub:
+    """
+    Tells callers which agents an agent server hosts and which task types each handles.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def get_agent(
-        self, message: "_admin__.GetAgentRequest"
-    ) -> "_admin__.GetAgentResponse":
+    def get_agent(self, message: "_admin__.GetAgentRequest") -> "_admin__.GetAgentResponse":
+        """
+        Returns one agent by name; NOT_FOUND if the server has no such agent.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AgentMetadataService/GetAgent",
@@ -2137,6 +2703,9 @@ class AgentMetadataServiceSyncStub:
     def list_agents(
         self, message: "_admin__.ListAgentsRequest | None" = None
     ) -> "_admin__.ListAgentsResponse":
+        """
+        Returns all agents of the server; the engine uses it to map task types to agents.
+        """
 
         if message is None:
             message = _admin__.ListAgentsRequest()
@@ -2149,6 +2718,10 @@ class AgentMetadataServiceSyncStub:
 
 
 class AgentMetadataServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Tells callers which agents an agent server hosts and which task types each handles.
+    """
+
     async def get_agent(
         self,
         message: "_admin__.GetAgentRequest",
@@ -2157,6 +2730,9 @@ class AgentMetadataServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.GetAgentResponse":
+        """
+        Returns one agent by name; NOT_FOUND if the server has no such agent.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AgentMetadataService/GetAgent",
@@ -2175,6 +2751,9 @@ class AgentMetadataServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.ListAgentsResponse":
+        """
+        Returns all agents of the server; the engine uses it to map task types to agents.
+        """
 
         if message is None:
             message = _admin__.ListAgentsRequest()
@@ -2190,12 +2769,19 @@ class AgentMetadataServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class AsyncAgentServiceSyncStub:
+    """
+    Starts a long-running remote job, then polls, inspects and cancels it by its resource_meta
+    handle.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def create_task(
-        self, message: "_admin__.CreateTaskRequest"
-    ) -> "_admin__.CreateTaskResponse":
+    def create_task(self, message: "_admin__.CreateTaskRequest") -> "_admin__.CreateTaskResponse":
+        """
+        Starts the remote job for one task attempt and returns its opaque handle (resource_meta),
+        which the caller persists and passes to every later call about that job.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AsyncAgentService/CreateTask",
@@ -2203,9 +2789,10 @@ class AsyncAgentServiceSyncStub:
             _admin__.CreateTaskResponse.FromString,
         )(message)
 
-    def get_task(
-        self, message: "_admin__.GetTaskRequest"
-    ) -> "_admin__.GetTaskResponse":
+    def get_task(self, message: "_admin__.GetTaskRequest") -> "_admin__.GetTaskResponse":
+        """
+        Returns the current status (phase, message, log links, outputs when done) of a remote job.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AsyncAgentService/GetTask",
@@ -2213,9 +2800,10 @@ class AsyncAgentServiceSyncStub:
             _admin__.GetTaskResponse.FromString,
         )(message)
 
-    def delete_task(
-        self, message: "_admin__.DeleteTaskRequest"
-    ) -> "_admin__.DeleteTaskResponse":
+    def delete_task(self, message: "_admin__.DeleteTaskRequest") -> "_admin__.DeleteTaskResponse":
+        """
+        Cancels a remote job and releases its resources; called on abort and for cleanup.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AsyncAgentService/DeleteTask",
@@ -2226,6 +2814,9 @@ class AsyncAgentServiceSyncStub:
     def get_task_metrics(
         self, message: "_admin__.GetTaskMetricsRequest"
     ) -> "_admin__.GetTaskMetricsResponse":
+        """
+        Returns metric series of a remote job for the requested queries and time range.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.AsyncAgentService/GetTaskMetrics",
@@ -2236,6 +2827,9 @@ class AsyncAgentServiceSyncStub:
     def get_task_logs(
         self, message: "_admin__.GetTaskLogsRequest"
     ) -> "Iterator[_admin__.GetTaskLogsResponse]":
+        """
+        Streams log lines of a remote job: a header with a continuation token, then bodies of lines.
+        """
 
         yield from self._channel.unary_stream(
             "/flyteidl.service.AsyncAgentService/GetTaskLogs",
@@ -2245,6 +2839,11 @@ class AsyncAgentServiceSyncStub:
 
 
 class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Starts a long-running remote job, then polls, inspects and cancels it by its resource_meta
+    handle.
+    """
+
     async def create_task(
         self,
         message: "_admin__.CreateTaskRequest",
@@ -2253,6 +2852,10 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.CreateTaskResponse":
+        """
+        Starts the remote job for one task attempt and returns its opaque handle (resource_meta),
+        which the caller persists and passes to every later call about that job.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AsyncAgentService/CreateTask",
@@ -2271,6 +2874,9 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.GetTaskResponse":
+        """
+        Returns the current status (phase, message, log links, outputs when done) of a remote job.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AsyncAgentService/GetTask",
@@ -2289,6 +2895,9 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.DeleteTaskResponse":
+        """
+        Cancels a remote job and releases its resources; called on abort and for cleanup.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AsyncAgentService/DeleteTask",
@@ -2307,6 +2916,9 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.GetTaskMetricsResponse":
+        """
+        Returns metric series of a remote job for the requested queries and time range.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.AsyncAgentService/GetTaskMetrics",
@@ -2325,6 +2937,9 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "AsyncIterator[_admin__.GetTaskLogsResponse]":
+        """
+        Streams log lines of a remote job: a header with a continuation token, then bodies of lines.
+        """
 
         async for response in self._unary_stream(
             "/flyteidl.service.AsyncAgentService/GetTaskLogs",
@@ -2338,12 +2953,20 @@ class AsyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class AuthMetadataServiceSyncStub:
+    """
+    Lets clients discover how to authenticate against this deployment. Both calls must work
+    without a token.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def get_o_auth_2_metadata(
         self, message: "OAuth2MetadataRequest | None" = None
     ) -> "OAuth2MetadataResponse":
+        """
+        Returns the OAuth2 authorization server metadata (also served at the well-known HTTP path).
+        """
 
         if message is None:
             message = OAuth2MetadataRequest()
@@ -2357,6 +2980,9 @@ class AuthMetadataServiceSyncStub:
     def get_public_client_config(
         self, message: "PublicClientAuthConfigRequest | None" = None
     ) -> "PublicClientAuthConfigResponse":
+        """
+        Returns the client id, redirect URI, scopes and token header key public clients should use.
+        """
 
         if message is None:
             message = PublicClientAuthConfigRequest()
@@ -2369,6 +2995,11 @@ class AuthMetadataServiceSyncStub:
 
 
 class AuthMetadataServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Lets clients discover how to authenticate against this deployment. Both calls must work
+    without a token.
+    """
+
     async def get_o_auth_2_metadata(
         self,
         message: "OAuth2MetadataRequest | None" = None,
@@ -2377,6 +3008,9 @@ class AuthMetadataServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "OAuth2MetadataResponse":
+        """
+        Returns the OAuth2 authorization server metadata (also served at the well-known HTTP path).
+        """
 
         if message is None:
             message = OAuth2MetadataRequest()
@@ -2398,6 +3032,9 @@ class AuthMetadataServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "PublicClientAuthConfigResponse":
+        """
+        Returns the client id, redirect URI, scopes and token header key public clients should use.
+        """
 
         if message is None:
             message = PublicClientAuthConfigRequest()
@@ -2413,12 +3050,22 @@ class AuthMetadataServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class DataProxyServiceSyncStub:
+    """
+    Moves bytes between clients and the object store through signed URLs, and reads execution data
+    by flyte:// URL.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def create_upload_location(
         self, message: "CreateUploadLocationRequest"
     ) -> "CreateUploadLocationResponse":
+        """
+        Returns a signed PUT URL plus the object's native URI. project, domain and one of content_md5 /
+        filename_root are required (INVALID_ARGUMENT); an existing object with different content at the
+        same path is ALREADY_EXISTS.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.DataProxyService/CreateUploadLocation",
@@ -2429,11 +3076,11 @@ class DataProxyServiceSyncStub:
     def create_download_location(
         self, message: "CreateDownloadLocationRequest"
     ) -> "CreateDownloadLocationResponse":
+        """
+        Signs a GET URL for an arbitrary native URI. Deprecated: use CreateDownloadLink.
+        """
 
-        warnings.warn(
-            "DataProxyService.create_download_location is deprecated",
-            DeprecationWarning,
-        )
+        warnings.warn("DataProxyService.create_download_location is deprecated", DeprecationWarning)
 
         return self._channel.unary_unary(
             "/flyteidl.service.DataProxyService/CreateDownloadLocation",
@@ -2441,9 +3088,11 @@ class DataProxyServiceSyncStub:
             CreateDownloadLocationResponse.FromString,
         )(message)
 
-    def create_download_link(
-        self, message: "CreateDownloadLinkRequest"
-    ) -> "CreateDownloadLinkResponse":
+    def create_download_link(self, message: "CreateDownloadLinkRequest") -> "CreateDownloadLinkResponse":
+        """
+        Signs GET URLs for an artifact of a node execution (the deck). NOT_FOUND if the node has no
+        such artifact or the object is missing.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.DataProxyService/CreateDownloadLink",
@@ -2452,6 +3101,10 @@ class DataProxyServiceSyncStub:
         )(message)
 
     def get_data(self, message: "GetDataRequest") -> "GetDataResponse":
+        """
+        Returns the literals (or deck URLs) a flyte:// URL refers to; used by FlyteRemote and the
+        console to show node and task inputs/outputs.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.DataProxyService/GetData",
@@ -2461,6 +3114,11 @@ class DataProxyServiceSyncStub:
 
 
 class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Moves bytes between clients and the object store through signed URLs, and reads execution data
+    by flyte:// URL.
+    """
+
     async def create_upload_location(
         self,
         message: "CreateUploadLocationRequest",
@@ -2469,6 +3127,11 @@ class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "CreateUploadLocationResponse":
+        """
+        Returns a signed PUT URL plus the object's native URI. project, domain and one of content_md5 /
+        filename_root are required (INVALID_ARGUMENT); an existing object with different content at the
+        same path is ALREADY_EXISTS.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.DataProxyService/CreateUploadLocation",
@@ -2487,11 +3150,11 @@ class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "CreateDownloadLocationResponse":
+        """
+        Signs a GET URL for an arbitrary native URI. Deprecated: use CreateDownloadLink.
+        """
 
-        warnings.warn(
-            "DataProxyService.create_download_location is deprecated",
-            DeprecationWarning,
-        )
+        warnings.warn("DataProxyService.create_download_location is deprecated", DeprecationWarning)
 
         return await self._unary_unary(
             "/flyteidl.service.DataProxyService/CreateDownloadLocation",
@@ -2510,6 +3173,10 @@ class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "CreateDownloadLinkResponse":
+        """
+        Signs GET URLs for an artifact of a node execution (the deck). NOT_FOUND if the node has no
+        such artifact or the object is missing.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.DataProxyService/CreateDownloadLink",
@@ -2528,6 +3195,10 @@ class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "GetDataResponse":
+        """
+        Returns the literals (or deck URLs) a flyte:// URL refers to; used by FlyteRemote and the
+        console to show node and task inputs/outputs.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.DataProxyService/GetData",
@@ -2540,14 +3211,20 @@ class DataProxyServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class ExternalPluginServiceSyncStub:
+    """
+    Deprecated create/poll/delete protocol for running tasks on an external server; replaced by
+    AsyncAgentService.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def create_task(self, message: "TaskCreateRequest") -> "TaskCreateResponse":
+        """
+        Starts a job and returns its job_id.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.create_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.create_task is deprecated", DeprecationWarning)
 
         return self._channel.unary_unary(
             "/flyteidl.service.ExternalPluginService/CreateTask",
@@ -2556,10 +3233,11 @@ class ExternalPluginServiceSyncStub:
         )(message)
 
     def get_task(self, message: "TaskGetRequest") -> "TaskGetResponse":
+        """
+        Returns a job's state and, when finished, its outputs.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.get_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.get_task is deprecated", DeprecationWarning)
 
         return self._channel.unary_unary(
             "/flyteidl.service.ExternalPluginService/GetTask",
@@ -2568,10 +3246,11 @@ class ExternalPluginServiceSyncStub:
         )(message)
 
     def delete_task(self, message: "TaskDeleteRequest") -> "TaskDeleteResponse":
+        """
+        Cancels a job and frees its resources.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.delete_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.delete_task is deprecated", DeprecationWarning)
 
         return self._channel.unary_unary(
             "/flyteidl.service.ExternalPluginService/DeleteTask",
@@ -2581,6 +3260,11 @@ class ExternalPluginServiceSyncStub:
 
 
 class ExternalPluginServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Deprecated create/poll/delete protocol for running tasks on an external server; replaced by
+    AsyncAgentService.
+    """
+
     async def create_task(
         self,
         message: "TaskCreateRequest",
@@ -2589,10 +3273,11 @@ class ExternalPluginServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "TaskCreateResponse":
+        """
+        Starts a job and returns its job_id.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.create_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.create_task is deprecated", DeprecationWarning)
 
         return await self._unary_unary(
             "/flyteidl.service.ExternalPluginService/CreateTask",
@@ -2611,10 +3296,11 @@ class ExternalPluginServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "TaskGetResponse":
+        """
+        Returns a job's state and, when finished, its outputs.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.get_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.get_task is deprecated", DeprecationWarning)
 
         return await self._unary_unary(
             "/flyteidl.service.ExternalPluginService/GetTask",
@@ -2633,10 +3319,11 @@ class ExternalPluginServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "TaskDeleteResponse":
+        """
+        Cancels a job and frees its resources.
+        """
 
-        warnings.warn(
-            "ExternalPluginService.delete_task is deprecated", DeprecationWarning
-        )
+        warnings.warn("ExternalPluginService.delete_task is deprecated", DeprecationWarning)
 
         return await self._unary_unary(
             "/flyteidl.service.ExternalPluginService/DeleteTask",
@@ -2649,10 +3336,18 @@ class ExternalPluginServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class IdentityServiceSyncStub:
+    """
+    Reports the identity of the caller.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def user_info(self, message: "UserInfoRequest | None" = None) -> "UserInfoResponse":
+        """
+        Returns the caller's userinfo claims. Without valid credentials (when auth is enabled) the
+        call fails with UNAUTHENTICATED.
+        """
 
         if message is None:
             message = UserInfoRequest()
@@ -2665,6 +3360,10 @@ class IdentityServiceSyncStub:
 
 
 class IdentityServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Reports the identity of the caller.
+    """
+
     async def user_info(
         self,
         message: "UserInfoRequest | None" = None,
@@ -2673,6 +3372,10 @@ class IdentityServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "UserInfoResponse":
+        """
+        Returns the caller's userinfo claims. Without valid credentials (when auth is enabled) the
+        call fails with UNAUTHENTICATED.
+        """
 
         if message is None:
             message = UserInfoRequest()
@@ -2688,12 +3391,18 @@ class IdentityServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class SignalServiceSyncStub:
+    """
+    Creates, lists and sets signals of running executions.
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def get_or_create_signal(
-        self, message: "_admin__.SignalGetOrCreateRequest"
-    ) -> "_admin__.Signal":
+    def get_or_create_signal(self, message: "_admin__.SignalGetOrCreateRequest") -> "_admin__.Signal":
+        """
+        Declares a signal or returns the existing one unchanged (idempotent); called by propeller's
+        gate node on every evaluation until the value is set. It has no REST route.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.SignalService/GetOrCreateSignal",
@@ -2701,9 +3410,10 @@ class SignalServiceSyncStub:
             _admin__.Signal.FromString,
         )(message)
 
-    def list_signals(
-        self, message: "_admin__.SignalListRequest"
-    ) -> "_admin__.SignalList":
+    def list_signals(self, message: "_admin__.SignalListRequest") -> "_admin__.SignalList":
+        """
+        Lists the signals of one execution with their types and any values set, paged.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.SignalService/ListSignals",
@@ -2711,9 +3421,11 @@ class SignalServiceSyncStub:
             _admin__.SignalList.FromString,
         )(message)
 
-    def set_signal(
-        self, message: "_admin__.SignalSetRequest"
-    ) -> "_admin__.SignalSetResponse":
+    def set_signal(self, message: "_admin__.SignalSetRequest") -> "_admin__.SignalSetResponse":
+        """
+        Sets a signal's value (flytectl, console, FlyteRemote.set_signal). Unknown signal or a value
+        that does not fit the declared type: INVALID_ARGUMENT. Setting it again overwrites the value.
+        """
 
         return self._channel.unary_unary(
             "/flyteidl.service.SignalService/SetSignal",
@@ -2723,6 +3435,10 @@ class SignalServiceSyncStub:
 
 
 class SignalServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Creates, lists and sets signals of running executions.
+    """
+
     async def get_or_create_signal(
         self,
         message: "_admin__.SignalGetOrCreateRequest",
@@ -2731,6 +3447,10 @@ class SignalServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.Signal":
+        """
+        Declares a signal or returns the existing one unchanged (idempotent); called by propeller's
+        gate node on every evaluation until the value is set. It has no REST route.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.SignalService/GetOrCreateSignal",
@@ -2749,6 +3469,9 @@ class SignalServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.SignalList":
+        """
+        Lists the signals of one execution with their types and any values set, paged.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.SignalService/ListSignals",
@@ -2767,6 +3490,10 @@ class SignalServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "_admin__.SignalSetResponse":
+        """
+        Sets a signal's value (flytectl, console, FlyteRemote.set_signal). Unknown signal or a value
+        that does not fit the declared type: INVALID_ARGUMENT. Setting it again overwrites the value.
+        """
 
         return await self._unary_unary(
             "/flyteidl.service.SignalService/SetSignal",
@@ -2779,12 +3506,21 @@ class SignalServiceStub(betterproto2_grpclib.ServiceStub):
 
 
 class SyncAgentServiceSyncStub:
+    """
+    Runs a task in one bidirectional stream and returns its outputs directly, for agents whose work
+    finishes quickly (Agent.is_sync = true).
+    """
+
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
     def execute_task_sync(
         self, messages: "Iterable[_admin__.ExecuteTaskSyncRequest]"
     ) -> "Iterator[_admin__.ExecuteTaskSyncResponse]":
+        """
+        The client sends a CreateRequestHeader, then the inputs; the agent answers with a header
+        carrying the final Resource status, then the outputs.
+        """
 
         yield from self._channel.stream_stream(
             "/flyteidl.service.SyncAgentService/ExecuteTaskSync",
@@ -2794,6 +3530,11 @@ class SyncAgentServiceSyncStub:
 
 
 class SyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
+    """
+    Runs a task in one bidirectional stream and returns its outputs directly, for agents whose work
+    finishes quickly (Agent.is_sync = true).
+    """
+
     async def execute_task_sync(
         self,
         messages: "AsyncIterable[_admin__.ExecuteTaskSyncRequest] | Iterable[_admin__.ExecuteTaskSyncRequest]",
@@ -2802,6 +3543,10 @@ class SyncAgentServiceStub(betterproto2_grpclib.ServiceStub):
         deadline: "Deadline | None" = None,
         metadata: "MetadataLike | None" = None,
     ) -> "AsyncIterator[_admin__.ExecuteTaskSyncResponse]":
+        """
+        The client sends a CreateRequestHeader, then the inputs; the agent answers with a header
+        carrying the final Resource status, then the outputs.
+        """
 
         async for response in self._stream_stream(
             "/flyteidl.service.SyncAgentService/ExecuteTaskSync",

@@ -27,11 +27,24 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 class CleanPodPolicy(betterproto2.Enum):
+    """
+    Which pods the training operator deletes when the job finishes.
+    """
+
     NONE = 0
+    """
+    Keep all pods.
+    """
 
     RUNNING = 1
+    """
+    Delete pods that are still running.
+    """
 
     ALL = 2
+    """
+    Delete all pods.
+    """
 
     @classmethod
     def betterproto_value_to_renamed_proto_names(cls) -> dict[int, str]:
@@ -52,21 +65,24 @@ class CleanPodPolicy(betterproto2.Enum):
 
 @dataclass(eq=False, repr=False)
 class DistributedMpiTrainingReplicaSpec(betterproto2.Message):
+    """
+    One replica group of an MPIJob. The deprecated fields are superseded by `common`.
+    """
+
     replicas: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
 
     image: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    resources: "__core__.Resources | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "__core__.Resources | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     restart_policy: "__plugins__.RestartPolicy" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: __plugins__.RestartPolicy(0)
     )
 
-    command: "list[str]" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, repeated=True
-    )
+    command: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
+    """
+    Command for the replicas; empty means the task's command.
+    """
 
     common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True
@@ -75,67 +91,66 @@ class DistributedMpiTrainingReplicaSpec(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("replicas"):
-            warnings.warn(
-                "DistributedMpiTrainingReplicaSpec.replicas is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedMpiTrainingReplicaSpec.replicas is deprecated", DeprecationWarning)
         if self.is_set("image"):
-            warnings.warn(
-                "DistributedMpiTrainingReplicaSpec.image is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedMpiTrainingReplicaSpec.image is deprecated", DeprecationWarning)
         if self.is_set("resources"):
-            warnings.warn(
-                "DistributedMpiTrainingReplicaSpec.resources is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedMpiTrainingReplicaSpec.resources is deprecated", DeprecationWarning)
         if self.is_set("restart_policy"):
             warnings.warn(
-                "DistributedMpiTrainingReplicaSpec.restart_policy is deprecated",
-                DeprecationWarning,
+                "DistributedMpiTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
             )
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedMPITrainingReplicaSpec",
-    DistributedMpiTrainingReplicaSpec,
+    "flyteidl.plugins.kubeflow", "DistributedMPITrainingReplicaSpec", DistributedMpiTrainingReplicaSpec
 )
 
 
 @dataclass(eq=False, repr=False)
 class DistributedMpiTrainingTask(betterproto2.Message):
+    """
+    Carried in TaskTemplate.custom of an "mpi" task.
+    """
+
     worker_replicas: "DistributedMpiTrainingReplicaSpec | None" = betterproto2.field(
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Worker pods that run the MPI ranks.
+    """
 
     launcher_replicas: "DistributedMpiTrainingReplicaSpec | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Launcher pod that runs mpirun.
+    """
 
-    run_policy: "RunPolicy | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    run_policy: "RunPolicy | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     slots: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    MPI slots (processes) per worker.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedMPITrainingTask",
-    DistributedMpiTrainingTask,
+    "flyteidl.plugins.kubeflow", "DistributedMPITrainingTask", DistributedMpiTrainingTask
 )
 
 
 @dataclass(eq=False, repr=False)
 class DistributedPyTorchTrainingReplicaSpec(betterproto2.Message):
+    """
+    One replica group of a PyTorchJob. The deprecated fields are superseded by `common`.
+    """
+
     replicas: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
 
     image: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    resources: "__core__.Resources | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "__core__.Resources | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     restart_policy: "__plugins__.RestartPolicy" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: __plugins__.RestartPolicy(0)
@@ -148,24 +163,14 @@ class DistributedPyTorchTrainingReplicaSpec(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("replicas"):
-            warnings.warn(
-                "DistributedPyTorchTrainingReplicaSpec.replicas is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedPyTorchTrainingReplicaSpec.replicas is deprecated", DeprecationWarning)
         if self.is_set("image"):
-            warnings.warn(
-                "DistributedPyTorchTrainingReplicaSpec.image is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedPyTorchTrainingReplicaSpec.image is deprecated", DeprecationWarning)
         if self.is_set("resources"):
-            warnings.warn(
-                "DistributedPyTorchTrainingReplicaSpec.resources is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedPyTorchTrainingReplicaSpec.resources is deprecated", DeprecationWarning)
         if self.is_set("restart_policy"):
             warnings.warn(
-                "DistributedPyTorchTrainingReplicaSpec.restart_policy is deprecated",
-                DeprecationWarning,
+                "DistributedPyTorchTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
             )
 
 
@@ -178,39 +183,45 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DistributedPyTorchTrainingTask(betterproto2.Message):
-    worker_replicas: "DistributedPyTorchTrainingReplicaSpec | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Carried in TaskTemplate.custom of a "pytorch" task.
+    """
+
+    worker_replicas: "DistributedPyTorchTrainingReplicaSpec | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    master_replicas: "DistributedPyTorchTrainingReplicaSpec | None" = (
-        betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
+    master_replicas: "DistributedPyTorchTrainingReplicaSpec | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Master replica group (rank 0, hosts the rendezvous for non-elastic jobs).
+    """
 
-    run_policy: "RunPolicy | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    run_policy: "RunPolicy | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
-    elastic_config: "ElasticConfig | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    elastic_config: "ElasticConfig | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Set for elastic (torchrun) training.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedPyTorchTrainingTask",
-    DistributedPyTorchTrainingTask,
+    "flyteidl.plugins.kubeflow", "DistributedPyTorchTrainingTask", DistributedPyTorchTrainingTask
 )
 
 
 @dataclass(eq=False, repr=False)
 class DistributedTensorflowTrainingReplicaSpec(betterproto2.Message):
+    """
+    One replica group of a TFJob. The deprecated fields are superseded by `common`.
+    """
+
     replicas: "int" = betterproto2.field(1, betterproto2.TYPE_INT32)
 
     image: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
-    resources: "__core__.Resources | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    resources: "__core__.Resources | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     restart_policy: "__plugins__.RestartPolicy" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: __plugins__.RestartPolicy(0)
@@ -224,23 +235,17 @@ class DistributedTensorflowTrainingReplicaSpec(betterproto2.Message):
         super().__post_init__()
         if self.is_set("replicas"):
             warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.replicas is deprecated",
-                DeprecationWarning,
+                "DistributedTensorflowTrainingReplicaSpec.replicas is deprecated", DeprecationWarning
             )
         if self.is_set("image"):
-            warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.image is deprecated",
-                DeprecationWarning,
-            )
+            warnings.warn("DistributedTensorflowTrainingReplicaSpec.image is deprecated", DeprecationWarning)
         if self.is_set("resources"):
             warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.resources is deprecated",
-                DeprecationWarning,
+                "DistributedTensorflowTrainingReplicaSpec.resources is deprecated", DeprecationWarning
             )
         if self.is_set("restart_policy"):
             warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.restart_policy is deprecated",
-                DeprecationWarning,
+                "DistributedTensorflowTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
             )
 
 
@@ -253,68 +258,105 @@ default_message_pool.register_message(
 
 @dataclass(eq=False, repr=False)
 class DistributedTensorflowTrainingTask(betterproto2.Message):
-    worker_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = (
-        betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
+    """
+    Carried in TaskTemplate.custom of a "tensorflow" task. Each replica group may be left empty.
+    """
+
+    worker_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
     ps_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Parameter-server replicas.
+    """
 
-    chief_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = (
-        betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
+    chief_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = betterproto2.field(
+        3, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Chief replica (coordinates training, writes checkpoints).
+    """
 
-    run_policy: "RunPolicy | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    run_policy: "RunPolicy | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
-    evaluator_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = (
-        betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
+    evaluator_replicas: "DistributedTensorflowTrainingReplicaSpec | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, optional=True
     )
+    """
+    Evaluator replicas.
+    """
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedTensorflowTrainingTask",
-    DistributedTensorflowTrainingTask,
+    "flyteidl.plugins.kubeflow", "DistributedTensorflowTrainingTask", DistributedTensorflowTrainingTask
 )
 
 
 @dataclass(eq=False, repr=False)
 class ElasticConfig(betterproto2.Message):
+    """
+    torchrun elastic-training settings.
+    """
+
     rdzv_backend: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+    """
+    Rendezvous backend, e.g. "c10d".
+    """
 
     min_replicas: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Minimum number of nodes (replicas) to start training.
+    """
 
     max_replicas: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Maximum number of nodes (replicas).
+    """
 
     nproc_per_node: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Worker processes per node.
+    """
 
     max_restarts: "int" = betterproto2.field(5, betterproto2.TYPE_INT32)
+    """
+    How many times the worker group may be restarted on failure.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow", "ElasticConfig", ElasticConfig
-)
+default_message_pool.register_message("flyteidl.plugins.kubeflow", "ElasticConfig", ElasticConfig)
 
 
 @dataclass(eq=False, repr=False)
 class RunPolicy(betterproto2.Message):
+    """
+    Job-level run policy passed to the training operator.
+    """
+
     clean_pod_policy: "CleanPodPolicy" = betterproto2.field(
         1, betterproto2.TYPE_ENUM, default_factory=lambda: CleanPodPolicy(0)
     )
 
     ttl_seconds_after_finished: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
+    """
+    Seconds to keep the finished job before the operator deletes it; 0 means not set.
+    """
 
     active_deadline_seconds: "int" = betterproto2.field(3, betterproto2.TYPE_INT32)
+    """
+    Maximum run time of the job in seconds; 0 means not set.
+    """
 
     backoff_limit: "int" = betterproto2.field(4, betterproto2.TYPE_INT32)
+    """
+    Retries of the job before it is marked failed; 0 means not set.
+    """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow", "RunPolicy", RunPolicy
-)
+default_message_pool.register_message("flyteidl.plugins.kubeflow", "RunPolicy", RunPolicy)
 
 
 from ... import core as __core__
