@@ -35,12 +35,36 @@ class LoggingConfig(Section):
     format: Literal["text", "json"] = "text"
 
 
+class AdminConfig(Section):
+    """FlyteAdmin: where it listens, its database, and the platform defaults Flyte keeps in admin's config."""
+
+    host: str = "127.0.0.1"
+    grpc_port: int = Field(default=30080, ge=0, le=65535)  # flytekit's sandbox config points here
+    http_port: int = Field(default=30081, ge=0, le=65535)  # signed URLs of the local store, REST, console
+    database_url: str | None = None  # None: SQLite at <data_dir>/admin.db
+    domains: list[str] = Field(default_factory=lambda: ["development", "staging", "production"])
+    default_projects: list[str] = Field(default_factory=lambda: ["flytesnacks"])
+    max_parallelism: int = Field(default=25, ge=0)
+    # Get*Data returns literal maps inline below this size; larger outputs in events are refused.
+    max_inline_bytes: int = Field(default=2 * 1024 * 1024, gt=0)
+    metadata_prefix: str = "metadata"  # <bucket>/<metadata_prefix>/<project>/<domain>/<execution>/...
+    upload_prefix: str = "uploads"  # data proxy uploads: <bucket>/<upload_prefix>/<project>/<domain>/...
+    max_upload_expiry_seconds: int = Field(default=3600, gt=0)
+    max_download_expiry_seconds: int = Field(default=3600, gt=0)
+    console_url: str | None = None  # base URL printed for executions; None: admin's HTTP address
+
+
 class FlyteplaneConfig(Section):
     """The whole configuration; each component reads its own section."""
 
     data_dir: Path = Field(default_factory=default_data_dir)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    admin: AdminConfig = Field(default_factory=AdminConfig)
+
+    def database_url(self, component: str, configured: str | None) -> str:
+        """A component's configured database, or its SQLite file in the data directory."""
+        return configured or f"sqlite:///{self.data_dir.expanduser() / (component + '.db')}"
 
 
 def _env_overrides(env: Mapping[str, str]) -> dict[str, Any]:

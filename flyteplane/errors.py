@@ -6,7 +6,12 @@ escapes a handler is a bug and becomes INTERNAL with a logged trace id (never UN
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import grpc
+
+if TYPE_CHECKING:
+    from google.protobuf.message import Message
 
 
 class FlyteplaneError(Exception):
@@ -14,10 +19,12 @@ class FlyteplaneError(Exception):
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
 
-    def __init__(self, message: str, *, field: str | None = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None, details: Message | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.field = field
+        # A protobuf message sent as google.rpc.Status details (Flyte's EventFailureReason and friends).
+        self.details = details
 
     def __str__(self) -> str:
         return f"{self.field}: {self.message}" if self.field else self.message

@@ -1,0 +1,1 @@
+"""Admin's business logic, one manager per aggregate; the gRPC servicers only translate to and from them."""

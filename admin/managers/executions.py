@@ -1,0 +1,629 @@
+"""Workflow executions: creation (launch plans and single tasks), relaunch, recovery, termination, reads.
+
+An execution row is written (phase UNDEFINED) before the engine hears of it, so a crash between the
+two loses nothing: the launch is idempotent and can be retried. A launch the engine refuses marks
+the execution FAILED with the engine's error, as Flyte does when it cannot create the workflow CRD.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.engine import Launch
+from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.managers.attributes import AttributesManager
+from admin.managers.context import AdminContext
+from admin.managers.ids import (
+    check_execution_id,
+    check_identifier,
+    check_project_domain,
+    exec_str,
+    id_str,
+    require,
+)
+from admin.managers.registration import RegistrationManager, ensure_named_entity, to_workflow
+from admin.models import Execution, ExecutionTag, LaunchPlan, NodeExecution, Task, TaskExecution, Workflow
+from flyteidl_py.admin import (
+    common_pb2,
+    event_pb2,
+    execution_pb2,
+    launch_plan_pb2,
+    workflow_pb2,
+)
+from flyteidl_py.admin import (
+    matchable_resource_pb2 as mr,
+)
+from flyteidl_py.core import (
+    execution_pb2 as core_execution_pb2,
+)
+from flyteidl_py.core import (
+    identifier_pb2,
+    interface_pb2,
+    literals_pb2,
+    metrics_pb2,
+    types_pb2,
+)
+from flyteidl_py.core import (
+    workflow_pb2 as core_workflow_pb2,
+)
+from flyteplane.errors import AlreadyExists, FailedPrecondition, FlyteplaneError, InvalidArgument, NotFound
+from propeller.compiler import is_castable, literal_type_of
+
+log = logging.getLogger("flyteplane.admin.executions")
+
+Phase = core_execution_pb2.WorkflowExecution.Phase
+TERMINAL = {Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED}
+_NAME = re.compile(r"^[a-z][a-z\-0-9]*$")
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
+_LIST_ERROR_BYTES = 100
+
+
+def generate_name() -> str:
+    """Flyte's shape: "a" and 19 characters of the Kubernetes random alphabet (20 in all)."""
+    return "a" + "".join(secrets.choice(_NAME_ALPHABET) for _ in range(19))
+
+
+def _ts(ctx: AdminContext) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(ctx.clock())
+    return ts
+
+
+def _check_input_literals(inputs: literals_pb2.LiteralMap, field: str) -> None:
+    for name, literal in inputs.literals.items():
+        if not name:
+            raise InvalidArgument("input names must not be empty", field=field)
+        if literal.WhichOneof("value") is None:
+            raise InvalidArgument(f"input {name} has no value", field=f"{field}.{name}")
+
+
+def _type_text(literal_type: types_pb2.LiteralType) -> str:
+    return str(literal_type).replace("\n", " ").strip()
+
+
+def resolve_inputs(
+    given: literals_pb2.LiteralMap,
+    expected: interface_pb2.ParameterMap,
+    fixed: literals_pb2.LiteralMap,
+    field: str = "inputs",
+) -> literals_pb2.LiteralMap:
+    """Merge user inputs with launch-plan defaults and fixed inputs, type-checking every one."""
+    out = literals_pb2.LiteralMap()
+    for name, literal in given.literals.items():
+        parameter = expected.parameters.get(name)
+        if parameter is None:
+            raise InvalidArgument(f"invalid input {name}", field=f"{field}.{name}")
+        inferred = literal_type_of(literal)
+        if not is_castable(inferred, parameter.var.type):
+            raise InvalidArgument(
+                f"invalid {name} input wrong type. Expected {_type_text(parameter.var.type)}, "
+                f"but got {_type_text(inferred)}",
+                field=f"{field}.{name}",
+            )
+        out.literals[name].CopyFrom(literal)
+    for name, parameter in expected.parameters.items():
+        if name in out.literals:
+            continue
+        if parameter.required:
+            raise InvalidArgument(f"expected_inputs {name} missing", field=f"{field}.{name}")
+        if parameter.HasField("default"):
+            out.literals[name].CopyFrom(parameter.default)
+    for name, literal in fixed.literals.items():
+        if name in out.literals and name in given.literals:
+            raise InvalidArgument(f"fixed_inputs {name} cannot be overridden", field=f"{field}.{name}")
+        out.literals[name].CopyFrom(literal)
+    return out
+
+
+def _flytegen_node_id(task_name: str) -> str:
+    tail = task_name[-63:] if len(task_name) >= 63 else task_name
+    return "".join(c for c in tail if c == "-" or c.isalnum())
+
+
+def _merge_config(
+    spec: execution_pb2.ExecutionSpec, sources: list[Any], default_parallelism: int
+) -> None:
+    """Field by field, the first source that sets a value wins (request, launch plan, attributes, config)."""
+    for source in sources:
+        if source is None:
+            continue
+        if not spec.max_parallelism and getattr(source, "max_parallelism", 0):
+            spec.max_parallelism = source.max_parallelism
+        if not spec.raw_output_data_config.output_location_prefix and source.HasField("raw_output_data_config"):
+            spec.raw_output_data_config.CopyFrom(source.raw_output_data_config)
+        if not spec.labels.values and source.HasField("labels") and source.labels.values:
+            spec.labels.CopyFrom(source.labels)
+        if not spec.annotations.values and source.HasField("annotations") and source.annotations.values:
+            spec.annotations.CopyFrom(source.annotations)
+        if not spec.HasField("security_context") and source.HasField("security_context"):
+            run_as = source.security_context.run_as
+            if run_as.k8s_service_account or run_as.iam_role or run_as.execution_identity:
+                spec.security_context.CopyFrom(source.security_context)
+        if hasattr(source, "envs") and not spec.envs.values and source.HasField("envs") and source.envs.values:
+            spec.envs.CopyFrom(source.envs)
+        if hasattr(source, "interruptible") and not spec.HasField("interruptible") and source.HasField("interruptible"):
+            spec.interruptible.CopyFrom(source.interruptible)
+        if hasattr(source, "overwrite_cache") and not spec.overwrite_cache and source.overwrite_cache:
+            spec.overwrite_cache = True
+    if not spec.max_parallelism:
+        spec.max_parallelism = default_parallelism
+
+
+def to_execution(row: Execution, *, for_list: bool = False) -> execution_pb2.Execution:
+    spec = execution_pb2.ExecutionSpec.FromString(row.spec)
+    closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+    closure.phase = Phase.Value(row.phase)
+    if for_list:
+        spec.ClearField("inputs")
+        closure.ClearField("computed_inputs")
+        if closure.HasField("error"):
+            closure.error.message = closure.error.message.encode()[:_LIST_ERROR_BYTES].decode(errors="ignore")
+    return execution_pb2.Execution(
+        id=identifier_pb2.WorkflowExecutionIdentifier(
+            project=row.execution_project, domain=row.execution_domain, name=row.execution_name, org=row.org
+        ),
+        spec=spec,
+        closure=closure,
+    )
+
+
+async def load_execution(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
+    row = await session.scalar(
+        select(Execution).where(
+            Execution.execution_project == ident.project,
+            Execution.execution_domain == ident.domain,
+            Execution.execution_name == ident.name,
+        )
+    )
+    if row is None:
+        raise NotFound(f"missing entity of type execution with identifier {exec_str(ident)}", field="id")
+    return row
+
+
+class ExecutionManager:
+    def __init__(self, ctx: AdminContext, registration: RegistrationManager, attributes: AttributesManager) -> None:
+        self.ctx = ctx
+        self.registration = registration
+        self.attributes = attributes
+
+    # ---- create --------------------------------------------------------------------------------
+
+    async def create(
+        self,
+        request: execution_pb2.ExecutionCreateRequest,
+        *,
+        source_execution_id: int | None = None,
+    ) -> execution_pb2.ExecutionCreateResponse:
+        inputs = request.inputs if request.inputs.literals else request.spec.inputs
+        require(request.project, "project")
+        require(request.domain, "domain")
+        if request.name and (len(request.name) > 63 or not _NAME.match(request.name.lower())):
+            raise InvalidArgument(
+                f"invalid name format: {request.name}, does not match regex {_NAME.pattern} "
+                "(at most 63 characters)",
+                field="name",
+            )
+        if not request.HasField("spec"):
+            raise InvalidArgument("missing spec", field="spec")
+        target = request.spec.launch_plan
+        if target.resource_type not in (identifier_pb2.LAUNCH_PLAN, identifier_pb2.TASK):
+            raise InvalidArgument("Invalid reference entity resource type", field="spec.launch_plan.resource_type")
+        check_identifier(target, target.resource_type, "spec.launch_plan")
+        _check_input_literals(inputs, "inputs")
+
+        async with self.ctx.db.session() as session:
+            await check_project_domain(session, self.ctx.config, request.project, request.domain, field="")
+        if target.resource_type == identifier_pb2.TASK:
+            launch_plan, workflow_row, task_row = await self._single_task_entities(target)
+        else:
+            launch_plan, workflow_row = await self._launch_plan_entities(target)
+            task_row = None
+        lp_spec = launch_plan_pb2.LaunchPlanSpec.FromString(launch_plan.spec)
+        lp_closure = launch_plan_pb2.LaunchPlanClosure.FromString(launch_plan.closure)
+        effective = resolve_inputs(inputs, lp_closure.expected_inputs, lp_spec.fixed_inputs)
+        workflow = to_workflow(workflow_row)
+
+        name = request.name or generate_name()
+        ident = identifier_pb2.WorkflowExecutionIdentifier(
+            project=request.project, domain=request.domain, name=name, org=request.org
+        )
+        spec = execution_pb2.ExecutionSpec()
+        spec.CopyFrom(request.spec)
+        spec.ClearField("inputs")
+        await self._resolve_config(spec, lp_spec if task_row is None else None, request.project, request.domain,
+                                   workflow.id.name if task_row is None else "")
+        if not spec.HasField("notifications") and not spec.disable_all:
+            spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
+
+        inputs_uri = self.ctx.metadata_uri(request.project, request.domain, name, "inputs")
+        user_inputs_uri = self.ctx.metadata_uri(request.project, request.domain, name, "user_inputs")
+        now = self.ctx.clock()
+        closure = execution_pb2.ExecutionClosure(
+            phase=Phase.UNDEFINED, created_at=_ts(self.ctx), updated_at=_ts(self.ctx),
+            workflow_id=workflow.id, notifications=spec.notifications.notifications,
+            state_change_details=execution_pb2.ExecutionStateChangeDetails(
+                state=execution_pb2.EXECUTION_ACTIVE, occurred_at=_ts(self.ctx), principal=spec.metadata.principal
+            ),
+        )
+        async with self.ctx.db.session() as session:
+            parent_node_id = await self._parent(session, spec)
+            if await session.scalar(
+                select(Execution.id).where(
+                    Execution.execution_project == ident.project,
+                    Execution.execution_domain == ident.domain,
+                    Execution.execution_name == ident.name,
+                )
+            ) is not None:
+                raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
+        # Inputs are in the store before the row that points at them exists.
+        await self.ctx.storage.write_proto(inputs_uri, effective)
+        await self.ctx.storage.write_proto(user_inputs_uri, inputs)
+        async with self.ctx.db.session() as session:
+            row = Execution(
+                execution_project=ident.project, execution_domain=ident.domain, execution_name=ident.name,
+                org=ident.org, launch_plan_id=launch_plan.id if task_row is None else None,
+                workflow_id=workflow_row.id, task_id=task_row.id if task_row else None, phase="UNDEFINED",
+                spec=spec.SerializeToString(), closure=closure.SerializeToString(), started_at=None,
+                execution_created_at=now, execution_updated_at=now, mode=spec.metadata.mode,
+                source_execution_id=source_execution_id, parent_node_execution_id=parent_node_id,
+                inputs_uri=inputs_uri, user_inputs_uri=user_inputs_uri, user=spec.metadata.principal,
+                launch_entity="task" if task_row else "launch_plan",
+            )
+            session.add(row)
+            await session.flush()
+            tags = {(k, v) for k, v in request.spec.labels.values.items()} | {(t, "") for t in request.spec.tags}
+            session.add_all(ExecutionTag(execution_id=row.id, key=k, value=v) for k, v in sorted(tags))
+        await self._launch(ident, workflow.closure.compiled_workflow, inputs_uri, spec, launch_plan, task_row)
+        return execution_pb2.ExecutionCreateResponse(id=ident)
+
+    async def _launch(
+        self,
+        ident: identifier_pb2.WorkflowExecutionIdentifier,
+        closure: Any,
+        inputs_uri: str,
+        spec: execution_pb2.ExecutionSpec,
+        launch_plan: LaunchPlan,
+        task_row: Task | None,
+    ) -> None:
+        lp_id = identifier_pb2.Identifier(
+            resource_type=identifier_pb2.LAUNCH_PLAN, project=launch_plan.project, domain=launch_plan.domain,
+            name=launch_plan.name, version=launch_plan.version,
+        )
+        try:
+            await self.ctx.engine.launch(Launch(ident, closure, inputs_uri, spec, lp_id))
+        except Exception as exc:
+            log.exception("engine refused execution %s", exec_str(ident))
+            code = exc.code.name.title().replace("_", "") if isinstance(exc, FlyteplaneError) else "Unknown"
+            kind = (
+                core_execution_pb2.ExecutionError.USER
+                if isinstance(exc, InvalidArgument)
+                else core_execution_pb2.ExecutionError.SYSTEM
+            )
+            async with self.ctx.db.session() as session:
+                row = await load_execution(session, ident)
+                closure_pb = execution_pb2.ExecutionClosure.FromString(row.closure)
+                closure_pb.phase = Phase.FAILED
+                closure_pb.error.CopyFrom(
+                    core_execution_pb2.ExecutionError(code=code, message=str(exc), kind=kind)
+                )
+                row.phase = "FAILED"
+                row.closure = closure_pb.SerializeToString()
+                row.error_code, row.error_kind = code, core_execution_pb2.ExecutionError.ErrorKind.Name(kind)
+            if task_row is not None:
+                raise
+
+    async def _parent(self, session: AsyncSession, spec: execution_pb2.ExecutionSpec) -> int | None:
+        """A child execution (launch-plan node) inherits nesting and principal from its parent."""
+        parent = spec.metadata.parent_node_execution
+        if not parent.node_id:
+            return None
+        parent_exec = await load_execution(session, parent.execution_id)
+        node = await session.scalar(
+            select(NodeExecution).where(
+                NodeExecution.execution_id == parent_exec.id, NodeExecution.node_id == parent.node_id
+            )
+        )
+        parent_spec = execution_pb2.ExecutionSpec.FromString(parent_exec.spec)
+        spec.metadata.nesting = parent_spec.metadata.nesting + 1
+        spec.metadata.principal = parent_exec.user or spec.metadata.principal
+        return node.id if node is not None else None
+
+    async def _resolve_config(
+        self,
+        spec: execution_pb2.ExecutionSpec,
+        lp_spec: launch_plan_pb2.LaunchPlanSpec | None,
+        project: str,
+        domain: str,
+        workflow_name: str,
+    ) -> None:
+        workflow_level = await self.attributes.resolve(mr.WORKFLOW_EXECUTION_CONFIG, project, domain, workflow_name)
+        project_level = await self.attributes.resolve(mr.WORKFLOW_EXECUTION_CONFIG, project)
+        _merge_config(
+            spec,
+            [
+                lp_spec,
+                workflow_level.workflow_execution_config if workflow_level else None,
+                project_level.workflow_execution_config if project_level else None,
+            ],
+            self.ctx.config.max_parallelism,
+        )
+        stored = await self.attributes.resolve(mr.CLUSTER_ASSIGNMENT, project, domain)
+        requested = spec.cluster_assignment.cluster_pool_name
+        if stored and stored.cluster_assignment.cluster_pool_name:
+            pool = stored.cluster_assignment.cluster_pool_name
+            if requested and requested != pool:
+                raise InvalidArgument(
+                    f"execution with project {project} and domain {domain} cannot run on cluster pool "
+                    f"{requested}, because its configured to run on pool {pool}",
+                    field="spec.cluster_assignment",
+                )
+            spec.cluster_assignment.cluster_pool_name = pool
+
+    async def _launch_plan_entities(self, target: identifier_pb2.Identifier) -> tuple[LaunchPlan, Workflow]:
+        async with self.ctx.db.session() as session:
+            lp = await session.scalar(
+                select(LaunchPlan).where(
+                    LaunchPlan.project == target.project, LaunchPlan.domain == target.domain,
+                    LaunchPlan.name == target.name, LaunchPlan.version == target.version,
+                )
+            )
+            if lp is None:
+                raise NotFound(
+                    f"missing entity of type launch_plan with identifier {id_str(target)}", field="spec.launch_plan"
+                )
+            workflow = await session.get(Workflow, lp.workflow_id)
+            assert workflow is not None
+            return lp, workflow
+
+    async def _single_task_entities(
+        self, target: identifier_pb2.Identifier
+    ) -> tuple[LaunchPlan, Workflow, Task]:
+        """The generated `.flytegen.<task>` workflow and launch plan a single-task execution runs."""
+        task = await self.registration.get_task(
+            identifier_pb2.Identifier(
+                resource_type=identifier_pb2.TASK, project=target.project, domain=target.domain,
+                name=target.name, version=target.version,
+            )
+        )
+        template = task.closure.compiled_task.template
+        generated = f".flytegen.{target.name}"
+        wf_id = identifier_pb2.Identifier(
+            resource_type=identifier_pb2.WORKFLOW, project=target.project, domain=target.domain,
+            name=generated, version=target.version,
+        )
+        node_id = _flytegen_node_id(target.name)
+        retries = template.metadata.retries if template.metadata.HasField("retries") else None
+        node = core_workflow_pb2.Node(
+            id=node_id,
+            metadata=core_workflow_pb2.NodeMetadata(
+                name=node_id, retries=retries or literals_pb2.RetryStrategy(retries=3)
+            ),
+            inputs=[
+                literals_pb2.Binding(
+                    var=name,
+                    binding=literals_pb2.BindingData(promise=types_pb2.OutputReference(node_id="", var=name)),
+                )
+                for name in template.interface.inputs.variables
+            ],
+            task_node=core_workflow_pb2.TaskNode(reference_id=task.id),
+        )
+        workflow_template = core_workflow_pb2.WorkflowTemplate(
+            id=wf_id,
+            interface=template.interface,
+            nodes=[node],
+            outputs=[
+                literals_pb2.Binding(
+                    var=name,
+                    binding=literals_pb2.BindingData(promise=types_pb2.OutputReference(node_id=node_id, var=name)),
+                )
+                for name in template.interface.outputs.variables
+            ],
+        )
+        try:
+            await self.registration.create_workflow(
+                workflow_pb2.WorkflowCreateRequest(id=wf_id, spec=workflow_pb2.WorkflowSpec(template=workflow_template))
+            )
+        except AlreadyExists:
+            pass
+        lp_id = identifier_pb2.Identifier(
+            resource_type=identifier_pb2.LAUNCH_PLAN, project=target.project, domain=target.domain,
+            name=generated, version=target.version,
+        )
+        try:
+            await self.registration.create_launch_plan(
+                launch_plan_pb2.LaunchPlanCreateRequest(
+                    id=lp_id, spec=launch_plan_pb2.LaunchPlanSpec(workflow_id=wf_id)
+                )
+            )
+        except AlreadyExists:
+            pass
+        async with self.ctx.db.session() as session:
+            for resource_type, ident in ((identifier_pb2.WORKFLOW, wf_id), (identifier_pb2.LAUNCH_PLAN, lp_id)):
+                await ensure_named_entity(session, resource_type, ident, state=common_pb2.SYSTEM_GENERATED)
+            lp = await session.scalar(
+                select(LaunchPlan).where(
+                    LaunchPlan.project == lp_id.project, LaunchPlan.domain == lp_id.domain,
+                    LaunchPlan.name == lp_id.name, LaunchPlan.version == lp_id.version,
+                )
+            )
+            task_row = await session.scalar(
+                select(Task).where(
+                    Task.project == target.project, Task.domain == target.domain, Task.name == target.name,
+                    Task.version == target.version,
+                )
+            )
+            assert lp is not None and task_row is not None
+            workflow = await session.get(Workflow, lp.workflow_id)
+            assert workflow is not None
+            return lp, workflow, task_row
+
+    # ---- relaunch / recover --------------------------------------------------------------------
+
+    async def relaunch(self, request: execution_pb2.ExecutionRelaunchRequest) -> execution_pb2.ExecutionCreateResponse:
+        check_execution_id(request.id)
+        return await self._again(request.id, request.name, execution_pb2.ExecutionMetadata.RELAUNCH,
+                                 overwrite_cache=request.overwrite_cache)
+
+    async def recover(self, request: execution_pb2.ExecutionRecoverRequest) -> execution_pb2.ExecutionCreateResponse:
+        check_execution_id(request.id)
+        return await self._again(request.id, request.name, execution_pb2.ExecutionMetadata.RECOVERED,
+                                 parent=request.metadata.parent_node_execution)
+
+    async def _again(
+        self,
+        ident: identifier_pb2.WorkflowExecutionIdentifier,
+        name: str,
+        mode: int,
+        *,
+        overwrite_cache: bool = False,
+        parent: identifier_pb2.NodeExecutionIdentifier | None = None,
+    ) -> execution_pb2.ExecutionCreateResponse:
+        async with self.ctx.db.session() as session:
+            row = await load_execution(session, ident)
+        spec = execution_pb2.ExecutionSpec.FromString(row.spec)
+        inputs = (
+            await self.ctx.storage.read_proto(row.user_inputs_uri, literals_pb2.LiteralMap)
+            if row.user_inputs_uri
+            else spec.inputs
+        )
+        spec.ClearField("inputs")
+        spec.metadata.mode = mode  # type: ignore[assignment]
+        spec.metadata.reference_execution.CopyFrom(ident)
+        spec.overwrite_cache = overwrite_cache
+        if parent is not None and parent.node_id:
+            spec.metadata.parent_node_execution.CopyFrom(parent)
+        request = execution_pb2.ExecutionCreateRequest(
+            project=ident.project, domain=ident.domain, name=name, spec=spec, inputs=inputs, org=ident.org
+        )
+        return await self.create(request, source_execution_id=row.id)
+
+    # ---- terminate / update / get --------------------------------------------------------------
+
+    async def terminate(self, request: execution_pb2.ExecutionTerminateRequest) -> execution_pb2.ExecutionTerminateResponse:
+        check_execution_id(request.id)
+        async with self.ctx.db.session() as session:
+            row = await load_execution(session, request.id)
+            phase = Phase.Value(row.phase)
+            if phase in TERMINAL:
+                raise FailedPrecondition(
+                    "Cannot abort an already terminated workflow execution",
+                    field="id",
+                    details=event_pb2.EventFailureReason(
+                        already_in_terminal_state=event_pb2.EventErrorAlreadyInTerminalState(
+                            current_phase=row.phase
+                        )
+                    ),
+                )
+            closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+            closure.phase = Phase.ABORTING
+            closure.abort_metadata.CopyFrom(execution_pb2.AbortMetadata(cause=request.cause, principal=row.user))
+            closure.updated_at.CopyFrom(_ts(self.ctx))
+            row.phase = "ABORTING"
+            row.abort_cause = request.cause[:255]
+            row.closure = closure.SerializeToString()
+            row.execution_updated_at = self.ctx.clock()
+        await self.ctx.engine.abort(request.id, request.cause)
+        return execution_pb2.ExecutionTerminateResponse()
+
+    async def update(self, request: execution_pb2.ExecutionUpdateRequest) -> execution_pb2.ExecutionUpdateResponse:
+        check_execution_id(request.id)
+        if request.state not in execution_pb2.ExecutionState.values():
+            raise InvalidArgument(f"unknown execution state {request.state}", field="state")
+        async with self.ctx.db.session() as session:
+            row = await load_execution(session, request.id)
+            closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+            closure.state_change_details.CopyFrom(
+                execution_pb2.ExecutionStateChangeDetails(state=request.state, occurred_at=_ts(self.ctx))
+            )
+            row.state = request.state
+            row.closure = closure.SerializeToString()
+        return execution_pb2.ExecutionUpdateResponse()
+
+    async def get(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> execution_pb2.Execution:
+        check_execution_id(ident)
+        async with self.ctx.db.session() as session:
+            return to_execution(await load_execution(session, ident))
+
+    async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
+        require(request.id.project, "id.project")
+        require(request.id.domain, "id.domain")
+        filters = parse_filters(request.filters, "execution")
+        window = page(request.limit, request.token)
+        query = select(Execution).where(
+            Execution.execution_project == request.id.project, Execution.execution_domain == request.id.domain
+        )
+        if request.id.name:
+            query = query.where(Execution.execution_name == request.id.name)
+        if not any(f.entity == "execution" and f.field == "state" for f in filters):
+            query = query.where(Execution.state == execution_pb2.EXECUTION_ACTIVE)
+        query = apply_filters(query, filters, "execution")
+        query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, Execution)
+        async with self.ctx.db.session() as session:
+            rows = list(await session.scalars(window.apply(query)))
+        return execution_pb2.ExecutionList(
+            executions=[to_execution(r, for_list=True) for r in rows], token=window.token_after(len(rows))
+        )
+
+    async def metrics(
+        self, request: execution_pb2.WorkflowExecutionGetMetricsRequest
+    ) -> execution_pb2.WorkflowExecutionGetMetricsResponse:
+        """A span for the execution with one child span per top-level node and per task attempt."""
+        check_execution_id(request.id)
+        async with self.ctx.db.session() as session:
+            row = await load_execution(session, request.id)
+            nodes = list(
+                await session.scalars(
+                    select(NodeExecution)
+                    .where(NodeExecution.execution_id == row.id, NodeExecution.parent_id.is_(None))
+                    .order_by(NodeExecution.id)
+                )
+            )
+            attempts = list(
+                await session.scalars(
+                    select(TaskExecution).where(TaskExecution.node_execution_id.in_([n.id for n in nodes]))
+                )
+            )
+
+        def span(start: Any, duration_ns: int) -> metrics_pb2.Span:
+            s = metrics_pb2.Span()
+            if start is not None:
+                s.start_time.FromDatetime(start)
+                s.end_time.FromDatetime(start + timedelta(microseconds=duration_ns // 1000))
+            return s
+
+        root = span(row.started_at, row.duration)
+        root.workflow_id.CopyFrom(request.id)
+        for node in nodes:
+            child = span(node.started_at, node.duration)
+            child.node_id.CopyFrom(identifier_pb2.NodeExecutionIdentifier(execution_id=request.id, node_id=node.node_id))
+            for attempt in (a for a in attempts if a.node_execution_id == node.id):
+                leaf = span(attempt.started_at, attempt.duration)
+                leaf.task_id.CopyFrom(
+                    identifier_pb2.TaskExecutionIdentifier(
+                        task_id=identifier_pb2.Identifier(
+                            resource_type=identifier_pb2.TASK, project=attempt.project, domain=attempt.domain,
+                            name=attempt.name, version=attempt.version,
+                        ),
+                        node_execution_id=child.node_id,
+                        retry_attempt=attempt.retry_attempt,
+                    )
+                )
+                child.spans.append(leaf)
+            root.spans.append(child)
+        return execution_pb2.WorkflowExecutionGetMetricsResponse(span=root)
+
+
+def duration_of(ns: int) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(ns)
+    return d
+

@@ -1,0 +1,83 @@
+"""Request validation shared by the managers: identifiers, projects and domains, as admin checks them."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.models import Project
+from flyteidl_py.admin import project_pb2
+from flyteidl_py.core import identifier_pb2
+from flyteplane.config import AdminConfig
+from flyteplane.errors import InvalidArgument
+
+_RESOURCE_NAMES = {
+    identifier_pb2.TASK: "task",
+    identifier_pb2.WORKFLOW: "workflow",
+    identifier_pb2.LAUNCH_PLAN: "launch_plan",
+    identifier_pb2.DATASET: "dataset",
+    identifier_pb2.UNSPECIFIED: "unspecified",
+}
+
+
+def require(value: str, field: str) -> str:
+    if not value:
+        raise InvalidArgument(f"missing {field.rsplit('.', 1)[-1]}", field=field)
+    return value
+
+
+def check_identifier(
+    ident: identifier_pb2.Identifier, expected: identifier_pb2.ResourceType.ValueType, field: str = "id"
+) -> None:
+    """Fully specified and of the expected resource type, as every Create*/Get* requires."""
+    if ident.ByteSize() == 0:
+        raise InvalidArgument("missing identifier", field=field)
+    if ident.resource_type != expected:
+        raise InvalidArgument(
+            f"unexpected resource type {_RESOURCE_NAMES.get(ident.resource_type, ident.resource_type)} "
+            f"for identifier [{id_str(ident)}], expected {_RESOURCE_NAMES[expected]} instead",
+            field=f"{field}.resource_type",
+        )
+    for part in ("project", "domain", "name", "version"):
+        require(getattr(ident, part), f"{field}.{part}")
+
+
+def check_execution_id(ident: identifier_pb2.WorkflowExecutionIdentifier, field: str = "id") -> None:
+    for part in ("project", "domain", "name"):
+        require(getattr(ident, part), f"{field}.{part}")
+
+
+def check_node_execution_id(ident: identifier_pb2.NodeExecutionIdentifier, field: str = "id") -> None:
+    check_execution_id(ident.execution_id, f"{field}.execution_id")
+    require(ident.node_id, f"{field}.node_id")
+
+
+def id_str(ident: identifier_pb2.Identifier) -> str:
+    return f"{ident.project}/{ident.domain}/{ident.name}/{ident.version}"
+
+
+def exec_str(ident: identifier_pb2.WorkflowExecutionIdentifier) -> str:
+    return f"{ident.project}/{ident.domain}/{ident.name}"
+
+
+async def check_project_domain(
+    session: AsyncSession, config: AdminConfig, project: str, domain: str, field: str = "id"
+) -> None:
+    """The project must exist and be active; the domain must be one the platform knows."""
+    require(project, f"{field}.project")
+    require(domain, f"{field}.domain")
+    row = await session.scalar(select(Project).where(Project.identifier == project))
+    if row is None:
+        raise InvalidArgument(
+            f"failed to validate that project [{project}] and domain [{domain}] are registered, "
+            f"err: [project [{project}] not found]",
+            field=f"{field}.project",
+        )
+    if row.state != project_pb2.Project.ACTIVE:
+        raise InvalidArgument(
+            f"project [{project}] is not active",
+            field=f"{field}.project",
+            details=project_pb2.InactiveProject(id=project),
+        )
+    if domain not in config.domains:
+        raise InvalidArgument(f"domain [{domain}] is unrecognized by system", field=f"{field}.domain")

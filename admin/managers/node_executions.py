@@ -1,0 +1,255 @@
+"""Reading node and task executions: get, list (top level or under a parent), and their data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.managers.context import AdminContext
+from admin.managers.events import find_task_execution
+from admin.managers.executions import load_execution
+from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id
+from admin.models import NodeExecution, TaskExecution
+from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
+from flyteidl_py.core import identifier_pb2, literals_pb2
+from flyteplane.errors import NotFound
+from flyteplane.storage import Storage
+
+
+def to_node_execution(row: NodeExecution) -> node_execution_pb2.NodeExecution:
+    return node_execution_pb2.NodeExecution(
+        id=identifier_pb2.NodeExecutionIdentifier(
+            execution_id=identifier_pb2.WorkflowExecutionIdentifier(
+                project=row.execution_project, domain=row.execution_domain, name=row.execution_name
+            ),
+            node_id=row.node_id,
+        ),
+        input_uri=row.input_uri,
+        closure=node_execution_pb2.NodeExecutionClosure.FromString(row.closure),
+        metadata=node_execution_pb2.NodeExecutionMetaData.FromString(row.metadata_),
+    )
+
+
+def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
+    closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
+    return task_execution_pb2.TaskExecution(
+        id=identifier_pb2.TaskExecutionIdentifier(
+            task_id=identifier_pb2.Identifier(
+                resource_type=identifier_pb2.TASK, project=row.project, domain=row.domain, name=row.name,
+                version=row.version,
+            ),
+            node_execution_id=identifier_pb2.NodeExecutionIdentifier(
+                execution_id=identifier_pb2.WorkflowExecutionIdentifier(
+                    project=row.execution_project, domain=row.execution_domain, name=row.execution_name
+                ),
+                node_id=row.node_id,
+            ),
+            retry_attempt=row.retry_attempt,
+        ),
+        input_uri=row.input_uri,
+        closure=closure,
+        is_parent=bool(closure.metadata.external_resources),
+    )
+
+
+async def load_node(session: AsyncSession, ident: identifier_pb2.NodeExecutionIdentifier) -> NodeExecution:
+    execution = await load_execution(session, ident.execution_id)
+    row = await session.scalar(
+        select(NodeExecution).where(
+            NodeExecution.execution_id == execution.id, NodeExecution.node_id == ident.node_id
+        )
+    )
+    if row is None:
+        raise NotFound(f"node execution {ident.node_id} of {ident.execution_id.name} not found", field="id.node_id")
+    return row
+
+
+class LiteralData:
+    """Reads literal maps for Get*Data: inline below the size limit, else left for the URL."""
+
+    def __init__(self, ctx: AdminContext) -> None:
+        self.ctx = ctx
+
+    @property
+    def storage(self) -> Storage:
+        return self.ctx.storage
+
+    async def read(self, uri: str) -> tuple[literals_pb2.LiteralMap, common_pb2.UrlBlob]:
+        if not uri:
+            return literals_pb2.LiteralMap(), common_pb2.UrlBlob()
+        try:
+            info = await self.storage.head(uri)
+        except NotFound:
+            return literals_pb2.LiteralMap(), common_pb2.UrlBlob()
+        blob = common_pb2.UrlBlob(url=uri, bytes=info.size)
+        if info.size >= self.ctx.config.max_inline_bytes:
+            return literals_pb2.LiteralMap(), blob
+        return await self.storage.read_proto(uri, literals_pb2.LiteralMap), blob
+
+    @staticmethod
+    def flyte_urls(ident: identifier_pb2.NodeExecutionIdentifier, attempt: int | None, deck: bool) -> Any:
+        e = ident.execution_id
+        base = f"flyte://v1/{e.project}/{e.domain}/{e.name}/{ident.node_id}"
+        if attempt is not None:
+            base += f"/{attempt}"
+        return common_pb2.FlyteURLs(inputs=f"{base}/i", outputs=f"{base}/o", deck=f"{base}/d" if deck else "")
+
+
+class NodeExecutionManager:
+    def __init__(self, ctx: AdminContext) -> None:
+        self.ctx = ctx
+        self.data = LiteralData(ctx)
+
+    async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
+        check_node_execution_id(request.id)
+        async with self.ctx.db.session() as session:
+            return to_node_execution(await load_node(session, request.id))
+
+    async def list(self, request: node_execution_pb2.NodeExecutionListRequest) -> node_execution_pb2.NodeExecutionList:
+        check_execution_id(request.workflow_execution_id, "workflow_execution_id")
+        filters = parse_filters(request.filters, "node_execution")
+        window = page(request.limit, request.token)
+        async with self.ctx.db.session() as session:
+            execution = await load_execution(session, request.workflow_execution_id)
+            query = select(NodeExecution).where(NodeExecution.execution_id == execution.id)
+            if request.unique_parent_id:
+                parent = await session.scalar(
+                    select(NodeExecution.id).where(
+                        NodeExecution.execution_id == execution.id, NodeExecution.node_id == request.unique_parent_id
+                    )
+                )
+                if parent is None:
+                    raise NotFound(f"parent node {request.unique_parent_id} not found", field="unique_parent_id")
+                query = query.where(NodeExecution.parent_id == parent)
+            else:
+                # Top-level nodes only: nested nodes must not leak into FlyteRemote's node mapping.
+                query = query.where(
+                    NodeExecution.parent_id.is_(None), NodeExecution.parent_task_execution_id.is_(None)
+                )
+            query = apply_filters(query, filters, "node_execution")
+            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, NodeExecution)
+            if not (request.HasField("sort_by") and request.sort_by.key):
+                query = query.order_by(NodeExecution.id)
+            rows = list(await session.scalars(window.apply(query)))
+        return node_execution_pb2.NodeExecutionList(
+            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+        )
+
+    async def list_for_task(
+        self, request: node_execution_pb2.NodeExecutionForTaskListRequest
+    ) -> node_execution_pb2.NodeExecutionList:
+        check_node_execution_id(request.task_execution_id.node_execution_id, "task_execution_id.node_execution_id")
+        check_identifier(request.task_execution_id.task_id, identifier_pb2.TASK, "task_execution_id.task_id")
+        filters = parse_filters(request.filters, "node_execution")
+        window = page(request.limit, request.token)
+        async with self.ctx.db.session() as session:
+            parent = await find_task_execution(session, request.task_execution_id)
+            query = select(NodeExecution).where(NodeExecution.parent_task_execution_id == parent.id)
+            query = apply_filters(query, filters, "node_execution")
+            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, NodeExecution)
+            rows = list(await session.scalars(window.apply(query)))
+        return node_execution_pb2.NodeExecutionList(
+            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+        )
+
+    async def get_data(
+        self, request: node_execution_pb2.NodeExecutionGetDataRequest
+    ) -> node_execution_pb2.NodeExecutionGetDataResponse:
+        check_node_execution_id(request.id)
+        async with self.ctx.db.session() as session:
+            row = await load_node(session, request.id)
+        closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
+        inputs, inputs_blob = await self.data.read(row.input_uri)
+        if closure.HasField("output_data"):
+            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
+        else:
+            outputs, outputs_blob = await self.data.read(closure.output_uri)
+        response = node_execution_pb2.NodeExecutionGetDataResponse(
+            inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs,
+            flyte_urls=self.data.flyte_urls(request.id, None, bool(closure.deck_uri)),
+        )
+        if row.dynamic_workflow:
+            response.dynamic_workflow.CopyFrom(node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow))
+        return response
+
+    async def dynamic_workflow(
+        self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest
+    ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
+        check_node_execution_id(request.id)
+        async with self.ctx.db.session() as session:
+            row = await load_node(session, request.id)
+        if not row.dynamic_workflow:
+            raise NotFound("node does not contain dynamic workflow", field="id")
+        dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
+        return node_execution_pb2.DynamicNodeWorkflowResponse(compiled_workflow=dynamic.compiled_workflow)
+
+
+class TaskExecutionManager:
+    def __init__(self, ctx: AdminContext) -> None:
+        self.ctx = ctx
+        self.data = LiteralData(ctx)
+
+    async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
+        self._check(request.id)
+        async with self.ctx.db.session() as session:
+            return to_task_execution(await find_task_execution(session, request.id))
+
+    @staticmethod
+    def _check(ident: identifier_pb2.TaskExecutionIdentifier) -> None:
+        check_identifier(ident.task_id, identifier_pb2.TASK, "id.task_id")
+        check_node_execution_id(ident.node_execution_id, "id.node_execution_id")
+
+    async def list(self, request: task_execution_pb2.TaskExecutionListRequest) -> task_execution_pb2.TaskExecutionList:
+        check_node_execution_id(request.node_execution_id, "node_execution_id")
+        filters = parse_filters(request.filters, "task_execution")
+        window = page(request.limit, request.token)
+        async with self.ctx.db.session() as session:
+            node = await load_node(session, request.node_execution_id)
+            query = select(TaskExecution).where(TaskExecution.node_execution_id == node.id)
+            query = apply_filters(query, filters, "task_execution")
+            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, TaskExecution)
+            if not (request.HasField("sort_by") and request.sort_by.key):
+                query = query.order_by(TaskExecution.retry_attempt)
+            rows = list(await session.scalars(window.apply(query)))
+        return task_execution_pb2.TaskExecutionList(
+            task_executions=[to_task_execution(r) for r in rows], token=window.token_after(len(rows))
+        )
+
+    async def get_data(
+        self, request: task_execution_pb2.TaskExecutionGetDataRequest
+    ) -> task_execution_pb2.TaskExecutionGetDataResponse:
+        self._check(request.id)
+        async with self.ctx.db.session() as session:
+            row = await find_task_execution(session, request.id)
+        closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
+        inputs, inputs_blob = await self.data.read(row.input_uri)
+        if closure.HasField("output_data"):
+            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
+        else:
+            outputs, outputs_blob = await self.data.read(closure.output_uri)
+        return task_execution_pb2.TaskExecutionGetDataResponse(
+            inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs,
+            flyte_urls=self.data.flyte_urls(request.id.node_execution_id, request.id.retry_attempt, False),
+        )
+
+
+async def execution_data(
+    ctx: AdminContext, request: execution_pb2.WorkflowExecutionGetDataRequest
+) -> execution_pb2.WorkflowExecutionGetDataResponse:
+    """Inputs and outputs of a workflow execution, inline when small enough."""
+    check_execution_id(request.id)
+    async with ctx.db.session() as session:
+        row = await load_execution(session, request.id)
+    closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+    data = LiteralData(ctx)
+    inputs, inputs_blob = await data.read(row.inputs_uri)
+    if closure.HasField("output_data"):
+        outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
+    else:
+        outputs, outputs_blob = await data.read(closure.outputs.uri)
+    return execution_pb2.WorkflowExecutionGetDataResponse(
+        inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs
+    )

@@ -1,0 +1,418 @@
+"""Registration: tasks, workflows and launch plans — validated, compiled, digested, stored once per version.
+
+Re-registering an identical body answers ALREADY_EXISTS (flytekit swallows it); a different body under
+an existing id answers ALREADY_EXISTS with `exists_different_structure` details, and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.managers.context import AdminContext
+from admin.managers.ids import check_identifier, check_project_domain, id_str, require
+from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
+from flyteidl_py.admin import (
+    description_entity_pb2,
+    launch_plan_pb2,
+    task_pb2,
+    workflow_pb2,
+)
+from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, tasks_pb2
+from flyteplane.errors import AlreadyExists, FlyteplaneError, InvalidArgument, NotFound
+from propeller.compiler import (
+    LaunchPlanInterface,
+    compile_task,
+    compile_workflow,
+    digest,
+    requirements,
+    validate_launch_plan,
+)
+
+_QUANTITY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M", "G", "T", "P", "E", "")
+
+
+def _quantity(text: str) -> float | None:
+    """A Kubernetes resource quantity as a number, or None when it does not parse."""
+    factors = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": 1e-9,
+               "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "": 1}
+    for suffix in _QUANTITY_SUFFIXES:
+        if suffix and not text.endswith(suffix):
+            continue
+        number = text[: len(text) - len(suffix)] if suffix else text
+        try:
+            return float(number) * factors[suffix]
+        except ValueError:
+            continue
+    return None
+
+
+def _check_resources(resources: tasks_pb2.Resources, field: str) -> None:
+    names = tasks_pb2.Resources.ResourceName
+    for kind in ("requests", "limits"):
+        seen: set[int] = set()
+        for i, entry in enumerate(getattr(resources, kind)):
+            if entry.name in seen:
+                raise InvalidArgument(
+                    f"can't specify {names.Name(entry.name).lower()} {kind[:-1]} multiple times",
+                    field=f"{field}.{kind}[{i}]",
+                )
+            seen.add(entry.name)
+            value = _quantity(entry.value)
+            if value is None:
+                raise InvalidArgument(f"invalid quantity {entry.value!r}", field=f"{field}.{kind}[{i}].value")
+            if entry.name == tasks_pb2.Resources.GPU and value != int(value):
+                raise InvalidArgument("gpu must be a whole number", field=f"{field}.{kind}[{i}].value")
+    requests = {e.name: _quantity(e.value) for e in resources.requests}
+    limits = {e.name: _quantity(e.value) for e in resources.limits}
+    for name, request in requests.items():
+        limit = limits.get(name)
+        if limit is not None and request is not None and request > limit:
+            raise InvalidArgument(
+                f"requested {names.Name(name).lower()} is greater than its limit", field=f"{field}.requests"
+            )
+
+
+def _validate_task_template(template: tasks_pb2.TaskTemplate) -> None:
+    require(template.type, "spec.template.type")
+    if not template.HasField("metadata"):
+        raise InvalidArgument("missing metadata", field="spec.template.metadata")
+    if template.metadata.HasField("runtime") and not template.metadata.runtime.version:
+        raise InvalidArgument("missing version", field="spec.template.metadata.runtime.version")
+    if not template.HasField("interface"):
+        raise InvalidArgument("missing interface", field="spec.template.interface")
+    if template.HasField("container"):
+        require(template.container.image, "spec.template.container.image")
+        if template.container.HasField("resources"):
+            _check_resources(template.container.resources, "spec.template.container.resources")
+    if template.HasField("k8s_pod") and not template.k8s_pod.HasField("pod_spec"):
+        raise InvalidArgument(
+            "pod tasks should specify their target as a K8sPod with a defined pod spec",
+            field="spec.template.k8s_pod.pod_spec",
+        )
+
+
+def _exists_error(kind: str, ident: identifier_pb2.Identifier, identical: bool) -> AlreadyExists:
+    reason = workflow_pb2.CreateWorkflowFailureReason()
+    if identical:
+        reason.exists_identical_structure.id.CopyFrom(ident)
+        return AlreadyExists(f"{kind} with identical structure already exists", field="id", details=reason)
+    reason.exists_different_structure.id.CopyFrom(ident)
+    return AlreadyExists(
+        f"{kind} [{id_str(ident)}] with different structure already exists. "
+        f"(Please register a new version of the {kind})",
+        field="id",
+        details=reason,
+    )
+
+
+def _timestamp(ctx: AdminContext) -> Timestamp:
+    ts = Timestamp()
+    ts.FromDatetime(ctx.clock())
+    return ts
+
+
+def _key(model: type[Task] | type[Workflow] | type[LaunchPlan], ident: identifier_pb2.Identifier) -> Any:
+    return select(model).where(
+        model.project == ident.project,
+        model.domain == ident.domain,
+        model.name == ident.name,
+        model.version == ident.version,
+    )
+
+
+def to_task(row: Task) -> task_pb2.Task:
+    return task_pb2.Task(
+        id=identifier_pb2.Identifier(
+            resource_type=identifier_pb2.TASK, project=row.project, domain=row.domain, name=row.name,
+            version=row.version, org=row.org,
+        ),
+        closure=task_pb2.TaskClosure.FromString(row.closure),
+        short_description=row.short_description,
+    )
+
+
+def to_workflow(row: Workflow) -> workflow_pb2.Workflow:
+    return workflow_pb2.Workflow(
+        id=identifier_pb2.Identifier(
+            resource_type=identifier_pb2.WORKFLOW, project=row.project, domain=row.domain, name=row.name,
+            version=row.version, org=row.org,
+        ),
+        closure=workflow_pb2.WorkflowClosure.FromString(row.closure),
+        short_description=row.short_description,
+    )
+
+
+def to_launch_plan(row: LaunchPlan) -> launch_plan_pb2.LaunchPlan:
+    closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
+    closure.state = row.state  # type: ignore[assignment]
+    return launch_plan_pb2.LaunchPlan(
+        id=identifier_pb2.Identifier(
+            resource_type=identifier_pb2.LAUNCH_PLAN, project=row.project, domain=row.domain, name=row.name,
+            version=row.version, org=row.org,
+        ),
+        spec=launch_plan_pb2.LaunchPlanSpec.FromString(row.spec),
+        closure=closure,
+    )
+
+
+async def ensure_named_entity(
+    session: AsyncSession, resource_type: int, ident: identifier_pb2.Identifier, state: int = 0
+) -> None:
+    row = await session.scalar(
+        select(NamedEntityMetadata).where(
+            NamedEntityMetadata.resource_type == resource_type,
+            NamedEntityMetadata.project == ident.project,
+            NamedEntityMetadata.domain == ident.domain,
+            NamedEntityMetadata.name == ident.name,
+        )
+    )
+    if row is None:
+        session.add(
+            NamedEntityMetadata(
+                resource_type=resource_type, project=ident.project, domain=ident.domain, name=ident.name,
+                org=ident.org, state=state,
+            )
+        )
+    elif state and row.state != state:
+        row.state = state
+
+
+async def _save_description(
+    session: AsyncSession, ident: identifier_pb2.Identifier, description: description_entity_pb2.DescriptionEntity
+) -> None:
+    exists = await session.scalar(
+        select(DescriptionEntity.id).where(
+            DescriptionEntity.resource_type == ident.resource_type,
+            DescriptionEntity.project == ident.project,
+            DescriptionEntity.domain == ident.domain,
+            DescriptionEntity.name == ident.name,
+            DescriptionEntity.version == ident.version,
+        )
+    )
+    if exists is None:
+        body = description_entity_pb2.DescriptionEntity()
+        body.CopyFrom(description)
+        body.ClearField("id")
+        session.add(
+            DescriptionEntity(
+                resource_type=ident.resource_type, project=ident.project, domain=ident.domain, name=ident.name,
+                version=ident.version, org=ident.org, short_description=description.short_description,
+                body=body.SerializeToString(),
+            )
+        )
+
+
+class RegistrationManager:
+    def __init__(self, ctx: AdminContext) -> None:
+        self.ctx = ctx
+
+    # ---- tasks ---------------------------------------------------------------------------------
+
+    async def create_task(self, request: task_pb2.TaskCreateRequest) -> task_pb2.TaskCreateResponse:
+        check_identifier(request.id, identifier_pb2.TASK)
+        if not request.HasField("spec") or not request.spec.HasField("template"):
+            raise InvalidArgument("missing spec", field="spec.template")
+        template = tasks_pb2.TaskTemplate()
+        template.CopyFrom(request.spec.template)
+        _validate_task_template(template)
+        template.id.CopyFrom(request.id)
+        compiled = compile_task(template)
+        task_digest = digest(compiled)
+        async with self.ctx.db.session() as session:
+            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+            existing = await session.scalar(_key(Task, request.id))
+            if existing is not None:
+                raise _exists_error("task", request.id, identical=existing.digest == task_digest)
+            closure = task_pb2.TaskClosure(compiled_task=compiled, created_at=_timestamp(self.ctx))
+            session.add(
+                Task(
+                    project=request.id.project, domain=request.id.domain, name=request.id.name,
+                    version=request.id.version, org=request.id.org, digest=task_digest, type=template.type,
+                    closure=closure.SerializeToString(),
+                    short_description=request.spec.description.short_description,
+                )
+            )
+            await ensure_named_entity(session, identifier_pb2.TASK, request.id)
+            if request.spec.HasField("description"):
+                await _save_description(session, request.id, request.spec.description)
+        return task_pb2.TaskCreateResponse()
+
+    async def get_task(self, ident: identifier_pb2.Identifier) -> task_pb2.Task:
+        check_identifier(ident, identifier_pb2.TASK)
+        async with self.ctx.db.session() as session:
+            row = await session.scalar(_key(Task, ident))
+        if row is None:
+            raise NotFound(f"missing entity of type task with identifier {id_str(ident)}", field="id")
+        return to_task(row)
+
+    async def compiled_tasks(
+        self, session: AsyncSession, ids: Sequence[identifier_pb2.Identifier]
+    ) -> list[compiler_pb2.CompiledTask]:
+        found = []
+        for ident in ids:
+            row = await session.scalar(_key(Task, ident))
+            if row is not None:
+                found.append(task_pb2.TaskClosure.FromString(row.closure).compiled_task)
+        return found
+
+    # ---- workflows -----------------------------------------------------------------------------
+
+    async def compile(
+        self,
+        session: AsyncSession,
+        primary: Any,
+        sub_workflows: Sequence[Any],
+        where: str,
+    ) -> compiler_pb2.CompiledWorkflowClosure:
+        needs = requirements(primary, sub_workflows)
+        tasks = await self.compiled_tasks(session, needs.task_ids)
+        launch_plans = []
+        for ident in needs.launch_plan_ids:
+            row = await session.scalar(_key(LaunchPlan, ident))
+            if row is not None:
+                closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
+                launch_plans.append(LaunchPlanInterface(ident, closure.expected_inputs, closure.expected_outputs))
+        try:
+            return compile_workflow(primary, sub_workflows, tasks, launch_plans)
+        except FlyteplaneError as exc:
+            raise InvalidArgument(f"failed to compile workflow for [{where}] with err: {exc}", field="spec") from exc
+
+    async def create_workflow(self, request: workflow_pb2.WorkflowCreateRequest) -> workflow_pb2.WorkflowCreateResponse:
+        check_identifier(request.id, identifier_pb2.WORKFLOW)
+        if not request.HasField("spec") or not request.spec.HasField("template"):
+            raise InvalidArgument("missing spec", field="spec.template")
+        primary = workflow_pb2.WorkflowSpec()
+        primary.CopyFrom(request.spec)
+        primary.template.id.CopyFrom(request.id)
+        async with self.ctx.db.session() as session:
+            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+            compiled = await self.compile(session, primary.template, primary.sub_workflows, id_str(request.id))
+            wf_digest = digest(compiled)
+            existing = await session.scalar(_key(Workflow, request.id))
+            if existing is not None:
+                raise _exists_error("workflow", request.id, identical=existing.digest == wf_digest)
+            closure = workflow_pb2.WorkflowClosure(compiled_workflow=compiled, created_at=_timestamp(self.ctx))
+            session.add(
+                Workflow(
+                    project=request.id.project, domain=request.id.domain, name=request.id.name,
+                    version=request.id.version, org=request.id.org, digest=wf_digest,
+                    typed_interface=compiled.primary.template.interface.SerializeToString(),
+                    closure=closure.SerializeToString(),
+                    short_description=request.spec.description.short_description,
+                )
+            )
+            await ensure_named_entity(session, identifier_pb2.WORKFLOW, request.id)
+            if request.spec.HasField("description"):
+                await _save_description(session, request.id, request.spec.description)
+        return workflow_pb2.WorkflowCreateResponse()
+
+    async def get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow:
+        check_identifier(ident, identifier_pb2.WORKFLOW)
+        async with self.ctx.db.session() as session:
+            row = await session.scalar(_key(Workflow, ident))
+        if row is None:
+            raise NotFound(f"missing entity of type workflow with identifier {id_str(ident)}", field="id")
+        return to_workflow(row)
+
+    # ---- launch plans --------------------------------------------------------------------------
+
+    async def create_launch_plan(
+        self, request: launch_plan_pb2.LaunchPlanCreateRequest
+    ) -> launch_plan_pb2.LaunchPlanCreateResponse:
+        check_identifier(request.id, identifier_pb2.LAUNCH_PLAN)
+        if not request.HasField("spec"):
+            raise InvalidArgument("missing spec", field="spec")
+        check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
+        async with self.ctx.db.session() as session:
+            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+            workflow = await session.scalar(_key(Workflow, request.spec.workflow_id))
+            if workflow is None:
+                raise NotFound(
+                    f"missing entity of type workflow with identifier {id_str(request.spec.workflow_id)}",
+                    field="spec.workflow_id",
+                )
+            interface = interface_pb2.TypedInterface.FromString(workflow.typed_interface)
+            expected_inputs, expected_outputs = validate_launch_plan(request.spec, interface)
+            lp_digest = digest(request.spec)
+            existing = await session.scalar(_key(LaunchPlan, request.id))
+            if existing is not None:
+                raise _exists_error("launch plan", request.id, identical=existing.digest == lp_digest)
+            now = _timestamp(self.ctx)
+            closure = launch_plan_pb2.LaunchPlanClosure(
+                state=launch_plan_pb2.INACTIVE, expected_inputs=expected_inputs,
+                expected_outputs=expected_outputs, created_at=now, updated_at=now,
+            )
+            schedule = request.spec.entity_metadata.schedule
+            session.add(
+                LaunchPlan(
+                    project=request.id.project, domain=request.id.domain, name=request.id.name,
+                    version=request.id.version, org=request.id.org, digest=lp_digest, workflow_id=workflow.id,
+                    spec=request.spec.SerializeToString(), closure=closure.SerializeToString(),
+                    state=launch_plan_pb2.INACTIVE,
+                    schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
+                )
+            )
+            await ensure_named_entity(session, identifier_pb2.LAUNCH_PLAN, request.id)
+        return launch_plan_pb2.LaunchPlanCreateResponse()
+
+    async def get_launch_plan(self, ident: identifier_pb2.Identifier) -> launch_plan_pb2.LaunchPlan:
+        check_identifier(ident, identifier_pb2.LAUNCH_PLAN)
+        async with self.ctx.db.session() as session:
+            row = await session.scalar(_key(LaunchPlan, ident))
+        if row is None:
+            raise NotFound(f"missing entity of type launch_plan with identifier {id_str(ident)}", field="id")
+        return to_launch_plan(row)
+
+    async def update_launch_plan(
+        self, request: launch_plan_pb2.LaunchPlanUpdateRequest
+    ) -> launch_plan_pb2.LaunchPlanUpdateResponse:
+        check_identifier(request.id, identifier_pb2.LAUNCH_PLAN)
+        if request.state not in (launch_plan_pb2.ACTIVE, launch_plan_pb2.INACTIVE):
+            raise InvalidArgument(f"Unrecognized launch plan state {request.state}", field="state")
+        async with self.ctx.db.session() as session:
+            target = await session.scalar(_key(LaunchPlan, request.id))
+            if target is None:
+                raise NotFound(
+                    f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id"
+                )
+            if request.state == launch_plan_pb2.ACTIVE:
+                # One active version per name: deactivate the others in the same transaction.
+                others = await session.scalars(
+                    select(LaunchPlan).where(
+                        LaunchPlan.project == target.project,
+                        LaunchPlan.domain == target.domain,
+                        LaunchPlan.name == target.name,
+                        LaunchPlan.state == launch_plan_pb2.ACTIVE,
+                        LaunchPlan.id != target.id,
+                    )
+                )
+                for other in others:
+                    other.state = launch_plan_pb2.INACTIVE
+            target.state = request.state
+        return launch_plan_pb2.LaunchPlanUpdateResponse()
+
+    async def get_active_launch_plan(
+        self, request: launch_plan_pb2.ActiveLaunchPlanRequest
+    ) -> launch_plan_pb2.LaunchPlan:
+        for part in ("project", "domain", "name"):
+            require(getattr(request.id, part), f"id.{part}")
+        async with self.ctx.db.session() as session:
+            row = await session.scalar(
+                select(LaunchPlan).where(
+                    LaunchPlan.project == request.id.project,
+                    LaunchPlan.domain == request.id.domain,
+                    LaunchPlan.name == request.id.name,
+                    LaunchPlan.state == launch_plan_pb2.ACTIVE,
+                )
+            )
+        if row is None:
+            raise NotFound(
+                f"No active launch plan could be found: {request.id.project}:{request.id.domain}:{request.id.name}",
+                field="id",
+            )
+        return to_launch_plan(row)

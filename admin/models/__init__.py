@@ -1,0 +1,26 @@
+"""Admin's persistent records (SQLAlchemy 2 typed ORM): one module per aggregate, one metadata for all."""
+
+from admin.models.base import AdminBase
+from admin.models.entities import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
+from admin.models.execution import Execution, ExecutionTag
+from admin.models.node_execution import NodeExecution
+from admin.models.project import Project
+from admin.models.resource import Resource
+from admin.models.signal import Signal
+from admin.models.task_execution import TaskExecution
+
+__all__ = [
+    "AdminBase",
+    "DescriptionEntity",
+    "Execution",
+    "ExecutionTag",
+    "LaunchPlan",
+    "NamedEntityMetadata",
+    "NodeExecution",
+    "Project",
+    "Resource",
+    "Signal",
+    "Task",
+    "TaskExecution",
+    "Workflow",
+]

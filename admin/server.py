@@ -1,0 +1,109 @@
+"""Running admin: the grpc.aio server with its five services, and the HTTP server beside it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+import grpc
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from admin.db import MIGRATIONS
+from admin.engine import RecordingEngine, WorkflowEngine
+from admin.managers.context import AdminContext
+from admin.service import Managers, add_services
+from flyteplane.config import FlyteplaneConfig
+from flyteplane.database import Database
+from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
+from flyteplane.storage import Storage
+from flyteplane.storage.http import signed_url_app
+
+log = logging.getLogger("flyteplane.admin")
+
+# flytekit accepts up to 20 MiB; accept as much on the way in.
+MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+
+
+def storage_for(config: FlyteplaneConfig) -> Storage:
+    """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port."""
+    storage = config.storage
+    if "public_base_url" not in storage.model_fields_set:
+        storage = storage.model_copy(
+            update={"public_base_url": f"http://{config.admin.host}:{config.admin.http_port}"}
+        )
+    return Storage(storage)
+
+
+@dataclass
+class AdminServer:
+    grpc_server: grpc.aio.Server
+    http_server: uvicorn.Server
+    http_task: asyncio.Task[None]
+    db: Database
+    grpc_port: int
+    http_port: int
+    managers: Managers
+
+    async def stop(self, grace: float = 2.0) -> None:
+        self.http_server.should_exit = True
+        await self.grpc_server.stop(grace)
+        await self.http_task
+        await self.db.dispose()
+
+    async def wait(self) -> None:
+        await self.grpc_server.wait_for_termination()
+
+
+def _http_app(storage: Storage) -> Starlette:
+    async def healthz(_: Request) -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    return Starlette(routes=[Route("/healthz", healthz), Mount("/", app=signed_url_app(storage))])
+
+
+async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
+    """Start admin on the configured ports (0 picks free ones); the database must be migrated."""
+    db = Database.connect(config.database_url("admin", config.admin.database_url))
+    try:
+        await MIGRATIONS.require_current(db, "admin")
+    except BaseException:
+        await db.dispose()
+        raise
+    host = config.admin.host
+    # Bind HTTP first so a free port (0) is known before URLs are signed with it.
+    http_config = uvicorn.Config(
+        None, host=host, port=config.admin.http_port, log_level="warning", lifespan="off"  # type: ignore[arg-type]
+    )
+    http_server = uvicorn.Server(http_config)
+    sockets = [http_config.bind_socket()]
+    http_port = sockets[0].getsockname()[1]
+    config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
+    storage = storage_for(config)
+    http_config.app = _http_app(storage)
+    http_config.loaded = False
+
+    ctx = AdminContext(db=db, storage=storage, engine=engine or RecordingEngine(), config=config.admin)
+    managers = Managers.build(ctx)
+    await managers.projects.ensure_defaults()
+
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    names = add_services(server, managers, f"http://{host}:{http_port}")
+    add_health_and_reflection(server, names)
+    grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
+    await server.start()
+    http_task = asyncio.create_task(http_server.serve(sockets=sockets))
+    while not http_server.started and not http_task.done():
+        await asyncio.sleep(0.01)
+    log.info("admin serving gRPC on %s:%d and HTTP on %s:%d", host, grpc_port, host, http_port)
+    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers)

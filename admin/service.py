@@ -1,0 +1,234 @@
+"""The gRPC face of admin: one table per service mapping each RPC to the manager call that answers it.
+
+An RPC missing from a table answers UNIMPLEMENTED (grpcio's default); a name that is not an RPC of
+the service fails at start-up, so the tables cannot drift from the IDL silently.
+"""
+
+from __future__ import annotations
+
+import platform
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from google.protobuf.descriptor import ServiceDescriptor
+
+from admin.managers.attributes import AttributesManager
+from admin.managers.context import AdminContext
+from admin.managers.dataproxy import DataProxy
+from admin.managers.entity_lists import EntityLists
+from admin.managers.events import EventManager
+from admin.managers.executions import ExecutionManager
+from admin.managers.node_executions import NodeExecutionManager, TaskExecutionManager, execution_data
+from admin.managers.projects import ProjectManager
+from admin.managers.registration import RegistrationManager
+from admin.managers.signals import SignalManager
+from flyteidl_py.admin import version_pb2
+from flyteidl_py.core import identifier_pb2
+from flyteidl_py.service import (
+    admin_pb2,
+    admin_pb2_grpc,
+    auth_pb2,
+    auth_pb2_grpc,
+    dataproxy_pb2,
+    dataproxy_pb2_grpc,
+    identity_pb2,
+    identity_pb2_grpc,
+    signal_pb2,
+    signal_pb2_grpc,
+)
+from flyteplane import __version__
+
+Handler = Callable[[Any], Awaitable[Any]]
+S = TypeVar("S")
+
+
+@dataclass(frozen=True)
+class Managers:
+    projects: ProjectManager
+    registration: RegistrationManager
+    lists: EntityLists
+    attributes: AttributesManager
+    executions: ExecutionManager
+    events: EventManager
+    nodes: NodeExecutionManager
+    tasks: TaskExecutionManager
+    signals: SignalManager
+    dataproxy: DataProxy
+    ctx: AdminContext
+
+    @classmethod
+    def build(cls, ctx: AdminContext) -> Managers:
+        registration = RegistrationManager(ctx)
+        attributes = AttributesManager(ctx)
+        return cls(
+            projects=ProjectManager(ctx), registration=registration, lists=EntityLists(ctx), attributes=attributes,
+            executions=ExecutionManager(ctx, registration, attributes), events=EventManager(ctx),
+            nodes=NodeExecutionManager(ctx), tasks=TaskExecutionManager(ctx), signals=SignalManager(ctx),
+            dataproxy=DataProxy(ctx), ctx=ctx,
+        )
+
+
+def _version() -> version_pb2.GetVersionResponse:
+    return version_pb2.GetVersionResponse(
+        control_plane_version=version_pb2.Version(
+            Build=f"flyteplane-{__version__}", Version=__version__, BuildTime=f"python-{platform.python_version()}"
+        )
+    )
+
+
+async def _const(value: Any) -> Any:
+    return value
+
+
+def admin_routes(m: Managers) -> dict[str, Handler]:
+    r, lists = m.registration, m.lists
+    return {
+        "CreateTask": r.create_task,
+        "GetTask": lambda q: r.get_task(q.id),
+        "ListTaskIds": lambda q: lists.list_ids(identifier_pb2.TASK, q),
+        "ListTasks": lists.list_tasks,
+        "CreateWorkflow": r.create_workflow,
+        "GetWorkflow": lambda q: r.get_workflow(q.id),
+        "ListWorkflowIds": lambda q: lists.list_ids(identifier_pb2.WORKFLOW, q),
+        "ListWorkflows": lists.list_workflows,
+        "CreateLaunchPlan": r.create_launch_plan,
+        "GetLaunchPlan": lambda q: r.get_launch_plan(q.id),
+        "GetActiveLaunchPlan": r.get_active_launch_plan,
+        "ListActiveLaunchPlans": lists.list_active_launch_plans,
+        "ListLaunchPlanIds": lambda q: lists.list_ids(identifier_pb2.LAUNCH_PLAN, q),
+        "ListLaunchPlans": lists.list_launch_plans,
+        "UpdateLaunchPlan": r.update_launch_plan,
+        "CreateExecution": m.executions.create,
+        "RelaunchExecution": m.executions.relaunch,
+        "RecoverExecution": m.executions.recover,
+        "GetExecution": lambda q: m.executions.get(q.id),
+        "UpdateExecution": m.executions.update,
+        "GetExecutionData": lambda q: execution_data(m.ctx, q),
+        "ListExecutions": m.executions.list,
+        "TerminateExecution": m.executions.terminate,
+        "GetExecutionMetrics": m.executions.metrics,
+        "GetNodeExecution": m.nodes.get,
+        "GetDynamicNodeWorkflow": m.nodes.dynamic_workflow,
+        "ListNodeExecutions": m.nodes.list,
+        "ListNodeExecutionsForTask": m.nodes.list_for_task,
+        "GetNodeExecutionData": m.nodes.get_data,
+        "RegisterProject": m.projects.register,
+        "UpdateProject": m.projects.update,
+        "GetProject": m.projects.get,
+        "ListProjects": m.projects.list,
+        "GetDomains": lambda q: m.projects.domains(),
+        "CreateWorkflowEvent": m.events.workflow_event,
+        "CreateNodeEvent": m.events.node_event,
+        "CreateTaskEvent": m.events.task_event,
+        "GetTaskExecution": m.tasks.get,
+        "ListTaskExecutions": m.tasks.list,
+        "GetTaskExecutionData": m.tasks.get_data,
+        "UpdateProjectDomainAttributes": m.attributes.update_project_domain,
+        "GetProjectDomainAttributes": m.attributes.get_project_domain,
+        "DeleteProjectDomainAttributes": m.attributes.delete_project_domain,
+        "UpdateProjectAttributes": m.attributes.update_project,
+        "GetProjectAttributes": m.attributes.get_project,
+        "DeleteProjectAttributes": m.attributes.delete_project,
+        "UpdateWorkflowAttributes": m.attributes.update_workflow,
+        "GetWorkflowAttributes": m.attributes.get_workflow,
+        "DeleteWorkflowAttributes": m.attributes.delete_workflow,
+        "ListMatchableAttributes": m.attributes.list_matchable,
+        "ListNamedEntities": lists.list_named_entities,
+        "GetNamedEntity": lists.get_named_entity,
+        "UpdateNamedEntity": lists.update_named_entity,
+        "GetVersion": lambda q: _const(_version()),
+        "GetDescriptionEntity": lambda q: lists.get_description(q.id),
+        "ListDescriptionEntities": lists.list_descriptions,
+    }
+
+
+def dataproxy_routes(m: Managers) -> dict[str, Handler]:
+    return {
+        "CreateUploadLocation": m.dataproxy.create_upload_location,
+        "CreateDownloadLocation": m.dataproxy.create_download_location,
+        "CreateDownloadLink": m.dataproxy.create_download_link,
+        "GetData": m.dataproxy.get_data,
+    }
+
+
+def signal_routes(m: Managers) -> dict[str, Handler]:
+    return {
+        "GetOrCreateSignal": m.signals.get_or_create,
+        "ListSignals": m.signals.list,
+        "SetSignal": m.signals.set,
+    }
+
+
+def auth_routes(http_base: str) -> dict[str, Handler]:
+    """Auth is off: answer with consistent, harmless metadata. Clients only ask after an
+    UNAUTHENTICATED answer, which flyteplane never gives while auth is off."""
+    metadata = auth_pb2.OAuth2MetadataResponse(
+        issuer=http_base,
+        authorization_endpoint=f"{http_base}/oauth2/authorize",
+        token_endpoint=f"{http_base}/oauth2/token",
+        response_types_supported=["code", "token", "code token"],
+        scopes_supported=["all", "offline"],
+        token_endpoint_auth_methods_supported=["client_secret_basic"],
+        jwks_uri=f"{http_base}/oauth2/jwks",
+        code_challenge_methods_supported=["S256"],
+        grant_types_supported=["client_credentials", "refresh_token", "authorization_code"],
+    )
+    client = auth_pb2.PublicClientAuthConfigResponse(
+        client_id="flytectl",
+        redirect_uri="http://localhost:53593/callback",
+        scopes=["all", "offline"],
+        authorization_metadata_key="flyte-authorization",
+        service_http_endpoint=http_base,
+        audience=http_base,
+    )
+    return {
+        "GetOAuth2Metadata": lambda q: _const(metadata),
+        "GetPublicClientConfig": lambda q: _const(client),
+    }
+
+
+def identity_routes() -> dict[str, Handler]:
+    anonymous = identity_pb2.UserInfoResponse(subject="anonymous", name="anonymous", preferred_username="anonymous")
+    return {"UserInfo": lambda q: _const(anonymous)}
+
+
+def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, Handler]) -> S:
+    """An instance of the generated servicer class whose RPCs call the routes."""
+    unknown = set(routes) - {m.name for m in descriptor.methods}
+    if unknown:
+        raise ValueError(f"{descriptor.full_name} has no RPCs named {sorted(unknown)}")
+    namespace: dict[str, Any] = {}
+    for name, handler in routes.items():
+
+        async def call(self: Any, request: Any, context: Any, _handler: Handler = handler) -> Any:
+            return await _handler(request)
+
+        call.__name__ = name
+        namespace[name] = call
+    return type(f"{descriptor.name}Servicer", (base,), namespace)()  # type: ignore[return-value]
+
+
+SERVICES = (
+    (admin_pb2.DESCRIPTOR.services_by_name["AdminService"], admin_pb2_grpc),
+    (dataproxy_pb2.DESCRIPTOR.services_by_name["DataProxyService"], dataproxy_pb2_grpc),
+    (auth_pb2.DESCRIPTOR.services_by_name["AuthMetadataService"], auth_pb2_grpc),
+    (identity_pb2.DESCRIPTOR.services_by_name["IdentityService"], identity_pb2_grpc),
+    (signal_pb2.DESCRIPTOR.services_by_name["SignalService"], signal_pb2_grpc),
+)
+
+
+def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
+    """Register all five admin services on a grpc.aio server; returns their full names."""
+    tables = {
+        "AdminService": admin_routes(m),
+        "DataProxyService": dataproxy_routes(m),
+        "AuthMetadataService": auth_routes(http_base),
+        "IdentityService": identity_routes(),
+        "SignalService": signal_routes(m),
+    }
+    for descriptor, module in SERVICES:
+        base = getattr(module, f"{descriptor.name}Servicer")
+        add = getattr(module, f"add_{descriptor.name}Servicer_to_server")
+        add(servicer(base, descriptor, tables[descriptor.name]), server)
+    return [descriptor.full_name for descriptor, _ in SERVICES]

@@ -1,0 +1,83 @@
+"""A throwaway PostgreSQL server for tests: initdb into a temp dir, run on a free loopback port.
+
+PostgreSQL refuses to run as root, so under root the cluster belongs to the `postgres` system user
+(created by the Debian package) and commands run through `runuser`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _bin(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    if not candidates:
+        raise FileNotFoundError(f"{name} not found: scripts/setup.sh installs PostgreSQL")
+    return str(candidates[0])
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _as_owner(cmd: list[str]) -> list[str]:
+    return ["runuser", "-u", "postgres", "--", *cmd] if os.geteuid() == 0 else cmd
+
+
+@contextmanager
+def postgres_server() -> Iterator[str]:
+    """Yields a base URL `postgresql://postgres@127.0.0.1:PORT`; the server is gone afterwards."""
+    root = Path(tempfile.mkdtemp(prefix="flyteplane-pg-"))
+    data = root / "data"
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres", "postgres")
+    subprocess.run(
+        _as_owner([_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]),
+        check=True, capture_output=True,
+    )
+    port = free_port()
+    log = root / "server.log"
+    subprocess.run(
+        _as_owner([
+            _bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start", "-o",
+            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+            "-c full_page_writes=off -c max_connections=200",
+        ]),
+        check=True, capture_output=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
+        yield f"postgresql://postgres@127.0.0.1:{port}"
+    finally:
+        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def create_database(base_url: str, name: str) -> str:
+    port = base_url.rsplit(":", 1)[1]
+    subprocess.run(
+        [_bin("createdb"), "-h", "127.0.0.1", "-p", port, "-U", "postgres", name], check=True, capture_output=True
+    )
+    return f"{base_url}/{name}"
