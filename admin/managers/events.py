@@ -311,7 +311,7 @@ class EventManager:
         if event.HasField("input_data"):
             input_uri = await self._offload(event.input_data, *base, "offloaded_inputs")
         output_uri = ""
-        if event.HasField("output_data") and event.phase in TASK_TERMINAL:
+        if event.HasField("output_data"):
             t = event.task_id
             output_uri = await self._offload(
                 event.output_data, *base, t.project, t.domain, t.name, t.version, str(event.retry_attempt),
@@ -393,16 +393,16 @@ class EventManager:
             closure.updated_at.CopyFrom(event.reported_at if event.HasField("reported_at") else event.occurred_at)
             row.phase = TASK.Name(event.phase)
             row.task_execution_updated_at = reported
-            if event.phase in TASK_TERMINAL:
-                if row.started_at is not None:
-                    row.duration = _ns(occurred, row.started_at)
-                    closure.duration.CopyFrom(duration_of(row.duration))
-                if event.HasField("output_uri"):
-                    closure.output_uri = event.output_uri
-                elif output_uri:
-                    closure.output_uri = output_uri
-                elif event.HasField("error"):
-                    closure.error.CopyFrom(event.error)
+            if event.phase in TASK_TERMINAL and row.started_at is not None:
+                row.duration = _ns(occurred, row.started_at)
+                closure.duration.CopyFrom(duration_of(row.duration))
+            # A retryable failure is not terminal, but its error is what the user needs to see.
+            if event.HasField("output_uri"):
+                closure.output_uri = event.output_uri
+            elif output_uri:
+                closure.output_uri = output_uri
+            elif event.HasField("error"):
+                closure.error.CopyFrom(event.error)
             row.closure = closure.SerializeToString()
         return admin_event_pb2.TaskExecutionEventResponse()
 

@@ -110,7 +110,8 @@ def resolve_inputs(
                 field=f"{field}.{name}",
             )
         out.literals[name].CopyFrom(literal)
-    for name, parameter in expected.parameters.items():
+    for name in sorted(expected.parameters):
+        parameter = expected.parameters[name]
         if name in out.literals:
             continue
         if parameter.required:

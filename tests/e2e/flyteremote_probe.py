@@ -1,0 +1,78 @@
+"""FlyteRemote calls for the end-to-end tests; runs under flytekit's own interpreter, never inside pytest.
+
+Usage: python flyteremote_probe.py CONFIG PROJECT DOMAIN PARAMS_JSON, where PARAMS_JSON names an
+`action` and its arguments. The last stdout line is the JSON answer. Protobuf messages travel as
+base64 of their wire bytes, so the tests read them back with flyteidl_py and compare field by field.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from flytekit.configuration import Config
+from flytekit.models.core.identifier import Identifier, ResourceType
+from flytekit.models.literals import LiteralMap
+from flytekit.remote import FlyteRemote
+
+
+def wire(model: Any) -> str:
+    """A flytekit model as base64 of the protobuf it stands for."""
+    return base64.b64encode(model.to_flyte_idl().SerializeToString()).decode()
+
+
+def fetch_entities(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Fetch every named entity the way FlyteRemote users do; return what admin sent for each, or the error."""
+    version = params["version"]
+    kinds: dict[str, tuple[Callable[..., Any], int, Callable[[Identifier], Any]]] = {
+        "tasks": (remote.fetch_task, ResourceType.TASK, remote.client.get_task),
+        "workflows": (remote.fetch_workflow, ResourceType.WORKFLOW, remote.client.get_workflow),
+        "launch_plans": (remote.fetch_launch_plan, ResourceType.LAUNCH_PLAN, remote.client.get_launch_plan),
+    }
+    answer: dict[str, Any] = {}
+    for kind, (fetch, resource_type, get) in kinds.items():
+        fetched: dict[str, Any] = {}
+        for name in params[kind]:
+            try:
+                fetch(name=name, version=version)
+                ident = Identifier(resource_type, remote.default_project, remote.default_domain, name, version)
+                fetched[name] = {"admin": wire(get(ident))}
+            except Exception as exc:
+                fetched[name] = {"error": f"{type(exc).__name__}: {exc}"}
+        answer[kind] = fetched
+    return answer
+
+
+def fetch_execution(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """FlyteRemote.fetch_execution: the execution as flytekit holds it and the inputs it read back."""
+    execution = remote.fetch_execution(name=params["name"])
+    inputs = execution.inputs
+    return {
+        "execution": wire(execution),
+        "inputs": wire(LiteralMap(literals=dict(inputs.literals))) if inputs is not None else None,
+    }
+
+
+def execute_launch_plan(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """FlyteRemote.execute of a fetched launch plan with only the inputs given."""
+    launch_plan = remote.fetch_launch_plan(name=params["name"], version=params["version"])
+    execution = remote.execute(launch_plan, inputs=params["inputs"], execution_name=params.get("execution_name"))
+    return {"execution": wire(execution)}
+
+
+ACTIONS = {f.__name__: f for f in (fetch_entities, fetch_execution, execute_launch_plan)}
+
+
+def main() -> None:
+    config_file, project, domain, raw = sys.argv[1:5]
+    params = json.loads(raw)
+    remote = FlyteRemote(Config.auto(config_file=config_file), default_project=project, default_domain=domain)
+    answer = ACTIONS[params.pop("action")](remote, params)
+    print(json.dumps(answer))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""The file:// store keeps every object inside its root and replaces objects atomically."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from flyteplane.errors import InvalidArgument
+from flyteplane.storage import Storage, join
+
+
+@pytest.fixture
+def local_base(new_base: Callable[[str], str]) -> str:
+    return new_base("file")
+
+
+def _directory(uri: str) -> Path:
+    return Path(uri.removeprefix("file://"))
+
+
+@pytest.mark.parametrize(
+    "uri",
+    [
+        pytest.param("file:///etc/passwd", id="absolute-outside"),
+        pytest.param("file://relative/path", id="relative"),
+        pytest.param("file:relative", id="no-slashes"),
+        pytest.param("/no/scheme", id="no-scheme"),
+        pytest.param("ftp://host/x", id="other-scheme"),
+    ],
+)
+async def test_uris_that_do_not_name_a_place_inside_the_root_are_refused(storage: Storage, uri: str) -> None:
+    with pytest.raises(InvalidArgument):
+        await storage.read(uri)
+    with pytest.raises(InvalidArgument):
+        await storage.write(uri, b"x")
+
+
+async def test_dot_dot_out_of_the_root_is_refused(storage: Storage) -> None:
+    root = storage.config.local_root.as_posix()
+    with pytest.raises(InvalidArgument):
+        await storage.write(f"file://{root}/../escaped", b"x")
+    assert not (storage.config.local_root.parent / "escaped").exists()
+
+
+async def test_the_root_itself_is_not_an_object(storage: Storage) -> None:
+    with pytest.raises(InvalidArgument):
+        await storage.write(f"file://{storage.config.local_root.as_posix()}", b"x")
+
+
+async def test_symlinks_out_of_the_root_are_refused(
+    storage: Storage, local_base: str, tmp_path: Path
+) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"secret")
+    _directory(local_base).mkdir(parents=True)
+    (_directory(local_base) / "link").symlink_to(outside, target_is_directory=True)
+    with pytest.raises(InvalidArgument):
+        await storage.read(join(local_base, "link", "secret"))
+    with pytest.raises(InvalidArgument):
+        await storage.write(join(local_base, "link", "planted"), b"x")
+    assert not (outside / "planted").exists()
+    assert [info async for info in storage.list(local_base)] == []
+
+
+async def test_localhost_file_uris_name_the_same_object(storage: Storage, local_base: str) -> None:
+    await storage.write(join(local_base, "x"), b"data")
+    assert await storage.read(local_base.replace("file://", "file://localhost", 1) + "/x") == b"data"
+
+
+async def test_a_reader_sees_the_old_object_until_a_write_completes(
+    storage: Storage, local_base: str
+) -> None:
+    uri = join(local_base, "object")
+    await storage.write(uri, b"old")
+    halfway = asyncio.Event()
+    finish = asyncio.Event()
+
+    async def slow() -> AsyncIterator[bytes]:
+        yield b"new " * (1024 * 1024)  # more than one write block, so part of it reaches the disk
+        halfway.set()
+        await finish.wait()
+        yield b"end"
+
+    writer = asyncio.create_task(storage.write_stream(uri, slow()))
+    await halfway.wait()
+    await asyncio.sleep(0.05)
+    assert await storage.read(uri) == b"old"
+    assert [info.uri async for info in storage.list(local_base)] == [uri]  # the temp file is not listed
+    finish.set()
+    await writer
+    assert (await storage.head(uri)).size == 4 * 1024 * 1024 + 3
+
+
+async def test_a_failed_write_leaves_no_file_behind(storage: Storage, local_base: str) -> None:
+    async def failing() -> AsyncIterator[bytes]:
+        yield b"x" * (3 * 1024 * 1024)
+        raise ConnectionResetError
+
+    with pytest.raises(ConnectionResetError):
+        await storage.write_stream(join(local_base, "dir", "object"), failing())
+    assert os.listdir(_directory(local_base) / "dir") == []
+
+
+async def test_files_are_written_readable_by_other_processes(storage: Storage, local_base: str) -> None:
+    uri = join(local_base, "object")
+    await storage.write(uri, b"x")
+    assert (_directory(uri).stat().st_mode & 0o777) == 0o644
