@@ -145,13 +145,15 @@ def _typed(column: Column[Any], value: str) -> Any:
         try:
             parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError as exc:
-            raise InvalidArgument(f"{column.name} filter needs an RFC 3339 time, got {value!r}", field="filters") from exc
+            raise InvalidArgument(
+                f"{column.name} filter needs an RFC 3339 time, got {value!r}", field="filters"
+            ) from exc
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
     return value
 
 
-def _clause(f: Filter) -> ColumnElement[bool]:
-    column: Column[Any] = ENTITY_MODELS[f.entity].__table__.c[f.field]
+def _clause(f: Filter) -> Any:
+    column: Any = ENTITY_MODELS[f.entity].__table__.c[f.field]
     values = [_typed(column, v) for v in f.values]
     match f.function:
         case "eq":

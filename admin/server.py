@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from dataclasses import dataclass
 
 import grpc
@@ -33,9 +34,7 @@ def storage_for(config: FlyteplaneConfig) -> Storage:
     """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port."""
     storage = config.storage
     if "public_base_url" not in storage.model_fields_set:
-        storage = storage.model_copy(
-            update={"public_base_url": f"http://{config.admin.host}:{config.admin.http_port}"}
-        )
+        storage = storage.model_copy(update={"public_base_url": f"http://{config.admin.host}:{config.admin.http_port}"})
     return Storage(storage)
 
 
@@ -76,16 +75,15 @@ async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = 
         raise
     host = config.admin.host
     # Bind HTTP first so a free port (0) is known before URLs are signed with it.
-    http_config = uvicorn.Config(
-        None, host=host, port=config.admin.http_port, log_level="warning", lifespan="off"  # type: ignore[arg-type]
-    )
-    http_server = uvicorn.Server(http_config)
-    sockets = [http_config.bind_socket()]
-    http_port = sockets[0].getsockname()[1]
+    http_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    http_socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    http_socket.bind((host, config.admin.http_port))
+    http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
     storage = storage_for(config)
-    http_config.app = _http_app(storage)
-    http_config.loaded = False
+    http_server = uvicorn.Server(
+        uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
+    )
 
     ctx = AdminContext(db=db, storage=storage, engine=engine or RecordingEngine(), config=config.admin)
     managers = Managers.build(ctx)
@@ -102,8 +100,8 @@ async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = 
     add_health_and_reflection(server, names)
     grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
     await server.start()
-    http_task = asyncio.create_task(http_server.serve(sockets=sockets))
-    while not http_server.started and not http_task.done():
+    http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
+    while not http_server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn offers no event
         await asyncio.sleep(0.01)
     log.info("admin serving gRPC on %s:%d and HTTP on %s:%d", host, grpc_port, host, http_port)
     return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers)

@@ -62,17 +62,26 @@ class Managers:
         registration = RegistrationManager(ctx)
         attributes = AttributesManager(ctx)
         return cls(
-            projects=ProjectManager(ctx), registration=registration, lists=EntityLists(ctx), attributes=attributes,
-            executions=ExecutionManager(ctx, registration, attributes), events=EventManager(ctx),
-            nodes=NodeExecutionManager(ctx), tasks=TaskExecutionManager(ctx), signals=SignalManager(ctx),
-            dataproxy=DataProxy(ctx), ctx=ctx,
+            projects=ProjectManager(ctx),
+            registration=registration,
+            lists=EntityLists(ctx),
+            attributes=attributes,
+            executions=ExecutionManager(ctx, registration, attributes),
+            events=EventManager(ctx),
+            nodes=NodeExecutionManager(ctx),
+            tasks=TaskExecutionManager(ctx),
+            signals=SignalManager(ctx),
+            dataproxy=DataProxy(ctx),
+            ctx=ctx,
         )
 
 
 def _version() -> version_pb2.GetVersionResponse:
     return version_pb2.GetVersionResponse(
         control_plane_version=version_pb2.Version(
-            Build=f"flyteplane-{__version__}", Version=__version__, BuildTime=f"python-{platform.python_version()}"
+            Build=f"flyteplane-{__version__}",
+            Version=__version__,
+            BuildTime=f"python-{platform.python_version()}",
         )
     )
 
@@ -206,7 +215,8 @@ def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, 
 
         call.__name__ = name
         namespace[name] = call
-    return type(f"{descriptor.name}Servicer", (base,), namespace)()  # type: ignore[return-value]
+    instance: S = type(f"{descriptor.name}Servicer", (base,), namespace)()
+    return instance
 
 
 SERVICES = (

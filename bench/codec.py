@@ -48,9 +48,7 @@ def _literal(i: int) -> literals_pb2.Literal:
         )
         return literals_pb2.Literal(scalar=s(blob=blob))
     if kind == 5:
-        items = [
-            literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(integer=j))) for j in range(8)
-        ]
+        items = [literals_pb2.Literal(scalar=s(primitive=literals_pb2.Primitive(integer=j))) for j in range(8)]
         return literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))
     if kind == 6:
         inner = {
@@ -63,9 +61,7 @@ def _literal(i: int) -> literals_pb2.Literal:
         st.update({"name": f"row{i}", "score": i * 1.5, "tags": ["a", "b"], "nested": {"ok": True}})
         return literals_pb2.Literal(scalar=s(generic=st))
     if kind == 8:
-        return literals_pb2.Literal(
-            scalar=s(binary=literals_pb2.Binary(value=bytes(range(64)), tag="msgpack"))
-        )
+        return literals_pb2.Literal(scalar=s(binary=literals_pb2.Binary(value=bytes(range(64)), tag="msgpack")))
     sd = literals_pb2.StructuredDataset(
         uri=f"s3://bucket/sd/{i}",
         metadata=literals_pb2.StructuredDatasetMetadata(
@@ -82,12 +78,8 @@ def literal_map(n: int = 1000) -> literals_pb2.LiteralMap:
 def compiled_closure(n: int = 200) -> compiler_pb2.CompiledWorkflowClosure:
     int_type = types_pb2.LiteralType(simple=types_pb2.INTEGER)
     iface = interface_pb2.TypedInterface(
-        inputs=interface_pb2.VariableMap(
-            variables={"x": interface_pb2.Variable(type=int_type, description="x")}
-        ),
-        outputs=interface_pb2.VariableMap(
-            variables={"o0": interface_pb2.Variable(type=int_type, description="o0")}
-        ),
+        inputs=interface_pb2.VariableMap(variables={"x": interface_pb2.Variable(type=int_type, description="x")}),
+        outputs=interface_pb2.VariableMap(variables={"o0": interface_pb2.Variable(type=int_type, description="o0")}),
     )
     task_id = identifier_pb2.Identifier(
         resource_type=identifier_pb2.TASK,

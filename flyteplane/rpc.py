@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import Any
 
 import grpc
-from google.protobuf import any_pb2
+from google.protobuf import any_pb2, descriptor_pb2
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 
 from flyteplane.errors import FlyteplaneError
@@ -38,9 +38,9 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
     async def intercept_service(
         self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler]],
+        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
         handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler:
+    ) -> grpc.RpcMethodHandler[Any, Any] | None:
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
@@ -49,7 +49,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
-                return await inner(request, context)
+                return await inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
             except FlyteplaneError as exc:
                 if exc.details is not None:
                     # Flyte attaches typed details (e.g. EventFailureReason) as a google.rpc.Status.
@@ -73,7 +73,8 @@ def _status_with_details(exc: FlyteplaneError, details: Message) -> grpc.Status:
     packed = any_pb2.Any()
     packed.Pack(details)
     status = status_pb2.Status(code=exc.code.value[0], message=_truncate(str(exc)), details=[packed])
-    return rpc_status.to_status(status)
+    converted: grpc.Status = rpc_status.to_status(status)
+    return converted
 
 
 def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> health.HealthServicer:
@@ -83,5 +84,42 @@ def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[s
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     for name in ["", *names]:
         servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
-    reflection.enable_server_reflection([*names, health.SERVICE_NAME, reflection.SERVICE_NAME], server)
+    reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
+        _ReflectionServicer([*names, health.SERVICE_NAME, reflection.SERVICE_NAME]), server
+    )
     return servicer
+
+
+class _ReflectionServicer(reflection.aio.ReflectionServicer):  # type: ignore[misc]
+    """Server reflection whose file descriptors name every field's JSON name, as Go-generated ones do.
+
+    Python's generated descriptors omit `json_name`; generic clients such as grpcurl then print
+    snake_case field names instead of the proto3 JSON names (`controlPlaneVersion`) that flyteadmin's
+    reflection gives them.
+    """
+
+    async def ServerReflectionInfo(self, request_iterator: Any, context: Any) -> AsyncIterator[Any]:
+        async for response in super().ServerReflectionInfo(request_iterator, context):
+            if response.HasField("file_descriptor_response"):
+                files = response.file_descriptor_response.file_descriptor_proto
+                files[:] = [_with_json_names(serialized) for serialized in files]
+            yield response
+
+
+def _with_json_names(serialized: bytes) -> bytes:
+    file = descriptor_pb2.FileDescriptorProto.FromString(serialized)
+    messages = list(file.message_type)
+    for field in file.extension:
+        field.json_name = field.json_name or _json_name(field.name)
+    while messages:
+        message = messages.pop()
+        messages.extend(message.nested_type)
+        for field in [*message.field, *message.extension]:
+            field.json_name = field.json_name or _json_name(field.name)
+    return file.SerializeToString()
+
+
+def _json_name(name: str) -> str:
+    """protoc's rule: drop each underscore and capitalise the letter after it."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_project_domain, require
@@ -47,7 +47,7 @@ def _resource_type(attributes: mr.MatchingAttributes, field: str) -> int:
 def _type_name(resource_type: int) -> str:
     if resource_type not in _MEMBER:
         raise InvalidArgument(f"unknown resource type {resource_type}", field="resource_type")
-    return mr.MatchableResource.Name(resource_type)  # type: ignore[arg-type]
+    return mr.MatchableResource.Name(resource_type)
 
 
 @dataclass(frozen=True)
@@ -84,9 +84,14 @@ class AttributesManager:
             row = await session.scalar(self._where(scope, resource_type))
             if row is None:
                 row = Resource(
-                    project=scope.project, domain=scope.domain, workflow=scope.workflow,
-                    launch_plan=scope.launch_plan, org=org, resource_type=_type_name(resource_type),
-                    priority=scope.priority, attributes=b"",
+                    project=scope.project,
+                    domain=scope.domain,
+                    workflow=scope.workflow,
+                    launch_plan=scope.launch_plan,
+                    org=org,
+                    resource_type=_type_name(resource_type),
+                    priority=scope.priority,
+                    attributes=b"",
                 )
                 session.add(row)
             elif resource_type == mr.PLUGIN_OVERRIDE:
@@ -97,7 +102,7 @@ class AttributesManager:
                 attributes = mr.MatchingAttributes(plugin_overrides=mr.PluginOverrides(overrides=by_type.values()))
             row.attributes = attributes.SerializeToString()
 
-    def _where(self, scope: _Scope, resource_type: int):  # type: ignore[no-untyped-def]
+    def _where(self, scope: _Scope, resource_type: int) -> Select[Resource]:
         return select(Resource).where(
             Resource.project == scope.project,
             Resource.domain == scope.domain,
@@ -128,45 +133,65 @@ class AttributesManager:
         self, resource_type: int, project: str, domain: str = "", workflow: str = "", launch_plan: str = ""
     ) -> mr.MatchingAttributes | None:
         """The most specific stored attributes that apply (launch plan > workflow > domain > project)."""
-        query = select(Resource).where(
-            Resource.resource_type == _type_name(resource_type),
-            Resource.project.in_(["", project]),
-            Resource.domain.in_(["", domain] if domain else [""]),
-            Resource.workflow.in_(["", workflow] if workflow else [""]),
-            Resource.launch_plan.in_(["", launch_plan] if launch_plan else [""]),
-        ).order_by(Resource.priority.desc()).limit(1)
+        query = (
+            select(Resource)
+            .where(
+                Resource.resource_type == _type_name(resource_type),
+                Resource.project.in_(["", project]),
+                Resource.domain.in_(["", domain] if domain else [""]),
+                Resource.workflow.in_(["", workflow] if workflow else [""]),
+                Resource.launch_plan.in_(["", launch_plan] if launch_plan else [""]),
+            )
+            .order_by(Resource.priority.desc())
+            .limit(1)
+        )
         async with self.ctx.db.session() as session:
             row = await session.scalar(query)
         return mr.MatchingAttributes.FromString(row.attributes) if row else None
 
     # ---- RPCs ----------------------------------------------------------------------------------
 
-    async def update_project_domain(self, request: project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest):  # type: ignore[no-untyped-def]
+    async def update_project_domain(
+        self, request: project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest
+    ) -> project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse:
         a = request.attributes
         scope = _Scope(require(a.project, "attributes.project"), require(a.domain, "attributes.domain"))
         await self._update(scope, a.matching_attributes, a.org)
         return project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse()
 
-    async def get_project_domain(self, request: project_domain_attributes_pb2.ProjectDomainAttributesGetRequest):  # type: ignore[no-untyped-def]
+    async def get_project_domain(
+        self, request: project_domain_attributes_pb2.ProjectDomainAttributesGetRequest
+    ) -> project_domain_attributes_pb2.ProjectDomainAttributesGetResponse:
         scope = _Scope(require(request.project, "project"), require(request.domain, "domain"))
         attributes = await self._get(scope, request.resource_type)
         return project_domain_attributes_pb2.ProjectDomainAttributesGetResponse(
             attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
-                project=request.project, domain=request.domain, matching_attributes=attributes, org=request.org
+                project=request.project,
+                domain=request.domain,
+                matching_attributes=attributes,
+                org=request.org,
             )
         )
 
-    async def delete_project_domain(self, request: project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest):  # type: ignore[no-untyped-def]
-        await self._delete(_Scope(require(request.project, "project"), require(request.domain, "domain")),
-                           request.resource_type)
+    async def delete_project_domain(
+        self, request: project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest
+    ) -> project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse:
+        await self._delete(
+            _Scope(require(request.project, "project"), require(request.domain, "domain")),
+            request.resource_type,
+        )
         return project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse()
 
-    async def update_project(self, request: project_attributes_pb2.ProjectAttributesUpdateRequest):  # type: ignore[no-untyped-def]
+    async def update_project(
+        self, request: project_attributes_pb2.ProjectAttributesUpdateRequest
+    ) -> project_attributes_pb2.ProjectAttributesUpdateResponse:
         a = request.attributes
         await self._update(_Scope(require(a.project, "attributes.project")), a.matching_attributes, a.org)
         return project_attributes_pb2.ProjectAttributesUpdateResponse()
 
-    async def get_project(self, request: project_attributes_pb2.ProjectAttributesGetRequest):  # type: ignore[no-untyped-def]
+    async def get_project(
+        self, request: project_attributes_pb2.ProjectAttributesGetRequest
+    ) -> project_attributes_pb2.ProjectAttributesGetResponse:
         attributes = await self._get(_Scope(require(request.project, "project")), request.resource_type)
         return project_attributes_pb2.ProjectAttributesGetResponse(
             attributes=project_attributes_pb2.ProjectAttributes(
@@ -174,35 +199,49 @@ class AttributesManager:
             )
         )
 
-    async def delete_project(self, request: project_attributes_pb2.ProjectAttributesDeleteRequest):  # type: ignore[no-untyped-def]
+    async def delete_project(
+        self, request: project_attributes_pb2.ProjectAttributesDeleteRequest
+    ) -> project_attributes_pb2.ProjectAttributesDeleteResponse:
         await self._delete(_Scope(require(request.project, "project")), request.resource_type)
         return project_attributes_pb2.ProjectAttributesDeleteResponse()
 
-    async def update_workflow(self, request: workflow_attributes_pb2.WorkflowAttributesUpdateRequest):  # type: ignore[no-untyped-def]
+    async def update_workflow(
+        self, request: workflow_attributes_pb2.WorkflowAttributesUpdateRequest
+    ) -> workflow_attributes_pb2.WorkflowAttributesUpdateResponse:
         a = request.attributes
         scope = _Scope(
-            require(a.project, "attributes.project"), require(a.domain, "attributes.domain"),
+            require(a.project, "attributes.project"),
+            require(a.domain, "attributes.domain"),
             require(a.workflow, "attributes.workflow"),
         )
         await self._update(scope, a.matching_attributes, a.org)
         return workflow_attributes_pb2.WorkflowAttributesUpdateResponse()
 
-    async def get_workflow(self, request: workflow_attributes_pb2.WorkflowAttributesGetRequest):  # type: ignore[no-untyped-def]
+    async def get_workflow(
+        self, request: workflow_attributes_pb2.WorkflowAttributesGetRequest
+    ) -> workflow_attributes_pb2.WorkflowAttributesGetResponse:
         scope = _Scope(
-            require(request.project, "project"), require(request.domain, "domain"),
+            require(request.project, "project"),
+            require(request.domain, "domain"),
             require(request.workflow, "workflow"),
         )
         attributes = await self._get(scope, request.resource_type)
         return workflow_attributes_pb2.WorkflowAttributesGetResponse(
             attributes=workflow_attributes_pb2.WorkflowAttributes(
-                project=request.project, domain=request.domain, workflow=request.workflow,
-                matching_attributes=attributes, org=request.org,
+                project=request.project,
+                domain=request.domain,
+                workflow=request.workflow,
+                matching_attributes=attributes,
+                org=request.org,
             )
         )
 
-    async def delete_workflow(self, request: workflow_attributes_pb2.WorkflowAttributesDeleteRequest):  # type: ignore[no-untyped-def]
+    async def delete_workflow(
+        self, request: workflow_attributes_pb2.WorkflowAttributesDeleteRequest
+    ) -> workflow_attributes_pb2.WorkflowAttributesDeleteResponse:
         scope = _Scope(
-            require(request.project, "project"), require(request.domain, "domain"),
+            require(request.project, "project"),
+            require(request.domain, "domain"),
             require(request.workflow, "workflow"),
         )
         await self._delete(scope, request.resource_type)
@@ -218,8 +257,12 @@ class AttributesManager:
         return mr.ListMatchableAttributesResponse(
             configurations=[
                 mr.MatchableAttributesConfiguration(
-                    attributes=mr.MatchingAttributes.FromString(r.attributes), project=r.project, domain=r.domain,
-                    workflow=r.workflow, launch_plan=r.launch_plan, org=r.org,
+                    attributes=mr.MatchingAttributes.FromString(r.attributes),
+                    project=r.project,
+                    domain=r.domain,
+                    workflow=r.workflow,
+                    launch_plan=r.launch_plan,
+                    org=r.org,
                 )
                 for r in rows
             ]

@@ -65,18 +65,23 @@ class DataProxy:
         if "/" in filename or filename in (".", ".."):
             raise InvalidArgument("filename must be a plain file name", field="filename")
         native = join(
-            self.ctx.storage.default_prefix, self.ctx.config.upload_prefix, request.org, request.project,
-            request.domain, prefix, filename,
+            self.ctx.storage.default_prefix,
+            self.ctx.config.upload_prefix,
+            request.org,
+            request.project,
+            request.domain,
+            prefix,
+            filename,
         )
         if request.filename and request.filename_root and await self.ctx.storage.exists(native):
             stored = (await self.ctx.storage.head(native)).md5
             if not request.content_md5 or stored != request.content_md5:
                 raise AlreadyExists(f"an object with different content already exists at {native}", field="filename")
-        signed = await self.ctx.storage.signed_url(
-            native, "PUT", expires_in, request.content_md5 or None
-        )
+        signed = await self.ctx.storage.signed_url(native, "PUT", expires_in, request.content_md5 or None)
         return dataproxy_pb2.CreateUploadLocationResponse(
-            signed_url=signed.url, native_url=native, expires_at=_timestamp(signed.expires_at),
+            signed_url=signed.url,
+            native_url=native,
+            expires_at=_timestamp(signed.expires_at),
             headers=dict(signed.headers),
         )
 
@@ -144,9 +149,12 @@ class DataProxy:
                 input_uri, output_uri = node.input_uri, closure.output_uri
             else:
                 task = await session.scalar(
-                    select(TaskExecution).where(
-                        TaskExecution.node_execution_id == node.id, TaskExecution.retry_attempt == int(attempt)
-                    ).limit(1)
+                    select(TaskExecution)
+                    .where(
+                        TaskExecution.node_execution_id == node.id,
+                        TaskExecution.retry_attempt == int(attempt),
+                    )
+                    .limit(1)
                 )
                 if task is None:
                     raise InvalidArgument(f"no attempt {attempt} of node {node_id.node_id}", field="flyte_url")
@@ -158,4 +166,3 @@ class DataProxy:
         if literal_name not in literals.literals:
             raise InvalidArgument(f"no literal named {literal_name}", field="flyte_url")
         return dataproxy_pb2.GetDataResponse(literal=literals.literals[literal_name])
-

@@ -115,8 +115,10 @@ class EntityLists:
     # ---- named entities ------------------------------------------------------------------------
 
     @staticmethod
-    def _named(resource_type: int, project: str, domain: str, name: str, meta: NamedEntityMetadata | None) -> Any:
-        return common_pb2.NamedEntity(
+    def _named(
+        resource_type: int, project: str, domain: str, name: str, meta: NamedEntityMetadata | None
+    ) -> common_pb2.NamedEntity:
+        entity: common_pb2.NamedEntity = common_pb2.NamedEntity(
             resource_type=resource_type,  # type: ignore[arg-type]
             id=common_pb2.NamedEntityIdentifier(project=project, domain=domain, name=name),
             metadata=common_pb2.NamedEntityMetadata(
@@ -124,6 +126,7 @@ class EntityLists:
                 state=meta.state if meta else common_pb2.NAMED_ENTITY_ACTIVE,  # type: ignore[arg-type]
             ),
         )
+        return entity
 
     async def _metadata(
         self, session: AsyncSession, resource_type: int, project: str, domain: str, name: str
@@ -163,8 +166,8 @@ class EntityLists:
         if not request.filters:
             query = query.where(names.c.name.not_like(".flytegen%"))
         for f in parse_named_entity_filters(request.filters):
-            column = state if f[0] == "state" else (
-                names.c.name if f[0] == "name" else func.coalesce(meta.description, "")
+            column = (
+                state if f[0] == "state" else (names.c.name if f[0] == "name" else func.coalesce(meta.description, ""))
             )
             query = query.where(_compare(column, f[1], f[2]))
         asc = request.sort_by.direction == common_pb2.Sort.ASCENDING
@@ -189,9 +192,9 @@ class EntityLists:
 
     async def _require_named(self, session: AsyncSession, model: Any, ident: common_pb2.NamedEntityIdentifier) -> None:
         found = await session.scalar(
-            select(model.id).where(
-                model.project == ident.project, model.domain == ident.domain, model.name == ident.name
-            ).limit(1)
+            select(model.id)
+            .where(model.project == ident.project, model.domain == ident.domain, model.name == ident.name)
+            .limit(1)
         )
         if found is None:
             raise NotFound(f"no entity named {ident.project}/{ident.domain}/{ident.name}", field="id")
@@ -211,8 +214,11 @@ class EntityLists:
             )
             if meta is None:
                 meta = NamedEntityMetadata(
-                    resource_type=request.resource_type, project=request.id.project, domain=request.id.domain,
-                    name=request.id.name, org=request.id.org,
+                    resource_type=request.resource_type,
+                    project=request.id.project,
+                    domain=request.id.domain,
+                    name=request.id.name,
+                    org=request.id.org,
                 )
                 session.add(meta)
             meta.description = request.metadata.description
@@ -227,7 +233,11 @@ class EntityLists:
         entity.id.CopyFrom(
             identifier_pb2.Identifier(
                 resource_type=row.resource_type,  # type: ignore[arg-type]
-                project=row.project, domain=row.domain, name=row.name, version=row.version, org=row.org,
+                project=row.project,
+                domain=row.domain,
+                name=row.name,
+                version=row.version,
+                org=row.org,
             )
         )
         return entity
@@ -288,12 +298,17 @@ def parse_named_entity_filters(text: str) -> list[tuple[str, str, str]]:
 def _compare(column: Any, function: str, value: str) -> Any:
     typed: Any = int(value) if value.lstrip("-").isdigit() else value
     ops = {
-        "eq": lambda: column == typed, "ne": lambda: column != typed, "gt": lambda: column > typed,
-        "gte": lambda: column >= typed, "lt": lambda: column < typed, "lte": lambda: column <= typed,
-        "contains": lambda: column.contains(value), "not_like": lambda: column.not_like(value),
-        "value_in": lambda: column.in_(value.split(";")), "value_not_in": lambda: column.not_in(value.split(";")),
+        "eq": lambda: column == typed,
+        "ne": lambda: column != typed,
+        "gt": lambda: column > typed,
+        "gte": lambda: column >= typed,
+        "lt": lambda: column < typed,
+        "lte": lambda: column <= typed,
+        "contains": lambda: column.contains(value),
+        "not_like": lambda: column.not_like(value),
+        "value_in": lambda: column.in_(value.split(";")),
+        "value_not_in": lambda: column.not_in(value.split(";")),
     }
     if function not in ops:
         raise InvalidArgument(f"unrecognized filter function: {function}", field="filters")
     return ops[function]()
-

@@ -36,11 +36,14 @@ from admin.managers.transitions import (
 from admin.models import Execution, NodeExecution, TaskExecution
 from flyteidl_py.admin import (
     event_pb2 as admin_event_pb2,
+)
+from flyteidl_py.admin import (
     execution_pb2,
     node_execution_pb2,
     task_execution_pb2,
 )
-from flyteidl_py.core import catalog_pb2, execution_pb2 as core, identifier_pb2
+from flyteidl_py.core import catalog_pb2, identifier_pb2
+from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import InvalidArgument, NotFound, ResourceExhausted
 
@@ -65,9 +68,7 @@ def _check_size(ctx: AdminContext, data: Message, field: str) -> None:
 def _logs_merged(incoming: list[core.TaskLog], existing: list[core.TaskLog], phase: int) -> list[core.TaskLog]:
     uris = {log.uri for log in incoming}
     names = {log.name for log in incoming if log.name}
-    merged = list(incoming) + [
-        log for log in existing if log.uri not in uris and not (log.name and log.name in names)
-    ]
+    merged = list(incoming) + [log for log in existing if log.uri not in uris and not (log.name and log.name in names)]
     if phase in TASK_TERMINAL:
         merged = [log for log in merged if not log.HideOnceFinished]
     elif phase in (TASK.QUEUED, TASK.INITIALIZING):
@@ -181,14 +182,22 @@ class EventManager:
                 closure = node_execution_pb2.NodeExecutionClosure(phase=event.phase)
                 closure.created_at.FromDatetime(occurred)
                 meta = node_execution_pb2.NodeExecutionMetaData(
-                    retry_group=event.retry_group, spec_node_id=event.spec_node_id, is_parent_node=event.is_parent,
-                    is_dynamic=event.is_dynamic, is_array=event.is_array, is_eager=event.is_eager,
+                    retry_group=event.retry_group,
+                    spec_node_id=event.spec_node_id,
+                    is_parent_node=event.is_parent,
+                    is_dynamic=event.is_dynamic,
+                    is_array=event.is_array,
+                    is_eager=event.is_eager,
                 )
             else:
                 check(
                     NODE_POLICY,
                     Change(
-                        NODE.Value(row.phase), event.phase, row.phase, NODE.Name(event.phase), event.producer_id,
+                        NODE.Value(row.phase),
+                        event.phase,
+                        row.phase,
+                        NODE.Name(event.phase),
+                        event.producer_id,
                         execution.cluster,
                     ),
                 )
@@ -231,7 +240,11 @@ class EventManager:
         return admin_event_pb2.NodeExecutionEventResponse()
 
     async def _new_node(
-        self, session: AsyncSession, execution: Execution, event: event_pb2.NodeExecutionEvent, occurred: datetime
+        self,
+        session: AsyncSession,
+        execution: Execution,
+        event: event_pb2.NodeExecutionEvent,
+        occurred: datetime,
     ) -> NodeExecution:
         parent_id = None
         parent_task_id = None
@@ -252,11 +265,17 @@ class EventManager:
                 )
             parent_id = parent
         row = NodeExecution(
-            execution_id=execution.id, execution_project=execution.execution_project,
-            execution_domain=execution.execution_domain, execution_name=execution.execution_name,
-            node_id=event.id.node_id, phase=NODE.Name(event.phase), closure=b"",
-            node_execution_created_at=occurred, node_execution_updated_at=occurred,
-            parent_id=parent_id, parent_task_execution_id=parent_task_id,
+            execution_id=execution.id,
+            execution_project=execution.execution_project,
+            execution_domain=execution.execution_domain,
+            execution_name=execution.execution_name,
+            node_id=event.id.node_id,
+            phase=NODE.Name(event.phase),
+            closure=b"",
+            node_execution_created_at=occurred,
+            node_execution_updated_at=occurred,
+            parent_id=parent_id,
+            parent_task_execution_id=parent_task_id,
             internal_data=json.dumps({"event_version": event.event_version}).encode(),
         )
         session.add(row)
@@ -280,11 +299,16 @@ class EventManager:
             dynamic = incoming.dynamic_workflow
             closure.dynamic_job_spec_uri = dynamic.dynamic_job_spec_uri
             row.dynamic_workflow = node_execution_pb2.DynamicWorkflowNodeMetadata(
-                id=dynamic.id, compiled_workflow=dynamic.compiled_workflow,
+                id=dynamic.id,
+                compiled_workflow=dynamic.compiled_workflow,
                 dynamic_job_spec_uri=dynamic.dynamic_job_spec_uri,
             ).SerializeToString()
             row.dynamic_workflow_remote_closure_reference = self.ctx.metadata_uri(
-                "admin", exec_id.project, exec_id.domain, exec_id.name, event.id.node_id,
+                "admin",
+                exec_id.project,
+                exec_id.domain,
+                exec_id.name,
+                event.id.node_id,
                 f"{dynamic.id.project}_{dynamic.id.domain}_{dynamic.id.name}_{dynamic.id.version}",
             )
         else:
@@ -314,14 +338,20 @@ class EventManager:
         if event.HasField("output_data"):
             t = event.task_id
             output_uri = await self._offload(
-                event.output_data, *base, t.project, t.domain, t.name, t.version, str(event.retry_attempt),
+                event.output_data,
+                *base,
+                t.project,
+                t.domain,
+                t.name,
+                t.version,
+                str(event.retry_attempt),
                 "offloaded_outputs",
             )
         occurred = _dt(event.occurred_at)
         reported = _dt(event.reported_at) if event.HasField("reported_at") else occurred
-        reasons = [
-            task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in event.reasons
-        ] or ([task_execution_pb2.Reason(occurred_at=event.occurred_at, message=event.reason)] if event.reason else [])
+        reasons = [task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in event.reasons] or (
+            [task_execution_pb2.Reason(occurred_at=event.occurred_at, message=event.reason)] if event.reason else []
+        )
         async with self.ctx.db.session() as session:
             execution = await load_execution(session, exec_id)
             task_id = identifier_pb2.TaskExecutionIdentifier(
@@ -340,20 +370,35 @@ class EventManager:
                         field="event.parent_node_execution_id",
                     )
                 closure = task_execution_pb2.TaskExecutionClosure(
-                    phase=event.phase, logs=_logs_merged(list(event.logs), [], event.phase),
-                    created_at=event.occurred_at, task_type=event.task_type, event_version=event.event_version,
-                    reasons=reasons, metadata=event.metadata, log_context=event.log_context,
+                    phase=event.phase,
+                    logs=_logs_merged(list(event.logs), [], event.phase),
+                    created_at=event.occurred_at,
+                    task_type=event.task_type,
+                    event_version=event.event_version,
+                    reasons=reasons,
+                    metadata=event.metadata,
+                    log_context=event.log_context,
                 )
                 if event.HasField("custom_info"):
                     closure.custom_info.CopyFrom(event.custom_info)
                 closure.metadata.external_resources.sort(key=lambda r: (r.index, r.retry_attempt))
                 row = TaskExecution(
-                    project=event.task_id.project, domain=event.task_id.domain, name=event.task_id.name,
-                    version=event.task_id.version, node_execution_id=node.id,
-                    execution_project=exec_id.project, execution_domain=exec_id.domain,
-                    execution_name=exec_id.name, node_id=node_id.node_id, retry_attempt=event.retry_attempt,
-                    phase=TASK.Name(event.phase), phase_version=event.phase_version, input_uri=input_uri,
-                    closure=b"", task_execution_created_at=occurred, task_execution_updated_at=reported,
+                    project=event.task_id.project,
+                    domain=event.task_id.domain,
+                    name=event.task_id.name,
+                    version=event.task_id.version,
+                    node_execution_id=node.id,
+                    execution_project=exec_id.project,
+                    execution_domain=exec_id.domain,
+                    execution_name=exec_id.name,
+                    node_id=node_id.node_id,
+                    retry_attempt=event.retry_attempt,
+                    phase=TASK.Name(event.phase),
+                    phase_version=event.phase_version,
+                    input_uri=input_uri,
+                    closure=b"",
+                    task_execution_created_at=occurred,
+                    task_execution_updated_at=reported,
                 )
                 session.add(row)
                 if event.phase == TASK.RUNNING:
@@ -363,8 +408,14 @@ class EventManager:
                 check(
                     TASK_POLICY,
                     Change(
-                        TASK.Value(row.phase), event.phase, row.phase, TASK.Name(event.phase), event.producer_id,
-                        execution.cluster, row.phase_version, event.phase_version,
+                        TASK.Value(row.phase),
+                        event.phase,
+                        row.phase,
+                        TASK.Name(event.phase),
+                        event.producer_id,
+                        execution.cluster,
+                        row.phase_version,
+                        event.phase_version,
                     ),
                 )
                 closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
@@ -408,7 +459,9 @@ class EventManager:
 
     @staticmethod
     def _merge_metadata(
-        closure: task_execution_pb2.TaskExecutionClosure, event: event_pb2.TaskExecutionEvent, phase_changed: bool
+        closure: task_execution_pb2.TaskExecutionClosure,
+        event: event_pb2.TaskExecutionEvent,
+        phase_changed: bool,
     ) -> None:
         stored, incoming = closure.metadata, event.metadata
         if incoming.generated_name:
@@ -464,4 +517,3 @@ async def find_task_execution(
     if row is None and not missing_ok:
         raise NotFound(f"task execution attempt {ident.retry_attempt} of node {node.node_id} not found", field="id")
     return row
-

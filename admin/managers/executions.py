@@ -7,6 +7,7 @@ the execution FAILED with the engine's error, as Flyte does when it cannot creat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import secrets
@@ -130,14 +131,12 @@ def _flytegen_node_id(task_name: str) -> str:
     return "".join(c for c in tail if c == "-" or c.isalnum())
 
 
-def _merge_config(
-    spec: execution_pb2.ExecutionSpec, sources: list[Any], default_parallelism: int
-) -> None:
+def _merge_config(spec: execution_pb2.ExecutionSpec, sources: list[Any], default_parallelism: int) -> None:
     """Field by field, the first source that sets a value wins (request, launch plan, attributes, config)."""
     for source in sources:
         if source is None:
             continue
-        if not spec.max_parallelism and getattr(source, "max_parallelism", 0):
+        if not spec.max_parallelism and getattr(source, "max_parallelism", False):
             spec.max_parallelism = source.max_parallelism
         if not spec.raw_output_data_config.output_location_prefix and source.HasField("raw_output_data_config"):
             spec.raw_output_data_config.CopyFrom(source.raw_output_data_config)
@@ -162,7 +161,7 @@ def _merge_config(
 def to_execution(row: Execution, *, for_list: bool = False) -> execution_pb2.Execution:
     spec = execution_pb2.ExecutionSpec.FromString(row.spec)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
-    closure.phase = Phase.Value(row.phase)
+    closure.phase = Phase.Value(row.phase)  # type: ignore[assignment]  # enum values are ints on the wire
     if for_list:
         spec.ClearField("inputs")
         closure.ClearField("computed_inputs")
@@ -209,8 +208,7 @@ class ExecutionManager:
         require(request.domain, "domain")
         if request.name and (len(request.name) > 63 or not _NAME.match(request.name.lower())):
             raise InvalidArgument(
-                f"invalid name format: {request.name}, does not match regex {_NAME.pattern} "
-                "(at most 63 characters)",
+                f"invalid name format: {request.name}, does not match regex {_NAME.pattern} (at most 63 characters)",
                 field="name",
             )
         if not request.HasField("spec"):
@@ -240,8 +238,13 @@ class ExecutionManager:
         spec = execution_pb2.ExecutionSpec()
         spec.CopyFrom(request.spec)
         spec.ClearField("inputs")
-        await self._resolve_config(spec, lp_spec if task_row is None else None, request.project, request.domain,
-                                   workflow.id.name if task_row is None else "")
+        await self._resolve_config(
+            spec,
+            lp_spec if task_row is None else None,
+            request.project,
+            request.domain,
+            workflow.id.name if task_row is None else "",
+        )
         if not spec.HasField("notifications") and not spec.disable_all:
             spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
 
@@ -249,34 +252,54 @@ class ExecutionManager:
         user_inputs_uri = self.ctx.metadata_uri(request.project, request.domain, name, "user_inputs")
         now = self.ctx.clock()
         closure = execution_pb2.ExecutionClosure(
-            phase=Phase.UNDEFINED, created_at=_ts(self.ctx), updated_at=_ts(self.ctx),
-            workflow_id=workflow.id, notifications=spec.notifications.notifications,
+            phase=Phase.UNDEFINED,
+            created_at=_ts(self.ctx),
+            updated_at=_ts(self.ctx),
+            workflow_id=workflow.id,
+            notifications=spec.notifications.notifications,
             state_change_details=execution_pb2.ExecutionStateChangeDetails(
-                state=execution_pb2.EXECUTION_ACTIVE, occurred_at=_ts(self.ctx), principal=spec.metadata.principal
+                state=execution_pb2.EXECUTION_ACTIVE,
+                occurred_at=_ts(self.ctx),
+                principal=spec.metadata.principal,
             ),
         )
         async with self.ctx.db.session() as session:
             parent_node_id = await self._parent(session, spec)
-            if await session.scalar(
-                select(Execution.id).where(
-                    Execution.execution_project == ident.project,
-                    Execution.execution_domain == ident.domain,
-                    Execution.execution_name == ident.name,
+            if (
+                await session.scalar(
+                    select(Execution.id).where(
+                        Execution.execution_project == ident.project,
+                        Execution.execution_domain == ident.domain,
+                        Execution.execution_name == ident.name,
+                    )
                 )
-            ) is not None:
+                is not None
+            ):
                 raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
         # Inputs are in the store before the row that points at them exists.
         await self.ctx.storage.write_proto(inputs_uri, effective)
         await self.ctx.storage.write_proto(user_inputs_uri, inputs)
         async with self.ctx.db.session() as session:
             row = Execution(
-                execution_project=ident.project, execution_domain=ident.domain, execution_name=ident.name,
-                org=ident.org, launch_plan_id=launch_plan.id if task_row is None else None,
-                workflow_id=workflow_row.id, task_id=task_row.id if task_row else None, phase="UNDEFINED",
-                spec=spec.SerializeToString(), closure=closure.SerializeToString(), started_at=None,
-                execution_created_at=now, execution_updated_at=now, mode=spec.metadata.mode,
-                source_execution_id=source_execution_id, parent_node_execution_id=parent_node_id,
-                inputs_uri=inputs_uri, user_inputs_uri=user_inputs_uri, user=spec.metadata.principal,
+                execution_project=ident.project,
+                execution_domain=ident.domain,
+                execution_name=ident.name,
+                org=ident.org,
+                launch_plan_id=launch_plan.id if task_row is None else None,
+                workflow_id=workflow_row.id,
+                task_id=task_row.id if task_row else None,
+                phase="UNDEFINED",
+                spec=spec.SerializeToString(),
+                closure=closure.SerializeToString(),
+                started_at=None,
+                execution_created_at=now,
+                execution_updated_at=now,
+                mode=spec.metadata.mode,
+                source_execution_id=source_execution_id,
+                parent_node_execution_id=parent_node_id,
+                inputs_uri=inputs_uri,
+                user_inputs_uri=user_inputs_uri,
+                user=spec.metadata.principal,
                 launch_entity="task" if task_row else "launch_plan",
             )
             session.add(row)
@@ -296,8 +319,11 @@ class ExecutionManager:
         task_row: Task | None,
     ) -> None:
         lp_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN, project=launch_plan.project, domain=launch_plan.domain,
-            name=launch_plan.name, version=launch_plan.version,
+            resource_type=identifier_pb2.LAUNCH_PLAN,
+            project=launch_plan.project,
+            domain=launch_plan.domain,
+            name=launch_plan.name,
+            version=launch_plan.version,
         )
         try:
             await self.ctx.engine.launch(Launch(ident, closure, inputs_uri, spec, lp_id))
@@ -313,9 +339,7 @@ class ExecutionManager:
                 row = await load_execution(session, ident)
                 closure_pb = execution_pb2.ExecutionClosure.FromString(row.closure)
                 closure_pb.phase = Phase.FAILED
-                closure_pb.error.CopyFrom(
-                    core_execution_pb2.ExecutionError(code=code, message=str(exc), kind=kind)
-                )
+                closure_pb.error.CopyFrom(core_execution_pb2.ExecutionError(code=code, message=str(exc), kind=kind))
                 row.phase = "FAILED"
                 row.closure = closure_pb.SerializeToString()
                 row.error_code, row.error_kind = code, core_execution_pb2.ExecutionError.ErrorKind.Name(kind)
@@ -373,33 +397,40 @@ class ExecutionManager:
         async with self.ctx.db.session() as session:
             lp = await session.scalar(
                 select(LaunchPlan).where(
-                    LaunchPlan.project == target.project, LaunchPlan.domain == target.domain,
-                    LaunchPlan.name == target.name, LaunchPlan.version == target.version,
+                    LaunchPlan.project == target.project,
+                    LaunchPlan.domain == target.domain,
+                    LaunchPlan.name == target.name,
+                    LaunchPlan.version == target.version,
                 )
             )
             if lp is None:
                 raise NotFound(
-                    f"missing entity of type launch_plan with identifier {id_str(target)}", field="spec.launch_plan"
+                    f"missing entity of type launch_plan with identifier {id_str(target)}",
+                    field="spec.launch_plan",
                 )
             workflow = await session.get(Workflow, lp.workflow_id)
             assert workflow is not None
             return lp, workflow
 
-    async def _single_task_entities(
-        self, target: identifier_pb2.Identifier
-    ) -> tuple[LaunchPlan, Workflow, Task]:
+    async def _single_task_entities(self, target: identifier_pb2.Identifier) -> tuple[LaunchPlan, Workflow, Task]:
         """The generated `.flytegen.<task>` workflow and launch plan a single-task execution runs."""
         task = await self.registration.get_task(
             identifier_pb2.Identifier(
-                resource_type=identifier_pb2.TASK, project=target.project, domain=target.domain,
-                name=target.name, version=target.version,
+                resource_type=identifier_pb2.TASK,
+                project=target.project,
+                domain=target.domain,
+                name=target.name,
+                version=target.version,
             )
         )
         template = task.closure.compiled_task.template
         generated = f".flytegen.{target.name}"
         wf_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.WORKFLOW, project=target.project, domain=target.domain,
-            name=generated, version=target.version,
+            resource_type=identifier_pb2.WORKFLOW,
+            project=target.project,
+            domain=target.domain,
+            name=generated,
+            version=target.version,
         )
         node_id = _flytegen_node_id(target.name)
         retries = template.metadata.retries if template.metadata.HasField("retries") else None
@@ -429,36 +460,42 @@ class ExecutionManager:
                 for name in template.interface.outputs.variables
             ],
         )
-        try:
+        with contextlib.suppress(AlreadyExists):
             await self.registration.create_workflow(
                 workflow_pb2.WorkflowCreateRequest(id=wf_id, spec=workflow_pb2.WorkflowSpec(template=workflow_template))
             )
-        except AlreadyExists:
-            pass
         lp_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN, project=target.project, domain=target.domain,
-            name=generated, version=target.version,
+            resource_type=identifier_pb2.LAUNCH_PLAN,
+            project=target.project,
+            domain=target.domain,
+            name=generated,
+            version=target.version,
         )
-        try:
+        with contextlib.suppress(AlreadyExists):
             await self.registration.create_launch_plan(
                 launch_plan_pb2.LaunchPlanCreateRequest(
                     id=lp_id, spec=launch_plan_pb2.LaunchPlanSpec(workflow_id=wf_id)
                 )
             )
-        except AlreadyExists:
-            pass
         async with self.ctx.db.session() as session:
-            for resource_type, ident in ((identifier_pb2.WORKFLOW, wf_id), (identifier_pb2.LAUNCH_PLAN, lp_id)):
+            for resource_type, ident in (
+                (identifier_pb2.WORKFLOW, wf_id),
+                (identifier_pb2.LAUNCH_PLAN, lp_id),
+            ):
                 await ensure_named_entity(session, resource_type, ident, state=common_pb2.SYSTEM_GENERATED)
             lp = await session.scalar(
                 select(LaunchPlan).where(
-                    LaunchPlan.project == lp_id.project, LaunchPlan.domain == lp_id.domain,
-                    LaunchPlan.name == lp_id.name, LaunchPlan.version == lp_id.version,
+                    LaunchPlan.project == lp_id.project,
+                    LaunchPlan.domain == lp_id.domain,
+                    LaunchPlan.name == lp_id.name,
+                    LaunchPlan.version == lp_id.version,
                 )
             )
             task_row = await session.scalar(
                 select(Task).where(
-                    Task.project == target.project, Task.domain == target.domain, Task.name == target.name,
+                    Task.project == target.project,
+                    Task.domain == target.domain,
+                    Task.name == target.name,
                     Task.version == target.version,
                 )
             )
@@ -471,13 +508,21 @@ class ExecutionManager:
 
     async def relaunch(self, request: execution_pb2.ExecutionRelaunchRequest) -> execution_pb2.ExecutionCreateResponse:
         check_execution_id(request.id)
-        return await self._again(request.id, request.name, execution_pb2.ExecutionMetadata.RELAUNCH,
-                                 overwrite_cache=request.overwrite_cache)
+        return await self._again(
+            request.id,
+            request.name,
+            execution_pb2.ExecutionMetadata.RELAUNCH,
+            overwrite_cache=request.overwrite_cache,
+        )
 
     async def recover(self, request: execution_pb2.ExecutionRecoverRequest) -> execution_pb2.ExecutionCreateResponse:
         check_execution_id(request.id)
-        return await self._again(request.id, request.name, execution_pb2.ExecutionMetadata.RECOVERED,
-                                 parent=request.metadata.parent_node_execution)
+        return await self._again(
+            request.id,
+            request.name,
+            execution_pb2.ExecutionMetadata.RECOVERED,
+            parent=request.metadata.parent_node_execution,
+        )
 
     async def _again(
         self,
@@ -509,7 +554,9 @@ class ExecutionManager:
 
     # ---- terminate / update / get --------------------------------------------------------------
 
-    async def terminate(self, request: execution_pb2.ExecutionTerminateRequest) -> execution_pb2.ExecutionTerminateResponse:
+    async def terminate(
+        self, request: execution_pb2.ExecutionTerminateRequest
+    ) -> execution_pb2.ExecutionTerminateResponse:
         check_execution_id(request.id)
         async with self.ctx.db.session() as session:
             row = await load_execution(session, request.id)
@@ -519,9 +566,7 @@ class ExecutionManager:
                     "Cannot abort an already terminated workflow execution",
                     field="id",
                     details=event_pb2.EventFailureReason(
-                        already_in_terminal_state=event_pb2.EventErrorAlreadyInTerminalState(
-                            current_phase=row.phase
-                        )
+                        already_in_terminal_state=event_pb2.EventErrorAlreadyInTerminalState(current_phase=row.phase)
                     ),
                 )
             closure = execution_pb2.ExecutionClosure.FromString(row.closure)
@@ -605,14 +650,19 @@ class ExecutionManager:
         root.workflow_id.CopyFrom(request.id)
         for node in nodes:
             child = span(node.started_at, node.duration)
-            child.node_id.CopyFrom(identifier_pb2.NodeExecutionIdentifier(execution_id=request.id, node_id=node.node_id))
+            child.node_id.CopyFrom(
+                identifier_pb2.NodeExecutionIdentifier(execution_id=request.id, node_id=node.node_id)
+            )
             for attempt in (a for a in attempts if a.node_execution_id == node.id):
                 leaf = span(attempt.started_at, attempt.duration)
                 leaf.task_id.CopyFrom(
                     identifier_pb2.TaskExecutionIdentifier(
                         task_id=identifier_pb2.Identifier(
-                            resource_type=identifier_pb2.TASK, project=attempt.project, domain=attempt.domain,
-                            name=attempt.name, version=attempt.version,
+                            resource_type=identifier_pb2.TASK,
+                            project=attempt.project,
+                            domain=attempt.domain,
+                            name=attempt.name,
+                            version=attempt.version,
                         ),
                         node_execution_id=child.node_id,
                         retry_attempt=attempt.retry_attempt,
@@ -627,4 +677,3 @@ def duration_of(ns: int) -> Duration:
     d = Duration()
     d.FromNanoseconds(ns)
     return d
-

@@ -11,7 +11,7 @@ from flyteidl_py.core import identifier_pb2
 from flyteplane.config import AdminConfig
 from flyteplane.errors import InvalidArgument
 
-_RESOURCE_NAMES = {
+_RESOURCE_NAMES: dict[int, str] = {
     identifier_pb2.TASK: "task",
     identifier_pb2.WORKFLOW: "workflow",
     identifier_pb2.LAUNCH_PLAN: "launch_plan",
@@ -26,9 +26,7 @@ def require(value: str, field: str) -> str:
     return value
 
 
-def check_identifier(
-    ident: identifier_pb2.Identifier, expected: identifier_pb2.ResourceType.ValueType, field: str = "id"
-) -> None:
+def check_identifier(ident: identifier_pb2.Identifier, expected: int, field: str = "id") -> None:
     """Fully specified and of the expected resource type, as every Create*/Get* requires."""
     if ident.ByteSize() == 0:
         raise InvalidArgument("missing identifier", field=field)

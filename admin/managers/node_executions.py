@@ -38,7 +38,10 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     return task_execution_pb2.TaskExecution(
         id=identifier_pb2.TaskExecutionIdentifier(
             task_id=identifier_pb2.Identifier(
-                resource_type=identifier_pb2.TASK, project=row.project, domain=row.domain, name=row.name,
+                resource_type=identifier_pb2.TASK,
+                project=row.project,
+                domain=row.domain,
+                name=row.name,
                 version=row.version,
             ),
             node_execution_id=identifier_pb2.NodeExecutionIdentifier(
@@ -58,9 +61,7 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
 async def load_node(session: AsyncSession, ident: identifier_pb2.NodeExecutionIdentifier) -> NodeExecution:
     execution = await load_execution(session, ident.execution_id)
     row = await session.scalar(
-        select(NodeExecution).where(
-            NodeExecution.execution_id == execution.id, NodeExecution.node_id == ident.node_id
-        )
+        select(NodeExecution).where(NodeExecution.execution_id == execution.id, NodeExecution.node_id == ident.node_id)
     )
     if row is None:
         raise NotFound(f"node execution {ident.node_id} of {ident.execution_id.name} not found", field="id.node_id")
@@ -118,7 +119,8 @@ class NodeExecutionManager:
             if request.unique_parent_id:
                 parent = await session.scalar(
                     select(NodeExecution.id).where(
-                        NodeExecution.execution_id == execution.id, NodeExecution.node_id == request.unique_parent_id
+                        NodeExecution.execution_id == execution.id,
+                        NodeExecution.node_id == request.unique_parent_id,
                     )
                 )
                 if parent is None:
@@ -126,9 +128,7 @@ class NodeExecutionManager:
                 query = query.where(NodeExecution.parent_id == parent)
             else:
                 # Top-level nodes only: nested nodes must not leak into FlyteRemote's node mapping.
-                query = query.where(
-                    NodeExecution.parent_id.is_(None), NodeExecution.parent_task_execution_id.is_(None)
-                )
+                query = query.where(NodeExecution.parent_id.is_(None), NodeExecution.parent_task_execution_id.is_(None))
             query = apply_filters(query, filters, "node_execution")
             query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, NodeExecution)
             if not (request.HasField("sort_by") and request.sort_by.key):
@@ -168,11 +168,16 @@ class NodeExecutionManager:
         else:
             outputs, outputs_blob = await self.data.read(closure.output_uri)
         response = node_execution_pb2.NodeExecutionGetDataResponse(
-            inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs,
+            inputs=inputs_blob,
+            outputs=outputs_blob,
+            full_inputs=inputs,
+            full_outputs=outputs,
             flyte_urls=self.data.flyte_urls(request.id, None, bool(closure.deck_uri)),
         )
         if row.dynamic_workflow:
-            response.dynamic_workflow.CopyFrom(node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow))
+            response.dynamic_workflow.CopyFrom(
+                node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
+            )
         return response
 
     async def dynamic_workflow(
@@ -231,7 +236,10 @@ class TaskExecutionManager:
         else:
             outputs, outputs_blob = await self.data.read(closure.output_uri)
         return task_execution_pb2.TaskExecutionGetDataResponse(
-            inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs,
+            inputs=inputs_blob,
+            outputs=outputs_blob,
+            full_inputs=inputs,
+            full_outputs=outputs,
             flyte_urls=self.data.flyte_urls(request.id.node_execution_id, request.id.retry_attempt, False),
         )
 

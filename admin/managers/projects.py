@@ -127,9 +127,7 @@ class ProjectManager:
             query = query.order_by(Project.identifier.asc())
         async with self.ctx.db.session() as session:
             rows = list(await session.scalars(window.apply(query)))
-        return project_pb2.Projects(
-            projects=[self._to_proto(r) for r in rows], token=window.token_after(len(rows))
-        )
+        return project_pb2.Projects(projects=[self._to_proto(r) for r in rows], token=window.token_after(len(rows)))
 
     async def domains(self) -> project_pb2.GetDomainsResponse:
         return project_pb2.GetDomainsResponse(domains=self._domains())

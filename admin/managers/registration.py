@@ -38,8 +38,24 @@ _QUANTITY_SUFFIXES = ("Ki", "Mi", "Gi", "Ti", "Pi", "Ei", "n", "u", "m", "k", "M
 
 def _quantity(text: str) -> float | None:
     """A Kubernetes resource quantity as a number, or None when it does not parse."""
-    factors = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60, "n": 1e-9,
-               "u": 1e-6, "m": 1e-3, "k": 1e3, "M": 1e6, "G": 1e9, "T": 1e12, "P": 1e15, "E": 1e18, "": 1}
+    factors = {
+        "Ki": 2**10,
+        "Mi": 2**20,
+        "Gi": 2**30,
+        "Ti": 2**40,
+        "Pi": 2**50,
+        "Ei": 2**60,
+        "n": 1e-9,
+        "u": 1e-6,
+        "m": 1e-3,
+        "k": 1e3,
+        "M": 1e6,
+        "G": 1e9,
+        "T": 1e12,
+        "P": 1e15,
+        "E": 1e18,
+        "": 1,
+    }
     for suffix in _QUANTITY_SUFFIXES:
         if suffix and not text.endswith(suffix):
             continue
@@ -128,8 +144,12 @@ def _key(model: type[Task] | type[Workflow] | type[LaunchPlan], ident: identifie
 def to_task(row: Task) -> task_pb2.Task:
     return task_pb2.Task(
         id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.TASK, project=row.project, domain=row.domain, name=row.name,
-            version=row.version, org=row.org,
+            resource_type=identifier_pb2.TASK,
+            project=row.project,
+            domain=row.domain,
+            name=row.name,
+            version=row.version,
+            org=row.org,
         ),
         closure=task_pb2.TaskClosure.FromString(row.closure),
         short_description=row.short_description,
@@ -139,8 +159,12 @@ def to_task(row: Task) -> task_pb2.Task:
 def to_workflow(row: Workflow) -> workflow_pb2.Workflow:
     return workflow_pb2.Workflow(
         id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.WORKFLOW, project=row.project, domain=row.domain, name=row.name,
-            version=row.version, org=row.org,
+            resource_type=identifier_pb2.WORKFLOW,
+            project=row.project,
+            domain=row.domain,
+            name=row.name,
+            version=row.version,
+            org=row.org,
         ),
         closure=workflow_pb2.WorkflowClosure.FromString(row.closure),
         short_description=row.short_description,
@@ -152,8 +176,12 @@ def to_launch_plan(row: LaunchPlan) -> launch_plan_pb2.LaunchPlan:
     closure.state = row.state  # type: ignore[assignment]
     return launch_plan_pb2.LaunchPlan(
         id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN, project=row.project, domain=row.domain, name=row.name,
-            version=row.version, org=row.org,
+            resource_type=identifier_pb2.LAUNCH_PLAN,
+            project=row.project,
+            domain=row.domain,
+            name=row.name,
+            version=row.version,
+            org=row.org,
         ),
         spec=launch_plan_pb2.LaunchPlanSpec.FromString(row.spec),
         closure=closure,
@@ -174,8 +202,12 @@ async def ensure_named_entity(
     if row is None:
         session.add(
             NamedEntityMetadata(
-                resource_type=resource_type, project=ident.project, domain=ident.domain, name=ident.name,
-                org=ident.org, state=state,
+                resource_type=resource_type,
+                project=ident.project,
+                domain=ident.domain,
+                name=ident.name,
+                org=ident.org,
+                state=state,
             )
         )
     elif state and row.state != state:
@@ -183,7 +215,9 @@ async def ensure_named_entity(
 
 
 async def _save_description(
-    session: AsyncSession, ident: identifier_pb2.Identifier, description: description_entity_pb2.DescriptionEntity
+    session: AsyncSession,
+    ident: identifier_pb2.Identifier,
+    description: description_entity_pb2.DescriptionEntity,
 ) -> None:
     exists = await session.scalar(
         select(DescriptionEntity.id).where(
@@ -200,8 +234,13 @@ async def _save_description(
         body.ClearField("id")
         session.add(
             DescriptionEntity(
-                resource_type=ident.resource_type, project=ident.project, domain=ident.domain, name=ident.name,
-                version=ident.version, org=ident.org, short_description=description.short_description,
+                resource_type=ident.resource_type,
+                project=ident.project,
+                domain=ident.domain,
+                name=ident.name,
+                version=ident.version,
+                org=ident.org,
+                short_description=description.short_description,
                 body=body.SerializeToString(),
             )
         )
@@ -231,8 +270,13 @@ class RegistrationManager:
             closure = task_pb2.TaskClosure(compiled_task=compiled, created_at=_timestamp(self.ctx))
             session.add(
                 Task(
-                    project=request.id.project, domain=request.id.domain, name=request.id.name,
-                    version=request.id.version, org=request.id.org, digest=task_digest, type=template.type,
+                    project=request.id.project,
+                    domain=request.id.domain,
+                    name=request.id.name,
+                    version=request.id.version,
+                    org=request.id.org,
+                    digest=task_digest,
+                    type=template.type,
                     closure=closure.SerializeToString(),
                     short_description=request.spec.description.short_description,
                 )
@@ -299,8 +343,12 @@ class RegistrationManager:
             closure = workflow_pb2.WorkflowClosure(compiled_workflow=compiled, created_at=_timestamp(self.ctx))
             session.add(
                 Workflow(
-                    project=request.id.project, domain=request.id.domain, name=request.id.name,
-                    version=request.id.version, org=request.id.org, digest=wf_digest,
+                    project=request.id.project,
+                    domain=request.id.domain,
+                    name=request.id.name,
+                    version=request.id.version,
+                    org=request.id.org,
+                    digest=wf_digest,
                     typed_interface=compiled.primary.template.interface.SerializeToString(),
                     closure=closure.SerializeToString(),
                     short_description=request.spec.description.short_description,
@@ -344,15 +392,24 @@ class RegistrationManager:
                 raise _exists_error("launch plan", request.id, identical=existing.digest == lp_digest)
             now = _timestamp(self.ctx)
             closure = launch_plan_pb2.LaunchPlanClosure(
-                state=launch_plan_pb2.INACTIVE, expected_inputs=expected_inputs,
-                expected_outputs=expected_outputs, created_at=now, updated_at=now,
+                state=launch_plan_pb2.INACTIVE,
+                expected_inputs=expected_inputs,
+                expected_outputs=expected_outputs,
+                created_at=now,
+                updated_at=now,
             )
             schedule = request.spec.entity_metadata.schedule
             session.add(
                 LaunchPlan(
-                    project=request.id.project, domain=request.id.domain, name=request.id.name,
-                    version=request.id.version, org=request.id.org, digest=lp_digest, workflow_id=workflow.id,
-                    spec=request.spec.SerializeToString(), closure=closure.SerializeToString(),
+                    project=request.id.project,
+                    domain=request.id.domain,
+                    name=request.id.name,
+                    version=request.id.version,
+                    org=request.id.org,
+                    digest=lp_digest,
+                    workflow_id=workflow.id,
+                    spec=request.spec.SerializeToString(),
+                    closure=closure.SerializeToString(),
                     state=launch_plan_pb2.INACTIVE,
                     schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
                 )
@@ -377,9 +434,7 @@ class RegistrationManager:
         async with self.ctx.db.session() as session:
             target = await session.scalar(_key(LaunchPlan, request.id))
             if target is None:
-                raise NotFound(
-                    f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id"
-                )
+                raise NotFound(f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id")
             if request.state == launch_plan_pb2.ACTIVE:
                 # One active version per name: deactivate the others in the same transaction.
                 others = await session.scalars(

@@ -59,8 +59,12 @@ class SignalManager:
             if row is None:
                 e = request.id.execution_id
                 row = Signal(
-                    execution_project=e.project, execution_domain=e.domain, execution_name=e.name,
-                    signal_id=request.id.signal_id, type=request.type.SerializeToString(), value=b"",
+                    execution_project=e.project,
+                    execution_domain=e.domain,
+                    execution_name=e.name,
+                    signal_id=request.id.signal_id,
+                    type=request.type.SerializeToString(),
+                    value=b"",
                 )
                 session.add(row)
             return to_signal(row)
@@ -90,10 +94,15 @@ class SignalManager:
         window = page(request.limit, request.token)
         e = request.workflow_execution_id
         query = select(Signal).where(
-            Signal.execution_project == e.project, Signal.execution_domain == e.domain, Signal.execution_name == e.name
+            Signal.execution_project == e.project,
+            Signal.execution_domain == e.domain,
+            Signal.execution_name == e.name,
         )
-        query = apply_sort(apply_filters(query, filters, "signal"),
-                           request.sort_by if request.HasField("sort_by") else None, Signal)
+        query = apply_sort(
+            apply_filters(query, filters, "signal"),
+            request.sort_by if request.HasField("sort_by") else None,
+            Signal,
+        )
         async with self.ctx.db.session() as session:
             rows = list(await session.scalars(window.apply(query)))
         return signal_pb2.SignalList(signals=[to_signal(r) for r in rows], token=window.token_after(len(rows)))

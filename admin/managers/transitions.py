@@ -96,7 +96,11 @@ WORKFLOW_POLICY: Sequence[Rule] = (
         lambda c: c.incoming not in (WF.UNDEFINED, WF.QUEUED) and _cluster_mismatch(c),
         _cluster_error,
     ),
-    Rule("already terminal", lambda c: c.current in WORKFLOW_TERMINAL, _terminal_error(lambda c: c.current_name)),
+    Rule(
+        "already terminal",
+        lambda c: c.current in WORKFLOW_TERMINAL,
+        _terminal_error(lambda c: c.current_name),
+    ),
     Rule(
         "running back to queued",
         lambda c: c.current == WF.RUNNING and c.incoming == WF.QUEUED,
@@ -105,9 +109,7 @@ WORKFLOW_POLICY: Sequence[Rule] = (
     Rule(
         "aborting to anything but a terminal phase",
         lambda c: c.current == WF.ABORTING and c.incoming not in WORKFLOW_TERMINAL,
-        lambda c: FailedPrecondition(
-            f"Invalid phase change from aborting to {c.incoming_name}", field="event.phase"
-        ),
+        lambda c: FailedPrecondition(f"Invalid phase change from aborting to {c.incoming_name}", field="event.phase"),
     ),
 )
 

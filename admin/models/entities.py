@@ -69,9 +69,7 @@ class NamedEntityMetadata(Record):
 class DescriptionEntity(Record):
     __tablename__ = "description_entities"
     __table_args__ = (
-        UniqueConstraint(
-            "resource_type", "project", "domain", "name", "version", name="uq_description_entities_key"
-        ),
+        UniqueConstraint("resource_type", "project", "domain", "name", "version", name="uq_description_entities_key"),
     )
 
     resource_type: Mapped[int] = mapped_column()

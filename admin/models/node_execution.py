@@ -33,7 +33,5 @@ class NodeExecution(Record):
     error_code: Mapped[str] = mapped_column(String(255), default="")
     cache_status: Mapped[str] = mapped_column(String(32), default="")
     dynamic_workflow_remote_closure_reference: Mapped[str] = mapped_column(String(1024), default="")
-    dynamic_workflow: Mapped[bytes] = mapped_column(
-        LargeBinary, default=b""
-    )  # admin.DynamicWorkflowNodeMetadata
+    dynamic_workflow: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # admin.DynamicWorkflowNodeMetadata
     internal_data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")

@@ -11,9 +11,7 @@ from admin.models.base import Record
 class Resource(Record):
     __tablename__ = "resources"
     __table_args__ = (
-        UniqueConstraint(
-            "project", "domain", "workflow", "launch_plan", "resource_type", name="uq_resources_key"
-        ),
+        UniqueConstraint("project", "domain", "workflow", "launch_plan", "resource_type", name="uq_resources_key"),
     )
 
     project: Mapped[str] = mapped_column(String(63), default="")

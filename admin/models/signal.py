@@ -11,9 +11,7 @@ from admin.models.base import Record
 class Signal(Record):
     __tablename__ = "signals"
     __table_args__ = (
-        UniqueConstraint(
-            "execution_project", "execution_domain", "execution_name", "signal_id", name="uq_signals_key"
-        ),
+        UniqueConstraint("execution_project", "execution_domain", "execution_name", "signal_id", name="uq_signals_key"),
     )
 
     execution_project: Mapped[str] = mapped_column(String(63))

@@ -48,8 +48,10 @@ async def _serve_admin(config: FlyteplaneConfig) -> None:
     from admin.server import start_admin
 
     server = await start_admin(config)
-    print(f"admin: gRPC on {config.admin.host}:{server.grpc_port}, HTTP on {config.admin.host}:{server.http_port}",
-          flush=True)
+    print(
+        f"admin: gRPC on {config.admin.host}:{server.grpc_port}, HTTP on {config.admin.host}:{server.http_port}",
+        flush=True,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

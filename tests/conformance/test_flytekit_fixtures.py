@@ -92,9 +92,7 @@ def test_runtime_file_reads_the_values_flytekit_dumped(name: str) -> None:
 
 
 @pytest.mark.parametrize("label", _package_members())
-def test_package_entity_decodes_completely_and_round_trips(
-    label: str, verdicts: dict[str, dict[str, Any]]
-) -> None:
+def test_package_entity_decodes_completely_and_round_trips(label: str, verdicts: dict[str, dict[str, Any]]) -> None:
     verdict = verdicts[label]
     assert verdict["unknown_fields"] == []
     assert verdict["identical"]

@@ -47,17 +47,30 @@ def postgres_server() -> Iterator[str]:
         shutil.chown(root, "postgres", "postgres")
     subprocess.run(
         _as_owner([_bin("initdb"), "-D", str(data), "-U", "postgres", "-A", "trust", "--no-sync", "-E", "UTF8"]),
-        check=True, capture_output=True,
+        check=True,
+        capture_output=True,
     )
     port = free_port()
     log = root / "server.log"
     subprocess.run(
-        _as_owner([
-            _bin("pg_ctl"), "-D", str(data), "-l", str(log), "-w", "-t", "60", "start", "-o",
-            f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
-            "-c full_page_writes=off -c max_connections=200",
-        ]),
-        check=True, capture_output=True,
+        _as_owner(
+            [
+                _bin("pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(log),
+                "-w",
+                "-t",
+                "60",
+                "start",
+                "-o",
+                f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
+                "-c full_page_writes=off -c max_connections=200",
+            ]
+        ),
+        check=True,
+        capture_output=True,
     )
     try:
         deadline = time.monotonic() + 30
@@ -71,13 +84,17 @@ def postgres_server() -> Iterator[str]:
                 time.sleep(0.1)
         yield f"postgresql://postgres@127.0.0.1:{port}"
     finally:
-        subprocess.run(_as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_owner([_bin("pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]), capture_output=True, check=False
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
 def create_database(base_url: str, name: str) -> str:
     port = base_url.rsplit(":", 1)[1]
     subprocess.run(
-        [_bin("createdb"), "-h", "127.0.0.1", "-p", port, "-U", "postgres", name], check=True, capture_output=True
+        [_bin("createdb"), "-h", "127.0.0.1", "-p", port, "-U", "postgres", name],
+        check=True,
+        capture_output=True,
     )
     return f"{base_url}/{name}"

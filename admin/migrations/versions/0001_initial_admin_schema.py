@@ -52,9 +52,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_named_entity_metadata")),
-        sa.UniqueConstraint(
-            "resource_type", "project", "domain", "name", name="uq_named_entity_metadata_key"
-        ),
+        sa.UniqueConstraint("resource_type", "project", "domain", "name", name="uq_named_entity_metadata_key"),
     )
     with op.batch_alter_table("named_entity_metadata", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_named_entity_metadata_created_at"), ["created_at"], unique=False)
@@ -90,9 +88,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_resources")),
-        sa.UniqueConstraint(
-            "project", "domain", "workflow", "launch_plan", "resource_type", name="uq_resources_key"
-        ),
+        sa.UniqueConstraint("project", "domain", "workflow", "launch_plan", "resource_type", name="uq_resources_key"),
     )
     with op.batch_alter_table("resources", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_resources_created_at"), ["created_at"], unique=False)
@@ -173,9 +169,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["workflow_id"], ["workflows.id"], name=op.f("fk_launch_plans_workflow_id_workflows")
-        ),
+        sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], name=op.f("fk_launch_plans_workflow_id_workflows")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_launch_plans")),
         sa.UniqueConstraint("project", "domain", "name", "version", name="uq_launch_plans_key"),
     )
@@ -218,13 +212,9 @@ def upgrade() -> None:
             ["launch_plan_id"], ["launch_plans.id"], name=op.f("fk_executions_launch_plan_id_launch_plans")
         ),
         sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_executions_task_id_tasks")),
-        sa.ForeignKeyConstraint(
-            ["workflow_id"], ["workflows.id"], name=op.f("fk_executions_workflow_id_workflows")
-        ),
+        sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], name=op.f("fk_executions_workflow_id_workflows")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_executions")),
-        sa.UniqueConstraint(
-            "execution_project", "execution_domain", "execution_name", name="uq_executions_key"
-        ),
+        sa.UniqueConstraint("execution_project", "execution_domain", "execution_name", name="uq_executions_key"),
     )
     with op.batch_alter_table("executions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_executions_created_at"), ["created_at"], unique=False)
@@ -342,9 +332,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("task_executions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_task_executions_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_task_executions_node_execution_id"), ["node_execution_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_task_executions_node_execution_id"), ["node_execution_id"], unique=False)
 
 
 def downgrade() -> None:

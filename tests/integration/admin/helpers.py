@@ -6,8 +6,17 @@ from datetime import UTC, datetime, timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from flyteidl_py.admin import event_pb2 as admin_event_pb2, execution_pb2, launch_plan_pb2, task_pb2, workflow_pb2
-from flyteidl_py.core import execution_pb2 as core, identifier_pb2, literals_pb2
+from flyteidl_py.admin import (
+    event_pb2 as admin_event_pb2,
+)
+from flyteidl_py.admin import (
+    execution_pb2,
+    launch_plan_pb2,
+    task_pb2,
+    workflow_pb2,
+)
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from tests.support.packages import Package, load_package
@@ -56,12 +65,18 @@ def ints(**values: int) -> literals_pb2.LiteralMap:
 
 
 async def launch(
-    stub: admin_pb2_grpc.AdminServiceStub, name: str = "", lp: str = "examples.configured.configured_wf", **inputs: int
+    stub: admin_pb2_grpc.AdminServiceStub,
+    name: str = "",
+    lp: str = "examples.configured.configured_wf",
+    **inputs: int,
 ) -> identifier_pb2.WorkflowExecutionIdentifier:
     response = await stub.CreateExecution(
         execution_pb2.ExecutionCreateRequest(
-            project=PROJECT, domain=DOMAIN, name=name,
-            spec=execution_pb2.ExecutionSpec(launch_plan=lp_id(lp)), inputs=ints(**inputs),
+            project=PROJECT,
+            domain=DOMAIN,
+            name=name,
+            spec=execution_pb2.ExecutionSpec(launch_plan=lp_id(lp)),
+            inputs=ints(**inputs),
         )
     )
     return response.id
@@ -77,7 +92,11 @@ def wf_event(
     ident: identifier_pb2.WorkflowExecutionIdentifier, phase: int, t: float, **result: object
 ) -> admin_event_pb2.WorkflowExecutionEventRequest:
     event = event_pb2.WorkflowExecutionEvent(
-        execution_id=ident, phase=phase, occurred_at=at(t), producer_id="propeller", **result  # type: ignore[arg-type]
+        execution_id=ident,
+        phase=phase,
+        occurred_at=at(t),
+        producer_id="propeller",
+        **result,  # type: ignore[arg-type]
     )
     return admin_event_pb2.WorkflowExecutionEventRequest(request_id=f"wf-{phase}-{t}", event=event)
 
@@ -86,8 +105,12 @@ def node_event(
     ident: identifier_pb2.WorkflowExecutionIdentifier, node: str, phase: int, t: float, **extra: object
 ) -> admin_event_pb2.NodeExecutionEventRequest:
     event = event_pb2.NodeExecutionEvent(
-        id=identifier_pb2.NodeExecutionIdentifier(execution_id=ident, node_id=node), phase=phase, occurred_at=at(t),
-        producer_id="propeller", spec_node_id=node, **extra,  # type: ignore[arg-type]
+        id=identifier_pb2.NodeExecutionIdentifier(execution_id=ident, node_id=node),
+        phase=phase,
+        occurred_at=at(t),
+        producer_id="propeller",
+        spec_node_id=node,
+        **extra,  # type: ignore[arg-type]
     )
     return admin_event_pb2.NodeExecutionEventRequest(request_id=f"n-{node}-{phase}-{t}", event=event)
 
@@ -102,7 +125,11 @@ def task_event(
     **extra: object,
 ) -> admin_event_pb2.TaskExecutionEventRequest:
     event = event_pb2.TaskExecutionEvent(
-        task_id=task_id(task), retry_attempt=attempt, phase=phase, occurred_at=at(t), producer_id="propeller",
+        task_id=task_id(task),
+        retry_attempt=attempt,
+        phase=phase,
+        occurred_at=at(t),
+        producer_id="propeller",
         parent_node_execution_id=identifier_pb2.NodeExecutionIdentifier(execution_id=ident, node_id=node),
         **extra,  # type: ignore[arg-type]
     )

@@ -8,11 +8,14 @@ from grpc_status import rpc_status
 
 from flyteidl_py.admin import (
     event_pb2 as admin_event_pb2,
+)
+from flyteidl_py.admin import (
     execution_pb2,
     node_execution_pb2,
     task_execution_pb2,
 )
-from flyteidl_py.core import compiler_pb2, execution_pb2 as core, identifier_pb2
+from flyteidl_py.core import compiler_pb2, identifier_pb2
+from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from tests.integration.admin.helpers import (
@@ -50,8 +53,9 @@ async def test_a_task_that_fails_twice_then_succeeds_reads_back_as_three_attempt
     error = core.ExecutionError(code="USER:ValueError", message="boom", kind=core.ExecutionError.USER)
     for attempt in (0, 1):
         await stub.CreateTaskEvent(task_event(ident, "n1", task, attempt, TASK.RUNNING, 4 + attempt))
-        await stub.CreateTaskEvent(task_event(ident, "n1", task, attempt, TASK.RETRYABLE_FAILED, 4.5 + attempt,
-                                              error=error))
+        await stub.CreateTaskEvent(
+            task_event(ident, "n1", task, attempt, TASK.RETRYABLE_FAILED, 4.5 + attempt, error=error)
+        )
     await stub.CreateTaskEvent(task_event(ident, "n1", task, 2, TASK.RUNNING, 7))
     await stub.CreateTaskEvent(task_event(ident, "n1", task, 2, TASK.SUCCEEDED, 8, output_uri="file:///out.pb"))
     await stub.CreateNodeEvent(node_event(ident, "n1", NODE.SUCCEEDED, 9, output_uri="file:///out.pb"))
@@ -59,7 +63,9 @@ async def test_a_task_that_fails_twice_then_succeeds_reads_back_as_three_attempt
         task_execution_pb2.TaskExecutionListRequest(node_execution_id=_node_id(ident, "n1"), limit=100)
     )
     assert [(a.id.retry_attempt, a.closure.phase) for a in attempts.task_executions] == [
-        (0, TASK.RETRYABLE_FAILED), (1, TASK.RETRYABLE_FAILED), (2, TASK.SUCCEEDED)
+        (0, TASK.RETRYABLE_FAILED),
+        (1, TASK.RETRYABLE_FAILED),
+        (2, TASK.SUCCEEDED),
     ]
     assert attempts.task_executions[0].closure.error.message == "boom"
     node = await stub.GetNodeExecution(node_execution_pb2.NodeExecutionGetRequest(id=_node_id(ident, "n1")))
@@ -155,16 +161,27 @@ async def test_nested_nodes_stay_out_of_the_top_level_listing(stub: admin_pb2_gr
     ident = await _started(stub)
     await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2, is_parent=True, is_dynamic=True))
     closure = compiler_pb2.CompiledWorkflowClosure()
-    dynamic = event_pb2.DynamicWorkflowNodeMetadata(id=task_id("dyn"), compiled_workflow=closure,
-                                                    dynamic_job_spec_uri="file:///futures.pb")
+    dynamic = event_pb2.DynamicWorkflowNodeMetadata(
+        id=task_id("dyn"), compiled_workflow=closure, dynamic_job_spec_uri="file:///futures.pb"
+    )
     await stub.CreateNodeEvent(
-        node_event(ident, "n0", NODE.DYNAMIC_RUNNING, 3, task_node_metadata=event_pb2.TaskNodeMetadata(
-            dynamic_workflow=dynamic))
+        node_event(
+            ident,
+            "n0",
+            NODE.DYNAMIC_RUNNING,
+            3,
+            task_node_metadata=event_pb2.TaskNodeMetadata(dynamic_workflow=dynamic),
+        )
     )
     for child in ("n0-0-dn0", "n0-0-dn1"):
         await stub.CreateNodeEvent(
-            node_event(ident, child, NODE.RUNNING, 4, parent_node_metadata=event_pb2.ParentNodeExecutionMetadata(
-                node_id="n0"))
+            node_event(
+                ident,
+                child,
+                NODE.RUNNING,
+                4,
+                parent_node_metadata=event_pb2.ParentNodeExecutionMetadata(node_id="n0"),
+            )
         )
     top = await stub.ListNodeExecutions(
         node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=ident, limit=100)
@@ -184,8 +201,15 @@ async def test_an_array_node_event_marks_the_node_as_an_array(stub: admin_pb2_gr
     await stub.CreateNodeEvent(node_event(ident, "n1", NODE.RUNNING, 2, is_array=True))
     resources = [event_pb2.ExternalResourceInfo(external_id=f"n1-{i}", index=i, phase=TASK.RUNNING) for i in (1, 0)]
     await stub.CreateTaskEvent(
-        task_event(ident, "n1", "examples.advanced.square", 0, TASK.RUNNING, 3,
-                   metadata=event_pb2.TaskExecutionMetadata(external_resources=resources))
+        task_event(
+            ident,
+            "n1",
+            "examples.advanced.square",
+            0,
+            TASK.RUNNING,
+            3,
+            metadata=event_pb2.TaskExecutionMetadata(external_resources=resources),
+        )
     )
     top = await stub.ListNodeExecutions(
         node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=ident, limit=100)

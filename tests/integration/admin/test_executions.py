@@ -63,13 +63,17 @@ async def test_mistyped_or_unknown_inputs_are_invalid_and_create_nothing(
     literals = literals_pb2.LiteralMap()
     for key, value in inputs.items():
         primitive = (
-            literals_pb2.Primitive(integer=value) if isinstance(value, int) else literals_pb2.Primitive(string_value=str(value))
+            literals_pb2.Primitive(integer=value)
+            if isinstance(value, int)
+            else literals_pb2.Primitive(string_value=str(value))
         )
         literals.literals[key].scalar.primitive.CopyFrom(primitive)
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.CreateExecution(
             execution_pb2.ExecutionCreateRequest(
-                project=PROJECT, domain=DOMAIN, name="bad-inputs",
+                project=PROJECT,
+                domain=DOMAIN,
+                name="bad-inputs",
                 spec=execution_pb2.ExecutionSpec(launch_plan=lp_id("examples.configured.configured_wf")),
                 inputs=literals,
             )
@@ -87,7 +91,8 @@ async def test_a_required_input_without_value_is_invalid(stub: admin_pb2_grpc.Ad
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.CreateExecution(
             execution_pb2.ExecutionCreateRequest(
-                project=PROJECT, domain=DOMAIN,
+                project=PROJECT,
+                domain=DOMAIN,
                 spec=execution_pb2.ExecutionSpec(launch_plan=lp_id("examples.advanced.sub_wf")),
             )
         )
@@ -118,10 +123,13 @@ async def test_a_single_task_execution_runs_a_generated_workflow(
     await register(stub)
     response = await stub.CreateExecution(
         execution_pb2.ExecutionCreateRequest(
-            project=PROJECT, domain=DOMAIN,
+            project=PROJECT,
+            domain=DOMAIN,
             spec=execution_pb2.ExecutionSpec(launch_plan=task_id("examples.configured.retried")),
             inputs=literals_pb2.LiteralMap(
-                literals={"x": literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=7)))}
+                literals={
+                    "x": literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=7)))
+                }
             ),
         )
     )
@@ -135,7 +143,9 @@ async def test_a_single_task_execution_runs_a_generated_workflow(
     assert execution.spec.launch_plan.resource_type == identifier_pb2.TASK
     # Generated entities are hidden from the default named-entity listing.
     named = await stub.ListNamedEntities(
-        common_pb2.NamedEntityListRequest(resource_type=identifier_pb2.WORKFLOW, project=PROJECT, domain=DOMAIN, limit=100)
+        common_pb2.NamedEntityListRequest(
+            resource_type=identifier_pb2.WORKFLOW, project=PROJECT, domain=DOMAIN, limit=100
+        )
     )
     assert all(not e.id.name.startswith(".flytegen") for e in named.entities)
 
@@ -175,7 +185,9 @@ async def test_archived_executions_leave_the_default_listing(stub: admin_pb2_grp
     keep = await launch(stub, name="keep")
     gone = await launch(stub, name="gone")
     await stub.UpdateExecution(execution_pb2.ExecutionUpdateRequest(id=gone, state=execution_pb2.EXECUTION_ARCHIVED))
-    request = common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project=PROJECT, domain=DOMAIN), limit=10)
+    request = common_pb2.ResourceListRequest(
+        id=common_pb2.NamedEntityIdentifier(project=PROJECT, domain=DOMAIN), limit=10
+    )
     listed = await stub.ListExecutions(request)
     assert [e.id.name for e in listed.executions] == [keep.name]
     request.filters = "eq(state,1)"

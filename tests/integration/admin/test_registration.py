@@ -30,7 +30,11 @@ async def _register(stub: admin_pb2_grpc.AdminServiceStub, package: Package) -> 
 
 def _wf_id(name: str, version: str = "v1") -> identifier_pb2.Identifier:
     return identifier_pb2.Identifier(
-        resource_type=identifier_pb2.WORKFLOW, project="flytesnacks", domain="development", name=name, version=version
+        resource_type=identifier_pb2.WORKFLOW,
+        project="flytesnacks",
+        domain="development",
+        name=name,
+        version=version,
     )
 
 
@@ -65,8 +69,12 @@ async def test_registering_the_same_package_again_answers_already_exists_and_cha
     package = _package()
     await _register(stub, package)
     before = await stub.ListTasks(
-        common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project="flytesnacks", domain="development",
-                                                                              name="examples.advanced.square"), limit=10)
+        common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(
+                project="flytesnacks", domain="development", name="examples.advanced.square"
+            ),
+            limit=10,
+        )
     )
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await stub.CreateTask(package.task_requests()[0])
@@ -75,8 +83,12 @@ async def test_registering_the_same_package_again_answers_already_exists_and_cha
         await stub.CreateWorkflow(package.workflow_requests()[0])
     assert raised.value.code() == grpc.StatusCode.ALREADY_EXISTS
     after = await stub.ListTasks(
-        common_pb2.ResourceListRequest(id=common_pb2.NamedEntityIdentifier(project="flytesnacks", domain="development",
-                                                                              name="examples.advanced.square"), limit=10)
+        common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(
+                project="flytesnacks", domain="development", name="examples.advanced.square"
+            ),
+            limit=10,
+        )
     )
     assert before == after
 
@@ -181,6 +193,7 @@ async def test_a_malformed_task_registration_is_invalid_names_the_problem_and_st
         await stub.CreateTask(request)
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in raised.value.details()
-    listed = await stub.ListTaskIds(common_pb2.NamedEntityIdentifierListRequest(
-        project="flytesnacks", domain="development", limit=10))
+    listed = await stub.ListTaskIds(
+        common_pb2.NamedEntityIdentifierListRequest(project="flytesnacks", domain="development", limit=10)
+    )
     assert list(listed.entities) == []

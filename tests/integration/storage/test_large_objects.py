@@ -53,9 +53,7 @@ async def test_large_object_streams_in_and_out_intact_in_bounded_memory(storage:
     assert download_peak < SIZE // 2, f"download held {download_peak / MiB:.1f} MiB"
 
 
-async def test_large_local_file_uploads_intact_with_its_md5(
-    storage: Storage, base: str, tmp_path: Path
-) -> None:
+async def test_large_local_file_uploads_intact_with_its_md5(storage: Storage, base: str, tmp_path: Path) -> None:
     local = tmp_path / "large.bin"
     digest = hashlib.md5()
     with local.open("wb") as handle:

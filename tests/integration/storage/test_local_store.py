@@ -51,9 +51,7 @@ async def test_the_root_itself_is_not_an_object(storage: Storage) -> None:
         await storage.write(f"file://{storage.config.local_root.as_posix()}", b"x")
 
 
-async def test_symlinks_out_of_the_root_are_refused(
-    storage: Storage, local_base: str, tmp_path: Path
-) -> None:
+async def test_symlinks_out_of_the_root_are_refused(storage: Storage, local_base: str, tmp_path: Path) -> None:
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "secret").write_bytes(b"secret")
@@ -72,9 +70,7 @@ async def test_localhost_file_uris_name_the_same_object(storage: Storage, local_
     assert await storage.read(local_base.replace("file://", "file://localhost", 1) + "/x") == b"data"
 
 
-async def test_a_reader_sees_the_old_object_until_a_write_completes(
-    storage: Storage, local_base: str
-) -> None:
+async def test_a_reader_sees_the_old_object_until_a_write_completes(storage: Storage, local_base: str) -> None:
     uri = join(local_base, "object")
     await storage.write(uri, b"old")
     halfway = asyncio.Event()

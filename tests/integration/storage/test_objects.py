@@ -95,9 +95,7 @@ async def test_head_reports_size_and_md5(storage: Storage, base: str) -> None:
     assert await storage.head(uri) == ObjectInfo(uri, len(data), hashlib.md5(data).digest())
 
 
-async def test_list_yields_every_object_under_a_prefix_recursively_in_order(
-    storage: Storage, base: str
-) -> None:
+async def test_list_yields_every_object_under_a_prefix_recursively_in_order(storage: Storage, base: str) -> None:
     for key in ("run/b", "run/a/2", "run/a/1", "run/a.txt", "other/x", "runaway"):
         await storage.write(join(base, key), key.encode())
     listed = await _listed(storage, join(base, "run") + "/")
@@ -204,9 +202,7 @@ async def test_write_file_stores_a_local_file(storage: Storage, base: str, tmp_p
     assert (await storage.head(uri)).md5 == hashlib.md5(data).digest()
 
 
-async def test_write_file_of_a_missing_local_file_is_not_found(
-    storage: Storage, base: str, tmp_path: Path
-) -> None:
+async def test_write_file_of_a_missing_local_file_is_not_found(storage: Storage, base: str, tmp_path: Path) -> None:
     with pytest.raises(NotFound):
         await storage.write_file(join(base, "uploaded"), tmp_path / "absent")
 

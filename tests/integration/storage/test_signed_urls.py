@@ -66,9 +66,7 @@ async def test_signed_url_expiry_is_reported(storage: Storage, base: str) -> Non
     assert signed.expires_at <= datetime.now(UTC) + FIVE_MINUTES + timedelta(seconds=2)
 
 
-async def test_signed_get_of_a_missing_object_is_404(
-    storage: Storage, base: str, signed_url_server: str
-) -> None:
+async def test_signed_get_of_a_missing_object_is_404(storage: Storage, base: str, signed_url_server: str) -> None:
     signed = await storage.signed_url(join(base, "missing"), "GET", FIVE_MINUTES)
     async with httpx.AsyncClient() as client:
         assert (await client.get(signed.url)).status_code == 404
@@ -141,23 +139,17 @@ async def test_local_url_with_a_stretched_expiry_is_refused(
     assert response.status_code == 403
 
 
-async def test_local_url_past_its_expiry_is_refused(
-    storage: Storage, local_uri: str, signed_url_server: str
-) -> None:
+async def test_local_url_past_its_expiry_is_refused(storage: Storage, local_uri: str, signed_url_server: str) -> None:
     await storage.write(local_uri, DATA)
     issued_long_ago = time.time() - 3600
-    expired = storage.local_signer.sign(
-        _relative(storage, local_uri), "GET", FIVE_MINUTES, now=issued_long_ago
-    )
+    expired = storage.local_signer.sign(_relative(storage, local_uri), "GET", FIVE_MINUTES, now=issued_long_ago)
     async with httpx.AsyncClient() as client:
         response = await client.get(expired.url)
     assert response.status_code == 403
     assert b"expired" in response.content
 
 
-async def test_local_get_url_cannot_be_used_to_put(
-    storage: Storage, local_uri: str, signed_url_server: str
-) -> None:
+async def test_local_get_url_cannot_be_used_to_put(storage: Storage, local_uri: str, signed_url_server: str) -> None:
     get = await storage.signed_url(local_uri, "GET", FIVE_MINUTES)
     async with httpx.AsyncClient() as client:
         response = await client.put(get.url, content=DATA)
@@ -257,9 +249,7 @@ async def test_local_put_larger_than_max_upload_bytes_is_refused_and_writes_noth
 # -- s3:// and gs://: what we can check without the real clouds -------------------------------------
 
 
-def _canonical_request(
-    url: str, method: str, headers: dict[str, str], prefix: str
-) -> tuple[str, dict[str, str]]:
+def _canonical_request(url: str, method: str, headers: dict[str, str], prefix: str) -> tuple[str, dict[str, str]]:
     """The SigV4 / GOOG4 canonical request of a query-signed URL, and its query parameters."""
     parts = urlsplit(url)
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
@@ -296,9 +286,7 @@ def _valid_s3_url(url: str, method: str, headers: dict[str, str], now: datetime)
     return hmac.compare_digest(expected, params["X-Amz-Signature"])
 
 
-def _valid_gcs_url(
-    url: str, method: str, headers: dict[str, str], now: datetime, public_key: rsa.RSAPublicKey
-) -> bool:
+def _valid_gcs_url(url: str, method: str, headers: dict[str, str], now: datetime, public_key: rsa.RSAPublicKey) -> bool:
     """An independent GCS V4 (GOOG4-RSA-SHA256) check against the service account's public key."""
     canonical, params = _canonical_request(url, method, headers, "X-Goog")
     scope = params["X-Goog-Credential"].split("/", 1)[1]

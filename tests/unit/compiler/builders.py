@@ -51,9 +51,7 @@ def enum(*values: str) -> LiteralType:
 
 
 def ident(kind: int, name: str, version: str = "v1") -> identifier_pb2.Identifier:
-    return identifier_pb2.Identifier(
-        resource_type=kind, project="p", domain="d", name=name, version=version
-    )
+    return identifier_pb2.Identifier(resource_type=kind, project="p", domain="d", name=name, version=version)
 
 
 def task_id(name: str) -> identifier_pb2.Identifier:
@@ -149,6 +147,7 @@ def task_node(
 def workflow(
     name: str,
     nodes: Iterable[workflow_pb2.Node],
+    *,
     inputs: Mapping[str, LiteralType] | None = None,
     outputs: Mapping[str, LiteralType] | None = None,
     output_bindings: Mapping[str, literals_pb2.BindingData] | None = None,
@@ -219,6 +218,6 @@ def compile_errors(
     return {(error.code, error.node_id) for error in raised.value.errors}
 
 
-def single_node(node: workflow_pb2.Node, **kwargs: object) -> workflow_pb2.WorkflowTemplate:
+def single_node(node: workflow_pb2.Node) -> workflow_pb2.WorkflowTemplate:
     """A workflow `wf(x: int) -> ()` around one node."""
-    return workflow("wf", [node], inputs={"x": INT}, **kwargs)
+    return workflow("wf", [node], inputs={"x": INT})

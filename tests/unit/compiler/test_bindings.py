@@ -96,9 +96,7 @@ def test_matching_scalar_binding_is_accepted() -> None:
 
 
 def test_mismatching_scalar_binding_is_mismatching_types() -> None:
-    assert compile_errors(single_node(task_node("n0", "double", x=scalar(string("3"))))) == {
-        ("MismatchingTypes", "n0")
-    }
+    assert compile_errors(single_node(task_node("n0", "double", x=scalar(string("3"))))) == {("MismatchingTypes", "n0")}
 
 
 def test_enum_scalar_with_a_listed_value_is_accepted() -> None:
@@ -159,7 +157,11 @@ def test_promise_to_unknown_node_is_node_reference_not_found() -> None:
 
 
 def test_promise_to_unknown_output_is_variable_name_not_found() -> None:
-    wf = workflow("wf", [task_node("n0", "double", x=promise("", "x")), task_node("n1", "double", x=promise("n0", "nope"))], inputs={"x": INT})
+    wf = workflow(
+        "wf",
+        [task_node("n0", "double", x=promise("", "x")), task_node("n1", "double", x=promise("n0", "nope"))],
+        inputs={"x": INT},
+    )
     assert compile_errors(wf) == {("VariableNameNotFound", "n1")}
 
 
@@ -174,13 +176,15 @@ def test_dotted_promise_var_is_a_syntax_error() -> None:
 
 
 def test_promise_without_var_is_parameter_not_bound() -> None:
-    assert compile_errors(single_node(task_node("n0", "double", x=promise("", "")))) == {
-        ("ParameterNotBound", "n0")
-    }
+    assert compile_errors(single_node(task_node("n0", "double", x=promise("", "")))) == {("ParameterNotBound", "n0")}
 
 
 def test_promise_of_the_wrong_type_is_mismatching_types() -> None:
-    wf = workflow("wf", [task_node("n0", "to_str", x=promise("", "x")), task_node("n1", "double", x=promise("n0", "o0"))], inputs={"x": INT})
+    wf = workflow(
+        "wf",
+        [task_node("n0", "to_str", x=promise("", "x")), task_node("n1", "double", x=promise("n0", "o0"))],
+        inputs={"x": INT},
+    )
     assert compile_errors(wf) == {("MismatchingTypes", "n1")}
 
 
@@ -233,7 +237,11 @@ def test_unbound_workflow_output_is_parameter_not_bound_at_end_node() -> None:
 
 def test_workflow_output_may_bind_a_workflow_input() -> None:
     wf = workflow(
-        "wf", [task_node("n0", "noop")], inputs={"x": INT}, outputs={"o0": INT}, output_bindings={"o0": promise("", "x")}
+        "wf",
+        [task_node("n0", "noop")],
+        inputs={"x": INT},
+        outputs={"o0": INT},
+        output_bindings={"o0": promise("", "x")},
     )
     assert compile_ok(wf).primary.template.outputs[0].binding.promise.node_id == "start-node"
 
@@ -245,12 +253,20 @@ def _aliased(*aliases: tuple[str, str]) -> workflow_pb2.Node:
 
 
 def test_consumers_read_an_aliased_output_by_its_alias() -> None:
-    wf = workflow("wf", [_aliased(("o0", "doubled")), task_node("n1", "double", x=promise("n0", "doubled"))], inputs={"x": INT})
+    wf = workflow(
+        "wf",
+        [_aliased(("o0", "doubled")), task_node("n1", "double", x=promise("n0", "doubled"))],
+        inputs={"x": INT},
+    )
     compile_ok(wf)
 
 
 def test_aliased_output_is_not_visible_under_its_original_name() -> None:
-    wf = workflow("wf", [_aliased(("o0", "doubled")), task_node("n1", "double", x=promise("n0", "o0"))], inputs={"x": INT})
+    wf = workflow(
+        "wf",
+        [_aliased(("o0", "doubled")), task_node("n1", "double", x=promise("n0", "o0"))],
+        inputs={"x": INT},
+    )
     assert compile_errors(wf) == {("VariableNameNotFound", "n1")}
 
 

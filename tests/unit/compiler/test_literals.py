@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 
@@ -31,8 +33,8 @@ def of(scalar: literals_pb2.Scalar) -> Literal:
     return Literal(scalar=scalar)
 
 
-def primitive(**value: object) -> Literal:
-    return of(literals_pb2.Scalar(primitive=literals_pb2.Primitive(**value)))  # type: ignore[arg-type]
+def primitive(**value: Any) -> Literal:
+    return of(literals_pb2.Scalar(primitive=literals_pb2.Primitive(**value)))
 
 
 def items(*literals: Literal) -> Literal:
@@ -94,7 +96,8 @@ def test_structured_dataset_infers_its_metadata_type() -> None:
     literal = of(
         literals_pb2.Scalar(
             structured_dataset=literals_pb2.StructuredDataset(
-                uri="s3://x", metadata=literals_pb2.StructuredDatasetMetadata(structured_dataset_type=dataset_type)
+                uri="s3://x",
+                metadata=literals_pb2.StructuredDatasetMetadata(structured_dataset_type=dataset_type),
             )
         )
     )

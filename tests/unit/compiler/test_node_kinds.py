@@ -41,10 +41,10 @@ def sub_workflow(name: str = "sub", *nodes: workflow_pb2.Node) -> workflow_pb2.W
     )
 
 
-def sub_workflow_node(node_id: str, name: str = "sub", **inputs: object) -> workflow_pb2.Node:
+def sub_workflow_node(node_id: str, name: str = "sub", **inputs: literals_pb2.BindingData) -> workflow_pb2.Node:
     node = workflow_pb2.Node(id=node_id, workflow_node=workflow_pb2.WorkflowNode(sub_workflow_ref=workflow_id(name)))
     for var, data in inputs.items():
-        node.inputs.add(var=var).binding.CopyFrom(data)  # type: ignore[arg-type]
+        node.inputs.add(var=var).binding.CopyFrom(data)
     return node
 
 
@@ -94,7 +94,8 @@ def test_sub_workflow_without_interface_is_value_required() -> None:
 def test_nested_sub_workflows_are_all_in_the_closure() -> None:
     middle = sub_workflow("middle", sub_workflow_node("n0", "sub", y=promise("", "y")))
     closure = compile_ok(
-        single_node(sub_workflow_node("n0", "middle", y=promise("", "x"))), sub_workflows=[middle, sub_workflow()]
+        single_node(sub_workflow_node("n0", "middle", y=promise("", "x"))),
+        sub_workflows=[middle, sub_workflow()],
     )
     assert [s.template.id.name for s in closure.sub_workflows] == ["middle", "sub"]
 
@@ -251,7 +252,11 @@ ARRAY_TASKS = [*TASKS, MAPPED, ELEMENT, TAKES_INTS]
 
 
 def array(
-    node_id: str, sub_task: str, original: bool | None = None, bound: tuple[str, ...] = (), **inputs: object
+    node_id: str,
+    sub_task: str,
+    original: bool | None = None,
+    bound: tuple[str, ...] = (),
+    **inputs: literals_pb2.BindingData,
 ) -> workflow_pb2.Node:
     sub = task_node(sub_task, sub_task)
     node = workflow_pb2.Node(
@@ -261,8 +266,8 @@ def array(
     if original is not None:
         node.array_node.is_original_sub_node_interface.CopyFrom(wrappers_pb2.BoolValue(value=original))
     for var, data in inputs.items():
-        node.inputs.add(var=var).binding.CopyFrom(data)  # type: ignore[arg-type]
-        sub.inputs.add(var=var).binding.CopyFrom(data)  # type: ignore[arg-type]
+        node.inputs.add(var=var).binding.CopyFrom(data)
+        sub.inputs.add(var=var).binding.CopyFrom(data)
     node.array_node.node.CopyFrom(sub)
     return node
 
@@ -270,7 +275,10 @@ def array(
 def test_array_node_uses_the_list_typed_interface_of_its_task() -> None:
     wf = workflow(
         "wf",
-        [array("n0", "mapped-arraynode", original=False, x=promise("", "xs")), task_node("n1", "takes_ints", xs=promise("n0", "o0"))],
+        [
+            array("n0", "mapped-arraynode", original=False, x=promise("", "xs")),
+            task_node("n1", "takes_ints", xs=promise("n0", "o0")),
+        ],
         inputs={"xs": list_of(INT)},
     )
     closure = compile_ok(wf, tasks=ARRAY_TASKS)
@@ -309,5 +317,3 @@ def test_array_sub_node_keeps_its_id_and_stays_nested() -> None:
     template = compile_ok(wf, tasks=ARRAY_TASKS).primary.template
     assert [n.id for n in template.nodes] == ["start-node", "end-node", "n0"]
     assert template.nodes[2].array_node.node.id == "mapped-arraynode"
-
-

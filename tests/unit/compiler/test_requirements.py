@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flyteidl_py.core import workflow_pb2
+from collections.abc import Sequence
+
+from flyteidl_py.core import identifier_pb2, workflow_pb2
 from propeller.compiler import requirements
 from tests.unit.compiler.builders import (
     INT,
@@ -15,7 +17,7 @@ from tests.unit.compiler.builders import (
 )
 
 
-def names(ids: list) -> list[str]:  # type: ignore[type-arg]
+def names(ids: Sequence[identifier_pb2.Identifier]) -> list[str]:
     return [i.name for i in ids]
 
 

@@ -85,7 +85,12 @@ CASES: list[tuple[str, LiteralType, LiteralType, bool]] = [
     ("int to float", INT, FLOAT, False),
     ("float to int", FLOAT, INT, False),
     ("bool to string", BOOL, STR, False),
-    ("annotation and metadata are ignored", LiteralType(simple=types_pb2.INTEGER, metadata=json_schema({}, [])), INT, True),
+    (
+        "annotation and metadata are ignored",
+        LiteralType(simple=types_pb2.INTEGER, metadata=json_schema({}, [])),
+        INT,
+        True,
+    ),
     ("differing structure tag is rejected", tagged(INT, "a"), tagged(INT, "b"), False),
     ("untagged upstream ignores the downstream tag", INT, tagged(INT, "a"), True),
     # none
@@ -155,7 +160,12 @@ CASES: list[tuple[str, LiteralType, LiteralType, bool]] = [
     ("dataclass with extra fields", dataclass({"x": "integer", "y": "number", "z": "string"}), POINT, True),
     ("dataclass missing a field", dataclass({"x": "integer"}), POINT, False),
     ("dataclass field type differs", dataclass({"x": "string", "y": "number"}), POINT, False),
-    ("dataclass title is not compared", dataclass({"x": "integer", "y": "number"}, title="Other"), POINT, True),
+    (
+        "dataclass title is not compared",
+        dataclass({"x": "integer", "y": "number"}, title="Other"),
+        POINT,
+        True,
+    ),
     ("int to struct", INT, STRUCT, False),
     # binary
     ("binary to binary", LiteralType(simple=types_pb2.BINARY), LiteralType(simple=types_pb2.BINARY), True),

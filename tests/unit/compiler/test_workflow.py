@@ -103,7 +103,11 @@ def test_connections_match_the_reference_example_with_a_branch_child() -> None:
     )
     wf = workflow(
         "wf",
-        [task_node("n0", "double", x=promise("", "x")), task_node("n1", "double", x=promise("n0", "o0")), branch],
+        [
+            task_node("n0", "double", x=promise("", "x")),
+            task_node("n1", "double", x=promise("n0", "o0")),
+            branch,
+        ],
         inputs={"x": INT},
     )
     connections = compile_ok(wf).primary.connections
@@ -249,7 +253,10 @@ def test_closure_tasks_hold_only_referenced_tasks_once() -> None:
 def test_closure_tasks_are_sorted_by_identifier() -> None:
     wf = workflow(
         "wf",
-        [task_node("n0", "double", x=promise("", "x")), task_node("n1", "add", a=promise("", "x"), b=promise("", "x"))],
+        [
+            task_node("n0", "double", x=promise("", "x")),
+            task_node("n1", "add", a=promise("", "x"), b=promise("", "x")),
+        ],
         inputs={"x": INT},
     )
     assert [t.template.id.name for t in compile_ok(wf).tasks] == ["add", "double"]

@@ -82,9 +82,7 @@ def test_paths_with_dot_or_empty_segments_are_refused(path: str) -> None:
     with pytest.raises(InvalidArgument):
         SIGNER.sign(path, "GET", timedelta(minutes=1), now=NOW)
     with pytest.raises(PermissionDenied):
-        SIGNER.verify(
-            "GET", path, {"method": "GET", "expires": str(int(NOW) + 60), "signature": "0"}, now=NOW
-        )
+        SIGNER.verify("GET", path, {"method": "GET", "expires": str(int(NOW) + 60), "signature": "0"}, now=NOW)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,104 @@
+"""The data proxy as flytekit uses it: sign an upload, PUT over plain HTTP, find the object where promised."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+
+import grpc
+import httpx
+import pytest
+
+from flyteidl_py.service import dataproxy_pb2, dataproxy_pb2_grpc
+from flyteplane.storage import Storage, StorageConfig
+from tests.conftest import RunningAdmin
+
+
+async def test_a_signed_upload_of_a_code_bundle_lands_at_its_native_url(
+    admin: RunningAdmin, dataproxy: dataproxy_pb2_grpc.DataProxyServiceStub
+) -> None:
+    body = b"pretend this is fast<md5>.tar.gz" * 1000
+    md5 = hashlib.md5(body).digest()
+    location = await dataproxy.CreateUploadLocation(
+        dataproxy_pb2.CreateUploadLocationRequest(
+            project="flytesnacks",
+            domain="development",
+            filename=f"fast{md5.hex()}.tar.gz",
+            content_md5=md5,
+            add_content_md5_metadata=True,
+        )
+    )
+    assert location.native_url.endswith(
+        f"/flytesnacks/development/{base64.b32encode(md5).decode()}/fast{md5.hex()}.tar.gz"
+    )
+    async with httpx.AsyncClient() as client:
+        put = await client.put(
+            location.signed_url,
+            content=body,
+            headers={"Content-MD5": base64.b64encode(md5).decode(), **dict(location.headers)},
+        )
+    assert put.status_code in (200, 201)
+    stored = await Storage(StorageConfig(local_root=admin.storage_root)).read(location.native_url)
+    assert stored == body
+
+
+async def test_an_upload_with_different_content_than_signed_is_refused_and_stores_nothing(
+    admin: RunningAdmin, dataproxy: dataproxy_pb2_grpc.DataProxyServiceStub
+) -> None:
+    md5 = hashlib.md5(b"the real thing").digest()
+    location = await dataproxy.CreateUploadLocation(
+        dataproxy_pb2.CreateUploadLocationRequest(
+            project="flytesnacks", domain="development", filename="input.txt", content_md5=md5
+        )
+    )
+    async with httpx.AsyncClient() as client:
+        put = await client.put(
+            location.signed_url,
+            content=b"something else",
+            headers={"Content-MD5": base64.b64encode(md5).decode()},
+        )
+        tampered = await client.put(location.signed_url.replace("signature=", "signature=0"), content=b"the real thing")
+    assert put.status_code == 400
+    assert tampered.status_code in (400, 403)
+    assert not await Storage(StorageConfig(local_root=admin.storage_root)).exists(location.native_url)
+
+
+@pytest.mark.parametrize(
+    ("request_", "field"),
+    [
+        (dataproxy_pb2.CreateUploadLocationRequest(domain="development", content_md5=b"x" * 16), "project"),
+        (
+            dataproxy_pb2.CreateUploadLocationRequest(project="flytesnacks", domain="development"),
+            "content_md5",
+        ),
+        (
+            dataproxy_pb2.CreateUploadLocationRequest(
+                project="flytesnacks", domain="development", content_md5=b"short"
+            ),
+            "content_md5",
+        ),
+        (
+            dataproxy_pb2.CreateUploadLocationRequest(
+                project="flytesnacks", domain="development", content_md5=b"x" * 16, filename="../escape"
+            ),
+            "filename",
+        ),
+    ],
+)
+async def test_bad_upload_requests_are_invalid(
+    dataproxy: dataproxy_pb2_grpc.DataProxyServiceStub,
+    request_: dataproxy_pb2.CreateUploadLocationRequest,
+    field: str,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await dataproxy.CreateUploadLocation(request_)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert field in raised.value.details()
+
+
+async def test_get_data_refuses_urls_that_are_not_flyte_urls(
+    dataproxy: dataproxy_pb2_grpc.DataProxyServiceStub,
+) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await dataproxy.GetData(dataproxy_pb2.GetDataRequest(flyte_url="s3://bucket/key"))
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
