@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_project_domain, require
@@ -130,7 +131,14 @@ class AttributesManager:
             await session.delete(row)
 
     async def resolve(
-        self, resource_type: int, project: str, domain: str = "", workflow: str = "", launch_plan: str = ""
+        self,
+        resource_type: int,
+        project: str,
+        domain: str = "",
+        workflow: str = "",
+        launch_plan: str = "",
+        *,
+        session: AsyncSession | None = None,
     ) -> mr.MatchingAttributes | None:
         """The most specific stored attributes that apply (launch plan > workflow > domain > project)."""
         query = (
@@ -145,7 +153,10 @@ class AttributesManager:
             .order_by(Resource.priority.desc())
             .limit(1)
         )
-        async with self.ctx.db.session() as session:
+        if session is None:
+            async with self.ctx.db.session() as own:
+                row = await own.scalar(query)
+        else:
             row = await session.scalar(query)
         return mr.MatchingAttributes.FromString(row.attributes) if row else None
 

@@ -7,6 +7,7 @@ the execution FAILED with the engine's error, as Flyte does when it cannot creat
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import re
@@ -219,18 +220,11 @@ class ExecutionManager:
         check_identifier(target, target.resource_type, "spec.launch_plan")
         _check_input_literals(inputs, "inputs")
 
-        async with self.ctx.db.session() as session:
-            await check_project_domain(session, self.ctx.config, request.project, request.domain, field="")
+        task_row: Task | None = None
         if target.resource_type == identifier_pb2.TASK:
+            async with self.ctx.db.session() as session:
+                await check_project_domain(session, self.ctx.config, request.project, request.domain, field="")
             launch_plan, workflow_row, task_row = await self._single_task_entities(target)
-        else:
-            launch_plan, workflow_row = await self._launch_plan_entities(target)
-            task_row = None
-        lp_spec = launch_plan_pb2.LaunchPlanSpec.FromString(launch_plan.spec)
-        lp_closure = launch_plan_pb2.LaunchPlanClosure.FromString(launch_plan.closure)
-        effective = resolve_inputs(inputs, lp_closure.expected_inputs, lp_spec.fixed_inputs)
-        workflow = to_workflow(workflow_row)
-
         name = request.name or generate_name()
         ident = identifier_pb2.WorkflowExecutionIdentifier(
             project=request.project, domain=request.domain, name=name, org=request.org
@@ -238,13 +232,33 @@ class ExecutionManager:
         spec = execution_pb2.ExecutionSpec()
         spec.CopyFrom(request.spec)
         spec.ClearField("inputs")
-        await self._resolve_config(
-            spec,
-            lp_spec if task_row is None else None,
-            request.project,
-            request.domain,
-            workflow.id.name if task_row is None else "",
-        )
+        # Every read and check in one transaction; nothing is written until they all pass.
+        async with self.ctx.db.session() as session:
+            if task_row is None:
+                await check_project_domain(session, self.ctx.config, request.project, request.domain, field="")
+                launch_plan, workflow_row = await self._launch_plan_entities(session, target)
+            lp_spec = launch_plan_pb2.LaunchPlanSpec.FromString(launch_plan.spec)
+            lp_closure = launch_plan_pb2.LaunchPlanClosure.FromString(launch_plan.closure)
+            effective = resolve_inputs(inputs, lp_closure.expected_inputs, lp_spec.fixed_inputs)
+            workflow = to_workflow(workflow_row)
+            await self._resolve_config(
+                session,
+                spec,
+                lp_spec if task_row is None else None,
+                request.project,
+                request.domain,
+                workflow.id.name if task_row is None else "",
+            )
+            parent_node_id = await self._parent(session, spec)
+            taken = await session.scalar(
+                select(Execution.id).where(
+                    Execution.execution_project == ident.project,
+                    Execution.execution_domain == ident.domain,
+                    Execution.execution_name == ident.name,
+                )
+            )
+            if taken is not None:
+                raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
         if not spec.HasField("notifications") and not spec.disable_all:
             spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
 
@@ -263,22 +277,11 @@ class ExecutionManager:
                 principal=spec.metadata.principal,
             ),
         )
-        async with self.ctx.db.session() as session:
-            parent_node_id = await self._parent(session, spec)
-            if (
-                await session.scalar(
-                    select(Execution.id).where(
-                        Execution.execution_project == ident.project,
-                        Execution.execution_domain == ident.domain,
-                        Execution.execution_name == ident.name,
-                    )
-                )
-                is not None
-            ):
-                raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
         # Inputs are in the store before the row that points at them exists.
-        await self.ctx.storage.write_proto(inputs_uri, effective)
-        await self.ctx.storage.write_proto(user_inputs_uri, inputs)
+        await asyncio.gather(
+            self.ctx.storage.write_proto(inputs_uri, effective),
+            self.ctx.storage.write_proto(user_inputs_uri, inputs),
+        )
         async with self.ctx.db.session() as session:
             row = Execution(
                 execution_project=ident.project,
@@ -364,14 +367,16 @@ class ExecutionManager:
 
     async def _resolve_config(
         self,
+        session: AsyncSession,
         spec: execution_pb2.ExecutionSpec,
         lp_spec: launch_plan_pb2.LaunchPlanSpec | None,
         project: str,
         domain: str,
         workflow_name: str,
     ) -> None:
-        workflow_level = await self.attributes.resolve(mr.WORKFLOW_EXECUTION_CONFIG, project, domain, workflow_name)
-        project_level = await self.attributes.resolve(mr.WORKFLOW_EXECUTION_CONFIG, project)
+        resolve = self.attributes.resolve
+        workflow_level = await resolve(mr.WORKFLOW_EXECUTION_CONFIG, project, domain, workflow_name, session=session)
+        project_level = await resolve(mr.WORKFLOW_EXECUTION_CONFIG, project, session=session)
         _merge_config(
             spec,
             [
@@ -381,7 +386,7 @@ class ExecutionManager:
             ],
             self.ctx.config.max_parallelism,
         )
-        stored = await self.attributes.resolve(mr.CLUSTER_ASSIGNMENT, project, domain)
+        stored = await resolve(mr.CLUSTER_ASSIGNMENT, project, domain, session=session)
         requested = spec.cluster_assignment.cluster_pool_name
         if stored and stored.cluster_assignment.cluster_pool_name:
             pool = stored.cluster_assignment.cluster_pool_name
@@ -393,24 +398,25 @@ class ExecutionManager:
                 )
             spec.cluster_assignment.cluster_pool_name = pool
 
-    async def _launch_plan_entities(self, target: identifier_pb2.Identifier) -> tuple[LaunchPlan, Workflow]:
-        async with self.ctx.db.session() as session:
-            lp = await session.scalar(
-                select(LaunchPlan).where(
-                    LaunchPlan.project == target.project,
-                    LaunchPlan.domain == target.domain,
-                    LaunchPlan.name == target.name,
-                    LaunchPlan.version == target.version,
-                )
+    async def _launch_plan_entities(
+        self, session: AsyncSession, target: identifier_pb2.Identifier
+    ) -> tuple[LaunchPlan, Workflow]:
+        lp = await session.scalar(
+            select(LaunchPlan).where(
+                LaunchPlan.project == target.project,
+                LaunchPlan.domain == target.domain,
+                LaunchPlan.name == target.name,
+                LaunchPlan.version == target.version,
             )
-            if lp is None:
-                raise NotFound(
-                    f"missing entity of type launch_plan with identifier {id_str(target)}",
-                    field="spec.launch_plan",
-                )
-            workflow = await session.get(Workflow, lp.workflow_id)
-            assert workflow is not None
-            return lp, workflow
+        )
+        if lp is None:
+            raise NotFound(
+                f"missing entity of type launch_plan with identifier {id_str(target)}",
+                field="spec.launch_plan",
+            )
+        workflow = await session.get(Workflow, lp.workflow_id)
+        assert workflow is not None
+        return lp, workflow
 
     async def _single_task_entities(self, target: identifier_pb2.Identifier) -> tuple[LaunchPlan, Workflow, Task]:
         """The generated `.flytegen.<task>` workflow and launch plan a single-task execution runs."""
