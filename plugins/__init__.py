@@ -1,1 +1,1 @@
-"""Task plugins: one handler interface with backends for local processes and clusters."""
+"""Task plugins: one handler interface (plugins.core) with backends for local processes and clusters."""

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+scripts/setup-test-services.sh
 export PATH="$PWD/.venv/bin:$PATH"
 
 echo "== generated code is current"

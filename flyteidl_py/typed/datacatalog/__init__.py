@@ -178,9 +178,7 @@ class ArtifactData(betterproto2.Message):
     Output variable name.
     """
 
-    value: "_flyteidl__core__.Literal | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    value: "_flyteidl__core__.Literal | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("datacatalog", "ArtifactData", ArtifactData)
@@ -195,9 +193,7 @@ class ArtifactPropertyFilter(betterproto2.Message):
         - property:
     """
 
-    artifact_id: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="property"
-    )
+    artifact_id: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="property")
 
 
 default_message_pool.register_message("datacatalog", "ArtifactPropertyFilter", ArtifactPropertyFilter)
@@ -357,13 +353,9 @@ class GetArtifactRequest(betterproto2.Message):
 
     dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    artifact_id: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="query_handle"
-    )
+    artifact_id: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="query_handle")
 
-    tag_name: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="query_handle"
-    )
+    tag_name: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="query_handle")
     """
     Resolves to the artifact the tag points at (propeller's cache lookup uses this).
     """
@@ -429,9 +421,7 @@ class GetOrExtendReservationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetOrExtendReservationRequest", GetOrExtendReservationRequest
-)
+default_message_pool.register_message("datacatalog", "GetOrExtendReservationRequest", GetOrExtendReservationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -443,9 +433,7 @@ class GetOrExtendReservationResponse(betterproto2.Message):
     reservation: "Reservation | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "datacatalog", "GetOrExtendReservationResponse", GetOrExtendReservationResponse
-)
+default_message_pool.register_message("datacatalog", "GetOrExtendReservationResponse", GetOrExtendReservationResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -539,9 +527,7 @@ class Metadata(betterproto2.Message):
     """
 
     key_map: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -599,9 +585,7 @@ class PartitionPropertyFilter(betterproto2.Message):
         - property:
     """
 
-    key_val: "KeyValuePair | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="property"
-    )
+    key_val: "KeyValuePair | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="property")
 
 
 default_message_pool.register_message("datacatalog", "PartitionPropertyFilter", PartitionPropertyFilter)
@@ -759,13 +743,9 @@ class UpdateArtifactRequest(betterproto2.Message):
 
     dataset: "DatasetId | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    artifact_id: "str | None" = betterproto2.field(
-        2, betterproto2.TYPE_STRING, optional=True, group="query_handle"
-    )
+    artifact_id: "str | None" = betterproto2.field(2, betterproto2.TYPE_STRING, optional=True, group="query_handle")
 
-    tag_name: "str | None" = betterproto2.field(
-        3, betterproto2.TYPE_STRING, optional=True, group="query_handle"
-    )
+    tag_name: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="query_handle")
 
     data: "list[ArtifactData]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
     """
@@ -890,9 +870,7 @@ class DataCatalogSyncStub:
             UpdateArtifactResponse.FromString,
         )(message)
 
-    def get_or_extend_reservation(
-        self, message: "GetOrExtendReservationRequest"
-    ) -> "GetOrExtendReservationResponse":
+    def get_or_extend_reservation(self, message: "GetOrExtendReservationRequest") -> "GetOrExtendReservationResponse":
         """
         Takes the reservation if it is free, expired or already the caller's; otherwise returns the
         other owner's reservation unchanged.

@@ -602,9 +602,7 @@ class ActiveLaunchPlanListRequest(betterproto2.Message):
     org: "str" = betterproto2.field(6, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ActiveLaunchPlanListRequest", ActiveLaunchPlanListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ActiveLaunchPlanListRequest", ActiveLaunchPlanListRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -641,9 +639,7 @@ class Agent(betterproto2.Message):
     True when the agent is called through SyncAgentService (one streaming call, no polling).
     """
 
-    supported_task_categories: "list[TaskCategory]" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    supported_task_categories: "list[TaskCategory]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Task types (with versions) this agent can run.
     """
@@ -668,9 +664,7 @@ class AgentError(betterproto2.Message):
     Short machine-readable error code.
     """
 
-    kind: "AgentErrorKind" = betterproto2.field(
-        3, betterproto2.TYPE_ENUM, default_factory=lambda: AgentErrorKind(0)
-    )
+    kind: "AgentErrorKind" = betterproto2.field(3, betterproto2.TYPE_ENUM, default_factory=lambda: AgentErrorKind(0))
 
     origin: "_core__.ExecutionErrorErrorKind" = betterproto2.field(
         4, betterproto2.TYPE_ENUM, default_factory=lambda: _core__.ExecutionErrorErrorKind(0)
@@ -690,9 +684,7 @@ class Annotations(betterproto2.Message):
     """
 
     values: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -765,15 +757,11 @@ class ClusterResourceAttributes(betterproto2.Message):
     """
 
     attributes: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ClusterResourceAttributes", ClusterResourceAttributes
-)
+default_message_pool.register_message("flyteidl.admin", "ClusterResourceAttributes", ClusterResourceAttributes)
 
 
 @dataclass(eq=False, repr=False)
@@ -885,9 +873,7 @@ class CreateWorkflowFailureReason(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "CreateWorkflowFailureReason", CreateWorkflowFailureReason
-)
+default_message_pool.register_message("flyteidl.admin", "CreateWorkflowFailureReason", CreateWorkflowFailureReason)
 
 
 @dataclass(eq=False, repr=False)
@@ -1023,9 +1009,7 @@ class DescriptionEntityList(betterproto2.Message):
     One page of description entities. Note the camelCase field name, kept for wire compatibility.
     """
 
-    description_entities: "list[DescriptionEntity]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    description_entities: "list[DescriptionEntity]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
     token: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
@@ -1072,9 +1056,7 @@ class DescriptionEntityListRequest(betterproto2.Message):
     sort_by: "Sort | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DescriptionEntityListRequest", DescriptionEntityListRequest
-)
+default_message_pool.register_message("flyteidl.admin", "DescriptionEntityListRequest", DescriptionEntityListRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1108,9 +1090,7 @@ class DynamicNodeWorkflowResponse(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DynamicNodeWorkflowResponse", DynamicNodeWorkflowResponse
-)
+default_message_pool.register_message("flyteidl.admin", "DynamicNodeWorkflowResponse", DynamicNodeWorkflowResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -1137,9 +1117,7 @@ class DynamicWorkflowNodeMetadata(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "DynamicWorkflowNodeMetadata", DynamicWorkflowNodeMetadata
-)
+default_message_pool.register_message("flyteidl.admin", "DynamicWorkflowNodeMetadata", DynamicWorkflowNodeMetadata)
 
 
 @dataclass(eq=False, repr=False)
@@ -1228,9 +1206,7 @@ class EventErrorIncompatibleCluster(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "EventErrorIncompatibleCluster", EventErrorIncompatibleCluster
-)
+default_message_pool.register_message("flyteidl.admin", "EventErrorIncompatibleCluster", EventErrorIncompatibleCluster)
 
 
 @dataclass(eq=False, repr=False)
@@ -1263,13 +1239,9 @@ class ExecuteTaskSyncRequest(betterproto2.Message):
         - part:
     """
 
-    header: "CreateRequestHeader | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="part"
-    )
+    header: "CreateRequestHeader | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="part")
 
-    inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="part"
-    )
+    inputs: "_core__.LiteralMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="part")
 
 
 default_message_pool.register_message("flyteidl.admin", "ExecuteTaskSyncRequest", ExecuteTaskSyncRequest)
@@ -1288,9 +1260,7 @@ class ExecuteTaskSyncResponse(betterproto2.Message):
         1, betterproto2.TYPE_MESSAGE, optional=True, group="res"
     )
 
-    outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="res"
-    )
+    outputs: "_core__.LiteralMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="res")
 
 
 default_message_pool.register_message("flyteidl.admin", "ExecuteTaskSyncResponse", ExecuteTaskSyncResponse)
@@ -1305,9 +1275,7 @@ class ExecuteTaskSyncResponseHeader(betterproto2.Message):
     resource: "Resource | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecuteTaskSyncResponseHeader", ExecuteTaskSyncResponseHeader
-)
+default_message_pool.register_message("flyteidl.admin", "ExecuteTaskSyncResponseHeader", ExecuteTaskSyncResponseHeader)
 
 
 @dataclass(eq=False, repr=False)
@@ -1316,9 +1284,7 @@ class Execution(betterproto2.Message):
     A workflow execution: what was asked for (spec) and what has happened so far (closure).
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     spec: "ExecutionSpec | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
@@ -1352,9 +1318,7 @@ class ExecutionClosure(betterproto2.Message):
     Failure details; set when phase is FAILED (or TIMED_OUT). FlyteRemote reads it.
     """
 
-    abort_cause: "str | None" = betterproto2.field(
-        10, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    abort_cause: "str | None" = betterproto2.field(10, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Termination cause as plain text; replaced by abort_metadata.
     """
@@ -1373,9 +1337,7 @@ class ExecutionClosure(betterproto2.Message):
     Outputs stored inline; use GetExecutionData to read them.
     """
 
-    computed_inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    computed_inputs: "_core__.LiteralMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Inputs as resolved at creation; use GetExecutionData instead.
     """
@@ -1418,9 +1380,7 @@ class ExecutionClosure(betterproto2.Message):
     Notifications in effect for this execution, after overrides.
     """
 
-    workflow_id: "_core__.Identifier | None" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    workflow_id: "_core__.Identifier | None" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Workflow actually executed; for single-task executions, the generated ".flytegen.<task>"
     workflow.
@@ -1503,9 +1463,7 @@ class ExecutionCreateResponse(betterproto2.Message):
     Identifier of the execution just created; clients then poll GetExecution with it.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "ExecutionCreateResponse", ExecutionCreateResponse)
@@ -1570,16 +1528,12 @@ class ExecutionMetadata(betterproto2.Message):
     The original execution of a RELAUNCH or RECOVERED execution.
     """
 
-    system_metadata: "SystemMetadata | None" = betterproto2.field(
-        17, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    system_metadata: "SystemMetadata | None" = betterproto2.field(17, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Placement chosen by admin.
     """
 
-    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(
-        18, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    artifact_ids: "list[_core__.ArtifactId]" = betterproto2.field(18, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Artifacts the execution was launched with (artifact service integration).
     """
@@ -1607,9 +1561,7 @@ class ExecutionRecoverRequest(betterproto2.Message):
     (RecoverExecution). The new execution has mode RECOVERED.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The execution to recover from; NOT_FOUND if it does not exist.
     """
@@ -1635,9 +1587,7 @@ class ExecutionRelaunchRequest(betterproto2.Message):
     Runs an existing execution again with the same spec and the same user inputs (RelaunchExecution).
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The execution to copy; NOT_FOUND if it does not exist.
     """
@@ -1729,9 +1679,7 @@ class ExecutionSpec(betterproto2.Message):
     Where tasks write raw data; empty means inherit.
     """
 
-    cluster_assignment: "ClusterAssignment | None" = betterproto2.field(
-        20, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    cluster_assignment: "ClusterAssignment | None" = betterproto2.field(20, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Requested cluster pool.
     """
@@ -1791,9 +1739,7 @@ class ExecutionStateChangeDetails(betterproto2.Message):
     Record of the latest archive-state change.
     """
 
-    state: "ExecutionState" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionState(0)
-    )
+    state: "ExecutionState" = betterproto2.field(1, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionState(0))
 
     occurred_at: "datetime.datetime | None" = betterproto2.field(
         2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
@@ -1805,9 +1751,7 @@ class ExecutionStateChangeDetails(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionStateChangeDetails", ExecutionStateChangeDetails
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionStateChangeDetails", ExecutionStateChangeDetails)
 
 
 @dataclass(eq=False, repr=False)
@@ -1816,9 +1760,7 @@ class ExecutionTerminateRequest(betterproto2.Message):
     Asks admin to abort a running execution (TerminateExecution). FlyteRemote.terminate sends it.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     cause: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
@@ -1826,9 +1768,7 @@ class ExecutionTerminateRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionTerminateRequest", ExecutionTerminateRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionTerminateRequest", ExecutionTerminateRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -1840,9 +1780,7 @@ class ExecutionTerminateResponse(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ExecutionTerminateResponse", ExecutionTerminateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ExecutionTerminateResponse", ExecutionTerminateResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -1851,13 +1789,9 @@ class ExecutionUpdateRequest(betterproto2.Message):
     Archives or un-archives an execution (UpdateExecution). Does not touch a running execution.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    state: "ExecutionState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionState(0)
-    )
+    state: "ExecutionState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: ExecutionState(0))
 
 
 default_message_pool.register_message("flyteidl.admin", "ExecutionUpdateRequest", ExecutionUpdateRequest)
@@ -1883,9 +1817,7 @@ class FixedRate(betterproto2.Message):
 
     value: "int" = betterproto2.field(1, betterproto2.TYPE_UINT32)
 
-    unit: "FixedRateUnit" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: FixedRateUnit(0)
-    )
+    unit: "FixedRateUnit" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: FixedRateUnit(0))
 
 
 default_message_pool.register_message("flyteidl.admin", "FixedRate", FixedRate)
@@ -1970,14 +1902,10 @@ class GetDynamicNodeWorkflowRequest(betterproto2.Message):
     Fetches the compiled sub-workflow of a dynamic node (GetDynamicNodeWorkflow).
     """
 
-    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetDynamicNodeWorkflowRequest", GetDynamicNodeWorkflowRequest
-)
+default_message_pool.register_message("flyteidl.admin", "GetDynamicNodeWorkflowRequest", GetDynamicNodeWorkflowRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -2072,9 +2000,7 @@ class GetTaskLogsResponseHeader(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "GetTaskLogsResponseHeader", GetTaskLogsResponseHeader
-)
+default_message_pool.register_message("flyteidl.admin", "GetTaskLogsResponseHeader", GetTaskLogsResponseHeader)
 
 
 @dataclass(eq=False, repr=False)
@@ -2130,9 +2056,7 @@ class GetTaskMetricsResponse(betterproto2.Message):
     Metric series, one result per query.
     """
 
-    results: "list[_core__.ExecutionMetricResult]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    results: "list[_core__.ExecutionMetricResult]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "GetTaskMetricsResponse", GetTaskMetricsResponse)
@@ -2230,9 +2154,7 @@ class Labels(betterproto2.Message):
     """
 
     values: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -2261,23 +2183,17 @@ class LaunchPlanClosure(betterproto2.Message):
     Admin-computed part of a launch plan.
     """
 
-    state: "LaunchPlanState" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0)
-    )
+    state: "LaunchPlanState" = betterproto2.field(1, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0))
     """
     Current activation state (always read from admin's records).
     """
 
-    expected_inputs: "_core__.ParameterMap | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    expected_inputs: "_core__.ParameterMap | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Inputs a caller may or must pass to CreateExecution: the defaults plus unbound workflow inputs.
     """
 
-    expected_outputs: "_core__.VariableMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    expected_outputs: "_core__.VariableMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The workflow's outputs.
     """
@@ -2380,24 +2296,18 @@ class LaunchPlanSpec(betterproto2.Message):
     Fully specified identifier of the workflow version to run; it must already be registered.
     """
 
-    entity_metadata: "LaunchPlanMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    entity_metadata: "LaunchPlanMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Schedule, notifications and launch conditions.
     """
 
-    default_inputs: "_core__.ParameterMap | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    default_inputs: "_core__.ParameterMap | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Inputs callers may set, each with a default or marked required. Admin stores here the
     complete expected-input map (these plus every unbound workflow input as required).
     """
 
-    fixed_inputs: "_core__.LiteralMap | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    fixed_inputs: "_core__.LiteralMap | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Inputs bound to fixed values; callers cannot override them.
     """
@@ -2465,13 +2375,9 @@ class LaunchPlanSpec(betterproto2.Message):
         22, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
-    cluster_assignment: "ClusterAssignment | None" = betterproto2.field(
-        23, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    cluster_assignment: "ClusterAssignment | None" = betterproto2.field(23, betterproto2.TYPE_MESSAGE, optional=True)
 
-    concurrency_policy: "ConcurrencyPolicy | None" = betterproto2.field(
-        24, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    concurrency_policy: "ConcurrencyPolicy | None" = betterproto2.field(24, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Limit on concurrently running executions of this launch plan name.
     """
@@ -2498,9 +2404,7 @@ class LaunchPlanUpdateRequest(betterproto2.Message):
 
     id: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    state: "LaunchPlanState" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0)
-    )
+    state: "LaunchPlanState" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: LaunchPlanState(0))
 
 
 default_message_pool.register_message("flyteidl.admin", "LaunchPlanUpdateRequest", LaunchPlanUpdateRequest)
@@ -2585,9 +2489,7 @@ class LiteralMapBlob(betterproto2.Message):
         - data:
     """
 
-    values: "_core__.LiteralMap | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="data"
-    )
+    values: "_core__.LiteralMap | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="data")
     """
     Outputs inline; no longer produced.
     """
@@ -2777,9 +2679,7 @@ class NamedEntityIdentifierList(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityIdentifierList", NamedEntityIdentifierList
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityIdentifierList", NamedEntityIdentifierList)
 
 
 @dataclass(eq=False, repr=False)
@@ -2922,9 +2822,7 @@ class NamedEntityUpdateResponse(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NamedEntityUpdateResponse", NamedEntityUpdateResponse
-)
+default_message_pool.register_message("flyteidl.admin", "NamedEntityUpdateResponse", NamedEntityUpdateResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -2933,9 +2831,7 @@ class NodeExecution(betterproto2.Message):
     One node of a workflow execution as admin records it.
     """
 
-    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     execution id plus the node id sent in events; for nested nodes this is a generated unique id,
     the template's id is in metadata.spec_node_id.
@@ -2964,9 +2860,7 @@ class NodeExecutionClosure(betterproto2.Message):
         - target_metadata: Kind-specific details.
     """
 
-    output_uri: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    output_uri: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Storage URI of the node's outputs.pb; read the values with GetNodeExecutionData.
     """
@@ -3057,14 +2951,10 @@ class NodeExecutionEventRequest(betterproto2.Message):
     Optional caller-chosen id; unused by admin.
     """
 
-    event: "_event__.NodeExecutionEvent | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    event: "_event__.NodeExecutionEvent | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionEventRequest", NodeExecutionEventRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionEventRequest", NodeExecutionEventRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -3076,9 +2966,7 @@ class NodeExecutionEventResponse(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionEventResponse", NodeExecutionEventResponse
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionEventResponse", NodeExecutionEventResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -3124,14 +3012,10 @@ class NodeExecutionGetDataRequest(betterproto2.Message):
     Fetches the inputs and outputs of a node execution (GetNodeExecutionData).
     """
 
-    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionGetDataRequest", NodeExecutionGetDataRequest
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionGetDataRequest", NodeExecutionGetDataRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -3155,9 +3039,7 @@ class NodeExecutionGetDataResponse(betterproto2.Message):
     Inputs inline, when below the size limit (default 2 MB).
     """
 
-    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Outputs inline, when below the size limit.
     """
@@ -3182,9 +3064,7 @@ class NodeExecutionGetDataResponse(betterproto2.Message):
             warnings.warn("NodeExecutionGetDataResponse.outputs is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "NodeExecutionGetDataResponse", NodeExecutionGetDataResponse
-)
+default_message_pool.register_message("flyteidl.admin", "NodeExecutionGetDataResponse", NodeExecutionGetDataResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -3193,9 +3073,7 @@ class NodeExecutionGetRequest(betterproto2.Message):
     Fetches one node execution (GetNodeExecution). NOT_FOUND if it does not exist.
     """
 
-    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.admin", "NodeExecutionGetRequest", NodeExecutionGetRequest)
@@ -3309,25 +3187,19 @@ class Notification(betterproto2.Message):
         - type: Delivery channel; exactly one, with at least one recipient.
     """
 
-    phases: "list[_core__.WorkflowExecutionPhase]" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, repeated=True
-    )
+    phases: "list[_core__.WorkflowExecutionPhase]" = betterproto2.field(1, betterproto2.TYPE_ENUM, repeated=True)
     """
     Workflow phases that trigger it; each must be terminal (SUCCEEDED, FAILED, TIMED_OUT,
     ABORTED), otherwise the create call is INVALID_ARGUMENT.
     """
 
-    email: "EmailNotification | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    email: "EmailNotification | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
     pager_duty: "PagerDutyNotification | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="type"
     )
 
-    slack: "SlackNotification | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    slack: "SlackNotification | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
 
 default_message_pool.register_message("flyteidl.admin", "Notification", Notification)
@@ -3464,9 +3336,7 @@ class ProjectAttributes(betterproto2.Message):
     Project id; the project must exist.
     """
 
-    matching_attributes: "MatchingAttributes | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    matching_attributes: "MatchingAttributes | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     org: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
@@ -3524,9 +3394,7 @@ class ProjectAttributesGetRequest(betterproto2.Message):
     org: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectAttributesGetRequest", ProjectAttributesGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectAttributesGetRequest", ProjectAttributesGetRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -3538,9 +3406,7 @@ class ProjectAttributesGetResponse(betterproto2.Message):
     attributes: "ProjectAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "ProjectAttributesGetResponse", ProjectAttributesGetResponse
-)
+default_message_pool.register_message("flyteidl.admin", "ProjectAttributesGetResponse", ProjectAttributesGetResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -3588,9 +3454,7 @@ class ProjectDomainAttributes(betterproto2.Message):
     One of the configured domains.
     """
 
-    matching_attributes: "MatchingAttributes | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    matching_attributes: "MatchingAttributes | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
     org: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
 
@@ -3663,9 +3527,7 @@ class ProjectDomainAttributesGetResponse(betterproto2.Message):
     The stored attribute.
     """
 
-    attributes: "ProjectDomainAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    attributes: "ProjectDomainAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -3680,9 +3542,7 @@ class ProjectDomainAttributesUpdateRequest(betterproto2.Message):
     overrides are merged by task type instead of replaced.
     """
 
-    attributes: "ProjectDomainAttributes | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    attributes: "ProjectDomainAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -3866,9 +3726,7 @@ class Resource(betterproto2.Message):
     Current phase, in task-execution terms (QUEUED, RUNNING, SUCCEEDED, FAILED, ...).
     """
 
-    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Agent-specific details, copied into the task execution's custom_info.
     """
@@ -4107,9 +3965,7 @@ class Sort(betterproto2.Message):
     INVALID_ARGUMENT.
     """
 
-    direction: "SortDirection" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SortDirection(0)
-    )
+    direction: "SortDirection" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SortDirection(0))
 
 
 default_message_pool.register_message("flyteidl.admin", "Sort", Sort)
@@ -4198,9 +4054,7 @@ class TaskClosure(betterproto2.Message):
     Admin-computed part of a task.
     """
 
-    compiled_task: "_core__.CompiledTask | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    compiled_task: "_core__.CompiledTask | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The template after compilation.
     """
@@ -4250,9 +4104,7 @@ class TaskExecution(betterproto2.Message):
     One attempt of a task node.
     """
 
-    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     input_uri: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
     """
@@ -4280,9 +4132,7 @@ class TaskExecutionClosure(betterproto2.Message):
         - output_result: How the attempt ended; unset while it runs.
     """
 
-    output_uri: "str | None" = betterproto2.field(
-        1, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    output_uri: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Storage URI of the attempt's outputs.pb; read the values with GetTaskExecutionData.
     """
@@ -4332,9 +4182,7 @@ class TaskExecutionClosure(betterproto2.Message):
         8, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
-    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Plugin-specific details, merged across events (a null value removes a key).
     """
@@ -4349,9 +4197,7 @@ class TaskExecutionClosure(betterproto2.Message):
     TaskTemplate.type of the task, e.g. "python-task".
     """
 
-    metadata: "_event__.TaskExecutionMetadata | None" = betterproto2.field(
-        16, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "_event__.TaskExecutionMetadata | None" = betterproto2.field(16, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Plugin details: generated name, plugin id, external resources (e.g. array sub-tasks).
     """
@@ -4366,9 +4212,7 @@ class TaskExecutionClosure(betterproto2.Message):
     Every reason reported, oldest first.
     """
 
-    log_context: "_core__.LogContext | None" = betterproto2.field(
-        19, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    log_context: "_core__.LogContext | None" = betterproto2.field(19, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Pod/container context used to build log links.
     """
@@ -4395,14 +4239,10 @@ class TaskExecutionEventRequest(betterproto2.Message):
     Optional caller-chosen id; unused by admin.
     """
 
-    event: "_event__.TaskExecutionEvent | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    event: "_event__.TaskExecutionEvent | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionEventRequest", TaskExecutionEventRequest
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionEventRequest", TaskExecutionEventRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -4414,9 +4254,7 @@ class TaskExecutionEventResponse(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionEventResponse", TaskExecutionEventResponse
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionEventResponse", TaskExecutionEventResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -4425,14 +4263,10 @@ class TaskExecutionGetDataRequest(betterproto2.Message):
     Fetches the inputs and outputs of a task attempt (GetTaskExecutionData).
     """
 
-    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionGetDataRequest", TaskExecutionGetDataRequest
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionGetDataRequest", TaskExecutionGetDataRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -4456,9 +4290,7 @@ class TaskExecutionGetDataResponse(betterproto2.Message):
     Inputs inline, when below the size limit (default 2 MB).
     """
 
-    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Outputs inline, when below the size limit.
     """
@@ -4476,9 +4308,7 @@ class TaskExecutionGetDataResponse(betterproto2.Message):
             warnings.warn("TaskExecutionGetDataResponse.outputs is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "TaskExecutionGetDataResponse", TaskExecutionGetDataResponse
-)
+default_message_pool.register_message("flyteidl.admin", "TaskExecutionGetDataResponse", TaskExecutionGetDataResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -4487,9 +4317,7 @@ class TaskExecutionGetRequest(betterproto2.Message):
     Fetches one task attempt (GetTaskExecution). NOT_FOUND if it does not exist.
     """
 
-    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Task id, node execution id and retry_attempt.
     """
@@ -4570,15 +4398,11 @@ class TaskExecutionMetadata(betterproto2.Message):
     """
 
     labels: "dict[str, str]" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        3, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
     annotations: "dict[str, str]" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        4, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
     k8s_service_account: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
@@ -4587,9 +4411,7 @@ class TaskExecutionMetadata(betterproto2.Message):
     """
 
     environment_variables: "dict[str, str]" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        6, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Environment variables the task would see (execution envs plus platform ones).
@@ -4610,9 +4432,7 @@ class TaskExecutionMetadata(betterproto2.Message):
     Number of attempts after which interruptible execution is no longer used.
     """
 
-    overrides: "_core__.TaskNodeOverrides | None" = betterproto2.field(
-        10, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    overrides: "_core__.TaskNodeOverrides | None" = betterproto2.field(10, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Node-level overrides (resources, image, pod template) from the workflow.
     """
@@ -4656,9 +4476,7 @@ class TaskNodeMetadata(betterproto2.Message):
     Outcome of the datacatalog lookup (CACHE_DISABLED, CACHE_MISS, CACHE_HIT, ...).
     """
 
-    catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The datacatalog artifact read or written, when caching was involved.
     """
@@ -4825,9 +4643,7 @@ class WorkflowAttributes(betterproto2.Message):
     Workflow name (all versions).
     """
 
-    matching_attributes: "MatchingAttributes | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    matching_attributes: "MatchingAttributes | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
@@ -4893,9 +4709,7 @@ class WorkflowAttributesGetRequest(betterproto2.Message):
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowAttributesGetRequest", WorkflowAttributesGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowAttributesGetRequest", WorkflowAttributesGetRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -4907,9 +4721,7 @@ class WorkflowAttributesGetResponse(betterproto2.Message):
     attributes: "WorkflowAttributes | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowAttributesGetResponse", WorkflowAttributesGetResponse
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowAttributesGetResponse", WorkflowAttributesGetResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -5033,9 +4845,7 @@ class WorkflowExecutionConfig(betterproto2.Message):
     Maximum nodes run at once; 0 means unset.
     """
 
-    security_context: "_core__.SecurityContext | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    security_context: "_core__.SecurityContext | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     raw_output_data_config: "RawOutputDataConfig | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True
@@ -5075,14 +4885,10 @@ class WorkflowExecutionEventRequest(betterproto2.Message):
     Optional caller-chosen id; propeller leaves it empty and admin does not deduplicate on it.
     """
 
-    event: "_event__.WorkflowExecutionEvent | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    event: "_event__.WorkflowExecutionEvent | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowExecutionEventRequest", WorkflowExecutionEventRequest
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowExecutionEventRequest", WorkflowExecutionEventRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -5105,9 +4911,7 @@ class WorkflowExecutionGetDataRequest(betterproto2.Message):
     Fetches the inputs and outputs of an execution (GetExecutionData).
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message(
@@ -5136,9 +4940,7 @@ class WorkflowExecutionGetDataResponse(betterproto2.Message):
     Inputs inline, when below the size limit (default 2 MB).
     """
 
-    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    full_outputs: "_core__.LiteralMap | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Outputs inline, when below the size limit.
     """
@@ -5162,9 +4964,7 @@ class WorkflowExecutionGetMetricsRequest(betterproto2.Message):
     Asks for a timing breakdown of an execution (GetExecutionMetrics), used by the console.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     depth: "int" = betterproto2.field(2, betterproto2.TYPE_INT32)
     """
@@ -5197,14 +4997,10 @@ class WorkflowExecutionGetRequest(betterproto2.Message):
     Fetches one execution (GetExecution). NOT_FOUND if it does not exist.
     """
 
-    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.WorkflowExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
-default_message_pool.register_message(
-    "flyteidl.admin", "WorkflowExecutionGetRequest", WorkflowExecutionGetRequest
-)
+default_message_pool.register_message("flyteidl.admin", "WorkflowExecutionGetRequest", WorkflowExecutionGetRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -5248,16 +5044,12 @@ class WorkflowSpec(betterproto2.Message):
     User-supplied part of a workflow. `pyflyte package` writes this message per workflow.
     """
 
-    template: "_core__.WorkflowTemplate | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    template: "_core__.WorkflowTemplate | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The top-level workflow.
     """
 
-    sub_workflows: "list[_core__.WorkflowTemplate]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    sub_workflows: "list[_core__.WorkflowTemplate]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     Templates of sub-workflows referenced (directly or not) by the top-level one.
     """

@@ -165,9 +165,7 @@ class KeyMapMetadata(betterproto2.Message):
     """
 
     values: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -180,9 +178,7 @@ class Metadata(betterproto2.Message):
     Bookkeeping attached to a cache entry.
     """
 
-    source_identifier: "_core__.Identifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    source_identifier: "_core__.Identifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Entity (usually the task) whose execution produced the entry.
     """
@@ -253,9 +249,7 @@ class ReleaseReservationRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "ReleaseReservationRequest", ReleaseReservationRequest
-)
+default_message_pool.register_message("flyteidl.cacheservice", "ReleaseReservationRequest", ReleaseReservationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -267,9 +261,7 @@ class ReleaseReservationResponse(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "flyteidl.cacheservice", "ReleaseReservationResponse", ReleaseReservationResponse
-)
+default_message_pool.register_message("flyteidl.cacheservice", "ReleaseReservationResponse", ReleaseReservationResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -344,9 +336,7 @@ class CacheServiceSyncStub:
             DeleteCacheResponse.FromString,
         )(message)
 
-    def get_or_extend_reservation(
-        self, message: "GetOrExtendReservationRequest"
-    ) -> "GetOrExtendReservationResponse":
+    def get_or_extend_reservation(self, message: "GetOrExtendReservationRequest") -> "GetOrExtendReservationResponse":
         """
         Takes the reservation if free, expired or already ours; otherwise returns the other owner's.
         """

@@ -886,9 +886,7 @@ class ArtifactBindingData(betterproto2.Message):
         - partition_data:
     """
 
-    partition_key: "str | None" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, optional=True, group="partition_data"
-    )
+    partition_key: "str | None" = betterproto2.field(5, betterproto2.TYPE_STRING, optional=True, group="partition_data")
     """
     Take the value of this partition key of the triggering artifact.
     """
@@ -1047,16 +1045,12 @@ class BindingData(betterproto2.Message):
         2, betterproto2.TYPE_MESSAGE, optional=True, group="value"
     )
 
-    promise: "OutputReference | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    promise: "OutputReference | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="value")
     """
     Output of another node (or the workflow input when node_id is ""). Creates a graph edge.
     """
 
-    map: "BindingDataMap | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    map: "BindingDataMap | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
     offloaded_metadata: "LiteralOffloadedMetadata | None" = betterproto2.field(
         6, betterproto2.TYPE_MESSAGE, optional=True, group="value"
@@ -1093,9 +1087,7 @@ class BindingDataMap(betterproto2.Message):
     """
 
     bindings: "dict[str, BindingData]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
 
 
@@ -1222,9 +1214,7 @@ class CatalogMetadata(betterproto2.Message):
     name "flyte_task-<task name>", version "<cache version>-<input iface hash>-<output iface hash>".
     """
 
-    artifact_tag: "CatalogArtifactTag | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    artifact_tag: "CatalogArtifactTag | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     source_task_execution: "TaskExecutionIdentifier | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="source_execution"
@@ -1350,13 +1340,9 @@ class ConjunctionExpression(betterproto2.Message):
         1, betterproto2.TYPE_ENUM, default_factory=lambda: ConjunctionExpressionLogicalOperator(0)
     )
 
-    left_expression: "BooleanExpression | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    left_expression: "BooleanExpression | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
-    right_expression: "BooleanExpression | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    right_expression: "BooleanExpression | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "ConjunctionExpression", ConjunctionExpression)
@@ -1370,18 +1356,14 @@ class ConnectionSet(betterproto2.Message):
     """
 
     downstream: "dict[str, ConnectionSetIdList]" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        7, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
     """
     node -> nodes that depend on it. Propeller walks this map from start-node each round.
     """
 
     upstream: "dict[str, ConnectionSetIdList]" = betterproto2.field(
-        8,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        8, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
     """
     node -> nodes it depends on; used for readiness checks. Branch children and the failure node
@@ -1468,9 +1450,7 @@ class ContainerContext(betterproto2.Message):
 
     container_name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    process: "ContainerContextProcessContext | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    process: "ContainerContextProcessContext | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "ContainerContext", ContainerContext)
@@ -1779,9 +1759,7 @@ class ExecutionMetricResult(betterproto2.Message):
     Metric name as requested.
     """
 
-    data: "__google__protobuf__.Struct | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    data: "__google__protobuf__.Struct | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Samples as returned by the metrics backend (e.g. a Prometheus query result).
     """
@@ -1822,9 +1800,7 @@ class GateNode(betterproto2.Message):
         2, betterproto2.TYPE_MESSAGE, optional=True, group="condition"
     )
 
-    sleep: "SleepCondition | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="condition"
-    )
+    sleep: "SleepCondition | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="condition")
 
 
 default_message_pool.register_message("flyteidl.core", "GateNode", GateNode)
@@ -1972,9 +1948,7 @@ class IfElseBlock(betterproto2.Message):
     Further (elif) cases, in order.
     """
 
-    else_node: "Node | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="default"
-    )
+    else_node: "Node | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="default")
     """
     Run this node.
     """
@@ -2028,15 +2002,11 @@ class K8SObjectMetadata(betterproto2.Message):
     """
 
     labels: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
     annotations: "dict[str, str]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -2054,9 +2024,7 @@ class K8SPod(betterproto2.Message):
     Labels/annotations for the pod.
     """
 
-    pod_spec: "__google__protobuf__.Struct | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    pod_spec: "__google__protobuf__.Struct | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     A K8s PodSpec in JSON form. Required; every container name must be a DNS-1123 label.
     """
@@ -2098,11 +2066,7 @@ class LabelValue(betterproto2.Message):
     static_value: "str | None" = betterproto2.field(1, betterproto2.TYPE_STRING, optional=True, group="value")
 
     time_value: "datetime.datetime | None" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
-        group="value",
+        2, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True, group="value"
     )
 
     triggered_binding: "ArtifactBindingData | None" = betterproto2.field(
@@ -2170,9 +2134,7 @@ class Literal(betterproto2.Message):
     """
 
     metadata: "dict[str, str]" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        5, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Free-form metadata attached by the SDK; not interpreted by the control plane.
@@ -2203,9 +2165,7 @@ class LiteralMap(betterproto2.Message):
     """
 
     literals: "dict[str, Literal]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
 
 
@@ -2247,9 +2207,7 @@ class LiteralType(betterproto2.Message):
 
     simple: "SimpleType | None" = betterproto2.field(1, betterproto2.TYPE_ENUM, optional=True, group="type")
 
-    schema: "SchemaType | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    schema: "SchemaType | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
     collection_type: "LiteralType | None" = betterproto2.field(
         3, betterproto2.TYPE_MESSAGE, optional=True, group="type"
@@ -2258,30 +2216,22 @@ class LiteralType(betterproto2.Message):
     List whose elements all have this type.
     """
 
-    map_value_type: "LiteralType | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    map_value_type: "LiteralType | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True, group="type")
     """
     Map from string keys to values of this type.
     """
 
     blob: "BlobType | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
-    enum_type: "EnumType | None" = betterproto2.field(
-        7, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    enum_type: "EnumType | None" = betterproto2.field(7, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
     structured_dataset_type: "StructuredDatasetType | None" = betterproto2.field(
         8, betterproto2.TYPE_MESSAGE, optional=True, group="type"
     )
 
-    union_type: "UnionType | None" = betterproto2.field(
-        10, betterproto2.TYPE_MESSAGE, optional=True, group="type"
-    )
+    union_type: "UnionType | None" = betterproto2.field(10, betterproto2.TYPE_MESSAGE, optional=True, group="type")
 
-    metadata: "__google__protobuf__.Struct | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "__google__protobuf__.Struct | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
     """
     SDK-specific metadata, e.g. the JSON schema of a dataclass. Ignored for type equality except for
     STRUCT schema comparison; stripped before the closure is handed to propeller.
@@ -2341,25 +2291,17 @@ class Node(betterproto2.Message):
 
     output_aliases: "list[Alias]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
 
-    task_node: "TaskNode | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    task_node: "TaskNode | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True, group="target")
 
     workflow_node: "WorkflowNode | None" = betterproto2.field(
         7, betterproto2.TYPE_MESSAGE, optional=True, group="target"
     )
 
-    branch_node: "BranchNode | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    branch_node: "BranchNode | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True, group="target")
 
-    gate_node: "GateNode | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    gate_node: "GateNode | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True, group="target")
 
-    array_node: "ArrayNode | None" = betterproto2.field(
-        10, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    array_node: "ArrayNode | None" = betterproto2.field(10, betterproto2.TYPE_MESSAGE, optional=True, group="target")
 
 
 default_message_pool.register_message("flyteidl.core", "Node", Node)
@@ -2389,9 +2331,7 @@ class NodeExecutionIdentifier(betterproto2.Message):
     nodes, a derived fixed-length id for nested ones); the raw spec id goes in spec_node_id.
     """
 
-    execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "NodeExecutionIdentifier", NodeExecutionIdentifier)
@@ -2434,9 +2374,7 @@ class NodeMetadata(betterproto2.Message):
     Overrides the task/workflow interruptible setting for this node.
     """
 
-    cacheable: "bool | None" = betterproto2.field(
-        7, betterproto2.TYPE_BOOL, optional=True, group="cacheable_value"
-    )
+    cacheable: "bool | None" = betterproto2.field(7, betterproto2.TYPE_BOOL, optional=True, group="cacheable_value")
     """
     Overrides the task's cache (discoverable) setting.
     """
@@ -2456,9 +2394,7 @@ class NodeMetadata(betterproto2.Message):
     """
 
     config: "dict[str, str]" = betterproto2.field(
-        10,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        10, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Free-form node configuration.
@@ -2522,9 +2458,7 @@ class Operand(betterproto2.Message):
         - val:
     """
 
-    primitive: "Primitive | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="val"
-    )
+    primitive: "Primitive | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="val")
     """
     Old form of a constant; newer SDKs send `scalar`.
     """
@@ -2588,9 +2522,7 @@ class Parameter(betterproto2.Message):
 
     var: "Variable | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    default: "Literal | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True, group="behavior"
-    )
+    default: "Literal | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="behavior")
     """
     Value used when CreateExecution does not supply this input.
     """
@@ -2607,9 +2539,7 @@ class Parameter(betterproto2.Message):
     Resolve the value from the artifact service; rejected by admin unless the artifacts feature is on.
     """
 
-    artifact_id: "ArtifactId | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True, group="behavior"
-    )
+    artifact_id: "ArtifactId | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="behavior")
     """
     Resolve the value from a specific artifact; same restriction as artifact_query.
     """
@@ -2625,9 +2555,7 @@ class ParameterMap(betterproto2.Message):
     """
 
     parameters: "dict[str, Parameter]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
 
 
@@ -2641,9 +2569,7 @@ class Partitions(betterproto2.Message):
     """
 
     value: "dict[str, LabelValue]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
 
 
@@ -2664,9 +2590,7 @@ class PodLogContext(betterproto2.Message):
 
     primary_container_name: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
 
-    init_containers: "list[ContainerContext]" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    init_containers: "list[ContainerContext]" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, repeated=True)
 
 
 default_message_pool.register_message("flyteidl.core", "PodLogContext", PodLogContext)
@@ -2683,28 +2607,18 @@ class Primitive(betterproto2.Message):
 
     integer: "int | None" = betterproto2.field(1, betterproto2.TYPE_INT64, optional=True, group="value")
 
-    float_value: "float | None" = betterproto2.field(
-        2, betterproto2.TYPE_DOUBLE, optional=True, group="value"
-    )
+    float_value: "float | None" = betterproto2.field(2, betterproto2.TYPE_DOUBLE, optional=True, group="value")
 
     string_value: "str | None" = betterproto2.field(3, betterproto2.TYPE_STRING, optional=True, group="value")
 
     boolean: "bool | None" = betterproto2.field(4, betterproto2.TYPE_BOOL, optional=True, group="value")
 
     datetime: "datetime.datetime | None" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Timestamp,
-        optional=True,
-        group="value",
+        5, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True, group="value"
     )
 
     duration: "datetime.timedelta | None" = betterproto2.field(
-        6,
-        betterproto2.TYPE_MESSAGE,
-        unwrap=lambda: __google__protobuf__.Duration,
-        optional=True,
-        group="value",
+        6, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Duration, optional=True, group="value"
     )
 
 
@@ -2876,9 +2790,7 @@ class Scalar(betterproto2.Message):
         - value:
     """
 
-    primitive: "Primitive | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True, group="value"
-    )
+    primitive: "Primitive | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
     blob: "Blob | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True, group="value")
 
@@ -3069,9 +2981,7 @@ class SignalIdentifier(betterproto2.Message):
     The signal_id from the gate's ApproveCondition/SignalCondition.
     """
 
-    execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    execution_id: "WorkflowExecutionIdentifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "SignalIdentifier", SignalIdentifier)
@@ -3149,9 +3059,7 @@ class Sql(betterproto2.Message):
     Statement text; may contain input template variables.
     """
 
-    dialect: "SqlDialect" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: SqlDialect(0)
-    )
+    dialect: "SqlDialect" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: SqlDialect(0))
 
 
 default_message_pool.register_message("flyteidl.core", "Sql", Sql)
@@ -3165,9 +3073,7 @@ class StructuredDataset(betterproto2.Message):
 
     uri: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
-    metadata: "StructuredDatasetMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "StructuredDatasetMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "StructuredDataset", StructuredDataset)
@@ -3358,9 +3264,7 @@ class TaskMetadata(betterproto2.Message):
     """
 
     tags: "dict[str, str]" = betterproto2.field(
-        11,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        11, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Arbitrary key/value tags.
@@ -3433,9 +3337,7 @@ class TaskNodeOverrides(betterproto2.Message):
     Overrides the task container's resources for this node.
     """
 
-    extended_resources: "ExtendedResources | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    extended_resources: "ExtendedResources | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     container_image: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
     """
@@ -3479,23 +3381,17 @@ class TaskTemplate(betterproto2.Message):
     Required by admin.
     """
 
-    custom: "__google__protobuf__.Struct | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    custom: "__google__protobuf__.Struct | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Plugin-specific configuration (e.g. a serialized SparkJob / RayJob / ArrayJob as a Struct).
     """
 
-    container: "Container | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    container: "Container | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True, group="target")
     """
     Single container; `image` is required.
     """
 
-    k8s_pod: "K8SPod | None" = betterproto2.field(
-        17, betterproto2.TYPE_MESSAGE, optional=True, group="target"
-    )
+    k8s_pod: "K8SPod | None" = betterproto2.field(17, betterproto2.TYPE_MESSAGE, optional=True, group="target")
     """
     Full pod spec; the primary container runs the task.
     """
@@ -3510,18 +3406,12 @@ class TaskTemplate(betterproto2.Message):
     Version of the type-specific format; flytekit's ArrayNode map task sends 1, other tasks 0.
     """
 
-    security_context: "SecurityContext | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    security_context: "SecurityContext | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
 
-    extended_resources: "ExtendedResources | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    extended_resources: "ExtendedResources | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
 
     config: "dict[str, str]" = betterproto2.field(
-        16,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        16, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Free-form plugin configuration (e.g. "primary_container_name" for pod tasks).
@@ -3539,9 +3429,7 @@ class TimePartition(betterproto2.Message):
 
     value: "LabelValue | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    granularity: "Granularity" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: Granularity(0)
-    )
+    granularity: "Granularity" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: Granularity(0))
 
 
 default_message_pool.register_message("flyteidl.core", "TimePartition", TimePartition)
@@ -3571,9 +3459,7 @@ class TypeAnnotation(betterproto2.Message):
     metadata for propeller, so it still influences the cache key.
     """
 
-    annotations: "__google__protobuf__.Struct | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    annotations: "__google__protobuf__.Struct | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.core", "TypeAnnotation", TypeAnnotation)
@@ -3606,9 +3492,7 @@ class TypeStructure(betterproto2.Message):
     """
 
     dataclass_type: "dict[str, LiteralType]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
     """
     Field name -> type for dataclass STRUCT types; lets the compiler resolve attribute paths
@@ -3703,9 +3587,7 @@ class VariableMap(betterproto2.Message):
     """
 
     variables: "dict[str, Variable]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
 
 
@@ -3771,9 +3653,7 @@ class WorkflowExecutionIdentifier(betterproto2.Message):
     org: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.core", "WorkflowExecutionIdentifier", WorkflowExecutionIdentifier
-)
+default_message_pool.register_message("flyteidl.core", "WorkflowExecutionIdentifier", WorkflowExecutionIdentifier)
 
 
 @dataclass(eq=False, repr=False)
@@ -3782,18 +3662,14 @@ class WorkflowMetadata(betterproto2.Message):
     Workflow-level settings.
     """
 
-    quality_of_service: "QualityOfService | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    quality_of_service: "QualityOfService | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     on_failure: "WorkflowMetadataOnFailurePolicy" = betterproto2.field(
         2, betterproto2.TYPE_ENUM, default_factory=lambda: WorkflowMetadataOnFailurePolicy(0)
     )
 
     tags: "dict[str, str]" = betterproto2.field(
-        3,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        3, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Arbitrary key/value tags.

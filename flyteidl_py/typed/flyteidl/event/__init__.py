@@ -58,9 +58,7 @@ class CloudEventExecutionStart(betterproto2.Message):
         1, betterproto2.TYPE_MESSAGE, optional=True
     )
 
-    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
 
     workflow_id: "_core__.Identifier | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
 
@@ -95,9 +93,7 @@ class CloudEventNodeExecution(betterproto2.Message):
     Latest task attempt of the node, for task nodes.
     """
 
-    output_interface: "_core__.TypedInterface | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    output_interface: "_core__.TypedInterface | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Output interface of the node's target.
     """
@@ -106,14 +102,10 @@ class CloudEventNodeExecution(betterproto2.Message):
 
     principal: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
 
-    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
     labels: "dict[str, str]" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        7, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
 
 
@@ -129,9 +121,7 @@ class CloudEventTaskExecution(betterproto2.Message):
     raw_event: "TaskExecutionEvent | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
     labels: "dict[str, str]" = betterproto2.field(
-        2,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        2, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Execution labels.
@@ -147,16 +137,12 @@ class CloudEventWorkflowExecution(betterproto2.Message):
     Published for each workflow execution event admin accepts.
     """
 
-    raw_event: "WorkflowExecutionEvent | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    raw_event: "WorkflowExecutionEvent | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     The event as received from propeller.
     """
 
-    output_interface: "_core__.TypedInterface | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    output_interface: "_core__.TypedInterface | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Output interface of the workflow, to interpret the outputs.
     """
@@ -178,26 +164,20 @@ class CloudEventWorkflowExecution(betterproto2.Message):
     User who launched the execution.
     """
 
-    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    launch_plan_id: "_core__.Identifier | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Launch plan the execution was started from.
     """
 
     labels: "dict[str, str]" = betterproto2.field(
-        7,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        7, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Execution labels.
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "CloudEventWorkflowExecution", CloudEventWorkflowExecution
-)
+default_message_pool.register_message("flyteidl.event", "CloudEventWorkflowExecution", CloudEventWorkflowExecution)
 
 
 @dataclass(eq=False, repr=False)
@@ -222,9 +202,7 @@ class DynamicWorkflowNodeMetadata(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "DynamicWorkflowNodeMetadata", DynamicWorkflowNodeMetadata
-)
+default_message_pool.register_message("flyteidl.event", "DynamicWorkflowNodeMetadata", DynamicWorkflowNodeMetadata)
 
 
 @dataclass(eq=False, repr=False)
@@ -285,9 +263,7 @@ class ExternalResourceInfo(betterproto2.Message):
     Set when the sub-unit is itself a workflow execution.
     """
 
-    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
-        8, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
 
     log_context: "_core__.LogContext | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
 
@@ -307,9 +283,7 @@ class NodeExecutionEvent(betterproto2.Message):
         - target_metadata: Kind-specific details.
     """
 
-    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.NodeExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     node_id is the node's unique id (hierarchical for nested nodes).
     """
@@ -324,9 +298,7 @@ class NodeExecutionEvent(betterproto2.Message):
         4, betterproto2.TYPE_MESSAGE, unwrap=lambda: __google__protobuf__.Timestamp, optional=True
     )
 
-    input_uri: "str | None" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, optional=True, group="input_value"
-    )
+    input_uri: "str | None" = betterproto2.field(5, betterproto2.TYPE_STRING, optional=True, group="input_value")
     """
     Location of the node's inputs.pb (propeller's default reference policy).
     """
@@ -338,9 +310,7 @@ class NodeExecutionEvent(betterproto2.Message):
     Inputs inline; admin offloads them to storage.
     """
 
-    output_uri: "str | None" = betterproto2.field(
-        6, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    output_uri: "str | None" = betterproto2.field(6, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Location of the node's outputs.pb on success (start-node: the workflow inputs).
     """
@@ -431,9 +401,7 @@ class NodeExecutionEvent(betterproto2.Message):
     The node is an array node. Sticky in admin.
     """
 
-    target_entity: "_core__.Identifier | None" = betterproto2.field(
-        23, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    target_entity: "_core__.Identifier | None" = betterproto2.field(23, betterproto2.TYPE_MESSAGE, optional=True)
     """
     What the node runs: the task id for task nodes, the launch plan id for launch-plan nodes.
     """
@@ -464,9 +432,7 @@ class ParentNodeExecutionMetadata(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "ParentNodeExecutionMetadata", ParentNodeExecutionMetadata
-)
+default_message_pool.register_message("flyteidl.event", "ParentNodeExecutionMetadata", ParentNodeExecutionMetadata)
 
 
 @dataclass(eq=False, repr=False)
@@ -475,17 +441,13 @@ class ParentTaskExecutionMetadata(betterproto2.Message):
     Links a node to the task attempt that spawned it (legacy dynamic children, event version 0).
     """
 
-    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    id: "_core__.TaskExecutionIdentifier | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Must already exist in admin.
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.event", "ParentTaskExecutionMetadata", ParentTaskExecutionMetadata
-)
+default_message_pool.register_message("flyteidl.event", "ParentTaskExecutionMetadata", ParentTaskExecutionMetadata)
 
 
 @dataclass(eq=False, repr=False)
@@ -554,17 +516,13 @@ class TaskExecutionEvent(betterproto2.Message):
     Required.
     """
 
-    input_uri: "str | None" = betterproto2.field(
-        8, betterproto2.TYPE_STRING, optional=True, group="input_value"
-    )
+    input_uri: "str | None" = betterproto2.field(8, betterproto2.TYPE_STRING, optional=True, group="input_value")
 
     input_data: "_core__.LiteralMap | None" = betterproto2.field(
         19, betterproto2.TYPE_MESSAGE, optional=True, group="input_value"
     )
 
-    output_uri: "str | None" = betterproto2.field(
-        9, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    output_uri: "str | None" = betterproto2.field(9, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Location of outputs.pb, on SUCCEEDED.
     """
@@ -580,9 +538,7 @@ class TaskExecutionEvent(betterproto2.Message):
         17, betterproto2.TYPE_MESSAGE, optional=True, group="output_result"
     )
 
-    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(
-        11, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    custom_info: "__google__protobuf__.Struct | None" = betterproto2.field(11, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Plugin-specific information (e.g. Spark UI links); admin JSON-merge-patches it onto the stored value.
     """
@@ -608,9 +564,7 @@ class TaskExecutionEvent(betterproto2.Message):
     Task type, e.g. "python-task" (array nodes report "container_array").
     """
 
-    metadata: "TaskExecutionMetadata | None" = betterproto2.field(
-        16, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    metadata: "TaskExecutionMetadata | None" = betterproto2.field(16, betterproto2.TYPE_MESSAGE, optional=True)
 
     event_version: "int" = betterproto2.field(18, betterproto2.TYPE_INT32)
     """
@@ -624,9 +578,7 @@ class TaskExecutionEvent(betterproto2.Message):
     When propeller reported the event; admin uses it (or occurred_at if unset) as updated_at.
     """
 
-    log_context: "_core__.LogContext | None" = betterproto2.field(
-        22, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    log_context: "_core__.LogContext | None" = betterproto2.field(22, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Pod/container details for log lookup.
     """
@@ -651,13 +603,9 @@ class TaskExecutionMetadata(betterproto2.Message):
     Name given to the backend resource (e.g. pod name), derived from execution, node and attempt.
     """
 
-    external_resources: "list[ExternalResourceInfo]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    external_resources: "list[ExternalResourceInfo]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
-    resource_pool_info: "list[ResourcePoolInfo]" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    resource_pool_info: "list[ResourcePoolInfo]" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, repeated=True)
 
     plugin_identifier: "str" = betterproto2.field(4, betterproto2.TYPE_STRING)
     """
@@ -685,9 +633,7 @@ class TaskNodeMetadata(betterproto2.Message):
     CACHE_DISABLED unless caching was involved.
     """
 
-    catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    catalog_key: "_core__.CatalogMetadata | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     DataCatalog location of the cache entry; admin stores cache fields only when this is set.
     """
@@ -744,9 +690,7 @@ class WorkflowExecutionEvent(betterproto2.Message):
     When the transition happened; admin uses it for started_at / updated_at / duration.
     """
 
-    output_uri: "str | None" = betterproto2.field(
-        5, betterproto2.TYPE_STRING, optional=True, group="output_result"
-    )
+    output_uri: "str | None" = betterproto2.field(5, betterproto2.TYPE_STRING, optional=True, group="output_result")
     """
     Location of the workflow outputs (end-node outputs.pb) on SUCCEEDED.
     """

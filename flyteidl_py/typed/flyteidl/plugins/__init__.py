@@ -292,9 +292,7 @@ class DistributedMpiTrainingTask(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.plugins", "DistributedMPITrainingTask", DistributedMpiTrainingTask
-)
+default_message_pool.register_message("flyteidl.plugins", "DistributedMPITrainingTask", DistributedMpiTrainingTask)
 
 
 @dataclass(eq=False, repr=False)
@@ -393,9 +391,7 @@ class HeadGroupSpec(betterproto2.Message):
     """
 
     ray_start_params: "dict[str, str]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Extra `ray start` parameters for the head; defaults from config when empty.
@@ -488,9 +484,7 @@ class QuboleHiveJob(betterproto2.Message):
     Qubole cluster label to run on.
     """
 
-    query_collection: "HiveQueryCollection | None" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    query_collection: "HiveQueryCollection | None" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Old form; use `query`.
     """
@@ -519,18 +513,14 @@ class RayCluster(betterproto2.Message):
 
     head_group_spec: "HeadGroupSpec | None" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, optional=True)
 
-    worker_group_spec: "list[WorkerGroupSpec]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    worker_group_spec: "list[WorkerGroupSpec]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
     enable_autoscaling: "bool" = betterproto2.field(3, betterproto2.TYPE_BOOL)
     """
     Enables KubeRay in-tree autoscaling between each group's min and max replicas.
     """
 
-    autoscaler_options: "AutoscalerOptions | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    autoscaler_options: "AutoscalerOptions | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
 
 
 default_message_pool.register_message("flyteidl.plugins", "RayCluster", RayCluster)
@@ -611,9 +601,7 @@ class SparkJob(betterproto2.Message):
     """
 
     spark_conf: "dict[str, str]" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        4, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Spark properties; merged over the platform defaults. "spark.flyte.<feature>.enabled=true" style
@@ -621,9 +609,7 @@ class SparkJob(betterproto2.Message):
     """
 
     hadoop_conf: "dict[str, str]" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        5, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Hadoop properties.
@@ -719,9 +705,7 @@ class WorkerGroupSpec(betterproto2.Message):
     """
 
     ray_start_params: "dict[str, str]" = betterproto2.field(
-        5,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        5, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Extra `ray start` parameters for the workers.

@@ -150,9 +150,7 @@ class CreateDownloadLinkRequest(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "CreateDownloadLinkRequest", CreateDownloadLinkRequest
-)
+default_message_pool.register_message("flyteidl.service", "CreateDownloadLinkRequest", CreateDownloadLinkRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -183,9 +181,7 @@ class CreateDownloadLinkResponse(betterproto2.Message):
             warnings.warn("CreateDownloadLinkResponse.expires_at is deprecated", DeprecationWarning)
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "CreateDownloadLinkResponse", CreateDownloadLinkResponse
-)
+default_message_pool.register_message("flyteidl.service", "CreateDownloadLinkResponse", CreateDownloadLinkResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -286,9 +282,7 @@ class CreateUploadLocationRequest(betterproto2.Message):
     org: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "CreateUploadLocationRequest", CreateUploadLocationRequest
-)
+default_message_pool.register_message("flyteidl.service", "CreateUploadLocationRequest", CreateUploadLocationRequest)
 
 
 @dataclass(eq=False, repr=False)
@@ -316,18 +310,14 @@ class CreateUploadLocationResponse(betterproto2.Message):
     """
 
     headers: "dict[str, str]" = betterproto2.field(
-        4,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING),
+        4, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_STRING)
     )
     """
     Headers the client must add to the PUT, e.g. Content-MD5.
     """
 
 
-default_message_pool.register_message(
-    "flyteidl.service", "CreateUploadLocationResponse", CreateUploadLocationResponse
-)
+default_message_pool.register_message("flyteidl.service", "CreateUploadLocationResponse", CreateUploadLocationResponse)
 
 
 @dataclass(eq=False, repr=False)
@@ -370,9 +360,7 @@ class GetDataResponse(betterproto2.Message):
     Signed URLs, for the deck.
     """
 
-    literal: "_core__.Literal | None" = betterproto2.field(
-        3, betterproto2.TYPE_MESSAGE, optional=True, group="data"
-    )
+    literal: "_core__.Literal | None" = betterproto2.field(3, betterproto2.TYPE_MESSAGE, optional=True, group="data")
     """
     A single input or output, when the URL names a variable.
     """
@@ -419,9 +407,7 @@ class OAuth2MetadataResponse(betterproto2.Message):
 
     scopes_supported: "list[str]" = betterproto2.field(5, betterproto2.TYPE_STRING, repeated=True)
 
-    token_endpoint_auth_methods_supported: "list[str]" = betterproto2.field(
-        6, betterproto2.TYPE_STRING, repeated=True
-    )
+    token_endpoint_auth_methods_supported: "list[str]" = betterproto2.field(6, betterproto2.TYPE_STRING, repeated=True)
     """
     How confidential clients authenticate at the token endpoint (e.g. client_secret_basic).
     """
@@ -431,9 +417,7 @@ class OAuth2MetadataResponse(betterproto2.Message):
     Where the keys that sign tokens are published.
     """
 
-    code_challenge_methods_supported: "list[str]" = betterproto2.field(
-        8, betterproto2.TYPE_STRING, repeated=True
-    )
+    code_challenge_methods_supported: "list[str]" = betterproto2.field(8, betterproto2.TYPE_STRING, repeated=True)
     """
     PKCE methods accepted, e.g. S256.
     """
@@ -811,9 +795,7 @@ class AdminServiceSyncStub:
             _admin__.WorkflowList.FromString,
         )(message)
 
-    def create_launch_plan(
-        self, message: "_admin__.LaunchPlanCreateRequest"
-    ) -> "_admin__.LaunchPlanCreateResponse":
+    def create_launch_plan(self, message: "_admin__.LaunchPlanCreateRequest") -> "_admin__.LaunchPlanCreateResponse":
         """
         Registers a launch plan version for an existing workflow; it starts INACTIVE. Workflow not
         registered: NOT_FOUND; identical re-registration: ALREADY_EXISTS; different spec or invalid
@@ -850,9 +832,7 @@ class AdminServiceSyncStub:
             _admin__.LaunchPlan.FromString,
         )(message)
 
-    def list_active_launch_plans(
-        self, message: "_admin__.ActiveLaunchPlanListRequest"
-    ) -> "_admin__.LaunchPlanList":
+    def list_active_launch_plans(self, message: "_admin__.ActiveLaunchPlanListRequest") -> "_admin__.LaunchPlanList":
         """
         Lists the ACTIVE launch plan versions of a project/domain, paged.
         """
@@ -888,9 +868,7 @@ class AdminServiceSyncStub:
             _admin__.LaunchPlanList.FromString,
         )(message)
 
-    def update_launch_plan(
-        self, message: "_admin__.LaunchPlanUpdateRequest"
-    ) -> "_admin__.LaunchPlanUpdateResponse":
+    def update_launch_plan(self, message: "_admin__.LaunchPlanUpdateRequest") -> "_admin__.LaunchPlanUpdateResponse":
         """
         Sets a launch plan version ACTIVE or INACTIVE (pyflyte register --activate-launchplans,
         flytectl). Activating deactivates the previously active version and moves the schedule to
@@ -903,9 +881,7 @@ class AdminServiceSyncStub:
             _admin__.LaunchPlanUpdateResponse.FromString,
         )(message)
 
-    def create_execution(
-        self, message: "_admin__.ExecutionCreateRequest"
-    ) -> "_admin__.ExecutionCreateResponse":
+    def create_execution(self, message: "_admin__.ExecutionCreateRequest") -> "_admin__.ExecutionCreateResponse":
         """
         Starts an execution of a launch plan, or of a single task when spec.launch_plan has resource
         type TASK. Admin merges inputs with defaults and fixed inputs, stores them, hands the run to
@@ -919,9 +895,7 @@ class AdminServiceSyncStub:
             _admin__.ExecutionCreateResponse.FromString,
         )(message)
 
-    def relaunch_execution(
-        self, message: "_admin__.ExecutionRelaunchRequest"
-    ) -> "_admin__.ExecutionCreateResponse":
+    def relaunch_execution(self, message: "_admin__.ExecutionRelaunchRequest") -> "_admin__.ExecutionCreateResponse":
         """
         Starts a new execution with the spec and user inputs of an existing one (mode RELAUNCH).
         NOT_FOUND if the original does not exist; ALREADY_EXISTS if the new name is taken.
@@ -933,9 +907,7 @@ class AdminServiceSyncStub:
             _admin__.ExecutionCreateResponse.FromString,
         )(message)
 
-    def recover_execution(
-        self, message: "_admin__.ExecutionRecoverRequest"
-    ) -> "_admin__.ExecutionCreateResponse":
+    def recover_execution(self, message: "_admin__.ExecutionRecoverRequest") -> "_admin__.ExecutionCreateResponse":
         """
         Starts a new execution (mode RECOVERED) that reuses the outputs of nodes that succeeded in the
         original, re-running only the rest. NOT_FOUND if the original does not exist.
@@ -959,9 +931,7 @@ class AdminServiceSyncStub:
             _admin__.Execution.FromString,
         )(message)
 
-    def update_execution(
-        self, message: "_admin__.ExecutionUpdateRequest"
-    ) -> "_admin__.ExecutionUpdateResponse":
+    def update_execution(self, message: "_admin__.ExecutionUpdateRequest") -> "_admin__.ExecutionUpdateResponse":
         """
         Archives or un-archives an execution. Does not affect whether it runs.
         """
@@ -1037,9 +1007,7 @@ class AdminServiceSyncStub:
             _admin__.DynamicNodeWorkflowResponse.FromString,
         )(message)
 
-    def list_node_executions(
-        self, message: "_admin__.NodeExecutionListRequest"
-    ) -> "_admin__.NodeExecutionList":
+    def list_node_executions(self, message: "_admin__.NodeExecutionListRequest") -> "_admin__.NodeExecutionList":
         """
         Lists node executions of an execution: top-level nodes only, or the children of
         unique_parent_id. Nested nodes must never appear in the top-level list (FlyteRemote.wait
@@ -1079,9 +1047,7 @@ class AdminServiceSyncStub:
             _admin__.NodeExecutionGetDataResponse.FromString,
         )(message)
 
-    def register_project(
-        self, message: "_admin__.ProjectRegisterRequest"
-    ) -> "_admin__.ProjectRegisterResponse":
+    def register_project(self, message: "_admin__.ProjectRegisterRequest") -> "_admin__.ProjectRegisterResponse":
         """
         Creates a project (flytectl create project, the console). Id taken: ALREADY_EXISTS;
         malformed id, name, description or labels, or domains given: INVALID_ARGUMENT.
@@ -1128,9 +1094,7 @@ class AdminServiceSyncStub:
             _admin__.Projects.FromString,
         )(message)
 
-    def get_domains(
-        self, message: "_admin__.GetDomainRequest | None" = None
-    ) -> "_admin__.GetDomainsResponse":
+    def get_domains(self, message: "_admin__.GetDomainRequest | None" = None) -> "_admin__.GetDomainsResponse":
         """
         Returns the domains configured for the deployment (default development, staging, production).
         """
@@ -1159,9 +1123,7 @@ class AdminServiceSyncStub:
             _admin__.WorkflowExecutionEventResponse.FromString,
         )(message)
 
-    def create_node_event(
-        self, message: "_admin__.NodeExecutionEventRequest"
-    ) -> "_admin__.NodeExecutionEventResponse":
+    def create_node_event(self, message: "_admin__.NodeExecutionEventRequest") -> "_admin__.NodeExecutionEventResponse":
         """
         Records a node phase change reported by propeller; creates the node record on its first event.
         Same phase again: ALREADY_EXISTS; node already terminal: FAILED_PRECONDITION; execution or
@@ -1174,9 +1136,7 @@ class AdminServiceSyncStub:
             _admin__.NodeExecutionEventResponse.FromString,
         )(message)
 
-    def create_task_event(
-        self, message: "_admin__.TaskExecutionEventRequest"
-    ) -> "_admin__.TaskExecutionEventResponse":
+    def create_task_event(self, message: "_admin__.TaskExecutionEventRequest") -> "_admin__.TaskExecutionEventResponse":
         """
         Records a task attempt's phase change (logs, reasons, outputs) reported by propeller. Same
         phase and phase_version already recorded: ALREADY_EXISTS; attempt terminal:
@@ -1200,9 +1160,7 @@ class AdminServiceSyncStub:
             _admin__.TaskExecution.FromString,
         )(message)
 
-    def list_task_executions(
-        self, message: "_admin__.TaskExecutionListRequest"
-    ) -> "_admin__.TaskExecutionList":
+    def list_task_executions(self, message: "_admin__.TaskExecutionListRequest") -> "_admin__.TaskExecutionList":
         """
         Lists the attempts of one node execution, paged.
         """
@@ -1381,9 +1339,7 @@ class AdminServiceSyncStub:
             _admin__.NamedEntity.FromString,
         )(message)
 
-    def update_named_entity(
-        self, message: "_admin__.NamedEntityUpdateRequest"
-    ) -> "_admin__.NamedEntityUpdateResponse":
+    def update_named_entity(self, message: "_admin__.NamedEntityUpdateRequest") -> "_admin__.NamedEntityUpdateResponse":
         """
         Sets the description and state (e.g. archived) of a name. NOT_FOUND if no version exists.
         """
@@ -1394,9 +1350,7 @@ class AdminServiceSyncStub:
             _admin__.NamedEntityUpdateResponse.FromString,
         )(message)
 
-    def get_version(
-        self, message: "_admin__.GetVersionRequest | None" = None
-    ) -> "_admin__.GetVersionResponse":
+    def get_version(self, message: "_admin__.GetVersionRequest | None" = None) -> "_admin__.GetVersionResponse":
         """
         Returns build information of the running admin server.
         """
@@ -2700,9 +2654,7 @@ class AgentMetadataServiceSyncStub:
             _admin__.GetAgentResponse.FromString,
         )(message)
 
-    def list_agents(
-        self, message: "_admin__.ListAgentsRequest | None" = None
-    ) -> "_admin__.ListAgentsResponse":
+    def list_agents(self, message: "_admin__.ListAgentsRequest | None" = None) -> "_admin__.ListAgentsResponse":
         """
         Returns all agents of the server; the engine uses it to map task types to agents.
         """
@@ -2811,9 +2763,7 @@ class AsyncAgentServiceSyncStub:
             _admin__.DeleteTaskResponse.FromString,
         )(message)
 
-    def get_task_metrics(
-        self, message: "_admin__.GetTaskMetricsRequest"
-    ) -> "_admin__.GetTaskMetricsResponse":
+    def get_task_metrics(self, message: "_admin__.GetTaskMetricsRequest") -> "_admin__.GetTaskMetricsResponse":
         """
         Returns metric series of a remote job for the requested queries and time range.
         """
@@ -2824,9 +2774,7 @@ class AsyncAgentServiceSyncStub:
             _admin__.GetTaskMetricsResponse.FromString,
         )(message)
 
-    def get_task_logs(
-        self, message: "_admin__.GetTaskLogsRequest"
-    ) -> "Iterator[_admin__.GetTaskLogsResponse]":
+    def get_task_logs(self, message: "_admin__.GetTaskLogsRequest") -> "Iterator[_admin__.GetTaskLogsResponse]":
         """
         Streams log lines of a remote job: a header with a continuation token, then bodies of lines.
         """
@@ -2961,9 +2909,7 @@ class AuthMetadataServiceSyncStub:
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def get_o_auth_2_metadata(
-        self, message: "OAuth2MetadataRequest | None" = None
-    ) -> "OAuth2MetadataResponse":
+    def get_o_auth_2_metadata(self, message: "OAuth2MetadataRequest | None" = None) -> "OAuth2MetadataResponse":
         """
         Returns the OAuth2 authorization server metadata (also served at the well-known HTTP path).
         """
@@ -3058,9 +3004,7 @@ class DataProxyServiceSyncStub:
     def __init__(self, channel: grpc.Channel):
         self._channel = channel
 
-    def create_upload_location(
-        self, message: "CreateUploadLocationRequest"
-    ) -> "CreateUploadLocationResponse":
+    def create_upload_location(self, message: "CreateUploadLocationRequest") -> "CreateUploadLocationResponse":
         """
         Returns a signed PUT URL plus the object's native URI. project, domain and one of content_md5 /
         filename_root are required (INVALID_ARGUMENT); an existing object with different content at the
@@ -3073,9 +3017,7 @@ class DataProxyServiceSyncStub:
             CreateUploadLocationResponse.FromString,
         )(message)
 
-    def create_download_location(
-        self, message: "CreateDownloadLocationRequest"
-    ) -> "CreateDownloadLocationResponse":
+    def create_download_location(self, message: "CreateDownloadLocationRequest") -> "CreateDownloadLocationResponse":
         """
         Signs a GET URL for an arbitrary native URI. Deprecated: use CreateDownloadLink.
         """

@@ -690,9 +690,7 @@ class Any(betterproto2.Message):
     """
 
     @classmethod
-    def pack(
-        cls, message: betterproto2.Message, message_pool: "betterproto2.MessagePool | None" = None
-    ) -> "Any":
+    def pack(cls, message: betterproto2.Message, message_pool: "betterproto2.MessagePool | None" = None) -> "Any":
         """
         Pack the given message in the `Any` object.
 
@@ -755,8 +753,7 @@ class Any(betterproto2.Message):
             value = value["value"]
 
         return cls(
-            type_url=type_url,
-            value=bytes(msg_cls.from_dict(value, ignore_unknown_fields=ignore_unknown_fields)),
+            type_url=type_url, value=bytes(msg_cls.from_dict(value, ignore_unknown_fields=ignore_unknown_fields))
         )
 
 
@@ -931,9 +928,7 @@ class DescriptorProtoReservedRange(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.protobuf", "DescriptorProto.ReservedRange", DescriptorProtoReservedRange
-)
+default_message_pool.register_message("google.protobuf", "DescriptorProto.ReservedRange", DescriptorProtoReservedRange)
 
 
 @dataclass(eq=False, repr=False)
@@ -1060,10 +1055,7 @@ class Duration(betterproto2.Message):
 
     @classmethod
     def from_timedelta(
-        cls,
-        delta: datetime.timedelta,
-        *,
-        _1_microsecond: datetime.timedelta = datetime.timedelta(microseconds=1),
+        cls, delta: datetime.timedelta, *, _1_microsecond: datetime.timedelta = datetime.timedelta(microseconds=1)
     ) -> "Duration":
         total_ms = delta // _1_microsecond
         seconds = int(total_ms / 1e6)
@@ -1233,9 +1225,7 @@ class EnumOptions(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("deprecated_legacy_json_field_conflicts"):
-            warnings.warn(
-                "EnumOptions.deprecated_legacy_json_field_conflicts is deprecated", DeprecationWarning
-            )
+            warnings.warn("EnumOptions.deprecated_legacy_json_field_conflicts is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message("google.protobuf", "EnumOptions", EnumOptions)
@@ -1418,9 +1408,7 @@ class FeatureSet(betterproto2.Message):
     )
 
     default_symbol_visibility: "FeatureSetVisibilityFeatureDefaultSymbolVisibility" = betterproto2.field(
-        8,
-        betterproto2.TYPE_ENUM,
-        default_factory=lambda: FeatureSetVisibilityFeatureDefaultSymbolVisibility(0),
+        8, betterproto2.TYPE_ENUM, default_factory=lambda: FeatureSetVisibilityFeatureDefaultSymbolVisibility(0)
     )
 
 
@@ -1432,9 +1420,7 @@ class FeatureSetVisibilityFeature(betterproto2.Message):
     pass
 
 
-default_message_pool.register_message(
-    "google.protobuf", "FeatureSet.VisibilityFeature", FeatureSetVisibilityFeature
-)
+default_message_pool.register_message("google.protobuf", "FeatureSet.VisibilityFeature", FeatureSetVisibilityFeature)
 
 
 @dataclass(eq=False, repr=False)
@@ -1450,17 +1436,13 @@ class FeatureSetDefaults(betterproto2.Message):
         1, betterproto2.TYPE_MESSAGE, repeated=True
     )
 
-    minimum_edition: "Edition" = betterproto2.field(
-        4, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0)
-    )
+    minimum_edition: "Edition" = betterproto2.field(4, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
     """
     The minimum supported edition (inclusive) when this was constructed.
     Editions before this will not have defaults.
     """
 
-    maximum_edition: "Edition" = betterproto2.field(
-        5, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0)
-    )
+    maximum_edition: "Edition" = betterproto2.field(5, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
     """
     The maximum known edition (inclusive) when this was constructed. Editions
     after this will not have reliable defaults.
@@ -1481,9 +1463,7 @@ class FeatureSetDefaultsFeatureSetEditionDefault(betterproto2.Message):
 
     edition: "Edition" = betterproto2.field(3, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
 
-    overridable_features: "FeatureSet | None" = betterproto2.field(
-        4, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    overridable_features: "FeatureSet | None" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, optional=True)
     """
     Defaults of features that can be overridden in this edition.
     """
@@ -1495,9 +1475,7 @@ class FeatureSetDefaultsFeatureSetEditionDefault(betterproto2.Message):
 
 
 default_message_pool.register_message(
-    "google.protobuf",
-    "FeatureSetDefaults.FeatureSetEditionDefault",
-    FeatureSetDefaultsFeatureSetEditionDefault,
+    "google.protobuf", "FeatureSetDefaults.FeatureSetEditionDefault", FeatureSetDefaultsFeatureSetEditionDefault
 )
 
 
@@ -1691,9 +1669,7 @@ class FieldOptions(betterproto2.Message):
         17, betterproto2.TYPE_ENUM, default_factory=lambda: FieldOptionsOptionRetention(0)
     )
 
-    targets: "list[FieldOptionsOptionTargetType]" = betterproto2.field(
-        19, betterproto2.TYPE_ENUM, repeated=True
-    )
+    targets: "list[FieldOptionsOptionTargetType]" = betterproto2.field(19, betterproto2.TYPE_ENUM, repeated=True)
 
     edition_defaults: "list[FieldOptionsEditionDefault]" = betterproto2.field(
         20, betterproto2.TYPE_MESSAGE, repeated=True
@@ -1737,9 +1713,7 @@ class FieldOptionsEditionDefault(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.protobuf", "FieldOptions.EditionDefault", FieldOptionsEditionDefault
-)
+default_message_pool.register_message("google.protobuf", "FieldOptions.EditionDefault", FieldOptionsEditionDefault)
 
 
 @dataclass(eq=False, repr=False)
@@ -1748,18 +1722,14 @@ class FieldOptionsFeatureSupport(betterproto2.Message):
     Information about the support window of a feature.
     """
 
-    edition_introduced: "Edition" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0)
-    )
+    edition_introduced: "Edition" = betterproto2.field(1, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
     """
     The edition that this feature was first available in.  In editions
     earlier than this one, the default assigned to EDITION_LEGACY will be
     used, and proto files will not be able to override it.
     """
 
-    edition_deprecated: "Edition" = betterproto2.field(
-        2, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0)
-    )
+    edition_deprecated: "Edition" = betterproto2.field(2, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
     """
     The edition this feature becomes deprecated in.  Using this after this
     edition may trigger warnings.
@@ -1771,9 +1741,7 @@ class FieldOptionsFeatureSupport(betterproto2.Message):
     was marked deprecated in.
     """
 
-    edition_removed: "Edition" = betterproto2.field(
-        4, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0)
-    )
+    edition_removed: "Edition" = betterproto2.field(4, betterproto2.TYPE_ENUM, default_factory=lambda: Edition(0))
     """
     The edition this feature is no longer available in.  In editions after
     this one, the last default assigned will be used, and proto files will
@@ -1787,9 +1755,7 @@ class FieldOptionsFeatureSupport(betterproto2.Message):
     """
 
 
-default_message_pool.register_message(
-    "google.protobuf", "FieldOptions.FeatureSupport", FieldOptionsFeatureSupport
-)
+default_message_pool.register_message("google.protobuf", "FieldOptions.FeatureSupport", FieldOptionsFeatureSupport)
 
 
 @dataclass(eq=False, repr=False)
@@ -1843,9 +1809,7 @@ class FileDescriptorProto(betterproto2.Message):
 
     options: "FileOptions | None" = betterproto2.field(8, betterproto2.TYPE_MESSAGE, optional=True)
 
-    source_code_info: "SourceCodeInfo | None" = betterproto2.field(
-        9, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    source_code_info: "SourceCodeInfo | None" = betterproto2.field(9, betterproto2.TYPE_MESSAGE, optional=True)
     """
     This field contains optional information about the original source code.
     You may safely remove this entire field without harming runtime
@@ -2137,9 +2101,7 @@ class GeneratedCodeInfo(betterproto2.Message):
     source file, but may contain references to different source .proto files.
     """
 
-    annotation: "list[GeneratedCodeInfoAnnotation]" = betterproto2.field(
-        1, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    annotation: "list[GeneratedCodeInfoAnnotation]" = betterproto2.field(1, betterproto2.TYPE_MESSAGE, repeated=True)
     """
     An Annotation connects some span of text in generated code to an element
     of its generating .proto file.
@@ -2180,9 +2142,7 @@ class GeneratedCodeInfoAnnotation(betterproto2.Message):
     )
 
 
-default_message_pool.register_message(
-    "google.protobuf", "GeneratedCodeInfo.Annotation", GeneratedCodeInfoAnnotation
-)
+default_message_pool.register_message("google.protobuf", "GeneratedCodeInfo.Annotation", GeneratedCodeInfoAnnotation)
 
 
 @dataclass(eq=False, repr=False)
@@ -2396,9 +2356,7 @@ class MessageOptions(betterproto2.Message):
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("deprecated_legacy_json_field_conflicts"):
-            warnings.warn(
-                "MessageOptions.deprecated_legacy_json_field_conflicts is deprecated", DeprecationWarning
-            )
+            warnings.warn("MessageOptions.deprecated_legacy_json_field_conflicts is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message("google.protobuf", "MessageOptions", MessageOptions)
@@ -2778,9 +2736,7 @@ class Struct(betterproto2.Message):
     """
 
     fields: "dict[str, Value]" = betterproto2.field(
-        1,
-        betterproto2.TYPE_MAP,
-        map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE),
+        1, betterproto2.TYPE_MAP, map_meta=betterproto2.map_meta(betterproto2.TYPE_STRING, betterproto2.TYPE_MESSAGE)
     )
     """
     Unordered map of dynamically typed values.
@@ -3100,9 +3056,7 @@ class UninterpretedOption(betterproto2.Message):
     in them.
     """
 
-    name: "list[UninterpretedOptionNamePart]" = betterproto2.field(
-        2, betterproto2.TYPE_MESSAGE, repeated=True
-    )
+    name: "list[UninterpretedOptionNamePart]" = betterproto2.field(2, betterproto2.TYPE_MESSAGE, repeated=True)
 
     identifier_value: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
     """
@@ -3139,9 +3093,7 @@ class UninterpretedOptionNamePart(betterproto2.Message):
     is_extension: "bool" = betterproto2.field(2, betterproto2.TYPE_BOOL)
 
 
-default_message_pool.register_message(
-    "google.protobuf", "UninterpretedOption.NamePart", UninterpretedOptionNamePart
-)
+default_message_pool.register_message("google.protobuf", "UninterpretedOption.NamePart", UninterpretedOptionNamePart)
 
 
 @dataclass(eq=False, repr=False)
@@ -3158,16 +3110,12 @@ class Value(betterproto2.Message):
         - kind: The kind of value.
     """
 
-    null_value: "NullValue | None" = betterproto2.field(
-        1, betterproto2.TYPE_ENUM, optional=True, group="kind"
-    )
+    null_value: "NullValue | None" = betterproto2.field(1, betterproto2.TYPE_ENUM, optional=True, group="kind")
     """
     Represents a JSON `null`.
     """
 
-    number_value: "float | None" = betterproto2.field(
-        2, betterproto2.TYPE_DOUBLE, optional=True, group="kind"
-    )
+    number_value: "float | None" = betterproto2.field(2, betterproto2.TYPE_DOUBLE, optional=True, group="kind")
     """
     Represents a JSON number. Must not be `NaN`, `Infinity` or
     `-Infinity`, since those are not supported in JSON. This also cannot
@@ -3185,16 +3133,12 @@ class Value(betterproto2.Message):
     Represents a JSON boolean (`true` or `false` literal in JSON).
     """
 
-    struct_value: "Struct | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True, group="kind"
-    )
+    struct_value: "Struct | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True, group="kind")
     """
     Represents a JSON object.
     """
 
-    list_value: "ListValue | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True, group="kind"
-    )
+    list_value: "ListValue | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True, group="kind")
     """
     Represents a JSON array.
     """

@@ -84,9 +84,7 @@ class DistributedMpiTrainingReplicaSpec(betterproto2.Message):
     Command for the replicas; empty means the task's command.
     """
 
-    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(
-        6, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(6, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -97,9 +95,7 @@ class DistributedMpiTrainingReplicaSpec(betterproto2.Message):
         if self.is_set("resources"):
             warnings.warn("DistributedMpiTrainingReplicaSpec.resources is deprecated", DeprecationWarning)
         if self.is_set("restart_policy"):
-            warnings.warn(
-                "DistributedMpiTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
-            )
+            warnings.warn("DistributedMpiTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
@@ -156,9 +152,7 @@ class DistributedPyTorchTrainingReplicaSpec(betterproto2.Message):
         4, betterproto2.TYPE_ENUM, default_factory=lambda: __plugins__.RestartPolicy(0)
     )
 
-    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -169,15 +163,11 @@ class DistributedPyTorchTrainingReplicaSpec(betterproto2.Message):
         if self.is_set("resources"):
             warnings.warn("DistributedPyTorchTrainingReplicaSpec.resources is deprecated", DeprecationWarning)
         if self.is_set("restart_policy"):
-            warnings.warn(
-                "DistributedPyTorchTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
-            )
+            warnings.warn("DistributedPyTorchTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedPyTorchTrainingReplicaSpec",
-    DistributedPyTorchTrainingReplicaSpec,
+    "flyteidl.plugins.kubeflow", "DistributedPyTorchTrainingReplicaSpec", DistributedPyTorchTrainingReplicaSpec
 )
 
 
@@ -227,32 +217,22 @@ class DistributedTensorflowTrainingReplicaSpec(betterproto2.Message):
         4, betterproto2.TYPE_ENUM, default_factory=lambda: __plugins__.RestartPolicy(0)
     )
 
-    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(
-        5, betterproto2.TYPE_MESSAGE, optional=True
-    )
+    common: "__plugins__.CommonReplicaSpec | None" = betterproto2.field(5, betterproto2.TYPE_MESSAGE, optional=True)
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if self.is_set("replicas"):
-            warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.replicas is deprecated", DeprecationWarning
-            )
+            warnings.warn("DistributedTensorflowTrainingReplicaSpec.replicas is deprecated", DeprecationWarning)
         if self.is_set("image"):
             warnings.warn("DistributedTensorflowTrainingReplicaSpec.image is deprecated", DeprecationWarning)
         if self.is_set("resources"):
-            warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.resources is deprecated", DeprecationWarning
-            )
+            warnings.warn("DistributedTensorflowTrainingReplicaSpec.resources is deprecated", DeprecationWarning)
         if self.is_set("restart_policy"):
-            warnings.warn(
-                "DistributedTensorflowTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning
-            )
+            warnings.warn("DistributedTensorflowTrainingReplicaSpec.restart_policy is deprecated", DeprecationWarning)
 
 
 default_message_pool.register_message(
-    "flyteidl.plugins.kubeflow",
-    "DistributedTensorflowTrainingReplicaSpec",
-    DistributedTensorflowTrainingReplicaSpec,
+    "flyteidl.plugins.kubeflow", "DistributedTensorflowTrainingReplicaSpec", DistributedTensorflowTrainingReplicaSpec
 )
 
 

@@ -1,0 +1,146 @@
+"""The one plugin interface every task backend implements, and the values that cross it.
+
+Propeller calls `handle` every time it evaluates a running task node. `handle` must be idempotent
+and must not block: it starts work once, under a name derived deterministically from the task
+execution id, and afterwards only reports progress. A restarted propeller calls it again with the
+plugin state persisted from the last accepted transition, and the plugin must find its work again.
+Plugins never import propeller: everything they need arrives in the `TaskExecutionContext`.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, runtime_checkable
+
+from flyteidl_py.core import execution_pb2, identifier_pb2, tasks_pb2
+from flyteidl_py.event import event_pb2
+from flyteplane.storage import Storage
+
+
+class Phase(enum.IntEnum):
+    """A plugin's view of its task; propeller maps it onto task and node phases."""
+
+    NOT_READY = 0  # waiting for something outside the task (e.g. resource tokens); no event
+    WAITING_FOR_RESOURCES = 1
+    QUEUED = 2
+    INITIALIZING = 3
+    RUNNING = 4
+    SUCCESS = 5
+    RETRYABLE_FAILURE = 6
+    PERMANENT_FAILURE = 7
+
+    @property
+    def is_terminal(self) -> bool:
+        return self in (Phase.SUCCESS, Phase.RETRYABLE_FAILURE, Phase.PERMANENT_FAILURE)
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (Phase.RETRYABLE_FAILURE, Phase.PERMANENT_FAILURE)
+
+
+@dataclass(frozen=True)
+class Transition:
+    """What one `handle` call decided. `state` is persisted only when propeller accepts the transition."""
+
+    phase: Phase
+    version: int = 0
+    reason: str = ""
+    logs: Sequence[execution_pb2.TaskLog] = ()
+    custom_info: Mapping[str, Any] | None = None
+    external_resources: Sequence[event_pb2.ExternalResourceInfo] = ()
+    error: execution_pb2.ExecutionError | None = None
+    state: bytes = b""
+    # Where the task's own data landed, when it is not `<output_prefix>/outputs.pb` (rarely needed).
+    deck_uri: str = ""
+
+    @staticmethod
+    def failure(
+        code: str, message: str, *, retryable: bool, system: bool = False, state: bytes = b"", **kw: Any
+    ) -> Transition:
+        kind = execution_pb2.ExecutionError.SYSTEM if system else execution_pb2.ExecutionError.USER
+        error = execution_pb2.ExecutionError(code=code, message=message, kind=kind)
+        phase = Phase.RETRYABLE_FAILURE if retryable else Phase.PERMANENT_FAILURE
+        return Transition(phase, error=error, reason=message, state=state, **kw)
+
+
+@dataclass(frozen=True)
+class DataPaths:
+    """Where a task attempt reads and writes (Flyte's layout; see semantics §3.13)."""
+
+    inputs: str  # <node dir>/inputs.pb, a LiteralMap
+    output_prefix: str  # <node dir>/<attempt>: outputs.pb, error.pb, futures.pb, deck.html
+    raw_output_prefix: str  # where FlyteFile / dataframe bytes go
+    checkpoint_prefix: str
+    previous_checkpoint_prefix: str  # "" on the first attempt
+
+    @property
+    def outputs(self) -> str:
+        return f"{self.output_prefix.rstrip('/')}/outputs.pb"
+
+    @property
+    def error(self) -> str:
+        return f"{self.output_prefix.rstrip('/')}/error.pb"
+
+    @property
+    def futures(self) -> str:
+        return f"{self.output_prefix.rstrip('/')}/futures.pb"
+
+    @property
+    def deck(self) -> str:
+        return f"{self.output_prefix.rstrip('/')}/deck.html"
+
+
+@dataclass(frozen=True)
+class TaskExecutionContext:
+    """Everything a plugin may use for one attempt of one task node."""
+
+    task_execution_id: identifier_pb2.TaskExecutionIdentifier
+    template: tasks_pb2.TaskTemplate
+    paths: DataPaths
+    storage: Storage
+    plugin_state: bytes = b""  # from the last accepted transition ("" the first time)
+    environment: Mapping[str, str] = field(default_factory=dict)  # execution envs (ExecutionSpec.envs)
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    interruptible: bool = False
+    max_attempts: int = 1
+    security_context: Any = None  # core.SecurityContext
+    resources: tasks_pb2.Resources | None = None  # after platform defaults and overrides
+    # For array-node sub-tasks: the element index (FLYTE_K8S_ARRAY_INDEX) the attempt computes.
+    array_index: int | None = None
+    backend_config: Mapping[str, Any] = field(default_factory=dict)
+    # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
+    wake: Callable[[], None] = lambda: None
+
+    @property
+    def attempt(self) -> int:
+        return self.task_execution_id.retry_attempt
+
+    @property
+    def generated_name(self) -> str:
+        """A deterministic, DNS-safe name for this attempt's external work (pods, jobs, processes)."""
+        ident = self.task_execution_id
+        e = ident.node_execution_id.execution_id
+        key = f"{e.project}/{e.domain}/{e.name}/{ident.node_execution_id.node_id}/{ident.retry_attempt}"
+        suffix = "" if self.array_index is None else f"-{self.array_index}"
+        return f"{e.name[:20]}-{hashlib.sha256(key.encode()).hexdigest()[:16]}{suffix}".lower()
+
+
+@runtime_checkable
+class Plugin(Protocol):
+    """A task backend. One instance serves every task of its types; per-task state lives in the context."""
+
+    id: str
+    task_types: tuple[str, ...]
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition: ...
+
+    async def abort(self, ctx: TaskExecutionContext) -> None: ...
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None: ...
+
+
+PluginFactory = Callable[[Mapping[str, Any]], Awaitable[Plugin] | Plugin]
