@@ -46,6 +46,16 @@ def fetch_entities(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any
     return answer
 
 
+def fetch_latest(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Fetch entities by name alone (FlyteRemote then lists versions, newest first); return each version."""
+    fetchers = {
+        "tasks": remote.fetch_task,
+        "workflows": remote.fetch_workflow,
+        "launch_plans": remote.fetch_launch_plan,
+    }
+    return {kind: {name: fetch(name=name).id.version for name in params[kind]} for kind, fetch in fetchers.items()}
+
+
 def fetch_execution(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
     """FlyteRemote.fetch_execution: the execution as flytekit holds it and the inputs it read back."""
     execution = remote.fetch_execution(name=params["name"])
@@ -63,7 +73,7 @@ def execute_launch_plan(remote: FlyteRemote, params: dict[str, Any]) -> dict[str
     return {"execution": wire(execution)}
 
 
-ACTIONS = {f.__name__: f for f in (fetch_entities, fetch_execution, execute_launch_plan)}
+ACTIONS = {f.__name__: f for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan)}
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ from tests.support.venvs import ensure_venv
 
 FLYTEKIT_VERSION = "1.16.31"
 REQUIREMENTS = [f"flytekit=={FLYTEKIT_VERSION}", "pandas"]
-DEFAULT_TIMEOUT = 180.0
+DEFAULT_TIME_LIMIT = 180.0
 
 # What flytekit prints when it falls into its interactive PKCE login, from which it never returns.
 _PKCE_PROMPT = "Please open the following link in your browser"
@@ -70,6 +70,7 @@ def _client_env(bin_dir: Path) -> dict[str, str]:
     env["PATH"] = f"{bin_dir}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONUNBUFFERED"] = "1"
     env["FLYTE_SDK_RICH_TRACEBACKS"] = "0"
+    env["COLUMNS"] = "400"  # rich wraps long entity names at the terminal width, which breaks parsing
     return env
 
 
@@ -81,13 +82,17 @@ async def _collect(stream: asyncio.StreamReader, sink: list[str], prompted: asyn
             prompted.set()
 
 
+def _tail(lines: list[str]) -> str:
+    return "".join(lines[-60:]) or "(nothing)\n"
+
+
 def _describe(args: tuple[str, ...], stdout: list[str], stderr: list[str], headline: str) -> str:
-    tail = lambda lines: "".join(lines[-60:]) or "(nothing)\n"  # noqa: E731
-    return f"{headline}\n$ {' '.join(args)}\n--- stdout (tail) ---\n{tail(stdout)}--- stderr (tail) ---\n{tail(stderr)}"
+    command = " ".join(args)
+    return f"{headline}\n$ {command}\n--- stdout (tail) ---\n{_tail(stdout)}--- stderr (tail) ---\n{_tail(stderr)}"
 
 
 async def run_client(
-    *args: str | os.PathLike[str], cwd: Path, env: dict[str, str], timeout: float = DEFAULT_TIMEOUT
+    *args: str | os.PathLike[str], cwd: Path, env: dict[str, str], time_limit: float = DEFAULT_TIME_LIMIT
 ) -> Finished:
     """Run one flytekit command to completion; raise FlytekitFailed naming the cause when it does not succeed.
 
@@ -108,21 +113,21 @@ async def run_client(
     stdout: list[str] = []
     stderr: list[str] = []
     prompted = asyncio.Event()
-    readers = asyncio.gather(
-        _collect(process.stdout, stdout, prompted), _collect(process.stderr, stderr, prompted)
-    )
+    readers = asyncio.gather(_collect(process.stdout, stdout, prompted), _collect(process.stderr, stderr, prompted))
     prompt_seen = asyncio.ensure_future(prompted.wait())
     exited = asyncio.ensure_future(process.wait())
-    done, _ = await asyncio.wait({prompt_seen, exited}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    prompt_seen.cancel()
-    if exited not in done:
+    try:
+        done, _ = await asyncio.wait({prompt_seen, exited}, timeout=time_limit, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        prompt_seen.cancel()
+        # The command if it is still running, and whatever it left behind holding our pipes open.
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)
         await exited
         await readers
-        why = "started an interactive browser login" if prompted.is_set() else f"did not finish in {timeout:.0f}s"
+    if exited not in done:
+        why = "started an interactive browser login" if prompted.is_set() else f"did not finish in {time_limit:.0f}s"
         raise FlytekitFailed(_describe(argv, stdout, stderr, f"flytekit {why}. {_HANG_CAUSE}"))
-    await readers
     if process.returncode != 0:
         raise FlytekitFailed(_describe(argv, stdout, stderr, f"flytekit exited with status {process.returncode}"))
     return Finished(argv, "".join(stdout), "".join(stderr))
@@ -139,10 +144,11 @@ class Flytekit:
     domain: str = "development"
 
     @classmethod
-    def for_admin(cls, grpc_port: int, http_port: int, project_dir: Path) -> Flytekit:
+    def for_admin(cls, bin_dir: Path, grpc_port: int, http_port: int, project_dir: Path) -> Flytekit:
+        """flytekit from `bin_dir` (see flytekit_bin) for the admin on these loopback ports."""
         project_dir.mkdir(parents=True, exist_ok=True)
         config = write_config(project_dir / "flytekit-config.yaml", grpc_port, http_port)
-        return cls(flytekit_bin(), config, project_dir)
+        return cls(bin_dir, config, project_dir)
 
     def add_package(self, source: Path, name: str) -> Path:
         """Copy a package of workflows into the project directory, where pyflyte finds its root."""
@@ -150,17 +156,15 @@ class Flytekit:
         shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"), dirs_exist_ok=True)
         return target
 
-    async def pyflyte(self, *args: str | os.PathLike[str], timeout: float = DEFAULT_TIMEOUT) -> Finished:
+    async def pyflyte(self, *args: str | os.PathLike[str], time_limit: float = DEFAULT_TIME_LIMIT) -> Finished:
         return await run_client(
             self.bin_dir / "pyflyte", "--config", self.config, *args,
-            cwd=self.project_dir, env=_client_env(self.bin_dir), timeout=timeout,
+            cwd=self.project_dir, env=_client_env(self.bin_dir), time_limit=time_limit,
         )  # fmt: skip
 
     async def register(self, *packages: str, version: str) -> Finished:
         """`pyflyte register` (fast register: the code bundle goes through the data proxy)."""
-        return await self.pyflyte(
-            "register", "-p", self.project, "-d", self.domain, "--version", version, *packages
-        )
+        return await self.pyflyte("register", "-p", self.project, "-d", self.domain, "--version", version, *packages)
 
     async def run_remote(self, file: str, entity: str, *inputs: str, name: str | None = None) -> Finished:
         """`pyflyte run --remote FILE ENTITY --input value ...`, naming the execution when `name` is given."""
@@ -169,22 +173,26 @@ class Flytekit:
             "run", "--remote", "-p", self.project, "-d", self.domain, *named, file, entity, *inputs
         )
 
-    async def remote(self, script: Path, params: dict[str, Any], timeout: float = DEFAULT_TIMEOUT) -> Any:
+    async def remote(self, script: Path, params: dict[str, Any], time_limit: float = DEFAULT_TIME_LIMIT) -> Any:
         """Run a FlyteRemote script with flytekit's python; returns the JSON of its last stdout line.
 
         The script gets `<config file> <project> <domain> <params as JSON>` as its arguments.
         """
         finished = await run_client(
             self.bin_dir / "python", script, self.config, self.project, self.domain, json.dumps(params),
-            cwd=self.project_dir, env=_client_env(self.bin_dir), timeout=timeout,
+            cwd=self.project_dir, env=_client_env(self.bin_dir), time_limit=time_limit,
         )  # fmt: skip
         lines = finished.stdout.strip().splitlines()
         try:
             return json.loads(lines[-1])
         except (IndexError, json.JSONDecodeError) as exc:
             raise FlytekitFailed(
-                _describe(finished.args, finished.stdout.splitlines(True), finished.stderr.splitlines(True),
-                          f"{script.name} did not end its output with a JSON line")
+                _describe(
+                    finished.args,
+                    finished.stdout.splitlines(True),
+                    finished.stderr.splitlines(True),
+                    f"{script.name} did not end its output with a JSON line",
+                )
             ) from exc
 
 

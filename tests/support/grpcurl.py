@@ -30,22 +30,30 @@ def ensure_grpcurl() -> Path:
     with open(gobin / ".grpcurl.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not binary.exists():
-            go = shutil.which("go") or "/usr/local/go/bin/go"
-            subprocess.run(
+            go = shutil.which("go") or shutil.which("go", path="/usr/local/go/bin")
+            if go is None:
+                raise FileNotFoundError("grpcurl is built with the Go toolchain: put `go` on PATH (https://go.dev/dl)")
+            built = subprocess.run(
                 [go, "install", GRPCURL_MODULE],
+                check=False,
                 env={**os.environ, "GOBIN": str(gobin)},
-                check=True,
                 capture_output=True,
+                text=True,
                 timeout=600,
             )
+            if built.returncode != 0:
+                raise RuntimeError(f"go install {GRPCURL_MODULE} failed:\n{built.stderr}")
     return binary
 
 
-async def grpcurl(port: int, *command: str, options: tuple[str, ...] = ()) -> str:
-    """Run `grpcurl -plaintext OPTIONS 127.0.0.1:PORT COMMAND` and return its stdout; fails on a non-zero exit."""
+async def grpcurl(binary: Path, port: int, *command: str, options: tuple[str, ...] = ()) -> str:
+    """Run `grpcurl -plaintext OPTIONS 127.0.0.1:PORT COMMAND` and return its stdout; fails on a non-zero exit.
+
+    `binary` comes from ensure_grpcurl(), called before the server's event loop is busy serving.
+    """
     args = (*options, f"127.0.0.1:{port}", *command)
     process = await asyncio.create_subprocess_exec(
-        str(ensure_grpcurl()), "-plaintext", "-max-time", str(int(TIMEOUT)), *args,
+        binary, "-plaintext", "-max-time", str(int(TIMEOUT)), *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -59,6 +67,6 @@ async def grpcurl(port: int, *command: str, options: tuple[str, ...] = ()) -> st
     return stdout.decode()
 
 
-async def grpcurl_call(port: int, method: str, request: dict[str, Any]) -> Any:
+async def grpcurl_call(binary: Path, port: int, method: str, request: dict[str, Any]) -> Any:
     """Call `service/method` with a JSON request, as grpcurl does, and parse the JSON answer."""
-    return json.loads(await grpcurl(port, method, options=("-d", json.dumps(request))))
+    return json.loads(await grpcurl(binary, port, method, options=("-d", json.dumps(request))))

@@ -1,7 +1,6 @@
 """Typed inputs and outputs: primitives, lists, maps, a dataclass and files."""
 
 from dataclasses import dataclass
-from typing import Optional
 
 from flytekit import task, workflow
 from flytekit.types.file import FlyteFile
@@ -49,7 +48,7 @@ def count_lines(f: FlyteFile) -> int:
 
 
 @task
-def count_optional_lines(f: Optional[FlyteFile]) -> int:
+def count_optional_lines(f: FlyteFile | None) -> int:
     if f is None:
         return 0
     with open(f) as fh:
@@ -64,7 +63,7 @@ def typed_io_wf(
     flag: bool = True,
     xs: list[int] = [1, 2, 3],  # noqa: B006 - flytekit turns defaults into launch plan literals
     d: dict[str, int] = {"k": 10},  # noqa: B006
-    f: Optional[FlyteFile] = None,
+    f: FlyteFile | None = None,
 ) -> tuple[int, str, float, dict[str, list[int]], Point, int, int]:
     a2, b2, c2 = primitives(a=a, b=b, c=c, flag=flag)
     spreadout = spread(xs=xs, d=d)
