@@ -16,6 +16,7 @@ from starlette.routing import Mount, Route
 
 from admin.db import MIGRATIONS
 from admin.engine import RecordingEngine, WorkflowEngine
+from admin.engine_client import GrpcEngine
 from admin.managers.context import AdminContext
 from admin.service import Managers, add_services
 from flyteplane.config import FlyteplaneConfig
@@ -85,7 +86,9 @@ async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = 
         uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
     )
 
-    ctx = AdminContext(db=db, storage=storage, engine=engine or RecordingEngine(), config=config.admin)
+    if engine is None:
+        engine = GrpcEngine.connect(config.admin.engine_endpoint) if config.admin.engine_endpoint else RecordingEngine()
+    ctx = AdminContext(db=db, storage=storage, engine=engine, config=config.admin)
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 

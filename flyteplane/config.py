@@ -52,6 +52,40 @@ class AdminConfig(Section):
     max_upload_expiry_seconds: int = Field(default=3600, gt=0)
     max_download_expiry_seconds: int = Field(default=3600, gt=0)
     console_url: str | None = None  # base URL printed for executions; None: admin's HTTP address
+    # The engine admin launches executions on (propeller's engine API); None records launches only.
+    engine_endpoint: str | None = None
+
+
+class DataCatalogConfig(Section):
+    """DataCatalog: where it listens, its database, where artifact data goes, and reservation timing."""
+
+    host: str = "127.0.0.1"
+    grpc_port: int = Field(default=30089, ge=0, le=65535)
+    database_url: str | None = None  # None: SQLite at <data_dir>/datacatalog.db
+    # Artifact data (one core.Literal per output) lives in the object store under
+    # <storage default prefix>/<storage_prefix>/<project>/<domain>/<dataset name>/<version>/<artifact id>/...
+    storage_prefix: str = "datacatalog"
+    # A reservation's heartbeat is the caller's, capped at this; it expires after heartbeat x multiplier.
+    max_reservation_heartbeat_seconds: float = Field(default=10.0, gt=0)
+    heartbeat_grace_period_multiplier: float = Field(default=3.0, gt=0)
+
+
+class PropellerConfig(Section):
+    """FlytePropeller: the engine API's address, its own database, and how it runs executions."""
+
+    host: str = "127.0.0.1"
+    grpc_port: int = Field(default=30082, ge=0, le=65535)  # the engine API admin launches through
+    database_url: str | None = None  # None: SQLite at <data_dir>/propeller.db
+    admin_endpoint: str = "127.0.0.1:30080"  # where events, signals and child executions go
+    workers: int = Field(default=16, ge=1)
+    lease_seconds: float = Field(default=30.0, gt=0)
+    resync_seconds: float = Field(default=5.0, gt=0)
+    max_system_failures: int = Field(default=3, ge=0)
+    metadata_prefix: str = "metadata/propeller"  # <store>/<this>/<project>-<domain>-<execution>/...
+    raw_output_prefix: str | None = None  # None: <store>/raw
+    owner_id: str | None = None  # lease holder name; None: host-pid-random
+    # Which plugin serves each task type and the backends' settings (plugins.config.PluginsConfig).
+    plugins: dict[str, Any] = Field(default_factory=dict)
 
 
 class FlyteplaneConfig(Section):
@@ -61,6 +95,8 @@ class FlyteplaneConfig(Section):
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     admin: AdminConfig = Field(default_factory=AdminConfig)
+    datacatalog: DataCatalogConfig = Field(default_factory=DataCatalogConfig)
+    propeller: PropellerConfig = Field(default_factory=PropellerConfig)
 
     def database_url(self, component: str, configured: str | None) -> str:
         """A component's configured database, or its SQLite file in the data directory."""

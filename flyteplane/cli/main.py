@@ -6,16 +6,19 @@ import argparse
 import asyncio
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
 from flyteplane import __version__
 from flyteplane.config import FlyteplaneConfig, load_config
-from flyteplane.database import Database
+from flyteplane.database import Database, Migrations
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
+
+COMPONENTS = ("admin", "propeller", "datacatalog")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -26,38 +29,70 @@ def _parser() -> argparse.ArgumentParser:
     config.add_argument("--config", type=Path, help="YAML configuration file")
     migrate = commands.add_parser("migrate", help="create or upgrade the database schemas")
     migrate.add_argument("--config", type=Path, help="YAML configuration file")
+    migrate.add_argument("components", nargs="*", metavar="COMPONENT", help=f"any of {', '.join(COMPONENTS)}; default: all")
     serve = commands.add_parser("serve", help="run one component in the foreground")
-    serve.add_argument("component", choices=["admin"])
+    serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")
     return parser
 
 
-async def _migrate(config: FlyteplaneConfig) -> None:
+def migrations(config: FlyteplaneConfig) -> dict[str, tuple[Migrations, str]]:
+    """Each component's migrations and database URL."""
     from admin.db import MIGRATIONS as ADMIN
+    from datacatalog.db import MIGRATIONS as DATACATALOG
+    from propeller.db import MIGRATIONS as PROPELLER
 
-    url = config.database_url("admin", config.admin.database_url)
-    db = Database.connect(url)
-    try:
-        await ADMIN.upgrade(db, url)
-        print(f"admin schema at {await ADMIN.current(db)} ({url.split('@')[-1]})")
-    finally:
-        await db.dispose()
+    return {
+        "admin": (ADMIN, config.database_url("admin", config.admin.database_url)),
+        "propeller": (PROPELLER, config.database_url("propeller", config.propeller.database_url)),
+        "datacatalog": (DATACATALOG, config.database_url("datacatalog", config.datacatalog.database_url)),
+    }
 
 
-async def _serve_admin(config: FlyteplaneConfig) -> None:
-    from admin.server import start_admin
+async def migrate(config: FlyteplaneConfig, components: Sequence[str] = COMPONENTS, *, quiet: bool = False) -> None:
+    for component in components:
+        scripts, url = migrations(config)[component]
+        db = Database.connect(url)
+        try:
+            await scripts.upgrade(db, url)
+            if not quiet:
+                print(f"{component} schema at {await scripts.current(db)} ({url.split('@')[-1]})")
+        finally:
+            await db.dispose()
 
-    server = await start_admin(config)
-    print(
-        f"admin: gRPC on {config.admin.host}:{server.grpc_port}, HTTP on {config.admin.host}:{server.http_port}",
-        flush=True,
-    )
+
+async def _until_signalled(start: Callable[[], Awaitable[Any]], describe: Callable[[Any], str]) -> None:
+    server = await start()
+    print(describe(server), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await server.stop()
+
+
+async def _serve(component: str, config: FlyteplaneConfig) -> None:
+    if component == "admin":
+        from admin.server import start_admin
+
+        await _until_signalled(
+            lambda: start_admin(config),
+            lambda s: f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}",
+        )
+    elif component == "propeller":
+        from propeller.server import start_propeller
+
+        await _until_signalled(
+            lambda: start_propeller(config), lambda s: f"propeller: engine API on {config.propeller.host}:{s.port}"
+        )
+    else:
+        from datacatalog.server import start_datacatalog
+
+        await _until_signalled(
+            lambda: start_datacatalog(config),
+            lambda s: f"datacatalog: gRPC on {config.datacatalog.host}:{s.port}",
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -72,9 +107,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "config":
             yaml.safe_dump(config.model_dump(mode="json"), sys.stdout, sort_keys=False)
         elif args.command == "migrate":
-            asyncio.run(_migrate(config))
+            unknown = set(args.components) - set(COMPONENTS)
+            if unknown:
+                parser.error(f"unknown components: {', '.join(sorted(unknown))}")
+            asyncio.run(migrate(config, args.components or COMPONENTS))
         elif args.command == "serve":
-            asyncio.run(_serve_admin(config))
+            asyncio.run(_serve(args.component, config))
     except FlyteplaneError as exc:
         print(f"flyteplane: {exc}", file=sys.stderr)
         return 2

@@ -45,6 +45,7 @@ def test_the_migrate_command_creates_the_schema_and_is_idempotent(
     database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.setenv("FLYTEPLANE_ADMIN__DATABASE_URL", database_url)
-    assert cli(["migrate"]) == 0
-    assert cli(["migrate"]) == 0
+    monkeypatch.setenv("FLYTEPLANE_DATA_DIR", str(tmp_path))
+    assert cli(["migrate", "admin"]) == 0
+    assert cli(["migrate", "admin"]) == 0
     assert f"admin schema at {MIGRATIONS.head()}" in capsys.readouterr().out

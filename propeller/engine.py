@@ -1,0 +1,309 @@
+"""The engine: a work queue of executions, woken by launches, plugin callbacks, timers and a slow resync.
+
+Each round loads (or reuses) an execution's working copy, evaluates it, commits the new node states
+and the events they imply in one transaction, and only then delivers those events to admin (a
+transactional outbox). Several engine processes may share one database: each execution is owned
+by one process at a time through a lease, and a process that dies loses its leases to the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from dataclasses import dataclass, field
+
+from flyteidl_py.admin import event_pb2 as admin_event_pb2, execution_pb2
+from flyteidl_py.core import compiler_pb2, execution_pb2 as core, identifier_pb2, literals_pb2
+from flyteidl_py.event import event_pb2
+from flyteplane.database import Database
+from propeller.admin_client import AdminClient, EventNotDelivered
+from propeller.executor import Executor, timestamp
+from propeller.nodes.array import ArrayNode
+from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
+from propeller.nodes.structural import EndNode, StartNode
+from propeller.nodes.task import TaskNode
+from propeller.scope import Scope, task_key, upstream_of
+from propeller.services import EngineSettings, Services
+from propeller.status import NodePhase, WorkflowPhase
+from propeller.store import ExecutionState, LeaseLost, Store
+
+log = logging.getLogger("flyteplane.propeller")
+
+WF_EVENT = {
+    WorkflowPhase.RUNNING: core.WorkflowExecution.RUNNING,
+    WorkflowPhase.SUCCEEDING: core.WorkflowExecution.SUCCEEDING,
+    WorkflowPhase.SUCCEEDED: core.WorkflowExecution.SUCCEEDED,
+    WorkflowPhase.FAILING: core.WorkflowExecution.FAILING,
+    WorkflowPhase.FAILED: core.WorkflowExecution.FAILED,
+    WorkflowPhase.ABORTED: core.WorkflowExecution.ABORTED,
+}
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass
+class EngineOptions:
+    workers: int = 16
+    lease_seconds: float = 30.0
+    resync_seconds: float = 5.0
+    max_failed_rounds: int = 10
+    owner: str = field(default_factory=default_owner)
+
+
+class Engine:
+    def __init__(
+        self,
+        db: Database,
+        storage: object,
+        plugins: object,
+        admin: AdminClient | None,
+        settings: EngineSettings,
+        options: EngineOptions | None = None,
+    ) -> None:
+        self.options = options or EngineOptions()
+        self.store = Store(db, self.options.owner, self.options.lease_seconds)
+        self.services = Services(
+            storage=storage,  # type: ignore[arg-type]
+            plugins=plugins,
+            admin=admin,
+            settings=settings,
+            wake_cb=self.wake,
+            timer_cb=self.wake_later,
+        )
+        handlers = {
+            "start": StartNode(), "end": EndNode(), "task": TaskNode(), "branch": BranchNode(),
+            "subworkflow": SubworkflowNode(), "launchplan": LaunchPlanNode(), "gate": GateNode(),
+            "array": ArrayNode(),
+        }
+        self.executor = Executor(self.services, handlers)  # type: ignore[arg-type]
+        self._queue: asyncio.Queue[int] = asyncio.Queue()
+        self._queued: set[int] = set()
+        self._running: set[int] = set()
+        self._again: set[int] = set()
+        self._cache: dict[int, ExecutionState] = {}
+        self._tasks: list[asyncio.Task[None]] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.rounds = 0
+
+    # ---- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.options.workers)]
+        self._tasks.append(asyncio.create_task(self._maintain()))
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
+
+    # ---- the API admin calls -------------------------------------------------------------------
+
+    async def launch(
+        self,
+        ident: identifier_pb2.WorkflowExecutionIdentifier,
+        closure: compiler_pb2.CompiledWorkflowClosure,
+        spec: execution_pb2.ExecutionSpec,
+        inputs_uri: str,
+        launch_plan: identifier_pb2.Identifier,
+    ) -> None:
+        record_id = await self.store.create(ident, closure, spec, inputs_uri, launch_plan)
+        self.wake(record_id)
+
+    async def abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> None:
+        record_id = await self.store.request_abort(ident, cause)
+        if record_id is not None:
+            self.wake(record_id)
+
+    async def phase(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[int, str]:
+        record = await self.store.find(ident)
+        return WF_EVENT.get(WorkflowPhase(record.phase), core.WorkflowExecution.QUEUED), record.owner
+
+    # ---- queue ---------------------------------------------------------------------------------
+
+    def wake(self, record_id: int) -> None:
+        """Have the execution evaluated soon; safe to call from any thread."""
+        loop = self._loop
+        if loop is None:
+            return
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._enqueue(record_id)
+        else:
+            loop.call_soon_threadsafe(self._enqueue, record_id)
+
+    def wake_later(self, record_id: int, seconds: float) -> None:
+        if self._loop is not None:
+            self._loop.call_later(max(0.0, seconds), self.wake, record_id)
+
+    def _enqueue(self, record_id: int) -> None:
+        if record_id in self._running:
+            self._again.add(record_id)
+        elif record_id not in self._queued:
+            self._queued.add(record_id)
+            self._queue.put_nowait(record_id)
+
+    async def _worker(self) -> None:
+        while True:
+            record_id = await self._queue.get()
+            self._queued.discard(record_id)
+            self._running.add(record_id)
+            again = False
+            try:
+                again = await self._round(record_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("round of execution record %s failed", record_id)
+                self._cache.pop(record_id, None)
+                self.wake_later(record_id, 1.0)
+            finally:
+                self._running.discard(record_id)
+                if again or record_id in self._again:
+                    self._again.discard(record_id)
+                    self._enqueue(record_id)
+
+    async def _maintain(self) -> None:
+        """Renew leases, take over orphaned executions, and re-evaluate everything now and then."""
+        while True:
+            try:
+                for record_id in await self.store.claim():
+                    self.wake(record_id)
+                for record_id in await self.store.with_pending_events():
+                    self.wake(record_id)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("lease maintenance failed")
+            await asyncio.sleep(min(self.options.resync_seconds, self.options.lease_seconds / 3))
+
+    # ---- a round -------------------------------------------------------------------------------
+
+    async def _round(self, record_id: int) -> bool:
+        self.rounds += 1
+        state = self._cache.get(record_id)
+        if state is None:
+            state = await self.store.load(record_id)
+            self._cache[record_id] = state
+        else:
+            await self.store.refresh_control(state)
+        progressed = False
+        if not state.phase.is_terminal:
+            try:
+                progressed = await self._evaluate(state)
+            except Exception as error:
+                state.failed_rounds += 1
+                log.exception("evaluating %s failed (%d in a row)", state.ident.name, state.failed_rounds)
+                if state.failed_rounds < self.options.max_failed_rounds:
+                    self._cache.pop(record_id, None)
+                    self.wake_later(record_id, min(30.0, 0.2 * 2**state.failed_rounds))
+                    return False
+                self._finish(state, WorkflowPhase.FAILED, core.ExecutionError(
+                    code="Workflow abort failed", kind=core.ExecutionError.SYSTEM,
+                    message=f"max number of system retry attempts [{state.failed_rounds}] exhausted: {error}"))
+        try:
+            if state.changed:
+                await self.store.save(state)
+        except LeaseLost:
+            self._cache.pop(record_id, None)
+            return False
+        await self._deliver(record_id)
+        if state.phase.is_terminal:
+            self._cache.pop(record_id, None)
+            return False
+        return progressed
+
+    def top_scope(self, state: ExecutionState, workflow_dir: str) -> Scope:
+        closure = state.closure
+        return Scope.of_template(
+            closure.primary.template,
+            upstream_of(closure.primary.connections),
+            key_prefix="",
+            data_root=workflow_dir,
+            top_level=True,
+            tasks={task_key(t.template.id): t.template for t in closure.tasks},
+            sub_workflows={task_key(s.template.id): s for s in closure.sub_workflows},
+        )
+
+    def _budget(self, state: ExecutionState) -> list[int]:
+        limit = state.spec.max_parallelism
+        if limit <= 0:
+            return [1 << 30]
+        active = sum(
+            1 for s in state.nodes.values()
+            if s.node_phase in (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
+            and (s.plugin_phase >= 0 or s.array_phase or s.child_execution)
+        )
+        return [limit - active]
+
+    async def _evaluate(self, state: ExecutionState) -> bool:
+        scope = self.top_scope(state, self.services.workflow_dir(state))
+        if state.abort_cause is not None:
+            await self.executor.abort_scope(state, scope, state.abort_cause, final=True)
+            self._finish(state, WorkflowPhase.ABORTED, None)
+            return False
+        if state.phase == WorkflowPhase.READY:
+            inputs = await self.services.read_literals_or_empty(state, state.inputs_uri) if state.inputs_uri \
+                else literals_pb2.LiteralMap()
+            await self.services.write_literals(scope.start_outputs_uri, inputs)
+            state.started_at = time.time()
+            self._transition(state, WorkflowPhase.RUNNING, None)
+        outcome = await self.executor.run_scope(state, scope, self._budget(state))
+        if outcome.done and outcome.error is not None:
+            await self.executor.abort_scope(state, scope, "Some node execution failed, auto-abort.", final=False)
+            self._transition(state, WorkflowPhase.FAILING, outcome.error)
+            self._finish(state, WorkflowPhase.FAILED, outcome.error)
+        elif outcome.done:
+            end = state.nodes[scope.key("end-node")]
+            self._transition(state, WorkflowPhase.SUCCEEDING, None)
+            self._finish(state, WorkflowPhase.SUCCEEDED, None, output_uri=scope.outputs_uri("end-node", end))
+        return outcome.progressed
+
+    def _transition(
+        self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""
+    ) -> None:
+        state.phase = phase
+        event = event_pb2.WorkflowExecutionEvent(
+            execution_id=state.ident, producer_id=self.services.settings.producer_id,
+            phase=WF_EVENT[phase], occurred_at=timestamp(time.time()),
+        )
+        if output_uri:
+            event.output_uri = output_uri
+        elif error is not None and phase in (WorkflowPhase.FAILING, WorkflowPhase.FAILED):
+            event.error.CopyFrom(error)
+        request = admin_event_pb2.WorkflowExecutionEventRequest(request_id=uuid.uuid4().hex, event=event)
+        state.emit("workflow", request.SerializeToString())
+
+    def _finish(
+        self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""
+    ) -> None:
+        if error is not None:
+            state.error = error.SerializeToString()
+        self._transition(state, phase, error, output_uri)
+
+    async def _deliver(self, record_id: int) -> None:
+        events = await self.store.pending_events(record_id)
+        if not events:
+            return
+        admin = self.services.admin
+        delivered: list[int] = []
+        try:
+            for event in events:
+                if admin is not None:
+                    await admin.send_event(event.kind, event.payload)
+                delivered.append(event.id)
+        except EventNotDelivered as error:
+            log.warning("admin did not take an event of record %s yet: %s", record_id, error)
+            self.wake_later(record_id, 1.0)
+        finally:
+            await self.store.ack(delivered)

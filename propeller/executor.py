@@ -1,0 +1,375 @@
+"""The node state machine and the evaluation of a scope (one graph) within a round.
+
+Level-triggered like a Kubernetes controller: each call reads the persisted node states, decides,
+acts idempotently through the handlers and records the new states and the events they imply.
+A round may make several passes over a scope, so a chain of quick nodes advances without waiting
+for the next round; each pass visits only nodes that are not finished.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from flyteidl_py.admin import event_pb2 as admin_event_pb2
+from flyteidl_py.core import execution_pb2 as core, identifier_pb2, literals_pb2, workflow_pb2
+from flyteidl_py.event import event_pb2
+from propeller.data.bindings import BindingError, resolve_bindings
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
+from propeller.scope import END, START, Scope
+from propeller.services import Services
+from propeller.status import NodePhase, NodeStatus
+from propeller.store import ExecutionState
+
+NODE_EVENT_PHASE = {
+    NodePhase.QUEUED: core.NodeExecution.QUEUED,
+    NodePhase.RUNNING: core.NodeExecution.RUNNING,
+    NodePhase.DYNAMIC_RUNNING: core.NodeExecution.DYNAMIC_RUNNING,
+    NodePhase.SUCCEEDED: core.NodeExecution.SUCCEEDED,
+    NodePhase.FAILED: core.NodeExecution.FAILED,
+    NodePhase.SKIPPED: core.NodeExecution.SKIPPED,
+    NodePhase.TIMED_OUT: core.NodeExecution.TIMED_OUT,
+    NodePhase.RECOVERED: core.NodeExecution.RECOVERED,
+    NodePhase.ABORTED: core.NodeExecution.ABORTED,
+}
+_ACTIVE = (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
+
+
+def timestamp(seconds: float) -> Timestamp:
+    ts = Timestamp()
+    ts.FromNanoseconds(int(seconds * 1e9))
+    return ts
+
+
+@dataclass(frozen=True)
+class ScopeResult:
+    """Where a scope stands after this round's passes."""
+
+    done: bool
+    error: core.ExecutionError | None = None
+    timed_out: bool = False
+    progressed: bool = False
+
+    @property
+    def failed(self) -> bool:
+        return self.done and self.error is not None
+
+
+def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int) -> int:
+    if node.metadata.HasField("retries") and node.metadata.retries.retries:
+        return node.metadata.retries.retries + 1
+    if task_retries:
+        return task_retries + 1
+    return default
+
+
+class Executor:
+    """Evaluates scopes; one instance per engine, shared by all executions."""
+
+    def __init__(self, services: Services, handlers: dict[str, NodeHandler]) -> None:
+        self.services = services
+        self.handlers = handlers
+
+    def handler_for(self, node: workflow_pb2.Node) -> NodeHandler:
+        if node.id == START:
+            return self.handlers["start"]
+        if node.id == END:
+            return self.handlers["end"]
+        kind = node.WhichOneof("target")
+        if kind == "workflow_node":
+            return self.handlers[
+                "subworkflow" if node.workflow_node.WhichOneof("reference") == "sub_workflow_ref" else "launchplan"
+            ]
+        return self.handlers[{"task_node": "task", "branch_node": "branch", "gate_node": "gate",
+                              "array_node": "array"}.get(kind or "", "end")]
+
+    def context(self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node, now: float) -> NodeContext:
+        key = scope.key(node.id)
+        return NodeContext(
+            services=self.services, state=state, scope=scope, node=node, key=key, status=state.node(key),
+            unique_id=scope.unique_id(node.id), data_dir=scope.data_dir(node.id), now=now,
+            extras={"executor": self, "budget": [1 << 30]},
+        )
+
+    # ---- reading upstream data -----------------------------------------------------------------
+
+    def status_of(self, state: ExecutionState, scope: Scope, node_id: str) -> tuple[Scope, NodeStatus] | None:
+        owner = scope.owner_of(node_id)
+        if owner is None:
+            return None
+        return owner, state.nodes.get(owner.key(node_id)) or NodeStatus()
+
+    async def read_outputs(self, state: ExecutionState, scope: Scope, node_id: str) -> literals_pb2.LiteralMap:
+        found = self.status_of(state, scope, START if node_id == "" else node_id)
+        if found is None:
+            raise BindingError("BindingResolutionFailure", f"no node {node_id!r} to read outputs from")
+        owner, status = found
+        return await self.services.read_literals_or_empty(state, owner.outputs_uri(node_id or START, status))
+
+    async def resolve_inputs(self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node) -> literals_pb2.LiteralMap:
+        async def read(node_id: str) -> literals_pb2.LiteralMap:
+            return await self.read_outputs(state, scope, node_id)
+
+        resolved: literals_pb2.LiteralMap = await resolve_bindings(list(node.inputs), read)
+        return resolved
+
+    # ---- one scope -----------------------------------------------------------------------------
+
+    def readiness(self, state: ExecutionState, scope: Scope, node_id: str) -> str:
+        """"ready", "wait" or "skip" (an upstream node was skipped or failed)."""
+        for up in scope.upstream.get(node_id, ()):
+            found = self.status_of(state, scope, up)
+            if found is None:
+                continue
+            phase = found[1].node_phase
+            if phase in (NodePhase.SKIPPED, NodePhase.FAILED, NodePhase.TIMED_OUT, NodePhase.ABORTED):
+                return "skip"
+            if not phase.is_success:
+                return "wait"
+        return "ready"
+
+    async def run_scope(self, state: ExecutionState, scope: Scope, budget: list[int]) -> ScopeResult:
+        """Advance every node that can move; return whether the scope finished and how."""
+        progressed = False
+        for _ in range(self.services.settings.max_passes_per_round):
+            now = time.time()
+            runnable: list[NodeContext] = []
+            for node_id in scope.order:
+                status = state.nodes.get(scope.key(node_id))
+                phase = status.node_phase if status else NodePhase.NOT_STARTED
+                if phase.is_terminal:
+                    continue
+                node = scope.nodes[node_id]
+                if phase == NodePhase.NOT_STARTED and node_id != START:
+                    verdict = self.readiness(state, scope, node_id)
+                    if verdict == "wait":
+                        continue
+                    if verdict == "skip":
+                        ctx = self.context(state, scope, node, now)
+                        self.set_phase(ctx, NodePhase.SKIPPED, NodeResult(Outcome.SKIP))
+                        progressed = True
+                        continue
+                    handler = self.handler_for(node)
+                    if handler.counts_for_parallelism:
+                        if budget[0] <= 0:
+                            continue
+                        budget[0] -= 1
+                ctx = self.context(state, scope, node, now)
+                ctx.extras["budget"] = budget
+                runnable.append(ctx)
+            if not runnable:
+                break
+            before = [(c.key, c.status.phase, c.status.attempts) for c in runnable]
+            await asyncio.gather(*(self.process(ctx) for ctx in runnable))
+            moved = any(
+                (k, p, a) != (c.key, c.status.phase, c.status.attempts) for (k, p, a), c in zip(before, runnable, strict=True)
+            )
+            progressed |= moved
+            if not moved or self._failed_node(state, scope) is not None:
+                break
+        return self.outcome(state, scope, progressed)
+
+    def _failed_node(self, state: ExecutionState, scope: Scope) -> NodeStatus | None:
+        for node_id in scope.order:
+            status = state.nodes.get(scope.key(node_id))
+            if status and status.node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT):
+                return status
+        return None
+
+    def outcome(self, state: ExecutionState, scope: Scope, progressed: bool) -> ScopeResult:
+        failed = self._failed_node(state, scope)
+        if failed is not None:
+            error = core.ExecutionError.FromString(failed.error) if failed.error else core.ExecutionError(
+                code="NodeFailed", message="a node failed", kind=core.ExecutionError.SYSTEM)
+            if failed.node_phase == NodePhase.TIMED_OUT:
+                error = core.ExecutionError(code="Timeout", message="Timeout in node", kind=core.ExecutionError.USER)
+            if scope.failure_policy == 0:  # FAIL_IMMEDIATELY
+                return ScopeResult(True, error, failed.node_phase == NodePhase.TIMED_OUT, progressed)
+            active = any(
+                (s := state.nodes.get(scope.key(n))) is not None and s.node_phase in _ACTIVE for n in scope.order
+            )
+            return ScopeResult(not active, error if not active else None, False, progressed)
+        end = state.nodes.get(scope.key(END))
+        if end is not None and end.node_phase == NodePhase.SUCCEEDED:
+            return ScopeResult(True, None, False, progressed)
+        return ScopeResult(False, None, False, progressed)
+
+    async def abort_scope(self, state: ExecutionState, scope: Scope, reason: str, *, final: bool) -> None:
+        now = time.time()
+        contexts = []
+        for node_id in scope.order:
+            status = state.nodes.get(scope.key(node_id))
+            if status is None or status.node_phase.is_terminal or status.node_phase == NodePhase.NOT_STARTED:
+                continue
+            contexts.append(self.context(state, scope, scope.nodes[node_id], now))
+        for ctx in contexts:
+            handler = self.handler_for(ctx.node)
+            await handler.abort(ctx, reason)
+            await handler.finalize(ctx)
+            if final:
+                error = core.ExecutionError(code="NodeAborted", message=reason, kind=core.ExecutionError.SYSTEM)
+                self.set_phase(ctx, NodePhase.ABORTED, NodeResult(Outcome.FAILURE, error=error))
+
+    # ---- one node ------------------------------------------------------------------------------
+
+    async def process(self, ctx: NodeContext) -> None:
+        handler = self.handler_for(ctx.node)
+        status = ctx.status
+        if status.node_phase == NodePhase.NOT_STARTED:
+            if ctx.node.id != START:
+                try:
+                    inputs = await self.resolve_inputs(ctx.state, ctx.scope, ctx.node)
+                except BindingError as error:
+                    result = NodeResult.fail(error.code, error.message, system=True)
+                    self.set_phase(ctx, NodePhase.FAILED, result)
+                    return
+                await self.services.write_literals(ctx.inputs_uri, inputs)
+                status.queued_at = status.attempt_started_at = ctx.now
+                self.set_phase(ctx, NodePhase.QUEUED, NodeResult(Outcome.RUNNING))
+        elif status.node_phase == NodePhase.RETRYABLE_FAILURE:
+            status.attempts += 1
+            status.attempt_started_at = ctx.now
+            handler.reset(ctx)
+            status.phase = NodePhase.RUNNING
+            ctx.touch()
+        try:
+            result = await handler.handle(ctx)
+        except BindingError as error:
+            result = NodeResult.fail(error.code, error.message, system=True)
+        result = self.check_deadlines(ctx, result)
+        await self.apply(ctx, handler, result)
+
+    def check_deadlines(self, ctx: NodeContext, result: NodeResult) -> NodeResult:
+        if result.outcome not in (Outcome.RUNNING, Outcome.DYNAMIC_RUNNING):
+            return result
+        timeout = ctx.node.metadata.timeout.ToTimedelta().total_seconds() if ctx.node.metadata.HasField("timeout") else 0
+        if not timeout and ctx.node.HasField("task_node"):
+            timeout = ctx.extras.get("task_timeout", 0.0)
+        if timeout and ctx.now - ctx.status.attempt_started_at > timeout:
+            return NodeResult.fail("TimeoutExpired", f"task execution timeout [{timeout:g}s] expired", retryable=True)
+        if timeout and result.wake_after is None:
+            result.wake_after = max(0.05, timeout - (ctx.now - ctx.status.attempt_started_at))
+        return result
+
+    async def apply(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> None:
+        status = ctx.status
+        if result.wake_after is not None:
+            self.services.wake_later(ctx.state.record_id, result.wake_after)
+        match result.outcome:
+            case Outcome.RUNNING:
+                if status.node_phase != NodePhase.RUNNING:
+                    self.set_phase(ctx, NodePhase.RUNNING, result)
+            case Outcome.DYNAMIC_RUNNING:
+                if status.node_phase != NodePhase.DYNAMIC_RUNNING:
+                    self.set_phase(ctx, NodePhase.DYNAMIC_RUNNING, result)
+            case Outcome.SUCCESS:
+                await handler.finalize(ctx)
+                self.set_phase(ctx, NodePhase.SUCCEEDED, result)
+            case Outcome.SKIP:
+                self.set_phase(ctx, NodePhase.SKIPPED, result)
+            case Outcome.TIMED_OUT:
+                await handler.abort(ctx, "timed out")
+                await handler.finalize(ctx)
+                self.set_phase(ctx, NodePhase.TIMED_OUT, result)
+            case Outcome.FAILURE:
+                await handler.finalize(ctx)
+                self.set_phase(ctx, NodePhase.FAILED, result)
+            case Outcome.RETRYABLE_FAILURE:
+                await self.retry_or_fail(ctx, handler, result)
+
+    async def retry_or_fail(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> None:
+        status = ctx.status
+        error = result.error or core.ExecutionError(code="Unknown", message="Unknown error message")
+        limit = max_attempts(ctx.node, ctx.extras.get("task_retries"), self.services.settings.default_max_attempts)
+        if error.kind == core.ExecutionError.SYSTEM:
+            status.system_failures += 1
+            eligible = status.system_failures <= self.services.settings.max_system_failures
+            current, ceiling = status.system_failures, self.services.settings.max_system_failures
+        else:
+            current = status.attempts + 1 - status.system_failures
+            eligible, ceiling = current < limit, limit
+        await handler.abort(ctx, "retrying")
+        await handler.finalize(ctx)
+        if eligible:
+            status.phase = NodePhase.RETRYABLE_FAILURE
+            status.error = error.SerializeToString()
+            ctx.touch()
+            ctx.wake()
+            return
+        kind = core.ExecutionError.ErrorKind.Name(error.kind)
+        final = core.ExecutionError(
+            code=f"RetriesExhausted|{error.code}",
+            message=f"[{current}/{ceiling}] currentAttempt done. Last Error: {kind}::{error.message}",
+            kind=core.ExecutionError.USER,
+        )
+        self.set_phase(ctx, NodePhase.FAILED, NodeResult(Outcome.FAILURE, error=final))
+
+    # ---- state and events ----------------------------------------------------------------------
+
+    def set_phase(self, ctx: NodeContext, phase: NodePhase, result: NodeResult) -> None:
+        status = ctx.status
+        status.phase = phase
+        if phase in (NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING) and not status.started_at:
+            status.started_at = ctx.now
+        if phase.is_terminal:
+            status.stopped_at = ctx.now
+        if result.error is not None:
+            status.error = result.error.SerializeToString()
+            status.message = result.error.message[:500]
+        ctx.touch()
+        event_phase = NODE_EVENT_PHASE.get(phase)
+        if event_phase is not None:
+            ctx.state.emit("node", self.node_event(ctx, event_phase, result).SerializeToString())
+
+    def node_event(
+        self, ctx: NodeContext, phase: int, result: NodeResult
+    ) -> admin_event_pb2.NodeExecutionEventRequest:
+        scope, node = ctx.scope, ctx.node
+        event = event_pb2.NodeExecutionEvent(
+            id=identifier_pb2.NodeExecutionIdentifier(execution_id=ctx.state.ident, node_id=ctx.unique_id),
+            producer_id=self.services.settings.producer_id,
+            phase=phase,  # type: ignore[arg-type]
+            occurred_at=timestamp(ctx.now),
+            reported_at=timestamp(time.time()),
+            event_version=1,
+            spec_node_id=node.id,
+            node_name=node.metadata.name or node.id,
+            is_in_dynamic_chain=scope.in_dynamic_chain,
+            is_parent=result.is_parent,
+            is_dynamic=result.is_dynamic,
+            is_array=result.is_array,
+        )
+        if node.id == START:
+            event.output_uri = scope.start_outputs_uri
+        else:
+            event.input_uri = ctx.inputs_uri
+        if scope.parent_unique_id:
+            event.parent_node_metadata.node_id = scope.parent_unique_id
+            event.retry_group = str(scope.parent_attempt)
+        if phase == core.NodeExecution.SUCCEEDED and node.id != START:
+            if result.output_uri:
+                event.output_uri = result.output_uri
+            if result.deck_uri:
+                event.deck_uri = result.deck_uri
+        elif result.error is not None and phase in (core.NodeExecution.FAILED, core.NodeExecution.TIMED_OUT,
+                                                    core.NodeExecution.ABORTED):
+            event.error.CopyFrom(result.error)
+        if result.workflow_node_metadata is not None:
+            event.workflow_node_metadata.CopyFrom(result.workflow_node_metadata)
+        elif result.task_node_metadata is not None:
+            event.task_node_metadata.CopyFrom(result.task_node_metadata)
+        if result.target_entity is not None:
+            event.target_entity.CopyFrom(result.target_entity)
+        return admin_event_pb2.NodeExecutionEventRequest(request_id=uuid.uuid4().hex, event=event)
+
+
+def error_of(status: NodeStatus) -> core.ExecutionError | None:
+    return core.ExecutionError.FromString(status.error) if status.error else None
+
+
+__all__ = ["Executor", "ScopeResult", "error_of", "timestamp"]

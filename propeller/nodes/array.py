@@ -1,0 +1,201 @@
+"""Array nodes (map tasks): one task attempt per element, run through the element's plugin, gathered at the end.
+
+Element state is kept compactly in the node's record (a phase, an attempt count and the plugin's
+phase/version/state per element), so a 100,000-element map stays one record. Progress reaches
+admin as one task event for the array node whose external resources are the elements that changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+
+from flyteidl_py.core import execution_pb2 as core, literals_pb2
+from flyteidl_py.event import event_pb2
+from flyteplane.errors import FlyteplaneError
+from plugins.core import Phase, Transition
+from propeller.data.arrays import ArrayUserError, array_size, gather_outputs, min_successes
+from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
+from propeller.status import NodePhase
+
+EXECUTING, FAILING, SUCCEEDING = 1, 2, 3
+_CONCURRENCY = 64
+
+
+class ArrayNode:
+    counts_for_parallelism = True
+
+    def _template(self, ctx: NodeContext):  # type: ignore[no-untyped-def]
+        return task_template(ctx, ctx.node.array_node.node.task_node.reference_id)
+
+    def _element_dir(self, ctx: NodeContext, index: int) -> str:
+        return f"{ctx.output_dir}/{index}/{ctx.status.element_attempts[index]}"
+
+    async def handle(self, ctx: NodeContext) -> NodeResult:
+        status, array = ctx.status, ctx.node.array_node
+        template = self._template(ctx)
+        if status.array_phase == 0:
+            try:
+                size = array_size(await ctx.read_inputs(), list(array.bound_inputs))
+            except ArrayUserError as error:
+                return NodeResult.fail(error.code, error.message)
+            status.array_size = size
+            status.element_phase = [int(NodePhase.NOT_STARTED)] * size
+            status.element_attempts = [0] * size
+            status.element_plugin = [[-1, 0, ""] for _ in range(size)]
+            status.array_phase = EXECUTING
+            ctx.touch()
+        size = status.array_size
+        state = ctx.state
+        plugin = ctx.services.plugins.plugin_for(template.type, state.ident.project, state.ident.domain)
+        retries = template.metadata.retries.retries if template.metadata.HasField("retries") else 0
+        if array.node.metadata.HasField("retries") and array.node.metadata.retries.retries:
+            retries = array.node.metadata.retries.retries
+        changed: list[event_pb2.ExternalResourceInfo] = []
+        if status.array_phase == EXECUTING:
+            limit = array.parallelism if array.WhichOneof("parallelism_option") and array.parallelism else size
+            running = [i for i in range(size) if not NodePhase(status.element_phase[i]).is_terminal]
+            batch = running[:limit]
+            semaphore = asyncio.Semaphore(_CONCURRENCY)
+
+            async def step(index: int) -> None:
+                async with semaphore:
+                    resource = await self._step(ctx, plugin, template, index, retries)
+                    if resource is not None:
+                        changed.append(resource)
+
+            await asyncio.gather(*(step(i) for i in batch))
+            if changed:
+                ctx.touch()
+            phases = [NodePhase(p) for p in status.element_phase]
+            failed = sum(p in (NodePhase.FAILED, NodePhase.TIMED_OUT) for p in phases)
+            succeeded = sum(p.is_success for p in phases)
+            active = size - failed - succeeded
+            minimum = min_successes(array, size)
+            if size - failed < minimum:
+                status.array_phase = FAILING
+            elif succeeded >= minimum and active == 0:
+                status.array_phase = SUCCEEDING
+        self._report(ctx, template, changed)
+        if status.array_phase == FAILING:
+            await self.abort(ctx, "array node failing")
+            return NodeResult.fail("ArrayNodeFailing", f"{status.array_size - sum(NodePhase(p).is_success for p in status.element_phase)}"
+                                   " of the array's elements did not succeed", retryable=False)
+        if status.array_phase == SUCCEEDING:
+            names = list(template.interface.outputs.variables)
+            results: list[literals_pb2.LiteralMap | None] = []
+            for index in range(size):
+                if NodePhase(status.element_phase[index]) == NodePhase.SUCCEEDED:
+                    results.append(await ctx.services.read_literals_or_empty(
+                        ctx.state, f"{self._element_dir(ctx, index)}/outputs.pb"))
+                else:
+                    results.append(None)
+            await ctx.services.write_literals(ctx.outputs_uri, gather_outputs(names, results))
+            return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_array=True, target_entity=template.id)
+        return NodeResult(Outcome.RUNNING, is_array=True, target_entity=template.id)
+
+    async def _step(self, ctx, plugin, template, index: int, retries: int):  # type: ignore[no-untyped-def]
+        status = ctx.status
+        plugin_phase, version, raw_state = status.element_plugin[index]
+        tctx = task_context(
+            ctx, template, attempt=status.element_attempts[index], plugin_state=base64.b64decode(raw_state),
+            output_dir=self._element_dir(ctx, index), array_index=index,
+        )
+        try:
+            transition: Transition = await plugin.handle(tctx)
+        except FlyteplaneError as refused:
+            transition = Transition.failure("SystemError", str(refused), retryable=True, system=True)
+        outcome_phase = NodePhase.RUNNING
+        error = transition.error
+        if transition.phase == Phase.SUCCESS:
+            verdict = await completion(ctx, template, tctx.paths)
+            if verdict is None or verdict.outcome == Outcome.SUCCESS:
+                outcome_phase = NodePhase.SUCCEEDED
+            else:
+                error = verdict.error
+                outcome_phase = NodePhase.RETRYABLE_FAILURE if verdict.outcome == Outcome.RETRYABLE_FAILURE \
+                    else NodePhase.FAILED
+        elif transition.phase == Phase.RETRYABLE_FAILURE:
+            outcome_phase = NodePhase.RETRYABLE_FAILURE
+        elif transition.phase == Phase.PERMANENT_FAILURE:
+            outcome_phase = NodePhase.FAILED
+        previous = (plugin_phase, version)
+        status.element_plugin[index] = [int(transition.phase), transition.version,
+                                        base64.b64encode(transition.state).decode()]
+        if outcome_phase == NodePhase.RETRYABLE_FAILURE:
+            await plugin.finalize(tctx)
+            if status.element_attempts[index] < retries:
+                status.element_attempts[index] += 1
+                status.element_plugin[index] = [-1, 0, ""]
+                status.element_phase[index] = int(NodePhase.RUNNING)
+                ctx.wake()
+            else:
+                status.element_phase[index] = int(NodePhase.FAILED)
+        else:
+            if outcome_phase.is_terminal:
+                await plugin.finalize(tctx)
+            status.element_phase[index] = int(outcome_phase)
+        if previous == (int(transition.phase), transition.version):
+            return None
+        event_phase = TASK_EVENT_PHASE.get(transition.phase, core.TaskExecution.UNDEFINED)
+        if outcome_phase == NodePhase.SUCCEEDED:
+            event_phase = core.TaskExecution.SUCCEEDED
+        elif outcome_phase in (NodePhase.FAILED, NodePhase.RETRYABLE_FAILURE):
+            event_phase = core.TaskExecution.FAILED
+        resource = event_pb2.ExternalResourceInfo(
+            external_id=tctx.generated_name, index=index, retry_attempt=tctx.attempt, phase=event_phase,
+            logs=[log for log in transition.logs],
+        )
+        if error is not None:
+            resource.custom_info.update({"error": error.message[:1000]})
+        return resource
+
+    def _report(self, ctx: NodeContext, template, changed: list[event_pb2.ExternalResourceInfo]) -> None:  # type: ignore[no-untyped-def]
+        status = ctx.status
+        phase = {EXECUTING: core.TaskExecution.RUNNING, SUCCEEDING: core.TaskExecution.SUCCEEDED,
+                 FAILING: core.TaskExecution.FAILED}.get(status.array_phase, core.TaskExecution.QUEUED)
+        marker = [int(phase), status.array_event_version]
+        if not changed and status.task_event and status.task_event[0] == int(phase):
+            return
+        status.array_event_version += 1
+        version = status.array_event_version
+        tctx = task_context(ctx, template, attempt=0, plugin_state=b"")
+        transition = Transition(Phase.RUNNING, version, external_resources=changed)
+        if phase == core.TaskExecution.FAILED:
+            transition = Transition(Phase.PERMANENT_FAILURE, version, external_resources=changed,
+                                    error=core.ExecutionError(code="ArrayNodeFailing",
+                                                              message="array elements failed"))
+        payload = task_event(ctx, template, tctx, transition, phase, plugin_id="k8s-array",
+                             output_uri=ctx.outputs_uri if phase == core.TaskExecution.SUCCEEDED else "")
+        status.task_event = marker
+        ctx.touch()
+        ctx.state.emit("task", payload)
+
+    async def abort(self, ctx: NodeContext, reason: str) -> None:
+        status = ctx.status
+        if not status.element_phase:
+            return
+        template = self._template(ctx)
+        plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
+        for index, phase in enumerate(status.element_phase):
+            if NodePhase(phase).is_terminal or status.element_plugin[index][0] < 0:
+                continue
+            tctx = task_context(
+                ctx, template, attempt=status.element_attempts[index],
+                plugin_state=base64.b64decode(status.element_plugin[index][2]),
+                output_dir=self._element_dir(ctx, index), array_index=index,
+            )
+            await plugin.abort(tctx)
+            await plugin.finalize(tctx)
+            status.element_phase[index] = int(NodePhase.ABORTED)
+        ctx.touch()
+
+    async def finalize(self, ctx: NodeContext) -> None:
+        return None
+
+    def reset(self, ctx: NodeContext) -> None:
+        status = ctx.status
+        status.array_phase = status.array_size = 0
+        status.element_phase, status.element_attempts, status.element_plugin = [], [], []
+        status.task_event = []

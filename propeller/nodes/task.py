@@ -1,0 +1,338 @@
+"""Task nodes: drive the task's plugin, report its phases as task events, and run dynamic workflows.
+
+A task that writes futures.pb instead of outputs.pb is a dynamic parent: its DynamicJobSpec is
+compiled with the same compiler admin uses, the compiled closure is stored beside the outputs, and
+the resulting graph runs as this node's children; their end-node outputs become the node's outputs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from google.protobuf import struct_pb2
+
+from flyteidl_py.admin import event_pb2 as admin_event_pb2
+from flyteidl_py.core import (
+    compiler_pb2,
+    dynamic_job_pb2,
+    errors_pb2,
+    execution_pb2 as core,
+    identifier_pb2,
+    tasks_pb2,
+)
+from flyteidl_py.event import event_pb2
+from flyteplane.errors import FlyteplaneError
+from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition
+from propeller.compiler import compile_task, compile_workflow
+from propeller.data.dynamic import dynamic_workflow_template
+from propeller.ids import fixed_length_id, raw_output_shard
+from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.scope import Scope, task_key, upstream_of
+
+TASK_EVENT_PHASE = {
+    Phase.WAITING_FOR_RESOURCES: core.TaskExecution.WAITING_FOR_RESOURCES,
+    Phase.QUEUED: core.TaskExecution.QUEUED,
+    Phase.INITIALIZING: core.TaskExecution.INITIALIZING,
+    Phase.RUNNING: core.TaskExecution.RUNNING,
+    Phase.SUCCESS: core.TaskExecution.SUCCEEDED,
+    Phase.RETRYABLE_FAILURE: core.TaskExecution.FAILED,
+    Phase.PERMANENT_FAILURE: core.TaskExecution.FAILED,
+}
+DYNAMIC_EXECUTING = 2
+
+
+def task_template(ctx: NodeContext, reference: identifier_pb2.Identifier) -> tasks_pb2.TaskTemplate:
+    template = ctx.scope.tasks.get(task_key(reference))
+    if template is None:
+        raise FlyteplaneError(f"task {task_key(reference)} is not in the compiled closure")
+    return template
+
+
+def task_context(
+    ctx: NodeContext,
+    template: tasks_pb2.TaskTemplate,
+    *,
+    attempt: int,
+    plugin_state: bytes,
+    output_dir: str | None = None,
+    array_index: int | None = None,
+    inputs_uri: str | None = None,
+) -> TaskExecutionContext:
+    """The plugin's view of one attempt (also used by array nodes for their elements)."""
+    state, services = ctx.state, ctx.services
+    spec = state.spec
+    e = state.ident
+    unique = ctx.unique_id if array_index is None else f"{ctx.unique_id}-n{array_index}"
+    raw_base = spec.raw_output_data_config.output_location_prefix or services.settings.raw_output_prefix
+    raw_id = fixed_length_id(50, [e.name, unique, str(attempt)])
+    raw = f"{raw_base.rstrip('/')}/{raw_output_shard(raw_id)}/{raw_id}"
+    previous = ""
+    if attempt > 0:
+        prev_id = fixed_length_id(50, [e.name, unique, str(attempt - 1)])
+        previous = f"{raw_base.rstrip('/')}/{raw_output_shard(prev_id)}/{prev_id}/_flytecheckpoints"
+    env = {ev.key: ev.value for ev in spec.envs.values}
+    env.update(
+        FLYTE_INTERNAL_EXECUTION_WORKFLOW=state.closure.primary.template.id.name,
+        FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN=state.launch_plan.name,
+    )
+    return TaskExecutionContext(
+        task_execution_id=identifier_pb2.TaskExecutionIdentifier(
+            task_id=template.id,
+            node_execution_id=identifier_pb2.NodeExecutionIdentifier(execution_id=e, node_id=ctx.unique_id),
+            retry_attempt=attempt,
+        ),
+        template=template,
+        paths=DataPaths(
+            inputs=inputs_uri or ctx.inputs_uri,
+            output_prefix=output_dir or ctx.output_dir,
+            raw_output_prefix=raw,
+            checkpoint_prefix=f"{raw}/_flytecheckpoints",
+            previous_checkpoint_prefix=previous,
+        ),
+        storage=services.storage,
+        plugin_state=plugin_state,
+        environment=env,
+        labels=dict(spec.labels.values),
+        annotations=dict(spec.annotations.values),
+        interruptible=spec.interruptible.value if spec.HasField("interruptible") else template.metadata.interruptible,
+        max_attempts=(template.metadata.retries.retries + 1) if template.metadata.HasField("retries") else 1,
+        security_context=spec.security_context,
+        resources=template.container.resources if template.HasField("container") else None,
+        array_index=array_index,
+        wake=lambda: services.wake(state.record_id),
+    )
+
+
+def task_event(
+    ctx: NodeContext,
+    template: tasks_pb2.TaskTemplate,
+    tctx: TaskExecutionContext,
+    transition: Transition,
+    phase: int,
+    *,
+    plugin_id: str,
+    output_uri: str = "",
+) -> bytes:
+    now = time.time()
+    from propeller.executor import timestamp
+
+    event = event_pb2.TaskExecutionEvent(
+        task_id=template.id,
+        parent_node_execution_id=tctx.task_execution_id.node_execution_id,
+        retry_attempt=tctx.attempt,
+        phase=phase,  # type: ignore[arg-type]
+        phase_version=transition.version,
+        producer_id=ctx.services.settings.producer_id,
+        occurred_at=timestamp(ctx.now),
+        reported_at=timestamp(now),
+        task_type=template.type,
+        logs=list(transition.logs),
+        input_uri=tctx.paths.inputs,
+        event_version=1,
+        metadata=event_pb2.TaskExecutionMetadata(
+            generated_name=tctx.generated_name,
+            plugin_identifier=plugin_id,
+            external_resources=list(transition.external_resources),
+        ),
+    )
+    if transition.reason:
+        event.reason = transition.reason
+        event.reasons.append(event_pb2.EventReason(reason=transition.reason, occurred_at=timestamp(ctx.now)))
+    if transition.custom_info:
+        info = struct_pb2.Struct()
+        info.update(dict(transition.custom_info))
+        event.custom_info.CopyFrom(info)
+    if output_uri:
+        event.output_uri = output_uri
+    elif transition.error is not None and phase == core.TaskExecution.FAILED:
+        event.error.CopyFrom(transition.error)
+    return admin_event_pb2.TaskExecutionEventRequest(request_id=f"{tctx.generated_name}-{phase}-{transition.version}",
+                                                      event=event).SerializeToString()
+
+
+async def completion(ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths) -> NodeResult | None:
+    """After a plugin reports success: the task's own verdict from the files it wrote (None = dynamic)."""
+    storage = ctx.services.storage
+    if await storage.exists(paths.futures):
+        return None
+    if await storage.exists(paths.error):
+        document = await storage.read_proto(paths.error, errors_pb2.ErrorDocument)
+        error = document.error
+        kind = core.ExecutionError.SYSTEM if error.origin == core.ExecutionError.SYSTEM else core.ExecutionError.USER
+        result = NodeResult.fail(error.code, error.message, retryable=error.kind == errors_pb2.ContainerError.RECOVERABLE)
+        assert result.error is not None
+        result.error.kind = kind
+        return result
+    if template.interface.outputs.variables and not await storage.exists(paths.outputs):
+        return NodeResult.fail("OutputsNotFound", "Outputs not generated by task execution", retryable=True,
+                               system=True)
+    return NodeResult(Outcome.SUCCESS, output_uri=paths.outputs)
+
+
+class TaskNode:
+    counts_for_parallelism = True
+
+    def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
+        template = task_template(ctx, ctx.node.task_node.reference_id)
+        ctx.extras["task_retries"] = template.metadata.retries.retries if template.metadata.HasField("retries") else 0
+        if template.metadata.HasField("timeout"):
+            ctx.extras["task_timeout"] = template.metadata.timeout.ToTimedelta().total_seconds()
+        return template
+
+    async def handle(self, ctx: NodeContext) -> NodeResult:
+        template = self._template(ctx)
+        status = ctx.status
+        if status.dynamic_phase == DYNAMIC_EXECUTING:
+            return await self._run_dynamic(ctx, template)
+        state = ctx.state
+        try:
+            plugin = ctx.services.plugins.plugin_for(template.type, state.ident.project, state.ident.domain)
+        except FlyteplaneError as error:
+            return NodeResult.fail("UnsupportedTaskType", str(error), system=True)
+        tctx = task_context(ctx, template, attempt=status.attempts, plugin_state=status.plugin_state)
+        transition = await plugin.handle(tctx)
+        status.plugin_state = transition.state
+        status.plugin_phase, status.plugin_version = int(transition.phase), transition.version
+        ctx.touch()
+        result: NodeResult | None
+        if transition.phase == Phase.SUCCESS:
+            result = await completion(ctx, template, tctx.paths)
+            if result is not None and result.outcome != Outcome.SUCCESS:
+                transition = Transition(Phase.PERMANENT_FAILURE if result.outcome == Outcome.FAILURE
+                                        else Phase.RETRYABLE_FAILURE, transition.version, error=result.error,
+                                        logs=transition.logs)
+        else:
+            result = self._map(transition)
+        self._report(ctx, template, tctx, transition, plugin.id, result)
+        if result is None:  # the task wrote futures.pb: it is a dynamic parent
+            await plugin.finalize(tctx)
+            return await self._start_dynamic(ctx, template, tctx.paths)
+        result.target_entity = template.id
+        if result.outcome == Outcome.SUCCESS:
+            result.task_node_metadata = event_pb2.TaskNodeMetadata(checkpoint_uri=tctx.paths.checkpoint_prefix)
+            if template.metadata.generates_deck.value and await ctx.services.storage.exists(tctx.paths.deck):
+                result.deck_uri = tctx.paths.deck
+        return result
+
+    @staticmethod
+    def _map(transition: Transition) -> NodeResult:
+        if transition.phase == Phase.RETRYABLE_FAILURE:
+            return NodeResult(Outcome.RETRYABLE_FAILURE, error=transition.error)
+        if transition.phase == Phase.PERMANENT_FAILURE:
+            return NodeResult(Outcome.FAILURE, error=transition.error)
+        return NodeResult(Outcome.RUNNING)
+
+    def _report(self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, tctx: TaskExecutionContext,
+                transition: Transition, plugin_id: str, result: NodeResult | None) -> None:
+        phase = TASK_EVENT_PHASE.get(transition.phase)
+        if phase is None:
+            return
+        if result is None:  # dynamic parent: the task itself succeeded
+            phase = core.TaskExecution.SUCCEEDED
+        marker = [int(phase), transition.version]
+        if ctx.status.task_event == marker:
+            return
+        ctx.status.task_event = marker
+        output_uri = tctx.paths.outputs if result is not None and result.outcome == Outcome.SUCCESS else ""
+        ctx.state.emit("task", task_event(ctx, template, tctx, transition, phase, plugin_id=plugin_id,
+                                          output_uri=output_uri))
+
+    # ---- dynamic ---------------------------------------------------------------------------------
+
+    async def _start_dynamic(self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths) -> NodeResult:
+        storage = ctx.services.storage
+        spec = await storage.read_proto(paths.futures, dynamic_job_pb2.DynamicJobSpec)
+        e = ctx.state.ident
+        try:
+            workflow, tasks, sub_workflows = dynamic_workflow_template(spec, ctx.node.id, template, e.project, e.domain)
+            compiled_tasks = [compile_task(t) for t in tasks]
+            closure = compile_workflow(workflow, sub_workflows, compiled_tasks, [])
+        except FlyteplaneError as error:
+            return NodeResult.fail("DynamicWorkflowBuildFailed", str(error))
+        uri = f"{ctx.output_dir}/dynamic_compiled.pb"
+        await storage.write_proto(uri, closure)
+        ctx.status.dynamic_closure_uri = uri
+        ctx.status.dynamic_phase = DYNAMIC_EXECUTING
+        ctx.touch()
+        metadata = event_pb2.TaskNodeMetadata(
+            dynamic_workflow=event_pb2.DynamicWorkflowNodeMetadata(
+                id=closure.primary.template.id, compiled_workflow=closure, dynamic_job_spec_uri=paths.futures
+            )
+        )
+        return NodeResult(Outcome.DYNAMIC_RUNNING, task_node_metadata=metadata, is_parent=True, is_dynamic=True)
+
+    def dynamic_scope(self, ctx: NodeContext, closure: compiler_pb2.CompiledWorkflowClosure) -> Scope:
+        tasks = dict(ctx.scope.tasks)
+        tasks.update({task_key(t.template.id): t.template for t in closure.tasks})
+        return Scope.of_template(
+            closure.primary.template,
+            upstream_of(closure.primary.connections),
+            key_prefix=f"{ctx.key}/{ctx.status.attempts}/",
+            data_root=ctx.output_dir,
+            top_level=False,
+            parent_unique_id=ctx.unique_id,
+            parent_attempt=ctx.status.attempts,
+            outer=None,
+            in_dynamic_chain=True,
+            tasks=tasks,
+            sub_workflows={task_key(s.template.id): s for s in closure.sub_workflows} | dict(ctx.scope.sub_workflows),
+        )
+
+    async def _run_dynamic(self, ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> NodeResult:
+        services = ctx.services
+        closure = await services.storage.read_proto(ctx.status.dynamic_closure_uri, compiler_pb2.CompiledWorkflowClosure)
+        scope = self.dynamic_scope(ctx, closure)
+        start = scope.start_outputs_uri
+        if not await services.storage.exists(start):
+            from flyteidl_py.core import literals_pb2
+
+            await services.write_literals(start, literals_pb2.LiteralMap())
+        executor = ctx.extras["executor"]
+        outcome = await executor.run_scope(ctx.state, scope, ctx.extras["budget"])
+        if not outcome.done:
+            return NodeResult(Outcome.DYNAMIC_RUNNING, is_parent=True, is_dynamic=True)
+        if outcome.error is not None:
+            await executor.abort_scope(ctx.state, scope, "dynamic workflow failed", final=False)
+            return NodeResult(Outcome.FAILURE, error=outcome.error, is_parent=True, is_dynamic=True)
+        end_outputs = await executor.read_outputs(ctx.state, scope, "end-node")
+        await services.write_literals(ctx.outputs_uri, end_outputs)
+        return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_parent=True, is_dynamic=True,
+                          target_entity=template.id)
+
+    async def abort(self, ctx: NodeContext, reason: str) -> None:
+        template = self._template(ctx)
+        status = ctx.status
+        if status.dynamic_phase == DYNAMIC_EXECUTING and status.dynamic_closure_uri:
+            closure = await ctx.services.storage.read_proto(status.dynamic_closure_uri,
+                                                            compiler_pb2.CompiledWorkflowClosure)
+            await ctx.extras["executor"].abort_scope(ctx.state, self.dynamic_scope(ctx, closure), reason,
+                                                     final=reason != "retrying")
+            return
+        if status.plugin_phase < 0 or Phase(status.plugin_phase).is_terminal:
+            return
+        plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
+        tctx = task_context(ctx, template, attempt=status.attempts, plugin_state=status.plugin_state)
+        await plugin.abort(tctx)
+        if reason != "retrying":
+            aborted = Transition(Phase.PERMANENT_FAILURE, status.plugin_version + 1,
+                                 error=core.ExecutionError(code="Task Aborted", message=reason))
+            ctx.state.emit("task", task_event(ctx, template, tctx, aborted, core.TaskExecution.ABORTED,
+                                              plugin_id=plugin.id))
+
+    async def finalize(self, ctx: NodeContext) -> None:
+        status = ctx.status
+        if status.plugin_phase < 0:
+            return
+        template = self._template(ctx)
+        plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
+        await plugin.finalize(task_context(ctx, template, attempt=status.attempts, plugin_state=status.plugin_state))
+
+    def reset(self, ctx: NodeContext) -> None:
+        status = ctx.status
+        status.plugin_phase, status.plugin_version, status.plugin_state = -1, 0, b""
+        status.task_event = []
+        status.dynamic_phase, status.dynamic_closure_uri = 0, ""
+
+
+_ = Any

@@ -1,0 +1,122 @@
+"""A scope is one graph being evaluated: the workflow itself, a sub-workflow, a dynamic workflow, a branch child.
+
+It knows where its nodes' records live (key prefix), where their data lives, how they depend on
+each other, and how to find a node it does not contain (its enclosing scope).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from flyteidl_py.core import compiler_pb2, identifier_pb2, tasks_pb2, workflow_pb2
+from propeller.ids import unique_node_id
+from propeller.status import NodeStatus
+
+START, END = "start-node", "end-node"
+
+
+def task_key(ident: identifier_pb2.Identifier) -> str:
+    return f"{ident.project}/{ident.domain}/{ident.name}/{ident.version}"
+
+
+def upstream_of(connections: compiler_pb2.ConnectionSet) -> dict[str, list[str]]:
+    return {node: list(ids.ids) for node, ids in connections.upstream.items()}
+
+
+@dataclass
+class Scope:
+    nodes: Mapping[str, workflow_pb2.Node]
+    upstream: Mapping[str, Sequence[str]]
+    key_prefix: str  # "" at top level; "<parent key>/<attempt>/" when nested
+    data_root: str  # top level: the workflow dir W; nested: the parent's output dir
+    top_level: bool
+    parent_unique_id: str = ""
+    parent_attempt: int = 0
+    outer: Scope | None = None
+    in_dynamic_chain: bool = False
+    failure_policy: int = 0  # WorkflowMetadata.OnFailurePolicy
+    output_bindings: Sequence[object] = field(default_factory=tuple)
+    # Task templates the graph's task nodes refer to, by identifier key (see task_key).
+    tasks: Mapping[str, tasks_pb2.TaskTemplate] = field(default_factory=dict)
+    # Sub-workflow templates by identifier key, with their compiled connections.
+    sub_workflows: Mapping[str, compiler_pb2.CompiledWorkflow] = field(default_factory=dict)
+
+    @classmethod
+    def of_template(
+        cls,
+        template: workflow_pb2.WorkflowTemplate,
+        upstream: Mapping[str, Sequence[str]],
+        **kw: object,
+    ) -> Scope:
+        nodes = {n.id: n for n in template.nodes}
+        if START not in nodes:
+            nodes[START] = workflow_pb2.Node(id=START)
+        if END not in nodes:
+            nodes[END] = workflow_pb2.Node(id=END, inputs=template.outputs)
+        else:
+            # The compiled end node may carry no bindings; the template's outputs are its inputs.
+            end = workflow_pb2.Node()
+            end.CopyFrom(nodes[END])
+            if not end.inputs:
+                end.inputs.extend(template.outputs)
+            nodes[END] = end
+        return cls(
+            nodes=nodes,
+            upstream=upstream,
+            failure_policy=template.metadata.on_failure,
+            output_bindings=tuple(template.outputs),
+            **kw,  # type: ignore[arg-type]
+        )
+
+    def key(self, node_id: str) -> str:
+        return f"{self.key_prefix}{node_id}"
+
+    def unique_id(self, node_id: str) -> str:
+        return unique_node_id(self.parent_unique_id, self.parent_attempt, node_id)
+
+    def data_dir(self, node_id: str) -> str:
+        if self.top_level:
+            return f"{self.data_root}/{self.unique_id(node_id)}/data"
+        return f"{self.data_root}/{node_id}"
+
+    @property
+    def start_outputs_uri(self) -> str:
+        return f"{self.data_dir(START)}/0/outputs.pb"
+
+    def outputs_uri(self, node_id: str, status: NodeStatus) -> str:
+        if node_id == START:
+            return self.start_outputs_uri
+        return f"{self.data_dir(node_id)}/{status.attempts}/outputs.pb"
+
+    def owner_of(self, node_id: str) -> Scope | None:
+        """The scope (this one or an enclosing one) that contains `node_id`."""
+        scope: Scope | None = self
+        while scope is not None:
+            if node_id in scope.nodes:
+                return scope
+            scope = scope.outer
+        return None
+
+    @cached_property
+    def order(self) -> list[str]:
+        """Nodes in dependency order (start first, end last)."""
+        remaining = {n: [u for u in self.upstream.get(n, ()) if u in self.nodes and u != n] for n in self.nodes}
+        ordered: list[str] = []
+        placed: set[str] = set()
+        while remaining:
+            ready = sorted(n for n, ups in remaining.items() if all(u in placed for u in ups))
+            if not ready:  # a cycle the compiler would have refused; keep going deterministically
+                ready = sorted(remaining)[:1]
+            for n in ready:
+                ordered.append(n)
+                placed.add(n)
+                del remaining[n]
+        if START in ordered:
+            ordered.remove(START)
+            ordered.insert(0, START)
+        if END in ordered:
+            ordered.remove(END)
+            ordered.append(END)
+        return ordered

@@ -1,0 +1,101 @@
+"""Running propeller: the engine plus the gRPC EngineService admin talks to."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+
+from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
+from flyteplane.config import FlyteplaneConfig
+from flyteplane.database import Database
+from flyteplane.errors import InvalidArgument
+from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
+from flyteplane.storage import Storage, join
+from plugins.config import PluginsConfig
+from plugins.registry import PluginRegistry
+from propeller.admin_client import AdminClient
+from propeller.db import MIGRATIONS
+from propeller.engine import Engine, EngineOptions, default_owner
+from propeller.services import EngineSettings
+
+log = logging.getLogger("flyteplane.propeller")
+
+
+class EngineService(engine_pb2_grpc.EngineServiceServicer):
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    async def Launch(self, request: engine_pb2.LaunchRequest, context: Any) -> engine_pb2.LaunchResponse:  # noqa: N802
+        for part in ("project", "domain", "name"):
+            if not getattr(request.execution_id, part):
+                raise InvalidArgument(f"missing {part}", field=f"execution_id.{part}")
+        if not request.closure.primary.template.nodes:
+            raise InvalidArgument("missing closure", field="closure.primary")
+        await self.engine.launch(request.execution_id, request.closure, request.spec, request.inputs_uri,
+                                 request.launch_plan_id)
+        return engine_pb2.LaunchResponse()
+
+    async def Abort(self, request: engine_pb2.AbortRequest, context: Any) -> engine_pb2.AbortResponse:  # noqa: N802
+        await self.engine.abort(request.execution_id, request.cause or "aborted")
+        return engine_pb2.AbortResponse()
+
+    async def Status(self, request: engine_pb2.StatusRequest, context: Any) -> engine_pb2.StatusResponse:  # noqa: N802
+        phase, owner = await self.engine.phase(request.execution_id)
+        return engine_pb2.StatusResponse(phase=phase, owner=owner)  # type: ignore[arg-type]
+
+
+@dataclass
+class PropellerServer:
+    engine: Engine
+    grpc_server: grpc.aio.Server
+    db: Database
+    port: int
+    admin: AdminClient
+    plugins: PluginRegistry
+
+    async def stop(self, grace: float = 2.0) -> None:
+        await self.grpc_server.stop(grace)
+        await self.engine.stop()
+        await self.plugins.aclose()
+        await self.admin.close()
+        await self.db.dispose()
+
+
+async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
+    """Start the engine and its API; the database must be migrated (`flyteplane migrate`)."""
+    settings = config.propeller
+    db = Database.connect(config.database_url("propeller", settings.database_url))
+    try:
+        await MIGRATIONS.require_current(db, "propeller")
+    except BaseException:
+        await db.dispose()
+        raise
+    storage = Storage(config.storage)
+    plugins = await PluginRegistry.load(PluginsConfig.model_validate(settings.plugins))
+    admin = AdminClient.connect(settings.admin_endpoint)
+    engine = Engine(
+        db,
+        storage,
+        plugins,
+        admin,
+        EngineSettings(
+            metadata_prefix=join(storage.default_prefix, settings.metadata_prefix),
+            raw_output_prefix=settings.raw_output_prefix or join(storage.default_prefix, "raw"),
+            max_system_failures=settings.max_system_failures,
+        ),
+        EngineOptions(
+            workers=settings.workers, lease_seconds=settings.lease_seconds, resync_seconds=settings.resync_seconds,
+            owner=settings.owner_id or default_owner(),
+        ),
+    )
+    await engine.start()
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
+    add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
+    port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
+    await server.start()
+    log.info("propeller serving the engine API on %s:%d", settings.host, port)
+    return PropellerServer(engine, server, db, port, admin, plugins)

@@ -1,0 +1,243 @@
+"""Propeller's durable state: executions with leases, per-node records, and the event outbox.
+
+A round loads an execution once (then works on the in-memory copy), and `save` writes the workflow
+row, every node record the round touched and the round's events in one transaction — guarded by
+the lease, so a process that lost an execution to another can no longer write it.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from sqlalchemy import Select, delete, insert, or_, select, update
+
+from flyteidl_py.admin import execution_pb2
+from flyteidl_py.core import compiler_pb2, identifier_pb2
+from flyteplane.database import Database
+from flyteplane.errors import Aborted, NotFound
+from propeller.models import NodeRecord, OutboxEvent, WorkflowRecord
+from propeller.status import NodeStatus, WorkflowPhase
+
+
+@dataclass
+class ExecutionState:
+    """The working copy of one execution during a round."""
+
+    record_id: int
+    ident: identifier_pb2.WorkflowExecutionIdentifier
+    phase: WorkflowPhase
+    closure: compiler_pb2.CompiledWorkflowClosure
+    spec: execution_pb2.ExecutionSpec
+    inputs_uri: str
+    launch_plan: identifier_pb2.Identifier
+    error: bytes
+    abort_cause: str | None
+    started_at: float
+    failed_rounds: int
+    version: int
+    nodes: dict[str, NodeStatus] = field(default_factory=dict)
+    persisted: set[str] = field(default_factory=set)
+    dirty: set[str] = field(default_factory=set)
+    events: list[tuple[str, bytes]] = field(default_factory=list)
+
+    def node(self, key: str) -> NodeStatus:
+        status = self.nodes.get(key)
+        if status is None:
+            status = self.nodes[key] = NodeStatus()
+        return status
+
+    def touch(self, key: str) -> None:
+        self.dirty.add(key)
+
+    def emit(self, kind: str, payload: bytes) -> None:
+        self.events.append((kind, payload))
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.dirty or self.events)
+
+
+class LeaseLost(Aborted):
+    """Another engine process owns this execution now; drop the working copy."""
+
+
+class Store:
+    def __init__(self, db: Database, owner: str, lease_seconds: float) -> None:
+        self.db = db
+        self.owner = owner
+        self.lease_seconds = lease_seconds
+
+    async def create(
+        self,
+        ident: identifier_pb2.WorkflowExecutionIdentifier,
+        closure: compiler_pb2.CompiledWorkflowClosure,
+        spec: execution_pb2.ExecutionSpec,
+        inputs_uri: str,
+        launch_plan: identifier_pb2.Identifier,
+    ) -> int:
+        """Persist a launched execution (owned by this process); an existing one is returned as is."""
+        async with self.db.session() as session:
+            existing = await session.scalar(self._key(ident))
+            if existing is not None:
+                return int(existing.id)
+            record = WorkflowRecord(
+                project=ident.project, domain=ident.domain, name=ident.name, closure=closure.SerializeToString(),
+                spec=spec.SerializeToString(), inputs_uri=inputs_uri, launch_plan=launch_plan.SerializeToString(),
+                owner=self.owner, lease_until=time.time() + self.lease_seconds,
+            )
+            session.add(record)
+            await session.flush()
+            return int(record.id)
+
+    @staticmethod
+    def _key(ident: identifier_pb2.WorkflowExecutionIdentifier) -> Select[WorkflowRecord]:
+        return select(WorkflowRecord).where(
+            WorkflowRecord.project == ident.project,
+            WorkflowRecord.domain == ident.domain,
+            WorkflowRecord.name == ident.name,
+        )
+
+    async def find(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> WorkflowRecord:
+        async with self.db.session() as session:
+            record: WorkflowRecord | None = await session.scalar(self._key(ident))
+        if record is None:
+            raise NotFound(f"execution {ident.project}/{ident.domain}/{ident.name} is unknown to the engine")
+        return record
+
+    async def load(self, record_id: int) -> ExecutionState:
+        async with self.db.session() as session:
+            record = await session.get(WorkflowRecord, record_id)
+            if record is None:
+                raise NotFound(f"execution record {record_id} not found")
+            rows = list(await session.execute(select(NodeRecord.key, NodeRecord.data).where(
+                NodeRecord.workflow_id == record_id)))
+        state = ExecutionState(
+            record_id=record.id,
+            ident=identifier_pb2.WorkflowExecutionIdentifier(
+                project=record.project, domain=record.domain, name=record.name
+            ),
+            phase=WorkflowPhase(record.phase),
+            closure=compiler_pb2.CompiledWorkflowClosure.FromString(record.closure),
+            spec=execution_pb2.ExecutionSpec.FromString(record.spec),
+            inputs_uri=record.inputs_uri,
+            launch_plan=identifier_pb2.Identifier.FromString(record.launch_plan),
+            error=record.error,
+            abort_cause=record.abort_cause,
+            started_at=record.started_at,
+            failed_rounds=record.failed_rounds,
+            version=record.version,
+        )
+        for key, data in rows:
+            state.nodes[key] = NodeStatus.from_json(data)
+            state.persisted.add(key)
+        return state
+
+    async def refresh_control(self, state: ExecutionState) -> None:
+        """Pick up an abort requested since the working copy was loaded."""
+        async with self.db.session() as session:
+            cause = await session.scalar(select(WorkflowRecord.abort_cause).where(WorkflowRecord.id == state.record_id))
+        state.abort_cause = cause
+
+    async def save(self, state: ExecutionState) -> None:
+        """Write the round: workflow row, touched node records, new events — atomically, under the lease."""
+        async with self.db.session() as session:
+            result = await session.execute(
+                update(WorkflowRecord)
+                .where(WorkflowRecord.id == state.record_id, WorkflowRecord.owner == self.owner)
+                .values(
+                    phase=int(state.phase), terminal=state.phase.is_terminal, error=state.error,
+                    started_at=state.started_at, failed_rounds=state.failed_rounds, version=state.version + 1,
+                    lease_until=time.time() + self.lease_seconds,
+                )
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise LeaseLost(f"lost the lease on execution {state.ident.name}")
+            for key in state.dirty:
+                data = state.nodes[key].to_json()
+                if key in state.persisted:
+                    await session.execute(
+                        update(NodeRecord)
+                        .where(NodeRecord.workflow_id == state.record_id, NodeRecord.key == key)
+                        .values(data=data)
+                    )
+                else:
+                    await session.execute(insert(NodeRecord).values(workflow_id=state.record_id, key=key, data=data))
+            if state.events:
+                await session.execute(
+                    insert(OutboxEvent),
+                    [{"workflow_id": state.record_id, "kind": k, "payload": p} for k, p in state.events],
+                )
+        state.version += 1
+        state.persisted |= state.dirty
+        state.dirty.clear()
+        state.events.clear()
+
+    async def pending_events(self, record_id: int) -> list[OutboxEvent]:
+        async with self.db.session() as session:
+            return list(
+                await session.scalars(
+                    select(OutboxEvent).where(OutboxEvent.workflow_id == record_id).order_by(OutboxEvent.id)
+                )
+            )
+
+    async def ack(self, event_ids: list[int]) -> None:
+        if event_ids:
+            async with self.db.session() as session:
+                await session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
+
+    async def request_abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> int | None:
+        async with self.db.session() as session:
+            record = await session.scalar(self._key(ident))
+            if record is None or record.terminal:
+                return None
+            record.abort_cause = cause
+            return int(record.id)
+
+    async def claim(self, limit: int = 1000) -> list[int]:
+        """Take over executions nobody holds (or whose holder's lease ran out); renew our own."""
+        now = time.time()
+        async with self.db.session() as session:
+            ids = list(
+                await session.scalars(
+                    select(WorkflowRecord.id)
+                    .where(
+                        WorkflowRecord.terminal.is_(False),
+                        or_(WorkflowRecord.owner == self.owner, WorkflowRecord.lease_until < now),
+                    )
+                    .limit(limit)
+                )
+            )
+            if ids:
+                await session.execute(
+                    update(WorkflowRecord)
+                    .where(
+                        WorkflowRecord.id.in_(ids),
+                        or_(WorkflowRecord.owner == self.owner, WorkflowRecord.lease_until < now),
+                    )
+                    .values(owner=self.owner, lease_until=now + self.lease_seconds)
+                )
+            claimed = list(
+                await session.scalars(
+                    select(WorkflowRecord.id).where(WorkflowRecord.id.in_(ids), WorkflowRecord.owner == self.owner)
+                )
+            )
+        return claimed
+
+    async def with_pending_events(self) -> list[int]:
+        """Executions (of ours, even finished ones) whose events admin has not acknowledged yet."""
+        async with self.db.session() as session:
+            return list(
+                await session.scalars(
+                    select(OutboxEvent.workflow_id)
+                    .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
+                    .where(WorkflowRecord.owner == self.owner)
+                    .distinct()
+                )
+            )
+
+    async def counts(self) -> tuple[int, int]:
+        async with self.db.session() as session:
+            active = len(list(await session.scalars(select(WorkflowRecord.id).where(WorkflowRecord.terminal.is_(False)))))
+            total = len(list(await session.scalars(select(WorkflowRecord.id))))
+        return active, total
