@@ -30,6 +30,13 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create or upgrade the database schemas")
     migrate.add_argument("--config", type=Path, help="YAML configuration file")
     migrate.add_argument("components", nargs="*", metavar="COMPONENT", help=f"any of {', '.join(COMPONENTS)}; default: all")
+    start = commands.add_parser("start", help="run the whole plane on this machine (admin, propeller, datacatalog)")
+    start.add_argument("--config", type=Path, help="YAML configuration file")
+    start.add_argument("--data-dir", help="where databases, data and the task environment live (~/.flyteplane)")
+    start.add_argument("--database", help="a PostgreSQL URL for all components instead of SQLite files")
+    start.add_argument("--storage", help="s3://bucket or gs://bucket instead of the local store")
+    start.add_argument("--s3-endpoint", help="S3-compatible endpoint URL for --storage s3://...")
+    start.add_argument("--no-task-env", action="store_true", help="do not create the flytekit task environment")
     serve = commands.add_parser("serve", help="run one component in the foreground")
     serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")
@@ -111,6 +118,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             if unknown:
                 parser.error(f"unknown components: {', '.join(sorted(unknown))}")
             asyncio.run(migrate(config, args.components or COMPONENTS))
+        elif args.command == "start":
+            from flyteplane.cli.start import main as start_main
+
+            return start_main(args, config)
         elif args.command == "serve":
             asyncio.run(_serve(args.component, config))
     except FlyteplaneError as exc:

@@ -48,7 +48,10 @@ async def resolve_bindings(
         try:
             literal = await resolver.resolve(binding.binding)
         except BindingError as exc:
-            raise BindingError(exc.code, f"Error binding Var [{binding.var}]: {exc.message}") from exc
+            # Keep the root cause (e.g. the reader's exception) as the cause, not the unprefixed copy.
+            raise BindingError(exc.code, f"Error binding Var [{binding.var}]: {exc.message}") from (
+                exc.__cause__ or exc
+            )
         resolved.literals[binding.var].CopyFrom(literal)
     return resolved
 

@@ -25,7 +25,6 @@ from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
 from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition
 from propeller.compiler import compile_task, compile_workflow
-from propeller.data.dynamic import dynamic_workflow_template
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import Scope, task_key, upstream_of
@@ -65,6 +64,9 @@ def task_context(
     e = state.ident
     unique = ctx.unique_id if array_index is None else f"{ctx.unique_id}-n{array_index}"
     raw_base = spec.raw_output_data_config.output_location_prefix or services.settings.raw_output_prefix
+    # flytekit treats a file:// blob URI as a local path and then cannot find the file: hand it plain
+    # paths for user data on this machine (metadata files keep their URIs; flytekit reads those fine).
+    raw_base = raw_base.removeprefix("file://")
     raw_id = fixed_length_id(50, [e.name, unique, str(attempt)])
     raw = f"{raw_base.rstrip('/')}/{raw_output_shard(raw_id)}/{raw_id}"
     previous = ""
@@ -242,6 +244,8 @@ class TaskNode:
 
     async def _start_dynamic(self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths) -> NodeResult:
         storage = ctx.services.storage
+        from propeller.data.dynamic import dynamic_workflow_template
+
         spec = await storage.read_proto(paths.futures, dynamic_job_pb2.DynamicJobSpec)
         e = ctx.state.ident
         try:

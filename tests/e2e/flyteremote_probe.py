@@ -73,7 +73,25 @@ def execute_launch_plan(remote: FlyteRemote, params: dict[str, Any]) -> dict[str
     return {"execution": wire(execution)}
 
 
-ACTIONS = {f.__name__: f for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan)}
+def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """FlyteRemote.execute of a launch plan, then FlyteRemote.wait (which walks node and task executions)."""
+    launch_plan = remote.fetch_launch_plan(name=params["name"], version=params.get("version"))
+    execution = remote.execute(launch_plan, inputs=params.get("inputs", {}), execution_name=params.get("execution_name"))
+    execution = remote.wait(execution, timeout=__import__("datetime").timedelta(seconds=params.get("timeout", 120)),
+                            poll_interval=__import__("datetime").timedelta(seconds=0.2))
+    answer: dict[str, Any] = {"name": execution.id.name, "phase": execution.closure.phase, "nodes": {}}
+    if execution.error is not None:
+        answer["error"] = execution.error.message
+    else:
+        answer["outputs"] = wire(LiteralMap(literals=dict(execution.outputs.literals)))
+    for node_id, node in execution.node_executions.items():
+        answer["nodes"][node_id] = {"phase": node.closure.phase, "attempts": len(node.task_executions or [])}
+    return answer
+
+
+ACTIONS = {
+    f.__name__: f for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan, execute_and_wait)
+}
 
 
 def main() -> None:

@@ -1,0 +1,167 @@
+"""`flyteplane start`: the whole plane on one machine — admin, propeller and datacatalog in one process.
+
+One data directory holds the databases (SQLite unless `--database` names a PostgreSQL), the object
+store (unless `--storage` names a bucket), the task environment and the client config file it
+prints. Ctrl-C stops everything; starting again resumes the executions that were running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import time
+import venv
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from flyteplane.config import FlyteplaneConfig
+
+TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3")
+SANDBOX_OWNER = "sandbox"
+
+
+def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
+    """A virtualenv with flytekit for task processes (created once; the first time takes a minute)."""
+    marker = path / ".flyteplane-task-env"
+    wanted = "\n".join(TASK_ENV_REQUIREMENTS)
+    if marker.exists() and marker.read_text() == wanted:
+        return path
+    if not quiet:
+        print(f"creating the task environment in {path} ({', '.join(TASK_ENV_REQUIREMENTS)}) ...", flush=True)
+    venv.EnvBuilder(with_pip=True, clear=True).create(path)
+    subprocess.run(
+        [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+         *TASK_ENV_REQUIREMENTS],
+        check=True,
+    )
+    marker.write_text(wanted)
+    return path
+
+
+def sandbox_config(
+    base: FlyteplaneConfig,
+    data_dir: Path,
+    *,
+    database: str | None = None,
+    storage: str | None = None,
+    s3_endpoint: str | None = None,
+    task_env: Path | None = None,
+) -> FlyteplaneConfig:
+    """The configuration `start` runs with: everything under `data_dir`, components pointing at each other."""
+    data_dir = data_dir.expanduser().absolute()
+    admin = base.admin.model_copy(update={"database_url": database or base.admin.database_url,
+                                          "engine_endpoint": f"{base.propeller.host}:{base.propeller.grpc_port}"})
+    store = base.storage
+    updates: dict[str, Any] = {}
+    if "local_root" not in store.model_fields_set:
+        updates["local_root"] = data_dir / "data"
+    if storage:
+        scheme, _, bucket = storage.partition("://")
+        if scheme not in ("s3", "gs", "file") or not bucket:
+            raise SystemExit(f"--storage must look like s3://bucket or gs://bucket, not {storage!r}")
+        updates.update(default_scheme=scheme, default_bucket=bucket.strip("/"))
+    if s3_endpoint:
+        updates["s3"] = store.s3.model_copy(update={"endpoint_url": s3_endpoint})
+    store = store.model_copy(update=updates)
+    plugins = dict(base.propeller.plugins)
+    backends = dict(plugins.get("backends", {}))
+    local = dict(backends.get("local", {}))
+    local.setdefault("work_dir", str(data_dir / "local-tasks"))
+    if task_env is not None:
+        local.setdefault("default_environment", {"venv": str(task_env)})
+    backends["local"] = local
+    plugins["backends"] = backends
+    propeller = base.propeller.model_copy(update={
+        "database_url": database or base.propeller.database_url,
+        "admin_endpoint": f"{base.admin.host}:{base.admin.grpc_port}",
+        "owner_id": base.propeller.owner_id or SANDBOX_OWNER,
+        "plugins": plugins,
+    })
+    datacatalog = base.datacatalog.model_copy(update={"database_url": database or base.datacatalog.database_url})
+    return base.model_copy(update={"data_dir": data_dir, "admin": admin, "storage": store, "propeller": propeller,
+                                   "datacatalog": datacatalog})
+
+
+def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
+    """The flytekit / flytectl config that points at this plane."""
+    host = "localhost" if config.admin.host in ("127.0.0.1", "0.0.0.0") else config.admin.host
+    client: dict[str, Any] = {
+        "admin": {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True},
+        "console": {"endpoint": f"http://{host}:{http_port}"},
+    }
+    s3 = config.storage.s3
+    if config.storage.default_scheme == "s3":
+        connection: dict[str, Any] = {"endpoint": s3.endpoint_url} if s3.endpoint_url else {}
+        if s3.access_key_id and s3.secret_access_key:
+            connection.update({"access-key": s3.access_key_id,
+                               "secret-key": s3.secret_access_key.get_secret_value()})
+        client["storage"] = {"type": "s3", "connection": connection}
+    path = config.data_dir / "config.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(client, sort_keys=False))
+    return path
+
+
+class Plane:
+    """The three servers of a running sandbox."""
+
+    def __init__(self, admin: Any, propeller: Any, datacatalog: Any, client_config: Path) -> None:
+        self.admin, self.propeller, self.datacatalog = admin, propeller, datacatalog
+        self.client_config = client_config
+
+    async def stop(self) -> None:
+        await self.admin.stop()
+        await self.propeller.stop()
+        if self.datacatalog is not None:
+            await self.datacatalog.stop()
+
+
+async def start_plane(config: FlyteplaneConfig) -> Plane:
+    from admin.server import start_admin
+    from datacatalog.server import start_datacatalog
+    from flyteplane.cli.main import migrate
+    from propeller.server import start_propeller
+
+    await migrate(config, quiet=True)
+    datacatalog = await start_datacatalog(config)
+    propeller = await start_propeller(config)
+    admin = await start_admin(config)
+    return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port))
+
+
+async def run(config: FlyteplaneConfig) -> None:
+    began = time.monotonic()
+    plane = await start_plane(config)
+    ready = time.monotonic() - began
+    print(
+        f"flyteplane is running ({ready:.1f}s to healthy)\n"
+        f"  admin gRPC   {config.admin.host}:{plane.admin.grpc_port}   (flytekit, flytectl, grpcurl)\n"
+        f"  admin HTTP   http://{config.admin.host}:{plane.admin.http_port}\n"
+        f"  data         {config.data_dir}\n"
+        f"  client config {plane.client_config}\n\n"
+        f"Next:\n  pyflyte --config {plane.client_config} run --remote <your_file.py> <workflow> [--inputs]\n"
+        "Stop with Ctrl-C; starting again resumes running executions.",
+        flush=True,
+    )
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    print("stopping ...", flush=True)
+    await plane.stop()
+
+
+def main(args: Any, base: FlyteplaneConfig) -> int:
+    data_dir = Path(args.data_dir) if args.data_dir else base.data_dir
+    task_env = None if args.no_task_env else ensure_task_environment(data_dir.expanduser() / "task-env")
+    config = sandbox_config(base, data_dir, database=args.database, storage=args.storage,
+                            s3_endpoint=args.s3_endpoint, task_env=task_env)
+    os.environ.setdefault("FLYTEPLANE_HOME", str(config.data_dir))
+    asyncio.run(run(config))
+    return 0
+
