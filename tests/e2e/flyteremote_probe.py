@@ -10,6 +10,8 @@ from __future__ import annotations
 import base64
 import json
 import sys
+import time
+from datetime import timedelta
 from collections.abc import Callable
 from typing import Any
 
@@ -73,12 +75,14 @@ def execute_launch_plan(remote: FlyteRemote, params: dict[str, Any]) -> dict[str
     return {"execution": wire(execution)}
 
 
-def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
-    """FlyteRemote.execute of a launch plan, then FlyteRemote.wait (which walks node and task executions)."""
+def _start(remote: FlyteRemote, params: dict[str, Any]) -> Any:
     launch_plan = remote.fetch_launch_plan(name=params["name"], version=params.get("version"))
-    execution = remote.execute(launch_plan, inputs=params.get("inputs", {}), execution_name=params.get("execution_name"))
-    execution = remote.wait(execution, timeout=__import__("datetime").timedelta(seconds=params.get("timeout", 120)),
-                            poll_interval=__import__("datetime").timedelta(seconds=0.2))
+    return remote.execute(launch_plan, inputs=params.get("inputs", {}), execution_name=params.get("execution_name"))
+
+
+def _wait(remote: FlyteRemote, execution: Any, params: dict[str, Any]) -> dict[str, Any]:
+    execution = remote.wait(execution, timeout=timedelta(seconds=params.get("timeout", 120)),
+                            poll_interval=timedelta(seconds=0.2))
     answer: dict[str, Any] = {"name": execution.id.name, "phase": execution.closure.phase, "nodes": {}}
     if execution.error is not None:
         answer["error"] = execution.error.message
@@ -89,8 +93,41 @@ def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, A
     return answer
 
 
+def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """FlyteRemote.execute of a launch plan, then FlyteRemote.wait (which walks node and task executions)."""
+    return _wait(remote, _start(remote, params), params)
+
+
+def execute_then_terminate(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Start an execution, terminate it once a task is running, and wait for the end."""
+    execution = _start(remote, params)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        synced = remote.sync_execution(execution, sync_nodes=True)
+        if any(n.closure.phase == 2 for n in synced.node_executions.values()):  # a node RUNNING
+            break
+        time.sleep(0.2)
+    remote.terminate(execution, cause="stopped by the test")
+    return _wait(remote, execution, params)
+
+
+def execute_with_signals(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Start an execution, set each named signal as soon as the gate asks for it, and wait for the end."""
+    execution = _start(remote, params)
+    pending = dict(params["signals"])
+    deadline = time.monotonic() + 90
+    while pending and time.monotonic() < deadline:
+        for signal in remote.list_signals(execution.id.name):
+            name = signal.id.signal_id
+            if name in pending:
+                remote.set_signal(name, execution.id.name, pending.pop(name))
+        time.sleep(0.2)
+    return _wait(remote, execution, params)
+
 ACTIONS = {
-    f.__name__: f for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan, execute_and_wait)
+    f.__name__: f
+    for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan, execute_and_wait,
+              execute_then_terminate, execute_with_signals)
 }
 
 

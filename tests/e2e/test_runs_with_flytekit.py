@@ -76,3 +76,59 @@ async def test_dynamic_map_conditional_subworkflow_and_launch_plan_nodes_produce
     assert outputs["o4"] == 16 + 14  # sub-workflow: square(4) + summed
     assert outputs["o5"] == 16 + 100  # launch-plan node with its default y
     assert set(answer["nodes"]) >= {"n0", "n1", "n2", "n3", "n4", "n5"}
+
+
+async def test_a_task_that_fails_twice_then_succeeds_shows_three_attempts(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.flaky_wf", x=10)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o0") == {"o0": 12}
+    assert answer["nodes"]["n0"]["attempts"] == 3
+
+
+async def test_a_failing_tasks_user_message_reaches_the_execution(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.failing_wf", x=-4)
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "x must be positive, got -4" in answer["error"]
+
+
+async def test_a_task_over_its_timeout_fails(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.timeout_wf")
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "timeout" in answer["error"].lower()
+
+
+async def test_terminating_a_running_execution_aborts_it(client: Flytekit) -> None:
+    answer: dict[str, Any] = await client.remote(
+        PROBE, {"action": "execute_then_terminate", "name": "workflows.behaviours.long_wf", "version": VERSION},
+        time_limit=240,
+    )
+    assert answer["phase"] == core.WorkflowExecution.ABORTED
+
+
+async def test_a_map_task_tolerates_failures_within_its_success_ratio(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.partial_map_wf", xs=[1, 2, 3, 4])
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o0") == {"o0": [10, 20, None, 40]}
+
+
+async def test_a_conditional_without_a_true_case_fails_with_the_users_message(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.else_fail_wf", x=5)
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "x must be below 3" in answer["error"]
+
+
+async def test_a_checkpoint_written_before_a_failure_is_read_on_the_retry(client: Flytekit) -> None:
+    answer = await _run(client, "workflows.behaviours.checkpoint_wf", x=7)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o0") == {"o0": 701}
+
+
+async def test_gates_sleep_then_wait_for_a_signal_and_an_approval(client: Flytekit) -> None:
+    answer: dict[str, Any] = await client.remote(
+        PROBE,
+        {"action": "execute_with_signals", "name": "workflows.behaviours.gates_wf", "version": VERSION,
+         "inputs": {"x": 3}, "signals": {"bump": 5, "ok": True}},
+        time_limit=240,
+    )
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o0") == {"o0": 11}
