@@ -107,3 +107,21 @@ def gates_wf(x: int = 3) -> int:
     napped >> y
     approved = approve(doubled, "ok", timeout=datetime.timedelta(minutes=5))
     return add(a=approved, b=y)
+
+
+@task
+def once(marker_dir: str, key: str, x: int) -> int:
+    """Claims a marker file for this (execution, step, attempt): a second start of the same attempt fails."""
+    name = current_context().execution_id.name
+    attempt = os.environ.get("FLYTE_ATTEMPT_NUMBER", "0")
+    with open(os.path.join(marker_dir, f"{name}-{key}-{attempt}"), "x") as fh:
+        fh.write(str(os.getpid()))
+    time.sleep(1.0)
+    return x + 1
+
+
+@workflow
+def crash_wf(marker_dir: str, x: int = 0) -> int:
+    a = once(marker_dir=marker_dir, key="a", x=x)
+    b = once(marker_dir=marker_dir, key="b", x=a)
+    return once(marker_dir=marker_dir, key="c", x=b)
