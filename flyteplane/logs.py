@@ -66,3 +66,6 @@ def configure_logging(config: LoggingConfig) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(config.level)
+    # Libraries that narrate routine work (every migration step, every HTTP request) speak up on problems only.
+    for noisy in ("alembic", "uvicorn.access", "httpx"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
