@@ -26,7 +26,10 @@ class GrpcEngine:
 
     async def launch(self, launch: Launch) -> None:
         request = engine_pb2.LaunchRequest(
-            execution_id=launch.execution_id, closure=launch.closure, inputs_uri=launch.inputs_uri, spec=launch.spec,
+            execution_id=launch.execution_id,
+            closure=launch.closure,
+            inputs_uri=launch.inputs_uri,
+            spec=launch.spec,
             launch_plan_id=launch.launch_plan_id,
         )
         try:

@@ -22,10 +22,10 @@ import grpc
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flyteidl_py.admin import execution_pb2  # noqa: E402
-from flyteidl_py.service import admin_pb2_grpc  # noqa: E402
-from tests.integration.admin.helpers import DOMAIN, PROJECT, ints, lp_id, register  # noqa: E402
-from tests.support.postgres import create_database, free_port, postgres_server  # noqa: E402
+from flyteidl_py.admin import execution_pb2
+from flyteidl_py.service import admin_pb2_grpc
+from tests.integration.admin.helpers import DOMAIN, PROJECT, ints, lp_id, register
+from tests.support.postgres import create_database, free_port, postgres_server
 
 CONCURRENCY = (1, 16, 64)
 
@@ -80,8 +80,10 @@ async def measure(port: int, label: str, seconds: float) -> None:
         calls = max(probe, int(rate * seconds))
         create_rate = await _rate(calls, concurrency, lambda i, c=concurrency: _create(stubs[i % c], names))
         get_rate = await _rate(calls, concurrency, lambda i, c=concurrency: _get(stubs[i % c], names[i % len(names)]))
-        print(f"{label:11} clients={concurrency:3}  CreateExecution/s={create_rate:8.1f}  GetExecution/s={get_rate:8.1f}",
-              flush=True)
+        print(
+            f"{label:11} clients={concurrency:3}  CreateExecution/s={create_rate:8.1f}  GetExecution/s={get_rate:8.1f}",
+            flush=True,
+        )
     for c in channels:
         await c.close()
 
@@ -89,8 +91,10 @@ async def measure(port: int, label: str, seconds: float) -> None:
 async def _create(stub: admin_pb2_grpc.AdminServiceStub, names: list[str]) -> None:
     response = await stub.CreateExecution(
         execution_pb2.ExecutionCreateRequest(
-            project=PROJECT, domain=DOMAIN,
-            spec=execution_pb2.ExecutionSpec(launch_plan=lp_id("examples.configured.configured_wf")), inputs=ints(x=3),
+            project=PROJECT,
+            domain=DOMAIN,
+            spec=execution_pb2.ExecutionSpec(launch_plan=lp_id("examples.configured.configured_wf")),
+            inputs=ints(x=3),
         )
     )
     names.append(response.id.name)

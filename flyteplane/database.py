@@ -20,11 +20,10 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
-from sqlalchemy.types import TypeDecorator
 from sqlalchemy.pool import NullPool
+from sqlalchemy.types import TypeDecorator
 
 from flyteplane.errors import FailedPrecondition, InvalidArgument
-
 
 # Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
 NAMING_CONVENTION = {

@@ -112,6 +112,13 @@ class TaskExecutionContext:
     # For array-node sub-tasks: the element index (FLYTE_K8S_ARRAY_INDEX) the attempt computes.
     array_index: int | None = None
     backend_config: Mapping[str, Any] = field(default_factory=dict)
+    # The workflow and launch plan the execution runs (FLYTE_INTERNAL_EXECUTION_WORKFLOW / _LAUNCHPLAN);
+    # None for single-task executions.
+    workflow_id: identifier_pb2.Identifier | None = None
+    launch_plan_id: identifier_pb2.Identifier | None = None
+    # The code bundle `{{ .remote_package_path }}` stands for. `pyflyte register` resolves that variable
+    # itself; only packages made with `pyflyte package --copy all` and never registered leave it in.
+    remote_package_path: str = ""
     # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
     wake: Callable[[], None] = lambda: None
 

@@ -16,8 +16,10 @@ import time
 import uuid
 from dataclasses import dataclass, field
 
-from flyteidl_py.admin import event_pb2 as admin_event_pb2, execution_pb2
-from flyteidl_py.core import compiler_pb2, execution_pb2 as core, identifier_pb2, literals_pb2
+from flyteidl_py.admin import event_pb2 as admin_event_pb2
+from flyteidl_py.admin import execution_pb2
+from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
+from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteplane.database import Database
 from propeller.admin_client import AdminClient, EventNotDelivered
@@ -77,8 +79,13 @@ class Engine:
             timer_cb=self.wake_later,
         )
         handlers = {
-            "start": StartNode(), "end": EndNode(), "task": TaskNode(), "branch": BranchNode(),
-            "subworkflow": SubworkflowNode(), "launchplan": LaunchPlanNode(), "gate": GateNode(),
+            "start": StartNode(),
+            "end": EndNode(),
+            "task": TaskNode(),
+            "branch": BranchNode(),
+            "subworkflow": SubworkflowNode(),
+            "launchplan": LaunchPlanNode(),
+            "gate": GateNode(),
             "array": ArrayNode(),
         }
         self.executor = Executor(self.services, handlers)  # type: ignore[arg-type]
@@ -208,9 +215,15 @@ class Engine:
                     self._cache.pop(record_id, None)
                     self.wake_later(record_id, min(30.0, 0.2 * 2**state.failed_rounds))
                     return False
-                self._finish(state, WorkflowPhase.FAILED, core.ExecutionError(
-                    code="Workflow abort failed", kind=core.ExecutionError.SYSTEM,
-                    message=f"max number of system retry attempts [{state.failed_rounds}] exhausted: {error}"))
+                self._finish(
+                    state,
+                    WorkflowPhase.FAILED,
+                    core.ExecutionError(
+                        code="Workflow abort failed",
+                        kind=core.ExecutionError.SYSTEM,
+                        message=f"max number of system retry attempts [{state.failed_rounds}] exhausted: {error}",
+                    ),
+                )
         try:
             if state.changed:
                 await self.store.save(state)
@@ -240,7 +253,8 @@ class Engine:
         if limit <= 0:
             return [1 << 30]
         active = sum(
-            1 for s in state.nodes.values()
+            1
+            for s in state.nodes.values()
             if s.node_phase in (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
             and (s.plugin_phase >= 0 or s.array_phase or s.child_execution)
         )
@@ -253,8 +267,11 @@ class Engine:
             self._finish(state, WorkflowPhase.ABORTED, None)
             return False
         if state.phase == WorkflowPhase.READY:
-            inputs = await self.services.read_literals_or_empty(state, state.inputs_uri) if state.inputs_uri \
+            inputs = (
+                await self.services.read_literals_or_empty(state, state.inputs_uri)
+                if state.inputs_uri
                 else literals_pb2.LiteralMap()
+            )
             await self.services.write_literals(scope.start_outputs_uri, inputs)
             state.started_at = time.time()
             self._transition(state, WorkflowPhase.RUNNING, None)
@@ -274,8 +291,10 @@ class Engine:
     ) -> None:
         state.phase = phase
         event = event_pb2.WorkflowExecutionEvent(
-            execution_id=state.ident, producer_id=self.services.settings.producer_id,
-            phase=WF_EVENT[phase], occurred_at=timestamp(time.time()),
+            execution_id=state.ident,
+            producer_id=self.services.settings.producer_id,
+            phase=WF_EVENT[phase],
+            occurred_at=timestamp(time.time()),
         )
         if output_uri:
             event.output_uri = output_uri

@@ -12,14 +12,15 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
-from flyteidl_py.core import execution_pb2 as core, identifier_pb2, literals_pb2, workflow_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2, literals_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
-from propeller.data.bindings import BindingError, resolve_bindings
+from propeller.data.bindings import resolve_bindings
+from propeller.data.errors import BindingError
 from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.scope import END, START, Scope
 from propeller.services import Services
@@ -85,14 +86,24 @@ class Executor:
             return self.handlers[
                 "subworkflow" if node.workflow_node.WhichOneof("reference") == "sub_workflow_ref" else "launchplan"
             ]
-        return self.handlers[{"task_node": "task", "branch_node": "branch", "gate_node": "gate",
-                              "array_node": "array"}.get(kind or "", "end")]
+        return self.handlers[
+            {"task_node": "task", "branch_node": "branch", "gate_node": "gate", "array_node": "array"}.get(
+                kind or "", "end"
+            )
+        ]
 
     def context(self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node, now: float) -> NodeContext:
         key = scope.key(node.id)
         return NodeContext(
-            services=self.services, state=state, scope=scope, node=node, key=key, status=state.node(key),
-            unique_id=scope.unique_id(node.id), data_dir=scope.data_dir(node.id), now=now,
+            services=self.services,
+            state=state,
+            scope=scope,
+            node=node,
+            key=key,
+            status=state.node(key),
+            unique_id=scope.unique_id(node.id),
+            data_dir=scope.data_dir(node.id),
+            now=now,
             extras={"executor": self, "budget": [1 << 30]},
         )
 
@@ -111,7 +122,9 @@ class Executor:
         owner, status = found
         return await self.services.read_literals_or_empty(state, owner.outputs_uri(node_id or START, status))
 
-    async def resolve_inputs(self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node) -> literals_pb2.LiteralMap:
+    async def resolve_inputs(
+        self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node
+    ) -> literals_pb2.LiteralMap:
         async def read(node_id: str) -> literals_pb2.LiteralMap:
             return await self.read_outputs(state, scope, node_id)
 
@@ -121,7 +134,7 @@ class Executor:
     # ---- one scope -----------------------------------------------------------------------------
 
     def readiness(self, state: ExecutionState, scope: Scope, node_id: str) -> str:
-        """"ready", "wait" or "skip" (an upstream node was skipped or failed)."""
+        """ "ready", "wait" or "skip" (an upstream node was skipped or failed)."""
         for up in scope.upstream.get(node_id, ()):
             found = self.status_of(state, scope, up)
             if found is None:
@@ -167,7 +180,8 @@ class Executor:
             before = [(c.key, c.status.phase, c.status.attempts) for c in runnable]
             await asyncio.gather(*(self.process(ctx) for ctx in runnable))
             moved = any(
-                (k, p, a) != (c.key, c.status.phase, c.status.attempts) for (k, p, a), c in zip(before, runnable, strict=True)
+                (k, p, a) != (c.key, c.status.phase, c.status.attempts)
+                for (k, p, a), c in zip(before, runnable, strict=True)
             )
             progressed |= moved
             if not moved or self._failed_node(state, scope) is not None:
@@ -184,8 +198,11 @@ class Executor:
     def outcome(self, state: ExecutionState, scope: Scope, progressed: bool) -> ScopeResult:
         failed = self._failed_node(state, scope)
         if failed is not None:
-            error = core.ExecutionError.FromString(failed.error) if failed.error else core.ExecutionError(
-                code="NodeFailed", message="a node failed", kind=core.ExecutionError.SYSTEM)
+            error = (
+                core.ExecutionError.FromString(failed.error)
+                if failed.error
+                else core.ExecutionError(code="NodeFailed", message="a node failed", kind=core.ExecutionError.SYSTEM)
+            )
             if failed.node_phase == NodePhase.TIMED_OUT:
                 error = core.ExecutionError(code="Timeout", message="Timeout in node", kind=core.ExecutionError.USER)
             if scope.failure_policy == 0:  # FAIL_IMMEDIATELY
@@ -247,7 +264,9 @@ class Executor:
     def check_deadlines(self, ctx: NodeContext, result: NodeResult) -> NodeResult:
         if result.outcome not in (Outcome.RUNNING, Outcome.DYNAMIC_RUNNING):
             return result
-        timeout = ctx.node.metadata.timeout.ToTimedelta().total_seconds() if ctx.node.metadata.HasField("timeout") else 0
+        timeout = (
+            ctx.node.metadata.timeout.ToTimedelta().total_seconds() if ctx.node.metadata.HasField("timeout") else 0
+        )
         if not timeout and ctx.node.HasField("task_node"):
             timeout = ctx.extras.get("task_timeout", 0.0)
         if timeout and ctx.now - ctx.status.attempt_started_at > timeout:
@@ -326,9 +345,7 @@ class Executor:
         if event_phase is not None:
             ctx.state.emit("node", self.node_event(ctx, event_phase, result).SerializeToString())
 
-    def node_event(
-        self, ctx: NodeContext, phase: int, result: NodeResult
-    ) -> admin_event_pb2.NodeExecutionEventRequest:
+    def node_event(self, ctx: NodeContext, phase: int, result: NodeResult) -> admin_event_pb2.NodeExecutionEventRequest:
         scope, node = ctx.scope, ctx.node
         event = event_pb2.NodeExecutionEvent(
             id=identifier_pb2.NodeExecutionIdentifier(execution_id=ctx.state.ident, node_id=ctx.unique_id),
@@ -356,8 +373,11 @@ class Executor:
                 event.output_uri = result.output_uri
             if result.deck_uri:
                 event.deck_uri = result.deck_uri
-        elif result.error is not None and phase in (core.NodeExecution.FAILED, core.NodeExecution.TIMED_OUT,
-                                                    core.NodeExecution.ABORTED):
+        elif result.error is not None and phase in (
+            core.NodeExecution.FAILED,
+            core.NodeExecution.TIMED_OUT,
+            core.NodeExecution.ABORTED,
+        ):
             event.error.CopyFrom(result.error)
         if result.workflow_node_metadata is not None:
             event.workflow_node_metadata.CopyFrom(result.workflow_node_metadata)

@@ -1,4 +1,4 @@
-"""Identifiers and storage paths the engine derives, in Flyte's shapes (semantics §3.13–3.14)."""
+"""Identifiers and storage paths the engine derives, in Flyte's shapes (semantics §3.13-3.14)."""
 
 from __future__ import annotations
 

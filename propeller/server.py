@@ -28,21 +28,22 @@ class EngineService(engine_pb2_grpc.EngineServiceServicer):
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
-    async def Launch(self, request: engine_pb2.LaunchRequest, context: Any) -> engine_pb2.LaunchResponse:  # noqa: N802
+    async def Launch(self, request: engine_pb2.LaunchRequest, context: Any) -> engine_pb2.LaunchResponse:
         for part in ("project", "domain", "name"):
             if not getattr(request.execution_id, part):
                 raise InvalidArgument(f"missing {part}", field=f"execution_id.{part}")
         if not request.closure.primary.template.nodes:
             raise InvalidArgument("missing closure", field="closure.primary")
-        await self.engine.launch(request.execution_id, request.closure, request.spec, request.inputs_uri,
-                                 request.launch_plan_id)
+        await self.engine.launch(
+            request.execution_id, request.closure, request.spec, request.inputs_uri, request.launch_plan_id
+        )
         return engine_pb2.LaunchResponse()
 
-    async def Abort(self, request: engine_pb2.AbortRequest, context: Any) -> engine_pb2.AbortResponse:  # noqa: N802
+    async def Abort(self, request: engine_pb2.AbortRequest, context: Any) -> engine_pb2.AbortResponse:
         await self.engine.abort(request.execution_id, request.cause or "aborted")
         return engine_pb2.AbortResponse()
 
-    async def Status(self, request: engine_pb2.StatusRequest, context: Any) -> engine_pb2.StatusResponse:  # noqa: N802
+    async def Status(self, request: engine_pb2.StatusRequest, context: Any) -> engine_pb2.StatusResponse:
         phase, owner = await self.engine.phase(request.execution_id)
         return engine_pb2.StatusResponse(phase=phase, owner=owner)  # type: ignore[arg-type]
 
@@ -87,7 +88,9 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
             max_system_failures=settings.max_system_failures,
         ),
         EngineOptions(
-            workers=settings.workers, lease_seconds=settings.lease_seconds, resync_seconds=settings.resync_seconds,
+            workers=settings.workers,
+            lease_seconds=settings.lease_seconds,
+            resync_seconds=settings.resync_seconds,
             owner=settings.owner_id or default_owner(),
         ),
     )

@@ -40,8 +40,14 @@ class NodePhase(enum.IntEnum):
 
 
 _TERMINAL = frozenset(
-    {NodePhase.SUCCEEDED, NodePhase.FAILED, NodePhase.SKIPPED, NodePhase.TIMED_OUT, NodePhase.RECOVERED,
-     NodePhase.ABORTED}
+    {
+        NodePhase.SUCCEEDED,
+        NodePhase.FAILED,
+        NodePhase.SKIPPED,
+        NodePhase.TIMED_OUT,
+        NodePhase.RECOVERED,
+        NodePhase.ABORTED,
+    }
 )
 
 

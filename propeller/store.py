@@ -82,9 +82,15 @@ class Store:
             if existing is not None:
                 return int(existing.id)
             record = WorkflowRecord(
-                project=ident.project, domain=ident.domain, name=ident.name, closure=closure.SerializeToString(),
-                spec=spec.SerializeToString(), inputs_uri=inputs_uri, launch_plan=launch_plan.SerializeToString(),
-                owner=self.owner, lease_until=time.time() + self.lease_seconds,
+                project=ident.project,
+                domain=ident.domain,
+                name=ident.name,
+                closure=closure.SerializeToString(),
+                spec=spec.SerializeToString(),
+                inputs_uri=inputs_uri,
+                launch_plan=launch_plan.SerializeToString(),
+                owner=self.owner,
+                lease_until=time.time() + self.lease_seconds,
             )
             session.add(record)
             await session.flush()
@@ -110,8 +116,11 @@ class Store:
             record = await session.get(WorkflowRecord, record_id)
             if record is None:
                 raise NotFound(f"execution record {record_id} not found")
-            rows = list(await session.execute(select(NodeRecord.key, NodeRecord.data).where(
-                NodeRecord.workflow_id == record_id)))
+            rows = list(
+                await session.execute(
+                    select(NodeRecord.key, NodeRecord.data).where(NodeRecord.workflow_id == record_id)
+                )
+            )
         state = ExecutionState(
             record_id=record.id,
             ident=identifier_pb2.WorkflowExecutionIdentifier(
@@ -146,8 +155,12 @@ class Store:
                 update(WorkflowRecord)
                 .where(WorkflowRecord.id == state.record_id, WorkflowRecord.owner == self.owner)
                 .values(
-                    phase=int(state.phase), terminal=state.phase.is_terminal, error=state.error,
-                    started_at=state.started_at, failed_rounds=state.failed_rounds, version=state.version + 1,
+                    phase=int(state.phase),
+                    terminal=state.phase.is_terminal,
+                    error=state.error,
+                    started_at=state.started_at,
+                    failed_rounds=state.failed_rounds,
+                    version=state.version + 1,
                     lease_until=time.time() + self.lease_seconds,
                 )
             )
@@ -238,6 +251,8 @@ class Store:
 
     async def counts(self) -> tuple[int, int]:
         async with self.db.session() as session:
-            active = len(list(await session.scalars(select(WorkflowRecord.id).where(WorkflowRecord.terminal.is_(False)))))
+            active = len(
+                list(await session.scalars(select(WorkflowRecord.id).where(WorkflowRecord.terminal.is_(False))))
+            )
             total = len(list(await session.scalars(select(WorkflowRecord.id))))
         return active, total

@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from admin.models.base import Record, UTCDateTime
+from admin.models.base import Record
+from flyteplane.database import UTCDateTime
 
 
 class NodeExecution(Record):

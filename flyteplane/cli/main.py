@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     config.add_argument("--config", type=Path, help="YAML configuration file")
     migrate = commands.add_parser("migrate", help="create or upgrade the database schemas")
     migrate.add_argument("--config", type=Path, help="YAML configuration file")
-    migrate.add_argument("components", nargs="*", metavar="COMPONENT", help=f"any of {', '.join(COMPONENTS)}; default: all")
+    migrate.add_argument(
+        "components", nargs="*", metavar="COMPONENT", help=f"any of {', '.join(COMPONENTS)}; default: all"
+    )
     start = commands.add_parser("start", help="run the whole plane on this machine (admin, propeller, datacatalog)")
     start.add_argument("--config", type=Path, help="YAML configuration file")
     start.add_argument("--data-dir", help="where databases, data and the task environment live (~/.flyteplane)")

@@ -34,8 +34,15 @@ def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
         print(f"creating the task environment in {path} ({', '.join(TASK_ENV_REQUIREMENTS)}) ...", flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(path)
     subprocess.run(
-        [str(path / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-         *TASK_ENV_REQUIREMENTS],
+        [
+            str(path / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            *TASK_ENV_REQUIREMENTS,
+        ],
         check=True,
     )
     marker.write_text(wanted)
@@ -53,8 +60,12 @@ def sandbox_config(
 ) -> FlyteplaneConfig:
     """The configuration `start` runs with: everything under `data_dir`, components pointing at each other."""
     data_dir = data_dir.expanduser().absolute()
-    admin = base.admin.model_copy(update={"database_url": database or base.admin.database_url,
-                                          "engine_endpoint": f"{base.propeller.host}:{base.propeller.grpc_port}"})
+    admin = base.admin.model_copy(
+        update={
+            "database_url": database or base.admin.database_url,
+            "engine_endpoint": f"{base.propeller.host}:{base.propeller.grpc_port}",
+        }
+    )
     store = base.storage
     updates: dict[str, Any] = {}
     if "local_root" not in store.model_fields_set:
@@ -75,15 +86,24 @@ def sandbox_config(
         local.setdefault("default_environment", {"venv": str(task_env)})
     backends["local"] = local
     plugins["backends"] = backends
-    propeller = base.propeller.model_copy(update={
-        "database_url": database or base.propeller.database_url,
-        "admin_endpoint": f"{base.admin.host}:{base.admin.grpc_port}",
-        "owner_id": base.propeller.owner_id or SANDBOX_OWNER,
-        "plugins": plugins,
-    })
+    propeller = base.propeller.model_copy(
+        update={
+            "database_url": database or base.propeller.database_url,
+            "admin_endpoint": f"{base.admin.host}:{base.admin.grpc_port}",
+            "owner_id": base.propeller.owner_id or SANDBOX_OWNER,
+            "plugins": plugins,
+        }
+    )
     datacatalog = base.datacatalog.model_copy(update={"database_url": database or base.datacatalog.database_url})
-    return base.model_copy(update={"data_dir": data_dir, "admin": admin, "storage": store, "propeller": propeller,
-                                   "datacatalog": datacatalog})
+    return base.model_copy(
+        update={
+            "data_dir": data_dir,
+            "admin": admin,
+            "storage": store,
+            "propeller": propeller,
+            "datacatalog": datacatalog,
+        }
+    )
 
 
 def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
@@ -97,8 +117,7 @@ def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
     if config.storage.default_scheme == "s3":
         connection: dict[str, Any] = {"endpoint": s3.endpoint_url} if s3.endpoint_url else {}
         if s3.access_key_id and s3.secret_access_key:
-            connection.update({"access-key": s3.access_key_id,
-                               "secret-key": s3.secret_access_key.get_secret_value()})
+            connection.update({"access-key": s3.access_key_id, "secret-key": s3.secret_access_key.get_secret_value()})
         client["storage"] = {"type": "s3", "connection": connection}
     path = config.data_dir / "config.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +178,9 @@ async def run(config: FlyteplaneConfig) -> None:
 def main(args: Any, base: FlyteplaneConfig) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else base.data_dir
     task_env = None if args.no_task_env else ensure_task_environment(data_dir.expanduser() / "task-env")
-    config = sandbox_config(base, data_dir, database=args.database, storage=args.storage,
-                            s3_endpoint=args.s3_endpoint, task_env=task_env)
+    config = sandbox_config(
+        base, data_dir, database=args.database, storage=args.storage, s3_endpoint=args.s3_endpoint, task_env=task_env
+    )
     os.environ.setdefault("FLYTEPLANE_HOME", str(config.data_dir))
     asyncio.run(run(config))
     return 0
-

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import base64
 
-from flyteidl_py.core import execution_pb2 as core, literals_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
 from plugins.core import Phase, Transition
-from propeller.data.arrays import ArrayUserError, array_size, gather_outputs, min_successes
+from propeller.data.arrays import array_size, gather_outputs, min_successes
+from propeller.data.errors import ArrayUserError
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
 from propeller.status import NodePhase
@@ -80,15 +82,22 @@ class ArrayNode:
         self._report(ctx, template, changed)
         if status.array_phase == FAILING:
             await self.abort(ctx, "array node failing")
-            return NodeResult.fail("ArrayNodeFailing", f"{status.array_size - sum(NodePhase(p).is_success for p in status.element_phase)}"
-                                   " of the array's elements did not succeed", retryable=False)
+            return NodeResult.fail(
+                "ArrayNodeFailing",
+                f"{status.array_size - sum(NodePhase(p).is_success for p in status.element_phase)}"
+                " of the array's elements did not succeed",
+                retryable=False,
+            )
         if status.array_phase == SUCCEEDING:
             names = list(template.interface.outputs.variables)
             results: list[literals_pb2.LiteralMap | None] = []
             for index in range(size):
                 if NodePhase(status.element_phase[index]) == NodePhase.SUCCEEDED:
-                    results.append(await ctx.services.read_literals_or_empty(
-                        ctx.state, f"{self._element_dir(ctx, index)}/outputs.pb"))
+                    results.append(
+                        await ctx.services.read_literals_or_empty(
+                            ctx.state, f"{self._element_dir(ctx, index)}/outputs.pb"
+                        )
+                    )
                 else:
                     results.append(None)
             await ctx.services.write_literals(ctx.outputs_uri, gather_outputs(names, results))
@@ -99,8 +108,12 @@ class ArrayNode:
         status = ctx.status
         plugin_phase, version, raw_state = status.element_plugin[index]
         tctx = task_context(
-            ctx, template, attempt=status.element_attempts[index], plugin_state=base64.b64decode(raw_state),
-            output_dir=self._element_dir(ctx, index), array_index=index,
+            ctx,
+            template,
+            attempt=status.element_attempts[index],
+            plugin_state=base64.b64decode(raw_state),
+            output_dir=self._element_dir(ctx, index),
+            array_index=index,
         )
         try:
             transition: Transition = await plugin.handle(tctx)
@@ -114,15 +127,19 @@ class ArrayNode:
                 outcome_phase = NodePhase.SUCCEEDED
             else:
                 error = verdict.error
-                outcome_phase = NodePhase.RETRYABLE_FAILURE if verdict.outcome == Outcome.RETRYABLE_FAILURE \
-                    else NodePhase.FAILED
+                outcome_phase = (
+                    NodePhase.RETRYABLE_FAILURE if verdict.outcome == Outcome.RETRYABLE_FAILURE else NodePhase.FAILED
+                )
         elif transition.phase == Phase.RETRYABLE_FAILURE:
             outcome_phase = NodePhase.RETRYABLE_FAILURE
         elif transition.phase == Phase.PERMANENT_FAILURE:
             outcome_phase = NodePhase.FAILED
         previous = (plugin_phase, version)
-        status.element_plugin[index] = [int(transition.phase), transition.version,
-                                        base64.b64encode(transition.state).decode()]
+        status.element_plugin[index] = [
+            int(transition.phase),
+            transition.version,
+            base64.b64encode(transition.state).decode(),
+        ]
         if outcome_phase == NodePhase.RETRYABLE_FAILURE:
             await plugin.finalize(tctx)
             if status.element_attempts[index] < retries:
@@ -144,7 +161,10 @@ class ArrayNode:
         elif outcome_phase in (NodePhase.FAILED, NodePhase.RETRYABLE_FAILURE):
             event_phase = core.TaskExecution.FAILED
         resource = event_pb2.ExternalResourceInfo(
-            external_id=tctx.generated_name, index=index, retry_attempt=tctx.attempt, phase=event_phase,
+            external_id=tctx.generated_name,
+            index=index,
+            retry_attempt=tctx.attempt,
+            phase=event_phase,
             logs=[log for log in transition.logs],
         )
         if error is not None:
@@ -153,8 +173,11 @@ class ArrayNode:
 
     def _report(self, ctx: NodeContext, template, changed: list[event_pb2.ExternalResourceInfo]) -> None:  # type: ignore[no-untyped-def]
         status = ctx.status
-        phase = {EXECUTING: core.TaskExecution.RUNNING, SUCCEEDING: core.TaskExecution.SUCCEEDED,
-                 FAILING: core.TaskExecution.FAILED}.get(status.array_phase, core.TaskExecution.QUEUED)
+        phase = {
+            EXECUTING: core.TaskExecution.RUNNING,
+            SUCCEEDING: core.TaskExecution.SUCCEEDED,
+            FAILING: core.TaskExecution.FAILED,
+        }.get(status.array_phase, core.TaskExecution.QUEUED)
         marker = [int(phase), status.array_event_version]
         if not changed and status.task_event and status.task_event[0] == int(phase):
             return
@@ -163,11 +186,21 @@ class ArrayNode:
         tctx = task_context(ctx, template, attempt=0, plugin_state=b"")
         transition = Transition(Phase.RUNNING, version, external_resources=changed)
         if phase == core.TaskExecution.FAILED:
-            transition = Transition(Phase.PERMANENT_FAILURE, version, external_resources=changed,
-                                    error=core.ExecutionError(code="ArrayNodeFailing",
-                                                              message="array elements failed"))
-        payload = task_event(ctx, template, tctx, transition, phase, plugin_id="k8s-array",
-                             output_uri=ctx.outputs_uri if phase == core.TaskExecution.SUCCEEDED else "")
+            transition = Transition(
+                Phase.PERMANENT_FAILURE,
+                version,
+                external_resources=changed,
+                error=core.ExecutionError(code="ArrayNodeFailing", message="array elements failed"),
+            )
+        payload = task_event(
+            ctx,
+            template,
+            tctx,
+            transition,
+            phase,
+            plugin_id="k8s-array",
+            output_uri=ctx.outputs_uri if phase == core.TaskExecution.SUCCEEDED else "",
+        )
         status.task_event = marker
         ctx.touch()
         ctx.state.emit("task", payload)
@@ -182,9 +215,12 @@ class ArrayNode:
             if NodePhase(phase).is_terminal or status.element_plugin[index][0] < 0:
                 continue
             tctx = task_context(
-                ctx, template, attempt=status.element_attempts[index],
+                ctx,
+                template,
+                attempt=status.element_attempts[index],
                 plugin_state=base64.b64decode(status.element_plugin[index][2]),
-                output_dir=self._element_dir(ctx, index), array_index=index,
+                output_dir=self._element_dir(ctx, index),
+                array_index=index,
             )
             await plugin.abort(tctx)
             await plugin.finalize(tctx)

@@ -7,7 +7,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from flyteidl_py.core import execution_pb2 as core, literals_pb2, workflow_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
 from propeller.status import NodeStatus
 

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from flyteidl_py.admin import execution_pb2
-from flyteidl_py.core import execution_pb2 as core, identifier_pb2, literals_pb2, types_pb2, workflow_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2, literals_pb2, types_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
-from propeller.data.branch import BranchUserError, select_branch
+from propeller.data.branch import select_branch
+from propeller.data.errors import BranchUserError
 from propeller.ids import child_execution_name
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import Scope, task_key, upstream_of
@@ -51,8 +53,7 @@ class BranchNode:
 
     def _scope(self, ctx: NodeContext, child: workflow_pb2.Node) -> Scope:
         upstream = {child.id: list(ctx.scope.upstream.get(child.id, child.upstream_node_ids))}
-        return Scope(nodes={child.id: child}, upstream=upstream, outer=ctx.scope,
-                     **_nested_scope(ctx))  # type: ignore[arg-type]
+        return Scope(nodes={child.id: child}, upstream=upstream, outer=ctx.scope, **_nested_scope(ctx))  # type: ignore[arg-type]
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
         if_else = ctx.node.branch_node.if_else
@@ -138,9 +139,7 @@ class GateNode(_NoChildren):
         if admin is None:
             return NodeResult.fail("GateUnavailable", "no admin connection to read signals from", system=True)
         signal_id = gate.approve.signal_id if kind == "approve" else gate.signal.signal_id
-        literal_type = (
-            types_pb2.LiteralType(simple=types_pb2.BOOLEAN) if kind == "approve" else gate.signal.type
-        )
+        literal_type = types_pb2.LiteralType(simple=types_pb2.BOOLEAN) if kind == "approve" else gate.signal.type
         ident = identifier_pb2.SignalIdentifier(signal_id=signal_id, execution_id=ctx.state.ident)
         signal = await admin.get_or_create_signal(ident, literal_type)
         if not signal.HasField("value"):
@@ -169,15 +168,19 @@ class LaunchPlanNode(_NoChildren):
     async def handle(self, ctx: NodeContext) -> NodeResult:
         admin = ctx.services.admin
         if admin is None:
-            return NodeResult.fail("LaunchPlanUnavailable", "no admin connection to launch child executions",
-                                   system=True)
+            return NodeResult.fail(
+                "LaunchPlanUnavailable", "no admin connection to launch child executions", system=True
+            )
         child = self._child(ctx)
         ref = ctx.node.workflow_node.launchplan_ref
         metadata = event_pb2.WorkflowNodeMetadata(execution_id=child)
         if not ctx.status.child_execution:
             spec = ctx.state.spec
             request = execution_pb2.ExecutionCreateRequest(
-                project=child.project, domain=child.domain, name=child.name, inputs=await ctx.read_inputs(),
+                project=child.project,
+                domain=child.domain,
+                name=child.name,
+                inputs=await ctx.read_inputs(),
                 spec=execution_pb2.ExecutionSpec(
                     launch_plan=ref,
                     metadata=execution_pb2.ExecutionMetadata(
@@ -188,9 +191,13 @@ class LaunchPlanNode(_NoChildren):
                             execution_id=ctx.state.ident, node_id=ctx.unique_id
                         ),
                     ),
-                    labels=spec.labels, annotations=spec.annotations, security_context=spec.security_context,
-                    max_parallelism=spec.max_parallelism, raw_output_data_config=spec.raw_output_data_config,
-                    overwrite_cache=spec.overwrite_cache, envs=spec.envs,
+                    labels=spec.labels,
+                    annotations=spec.annotations,
+                    security_context=spec.security_context,
+                    max_parallelism=spec.max_parallelism,
+                    raw_output_data_config=spec.raw_output_data_config,
+                    overwrite_cache=spec.overwrite_cache,
+                    envs=spec.envs,
                 ),
             )
             if spec.HasField("interruptible"):
@@ -198,16 +205,20 @@ class LaunchPlanNode(_NoChildren):
             await admin.create_execution(request)
             ctx.status.child_execution = child.name
             ctx.touch()
-            return NodeResult(Outcome.RUNNING, workflow_node_metadata=metadata, target_entity=ref,
-                              wake_after=POLL_SECONDS)
+            return NodeResult(
+                Outcome.RUNNING, workflow_node_metadata=metadata, target_entity=ref, wake_after=POLL_SECONDS
+            )
         execution = await admin.get_execution(child)
         phase = execution.closure.phase
         if phase == core.WorkflowExecution.SUCCEEDED:
             await ctx.services.write_literals(ctx.outputs_uri, await admin.get_outputs(child))
             return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, workflow_node_metadata=metadata)
         if phase == core.WorkflowExecution.FAILED:
-            error = execution.closure.error if execution.closure.HasField("error") else core.ExecutionError(
-                code="LaunchPlanExecutionFailed", message="Unknown Error")
+            error = (
+                execution.closure.error
+                if execution.closure.HasField("error")
+                else core.ExecutionError(code="LaunchPlanExecutionFailed", message="Unknown Error")
+            )
             return NodeResult(Outcome.FAILURE, error=error, workflow_node_metadata=metadata)
         if phase == core.WorkflowExecution.ABORTED:
             return NodeResult.fail("RemoteChildWorkflowExecutionFailed", f"launchplan [{child.name}] aborted")

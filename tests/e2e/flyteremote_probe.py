@@ -11,8 +11,8 @@ import base64
 import json
 import sys
 import time
-from datetime import timedelta
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from flytekit.configuration import Config
@@ -81,8 +81,9 @@ def _start(remote: FlyteRemote, params: dict[str, Any]) -> Any:
 
 
 def _wait(remote: FlyteRemote, execution: Any, params: dict[str, Any]) -> dict[str, Any]:
-    execution = remote.wait(execution, timeout=timedelta(seconds=params.get("timeout", 120)),
-                            poll_interval=timedelta(seconds=0.2))
+    execution = remote.wait(
+        execution, timeout=timedelta(seconds=params.get("timeout", 120)), poll_interval=timedelta(seconds=0.2)
+    )
     answer: dict[str, Any] = {"name": execution.id.name, "phase": execution.closure.phase, "nodes": {}}
     if execution.error is not None:
         answer["error"] = execution.error.message
@@ -124,10 +125,18 @@ def execute_with_signals(remote: FlyteRemote, params: dict[str, Any]) -> dict[st
         time.sleep(0.2)
     return _wait(remote, execution, params)
 
+
 ACTIONS = {
     f.__name__: f
-    for f in (fetch_entities, fetch_latest, fetch_execution, execute_launch_plan, execute_and_wait,
-              execute_then_terminate, execute_with_signals)
+    for f in (
+        fetch_entities,
+        fetch_latest,
+        fetch_execution,
+        execute_launch_plan,
+        execute_and_wait,
+        execute_then_terminate,
+        execute_with_signals,
+    )
 }
 
 

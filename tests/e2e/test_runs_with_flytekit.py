@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from flyteidl_py.core import execution_pb2 as core, literals_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2
 from tests.support.flytekit import Flytekit
 from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane, plane_config, running_plane
@@ -22,17 +23,23 @@ VERSION = "run-v1"
 @pytest.fixture(scope="module")
 async def run_plane(tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("plane")
-    plugins = {"backends": {"local": {"default_environment": {"venv": str(flytekit_venv.parent)},
-                                      "work_dir": str(directory / "local-tasks")}}}
-    config = plane_config(directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db",
-                          plugins=plugins)
+    plugins = {
+        "backends": {
+            "local": {
+                "default_environment": {"venv": str(flytekit_venv.parent)},
+                "work_dir": str(directory / "local-tasks"),
+            }
+        }
+    }
+    config = plane_config(
+        directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
+    )
     async with running_plane(config) as plane:
         yield plane
 
 
 @pytest.fixture(scope="module")
-async def client(run_plane: RunningPlane, flytekit_venv: Path,
-                 tmp_path_factory: pytest.TempPathFactory) -> Flytekit:
+async def client(run_plane: RunningPlane, flytekit_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Flytekit:
     project = tmp_path_factory.mktemp("project")
     flytekit = Flytekit.for_admin(flytekit_venv, run_plane.admin.grpc_port, run_plane.admin.http_port, project)
     flytekit.add_package(WORKFLOWS, "workflows")
@@ -42,7 +49,8 @@ async def client(run_plane: RunningPlane, flytekit_venv: Path,
 
 async def _run(client: Flytekit, launch_plan: str, **inputs: Any) -> dict[str, Any]:
     answer: dict[str, Any] = await client.remote(
-        PROBE, {"action": "execute_and_wait", "name": launch_plan, "version": VERSION, "inputs": inputs},
+        PROBE,
+        {"action": "execute_and_wait", "name": launch_plan, "version": VERSION, "inputs": inputs},
         time_limit=240,
     )
     return answer
@@ -99,7 +107,8 @@ async def test_a_task_over_its_timeout_fails(client: Flytekit) -> None:
 
 async def test_terminating_a_running_execution_aborts_it(client: Flytekit) -> None:
     answer: dict[str, Any] = await client.remote(
-        PROBE, {"action": "execute_then_terminate", "name": "workflows.behaviours.long_wf", "version": VERSION},
+        PROBE,
+        {"action": "execute_then_terminate", "name": "workflows.behaviours.long_wf", "version": VERSION},
         time_limit=240,
     )
     assert answer["phase"] == core.WorkflowExecution.ABORTED
@@ -126,8 +135,13 @@ async def test_a_checkpoint_written_before_a_failure_is_read_on_the_retry(client
 async def test_gates_sleep_then_wait_for_a_signal_and_an_approval(client: Flytekit) -> None:
     answer: dict[str, Any] = await client.remote(
         PROBE,
-        {"action": "execute_with_signals", "name": "workflows.behaviours.gates_wf", "version": VERSION,
-         "inputs": {"x": 3}, "signals": {"bump": 5, "ok": True}},
+        {
+            "action": "execute_with_signals",
+            "name": "workflows.behaviours.gates_wf",
+            "version": VERSION,
+            "inputs": {"x": 3},
+            "signals": {"bump": 5, "ok": True},
+        },
         time_limit=240,
     )
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")

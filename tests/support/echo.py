@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from flyteidl_py.admin import launch_plan_pb2, task_pb2, workflow_pb2
-from flyteidl_py.core import identifier_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2, workflow_pb2 as core_wf
+from flyteidl_py.core import identifier_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2
+from flyteidl_py.core import workflow_pb2 as core_wf
 
 PROJECT, DOMAIN = "flytesnacks", "development"
 INT = types_pb2.LiteralType(simple=types_pb2.INTEGER)
@@ -14,14 +15,18 @@ def ident(kind: int, name: str, version: str = "v1") -> identifier_pb2.Identifie
 
 
 def _iface(**names: types_pb2.LiteralType) -> interface_pb2.VariableMap:
-    return interface_pb2.VariableMap(variables={n: interface_pb2.Variable(type=t, description=n) for n, t in names.items()})
+    return interface_pb2.VariableMap(
+        variables={n: interface_pb2.Variable(type=t, description=n) for n, t in names.items()}
+    )
 
 
 def echo_task(name: str = "echo.int") -> task_pb2.TaskCreateRequest:
     template = tasks_pb2.TaskTemplate(
         id=ident(identifier_pb2.TASK, name),
         type="echo",
-        metadata=tasks_pb2.TaskMetadata(runtime=tasks_pb2.RuntimeMetadata(type=tasks_pb2.RuntimeMetadata.OTHER, version="1")),
+        metadata=tasks_pb2.TaskMetadata(
+            runtime=tasks_pb2.RuntimeMetadata(type=tasks_pb2.RuntimeMetadata.OTHER, version="1")
+        ),
         interface=interface_pb2.TypedInterface(inputs=_iface(x=INT), outputs=_iface(x=INT)),
     )
     return task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template))
@@ -36,12 +41,15 @@ def chain(name: str, length: int, task: str = "echo.int") -> list[object]:
     nodes = []
     for i in range(length):
         upstream = f"n{i - 1}" if i else ""
-        nodes.append(core_wf.Node(
-            id=f"n{i}", metadata=core_wf.NodeMetadata(name="echo"),
-            inputs=[literals_pb2.Binding(var="x", binding=_promise(upstream, "x"))],
-            upstream_node_ids=[upstream] if upstream else [],
-            task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
-        ))
+        nodes.append(
+            core_wf.Node(
+                id=f"n{i}",
+                metadata=core_wf.NodeMetadata(name="echo"),
+                inputs=[literals_pb2.Binding(var="x", binding=_promise(upstream, "x"))],
+                upstream_node_ids=[upstream] if upstream else [],
+                task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
+            )
+        )
     return _register(name, nodes, [literals_pb2.Binding(var="x", binding=_promise(f"n{length - 1}", "x"))])
 
 
@@ -49,7 +57,8 @@ def fan_out(name: str, width: int, task: str = "echo.int") -> list[object]:
     """x -> width parallel echoes; output: the first one's x."""
     nodes = [
         core_wf.Node(
-            id=f"n{i}", metadata=core_wf.NodeMetadata(name="echo"),
+            id=f"n{i}",
+            metadata=core_wf.NodeMetadata(name="echo"),
             inputs=[literals_pb2.Binding(var="x", binding=_promise("", "x"))],
             task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
         )
@@ -61,8 +70,10 @@ def fan_out(name: str, width: int, task: str = "echo.int") -> list[object]:
 def _register(name: str, nodes: list[core_wf.Node], outputs: list[literals_pb2.Binding]) -> list[object]:
     wf_id = ident(identifier_pb2.WORKFLOW, name)
     template = core_wf.WorkflowTemplate(
-        id=wf_id, interface=interface_pb2.TypedInterface(inputs=_iface(x=INT), outputs=_iface(x=INT)),
-        nodes=nodes, outputs=outputs,
+        id=wf_id,
+        interface=interface_pb2.TypedInterface(inputs=_iface(x=INT), outputs=_iface(x=INT)),
+        nodes=nodes,
+        outputs=outputs,
     )
     lp_id = ident(identifier_pb2.LAUNCH_PLAN, name)
     return [

@@ -38,13 +38,21 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
     return config.model_copy(
         update={
             "admin": config.admin.model_copy(
-                update={"grpc_port": admin_port, "http_port": 0, "database_url": admin_db,
-                        "engine_endpoint": f"127.0.0.1:{engine_port}"}
+                update={
+                    "grpc_port": admin_port,
+                    "http_port": 0,
+                    "database_url": admin_db,
+                    "engine_endpoint": f"127.0.0.1:{engine_port}",
+                }
             ),
             "propeller": config.propeller.model_copy(
-                update={"grpc_port": engine_port, "database_url": propeller_db,
-                        "admin_endpoint": f"127.0.0.1:{admin_port}", "resync_seconds": 1.0,
-                        "plugins": plugins or {}}
+                update={
+                    "grpc_port": engine_port,
+                    "database_url": propeller_db,
+                    "admin_endpoint": f"127.0.0.1:{admin_port}",
+                    "resync_seconds": 1.0,
+                    "plugins": plugins or {},
+                }
             ),
             "storage": config.storage.model_copy(update={"local_root": data_dir / "store"}),
         }

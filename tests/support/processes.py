@@ -20,8 +20,9 @@ def flyteplane_env(config: Any) -> dict[str, str]:
     for section in ("admin", "propeller", "datacatalog"):
         for key, value in data[section].items():
             if value is not None:
-                env[f"FLYTEPLANE_{section.upper()}__{key.upper()}"] = json.dumps(value) if isinstance(
-                    value, dict | list) else str(value)
+                env[f"FLYTEPLANE_{section.upper()}__{key.upper()}"] = (
+                    json.dumps(value) if isinstance(value, dict | list) else str(value)
+                )
     env["FLYTEPLANE_STORAGE__LOCAL_ROOT"] = str(config.storage.local_root)
     return env
 
@@ -36,9 +37,14 @@ class ServedComponent:
 
     async def start(self) -> None:
         exe = Path(sys.executable).with_name("flyteplane")
-        handle = open(self.log, "ab")  # noqa: SIM115 - handed to the child
+        handle = open(self.log, "ab")  # noqa: SIM115, ASYNC230 - handed to the child; opening is instant
         self.process = await asyncio.create_subprocess_exec(
-            str(exe), "serve", self.component, env=self.env, stdout=asyncio.subprocess.PIPE, stderr=handle,
+            str(exe),
+            "serve",
+            self.component,
+            env=self.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=handle,
             start_new_session=True,
         )
         handle.close()

@@ -6,12 +6,17 @@ import asyncio
 import time
 
 from flyteidl_py.admin import execution_pb2, launch_plan_pb2, task_pb2, workflow_pb2
-from flyteidl_py.core import execution_pb2 as core, identifier_pb2, literals_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from tests.support.echo import DOMAIN, PROJECT, ident
 
-TERMINAL = {core.WorkflowExecution.SUCCEEDED, core.WorkflowExecution.FAILED, core.WorkflowExecution.ABORTED,
-            core.WorkflowExecution.TIMED_OUT}
+TERMINAL = {
+    core.WorkflowExecution.SUCCEEDED,
+    core.WorkflowExecution.FAILED,
+    core.WorkflowExecution.ABORTED,
+    core.WorkflowExecution.TIMED_OUT,
+}
 
 
 async def register(stub: admin_pb2_grpc.AdminServiceStub, requests: list[object]) -> None:
@@ -26,24 +31,33 @@ async def register(stub: admin_pb2_grpc.AdminServiceStub, requests: list[object]
 
 
 def ints(**values: int) -> literals_pb2.LiteralMap:
-    return literals_pb2.LiteralMap(literals={
-        k: literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=v)))
-        for k, v in values.items()
-    })
+    return literals_pb2.LiteralMap(
+        literals={
+            k: literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=v)))
+            for k, v in values.items()
+        }
+    )
 
 
-async def launch(stub: admin_pb2_grpc.AdminServiceStub, lp: str, inputs: literals_pb2.LiteralMap,
-                 name: str = "") -> identifier_pb2.WorkflowExecutionIdentifier:
-    response = await stub.CreateExecution(execution_pb2.ExecutionCreateRequest(
-        project=PROJECT, domain=DOMAIN, name=name,
-        spec=execution_pb2.ExecutionSpec(launch_plan=ident(identifier_pb2.LAUNCH_PLAN, lp)), inputs=inputs,
-    ))
+async def launch(
+    stub: admin_pb2_grpc.AdminServiceStub, lp: str, inputs: literals_pb2.LiteralMap, name: str = ""
+) -> identifier_pb2.WorkflowExecutionIdentifier:
+    response = await stub.CreateExecution(
+        execution_pb2.ExecutionCreateRequest(
+            project=PROJECT,
+            domain=DOMAIN,
+            name=name,
+            spec=execution_pb2.ExecutionSpec(launch_plan=ident(identifier_pb2.LAUNCH_PLAN, lp)),
+            inputs=inputs,
+        )
+    )
     return response.id
 
 
-async def wait(stub: admin_pb2_grpc.AdminServiceStub, execution: identifier_pb2.WorkflowExecutionIdentifier,
-               timeout: float = 60.0) -> execution_pb2.Execution:
-    deadline = time.monotonic() + timeout
+async def wait(
+    stub: admin_pb2_grpc.AdminServiceStub, execution: identifier_pb2.WorkflowExecutionIdentifier, limit: float = 60.0
+) -> execution_pb2.Execution:
+    deadline = time.monotonic() + limit
     while True:
         result = await stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=execution))
         if result.closure.phase in TERMINAL:
@@ -53,7 +67,8 @@ async def wait(stub: admin_pb2_grpc.AdminServiceStub, execution: identifier_pb2.
         await asyncio.sleep(0.05)
 
 
-async def outputs(stub: admin_pb2_grpc.AdminServiceStub,
-                  execution: identifier_pb2.WorkflowExecutionIdentifier) -> literals_pb2.LiteralMap:
+async def outputs(
+    stub: admin_pb2_grpc.AdminServiceStub, execution: identifier_pb2.WorkflowExecutionIdentifier
+) -> literals_pb2.LiteralMap:
     data = await stub.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=execution))
     return data.full_outputs

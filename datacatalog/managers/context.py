@@ -1,0 +1,19 @@
+"""What every manager works with: the database, the artifact data store, the configuration and a clock."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from datacatalog.data_store import ArtifactDataStore
+from flyteplane.config import DataCatalogConfig
+from flyteplane.database import Database, utcnow
+
+
+@dataclass(frozen=True)
+class CatalogContext:
+    db: Database
+    store: ArtifactDataStore
+    config: DataCatalogConfig
+    clock: Callable[[], datetime] = field(default=utcnow)  # reservations' notion of now; tests move it

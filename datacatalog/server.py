@@ -1,0 +1,72 @@
+"""Running DataCatalog: the grpc.aio server with the DataCatalog service, health and reflection."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import grpc
+
+from datacatalog.data_store import ArtifactDataStore
+from datacatalog.db import MIGRATIONS
+from datacatalog.managers.context import CatalogContext
+from datacatalog.service import Managers, add_service
+from flyteplane.config import FlyteplaneConfig
+from flyteplane.database import Database, utcnow
+from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
+from flyteplane.storage import Storage
+
+log = logging.getLogger("flyteplane.datacatalog")
+
+# Artifacts carry whole output literal maps; accept as much as admin does.
+MAX_MESSAGE_BYTES = 20 * 1024 * 1024
+
+
+@dataclass
+class DataCatalogServer:
+    grpc_server: grpc.aio.Server
+    db: Database
+    port: int
+    managers: Managers
+
+    async def stop(self, grace: float = 2.0) -> None:
+        await self.grpc_server.stop(grace)
+        await self.db.dispose()
+
+    async def wait(self) -> None:
+        await self.grpc_server.wait_for_termination()
+
+
+def context_for(config: FlyteplaneConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> CatalogContext:
+    storage = Storage(config.storage)
+    prefix = storage.join(storage.default_prefix, config.datacatalog.storage_prefix)
+    return CatalogContext(db=db, store=ArtifactDataStore(storage, prefix), config=config.datacatalog, clock=clock)
+
+
+async def start_datacatalog(config: FlyteplaneConfig, *, clock: Callable[[], datetime] = utcnow) -> DataCatalogServer:
+    """Start DataCatalog on the configured port (0 picks a free one); the database must be migrated.
+
+    `clock` is the time reservations expire by (tests pass one they can move).
+    """
+    section = config.datacatalog
+    db = Database.connect(config.database_url("datacatalog", section.database_url))
+    try:
+        await MIGRATIONS.require_current(db, "datacatalog")
+    except BaseException:
+        await db.dispose()
+        raise
+    managers = Managers.build(context_for(config, db, clock))
+    server = grpc.aio.server(
+        interceptors=[ErrorInterceptor()],
+        options=[
+            ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+            ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ],
+    )
+    add_health_and_reflection(server, add_service(server, managers))
+    port = server.add_insecure_port(f"{section.host}:{section.grpc_port}")
+    await server.start()
+    log.info("datacatalog serving gRPC on %s:%d", section.host, port)
+    return DataCatalogServer(server, db, port, managers)

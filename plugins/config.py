@@ -1,0 +1,205 @@
+"""The `plugins` section of flyteplane's configuration: which backend serves each task type, and backend settings.
+
+Resolution of a task type, most specific first: `overrides["<project>/<domain>"]`, then
+`overrides["<project>"]`, then `task_types`, then the types that `enabled` plugins (and those named
+in `factories`) declare themselves, then `default_plugin`. Plugin ids name factories (built-ins,
+the `flyteplane.plugins` entry-point group, or `factories` import paths; see `plugins.registry`).
+`backends["<plugin id>"]` is the mapping handed to that plugin's factory; the built-in `local`
+backend's mapping is validated here, at load time, as `LocalPluginConfig`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from flyteplane.config import default_data_dir
+
+# Task types whose template carries a container (or a pod whose primary container we can run).
+CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
+
+_PLUGIN_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class LocalEnvironment(_Frozen):
+    """A local stand-in for a container image: the Python environment and code a task process runs with.
+
+    In a mapping of images, a bare string is accepted as shorthand for `{venv: <string>}`.
+    """
+
+    venv: Path | None = Field(
+        default=None,
+        description="Virtualenv directory; its bin/ goes first on PATH (so `pyflyte-execute` resolves). "
+        "None: the inherited PATH only.",
+    )
+    python_path: tuple[Path, ...] = Field(
+        default=(),
+        description="Prepended to PYTHONPATH, e.g. the directory holding the user's package for tasks "
+        "registered without fast registration.",
+    )
+    working_dir: Path | None = Field(
+        default=None, description="Working directory of the process; None: a fresh directory per attempt."
+    )
+    env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _venv_shorthand(cls, value: Any) -> Any:
+        if isinstance(value, str | Path):
+            return {"venv": value}
+        return value
+
+    @field_validator("venv", "working_dir")
+    @classmethod
+    def _expand(cls, value: Path | None) -> Path | None:
+        return None if value is None else value.expanduser().absolute()
+
+    @field_validator("python_path")
+    @classmethod
+    def _expand_all(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        return tuple(p.expanduser().absolute() for p in value)
+
+
+class LocalPluginConfig(_Frozen):
+    """The `local` backend: container tasks as processes on this machine (see `plugins.local`)."""
+
+    work_dir: Path = Field(
+        default_factory=lambda: default_data_dir() / "local-tasks",
+        description="One directory per attempt (named after the attempt) holds its record, status and log.",
+    )
+    default_environment: LocalEnvironment = Field(
+        default_factory=LocalEnvironment, description="For images that `images` does not name."
+    )
+    images: dict[str, LocalEnvironment] = Field(
+        default_factory=dict,
+        description="Container image (exact, or an fnmatch pattern such as `ghcr.io/org/*`) -> environment; "
+        "exact names win over patterns, patterns are tried in order.",
+    )
+    inherit_env: tuple[str, ...] = Field(
+        default=(
+            "HOME", "USER", "LOGNAME", "LANG", "LC_*", "TZ", "TMPDIR",
+            "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE",
+        ),
+        description="fnmatch patterns of this process's environment variables that task processes inherit.",
+    )  # fmt: skip
+    system_path: str | None = Field(
+        default=None, description="PATH after the environment's bin/; None: this process's own PATH."
+    )
+    memory_limit: Literal["address-space", "data", "off"] = Field(
+        default="address-space",
+        description="How a task's memory limit is enforced: RLIMIT_AS, RLIMIT_DATA, or not at all.",
+    )
+    kill_grace_seconds: float = Field(default=10.0, ge=0, description="SIGTERM to SIGKILL on abort.")
+    poll_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often a re-attached process (not our child) is checked for exit."
+    )
+    start_timeout_seconds: float = Field(
+        default=30.0, gt=0, description="How long a started runner may take to record itself."
+    )
+    log_upload_interval_seconds: float = Field(
+        default=5.0, ge=0, description="Least time between uploads of a running task's log to the store."
+    )
+    error_tail_bytes: int = Field(
+        default=4000, ge=0, description="How much of the log's end a crash's error message quotes."
+    )
+
+    @field_validator("work_dir")
+    @classmethod
+    def _absolute(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+
+class PluginsConfig(_Frozen):
+    """Which plugin serves each task type (per project/domain where configured), and backend settings."""
+
+    task_types: dict[str, str] = Field(
+        default_factory=lambda: {**dict.fromkeys(CONTAINER_TASK_TYPES, "local"), "echo": "echo"},
+        description="Task type -> plugin id. Replaces the default mapping as a whole when given.",
+    )
+    default_plugin: str | None = Field(
+        default=None, description="Plugin id for task types nothing else maps; None: such tasks are refused."
+    )
+    overrides: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description='"<project>/<domain>" or "<project>" -> {task type: plugin id}; the most specific wins.',
+    )
+    factories: dict[str, str] = Field(
+        default_factory=dict,
+        description='Plugin id -> "module:callable" factory; wins over entry points and built-ins of that id. '
+        "A plugin named here is enabled.",
+    )
+    enabled: tuple[str, ...] = Field(
+        default=(),
+        description="Plugins to load although `task_types` does not name them; they serve the task types they "
+        "declare (`Plugin.task_types`) where `task_types` says nothing.",
+    )
+    backends: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Plugin id -> the configuration mapping given to its factory."
+    )
+
+    @field_validator("overrides")
+    @classmethod
+    def _scope_keys(cls, value: dict[str, dict[str, str]]) -> dict[str, dict[str, str]]:
+        for scope in value:
+            parts = scope.split("/")
+            if len(parts) > 2 or not all(parts):
+                raise ValueError(f'override scope {scope!r} must be "<project>" or "<project>/<domain>"')
+        return value
+
+    @field_validator("factories")
+    @classmethod
+    def _import_paths(cls, value: dict[str, str]) -> dict[str, str]:
+        for plugin_id, target in value.items():
+            module, _, attribute = target.partition(":")
+            if not module or not attribute:
+                raise ValueError(f'factory of {plugin_id!r} must be "module:callable", got {target!r}')
+        return value
+
+    @model_validator(mode="after")
+    def _plugin_ids_and_local_backend(self) -> PluginsConfig:
+        for plugin_id in self.referenced_plugins():
+            if not _PLUGIN_ID.match(plugin_id):
+                raise ValueError(f"invalid plugin id {plugin_id!r} (lower-case letters, digits, '.', '_', '-')")
+        LocalPluginConfig.model_validate(self.backends.get("local", {}))
+        return self
+
+    @property
+    def local(self) -> LocalPluginConfig:
+        """The `local` backend's settings, typed."""
+        return LocalPluginConfig.model_validate(self.backends.get("local", {}))
+
+    def self_declaring_plugins(self) -> list[str]:
+        """Plugins whose own `task_types` count: the `enabled` ones, then those named in `factories`."""
+        return list(dict.fromkeys([*self.enabled, *self.factories]))
+
+    def referenced_plugins(self) -> list[str]:
+        """Every plugin id to load: those some task type may resolve to, in a stable order."""
+        ids = list(self.task_types.values())
+        for mapping in self.overrides.values():
+            ids.extend(mapping.values())
+        ids.extend(self.self_declaring_plugins())
+        if self.default_plugin:
+            ids.append(self.default_plugin)
+        return list(dict.fromkeys(ids))
+
+    def plugin_id_for(
+        self, task_type: str, project: str, domain: str, declared: Mapping[str, str] | None = None
+    ) -> str | None:
+        """The plugin id for `task_type` in `project`/`domain`, or None when nothing serves it.
+
+        `declared` maps the task types that self-declaring plugins serve to their ids (the registry
+        knows it once they are built).
+        """
+        for scope in (f"{project}/{domain}", project):
+            mapped = self.overrides.get(scope, {}).get(task_type)
+            if mapped:
+                return mapped
+        return self.task_types.get(task_type) or (declared or {}).get(task_type) or self.default_plugin

@@ -1,0 +1,506 @@
+"""The `local` backend: container tasks (python-task & co.) run as processes on this machine.
+
+Each attempt gets a directory `<work_dir>/<generated name>` and a supervisor process
+(`plugins.local_runner`) in a session of its own, which runs the task's command and writes the
+exit status to a file. That makes `handle` level-triggered and restart-safe:
+
+- the first call builds the command (`plugins.local_command`), starts the runner and answers
+  RUNNING with the runner's record (pid, process group, kernel start time) as plugin state; the
+  runner also leaves that record in the attempt directory;
+- later calls -- also from a restarted propeller, with the persisted state or, if the state was
+  lost, the record file -- report RUNNING while that pid is alive with the same start time,
+  and decide the outcome once `status.json` exists; a runner that died without a status is a
+  retryable system failure. A runner holds a lock on the attempt for its lifetime, so a second
+  start of the same attempt never runs the task twice.
+
+Data paths of a `file://` store reach the process as plain local paths (see
+`plugins.local_command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
+the environment.
+
+Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
+`error.pb` decides retryable (RECOVERABLE) or permanent, user or system (its origin); a crash
+(non-zero exit, a signal) is a retryable system failure quoting the end of the log; exceeding the
+memory limit is a retryable system failure `OOMKilled`. stdout and stderr go to one log per attempt,
+uploaded to `<output prefix>/task.log` while the task runs (at most every
+`log_upload_interval_seconds`) and when it ends, and reported as the task's log link.
+
+The event loop never blocks: file work runs in threads, processes are asyncio subprocesses, and a
+watcher per running attempt calls `ctx.wake()` when the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from flyteidl_py.core import errors_pb2, execution_pb2
+from flyteplane.errors import NotFound
+from plugins import local_runner
+from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
+from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.local_command import BadTaskDefinition, Command, build_command
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+LOG_FILE = "task.log"
+RUNNER_ERRORS = "runner.err"
+_RUNNER_SCRIPT = Path(local_runner.__file__).resolve()
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """Who runs an attempt: the plugin state of a started attempt, and the runner's record file."""
+
+    work_dir: str
+    pid: int
+    pgid: int
+    start_time: int | None  # kernel start time (clock ticks since boot); None where /proc is missing
+    version: int = STATE_VERSION
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), sort_keys=True).encode()
+
+    @classmethod
+    def decode(cls, data: bytes) -> AttemptRecord | None:
+        """The record in `data`; None for empty state; ValueError for state this version cannot read."""
+        if not data:
+            return None
+        value = json.loads(data)
+        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
+            raise ValueError(f"unknown local plugin state {data[:80]!r}")
+        return cls(**value)
+
+
+@dataclass(frozen=True)
+class ExitStatus:
+    """What the runner wrote to status.json."""
+
+    exit_code: int | None
+    signal: int | None
+    start_error: str | None = None
+    errno: int | None = None
+    memory_limit_bytes: int | None = None
+
+
+@dataclass
+class _Watch:
+    task: asyncio.Task[None]
+    wake: Callable[[], None]
+
+
+@dataclass
+class _LogUpload:
+    at: float = 0.0
+    size: int = -1
+
+
+def process_alive(record: AttemptRecord) -> bool:
+    """True while the recorded runner runs: same pid, same kernel start time, and not a zombie."""
+    try:
+        stat = Path(f"/proc/{record.pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        stat = ""
+    if stat:
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            return False
+        return record.start_time is None or int(fields[19]) == record.start_time
+    try:  # no /proc: the best we can do is ask whether the pid exists
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _read_record(attempt: Path) -> AttemptRecord | None:
+    value = _read_json(attempt / local_runner.RECORD)
+    if value is None:
+        return None
+    return AttemptRecord(str(attempt), int(value["pid"]), int(value["pgid"]), value.get("start_time"))
+
+
+def _read_status(attempt: Path) -> ExitStatus | None:
+    value = _read_json(attempt / local_runner.STATUS)
+    if value is None:
+        return None
+    fields = ("exit_code", "signal", "start_error", "errno", "memory_limit_bytes")
+    return ExitStatus(**{name: value.get(name) for name in fields})
+
+
+def _lock_held(attempt: Path) -> bool:
+    """Whether a runner holds the attempt's lock (it is starting or running)."""
+    try:
+        handle = (attempt / local_runner.LOCK).open("a")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _prepare(attempt: Path, command: Command) -> None:
+    attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (attempt / "code").mkdir(exist_ok=True)
+    Path(command.cwd).mkdir(parents=True, exist_ok=True)
+    (attempt / LOG_FILE).touch()
+    spec = attempt / local_runner.SPEC
+    # The environment may carry storage credentials: readable by the owner only.
+    fd = os.open(spec.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(command.spec(attempt / LOG_FILE), handle)
+    os.replace(spec.with_suffix(".tmp"), spec)
+
+
+def _tail(path: Path, size: int) -> str:
+    try:
+        with path.open("rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            handle.seek(max(0, handle.tell() - size))
+            return handle.read().decode(errors="replace")
+    except FileNotFoundError:
+        return ""
+
+
+def _cleanup(attempt: Path) -> None:
+    """Everything but the log and the small records that keep a late `handle` from starting a copy."""
+    for name in ("code", "cwd"):
+        shutil.rmtree(attempt / name, ignore_errors=True)
+    for name in (local_runner.SPEC, local_runner.SPEC + ".tmp"):
+        with contextlib.suppress(FileNotFoundError):
+            (attempt / name).unlink()
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class LocalPlugin:
+    """Runs container tasks as local processes; see the module docstring."""
+
+    id = "local"
+    task_types: tuple[str, ...] = CONTAINER_TASK_TYPES
+
+    def __init__(self, config: LocalPluginConfig | None = None) -> None:
+        self.config = config or LocalPluginConfig()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._log_uploads: dict[str, _LogUpload] = {}
+
+    # -- the plugin interface -----------------------------------------------------------------------
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        async with self._lock(ctx.generated_name):
+            return await self._handle(ctx)
+
+    async def abort(self, ctx: TaskExecutionContext) -> None:
+        """Stops the attempt's whole process group: SIGTERM, then SIGKILL after `kill_grace_seconds`."""
+        async with self._lock(ctx.generated_name):
+            attempt, record = await self._find(ctx)
+            if record is None and await asyncio.to_thread(_lock_held, attempt):
+                record = await self._await_record(attempt, None)  # a runner is starting: wait for its record
+            if record is not None:
+                await self._kill(record)
+            self._stop_watch(ctx.generated_name)
+            await self._upload_log(ctx, attempt, force=True)
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None:
+        """Releases the attempt: no process left running, log uploaded, scratch directories removed."""
+        async with self._lock(ctx.generated_name):
+            attempt, record = await self._find(ctx)
+            if record is not None and process_alive(record):
+                await self._kill(record)
+            self._stop_watch(ctx.generated_name)
+            await self._upload_log(ctx, attempt, force=True)
+            await asyncio.to_thread(_cleanup, attempt)
+            self._log_uploads.pop(ctx.generated_name, None)
+        self._locks.pop(ctx.generated_name, None)
+
+    async def aclose(self) -> None:
+        """Stops watching; the processes keep running and a new instance re-attaches to them."""
+        watches = list(self._watches.values())
+        self._watches.clear()
+        for watch in watches:
+            watch.task.cancel()
+        for watch in watches:
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch.task
+
+    # -- handle ---------------------------------------------------------------------------------------
+
+    async def _handle(self, ctx: TaskExecutionContext) -> Transition:
+        try:
+            attempt, record = await self._find(ctx)
+        except (ValueError, TypeError, KeyError) as exc:
+            return Transition.failure(
+                "CorruptedPluginState", f"cannot read the local plugin's state: {exc}", retryable=True, system=True
+            )
+        status = await asyncio.to_thread(_read_status, attempt)
+        if status is not None:
+            return await self._finished(ctx, attempt, record, status)
+        if record is not None:
+            if process_alive(record):
+                self._watch(ctx, attempt, record, None)
+                return await self._running(ctx, attempt, record)
+            status = await asyncio.to_thread(_read_status, attempt)  # it may have just finished
+            if status is not None:
+                return await self._finished(ctx, attempt, record, status)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(record.pgid, signal.SIGKILL)  # whatever the runner left behind
+            await self._upload_log(ctx, attempt, force=True)
+            tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+            return Transition.failure(
+                "ProcessLost",
+                f"the task's runner (pid {record.pid}) is gone without recording an exit status; last output:\n{tail}",
+                retryable=True,
+                system=True,
+                state=record.encode(),
+                logs=[self._log_link(ctx)],
+            )
+        return await self._start(ctx, attempt)
+
+    async def _find(self, ctx: TaskExecutionContext) -> tuple[Path, AttemptRecord | None]:
+        """The attempt directory and its runner record: from the plugin state, else from the record file."""
+        record = AttemptRecord.decode(ctx.plugin_state)
+        if record is not None:
+            return Path(record.work_dir), record
+        attempt = self.config.work_dir / ctx.generated_name
+        return attempt, await asyncio.to_thread(_read_record, attempt)
+
+    async def _start(self, ctx: TaskExecutionContext, attempt: Path) -> Transition:
+        try:
+            command = await build_command(ctx, self.config, attempt)
+        except BadTaskDefinition as exc:
+            return Transition.failure("BadTaskDefinition", str(exc), retryable=False, system=False)
+        except NotFound as exc:
+            return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
+        if await asyncio.to_thread(_lock_held, attempt):
+            return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+        await asyncio.to_thread(_prepare, attempt, command)
+        errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
+        with errors:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-I", str(_RUNNER_SCRIPT), str(attempt),
+                stdin=asyncio.subprocess.DEVNULL, stdout=errors, stderr=errors,
+                cwd=attempt, env={"PATH": os.environ.get("PATH", os.defpath)}, start_new_session=True,
+            )  # fmt: skip
+        record = await self._await_record(attempt, process)
+        if record is None:
+            text = await asyncio.to_thread(_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
+            message = f"the local task runner did not start: {text or 'no output'}"
+            return Transition.failure("RunnerFailed", message, retryable=True, system=True)
+        log.info("started %s (pid %d) for %s", ctx.generated_name, record.pid, ctx.task_execution_id.task_id.name)
+        self._watch(ctx, attempt, record, process)
+        return await self._running(ctx, attempt, record)
+
+    async def _await_record(self, attempt: Path, process: asyncio.subprocess.Process | None) -> AttemptRecord | None:
+        """The runner's record once it has written it; None if it never does within `start_timeout_seconds`."""
+        deadline = time.monotonic() + self.config.start_timeout_seconds
+        while True:
+            record = await asyncio.to_thread(_read_record, attempt)
+            if record is not None:
+                return record
+            exited = process is not None and process.returncode is not None
+            if exited or time.monotonic() > deadline:
+                # A runner that lost the race to another one exits at once; that one's record may still come.
+                if exited and await asyncio.to_thread(_lock_held, attempt) and time.monotonic() <= deadline:
+                    process = None
+                    continue
+                return await asyncio.to_thread(_read_record, attempt)
+            await asyncio.sleep(0.01)
+
+    async def _running(self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord) -> Transition:
+        await self._upload_log(ctx, attempt, force=False)
+        return Transition(
+            Phase.RUNNING,
+            reason="process running",
+            logs=[self._log_link(ctx)],
+            custom_info={"pid": record.pid, "work_dir": str(attempt)},
+            state=record.encode(),
+        )
+
+    async def _finished(
+        self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord | None, status: ExitStatus
+    ) -> Transition:
+        self._stop_watch(ctx.generated_name)
+        await self._upload_log(ctx, attempt, force=True)
+        state = record.encode() if record else b""
+        common: dict[str, Any] = {
+            "logs": [self._log_link(ctx)],
+            "custom_info": {"work_dir": str(attempt), "exit_code": status.exit_code, "signal": status.signal},
+            "state": state,
+        }
+        limit = status.memory_limit_bytes
+        document = await self._error_document(ctx)
+        if document is not None:
+            error = document.error
+            if limit is not None and error.code.endswith("MemoryError"):
+                return self._oom(limit, error.message, common)
+            retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
+            system = error.origin == execution_pb2.ExecutionError.SYSTEM
+            return Transition.failure(error.code, error.message, retryable=retryable, system=system, **common)
+        if status.start_error is not None:
+            code = "CommandNotFound" if status.errno == errno.ENOENT else "CannotStart"
+            message = f"cannot start the task: {status.start_error}"
+            return Transition.failure(code, message, retryable=False, system=True, **common)
+        if status.exit_code == 0:
+            return Transition(Phase.SUCCESS, reason="process exited 0", **common)
+        tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+        if limit is not None and (status.signal == signal.SIGKILL or "MemoryError" in tail):
+            return self._oom(limit, tail, common)
+        if status.signal is not None:
+            message = f"the task process was killed by {_signal_name(status.signal)}; last output:\n{tail}"
+            return Transition.failure("Interrupted", message, retryable=True, system=True, **common)
+        message = f"the task process exited with code {status.exit_code}; last output:\n{tail}"
+        return Transition.failure("NonZeroExitCode", message, retryable=True, system=True, **common)
+
+    @staticmethod
+    def _oom(limit: int, detail: str, common: Mapping[str, Any]) -> Transition:
+        message = f"the task exceeded its memory limit of {limit} bytes: {detail}"
+        return Transition.failure("OOMKilled", message, retryable=True, system=True, **common)
+
+    async def _error_document(self, ctx: TaskExecutionContext) -> errors_pb2.ErrorDocument | None:
+        """error.pb, or an `error-<id>.pb` that flytekit writes under a distributed error strategy."""
+        storage = ctx.storage
+        candidates = [ctx.paths.error]
+        if not await storage.exists(ctx.paths.error):
+            prefix = storage.join(ctx.paths.output_prefix, "error-")
+            candidates = [info.uri async for info in storage.list(prefix) if info.uri.endswith(".pb")]
+        for uri in candidates:
+            with contextlib.suppress(NotFound):
+                return await storage.read_proto(uri, errors_pb2.ErrorDocument)
+        return None
+
+    # -- processes ------------------------------------------------------------------------------------
+
+    async def _kill(self, record: AttemptRecord) -> None:
+        if not process_alive(record):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pgid, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._exit_of(record), self.config.kill_grace_seconds)
+        if process_alive(record):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(record.pgid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):  # SIGKILL is delivered asynchronously
+                await asyncio.wait_for(self._exit_of(record), 10.0)
+        # The runner is gone; members of its group that outlived it (it kills them on a normal exit) go too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pgid, signal.SIGKILL)
+
+    def _watch(
+        self,
+        ctx: TaskExecutionContext,
+        attempt: Path,
+        record: AttemptRecord,
+        process: asyncio.subprocess.Process | None,
+    ) -> None:
+        """Calls the latest `ctx.wake` once the runner exits (awaiting our child, or polling one we re-attached to)."""
+        name = ctx.generated_name
+        current = self._watches.get(name)
+        if current is not None and not current.task.done():
+            current.wake = ctx.wake
+            return
+
+        async def wait_for_exit() -> None:
+            await (process.wait() if process is not None else self._exit_of(record))
+            watch = self._watches.get(name)
+            if watch is not None:
+                watch.wake()
+
+        self._watches[name] = _Watch(asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}"), ctx.wake)
+
+    async def _exit_of(self, record: AttemptRecord) -> None:
+        """Returns once the recorded runner has exited: a pidfd where Linux offers one, else polling."""
+        try:
+            pidfd = os.pidfd_open(record.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        if pidfd is None:
+            while process_alive(record):  # noqa: ASYNC110 - no pidfd: nothing to wait on but time
+                await asyncio.sleep(self.config.poll_interval_seconds)
+            return
+        loop = asyncio.get_running_loop()
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        try:
+            if not process_alive(record):  # checked after opening: the pidfd is of the recorded process
+                return
+            loop.add_reader(pidfd, readable)
+            await exited
+        finally:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+
+    def _stop_watch(self, name: str) -> None:
+        watch = self._watches.pop(name, None)
+        if watch is not None and asyncio.current_task() is not watch.task:
+            watch.task.cancel()
+
+    # -- logs -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _log_uri(ctx: TaskExecutionContext) -> str:
+        return ctx.storage.join(ctx.paths.output_prefix, LOG_FILE)
+
+    def _log_link(self, ctx: TaskExecutionContext) -> execution_pb2.TaskLog:
+        return execution_pb2.TaskLog(uri=self._log_uri(ctx), name="Task log (local process)")
+
+    async def _upload_log(self, ctx: TaskExecutionContext, attempt: Path, *, force: bool) -> None:
+        """Copies the attempt's log to the store when it changed (and, unless forced, not too recently)."""
+        path = attempt / LOG_FILE
+        try:
+            size = (await asyncio.to_thread(path.stat)).st_size
+        except FileNotFoundError:
+            return
+        last = self._log_uploads.setdefault(ctx.generated_name, _LogUpload())
+        now = time.monotonic()
+        if size == last.size or (not force and now - last.at < self.config.log_upload_interval_seconds):
+            return
+        await ctx.storage.write_file(self._log_uri(ctx), path)
+        last.at, last.size = now, size
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
+
+
+def create(config: Mapping[str, Any]) -> LocalPlugin:
+    """The factory the registry calls with `plugins.backends.local`."""
+    return LocalPlugin(LocalPluginConfig.model_validate(dict(config)))

@@ -1,0 +1,142 @@
+"""The supervisor of one local task attempt: runs its command and records the exit where a restarted propeller looks.
+
+Started by `plugins.local` as `python -I local_runner.py <attempt dir>` in a session (and process
+group) of its own, so it outlives propeller and `abort` can signal the whole group. Standard library
+only, and single-threaded, so it can set resource limits between fork and exec.
+
+Files in the attempt directory:
+
+- `spec.json` (read): argv, env, cwd, log path, memory limit -- written by the plugin.
+- `run.lock` (held for the runner's lifetime): a second runner of the same attempt exits at once,
+  so starting one twice never runs the task twice.
+- `runner.json` (written first): pid, process group and start time, to re-attach to and to signal.
+- `task.log`: the command's stdout and stderr.
+- `status.json` (written last, atomically): exit code or signal, or why the command could not start.
+
+After the command exits (and its status is recorded) whatever it left running in the group is killed,
+as a container's processes die with it.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SPEC = "spec.json"
+LOCK = "run.lock"
+RECORD = "runner.json"
+STATUS = "status.json"
+
+
+def process_start_time(pid: int) -> int | None:
+    """The kernel's start time of `pid` (clock ticks since boot), or None where /proc cannot tell."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    # Fields after the command name, which may itself hold spaces and parentheses.
+    fields = stat[stat.rindex(")") + 2 :].split()
+    return int(fields[19])
+
+
+def write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with temp.open("w", encoding="utf-8") as handle:
+        json.dump(value, handle)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temp, path)
+
+
+def _limit_memory(kind: str, limit: int | None) -> None:
+    if limit is None:
+        return
+    which = resource.RLIMIT_AS if kind == "address-space" else resource.RLIMIT_DATA
+    resource.setrlimit(which, (limit, limit))
+
+
+def _status(
+    *,
+    exit_code: int | None = None,
+    signal_number: int | None = None,
+    start_error: str | None = None,
+    error_number: int | None = None,
+) -> dict[str, Any]:
+    return {"exit_code": exit_code, "signal": signal_number, "start_error": start_error, "errno": error_number}
+
+
+def run(attempt_dir: Path) -> int:
+    lock = (attempt_dir / LOCK).open("a")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return 0  # another runner owns this attempt
+    if (attempt_dir / STATUS).exists():
+        return 0  # this attempt already ran
+
+    spec = json.loads((attempt_dir / SPEC).read_text(encoding="utf-8"))
+    pid = os.getpid()
+    write_json_atomically(
+        attempt_dir / RECORD,
+        {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()},
+    )
+
+    child: subprocess.Popen[bytes] | None = None
+    received: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        # A signal sent to the runner alone (not to the group) still reaches the task; one that comes
+        # before the task has started is passed on once it has (or keeps it from starting).
+        received.append(signum)
+        if child is not None and child.poll() is None:
+            child.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, forward)
+
+    with open(spec["log"], "ab", buffering=0) as log:
+        if received:  # stopped before it started
+            status = _status(signal_number=received[0])
+        else:
+            try:
+                child = subprocess.Popen(
+                    spec["argv"],
+                    env=spec["env"],
+                    cwd=spec["cwd"],
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    # The runner has one thread, so running code between fork and exec is safe here.
+                    preexec_fn=lambda: _limit_memory(spec["memory_limit_kind"], spec["memory_limit_bytes"]),  # noqa: PLW1509
+                )
+            except OSError as exc:
+                log.write(f"cannot start {spec['argv'][0]!r}: {exc}\n".encode())
+                status = _status(start_error=str(exc), error_number=exc.errno)
+            else:
+                if received and child.poll() is None:  # a signal that came during Popen
+                    child.send_signal(received[0])
+                returncode = child.wait()
+                status = _status(exit_code=returncode) if returncode >= 0 else _status(signal_number=-returncode)
+    status["finished_at"] = time.time()
+    status["memory_limit_bytes"] = spec["memory_limit_bytes"]
+    write_json_atomically(attempt_dir / STATUS, status)
+    if os.getpgid(0) == pid:  # only a group of our own: never the group of whoever started us
+        # Leftovers of the task die with it; this kills the runner too, which has nothing left to do.
+        os.killpg(pid, signal.SIGKILL)
+    return 0
+
+
+def main() -> None:
+    sys.exit(run(Path(sys.argv[1])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Plugins against real storage and real flytekit task processes."""

@@ -1,0 +1,1 @@
+"""Unit tests of the plugin registry, its configuration and command rendering."""
