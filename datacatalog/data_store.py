@@ -20,7 +20,7 @@ from urllib.parse import quote
 from datacatalog.keys import DatasetKey
 from flyteidl_py.core import literals_pb2
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
-from flyteplane.errors import FlyteplaneError, Internal, InvalidArgument, NotFound
+from flyteplane.errors import Internal, InvalidArgument, NotFound, Unavailable
 from flyteplane.storage import Storage
 
 log = logging.getLogger("flyteplane.datacatalog")
@@ -65,11 +65,9 @@ class ArtifactDataStore:
                 written.append((item.name, location))
         except BaseException as exc:
             await self.delete(location for _, location in written)
-            if isinstance(exc, FlyteplaneError) and not isinstance(exc, InvalidArgument):
-                raise  # e.g. UNAVAILABLE when the store cannot be reached: the caller may retry
-            if isinstance(exc, Exception):
-                raise Internal(f"failed to store artifact data: {exc}") from exc
-            raise
+            if isinstance(exc, Unavailable) or not isinstance(exc, Exception):
+                raise  # an unreachable store is retryable; cancellation stays cancellation
+            raise Internal(f"failed to store artifact data: {exc}") from exc
         return written
 
     async def get(self, location: str) -> literals_pb2.Literal:

@@ -80,7 +80,9 @@ class DataProxy:
         signed = await self.ctx.storage.signed_url(native, "PUT", expires_in, request.content_md5 or None)
         return dataproxy_pb2.CreateUploadLocationResponse(
             signed_url=signed.url,
-            native_url=native,
+            # flytekit puts native_url into literals and task arguments, and reads a file:// URI as a
+            # literal local path; on a local store the plain path is what every task can open.
+            native_url=native.removeprefix("file://"),
             expires_at=_timestamp(signed.expires_at),
             headers=dict(signed.headers),
         )

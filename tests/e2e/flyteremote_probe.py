@@ -99,6 +99,11 @@ def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, A
     return _wait(remote, _start(remote, params), params)
 
 
+def wait_for(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """FlyteRemote.wait on an execution started elsewhere (e.g. by `pyflyte run --remote`)."""
+    return _wait(remote, remote.fetch_execution(name=params["execution_name"]), params)
+
+
 def execute_then_terminate(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
     """Start an execution, terminate it once a task is running, and wait for the end."""
     execution = _start(remote, params)
@@ -136,6 +141,7 @@ ACTIONS = {
         execute_and_wait,
         execute_then_terminate,
         execute_with_signals,
+        wait_for,
     )
 }
 

@@ -146,3 +146,16 @@ async def test_gates_sleep_then_wait_for_a_signal_and_an_approval(client: Flytek
     )
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "o0") == {"o0": 11}
+
+
+async def test_pyflyte_run_remote_with_a_local_file_input_reads_it_in_the_task(
+    client: Flytekit, tmp_path: Path
+) -> None:
+    data = tmp_path / "three-lines.txt"
+    data.write_text("a\nb\nc\n")
+    await client.run_remote("workflows/typed_io.py", "typed_io_wf", "--a", "1", "--f", str(data), name="with-file")
+    answer: dict[str, Any] = await client.remote(
+        PROBE, {"action": "wait_for", "execution_name": "with-file"}, time_limit=240
+    )
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o6") == {"o6": 3}

@@ -112,8 +112,14 @@ ORDERED = {
     "duration": (dur(5), dur(9)),
 }
 # operator → (result for a<b, result for a==b, result for a>b)
-TABLE = {EQ: (False, True, False), NEQ: (True, False, True), GT: (False, False, True)}
-TABLE |= {GTE: (False, True, True), LT: (True, False, False), LTE: (True, True, False)}
+TABLE = {
+    EQ: (False, True, False),
+    NEQ: (True, False, True),
+    GT: (False, False, True),
+    GTE: (False, True, True),
+    LT: (True, False, False),
+    LTE: (True, True, False),
+}
 
 
 @pytest.mark.parametrize("kind", list(ORDERED))
