@@ -77,6 +77,9 @@ class PropellerConfig(Section):
     grpc_port: int = Field(default=30082, ge=0, le=65535)  # the engine API admin launches through
     database_url: str | None = None  # None: SQLite at <data_dir>/propeller.db
     admin_endpoint: str = "127.0.0.1:30080"  # where events, signals and child executions go
+    # DataCatalog for task caching; None turns caching off (every cacheable task reports CACHE_DISABLED).
+    datacatalog_endpoint: str | None = None
+    cache_reservation_heartbeat_seconds: float = Field(default=5.0, gt=0)
     workers: int = Field(default=16, ge=1)
     lease_seconds: float = Field(default=30.0, gt=0)
     resync_seconds: float = Field(default=5.0, gt=0)

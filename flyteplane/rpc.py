@@ -7,6 +7,7 @@ message; anything else becomes INTERNAL with a trace id that is also logged with
 
 from __future__ import annotations
 
+import inspect
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -49,7 +50,9 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
 
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
-                return await inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
+                result = inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
+                # Some stock servicers (grpc's health Check) are synchronous even on an aio server.
+                return await result if inspect.isawaitable(result) else result
             except FlyteplaneError as exc:
                 if exc.details is not None:
                     # Flyte attaches typed details (e.g. EventFailureReason) as a google.rpc.Status.

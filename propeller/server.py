@@ -17,6 +17,7 @@ from flyteplane.storage import Storage, join
 from plugins.config import PluginsConfig
 from plugins.registry import PluginRegistry
 from propeller.admin_client import AdminClient
+from propeller.catalog.client import CatalogClient
 from propeller.db import MIGRATIONS
 from propeller.engine import Engine, EngineOptions, default_owner
 from propeller.services import EngineSettings
@@ -62,6 +63,8 @@ class PropellerServer:
         await self.engine.stop()
         await self.plugins.aclose()
         await self.admin.close()
+        if self.engine.services.catalog is not None:
+            await self.engine.services.catalog.close()
         await self.db.dispose()
 
 
@@ -86,6 +89,7 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
             metadata_prefix=join(storage.default_prefix, settings.metadata_prefix),
             raw_output_prefix=settings.raw_output_prefix or join(storage.default_prefix, "raw"),
             max_system_failures=settings.max_system_failures,
+            cache_heartbeat_seconds=settings.cache_reservation_heartbeat_seconds,
         ),
         EngineOptions(
             workers=settings.workers,
@@ -94,6 +98,8 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
             owner=settings.owner_id or default_owner(),
         ),
     )
+    if settings.datacatalog_endpoint:
+        engine.services.catalog = CatalogClient.connect(settings.datacatalog_endpoint)
     await engine.start()
     server = grpc.aio.server(interceptors=[ErrorInterceptor()])
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)

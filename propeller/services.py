@@ -21,6 +21,7 @@ class EngineSettings:
     default_max_attempts: int = 1
     max_passes_per_round: int = 50
     producer_id: str = "propeller"
+    cache_heartbeat_seconds: float = 5.0
 
 
 @dataclass
@@ -31,6 +32,7 @@ class Services:
     settings: EngineSettings
     wake_cb: Callable[[int], None]
     timer_cb: Callable[[int, float], None]
+    catalog: Any = None  # propeller.catalog.CatalogClient, or None when caching is off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
 
     def wake(self, record_id: int) -> None:

@@ -14,6 +14,7 @@ from google.protobuf import struct_pb2
 
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.core import (
+    catalog_pb2,
     compiler_pb2,
     dynamic_job_pb2,
     errors_pb2,
@@ -29,6 +30,7 @@ from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition
 from propeller.compiler import compile_task, compile_workflow
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.cache import after_success, before_run, cacheable
 from propeller.scope import Scope, task_key, upstream_of
 
 TASK_EVENT_PHASE = {
@@ -194,6 +196,15 @@ class TaskNode:
         if status.dynamic_phase == DYNAMIC_EXECUTING:
             return await self._run_dynamic(ctx, template)
         state = ctx.state
+        caching = cacheable(template, ctx)
+        if caching and status.plugin_phase < 0 and status.cache_status in (0, catalog_pb2.CACHE_MISS):
+            try:
+                replaced = await before_run(ctx, template)
+            except FlyteplaneError as error:
+                return NodeResult.fail("CatalogError", f"cache lookup failed: {error}", system=True, retryable=True)
+            ctx.touch()
+            if replaced is not None:
+                return replaced
         try:
             plugin = ctx.services.plugins.plugin_for(template.type, state.ident.project, state.ident.domain)
         except FlyteplaneError as error:
@@ -221,7 +232,10 @@ class TaskNode:
             return await self._start_dynamic(ctx, template, tctx.paths)
         result.target_entity = template.id
         if result.outcome == Outcome.SUCCESS:
-            result.task_node_metadata = event_pb2.TaskNodeMetadata(checkpoint_uri=tctx.paths.checkpoint_prefix)
+            metadata = event_pb2.TaskNodeMetadata(checkpoint_uri=tctx.paths.checkpoint_prefix)
+            if caching:
+                metadata.MergeFrom(await after_success(ctx, template, tctx.task_execution_id))
+            result.task_node_metadata = metadata
             if template.metadata.generates_deck.value and await ctx.services.storage.exists(tctx.paths.deck):
                 result.deck_uri = tctx.paths.deck
         return result

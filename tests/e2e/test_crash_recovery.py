@@ -21,7 +21,7 @@ from tests.support.flytekit import Flytekit
 from tests.support.plane import plane_config
 from tests.support.processes import ServedComponent, flyteplane_env
 
-WORKFLOWS = Path(__file__).with_name("workflows")
+ENGINE_CASES = Path(__file__).with_name("engine_cases")
 VERSION = "crash-v1"
 EXECUTIONS = 20
 
@@ -54,7 +54,7 @@ async def crash_setup(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[tupl
     await propeller.start()
     admin = await start_admin(config)
     client = Flytekit.for_admin(flytekit_venv, admin.grpc_port, admin.http_port, tmp_path / "project")
-    client.add_package(WORKFLOWS, "workflows")
+    client.add_package(ENGINE_CASES, "engine_cases")
     try:
         yield admin, propeller, client
     finally:
@@ -70,7 +70,7 @@ async def test_executions_survive_repeated_sigkills_of_the_engine(
     from flyteidl_py.service import admin_pb2_grpc
 
     admin, propeller, client = crash_setup
-    await client.register("workflows", version=VERSION)
+    await client.register("engine_cases", version=VERSION)
     markers = tmp_path / "markers"
     markers.mkdir()
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")  # type: ignore[attr-defined]
@@ -79,7 +79,7 @@ async def test_executions_survive_repeated_sigkills_of_the_engine(
         resource_type=identifier_pb2.LAUNCH_PLAN,
         project="flytesnacks",
         domain="development",
-        name="workflows.behaviours.crash_wf",
+        name="engine_cases.behaviours.crash_wf",
         version=VERSION,
     )
     ids = []

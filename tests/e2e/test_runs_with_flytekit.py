@@ -16,6 +16,7 @@ from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane, plane_config, running_plane
 
 WORKFLOWS = Path(__file__).with_name("workflows")
+ENGINE_CASES = Path(__file__).with_name("engine_cases")
 PROBE = Path(__file__).with_name("flyteremote_probe.py")
 VERSION = "run-v1"
 
@@ -43,7 +44,8 @@ async def client(run_plane: RunningPlane, flytekit_venv: Path, tmp_path_factory:
     project = tmp_path_factory.mktemp("project")
     flytekit = Flytekit.for_admin(flytekit_venv, run_plane.admin.grpc_port, run_plane.admin.http_port, project)
     flytekit.add_package(WORKFLOWS, "workflows")
-    await flytekit.register("workflows", version=VERSION)
+    flytekit.add_package(ENGINE_CASES, "engine_cases")
+    await flytekit.register("workflows", "engine_cases", version=VERSION)
     return flytekit
 
 
@@ -87,20 +89,20 @@ async def test_dynamic_map_conditional_subworkflow_and_launch_plan_nodes_produce
 
 
 async def test_a_task_that_fails_twice_then_succeeds_shows_three_attempts(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.flaky_wf", x=10)
+    answer = await _run(client, "engine_cases.behaviours.flaky_wf", x=10)
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "o0") == {"o0": 12}
     assert answer["nodes"]["n0"]["attempts"] == 3
 
 
 async def test_a_failing_tasks_user_message_reaches_the_execution(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.failing_wf", x=-4)
+    answer = await _run(client, "engine_cases.behaviours.failing_wf", x=-4)
     assert answer["phase"] == core.WorkflowExecution.FAILED
     assert "x must be positive, got -4" in answer["error"]
 
 
 async def test_a_task_over_its_timeout_fails(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.timeout_wf")
+    answer = await _run(client, "engine_cases.behaviours.timeout_wf")
     assert answer["phase"] == core.WorkflowExecution.FAILED
     assert "timeout" in answer["error"].lower()
 
@@ -108,26 +110,26 @@ async def test_a_task_over_its_timeout_fails(client: Flytekit) -> None:
 async def test_terminating_a_running_execution_aborts_it(client: Flytekit) -> None:
     answer: dict[str, Any] = await client.remote(
         PROBE,
-        {"action": "execute_then_terminate", "name": "workflows.behaviours.long_wf", "version": VERSION},
+        {"action": "execute_then_terminate", "name": "engine_cases.behaviours.long_wf", "version": VERSION},
         time_limit=240,
     )
     assert answer["phase"] == core.WorkflowExecution.ABORTED
 
 
 async def test_a_map_task_tolerates_failures_within_its_success_ratio(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.partial_map_wf", xs=[1, 2, 3, 4])
+    answer = await _run(client, "engine_cases.behaviours.partial_map_wf", xs=[1, 2, 3, 4])
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "o0") == {"o0": [10, 20, None, 40]}
 
 
 async def test_a_conditional_without_a_true_case_fails_with_the_users_message(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.else_fail_wf", x=5)
+    answer = await _run(client, "engine_cases.behaviours.else_fail_wf", x=5)
     assert answer["phase"] == core.WorkflowExecution.FAILED
     assert "x must be below 3" in answer["error"]
 
 
 async def test_a_checkpoint_written_before_a_failure_is_read_on_the_retry(client: Flytekit) -> None:
-    answer = await _run(client, "workflows.behaviours.checkpoint_wf", x=7)
+    answer = await _run(client, "engine_cases.behaviours.checkpoint_wf", x=7)
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "o0") == {"o0": 701}
 
@@ -137,7 +139,7 @@ async def test_gates_sleep_then_wait_for_a_signal_and_an_approval(client: Flytek
         PROBE,
         {
             "action": "execute_with_signals",
-            "name": "workflows.behaviours.gates_wf",
+            "name": "engine_cases.behaviours.gates_wf",
             "version": VERSION,
             "inputs": {"x": 3},
             "signals": {"bump": 5, "ok": True},

@@ -50,11 +50,6 @@ async def test_an_empty_request_is_an_invalid_argument_and_changes_nothing(
     assert not listed.artifacts[0].tags
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="flyteplane.rpc.ErrorInterceptor awaits every handler, but grpc_health's Check is synchronous "
-    "(INTERNAL: HealthCheckResponse can't be used in 'await'); admin has the same problem",
-)
 async def test_health_reports_the_service_serving(catalog: RunningCatalog) -> None:
     health = health_pb2_grpc.HealthStub(catalog.channel)
     for service in ("", SERVICE.full_name):

@@ -1,0 +1,120 @@
+"""Task caching around a task node: look up before running, record after success, serialize if asked.
+
+A hit copies the cached outputs into the node's outputs and the node succeeds without starting the
+task. A hit whose outputs point at objects that are gone from the store is treated as a miss (and
+the entry is rewritten when the task runs). Failures never populate the cache.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2
+from flyteidl_py.event import event_pb2
+from flyteplane.errors import FlyteplaneError
+from propeller.catalog.keys import CatalogKey
+from propeller.nodes.base import NodeContext, NodeResult, Outcome
+
+WAITING = "waiting on serialized cache"
+
+
+def cacheable(template: tasks_pb2.TaskTemplate, ctx: NodeContext) -> bool:
+    return bool(template.metadata.discoverable) and ctx.services.catalog is not None
+
+
+def _blob_uris(literal: literals_pb2.Literal) -> list[str]:
+    kind = literal.WhichOneof("value")
+    if kind == "collection":
+        return [u for item in literal.collection.literals for u in _blob_uris(item)]
+    if kind == "map":
+        return [u for item in literal.map.literals.values() for u in _blob_uris(item)]
+    if kind == "scalar":
+        scalar = literal.scalar
+        if scalar.HasField("blob"):
+            return [scalar.blob.uri]
+        if scalar.HasField("structured_dataset"):
+            return [scalar.structured_dataset.uri]
+        if scalar.HasField("union"):
+            return _blob_uris(scalar.union.value)
+    return []
+
+
+async def _still_there(ctx: NodeContext, outputs: literals_pb2.LiteralMap) -> bool:
+    """Every object the cached outputs refer to still exists (plain paths are this machine's files)."""
+    storage = ctx.services.storage
+    for literal in outputs.literals.values():
+        for uri in _blob_uris(literal):
+            if not uri:
+                continue
+            location = uri if "://" in uri else f"file://{uri}"
+            try:
+                if not await storage.exists(location) and not await storage.exists(location.rstrip("/") + "/"):
+                    return False
+            except FlyteplaneError:
+                continue  # a location the store cannot address (another bucket): trust the catalog
+    return True
+
+
+def _metadata(
+    status: int, key: catalog_pb2.CatalogMetadata | None = None, reservation: int | None = None
+) -> event_pb2.TaskNodeMetadata:
+    metadata = event_pb2.TaskNodeMetadata(cache_status=status)  # type: ignore[arg-type]
+    if key is not None:
+        metadata.catalog_key.CopyFrom(key)
+    if reservation is not None:
+        metadata.reservation_status = reservation  # type: ignore[assignment]
+    return metadata
+
+
+async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> NodeResult | None:
+    """A result that replaces running the task (hit, or waiting for another run), or None to run it."""
+    catalog = ctx.services.catalog
+    key = CatalogKey.for_task(template, await ctx.read_inputs())
+    if ctx.state.spec.overwrite_cache:
+        ctx.status.cache_status = catalog_pb2.CACHE_SKIPPED
+        return None
+    hit = await catalog.lookup(key)
+    if hit is not None and await _still_there(ctx, hit.outputs):
+        await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
+        ctx.status.cache_status = catalog_pb2.CACHE_HIT
+        return NodeResult(
+            Outcome.SUCCESS,
+            output_uri=ctx.outputs_uri,
+            target_entity=template.id,
+            task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
+        )
+    ctx.status.cache_status = catalog_pb2.CACHE_MISS
+    if template.metadata.cache_serializable:
+        owner = ctx.extras.get("reservation_owner") or ctx.unique_id + "-" + ctx.state.ident.name
+        heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
+        reservation = await catalog.get_or_extend_reservation(key, owner, heartbeat)
+        if reservation.status != catalog_pb2.CatalogReservation.RESERVATION_ACQUIRED:
+            return NodeResult(
+                Outcome.RUNNING,
+                wake_after=heartbeat.total_seconds() / 2,
+                task_node_metadata=_metadata(catalog_pb2.CACHE_MISS, reservation=reservation.status),
+            )
+    return None
+
+
+async def after_success(
+    ctx: NodeContext, template: tasks_pb2.TaskTemplate, source: object
+) -> event_pb2.TaskNodeMetadata:
+    """Record the outputs of a successful run (CACHE_POPULATED), release any reservation."""
+    catalog = ctx.services.catalog
+    key = CatalogKey.for_task(template, await ctx.read_inputs())
+    outputs = await ctx.services.read_literals_or_empty(ctx.state, ctx.outputs_uri)
+    try:
+        result = await catalog.put(key, outputs, source, overwrite=bool(ctx.state.spec.overwrite_cache))
+        status, key_metadata = result.status, result.catalog_metadata
+    except FlyteplaneError:
+        status, key_metadata = catalog_pb2.CACHE_PUT_FAILURE, None
+    reservation = None
+    if template.metadata.cache_serializable:
+        owner = ctx.unique_id + "-" + ctx.state.ident.name
+        try:
+            reservation = await catalog.release_reservation(key, owner)
+        except FlyteplaneError:
+            reservation = None
+    ctx.status.cache_status = int(status)
+    return _metadata(int(status), key_metadata, reservation)

@@ -1,0 +1,1 @@
+"""Workflows about how the engine fails, retries, waits, resumes and survives crashes (flytekit-only imports)."""
