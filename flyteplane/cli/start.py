@@ -90,8 +90,8 @@ def sandbox_config(
         update={
             "database_url": database or base.propeller.database_url,
             "admin_endpoint": f"{base.admin.host}:{base.admin.grpc_port}",
-        "datacatalog_endpoint": base.propeller.datacatalog_endpoint
-        or f"{base.datacatalog.host}:{base.datacatalog.grpc_port}",
+            "datacatalog_endpoint": base.propeller.datacatalog_endpoint
+            or f"{base.datacatalog.host}:{base.datacatalog.grpc_port}",
             "owner_id": base.propeller.owner_id or SANDBOX_OWNER,
             "plugins": plugins,
         }

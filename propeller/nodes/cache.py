@@ -48,7 +48,11 @@ async def _still_there(ctx: NodeContext, outputs: literals_pb2.LiteralMap) -> bo
                 continue
             location = uri if "://" in uri else f"file://{uri}"
             try:
-                if not await storage.exists(location) and not await storage.exists(location.rstrip("/") + "/"):
+                if await storage.exists(location):
+                    continue
+                async for _ in storage.list(location.rstrip("/") + "/"):  # a directory (multipart blob)
+                    break
+                else:
                     return False
             except FlyteplaneError:
                 continue  # a location the store cannot address (another bucket): trust the catalog
@@ -64,6 +68,21 @@ def _metadata(
     if reservation is not None:
         metadata.reservation_status = reservation  # type: ignore[assignment]
     return metadata
+
+
+def _owner(ctx: NodeContext) -> str:
+    return f"{ctx.state.ident.name}-{ctx.unique_id}"
+
+
+async def keep_reservation(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> float:
+    """Extend this run's reservation while the task runs; returns when to come back to extend it again."""
+    heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
+    key = CatalogKey.for_task(template, await ctx.read_inputs())
+    try:
+        await ctx.services.catalog.get_or_extend_reservation(key, _owner(ctx), heartbeat)
+    except FlyteplaneError:
+        pass  # the next round tries again; losing it costs at worst a duplicate run, never a wrong result
+    return heartbeat.total_seconds() / 2
 
 
 async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> NodeResult | None:
@@ -85,14 +104,26 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
         )
     ctx.status.cache_status = catalog_pb2.CACHE_MISS
     if template.metadata.cache_serializable:
-        owner = ctx.extras.get("reservation_owner") or ctx.unique_id + "-" + ctx.state.ident.name
         heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
-        reservation = await catalog.get_or_extend_reservation(key, owner, heartbeat)
+        reservation = await catalog.get_or_extend_reservation(key, _owner(ctx), heartbeat)
         if reservation.status != catalog_pb2.CatalogReservation.RESERVATION_ACQUIRED:
             return NodeResult(
                 Outcome.RUNNING,
                 wake_after=heartbeat.total_seconds() / 2,
                 task_node_metadata=_metadata(catalog_pb2.CACHE_MISS, reservation=reservation.status),
+            )
+        # The holder may have finished (populated, then released) between our lookup and our
+        # reservation: look once more before running the task ourselves.
+        hit = await catalog.lookup(key)
+        if hit is not None and await _still_there(ctx, hit.outputs):
+            await catalog.release_reservation(key, _owner(ctx))
+            await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
+            ctx.status.cache_status = catalog_pb2.CACHE_HIT
+            return NodeResult(
+                Outcome.SUCCESS,
+                output_uri=ctx.outputs_uri,
+                target_entity=template.id,
+                task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
             )
     return None
 
@@ -111,9 +142,8 @@ async def after_success(
         status, key_metadata = catalog_pb2.CACHE_PUT_FAILURE, None
     reservation = None
     if template.metadata.cache_serializable:
-        owner = ctx.unique_id + "-" + ctx.state.ident.name
         try:
-            reservation = await catalog.release_reservation(key, owner)
+            reservation = await catalog.release_reservation(key, _owner(ctx))
         except FlyteplaneError:
             reservation = None
     ctx.status.cache_status = int(status)

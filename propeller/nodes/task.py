@@ -30,7 +30,7 @@ from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition
 from propeller.compiler import compile_task, compile_workflow
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
-from propeller.nodes.cache import after_success, before_run, cacheable
+from propeller.nodes.cache import after_success, before_run, cacheable, keep_reservation
 from propeller.scope import Scope, task_key, upstream_of
 
 TASK_EVENT_PHASE = {
@@ -226,6 +226,8 @@ class TaskNode:
                 )
         else:
             result = self._map(transition)
+            if caching and template.metadata.cache_serializable and result.outcome == Outcome.RUNNING:
+                result.wake_after = await keep_reservation(ctx, template)
         self._report(ctx, template, tctx, transition, plugin.id, result)
         if result is None:  # the task wrote futures.pb: it is a dynamic parent
             await plugin.finalize(tctx)

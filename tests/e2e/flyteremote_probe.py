@@ -77,7 +77,12 @@ def execute_launch_plan(remote: FlyteRemote, params: dict[str, Any]) -> dict[str
 
 def _start(remote: FlyteRemote, params: dict[str, Any]) -> Any:
     launch_plan = remote.fetch_launch_plan(name=params["name"], version=params.get("version"))
-    return remote.execute(launch_plan, inputs=params.get("inputs", {}), execution_name=params.get("execution_name"))
+    return remote.execute(
+        launch_plan,
+        inputs=params.get("inputs", {}),
+        execution_name=params.get("execution_name"),
+        overwrite_cache=params.get("overwrite_cache"),
+    )
 
 
 def _wait(remote: FlyteRemote, execution: Any, params: dict[str, Any]) -> dict[str, Any]:
@@ -90,13 +95,24 @@ def _wait(remote: FlyteRemote, execution: Any, params: dict[str, Any]) -> dict[s
     else:
         answer["outputs"] = wire(LiteralMap(literals=dict(execution.outputs.literals)))
     for node_id, node in execution.node_executions.items():
-        answer["nodes"][node_id] = {"phase": node.closure.phase, "attempts": len(node.task_executions or [])}
+        metadata = getattr(node.closure, "task_node_metadata", None)
+        answer["nodes"][node_id] = {
+            "phase": node.closure.phase,
+            "attempts": len(node.task_executions or []),
+            "cache": metadata.cache_status if metadata is not None else 0,
+        }
     return answer
 
 
 def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
     """FlyteRemote.execute of a launch plan, then FlyteRemote.wait (which walks node and task executions)."""
     return _wait(remote, _start(remote, params), params)
+
+
+def execute_many_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Start `count` executions of one launch plan at once, then wait for all of them."""
+    started = [_start(remote, params) for _ in range(params["count"])]
+    return {"runs": [_wait(remote, execution, params) for execution in started]}
 
 
 def wait_for(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
@@ -141,6 +157,7 @@ ACTIONS = {
         execute_and_wait,
         execute_then_terminate,
         execute_with_signals,
+        execute_many_and_wait,
         wait_for,
     )
 }

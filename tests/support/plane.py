@@ -33,7 +33,7 @@ class RunningPlane:
 def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: dict[str, Any] | None = None) -> Any:
     from flyteplane.config import load_config
 
-    admin_port, engine_port = free_port(), free_port()
+    admin_port, engine_port, catalog_port = free_port(), free_port(), free_port()
     config = load_config(env={}).model_copy(update={"data_dir": data_dir})
     return config.model_copy(
         update={
@@ -51,8 +51,13 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
                     "database_url": propeller_db,
                     "admin_endpoint": f"127.0.0.1:{admin_port}",
                     "resync_seconds": 1.0,
+                    "datacatalog_endpoint": f"127.0.0.1:{catalog_port}",
+                    "cache_reservation_heartbeat_seconds": 1.0,
                     "plugins": plugins or {},
                 }
+            ),
+            "datacatalog": config.datacatalog.model_copy(
+                update={"grpc_port": catalog_port, "database_url": f"sqlite:///{data_dir}/datacatalog.db"}
             ),
             "storage": config.storage.model_copy(update={"local_root": data_dir / "store"}),
         }
@@ -62,11 +67,13 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
 @asynccontextmanager
 async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[RunningPlane]:
     from admin.server import start_admin
+    from datacatalog.server import start_datacatalog
     from flyteplane.cli.main import migrate as run_migrations
     from propeller.server import start_propeller
 
     if migrate:
-        await run_migrations(config, ("admin", "propeller"), quiet=True)
+        await run_migrations(config, quiet=True)
+    catalog = await start_datacatalog(config)
     propeller = await start_propeller(config)
     admin = await start_admin(config)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")
@@ -76,3 +83,4 @@ async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[R
         await channel.close()
         await admin.stop(0)
         await propeller.stop(0)
+        await catalog.stop(0)
