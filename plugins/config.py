@@ -49,6 +49,22 @@ class LocalEnvironment(_Frozen):
         default=None, description="Working directory of the process; None: a fresh directory per attempt."
     )
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
+    warm: bool | None = Field(
+        default=None,
+        description="Start flytekit tasks from warm fork servers (see `plugins.local_warm_pool`); "
+        "None: the backend's `warm` setting.",
+    )
+    preload: tuple[str, ...] = Field(
+        default=(),
+        description="Modules this environment's fork servers import before forking (heavy libraries the "
+        "tasks use), beside flytekit.",
+    )
+    preload_task_modules: bool = Field(
+        default=False,
+        description="Also import the modules of the tasks that run here into the fork server, as is always done "
+        "for fast-registered code bundles. Only safe when the code on `python_path` does not change while "
+        "the server lives.",
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -66,6 +82,42 @@ class LocalEnvironment(_Frozen):
     @classmethod
     def _expand_all(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
         return tuple(p.expanduser().absolute() for p in value)
+
+
+class WarmPoolConfig(_Frozen):
+    """The `local` backend's fork servers: how many, how long they live (see `plugins.local_warm_pool`)."""
+
+    servers_per_environment: int = Field(
+        default=1, ge=1, description="Fork servers per task environment and code bundle; more fork in parallel."
+    )
+    max_servers: int = Field(
+        default=8, ge=1, description="Fork servers in all; the least recently used idle one makes room for a new one."
+    )
+    prewarm: bool = Field(default=True, description="Start the default environment's fork servers with the plugin.")
+    recycle_after_forks: int = Field(
+        default=1000, ge=1, description="A fork server is replaced after starting this many attempts."
+    )
+    recycle_rss_bytes: int | None = Field(
+        default=1 << 30, ge=1, description="A fork server is replaced once its resident memory exceeds this."
+    )
+    restart_dead: bool = Field(default=True, description="Replace a fork server that died at once.")
+    start_timeout_seconds: float = Field(
+        default=120.0, gt=0, description="How long a fork server may take to import flytekit and its preloads."
+    )
+    retry_after_seconds: float = Field(
+        default=60.0, ge=0,
+        description="After a fork server failed to start (or died right after starting), its environment runs "
+        "tasks on the cold path for this long before trying again.",
+    )  # fmt: skip
+    idle_seconds: float | None = Field(
+        default=900.0, gt=0,
+        description="A fork server unused this long is stopped (the default environment's pre-warmed ones stay).",
+    )  # fmt: skip
+    fsync_status: bool = Field(
+        default=False,
+        description="Flush an attempt's status.json to disk before its supervisor exits. Without it (a disk "
+        "flush per task saved), a machine crash right after a task finished reports it as a lost process.",
+    )
 
 
 class LocalPluginConfig(_Frozen):
@@ -110,6 +162,13 @@ class LocalPluginConfig(_Frozen):
     error_tail_bytes: int = Field(
         default=4000, ge=0, description="How much of the log's end a crash's error message quotes."
     )
+    warm: bool = Field(
+        default=True,
+        description="Run flytekit tasks (`pyflyte-execute`, `pyflyte-map-execute`, `pyflyte-fast-execute`) in "
+        "processes forked from warm fork servers instead of fresh interpreters. An environment (`warm`) or a "
+        "task (environment variable FLYTEPLANE_WARM=false) can opt out.",
+    )
+    warm_pool: WarmPoolConfig = Field(default_factory=WarmPoolConfig, description="The fork servers.")
 
     @field_validator("work_dir")
     @classmethod

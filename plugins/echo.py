@@ -2,6 +2,8 @@
 
 One `handle` copies `inputs.pb` to `outputs.pb` and succeeds; calling it again copies the same
 bytes again, so it is idempotent. A task without inputs (no inputs.pb) gets an empty LiteralMap.
+As an array element (map task), it echoes element `array_index` of each collection input, as a
+map task's element would compute it from the whole-list inputs.pb.
 """
 
 from __future__ import annotations
@@ -20,7 +22,16 @@ class EchoPlugin:
     task_types: tuple[str, ...] = ("echo",)
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        if await ctx.storage.exists(ctx.paths.inputs):
+        if ctx.array_index is not None:
+            inputs = await ctx.storage.read_proto(ctx.paths.inputs, literals_pb2.LiteralMap)
+            element = literals_pb2.LiteralMap()
+            for name, literal in inputs.literals.items():
+                is_list = literal.WhichOneof("value") == "collection"
+                element.literals[name].CopyFrom(
+                    literal.collection.literals[ctx.array_index] if is_list else literal
+                )
+            await ctx.storage.write_proto(ctx.paths.outputs, element)
+        elif await ctx.storage.exists(ctx.paths.inputs):
             await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
         else:
             await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())

@@ -11,7 +11,7 @@ import fnmatch
 import os
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
@@ -49,6 +49,10 @@ class Command:
     cwd: str
     memory_limit_bytes: int | None
     memory_limit_kind: str
+    # The environment standing in for the task's image, and the part of `env` that comes from it alone
+    # (what a fork server of that environment starts with; see `plugins.local_warm`).
+    environment: LocalEnvironment = field(default_factory=LocalEnvironment)
+    base_env: dict[str, str] = field(default_factory=dict)
 
     def spec(self, log: Path) -> dict[str, Any]:
         return {
@@ -204,6 +208,24 @@ def _inherited(environ: Mapping[str, str], patterns: Iterable[str]) -> dict[str,
     return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in wanted)}
 
 
+def environment_variables(
+    environment: LocalEnvironment, config: LocalPluginConfig, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The variables every process of `environment` gets, before those of the task, its store and its execution."""
+    environ = os.environ if environ is None else environ
+    env = _inherited(environ, config.inherit_env)
+    system_path = config.system_path if config.system_path is not None else environ.get("PATH", os.defpath)
+    venv_bin = str(environment.venv / "bin") if environment.venv else ""
+    env["PATH"] = os.pathsep.join(p for p in (venv_bin, system_path) if p)
+    if environment.venv is not None:
+        env["VIRTUAL_ENV"] = str(environment.venv)
+    if environment.python_path:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in environment.python_path)
+    env["PYTHONUNBUFFERED"] = "1"  # the log is readable while the task runs
+    env.update(environment.env)
+    return env
+
+
 async def build_command(
     ctx: TaskExecutionContext, config: LocalPluginConfig, attempt_dir: Path, environ: Mapping[str, str] | None = None
 ) -> Command:
@@ -255,18 +277,11 @@ async def build_command(
     argv = rewrite_dest_dir(argv, str(attempt_dir / "code"))
 
     environment = environment_for(container.image, config)
-    env = _inherited(environ, config.inherit_env)
-    system_path = config.system_path if config.system_path is not None else environ.get("PATH", os.defpath)
-    venv_bin = str(environment.venv / "bin") if environment.venv else ""
-    env["PATH"] = os.pathsep.join(p for p in (venv_bin, system_path) if p)
-    if environment.venv is not None:
-        env["VIRTUAL_ENV"] = str(environment.venv)
-    if environment.python_path:
-        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in environment.python_path)
-    env["PYTHONUNBUFFERED"] = "1"  # the log is readable while the task runs
+    base_env = environment_variables(environment, config, environ)
+    env = dict(base_env)
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
     env.update(storage_environment(ctx.storage.config, data_uris))
-    env.update(environment.env)
+    env.update(environment.env)  # the environment's own settings win over the store's
     env.update({pair.key: pair.value for pair in container.env})
     env.update(flyte_environment(ctx))
     env.update(ctx.environment)
@@ -278,4 +293,6 @@ async def build_command(
         cwd=str(cwd),
         memory_limit_bytes=None if config.memory_limit == "off" else memory_limit(ctx, container),
         memory_limit_kind=config.memory_limit,
+        environment=environment,
+        base_env=base_env,
     )

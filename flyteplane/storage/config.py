@@ -105,6 +105,14 @@ class StorageConfig(BaseModel):
         default="http://localhost:8088",
         description="Base URL of the HTTP server that serves file:// signed URLs (admin's HTTP port).",
     )
+    fsync: bool = Field(
+        default=False,
+        description=(
+            "fsync each file:// object before it becomes visible. Writes are atomic either way (temp file "
+            "+ rename), so a killed process never leaves a torn object; fsync adds durability against "
+            "power loss at about a millisecond per write."
+        ),
+    )
     stream_chunk_size: int = Field(default=1 * MiB, gt=0, description="Chunk size of streamed reads.")
     max_read_bytes: int = Field(
         default=64 * MiB,

@@ -32,7 +32,8 @@ _WRITE_BLOCK = 1024 * 1024
 class FileBackend:
     """Objects as files under `root`; see the module docstring for the rules."""
 
-    def __init__(self, root: Path, signer: LocalUrlSigner) -> None:
+    def __init__(self, root: Path, signer: LocalUrlSigner, *, fsync: bool = False) -> None:
+        self._fsync = fsync
         self._root = os.path.abspath(root)
         self._real_root = os.path.realpath(root)
         self._signer = signer
@@ -96,10 +97,10 @@ class FileBackend:
         fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=os.path.dirname(path))
         return path, temp, os.fdopen(fd, "wb")
 
-    @staticmethod
-    def _commit(path: str, temp: str, handle: BinaryIO) -> None:
+    def _commit(self, path: str, temp: str, handle: BinaryIO) -> None:
         handle.flush()
-        os.fsync(handle.fileno())
+        if self._fsync:
+            os.fsync(handle.fileno())
         handle.close()
         os.chmod(temp, 0o644)
         os.replace(temp, path)

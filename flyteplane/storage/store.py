@@ -49,7 +49,7 @@ class Storage:
 
     @cached_property
     def _file(self) -> Backend:
-        return FileBackend(self.config.local_root, self.local_signer)
+        return FileBackend(self.config.local_root, self.local_signer, fsync=self.config.fsync)
 
     @cached_property
     def _s3(self) -> Backend:

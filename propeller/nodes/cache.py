@@ -7,6 +7,7 @@ the entry is rewritten when the task runs). Failures never populate the cache.
 
 from __future__ import annotations
 
+import contextlib
 from datetime import timedelta
 
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2
@@ -78,10 +79,9 @@ async def keep_reservation(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -
     """Extend this run's reservation while the task runs; returns when to come back to extend it again."""
     heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
     key = CatalogKey.for_task(template, await ctx.read_inputs())
-    try:
+    # On failure the next round tries again; losing it costs at worst a duplicate run, never a wrong result.
+    with contextlib.suppress(FlyteplaneError):
         await ctx.services.catalog.get_or_extend_reservation(key, _owner(ctx), heartbeat)
-    except FlyteplaneError:
-        pass  # the next round tries again; losing it costs at worst a duplicate run, never a wrong result
     return heartbeat.total_seconds() / 2
 
 

@@ -88,3 +88,46 @@ def _register(name: str, nodes: list[core_wf.Node], outputs: list[literals_pb2.B
             ),
         ),
     ]
+
+
+def echo_list_task(name: str = "echo.map") -> task_pb2.TaskCreateRequest:
+    """An echo task with a list-ified interface, as map tasks have (x: [int] -> x: [int])."""
+    ints = types_pb2.LiteralType(collection_type=INT)
+    template = tasks_pb2.TaskTemplate(
+        id=ident(identifier_pb2.TASK, name),
+        type="echo",
+        task_type_version=1,
+        metadata=tasks_pb2.TaskMetadata(runtime=tasks_pb2.RuntimeMetadata(type=tasks_pb2.RuntimeMetadata.OTHER, version="1")),
+        interface=interface_pb2.TypedInterface(inputs=_iface(x=ints), outputs=_iface(x=ints)),
+    )
+    return task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template))
+
+
+def mapped(name: str, task: str = "echo.map") -> list[object]:
+    """xs: [int] -> an array node over echo elements -> xs."""
+    ints = types_pb2.LiteralType(collection_type=INT)
+    sub = core_wf.Node(id="echo-element", task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
+                       metadata=core_wf.NodeMetadata(name="echo"))
+    node = core_wf.Node(
+        id="n0", metadata=core_wf.NodeMetadata(name="map"),
+        inputs=[literals_pb2.Binding(var="x", binding=_promise("", "xs"))],
+        array_node=core_wf.ArrayNode(node=sub),
+    )
+    wf_id = ident(identifier_pb2.WORKFLOW, name)
+    template = core_wf.WorkflowTemplate(
+        id=wf_id, interface=interface_pb2.TypedInterface(inputs=_iface(xs=ints), outputs=_iface(xs=ints)),
+        nodes=[node], outputs=[literals_pb2.Binding(var="xs", binding=_promise("n0", "x"))],
+    )
+    lp_id = ident(identifier_pb2.LAUNCH_PLAN, name)
+    return [
+        workflow_pb2.WorkflowCreateRequest(id=wf_id, spec=workflow_pb2.WorkflowSpec(template=template)),
+        launch_plan_pb2.LaunchPlanCreateRequest(
+            id=lp_id,
+            spec=launch_plan_pb2.LaunchPlanSpec(
+                workflow_id=wf_id,
+                default_inputs=interface_pb2.ParameterMap(
+                    parameters={"xs": interface_pb2.Parameter(var=interface_pb2.Variable(type=ints), required=True)}
+                ),
+            ),
+        ),
+    ]

@@ -1,0 +1,98 @@
+"""Engine throughput with echo tasks (no task processes): node completions/s, propeller peak RSS, round time.
+
+Admin and propeller run as their own processes (`flyteplane serve`) on SQLite in a scratch directory;
+this script registers echo workflows through admin, launches one execution at a time, waits for it
+through GetExecution and reads propeller's peak RSS (VmHWM) from /proc.
+Run: .venv/bin/python bench/engine.py [--chain 1000] [--fan-out 10000] [--map 100000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from flyteidl_py.core import literals_pb2  # noqa: E402
+from flyteidl_py.service import admin_pb2_grpc  # noqa: E402
+from tests.integration.propeller.helpers import ints, launch, register, wait  # noqa: E402
+from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped  # noqa: E402
+from tests.support.plane import plane_config  # noqa: E402
+from tests.support.processes import ServedComponent, flyteplane_env  # noqa: E402
+
+
+def peak_rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def run_case(label: str, nodes: int, requests: list[object], lp: str, inputs: literals_pb2.LiteralMap,
+                   directory: Path) -> None:
+    config = plane_config(directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db")
+    env = flyteplane_env(config)
+    exe = Path(sys.executable).with_name("flyteplane")
+    subprocess.run([str(exe), "migrate", "admin", "propeller"], env=env, check=True, capture_output=True)
+    propeller = ServedComponent("propeller", env, directory / "propeller.log")
+    admin = ServedComponent("admin", env, directory / "admin.log")
+    await propeller.start()
+    await admin.start()
+    import grpc
+
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{config.admin.grpc_port}")
+    stub = admin_pb2_grpc.AdminServiceStub(channel)
+    try:
+        await register(stub, requests)
+        start = time.perf_counter()
+        execution = await launch(stub, lp, inputs)
+        done = await wait(stub, execution, limit=3600)
+        seconds = time.perf_counter() - start
+        assert done.closure.phase == 4, done.closure.error  # SUCCEEDED
+        assert propeller.process is not None
+        rss = peak_rss_mib(propeller.process.pid)
+        print(f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s "
+              f"propeller peak RSS {rss:7.1f} MiB", flush=True)
+    finally:
+        await channel.close()
+        await admin.stop()
+        await propeller.stop()
+
+
+def int_list(n: int) -> literals_pb2.LiteralMap:
+    xs = literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=[
+        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i))) for i in range(n)
+    ]))
+    return literals_pb2.LiteralMap(literals={"xs": xs})
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chain", type=int, default=1000)
+    parser.add_argument("--fan-out", type=int, default=10000)
+    parser.add_argument("--map", type=int, default=100000)
+    args = parser.parse_args()
+    print("machine: 2 cores; admin and propeller as separate processes; SQLite; local file store")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        for label, size in (("chain (echo)", args.chain), ("fan-out (echo)", args.fan_out)):
+            if not size:
+                continue
+            directory = root / label.split()[0]
+            directory.mkdir()
+            maker = chain if label.startswith("chain") else fan_out
+            await run_case(label, size, [echo_task(), *maker("bench", size)], "bench", ints(x=1), directory)
+        if args.map:
+            directory = root / "map"
+            directory.mkdir()
+            await run_case("map task (echo elements)", args.map, [echo_list_task(), *mapped("bench-map")],
+                           "bench-map", int_list(args.map), directory)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
