@@ -1,0 +1,1 @@
+"""Benchmark workflows (imported only by flytekit's interpreter)."""
