@@ -4,6 +4,7 @@ Each round loads (or reuses) an execution's working copy, evaluates it, commits 
 and the events they imply in one transaction, and only then delivers those events to admin (a
 transactional outbox). Several engine processes may share one database: each execution is owned
 by one process at a time through a lease, and a process that dies loses its leases to the others.
+With `EngineMetrics`, rounds, node handlers, plugin calls, the queue and event delivery are measured.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any, cast
+
+from prometheus_client import Histogram
 
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.admin import execution_pb2
@@ -22,9 +26,12 @@ from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteplane.database import Database
+from flyteplane.metrics import EngineMetrics
+from plugins.core import Plugin, TaskExecutionContext, Transition
 from propeller.admin_client import AdminClient, EventNotDelivered
 from propeller.executor import Executor, timestamp
 from propeller.nodes.array import ArrayNode
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult
 from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
 from propeller.nodes.structural import EndNode, StartNode
 from propeller.nodes.task import TaskNode
@@ -67,9 +74,13 @@ class Engine:
         admin: AdminClient | None,
         settings: EngineSettings,
         options: EngineOptions | None = None,
+        metrics: EngineMetrics | None = None,
     ) -> None:
         self.options = options or EngineOptions()
+        self.metrics = metrics
         self.store = Store(db, self.options.owner, self.options.lease_seconds)
+        if metrics is not None:
+            plugins = TimedPlugins(plugins, metrics.plugin_seconds)
         self.services = Services(
             storage=storage,  # type: ignore[arg-type]
             plugins=plugins,
@@ -88,6 +99,11 @@ class Engine:
             "gate": GateNode(),
             "array": ArrayNode(),
         }
+        if metrics is not None:
+            handlers = {
+                kind: TimedHandler(cast(NodeHandler, h), metrics.node_seconds.labels(kind))
+                for kind, h in handlers.items()
+            }
         self.executor = Executor(self.services, handlers)  # type: ignore[arg-type]
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
@@ -97,6 +113,8 @@ class Engine:
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.rounds = 0
+        if metrics is not None:
+            metrics.queue_depth.set_function(self._queue.qsize)
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -126,7 +144,9 @@ class Engine:
 
     async def abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> None:
         record_id = await self.store.request_abort(ident, cause)
-        if record_id is not None:
+        # Any engine records the request; only the owner evaluates the execution (another would act
+        # on work it does not own, then fail to save). An owner elsewhere sees it by its next resync.
+        if record_id is not None and (await self.store.find(ident)).owner == self.options.owner:
             self.wake(record_id)
 
     async def phase(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[int, str]:
@@ -166,6 +186,7 @@ class Engine:
             self._queued.discard(record_id)
             self._running.add(record_id)
             again = False
+            began = time.perf_counter()
             try:
                 again = await self._round(record_id)
             except asyncio.CancelledError:
@@ -175,6 +196,8 @@ class Engine:
                 self._cache.pop(record_id, None)
                 self.wake_later(record_id, 1.0)
             finally:
+                if self.metrics is not None:
+                    self.metrics.round_seconds.observe(time.perf_counter() - began)
                 self._running.discard(record_id)
                 if again or record_id in self._again:
                     self._again.discard(record_id)
@@ -315,14 +338,105 @@ class Engine:
         if not events:
             return
         admin = self.services.admin
+        metrics = self.metrics
         delivered: list[int] = []
         try:
             for event in events:
                 if admin is not None:
                     await admin.send_event(event.kind, event.payload)
                 delivered.append(event.id)
+                if metrics is not None:
+                    metrics.events_delivered.labels(event.kind).inc()
         except EventNotDelivered as error:
             log.warning("admin did not take an event of record %s yet: %s", record_id, error)
+            if metrics is not None:
+                metrics.events_failed.labels(event.kind).inc()
             self.wake_later(record_id, 1.0)
         finally:
             await self.store.ack(delivered)
+
+
+# ---- measured handlers and plugins (only with EngineMetrics) --------------------------------------
+
+
+class TimedHandler:
+    """A node handler whose `handle` calls are timed; everything else goes straight to the handler."""
+
+    def __init__(self, inner: NodeHandler, seconds: Histogram) -> None:
+        self.inner = inner
+        self.seconds = seconds
+        self.counts_for_parallelism = inner.counts_for_parallelism
+
+    async def handle(self, ctx: NodeContext) -> NodeResult:
+        began = time.perf_counter()
+        try:
+            return await self.inner.handle(ctx)
+        finally:
+            self.seconds.observe(time.perf_counter() - began)
+
+    async def abort(self, ctx: NodeContext, reason: str) -> None:
+        await self.inner.abort(ctx, reason)
+
+    async def finalize(self, ctx: NodeContext) -> None:
+        await self.inner.finalize(ctx)
+
+    def reset(self, ctx: NodeContext) -> None:
+        self.inner.reset(ctx)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class TimedPlugin:
+    """A task plugin whose calls are timed by plugin id and call."""
+
+    def __init__(self, inner: Plugin, seconds: Histogram) -> None:
+        self.inner = inner
+        self.id = inner.id
+        self.task_types = inner.task_types
+        self._handle = seconds.labels(inner.id, "handle")
+        self._abort = seconds.labels(inner.id, "abort")
+        self._finalize = seconds.labels(inner.id, "finalize")
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        began = time.perf_counter()
+        try:
+            return await self.inner.handle(ctx)
+        finally:
+            self._handle.observe(time.perf_counter() - began)
+
+    async def abort(self, ctx: TaskExecutionContext) -> None:
+        began = time.perf_counter()
+        try:
+            await self.inner.abort(ctx)
+        finally:
+            self._abort.observe(time.perf_counter() - began)
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None:
+        began = time.perf_counter()
+        try:
+            await self.inner.finalize(ctx)
+        finally:
+            self._finalize.observe(time.perf_counter() - began)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+class TimedPlugins:
+    """The plugin registry, handing out timed plugins (one wrapper per plugin, made on first use)."""
+
+    def __init__(self, registry: Any, seconds: Histogram) -> None:
+        self.registry = registry
+        self.seconds = seconds
+        self._timed: dict[int, TimedPlugin] = {}
+
+    def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
+        plugin: Plugin = self.registry.plugin_for(task_type, project, domain)
+        timed = self._timed.get(id(plugin))
+        if timed is None or timed.inner is not plugin:
+            timed = self._timed[id(plugin)] = TimedPlugin(plugin, self.seconds)
+        return timed
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.registry, name)

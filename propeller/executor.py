@@ -22,6 +22,7 @@ from flyteidl_py.event import event_pb2
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
 from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
+from propeller.recovery import mark_recovered, recover
 from propeller.scope import END, START, Scope
 from propeller.services import Services
 from propeller.status import NodePhase, NodeStatus
@@ -239,6 +240,10 @@ class Executor:
         status = ctx.status
         if status.node_phase == NodePhase.NOT_STARTED:
             if ctx.node.id != START:
+                recovered = await recover(ctx)
+                if recovered is not None:
+                    mark_recovered(self, ctx, recovered)
+                    return
                 try:
                     inputs = await self.resolve_inputs(ctx.state, ctx.scope, ctx.node)
                 except BindingError as error:
@@ -247,7 +252,13 @@ class Executor:
                     return
                 await self.services.write_literals(ctx.inputs_uri, inputs)
                 status.queued_at = status.attempt_started_at = ctx.now
-                self.set_phase(ctx, NodePhase.QUEUED, NodeResult(Outcome.RUNNING))
+                # A launch-plan node's first event must already name its child execution: FlyteRemote
+                # reads a node without it as a task node and fails. Its RUNNING event (sent in this same
+                # pass, once the child exists) is therefore its first.
+                is_launch_plan = ctx.node.HasField("workflow_node") and ctx.node.workflow_node.HasField(
+                    "launchplan_ref"
+                )
+                self.set_phase(ctx, NodePhase.QUEUED, NodeResult(Outcome.RUNNING), emit=not is_launch_plan)
         elif status.node_phase == NodePhase.RETRYABLE_FAILURE:
             status.attempts += 1
             status.attempt_started_at = ctx.now
@@ -330,7 +341,7 @@ class Executor:
 
     # ---- state and events ----------------------------------------------------------------------
 
-    def set_phase(self, ctx: NodeContext, phase: NodePhase, result: NodeResult) -> None:
+    def set_phase(self, ctx: NodeContext, phase: NodePhase, result: NodeResult, *, emit: bool = True) -> None:
         status = ctx.status
         status.phase = phase
         if phase in (NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING) and not status.started_at:
@@ -342,7 +353,7 @@ class Executor:
             status.message = result.error.message[:500]
         ctx.touch()
         event_phase = NODE_EVENT_PHASE.get(phase)
-        if event_phase is not None:
+        if event_phase is not None and emit:
             ctx.state.emit("node", self.node_event(ctx, event_phase, result).SerializeToString())
 
     def node_event(self, ctx: NodeContext, phase: int, result: NodeResult) -> admin_event_pb2.NodeExecutionEventRequest:
@@ -357,9 +368,12 @@ class Executor:
             spec_node_id=node.id,
             node_name=node.metadata.name or node.id,
             is_in_dynamic_chain=scope.in_dynamic_chain,
-            is_parent=result.is_parent,
+            # FlyteRemote.wait picks how to read a node from these flags, from the very first event on:
+            # an array node seen without is_array is read as a plain task node and crashes the client.
+            is_parent=result.is_parent
+            or (node.HasField("workflow_node") and node.workflow_node.HasField("sub_workflow_ref")),
             is_dynamic=result.is_dynamic,
-            is_array=result.is_array,
+            is_array=result.is_array or node.HasField("array_node"),
         )
         if node.id == START:
             event.output_uri = scope.start_outputs_uri

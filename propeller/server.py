@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
+from prometheus_client import CollectorRegistry
 
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
 from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database
 from flyteplane.errors import InvalidArgument
+from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
 from plugins.config import PluginsConfig
@@ -57,8 +59,11 @@ class PropellerServer:
     port: int
     admin: AdminClient
     plugins: PluginRegistry
+    metrics: MetricsEndpoint | None = None
 
     async def stop(self, grace: float = 2.0) -> None:
+        if self.metrics is not None:
+            await self.metrics.stop()
         await self.grpc_server.stop(grace)
         await self.engine.stop()
         await self.plugins.aclose()
@@ -80,6 +85,7 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
     storage = Storage(config.storage)
     plugins = await PluginRegistry.load(PluginsConfig.model_validate(settings.plugins))
     admin = AdminClient.connect(settings.admin_endpoint)
+    registry = CollectorRegistry() if settings.metrics_port else None
     engine = Engine(
         db,
         storage,
@@ -97,14 +103,19 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
             resync_seconds=settings.resync_seconds,
             owner=settings.owner_id or default_owner(),
         ),
+        EngineMetrics(registry) if registry is not None else None,
     )
     if settings.datacatalog_endpoint:
         engine.services.catalog = CatalogClient.connect(settings.datacatalog_endpoint)
     await engine.start()
-    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    server = grpc.aio.server(interceptors=timed(registry, ErrorInterceptor()))
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
     add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
     port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
     await server.start()
     log.info("propeller serving the engine API on %s:%d", settings.host, port)
-    return PropellerServer(engine, server, db, port, admin, plugins)
+    metrics = None
+    if registry is not None:
+        metrics = serve_metrics(registry, settings.host, settings.metrics_port)
+        log.info("propeller serving metrics on http://%s:%d/metrics", settings.host, metrics.port)
+    return PropellerServer(engine, server, db, port, admin, plugins, metrics)

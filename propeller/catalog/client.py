@@ -10,6 +10,8 @@ It speaks `datacatalog.DataCatalog` over gRPC, as Flyte's propeller does:
   (the execution's `overwrite_cache`) it first tries UpdateArtifact by tag and creates only when
   that finds nothing. Empty outputs are not stored (CACHE_DISABLED).
 - `get_or_extend_reservation` / `release_reservation` for `cache_serializable` tasks.
+- `datasets` / `artifacts`: every dataset of a task (any cache version or interface) and every
+  artifact of a dataset, for explaining a miss.
 
 Failures raise CatalogError carrying the gRPC status code; callers map them to
 CACHE_LOOKUP_FAILURE, CACHE_PUT_FAILURE or RESERVATION_FAILURE as their node requires.
@@ -73,6 +75,9 @@ class ReservationResult:
     owner_id: str
     expires_at: datetime
     heartbeat_interval: timedelta
+
+
+_PAGE = 100
 
 
 def _code(error: grpc.aio.AioRpcError) -> grpc.StatusCode:
@@ -182,12 +187,14 @@ class CatalogClient:
         source: identifier_pb2.TaskExecutionIdentifier,
         *,
         overwrite: bool = False,
+        array_index: int | None = None,
     ) -> PutResult:
-        """Stores the outputs under the key (replacing the cached ones when `overwrite`)."""
+        """Stores the outputs under the key (replacing the cached ones when `overwrite`); `array_index`
+        names the map-task element that produced them."""
         if not outputs.literals:
             return PutResult(catalog_pb2.CACHE_DISABLED, None)
         data = [dc.ArtifactData(name=name, value=outputs.literals[name]) for name in sorted(outputs.literals)]
-        metadata = artifact_metadata(source)
+        metadata = artifact_metadata(source, key, array_index=array_index)
         try:
             if overwrite:
                 try:
@@ -204,7 +211,7 @@ class CatalogClient:
             artifact_id = str(uuid.uuid4())
             await self._tolerating_exists(
                 self._stub.CreateDataset(
-                    dc.CreateDatasetRequest(dataset=dc.Dataset(id=key.dataset_id, metadata=dataset_metadata(source))),
+                    dc.CreateDatasetRequest(dataset=dc.Dataset(id=key.dataset_id, metadata=dataset_metadata(source, key))),
                     timeout=self._timeout,
                 )
             )
@@ -235,6 +242,54 @@ class CatalogClient:
         except grpc.aio.AioRpcError as error:
             if _code(error) != grpc.StatusCode.ALREADY_EXISTS:
                 raise
+
+    # -- listings -------------------------------------------------------------------------------
+
+    async def datasets(self, name: str, *, project: str = "", domain: str = "") -> list[dc.Dataset]:
+        """Every dataset named `name` (in `project` / `domain` when given), all pages."""
+        filters = [
+            dc.SinglePropertyFilter(dataset_filter=dc.DatasetPropertyFilter(**{prop: value}))
+            for prop, value in (("name", name), ("project", project), ("domain", domain))
+            if value
+        ]
+        found: list[dc.Dataset] = []
+        token = ""
+        while True:
+            try:
+                response = await self._stub.ListDatasets(
+                    dc.ListDatasetsRequest(
+                        filter=dc.FilterExpression(filters=filters),
+                        pagination=dc.PaginationOptions(limit=_PAGE, token=token),
+                    ),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as error:
+                raise CatalogError(f"listing datasets failed: {error.details()}", _code(error)) from error
+            found.extend(response.datasets)
+            token = response.next_token
+            if not token or not response.datasets:
+                return found
+
+    async def artifacts(self, dataset: dc.DatasetID) -> list[dc.Artifact]:
+        """Every artifact of the dataset (with its tags and metadata), all pages."""
+        found: list[dc.Artifact] = []
+        token = ""
+        while True:
+            try:
+                response = await self._stub.ListArtifacts(
+                    dc.ListArtifactsRequest(
+                        dataset=dataset, pagination=dc.PaginationOptions(limit=_PAGE, token=token)
+                    ),
+                    timeout=self._timeout,
+                )
+            except grpc.aio.AioRpcError as error:
+                if _code(error) == grpc.StatusCode.NOT_FOUND:
+                    return found
+                raise CatalogError(f"listing artifacts failed: {error.details()}", _code(error)) from error
+            found.extend(response.artifacts)
+            token = response.next_token
+            if not token or not response.artifacts:
+                return found
 
     # -- reservations ---------------------------------------------------------------------------
 

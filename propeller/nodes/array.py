@@ -1,23 +1,33 @@
 """Array nodes (map tasks): one task attempt per element, run through the element's plugin, gathered at the end.
 
 Element state is kept compactly in the node's record (a phase, an attempt count and the plugin's
-phase/version/state per element), so a 100,000-element map stays one record. Progress reaches
-admin as one task event for the array node whose external resources are the elements that changed.
+phase/version/state plus the cache status per element), so a 100,000-element map stays one record.
+Progress reaches admin as one task event for the array node whose external resources are the
+elements that changed.
+
+When the sub-task is cacheable, every element is cached on its own: before its first attempt it looks
+itself up with its own inputs (a hit writes the cached outputs and the element succeeds without a task
+process), and a successful run records its outputs. Lookup failures run the element (caching only
+ever saves work); `overwrite_cache` skips lookups and replaces what is stored.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+from dataclasses import dataclass
+from typing import Any
 
+from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
-from plugins.core import Phase, Transition
-from propeller.data.arrays import array_size, gather_outputs, min_successes
+from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
+from propeller.catalog.keys import CatalogKey
+from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
 from propeller.data.errors import ArrayUserError
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.cache import cacheable, lookup, record
 from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
 from propeller.status import NodePhase
 
@@ -25,10 +35,33 @@ EXECUTING, FAILING, SUCCEEDING = 1, 2, 3
 _CONCURRENCY = 64
 
 
+def _not_started(cache_status: int = 0) -> list[Any]:
+    """An element's plugin entry before an attempt: [plugin phase, version, state (base64), cache status]."""
+    return [-1, 0, "", cache_status]
+
+
+def _cache_status(entry: list[Any]) -> int:
+    return int(entry[3]) if len(entry) > 3 else 0  # records written before elements were cached have 3
+
+
+@dataclass(frozen=True)
+class _ElementCache:
+    """What the elements need this round to look themselves up in the catalog and record themselves."""
+
+    template: tasks_pb2.TaskTemplate
+    array: workflow_pb2.ArrayNode
+    inputs: literals_pb2.LiteralMap  # the array node's own inputs, collections and bound inputs
+
+    def key(self, index: int) -> CatalogKey:
+        return CatalogKey.for_element(
+            self.template, self.array, element_inputs(self.inputs, list(self.array.bound_inputs), index)
+        )
+
+
 class ArrayNode:
     counts_for_parallelism = True
 
-    def _template(self, ctx: NodeContext):  # type: ignore[no-untyped-def]
+    def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
         return task_template(ctx, ctx.node.array_node.node.task_node.reference_id)
 
     def _element_dir(self, ctx: NodeContext, index: int) -> str:
@@ -45,7 +78,7 @@ class ArrayNode:
             status.array_size = size
             status.element_phase = [int(NodePhase.NOT_STARTED)] * size
             status.element_attempts = [0] * size
-            status.element_plugin = [[-1, 0, ""] for _ in range(size)]
+            status.element_plugin = [_not_started() for _ in range(size)]
             status.array_phase = EXECUTING
             ctx.touch()
         size = status.array_size
@@ -60,10 +93,13 @@ class ArrayNode:
             running = [i for i in range(size) if not NodePhase(status.element_phase[i]).is_terminal]
             batch = running[:limit]
             semaphore = asyncio.Semaphore(_CONCURRENCY)
+            cache = None
+            if cacheable(template, ctx):
+                cache = _ElementCache(template, array, await ctx.read_inputs())
 
             async def step(index: int) -> None:
                 async with semaphore:
-                    resource = await self._step(ctx, plugin, template, index, retries)
+                    resource = await self._step(ctx, plugin, template, index, retries, cache)
                     if resource is not None:
                         changed.append(resource)
 
@@ -104,9 +140,19 @@ class ArrayNode:
             return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_array=True, target_entity=template.id)
         return NodeResult(Outcome.RUNNING, is_array=True, target_entity=template.id)
 
-    async def _step(self, ctx, plugin, template, index: int, retries: int):  # type: ignore[no-untyped-def]
+    async def _step(
+        self,
+        ctx: NodeContext,
+        plugin: Plugin,
+        template: tasks_pb2.TaskTemplate,
+        index: int,
+        retries: int,
+        cache: _ElementCache | None,
+    ) -> event_pb2.ExternalResourceInfo | None:
         status = ctx.status
-        plugin_phase, version, raw_state = status.element_plugin[index]
+        entry = status.element_plugin[index]
+        plugin_phase, version, raw_state = entry[0], entry[1], entry[2]
+        cache_status = _cache_status(entry)
         tctx = task_context(
             ctx,
             template,
@@ -115,6 +161,16 @@ class ArrayNode:
             output_dir=self._element_dir(ctx, index),
             array_index=index,
         )
+        if cache is not None and plugin_phase < 0 and cache_status == 0:
+            cache_status = await self._look_up(ctx, cache, index, tctx)
+            if cache_status == catalog_pb2.CACHE_HIT:
+                return event_pb2.ExternalResourceInfo(
+                    external_id=tctx.generated_name,
+                    index=index,
+                    retry_attempt=tctx.attempt,
+                    phase=core.TaskExecution.SUCCEEDED,
+                    cache_status=catalog_pb2.CACHE_HIT,
+                )
         try:
             transition: Transition = await plugin.handle(tctx)
         except FlyteplaneError as refused:
@@ -134,17 +190,21 @@ class ArrayNode:
             outcome_phase = NodePhase.RETRYABLE_FAILURE
         elif transition.phase == Phase.PERMANENT_FAILURE:
             outcome_phase = NodePhase.FAILED
+        if outcome_phase == NodePhase.SUCCEEDED and cache is not None:
+            outputs = await ctx.services.read_literals_or_empty(ctx.state, tctx.paths.outputs)
+            cache_status, _ = await record(ctx, cache.key(index), outputs, tctx.task_execution_id, array_index=index)
         previous = (plugin_phase, version)
         status.element_plugin[index] = [
             int(transition.phase),
             transition.version,
             base64.b64encode(transition.state).decode(),
+            cache_status,
         ]
         if outcome_phase == NodePhase.RETRYABLE_FAILURE:
             await plugin.finalize(tctx)
             if status.element_attempts[index] < retries:
                 status.element_attempts[index] += 1
-                status.element_plugin[index] = [-1, 0, ""]
+                status.element_plugin[index] = _not_started(cache_status)
                 status.element_phase[index] = int(NodePhase.RUNNING)
                 ctx.wake()
             else:
@@ -166,12 +226,35 @@ class ArrayNode:
             retry_attempt=tctx.attempt,
             phase=event_phase,
             logs=[log for log in transition.logs],
+            cache_status=cache_status,  # type: ignore[arg-type]
         )
         if error is not None:
             resource.custom_info.update({"error": error.message[:1000]})
         return resource
 
-    def _report(self, ctx: NodeContext, template, changed: list[event_pb2.ExternalResourceInfo]) -> None:  # type: ignore[no-untyped-def]
+    async def _look_up(self, ctx: NodeContext, cache: _ElementCache, index: int, tctx: TaskExecutionContext) -> int:
+        """Looks element `index` up before its first attempt; on a hit its cached outputs become its
+        outputs and it succeeds. Returns the element's cache status."""
+        status = ctx.status
+        if ctx.state.spec.overwrite_cache:
+            status.element_plugin[index] = _not_started(catalog_pb2.CACHE_SKIPPED)
+            return catalog_pb2.CACHE_SKIPPED
+        try:
+            hit = await lookup(ctx, cache.key(index))
+        except FlyteplaneError:
+            hit, looked_up = None, catalog_pb2.CACHE_LOOKUP_FAILURE
+        else:
+            looked_up = catalog_pb2.CACHE_MISS
+        if hit is not None:
+            await ctx.services.write_literals(tctx.paths.outputs, hit.outputs)
+            status.element_phase[index] = int(NodePhase.SUCCEEDED)
+            looked_up = catalog_pb2.CACHE_HIT
+        status.element_plugin[index] = _not_started(looked_up)
+        return looked_up
+
+    def _report(
+        self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, changed: list[event_pb2.ExternalResourceInfo]
+    ) -> None:
         status = ctx.status
         phase = {
             EXECUTING: core.TaskExecution.RUNNING,

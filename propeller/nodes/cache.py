@@ -3,6 +3,9 @@
 A hit copies the cached outputs into the node's outputs and the node succeeds without starting the
 task. A hit whose outputs point at objects that are gone from the store is treated as a miss (and
 the entry is rewritten when the task runs). Failures never populate the cache.
+
+Task nodes use `before_run` / `after_success` (a dynamic parent records once its sub-workflow has
+produced the outputs); map-task elements use `lookup` / `record` directly, one key per element.
 """
 
 from __future__ import annotations
@@ -10,9 +13,10 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
-from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2
+from flyteidl_py.core import catalog_pb2, identifier_pb2, literals_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
+from propeller.catalog.client import CachedOutputs
 from propeller.catalog.keys import CatalogKey
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 
@@ -60,6 +64,33 @@ async def _still_there(ctx: NodeContext, outputs: literals_pb2.LiteralMap) -> bo
     return True
 
 
+async def lookup(ctx: NodeContext, key: CatalogKey) -> CachedOutputs | None:
+    """The cached outputs for the key if they can be served (their objects still exist), else None."""
+    hit: CachedOutputs | None = await ctx.services.catalog.lookup(key)
+    if hit is not None and await _still_there(ctx, hit.outputs):
+        return hit
+    return None
+
+
+async def record(
+    ctx: NodeContext,
+    key: CatalogKey,
+    outputs: literals_pb2.LiteralMap,
+    source: identifier_pb2.TaskExecutionIdentifier,
+    *,
+    array_index: int | None = None,
+) -> tuple[int, catalog_pb2.CatalogMetadata | None]:
+    """Stores a successful run's outputs (replacing the entry under `overwrite_cache`): the cache status
+    (CACHE_POPULATED, CACHE_DISABLED for no outputs, CACHE_PUT_FAILURE) and the catalog key."""
+    try:
+        result = await ctx.services.catalog.put(
+            key, outputs, source, overwrite=bool(ctx.state.spec.overwrite_cache), array_index=array_index
+        )
+    except FlyteplaneError:
+        return catalog_pb2.CACHE_PUT_FAILURE, None
+    return int(result.status), result.catalog_metadata
+
+
 def _metadata(
     status: int, key: catalog_pb2.CatalogMetadata | None = None, reservation: int | None = None
 ) -> event_pb2.TaskNodeMetadata:
@@ -92,8 +123,8 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
     if ctx.state.spec.overwrite_cache:
         ctx.status.cache_status = catalog_pb2.CACHE_SKIPPED
         return None
-    hit = await catalog.lookup(key)
-    if hit is not None and await _still_there(ctx, hit.outputs):
+    hit = await lookup(ctx, key)
+    if hit is not None:
         await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
         ctx.status.cache_status = catalog_pb2.CACHE_HIT
         return NodeResult(
@@ -114,8 +145,8 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
             )
         # The holder may have finished (populated, then released) between our lookup and our
         # reservation: look once more before running the task ourselves.
-        hit = await catalog.lookup(key)
-        if hit is not None and await _still_there(ctx, hit.outputs):
+        hit = await lookup(ctx, key)
+        if hit is not None:
             await catalog.release_reservation(key, _owner(ctx))
             await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
             ctx.status.cache_status = catalog_pb2.CACHE_HIT
@@ -129,22 +160,19 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
 
 
 async def after_success(
-    ctx: NodeContext, template: tasks_pb2.TaskTemplate, source: object
+    ctx: NodeContext, template: tasks_pb2.TaskTemplate, source: identifier_pb2.TaskExecutionIdentifier
 ) -> event_pb2.TaskNodeMetadata:
-    """Record the outputs of a successful run (CACHE_POPULATED), release any reservation."""
+    """Record the outputs of a successful run (CACHE_POPULATED), release any reservation. For a dynamic
+    parent, call it once the sub-workflow's outputs are the node's outputs."""
     catalog = ctx.services.catalog
     key = CatalogKey.for_task(template, await ctx.read_inputs())
     outputs = await ctx.services.read_literals_or_empty(ctx.state, ctx.outputs_uri)
-    try:
-        result = await catalog.put(key, outputs, source, overwrite=bool(ctx.state.spec.overwrite_cache))
-        status, key_metadata = result.status, result.catalog_metadata
-    except FlyteplaneError:
-        status, key_metadata = catalog_pb2.CACHE_PUT_FAILURE, None
+    status, key_metadata = await record(ctx, key, outputs, source)
     reservation = None
     if template.metadata.cache_serializable:
         try:
             reservation = await catalog.release_reservation(key, _owner(ctx))
         except FlyteplaneError:
             reservation = None
-    ctx.status.cache_status = int(status)
-    return _metadata(int(status), key_metadata, reservation)
+    ctx.status.cache_status = status
+    return _metadata(status, key_metadata, reservation)

@@ -336,8 +336,17 @@ class TaskNode:
             return NodeResult(Outcome.FAILURE, error=outcome.error, is_parent=True, is_dynamic=True)
         end_outputs = await executor.read_outputs(ctx.state, scope, "end-node")
         await services.write_literals(ctx.outputs_uri, end_outputs)
+        metadata = None
+        if cacheable(template, ctx):  # a cached dynamic task records what its sub-workflow produced
+            source = task_context(ctx, template, attempt=ctx.status.attempts, plugin_state=b"").task_execution_id
+            metadata = await after_success(ctx, template, source)
         return NodeResult(
-            Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_parent=True, is_dynamic=True, target_entity=template.id
+            Outcome.SUCCESS,
+            output_uri=ctx.outputs_uri,
+            is_parent=True,
+            is_dynamic=True,
+            target_entity=template.id,
+            task_node_metadata=metadata,
         )
 
     async def abort(self, ctx: NodeContext, reason: str) -> None:
