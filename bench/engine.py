@@ -18,12 +18,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from flyteidl_py.core import literals_pb2  # noqa: E402
-from flyteidl_py.service import admin_pb2_grpc  # noqa: E402
-from tests.integration.propeller.helpers import ints, launch, register, wait  # noqa: E402
-from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped  # noqa: E402
-from tests.support.plane import plane_config  # noqa: E402
-from tests.support.processes import ServedComponent, flyteplane_env  # noqa: E402
+from flyteidl_py.core import literals_pb2
+from flyteidl_py.service import admin_pb2_grpc
+from tests.integration.propeller.helpers import ints, launch, register, wait
+from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped
+from tests.support.plane import plane_config
+from tests.support.processes import ServedComponent, flyteplane_env
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -33,12 +33,15 @@ def peak_rss_mib(pid: int) -> float:
     return float("nan")
 
 
-async def run_case(label: str, nodes: int, requests: list[object], lp: str, inputs: literals_pb2.LiteralMap,
-                   directory: Path) -> None:
+async def run_case(
+    label: str, nodes: int, requests: list[object], lp: str, inputs: literals_pb2.LiteralMap, directory: Path
+) -> None:
     config = plane_config(directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db")
     env = flyteplane_env(config)
     exe = Path(sys.executable).with_name("flyteplane")
-    subprocess.run([str(exe), "migrate", "admin", "propeller"], env=env, check=True, capture_output=True)
+    await asyncio.to_thread(
+        subprocess.run, [str(exe), "migrate", "admin", "propeller"], env=env, check=True, capture_output=True
+    )
     propeller = ServedComponent("propeller", env, directory / "propeller.log")
     admin = ServedComponent("admin", env, directory / "admin.log")
     await propeller.start()
@@ -56,8 +59,11 @@ async def run_case(label: str, nodes: int, requests: list[object], lp: str, inpu
         assert done.closure.phase == 4, done.closure.error  # SUCCEEDED
         assert propeller.process is not None
         rss = peak_rss_mib(propeller.process.pid)
-        print(f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s "
-              f"propeller peak RSS {rss:7.1f} MiB", flush=True)
+        print(
+            f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s "
+            f"propeller peak RSS {rss:7.1f} MiB",
+            flush=True,
+        )
     finally:
         await channel.close()
         await admin.stop()
@@ -65,9 +71,14 @@ async def run_case(label: str, nodes: int, requests: list[object], lp: str, inpu
 
 
 def int_list(n: int) -> literals_pb2.LiteralMap:
-    xs = literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=[
-        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i))) for i in range(n)
-    ]))
+    xs = literals_pb2.Literal(
+        collection=literals_pb2.LiteralCollection(
+            literals=[
+                literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
+                for i in range(n)
+            ]
+        )
+    )
     return literals_pb2.LiteralMap(literals={"xs": xs})
 
 
@@ -90,8 +101,14 @@ async def main() -> None:
         if args.map:
             directory = root / "map"
             directory.mkdir()
-            await run_case("map task (echo elements)", args.map, [echo_list_task(), *mapped("bench-map")],
-                           "bench-map", int_list(args.map), directory)
+            await run_case(
+                "map task (echo elements)",
+                args.map,
+                [echo_list_task(), *mapped("bench-map")],
+                "bench-map",
+                int_list(args.map),
+                directory,
+            )
 
 
 if __name__ == "__main__":

@@ -42,15 +42,23 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "plane"
         env = dict(os.environ)
-        ports = {"ADMIN__GRPC_PORT": free_port(), "ADMIN__HTTP_PORT": free_port(),
-                 "PROPELLER__GRPC_PORT": free_port(), "DATACATALOG__GRPC_PORT": free_port()}
+        ports = {
+            "ADMIN__GRPC_PORT": free_port(),
+            "ADMIN__HTTP_PORT": free_port(),
+            "PROPELLER__GRPC_PORT": free_port(),
+            "DATACATALOG__GRPC_PORT": free_port(),
+        }
         env.update({f"FLYTEPLANE_{k}": str(v) for k, v in ports.items()})
         env["FLYTEPLANE_PROPELLER__PLUGINS"] = json.dumps(
-            {"backends": {"local": {"default_environment": {"venv": str(bin_dir.parent)}}}})
+            {"backends": {"local": {"default_environment": {"venv": str(bin_dir.parent)}}}}
+        )
         began = time.perf_counter()
         plane = subprocess.Popen(
             [str(Path(sys.executable).with_name("flyteplane")), "start", "--data-dir", str(data), "--no-task-env"],
-            env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         try:
             assert plane.stdout is not None
@@ -62,18 +70,46 @@ def main() -> None:
             project = Path(tmp) / "project"
             shutil.copytree(ROOT / "bench" / "workflows", project / "workflows")
             config = data / "config.yaml"
-            subprocess.run([str(bin_dir / "pyflyte"), "--config", str(config), "register", "-p", "flytesnacks",
-                            "-d", "development", "--version", "b1", "workflows"], cwd=project, check=True,
-                           capture_output=True)
+            subprocess.run(
+                [
+                    str(bin_dir / "pyflyte"),
+                    "--config",
+                    str(config),
+                    "register",
+                    "-p",
+                    "flytesnacks",
+                    "-d",
+                    "development",
+                    "--version",
+                    "b1",
+                    "workflows",
+                ],
+                cwd=project,
+                check=True,
+                capture_output=True,
+            )
             time.sleep(2)
             idle = rss_mib(plane.pid)
             probe = ROOT / "bench" / "sandbox_probe.py"
-            out = subprocess.run([str(bin_dir / "python"), str(probe), str(config), "workflows.trivial.one_task",
-                                  "b1", str(args.repeats)], check=True, capture_output=True, text=True)
+            out = subprocess.run(
+                [
+                    str(bin_dir / "python"),
+                    str(probe),
+                    str(config),
+                    "workflows.trivial.one_task",
+                    "b1",
+                    str(args.repeats),
+                ],
+                check=True,
+                capture_output=True,
+                text=True,
+            )
             seconds = json.loads(out.stdout.strip().splitlines()[-1])
-            print(f"one-task workflow, submit -> outputs read: first {seconds[0] * 1000:.0f} ms, "
-                  f"repeated median {statistics.median(seconds[1:]) * 1000:.0f} ms "
-                  f"(min {min(seconds[1:]) * 1000:.0f}, max {max(seconds[1:]) * 1000:.0f}, n={len(seconds) - 1})")
+            print(
+                f"one-task workflow, submit -> outputs read: first {seconds[0] * 1000:.0f} ms, "
+                f"repeated median {statistics.median(seconds[1:]) * 1000:.0f} ms "
+                f"(min {min(seconds[1:]) * 1000:.0f}, max {max(seconds[1:]) * 1000:.0f}, n={len(seconds) - 1})"
+            )
             print(f"idle memory of the plane (one process: admin + propeller + datacatalog): {idle:.0f} MiB RSS")
         finally:
             plane.send_signal(signal.SIGINT)

@@ -97,7 +97,9 @@ def echo_list_task(name: str = "echo.map") -> task_pb2.TaskCreateRequest:
         id=ident(identifier_pb2.TASK, name),
         type="echo",
         task_type_version=1,
-        metadata=tasks_pb2.TaskMetadata(runtime=tasks_pb2.RuntimeMetadata(type=tasks_pb2.RuntimeMetadata.OTHER, version="1")),
+        metadata=tasks_pb2.TaskMetadata(
+            runtime=tasks_pb2.RuntimeMetadata(type=tasks_pb2.RuntimeMetadata.OTHER, version="1")
+        ),
         interface=interface_pb2.TypedInterface(inputs=_iface(x=ints), outputs=_iface(x=ints)),
     )
     return task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template))
@@ -106,17 +108,23 @@ def echo_list_task(name: str = "echo.map") -> task_pb2.TaskCreateRequest:
 def mapped(name: str, task: str = "echo.map") -> list[object]:
     """xs: [int] -> an array node over echo elements -> xs."""
     ints = types_pb2.LiteralType(collection_type=INT)
-    sub = core_wf.Node(id="echo-element", task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
-                       metadata=core_wf.NodeMetadata(name="echo"))
+    sub = core_wf.Node(
+        id="echo-element",
+        task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, task)),
+        metadata=core_wf.NodeMetadata(name="echo"),
+    )
     node = core_wf.Node(
-        id="n0", metadata=core_wf.NodeMetadata(name="map"),
+        id="n0",
+        metadata=core_wf.NodeMetadata(name="map"),
         inputs=[literals_pb2.Binding(var="x", binding=_promise("", "xs"))],
         array_node=core_wf.ArrayNode(node=sub),
     )
     wf_id = ident(identifier_pb2.WORKFLOW, name)
     template = core_wf.WorkflowTemplate(
-        id=wf_id, interface=interface_pb2.TypedInterface(inputs=_iface(xs=ints), outputs=_iface(xs=ints)),
-        nodes=[node], outputs=[literals_pb2.Binding(var="xs", binding=_promise("n0", "x"))],
+        id=wf_id,
+        interface=interface_pb2.TypedInterface(inputs=_iface(xs=ints), outputs=_iface(xs=ints)),
+        nodes=[node],
+        outputs=[literals_pb2.Binding(var="xs", binding=_promise("n0", "x"))],
     )
     lp_id = ident(identifier_pb2.LAUNCH_PLAN, name)
     return [

@@ -38,13 +38,17 @@ async def test_a_fan_out_runs_every_branch(plane: RunningPlane) -> None:
 
 async def test_a_map_task_of_echo_elements_gathers_every_element(plane: RunningPlane) -> None:
     from flyteidl_py.core import literals_pb2
-
     from tests.support.echo import echo_list_task, mapped
 
     await register(plane.stub, [echo_list_task(), *mapped("map50")])
-    xs = literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=[
-        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i))) for i in range(50)
-    ]))
+    xs = literals_pb2.Literal(
+        collection=literals_pb2.LiteralCollection(
+            literals=[
+                literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
+                for i in range(50)
+            ]
+        )
+    )
     execution = await launch(plane.stub, "map50", literals_pb2.LiteralMap(literals={"xs": xs}))
     done = await wait(plane.stub, execution)
     assert done.closure.phase == core.WorkflowExecution.SUCCEEDED, done.closure.error
