@@ -20,7 +20,7 @@ import yaml
 
 from flyteplane.config import FlyteplaneConfig
 
-TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3")
+TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
 SANDBOX_OWNER = "sandbox"
 
 

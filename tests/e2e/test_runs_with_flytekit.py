@@ -161,3 +161,10 @@ async def test_pyflyte_run_remote_with_a_local_file_input_reads_it_in_the_task(
     )
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "o6") == {"o6": 3}
+
+
+async def test_dataframes_directories_and_nested_dynamics_flow_between_tasks(client: Flytekit) -> None:
+    answer = await _run(client, "engine_cases.data.data_wf", n=4)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    # sum of squares below 4; a 4-row StructuredDataset; a directory of 4 files; sum(i * 4 for i < 4)
+    assert _outputs(answer, "o0", "o1", "o2", "o3") == {"o0": 14, "o1": 4, "o2": 4, "o3": 24}

@@ -21,7 +21,7 @@ from typing import Any
 from tests.support.venvs import ensure_venv
 
 FLYTEKIT_VERSION = "1.16.31"
-REQUIREMENTS = [f"flytekit=={FLYTEKIT_VERSION}", "pandas"]
+REQUIREMENTS = [f"flytekit=={FLYTEKIT_VERSION}", "pandas", "pyarrow"]
 DEFAULT_TIME_LIMIT = 180.0
 
 # What flytekit prints when it falls into its interactive PKCE login, from which it never returns.
@@ -34,7 +34,7 @@ _HANG_CAUSE = (
 
 
 def flytekit_bin() -> Path:
-    """The bin/ directory of a virtualenv with flytekit (and pandas), built once and cached."""
+    """The bin/ directory of a virtualenv with flytekit (and pandas, pyarrow), built once and cached."""
     return ensure_venv(f"flytekit-{FLYTEKIT_VERSION}", REQUIREMENTS).parent
 
 
