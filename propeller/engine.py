@@ -110,6 +110,7 @@ class Engine:
         self._running: set[int] = set()
         self._again: set[int] = set()
         self._cache: dict[int, ExecutionState] = {}
+        self._owned: set[int] = set()  # unfinished executions this process launched or took over
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self.rounds = 0
@@ -140,6 +141,7 @@ class Engine:
         launch_plan: identifier_pb2.Identifier,
     ) -> None:
         record_id = await self.store.create(ident, closure, spec, inputs_uri, launch_plan)
+        self._owned.add(record_id)
         self.wake(record_id)
 
     async def abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> None:
@@ -207,7 +209,14 @@ class Engine:
         """Renew leases, take over orphaned executions, and re-evaluate everything now and then."""
         while True:
             try:
-                for record_id in await self.store.claim():
+                claimed = await self.store.claim()
+                taken = [record_id for record_id in claimed if record_id not in self._owned]
+                if taken:
+                    self._owned.update(taken)
+                    log.info("took over %d execution(s) nobody held a lease on: records %s", len(taken), taken[:20])
+                    if self.metrics is not None:
+                        self.metrics.executions_taken_over.inc(len(taken))
+                for record_id in claimed:
                     self.wake(record_id)
                 for record_id in await self.store.with_pending_events():
                     self.wake(record_id)
@@ -252,10 +261,12 @@ class Engine:
                 await self.store.save(state)
         except LeaseLost:
             self._cache.pop(record_id, None)
+            self._owned.discard(record_id)
             return False
         await self._deliver(record_id)
         if state.phase.is_terminal:
             self._cache.pop(record_id, None)
+            self._owned.discard(record_id)
             return False
         return progressed
 
@@ -284,7 +295,9 @@ class Engine:
         return [limit - active]
 
     async def _evaluate(self, state: ExecutionState) -> bool:
-        scope = self.top_scope(state, self.services.workflow_dir(state))
+        scope = state.derived.get("top")
+        if not isinstance(scope, Scope):
+            scope = state.derived["top"] = self.top_scope(state, self.services.workflow_dir(state))
         if state.abort_cause is not None:
             await self.executor.abort_scope(state, scope, state.abort_cause, final=True)
             self._finish(state, WorkflowPhase.ABORTED, None)

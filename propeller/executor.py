@@ -150,10 +150,28 @@ class Executor:
     async def run_scope(self, state: ExecutionState, scope: Scope, budget: list[int]) -> ScopeResult:
         """Advance every node that can move; return whether the scope finished and how."""
         progressed = False
+        # Only nodes whose in-scope upstream nodes have all finished are visited, and the set grows as
+        # nodes finish: a pass costs the active frontier, not the size of the graph.
+        position = {n: i for i, n in enumerate(scope.order)}
+        waiting: dict[str, int] = {}
+        frontier: list[str] = []
+        for node_id in scope.order:
+            status = state.nodes.get(scope.key(node_id))
+            if status is not None and status.node_phase.is_terminal:
+                continue
+            blockers = 0
+            for up in scope.upstream.get(node_id, ()):
+                if up in scope.nodes and up != node_id:
+                    up_status = state.nodes.get(scope.key(up))
+                    if up_status is None or not up_status.node_phase.is_terminal:
+                        blockers += 1
+            waiting[node_id] = blockers
+            if blockers == 0:
+                frontier.append(node_id)
         for _ in range(self.services.settings.max_passes_per_round):
             now = time.time()
             runnable: list[NodeContext] = []
-            for node_id in scope.order:
+            for node_id in frontier:
                 status = state.nodes.get(scope.key(node_id))
                 phase = status.node_phase if status else NodePhase.NOT_STARTED
                 if phase.is_terminal:
@@ -167,6 +185,7 @@ class Executor:
                         ctx = self.context(state, scope, node, now)
                         self.set_phase(ctx, NodePhase.SKIPPED, NodeResult(Outcome.SKIP))
                         progressed = True
+                        runnable.append(ctx)
                         continue
                     handler = self.handler_for(node)
                     if handler.counts_for_parallelism:
@@ -176,18 +195,36 @@ class Executor:
                 ctx = self.context(state, scope, node, now)
                 ctx.extras["budget"] = budget
                 runnable.append(ctx)
+            active = [c for c in runnable if not c.status.node_phase.is_terminal]
             if not runnable:
                 break
-            before = [(c.key, c.status.phase, c.status.attempts) for c in runnable]
-            await asyncio.gather(*(self.process(ctx) for ctx in runnable))
+            before = [(c.key, c.status.phase, c.status.attempts) for c in active]
+            await asyncio.gather(*(self.process(ctx) for ctx in active))
             moved = any(
                 (k, p, a) != (c.key, c.status.phase, c.status.attempts)
-                for (k, p, a), c in zip(before, runnable, strict=True)
-            )
+                for (k, p, a), c in zip(before, active, strict=True)
+            ) or len(active) < len(runnable)
             progressed |= moved
-            if not moved or self._failed_node(state, scope) is not None:
+            released: list[str] = []
+            for ctx in runnable:
+                if ctx.status.node_phase.is_terminal:
+                    for down in scope.downstream.get(ctx.node.id, ()):
+                        if down in waiting:
+                            waiting[down] -= 1
+                            if waiting[down] == 0:
+                                released.append(down)
+            frontier = sorted(
+                [n for n in frontier if not self._finished(state, scope, n)] + released, key=position.__getitem__
+            )
+            failed = any(c.status.node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT) for c in runnable)
+            if not moved or failed:
                 break
         return self.outcome(state, scope, progressed)
+
+    @staticmethod
+    def _finished(state: ExecutionState, scope: Scope, node_id: str) -> bool:
+        status = state.nodes.get(scope.key(node_id))
+        return status is not None and status.node_phase.is_terminal
 
     def _failed_node(self, state: ExecutionState, scope: Scope) -> NodeStatus | None:
         for node_id in scope.order:

@@ -101,22 +101,35 @@ class Scope:
 
     @cached_property
     def order(self) -> list[str]:
-        """Nodes in dependency order (start first, end last)."""
-        remaining = {n: [u for u in self.upstream.get(n, ()) if u in self.nodes and u != n] for n in self.nodes}
+        """Nodes in dependency order (start first, end last), in O(nodes + edges)."""
+        indegree = {n: 0 for n in self.nodes}
+        for n in self.nodes:
+            for u in self.upstream.get(n, ()):
+                if u in self.nodes and u != n:
+                    indegree[n] += 1
+        ready = sorted(n for n, d in indegree.items() if d == 0)
         ordered: list[str] = []
-        placed: set[str] = set()
-        while remaining:
-            ready = sorted(n for n, ups in remaining.items() if all(u in placed for u in ups))
-            if not ready:  # a cycle the compiler would have refused; keep going deterministically
-                ready = sorted(remaining)[:1]
-            for n in ready:
-                ordered.append(n)
-                placed.add(n)
-                del remaining[n]
-        if START in ordered:
-            ordered.remove(START)
-            ordered.insert(0, START)
-        if END in ordered:
-            ordered.remove(END)
-            ordered.append(END)
+        while ready:
+            n = ready.pop(0) if len(ready) < 64 else ready.pop()
+            ordered.append(n)
+            for d in self.downstream.get(n, ()):
+                indegree[d] -= 1
+                if indegree[d] == 0:
+                    ready.append(d)
+        if len(ordered) < len(self.nodes):  # a cycle the compiler would have refused: keep going anyway
+            ordered += sorted(set(self.nodes) - set(ordered))
+        for special, position in ((START, 0), (END, len(ordered))):
+            if special in ordered:
+                ordered.remove(special)
+                ordered.insert(position if position == 0 else len(ordered), special)
         return ordered
+
+    @cached_property
+    def downstream(self) -> dict[str, list[str]]:
+        """In-scope dependents of each node."""
+        out: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for n in self.nodes:
+            for u in self.upstream.get(n, ()):
+                if u in out and u != n:
+                    out[u].append(n)
+        return out

@@ -40,6 +40,8 @@ class ExecutionState:
     persisted: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     events: list[tuple[str, bytes]] = field(default_factory=list)
+    # Derived from the closure and never persisted (e.g. the top-level scope with its graph order).
+    derived: dict[str, object] = field(default_factory=dict)
 
     def node(self, key: str) -> NodeStatus:
         status = self.nodes.get(key)

@@ -501,17 +501,26 @@ async def find_task_execution(
     session: AsyncSession, ident: identifier_pb2.TaskExecutionIdentifier, *, missing_ok: bool = False
 ) -> Any:
     node = ident.node_execution_id
+    # Through the node's id (indexed), not the task's: one task may have run in thousands of nodes.
+    node_pk = (
+        select(NodeExecution.id)
+        .join(Execution, NodeExecution.execution_id == Execution.id)
+        .where(
+            Execution.execution_project == node.execution_id.project,
+            Execution.execution_domain == node.execution_id.domain,
+            Execution.execution_name == node.execution_id.name,
+            NodeExecution.node_id == node.node_id,
+        )
+        .scalar_subquery()
+    )
     row = await session.scalar(
         select(TaskExecution).where(
-            TaskExecution.execution_project == node.execution_id.project,
-            TaskExecution.execution_domain == node.execution_id.domain,
-            TaskExecution.execution_name == node.execution_id.name,
-            TaskExecution.node_id == node.node_id,
+            TaskExecution.node_execution_id == node_pk,
+            TaskExecution.retry_attempt == ident.retry_attempt,
             TaskExecution.project == ident.task_id.project,
             TaskExecution.domain == ident.task_id.domain,
             TaskExecution.name == ident.task_id.name,
             TaskExecution.version == ident.task_id.version,
-            TaskExecution.retry_attempt == ident.retry_attempt,
         )
     )
     if row is None and not missing_ok:

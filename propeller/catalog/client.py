@@ -211,7 +211,9 @@ class CatalogClient:
             artifact_id = str(uuid.uuid4())
             await self._tolerating_exists(
                 self._stub.CreateDataset(
-                    dc.CreateDatasetRequest(dataset=dc.Dataset(id=key.dataset_id, metadata=dataset_metadata(source, key))),
+                    dc.CreateDatasetRequest(
+                        dataset=dc.Dataset(id=key.dataset_id, metadata=dataset_metadata(source, key))
+                    ),
                     timeout=self._timeout,
                 )
             )
@@ -277,9 +279,7 @@ class CatalogClient:
         while True:
             try:
                 response = await self._stub.ListArtifacts(
-                    dc.ListArtifactsRequest(
-                        dataset=dataset, pagination=dc.PaginationOptions(limit=_PAGE, token=token)
-                    ),
+                    dc.ListArtifactsRequest(dataset=dataset, pagination=dc.PaginationOptions(limit=_PAGE, token=token)),
                     timeout=self._timeout,
                 )
             except grpc.aio.AioRpcError as error:

@@ -24,7 +24,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from flyteidl_py.core import catalog_pb2, identifier_pb2, interface_pb2, literals_pb2, tasks_pb2, types_pb2, workflow_pb2
+from flyteidl_py.core import (
+    catalog_pb2,
+    identifier_pb2,
+    interface_pb2,
+    literals_pb2,
+    tasks_pb2,
+    types_pb2,
+    workflow_pb2,
+)
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from flyteplane.errors import InvalidArgument
 from propeller.catalog.hashing import literal_hash, literal_map_hash, variable_map_hash
