@@ -56,7 +56,7 @@ async def run(label: str, nodes: int, task: object, requests: list[object], inpu
         ident = identifier_pb2.WorkflowExecutionIdentifier(project="bench", domain="development", name="e1")
         start = time.perf_counter()
         await engine.launch(ident, closure, execution_pb2.ExecutionSpec(), inputs_uri, identifier_pb2.Identifier())
-        while not (await engine.store.find(ident)).terminal:
+        while not (await engine.store.find(ident)).terminal:  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.02)
         seconds = time.perf_counter() - start
         record = await engine.store.find(ident)
