@@ -7,11 +7,8 @@ the service fails at start-up, so the tables cannot drift from the IDL silently.
 from __future__ import annotations
 
 import platform
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
-
-from google.protobuf.descriptor import ServiceDescriptor
+from typing import Any
 
 from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
@@ -38,9 +35,7 @@ from flyteidl_py.service import (
     signal_pb2_grpc,
 )
 from flyteplane import __version__
-
-Handler = Callable[[Any], Awaitable[Any]]
-S = TypeVar("S")
+from flyteplane.rpc import Handler, servicer
 
 
 @dataclass(frozen=True)
@@ -200,23 +195,6 @@ def auth_routes(http_base: str) -> dict[str, Handler]:
 def identity_routes() -> dict[str, Handler]:
     anonymous = identity_pb2.UserInfoResponse(subject="anonymous", name="anonymous", preferred_username="anonymous")
     return {"UserInfo": lambda q: _const(anonymous)}
-
-
-def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, Handler]) -> S:
-    """An instance of the generated servicer class whose RPCs call the routes."""
-    unknown = set(routes) - {m.name for m in descriptor.methods}
-    if unknown:
-        raise ValueError(f"{descriptor.full_name} has no RPCs named {sorted(unknown)}")
-    namespace: dict[str, Any] = {}
-    for name, handler in routes.items():
-
-        async def call(self: Any, request: Any, context: Any, _handler: Handler = handler) -> Any:
-            return await _handler(request)
-
-        call.__name__ = name
-        namespace[name] = call
-    instance: S = type(f"{descriptor.name}Servicer", (base,), namespace)()
-    return instance
 
 
 SERVICES = (

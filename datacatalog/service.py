@@ -6,9 +6,7 @@ RPC of the service fails at start-up, so the table cannot drift from the IDL sil
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
 
 import grpc
 
@@ -18,8 +16,7 @@ from datacatalog.managers.datasets import DatasetManager
 from datacatalog.managers.reservations import ReservationManager
 from datacatalog.managers.tags import TagManager
 from flyteidl_py.datacatalog import datacatalog_pb2, datacatalog_pb2_grpc
-
-Handler = Callable[[Any], Awaitable[Any]]
+from flyteplane.rpc import Handler, servicer
 
 SERVICE = datacatalog_pb2.DESCRIPTOR.services_by_name["DataCatalog"]
 
@@ -51,26 +48,10 @@ def routes(m: Managers) -> dict[str, Handler]:
     }
 
 
-def servicer(table: Mapping[str, Handler]) -> datacatalog_pb2_grpc.DataCatalogServicer:
-    """An instance of the generated servicer class whose RPCs call the table's handlers."""
-    unknown = set(table) - {method.name for method in SERVICE.methods}
-    if unknown:
-        raise ValueError(f"{SERVICE.full_name} has no RPCs named {sorted(unknown)}")
-    namespace: dict[str, Any] = {}
-    for name, handler in table.items():
-
-        async def call(self: Any, request: Any, context: Any, _handler: Handler = handler) -> Any:
-            return await _handler(request)
-
-        call.__name__ = name
-        namespace[name] = call
-    instance: datacatalog_pb2_grpc.DataCatalogServicer = type(
-        "DataCatalogServicer", (datacatalog_pb2_grpc.DataCatalogServicer,), namespace
-    )()
-    return instance
-
-
 def add_service(server: grpc.aio.Server, managers: Managers) -> list[str]:
     """Registers DataCatalog on a grpc.aio server; returns the full service names it serves."""
-    datacatalog_pb2_grpc.add_DataCatalogServicer_to_server(servicer(routes(managers)), server)
+    datacatalog_pb2_grpc.add_DataCatalogServicer_to_server(
+        servicer(datacatalog_pb2_grpc.DataCatalogServicer, SERVICE, routes(managers)),  # type: ignore[type-abstract]
+        server,
+    )
     return [SERVICE.full_name]

@@ -10,11 +10,12 @@ from __future__ import annotations
 import inspect
 import logging
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from typing import Any, TypeVar
 
 import grpc
 from google.protobuf import any_pb2, descriptor_pb2
+from google.protobuf.descriptor import ServiceDescriptor
 from google.protobuf.message import Message
 from google.rpc import status_pb2
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -78,6 +79,31 @@ def _status_with_details(exc: FlyteplaneError, details: Message) -> grpc.Status:
     status = status_pb2.Status(code=exc.code.value[0], message=_truncate(str(exc)), details=[packed])
     converted: grpc.Status = rpc_status.to_status(status)
     return converted
+
+
+Handler = Callable[[Any], Awaitable[Any]]
+S = TypeVar("S")
+
+
+def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, Handler]) -> S:
+    """An instance of a generated servicer class whose RPCs call the route table's handlers.
+
+    An RPC missing from the table answers UNIMPLEMENTED (grpcio's default); a name that is not an
+    RPC of the service fails at start-up, so tables cannot drift from the IDL silently.
+    """
+    unknown = set(routes) - {m.name for m in descriptor.methods}
+    if unknown:
+        raise ValueError(f"{descriptor.full_name} has no RPCs named {sorted(unknown)}")
+    namespace: dict[str, Any] = {}
+    for name, handler in routes.items():
+
+        async def call(self: Any, request: Any, context: Any, _handler: Handler = handler) -> Any:
+            return await _handler(request)
+
+        call.__name__ = name
+        namespace[name] = call
+    instance: S = type(f"{descriptor.name}Servicer", (base,), namespace)()
+    return instance
 
 
 def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> health.HealthServicer:
