@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from flyteplane import __version__
+from flyteplane.cli import cache
 from flyteplane.config import FlyteplaneConfig, load_config
 from flyteplane.database import Database, Migrations
 from flyteplane.errors import FlyteplaneError
@@ -42,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one component in the foreground")
     serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")
+    cache.add_parser(commands)
     return parser
 
 
@@ -126,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return start_main(args, config)
         elif args.command == "serve":
             asyncio.run(_serve(args.component, config))
+        elif args.command == "cache":
+            return cache.main(args, config)
     except FlyteplaneError as exc:
         print(f"flyteplane: {exc}", file=sys.stderr)
         return 2

@@ -106,10 +106,14 @@ class Wanted:
     tag: str
     input_hashes: Mapping[str, str]
     ignored: tuple[str, ...] = ()
+    node_id: str = ""  # the node (and map-task element) that looked up, if known
+    array_index: int | None = None
 
     @classmethod
-    def of(cls, key: CatalogKey) -> Wanted:
-        return cls(DatasetParts.of_key(key), key.tag, key.input_hashes, key.cache_ignore_input_vars)
+    def of(cls, key: CatalogKey, *, node_id: str = "", array_index: int | None = None) -> Wanted:
+        return cls(
+            DatasetParts.of_key(key), key.tag, key.input_hashes, key.cache_ignore_input_vars, node_id, array_index
+        )
 
 
 @dataclass(frozen=True)
@@ -197,13 +201,15 @@ class Difference:
 class Comparison:
     cached: Cached
     differences: tuple[Difference, ...]
+    same_place: bool = False  # stored by the node (and element) id that looked up, in another run
 
     @property
     def exact(self) -> bool:
         return not self.differences
 
-    def rank(self) -> tuple[int, int, int, int, float]:
-        """Smaller is nearer: scope, then cache version, then interface, then inputs; newest first."""
+    def rank(self) -> tuple[int, int, int, int, int, float]:
+        """Smaller is nearer: scope, then cache version, then interface, then inputs; then what the
+        same node (element) stored in another run; newest first."""
         parts = [d.part for d in self.differences]
         created = self.cached.created_at.timestamp() if self.cached.created_at is not None else 0.0
         return (
@@ -211,6 +217,7 @@ class Comparison:
             parts.count(CACHE_VERSION),
             sum(p in _INTERFACE for p in parts),
             sum(p in (INPUT, INPUTS, IGNORED_INPUT) for p in parts),
+            0 if self.same_place else 1,
             -created,
         )
 
@@ -265,7 +272,9 @@ def compare(wanted: Wanted, cached: Cached) -> Comparison:
             differences.extend(found or [Difference(signature, wanted=mine, cached=theirs)])
     if wanted.tag not in cached.tags:
         differences.extend(_inputs(wanted, cached, interface_changed))
-    return Comparison(cached, tuple(differences))
+    place = (cached.source.node_execution_id.node_id, cached.array_index)
+    same_place = bool(wanted.node_id) and place == (wanted.node_id, wanted.array_index)
+    return Comparison(cached, tuple(differences), same_place)
 
 
 def _inputs(wanted: Wanted, cached: Cached, interface_changed: bool) -> list[Difference]:
@@ -376,11 +385,13 @@ class Explanation:
             f"  interface      inputs {wanted.dataset.inputs_signature}, outputs {wanted.dataset.outputs_signature}",
             f"  tag            {wanted.tag}",
         ]
+        if wanted.input_hashes or wanted.ignored:
+            lines.append("  inputs")
         for name in sorted(wanted.input_hashes):
-            value = f" = {self.now[name]}" if name in self.now else ""
-            lines.append(f"  input {name:<9}hash {wanted.input_hashes[name][:_SHORT]}{value}")
+            value = f"{self.now[name]}  " if name in self.now else ""
+            lines.append(f"    {name} = {value}(hash {wanted.input_hashes[name][:_SHORT]})")
         for name in wanted.ignored:
-            lines.append(f"  input {name:<9}ignored (cache_ignore_input_vars)")
+            lines.append(f"    {name}: ignored (cache_ignore_input_vars)")
         lines.append(f"  searched       {self.datasets} dataset(s), {self.artifacts} artifact(s) of the task")
         comparison = self.comparison
         if comparison is not None:

@@ -109,6 +109,28 @@ def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, A
     return _wait(remote, _start(remote, params), params)
 
 
+def execute_and_wait_with_elements(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """execute_and_wait, plus each map-task element's phase and cache status (the array node's task
+    execution's external resources), by node id."""
+    answer = _wait(remote, _start(remote, params), params)
+    synced = remote.sync_execution(remote.fetch_execution(name=answer["name"]), sync_nodes=True)
+    elements: dict[str, list[dict[str, int]]] = {}
+    for node_id, node in synced.node_executions.items():
+        for task_execution in node.task_executions or []:
+            metadata = task_execution.closure.metadata
+            for resource in metadata.external_resources if metadata is not None else []:
+                elements.setdefault(node_id, []).append(
+                    {
+                        "index": resource.index,
+                        "attempt": resource.retry_attempt,
+                        "phase": resource.phase,
+                        "cache": resource.cache_status,
+                    }
+                )
+    answer["elements"] = elements
+    return answer
+
+
 def execute_many_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
     """Start `count` executions of one launch plan at once, then wait for all of them."""
     started = [_start(remote, params) for _ in range(params["count"])]
@@ -155,6 +177,7 @@ ACTIONS = {
         fetch_execution,
         execute_launch_plan,
         execute_and_wait,
+        execute_and_wait_with_elements,
         execute_then_terminate,
         execute_with_signals,
         execute_many_and_wait,

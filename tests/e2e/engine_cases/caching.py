@@ -1,10 +1,11 @@
 """Cached tasks that leave a marker file every time they really run, so tests can count real runs."""
 
+import functools
 import os
 import time
 import uuid
 
-from flytekit import task, workflow
+from flytekit import dynamic, map_task, task, workflow
 from flytekit.types.file import FlyteFile
 
 
@@ -61,3 +62,37 @@ def read_file(f: FlyteFile) -> str:
 @workflow
 def cached_file_wf(marker_dir: str, text: str = "kept") -> str:
     return read_file(f=cached_file(marker_dir=marker_dir, text=text))
+
+
+@task(cache=True, cache_version="1")
+def cached_inc(marker_dir: str, x: int) -> int:
+    _mark(marker_dir, f"inc{x}")
+    return x + 1
+
+
+@workflow
+def cached_map_wf(marker_dir: str, xs: list[int]) -> list[int]:
+    return map_task(functools.partial(cached_inc, marker_dir=marker_dir))(x=xs)
+
+
+@task
+def doubled(marker_dir: str, x: int) -> int:
+    _mark(marker_dir, f"double{x}")
+    return 2 * x
+
+
+@task
+def summed(marker_dir: str, xs: list[int]) -> int:
+    _mark(marker_dir, "sum")
+    return sum(xs)
+
+
+@dynamic(cache=True, cache_version="1")
+def cached_dynamic(marker_dir: str, n: int) -> int:
+    _mark(marker_dir, "dynamic")
+    return summed(marker_dir=marker_dir, xs=[doubled(marker_dir=marker_dir, x=i) for i in range(n)])
+
+
+@workflow
+def cached_dynamic_wf(marker_dir: str, n: int = 3) -> int:
+    return cached_dynamic(marker_dir=marker_dir, n=n)

@@ -65,6 +65,9 @@ def outer(n: int) -> int:
 @workflow
 def data_wf(n: int = 4) -> tuple[int, int, int, int]:
     frame = make_frame(n=n)
-    return frame_total(frame=frame), dataset_rows(ds=as_dataset(frame=frame)), count_dir(d=make_dir(files=n)), outer(
-        n=n
+    return (
+        frame_total(frame=frame),
+        dataset_rows(ds=as_dataset(frame=frame)),
+        count_dir(d=make_dir(files=n)),
+        outer(n=n),
     )
