@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import grpc
 import uvicorn
+from prometheus_client import CollectorRegistry
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -21,6 +22,7 @@ from admin.managers.context import AdminContext
 from admin.service import Managers, add_services
 from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database
+from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
@@ -48,8 +50,11 @@ class AdminServer:
     grpc_port: int
     http_port: int
     managers: Managers
+    metrics: MetricsEndpoint | None = None
 
     async def stop(self, grace: float = 2.0) -> None:
+        if self.metrics is not None:
+            await self.metrics.stop()
         self.http_server.should_exit = True
         await self.grpc_server.stop(grace)
         await self.http_task
@@ -92,8 +97,9 @@ async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = 
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 
+    registry = CollectorRegistry() if config.admin.metrics_port else None
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor()],
+        interceptors=timed(registry, ErrorInterceptor()),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -107,4 +113,8 @@ async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = 
     while not http_server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn offers no event
         await asyncio.sleep(0.01)
     log.info("admin serving gRPC on %s:%d and HTTP on %s:%d", host, grpc_port, host, http_port)
-    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers)
+    metrics = None
+    if registry is not None:
+        metrics = serve_metrics(registry, host, config.admin.metrics_port)
+        log.info("admin serving metrics on http://%s:%d/metrics", host, metrics.port)
+    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, metrics)

@@ -53,7 +53,9 @@ class AdminConfig(Section):
     max_download_expiry_seconds: int = Field(default=3600, gt=0)
     console_url: str | None = None  # base URL printed for executions; None: admin's HTTP address
     # The engine admin launches executions on (propeller's engine API); None records launches only.
+    # Several engines sharing one propeller database: "host:port,host:port" (launches round-robin).
     engine_endpoint: str | None = None
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
 
 
 class DataCatalogConfig(Section):
@@ -87,6 +89,7 @@ class PropellerConfig(Section):
     metadata_prefix: str = "metadata/propeller"  # <store>/<this>/<project>-<domain>-<execution>/...
     raw_output_prefix: str | None = None  # None: <store>/raw
     owner_id: str | None = None  # lease holder name; None: host-pid-random
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
     # Which plugin serves each task type and the backends' settings (plugins.config.PluginsConfig).
     plugins: dict[str, Any] = Field(default_factory=dict)
 

@@ -240,14 +240,30 @@ class Store:
         return claimed
 
     async def with_pending_events(self) -> list[int]:
-        """Executions (of ours, even finished ones) whose events admin has not acknowledged yet."""
+        """Executions (even finished ones) whose events admin has not acknowledged yet: ours, and those
+        whose owner's lease ran out, which we take over (`claim` skips finished executions, and a
+        process can die between finishing an execution and delivering its events); our leases renewed."""
+        now = time.time()
+        ours_or_orphaned = or_(WorkflowRecord.owner == self.owner, WorkflowRecord.lease_until < now)
         async with self.db.session() as session:
-            return list(
+            ids = list(
                 await session.scalars(
                     select(OutboxEvent.workflow_id)
                     .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
-                    .where(WorkflowRecord.owner == self.owner)
+                    .where(ours_or_orphaned)
                     .distinct()
+                )
+            )
+            if not ids:
+                return []
+            await session.execute(
+                update(WorkflowRecord)
+                .where(WorkflowRecord.id.in_(ids), ours_or_orphaned)
+                .values(owner=self.owner, lease_until=now + self.lease_seconds)
+            )
+            return list(
+                await session.scalars(
+                    select(WorkflowRecord.id).where(WorkflowRecord.id.in_(ids), WorkflowRecord.owner == self.owner)
                 )
             )
 
