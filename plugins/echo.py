@@ -27,9 +27,7 @@ class EchoPlugin:
             element = literals_pb2.LiteralMap()
             for name, literal in inputs.literals.items():
                 is_list = literal.WhichOneof("value") == "collection"
-                element.literals[name].CopyFrom(
-                    literal.collection.literals[ctx.array_index] if is_list else literal
-                )
+                element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
             await ctx.storage.write_proto(ctx.paths.outputs, element)
         elif await ctx.storage.exists(ctx.paths.inputs):
             await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)

@@ -5,7 +5,8 @@ receives `PluginsConfig.backends[<id>]`. Factories come from, in order of preced
 
 1. `PluginsConfig.factories` (`"module:callable"` import paths),
 2. the `flyteplane.plugins` entry-point group of installed distributions (entry-point name = id),
-3. the built-ins, `local` and `echo`.
+3. the built-ins: `local`, `echo`, `k8s-pod`, `k8s-array`, `spark` and `ray` (Kubernetes),
+   `spark-local` (pyspark without Kubernetes) and `ray-jobs` (a Ray cluster's Jobs API).
 
 So a new backend is one module with a factory plus one configuration entry: `factories: {ray:
 "plugins.ray:create"}` (or, for a distribution with an entry point, `enabled: [ray]`); it then serves
@@ -57,6 +58,12 @@ def factory_loaders(
     loaders: dict[str, Callable[[], PluginFactory]] = {
         "echo": _builtin("plugins.echo"),
         "local": _builtin("plugins.local"),
+        "k8s-pod": _builtin("plugins.k8s.pod"),
+        "k8s-array": _builtin("plugins.k8s.array"),
+        "spark": _builtin("plugins.k8s.spark"),
+        "ray": _builtin("plugins.k8s.ray"),
+        "spark-local": _builtin("plugins.spark_local"),
+        "ray-jobs": _builtin("plugins.ray_jobs"),
     }
     if entry_points is None:
         entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)

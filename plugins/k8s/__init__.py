@@ -1,1 +1,1 @@
-"""Kubernetes backends: one resource manager (`manager`) and the plugins that build its objects (pod, array, spark, ray)."""
+"""Kubernetes backends: one resource manager (`manager`) and the objects' builders (pod, array, spark, ray)."""

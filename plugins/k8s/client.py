@@ -71,7 +71,7 @@ class KubeApiError(FlyteplaneError):
 
 def is_retryable(status: int, reason: str) -> bool:
     """Whether a call that failed with `status`/`reason` may succeed if made again unchanged."""
-    if status == 0 or status == 429 or status >= 500:
+    if status in (0, 429) or status >= 500:
         return True  # no answer, throttled, or the server's own trouble
     if status == 409:
         return True  # a conflict (stale resourceVersion) or an object still being deleted
@@ -172,7 +172,11 @@ class KubeClient:
     async def create(self, kind: ResourceKind, namespace: str, body: Mapping[str, Any]) -> JSON:
         name = body.get("metadata", {}).get("name", "")
         return await self.request(
-            "POST", kind.path(namespace), body=dict(body), what=f"create {kind.kind} {namespace}/{name}"
+            "POST",
+            kind.path(namespace),
+            body=dict(body),
+            query=[("fieldValidation", "Strict")],  # a field the server does not know is an error, not dropped
+            what=f"create {kind.kind} {namespace}/{name}",
         )
 
     async def get(self, kind: ResourceKind, namespace: str, name: str) -> JSON | None:

@@ -170,6 +170,7 @@ class SparkConfig(PodConfig):
         description="`spark.flyte.<feature>.enabled: true` in a task's conf is replaced by this conf map.",
     )
     default_service_account: str = "spark"
+    spark_version: str = Field(default="3.5.5", description="The operator's required `sparkVersion` field.")
     spark_history_server_url: str = ""
     submission_failure_retries: int = 14
 

@@ -1,4 +1,4 @@
-"""Log links for a task's pods from configured templates: kubectl-, Kubernetes-dashboard-, CloudWatch- and Stackdriver-style.
+"""Log links for a task's pods from configured templates: kubectl-, dashboard-, CloudWatch- and Stackdriver-style.
 
 Templates use Flyte's variables (`{{ .podName }}`, `{{ .namespace }}`, `{{ .containerName }}`,
 `{{ .containerId }}`, `{{ .podUnixStartTime }}`, ... see `LogTemplate`), matched case-insensitively.
@@ -103,6 +103,4 @@ def pod_log_links(
         "logResourceName": config.stackdriver_log_resource_name,
         **(extra or {}),
     }
-    return [
-        execution_pb2.TaskLog(uri=render_link(t.template, values), name=f"{t.name}{suffix}") for t in templates
-    ]
+    return [execution_pb2.TaskLog(uri=render_link(t.template, values), name=f"{t.name}{suffix}") for t in templates]

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -34,7 +33,7 @@ from typing import Any, Protocol
 from plugins.core import Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import EVENT, JSON, KubeApiError, KubeClient, ResourceKind
 from plugins.k8s.config import ManagerConfig
-from plugins.k8s.names import dns1123_label, is_dns1123_subdomain, label_value, namespace_for
+from plugins.k8s.names import dns1123_label, is_dns1123_subdomain, label_key, label_value, namespace_for
 
 log = logging.getLogger(__name__)
 
@@ -198,7 +197,7 @@ class ResourceManager:
         """Flyte's labels for the objects of an attempt (values sanitised; ids truncated with a hash)."""
         ident = ctx.task_execution_id
         execution = ident.node_execution_id.execution_id
-        labels = {label_value(k): label_value(v) for k, v in ctx.labels.items()}
+        labels = {label_key(k): label_value(v) for k, v in ctx.labels.items()}
         labels.update({
             "execution-id": label_value(execution.name),
             "project": label_value(execution.project),
@@ -414,7 +413,3 @@ def elapsed_since(resource: Mapping[str, Any], now: datetime) -> float:
     """Seconds since the object was created (0 when the API server did not say)."""
     created = parse_time((resource.get("metadata") or {}).get("creationTimestamp"))
     return 0.0 if created is None else max(0.0, (now - created).total_seconds())
-
-
-def monotonic() -> float:
-    return time.monotonic()

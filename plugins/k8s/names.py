@@ -54,6 +54,14 @@ def label_value(text: str) -> str:
     return value
 
 
+def label_key(text: str) -> str:
+    """`text` as a valid label key: `[prefix/]name` kept when valid (the prefix a DNS subdomain), else sanitised."""
+    prefix, _, name = text.rpartition("/")
+    if (not prefix or is_dns1123_subdomain(prefix)) and name and _LABEL_VALUE.match(name) and len(name) <= 63:
+        return text
+    return label_value(text)
+
+
 def render_template(template: str, values: dict[str, str]) -> str:
     """`{{ project }}`-style variables (also `{{ .Project }}`, case-insensitive) replaced; unknown ones refused."""
 

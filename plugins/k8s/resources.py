@@ -16,7 +16,9 @@ from flyteidl_py.core import tasks_pb2
 from plugins.k8s.config import PodConfig, ResourceSet
 from plugins.k8s.manager import BadTaskDefinition
 
-_QUANTITY = re.compile(r"^([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$")
+_QUANTITY = re.compile(
+    r"^([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+)
 _SUFFIX = {
     None: Decimal(1), "n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("0.001"),
     "k": Decimal(10) ** 3, "M": Decimal(10) ** 6, "G": Decimal(10) ** 9, "T": Decimal(10) ** 12,
@@ -24,7 +26,7 @@ _SUFFIX = {
     "Gi": Decimal(2) ** 30, "Ti": Decimal(2) ** 40, "Pi": Decimal(2) ** 50, "Ei": Decimal(2) ** 60,
 }  # fmt: skip
 
-_NAMES = {
+_NAMES: dict[int, str] = {
     tasks_pb2.Resources.CPU: "cpu",
     tasks_pb2.Resources.MEMORY: "memory",
     tasks_pb2.Resources.STORAGE: "storage",
@@ -41,9 +43,7 @@ def quantity(text: str) -> Decimal:
     return Decimal(number) * Decimal(10) ** int(exponent or 0) * _SUFFIX[suffix]
 
 
-def _entries(
-    entries: Mapping[int, str] | list[tasks_pb2.Resources.ResourceEntry], gpu_name: str
-) -> dict[str, str]:
+def _entries(entries: Mapping[int, str] | list[tasks_pb2.Resources.ResourceEntry], gpu_name: str) -> dict[str, str]:
     out: dict[str, str] = {}
     items = entries.items() if isinstance(entries, Mapping) else [(e.name, e.value) for e in entries]
     for name, value in items:

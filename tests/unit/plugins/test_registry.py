@@ -50,8 +50,8 @@ async def test_default_plugin_serves_unknown_task_types() -> None:
 
 
 async def test_configured_plugin_without_factory_fails_at_load() -> None:
-    with pytest.raises(FailedPrecondition, match="no plugin factory named 'ray'"):
-        await PluginRegistry.load(PluginsConfig(task_types={"ray": "ray"}), entry_points=[])
+    with pytest.raises(FailedPrecondition, match="no plugin factory named 'dask'"):
+        await PluginRegistry.load(PluginsConfig(task_types={"dask": "dask"}), entry_points=[])
 
 
 async def test_entry_point_plugin_is_built_with_its_backend_settings() -> None:
