@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # What the tests need beyond Python packages, installed when missing: PostgreSQL (the tests start
 # throwaway servers with initdb/pg_ctl), Node.js/npm (buf comes from the npm registry) and Go
-# (grpcurl is built through the Go module proxy). Debian packages; needs root when installing.
+# (grpcurl and kube-apiserver are built through the Go module proxy), etcd, a JRE for pyspark. Debian packages; needs root when installing.
 set -euo pipefail
 
 need=()
@@ -11,6 +11,8 @@ fi
 command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
+command -v etcd >/dev/null 2>&1 || need+=(etcd-server)  # the kube-apiserver tests store in it
+command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # pyspark, for the local Spark backend
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
