@@ -24,6 +24,14 @@ memory limit is a retryable system failure `OOMKilled`. stdout and stderr go to 
 uploaded to `<output prefix>/task.log` while the task runs (at most every
 `log_upload_interval_seconds`) and when it ends, and reported as the task's log link.
 
+Warm starts (`warm`, on by default): a flytekit task whose environment has a virtualenv starts as a
+process forked from a fork server of that environment (and code bundle) that has already imported
+flytekit (`plugins.local_warm` decides, `plugins.local_warm_pool` runs the servers). Its supervisor
+is a forked process that keeps the runner's files and rules, so everything above holds whichever
+path started an attempt. While an environment's first server starts, its attempts report
+INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
+start, died, or cannot fork safely) the attempt starts cold.
+
 The event loop never blocks: file work runs in threads, processes are asyncio subprocesses, and a
 watcher per running attempt calls `ctx.wake()` when the process exits.
 """
@@ -51,7 +59,10 @@ from flyteplane.errors import NotFound
 from plugins import local_runner
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.local_command import BadTaskDefinition, Command, build_command
+from plugins.local_command import BadTaskDefinition, Command, build_command, environment_variables
+from plugins.local_warm import WarmPlan, python_of, server_key, warm_enabled
+from plugins.local_warm import plan as warm_plan
+from plugins.local_warm_pool import Readiness, WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -218,6 +229,15 @@ class LocalPlugin:
         self._locks: dict[str, asyncio.Lock] = {}
         self._watches: dict[str, _Watch] = {}
         self._log_uploads: dict[str, _LogUpload] = {}
+        self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
+
+    async def start(self) -> None:
+        """Pre-warms the default environment's fork servers (in the background) when warm starts are on."""
+        environment = self.config.default_environment
+        python = python_of(environment)
+        if not self.config.warm_pool.prewarm or not warm_enabled(environment, self.config) or python is None:
+            return
+        self.warm_pool.prewarm(server_key(environment, python, environment_variables(environment, self.config)))
 
     # -- the plugin interface -----------------------------------------------------------------------
 
@@ -249,7 +269,7 @@ class LocalPlugin:
         self._locks.pop(ctx.generated_name, None)
 
     async def aclose(self) -> None:
-        """Stops watching; the processes keep running and a new instance re-attaches to them."""
+        """Stops watching and the fork servers; the attempts keep running and a new instance re-attaches to them."""
         watches = list(self._watches.values())
         self._watches.clear()
         for watch in watches:
@@ -257,6 +277,7 @@ class LocalPlugin:
         for watch in watches:
             with contextlib.suppress(asyncio.CancelledError):
                 await watch.task
+        await self.warm_pool.aclose()
 
     # -- handle ---------------------------------------------------------------------------------------
 
@@ -306,9 +327,20 @@ class LocalPlugin:
             return Transition.failure("BadTaskDefinition", str(exc), retryable=False, system=False)
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
-        if await asyncio.to_thread(_lock_held, attempt):
+        warm, held = await asyncio.to_thread(self._plan_start, attempt, command)
+        if held:
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
-        await asyncio.to_thread(_prepare, attempt, command)
+        readiness = Readiness.COLD
+        if isinstance(warm, WarmPlan):
+            readiness = self.warm_pool.readiness(warm.key, ctx.storage, ctx.wake)
+            if readiness is Readiness.WARMING:
+                return Transition(Phase.INITIALIZING, reason="waiting for a warm fork server of the task's environment")
+        if isinstance(warm, WarmPlan) and readiness is Readiness.READY:
+            running = await self._start_warm(ctx, attempt, command, warm)
+            if running is not None:
+                return running
+        elif isinstance(warm, str):
+            log.debug("%s starts cold: %s", ctx.generated_name, warm)
         errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
         with errors:
             process = await asyncio.create_subprocess_exec(
@@ -323,6 +355,35 @@ class LocalPlugin:
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
         log.info("started %s (pid %d) for %s", ctx.generated_name, record.pid, ctx.task_execution_id.task_id.name)
         self._watch(ctx, attempt, record, process)
+        return await self._running(ctx, attempt, record)
+
+    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, bool]:
+        """How the attempt starts (warm, or why not), and whether a runner holds it already; if none does,
+        its directory is prepared (again, harmlessly, when the attempt then waits for a fork server)."""
+        warm = warm_plan(command, self.config)
+        held = _lock_held(attempt)
+        if not held:
+            _prepare(attempt, command)
+        return warm, held
+
+    async def _start_warm(
+        self, ctx: TaskExecutionContext, attempt: Path, command: Command, warm: WarmPlan
+    ) -> Transition | None:
+        """Starts the attempt from a fork server; None when none took it (the caller starts it cold)."""
+        request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
+        started = await self.warm_pool.start_attempt(warm.key, request)
+        if started is None:
+            log.info("%s starts cold: no warm fork server took it", ctx.generated_name)
+            return None
+        # `started`: the record is written; `busy`/`done`: another runner's record is there or coming.
+        record = await self._await_record(attempt, None)
+        if record is None:
+            return None
+        log.info(
+            "started %s warm (pid %d, fork server %d) for %s",
+            ctx.generated_name, record.pid, started.server_pid, ctx.task_execution_id.task_id.name,
+        )  # fmt: skip
+        self._watch(ctx, attempt, record, None)
         return await self._running(ctx, attempt, record)
 
     async def _await_record(self, attempt: Path, process: asyncio.subprocess.Process | None) -> AttemptRecord | None:
@@ -501,6 +562,8 @@ class LocalPlugin:
         return self._locks.setdefault(name, asyncio.Lock())
 
 
-def create(config: Mapping[str, Any]) -> LocalPlugin:
-    """The factory the registry calls with `plugins.backends.local`."""
-    return LocalPlugin(LocalPluginConfig.model_validate(dict(config)))
+async def create(config: Mapping[str, Any]) -> LocalPlugin:
+    """The factory the registry calls with `plugins.backends.local`; pre-warms the default environment."""
+    plugin = LocalPlugin(LocalPluginConfig.model_validate(dict(config)))
+    await plugin.start()
+    return plugin

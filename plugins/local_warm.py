@@ -16,6 +16,11 @@ For a fast-registered task the plan is what `pyflyte-fast-execute` would do afte
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
 `--resolver`, and the bundle's directory at the end of PYTHONPATH. The fork server of a bundle has it
 extracted once into `<work dir>/.warm/bundles/<digest>/` and imports the task modules before forking.
+
+What a forked task process shares with its siblings, unlike fresh interpreters: str/bytes hash
+randomization (one seed per server), and whatever modules did at import in the server -- which
+starts with the environment's variables only; the task's own (its template's, its execution's) are
+applied after the fork, and flytekit's loggers are set up again when those change FLYTE_SDK_*.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ import shutil
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from plugins.config import LocalEnvironment, LocalPluginConfig
@@ -40,7 +46,7 @@ WARM_DIR = ".warm"  # under the backend's work_dir; attempt directories never st
 _FALSE = frozenset({"0", "false", "no", "off"})
 _STARTUP_PREFIXES = ("PYTHON", "LD_")
 # Set in a fork server so that flytekit configures its loggers at import as it does in a task process.
-_SERVER_ONLY = {"FLYTE_INTERNAL_EXECUTION_ID": ""}
+_SERVER_ONLY = MappingProxyType({"FLYTE_INTERNAL_EXECUTION_ID": ""})
 
 
 @dataclass(frozen=True)

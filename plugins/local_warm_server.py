@@ -7,25 +7,31 @@ module level, and runnable by any Python from 3.9 on (task environments choose t
 Life of a server:
 
 1. Start: `sys.path[0]` becomes the directory of the environment's console scripts (as when
-   `pyflyte-execute` runs), flytekit's entrypoint and the `preload` modules are imported, and one
-   JSON line `{"ready": true, ...}` is written to stdout (or `{"error": ...}` before exiting 1).
+   `pyflyte-execute` runs), flytekit's entrypoint and the `preload` modules are imported, threads
+   they started and that can be stopped are (`settle_threads`), and one JSON line
+   `{"ready": true, ...}` is written to stdout (or `{"ready": false, "error": ...}` before exiting 1).
 2. Serve: one JSON request per line on stdin, one JSON reply per line on stdout, in order. A request
    names an attempt directory and what to run there; before forking, the server imports the task
    modules the request lists (those of an immutable code bundle) and checks that it runs no other
-   thread (a fork would copy a thread's locks but not the thread). EOF on stdin ends the server;
-   attempts it started keep running.
-3. Per attempt, two forks, so that an attempt keeps the cold path's guarantees (`plugins.local_runner`):
-   the *supervisor* starts a session of its own, takes the attempt's `run.lock` (or reports the
-   attempt as another runner's, or as finished when `status.json` exists), writes `runner.json`, tells
-   the server (which then replies `started` with the supervisor's pid), forks the task process, waits
-   for it, writes `status.json` and kills what the task left in its process group -- exactly as the
-   cold runner does, so re-attaching after a propeller restart, abort and the exit-status rules do
-   not care which path started an attempt. The *task process* redirects stdin to /dev/null and
-   stdout/stderr to the attempt's log, applies the memory limit, enters the working directory,
-   replaces its environment with the attempt's, and calls flytekit's `pyflyte-execute` or
-   `pyflyte-map-execute` command in-process with the attempt's arguments; it then exits the way the
-   console script would (the command's exit status, non-daemon threads joined, atexit handlers run),
-   minus the interpreter's final teardown of modules.
+   thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
+   that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
+   refuses with a fatal error and exits. EOF on stdin ends the server; attempts it started keep
+   running.
+3. Per attempt, a pair of processes that keeps the cold path's guarantees (`plugins.local_runner`),
+   forked ahead of time so that starting an attempt costs no fork: the *supervisor* starts a session
+   of its own and forks the *task process* into it, and both wait. Given an attempt, the supervisor
+   takes its `run.lock` (or reports it as another runner's, or as finished when `status.json`
+   exists), writes `runner.json`, tells the server (which replies `started` with the supervisor's
+   pid and forks the next pair), hands the attempt to the task process, waits for it, writes
+   `status.json` and kills what the task left in its process group -- exactly as the cold runner
+   does, so re-attaching after a propeller restart, abort and the exit-status rules do not care
+   which path started an attempt. The *task process* redirects stdin to /dev/null and stdout/stderr
+   to the attempt's log, applies the memory limit, enters the working directory, replaces its
+   environment with the attempt's, and calls flytekit's `pyflyte-execute` or `pyflyte-map-execute`
+   command in-process with the attempt's arguments; it then exits the way the console script would
+   (the command's exit status, non-daemon threads joined, atexit handlers run), minus the
+   interpreter's final teardown of modules. A pair forked before the server imported a request's
+   task modules is discarded (EOF on its pipe) for a fresh one that shares them.
 
 The server ignores SIGCHLD, so the kernel reaps its supervisors; a supervisor restores the default
 before it forks, so the task process (and whatever it runs) sees ordinary child handling.
@@ -41,6 +47,7 @@ import importlib
 import json
 import os
 import resource
+import select
 import signal
 import sys
 import tempfile
@@ -48,23 +55,29 @@ import threading
 import time
 import traceback
 from pathlib import Path
+from types import MappingProxyType
 from typing import IO, Any, NoReturn
 
+# The attempt directory's files, as `plugins.local_runner` names them (this module runs in the task
+# environment's interpreter, where our packages cannot be imported).
 LOCK = "run.lock"
 RECORD = "runner.json"
 STATUS = "status.json"
 RUNNER_ERRORS = "runner.err"
 
-ENTRYPOINTS = {
+ENTRYPOINTS = MappingProxyType({
     "pyflyte-execute": "execute_task_cmd",
     "pyflyte-map-execute": "map_execute_task_cmd",
-}
+})  # fmt: skip
 ENTRYPOINT_MODULE = "flytekit.bin.entrypoint"
 # Imported at start: the entrypoint and the resolvers the entrypoints name, so a child does not pay for them.
 BASE_MODULES = (ENTRYPOINT_MODULE, "flytekit.core.python_auto_container", "flytekit.core.array_node_map_task")
 
+# Native threads of libraries that stop and restart them around fork() themselves.
+FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled by pyarrow
+
 STARTED, BUSY, DONE = b"S", b"B", b"D"
-_RESULTS = {STARTED: "started", BUSY: "busy", DONE: "done"}
+_RESULTS = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 _LOGGING_PREFIX = "FLYTE_SDK_"
 
@@ -88,13 +101,82 @@ def resident_bytes() -> int:
 
 
 def other_threads() -> list[str]:
-    """Threads besides the main one: Python's, and native ones /proc counts."""
-    names = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    """Threads besides the main one that make a fork unsafe: Python's, and native ones not known to handle it."""
+    python = {t.native_id: t.name for t in threading.enumerate() if t is not threading.main_thread()}
+    names = list(python.values())
     try:
-        native = len(os.listdir("/proc/self/task")) - 1
+        tasks = [int(tid) for tid in os.listdir("/proc/self/task")]
     except OSError:
-        native = 0
-    return names + [f"native thread {i + 1}" for i in range(max(0, native - len(names)))]
+        return names
+    for tid in tasks:
+        if tid == threading.main_thread().native_id or tid in python:
+            continue
+        try:
+            comm = Path(f"/proc/self/task/{tid}/comm").read_text().strip()
+        except OSError:
+            continue  # it ended
+        if comm not in FORK_SAFE_NATIVE_THREADS:
+            names.append(f"native thread {tid} ({comm})")
+    return names
+
+
+def quiesce_flytekit() -> None:
+    """Stops the event-loop threads flytekit's `run_sync` started (importing a workflow module does).
+
+    flytekit keeps one loop thread per (thread name, pid) and starts a new one in a forked child, so a
+    stopped one is simply started again when the server itself needs it. Were the internals different
+    (another flytekit version), the threads stay and `other_threads` keeps the server from forking.
+    """
+    asyn = sys.modules.get("flytekit.utils.asyn")
+    manager = getattr(asyn, "loop_manager", None)
+    runners = getattr(manager, "_runner_map", None)
+    if not isinstance(runners, dict):
+        return
+    for key, runner in list(runners.items()):
+        loop = getattr(runner, "_TaskRunner__loop", None)
+        thread = getattr(runner, "_TaskRunner__runner_thread", None)
+        if loop is None or not isinstance(thread, threading.Thread):
+            continue
+        with contextlib.suppress(RuntimeError):  # already closed
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(5.0)
+        if not thread.is_alive():
+            del runners[key]
+
+
+def settle_threads() -> list[str]:
+    """The threads still running once those that can be stopped are: flytekit's event loop, and native
+    pools that stop themselves around a fork (OpenBLAS, which numpy loads, does) -- a trial fork lets them."""
+    quiesce_flytekit()
+    if not other_threads():
+        return []
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    with contextlib.suppress(ChildProcessError):  # reaped already where SIGCHLD is ignored
+        os.waitpid(pid, 0)
+    return other_threads()
+
+
+def _read_to_eof(fd: int) -> bytes:
+    """Everything written to the pipe `fd` until its writer closes it; closes `fd`."""
+    parts = []
+    try:
+        while chunk := os.read(fd, 1 << 16):
+            parts.append(chunk)
+    finally:
+        os.close(fd)
+    return b"".join(parts)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Writes `data` to the pipe `fd` and closes it (the reader then sees EOF)."""
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    finally:
+        os.close(fd)
 
 
 def _write_json(path: Path, value: dict[str, Any], *, durable: bool) -> None:
@@ -108,38 +190,42 @@ def _write_json(path: Path, value: dict[str, Any], *, durable: bool) -> None:
 
 
 class TaskProcess:
-    """The forked task process: becomes the attempt's `pyflyte-execute` and never returns."""
+    """The task process of a spare pair: waits for its attempt, becomes its `pyflyte-execute`, never returns."""
 
     def __init__(
-        self, request: dict[str, Any], log_fd: int, handlers: dict[int, Any], server_env: dict[str, str]
+        self, request_fd: int, report_fd: int, handlers: dict[signal.Signals, Any], server_env: dict[str, str]
     ) -> None:
-        self.request = request
-        self.log_fd = log_fd
+        self.request_fd = request_fd
+        self.report_fd = report_fd  # the exit status goes here first, so the supervisor need not await our teardown
         self.handlers = handlers
         self.server_env = server_env
 
     def run(self) -> NoReturn:
         """Runs the console script's command and exits with its status."""
+        data = _read_to_eof(self.request_fd)
+        if not data:
+            os._exit(0)  # the pair was discarded before it got an attempt
+        request: dict[str, Any] = json.loads(data)
         try:
-            command = self._prepare()
+            command = self._prepare(request)
             code = _exit_code(command())  # what the console script does: sys.exit(command())
         except SystemExit as exc:
             code = _exit_code(exc.code)
-        except BaseException:  # noqa: BLE001 - as the interpreter reports an uncaught exception
+        except BaseException:  # as the interpreter reports an uncaught exception
             sys.excepthook(*sys.exc_info())
             code = 1
-        _exit(code)
+        _exit(code, self.report_fd)
 
-    def _prepare(self) -> Any:
-        request = self.request
+    def _prepare(self, request: dict[str, Any]) -> Any:
         for signum, handler in self.handlers.items():
-            signal.signal(signum, handler)  # back to what the server had (flytekit sets SIGINT's at import)
+            signal.signal(signum, handler)  # what the server had (flytekit sets SIGINT's at import)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        os.dup2(self.log_fd, 1)
-        os.dup2(self.log_fd, 2)
-        os.close(self.log_fd)
+        log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        os.dup2(log_fd, 1)
+        os.dup2(log_fd, 2)
+        os.close(log_fd)
         limit = request.get("memory_limit_bytes")
         if limit is not None:
             which = resource.RLIMIT_AS if request.get("memory_limit_kind") == "address-space" else resource.RLIMIT_DATA
@@ -179,10 +265,11 @@ def _exit_code(value: object) -> int:
     return 1
 
 
-def _exit(code: int) -> NoReturn:
+def _exit(code: int, report_fd: int) -> NoReturn:
     """Exits as the interpreter would -- non-daemon threads joined, atexit handlers run, output flushed --
     but without tearing down the modules inherited from the server, which costs a few hundred
-    milliseconds and has no effect outside the process (multiprocessing's forked workers do the same)."""
+    milliseconds and has no effect outside the process (multiprocessing's forked workers do the same).
+    The status is reported on `report_fd` first: unmapping this process's memory takes milliseconds more."""
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is not None:
         with contextlib.suppress(Exception):
@@ -192,25 +279,57 @@ def _exit(code: int) -> NoReturn:
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):
             stream.flush()
+    with contextlib.suppress(OSError):
+        os.write(report_fd, b"%d\n" % (code & 0xFF))  # what waitpid would say
     os._exit(code)
 
 
-class Supervisor:
-    """The forked supervisor of one attempt: the cold runner's duties, without an exec."""
+def _exit_status(child: int, report_fd: int) -> int:
+    """The task process's exit status as `os.waitstatus_to_exitcode` gives it: as it reports it once it is
+    done (before the kernel has unmapped it), else from its death (a signal, or an exit that skipped it)."""
+    pidfd = -1
+    with contextlib.suppress(AttributeError, OSError):
+        pidfd = os.pidfd_open(child)
+    reported = b""
+    try:
+        while pidfd >= 0:  # otherwise waitpid alone: the pipe may outlive the task in processes it forked
+            readable, _, _ = select.select([report_fd, pidfd], [], [])
+            if report_fd in readable:
+                chunk = os.read(report_fd, 64)
+                reported += chunk
+                if reported.endswith(b"\n"):
+                    return int(reported)
+                if chunk:
+                    continue
+            break  # the task process ended without a report
+    finally:
+        os.close(report_fd)
+        if pidfd >= 0:
+            os.close(pidfd)
+    _, wait_status = os.waitpid(child, 0)
+    return os.waitstatus_to_exitcode(wait_status)
 
-    def __init__(self, request: dict[str, Any], notify_fd: int, server_env: dict[str, str]) -> None:
-        self.request = request
+
+class Supervisor:
+    """The supervisor of a spare pair: the cold runner's duties for the one attempt it is given."""
+
+    def __init__(self, assignment_fd: int, notify_fd: int, server_env: dict[str, str]) -> None:
+        self.assignment_fd = assignment_fd
         self.notify_fd = notify_fd
         self.server_env = server_env
-        self.attempt = Path(request["attempt"])
+        self.errors: Path | None = None
 
     def supervise(self) -> TaskProcess:
-        """Runs the attempt; returns only in the forked task process."""
+        """Runs one attempt; returns only in the forked task process."""
         try:
             return self._supervise()
-        except BaseException:  # noqa: BLE001 - whatever happens, the server's code below must not run here
-            with contextlib.suppress(Exception), (self.attempt / RUNNER_ERRORS).open("a") as errors:
-                errors.write(traceback.format_exc())
+        except BaseException:  # whatever happens, the server's code below must not run here
+            with contextlib.suppress(Exception):
+                if self.errors is not None:
+                    with self.errors.open("a") as errors:
+                        errors.write(traceback.format_exc())
+                else:
+                    traceback.print_exc()
             os._exit(1)
 
     def _notify(self, result: bytes) -> None:
@@ -220,71 +339,105 @@ class Supervisor:
             self.notify_fd = -1
 
     def _supervise(self) -> TaskProcess:
+        # A session (and process group) of its own, entered before the task process is forked into it.
         os.setsid()
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        lock = (self.attempt / LOCK).open("a")
+        handlers = {signum: signal.getsignal(signum) for signum in _FORWARDED}
+        request_read, request_write = os.pipe()
+        report_read, report_write = os.pipe()
+        child = os.fork()
+        if child == 0:
+            for fd in (request_write, report_read, self.assignment_fd, self.notify_fd):
+                os.close(fd)
+            return TaskProcess(request_read, report_write, handlers, self.server_env)
+        os.close(request_read)
+        os.close(report_write)
+
+        data = _read_to_eof(self.assignment_fd)
+        if not data:  # discarded by the server, or the server is gone
+            self._abandon(child)
+        request: dict[str, Any] = json.loads(data)
+        attempt = Path(request["attempt"])
+        self.errors = attempt / RUNNER_ERRORS
+        lock = (attempt / LOCK).open("a")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             self._notify(BUSY)  # another runner owns this attempt
-            os._exit(0)
-        if (self.attempt / STATUS).exists():
+            self._abandon(child)
+        if (attempt / STATUS).exists():
             self._notify(DONE)  # this attempt already ran
-            os._exit(0)
+            self._abandon(child)
         pid = os.getpid()
         # Not fsynced: the record only matters while this process lives, which a machine crash ends too.
         record = {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()}
-        _write_json(self.attempt / RECORD, {**record, "warm": True}, durable=False)
+        _write_json(attempt / RECORD, {**record, "warm": True, "server_pid": os.getppid()}, durable=False)
 
-        child = 0
         received: list[int] = []
-        handlers = {signum: signal.getsignal(signum) for signum in _FORWARDED}
 
         def forward(signum: int, _frame: object) -> None:
             # A signal sent to the supervisor alone (not to the group) still reaches the task.
             received.append(signum)
-            if child > 0:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(child, signum)
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
 
         for signum in _FORWARDED:
             signal.signal(signum, forward)
-        self._notify(STARTED)
-
-        log_fd = os.open(self.request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         status: dict[str, Any] = {"exit_code": None, "signal": None, "start_error": None, "errno": None}
         if received:  # stopped before it started
+            self._notify(STARTED)
+            os.kill(child, signal.SIGKILL)
+            os.close(request_write)
+            os.waitpid(child, 0)
             status["signal"] = received[0]
         else:
-            try:
-                child = os.fork()
-            except OSError as exc:
-                os.write(log_fd, f"cannot start the task process: {exc}\n".encode())
-                status.update(start_error=str(exc), errno=exc.errno)
+            with contextlib.suppress(BrokenPipeError):  # the task process is gone: its exit status says why
+                _write_all(request_write, data)
+            self._notify(STARTED)  # after the hand-over: the task starts while the server forks the next pair
+            code = _exit_status(child, report_read)
+            if code >= 0:
+                status["exit_code"] = code
             else:
-                if child == 0:
-                    lock.close()  # the lock is the supervisor's
-                    return TaskProcess(self.request, log_fd, handlers, self.server_env)
-                if received:  # a signal that came while forking
-                    with contextlib.suppress(ProcessLookupError):
-                        os.kill(child, received[0])
-                _, wait_status = os.waitpid(child, 0)
-                code = os.waitstatus_to_exitcode(wait_status)
-                if code >= 0:
-                    status["exit_code"] = code
-                else:
-                    status["signal"] = -code
-        os.close(log_fd)
+                status["signal"] = -code
         status["finished_at"] = time.time()
-        status["memory_limit_bytes"] = self.request.get("memory_limit_bytes")
-        _write_json(self.attempt / STATUS, status, durable=True)
+        status["memory_limit_bytes"] = request.get("memory_limit_bytes")
+        _write_json(attempt / STATUS, status, durable=bool(request.get("fsync_status", True)))
         # Leftovers of the task die with it; this kills the supervisor too, which has nothing left to do.
         os.killpg(pid, signal.SIGKILL)
         os._exit(0)  # pragma: no cover - SIGKILL came first
 
+    @staticmethod
+    def _abandon(child: int) -> NoReturn:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(child, signal.SIGKILL)
+        os.waitpid(child, 0)
+        os._exit(0)
+
+
+class _Spare:
+    """The server's end of a forked spare pair."""
+
+    def __init__(self, pid: int, assignment_fd: int, notify_fd: int) -> None:
+        self.pid = pid
+        self.assignment_fd = assignment_fd
+        self.notify_fd = notify_fd
+
+    def assign(self, request: dict[str, Any]) -> bytes:
+        """Hands the attempt over; the supervisor's answer (STARTED, BUSY, DONE), b"" if it died."""
+        with contextlib.suppress(BrokenPipeError):
+            _write_all(self.assignment_fd, json.dumps(request).encode())
+        try:
+            return os.read(self.notify_fd, 1)
+        finally:
+            os.close(self.notify_fd)
+
+    def discard(self) -> None:
+        os.close(self.assignment_fd)  # EOF: the pair exits
+        os.close(self.notify_fd)
+
 
 class Server:
-    """The serving loop; `serve` returns only in a forked supervisor."""
+    """The serving loop; `serve` returns only in a forked spare supervisor."""
 
     def __init__(self, control_in: IO[bytes], control_out: IO[bytes], server_env: dict[str, str]) -> None:
         self.control_in = control_in
@@ -298,62 +451,87 @@ class Server:
         self.control_out.flush()
 
     def serve(self) -> Supervisor:
-        while True:
+        """Answers requests, keeping a spare pair forked ahead so that an attempt starts without a fork."""
+        forked = self._fork_spare()
+        spare = forked if isinstance(forked, _Spare) else None
+        while isinstance(forked, (_Spare, dict)):  # a Supervisor: we are the forked spare
             line = self.control_in.readline()
             if not line:
+                if spare is not None:
+                    spare.discard()
                 sys.exit(0)
             try:
                 request = json.loads(line)
             except ValueError as exc:
                 self.reply({"ok": False, "error": f"unreadable request: {exc}", "fatal": False})
                 continue
-            outcome = self.start(request)
-            if isinstance(outcome, Supervisor):
-                return outcome
-            self.reply(outcome)
-            if outcome.get("fatal"):
-                sys.exit(1)
+            if self._import_task_modules(list(request.get("modules", ()))) and spare is not None:
+                spare.discard()  # forked before those imports: a fresh pair shares them
+                spare = None
+            if spare is None:
+                forked = self._fork_spare()
+                if not isinstance(forked, _Spare):
+                    if isinstance(forked, dict):
+                        self._answer(forked)
+                    continue
+                spare = forked
+            self._answer(self._assign(spare, request))
+            forked = self._fork_spare()  # the next one, off this attempt's path
+            spare = forked if isinstance(forked, _Spare) else None
+        return forked
 
-    def _import_task_modules(self, modules: list[str]) -> None:
+    def _answer(self, reply: dict[str, Any]) -> None:
+        self.reply(reply)
+        if reply.get("fatal"):
+            sys.exit(1)
+
+    def _import_task_modules(self, modules: list[str]) -> bool:
+        """Imports those not imported yet; whether anything changed."""
+        changed = False
         for name in modules:
             if name in sys.modules or name in self.failed_imports:
                 continue
+            changed = True
             try:
                 importlib.import_module(name)
-            except BaseException:  # noqa: BLE001 - the task process imports it again and reports the error
+            except BaseException:  # the task process imports it again and reports the error
                 self.failed_imports.add(name)
                 traceback.print_exc()
+        if changed:
             gc.freeze()  # what is imported now is shared with every child: keep their collector off it
+        return changed
 
-    def start(self, request: dict[str, Any]) -> dict[str, Any] | Supervisor:
-        self._import_task_modules(list(request.get("modules", ())))
-        threads = other_threads()
+    def _fork_spare(self) -> _Spare | Supervisor | dict[str, Any]:
+        threads = settle_threads()
         if threads:
             message = f"threads are running in the fork server ({', '.join(threads)}); forking would break them"
             return {"ok": False, "error": message, "fatal": True}
         sys.stdout.flush()
         sys.stderr.flush()
-        read_fd, write_fd = os.pipe()
+        assignment_read, assignment_write = os.pipe()
+        notify_read, notify_write = os.pipe()
         try:
             pid = os.fork()
         except OSError as exc:
-            os.close(read_fd)
-            os.close(write_fd)
+            for fd in (assignment_read, assignment_write, notify_read, notify_write):
+                os.close(fd)
             return {"ok": False, "error": f"fork failed: {exc}", "fatal": False}
         if pid == 0:
-            os.close(read_fd)
+            os.close(assignment_write)
+            os.close(notify_read)
             self.control_in.close()
             self.control_out.close()
-            return Supervisor(request, write_fd, self.server_env)
-        os.close(write_fd)
-        try:
-            result = os.read(read_fd, 1)
-        finally:
-            os.close(read_fd)
+            return Supervisor(assignment_read, notify_write, self.server_env)
+        os.close(assignment_read)
+        os.close(notify_write)
+        return _Spare(pid, assignment_write, notify_read)
+
+    def _assign(self, spare: _Spare, request: dict[str, Any]) -> dict[str, Any]:
+        result = spare.assign(request)
         self.forks += 1
         if result not in _RESULTS:
             return {"ok": False, "error": "the attempt's supervisor exited before starting it", "fatal": False}
-        return {"ok": True, "result": _RESULTS[result], "pid": pid, "forks": self.forks, "rss": resident_bytes()}
+        return {"ok": True, "result": _RESULTS[result], "pid": spare.pid, "forks": self.forks, "rss": resident_bytes()}
 
 
 def _start(settings: dict[str, Any]) -> Server:
@@ -370,9 +548,13 @@ def _start(settings: dict[str, Any]) -> Server:
     try:
         for name in (*BASE_MODULES, *settings.get("preload", ())):
             importlib.import_module(name)
-    except BaseException as exc:  # noqa: BLE001 - reported to the pool, which falls back to the cold path
+    except BaseException as exc:  # reported to the pool, which falls back to the cold path
         traceback.print_exc()
         server.reply({"ready": False, "error": f"cannot import {exc!r}"})
+        sys.exit(1)
+    threads = settle_threads()
+    if threads:
+        server.reply({"ready": False, "error": f"threads run after the imports ({', '.join(threads)}): cannot fork"})
         sys.exit(1)
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     gc.freeze()  # shared with every child: keep their collector off it (fewer copied pages, shorter pauses)
@@ -382,7 +564,6 @@ def _start(settings: dict[str, Any]) -> Server:
             "pid": os.getpid(),
             "rss": resident_bytes(),
             "import_seconds": time.monotonic() - began,
-            "threads": other_threads(),
         }
     )
     return server

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import time
 from pathlib import Path
 
@@ -146,3 +147,15 @@ async def drive(plugin: Plugin, ctx: TaskExecutionContext, time_limit: float = 1
 
 def local_path(uri: str) -> Path:
     return Path(uri.removeprefix("file://"))
+
+
+def runner_record(transition: Transition) -> dict[str, object]:
+    """The runner.json of the attempt a local-backend transition reports on."""
+    assert transition.custom_info is not None, transition.reason
+    record: dict[str, object] = json.loads((Path(transition.custom_info["work_dir"]) / "runner.json").read_text())
+    return record
+
+
+def started_warm(transition: Transition) -> bool:
+    """Whether the attempt was forked from a warm fork server (its supervisor says so in runner.json)."""
+    return runner_record(transition).get("warm") is True

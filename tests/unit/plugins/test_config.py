@@ -77,3 +77,17 @@ def test_configuration_is_frozen() -> None:
 def test_referenced_plugins_list_every_id_once() -> None:
     config = PluginsConfig(default_plugin="local", overrides={"p": {"x": "sample"}})
     assert config.referenced_plugins() == ["local", "echo", "sample"]
+
+
+def test_local_backend_starts_flytekit_tasks_warm_by_default() -> None:
+    config = PluginsConfig().local
+    assert config.warm is True
+    assert config.default_environment.warm is None  # follows the backend
+    assert config.warm_pool.prewarm is True
+
+
+def test_warm_pool_settings_are_validated() -> None:
+    with pytest.raises(ValidationError, match="servers_per_environment"):
+        PluginsConfig(backends={"local": {"warm_pool": {"servers_per_environment": 0}}})
+    config = PluginsConfig(backends={"local": {"warm": False, "warm_pool": {"recycle_after_forks": 5}}}).local
+    assert (config.warm, config.warm_pool.recycle_after_forks) == (False, 5)
