@@ -90,6 +90,16 @@ class LiteralData:
             return literals_pb2.LiteralMap(), blob
         return await self.storage.read_proto(uri, literals_pb2.LiteralMap), blob
 
+    async def read_both(
+        self, input_uri: str, inline_outputs: literals_pb2.LiteralMap | None, output_uri: str
+    ) -> tuple[literals_pb2.LiteralMap, common_pb2.UrlBlob, literals_pb2.LiteralMap, common_pb2.UrlBlob]:
+        """Inputs and outputs for a Get*Data answer; outputs stored inline in a closure win over its URI."""
+        inputs, inputs_blob = await self.read(input_uri)
+        if inline_outputs is not None:
+            return inputs, inputs_blob, inline_outputs, common_pb2.UrlBlob()
+        outputs, outputs_blob = await self.read(output_uri)
+        return inputs, inputs_blob, outputs, outputs_blob
+
     @staticmethod
     def flyte_urls(ident: identifier_pb2.NodeExecutionIdentifier, attempt: int | None, deck: bool) -> Any:
         e = ident.execution_id
@@ -162,11 +172,9 @@ class NodeExecutionManager:
         async with self.ctx.db.session() as session:
             row = await load_node(session, request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob = await self.data.read(row.input_uri)
-        if closure.HasField("output_data"):
-            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
-        else:
-            outputs, outputs_blob = await self.data.read(closure.output_uri)
+        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
+            row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
+        )
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             inputs=inputs_blob,
             outputs=outputs_blob,
@@ -230,11 +238,9 @@ class TaskExecutionManager:
         async with self.ctx.db.session() as session:
             row = await find_task_execution(session, request.id)
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob = await self.data.read(row.input_uri)
-        if closure.HasField("output_data"):
-            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
-        else:
-            outputs, outputs_blob = await self.data.read(closure.output_uri)
+        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
+            row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
+        )
         return task_execution_pb2.TaskExecutionGetDataResponse(
             inputs=inputs_blob,
             outputs=outputs_blob,
@@ -253,11 +259,9 @@ async def execution_data(
         row = await load_execution(session, request.id)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     data = LiteralData(ctx)
-    inputs, inputs_blob = await data.read(row.inputs_uri)
-    if closure.HasField("output_data"):
-        outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
-    else:
-        outputs, outputs_blob = await data.read(closure.outputs.uri)
+    inputs, inputs_blob, outputs, outputs_blob = await data.read_both(
+        row.inputs_uri, closure.output_data if closure.HasField("output_data") else None, closure.outputs.uri
+    )
     return execution_pb2.WorkflowExecutionGetDataResponse(
         inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs
     )
