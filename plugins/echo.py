@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flyteidl_py.core import literals_pb2
+from flyteplane.errors import NotFound
 from plugins.core import Phase, TaskExecutionContext, Transition
 
 
@@ -29,10 +30,11 @@ class EchoPlugin:
                 is_list = literal.WhichOneof("value") == "collection"
                 element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
             await ctx.storage.write_proto(ctx.paths.outputs, element)
-        elif await ctx.storage.exists(ctx.paths.inputs):
-            await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
         else:
-            await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
+            try:
+                await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
+            except NotFound:  # a task without inputs
+                await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
         return Transition(Phase.SUCCESS, reason="outputs are the inputs")
 
     async def abort(self, ctx: TaskExecutionContext) -> None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from typing import cast
 
-from sqlalchemy import Select, delete, insert, or_, select, update
+from sqlalchemy import Select, Table, bindparam, delete, insert, or_, select, update
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2
@@ -58,6 +59,15 @@ class ExecutionState:
     @property
     def changed(self) -> bool:
         return bool(self.dirty or self.events)
+
+
+_NODES = cast(Table, NodeRecord.__table__)
+_OUTBOX = cast(Table, OutboxEvent.__table__)
+_UPDATE_NODE = (
+    update(_NODES)
+    .where(_NODES.c.workflow_id == bindparam("b_workflow"), _NODES.c.key == bindparam("b_key"))
+    .values(data=bindparam("data"))
+)
 
 
 class LeaseLost(Aborted):
@@ -168,19 +178,24 @@ class Store:
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(f"lost the lease on execution {state.ident.name}")
-            for key in state.dirty:
-                data = state.nodes[key].to_json()
-                if key in state.persisted:
-                    await session.execute(
-                        update(NodeRecord)
-                        .where(NodeRecord.workflow_id == state.record_id, NodeRecord.key == key)
-                        .values(data=data)
-                    )
-                else:
-                    await session.execute(insert(NodeRecord).values(workflow_id=state.record_id, key=key, data=data))
+            updates = [
+                {"b_workflow": state.record_id, "b_key": key, "data": state.nodes[key].to_json()}
+                for key in state.dirty
+                if key in state.persisted
+            ]
+            inserts = [
+                {"workflow_id": state.record_id, "key": key, "data": state.nodes[key].to_json()}
+                for key in state.dirty
+                if key not in state.persisted
+            ]
+            connection = await session.connection()
+            if updates:  # one executemany, not a statement per node
+                await connection.execute(_UPDATE_NODE, updates)
+            if inserts:
+                await connection.execute(insert(_NODES), inserts)
             if state.events:
-                await session.execute(
-                    insert(OutboxEvent),
+                await connection.execute(
+                    insert(_OUTBOX),
                     [{"workflow_id": state.record_id, "kind": k, "payload": p} for k, p in state.events],
                 )
         state.version += 1

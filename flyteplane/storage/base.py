@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterable, AsyncIterator, Mapping
+from collections.abc import AsyncIterable, AsyncIterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
+
+from flyteplane.errors import ResourceExhausted
 
 HttpMethod = Literal["GET", "PUT"]
 
@@ -49,6 +52,10 @@ class Backend(Protocol):
         """The object's content in chunks of at most `chunk_size` bytes; NotFound on first iteration."""
         ...
 
+    async def read(self, uri: str, limit: int, chunk_size: int) -> bytes:
+        """The whole object; ResourceExhausted when it is larger than `limit` bytes."""
+        ...
+
     async def write(self, uri: str, data: bytes) -> None: ...
 
     async def write_stream(self, uri: str, chunks: AsyncIterable[bytes]) -> None:
@@ -58,6 +65,10 @@ class Backend(Protocol):
     async def write_file(self, uri: str, path: str | os.PathLike[str]) -> None: ...
 
     async def exists(self, uri: str) -> bool: ...
+
+    async def exist(self, uris: Sequence[str]) -> list[bool]:
+        """`exists` for each of `uris`, in one go where the backend can."""
+        ...
 
     async def head(self, uri: str) -> ObjectInfo: ...
 
@@ -74,3 +85,20 @@ class Backend(Protocol):
     async def signed_url(
         self, uri: str, method: HttpMethod, expires_in: timedelta, content_md5: bytes | None
     ) -> SignedUrl: ...
+
+
+async def read_streamed(backend: Backend, uri: str, limit: int, chunk_size: int) -> bytes:
+    """`Backend.read` for backends that read in chunks anyway."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in backend.read_stream(uri, chunk_size):
+        size += len(chunk)
+        if size > limit:
+            raise ResourceExhausted(f"{uri} is larger than max_read_bytes ({limit}); stream it")
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def exist_each(backend: Backend, uris: Sequence[str]) -> list[bool]:
+    """`Backend.exist` for backends that ask about one object at a time: concurrently."""
+    return list(await asyncio.gather(*(backend.exists(uri) for uri in uris)))

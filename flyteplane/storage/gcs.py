@@ -14,7 +14,7 @@ import base64
 import contextlib
 import os
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -34,7 +34,7 @@ from flyteplane.errors import (
     PermissionDenied,
     Unavailable,
 )
-from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl
+from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl, exist_each, read_streamed
 from flyteplane.storage.config import GCSConfig
 from flyteplane.storage.streams import AsyncIteratorReader, rechunk
 from flyteplane.storage.uri import BucketKey, parse_bucket_key
@@ -202,6 +202,12 @@ class GCSBackend:
             await self._run(uri, upload)
         except FileNotFoundError:
             raise NotFound(f"local file {os.fspath(path)} does not exist", field="path") from None
+
+    async def read(self, uri: str, limit: int, chunk_size: int) -> bytes:
+        return await read_streamed(self, uri, limit, chunk_size)
+
+    async def exist(self, uris: Sequence[str]) -> list[bool]:
+        return await exist_each(self, uris)
 
     async def exists(self, uri: str) -> bool:
         where = parse_bucket_key(uri)

@@ -2,9 +2,16 @@
 
 URIs are `file:///absolute/path` (or `file://localhost/absolute/path`) and must resolve -- symlinks
 included -- inside the root; anything else is refused with InvalidArgument. A write goes to a
-temporary file beside its target (named `.flyteplane-tmp-*`, never listed), is fsynced, then renamed
-over the target, so readers see the old object or the new one, never a part. Signed URLs point at the
-HTTP server described in `flyteplane.storage.signing`. `head` computes the MD5 by reading the file.
+temporary file beside its target (named `.flyteplane-tmp-*`, never listed), is fsynced when `fsync`
+is set, then renamed over the target, so readers see the old object or the new one, never a part.
+Signed URLs point at the HTTP server described in `flyteplane.storage.signing`. `head` computes the
+MD5 by reading the file.
+
+Resolving a path is on the hot path of the engine (several object operations per task node), so it
+asks the kernel instead of walking components: the object's directory is opened with O_PATH and its
+real path read back from /proc/self/fd (one open, one readlink, one close whatever the depth); only a
+directory that does not exist yet, or a system without /proc, takes `os.path.realpath`'s walk. The
+object's own name is then resolved only when it is a symlink.
 """
 
 from __future__ import annotations
@@ -12,14 +19,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import secrets
 import shutil
-import tempfile
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import BinaryIO
 
-from flyteplane.errors import InvalidArgument, NotFound
+from flyteplane.errors import InvalidArgument, NotFound, ResourceExhausted
 from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl
 from flyteplane.storage.signing import LocalUrlSigner
 from flyteplane.storage.streams import file_md5, rechunk
@@ -36,7 +43,9 @@ class FileBackend:
         self._fsync = fsync
         self._root = os.path.abspath(root)
         self._real_root = os.path.realpath(root)
+        self._root_prefix = self._real_root.rstrip(os.sep) + os.sep
         self._signer = signer
+        self._proc_fd = os.path.isdir("/proc/self/fd")
 
     # -- paths ------------------------------------------------------------------------------------
 
@@ -52,14 +61,33 @@ class FileBackend:
         return rest
 
     def _inside_root(self, real: str) -> bool:
-        return real == self._real_root or real.startswith(self._real_root.rstrip(os.sep) + os.sep)
+        return real == self._real_root or real.startswith(self._root_prefix)
+
+    def _real_directory(self, directory: str) -> str:
+        """The real path of `directory` (symlinks resolved); blocking."""
+        if self._proc_fd:
+            try:
+                fd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+            except OSError:
+                pass  # missing (a write creates it) or not a directory: the walk below says what it is
+            else:
+                try:
+                    return os.readlink(f"/proc/self/fd/{fd}")
+                finally:
+                    os.close(fd)
+        return os.path.realpath(directory)
 
     def _object_path(self, uri: str) -> str:
         """The real path of the object `uri` names; blocking (resolves symlinks)."""
-        real = os.path.realpath(self._local_path(uri))
+        if uri.endswith("/"):
+            raise InvalidArgument(f"{uri!r} names no object", field="uri")
+        directory, name = os.path.split(os.path.normpath(self._local_path(uri)))
+        real = os.path.join(self._real_directory(directory), name)
+        if os.path.islink(real):
+            real = os.path.realpath(real)
         if not self._inside_root(real):
             raise InvalidArgument(f"{uri!r} is outside the storage root {self._root}", field="uri")
-        if real == self._real_root or uri.endswith("/"):
+        if real == self._real_root:
             raise InvalidArgument(f"{uri!r} names no object", field="uri")
         return real
 
@@ -85,25 +113,70 @@ class FileBackend:
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise NotFound(f"object {uri} does not exist", field="uri") from None
 
+    @staticmethod
+    def _create_temp(directory: str) -> tuple[str, int]:
+        """A new, empty temporary file in `directory` (created with its parents when missing)."""
+        for attempt in range(2):
+            temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
+            try:
+                return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileNotFoundError:
+                if attempt:
+                    raise
+                os.makedirs(directory, exist_ok=True)
+        raise AssertionError("unreachable")
+
     def _open_temp(self, uri: str) -> tuple[str, str, BinaryIO]:
         """(target path, temp path, temp file) for an atomic write of `uri`."""
         path = self._object_path(uri)
-        if os.path.isdir(path):
-            raise InvalidArgument(f"{uri!r} is a directory, not an object", field="uri")
         try:
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            temp, fd = self._create_temp(os.path.dirname(path))
         except (FileExistsError, NotADirectoryError):
             raise InvalidArgument(f"a parent of {uri!r} is an object", field="uri") from None
-        fd, temp = tempfile.mkstemp(prefix=TEMP_PREFIX, dir=os.path.dirname(path))
         return path, temp, os.fdopen(fd, "wb")
 
-    def _commit(self, path: str, temp: str, handle: BinaryIO) -> None:
+    def _write_bytes(self, uri: str, data: bytes) -> None:
+        """Writes `data` to `uri` atomically with plain system calls (the common small-object case)."""
+        path = self._object_path(uri)
+        try:
+            temp, fd = self._create_temp(os.path.dirname(path))
+        except (FileExistsError, NotADirectoryError):
+            raise InvalidArgument(f"a parent of {uri!r} is an object", field="uri") from None
+        try:
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+                if self._fsync:
+                    os.fsync(fd)
+            finally:
+                os.close(fd)
+            self._replace(uri, temp, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temp)
+            raise
+
+    @staticmethod
+    def _replace(uri: str, temp: str, path: str) -> None:
+        try:
+            os.replace(temp, path)
+        except IsADirectoryError:
+            raise InvalidArgument(f"{uri!r} is a directory, not an object", field="uri") from None
+
+    def _read_all(self, uri: str, limit: int) -> bytes:
+        with self._open_for_read(uri) as handle:
+            data = handle.read(limit + 1)
+        if len(data) > limit:
+            raise ResourceExhausted(f"{uri} is larger than max_read_bytes ({limit}); stream it")
+        return data
+
+    def _commit(self, uri: str, path: str, temp: str, handle: BinaryIO) -> None:
         handle.flush()
         if self._fsync:
             os.fsync(handle.fileno())
         handle.close()
-        os.chmod(temp, 0o644)
-        os.replace(temp, path)
+        self._replace(uri, temp, path)
 
     @staticmethod
     def _discard(temp: str, handle: BinaryIO) -> None:
@@ -115,7 +188,7 @@ class FileBackend:
         path, temp, handle = self._open_temp(uri)
         try:
             fill(handle)
-            self._commit(path, temp, handle)
+            self._commit(uri, path, temp, handle)
         except BaseException:
             self._discard(temp, handle)
             raise
@@ -151,11 +224,11 @@ class FileBackend:
         finally:
             handle.close()
 
-    async def write(self, uri: str, data: bytes) -> None:
-        def fill(handle: BinaryIO) -> None:
-            handle.write(data)
+    async def read(self, uri: str, limit: int, chunk_size: int) -> bytes:
+        return await asyncio.to_thread(self._read_all, uri, limit)
 
-        await asyncio.to_thread(self._write_with, uri, fill)
+    async def write(self, uri: str, data: bytes) -> None:
+        await asyncio.to_thread(self._write_bytes, uri, data)
 
     async def write_stream(self, uri: str, chunks: AsyncIterable[bytes]) -> None:
         path, temp, handle = await asyncio.to_thread(self._open_temp, uri)
@@ -163,7 +236,7 @@ class FileBackend:
             async for block in rechunk(chunks, _WRITE_BLOCK):
                 await asyncio.to_thread(handle.write, block)
                 del block
-            await asyncio.to_thread(self._commit, path, temp, handle)
+            await asyncio.to_thread(self._commit, uri, path, temp, handle)
         except BaseException:
             await asyncio.shield(asyncio.to_thread(self._discard, temp, handle))
             raise
@@ -181,6 +254,9 @@ class FileBackend:
 
     async def exists(self, uri: str) -> bool:
         return await asyncio.to_thread(lambda: os.path.isfile(self._object_path(uri)))
+
+    async def exist(self, uris: Sequence[str]) -> list[bool]:
+        return await asyncio.to_thread(lambda: [os.path.isfile(self._object_path(uri)) for uri in uris])
 
     async def head(self, uri: str) -> ObjectInfo:
         def head() -> ObjectInfo:
@@ -225,7 +301,16 @@ class FileBackend:
     async def copy(self, src: str, dst: str) -> None:
         def copy() -> None:
             with self._open_for_read(src) as source:
-                self._write_with(dst, lambda handle: shutil.copyfileobj(source, handle, _WRITE_BLOCK))
+                head = source.read(_WRITE_BLOCK)
+                if len(head) < _WRITE_BLOCK:
+                    self._write_bytes(dst, head)
+                    return
+
+                def fill(handle: BinaryIO) -> None:
+                    handle.write(head)
+                    shutil.copyfileobj(source, handle, _WRITE_BLOCK)
+
+                self._write_with(dst, fill)
 
         await asyncio.to_thread(copy)
 

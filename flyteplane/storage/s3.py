@@ -16,7 +16,7 @@ import hashlib
 import os
 import re
 import threading
-from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -26,7 +26,7 @@ from botocore.config import Config as BotoConfig
 from botocore.exceptions import BotoCoreError, ClientError, NoCredentialsError
 
 from flyteplane.errors import FailedPrecondition, InvalidArgument, NotFound, PermissionDenied, Unavailable
-from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl
+from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl, exist_each, read_streamed
 from flyteplane.storage.config import GiB, S3Config
 from flyteplane.storage.streams import file_md5, rechunk
 from flyteplane.storage.uri import BucketKey, parse_bucket_key
@@ -211,6 +211,12 @@ class S3Backend:
                 os.fspath(path), where.bucket, where.key, ExtraArgs=extra, Config=transfer
             ),
         )
+
+    async def read(self, uri: str, limit: int, chunk_size: int) -> bytes:
+        return await read_streamed(self, uri, limit, chunk_size)
+
+    async def exist(self, uris: Sequence[str]) -> list[bool]:
+        return await exist_each(self, uris)
 
     async def exists(self, uri: str) -> bool:
         try:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator
+from collections.abc import AsyncIterable, AsyncIterator, Sequence
 from datetime import timedelta
 from functools import cached_property
 from typing import TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
-from flyteplane.errors import InvalidArgument, ResourceExhausted
+from flyteplane.errors import InvalidArgument
 from flyteplane.storage.base import MAX_SIGNED_URL_VALIDITY, Backend, HttpMethod, ObjectInfo, SignedUrl
 from flyteplane.storage.config import StorageConfig
 from flyteplane.storage.gcs import GCSBackend
@@ -80,15 +81,7 @@ class Storage:
 
     async def read(self, uri: str) -> bytes:
         """The whole object; ResourceExhausted beyond `max_read_bytes` (use `read_stream` for those)."""
-        limit = self.config.max_read_bytes
-        parts: list[bytes] = []
-        size = 0
-        async for chunk in self.read_stream(uri):
-            size += len(chunk)
-            if size > limit:
-                raise ResourceExhausted(f"{uri} is larger than max_read_bytes ({limit}); stream it")
-            parts.append(chunk)
-        return b"".join(parts)
+        return await self._backend(uri).read(uri, self.config.max_read_bytes, self.config.stream_chunk_size)
 
     async def write(self, uri: str, data: bytes) -> None:
         """Stores `data` at `uri`, replacing any object there."""
@@ -127,6 +120,13 @@ class Storage:
 
     async def exists(self, uri: str) -> bool:
         return await self._backend(uri).exists(uri)
+
+    async def exist(self, uris: Sequence[str]) -> list[bool]:
+        """`exists` for each of `uris` (of one scheme), in one go where the backend can."""
+        backends = [self._backend(uri) for uri in uris]
+        if backends and all(backend is backends[0] for backend in backends):
+            return await backends[0].exist(uris)
+        return list(await asyncio.gather(*(backend.exists(uri) for backend, uri in zip(backends, uris, strict=True))))
 
     async def head(self, uri: str) -> ObjectInfo:
         """Size and, where the backend can tell, MD5 of the object at `uri`."""
