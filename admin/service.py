@@ -22,6 +22,7 @@ from admin.managers.registration import RegistrationManager
 from admin.managers.signals import SignalManager
 from flyteidl_py.admin import version_pb2
 from flyteidl_py.core import identifier_pb2
+from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.service import (
     admin_pb2,
     admin_pb2_grpc,
@@ -203,17 +204,20 @@ SERVICES = (
     (auth_pb2.DESCRIPTOR.services_by_name["AuthMetadataService"], auth_pb2_grpc),
     (identity_pb2.DESCRIPTOR.services_by_name["IdentityService"], identity_pb2_grpc),
     (signal_pb2.DESCRIPTOR.services_by_name["SignalService"], signal_pb2_grpc),
+    # flyteplane's own: propeller's events in batches (see admin.managers.events).
+    (events_pb2.DESCRIPTOR.services_by_name["EventSinkService"], events_pb2_grpc),
 )
 
 
 def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
-    """Register all five admin services on a grpc.aio server; returns their full names."""
-    tables = {
+    """Register admin's services (Flyte's five and the event sink) on a grpc.aio server; returns their full names."""
+    tables: dict[str, dict[str, Handler]] = {
         "AdminService": admin_routes(m),
         "DataProxyService": dataproxy_routes(m),
         "AuthMetadataService": auth_routes(http_base),
         "IdentityService": identity_routes(),
         "SignalService": signal_routes(m),
+        "EventSinkService": {"RecordEvents": m.events.record_events},
     }
     for descriptor, module in SERVICES:
         base = getattr(module, f"{descriptor.name}Servicer")

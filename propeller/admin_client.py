@@ -1,8 +1,12 @@
 """Propeller's connection to admin: events out, and the few reads and writes node handlers need.
 
-Event delivery follows Flyte's propeller: ALREADY_EXISTS means admin has the event (a re-send after
-a crash), an already-terminal answer for a terminal event is fine; anything unreachable is retried
-later, and the event stays in the outbox until admin acknowledges it.
+Events go out in batches through flyteplane's EventSinkService (one RPC and, on admin's side, one
+transaction for many events); an admin without it gets them one per RPC through AdminService.
+Either way each event's answer is read as Flyte's propeller reads it: ALREADY_EXISTS means admin has
+the event (a re-send after a crash); a refusal that re-sending cannot change (an illegal transition,
+an unknown execution, a malformed event) is logged and the event dropped so later events are not
+stuck behind it; anything transient (admin unreachable, overloaded, failing) stops the batch there,
+and that event and those after it stay in the outbox to be sent again.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from flyteidl_py.admin import (
     signal_pb2,
 )
 from flyteidl_py.core import identifier_pb2, literals_pb2, types_pb2
+from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc, signal_pb2_grpc
 
 log = logging.getLogger("flyteplane.propeller.events")
@@ -39,9 +44,15 @@ class EventNotDelivered(Exception):
     """Admin could not be reached or answered with a transient error; retry later."""
 
 
+_TRANSIENT_CODES = {code.value[0] for code in _TRANSIENT}
+_CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
+_DONE_CODES = {grpc.StatusCode.OK.value[0], grpc.StatusCode.ALREADY_EXISTS.value[0]}
+
+
 @dataclass
 class AdminClient:
     channel: grpc.aio.Channel
+    batches: bool = True  # False once admin answered UNIMPLEMENTED for EventSinkService
 
     @classmethod
     def connect(cls, endpoint: str) -> AdminClient:
@@ -57,6 +68,40 @@ class AdminClient:
 
     async def close(self) -> None:
         await self.channel.close()
+
+    async def send_events(self, events: list[tuple[str, bytes]]) -> int:
+        """Deliver events in order; returns how many of them, from the first, admin has dealt with
+        (recorded, had already, or refused for good). Fewer than all: the next one met a transient
+        error and should be sent again later. Raises EventNotDelivered when admin is unreachable."""
+        if not self.batches:
+            for done, (kind, payload) in enumerate(events):
+                try:
+                    await self.send_event(kind, payload)
+                except EventNotDelivered:
+                    if done == 0:
+                        raise
+                    return done
+            return len(events)
+        request = events_pb2.RecordEventsRequest()
+        for kind, payload in events:
+            getattr(request.events.add(), kind).MergeFromString(payload)
+        try:
+            response = await events_pb2_grpc.EventSinkServiceStub(self.channel).RecordEvents(request, timeout=60)
+        except grpc.aio.AioRpcError as error:
+            if error.code() == grpc.StatusCode.UNIMPLEMENTED:
+                log.info("admin has no EventSinkService: sending events one by one")
+                self.batches = False
+                return await self.send_events(events)
+            raise EventNotDelivered(f"{len(events)} events: {error.code().name} {error.details()}") from error
+        for done, ((kind, _), result) in enumerate(zip(events, response.results, strict=False)):
+            if result.code in _TRANSIENT_CODES:
+                log.warning("admin could not take a %s event yet: %s", kind, result.message)
+                return done
+            if result.code not in _DONE_CODES:
+                log.warning(
+                    "admin refused a %s event: %s %s", kind, _CODE_NAMES.get(result.code, result.code), result.message
+                )
+        return min(len(events), len(response.results))
 
     async def send_event(self, kind: str, payload: bytes) -> None:
         """Deliver one event; returns when admin has it (or has refused it for good)."""

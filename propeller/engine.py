@@ -1,8 +1,10 @@
 """The engine: a work queue of executions, woken by launches, plugin callbacks, timers and a slow resync.
 
-Each round loads (or reuses) an execution's working copy, evaluates it, commits the new node states
-and the events they imply in one transaction, and only then delivers those events to admin (a
-transactional outbox). Several engine processes may share one database: each execution is owned
+Each round loads (or reuses) an execution's working copy, evaluates it, and commits the new node
+states and the events they imply in one transaction (a transactional outbox). One deliverer task
+sends the outbox to admin in batches, oldest first, while rounds go on: an event reaches admin only
+after the state that implies it is committed, in the order it was decided, and is deleted from the
+outbox only once admin has answered for it. Several engine processes may share one database: each execution is owned
 by one process at a time through a lease, and a process that dies loses its leases to the others.
 With `EngineMetrics`, rounds, node handlers, plugin calls, the queue and event delivery are measured.
 """
@@ -62,6 +64,8 @@ class EngineOptions:
     lease_seconds: float = 30.0
     resync_seconds: float = 5.0
     max_failed_rounds: int = 10
+    event_batch: int = 500  # events per RecordEvents call
+    event_batch_bytes: int = 2 << 20
     owner: str = field(default_factory=default_owner)
 
 
@@ -113,6 +117,7 @@ class Engine:
         self._owned: set[int] = set()  # unfinished executions this process launched or took over
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._outbox = asyncio.Event()  # set when there may be events to deliver
         self.rounds = 0
         if metrics is not None:
             metrics.queue_depth.set_function(self._queue.qsize)
@@ -123,6 +128,8 @@ class Engine:
         self._loop = asyncio.get_running_loop()
         self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.options.workers)]
         self._tasks.append(asyncio.create_task(self._maintain()))
+        self._tasks.append(asyncio.create_task(self._deliverer()))
+        self._outbox.set()  # events a previous process committed and did not deliver
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -218,8 +225,8 @@ class Engine:
                         self.metrics.executions_taken_over.inc(len(taken))
                 for record_id in claimed:
                     self.wake(record_id)
-                for record_id in await self.store.with_pending_events():
-                    self.wake(record_id)
+                if await self.store.with_pending_events():
+                    self._outbox.set()
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -258,12 +265,14 @@ class Engine:
                 )
         try:
             if state.changed:
+                events = bool(state.events)
                 await self.store.save(state)
+                if events:
+                    self._outbox.set()
         except LeaseLost:
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
             return False
-        await self._deliver(record_id)
         if state.phase.is_terminal:
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
@@ -346,27 +355,41 @@ class Engine:
             state.error = error.SerializeToString()
         self._transition(state, phase, error, output_uri)
 
-    async def _deliver(self, record_id: int) -> None:
-        events = await self.store.pending_events(record_id)
+    async def _deliverer(self) -> None:
+        """Send the outbox to admin whenever rounds committed events; back off while admin is away."""
+        while True:
+            await self._outbox.wait()
+            self._outbox.clear()
+            try:
+                while await self._deliver_batch():
+                    pass
+            except asyncio.CancelledError:
+                raise
+            except EventNotDelivered as error:
+                log.warning("admin did not take events yet: %s", error)
+                await asyncio.sleep(1.0)
+                self._outbox.set()
+            except Exception:
+                log.exception("delivering events failed")
+                await asyncio.sleep(1.0)
+                self._outbox.set()
+
+    async def _deliver_batch(self) -> bool:
+        """Deliver the oldest pending events; True when there were some (and all went): look again."""
+        events = await self.store.next_events(self.options.event_batch, self.options.event_batch_bytes)
         if not events:
-            return
+            return False
         admin = self.services.admin
-        metrics = self.metrics
-        delivered: list[int] = []
-        try:
-            for event in events:
-                if admin is not None:
-                    await admin.send_event(event.kind, event.payload)
-                delivered.append(event.id)
-                if metrics is not None:
-                    metrics.events_delivered.labels(event.kind).inc()
-        except EventNotDelivered as error:
-            log.warning("admin did not take an event of record %s yet: %s", record_id, error)
-            if metrics is not None:
-                metrics.events_failed.labels(event.kind).inc()
-            self.wake_later(record_id, 1.0)
-        finally:
-            await self.store.ack(delivered)
+        done = len(events) if admin is None else await admin.send_events([(e.kind, e.payload) for e in events])
+        await self.store.ack([e.id for e in events[:done]])
+        if self.metrics is not None:
+            for event in events[:done]:
+                self.metrics.events_delivered.labels(event.kind).inc()
+            for event in events[done : done + 1]:
+                self.metrics.events_failed.labels(event.kind).inc()
+        if done < len(events):
+            raise EventNotDelivered(f"admin took {done} of {len(events)} events")
+        return True
 
 
 # ---- measured handlers and plugins (only with EngineMetrics) --------------------------------------

@@ -211,6 +211,26 @@ class Store:
                 )
             )
 
+    async def next_events(self, limit: int, max_bytes: int) -> list[OutboxEvent]:
+        """The oldest undelivered events of the executions this process owns, in the order they were
+        decided: at most `limit` of them and about `max_bytes` of payload (at least one)."""
+        async with self.db.session() as session:
+            rows = list(
+                await session.scalars(
+                    select(OutboxEvent)
+                    .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
+                    .where(WorkflowRecord.owner == self.owner)
+                    .order_by(OutboxEvent.id)
+                    .limit(limit)
+                )
+            )
+        size = 0
+        for count, row in enumerate(rows):
+            size += len(row.payload)
+            if size > max_bytes and count:
+                return rows[:count]
+        return rows
+
     async def ack(self, event_ids: list[int]) -> None:
         if event_ids:
             async with self.db.session() as session:

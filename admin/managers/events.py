@@ -1,20 +1,31 @@
 """Event ingestion: propeller's workflow, node and task events become the records clients read.
 
-Each event is checked against its policy in `transitions`, then applied in one transaction; a
-refused event changes nothing. Large inline data is offloaded to the store before it is recorded.
+Each event is checked against its policy in `transitions` before anything is changed, then applied;
+a refused event changes nothing. Large inline data is offloaded to the store before it is recorded.
+
+Events arrive one per RPC (AdminService's CreateWorkflowEvent / CreateNodeEvent / CreateTaskEvent,
+one transaction each) or in batches (flyteplane's EventSinkService, which propeller uses): a batch
+is applied in one transaction, with the rows it touches read up front in a few queries and kept in
+a `Lookups` for the transaction, so that an event costs no round trip of its own. Every event still
+gets the answer its single RPC would give. If the batch's transaction fails as a whole (say two
+admins raced to create the same node), it is rolled back and its events are applied again one
+transaction each, so one bad event never costs the others.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+import grpc
 from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
@@ -45,7 +56,8 @@ from flyteidl_py.admin import (
 from flyteidl_py.core import catalog_pb2, identifier_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
-from flyteplane.errors import InvalidArgument, NotFound, ResourceExhausted
+from flyteidl_py.flyteplane.events.v1 import events_pb2
+from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound, ResourceExhausted
 
 
 def _dt(ts: Timestamp) -> datetime:
@@ -89,6 +101,180 @@ def _merge_patch(target: Any, patch: Any) -> Any:
     return out
 
 
+log = logging.getLogger("flyteplane.admin.events")
+
+ExecKey = tuple[str, str, str]
+NodeKey = tuple[str, str, str, str]
+TaskKey = tuple[str, str, str, str, str, str, str, str, int]
+
+
+def _exec_key(ident: identifier_pb2.WorkflowExecutionIdentifier) -> ExecKey:
+    return (ident.project, ident.domain, ident.name)
+
+
+def _node_key(ident: identifier_pb2.NodeExecutionIdentifier) -> NodeKey:
+    return (*_exec_key(ident.execution_id), ident.node_id)
+
+
+def _task_key(node: identifier_pb2.NodeExecutionIdentifier, task: identifier_pb2.Identifier, attempt: int) -> TaskKey:
+    return (*_node_key(node), task.project, task.domain, task.name, task.version, attempt)
+
+
+def _refusal(error: FlyteplaneError) -> events_pb2.EventResult:
+    return events_pb2.EventResult(code=error.code.value[0], message=str(error))
+
+
+def _stored_task_key(row: TaskExecution) -> TaskKey:
+    return (
+        row.execution_project,
+        row.execution_domain,
+        row.execution_name,
+        row.node_id,
+        row.project,
+        row.domain,
+        row.name,
+        row.version,
+        row.retry_attempt,
+    )
+
+
+_MISSING: Any = object()
+_PREFETCH_CHUNK = 400
+
+
+class Lookups:
+    """The execution, node and task rows one transaction has read or created, by their identifiers.
+
+    `prefetch` reads every row a batch of events names in a few queries; afterwards a lookup is a
+    dictionary hit, and a row known to be absent is answered without asking again. Anything not
+    prefetched is read on demand (and remembered).
+    """
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self._complete_nodes: set[NodeKey] = set()
+        self._executions: dict[ExecKey, Execution | None] = {}
+        self._nodes: dict[NodeKey, NodeExecution | None] = {}
+        self._tasks: dict[TaskKey, TaskExecution | None] = {}
+
+    async def prefetch(self, events: list[events_pb2.Event]) -> None:
+        exec_keys: set[ExecKey] = set()
+        node_keys: set[NodeKey] = set()
+        for item in events:
+            kind = item.WhichOneof("kind")
+            if kind == "workflow":
+                exec_keys.add(_exec_key(item.workflow.event.execution_id))
+            elif kind == "node":
+                node_keys.add(_node_key(item.node.event.id))
+                parent = item.node.event.parent_node_metadata.node_id
+                if parent:
+                    node_keys.add((*_exec_key(item.node.event.id.execution_id), parent))
+            elif kind == "task":
+                node_keys.add(_node_key(item.task.event.parent_node_execution_id))
+        exec_keys |= {key[:3] for key in node_keys}
+        wanted = [key for key in exec_keys if key not in self._executions]
+        for start in range(0, len(wanted), _PREFETCH_CHUNK):
+            chunk = wanted[start : start + _PREFETCH_CHUNK]
+            rows = await self.session.scalars(
+                select(Execution).where(
+                    or_(
+                        *(
+                            and_(
+                                Execution.execution_project == p,
+                                Execution.execution_domain == d,
+                                Execution.execution_name == n,
+                            )
+                            for p, d, n in chunk
+                        )
+                    )
+                )
+            )
+            for row in rows:
+                self._executions[(row.execution_project, row.execution_domain, row.execution_name)] = row
+            for key in chunk:
+                self._executions.setdefault(key, None)
+        by_execution: dict[int, tuple[ExecKey, list[str]]] = {}
+        for node_key in node_keys:
+            execution = self._executions.get(node_key[:3])
+            if execution is not None and node_key not in self._nodes:
+                by_execution.setdefault(execution.id, (node_key[:3], []))[1].append(node_key[3])
+        loaded: list[NodeExecution] = []
+        for execution_pk, (execution_key, node_ids) in by_execution.items():
+            for start in range(0, len(node_ids), _PREFETCH_CHUNK):
+                chunk_ids = node_ids[start : start + _PREFETCH_CHUNK]
+                found = list(
+                    await self.session.scalars(
+                        select(NodeExecution).where(
+                            NodeExecution.execution_id == execution_pk, NodeExecution.node_id.in_(chunk_ids)
+                        )
+                    )
+                )
+                loaded.extend(found)
+                known = {row.node_id: row for row in found}
+                for node_id in chunk_ids:
+                    self._nodes[(*execution_key, node_id)] = known.get(node_id)
+        node_pks = [row.id for row in loaded]
+        for start in range(0, len(node_pks), _PREFETCH_CHUNK):
+            tasks = await self.session.scalars(
+                select(TaskExecution).where(
+                    TaskExecution.node_execution_id.in_(node_pks[start : start + _PREFETCH_CHUNK])
+                )
+            )
+            for task in tasks:
+                self._tasks[_stored_task_key(task)] = task
+        # Every task execution of a prefetched node is known now: the others do not exist.
+        self._complete_nodes |= {
+            (row.execution_project, row.execution_domain, row.execution_name, row.node_id) for row in loaded
+        }
+
+    async def execution(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
+        key = _exec_key(ident)
+        row = self._executions.get(key, _MISSING)
+        if row is _MISSING:
+            row = self._executions[key] = await self.session.scalar(
+                select(Execution).where(
+                    Execution.execution_project == ident.project,
+                    Execution.execution_domain == ident.domain,
+                    Execution.execution_name == ident.name,
+                )
+            )
+        if row is None:
+            return await load_execution(self.session, ident)  # raises NotFound as every reader does
+        return row  # type: ignore[no-any-return]
+
+    async def node(self, execution: Execution, key: NodeKey) -> NodeExecution | None:
+        row = self._nodes.get(key, _MISSING)
+        if row is _MISSING:
+            row = self._nodes[key] = await self.session.scalar(
+                select(NodeExecution).where(NodeExecution.execution_id == execution.id, NodeExecution.node_id == key[3])
+            )
+        return row  # type: ignore[no-any-return]
+
+    def add_node(self, key: NodeKey, row: NodeExecution) -> None:
+        self.session.add(row)
+        self._nodes[key] = row
+        self._complete_nodes.add(key)  # a new node has no task executions yet
+
+    async def task(self, ident: identifier_pb2.TaskExecutionIdentifier) -> TaskExecution | None:
+        key = _task_key(ident.node_execution_id, ident.task_id, ident.retry_attempt)
+        row = self._tasks.get(key, _MISSING)
+        if row is _MISSING:
+            if key[:4] in self._complete_nodes:
+                return None
+            row = self._tasks[key] = await find_task_execution(self.session, ident, missing_ok=True)
+        return row  # type: ignore[no-any-return]
+
+    def add_task(self, key: TaskKey, row: TaskExecution) -> None:
+        self.session.add(row)
+        self._tasks[key] = row
+
+    async def pk(self, row: NodeExecution) -> int:
+        """The primary key of a node row, inserting the rows pending in this transaction first if needed."""
+        if row.id is None:
+            await self.session.flush()
+        return row.id
+
+
 class EventManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
@@ -98,11 +284,61 @@ class EventManager:
         await self.ctx.storage.write_proto(uri, data)
         return uri
 
+    # ---- batches (EventSinkService) ------------------------------------------------------------
+
+    async def record_events(self, request: events_pb2.RecordEventsRequest) -> events_pb2.RecordEventsResponse:
+        """Applies a batch in one transaction; see the module docstring. Answers every event."""
+        events = list(request.events)
+        for index, item in enumerate(events):
+            if item.WhichOneof("kind") is None:
+                raise InvalidArgument("an event must be a workflow, node or task event", field=f"events[{index}]")
+        try:
+            async with self.ctx.db.session() as session:
+                lookups = Lookups(session)
+                await lookups.prefetch(events)
+                results = [await self._apply(lookups, item) for item in events]
+        except FlyteplaneError:
+            raise
+        except Exception:  # the transaction as a whole failed: one transaction per event instead
+            log.warning("a batch of %d events failed as a whole; applying them one by one", len(events), exc_info=True)
+            results = []
+            for item in events:
+                try:
+                    async with self.ctx.db.session() as session:
+                        results.append(await self._apply(Lookups(session), item))
+                except FlyteplaneError as error:
+                    results.append(_refusal(error))
+                except Exception:
+                    trace_id = uuid.uuid4().hex
+                    log.exception("recording an event failed (trace id %s)", trace_id)
+                    code = grpc.StatusCode.INTERNAL.value[0]
+                    results.append(events_pb2.EventResult(code=code, message=f"internal error (trace id {trace_id})"))
+        return events_pb2.RecordEventsResponse(results=results)
+
+    async def _apply(self, lookups: Lookups, item: events_pb2.Event) -> events_pb2.EventResult:
+        """One event of a batch: its result, with nothing changed when it is refused."""
+        try:
+            kind = item.WhichOneof("kind")
+            if kind == "workflow":
+                await self._workflow(lookups, item.workflow)
+            elif kind == "node":
+                await self._node(lookups, item.node)
+            else:
+                await self._task(lookups, item.task)
+        except FlyteplaneError as error:
+            return _refusal(error)
+        return events_pb2.EventResult()
+
     # ---- workflow events -----------------------------------------------------------------------
 
     async def workflow_event(
         self, request: admin_event_pb2.WorkflowExecutionEventRequest
     ) -> admin_event_pb2.WorkflowExecutionEventResponse:
+        async with self.ctx.db.session() as session:
+            await self._workflow(Lookups(session), request)
+        return admin_event_pb2.WorkflowExecutionEventResponse()
+
+    async def _workflow(self, lookups: Lookups, request: admin_event_pb2.WorkflowExecutionEventRequest) -> None:
         if not request.HasField("event"):
             raise InvalidArgument("missing event", field="event")
         event = request.event
@@ -117,43 +353,46 @@ class EventManager:
             output_uri = await self._offload(
                 event.output_data, ident.project, ident.domain, ident.name, "offloaded_outputs"
             )
-        async with self.ctx.db.session() as session:
-            row = await load_execution(session, ident)
-            current = WF.Value(row.phase)
-            check(
-                WORKFLOW_POLICY,
-                Change(current, event.phase, row.phase, WF.Name(event.phase), event.producer_id, row.cluster),
-            )
-            occurred = _dt(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
-            closure = execution_pb2.ExecutionClosure.FromString(row.closure)
-            closure.phase = event.phase
-            closure.updated_at.FromDatetime(occurred)
-            row.phase = WF.Name(event.phase)
-            row.execution_updated_at = occurred
-            if event.phase == WF.RUNNING:
-                row.started_at = occurred
-                closure.started_at.FromDatetime(occurred)
-            if event.phase in WORKFLOW_TERMINAL and row.started_at is not None:
-                row.duration = _ns(occurred, row.started_at)
-                closure.duration.CopyFrom(duration_of(row.duration))
-            if event.producer_id and event.producer_id != "propeller" and event.phase in (WF.UNDEFINED, WF.QUEUED):
-                row.cluster = event.producer_id
-            if event.HasField("output_uri"):
-                closure.outputs.uri = event.output_uri
-            elif output_uri:
-                closure.outputs.uri = output_uri
-            elif event.HasField("error"):
-                closure.error.CopyFrom(event.error)
-                row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
-                row.error_code = event.error.code[:255]
-            row.closure = closure.SerializeToString()
-        return admin_event_pb2.WorkflowExecutionEventResponse()
+        row = await lookups.execution(ident)
+        current = WF.Value(row.phase)
+        check(
+            WORKFLOW_POLICY,
+            Change(current, event.phase, row.phase, WF.Name(event.phase), event.producer_id, row.cluster),
+        )
+        occurred = _dt(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
+        closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+        closure.phase = event.phase
+        closure.updated_at.FromDatetime(occurred)
+        row.phase = WF.Name(event.phase)
+        row.execution_updated_at = occurred
+        if event.phase == WF.RUNNING:
+            row.started_at = occurred
+            closure.started_at.FromDatetime(occurred)
+        if event.phase in WORKFLOW_TERMINAL and row.started_at is not None:
+            row.duration = _ns(occurred, row.started_at)
+            closure.duration.CopyFrom(duration_of(row.duration))
+        if event.producer_id and event.producer_id != "propeller" and event.phase in (WF.UNDEFINED, WF.QUEUED):
+            row.cluster = event.producer_id
+        if event.HasField("output_uri"):
+            closure.outputs.uri = event.output_uri
+        elif output_uri:
+            closure.outputs.uri = output_uri
+        elif event.HasField("error"):
+            closure.error.CopyFrom(event.error)
+            row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
+            row.error_code = event.error.code[:255]
+        row.closure = closure.SerializeToString()
 
     # ---- node events ---------------------------------------------------------------------------
 
     async def node_event(
         self, request: admin_event_pb2.NodeExecutionEventRequest
     ) -> admin_event_pb2.NodeExecutionEventResponse:
+        async with self.ctx.db.session() as session:
+            await self._node(Lookups(session), request)
+        return admin_event_pb2.NodeExecutionEventResponse()
+
+    async def _node(self, lookups: Lookups, request: admin_event_pb2.NodeExecutionEventRequest) -> None:
         if not request.HasField("event"):
             raise InvalidArgument("missing event", field="event")
         event = request.event
@@ -170,100 +409,100 @@ class EventManager:
             output_uri = await self._offload(event.output_data, *base, "offloaded_outputs")
         occurred = _dt(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
         reported = _dt(event.reported_at) if event.HasField("reported_at") else occurred
-        async with self.ctx.db.session() as session:
-            execution = await load_execution(session, exec_id)
-            row = await session.scalar(
-                select(NodeExecution).where(
-                    NodeExecution.execution_id == execution.id, NodeExecution.node_id == event.id.node_id
-                )
+        execution = await lookups.execution(exec_id)
+        key = _node_key(event.id)
+        row = await lookups.node(execution, key)
+        if row is None:
+            row = await self._new_node(lookups, execution, event, occurred)
+            lookups.add_node(key, row)
+            closure = node_execution_pb2.NodeExecutionClosure(phase=event.phase)
+            closure.created_at.FromDatetime(occurred)
+            meta = node_execution_pb2.NodeExecutionMetaData(
+                retry_group=event.retry_group,
+                spec_node_id=event.spec_node_id,
+                is_parent_node=event.is_parent,
+                is_dynamic=event.is_dynamic,
+                is_array=event.is_array,
+                is_eager=event.is_eager,
             )
-            if row is None:
-                row = await self._new_node(session, execution, event, occurred)
-                closure = node_execution_pb2.NodeExecutionClosure(phase=event.phase)
-                closure.created_at.FromDatetime(occurred)
-                meta = node_execution_pb2.NodeExecutionMetaData(
-                    retry_group=event.retry_group,
-                    spec_node_id=event.spec_node_id,
-                    is_parent_node=event.is_parent,
-                    is_dynamic=event.is_dynamic,
-                    is_array=event.is_array,
-                    is_eager=event.is_eager,
-                )
-            else:
-                check(
-                    NODE_POLICY,
-                    Change(
-                        NODE.Value(row.phase),
-                        event.phase,
-                        row.phase,
-                        NODE.Name(event.phase),
-                        event.producer_id,
-                        execution.cluster,
-                    ),
-                )
-                if event.HasField("workflow_node_metadata") and event.workflow_node_metadata.execution_id.name:
-                    await load_execution(session, event.workflow_node_metadata.execution_id)
-                closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
-                meta = node_execution_pb2.NodeExecutionMetaData.FromString(row.metadata_)
-                meta.is_parent_node |= event.is_parent
-                meta.is_dynamic |= event.is_dynamic
-                meta.is_array |= event.is_array
-            if not row.input_uri and input_uri:
-                row.input_uri = input_uri
-            row.phase = NODE.Name(event.phase)
-            closure.phase = event.phase
-            closure.updated_at.FromDatetime(reported)
-            row.node_execution_updated_at = reported
-            if event.phase == NODE.RUNNING:
-                row.started_at = occurred
-                closure.started_at.FromDatetime(occurred)
-            if event.deck_uri and (event.phase == NODE.RUNNING or event.phase in NODE_TERMINAL):
-                closure.deck_uri = event.deck_uri
-            if event.phase in NODE_TERMINAL:
-                if row.started_at is not None:
-                    row.duration = _ns(occurred, row.started_at)
-                    closure.duration.CopyFrom(duration_of(row.duration))
-                if event.HasField("output_uri"):
-                    closure.output_uri = event.output_uri
-                elif output_uri:
-                    closure.output_uri = output_uri
-                elif event.HasField("error"):
-                    closure.error.CopyFrom(event.error)
-                    row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
-                    row.error_code = event.error.code[:255]
-            if event.HasField("workflow_node_metadata") and not closure.workflow_node_metadata.executionId.name:
-                closure.workflow_node_metadata.executionId.CopyFrom(event.workflow_node_metadata.execution_id)
-            if event.HasField("task_node_metadata"):
-                await self._task_node_metadata(row, closure, event, exec_id)
-            row.metadata_ = meta.SerializeToString()
-            row.closure = closure.SerializeToString()
-        return admin_event_pb2.NodeExecutionEventResponse()
+        else:
+            check(
+                NODE_POLICY,
+                Change(
+                    NODE.Value(row.phase),
+                    event.phase,
+                    row.phase,
+                    NODE.Name(event.phase),
+                    event.producer_id,
+                    execution.cluster,
+                ),
+            )
+            if event.HasField("workflow_node_metadata") and event.workflow_node_metadata.execution_id.name:
+                await lookups.execution(event.workflow_node_metadata.execution_id)
+            closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
+            meta = node_execution_pb2.NodeExecutionMetaData.FromString(row.metadata_)
+            meta.is_parent_node |= event.is_parent
+            meta.is_dynamic |= event.is_dynamic
+            meta.is_array |= event.is_array
+        if not row.input_uri and input_uri:
+            row.input_uri = input_uri
+        row.phase = NODE.Name(event.phase)
+        closure.phase = event.phase
+        closure.updated_at.FromDatetime(reported)
+        row.node_execution_updated_at = reported
+        if event.phase == NODE.RUNNING:
+            row.started_at = occurred
+            closure.started_at.FromDatetime(occurred)
+        if event.deck_uri and (event.phase == NODE.RUNNING or event.phase in NODE_TERMINAL):
+            closure.deck_uri = event.deck_uri
+        if event.phase in NODE_TERMINAL:
+            if row.started_at is not None:
+                row.duration = _ns(occurred, row.started_at)
+                closure.duration.CopyFrom(duration_of(row.duration))
+            if event.HasField("output_uri"):
+                closure.output_uri = event.output_uri
+            elif output_uri:
+                closure.output_uri = output_uri
+            elif event.HasField("error"):
+                closure.error.CopyFrom(event.error)
+                row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
+                row.error_code = event.error.code[:255]
+        if event.HasField("workflow_node_metadata") and not closure.workflow_node_metadata.executionId.name:
+            closure.workflow_node_metadata.executionId.CopyFrom(event.workflow_node_metadata.execution_id)
+        if event.HasField("task_node_metadata"):
+            await self._task_node_metadata(row, closure, event, exec_id)
+        row.metadata_ = meta.SerializeToString()
+        row.closure = closure.SerializeToString()
 
     async def _new_node(
         self,
-        session: AsyncSession,
+        lookups: Lookups,
         execution: Execution,
         event: event_pb2.NodeExecutionEvent,
         occurred: datetime,
     ) -> NodeExecution:
+        """A new node row (not yet added); everything it refers to is checked first."""
         parent_id = None
         parent_task_id = None
         if event.HasField("parent_task_metadata"):
-            parent_task = await find_task_execution(session, event.parent_task_metadata.id)
+            parent_task = await lookups.task(event.parent_task_metadata.id)
+            if parent_task is None:
+                ident = event.parent_task_metadata.id
+                raise NotFound(
+                    f"task execution attempt {ident.retry_attempt} of node {ident.node_execution_id.node_id} not found",
+                    field="id",
+                )
             parent_task_id = parent_task.id
         if event.HasField("parent_node_metadata"):
-            parent = await session.scalar(
-                select(NodeExecution.id).where(
-                    NodeExecution.execution_id == execution.id,
-                    NodeExecution.node_id == event.parent_node_metadata.node_id,
-                )
+            parent = await lookups.node(
+                execution, (*_exec_key(event.id.execution_id), event.parent_node_metadata.node_id)
             )
             if parent is None:
                 raise NotFound(
                     f"parent node execution {event.parent_node_metadata.node_id} not found",
                     field="event.parent_node_metadata.node_id",
                 )
-            parent_id = parent
+            parent_id = await lookups.pk(parent)
         row = NodeExecution(
             execution_id=execution.id,
             execution_project=execution.execution_project,
@@ -278,7 +517,6 @@ class EventManager:
             parent_task_execution_id=parent_task_id,
             internal_data=json.dumps({"event_version": event.event_version}).encode(),
         )
-        session.add(row)
         return row
 
     async def _task_node_metadata(
@@ -319,6 +557,11 @@ class EventManager:
     async def task_event(
         self, request: admin_event_pb2.TaskExecutionEventRequest
     ) -> admin_event_pb2.TaskExecutionEventResponse:
+        async with self.ctx.db.session() as session:
+            await self._task(Lookups(session), request)
+        return admin_event_pb2.TaskExecutionEventResponse()
+
+    async def _task(self, lookups: Lookups, request: admin_event_pb2.TaskExecutionEventRequest) -> None:
         if not request.HasField("event"):
             raise InvalidArgument("missing event", field="event")
         event = request.event
@@ -352,110 +595,104 @@ class EventManager:
         reasons = [task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in event.reasons] or (
             [task_execution_pb2.Reason(occurred_at=event.occurred_at, message=event.reason)] if event.reason else []
         )
-        async with self.ctx.db.session() as session:
-            execution = await load_execution(session, exec_id)
-            task_id = identifier_pb2.TaskExecutionIdentifier(
-                task_id=event.task_id, node_execution_id=node_id, retry_attempt=event.retry_attempt
+        execution = await lookups.execution(exec_id)
+        task_id = identifier_pb2.TaskExecutionIdentifier(
+            task_id=event.task_id, node_execution_id=node_id, retry_attempt=event.retry_attempt
+        )
+        row = await lookups.task(task_id)
+        if row is None:
+            node = await lookups.node(execution, _node_key(node_id))
+            if node is None:
+                raise NotFound(
+                    f"node execution {node_id.node_id} of {exec_id.name} not found",
+                    field="event.parent_node_execution_id",
+                )
+            closure = task_execution_pb2.TaskExecutionClosure(
+                phase=event.phase,
+                logs=_logs_merged(list(event.logs), [], event.phase),
+                created_at=event.occurred_at,
+                task_type=event.task_type,
+                event_version=event.event_version,
+                reasons=reasons,
+                metadata=event.metadata,
+                log_context=event.log_context,
             )
-            row = await find_task_execution(session, task_id, missing_ok=True)
-            if row is None:
-                node = await session.scalar(
-                    select(NodeExecution).where(
-                        NodeExecution.execution_id == execution.id, NodeExecution.node_id == node_id.node_id
-                    )
-                )
-                if node is None:
-                    raise NotFound(
-                        f"node execution {node_id.node_id} of {exec_id.name} not found",
-                        field="event.parent_node_execution_id",
-                    )
-                closure = task_execution_pb2.TaskExecutionClosure(
-                    phase=event.phase,
-                    logs=_logs_merged(list(event.logs), [], event.phase),
-                    created_at=event.occurred_at,
-                    task_type=event.task_type,
-                    event_version=event.event_version,
-                    reasons=reasons,
-                    metadata=event.metadata,
-                    log_context=event.log_context,
-                )
-                if event.HasField("custom_info"):
-                    closure.custom_info.CopyFrom(event.custom_info)
-                closure.metadata.external_resources.sort(key=lambda r: (r.index, r.retry_attempt))
-                row = TaskExecution(
-                    project=event.task_id.project,
-                    domain=event.task_id.domain,
-                    name=event.task_id.name,
-                    version=event.task_id.version,
-                    node_execution_id=node.id,
-                    execution_project=exec_id.project,
-                    execution_domain=exec_id.domain,
-                    execution_name=exec_id.name,
-                    node_id=node_id.node_id,
-                    retry_attempt=event.retry_attempt,
-                    phase=TASK.Name(event.phase),
-                    phase_version=event.phase_version,
-                    input_uri=input_uri,
-                    closure=b"",
-                    task_execution_created_at=occurred,
-                    task_execution_updated_at=reported,
-                )
-                session.add(row)
-                if event.phase == TASK.RUNNING:
-                    row.started_at = occurred
-                    closure.started_at.CopyFrom(event.occurred_at)
-            else:
-                check(
-                    TASK_POLICY,
-                    Change(
-                        TASK.Value(row.phase),
-                        event.phase,
-                        row.phase,
-                        TASK.Name(event.phase),
-                        event.producer_id,
-                        execution.cluster,
-                        row.phase_version,
-                        event.phase_version,
-                    ),
-                )
-                closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
-                phase_changed = TASK.Value(row.phase) != event.phase
-                logs = _logs_merged(list(event.logs), list(closure.logs), event.phase)
-                del closure.logs[:]
-                closure.logs.extend(logs)
-                closure.reasons.extend(reasons)
-                if event.phase == TASK.RUNNING and phase_changed and row.started_at is None:
-                    row.started_at = occurred
-                    closure.started_at.CopyFrom(event.occurred_at)
-                if event.HasField("custom_info"):
-                    existing = json_format.MessageToDict(closure.custom_info)
-                    patched = _merge_patch(existing, json_format.MessageToDict(event.custom_info))
-                    merged = Struct()
-                    merged.update(patched)
-                    closure.custom_info.CopyFrom(merged)
-                self._merge_metadata(closure, event, phase_changed)
-                closure.event_version = max(closure.event_version, event.event_version)
-                row.phase_version = event.phase_version
-                if not row.input_uri and input_uri:
-                    row.input_uri = input_uri
-            if reasons:
-                closure.reason = reasons[-1].message
-            closure.phase = event.phase
-            closure.updated_at.CopyFrom(event.reported_at if event.HasField("reported_at") else event.occurred_at)
-            row.phase = TASK.Name(event.phase)
-            row.task_execution_updated_at = reported
-            if event.phase in TASK_TERMINAL and row.started_at is not None:
-                row.duration = _ns(occurred, row.started_at)
-                closure.duration.CopyFrom(duration_of(row.duration))
-            # A retryable failure is not terminal, but its error is what the user needs to see.
-            if event.HasField("output_uri"):
-                closure.output_uri = event.output_uri
-            elif output_uri:
-                closure.output_uri = output_uri
-            elif event.HasField("error"):
-                closure.error.CopyFrom(event.error)
-            row.closure = closure.SerializeToString()
-        return admin_event_pb2.TaskExecutionEventResponse()
+            if event.HasField("custom_info"):
+                closure.custom_info.CopyFrom(event.custom_info)
+            closure.metadata.external_resources.sort(key=lambda r: (r.index, r.retry_attempt))
+            row = TaskExecution(
+                project=event.task_id.project,
+                domain=event.task_id.domain,
+                name=event.task_id.name,
+                version=event.task_id.version,
+                node_execution_id=await lookups.pk(node),
+                execution_project=exec_id.project,
+                execution_domain=exec_id.domain,
+                execution_name=exec_id.name,
+                node_id=node_id.node_id,
+                retry_attempt=event.retry_attempt,
+                phase=TASK.Name(event.phase),
+                phase_version=event.phase_version,
+                input_uri=input_uri,
+                closure=b"",
+                task_execution_created_at=occurred,
+                task_execution_updated_at=reported,
+            )
+            lookups.add_task(_task_key(node_id, event.task_id, event.retry_attempt), row)
+            if event.phase == TASK.RUNNING:
+                row.started_at = occurred
+                closure.started_at.CopyFrom(event.occurred_at)
+        else:
+            check(
+                TASK_POLICY,
+                Change(
+                    TASK.Value(row.phase),
+                    event.phase,
+                    row.phase,
+                    TASK.Name(event.phase),
+                    event.producer_id,
+                    execution.cluster,
+                    row.phase_version,
+                    event.phase_version,
+                ),
+            )
+            closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
+            phase_changed = TASK.Value(row.phase) != event.phase
+            logs = _logs_merged(list(event.logs), list(closure.logs), event.phase)
+            del closure.logs[:]
+            closure.logs.extend(logs)
+            closure.reasons.extend(reasons)
+            if event.phase == TASK.RUNNING and phase_changed and row.started_at is None:
+                row.started_at = occurred
+                closure.started_at.CopyFrom(event.occurred_at)
+            if event.HasField("custom_info"):
+                existing = json_format.MessageToDict(closure.custom_info)
+                patched = _merge_patch(existing, json_format.MessageToDict(event.custom_info))
+                merged = Struct()
+                merged.update(patched)
+                closure.custom_info.CopyFrom(merged)
+            self._merge_metadata(closure, event, phase_changed)
+            closure.event_version = max(closure.event_version, event.event_version)
+            row.phase_version = event.phase_version
+            if not row.input_uri and input_uri:
+                row.input_uri = input_uri
+        if reasons:
+            closure.reason = reasons[-1].message
+        closure.phase = event.phase
+        closure.updated_at.CopyFrom(event.reported_at if event.HasField("reported_at") else event.occurred_at)
+        row.phase = TASK.Name(event.phase)
+        row.task_execution_updated_at = reported
+        if event.phase in TASK_TERMINAL and row.started_at is not None:
+            row.duration = _ns(occurred, row.started_at)
+            closure.duration.CopyFrom(duration_of(row.duration))
+        # A retryable failure is not terminal, but its error is what the user needs to see.
+        if event.HasField("output_uri"):
+            closure.output_uri = event.output_uri
+        elif output_uri:
+            closure.output_uri = output_uri
+        elif event.HasField("error"):
+            closure.error.CopyFrom(event.error)
+        row.closure = closure.SerializeToString()
 
     @staticmethod
     def _merge_metadata(
