@@ -9,6 +9,7 @@ for the next round; each pass visits only nodes that are not finished.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 import uuid
 from dataclasses import dataclass
@@ -436,7 +437,14 @@ class Executor:
             event.task_node_metadata.CopyFrom(result.task_node_metadata)
         if result.target_entity is not None:
             event.target_entity.CopyFrom(result.target_entity)
-        return admin_event_pb2.NodeExecutionEventRequest(request_id=uuid.uuid4().hex, event=event)
+        return admin_event_pb2.NodeExecutionEventRequest(
+            request_id=f"{_REQUESTS}-{next(_REQUEST_COUNTER)}", event=event
+        )
+
+
+# Request ids name one event for logs; unique per process by the counter, across processes by the prefix.
+_REQUESTS = uuid.uuid4().hex[:12]
+_REQUEST_COUNTER = itertools.count()
 
 
 def error_of(status: NodeStatus) -> core.ExecutionError | None:

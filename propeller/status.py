@@ -99,7 +99,8 @@ class NodeStatus:
     array_event_version: int = 0
 
     def to_json(self) -> bytes:
-        data = {k: v for k, v in asdict(self).items() if v != _DEFAULTS[k]}
+        # Shallow on purpose: `asdict` would deep-copy an array node's element lists on every save.
+        data = {k: v for k in _FIELDS if (v := getattr(self, k)) != _DEFAULTS[k]}
         for key in ("error", "plugin_state"):
             if key in data:
                 data[key] = base64.b64encode(data[key]).decode()
@@ -115,7 +116,10 @@ class NodeStatus:
 
     @property
     def node_phase(self) -> NodePhase:
-        return NodePhase(self.phase)
+        return _NODE_PHASES[self.phase]
 
 
+_NODE_PHASES = tuple(sorted(NodePhase))  # indexed by value: cheaper than NodePhase(value) on the hot path
+assert all(phase.value == index for index, phase in enumerate(_NODE_PHASES))
 _DEFAULTS: dict[str, Any] = asdict(NodeStatus())
+_FIELDS = tuple(_DEFAULTS)

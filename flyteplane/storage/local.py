@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import secrets
 import shutil
@@ -33,6 +34,9 @@ from flyteplane.storage.streams import file_md5, rechunk
 from flyteplane.storage.uri import split_scheme
 
 TEMP_PREFIX = ".flyteplane-tmp-"
+# Temporary names: unique within a process by the counter, across processes by the salt (and O_EXCL).
+_TEMP_SALT = secrets.token_hex(6)
+_TEMP_COUNTER = itertools.count()
 _WRITE_BLOCK = 1024 * 1024
 
 
@@ -64,18 +68,28 @@ class FileBackend:
         return real == self._real_root or real.startswith(self._root_prefix)
 
     def _real_directory(self, directory: str) -> str:
-        """The real path of `directory` (symlinks resolved); blocking."""
-        if self._proc_fd:
+        """The real path of `directory` (symlinks resolved); blocking. A directory that does not exist
+        yet resolves through its nearest existing ancestor (what does not exist cannot be a link)."""
+        if not self._proc_fd:
+            return os.path.realpath(directory)
+        missing: list[str] = []
+        while True:
             try:
                 fd = os.open(directory, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
-            except OSError:
-                pass  # missing (a write creates it) or not a directory: the walk below says what it is
-            else:
-                try:
-                    return os.readlink(f"/proc/self/fd/{fd}")
-                finally:
-                    os.close(fd)
-        return os.path.realpath(directory)
+            except FileNotFoundError:
+                parent, name = os.path.split(directory)
+                if parent == directory:
+                    return os.path.realpath(os.path.join(directory, *reversed(missing)))
+                missing.append(name)
+                directory = parent
+                continue
+            except OSError:  # not a directory, or not ours to open: let the walk say what it is
+                return os.path.realpath(os.path.join(directory, *reversed(missing)))
+            try:
+                real = os.readlink(f"/proc/self/fd/{fd}")
+            finally:
+                os.close(fd)
+            return os.path.join(real, *reversed(missing)) if missing else real
 
     def _object_path(self, uri: str) -> str:
         """The real path of the object `uri` names; blocking (resolves symlinks)."""
@@ -116,15 +130,19 @@ class FileBackend:
     @staticmethod
     def _create_temp(directory: str) -> tuple[str, int]:
         """A new, empty temporary file in `directory` (created with its parents when missing)."""
-        for attempt in range(2):
-            temp = os.path.join(directory, TEMP_PREFIX + secrets.token_hex(8))
+        made = False
+        for _ in range(100):
+            temp = os.path.join(directory, f"{TEMP_PREFIX}{_TEMP_SALT}-{next(_TEMP_COUNTER)}")
             try:
                 return temp, os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
+            except FileExistsError:
+                continue  # a forked copy of this process used the name: take the next
             except FileNotFoundError:
-                if attempt:
+                if made:
                     raise
                 os.makedirs(directory, exist_ok=True)
-        raise AssertionError("unreachable")
+                made = True
+        raise OSError(f"no free temporary name in {directory}")
 
     def _open_temp(self, uri: str) -> tuple[str, str, BinaryIO]:
         """(target path, temp path, temp file) for an atomic write of `uri`."""
