@@ -8,12 +8,15 @@ map task's element would compute it from the whole-list inputs.pb.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from typing import Any
 
 from flyteidl_py.core import literals_pb2
 from flyteplane.errors import NotFound
 from plugins.core import Phase, TaskExecutionContext, Transition
+
+_CACHED_INPUTS = 8
 
 
 class EchoPlugin:
@@ -22,9 +25,13 @@ class EchoPlugin:
     id = "echo"
     task_types: tuple[str, ...] = ("echo",)
 
+    def __init__(self) -> None:
+        # An array's inputs.pb by URI (written once per node attempt, never changed in place).
+        self._inputs: dict[str, asyncio.Future[literals_pb2.LiteralMap]] = {}
+
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
         if ctx.array_index is not None:
-            inputs = await ctx.storage.read_proto(ctx.paths.inputs, literals_pb2.LiteralMap)
+            inputs = await self._array_inputs(ctx)
             element = literals_pb2.LiteralMap()
             for name, literal in inputs.literals.items():
                 is_list = literal.WhichOneof("value") == "collection"
@@ -36,6 +43,23 @@ class EchoPlugin:
             except NotFound:  # a task without inputs
                 await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
         return Transition(Phase.SUCCESS, reason="outputs are the inputs")
+
+    async def _array_inputs(self, ctx: TaskExecutionContext) -> literals_pb2.LiteralMap:
+        """The whole array's inputs, read once for all its elements rather than once per element
+        (decoding a 100,000-item list for each of 100,000 elements would take hours); elements asking
+        at the same time share the one read."""
+        uri = ctx.paths.inputs
+        pending = self._inputs.get(uri)
+        if pending is None:
+            while len(self._inputs) >= _CACHED_INPUTS:
+                self._inputs.pop(next(iter(self._inputs)))
+            pending = self._inputs[uri] = asyncio.ensure_future(ctx.storage.read_proto(uri, literals_pb2.LiteralMap))
+        try:
+            return await asyncio.shield(pending)
+        except BaseException:
+            if pending.done() and self._inputs.get(uri) is pending:
+                del self._inputs[uri]  # a failed read is not remembered
+            raise
 
     async def abort(self, ctx: TaskExecutionContext) -> None:
         return None

@@ -74,14 +74,19 @@ def min_successes(array_node: workflow_pb2.ArrayNode, size: int) -> int:
 
 
 def gather_outputs(
-    output_names: Sequence[str], results: Sequence[literals_pb2.LiteralMap | None]
+    output_names: Sequence[str],
+    results: Sequence[literals_pb2.LiteralMap | None],
+    gathered: literals_pb2.LiteralMap | None = None,
 ) -> literals_pb2.LiteralMap:
     """The array's outputs: per output variable, a collection with sub-node i's value at position i.
 
     `results[i]` is sub-node i's outputs if it succeeded, None otherwise; a None contributes a NONE scalar.
     A succeeded sub-node's outputs must hold every variable in `output_names` (ValueError otherwise).
+    With `gathered` (what an earlier call returned), `results` are the next sub-nodes' and are appended
+    to it, so a large array's outputs can be gathered a slice at a time.
     """
-    gathered = literals_pb2.LiteralMap()
+    if gathered is None:
+        gathered = literals_pb2.LiteralMap()
     for name in output_names:
         collection = gathered.literals[name].collection
         collection.SetInParent()

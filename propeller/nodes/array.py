@@ -21,7 +21,7 @@ from typing import Any
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
-from flyteplane.errors import FlyteplaneError
+from flyteplane.errors import FlyteplaneError, NotFound
 from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
 from propeller.catalog.keys import CatalogKey
 from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
@@ -33,6 +33,14 @@ from propeller.status import NodePhase
 
 EXECUTING, FAILING, SUCCEEDING = 1, 2, 3
 _CONCURRENCY = 64
+# Elements advanced per round: a round's work, its task event (the elements that changed) and the time
+# other executions wait stay bounded however large the array; the node asks for another round at once.
+_STEPS_PER_ROUND = 2000
+# Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
+_GATHER_SLICE = 1024
+_TERMINAL = frozenset(int(p) for p in NodePhase if p.is_terminal)
+_FAILED = frozenset({int(NodePhase.FAILED), int(NodePhase.TIMED_OUT)})
+_SUCCESS = frozenset(int(p) for p in NodePhase if p.is_success)
 
 
 def _not_started(cache_status: int = 0) -> list[Any]:
@@ -90,8 +98,11 @@ class ArrayNode:
         changed: list[event_pb2.ExternalResourceInfo] = []
         if status.array_phase == EXECUTING:
             limit = array.parallelism if array.WhichOneof("parallelism_option") and array.parallelism else size
-            running = [i for i in range(size) if not NodePhase(status.element_phase[i]).is_terminal]
-            batch = running[:limit]
+            element_phase = status.element_phase
+            running = [i for i in range(size) if element_phase[i] not in _TERMINAL]
+            batch = running[: min(limit, _STEPS_PER_ROUND)]
+            if len(running) > len(batch) and len(batch) < limit:
+                ctx.wake()  # the rest of the elements that may run now: next round
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
@@ -106,9 +117,8 @@ class ArrayNode:
             await asyncio.gather(*(step(i) for i in batch))
             if changed:
                 ctx.touch()
-            phases = [NodePhase(p) for p in status.element_phase]
-            failed = sum(p in (NodePhase.FAILED, NodePhase.TIMED_OUT) for p in phases)
-            succeeded = sum(p.is_success for p in phases)
+            failed = sum(p in _FAILED for p in status.element_phase)
+            succeeded = sum(p in _SUCCESS for p in status.element_phase)
             active = size - failed - succeeded
             minimum = min_successes(array, size)
             if size - failed < minimum:
@@ -126,19 +136,34 @@ class ArrayNode:
             )
         if status.array_phase == SUCCEEDING:
             names = list(template.interface.outputs.variables)
-            results: list[literals_pb2.LiteralMap | None] = []
-            for index in range(size):
-                if NodePhase(status.element_phase[index]) == NodePhase.SUCCEEDED:
-                    results.append(
-                        await ctx.services.read_literals_or_empty(
-                            ctx.state, f"{self._element_dir(ctx, index)}/outputs.pb"
-                        )
-                    )
-                else:
-                    results.append(None)
-            await ctx.services.write_literals(ctx.outputs_uri, gather_outputs(names, results))
+            gathered = gather_outputs(names, [])
+            for start in range(0, size, _GATHER_SLICE):
+                results = await self._element_outputs(ctx, range(start, min(size, start + _GATHER_SLICE)))
+                gather_outputs(names, results, gathered)
+            await ctx.services.write_literals(ctx.outputs_uri, gathered)
             return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_array=True, target_entity=template.id)
         return NodeResult(Outcome.RUNNING, is_array=True, target_entity=template.id)
+
+    async def _element_outputs(self, ctx: NodeContext, indices: range) -> list[literals_pb2.LiteralMap | None]:
+        """The outputs of elements `indices` (None for one that did not succeed), read `_CONCURRENCY` at a
+        time and not kept in the engine's literal cache (a large array would only flush it)."""
+        storage = ctx.services.storage
+        succeeded = int(NodePhase.SUCCEEDED)
+        results: list[literals_pb2.LiteralMap | None] = [None] * len(indices)
+        semaphore = asyncio.Semaphore(_CONCURRENCY)
+
+        async def read(position: int, index: int) -> None:
+            async with semaphore:
+                try:
+                    results[position] = await storage.read_proto(
+                        f"{self._element_dir(ctx, index)}/outputs.pb", literals_pb2.LiteralMap
+                    )
+                except NotFound:
+                    results[position] = literals_pb2.LiteralMap()
+
+        phases = ctx.status.element_phase
+        await asyncio.gather(*(read(p, i) for p, i in enumerate(indices) if phases[i] == succeeded))
+        return results
 
     async def _step(
         self,
