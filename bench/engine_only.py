@@ -31,8 +31,10 @@ from tests.integration.propeller.helpers import ints
 from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped
 
 
-async def run(label: str, nodes: int, task: object, requests: list[object], inputs: literals_pb2.LiteralMap) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
+async def run(
+    label: str, nodes: int, task: object, requests: list[object], inputs: literals_pb2.LiteralMap, scratch: str | None
+) -> None:
+    with tempfile.TemporaryDirectory(dir=scratch) as tmp:
         url = f"sqlite:///{tmp}/propeller.db"
         db = Database.connect(url)
         await MIGRATIONS.upgrade(db, url)
@@ -63,7 +65,8 @@ async def run(label: str, nodes: int, task: object, requests: list[object], inpu
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(
             f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s "
-            f"{engine.rounds:5d} rounds  phase={record.phase}  process peak RSS {peak:7.1f} MiB",
+            f"{engine.rounds:5d} rounds of {engine.round_seconds / max(1, engine.rounds) * 1e3:6.1f} ms  "
+            f"phase={record.phase}  process peak RSS {peak:7.1f} MiB",
             flush=True,
         )
         await engine.stop()
@@ -75,14 +78,28 @@ async def main() -> None:
     parser.add_argument("--chain", type=int, default=1000)
     parser.add_argument("--fan-out", type=int, default=10000)
     parser.add_argument("--map", type=int, default=100000)
+    parser.add_argument(
+        "--round-sizes",
+        default="100,1000,10000",
+        help="chain lengths for the round-time curve (comma-separated; empty to skip)",
+    )
+    parser.add_argument("--scratch", default=None, help="directory for the database and store (default: $TMPDIR)")
     args = parser.parse_args()
-    print("machine: 2 cores; engine in-process, SQLite, local file store, events not delivered")
+    print(
+        "machine: 2 cores; engine in-process, SQLite, local file store, events not delivered; "
+        f"scratch {args.scratch or tempfile.gettempdir()}; peak RSS is the process's so far"
+    )
     if args.chain:
-        await run("chain (echo)", args.chain, echo_task(), chain("c", args.chain), ints(x=1))
+        await run("chain (echo)", args.chain, echo_task(), chain("c", args.chain), ints(x=1), args.scratch)
     if args.fan_out:
-        await run("fan-out (echo)", args.fan_out, echo_task(), fan_out("f", args.fan_out), ints(x=1))
+        await run("fan-out (echo)", args.fan_out, echo_task(), fan_out("f", args.fan_out), ints(x=1), args.scratch)
     if args.map:
-        await run("map task (echo elements)", args.map, echo_list_task(), mapped("m"), int_list(args.map))
+        await run("map task (echo elements)", args.map, echo_list_task(), mapped("m"), int_list(args.map), args.scratch)
+    sizes = [int(size) for size in args.round_sizes.split(",") if size]
+    if sizes:
+        print("round time as the graph grows (chains: each round advances up to 50 nodes, whatever the length):")
+    for size in sizes:
+        await run(f"chain of {size}", size, echo_task(), chain(f"r{size}", size), ints(x=1), args.scratch)
 
 
 if __name__ == "__main__":

@@ -710,6 +710,20 @@ class EventManager:
             stored.resource_pool_info.extend(incoming.resource_pool_info)
         if incoming.instance_class != event_pb2.TaskExecutionMetadata.DEFAULT:
             stored.instance_class = incoming.instance_class
+        incoming_keys = sorted((r.index, r.retry_attempt) for r in incoming.external_resources)
+        if (
+            incoming_keys
+            and len(set(incoming_keys)) == len(incoming_keys)
+            and (
+                not stored.external_resources
+                or incoming_keys[0] > (stored.external_resources[-1].index, stored.external_resources[-1].retry_attempt)
+            )
+        ):
+            # Only elements after every stored one (an array reporting its elements in order): append.
+            stored.external_resources.extend(
+                sorted(incoming.external_resources, key=lambda r: (r.index, r.retry_attempt))
+            )
+            return
         by_key = {(r.index, r.retry_attempt): r for r in stored.external_resources}
         for new in incoming.external_resources:
             old = by_key.get((new.index, new.retry_attempt))

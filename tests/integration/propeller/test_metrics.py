@@ -72,7 +72,8 @@ async def test_metrics_count_the_work_of_an_echo_workflow(measured_plane: Runnin
 
     admin = await scrape(plane.admin.metrics.port)
     assert value(admin, "grpc_server_handled_total", grpc_method="CreateExecution", grpc_code="OK") == 1
-    assert value(admin, "grpc_server_handling_seconds_count", grpc_method="RecordEvents") > 0  # propeller sends events in batches
+    # propeller sends its events in batches
+    assert value(admin, "grpc_server_handling_seconds_count", grpc_method="RecordEvents") > 0
     assert value(admin, "grpc_server_handling_seconds_sum", grpc_method="GetExecution") > 0
 
 
