@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
-from flyteidl_py.core import execution_pb2, identifier_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
+from flyteplane.errors import NotFound
 from flyteplane.storage import Storage
 
 
@@ -121,6 +122,27 @@ class TaskExecutionContext:
     remote_package_path: str = ""
     # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
     wake: Callable[[], None] = lambda: None
+    # The engine's reader of `paths.inputs` and writer of `paths.outputs` (see `read_inputs`/`write_outputs`).
+    inputs_reader: Callable[[], Awaitable[literals_pb2.LiteralMap]] | None = None
+    outputs_writer: Callable[[literals_pb2.LiteralMap], Awaitable[None]] | None = None
+
+    async def read_inputs(self) -> literals_pb2.LiteralMap:
+        """The attempt's inputs (an empty map when it has none). Through the engine when it provides a
+        reader: it usually still holds what it just wrote, so no store read is needed."""
+        try:
+            if self.inputs_reader is not None:
+                return await self.inputs_reader()
+            return await self.storage.read_proto(self.paths.inputs, literals_pb2.LiteralMap)
+        except NotFound:
+            return literals_pb2.LiteralMap()
+
+    async def write_outputs(self, outputs: literals_pb2.LiteralMap) -> None:
+        """Writes the attempt's outputs.pb; through the engine when it provides a writer, so that the
+        nodes downstream get them without reading them back."""
+        if self.outputs_writer is not None:
+            await self.outputs_writer(outputs)
+        else:
+            await self.storage.write_proto(self.paths.outputs, outputs)
 
     @property
     def attempt(self) -> int:

@@ -1,7 +1,7 @@
 """The `echo` backend: a task whose outputs are its inputs, without any process (Flyte's echo plugin).
 
-One `handle` copies `inputs.pb` to `outputs.pb` and succeeds; calling it again copies the same
-bytes again, so it is idempotent. A task without inputs (no inputs.pb) gets an empty LiteralMap.
+One `handle` writes the inputs as `outputs.pb` and succeeds; calling it again writes the same
+outputs again, so it is idempotent. A task without inputs (no inputs.pb) gets an empty LiteralMap.
 As an array element (map task), it echoes element `array_index` of each collection input, as a
 map task's element would compute it from the whole-list inputs.pb.
 """
@@ -13,7 +13,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from flyteidl_py.core import literals_pb2
-from flyteplane.errors import NotFound
 from plugins.core import Phase, TaskExecutionContext, Transition
 
 _CACHED_INPUTS = 8
@@ -38,10 +37,7 @@ class EchoPlugin:
                 element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
             await ctx.storage.write_proto(ctx.paths.outputs, element)
         else:
-            try:
-                await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
-            except NotFound:  # a task without inputs
-                await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
+            await ctx.write_outputs(await ctx.read_inputs())
         return Transition(Phase.SUCCESS, reason="outputs are the inputs")
 
     async def _array_inputs(self, ctx: TaskExecutionContext) -> literals_pb2.LiteralMap:

@@ -82,6 +82,13 @@ def task_context(
         FLYTE_INTERNAL_EXECUTION_WORKFLOW=state.closure.primary.template.id.name,
         FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN=state.launch_plan.name,
     )
+    paths = DataPaths(
+        inputs=inputs_uri or ctx.inputs_uri,
+        output_prefix=output_dir or ctx.output_dir,
+        raw_output_prefix=raw,
+        checkpoint_prefix=f"{raw}/_flytecheckpoints",
+        previous_checkpoint_prefix=previous,
+    )
     return TaskExecutionContext(
         task_execution_id=identifier_pb2.TaskExecutionIdentifier(
             task_id=template.id,
@@ -89,13 +96,7 @@ def task_context(
             retry_attempt=attempt,
         ),
         template=template,
-        paths=DataPaths(
-            inputs=inputs_uri or ctx.inputs_uri,
-            output_prefix=output_dir or ctx.output_dir,
-            raw_output_prefix=raw,
-            checkpoint_prefix=f"{raw}/_flytecheckpoints",
-            previous_checkpoint_prefix=previous,
-        ),
+        paths=paths,
         storage=services.storage,
         plugin_state=plugin_state,
         environment=env,
@@ -107,6 +108,8 @@ def task_context(
         resources=template.container.resources if template.HasField("container") else None,
         array_index=array_index,
         wake=lambda: services.wake(state.record_id),
+        inputs_reader=lambda: services.read_literals(state, paths.inputs),
+        outputs_writer=lambda outputs: services.write_literals(paths.outputs, outputs),
     )
 
 
