@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +25,13 @@ from tests.integration.propeller.helpers import ints, launch, register, wait
 from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped
 from tests.support.plane import plane_config
 from tests.support.processes import ServedComponent, flyteplane_env
+
+
+def cpu_seconds(pid: int) -> tuple[float, float]:
+    """User and system CPU seconds the process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / ticks, int(fields[12]) / ticks
 
 
 def peak_rss_mib(pid: int) -> float:
@@ -52,6 +60,8 @@ async def run_case(
     stub = admin_pb2_grpc.AdminServiceStub(channel)
     try:
         await register(stub, requests)
+        assert propeller.process is not None and admin.process is not None
+        cpu_before = [cpu_seconds(p.pid) for p in (propeller.process, admin.process)]
         start = time.perf_counter()
         execution = await launch(stub, lp, inputs)
         done = await wait(stub, execution, limit=3600)
@@ -59,11 +69,18 @@ async def run_case(
         assert done.closure.phase == 4, done.closure.error  # SUCCEEDED
         assert propeller.process is not None
         rss = peak_rss_mib(propeller.process.pid)
-        assert admin.process is not None
         admin_rss = peak_rss_mib(admin.process.pid)
+        cpu = [
+            (user - user0, system - system0)
+            for (user0, system0), (user, system) in zip(
+                cpu_before, [cpu_seconds(p.pid) for p in (propeller.process, admin.process)], strict=True
+            )
+        ]
         print(
             f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s "
-            f"peak RSS propeller {rss:7.1f} MiB, admin {admin_rss:7.1f} MiB",
+            f"peak RSS propeller {rss:7.1f} MiB, admin {admin_rss:7.1f} MiB\n{'':28} CPU ms per node "
+            f"(user+system): propeller {cpu[0][0] / nodes * 1e3:.2f}+{cpu[0][1] / nodes * 1e3:.2f}, "
+            f"admin {cpu[1][0] / nodes * 1e3:.2f}+{cpu[1][1] / nodes * 1e3:.2f}",
             flush=True,
         )
     finally:

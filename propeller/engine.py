@@ -307,6 +307,7 @@ class Engine:
         return [limit - active]
 
     async def _evaluate(self, state: ExecutionState) -> bool:
+        state.derived["round_work"] = [0]
         scope = state.derived.get("top")
         if not isinstance(scope, Scope):
             scope = state.derived["top"] = self.top_scope(state, self.services.workflow_dir(state))

@@ -169,15 +169,26 @@ class Executor:
             waiting[node_id] = blockers
             if blockers == 0:
                 frontier.append(node_id)
+        # Nodes started this round, across nested scopes (the engine resets it before each round): a
+        # round starts at most `max_nodes_per_round`; running nodes are visited whatever the count.
+        work = state.derived.setdefault("round_work", [0])
+        assert isinstance(work, list)
+        cap = self.services.settings.max_nodes_per_round
         for _ in range(self.services.settings.max_passes_per_round):
             now = time.time()
             runnable: list[NodeContext] = []
+            starting = 0
             for node_id in frontier:
                 status = state.nodes.get(scope.key(node_id))
                 phase = status.node_phase if status else NodePhase.NOT_STARTED
                 if phase.is_terminal:
                     continue
                 node = scope.nodes[node_id]
+                if phase == NodePhase.NOT_STARTED and work[0] + starting >= cap:
+                    progressed = True  # nodes to start in the next round, which comes at once
+                    continue
+                if phase == NodePhase.NOT_STARTED:
+                    starting += 1
                 if phase == NodePhase.NOT_STARTED and node_id != START:
                     verdict = self.readiness(state, scope, node_id)
                     if verdict == "wait":
@@ -200,6 +211,7 @@ class Executor:
             if not runnable:
                 break
             before = [(c.key, c.status.phase, c.status.attempts) for c in active]
+            work[0] += starting
             await asyncio.gather(*(self.process(ctx) for ctx in active))
             moved = any(
                 (k, p, a) != (c.key, c.status.phase, c.status.attempts)
@@ -218,7 +230,7 @@ class Executor:
                 [n for n in frontier if not self._finished(state, scope, n)] + released, key=position.__getitem__
             )
             failed = any(c.status.node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT) for c in runnable)
-            if not moved or failed:
+            if not moved or failed or work[0] >= cap:
                 break
         return self.outcome(state, scope, progressed)
 

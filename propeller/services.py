@@ -20,6 +20,9 @@ class EngineSettings:
     max_system_failures: int = 3
     default_max_attempts: int = 1
     max_passes_per_round: int = 50
+    # Nodes a round may start: a wide graph is started in rounds of this many, each committed (and its
+    # events on their way to admin) before the next, rather than in one long round.
+    max_nodes_per_round: int = 500
     producer_id: str = "propeller"
     cache_heartbeat_seconds: float = 5.0
 
