@@ -268,12 +268,6 @@ class Lookups:
         self.session.add(row)
         self._tasks[key] = row
 
-    async def pk(self, row: NodeExecution) -> int:
-        """The primary key of a node row, inserting the rows pending in this transaction first if needed."""
-        if row.id is None:
-            await self.session.flush()
-        return row.id
-
 
 class EventManager:
     def __init__(self, ctx: AdminContext) -> None:
@@ -482,7 +476,7 @@ class EventManager:
         occurred: datetime,
     ) -> NodeExecution:
         """A new node row (not yet added); everything it refers to is checked first."""
-        parent_id = None
+        parent: NodeExecution | None = None
         parent_task_id = None
         if event.HasField("parent_task_metadata"):
             parent_task = await lookups.task(event.parent_task_metadata.id)
@@ -492,6 +486,8 @@ class EventManager:
                     f"task execution attempt {ident.retry_attempt} of node {ident.node_execution_id.node_id} not found",
                     field="id",
                 )
+            if parent_task.id is None:  # recorded earlier in this same batch
+                await lookups.session.flush()
             parent_task_id = parent_task.id
         if event.HasField("parent_node_metadata"):
             parent = await lookups.node(
@@ -502,7 +498,6 @@ class EventManager:
                     f"parent node execution {event.parent_node_metadata.node_id} not found",
                     field="event.parent_node_metadata.node_id",
                 )
-            parent_id = await lookups.pk(parent)
         row = NodeExecution(
             execution_id=execution.id,
             execution_project=execution.execution_project,
@@ -513,10 +508,11 @@ class EventManager:
             closure=b"",
             node_execution_created_at=occurred,
             node_execution_updated_at=occurred,
-            parent_id=parent_id,
             parent_task_execution_id=parent_task_id,
             internal_data=json.dumps({"event_version": event.event_version}).encode(),
         )
+        if parent is not None:
+            row.parent = parent  # its id, also when it is new in this transaction, at the flush
         return row
 
     async def _task_node_metadata(
@@ -625,7 +621,7 @@ class EventManager:
                 domain=event.task_id.domain,
                 name=event.task_id.name,
                 version=event.task_id.version,
-                node_execution_id=await lookups.pk(node),
+                node_execution=node,  # its id, also when the node is new in this transaction, at the flush
                 execution_project=exec_id.project,
                 execution_domain=exec_id.domain,
                 execution_name=exec_id.name,

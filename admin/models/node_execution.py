@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin.models.base import Record
 from flyteplane.database import UTCDateTime
@@ -29,6 +29,8 @@ class NodeExecution(Record):
     node_execution_updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     duration: Mapped[int] = mapped_column(BigInteger, default=0)  # nanoseconds
     parent_id: Mapped[int | None] = mapped_column(Integer, ForeignKey("node_executions.id"), index=True)
+    # Set on a new row whose parent is new in the same transaction: the flush fills parent_id. Never loaded.
+    parent: Mapped[NodeExecution | None] = relationship(remote_side="NodeExecution.id", lazy="raise")
     parent_task_execution_id: Mapped[int | None] = mapped_column(Integer, index=True)
     error_kind: Mapped[str] = mapped_column(String(32), default="")
     error_code: Mapped[str] = mapped_column(String(255), default="")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from admin.models.base import Record
+from admin.models.node_execution import NodeExecution
 from flyteplane.database import UTCDateTime
 
 
@@ -34,6 +35,9 @@ class TaskExecution(Record):
     node_execution_id: Mapped[int] = mapped_column(
         Integer, ForeignKey("node_executions.id", ondelete="CASCADE"), index=True
     )
+    # Set on a new row whose node is new in the same transaction: the flush fills node_execution_id.
+    # Never loaded (lazy="raise"): readers use node_execution_id.
+    node_execution: Mapped[NodeExecution] = relationship(lazy="raise")
     execution_project: Mapped[str] = mapped_column(String(63))
     execution_domain: Mapped[str] = mapped_column(String(63))
     execution_name: Mapped[str] = mapped_column(String(63))
