@@ -18,6 +18,10 @@ read) divided by its number of tasks -- everything the plane, the task processes
 task code included (which is ~0 here). For W3, submit -> outputs read per run (median / p90).
 Before the workloads one warm-up execution runs (the bundle's fork servers start on the first task).
 
+With `--breakdown`, admin's and propeller's Prometheus metrics are on and scraped around each workload:
+engine rounds, time in the local plugin, events delivered, and admin's time per RPC, per task (the
+metrics cost a little time themselves, so the headline figures come from runs without them).
+
 Paths: cold (a fresh interpreter per attempt), warm (a process forked from a warm fork server per
 attempt), reuse (attempts run one after another in long-lived warm workers; `warm_mode: reuse`).
 Run: .venv/bin/python bench/peer_workloads.py [--paths cold,warm,reuse] [--workloads W1,W2,W3,W4]
@@ -29,6 +33,7 @@ import argparse
 import asyncio
 import json
 import os
+import selectors
 import shutil
 import signal
 import statistics
@@ -36,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,6 +60,7 @@ from tests.support.flytekit import flytekit_bin  # noqa: E402
 from tests.support.postgres import free_port  # noqa: E402
 
 PROJECT, DOMAIN, VERSION = "flytesnacks", "development", "peer-v1"
+START_TIMEOUT_SECONDS = 120.0
 Phase = core_execution_pb2.WorkflowExecution.Phase
 TERMINAL = {Phase.SUCCEEDED, Phase.FAILED, Phase.TIMED_OUT, Phase.ABORTED}
 
@@ -83,6 +90,62 @@ WORKLOADS = {
 }
 
 
+Metrics = dict[tuple[str, tuple[tuple[str, str], ...]], float]
+
+
+def scrape(port: int) -> Metrics:
+    """A Prometheus /metrics page as {(name, labels): value}."""
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as response:
+        text = response.read().decode()
+    values: Metrics = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        head, _, value = line.rpartition(" ")
+        name, _, rest = head.partition("{")
+        labels = tuple(sorted(tuple(part.split("=", 1)) for part in rest.rstrip("}").split(",") if "=" in part))
+        values[(name, tuple((k, v.strip('"')) for k, v in labels))] = float(value)
+    return values
+
+
+def delta(after: Metrics, before: Metrics, name: str, **labels: str) -> float:
+    """The growth of every series of `name` whose labels include `labels`."""
+    total = 0.0
+    for (series, series_labels), value in after.items():
+        if series == name and set(labels.items()) <= set(series_labels):
+            total += value - before.get((series, series_labels), 0.0)
+    return total
+
+
+def breakdown(propeller: tuple[Metrics, Metrics], admin: tuple[Metrics, Metrics], tasks: int) -> list[str]:
+    """Per-task lines: engine rounds, local plugin time, events, admin's busiest RPCs."""
+    p_after, p_before = propeller
+    a_after, a_before = admin
+    rounds = delta(p_after, p_before, "flyteplane_propeller_round_seconds_count")
+    round_seconds = delta(p_after, p_before, "flyteplane_propeller_round_seconds_sum")
+    plugin = delta(p_after, p_before, "flyteplane_propeller_plugin_call_seconds_sum", plugin="local")
+    events = delta(p_after, p_before, "flyteplane_propeller_events_delivered_total")
+    lines = [
+        f"engine: {rounds / tasks:.2f} rounds/task, {round_seconds / tasks * 1000:.1f} ms of rounds/task "
+        f"(of which the local plugin's calls {plugin / tasks * 1000:.1f} ms); {events / tasks:.1f} events/task"
+    ]
+    methods: dict[str, tuple[float, float]] = {}
+    for (name, labels), _ in a_after.items():
+        if name == "grpc_server_handling_seconds_sum":
+            method = dict(labels)["grpc_method"]
+            seconds = delta(a_after, a_before, name, grpc_method=method)
+            calls = delta(a_after, a_before, "grpc_server_handling_seconds_count", grpc_method=method)
+            if calls:
+                methods[method] = (seconds, calls)
+    top = sorted(methods.items(), key=lambda item: -item[1][0])[:6]
+    lines.append(
+        "admin: "
+        + ", ".join(f"{m} {c / tasks:.1f}x/{s / tasks * 1000:.1f} ms" for m, (s, c) in top)
+        + " per task (calls / handling time)"
+    )
+    return lines
+
+
 @dataclass(frozen=True)
 class Result:
     path: str
@@ -91,6 +154,7 @@ class Result:
     per_run: list[float]
     plane_cpu: float = 0.0  # CPU seconds of the `flyteplane start` process (admin + propeller + datacatalog)
     machine_cpu: float = 0.0  # CPU seconds of the whole machine (also task processes, this client, the rest)
+    breakdown: tuple[str, ...] = ()
 
     @property
     def tasks(self) -> int:
@@ -155,10 +219,11 @@ class Client:
         data = await self.stub.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=ident))
         return data.full_outputs
 
-    async def run(self, launch_plan: str, x: int) -> literals_pb2.LiteralMap:
+    async def run(self, launch_plan: str, x: int) -> tuple[literals_pb2.LiteralMap, str]:
+        """The outputs of one execution (and its name), submitted and waited for."""
         ident = await self.submit(launch_plan, x)
         await self.wait(ident)
-        return await self.outputs(ident)
+        return await self.outputs(ident), ident.name
 
     async def run_concurrently(self, launch_plan: str, xs: Sequence[int]) -> list[literals_pb2.LiteralMap]:
         """All submitted at once, then waited for in order with one poller (the last to finish decides the
@@ -174,42 +239,76 @@ class Client:
         await self.channel.close()
 
 
+def task_spans(data_dir: Path, execution: str, submitted: float, done: float) -> list[tuple[float, float, float]]:
+    """For an execution's task attempts: (submit -> its process running, the process's time, its end -> `done`),
+    from the attempt directories' runner.json and status.json (named after the execution)."""
+    spans = []
+    for attempt in (data_dir / "local-tasks").glob(f"{execution[:20]}-*"):
+        try:
+            started = json.loads((attempt / "runner.json").read_text())["started_at"]
+            finished = json.loads((attempt / "status.json").read_text())["finished_at"]
+        except (OSError, ValueError, KeyError):
+            continue
+        spans.append((started - submitted, finished - started, done - finished))
+    return spans
+
+
 def expected(workload: Workload, x: int) -> int:
     if workload.name == "W1":
         return 100 * (x + 1)
     return x + workload.tasks_per_run
 
 
-async def run_workload(client: Client, workload: Workload, plane_pid: int) -> Result:
-    cpu_before, machine_before = process_cpu(plane_pid), machine_cpu()
+async def run_workload(client: Client, workload: Workload, plane: Plane, path: str) -> Result:
+    assert plane.process is not None
+    pid = plane.process.pid
+    metrics_before = plane.metrics()
+    cpu_before, machine_before = process_cpu(pid), machine_cpu()
     began = time.perf_counter()
     per_run: list[float] = []
+    spans: list[tuple[float, float, float]] = []
     if workload.concurrent:
         xs = list(range(workload.runs))
         outputs = await client.run_concurrently(workload.launch_plan, xs)
     else:
         xs, outputs = [], []
         for x in range(workload.runs):
-            run_began = time.perf_counter()
-            outputs.append(await client.run(workload.launch_plan, x))
+            run_began, submitted = time.perf_counter(), time.time()
+            literals, name = await client.run(workload.launch_plan, x)
             per_run.append(time.perf_counter() - run_began)
+            if workload.tasks_per_run == 1:
+                spans.extend(task_spans(plane.data, name, submitted, time.time()))
+            outputs.append(literals)
             xs.append(x)
     wall = time.perf_counter() - began
-    plane_cpu, machine = process_cpu(plane_pid) - cpu_before, machine_cpu() - machine_before
+    plane_cpu, machine = process_cpu(pid) - cpu_before, machine_cpu() - machine_before
     for x, literals in zip(xs, outputs, strict=True):
         got = literals.literals["o0"].scalar.primitive.integer
         if got != expected(workload, x):
             raise RuntimeError(f"{workload.name} computed {got} for x={x}, expected {expected(workload, x)}")
-    return Result("", workload, wall, per_run, plane_cpu, machine)
+    lines: tuple[str, ...] = ()
+    if spans:
+        before, task, after = (statistics.median(values) * 1000 for values in zip(*spans, strict=True))
+        lines += (
+            f"one run, medians: submit -> task process running {before:.0f} ms, task process {task:.0f} ms, "
+            f"task process done -> outputs read {after:.0f} ms (from the attempt's runner.json / status.json)",
+        )
+    if metrics_before is not None:
+        metrics_after = plane.metrics()
+        assert metrics_after is not None
+        tasks = workload.tasks_per_run * workload.runs
+        lines += tuple(breakdown((metrics_after[0], metrics_before[0]), (metrics_after[1], metrics_before[1]), tasks))
+    return Result(path, workload, wall, per_run, plane_cpu, machine, lines)
 
 
 class Plane:
     """`flyteplane start` as a subprocess in a scratch data directory, with the local backend set for one path."""
 
-    def __init__(self, scratch: Path, path: str, venv: Path) -> None:
+    def __init__(self, scratch: Path, path: str, venv: Path, *, metrics: bool = False) -> None:
         self.data = scratch / f"plane-{path}"
         self.log = scratch / f"plane-{path}.log"
         self.grpc_port = free_port()
+        self.metrics_ports = (free_port(), free_port()) if metrics else None
         env = dict(os.environ)
         ports = {
             "ADMIN__GRPC_PORT": self.grpc_port,
@@ -217,6 +316,8 @@ class Plane:
             "PROPELLER__GRPC_PORT": free_port(),
             "DATACATALOG__GRPC_PORT": free_port(),
         }
+        if self.metrics_ports is not None:
+            ports.update(PROPELLER__METRICS_PORT=self.metrics_ports[0], ADMIN__METRICS_PORT=self.metrics_ports[1])
         env.update({f"FLYTEPLANE_{k}": str(v) for k, v in ports.items()})
         local = {"default_environment": {"venv": str(venv)}, **PATHS[path]}
         env["FLYTEPLANE_PROPELLER__PLUGINS"] = json.dumps({"backends": {"local": local}})
@@ -231,11 +332,26 @@ class Plane:
                  "--no-task-env"],
                 env=self.env, stdout=subprocess.PIPE, stderr=log, text=True, start_new_session=True,
             )  # fmt: skip
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            if "flyteplane is running" in line:
-                return time.perf_counter() - began
-        raise RuntimeError(f"flyteplane start did not come up; see {self.log}")
+        stdout = self.process.stdout
+        assert stdout is not None
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        with selectors.DefaultSelector() as selector:
+            selector.register(stdout, selectors.EVENT_READ)
+            while time.monotonic() < deadline and selector.select(deadline - time.monotonic()):
+                line = stdout.readline()
+                if not line:
+                    break
+                if "flyteplane is running" in line:
+                    return time.perf_counter() - began
+        self.stop()
+        tail = self.log.read_text()[-3000:]
+        raise RuntimeError(f"flyteplane start did not come up within {START_TIMEOUT_SECONDS:.0f}s:\n{tail}")
+
+    def metrics(self) -> tuple[Metrics, Metrics] | None:
+        """(propeller's, admin's) metrics now, when the plane serves them."""
+        if self.metrics_ports is None:
+            return None
+        return scrape(self.metrics_ports[0]), scrape(self.metrics_ports[1])
 
     @property
     def config(self) -> Path:
@@ -262,11 +378,13 @@ def register(bin_dir: Path, config: Path, project: Path) -> float:
     return time.perf_counter() - began
 
 
-async def measure_path(path: str, workloads: list[Workload], scratch: Path, bin_dir: Path, poll: float) -> list[Result]:
+async def measure_path(
+    path: str, workloads: list[Workload], scratch: Path, bin_dir: Path, poll: float, *, metrics: bool
+) -> list[Result]:
     project = scratch / "project"
     if not project.exists():
         shutil.copytree(ROOT / "bench" / "workflows", project / "workflows")
-    plane = Plane(scratch, path, bin_dir.parent)
+    plane = Plane(scratch, path, bin_dir.parent, metrics=metrics)
     healthy = plane.start()
     try:
         registered = register(bin_dir, plane.config, project)
@@ -281,11 +399,8 @@ async def measure_path(path: str, workloads: list[Workload], scratch: Path, bin_
             )
             results = []
             for workload in workloads:
-                assert plane.process is not None
-                result = await run_workload(client, workload, plane.process.pid)
-                results.append(
-                    Result(path, workload, result.wall, result.per_run, result.plane_cpu, result.machine_cpu)
-                )
+                result = await run_workload(client, workload, plane, path)
+                results.append(result)
                 print(f"[{path}] {workload.name}: {result.wall:.2f}s", file=sys.stderr)
         finally:
             await client.close()
@@ -323,6 +438,8 @@ def report(results: list[Result], poll: float) -> None:
             f"{result.plane_cpu / result.tasks * 1000:>8.1f} /{result.machine_cpu / result.tasks * 1000:>6.1f}ms"
             f"   {runs}"
         )
+        for line in result.breakdown:
+            print(f"    {line}")
 
 
 async def main() -> None:
@@ -331,6 +448,7 @@ async def main() -> None:
     parser.add_argument("--workloads", default="W1,W2,W3,W4", help="comma-separated: W1, W2, W3, W4")
     parser.add_argument("--poll-ms", type=float, default=5.0, help="GetExecution polling interval")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (plane logs) and print it")
+    parser.add_argument("--breakdown", action="store_true", help="turn the metrics on and print where time goes")
     args = parser.parse_args()
     paths = [p for p in args.paths.split(",") if p]
     workloads = [WORKLOADS[w] for w in args.workloads.split(",") if w]
@@ -340,7 +458,7 @@ async def main() -> None:
     try:
         results = []
         for path in paths:
-            results.extend(await measure_path(path, workloads, scratch, bin_dir, poll))
+            results.extend(await measure_path(path, workloads, scratch, bin_dir, poll, metrics=args.breakdown))
         order = {w.name: i for i, w in enumerate(workloads)}
         report(sorted(results, key=lambda r: (order[r.workload.name], paths.index(r.path))), poll)
     finally:

@@ -193,6 +193,12 @@ class LocalPluginConfig(_Frozen):
         "milliseconds; module state is shared between them). An environment (`warm_mode`) or a task "
         "(FLYTEPLANE_WARM=reuse or =fork) can choose otherwise.",
     )
+    linger_seconds: float = Field(
+        default=0.05, ge=0,
+        description="How long `handle` waits, at most once per attempt, for a warm attempt it finds running (or "
+        "queued for a reuse worker) to finish, so that a quick task is reported done in the same engine round "
+        "-- without a round, a RUNNING event and a wake-up of its own. 0: report at once.",
+    )  # fmt: skip
     warm_pool: WarmPoolConfig = Field(default_factory=WarmPoolConfig, description="The fork servers.")
 
     @field_validator("work_dir")

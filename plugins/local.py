@@ -115,8 +115,14 @@ class ExitStatus:
 
 @dataclass
 class _Watch:
+    """Who waits for a running attempt to end, and what to do then."""
+
     task: asyncio.Task[None]
     wake: Callable[[], None]
+    exited: asyncio.Future[None]  # done once the attempt is over
+    linger: bool  # a warm attempt: worth waiting for briefly in `handle`
+    lingered: bool = False  # `handle` waited for it once already
+    lingering: bool = False  # `handle` waits for it now: it sees the end itself, no wake-up needed
 
 
 @dataclass
@@ -351,6 +357,55 @@ class LocalPlugin:
                 "CorruptedPluginState", f"cannot read the local plugin's state: {exc}", retryable=True, system=True
             )
         attempt = Path(record.work_dir) if record is not None else self.config.work_dir / name
+        transition = self._unchanged(ctx, name, attempt, record) or await self._decide(ctx, name, attempt, record)
+        for _ in range(2):  # queued -> started -> finished, at most
+            if transition.phase not in (Phase.NOT_READY, Phase.RUNNING) or not await self._linger(ctx, name, attempt):
+                break
+            transition = await self._decide(ctx, name, attempt, AttemptRecord.decode(transition.state))
+        return transition
+
+    def _unchanged(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition | None:
+        """The answer, without touching a file, for an attempt this plugin follows and that cannot have moved: one
+        queued for a reuse worker, or one whose end its watch has not seen (and whose log is not due an upload).
+        Propeller asks about every active node of an execution on every pass, so this is most calls."""
+        if record is None and self.warm_pool.is_queued(str(attempt), ctx.wake):
+            return self._queued()
+        watch = self._watches.get(name)
+        if record is None or watch is None or watch.exited.done():
+            return None
+        last = self._log_uploads.get(name)
+        if last is None or time.monotonic() - last.at >= self.config.log_upload_interval_seconds:
+            return None
+        watch.wake = ctx.wake
+        return self._running_transition(ctx, attempt, record)
+
+    async def _linger(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> bool:
+        """Waits up to `linger_seconds` for an attempt queued for a reuse worker to start, or -- once per attempt --
+        for a warm attempt it just saw running to end; whether it did (the caller then looks again)."""
+        linger = self.config.linger_seconds
+        if linger <= 0:
+            return False
+        key = str(attempt)
+        if self.warm_pool.is_queued(key):
+            return await self.warm_pool.wait_started(key, ctx.wake, linger)
+        watch = self._watches.get(name)
+        if watch is None or not watch.linger or watch.lingered or watch.exited.done():
+            return False
+        watch.lingered = watch.lingering = True
+        try:
+            await asyncio.wait_for(asyncio.shield(watch.exited), linger)
+        except TimeoutError:
+            pass
+        finally:
+            watch.lingering = False
+        return watch.exited.done()
+
+    async def _decide(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition:
+        """What the attempt's files say: finished, running, lost -- or not started yet (then it starts)."""
         try:
             look = await asyncio.to_thread(_look, attempt, record)
         except (ValueError, TypeError, KeyError) as exc:
@@ -363,7 +418,7 @@ class LocalPlugin:
         if record is not None:
             finished = self._reuse_finished(attempt, record)
             if finished is not None or (process_alive(record) and not self._moved_on(record)):
-                self._watch(ctx, name, attempt, record, None)
+                self._watch(ctx, name, attempt, record, None, linger=record.reuse)
                 return await self._running(ctx, name, attempt, record)
             status = await asyncio.to_thread(_read_status, attempt)  # it may have just finished
             if status is not None:
@@ -437,16 +492,16 @@ class LocalPlugin:
         with errors:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-I", str(_RUNNER_SCRIPT), str(attempt),
-                stdin=asyncio.subprocess.DEVNULL, stdout=errors, stderr=errors,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=errors,
                 cwd=attempt, env={"PATH": os.environ.get("PATH", os.defpath)}, start_new_session=True,
             )  # fmt: skip
-        record = await self._await_record(attempt, process)
+        record = await self._runner_record(attempt, process)
         if record is None:
             text = await asyncio.to_thread(_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
             message = f"the local task runner did not start: {text or 'no output'}"
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
         log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
-        self._watch(ctx, name, attempt, record, process)
+        self._watch(ctx, name, attempt, record, process, linger=False)
         return await self._running(ctx, name, attempt, record)
 
     def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, bool]:
@@ -469,7 +524,7 @@ class LocalPlugin:
             log.info("%s starts cold: no warm fork server took it", name)
             return None
         if started.result == "queued":
-            return Transition(Phase.QUEUED, reason="waiting for a free reuse worker of the task's environment")
+            return self._queued()
         # `started`: the record is written (and usually in the answer); `busy`/`done`: another runner's record is
         # there or coming.
         record: AttemptRecord | None = None
@@ -484,8 +539,22 @@ class LocalPlugin:
             name, "in a reuse worker" if record.reuse else "warm", record.pid,
             "worker" if record.reuse else "fork server", started.server_pid, ctx.task_execution_id.task_id.name,
         )  # fmt: skip
-        self._watch(ctx, name, attempt, record, None)
+        self._watch(ctx, name, attempt, record, None, linger=True)
         return await self._running(ctx, name, attempt, record, log_written=False)
+
+    async def _runner_record(self, attempt: Path, process: asyncio.subprocess.Process) -> AttemptRecord | None:
+        """The record of the runner just started, once it says it wrote it (no polling); if it exits without a
+        word (another runner holds the attempt), that one's record."""
+        assert process.stdout is not None
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), self.config.start_timeout_seconds)
+        except TimeoutError:
+            line = b""
+        if line == local_runner.RECORDED:
+            record = await asyncio.to_thread(_read_record, attempt)
+            if record is not None:
+                return record
+        return await self._await_record(attempt, process)
 
     async def _await_record(self, attempt: Path, process: asyncio.subprocess.Process | None) -> AttemptRecord | None:
         """The runner's record once it has written it; None if it never does within `start_timeout_seconds`."""
@@ -506,8 +575,13 @@ class LocalPlugin:
     async def _running(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord, *, log_written: bool = True
     ) -> Transition:
-        if log_written:  # not right after the start: nothing can be in the log yet
+        if log_written:
             await self._upload_log(ctx, name, attempt, force=False)
+        else:  # right after the start nothing can be in the log yet: the next upload is due an interval from now
+            self._log_uploads.setdefault(name, _LogUpload()).at = time.monotonic()
+        return self._running_transition(ctx, attempt, record)
+
+    def _running_transition(self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord) -> Transition:
         return Transition(
             Phase.RUNNING,
             reason="process running",
@@ -515,6 +589,11 @@ class LocalPlugin:
             custom_info={"pid": record.pid, "work_dir": str(attempt)},
             state=record.encode(),
         )
+
+    @staticmethod
+    def _queued() -> Transition:
+        # Like waiting for resource tokens: not started, nothing to report (no task event) until a worker takes it.
+        return Transition(Phase.NOT_READY, reason="waiting for a free reuse worker of the task's environment")
 
     async def _finished(
         self,
@@ -601,9 +680,12 @@ class LocalPlugin:
         attempt: Path,
         record: AttemptRecord,
         process: asyncio.subprocess.Process | None,
+        *,
+        linger: bool,
     ) -> None:
-        """Calls the latest `ctx.wake` once the attempt is over: our child's exit, the reuse worker's word that it
-        finished, or (re-attached after a restart) the recorded runner's exit."""
+        """Calls the latest `ctx.wake` once the attempt is over (unless `handle` is waiting for that itself): our
+        child's exit, the reuse worker's word that it finished, or (re-attached after a restart) the recorded
+        runner's exit."""
         current = self._watches.get(name)
         if current is not None and not current.task.done():
             current.wake = ctx.wake
@@ -619,9 +701,13 @@ class LocalPlugin:
                 await self._exit_of(record)
             watch = self._watches.get(name)
             if watch is not None:
-                watch.wake()
+                if not watch.exited.done():
+                    watch.exited.set_result(None)
+                if not watch.lingering:
+                    watch.wake()
 
-        self._watches[name] = _Watch(asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}"), ctx.wake)
+        task = asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}")
+        self._watches[name] = _Watch(task, ctx.wake, asyncio.get_running_loop().create_future(), linger)
 
     async def _exit_of(self, record: AttemptRecord) -> None:
         """Returns once the recorded runner has exited: a pidfd where Linux offers one, else polling."""

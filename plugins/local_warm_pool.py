@@ -229,6 +229,34 @@ class WarmPool:
             return None
         return item.finished
 
+    def is_queued(self, attempt: str, wake: Callable[[], None] | None = None) -> bool:
+        """Whether the attempt waits in this pool for a reuse worker; if so, `wake` (if given) is what its start
+        calls from now on."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or item.started.done():
+            return False
+        if wake is not None:
+            item.wake = wake
+        return True
+
+    async def wait_started(self, attempt: str, wake: Callable[[], None], seconds: float) -> bool:
+        """Waits up to `seconds` for a queued attempt to be taken by a worker (or let go); whether it was. While
+        this waits, the attempt's start does not call `wake`: the waiter sees it; otherwise `wake` is called."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or item.started.done():
+            return True
+        item.wake = wake
+        if seconds <= 0:
+            return False
+        item.awaited = True
+        try:
+            await asyncio.wait_for(asyncio.shield(item.started), seconds)
+        except TimeoutError:
+            pass
+        finally:
+            item.awaited = False
+        return item.started.done()
+
     def owns_worker(self, pid: int) -> bool:
         """Whether `pid` is a reuse worker this pool started and has not yet seen exit."""
         return any(server.key.reuse and server.process.pid == pid for server in self._processes)

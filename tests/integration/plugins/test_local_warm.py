@@ -445,8 +445,8 @@ async def test_plugin_start_prewarms_the_default_environment(warm_config: LocalP
     try:
         await plugin.start()
         await wait_until(plugin.warm_pool.servers)
-        first = await plugin.handle(ctx)  # a ready server: running at once, no waiting
-        assert first.phase is Phase.RUNNING
+        first = await plugin.handle(ctx)  # a ready server: started at once, no waiting (done, if that quick)
+        assert first.phase in (Phase.RUNNING, Phase.SUCCESS), first.reason
         transition = await drive(plugin, dataclasses.replace(ctx, plugin_state=first.state))
     finally:
         await plugin.aclose()
