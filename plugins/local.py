@@ -32,8 +32,26 @@ path started an attempt. While an environment's first server starts, its attempt
 INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
 start, died, or cannot fork safely) the attempt starts cold.
 
-The event loop never blocks: file work runs in threads, processes are asyncio subprocesses, and a
-watcher per running attempt calls `ctx.wake()` when the process exits.
+Reuse mode (`warm_mode: reuse`, or FLYTEPLANE_WARM=reuse in a task's environment): successive
+attempts run in the same long-lived warm worker (`plugins.local_warm_worker`) instead of a process
+each, for the last milliseconds; what they then share is said there. The worker keeps the runner's
+files (its record is marked `reuse`), so the rules above hold with two differences that follow from
+a process outliving its attempt: an attempt is over once `status.json` exists (or once this plugin's
+worker has gone on to another attempt), and aborting an attempt kills its worker, which the pool
+replaces. An attempt that finds every worker busy waits in the pool's queue (NOT_READY: no event) and
+is woken when a worker takes it.
+
+From "node ready" to "task running" nothing sleeps or polls: the command is built, the attempt
+handed to a fork server or worker (or the cold runner started, which says on a pipe when it has
+recorded itself), and RUNNING returned. A watcher per running attempt calls `ctx.wake()` when it
+ends (our child's exit, a pidfd on a runner we re-attached to, the reuse worker's word). And since
+propeller evaluates every active node on each pass, `handle` answers for attempts it follows
+without touching a file. A warm attempt `handle` finds running (or queued for a worker) is waited
+for up to `linger_seconds`, once: a quick task is then reported done by the call that started it,
+which spares propeller a round, a wake-up and the RUNNING events of its own.
+
+The event loop never blocks: file work runs in threads (one trip per look at an attempt's files)
+and processes are asyncio subprocesses.
 """
 
 from __future__ import annotations
