@@ -424,6 +424,10 @@ class LocalPlugin:
         self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
     ) -> Transition:
         """What the attempt's files say: finished, running, lost -- or not started yet (then it starts)."""
+        if record is None:  # most likely a new attempt: start it, unless its directory shows a runner or a result
+            started = await self._start(ctx, name, attempt)
+            if started is not None:
+                return started
         try:
             look = await asyncio.to_thread(_look, attempt, record)
         except (ValueError, TypeError, KeyError) as exc:
@@ -454,7 +458,7 @@ class LocalPlugin:
                 state=record.encode(),
                 logs=[self._log_link(ctx)],
             )
-        return await self._start(ctx, name, attempt)
+        return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
 
     async def _find(self, ctx: TaskExecutionContext, name: str) -> tuple[Path, AttemptRecord | None]:
         """The attempt directory and its runner record: from the plugin state, else from the record file."""
@@ -485,16 +489,19 @@ class LocalPlugin:
             return False
         return await asyncio.to_thread(_read_status, attempt) is None
 
-    async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition:
+    async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition | None:
+        """Starts the attempt; None when its directory shows that a runner has (had) it already."""
         try:
             command = await build_command(ctx, self.config, attempt, base_envs=self._base_envs)
         except BadTaskDefinition as exc:
             return Transition.failure("BadTaskDefinition", str(exc), retryable=False, system=False)
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
-        warm, held = await asyncio.to_thread(self._plan_start, attempt, command)
-        if held:
+        warm, found = await asyncio.to_thread(self._plan_start, attempt, command)
+        if found == "held":
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+        if found == "ran":
+            return None
         readiness = Readiness.COLD
         if isinstance(warm, WarmPlan):
             readiness = self.warm_pool.readiness(warm.key, ctx.storage, ctx.wake)
@@ -522,14 +529,17 @@ class LocalPlugin:
         self._watch(ctx, name, attempt, record, process, linger=False)
         return await self._running(ctx, name, attempt, record)
 
-    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, bool]:
-        """How the attempt starts (warm, or why not), and whether a runner holds it already; if none does,
-        its directory is prepared (again, harmlessly, when the attempt then waits for a fork server)."""
+    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, str]:
+        """How the attempt starts (warm, or why not), and what its directory shows: a runner holding it ("held"),
+        one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
+        attempt waits for a fork server)."""
         warm = warm_plan(command, self.config)
-        held = _lock_held(attempt)
-        if not held:
-            _prepare(attempt, command)
-        return warm, held
+        if (attempt / local_runner.RECORD).exists() or (attempt / local_runner.STATUS).exists():
+            return warm, "ran"
+        if _lock_held(attempt):
+            return warm, "held"
+        _prepare(attempt, command)
+        return warm, "new"
 
     async def _start_warm(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan

@@ -604,7 +604,6 @@ class WarmPool:
             self._give_back(item, answer)
             notice = await self._finished(worker, item)
         elif reply is None:  # gone before answering: if it took the attempt, its exit status is the attempt's
-            self._kill(worker)
             taken = await self._record_death(worker, item)
             self._give_back(item, Started("started", process.pid, process.pid) if taken else None)
             notice = None
@@ -644,7 +643,6 @@ class WarmPool:
             return notice
         if notice is not None:
             log.warning("reuse worker %d answered out of turn: %r", process.pid, notice)
-        self._kill(worker)
         await self._record_death(worker, item)
         return None
 
@@ -662,7 +660,12 @@ class WarmPool:
             self._fill(worker.key, slot, None)
 
     async def _record_death(self, worker: _Server, item: _Queued) -> bool:
-        """Records the dead worker's exit status as the attempt's, if it had taken the attempt and not recorded it."""
+        """Ends the worker that went silent and records its exit status as the attempt's, if it had taken the
+        attempt and not recorded it; whether it had taken it. It is given a moment to exit by itself first: a
+        kill racing its death would reap it early and lose that status."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(worker.process.wait()), _STOP_GRACE_SECONDS)
+        self._kill(worker)
         returncode = await worker.process.wait()
         limit = item.request.get("memory_limit_bytes")
         return await asyncio.to_thread(_record_exit, Path(item.attempt), worker.process.pid, returncode, limit)

@@ -178,11 +178,13 @@ class Worker:
         self.pgid = os.getpgid(0)
         self.start_time = shared.process_start_time(self.pid)
         self.attempts = 0
-        self.persistent_threads: set[threading.Thread] = set()
 
     def reply(self, value: dict[str, Any]) -> None:
-        self.control_out.write(json.dumps(value).encode() + b"\n")
-        self.control_out.flush()
+        """Answers the pool; if it is gone (propeller exited), the attempt in hand still runs to its end and is
+        recorded -- a restarted propeller re-attaches to it -- and EOF on the requests then ends the worker."""
+        with contextlib.suppress(BrokenPipeError):
+            self.control_out.write(json.dumps(value).encode() + b"\n")
+            self.control_out.flush()
 
     def serve(self) -> None:
         """Answers requests until EOF (or until an attempt leaves the worker unfit to go on)."""
@@ -224,13 +226,13 @@ class Worker:
         shared.write_json(attempt / shared.RECORD, record, durable=False)
         self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
 
-        code, recycle = self.run(request)
-        status: dict[str, Any] = {"exit_code": code, "signal": None, "start_error": None, "errno": None}
+        status, recycle = self.run(request)
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request.get("memory_limit_bytes")
         shared.write_json(attempt / shared.STATUS, status, durable=bool(request.get("fsync_status", True)))
         lock.close()
-        if code != 0 and not recycle:
+        code = status["exit_code"]
+        if code not in (0, None) and not recycle:
             recycle = f"the attempt exited with status {code}"
         self.reply(
             {
@@ -243,22 +245,29 @@ class Worker:
         )
         return recycle
 
-    def run(self, request: dict[str, Any]) -> tuple[int, str | None]:
-        """The attempt's exit status, and a reason to replace the worker if it cannot go on."""
+    def run(self, request: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """The attempt's status (as the cold runner records it), and a reason to replace the worker if it cannot
+        go on."""
+        status: dict[str, Any] = {"exit_code": None, "signal": None, "start_error": None, "errno": None}
         saved = _Saved()
         limit = request.get("memory_limit_bytes")
         which = resource.RLIMIT_AS if request.get("memory_limit_kind") == "address-space" else resource.RLIMIT_DATA
         old_limit = resource.getrlimit(which)
         recycle: str | None = None
         try:
-            log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            os.dup2(log_fd, 1)
-            os.dup2(log_fd, 2)
-            os.close(log_fd)
-            if limit is not None:
-                hard = old_limit[1]
-                resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
-            os.chdir(request["cwd"])
+            try:
+                log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                os.dup2(log_fd, 1)
+                os.dup2(log_fd, 2)
+                os.close(log_fd)
+                if limit is not None:
+                    hard = old_limit[1]
+                    resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+                os.chdir(request["cwd"])
+            except OSError as exc:  # what the cold runner reports when it cannot start the command
+                print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
+                status.update(start_error=str(exc), errno=exc.errno)
+                return status, None
             env: dict[str, str] = request["env"]
             os.environ.clear()
             os.environ.update(env)
@@ -267,18 +276,18 @@ class Worker:
             sys.argv = [request["script"], *request["args"]]
             entry = shared.ENTRYPOINTS[request["entry"]]
             command = getattr(importlib.import_module(shared.ENTRYPOINT_MODULE), entry)
-            code = contextvars.copy_context().run(self._call, command)
+            status["exit_code"] = contextvars.copy_context().run(self._call, command)
             recycle = self._join_threads(saved.threads)
         except MemoryError:
-            code, recycle = 1, "the attempt ran out of memory"
+            status["exit_code"], recycle = 1, "the attempt ran out of memory"
             with contextlib.suppress(Exception):
                 traceback.print_exc()
         finally:
             with contextlib.suppress(ValueError, OSError):
                 resource.setrlimit(which, old_limit)
             saved.restore()
-        kill_leftovers()  # as the cold runner kills what its task left in its process group
-        return code, recycle
+            kill_leftovers()  # as the cold runner kills what its task left in its process group
+        return status, recycle
 
     @staticmethod
     def _call(command: Any) -> int:
@@ -300,7 +309,6 @@ class Worker:
             if thread not in before and not thread.daemon and thread is not threading.current_thread():
                 thread.join()
         runners = self._flytekit_loop_threads()
-        self.persistent_threads |= runners
         stray = [t.name for t in threading.enumerate() if t not in before and t.is_alive() and t not in runners]
         if stray:
             return f"threads the attempt started still run ({', '.join(stray)})"

@@ -208,7 +208,7 @@ async def test_abort_kills_the_worker_and_a_fresh_one_takes_the_next_attempt(
         after = await run(plugin, storage, task_context(storage, nap_task(), execution="abort", node="n1"), x=0)
     finally:
         await plugin.aclose()
-    assert status["signal"] is not None
+    assert status["signal"] is not None, status
     assert after.phase is Phase.SUCCESS, after.reason
     assert worker_pid(after) != record.pid
 
