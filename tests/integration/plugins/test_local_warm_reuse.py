@@ -303,3 +303,44 @@ async def test_a_task_that_ends_the_worker_fails_as_on_the_cold_path_and_the_wor
     assert "exited with code 3" in crashed.error.message and "crashing" in crashed.error.message
     assert after.phase is Phase.SUCCESS, after.reason
     assert worker_pid(after) != worker_pid(crashed)
+
+
+@pytest.mark.parametrize("mode", ["fork", "reuse"])
+async def test_a_quick_warm_attempt_is_reported_done_by_the_call_that_started_it(
+    warm_config: LocalPluginConfig, storage: Storage, mode: str
+) -> None:
+    # `linger_seconds`: one engine round, no RUNNING report and no wake-up for a task that quick.
+    config = warm_config.model_copy(update={"warm_mode": mode, "linger_seconds": 5.0})
+    plugin = LocalPlugin(config)
+    template = fixture_task("examples.configured.retried")
+    try:
+        await run(plugin, storage, task_context(storage, template, execution=f"linger-{mode}", node="warmup"))
+        wake = Wakeups()
+        ctx = task_context(storage, template, execution=f"linger-{mode}", node="n0", wake=wake)
+        await write_inputs(ctx, int_inputs(x=1))
+        first = await plugin.handle(ctx)
+        await plugin.finalize(dataclasses.replace(ctx, plugin_state=first.state))
+    finally:
+        await plugin.aclose()
+    assert first.phase is Phase.SUCCESS, first.reason
+    assert started_reused(first) is (mode == "reuse")
+    assert wake.count == 0
+    assert await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap) == int_inputs(o0=2)
+
+
+async def test_a_longer_attempt_is_reported_running_then_wakes_propeller_when_it_ends(
+    reuse_config: LocalPluginConfig, storage: Storage
+) -> None:
+    plugin = LocalPlugin(reuse_config.model_copy(update={"linger_seconds": 0.05}))
+    wake = Wakeups()
+    ctx = task_context(storage, nap_task(), execution="longer", wake=wake)
+    await write_inputs(ctx, int_inputs(x=1))
+    try:
+        record = await start_running(plugin, ctx)
+        assert record.reuse
+        assert await wake.wait(30.0)  # the worker's word that it finished, no polling
+        transition = await plugin.handle(dataclasses.replace(ctx, plugin_state=record.encode()))
+    finally:
+        await plugin.aclose()
+    assert transition.phase is Phase.SUCCESS, transition.reason
+    assert "napping for 1s" in log_of(transition)
