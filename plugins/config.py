@@ -22,6 +22,8 @@ from flyteplane.config import default_data_dir
 # Task types whose template carries a container (or a pod whose primary container we can run).
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
 
+WarmMode = Literal["fork", "reuse"]
+
 _PLUGIN_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 
 
@@ -54,6 +56,11 @@ class LocalEnvironment(_Frozen):
         description="Start flytekit tasks from warm fork servers (see `plugins.local_warm_pool`); "
         "None: the backend's `warm` setting.",
     )
+    warm_mode: WarmMode | None = Field(
+        default=None,
+        description="How warm attempts run: `fork` (a fresh process forked per attempt) or `reuse` (successive "
+        "attempts in one long-lived warm worker; see `plugins.local_warm_worker`); None: the backend's `warm_mode`.",
+    )
     preload: tuple[str, ...] = Field(
         default=(),
         description="Modules this environment's fork servers import before forking (heavy libraries the "
@@ -85,7 +92,8 @@ class LocalEnvironment(_Frozen):
 
 
 class WarmPoolConfig(_Frozen):
-    """The `local` backend's fork servers: how many, how long they live (see `plugins.local_warm_pool`)."""
+    """The `local` backend's fork servers and reuse workers: how many, how long they live (see
+    `plugins.local_warm_pool`)."""
 
     servers_per_environment: int = Field(
         default=1, ge=1, description="Fork servers per task environment and code bundle; more fork in parallel."
@@ -98,9 +106,18 @@ class WarmPoolConfig(_Frozen):
         default=1000, ge=1, description="A fork server is replaced after starting this many attempts."
     )
     recycle_rss_bytes: int | None = Field(
-        default=1 << 30, ge=1, description="A fork server is replaced once its resident memory exceeds this."
+        default=1 << 30, ge=1,
+        description="A fork server (or reuse worker) is replaced once its resident memory exceeds this.",
+    )  # fmt: skip
+    reuse_workers_per_environment: int | None = Field(
+        default=None, ge=1,
+        description="Reuse workers per task environment and code bundle (`warm_mode: reuse`): attempts run one at "
+        "a time in each, the others queue; None: as many as the machine has CPUs (at least 2).",
+    )  # fmt: skip
+    reuse_max_attempts: int = Field(
+        default=500, ge=1, description="A reuse worker is replaced after running this many attempts."
     )
-    restart_dead: bool = Field(default=True, description="Replace a fork server that died at once.")
+    restart_dead: bool = Field(default=True, description="Replace a fork server (or reuse worker) that died at once.")
     start_timeout_seconds: float = Field(
         default=120.0, gt=0, description="How long a fork server may take to import flytekit and its preloads."
     )
@@ -111,7 +128,8 @@ class WarmPoolConfig(_Frozen):
     )  # fmt: skip
     idle_seconds: float | None = Field(
         default=900.0, gt=0,
-        description="A fork server unused this long is stopped (the default environment's pre-warmed ones stay).",
+        description="A fork server (or reuse worker) unused this long is stopped (the default environment's "
+        "pre-warmed ones stay).",
     )  # fmt: skip
     fsync_status: bool = Field(
         default=False,
@@ -168,6 +186,19 @@ class LocalPluginConfig(_Frozen):
         "processes forked from warm fork servers instead of fresh interpreters. An environment (`warm`) or a "
         "task (environment variable FLYTEPLANE_WARM=false) can opt out.",
     )
+    warm_mode: WarmMode = Field(
+        default="fork",
+        description="How warm attempts run: `fork` (each attempt a fresh process forked from the fork server: "
+        "process isolation) or `reuse` (successive attempts in the same long-lived warm worker, for the last "
+        "milliseconds; module state is shared between them). An environment (`warm_mode`) or a task "
+        "(FLYTEPLANE_WARM=reuse or =fork) can choose otherwise.",
+    )
+    linger_seconds: float = Field(
+        default=0.05, ge=0,
+        description="How long `handle` waits, at most once per attempt, for a warm attempt it finds running (or "
+        "queued for a reuse worker) to finish, so that a quick task is reported done in the same engine round "
+        "-- without a round, a RUNNING event and a wake-up of its own. 0: report at once.",
+    )  # fmt: skip
     warm_pool: WarmPoolConfig = Field(default_factory=WarmPoolConfig, description="The fork servers.")
 
     @field_validator("work_dir")

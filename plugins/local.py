@@ -32,8 +32,26 @@ path started an attempt. While an environment's first server starts, its attempt
 INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
 start, died, or cannot fork safely) the attempt starts cold.
 
-The event loop never blocks: file work runs in threads, processes are asyncio subprocesses, and a
-watcher per running attempt calls `ctx.wake()` when the process exits.
+Reuse mode (`warm_mode: reuse`, or FLYTEPLANE_WARM=reuse in a task's environment): successive
+attempts run in the same long-lived warm worker (`plugins.local_warm_worker`) instead of a process
+each, for the last milliseconds; what they then share is said there. The worker keeps the runner's
+files (its record is marked `reuse`), so the rules above hold with two differences that follow from
+a process outliving its attempt: an attempt is over once `status.json` exists (or once this plugin's
+worker has gone on to another attempt), and aborting an attempt kills its worker, which the pool
+replaces. An attempt that finds every worker busy waits in the pool's queue (NOT_READY: no event) and
+is woken when a worker takes it.
+
+From "node ready" to "task running" nothing sleeps or polls: the command is built, the attempt
+handed to a fork server or worker (or the cold runner started, which says on a pipe when it has
+recorded itself), and RUNNING returned. A watcher per running attempt calls `ctx.wake()` when it
+ends (our child's exit, a pidfd on a runner we re-attached to, the reuse worker's word). And since
+propeller evaluates every active node on each pass, `handle` answers for attempts it follows
+without touching a file. A warm attempt `handle` finds running (or queued for a worker) is waited
+for up to `linger_seconds`, once: a quick task is then reported done by the call that started it,
+which spares propeller a round, a wake-up and the RUNNING events of its own.
+
+The event loop never blocks: file work runs in threads (one trip per look at an attempt's files)
+and processes are asyncio subprocesses.
 """
 
 from __future__ import annotations
@@ -59,7 +77,7 @@ from flyteplane.errors import NotFound
 from plugins import local_runner
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.local_command import BadTaskDefinition, Command, build_command, environment_variables
+from plugins.local_command import BadTaskDefinition, Command, build_command, container_of, environment_variables
 from plugins.local_warm import WarmPlan, python_of, server_key, warm_enabled
 from plugins.local_warm import plan as warm_plan
 from plugins.local_warm_pool import Readiness, WarmPool
@@ -81,9 +99,15 @@ class AttemptRecord:
     pgid: int
     start_time: int | None  # kernel start time (clock ticks since boot); None where /proc is missing
     version: int = STATE_VERSION
+    # A reuse worker runs it (`plugins.local_warm_worker`): the process outlives the attempt, so the attempt
+    # is over once status.json exists, or once the worker -- if this plugin's -- has gone on to another.
+    reuse: bool = False
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
+        value = asdict(self)
+        if not self.reuse:
+            del value["reuse"]  # the state of the other paths reads as it always did
+        return json.dumps(value, sort_keys=True).encode()
 
     @classmethod
     def decode(cls, data: bytes) -> AttemptRecord | None:
@@ -109,8 +133,14 @@ class ExitStatus:
 
 @dataclass
 class _Watch:
+    """Who waits for a running attempt to end, and what to do then."""
+
     task: asyncio.Task[None]
     wake: Callable[[], None]
+    exited: asyncio.Future[None]  # done once the attempt is over
+    linger: bool  # a warm attempt: worth waiting for briefly in `handle`
+    lingered: bool = False  # `handle` waited for it once already
+    lingering: bool = False  # `handle` waits for it now: it sees the end itself, no wake-up needed
 
 
 @dataclass
@@ -153,7 +183,35 @@ def _read_record(attempt: Path) -> AttemptRecord | None:
     value = _read_json(attempt / local_runner.RECORD)
     if value is None:
         return None
-    return AttemptRecord(str(attempt), int(value["pid"]), int(value["pgid"]), value.get("start_time"))
+    return _record_of(attempt, value)
+
+
+def _record_of(attempt: Path, value: Mapping[str, Any]) -> AttemptRecord:
+    pid, pgid, start_time = int(value["pid"]), int(value["pgid"]), value.get("start_time")
+    return AttemptRecord(str(attempt), pid, pgid, start_time, reuse=bool(value.get("reuse", False)))
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What one look into an attempt's directory found."""
+
+    status: ExitStatus | None
+    record: AttemptRecord | None
+    log_size: int | None
+
+
+def _look(attempt: Path, record: AttemptRecord | None) -> _Look:
+    """status.json, the record (read unless known) and the log's size, in one go (one trip to a thread)."""
+    status = _read_status(attempt)
+    if record is None:
+        record = _read_record(attempt)
+        if status is None and record is not None:
+            status = _read_status(attempt)  # it may have finished between the two reads
+    try:
+        size: int | None = (attempt / LOG_FILE).stat().st_size
+    except FileNotFoundError:
+        size = None
+    return _Look(status, record, size)
 
 
 def _read_status(attempt: Path) -> ExitStatus | None:
@@ -202,13 +260,31 @@ def _tail(path: Path, size: int) -> str:
         return ""
 
 
-def _cleanup(attempt: Path) -> None:
-    """Everything but the log and the small records that keep a late `handle` from starting a copy."""
+def _cleanup(attempt: Path) -> int | None:
+    """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
     for name in ("code", "cwd"):
-        shutil.rmtree(attempt / name, ignore_errors=True)
+        try:
+            (attempt / name).rmdir()  # usually empty: spares rmtree's walk
+        except FileNotFoundError:
+            pass
+        except OSError:
+            shutil.rmtree(attempt / name, ignore_errors=True)
     for name in (local_runner.SPEC, local_runner.SPEC + ".tmp"):
         with contextlib.suppress(FileNotFoundError):
             (attempt / name).unlink()
+    try:
+        return (attempt / LOG_FILE).stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _distributed_errors(ctx: TaskExecutionContext) -> bool:
+    """Whether flytekit writes `error-<id>.pb` instead of error.pb for this task (a distributed error strategy)."""
+    names = ("FLYTE_INTERNAL_DIST_ERROR_STRATEGY", "_F_DES")
+    if any(ctx.environment.get(name) for name in names):
+        return True
+    container = container_of(ctx.template)
+    return container is not None and any(pair.key in names and pair.value for pair in container.env)
 
 
 def _signal_name(number: int) -> str:
@@ -229,6 +305,8 @@ class LocalPlugin:
         self._locks: dict[str, asyncio.Lock] = {}
         self._watches: dict[str, _Watch] = {}
         self._log_uploads: dict[str, _LogUpload] = {}
+        # Each environment's variables, read from this process's environment once (the config does not change).
+        self._base_envs: dict[int, dict[str, str]] = {}
         self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
 
     async def start(self) -> None:
@@ -242,31 +320,39 @@ class LocalPlugin:
     # -- the plugin interface -----------------------------------------------------------------------
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        async with self._lock(ctx.generated_name):
-            return await self._handle(ctx)
+        name = ctx.generated_name
+        async with self._lock(name):
+            return await self._handle(ctx, name)
 
     async def abort(self, ctx: TaskExecutionContext) -> None:
-        """Stops the attempt's whole process group: SIGTERM, then SIGKILL after `kill_grace_seconds`."""
-        async with self._lock(ctx.generated_name):
-            attempt, record = await self._find(ctx)
+        """Stops the attempt's whole process group: SIGTERM, then SIGKILL after `kill_grace_seconds`.
+
+        An attempt in a reuse worker takes the worker with it (the pool replaces it); one still waiting for a
+        worker is taken off the queue."""
+        name = ctx.generated_name
+        async with self._lock(name):
+            attempt, record = await self._find(ctx, name)
+            self.warm_pool.cancel_queued(str(attempt))
             if record is None and await asyncio.to_thread(_lock_held, attempt):
                 record = await self._await_record(attempt, None)  # a runner is starting: wait for its record
-            if record is not None:
+            if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
-            self._stop_watch(ctx.generated_name)
-            await self._upload_log(ctx, attempt, force=True)
+            self._stop_watch(name)
+            await self._upload_log(ctx, name, attempt, force=True)
 
     async def finalize(self, ctx: TaskExecutionContext) -> None:
         """Releases the attempt: no process left running, log uploaded, scratch directories removed."""
-        async with self._lock(ctx.generated_name):
-            attempt, record = await self._find(ctx)
-            if record is not None and process_alive(record):
+        name = ctx.generated_name
+        async with self._lock(name):
+            attempt, record = await self._find(ctx, name)
+            self.warm_pool.cancel_queued(str(attempt))
+            if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
-            self._stop_watch(ctx.generated_name)
-            await self._upload_log(ctx, attempt, force=True)
-            await asyncio.to_thread(_cleanup, attempt)
-            self._log_uploads.pop(ctx.generated_name, None)
-        self._locks.pop(ctx.generated_name, None)
+            self._stop_watch(name)
+            size = await asyncio.to_thread(_cleanup, attempt)
+            await self._upload_log(ctx, name, attempt, force=True, size=size)
+            self._log_uploads.pop(name, None)
+        self._locks.pop(name, None)
 
     async def aclose(self) -> None:
         """Stops watching and the fork servers; the attempts keep running and a new instance re-attaches to them."""
@@ -281,26 +367,88 @@ class LocalPlugin:
 
     # -- handle ---------------------------------------------------------------------------------------
 
-    async def _handle(self, ctx: TaskExecutionContext) -> Transition:
+    async def _handle(self, ctx: TaskExecutionContext, name: str) -> Transition:
         try:
-            attempt, record = await self._find(ctx)
+            record = AttemptRecord.decode(ctx.plugin_state)
         except (ValueError, TypeError, KeyError) as exc:
             return Transition.failure(
                 "CorruptedPluginState", f"cannot read the local plugin's state: {exc}", retryable=True, system=True
             )
-        status = await asyncio.to_thread(_read_status, attempt)
-        if status is not None:
-            return await self._finished(ctx, attempt, record, status)
+        attempt = Path(record.work_dir) if record is not None else self.config.work_dir / name
+        transition = self._unchanged(ctx, name, attempt, record) or await self._decide(ctx, name, attempt, record)
+        for _ in range(2):  # queued -> started -> finished, at most
+            if transition.phase not in (Phase.NOT_READY, Phase.RUNNING) or not await self._linger(ctx, name, attempt):
+                break
+            transition = await self._decide(ctx, name, attempt, AttemptRecord.decode(transition.state))
+        return transition
+
+    def _unchanged(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition | None:
+        """The answer, without touching a file, for an attempt this plugin follows and that cannot have moved: one
+        queued for a reuse worker, or one whose end its watch has not seen (and whose log is not due an upload).
+        Propeller asks about every active node of an execution on every pass, so this is most calls."""
+        if record is None and self.warm_pool.is_queued(str(attempt), ctx.wake):
+            return self._queued()
+        watch = self._watches.get(name)
+        if record is None or watch is None or watch.exited.done():
+            return None
+        last = self._log_uploads.get(name)
+        if last is None or time.monotonic() - last.at >= self.config.log_upload_interval_seconds:
+            return None
+        watch.wake = ctx.wake
+        return self._running_transition(ctx, attempt, record)
+
+    async def _linger(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> bool:
+        """Waits up to `linger_seconds` for an attempt queued for a reuse worker to start, or -- once per attempt --
+        for a warm attempt it just saw running to end; whether it did (the caller then looks again)."""
+        linger = self.config.linger_seconds
+        if linger <= 0:
+            return False
+        key = str(attempt)
+        if self.warm_pool.is_queued(key):
+            return await self.warm_pool.wait_started(key, ctx.wake, linger)
+        watch = self._watches.get(name)
+        if watch is None or not watch.linger or watch.lingered or watch.exited.done():
+            return False
+        watch.lingered = watch.lingering = True
+        try:
+            await asyncio.wait_for(asyncio.shield(watch.exited), linger)
+        except TimeoutError:
+            pass
+        finally:
+            watch.lingering = False
+        return watch.exited.done()
+
+    async def _decide(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition:
+        """What the attempt's files say: finished, running, lost -- or not started yet (then it starts)."""
+        if record is None:  # most likely a new attempt: start it, unless its directory shows a runner or a result
+            started = await self._start(ctx, name, attempt)
+            if started is not None:
+                return started
+        try:
+            look = await asyncio.to_thread(_look, attempt, record)
+        except (ValueError, TypeError, KeyError) as exc:
+            return Transition.failure(
+                "CorruptedRunnerRecord", f"cannot read the attempt's record: {exc}", retryable=True, system=True
+            )
+        record = look.record
+        if look.status is not None:
+            return await self._finished(ctx, name, attempt, record, look.status, look.log_size)
         if record is not None:
-            if process_alive(record):
-                self._watch(ctx, attempt, record, None)
-                return await self._running(ctx, attempt, record)
+            finished = self._reuse_finished(attempt, record)
+            if finished is not None or (process_alive(record) and not self._moved_on(record)):
+                self._watch(ctx, name, attempt, record, None, linger=record.reuse)
+                return await self._running(ctx, name, attempt, record)
             status = await asyncio.to_thread(_read_status, attempt)  # it may have just finished
             if status is not None:
-                return await self._finished(ctx, attempt, record, status)
-            with contextlib.suppress(ProcessLookupError, PermissionError):
-                os.killpg(record.pgid, signal.SIGKILL)  # whatever the runner left behind
-            await self._upload_log(ctx, attempt, force=True)
+                return await self._finished(ctx, name, attempt, record, status, None)
+            if not record.reuse or not process_alive(record):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(record.pgid, signal.SIGKILL)  # whatever the runner left behind
+            await self._upload_log(ctx, name, attempt, force=True)
             tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
             return Transition.failure(
                 "ProcessLost",
@@ -310,81 +458,131 @@ class LocalPlugin:
                 state=record.encode(),
                 logs=[self._log_link(ctx)],
             )
-        return await self._start(ctx, attempt)
+        return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
 
-    async def _find(self, ctx: TaskExecutionContext) -> tuple[Path, AttemptRecord | None]:
+    async def _find(self, ctx: TaskExecutionContext, name: str) -> tuple[Path, AttemptRecord | None]:
         """The attempt directory and its runner record: from the plugin state, else from the record file."""
         record = AttemptRecord.decode(ctx.plugin_state)
         if record is not None:
             return Path(record.work_dir), record
-        attempt = self.config.work_dir / ctx.generated_name
+        attempt = self.config.work_dir / name
         return attempt, await asyncio.to_thread(_read_record, attempt)
 
-    async def _start(self, ctx: TaskExecutionContext, attempt: Path) -> Transition:
+    def _reuse_finished(self, attempt: Path, record: AttemptRecord) -> asyncio.Future[None] | None:
+        """For an attempt in one of this plugin's reuse workers: what resolves once it is finished."""
+        if not record.reuse:
+            return None
+        return self.warm_pool.running_reuse_attempt(str(attempt), record.pid)
+
+    def _moved_on(self, record: AttemptRecord) -> bool:
+        """Whether the record's reuse worker is this plugin's and runs something else by now (so this attempt is
+        over). A worker of another plugin instance (before a restart) gets no new attempts: it exits after its last."""
+        return record.reuse and self.warm_pool.owns_worker(record.pid)
+
+    async def _attempt_running(self, attempt: Path, record: AttemptRecord) -> bool:
+        """Whether the recorded runner still runs this attempt (a reuse worker outlives its attempts)."""
+        if not record.reuse:
+            return process_alive(record)
+        if self._reuse_finished(attempt, record) is not None:
+            return True
+        if self._moved_on(record) or not process_alive(record):
+            return False
+        return await asyncio.to_thread(_read_status, attempt) is None
+
+    async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition | None:
+        """Starts the attempt; None when its directory shows that a runner has (had) it already."""
         try:
-            command = await build_command(ctx, self.config, attempt)
+            command = await build_command(ctx, self.config, attempt, base_envs=self._base_envs)
         except BadTaskDefinition as exc:
             return Transition.failure("BadTaskDefinition", str(exc), retryable=False, system=False)
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
-        warm, held = await asyncio.to_thread(self._plan_start, attempt, command)
-        if held:
+        warm, found = await asyncio.to_thread(self._plan_start, attempt, command)
+        if found == "held":
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+        if found == "ran":
+            return None
         readiness = Readiness.COLD
         if isinstance(warm, WarmPlan):
             readiness = self.warm_pool.readiness(warm.key, ctx.storage, ctx.wake)
             if readiness is Readiness.WARMING:
                 return Transition(Phase.INITIALIZING, reason="waiting for a warm fork server of the task's environment")
         if isinstance(warm, WarmPlan) and readiness is Readiness.READY:
-            running = await self._start_warm(ctx, attempt, command, warm)
+            running = await self._start_warm(ctx, name, attempt, command, warm)
             if running is not None:
                 return running
         elif isinstance(warm, str):
-            log.debug("%s starts cold: %s", ctx.generated_name, warm)
+            log.debug("%s starts cold: %s", name, warm)
         errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
         with errors:
             process = await asyncio.create_subprocess_exec(
                 sys.executable, "-I", str(_RUNNER_SCRIPT), str(attempt),
-                stdin=asyncio.subprocess.DEVNULL, stdout=errors, stderr=errors,
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=errors,
                 cwd=attempt, env={"PATH": os.environ.get("PATH", os.defpath)}, start_new_session=True,
             )  # fmt: skip
-        record = await self._await_record(attempt, process)
+        record = await self._runner_record(attempt, process)
         if record is None:
             text = await asyncio.to_thread(_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
             message = f"the local task runner did not start: {text or 'no output'}"
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
-        log.info("started %s (pid %d) for %s", ctx.generated_name, record.pid, ctx.task_execution_id.task_id.name)
-        self._watch(ctx, attempt, record, process)
-        return await self._running(ctx, attempt, record)
+        log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
+        self._watch(ctx, name, attempt, record, process, linger=False)
+        return await self._running(ctx, name, attempt, record)
 
-    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, bool]:
-        """How the attempt starts (warm, or why not), and whether a runner holds it already; if none does,
-        its directory is prepared (again, harmlessly, when the attempt then waits for a fork server)."""
+    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, str]:
+        """How the attempt starts (warm, or why not), and what its directory shows: a runner holding it ("held"),
+        one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
+        attempt waits for a fork server)."""
         warm = warm_plan(command, self.config)
-        held = _lock_held(attempt)
-        if not held:
-            _prepare(attempt, command)
-        return warm, held
+        if (attempt / local_runner.RECORD).exists() or (attempt / local_runner.STATUS).exists():
+            return warm, "ran"
+        if _lock_held(attempt):
+            return warm, "held"
+        _prepare(attempt, command)
+        return warm, "new"
 
     async def _start_warm(
-        self, ctx: TaskExecutionContext, attempt: Path, command: Command, warm: WarmPlan
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan
     ) -> Transition | None:
-        """Starts the attempt from a fork server; None when none took it (the caller starts it cold)."""
+        """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
+        it cold)."""
         request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
-        started = await self.warm_pool.start_attempt(warm.key, request)
+        started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
         if started is None:
-            log.info("%s starts cold: no warm fork server took it", ctx.generated_name)
+            log.info("%s starts cold: no warm fork server took it", name)
             return None
-        # `started`: the record is written; `busy`/`done`: another runner's record is there or coming.
-        record = await self._await_record(attempt, None)
+        if started.result == "queued":
+            return self._queued()
+        # `started`: the record is written (and usually in the answer); `busy`/`done`: another runner's record is
+        # there or coming.
+        record: AttemptRecord | None = None
+        if started.result == "started" and started.record is not None:
+            record = _record_of(attempt, {**started.record, "reuse": warm.key.reuse})
+        else:
+            record = await self._await_record(attempt, None)
         if record is None:
             return None
         log.info(
-            "started %s warm (pid %d, fork server %d) for %s",
-            ctx.generated_name, record.pid, started.server_pid, ctx.task_execution_id.task_id.name,
+            "started %s %s (pid %d, %s %d) for %s",
+            name, "in a reuse worker" if record.reuse else "warm", record.pid,
+            "worker" if record.reuse else "fork server", started.server_pid, ctx.task_execution_id.task_id.name,
         )  # fmt: skip
-        self._watch(ctx, attempt, record, None)
-        return await self._running(ctx, attempt, record)
+        self._watch(ctx, name, attempt, record, None, linger=True)
+        return await self._running(ctx, name, attempt, record, log_written=False)
+
+    async def _runner_record(self, attempt: Path, process: asyncio.subprocess.Process) -> AttemptRecord | None:
+        """The record of the runner just started, once it says it wrote it (no polling); if it exits without a
+        word (another runner holds the attempt), that one's record."""
+        assert process.stdout is not None
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), self.config.start_timeout_seconds)
+        except TimeoutError:
+            line = b""
+        if line == local_runner.RECORDED:
+            record = await asyncio.to_thread(_read_record, attempt)
+            if record is not None:
+                return record
+        return await self._await_record(attempt, process)
 
     async def _await_record(self, attempt: Path, process: asyncio.subprocess.Process | None) -> AttemptRecord | None:
         """The runner's record once it has written it; None if it never does within `start_timeout_seconds`."""
@@ -402,8 +600,16 @@ class LocalPlugin:
                 return await asyncio.to_thread(_read_record, attempt)
             await asyncio.sleep(0.01)
 
-    async def _running(self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord) -> Transition:
-        await self._upload_log(ctx, attempt, force=False)
+    async def _running(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord, *, log_written: bool = True
+    ) -> Transition:
+        if log_written:
+            await self._upload_log(ctx, name, attempt, force=False)
+        else:  # right after the start nothing can be in the log yet: the next upload is due an interval from now
+            self._log_uploads.setdefault(name, _LogUpload()).at = time.monotonic()
+        return self._running_transition(ctx, attempt, record)
+
+    def _running_transition(self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord) -> Transition:
         return Transition(
             Phase.RUNNING,
             reason="process running",
@@ -412,11 +618,22 @@ class LocalPlugin:
             state=record.encode(),
         )
 
+    @staticmethod
+    def _queued() -> Transition:
+        # Like waiting for resource tokens: not started, nothing to report (no task event) until a worker takes it.
+        return Transition(Phase.NOT_READY, reason="waiting for a free reuse worker of the task's environment")
+
     async def _finished(
-        self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord | None, status: ExitStatus
+        self,
+        ctx: TaskExecutionContext,
+        name: str,
+        attempt: Path,
+        record: AttemptRecord | None,
+        status: ExitStatus,
+        log_size: int | None,
     ) -> Transition:
-        self._stop_watch(ctx.generated_name)
-        await self._upload_log(ctx, attempt, force=True)
+        self._stop_watch(name)
+        await self._upload_log(ctx, name, attempt, force=True, size=log_size)
         state = record.encode() if record else b""
         common: dict[str, Any] = {
             "logs": [self._log_link(ctx)],
@@ -453,10 +670,12 @@ class LocalPlugin:
         return Transition.failure("OOMKilled", message, retryable=True, system=True, **common)
 
     async def _error_document(self, ctx: TaskExecutionContext) -> errors_pb2.ErrorDocument | None:
-        """error.pb, or an `error-<id>.pb` that flytekit writes under a distributed error strategy."""
+        """error.pb, or -- for a task under a distributed error strategy -- an `error-<id>.pb` flytekit wrote."""
         storage = ctx.storage
         candidates = [ctx.paths.error]
         if not await storage.exists(ctx.paths.error):
+            if not _distributed_errors(ctx):
+                return None
             prefix = storage.join(ctx.paths.output_prefix, "error-")
             candidates = [info.uri async for info in storage.list(prefix) if info.uri.endswith(".pb")]
         for uri in candidates:
@@ -485,24 +704,38 @@ class LocalPlugin:
     def _watch(
         self,
         ctx: TaskExecutionContext,
+        name: str,
         attempt: Path,
         record: AttemptRecord,
         process: asyncio.subprocess.Process | None,
+        *,
+        linger: bool,
     ) -> None:
-        """Calls the latest `ctx.wake` once the runner exits (awaiting our child, or polling one we re-attached to)."""
-        name = ctx.generated_name
+        """Calls the latest `ctx.wake` once the attempt is over (unless `handle` is waiting for that itself): our
+        child's exit, the reuse worker's word that it finished, or (re-attached after a restart) the recorded
+        runner's exit."""
         current = self._watches.get(name)
         if current is not None and not current.task.done():
             current.wake = ctx.wake
             return
 
         async def wait_for_exit() -> None:
-            await (process.wait() if process is not None else self._exit_of(record))
+            finished = self._reuse_finished(attempt, record)
+            if finished is not None:
+                await finished
+            elif process is not None:
+                await process.wait()
+            elif not self._moved_on(record):
+                await self._exit_of(record)
             watch = self._watches.get(name)
             if watch is not None:
-                watch.wake()
+                if not watch.exited.done():
+                    watch.exited.set_result(None)
+                if not watch.lingering:
+                    watch.wake()
 
-        self._watches[name] = _Watch(asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}"), ctx.wake)
+        task = asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}")
+        self._watches[name] = _Watch(task, ctx.wake, asyncio.get_running_loop().create_future(), linger)
 
     async def _exit_of(self, record: AttemptRecord) -> None:
         """Returns once the recorded runner has exited: a pidfd where Linux offers one, else polling."""
@@ -544,16 +777,22 @@ class LocalPlugin:
     def _log_link(self, ctx: TaskExecutionContext) -> execution_pb2.TaskLog:
         return execution_pb2.TaskLog(uri=self._log_uri(ctx), name="Task log (local process)")
 
-    async def _upload_log(self, ctx: TaskExecutionContext, attempt: Path, *, force: bool) -> None:
-        """Copies the attempt's log to the store when it changed (and, unless forced, not too recently)."""
+    async def _upload_log(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, *, force: bool, size: int | None = None
+    ) -> None:
+        """Copies the attempt's log to the store when it changed (and, unless forced, not too recently).
+        `size`: the log's size if the caller has just looked."""
         path = attempt / LOG_FILE
-        try:
-            size = (await asyncio.to_thread(path.stat)).st_size
-        except FileNotFoundError:
-            return
-        last = self._log_uploads.setdefault(ctx.generated_name, _LogUpload())
+        last = self._log_uploads.setdefault(name, _LogUpload())
         now = time.monotonic()
-        if size == last.size or (not force and now - last.at < self.config.log_upload_interval_seconds):
+        if not force and now - last.at < self.config.log_upload_interval_seconds:
+            return
+        if size is None:
+            try:
+                size = (await asyncio.to_thread(path.stat)).st_size
+            except FileNotFoundError:
+                return
+        if size == last.size:
             return
         await ctx.storage.write_file(self._log_uri(ctx), path)
         last.at, last.size = now, size

@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -227,12 +227,18 @@ def environment_variables(
 
 
 async def build_command(
-    ctx: TaskExecutionContext, config: LocalPluginConfig, attempt_dir: Path, environ: Mapping[str, str] | None = None
+    ctx: TaskExecutionContext,
+    config: LocalPluginConfig,
+    attempt_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    base_envs: MutableMapping[int, dict[str, str]] | None = None,
 ) -> Command:
     """The process for this attempt; BadTaskDefinition when the task cannot run locally as defined.
 
     `attempt_dir/code` is the fast-register destination and, unless the environment names a working
-    directory, `attempt_dir/cwd` the working directory; the caller creates both.
+    directory, `attempt_dir/cwd` the working directory; the caller creates both. `base_envs` keeps
+    each environment's `environment_variables` (by the environment's identity) from one call to the
+    next: a caller whose `config` and `environ` do not change passes the same mapping every time.
     """
     environ = os.environ if environ is None else environ
     container = container_of(ctx.template)
@@ -277,7 +283,11 @@ async def build_command(
     argv = rewrite_dest_dir(argv, str(attempt_dir / "code"))
 
     environment = environment_for(container.image, config)
-    base_env = environment_variables(environment, config, environ)
+    base_env = base_envs.get(id(environment)) if base_envs is not None else None
+    if base_env is None:
+        base_env = environment_variables(environment, config, environ)
+        if base_envs is not None:
+            base_envs[id(environment)] = base_env
     env = dict(base_env)
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
     env.update(storage_environment(ctx.storage.config, data_uris))

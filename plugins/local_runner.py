@@ -10,6 +10,8 @@ Files in the attempt directory:
 - `run.lock` (held for the runner's lifetime): a second runner of the same attempt exits at once,
   so starting one twice never runs the task twice.
 - `runner.json` (written first): pid, process group and start time, to re-attach to and to signal.
+  Once it is written the runner says so on its stdout (`RECORDED`) and closes it: whoever started it
+  awaits that line instead of polling for the file.
 - `task.log`: the command's stdout and stderr.
 - `status.json` (written last, atomically): exit code or signal, or why the command could not start.
 
@@ -19,6 +21,7 @@ as a container's processes die with it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -34,6 +37,7 @@ SPEC = "spec.json"
 LOCK = "run.lock"
 RECORD = "runner.json"
 STATUS = "status.json"
+RECORDED = b"recorded\n"
 
 
 def process_start_time(pid: int) -> int | None:
@@ -73,6 +77,16 @@ def _status(
     return {"exit_code": exit_code, "signal": signal_number, "start_error": start_error, "errno": error_number}
 
 
+def _announce_record() -> None:
+    """Tells whoever reads our stdout that runner.json is there, then lets go of it (it may be a pipe to a
+    propeller that does not outlive us)."""
+    with contextlib.suppress(OSError):  # nobody listens (any more)
+        os.write(1, RECORDED)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.close(devnull)
+
+
 def run(attempt_dir: Path) -> int:
     lock = (attempt_dir / LOCK).open("a")
     try:
@@ -88,6 +102,7 @@ def run(attempt_dir: Path) -> int:
         attempt_dir / RECORD,
         {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()},
     )
+    _announce_record()
 
     child: subprocess.Popen[bytes] | None = None
     received: list[int] = []

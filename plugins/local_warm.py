@@ -12,6 +12,12 @@ An attempt starts warm when all of these hold, otherwise it takes the cold path 
 - the task's environment agrees with the environment's on every variable that shapes an
   interpreter before it runs code (PYTHON*, LD_*): those cannot change after a fork.
 
+Warm attempts run in one of two modes: `fork` (a fresh process forked from the fork server per
+attempt) or `reuse` (successive attempts in the same long-lived warm worker, `plugins.local_warm_worker`).
+The backend's `warm_mode`, overridden by the environment's, decides; a task's FLYTEPLANE_WARM=reuse
+(or =fork; true/1/yes/on keep the environment's mode) overrides both. The mode is part of the key:
+an environment's fork servers and reuse workers are separate processes.
+
 For a fast-registered task the plan is what `pyflyte-fast-execute` would do after extracting the
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
 `--resolver`, and the bundle's directory at the end of PYTHONPATH. The fork server of a bundle has it
@@ -34,7 +40,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from plugins.config import LocalEnvironment, LocalPluginConfig
+from plugins.config import LocalEnvironment, LocalPluginConfig, WarmMode
 from plugins.local_command import Command
 
 OPT_OUT_VARIABLE = "FLYTEPLANE_WARM"
@@ -44,6 +50,7 @@ BUNDLE_SUFFIX = ".tar.gz"
 WARM_DIR = ".warm"  # under the backend's work_dir; attempt directories never start with a dot
 
 _FALSE = frozenset({"0", "false", "no", "off"})
+_TRUE = frozenset({"1", "true", "yes", "on", ""})
 _STARTUP_PREFIXES = ("PYTHON", "LD_")
 # Set in a fork server so that flytekit configures its loggers at import as it does in a task process.
 _SERVER_ONLY = MappingProxyType({"FLYTE_INTERNAL_EXECUTION_ID": ""})
@@ -51,17 +58,22 @@ _SERVER_ONLY = MappingProxyType({"FLYTE_INTERNAL_EXECUTION_ID": ""})
 
 @dataclass(frozen=True)
 class ServerKey:
-    """What makes fork servers interchangeable: interpreter, starting environment, code bundle, preloads."""
+    """What makes warm servers interchangeable: interpreter, starting environment, code bundle, preloads, mode."""
 
     python: str
     env: tuple[tuple[str, str], ...]
     bundle_uri: str = ""
     bundle_dir: str = ""
     preload: tuple[str, ...] = ()
+    mode: WarmMode = "fork"  # fork servers, or reuse workers
+
+    @property
+    def reuse(self) -> bool:
+        return self.mode == "reuse"
 
     @property
     def digest(self) -> str:
-        text = repr((self.python, self.env, self.bundle_uri, self.preload))
+        text = repr((self.python, self.env, self.bundle_uri, self.preload, self.mode))
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
     @property
@@ -105,6 +117,22 @@ def warm_enabled(environment: LocalEnvironment, config: LocalPluginConfig) -> bo
     return config.warm if environment.warm is None else environment.warm
 
 
+def warm_mode(
+    environment: LocalEnvironment, config: LocalPluginConfig, task_env: Mapping[str, str]
+) -> tuple[WarmMode | None, str]:
+    """The mode warm attempts of this task run in; (None, why) when the task opts out of warm starts."""
+    setting = task_env.get(OPT_OUT_VARIABLE, "").strip().lower()
+    if setting in _FALSE:
+        return None, f"the task sets {OPT_OUT_VARIABLE}"
+    if setting == "reuse":
+        return "reuse", ""
+    if setting == "fork":
+        return "fork", ""
+    if setting not in _TRUE:
+        return None, f"the task sets {OPT_OUT_VARIABLE}={setting!r}, which is none of false, true, fork, reuse"
+    return environment.warm_mode or config.warm_mode, ""
+
+
 def python_of(environment: LocalEnvironment) -> Path | None:
     """The environment's interpreter, if it has a virtualenv with one."""
     if environment.venv is None:
@@ -125,8 +153,9 @@ def server_key(
     *,
     bundle_uri: str = "",
     bundle_path: Path | None = None,
+    mode: WarmMode = "fork",
 ) -> ServerKey:
-    """The key of the fork servers that start `environment`'s tasks (of one code bundle, if given)."""
+    """The key of the warm servers that start `environment`'s tasks (of one code bundle, if given)."""
     env = {**base_env, **_SERVER_ONLY}
     if bundle_path is not None:
         env["PYTHONPATH"] = _append_path(env.get("PYTHONPATH"), str(bundle_path))
@@ -136,6 +165,7 @@ def server_key(
         bundle_uri=bundle_uri,
         bundle_dir=str(bundle_path) if bundle_path is not None else "",
         preload=environment.preload,
+        mode=mode,
     )
 
 
@@ -144,8 +174,9 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     environment = command.environment
     if not warm_enabled(environment, config):
         return "warm starts are off for this environment"
-    if command.env.get(OPT_OUT_VARIABLE, "").strip().lower() in _FALSE:
-        return f"the task sets {OPT_OUT_VARIABLE}"
+    mode, why = warm_mode(environment, config, command.env)
+    if mode is None:
+        return why
     python = python_of(environment)
     if python is None:
         return "the environment names no virtualenv with a python"
@@ -173,7 +204,7 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     if bundle_path is not None:
         args = _with_dynamic_distribution(args, bundle_uri, dest_dir)
         env["PYTHONPATH"] = _append_path(command.env.get("PYTHONPATH"), str(bundle_path))  # as fast-execute does
-    key = server_key(environment, python, command.base_env, bundle_uri=bundle_uri, bundle_path=bundle_path)
+    key = server_key(environment, python, command.base_env, bundle_uri=bundle_uri, bundle_path=bundle_path, mode=mode)
     server_env = key.server_env
     for name in sorted(set(env) | set(server_env)):
         if name.startswith(_STARTUP_PREFIXES) and env.get(name) != server_env.get(name):

@@ -23,6 +23,19 @@ bundle, preloads -- with up to `servers_per_environment` per key and `max_server
 Stopping a server never stops the attempts it started: their supervisors run in sessions of their own.
 A code bundle is downloaded and extracted once, here, into the directory its key names, before its
 first server starts.
+
+Keys in reuse mode (`ServerKey.mode == "reuse"`) have reuse workers (`plugins.local_warm_worker`)
+instead: up to `reuse_workers_per_environment` per key, each running one attempt at a time in its own
+process. `start_attempt` hands an attempt to an idle worker and returns its `started` answer (with the
+worker's record), or queues it (`queued`) when every worker is busy: the queue is served here as soon
+as a worker finishes -- no engine round in between -- and the attempt's wake callback fires once it has
+started (or could not be). A worker answers again when its attempt is finished and its status.json
+written; `running_reuse_attempt` hands out a future for that moment, which is what wakes propeller.
+A worker that dies during an attempt has its exit status recorded in the attempt's status.json by the
+pool, as the cold runner would have recorded it, and is replaced; one that says it cannot go on
+(`recycle`), has run `reuse_max_attempts` attempts or grown beyond `recycle_rss_bytes` is replaced too.
+Closing the pool does not stop a worker in the middle of an attempt: it sees EOF, finishes the attempt,
+records it and exits, so a restarted propeller finds it the way it finds a forked attempt.
 """
 
 from __future__ import annotations
@@ -36,13 +49,14 @@ import os
 import shutil
 import tarfile
 import time
+from collections import deque
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from flyteplane.storage import Storage
-from plugins import local_warm_server
+from plugins import local_runner, local_warm_server
 from plugins.config import WarmPoolConfig
 from plugins.local_command import local_path
 from plugins.local_warm import WARM_DIR, ServerKey
@@ -50,6 +64,7 @@ from plugins.local_warm import WARM_DIR, ServerKey
 log = logging.getLogger(__name__)
 
 _SERVER_SCRIPT = Path(local_warm_server.__file__).resolve()
+_WORKER_SCRIPT = _SERVER_SCRIPT.with_name("local_warm_worker.py")  # plugins.local_warm_worker, run as a script
 _COMPLETE = ".flyteplane-complete"
 _STOP_GRACE_SECONDS = 2.0
 _LOG_TAIL_BYTES = 2000
@@ -63,11 +78,13 @@ class Readiness(enum.Enum):
 
 @dataclass(frozen=True)
 class Started:
-    """A server's answer to an attempt: `started` (pid: its supervisor), `busy` (another runner has it) or `done`."""
+    """A server's answer to an attempt: `started` (pid: its supervisor, or the reuse worker), `busy` (another
+    runner has it), `done` (it ran already) or, for reuse workers, `queued` (all busy: it starts when one is free)."""
 
     result: str
     pid: int
     server_pid: int
+    record: dict[str, Any] | None = None  # the runner's record (pid, pgid, start_time) when the answer carries it
 
 
 @dataclass(frozen=True)
@@ -93,6 +110,22 @@ class _Server:
     pending: int = 0
     retiring: bool = False
     stopping: bool = False
+    killed: bool = False
+    attempt: _Queued | None = None  # a reuse worker's current attempt
+
+
+@dataclass(eq=False)
+class _Queued:
+    """An attempt for a reuse worker, from `start_attempt` until it is finished (or could not start)."""
+
+    attempt: str
+    request: dict[str, Any]
+    wake: Callable[[], None]
+    started: asyncio.Future[Started | None]
+    finished: asyncio.Future[None]
+    dispatched: bool = False
+    awaited: bool = False  # `start_attempt` waits for its answer (a worker was idle): no wake needed for it
+    cancelled: bool = False
 
 
 @dataclass(eq=False)
@@ -105,6 +138,8 @@ class _Slot:
     cold_until: float = 0.0
     pinned: bool = False  # pre-warmed: not stopped for idleness
     last_used: float = 0.0
+    idle: list[_Server] = field(default_factory=list)  # reuse workers waiting for an attempt
+    queue: deque[_Queued] = field(default_factory=deque)  # attempts waiting for a reuse worker
 
 
 class WarmPool:
@@ -119,6 +154,7 @@ class WarmPool:
         self._launches: set[asyncio.Task[None]] = set()
         self._background: set[asyncio.Task[None]] = set()  # monitors and reapers
         self._bundle_locks: dict[str, asyncio.Lock] = {}
+        self._reuse_attempts: dict[str, _Queued] = {}  # by attempt directory: queued or running on a reuse worker
         self._sequence = 0
         self._closed = False
 
@@ -147,8 +183,14 @@ class WarmPool:
         slot.last_used = time.monotonic()
         self._fill(key, slot, None)
 
-    async def start_attempt(self, key: ServerKey, request: dict[str, Any]) -> Started | None:
-        """Hands the attempt to a ready server; None when none took it (the caller starts it cold)."""
+    async def start_attempt(
+        self, key: ServerKey, request: dict[str, Any], wake: Callable[[], None] = lambda: None
+    ) -> Started | None:
+        """Hands the attempt to a ready server; None when none took it (the caller starts it cold).
+
+        For a reuse key the answer may be `queued`: `wake` is called once the attempt has started."""
+        if key.reuse:
+            return await self._start_reuse_attempt(key, request, wake)
         slot = self._slots.get(key)
         server = self._pick(slot) if slot is not None else None
         if slot is None or server is None:
@@ -174,7 +216,61 @@ class WarmPool:
         server.forks = int(reply.get("forks", server.forks + 1))
         server.rss = int(reply.get("rss", 0))
         self._maybe_recycle(key, slot, server)
-        return Started(str(reply["result"]), int(reply["pid"]), server.process.pid)
+        return Started(str(reply["result"]), int(reply["pid"]), server.process.pid, reply.get("record"))
+
+    def running_reuse_attempt(self, attempt: str, worker_pid: int) -> asyncio.Future[None] | None:
+        """Resolves once the attempt that reuse worker `worker_pid` of this pool runs is finished and recorded;
+        None when none of this pool's workers runs it."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or not item.started.done() or item.finished.done():
+            return None
+        answer = item.started.result()
+        if answer is None or answer.result != "started" or answer.server_pid != worker_pid:
+            return None
+        return item.finished
+
+    def is_queued(self, attempt: str, wake: Callable[[], None] | None = None) -> bool:
+        """Whether the attempt waits in this pool for a reuse worker; if so, `wake` (if given) is what its start
+        calls from now on."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or item.started.done():
+            return False
+        if wake is not None:
+            item.wake = wake
+        return True
+
+    async def wait_started(self, attempt: str, wake: Callable[[], None], seconds: float) -> bool:
+        """Waits up to `seconds` for a queued attempt to be taken by a worker (or let go); whether it was. While
+        this waits, the attempt's start does not call `wake`: the waiter sees it; otherwise `wake` is called."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or item.started.done():
+            return True
+        item.wake = wake
+        if seconds <= 0:
+            return False
+        item.awaited = True
+        try:
+            await asyncio.wait_for(asyncio.shield(item.started), seconds)
+        except TimeoutError:
+            pass
+        finally:
+            item.awaited = False
+        return item.started.done()
+
+    def owns_worker(self, pid: int) -> bool:
+        """Whether `pid` is a reuse worker this pool started and has not yet seen exit."""
+        return any(server.key.reuse and server.process.pid == pid for server in self._processes)
+
+    def cancel_queued(self, attempt: str) -> bool:
+        """Takes an attempt that waits for a reuse worker off the queue; whether it was waiting."""
+        item = self._reuse_attempts.get(attempt)
+        if item is None or item.started.done():
+            return False
+        item.cancelled = True
+        del self._reuse_attempts[attempt]
+        item.started.set_result(None)
+        item.finished.set_result(None)
+        return True
 
     def servers(self) -> list[ServerInfo]:
         return [
@@ -185,17 +281,20 @@ class WarmPool:
         ]
 
     async def aclose(self) -> None:
-        """Stops every server (attempts they started keep running) and waits for them to exit."""
+        """Stops every server (attempts they started keep running) and waits for them to exit -- but for reuse
+        workers in the middle of an attempt: they see EOF, finish it, record it and exit on their own."""
         self._closed = True
         for task in list(self._launches):
             task.cancel()
         for task in list(self._launches):
             with contextlib.suppress(asyncio.CancelledError):
                 await task
+        for attempt in list(self._reuse_attempts):
+            self.cancel_queued(attempt)
         servers = list(self._processes)
         for server in servers:
             self._stop(server)
-        await asyncio.gather(*(self._reap(server) for server in servers))
+        await asyncio.gather(*(self._reap(server) for server in servers if server.attempt is None))
         for task in list(self._background):
             task.cancel()
         for task in list(self._background):
@@ -209,10 +308,15 @@ class WarmPool:
     def _live(self) -> int:
         return sum(len(slot.servers) + slot.starting for slot in self._slots.values())
 
+    def _wanted(self, key: ServerKey) -> int:
+        if not key.reuse:
+            return self.config.servers_per_environment
+        return self.config.reuse_workers_per_environment or max(2, os.cpu_count() or 2)
+
     def _fill(self, key: ServerKey, slot: _Slot, storage: Storage | None) -> None:
-        """Starts servers until `key` has `servers_per_environment` that are not being replaced."""
+        """Starts servers until `key` has as many as it should that are not being replaced."""
         current = sum(1 for s in slot.servers if not s.retiring and not s.stopping) + slot.starting
-        for _ in range(self.config.servers_per_environment - current):
+        for _ in range(self._wanted(key) - current):
             if self._live() >= self.config.max_servers and not self._evict(exclude=slot):
                 return
             self._launch(key, slot, storage)
@@ -264,12 +368,16 @@ class WarmPool:
             slot.starting -= 1
         if server is None:
             slot.cold_until = time.monotonic() + self.config.retry_after_seconds
+            self._dispatch(slot)  # attempts queued for reuse workers that will not come start another way
         else:
             slot.servers.append(server)
             self._processes.add(server)
             self._spawn_background(self._monitor(server), f"warm-monitor-{server.process.pid}")
-            for old in [s for s in slot.servers if s.retiring and not s.stopping]:
+            for old in [s for s in slot.servers if s.retiring and not s.stopping and s.attempt is None]:
                 self._stop(old)  # its replacement is ready
+            if key.reuse:
+                slot.idle.append(server)
+                self._dispatch(slot)
         self._wake(slot)
 
     def _spawn_background(self, coroutine: Coroutine[Any, Any, None], name: str) -> None:
@@ -283,10 +391,11 @@ class WarmPool:
         self._sequence += 1
         log_path = self.root / "servers" / f"{key.digest}-{os.getpid()}-{self._sequence}.log"
         settings = json.dumps({"script_dir": key.script_dir, "preload": list(key.preload)})
+        script = _WORKER_SCRIPT if key.reuse else _SERVER_SCRIPT
         errors = await asyncio.to_thread(_open_log, log_path)
         with errors:
             process = await asyncio.create_subprocess_exec(
-                key.python, str(_SERVER_SCRIPT), settings,
+                key.python, str(script), settings,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=errors,
                 cwd=self.root, env=key.server_env, start_new_session=True,
             )  # fmt: skip
@@ -310,7 +419,8 @@ class WarmPool:
             return None
         now = time.monotonic()
         log.info(
-            "warm fork server %d ready for %s (%.2fs of imports)",
+            "warm %s %d ready for %s (%.2fs of imports)",
+            "reuse worker" if key.reuse else "fork server",
             process.pid,
             _describe(key),
             ready.get("import_seconds", 0.0),
@@ -376,7 +486,9 @@ class WarmPool:
 
     def _kill(self, server: _Server) -> None:
         """Ends a server that died or hung, and replaces it -- unless it never served: then its key goes cold."""
-        server.stopping = True
+        if server.killed:
+            return
+        server.killed = server.stopping = True
         with contextlib.suppress(ProcessLookupError):
             server.process.kill()
         self._forget(server)
@@ -389,10 +501,13 @@ class WarmPool:
             slot.cold_until = max(slot.cold_until, now + self.config.retry_after_seconds)
         if self.config.restart_dead and slot.cold_until <= now:
             self._fill(server.key, slot, None)
+        self._dispatch(slot)
 
     async def _reap(self, server: _Server) -> None:
+        # A reuse worker in the middle of an attempt finishes and records it first, however long that takes.
+        grace = None if server.attempt is not None and not server.killed else _STOP_GRACE_SECONDS
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(server.process.wait()), _STOP_GRACE_SECONDS)
+            await asyncio.wait_for(asyncio.shield(server.process.wait()), grace)
         if server.process.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 server.process.kill()
@@ -407,6 +522,153 @@ class WarmPool:
         slot = self._slots.get(server.key)
         if slot is not None and server in slot.servers:
             slot.servers.remove(server)
+        if slot is not None and server in slot.idle:
+            slot.idle.remove(server)
+
+    # -- reuse workers ------------------------------------------------------------------------------
+
+    async def _start_reuse_attempt(
+        self, key: ServerKey, request: dict[str, Any], wake: Callable[[], None]
+    ) -> Started | None:
+        slot = self._slots.get(key)
+        if slot is None or self._closed:
+            return None
+        attempt = str(request["attempt"])
+        current = self._reuse_attempts.get(attempt)
+        if current is not None:  # asked again while it waits for a worker, or while it starts
+            current.wake = wake
+            return current.started.result() if current.started.done() else Started("queued", 0, 0)
+        if all(s.stopping for s in slot.servers) and not slot.starting:
+            return None
+        loop = asyncio.get_running_loop()
+        item = _Queued(attempt, request, wake, loop.create_future(), loop.create_future())
+        self._reuse_attempts[attempt] = item
+        slot.queue.append(item)
+        slot.last_used = time.monotonic()
+        self._dispatch(slot)
+        if not item.dispatched:
+            return Started("queued", 0, 0)
+        item.awaited = True  # its answer comes back here: no need to wake propeller for it
+        return await asyncio.shield(item.started)
+
+    def _dispatch(self, slot: _Slot) -> None:
+        """Hands queued attempts to idle reuse workers; lets them go if no worker is left to take them."""
+        while slot.queue and slot.idle:
+            item = slot.queue.popleft()
+            if item.cancelled:
+                continue
+            worker = slot.idle.pop()
+            if worker.stopping or worker.process.returncode is not None:
+                slot.queue.appendleft(item)
+                continue
+            item.dispatched = True
+            worker.attempt = item
+            worker.pending += 1
+            self._spawn_background(self._run_on(slot, worker, item), f"warm-reuse-{worker.process.pid}")
+        if slot.queue and not slot.starting and not any(not s.stopping for s in slot.servers):
+            # Nothing will serve them (the workers died and cannot be restarted now): they start another way.
+            while slot.queue:
+                self._give_back(slot.queue.popleft(), None)
+
+    def _give_back(self, item: _Queued, answer: Started | None) -> None:
+        """Settles an attempt's start; wakes its caller unless it waits for the answer itself."""
+        if item.started.done():
+            return
+        item.started.set_result(answer)
+        if answer is None or answer.result != "started":
+            self._reuse_attempts.pop(item.attempt, None)
+            if not item.finished.done():
+                item.finished.set_result(None)
+        if not item.awaited and not item.cancelled:
+            item.wake()
+
+    async def _run_on(self, slot: _Slot, worker: _Server, item: _Queued) -> None:
+        """One attempt on one reuse worker: hand it over, settle its start, then its end; then the next."""
+        process = worker.process
+        assert process.stdin is not None and process.stdout is not None
+        try:
+            process.stdin.write(json.dumps(item.request).encode() + b"\n")
+            await process.stdin.drain()
+            line = await asyncio.wait_for(process.stdout.readline(), self.answer_timeout_seconds)
+        except (ConnectionError, TimeoutError) as exc:
+            log.warning("reuse worker %d did not answer: %r", process.pid, exc)
+            line = b""
+        reply = _decode(line) if line else None
+        answer: Started | None = None
+        if reply is not None and reply.get("ok"):
+            answer = Started(str(reply["result"]), int(reply["pid"]), process.pid, reply.get("record"))
+        elif reply is not None:
+            log.warning("reuse worker %d refused an attempt: %s", process.pid, reply.get("error"))
+        if answer is not None and answer.result == "started":
+            worker.forks += 1
+            self._give_back(item, answer)
+            notice = await self._finished(worker, item)
+        elif reply is None:  # gone before answering: if it took the attempt, its exit status is the attempt's
+            taken = await self._record_death(worker, item)
+            self._give_back(item, Started("started", process.pid, process.pid) if taken else None)
+            notice = None
+        else:
+            self._give_back(item, answer)
+            notice = None
+        worker.pending -= 1
+        worker.attempt = None
+        worker.last_used = slot.last_used = time.monotonic()
+        self._reuse_attempts.pop(item.attempt, None)
+        if not item.finished.done():
+            item.finished.set_result(None)  # wakes whoever watches the attempt
+        if notice is not None:
+            worker.rss = int(notice.get("rss", 0))
+            if notice.get("recycle"):  # it exits by itself
+                log.info("reuse worker %d is replaced: %s", process.pid, notice["recycle"])
+                self._stop(worker)
+                self._forget(worker)
+                self._fill(worker.key, slot, None)
+        if not worker.stopping and process.returncode is None and not self._closed:
+            self._maybe_retire(slot, worker)
+        if not worker.stopping and process.returncode is None and not self._closed:
+            slot.idle.append(worker)
+        self._dispatch(slot)
+
+    async def _finished(self, worker: _Server, item: _Queued) -> dict[str, Any] | None:
+        """The worker's notice that the attempt is finished and recorded; None if it died first (then its exit
+        status is recorded for the attempt here)."""
+        process = worker.process
+        assert process.stdout is not None
+        try:
+            line = await process.stdout.readline()
+        except (ConnectionError, ValueError):
+            line = b""
+        notice = _decode(line) if line else None
+        if notice is not None and notice.get("finished") == item.attempt:
+            return notice
+        if notice is not None:
+            log.warning("reuse worker %d answered out of turn: %r", process.pid, notice)
+        await self._record_death(worker, item)
+        return None
+
+    def _maybe_retire(self, slot: _Slot, worker: _Server) -> None:
+        limit = self.config.recycle_rss_bytes
+        if worker.forks >= self.config.reuse_max_attempts or (limit is not None and worker.rss > limit):
+            log.info(
+                "replacing reuse worker %d after %d attempts (%d bytes resident)",
+                worker.process.pid,
+                worker.forks,
+                worker.rss,
+            )
+            self._stop(worker)
+            self._forget(worker)
+            self._fill(worker.key, slot, None)
+
+    async def _record_death(self, worker: _Server, item: _Queued) -> bool:
+        """Ends the worker that went silent and records its exit status as the attempt's, if it had taken the
+        attempt and not recorded it; whether it had taken it. It is given a moment to exit by itself first: a
+        kill racing its death would reap it early and lose that status."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(worker.process.wait()), _STOP_GRACE_SECONDS)
+        self._kill(worker)
+        returncode = await worker.process.wait()
+        limit = item.request.get("memory_limit_bytes")
+        return await asyncio.to_thread(_record_exit, Path(item.attempt), worker.process.pid, returncode, limit)
 
     @staticmethod
     def _wake(slot: _Slot) -> None:
@@ -441,6 +703,29 @@ class WarmPool:
                     await asyncio.to_thread(handle.close)
             await asyncio.to_thread(_extract, archive, temp)
             await asyncio.to_thread(_publish, temp, target)
+
+
+def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: int | None) -> bool:
+    """status.json for an attempt whose runner `pid` died without writing it; whether `pid` had taken the attempt."""
+    try:
+        record = json.loads((attempt / local_runner.RECORD).read_text())
+    except (OSError, ValueError):
+        return False
+    if not isinstance(record, dict) or record.get("pid") != pid:
+        return False
+    if (attempt / local_runner.STATUS).exists():
+        return True
+    status = {
+        "exit_code": returncode if returncode >= 0 else None,
+        "signal": -returncode if returncode < 0 else None,
+        "start_error": None,
+        "errno": None,
+        "finished_at": time.time(),
+        "memory_limit_bytes": memory_limit_bytes,
+        "recorded_by": "warm pool",
+    }
+    local_runner.write_json_atomically(attempt / local_runner.STATUS, status)
+    return True
 
 
 def _extract(archive: Path, destination: Path) -> None:

@@ -79,7 +79,7 @@ FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled b
 STARTED, BUSY, DONE = b"S", b"B", b"D"
 _RESULTS = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-_LOGGING_PREFIX = "FLYTE_SDK_"
+LOGGING_PREFIX = "FLYTE_SDK_"
 
 
 def process_start_time(pid: int) -> int | None:
@@ -179,7 +179,7 @@ def _write_all(fd: int, data: bytes) -> None:
         os.close(fd)
 
 
-def _write_json(path: Path, value: dict[str, Any], *, durable: bool) -> None:
+def write_json(path: Path, value: dict[str, Any], *, durable: bool) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temp.open("w", encoding="utf-8") as handle:
         json.dump(value, handle)
@@ -208,9 +208,9 @@ class TaskProcess:
         request: dict[str, Any] = json.loads(data)
         try:
             command = self._prepare(request)
-            code = _exit_code(command())  # what the console script does: sys.exit(command())
+            code = exit_code(command())  # what the console script does: sys.exit(command())
         except SystemExit as exc:
-            code = _exit_code(exc.code)
+            code = exit_code(exc.code)
         except BaseException:  # as the interpreter reports an uncaught exception
             sys.excepthook(*sys.exc_info())
             code = 1
@@ -245,8 +245,8 @@ class TaskProcess:
         if numpy is not None:  # numpy, unlike `random`, does not reseed itself in a forked child
             with contextlib.suppress(Exception):
                 numpy.random.seed()
-        logging_env = {k: v for k, v in env.items() if k.startswith(_LOGGING_PREFIX)}
-        server_logging_env = {k: v for k, v in self.server_env.items() if k.startswith(_LOGGING_PREFIX)}
+        logging_env = {k: v for k, v in env.items() if k.startswith(LOGGING_PREFIX)}
+        server_logging_env = {k: v for k, v in self.server_env.items() if k.startswith(LOGGING_PREFIX)}
         if logging_env != server_logging_env:
             loggers = importlib.import_module("flytekit.loggers")
             for logger in (loggers.logger, loggers.user_space_logger, loggers.developer_logger):
@@ -254,7 +254,7 @@ class TaskProcess:
             loggers.initialize_global_loggers()
 
 
-def _exit_code(value: object) -> int:
+def exit_code(value: object) -> int:
     """The exit status `sys.exit(value)` gives."""
     if value is None:
         return 0
@@ -371,7 +371,7 @@ class Supervisor:
         pid = os.getpid()
         # Not fsynced: the record only matters while this process lives, which a machine crash ends too.
         record = {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()}
-        _write_json(attempt / RECORD, {**record, "warm": True, "server_pid": os.getppid()}, durable=False)
+        write_json(attempt / RECORD, {**record, "warm": True, "server_pid": os.getppid()}, durable=False)
 
         received: list[int] = []
 
@@ -401,7 +401,7 @@ class Supervisor:
                 status["signal"] = -code
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request.get("memory_limit_bytes")
-        _write_json(attempt / STATUS, status, durable=bool(request.get("fsync_status", True)))
+        write_json(attempt / STATUS, status, durable=bool(request.get("fsync_status", True)))
         # Leftovers of the task die with it; this kills the supervisor too, which has nothing left to do.
         os.killpg(pid, signal.SIGKILL)
         os._exit(0)  # pragma: no cover - SIGKILL came first
@@ -531,7 +531,14 @@ class Server:
         self.forks += 1
         if result not in _RESULTS:
             return {"ok": False, "error": "the attempt's supervisor exited before starting it", "fatal": False}
-        return {"ok": True, "result": _RESULTS[result], "pid": spare.pid, "forks": self.forks, "rss": resident_bytes()}
+        reply = {"ok": True, "result": _RESULTS[result], "pid": spare.pid, "forks": self.forks, "rss": resident_bytes()}
+        if result == STARTED:
+            # What the supervisor wrote to runner.json (a session leader: its group is its pid), so the plugin
+            # need not read it back; gone already if the task was that quick -- then the file tells.
+            start_time = process_start_time(spare.pid)
+            if start_time is not None:
+                reply["record"] = {"pid": spare.pid, "pgid": spare.pid, "start_time": start_time}
+        return reply
 
 
 def _start(settings: dict[str, Any]) -> Server:

@@ -1,8 +1,14 @@
-"""Real flytekit workflows run to completion on admin + propeller + the local backend, and FlyteRemote reads them."""
+"""Real flytekit workflows run to completion on admin + propeller + the local backend, and FlyteRemote reads them.
+
+The module runs twice: with the local backend's warm attempts forked from fork servers (the default),
+and in reuse mode (successive attempts in long-lived warm workers); both must give the same results.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -21,14 +27,22 @@ PROBE = Path(__file__).with_name("flyteremote_probe.py")
 VERSION = "run-v1"
 
 
+@pytest.fixture(scope="module", params=["fork", "reuse"])
+def warm_mode(request: pytest.FixtureRequest) -> str:
+    return str(request.param)
+
+
 @pytest.fixture(scope="module")
-async def run_plane(tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path) -> AsyncIterator[RunningPlane]:
+async def run_plane(
+    tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, warm_mode: str
+) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("plane")
     plugins = {
         "backends": {
             "local": {
                 "default_environment": {"venv": str(flytekit_venv.parent)},
                 "work_dir": str(directory / "local-tasks"),
+                "warm_mode": warm_mode,
             }
         }
     }
@@ -56,6 +70,11 @@ async def _run(client: Flytekit, launch_plan: str, **inputs: Any) -> dict[str, A
         time_limit=240,
     )
     return answer
+
+
+def _runner_records(work_dir: Path) -> list[dict[str, Any]]:
+    """What the local backend recorded of every attempt it started (runner.json)."""
+    return [json.loads(path.read_text()) for path in work_dir.glob("*/runner.json")]
 
 
 def _outputs(answer: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -168,3 +187,14 @@ async def test_dataframes_directories_and_nested_dynamics_flow_between_tasks(cli
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     # sum of squares below 4; a 4-row StructuredDataset; a directory of 4 files; sum(i * 4 for i < 4)
     assert _outputs(answer, "o0", "o1", "o2", "o3") == {"o0": 14, "o1": 4, "o2": 4, "o3": 24}
+
+
+async def test_every_task_ran_on_the_planes_warm_path(
+    client: Flytekit, run_plane: RunningPlane, warm_mode: str
+) -> None:
+    answer = await _run(client, "workflows.typed_io.typed_io_wf", a=1, b="x")
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    work_dir = Path(run_plane.config.propeller.plugins["backends"]["local"]["work_dir"])
+    records = await asyncio.to_thread(_runner_records, work_dir)
+    assert records
+    assert {(record.get("warm"), record.get("reuse", False)) for record in records} == {(True, warm_mode == "reuse")}

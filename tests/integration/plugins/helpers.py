@@ -159,3 +159,8 @@ def runner_record(transition: Transition) -> dict[str, object]:
 def started_warm(transition: Transition) -> bool:
     """Whether the attempt was forked from a warm fork server (its supervisor says so in runner.json)."""
     return runner_record(transition).get("warm") is True
+
+
+def started_reused(transition: Transition) -> bool:
+    """Whether the attempt ran in a long-lived reuse worker (runner.json says so)."""
+    return runner_record(transition).get("reuse") is True

@@ -1,7 +1,8 @@
 """Real flytekit 1.16.31 task processes under the local backend, with tasks from flytekit's own serialized packages.
 
-Every case runs on both start paths -- a process forked from a warm fork server, and a fresh
-interpreter -- and expects the same outputs: those flytekit wrote in the reference runs.
+Every case runs on the three start paths -- a process forked from a warm fork server, an attempt in a
+long-lived reuse worker, and a fresh interpreter -- and expects the same outputs: those flytekit wrote
+in the reference runs.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from tests.integration.plugins.helpers import (
     int_inputs,
     local_path,
     runtime_fixture,
+    started_reused,
     started_warm,
     task_context,
     write_inputs,
@@ -41,19 +43,27 @@ def outputs_of(data: bytes) -> literals_pb2.LiteralMap:
     return literals_pb2.LiteralMap.FromString(data)
 
 
-@pytest.fixture(params=["warm", "cold"])
+@pytest.fixture(params=["warm", "reuse", "cold"])
 def start_path(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
 @pytest.fixture
 def local_config(local_config: LocalPluginConfig, start_path: str) -> LocalPluginConfig:
-    return local_config.model_copy(update={"warm": start_path == "warm"})
+    pool = local_config.warm_pool.model_copy(update={"reuse_workers_per_environment": 1})
+    return local_config.model_copy(
+        update={
+            "warm": start_path != "cold",
+            "warm_mode": "reuse" if start_path == "reuse" else "fork",
+            "warm_pool": pool,
+        }
+    )
 
 
 def on_path(transition: Transition, start_path: str) -> Transition:
     """`transition`, once checked to come from an attempt started on `start_path`."""
-    assert started_warm(transition) is (start_path == "warm"), f"not started {start_path}: {transition.reason}"
+    assert started_warm(transition) is (start_path != "cold"), f"not started {start_path}: {transition.reason}"
+    assert started_reused(transition) is (start_path == "reuse"), f"not started {start_path}: {transition.reason}"
     return transition
 
 

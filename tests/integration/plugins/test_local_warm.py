@@ -60,6 +60,37 @@ if os.environ.get("WARMTASKS_THREAD") and sys.argv[0].endswith("local_warm_serve
 
 
 @task
+def probe(x: int) -> int:
+    # What a reuse worker must not carry from one attempt to the next: the environment, the directory.
+    print(f"probe pid={os.getpid()} cwd={os.getcwd()} LEAK_PROBE={os.environ.get('LEAK_PROBE')} "
+          f"SET_BY_TASK={os.environ.get('SET_BY_TASK')}", flush=True)
+    os.environ["SET_BY_TASK"] = "yes"
+    return x + 1
+
+
+@task
+def leave_thread(x: int) -> int:
+    threading.Thread(target=time.sleep, args=(3600,), daemon=True, name="left-behind").start()
+    return x + 1
+
+
+@task
+def leave_child(x: int) -> int:
+    import subprocess
+
+    child = subprocess.Popen(["sleep", "600"])
+    with open(os.environ["CHILD_MARKER"], "w") as handle:
+        handle.write(str(child.pid))
+    return x + 1
+
+
+@task
+def crash(x: int) -> int:
+    print("crashing", flush=True)
+    os._exit(3)
+
+
+@task
 def nap(x: int) -> int:
     marker = os.environ.get("NAP_MARKER")
     if marker:
@@ -87,16 +118,16 @@ def warm_config(local_config: LocalPluginConfig, warm_tasks_root: Path) -> Local
     return local_config.model_copy(update={"default_environment": environment, "warm": True})
 
 
-def nap_task() -> tasks_pb2.TaskTemplate:
-    """`warmtasks.nap` (x: int -> int), serialized like `examples.configured.retried`, which has that interface."""
+def nap_task(name: str = "nap") -> tasks_pb2.TaskTemplate:
+    """`warmtasks.<name>` (x: int -> int), serialized like `examples.configured.retried`, which has that interface."""
     template = tasks_pb2.TaskTemplate()
     template.CopyFrom(fixture_task("examples.configured.retried"))
     args = list(template.container.args)
     args[args.index("examples.configured")] = "warmtasks"
-    args[args.index("retried")] = "nap"
+    args[args.index("retried")] = name
     del template.container.args[:]
     template.container.args.extend(args)
-    template.id.name = "warmtasks.nap"
+    template.id.name = f"warmtasks.{name}"
     return template
 
 
@@ -414,8 +445,8 @@ async def test_plugin_start_prewarms_the_default_environment(warm_config: LocalP
     try:
         await plugin.start()
         await wait_until(plugin.warm_pool.servers)
-        first = await plugin.handle(ctx)  # a ready server: running at once, no waiting
-        assert first.phase is Phase.RUNNING
+        first = await plugin.handle(ctx)  # a ready server: started at once, no waiting (done, if that quick)
+        assert first.phase in (Phase.RUNNING, Phase.SUCCESS), first.reason
         transition = await drive(plugin, dataclasses.replace(ctx, plugin_state=first.state))
     finally:
         await plugin.aclose()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins import local, local_runner, local_warm_server
+from plugins import local, local_runner, local_warm_server, local_warm_worker
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.local_command import Command, environment_variables
 from plugins.local_warm import WarmPlan, bundle_dir, plan
@@ -145,6 +145,53 @@ def test_task_opts_out_with_its_environment(config: LocalPluginConfig, value: st
     assert result == "the task sets FLYTEPLANE_WARM"
 
 
+@pytest.mark.parametrize(
+    ("backend", "environment", "task", "mode"),
+    [
+        ("fork", None, None, "fork"),
+        ("reuse", None, None, "reuse"),
+        ("fork", "reuse", None, "reuse"),
+        ("reuse", "fork", None, "fork"),
+        ("fork", None, "reuse", "reuse"),
+        ("reuse", "reuse", "fork", "fork"),
+        ("reuse", None, "true", "reuse"),
+        ("fork", None, " Reuse ", "reuse"),
+    ],
+)
+def test_warm_mode_comes_from_the_task_then_its_environment_then_the_backend(
+    config: LocalPluginConfig, backend: str, environment: str | None, task: str | None, mode: str
+) -> None:
+    settings = config.model_copy(
+        update={
+            "warm_mode": backend,
+            "default_environment": config.default_environment.model_copy(update={"warm_mode": environment}),
+        }
+    )
+    task_env = {} if task is None else {"FLYTEPLANE_WARM": task}
+    result = warm(plan(command(settings, ["pyflyte-execute", *ENTRY_ARGS], **task_env), settings))
+    assert result.key.mode == mode
+
+
+def test_reuse_workers_and_fork_servers_of_one_environment_are_different_processes(config: LocalPluginConfig) -> None:
+    argv = ["pyflyte-execute", *ENTRY_ARGS]
+    fork = warm(plan(command(config, argv), config)).key
+    reuse = warm(plan(command(config, argv, FLYTEPLANE_WARM="reuse"), config)).key
+    assert fork != reuse
+    assert fork.digest != reuse.digest
+    assert (fork.reuse, reuse.reuse) == (False, True)
+
+
+def test_a_task_cannot_opt_into_warm_starts_its_environment_turned_off(config: LocalPluginConfig) -> None:
+    off = config.model_copy(update={"warm": False})
+    assert isinstance(plan(command(off, ["pyflyte-execute", *ENTRY_ARGS], FLYTEPLANE_WARM="reuse"), off), str)
+
+
+def test_an_unknown_warm_setting_starts_cold_and_says_why(config: LocalPluginConfig) -> None:
+    result = plan(command(config, ["pyflyte-execute", *ENTRY_ARGS], FLYTEPLANE_WARM="sometimes"), config)
+    assert isinstance(result, str)
+    assert "'sometimes'" in result
+
+
 def test_environment_setting_wins_over_the_backend_setting(config: LocalPluginConfig) -> None:
     off = config.model_copy(update={"warm": False})
     assert isinstance(plan(command(off, ["pyflyte-execute", *ENTRY_ARGS]), off), str)
@@ -176,7 +223,7 @@ def test_request_carries_what_the_task_process_needs(config: LocalPluginConfig, 
     assert request["fsync_status"] is False
 
 
-def test_warm_supervisors_keep_the_cold_runners_files() -> None:
+def test_warm_supervisors_and_reuse_workers_keep_the_cold_runners_files() -> None:
     # The server cannot import our packages (it runs in the task's interpreter), so it repeats the names.
     assert (local_warm_server.LOCK, local_warm_server.RECORD, local_warm_server.STATUS) == (
         local_runner.LOCK,
@@ -184,3 +231,4 @@ def test_warm_supervisors_keep_the_cold_runners_files() -> None:
         local_runner.STATUS,
     )
     assert local_warm_server.RUNNER_ERRORS == local.RUNNER_ERRORS
+    assert local_warm_worker.shared.RECORD == local_runner.RECORD  # the worker uses the server's names

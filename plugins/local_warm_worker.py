@@ -1,0 +1,376 @@
+"""A reuse worker of the `local` backend: runs successive task attempts in one long-lived warm process.
+
+Started by `plugins.local_warm_pool` as `<task environment's python> local_warm_worker.py <settings JSON>`
+for environments (or tasks) in reuse mode (`warm_mode: reuse`, FLYTEPLANE_WARM=reuse). Like a fork
+server (`plugins.local_warm_server`, whose helpers it loads by file path, since our packages cannot be
+imported in the task environment's interpreter) it imports flytekit and the preloads, then answers one
+JSON request per line on stdin -- but it runs each attempt itself, in its main thread, instead of
+forking a process for it: no fork, no page faults on a fresh copy, and what the first attempt
+imported lazily (flytekit's type transformers, the task's module) stays imported for the next.
+
+Per attempt, the worker does what the cold runner and task process do together, then undoes it:
+
+1. takes the attempt's `run.lock` (or answers `busy`, or `done` when `status.json` exists), writes
+   `runner.json` -- its own pid, process group and start time, marked `"reuse": true` -- and answers
+   `started` with that record;
+2. points stdout/stderr (fds 1 and 2) at the attempt's log, applies the memory limit (as a soft
+   limit), enters the working directory, replaces its environment with the attempt's, and calls
+   flytekit's `pyflyte-execute` / `pyflyte-map-execute` command in-process with the attempt's
+   arguments, inside a fresh copy of the contextvars context (flytekit's context stack lives there);
+   the exit status is what the console script would exit with; non-daemon threads the task started
+   are joined, as an exiting interpreter would;
+3. kills what the task left running in the worker's process group (the worker is a child subreaper,
+   so orphaned grandchildren stay findable), writes `status.json`, releases the lock, and restores
+   its environment, working directory, descriptors, `sys.argv`, `sys.path`, `sys.stdout`/`stderr`,
+   signal handlers, temp-dir setting and limit;
+4. answers `{"finished": <attempt>, ...}`; when it could not reset cleanly -- a thread the task
+   started still runs, the exit status was not 0, the attempt ran out of memory outside flytekit's
+   error handling -- it says why (`"recycle"`) and exits, and the pool starts a fresh one.
+
+What successive attempts in one worker share, unlike the fork and cold paths (the price of reuse, and
+why it is opt-in): every module's global state (imported modules stay imported; a task that mutates
+module globals, caches or monkeypatches is seen by the next attempt), random-number state (not
+reseeded), flytekit's process-wide objects (its event-loop thread, fsspec's cached filesystems,
+logger handlers -- set up again only when FLYTE_SDK_* logging variables change), atexit handlers (a
+task's run when the worker exits, not after each attempt), and the process's memory (growth is bounded
+by the pool's `recycle_rss_bytes` and `reuse_max_attempts`). Not shared: environment variables, working
+directory, stdout/stderr, flytekit's execution context, threads (or the worker is replaced) and child
+processes. A task that calls `os._exit` or crashes the interpreter ends the worker; the pool then
+records the attempt's exit status in its place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import ctypes
+import fcntl
+import importlib
+import importlib.util
+import json
+import os
+import resource
+import signal
+import sys
+import tempfile
+import threading
+import time
+import traceback
+from pathlib import Path
+from types import ModuleType
+from typing import IO, Any
+
+_PR_SET_CHILD_SUBREAPER = 36
+_RESTORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+def _server_module() -> ModuleType:
+    """`plugins.local_warm_server`, loaded from beside this file under a private name."""
+    name = "_flyteplane_local_warm_server"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("local_warm_server.py"))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+shared = _server_module()
+
+
+def _children(pid: int) -> list[int]:
+    """Direct children of `pid` (all its threads'); None-safe where the kernel lacks the `children` file."""
+    found: list[int] = []
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return found
+    for tid in threads:
+        with contextlib.suppress(OSError, ValueError):
+            found.extend(int(child) for child in Path(f"/proc/{pid}/task/{tid}/children").read_text().split())
+    return found
+
+
+def leftover_processes() -> list[int]:
+    """Descendants of this process in its process group (what `killpg` would reach, but for the worker)."""
+    me, group = os.getpid(), os.getpgid(0)
+    pending, found = _children(me), []
+    while pending:
+        pid = pending.pop()
+        with contextlib.suppress(OSError):
+            if os.getpgid(pid) == group:
+                found.append(pid)
+        pending.extend(_children(pid))
+    return found
+
+
+def kill_leftovers() -> int:
+    """Kills what the attempt left in the worker's process group and reaps finished children; how many it killed."""
+    leftovers = leftover_processes()
+    for pid in leftovers:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    for pid in leftovers:
+        with contextlib.suppress(ChildProcessError, OSError):
+            os.waitpid(pid, 0)  # ours as their parent or subreaper; others are reaped by their own parent
+    while True:  # zombies the task never waited for
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            break
+        if pid == 0:
+            break
+    return len(leftovers)
+
+
+class _Saved:
+    """What an attempt may change in the worker's process, captured before it runs."""
+
+    def __init__(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        self.environ = dict(os.environ)
+        self.cwd = os.getcwd()
+        self.argv = list(sys.argv)
+        self.path = list(sys.path)
+        self.stdout, self.stderr = sys.stdout, sys.stderr
+        self.fds = (os.dup(1), os.dup(2))
+        self.handlers = {signum: signal.getsignal(signum) for signum in _RESTORED_SIGNALS}
+        self.tempdir = tempfile.tempdir
+        self.threads = set(threading.enumerate())
+
+    def restore(self) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        sys.stdout, sys.stderr = self.stdout, self.stderr
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):
+                stream.flush()
+        os.dup2(self.fds[0], 1)
+        os.dup2(self.fds[1], 2)
+        for fd in self.fds:
+            os.close(fd)
+        for signum, handler in self.handlers.items():
+            with contextlib.suppress(TypeError, ValueError, OSError):
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+        os.chdir(self.cwd)
+        if os.environ != self.environ:
+            os.environ.clear()
+            os.environ.update(self.environ)
+        sys.argv[:] = self.argv
+        sys.path[:] = self.path
+        tempfile.tempdir = self.tempdir
+
+
+class Worker:
+    """The serving loop: one attempt at a time, in this process."""
+
+    def __init__(self, control_in: IO[bytes], control_out: IO[bytes], server_env: dict[str, str]) -> None:
+        self.control_in = control_in
+        self.control_out = control_out
+        self.server_env = server_env
+        self.logging_env = {k: v for k, v in server_env.items() if k.startswith(shared.LOGGING_PREFIX)}
+        self.pid = os.getpid()
+        self.pgid = os.getpgid(0)
+        self.start_time = shared.process_start_time(self.pid)
+        self.attempts = 0
+
+    def reply(self, value: dict[str, Any]) -> None:
+        """Answers the pool; if it is gone (propeller exited), the attempt in hand still runs to its end and is
+        recorded -- a restarted propeller re-attaches to it -- and EOF on the requests then ends the worker."""
+        with contextlib.suppress(BrokenPipeError):
+            self.control_out.write(json.dumps(value).encode() + b"\n")
+            self.control_out.flush()
+
+    def serve(self) -> None:
+        """Answers requests until EOF (or until an attempt leaves the worker unfit to go on)."""
+        while line := self.control_in.readline():
+            try:
+                request = json.loads(line)
+            except ValueError as exc:
+                self.reply({"ok": False, "error": f"unreadable request: {exc}", "fatal": False})
+                continue
+            recycle = self.attempt(request)
+            if recycle:
+                break
+
+    def attempt(self, request: dict[str, Any]) -> str | None:
+        """Runs one attempt (if it is this worker's to run); why the worker must be replaced, if it must."""
+        attempt = Path(request["attempt"])
+        lock = (attempt / shared.LOCK).open("a")
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            lock.close()
+            self.reply({"ok": True, "result": "busy", "pid": self.pid})  # another runner owns this attempt
+            return None
+        if (attempt / shared.STATUS).exists():
+            lock.close()
+            self.reply({"ok": True, "result": "done", "pid": self.pid})  # this attempt already ran
+            return None
+        self.attempts += 1
+        record = {
+            "pid": self.pid,
+            "pgid": self.pgid,
+            "start_time": self.start_time,
+            "started_at": time.time(),
+            "warm": True,
+            "reuse": True,
+            "server_pid": self.pid,
+            "attempts": self.attempts,
+        }
+        shared.write_json(attempt / shared.RECORD, record, durable=False)
+        self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
+
+        status, recycle = self.run(request)
+        status["finished_at"] = time.time()
+        status["memory_limit_bytes"] = request.get("memory_limit_bytes")
+        shared.write_json(attempt / shared.STATUS, status, durable=bool(request.get("fsync_status", True)))
+        lock.close()
+        code = status["exit_code"]
+        if code not in (0, None) and not recycle:
+            recycle = f"the attempt exited with status {code}"
+        self.reply(
+            {
+                "finished": str(attempt),
+                "exit_code": code,
+                "recycle": recycle,
+                "attempts": self.attempts,
+                "rss": shared.resident_bytes(),
+            }
+        )
+        return recycle
+
+    def run(self, request: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+        """The attempt's status (as the cold runner records it), and a reason to replace the worker if it cannot
+        go on."""
+        status: dict[str, Any] = {"exit_code": None, "signal": None, "start_error": None, "errno": None}
+        saved = _Saved()
+        limit = request.get("memory_limit_bytes")
+        which = resource.RLIMIT_AS if request.get("memory_limit_kind") == "address-space" else resource.RLIMIT_DATA
+        old_limit = resource.getrlimit(which)
+        recycle: str | None = None
+        try:
+            try:
+                log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                os.dup2(log_fd, 1)
+                os.dup2(log_fd, 2)
+                os.close(log_fd)
+                if limit is not None:
+                    hard = old_limit[1]
+                    resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+                os.chdir(request["cwd"])
+            except OSError as exc:  # what the cold runner reports when it cannot start the command
+                print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
+                status.update(start_error=str(exc), errno=exc.errno)
+                return status, None
+            env: dict[str, str] = request["env"]
+            os.environ.clear()
+            os.environ.update(env)
+            tempfile.tempdir = None  # TMPDIR & co. of this attempt
+            self._logging(env)
+            sys.argv = [request["script"], *request["args"]]
+            entry = shared.ENTRYPOINTS[request["entry"]]
+            command = getattr(importlib.import_module(shared.ENTRYPOINT_MODULE), entry)
+            status["exit_code"] = contextvars.copy_context().run(self._call, command)
+            recycle = self._join_threads(saved.threads)
+        except MemoryError:
+            status["exit_code"], recycle = 1, "the attempt ran out of memory"
+            with contextlib.suppress(Exception):
+                traceback.print_exc()
+        finally:
+            with contextlib.suppress(ValueError, OSError):
+                resource.setrlimit(which, old_limit)
+            saved.restore()
+            kill_leftovers()  # as the cold runner kills what its task left in its process group
+        return status, recycle
+
+    @staticmethod
+    def _call(command: Any) -> int:
+        """What the console script does -- `sys.exit(command())` -- as an exit status."""
+        try:
+            return int(shared.exit_code(command()))
+        except SystemExit as exc:
+            return int(shared.exit_code(exc.code))
+        except MemoryError:
+            raise
+        except BaseException:  # as the interpreter reports an uncaught exception
+            sys.excepthook(*sys.exc_info())
+            return 1
+
+    def _join_threads(self, before: set[threading.Thread]) -> str | None:
+        """Joins the non-daemon threads the attempt started (an exiting interpreter would); why the worker
+        cannot go on if daemon threads of the attempt still run (flytekit's own event-loop thread excepted)."""
+        for thread in threading.enumerate():
+            if thread not in before and not thread.daemon and thread is not threading.current_thread():
+                thread.join()
+        runners = self._flytekit_loop_threads()
+        stray = [t.name for t in threading.enumerate() if t not in before and t.is_alive() and t not in runners]
+        if stray:
+            return f"threads the attempt started still run ({', '.join(stray)})"
+        return None
+
+    @staticmethod
+    def _flytekit_loop_threads() -> set[threading.Thread]:
+        """flytekit's `run_sync` event-loop threads: started once per thread and kept, as in any process."""
+        asyn = sys.modules.get("flytekit.utils.asyn")
+        runners = getattr(getattr(asyn, "loop_manager", None), "_runner_map", None)
+        threads: set[threading.Thread] = set()
+        if isinstance(runners, dict):
+            for runner in runners.values():
+                thread = getattr(runner, "_TaskRunner__runner_thread", None)
+                if isinstance(thread, threading.Thread):
+                    threads.add(thread)
+        return threads
+
+    def _logging(self, env: dict[str, str]) -> None:
+        """Sets flytekit's loggers up again when the attempt's FLYTE_SDK_* variables differ from the last set-up."""
+        wanted = {k: v for k, v in env.items() if k.startswith(shared.LOGGING_PREFIX)}
+        if wanted == self.logging_env:
+            return
+        loggers = importlib.import_module("flytekit.loggers")
+        for logger in (loggers.logger, loggers.user_space_logger, loggers.developer_logger):
+            logger.handlers.clear()
+        loggers.initialize_global_loggers()
+        self.logging_env = wanted
+
+
+def _set_child_subreaper() -> None:
+    """Orphaned descendants of a task become the worker's children (not init's), so they can be found and killed."""
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+
+
+def main() -> None:
+    settings = json.loads(sys.argv[1])
+    # Control channel on private descriptors; fd 0 becomes /dev/null and fd 1 the worker's log (fd 2).
+    control_in = os.fdopen(os.dup(0), "rb")
+    control_out = os.fdopen(os.dup(1), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.dup2(2, 1)
+    worker = Worker(control_in, control_out, dict(os.environ))
+    sys.path[0] = settings["script_dir"]  # as for a console script of the environment
+    began = time.monotonic()
+    try:
+        for name in (*shared.BASE_MODULES, *settings.get("preload", ())):
+            importlib.import_module(name)
+    except BaseException as exc:  # reported to the pool, which falls back to the cold path
+        traceback.print_exc()
+        worker.reply({"ready": False, "error": f"cannot import {exc!r}"})
+        sys.exit(1)
+    _set_child_subreaper()
+    worker.reply(
+        {"ready": True, "pid": worker.pid, "rss": shared.resident_bytes(), "import_seconds": time.monotonic() - began}
+    )
+    worker.serve()
+
+
+if __name__ == "__main__":
+    main()
