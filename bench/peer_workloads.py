@@ -17,6 +17,11 @@ Per-task overhead is defined as the workload's wall time (first CreateExecution 
 read) divided by its number of tasks -- everything the plane, the task processes and flytekit spend,
 task code included (which is ~0 here). For W3, submit -> outputs read per run (median / p90).
 Before the workloads one warm-up execution runs (the bundle's fork servers start on the first task).
+Also printed: CPU seconds per task of the plane process (admin, propeller and datacatalog share one
+event loop there) and of the whole machine (task processes, this client, and whatever else runs), and
+for W3 where a run's time goes, from the attempt's own records: submit -> task process running, the
+task process, its end -> outputs read. Polling is not free: every GetExecution is served by that same
+event loop (`--poll-ms` changes the interval).
 
 With `--breakdown`, admin's and propeller's Prometheus metrics are on and scraped around each workload:
 engine rounds, time in the local plugin, events delivered, and admin's time per RPC, per task (the
