@@ -10,7 +10,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
-from collections.abc import Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -190,6 +190,45 @@ def per_retry_unique_key(generated_name: str) -> str:
     return re.sub(r"^[^a-zA-Z_]", "a", key)
 
 
+async def render_for_attempt(
+    ctx: TaskExecutionContext,
+    argv: Sequence[str],
+    *,
+    namespace: str,
+    path: Callable[[str], str] = str,
+    no_previous_checkpoint: str = "",
+) -> list[str]:
+    """`argv` with Flyte's template variables substituted for this attempt (TemplateError when it cannot
+    be); `path` maps each data URI, `no_previous_checkpoint` stands for a first attempt's previous
+    checkpoint. The task template is written beside the inputs only when the command names it."""
+    if not argv:
+        return []
+    paths = ctx.paths
+    input_prefix = paths.inputs.rsplit("/", 1)[0]
+    mentioned = variables_in(argv)
+    template_path = ""
+    if "tasktemplatepath" in mentioned:
+        template_path = f"{input_prefix}/task.pb"
+        await ctx.storage.write_proto(template_path, ctx.template)
+    inputs = None
+    if any(name.startswith("inputs.") for name in mentioned):
+        inputs = await ctx.storage.read_proto(paths.inputs, literals_pb2.LiteralMap)
+    previous = paths.previous_checkpoint_prefix
+    values = TemplateValues(
+        input=path(paths.inputs),
+        input_prefix=path(input_prefix),
+        output_prefix=path(paths.output_prefix),
+        raw_output_data_prefix=path(paths.raw_output_prefix),
+        checkpoint_output_prefix=path(paths.checkpoint_prefix),
+        prev_checkpoint_prefix=path(previous) if previous else no_previous_checkpoint,
+        task_template_path=path(template_path) if template_path else "",
+        remote_package_path=ctx.remote_package_path,
+        per_retry_unique_key=per_retry_unique_key(ctx.generated_name),
+        namespace=namespace,
+    )
+    return render(argv, values, inputs)
+
+
 def local_path(uri: str) -> str:
     """A `file://` URI as the plain path it names; any other URI (or a path) as it is.
 
@@ -248,31 +287,11 @@ async def build_command(
     if not raw_argv:
         raise BadTaskDefinition("the task's container has neither command nor args")
 
-    paths = ctx.paths
-    input_prefix = paths.inputs.rsplit("/", 1)[0]
-    mentioned = variables_in(raw_argv)
-    template_path = ""
-    if "tasktemplatepath" in mentioned:
-        template_path = f"{input_prefix}/task.pb"
-        await ctx.storage.write_proto(template_path, ctx.template)
-    inputs = None
-    if any(name.startswith("inputs.") for name in mentioned):
-        inputs = await ctx.storage.read_proto(paths.inputs, literals_pb2.LiteralMap)
     execution = ctx.task_execution_id.node_execution_id.execution_id
-    values = TemplateValues(
-        input=local_path(paths.inputs),
-        input_prefix=local_path(input_prefix),
-        output_prefix=local_path(paths.output_prefix),
-        raw_output_data_prefix=local_path(paths.raw_output_prefix),
-        checkpoint_output_prefix=local_path(paths.checkpoint_prefix),
-        prev_checkpoint_prefix=local_path(paths.previous_checkpoint_prefix),
-        task_template_path=local_path(template_path),
-        remote_package_path=ctx.remote_package_path,
-        per_retry_unique_key=per_retry_unique_key(ctx.generated_name),
-        namespace=f"{execution.project}-{execution.domain}",
-    )
     try:
-        argv = render(raw_argv, values, inputs)
+        argv = await render_for_attempt(
+            ctx, raw_argv, namespace=f"{execution.project}-{execution.domain}", path=local_path
+        )
     except TemplateError as exc:
         raise BadTaskDefinition(str(exc)) from exc
     if "remote_package_path" in variables_in(argv):
@@ -289,6 +308,7 @@ async def build_command(
         if base_envs is not None:
             base_envs[id(environment)] = base_env
     env = dict(base_env)
+    paths = ctx.paths
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
     env.update(storage_environment(ctx.storage.config, data_uris))
     env.update(environment.env)  # the environment's own settings win over the store's

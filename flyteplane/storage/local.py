@@ -144,22 +144,23 @@ class FileBackend:
                 made = True
         raise OSError(f"no free temporary name in {directory}")
 
-    def _open_temp(self, uri: str) -> tuple[str, str, BinaryIO]:
-        """(target path, temp path, temp file) for an atomic write of `uri`."""
+    def _new_temp(self, uri: str) -> tuple[str, str, int]:
+        """(target path, temp path, temp file descriptor) for an atomic write of `uri`."""
         path = self._object_path(uri)
         try:
             temp, fd = self._create_temp(os.path.dirname(path))
         except (FileExistsError, NotADirectoryError):
             raise InvalidArgument(f"a parent of {uri!r} is an object", field="uri") from None
+        return path, temp, fd
+
+    def _open_temp(self, uri: str) -> tuple[str, str, BinaryIO]:
+        """(target path, temp path, temp file) for an atomic write of `uri`."""
+        path, temp, fd = self._new_temp(uri)
         return path, temp, os.fdopen(fd, "wb")
 
     def _write_bytes(self, uri: str, data: bytes) -> None:
         """Writes `data` to `uri` atomically with plain system calls (the common small-object case)."""
-        path = self._object_path(uri)
-        try:
-            temp, fd = self._create_temp(os.path.dirname(path))
-        except (FileExistsError, NotADirectoryError):
-            raise InvalidArgument(f"a parent of {uri!r} is an object", field="uri") from None
+        path, temp, fd = self._new_temp(uri)
         try:
             try:
                 view = memoryview(data)

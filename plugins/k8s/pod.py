@@ -25,7 +25,7 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flyteidl_py.core import literals_pb2, security_pb2, tasks_pb2
+from flyteidl_py.core import security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
 from plugins.config import CONTAINER_TASK_TYPES
 from plugins.core import Phase, TaskExecutionContext, Transition
@@ -35,8 +35,8 @@ from plugins.k8s.logs import pod_log_links
 from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager, elapsed_since, parse_time
 from plugins.k8s.names import dns1123_label, is_dns1123_label
 from plugins.k8s.resources import clamp_resources, container_resources, merge_resources
-from plugins.local_command import flyte_environment, per_retry_unique_key
-from plugins.templates import TemplateError, TemplateValues, render, variables_in
+from plugins.local_command import flyte_environment, render_for_attempt
+from plugins.templates import TemplateError
 
 PRIMARY_CONTAINER_ANNOTATION = "primary_container_name"
 SECRET_ENV_PREFIX = "_FSEC_"
@@ -57,32 +57,8 @@ async def render_args(
     ctx: TaskExecutionContext, argv: Sequence[str], namespace: str, path: Callable[[str], str] = str
 ) -> list[str]:
     """`argv` with Flyte's template variables substituted for this attempt; `path` maps each data URI."""
-    if not argv:
-        return []
-    paths = ctx.paths
-    input_prefix = paths.inputs.rsplit("/", 1)[0]
-    mentioned = variables_in(argv)
-    template_path = ""
-    if "tasktemplatepath" in mentioned:
-        template_path = f"{input_prefix}/task.pb"
-        await ctx.storage.write_proto(template_path, ctx.template)
-    inputs = None
-    if any(name.startswith("inputs.") for name in mentioned):
-        inputs = await ctx.storage.read_proto(paths.inputs, literals_pb2.LiteralMap)
-    values = TemplateValues(
-        input=path(paths.inputs),
-        input_prefix=path(input_prefix),
-        output_prefix=path(paths.output_prefix),
-        raw_output_data_prefix=path(paths.raw_output_prefix),
-        checkpoint_output_prefix=path(paths.checkpoint_prefix),
-        prev_checkpoint_prefix=path(paths.previous_checkpoint_prefix) if paths.previous_checkpoint_prefix else '""',
-        task_template_path=path(template_path) if template_path else "",
-        remote_package_path=ctx.remote_package_path,
-        per_retry_unique_key=per_retry_unique_key(ctx.generated_name),
-        namespace=namespace,
-    )
     try:
-        return render(argv, values, inputs)
+        return await render_for_attempt(ctx, argv, namespace=namespace, path=path, no_previous_checkpoint='""')
     except TemplateError as exc:
         raise BadTaskDefinition(str(exc)) from exc
 
