@@ -63,6 +63,7 @@ import fcntl
 import json
 import logging
 import os
+import secrets
 import shutil
 import signal
 import sys
@@ -243,11 +244,13 @@ def _prepare(attempt: Path, command: Command) -> None:
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
     (attempt / LOG_FILE).touch()
     spec = attempt / local_runner.SPEC
-    # The environment may carry storage credentials: readable by the owner only.
-    fd = os.open(spec.with_suffix(".tmp"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    # A temporary name of its own: two engines may prepare the same attempt at once (its lock then
+    # decides which one runs it). The environment may carry storage credentials: owner-readable only.
+    temp = spec.with_name(f"{spec.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         json.dump(command.spec(attempt / LOG_FILE), handle)
-    os.replace(spec.with_suffix(".tmp"), spec)
+    os.replace(temp, spec)
 
 
 def _tail(path: Path, size: int) -> str:
@@ -269,9 +272,9 @@ def _cleanup(attempt: Path) -> int | None:
             pass
         except OSError:
             shutil.rmtree(attempt / name, ignore_errors=True)
-    for name in (local_runner.SPEC, local_runner.SPEC + ".tmp"):
+    for path in (attempt / local_runner.SPEC, *attempt.glob(local_runner.SPEC + ".*.tmp")):
         with contextlib.suppress(FileNotFoundError):
-            (attempt / name).unlink()
+            path.unlink()
     try:
         return (attempt / LOG_FILE).stat().st_size
     except FileNotFoundError:
