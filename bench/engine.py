@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import subprocess
 import sys
@@ -89,6 +90,24 @@ async def run_case(
         await propeller.stop()
 
 
+def inode_cost_us(directory: Path, count: int = 300) -> float:
+    """Microseconds of CPU the file system takes to create a directory with one file in it.
+
+    On an ext4 without a journal (this machine's root), creating inodes soon after many were deleted
+    (a previous run's scratch, a test suite) costs 10-50x more for a few minutes: the allocator
+    steps over recently freed inodes one by one. Every node writes Flyte's layout (directories and
+    files), so the figures below move with this number; it is printed so a run can be judged.
+    """
+    probe = directory / "inode-probe"
+    probe.mkdir()
+    before = os.times()
+    for i in range(count):
+        (probe / str(i)).mkdir()
+        (probe / str(i) / "f").touch()
+    after = os.times()
+    return (after.user + after.system - before.user - before.system) / count * 1e6
+
+
 def int_list(n: int) -> literals_pb2.LiteralMap:
     xs = literals_pb2.Literal(
         collection=literals_pb2.LiteralCollection(
@@ -107,13 +126,27 @@ async def main() -> None:
     parser.add_argument("--fan-out", type=int, default=10000)
     parser.add_argument("--map", type=int, default=100000)
     parser.add_argument("--scratch", default=None, help="directory for the databases and store (default: $TMPDIR)")
+    parser.add_argument(
+        "--keep-scratch",
+        action="store_true",
+        help="leave the run's files in place (deleting them makes the next run's file system slower for minutes)",
+    )
     args = parser.parse_args()
     print(
         "machine: 2 cores; admin and propeller as separate processes; SQLite; local file store; "
         f"scratch {args.scratch or tempfile.gettempdir()}; wall time from CreateExecution to SUCCEEDED in admin"
     )
-    with tempfile.TemporaryDirectory(dir=args.scratch) as tmp:
+    kept = tempfile.mkdtemp(dir=args.scratch) if args.keep_scratch else None
+    with contextlib.nullcontext(kept) if kept else tempfile.TemporaryDirectory(dir=args.scratch) as tmp:
         root = Path(tmp)
+        if kept:
+            print(f"scratch kept in {root}", flush=True)
+        cost = inode_cost_us(root)
+        print(
+            f"file system: {cost:.0f} us of CPU per new directory + file"
+            + (" (slow: many inodes were freed in the last minutes; figures will be lower)" if cost > 150 else ""),
+            flush=True,
+        )
         for label, size in (("chain (echo)", args.chain), ("fan-out (echo)", args.fan_out)):
             if not size:
                 continue

@@ -138,7 +138,9 @@ class TaskExecutionContext:
 
     async def write_outputs(self, outputs: literals_pb2.LiteralMap) -> None:
         """Writes the attempt's outputs.pb; through the engine when it provides a writer, so that the
-        nodes downstream get them without reading them back."""
+        nodes downstream get them without reading them back. The engine may put the file in the store
+        only at the end of its round, before it records or reports anything: a plugin that needs the
+        file in the store at once (to hand it to a process, say) writes it with `storage` instead."""
         if self.outputs_writer is not None:
             await self.outputs_writer(outputs)
         else:

@@ -23,6 +23,9 @@ class EchoPlugin:
 
     id = "echo"
     task_types: tuple[str, ...] = ("echo",)
+    # Reads its inputs and writes its outputs only through the context (read_inputs/write_outputs),
+    # never as files: the engine may write them while the round goes on (propeller.services).
+    inputs_in_memory = True
 
     def __init__(self) -> None:
         # An array's inputs.pb by URI (written once per node attempt, never changed in place).

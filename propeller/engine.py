@@ -32,6 +32,7 @@ from flyteplane.metrics import EngineMetrics
 from plugins.core import Plugin, TaskExecutionContext, Transition
 from propeller.admin_client import AdminClient, EventNotDelivered
 from propeller.executor import Executor, timestamp
+from propeller.frontier import occupies_slot
 from propeller.nodes.array import ArrayNode
 from propeller.nodes.base import NodeContext, NodeHandler, NodeResult
 from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
@@ -39,7 +40,7 @@ from propeller.nodes.structural import EndNode, StartNode
 from propeller.nodes.task import TaskNode
 from propeller.scope import Scope, task_key, upstream_of
 from propeller.services import EngineSettings, Services
-from propeller.status import NodePhase, WorkflowPhase
+from propeller.status import WorkflowPhase
 from propeller.store import ExecutionState, LeaseLost, Store
 
 log = logging.getLogger("flyteplane.propeller")
@@ -249,7 +250,10 @@ class Engine:
         progressed = False
         if not state.phase.is_terminal:
             try:
-                progressed = await self._evaluate(state)
+                try:
+                    progressed = await self._evaluate(state)
+                finally:
+                    await self.services.settle_writes(state)  # before anything is saved or reported
             except Exception as error:
                 state.failed_rounds += 1
                 log.exception("evaluating %s failed (%d in a row)", state.ident.name, state.failed_rounds)
@@ -294,17 +298,29 @@ class Engine:
             sub_workflows={task_key(s.template.id): s for s in closure.sub_workflows},
         )
 
-    def _budget(self, state: ExecutionState) -> list[int]:
+    @staticmethod
+    def _budget(state: ExecutionState) -> list[int]:
+        """Slots of max parallelism free at the start of a round. The nodes holding one are counted
+        once per loaded execution, then kept up to date from the records each round changes."""
         limit = state.spec.max_parallelism
         if limit <= 0:
             return [1 << 30]
-        active = sum(
-            1
-            for s in state.nodes.values()
-            if s.node_phase in (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
-            and (s.plugin_phase >= 0 or s.array_phase or s.child_execution)
-        )
-        return [limit - active]
+        occupied = state.derived.get("occupied")
+        if not isinstance(occupied, set):
+            occupied = state.derived["occupied"] = {k for k, s in state.nodes.items() if occupies_slot(s)}
+        return [limit - len(occupied)]
+
+    @staticmethod
+    def _track_slots(state: ExecutionState) -> None:
+        occupied = state.derived.get("occupied")
+        if not isinstance(occupied, set):
+            return
+        for key in state.dirty:
+            status = state.nodes.get(key)
+            if status is not None and occupies_slot(status):
+                occupied.add(key)
+            else:
+                occupied.discard(key)
 
     async def _evaluate(self, state: ExecutionState) -> bool:
         state.derived["round_work"] = [0]
@@ -324,7 +340,10 @@ class Engine:
             await self.services.write_literals(scope.start_outputs_uri, inputs)
             state.started_at = time.time()
             self._transition(state, WorkflowPhase.RUNNING, None)
-        outcome = await self.executor.run_scope(state, scope, self._budget(state))
+        try:
+            outcome = await self.executor.run_scope(state, scope, self._budget(state))
+        finally:
+            self._track_slots(state)
         if outcome.done and outcome.error is not None:
             await self.executor.abort_scope(state, scope, "Some node execution failed, auto-abort.", final=False)
             self._transition(state, WorkflowPhase.FAILING, outcome.error)

@@ -22,6 +22,7 @@ from flyteidl_py.core import identifier_pb2, literals_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
+from propeller.frontier import Frontier, occupies_slot
 from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.recovery import mark_recovered, recover
 from propeller.scope import END, START, Scope
@@ -40,7 +41,6 @@ NODE_EVENT_PHASE = {
     NodePhase.RECOVERED: core.NodeExecution.RECOVERED,
     NodePhase.ABORTED: core.NodeExecution.ABORTED,
 }
-_ACTIVE = (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
 
 
 def timestamp(seconds: float) -> Timestamp:
@@ -148,106 +148,105 @@ class Executor:
                 return "wait"
         return "ready"
 
+    def counts(self, node: workflow_pb2.Node) -> bool:
+        """Whether starting `node` takes a slot of the execution's max parallelism."""
+        return node.id not in (START, END) and self.handler_for(node).counts_for_parallelism
+
     async def run_scope(self, state: ExecutionState, scope: Scope, budget: list[int]) -> ScopeResult:
-        """Advance every node that can move; return whether the scope finished and how."""
+        """Advance every node that can move; return whether the scope finished and how.
+
+        A pass visits the running nodes and starts ready ones (see propeller.frontier): at most
+        `max_nodes_per_round` per round across nested scopes, and nodes that take a slot of max
+        parallelism only while `budget[0]` (shared by the round's scopes) allows. A node that finishes
+        gives its slot back at once, so quick nodes do not hold a round to `max_parallelism` starts.
+        """
         progressed = False
-        # Only nodes whose in-scope upstream nodes have all finished are visited, and the set grows as
-        # nodes finish: a pass costs the active frontier, not the size of the graph.
-        position = {n: i for i, n in enumerate(scope.order)}
-        waiting: dict[str, int] = {}
-        frontier: list[str] = []
-        for node_id in scope.order:
-            status = state.nodes.get(scope.key(node_id))
-            if status is not None and status.node_phase.is_terminal:
-                continue
-            blockers = 0
-            for up in scope.upstream.get(node_id, ()):
-                if up in scope.nodes and up != node_id:
-                    up_status = state.nodes.get(scope.key(up))
-                    if up_status is None or not up_status.node_phase.is_terminal:
-                        blockers += 1
-            waiting[node_id] = blockers
-            if blockers == 0:
-                frontier.append(node_id)
-        # Nodes started this round, across nested scopes (the engine resets it before each round): a
-        # round starts at most `max_nodes_per_round`; running nodes are visited whatever the count.
+        frontier = Frontier.of(state, scope, self.counts)
+        # Nodes started this round, across nested scopes (the engine resets it before each round).
         work = state.derived.setdefault("round_work", [0])
         assert isinstance(work, list)
         cap = self.services.settings.max_nodes_per_round
+        nodes, key = state.nodes, scope.key
         for _ in range(self.services.settings.max_passes_per_round):
             now = time.time()
             runnable: list[NodeContext] = []
-            starting = 0
-            for node_id in frontier:
-                status = state.nodes.get(scope.key(node_id))
-                phase = status.node_phase if status else NodePhase.NOT_STARTED
-                if phase.is_terminal:
+            picked: list[tuple[str, bool]] = []  # (node, counted) started by this pass
+            slots: set[str] = set()  # running nodes holding a parallelism slot before this pass
+            for node_id in frontier.in_order(frontier.running):
+                status = nodes.get(key(node_id))
+                if status is None or status.node_phase.is_terminal:
+                    frontier.finished(node_id, status.node_phase if status else NodePhase.SKIPPED, self.counts)
+                    progressed = True
                     continue
-                node = scope.nodes[node_id]
-                if phase == NodePhase.NOT_STARTED and work[0] + starting >= cap:
-                    progressed = True  # nodes to start in the next round, which comes at once
-                    continue
-                if phase == NodePhase.NOT_STARTED:
-                    starting += 1
-                if phase == NodePhase.NOT_STARTED and node_id != START:
-                    verdict = self.readiness(state, scope, node_id)
-                    if verdict == "wait":
-                        continue
-                    if verdict == "skip":
-                        ctx = self.context(state, scope, node, now)
-                        self.set_phase(ctx, NodePhase.SKIPPED, NodeResult(Outcome.SKIP))
-                        progressed = True
-                        runnable.append(ctx)
-                        continue
-                    handler = self.handler_for(node)
-                    if handler.counts_for_parallelism:
-                        if budget[0] <= 0:
-                            continue
-                        budget[0] -= 1
-                ctx = self.context(state, scope, node, now)
+                ctx = self.context(state, scope, scope.nodes[node_id], now)
                 ctx.extras["budget"] = budget
+                if occupies_slot(ctx.status) and self.counts(ctx.node):
+                    slots.add(node_id)
                 runnable.append(ctx)
-            active = [c for c in runnable if not c.status.node_phase.is_terminal]
+            room = cap - work[0]
+            for ready, counted in ((frontier.ready_free, False), (frontier.ready_counted, True)):
+                kept: list[str] = []
+                taken = 0
+                for node_id in ready:
+                    if room <= 0 or (counted and budget[0] <= 0):
+                        break
+                    taken += 1
+                    node = scope.nodes[node_id]
+                    if node_id != START:
+                        verdict = self.readiness(state, scope, node_id)
+                        if verdict == "wait":  # an upstream node outside this scope is still going
+                            kept.append(node_id)
+                            continue
+                        if verdict == "skip":
+                            ctx = self.context(state, scope, node, now)
+                            self.set_phase(ctx, NodePhase.SKIPPED, NodeResult(Outcome.SKIP))
+                            runnable.append(ctx)
+                            room -= 1
+                            continue
+                    if counted:
+                        budget[0] -= 1
+                    room -= 1
+                    picked.append((node_id, counted))
+                    ctx = self.context(state, scope, node, now)
+                    ctx.extras["budget"] = budget
+                    runnable.append(ctx)
+                if taken:
+                    ready[:taken] = kept
+            if frontier.has_ready and room <= 0:
+                progressed = True  # nodes to start in the next round, which comes at once
             if not runnable:
                 break
-            before = [(c.key, c.status.phase, c.status.attempts) for c in active]
-            work[0] += starting
+            started = len(picked)
+            work[0] += started
+            active = [c for c in runnable if not c.status.node_phase.is_terminal]
+            before = [(c.status.phase, c.status.attempts) for c in active]
             await asyncio.gather(*(self.process(ctx) for ctx in active))
-            moved = any(
-                (k, p, a) != (c.key, c.status.phase, c.status.attempts)
-                for (k, p, a), c in zip(before, active, strict=True)
-            ) or len(active) < len(runnable)
-            progressed |= moved
-            released: list[str] = []
-            for ctx in runnable:
-                if ctx.status.node_phase.is_terminal:
-                    for down in scope.downstream.get(ctx.node.id, ()):
-                        if down in waiting:
-                            waiting[down] -= 1
-                            if waiting[down] == 0:
-                                released.append(down)
-            frontier = sorted(
-                [n for n in frontier if not self._finished(state, scope, n)] + released, key=position.__getitem__
+            moved = len(active) < len(runnable) or any(
+                (p, a) != (c.status.phase, c.status.attempts) for (p, a), c in zip(before, active, strict=True)
             )
-            failed = any(c.status.node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT) for c in runnable)
+            progressed |= moved
+            counted_now = dict(picked)
+            failed = False
+            for ctx in runnable:
+                node_id, phase = ctx.node.id, ctx.status.node_phase
+                if phase.is_terminal:
+                    if node_id in slots or counted_now.get(node_id):
+                        budget[0] += 1  # a finished node no longer holds its slot
+                    frontier.finished(node_id, phase, self.counts)
+                    failed |= phase in (NodePhase.FAILED, NodePhase.TIMED_OUT)
+                elif phase == NodePhase.NOT_STARTED:  # picked but not started (cannot happen today)
+                    if counted_now.get(node_id):
+                        budget[0] += 1
+                    frontier.unstart(node_id, counted=bool(counted_now.get(node_id)))
+                else:
+                    frontier.running.add(node_id)
             if not moved or failed or work[0] >= cap:
                 break
-        return self.outcome(state, scope, progressed)
+        return self.outcome(state, frontier, progressed)
 
-    @staticmethod
-    def _finished(state: ExecutionState, scope: Scope, node_id: str) -> bool:
-        status = state.nodes.get(scope.key(node_id))
-        return status is not None and status.node_phase.is_terminal
-
-    def _failed_node(self, state: ExecutionState, scope: Scope) -> NodeStatus | None:
-        for node_id in scope.order:
-            status = state.nodes.get(scope.key(node_id))
-            if status and status.node_phase in (NodePhase.FAILED, NodePhase.TIMED_OUT):
-                return status
-        return None
-
-    def outcome(self, state: ExecutionState, scope: Scope, progressed: bool) -> ScopeResult:
-        failed = self._failed_node(state, scope)
+    def outcome(self, state: ExecutionState, frontier: Frontier, progressed: bool) -> ScopeResult:
+        scope = frontier.scope
+        failed = frontier.first_failed(state)
         if failed is not None:
             error = (
                 core.ExecutionError.FromString(failed.error)
@@ -258,9 +257,7 @@ class Executor:
                 error = core.ExecutionError(code="Timeout", message="Timeout in node", kind=core.ExecutionError.USER)
             if scope.failure_policy == 0:  # FAIL_IMMEDIATELY
                 return ScopeResult(True, error, failed.node_phase == NodePhase.TIMED_OUT, progressed)
-            active = any(
-                (s := state.nodes.get(scope.key(n))) is not None and s.node_phase in _ACTIVE for n in scope.order
-            )
+            active = frontier.any_active(state)
             return ScopeResult(not active, error if not active else None, False, progressed)
         end = state.nodes.get(scope.key(END))
         if end is not None and end.node_phase == NodePhase.SUCCEEDED:
@@ -300,7 +297,11 @@ class Executor:
                     result = NodeResult.fail(error.code, error.message, system=True)
                     self.set_phase(ctx, NodePhase.FAILED, result)
                     return
-                await self.services.write_literals(ctx.inputs_uri, inputs)
+                in_memory = getattr(handler, "inputs_in_memory", None)
+                if in_memory is not None and in_memory(ctx):
+                    self.services.write_literals_later(ctx.state, ctx.inputs_uri, inputs)
+                else:
+                    await self.services.write_literals(ctx.inputs_uri, inputs)
                 status.queued_at = status.attempt_started_at = ctx.now
                 # A launch-plan node's first event must already name its child execution: FlyteRemote
                 # reads a node without it as a task node and fails. Its RUNNING event (sent in this same

@@ -125,6 +125,11 @@ class Scope:
         return ordered
 
     @cached_property
+    def position(self) -> dict[str, int]:
+        """Each node's index in `order`."""
+        return {n: i for i, n in enumerate(self.order)}
+
+    @cached_property
     def downstream(self) -> dict[str, list[str]]:
         """In-scope dependents of each node."""
         out: dict[str, list[str]] = {n: [] for n in self.nodes}

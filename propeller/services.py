@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,6 +38,9 @@ class Services:
     timer_cb: Callable[[int, float], None]
     catalog: Any = None  # propeller.catalog.CatalogClient, or None when caching is off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
+    # Written later (see write_literals_later) and not yet in the store: kept until they are.
+    _unwritten: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
+    _written_later: set[str] = field(default_factory=set)
 
     def wake(self, record_id: int) -> None:
         self.wake_cb(record_id)
@@ -51,6 +55,8 @@ class Services:
     async def read_literals(self, state: ExecutionState, uri: str) -> literals_pb2.LiteralMap:
         """A LiteralMap from the store; written files never change, so they are cached."""
         cached = self._literals.get(uri)
+        if cached is None:
+            cached = self._unwritten.get(uri)
         if cached is not None:
             return cached
         literals = await self.storage.read_proto(uri, literals_pb2.LiteralMap)
@@ -68,3 +74,43 @@ class Services:
     async def write_literals(self, uri: str, literals: literals_pb2.LiteralMap) -> None:
         await self.storage.write_proto(uri, literals)
         self._literals[uri] = literals
+
+    def write_literals_later(self, state: ExecutionState, uri: str, literals: literals_pb2.LiteralMap) -> None:
+        """Queues `literals` for `uri` and returns at once; the round writes everything it queued in one
+        go (`settle_writes`) before it saves anything, so no record or event names the object before
+        it is in the store. Until then the engine reads it from memory. Only for objects nothing
+        outside the engine reads before the round's records are saved (an in-process plugin's inputs
+        and outputs): a round of quick nodes then neither waits on the store for each node nor has
+        worker threads writing while it computes (they would contend with it for the interpreter)."""
+        self._unwritten[uri] = literals
+        if len(self._written_later) > 10_000:
+            self._written_later.clear()
+        self._written_later.add(uri)
+        queued = state.derived.setdefault("unsettled_writes", [])
+        assert isinstance(queued, list)
+        queued.append((uri, literals))
+
+    def written_in_memory(self, uri: str) -> bool:
+        """Whether the engine itself wrote (or is writing) `uri` through `write_literals_later`."""
+        return uri in self._unwritten or uri in self._written_later
+
+    async def settle_writes(self, state: ExecutionState) -> None:
+        """Writes what `write_literals_later` queued for this execution; raises the first failure
+        (the round then fails and is evaluated again from its saved records)."""
+        queued = state.derived.pop("unsettled_writes", None)
+        if not queued:
+            return
+        assert isinstance(queued, list)
+        results = await asyncio.gather(
+            *(self.storage.write_proto(uri, literals) for uri, literals in queued), return_exceptions=True
+        )
+        failure: BaseException | None = None
+        for (uri, literals), result in zip(queued, results, strict=True):
+            if self._unwritten.get(uri) is literals:
+                del self._unwritten[uri]
+            if isinstance(result, BaseException):
+                failure = failure or result
+            else:
+                self._literals[uri] = literals
+        if failure is not None:
+            raise failure

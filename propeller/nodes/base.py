@@ -10,10 +10,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
+from propeller.scope import Scope
 from propeller.status import NodeStatus
 
 if TYPE_CHECKING:
-    from propeller.scope import Scope
     from propeller.services import Services
     from propeller.store import ExecutionState
 
@@ -88,6 +88,19 @@ class NodeContext:
 
     def wake(self) -> None:
         self.services.wake(self.state.record_id)
+
+    def nested_scope(self, tag: str, build: Callable[[], Scope]) -> Scope:
+        """The graph this node's current attempt runs (sub-workflow, branch child, dynamic workflow),
+        built once per loaded execution: the same object round after round keeps its frontier."""
+        found = self.known_scope(tag)
+        if found is not None:
+            return found
+        scope = self.state.derived[f"scope:{self.key}/{self.status.attempts}/{tag}"] = build()
+        return scope
+
+    def known_scope(self, tag: str) -> Scope | None:
+        found = self.state.derived.get(f"scope:{self.key}/{self.status.attempts}/{tag}")
+        return found if isinstance(found, Scope) else None
 
 
 class NodeHandler(Protocol):

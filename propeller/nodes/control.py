@@ -65,7 +65,7 @@ class BranchNode:
             ctx.status.branch_child = chosen.id
             ctx.touch()
         child = next(n for n in self._children(if_else) if n.id == ctx.status.branch_child)
-        scope = self._scope(ctx, child)
+        scope = ctx.nested_scope(f"branch:{child.id}", lambda: self._scope(ctx, child))
         executor = ctx.extras["executor"]
         await executor.run_scope(ctx.state, scope, ctx.extras["budget"])
         status = ctx.state.nodes.get(scope.key(child.id))
@@ -95,7 +95,10 @@ class SubworkflowNode:
 
     def _scope(self, ctx: NodeContext) -> Scope:
         compiled = ctx.scope.sub_workflows[task_key(ctx.node.workflow_node.sub_workflow_ref)]
-        return Scope.of_template(compiled.template, upstream_of(compiled.connections), **_nested_scope(ctx))
+        return ctx.nested_scope(
+            "subworkflow",
+            lambda: Scope.of_template(compiled.template, upstream_of(compiled.connections), **_nested_scope(ctx)),
+        )
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
         scope = self._scope(ctx)

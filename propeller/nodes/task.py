@@ -19,6 +19,7 @@ from flyteidl_py.core import (
     dynamic_job_pb2,
     errors_pb2,
     identifier_pb2,
+    literals_pb2,
     tasks_pb2,
 )
 from flyteidl_py.core import (
@@ -32,6 +33,8 @@ from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.nodes.cache import after_success, before_run, cacheable, keep_reservation
 from propeller.scope import Scope, task_key, upstream_of
+from propeller.services import Services
+from propeller.store import ExecutionState
 
 TASK_EVENT_PHASE = {
     Phase.WAITING_FOR_RESOURCES: core.TaskExecution.WAITING_FOR_RESOURCES,
@@ -109,8 +112,22 @@ def task_context(
         array_index=array_index,
         wake=lambda: services.wake(state.record_id),
         inputs_reader=lambda: services.read_literals(state, paths.inputs),
-        outputs_writer=lambda outputs: services.write_literals(paths.outputs, outputs),
+        # An array element's outputs are read back from the store (the array gathers them): written now.
+        outputs_writer=(
+            (lambda outputs: _write_outputs(services, state, tctx_paths=paths, outputs=outputs))
+            if array_index is None
+            else (lambda outputs: services.write_literals(paths.outputs, outputs))
+        ),
     )
+
+
+async def _write_outputs(
+    services: Services, state: ExecutionState, *, tctx_paths: DataPaths, outputs: literals_pb2.LiteralMap
+) -> None:
+    """An in-process plugin's outputs (TaskExecutionContext.write_outputs): queued and written with
+    the round's other queued objects before it saves, and known to exist without looking (see
+    `completion`)."""
+    services.write_literals_later(state, tctx_paths.outputs, outputs)
 
 
 def task_event(
@@ -164,6 +181,10 @@ def task_event(
 async def completion(ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths) -> NodeResult | None:
     """After a plugin reports success: the task's own verdict from the files it wrote (None = dynamic)."""
     storage = ctx.services.storage
+    if ctx.services.written_in_memory(paths.outputs):
+        # The plugin wrote its outputs through the engine (an in-process plugin: no task process
+        # that could also leave error.pb or futures.pb).
+        return NodeResult(Outcome.SUCCESS, output_uri=paths.outputs)
     has_futures, has_error, has_outputs = await storage.exist([paths.futures, paths.error, paths.outputs])
     if has_futures:
         return None
@@ -186,6 +207,19 @@ async def completion(ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: 
 
 class TaskNode:
     counts_for_parallelism = True
+
+    def inputs_in_memory(self, ctx: NodeContext) -> bool:
+        """Whether the node's inputs.pb may be written while the round goes on: only for a plugin that
+        declares it reads its inputs through the engine (`inputs_in_memory`, e.g. echo) and when no
+        cache lookup reads them first."""
+        template = self._template(ctx)
+        if cacheable(template, ctx):
+            return False
+        try:
+            plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
+        except FlyteplaneError:
+            return False
+        return bool(getattr(plugin, "inputs_in_memory", False))
 
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
         template = task_template(ctx, ctx.node.task_node.reference_id)
@@ -322,14 +356,14 @@ class TaskNode:
 
     async def _run_dynamic(self, ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> NodeResult:
         services = ctx.services
-        closure = await services.storage.read_proto(
-            ctx.status.dynamic_closure_uri, compiler_pb2.CompiledWorkflowClosure
-        )
-        scope = self.dynamic_scope(ctx, closure)
+        scope = ctx.known_scope("dynamic")
+        if scope is None:
+            closure = await services.storage.read_proto(
+                ctx.status.dynamic_closure_uri, compiler_pb2.CompiledWorkflowClosure
+            )
+            scope = ctx.nested_scope("dynamic", lambda: self.dynamic_scope(ctx, closure))
         start = scope.start_outputs_uri
         if not await services.storage.exists(start):
-            from flyteidl_py.core import literals_pb2
-
             await services.write_literals(start, literals_pb2.LiteralMap())
         executor = ctx.extras["executor"]
         outcome = await executor.run_scope(ctx.state, scope, ctx.extras["budget"])

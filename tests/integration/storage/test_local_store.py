@@ -106,3 +106,31 @@ async def test_files_are_written_readable_by_other_processes(storage: Storage, l
     uri = join(local_base, "object")
     await storage.write(uri, b"x")
     assert (_directory(uri).stat().st_mode & 0o777) == 0o644
+
+
+async def test_identical_small_objects_share_one_file_and_stay_independent(storage: Storage, local_base: str) -> None:
+    # A fan-out writes the same inputs.pb thousands of times: the second and later copies are hard
+    # links to the first (no new inode each), yet every object behaves as a file of its own.
+    uris = [join(local_base, f"n{i}", "data", "inputs.pb") for i in range(4)]
+    await asyncio.gather(*(storage.write(uri, b"same bytes") for uri in uris))
+    paths = [_directory(uri) for uri in uris]
+    assert len({p.stat().st_ino for p in paths}) < len(paths)
+    assert [await storage.read(uri) for uri in uris] == [b"same bytes"] * 4
+
+    await storage.write(uris[0], b"new bytes")  # replacing one leaves the others as they were
+    await storage.delete(uris[1])
+    assert await storage.read(uris[0]) == b"new bytes"
+    assert [await storage.read(uri) for uri in uris[2:]] == [b"same bytes"] * 2
+    assert not await storage.exists(uris[1])
+
+
+async def test_a_file_changed_in_place_is_not_shared_by_later_writes(storage: Storage, local_base: str) -> None:
+    first = join(local_base, "a", "outputs.pb")
+    await storage.write(first, b"12345")
+    with _directory(first).open("ab") as handle:  # someone edits the object in place
+        handle.write(b"6")
+    second = join(local_base, "b", "outputs.pb")
+    await storage.write(second, b"12345")
+    assert await storage.read(second) == b"12345"
+    assert _directory(first).stat().st_ino != _directory(second).stat().st_ino
+    assert await storage.read(first) == b"123456"
