@@ -170,7 +170,7 @@ class Executor:
         for _ in range(self.services.settings.max_passes_per_round):
             now = time.time()
             runnable: list[NodeContext] = []
-            picked: list[tuple[str, bool]] = []  # (node, counted) started by this pass
+            picked: dict[str, bool] = {}  # node started by this pass -> whether it took a slot
             slots: set[str] = set()  # running nodes holding a parallelism slot before this pass
             for node_id in frontier.in_order(frontier.running):
                 status = nodes.get(key(node_id))
@@ -206,7 +206,7 @@ class Executor:
                     if counted:
                         budget[0] -= 1
                     room -= 1
-                    picked.append((node_id, counted))
+                    picked[node_id] = counted
                     ctx = self.context(state, scope, node, now)
                     ctx.extras["budget"] = budget
                     runnable.append(ctx)
@@ -216,8 +216,7 @@ class Executor:
                 progressed = True  # nodes to start in the next round, which comes at once
             if not runnable:
                 break
-            started = len(picked)
-            work[0] += started
+            work[0] += len(picked)
             active = [c for c in runnable if not c.status.node_phase.is_terminal]
             before = [(c.status.phase, c.status.attempts) for c in active]
             await asyncio.gather(*(self.process(ctx) for ctx in active))
@@ -225,19 +224,14 @@ class Executor:
                 (p, a) != (c.status.phase, c.status.attempts) for (p, a), c in zip(before, active, strict=True)
             )
             progressed |= moved
-            counted_now = dict(picked)
             failed = False
             for ctx in runnable:
                 node_id, phase = ctx.node.id, ctx.status.node_phase
                 if phase.is_terminal:
-                    if node_id in slots or counted_now.get(node_id):
+                    if node_id in slots or picked.get(node_id):
                         budget[0] += 1  # a finished node no longer holds its slot
                     frontier.finished(node_id, phase, self.counts)
                     failed |= phase in (NodePhase.FAILED, NodePhase.TIMED_OUT)
-                elif phase == NodePhase.NOT_STARTED:  # picked but not started (cannot happen today)
-                    if counted_now.get(node_id):
-                        budget[0] += 1
-                    frontier.unstart(node_id, counted=bool(counted_now.get(node_id)))
                 else:
                     frontier.running.add(node_id)
             if not moved or failed or work[0] >= cap:

@@ -86,10 +86,6 @@ class Frontier:
     def has_ready(self) -> bool:
         return bool(self.ready_counted or self.ready_free)
 
-    def unstart(self, node_id: str, counted: bool) -> None:
-        """Put back a node a pass picked but did not start."""
-        self._insert(self.ready_counted if counted else self.ready_free, node_id)
-
     def finished(self, node_id: str, phase: NodePhase, counts: Callable[[workflow_pb2.Node], bool]) -> None:
         """Record that `node_id` reached terminal `phase`; release what it was the last blocker of."""
         self.running.discard(node_id)
