@@ -43,7 +43,7 @@ from plugins.core import Phase, TaskExecutionContext, Transition
 from plugins.local import LocalPlugin
 from tests.integration.plugins.helpers import Wakeups, fixture_task, int_inputs, task_context, write_inputs
 from tests.support.flytekit import flytekit_bin
-from tests.support.paths import reference_dir
+from tests.support.paths import examples_dir
 
 TASK = "examples.configured.retried"
 _USER_CODE = re.compile(r"Execute user level code\. \[Time: ([0-9.]+)s\]")
@@ -198,7 +198,7 @@ async def main() -> None:
     with tempfile.TemporaryDirectory(prefix="warm-bench-") as scratch:
         code = Path(scratch) / "code"
         code.mkdir()
-        (code / "examples").symlink_to(reference_dir() / "flytekit-examples", target_is_directory=True)
+        (code / "examples").symlink_to(examples_dir(), target_is_directory=True)
         for name in args.paths.split(","):
             row = rows[name]
             print(f"running {row.name}: {args.tasks} sequential tasks, then {args.fanout} at once ...", file=sys.stderr)

@@ -1,21 +1,24 @@
-"""Where the tests find the repository and the shared reference material beside it."""
+"""Where the tests find the repository and the fixtures it carries (nothing outside the checkout)."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def reference_dir() -> Path:
-    """`../shared/reference` next to the checkout (CI clones the repo with shared/ beside it)."""
-    override = os.environ.get("FLYTEPLANE_REFERENCE_DIR")
-    path = Path(override) if override else REPO_ROOT.parent / "shared" / "reference"
-    if not path.is_dir():
-        raise FileNotFoundError(f"reference material not found at {path}; set FLYTEPLANE_REFERENCE_DIR")
-    return path
+FIXTURES_ROOT = REPO_ROOT / "tests" / "fixtures"
+FLYTEKIT_VERSION = "1.16.31"
 
 
 def fixtures_dir() -> Path:
-    return reference_dir() / "fixtures" / "flytekit-1.16.31"
+    """What real flytekit wrote: packages, their text dumps, runtime files (scripts/make_fixtures.py)."""
+    return FIXTURES_ROOT / f"flytekit-{FLYTEKIT_VERSION}"
+
+
+def examples_dir() -> Path:
+    """The `examples` package the flytekit fixtures were made from, as an image's code would hold it."""
+    return FIXTURES_ROOT / "flytekit-examples"
+
+
+def crds_dir() -> Path:
+    """Published CustomResourceDefinitions (Spark operator, KubeRay) the Kubernetes backends are checked against."""
+    return FIXTURES_ROOT / "crds"

@@ -11,7 +11,7 @@ from flyteplane.storage import Storage, StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.local import LocalPlugin
 from tests.support.flytekit import flytekit_bin
-from tests.support.paths import reference_dir
+from tests.support.paths import examples_dir
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def flytekit_venv() -> Path:
 def examples_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A directory whose `examples` package is the reference example workflows, as an image would hold them."""
     root = tmp_path_factory.mktemp("code")
-    (root / "examples").symlink_to(reference_dir() / "flytekit-examples", target_is_directory=True)
+    (root / "examples").symlink_to(examples_dir(), target_is_directory=True)
     return root
 
 

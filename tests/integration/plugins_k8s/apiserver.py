@@ -4,7 +4,7 @@ The apiserver is built once from the Kubernetes Go modules through the Go module
 module in `kube_apiserver/` pins v1.34.4 and the staging modules it replaces) and cached beside
 the tests' virtualenvs; etcd is Debian's `etcd-server` (installed when missing and we are root).
 Without a scheduler or kubelet nothing runs: `Kubelet` plays one by patching pod status, and the
-CRDs in `../shared/reference/crds/` are installed so SparkApplications and RayJobs are validated
+CRDs in `tests/fixtures/crds/` are installed so SparkApplications and RayJobs are validated
 by the API server itself (`fieldValidation=Strict` rejects unknown fields).
 """
 
@@ -25,7 +25,7 @@ from pathlib import Path
 
 import yaml
 
-from tests.support.paths import reference_dir
+from tests.support.paths import crds_dir
 from tests.support.venvs import cache_root
 
 KUBERNETES_VERSION = "v1.34.4"
@@ -157,6 +157,6 @@ def running_apiserver(workdir: Path) -> Iterator[ApiServer]:
 def crd_documents() -> list[dict[str, object]]:
     """The CustomResourceDefinitions of SparkApplication, RayJob and RayCluster (the reference data)."""
     documents = []
-    for path in sorted((reference_dir() / "crds").glob("*.yaml")):
+    for path in sorted(crds_dir().glob("*.yaml")):
         documents.extend(d for d in yaml.safe_load_all(path.read_text()) if d)
     return documents

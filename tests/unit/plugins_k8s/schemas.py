@@ -1,7 +1,7 @@
 """Validation of generated Kubernetes objects without an API server.
 
 - Custom resources (SparkApplication, RayJob) against the OpenAPI v3 schema of their CRD in
-  `../shared/reference/crds/`, made strict the way `kubectl --validate=strict` is: a field the
+  `tests/fixtures/crds/`, made strict the way `kubectl --validate=strict` is: a field the
   schema does not declare is an error (unless the schema preserves unknown fields).
 - Pods (and the pod templates inside custom resources) against the Kubernetes OpenAPI definitions
   as the `kubernetes` Python client's generated models encode them (`openapi_types` and
@@ -20,7 +20,7 @@ import jsonschema
 import yaml
 from kubernetes import client
 
-from tests.support.paths import reference_dir
+from tests.support.paths import crds_dir
 
 _CRD_FILES = {
     "SparkApplication": "sparkoperator.k8s.io_sparkapplications.yaml",
@@ -48,7 +48,7 @@ def _strict(schema: Any) -> Any:
 def crd_schema(kind: str, api_version: str) -> dict[str, Any]:
     """The strict OpenAPI schema of `kind` at `api_version` from the reference CRDs."""
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    document = yaml.load((reference_dir() / "crds" / _CRD_FILES[kind]).read_text(), Loader=loader)
+    document = yaml.load((crds_dir() / _CRD_FILES[kind]).read_text(), Loader=loader)
     version = api_version.rsplit("/", maxsplit=1)[-1]
     for entry in document["spec"]["versions"]:
         if entry["name"] == version:
