@@ -11,7 +11,7 @@ LOG="$DATA/flyteplane.log"
 
 # The task environment (flytekit + pandas) is created by `flyteplane start` on first use; create it
 # first here so its progress shows, and so pyflyte is there for the client side too.
-.venv/bin/python -c "from flyteplane.cli.start import ensure_task_environment; from pathlib import Path; ensure_task_environment(Path('$DATA/task-env'))"
+.venv/bin/python -c "from launcher.start import ensure_task_environment; from pathlib import Path; ensure_task_environment(Path('$DATA/task-env'))"
 
 .venv/bin/flyteplane start --data-dir "$DATA" >"$LOG" 2>&1 &
 PLANE=$!

@@ -29,7 +29,7 @@ EXECUTIONS = 20
 @pytest.fixture
 async def crash_setup(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[tuple[object, ServedComponent, Flytekit]]:
     from admin.server import start_admin
-    from flyteplane.cli.main import migrate
+    from launcher.migrate import migrate
 
     plugins = {
         "backends": {

@@ -68,7 +68,7 @@ def sleep_task() -> object:
 @pytest.fixture
 async def shared(tmp_path: Path, postgres_base_url: str) -> AsyncIterator[SharedEngines]:
     from admin.server import start_admin
-    from flyteplane.cli.main import migrate
+    from launcher.migrate import migrate
 
     suffix = f"{time.monotonic_ns() % 10**9}"
     admin_url = create_database(postgres_base_url, f"shared_admin_{suffix}")

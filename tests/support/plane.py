@@ -68,7 +68,7 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
 async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[RunningPlane]:
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
-    from flyteplane.cli.main import migrate as run_migrations
+    from launcher.migrate import migrate as run_migrations
     from propeller.server import start_propeller
 
     if migrate:

@@ -9,10 +9,10 @@ from sqlalchemy import text
 
 from admin.db import MIGRATIONS
 from admin.server import start_admin
-from flyteplane.cli.main import main as cli
 from flyteplane.config import FlyteplaneConfig, load_config
 from flyteplane.database import Database
 from flyteplane.errors import FailedPrecondition
+from launcher.main import main as cli
 
 
 def _config(database_url: str, tmp_path: Path) -> FlyteplaneConfig:

@@ -15,9 +15,9 @@ from datacatalog.db import MIGRATIONS
 from datacatalog.server import start_datacatalog
 from datacatalog.service import SERVICE
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
-from flyteplane.cli.main import main as cli
 from flyteplane.database import Database
 from flyteplane.errors import FailedPrecondition
+from launcher.main import main as cli
 from tests.integration.datacatalog.conftest import RunningCatalog, catalog_config
 from tests.integration.datacatalog.helpers import create_artifact, create_dataset
 

@@ -19,6 +19,7 @@ from typing import Any
 import yaml
 
 from flyteplane.config import FlyteplaneConfig
+from launcher.migrate import migrate
 
 TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
 SANDBOX_OWNER = "sandbox"
@@ -144,7 +145,6 @@ class Plane:
 async def start_plane(config: FlyteplaneConfig) -> Plane:
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
-    from flyteplane.cli.main import migrate
     from propeller.server import start_propeller
 
     await migrate(config, quiet=True)

@@ -1,62 +1,28 @@
-"""`flyteplane cache explain`: why a node's cache lookup missed, read from admin and DataCatalog.
+"""Why a node's cache lookup missed, from the records of a running plane (admin and DataCatalog over gRPC).
 
-It asks admin (gRPC) for the node execution, its inputs and the execution's compiled workflow (for
-the node's task template), computes the cache key the node looked up, lists every cached artifact
-of the task in DataCatalog (all its datasets: other cache versions, interfaces, domains) and prints
-how the nearest one differs (`propeller.catalog.explain`). Artifacts the node stored itself are left
-out. For a map task it explains each element (or the one `--index` names).
+It asks admin for the node execution, its inputs and the execution's compiled workflow (for the
+node's task template), computes the cache key the node looked up, lists every cached artifact of
+the task in DataCatalog (all its datasets: other cache versions, interfaces, domains) and says how
+the nearest one differs (`propeller.catalog.explain`). Artifacts the node stored itself are left
+out. For a map task it explains each element (or the one `index` names).
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import grpc
 
 from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.service import admin_pb2_grpc
-from flyteplane.config import FlyteplaneConfig
 from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound
 from propeller.catalog.client import CatalogClient
 from propeller.catalog.explain import Cached, Explanation, Wanted, literal_text, nearest
 from propeller.catalog.keys import TASK_NAMESPACE, CatalogKey
 from propeller.data.arrays import array_size, element_inputs
 from propeller.data.errors import ArrayUserError
-
-
-def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    cache = commands.add_parser("cache", help="inspect task caching")
-    actions = cache.add_subparsers(dest="cache_command", metavar="ACTION", required=True)
-    explain = actions.add_parser("explain", help="why a node's cache lookup missed: the key part that differs")
-    explain.add_argument("--config", type=Path, help="YAML configuration file (for default addresses)")
-    explain.add_argument("--admin", help="admin gRPC HOST:PORT (default: from the configuration)")
-    explain.add_argument("--datacatalog", help="DataCatalog gRPC HOST:PORT (default: from the configuration)")
-    explain.add_argument("--index", type=int, help="for a map task: explain only this element")
-    explain.add_argument("project")
-    explain.add_argument("domain")
-    explain.add_argument("execution", help="execution name")
-    explain.add_argument("node_id", help="node id, as in the node execution (e.g. n1)")
-
-
-def main(args: argparse.Namespace, config: FlyteplaneConfig) -> int:
-    admin = args.admin or f"{_local(config.admin.host)}:{config.admin.grpc_port}"
-    catalog = (
-        args.datacatalog
-        or config.propeller.datacatalog_endpoint
-        or f"{_local(config.datacatalog.host)}:{config.datacatalog.grpc_port}"
-    )
-    node = NodeRef(args.project, args.domain, args.execution, args.node_id)
-    print(asyncio.run(explain_node(admin, catalog, node, index=args.index)))
-    return 0
-
-
-def _local(host: str) -> str:
-    return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
 @dataclass(frozen=True)

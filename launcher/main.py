@@ -1,4 +1,4 @@
-"""The `flyteplane` command line: version, configuration, migrations and the component servers."""
+"""The `flyteplane` command line: version, configuration, migrations, the component servers and `start`."""
 
 from __future__ import annotations
 
@@ -13,13 +13,11 @@ from typing import Any
 import yaml
 
 from flyteplane import __version__
-from flyteplane.cli import cache
 from flyteplane.config import FlyteplaneConfig, load_config
-from flyteplane.database import Database, Migrations
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
-
-COMPONENTS = ("admin", "propeller", "datacatalog")
+from launcher import cache, start
+from launcher.migrate import COMPONENTS, migrate
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -45,31 +43,6 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="YAML configuration file")
     cache.add_parser(commands)
     return parser
-
-
-def migrations(config: FlyteplaneConfig) -> dict[str, tuple[Migrations, str]]:
-    """Each component's migrations and database URL."""
-    from admin.db import MIGRATIONS as ADMIN
-    from datacatalog.db import MIGRATIONS as DATACATALOG
-    from propeller.db import MIGRATIONS as PROPELLER
-
-    return {
-        "admin": (ADMIN, config.database_url("admin", config.admin.database_url)),
-        "propeller": (PROPELLER, config.database_url("propeller", config.propeller.database_url)),
-        "datacatalog": (DATACATALOG, config.database_url("datacatalog", config.datacatalog.database_url)),
-    }
-
-
-async def migrate(config: FlyteplaneConfig, components: Sequence[str] = COMPONENTS, *, quiet: bool = False) -> None:
-    for component in components:
-        scripts, url = migrations(config)[component]
-        db = Database.connect(url)
-        try:
-            await scripts.upgrade(db, url)
-            if not quiet:
-                print(f"{component} schema at {await scripts.current(db)} ({url.split('@')[-1]})")
-        finally:
-            await db.dispose()
 
 
 async def _until_signalled(start: Callable[[], Awaitable[Any]], describe: Callable[[Any], str]) -> None:
@@ -123,9 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error(f"unknown components: {', '.join(sorted(unknown))}")
             asyncio.run(migrate(config, args.components or COMPONENTS))
         elif args.command == "start":
-            from flyteplane.cli.start import main as start_main
-
-            return start_main(args, config)
+            return start.main(args, config)
         elif args.command == "serve":
             asyncio.run(_serve(args.component, config))
         elif args.command == "cache":
