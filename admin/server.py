@@ -15,12 +15,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from admin.config import AdminPlaneConfig
 from admin.db import MIGRATIONS
 from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
 from admin.managers.context import AdminContext
 from admin.service import Managers, add_services
-from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database
 from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
@@ -33,7 +33,7 @@ log = logging.getLogger("flyteplane.admin")
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
 
-def storage_for(config: FlyteplaneConfig) -> Storage:
+def storage_for(config: AdminPlaneConfig) -> Storage:
     """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port."""
     storage = config.storage
     if "public_base_url" not in storage.model_fields_set:
@@ -71,7 +71,7 @@ def _http_app(storage: Storage) -> Starlette:
     return Starlette(routes=[Route("/healthz", healthz), Mount("/", app=signed_url_app(storage))])
 
 
-async def start_admin(config: FlyteplaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
+async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
     """Start admin on the configured ports (0 picks free ones); the database must be migrated."""
     db = Database.connect(config.database_url("admin", config.admin.database_url))
     try:

@@ -9,11 +9,11 @@ from datetime import datetime
 
 import grpc
 
+from datacatalog.config import DataCatalogPlaneConfig
 from datacatalog.data_store import ArtifactDataStore
 from datacatalog.db import MIGRATIONS
 from datacatalog.managers.context import CatalogContext
 from datacatalog.service import Managers, add_service
-from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database, utcnow
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
@@ -39,13 +39,15 @@ class DataCatalogServer:
         await self.grpc_server.wait_for_termination()
 
 
-def context_for(config: FlyteplaneConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> CatalogContext:
+def context_for(config: DataCatalogPlaneConfig, db: Database, clock: Callable[[], datetime] = utcnow) -> CatalogContext:
     storage = Storage(config.storage)
     prefix = storage.join(storage.default_prefix, config.datacatalog.storage_prefix)
     return CatalogContext(db=db, store=ArtifactDataStore(storage, prefix), config=config.datacatalog, clock=clock)
 
 
-async def start_datacatalog(config: FlyteplaneConfig, *, clock: Callable[[], datetime] = utcnow) -> DataCatalogServer:
+async def start_datacatalog(
+    config: DataCatalogPlaneConfig, *, clock: Callable[[], datetime] = utcnow
+) -> DataCatalogServer:
     """Start DataCatalog on the configured port (0 picks a free one); the database must be migrated.
 
     `clock` is the time reservations expire by (tests pass one they can move).

@@ -6,7 +6,7 @@ import argparse
 import asyncio
 from pathlib import Path
 
-from flyteplane.config import FlyteplaneConfig
+from launcher.config import FlyteplaneConfig
 from propeller.catalog.node_report import NodeRef, explain_node
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import yaml
 
 from flyteplane import __version__
-from flyteplane.config import FlyteplaneConfig, load_config
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
 from launcher import cache, start
+from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
 
 

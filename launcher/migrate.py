@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 from admin.db import MIGRATIONS as ADMIN
 from datacatalog.db import MIGRATIONS as DATACATALOG
-from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database, Migrations
+from launcher.config import FlyteplaneConfig
 from propeller.db import MIGRATIONS as PROPELLER
 
 COMPONENTS = ("admin", "propeller", "datacatalog")

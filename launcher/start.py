@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from flyteplane.config import FlyteplaneConfig
+from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
 TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
@@ -79,14 +79,12 @@ def sandbox_config(
     if s3_endpoint:
         updates["s3"] = store.s3.model_copy(update={"endpoint_url": s3_endpoint})
     store = store.model_copy(update=updates)
-    plugins = dict(base.propeller.plugins)
-    backends = dict(plugins.get("backends", {}))
-    local = dict(backends.get("local", {}))
+    plugins = base.propeller.plugins
+    local = dict(plugins.backends.get("local", {}))
     local.setdefault("work_dir", str(data_dir / "local-tasks"))
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})
-    backends["local"] = local
-    plugins["backends"] = backends
+    plugins = plugins.model_copy(update={"backends": {**plugins.backends, "local": local}})
     propeller = base.propeller.model_copy(
         update={
             "database_url": database or base.propeller.database_url,

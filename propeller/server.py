@@ -10,16 +10,15 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
-from flyteplane.config import FlyteplaneConfig
 from flyteplane.database import Database
 from flyteplane.errors import InvalidArgument
 from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
-from plugins.config import PluginsConfig
 from plugins.registry import PluginRegistry
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
+from propeller.config import PropellerPlaneConfig
 from propeller.db import MIGRATIONS
 from propeller.engine import Engine, EngineOptions, default_owner
 from propeller.services import EngineSettings
@@ -73,7 +72,7 @@ class PropellerServer:
         await self.db.dispose()
 
 
-async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
+async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     """Start the engine and its API; the database must be migrated (`flyteplane migrate`)."""
     settings = config.propeller
     db = Database.connect(config.database_url("propeller", settings.database_url))
@@ -83,7 +82,7 @@ async def start_propeller(config: FlyteplaneConfig) -> PropellerServer:
         await db.dispose()
         raise
     storage = Storage(config.storage)
-    plugins = await PluginRegistry.load(PluginsConfig.model_validate(settings.plugins))
+    plugins = await PluginRegistry.load(settings.plugins)
     admin = AdminClient.connect(settings.admin_endpoint)
     registry = CollectorRegistry() if settings.metrics_port else None
     engine = Engine(

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from admin.config import AdminConfig
 from admin.engine import WorkflowEngine
-from flyteplane.config import AdminConfig
 from flyteplane.database import Database
 from flyteplane.storage import Storage, join
 

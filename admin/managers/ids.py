@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.config import AdminConfig
 from admin.models import Project
 from flyteidl_py.admin import project_pb2
 from flyteidl_py.core import identifier_pb2
-from flyteplane.config import AdminConfig
 from flyteplane.errors import InvalidArgument
 
 _RESOURCE_NAMES: dict[int, str] = {

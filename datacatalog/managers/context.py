@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from datacatalog.config import DataCatalogConfig
 from datacatalog.data_store import ArtifactDataStore
-from flyteplane.config import DataCatalogConfig
 from flyteplane.database import Database, utcnow
 
 

@@ -31,8 +31,8 @@ async def running_admin(database_url: str, data_dir: Path) -> AsyncIterator[Runn
     from admin.db import MIGRATIONS
     from admin.engine import RecordingEngine
     from admin.server import start_admin
-    from flyteplane.config import load_config
     from flyteplane.database import Database
+    from launcher.config import load_config
 
     root = data_dir / "store"
     config = load_config(env={}).model_copy(update={"data_dir": data_dir})

@@ -31,7 +31,8 @@ class RunningPlane:
 
 
 def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: dict[str, Any] | None = None) -> Any:
-    from flyteplane.config import load_config
+    from launcher.config import load_config
+    from plugins.config import PluginsConfig
 
     admin_port, engine_port, catalog_port = free_port(), free_port(), free_port()
     config = load_config(env={}).model_copy(update={"data_dir": data_dir})
@@ -53,7 +54,7 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
                     "resync_seconds": 1.0,
                     "datacatalog_endpoint": f"127.0.0.1:{catalog_port}",
                     "cache_reservation_heartbeat_seconds": 1.0,
-                    "plugins": plugins or {},
+                    "plugins": PluginsConfig.model_validate(plugins or {}),
                 }
             ),
             "datacatalog": config.datacatalog.model_copy(

@@ -9,9 +9,9 @@ from sqlalchemy import text
 
 from admin.db import MIGRATIONS
 from admin.server import start_admin
-from flyteplane.config import FlyteplaneConfig, load_config
 from flyteplane.database import Database
 from flyteplane.errors import FailedPrecondition
+from launcher.config import FlyteplaneConfig, load_config
 from launcher.main import main as cli
 
 

@@ -13,8 +13,8 @@ import pytest
 from datacatalog.db import MIGRATIONS
 from datacatalog.server import DataCatalogServer, start_datacatalog
 from flyteidl_py.datacatalog import datacatalog_pb2_grpc
-from flyteplane.config import FlyteplaneConfig, load_config
 from flyteplane.database import Database
+from launcher.config import FlyteplaneConfig, load_config
 
 
 @dataclass
