@@ -20,7 +20,7 @@ import boto3
 import pytest
 
 from flyteidl_py.core import execution_pb2 as core
-from tests.integration.storage.conftest import _start_server, _stop
+from tests.integration.flyteplane.storage.conftest import _start_server, _stop
 from tests.support.flytekit import Flytekit
 from tests.support.postgres import create_database, free_port
 

@@ -31,7 +31,7 @@ from tests.integration.plugins.helpers import (
     task_context,
     write_inputs,
 )
-from tests.integration.storage.conftest import moto_endpoint
+from tests.integration.flyteplane.storage.conftest import moto_endpoint
 from tests.support.paths import fixtures_dir
 
 __all__ = ["moto_endpoint"]  # a fixture, shared with the storage tests

@@ -21,7 +21,7 @@ from flyteplane.errors import FailedPrecondition, InvalidArgument
 from flyteplane.storage import GCSConfig, Storage, join
 from flyteplane.storage.http import signed_url_app
 from flyteplane.storage.signing import string_to_sign
-from tests.integration.storage.conftest import S3_SECRET, SIGNING_SECRET
+from tests.integration.flyteplane.storage.conftest import S3_SECRET, SIGNING_SECRET
 
 DATA = b"uploaded through a signed URL\n" * 1000
 DATA_MD5 = hashlib.md5(DATA).digest()

@@ -12,7 +12,7 @@ import pytest
 from flyteidl_py.core import literals_pb2
 from flyteplane.errors import InvalidArgument, NotFound, ResourceExhausted
 from flyteplane.storage import ObjectInfo, Storage, join
-from tests.integration.storage.conftest import BACKENDS
+from tests.integration.flyteplane.storage.conftest import BACKENDS
 
 
 def _literal_map() -> literals_pb2.LiteralMap:
