@@ -73,12 +73,7 @@ def _http_app(storage: Storage) -> Starlette:
 
 async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
     """Start admin on the configured ports (0 picks free ones); the database must be migrated."""
-    db = Database.connect(config.database_url("admin", config.admin.database_url))
-    try:
-        await MIGRATIONS.require_current(db, "admin")
-    except BaseException:
-        await db.dispose()
-        raise
+    db = await MIGRATIONS.connect(config.database_url("admin", config.admin.database_url), "admin")
     host = config.admin.host
     # Bind HTTP first so a free port (0) is known before URLs are signed with it.
     http_socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

@@ -53,12 +53,7 @@ async def start_datacatalog(
     `clock` is the time reservations expire by (tests pass one they can move).
     """
     section = config.datacatalog
-    db = Database.connect(config.database_url("datacatalog", section.database_url))
-    try:
-        await MIGRATIONS.require_current(db, "datacatalog")
-    except BaseException:
-        await db.dispose()
-        raise
+    db = await MIGRATIONS.connect(config.database_url("datacatalog", section.database_url), "datacatalog")
     managers = Managers.build(context_for(config, db, clock))
     server = grpc.aio.server(
         interceptors=[ErrorInterceptor()],

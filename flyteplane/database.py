@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
+from alembic import command, context
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import DateTime, event
+from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -168,3 +168,27 @@ class Migrations:
         else:
             why = f"the database schema ({current}) is behind this flyteplane ({head})"
         raise FailedPrecondition(f"{component}: {why}; run `flyteplane migrate`", field="database.url")
+
+    async def connect(self, url: str, component: str) -> Database:
+        """A connection pool on `url` whose schema is exactly this code's; refused (and closed) otherwise."""
+        database = Database.connect(url)
+        try:
+            await self.require_current(database, component)
+        except BaseException:
+            await database.dispose()
+            raise
+        return database
+
+
+def run_migration_environment(metadata: MetaData) -> None:
+    """The body of every component's Alembic env.py: run on the connection `Migrations.upgrade` hands over."""
+    config = context.config
+    context.configure(
+        connection=config.attributes["connection"],
+        target_metadata=metadata,
+        version_table=config.attributes["version_table"],
+        render_as_batch=True,  # SQLite needs table rebuilds for most ALTERs
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -9,16 +9,16 @@ is prometheus_client's threaded HTTP server: scrapes never wait for a busy event
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+
+from flyteplane.rpc import UnaryCall, UnaryInterceptor
 
 # Engine work is mostly sub-millisecond; task plugin calls and rounds of big graphs take longer.
 _FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
@@ -49,34 +49,25 @@ class GrpcMetrics:
         )
 
 
-class MetricsInterceptor(grpc.aio.ServerInterceptor):
+class MetricsInterceptor(UnaryInterceptor):
     """Times unary RPCs; put it before the error interceptor so it sees the status that one sets."""
 
     def __init__(self, metrics: GrpcMetrics) -> None:
         self.metrics = metrics
 
-    async def intercept_service(
-        self,
-        continuation: Callable[[grpc.HandlerCallDetails], Awaitable[grpc.RpcMethodHandler[Any, Any] | None]],
-        handler_call_details: grpc.HandlerCallDetails,
-    ) -> grpc.RpcMethodHandler[Any, Any] | None:
-        handler = await continuation(handler_call_details)
-        if handler is None or handler.unary_unary is None:
-            return handler
-        service, _, method = handler_call_details.method.lstrip("/").rpartition("/")
-        labels = ("unary", service, method)
+    def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
+        service, _, name = method.lstrip("/").rpartition("/")
+        labels = ("unary", service, name)
         started = self.metrics.started.labels(*labels)
         seconds = self.metrics.seconds.labels(*labels)
         handled = self.metrics.handled
-        inner = handler.unary_unary
 
         async def timed(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             started.inc()
             begin = time.perf_counter()
             code = grpc.StatusCode.OK
             try:
-                result = inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
-                return await result if inspect.isawaitable(result) else result
+                return await call(request, context)
             except asyncio.CancelledError:
                 code = grpc.StatusCode.CANCELLED
                 raise
@@ -87,11 +78,7 @@ class MetricsInterceptor(grpc.aio.ServerInterceptor):
                 seconds.observe(time.perf_counter() - begin)
                 handled.labels(*labels, code.name).inc()
 
-        return grpc.unary_unary_rpc_method_handler(
-            timed,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return timed
 
 
 class EngineMetrics:

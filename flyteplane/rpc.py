@@ -35,8 +35,11 @@ def _truncate(message: str) -> str:
     return message if len(data) <= MAX_MESSAGE_BYTES else data[:MAX_MESSAGE_BYTES].decode(errors="ignore")
 
 
-class ErrorInterceptor(grpc.aio.ServerInterceptor):
-    """Maps FlyteplaneError to its status code and any other exception to INTERNAL with a trace id."""
+UnaryCall = Callable[[Any, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]
+
+
+class UnaryInterceptor(grpc.aio.ServerInterceptor):
+    """An interceptor around the behaviour of every unary RPC: a subclass says how in `wrap`."""
 
     async def intercept_service(
         self,
@@ -46,14 +49,31 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
-        method = handler_call_details.method
         inner = handler.unary_unary
 
+        async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            result = inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
+            # Some stock servicers (grpc's health Check) are synchronous even on an aio server.
+            return await result if inspect.isawaitable(result) else result
+
+        return grpc.unary_unary_rpc_method_handler(
+            self.wrap(handler_call_details.method, call),
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+    def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
+        """The RPC `method` (`/package.Service/Method`) as this interceptor runs it."""
+        raise NotImplementedError
+
+
+class ErrorInterceptor(UnaryInterceptor):
+    """Maps FlyteplaneError to its status code and any other exception to INTERNAL with a trace id."""
+
+    def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
-                result = inner(request, context)  # type: ignore[arg-type]  # grpc.aio handlers take aio contexts
-                # Some stock servicers (grpc's health Check) are synchronous even on an aio server.
-                return await result if inspect.isawaitable(result) else result
+                return await call(request, context)
             except FlyteplaneError as exc:
                 if exc.details is not None:
                     # Flyte attaches typed details (e.g. EventFailureReason) as a google.rpc.Status.
@@ -66,11 +86,7 @@ class ErrorInterceptor(grpc.aio.ServerInterceptor):
                 log.exception("unexpected error in %s (trace id %s)", method, trace_id)
                 await context.abort(grpc.StatusCode.INTERNAL, f"internal error (trace id {trace_id})")
 
-        return grpc.unary_unary_rpc_method_handler(
-            guarded,
-            request_deserializer=handler.request_deserializer,
-            response_serializer=handler.response_serializer,
-        )
+        return guarded
 
 
 def _status_with_details(exc: FlyteplaneError, details: Message) -> grpc.Status:

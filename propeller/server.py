@@ -75,12 +75,7 @@ class PropellerServer:
 async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     """Start the engine and its API; the database must be migrated (`flyteplane migrate`)."""
     settings = config.propeller
-    db = Database.connect(config.database_url("propeller", settings.database_url))
-    try:
-        await MIGRATIONS.require_current(db, "propeller")
-    except BaseException:
-        await db.dispose()
-        raise
+    db = await MIGRATIONS.connect(config.database_url("propeller", settings.database_url), "propeller")
     storage = Storage(config.storage)
     plugins = await PluginRegistry.load(settings.plugins)
     admin = AdminClient.connect(settings.admin_endpoint)

@@ -2,18 +2,7 @@
 
 from __future__ import annotations
 
-from alembic import context
-
 from admin.models import AdminBase
+from flyteplane.database import run_migration_environment
 
-config = context.config
-connection = config.attributes["connection"]
-context.configure(
-    connection=connection,
-    target_metadata=AdminBase.metadata,
-    version_table=config.attributes["version_table"],
-    render_as_batch=True,  # SQLite needs table rebuilds for most ALTERs
-    compare_type=True,
-)
-with context.begin_transaction():
-    context.run_migrations()
+run_migration_environment(AdminBase.metadata)

@@ -20,6 +20,7 @@ from flyteplane.storage import S3Config, Storage, StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import Phase, Transition
 from plugins.local import LocalPlugin
+from tests.integration.flyteplane.storage.conftest import moto_endpoint
 from tests.integration.plugins.helpers import (
     drive,
     fixture_task,
@@ -31,7 +32,6 @@ from tests.integration.plugins.helpers import (
     task_context,
     write_inputs,
 )
-from tests.integration.flyteplane.storage.conftest import moto_endpoint
 from tests.support.paths import fixtures_dir
 
 __all__ = ["moto_endpoint"]  # a fixture, shared with the storage tests
