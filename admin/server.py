@@ -101,7 +101,7 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
         ],
     )
     names = add_services(server, managers, f"http://{host}:{http_port}")
-    add_health_and_reflection(server, names)
+    await add_health_and_reflection(server, names)
     grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
     await server.start()
     http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))

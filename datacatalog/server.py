@@ -62,7 +62,7 @@ async def start_datacatalog(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    add_health_and_reflection(server, add_service(server, managers))
+    await add_health_and_reflection(server, add_service(server, managers))
     port = server.add_insecure_port(f"{section.host}:{section.grpc_port}")
     await server.start()
     log.info("datacatalog serving gRPC on %s:%d", section.host, port)

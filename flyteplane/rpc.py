@@ -122,13 +122,19 @@ def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, 
     return instance
 
 
-def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> health.HealthServicer:
-    """Serve grpc.health.v1 (every service SERVING) and server reflection for grpcurl."""
+async def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> health.aio.HealthServicer:
+    """Serve grpc.health.v1 (every service SERVING) and server reflection for grpcurl.
+
+    The health servicer is grpc's asyncio one: a Watch stream is a coroutine waiting on the loop. The
+    synchronous servicer parks a thread of the loop's default executor per Watch, so a few abandoned
+    streams would starve every `asyncio.to_thread` of the process (the object store's) and hold up
+    shutdown.
+    """
     names = list(service_names)
-    servicer = health.HealthServicer(experimental_non_blocking=True)
+    servicer = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     for name in ["", *names]:
-        servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         _ReflectionServicer([*names, health.SERVICE_NAME, reflection.SERVICE_NAME]), server
     )

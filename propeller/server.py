@@ -104,7 +104,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     await engine.start()
     server = grpc.aio.server(interceptors=timed(registry, ErrorInterceptor()))
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
-    add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
+    await add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
     port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")
     await server.start()
     log.info("propeller serving the engine API on %s:%d", settings.host, port)
