@@ -22,7 +22,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 from grpc_status import rpc_status
 
-from flyteplane.errors import FlyteplaneError
+from flyteplane.errors import FlyteplaneError, InvalidArgument
 
 log = logging.getLogger("flyteplane.rpc")
 
@@ -58,7 +58,7 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
 
         return grpc.unary_unary_rpc_method_handler(
             self.wrap(handler_call_details.method, call),
-            request_deserializer=handler.request_deserializer,
+            request_deserializer=self.deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
 
@@ -66,14 +66,46 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         """The RPC `method` (`/package.Service/Method`) as this interceptor runs it."""
         raise NotImplementedError
 
+    def deserializer(self, decode: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+        """How the request body is decoded (unchanged unless a subclass says otherwise)."""
+        return decode
+
+
+class Undecodable:
+    """A request body that does not decode as the RPC's request message (the handler is never called)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
 
 class ErrorInterceptor(UnaryInterceptor):
-    """Maps FlyteplaneError to its status code and any other exception to INTERNAL with a trace id."""
+    """Maps FlyteplaneError to its status code and any other exception to INTERNAL with a trace id.
+
+    Two answers grpcio would otherwise give are also mapped: a request body that does not decode
+    (grpcio: UNKNOWN, which flytekit takes for an authentication failure) is INVALID_ARGUMENT, and
+    an RPC the servicer does not implement is UNIMPLEMENTED.
+    """
+
+    def deserializer(self, decode: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+        if decode is None:
+            return None
+
+        def tolerant(body: bytes) -> Any:
+            try:
+                return decode(body)
+            except Exception as exc:  # protobuf raises DecodeError; a custom decoder anything
+                return Undecodable(exc)
+
+        return tolerant
 
     def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             try:
+                if isinstance(request, Undecodable):
+                    raise InvalidArgument(f"the request body of {method} does not decode: {request.error}")
                 return await call(request, context)
+            except NotImplementedError:
+                await context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{method} is not implemented")
             except FlyteplaneError as exc:
                 if exc.details is not None:
                     # Flyte attaches typed details (e.g. EventFailureReason) as a google.rpc.Status.
@@ -122,7 +154,7 @@ def servicer(base: type[S], descriptor: ServiceDescriptor, routes: Mapping[str, 
     return instance
 
 
-async def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> health.aio.HealthServicer:
+async def add_health_and_reflection(server: grpc.aio.Server, service_names: Iterable[str]) -> None:
     """Serve grpc.health.v1 (every service SERVING) and server reflection for grpcurl.
 
     The health servicer is grpc's asyncio one: a Watch stream is a coroutine waiting on the loop. The
@@ -132,13 +164,27 @@ async def add_health_and_reflection(server: grpc.aio.Server, service_names: Iter
     """
     names = list(service_names)
     servicer = health.aio.HealthServicer()
+    listing = _HealthList()
+    servicer.List = listing.list  # grpc's asyncio servicer leaves List unimplemented
     health_pb2_grpc.add_HealthServicer_to_server(servicer, server)
     for name in ["", *names]:
         await servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
+        listing.statuses[name] = health_pb2.HealthCheckResponse.SERVING
     reflection_pb2_grpc.add_ServerReflectionServicer_to_server(
         _ReflectionServicer([*names, health.SERVICE_NAME, reflection.SERVICE_NAME]), server
     )
-    return servicer
+
+
+class _HealthList:
+    """Health/List (every service's status), which grpc's asyncio servicer leaves unimplemented."""
+
+    def __init__(self) -> None:
+        self.statuses: dict[str, health_pb2.HealthCheckResponse.ServingStatus] = {}
+
+    async def list(self, request: health_pb2.HealthListRequest, context: Any) -> health_pb2.HealthListResponse:
+        return health_pb2.HealthListResponse(
+            statuses={name: health_pb2.HealthCheckResponse(status=status) for name, status in self.statuses.items()}
+        )
 
 
 class _ReflectionServicer(reflection.aio.ReflectionServicer):  # type: ignore[misc]

@@ -1,0 +1,35 @@
+"""The one error interceptor: an RPC a servicer does not implement answers UNIMPLEMENTED, not INTERNAL."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from flyteidl_py.admin import common_pb2, project_pb2
+from flyteidl_py.service import admin_pb2, admin_pb2_grpc
+from flyteplane.rpc import ErrorInterceptor, servicer
+
+
+async def _list_projects(request: project_pb2.ProjectListRequest) -> project_pb2.Projects:
+    return project_pb2.Projects(projects=[project_pb2.Project(id="p")])
+
+
+async def test_an_rpc_missing_from_the_route_table_is_unimplemented() -> None:
+    server = grpc.aio.server(interceptors=[ErrorInterceptor()])
+    descriptor = admin_pb2.DESCRIPTOR.services_by_name["AdminService"]
+    routes = {"ListProjects": _list_projects}
+    admin_pb2_grpc.add_AdminServiceServicer_to_server(
+        servicer(admin_pb2_grpc.AdminServiceServicer, descriptor, routes), server
+    )
+    port = server.add_insecure_port("127.0.0.1:0")
+    await server.start()
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = admin_pb2_grpc.AdminServiceStub(channel)
+            assert (await stub.ListProjects(project_pb2.ProjectListRequest())).projects[0].id == "p"
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await stub.GetTask(common_pb2.ObjectGetRequest())
+            assert refused.value.code() == grpc.StatusCode.UNIMPLEMENTED
+            assert "GetTask" in (refused.value.details() or "")
+    finally:
+        await server.stop(None)
