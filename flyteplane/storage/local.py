@@ -291,6 +291,10 @@ class FileBackend:
         path, temp, fd = self._new_temp(uri, twin)
         if fd < 0:  # linked to its twin
             self._replace(uri, temp, path)
+            # When the twin is the object itself, temp and path are two links to one file and rename
+            # does nothing at all (POSIX): the temp name would stay behind.
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(temp)
             return
         try:
             try:

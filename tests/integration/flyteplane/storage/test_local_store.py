@@ -134,3 +134,13 @@ async def test_a_file_changed_in_place_is_not_shared_by_later_writes(storage: St
     assert await storage.read(second) == b"12345"
     assert _directory(first).stat().st_ino != _directory(second).stat().st_ino
     assert await storage.read(first) == b"123456"
+
+
+async def test_writing_the_same_bytes_to_an_object_again_leaves_no_temporary_name(
+    storage: Storage, local_base: str
+) -> None:
+    uri = join(local_base, "again", "outputs.pb")
+    for _ in range(3):
+        await storage.write(uri, b"the same bytes")
+    assert await storage.read(uri) == b"the same bytes"
+    assert sorted(p.name for p in _directory(uri).parent.iterdir()) == ["outputs.pb"]
