@@ -10,6 +10,7 @@ from dataclasses import dataclass
 import grpc
 import uvicorn
 from prometheus_client import CollectorRegistry
+from pydantic import SecretStr
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
@@ -26,6 +27,7 @@ from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
+from flyteplane.storage.signing import persistent_secret
 
 log = logging.getLogger("flyteplane.admin")
 
@@ -33,11 +35,22 @@ log = logging.getLogger("flyteplane.admin")
 MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
 
-def storage_for(config: AdminPlaneConfig) -> Storage:
-    """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port."""
+SIGNING_SECRET_FILE = "signing-secret"
+
+
+async def storage_for(config: AdminPlaneConfig) -> Storage:
+    """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port.
+
+    Unless the configuration names a signing secret (as replicas sharing a store must), the secret
+    is kept in the data directory, so URLs handed out stay valid when admin restarts.
+    """
     storage = config.storage
     if "public_base_url" not in storage.model_fields_set:
         storage = storage.model_copy(update={"public_base_url": f"http://{config.admin.host}:{config.admin.http_port}"})
+    if storage.signing_secret is None:
+        path = config.data_dir.expanduser() / SIGNING_SECRET_FILE
+        secret = await asyncio.to_thread(persistent_secret, path)
+        storage = storage.model_copy(update={"signing_secret": SecretStr(secret.hex())})
     return Storage(storage)
 
 
@@ -81,7 +94,7 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     http_socket.bind((host, config.admin.http_port))
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
-    storage = storage_for(config)
+    storage = await storage_for(config)
     http_server = uvicorn.Server(
         uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
     )

@@ -27,10 +27,13 @@ import binascii
 import hashlib
 import hmac
 import math
+import os
+import secrets
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import quote, urlencode
 
 from flyteplane.errors import InvalidArgument, PermissionDenied
@@ -132,3 +135,31 @@ class LocalUrlSigner:
         if (time.time() if now is None else now) >= expires:
             raise PermissionDenied("signed URL has expired", field="url")
         return SignedRequest(allowed, path, expires, content_md5)
+
+
+def persistent_secret(path: Path) -> bytes:
+    """The signing secret kept at `path`, created (random, readable by its owner only) the first time.
+
+    Signed URLs are handed out for up to an hour; a secret that outlives the process keeps them
+    valid across a restart. Blocking: call it off the event loop.
+    """
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_bytes(32)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secret)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    try:
+        os.link(temp, path)  # fails if another process created it first: theirs wins
+    except FileExistsError:
+        pass
+    finally:
+        os.remove(temp)
+    return path.read_bytes()

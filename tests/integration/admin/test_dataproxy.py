@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from pathlib import Path
 
 import grpc
 import httpx
@@ -108,3 +109,19 @@ async def test_get_data_refuses_urls_that_are_not_flyte_urls(
     with pytest.raises(grpc.aio.AioRpcError) as raised:
         await dataproxy.GetData(dataproxy_pb2.GetDataRequest(flyte_url="s3://bucket/key"))
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_a_signed_url_handed_out_before_a_restart_still_works_after_it(database_url: str, tmp_path: Path) -> None:
+    from tests.support.admin import running_admin
+
+    async with running_admin(database_url, tmp_path) as first:
+        native = f"file://{first.storage_root}/flytesnacks/development/kept.txt"
+        await Storage(StorageConfig(local_root=first.storage_root)).write(native, b"still here")
+        stub = dataproxy_pb2_grpc.DataProxyServiceStub(first.channel)
+        link = await stub.CreateDownloadLocation(dataproxy_pb2.CreateDownloadLocationRequest(native_url=native))
+    signed = httpx.URL(link.signed_url)
+    async with running_admin(database_url, tmp_path) as second, httpx.AsyncClient() as client:
+        again = signed.copy_with(host="127.0.0.1", port=second.http_port)
+        fetched = await client.get(again)
+    assert fetched.status_code == 200, fetched.text
+    assert fetched.content == b"still here"
