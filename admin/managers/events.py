@@ -25,11 +25,9 @@ from google.protobuf import json_format
 from google.protobuf.message import Message
 from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import and_, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
-from admin.managers.executions import duration_of, load_execution
+from admin.managers.executions import duration_of
 from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id
 from admin.managers.transitions import (
     NODE,
@@ -45,6 +43,8 @@ from admin.managers.transitions import (
     check,
 )
 from admin.models import Execution, NodeExecution, TaskExecution
+from admin.repositories import executions, node_executions, task_executions
+from admin.repositories.lookups import Lookups
 from flyteidl_py.admin import (
     event_pb2 as admin_event_pb2,
 )
@@ -103,170 +103,9 @@ def _merge_patch(target: Any, patch: Any) -> Any:
 
 log = logging.getLogger("flyteplane.admin.events")
 
-ExecKey = tuple[str, str, str]
-NodeKey = tuple[str, str, str, str]
-TaskKey = tuple[str, str, str, str, str, str, str, str, int]
-
-
-def _exec_key(ident: identifier_pb2.WorkflowExecutionIdentifier) -> ExecKey:
-    return (ident.project, ident.domain, ident.name)
-
-
-def _node_key(ident: identifier_pb2.NodeExecutionIdentifier) -> NodeKey:
-    return (*_exec_key(ident.execution_id), ident.node_id)
-
-
-def _task_key(node: identifier_pb2.NodeExecutionIdentifier, task: identifier_pb2.Identifier, attempt: int) -> TaskKey:
-    return (*_node_key(node), task.project, task.domain, task.name, task.version, attempt)
-
 
 def _refusal(error: FlyteplaneError) -> events_pb2.EventResult:
     return events_pb2.EventResult(code=error.code.value[0], message=str(error))
-
-
-def _stored_task_key(row: TaskExecution) -> TaskKey:
-    return (
-        row.execution_project,
-        row.execution_domain,
-        row.execution_name,
-        row.node_id,
-        row.project,
-        row.domain,
-        row.name,
-        row.version,
-        row.retry_attempt,
-    )
-
-
-_MISSING: Any = object()
-_PREFETCH_CHUNK = 400
-
-
-class Lookups:
-    """The execution, node and task rows one transaction has read or created, by their identifiers.
-
-    `prefetch` reads every row a batch of events names in a few queries; afterwards a lookup is a
-    dictionary hit, and a row known to be absent is answered without asking again. Anything not
-    prefetched is read on demand (and remembered).
-    """
-
-    def __init__(self, session: AsyncSession) -> None:
-        self.session = session
-        self._complete_nodes: set[NodeKey] = set()
-        self._executions: dict[ExecKey, Execution | None] = {}
-        self._nodes: dict[NodeKey, NodeExecution | None] = {}
-        self._tasks: dict[TaskKey, TaskExecution | None] = {}
-
-    async def prefetch(self, events: list[events_pb2.Event]) -> None:
-        exec_keys: set[ExecKey] = set()
-        node_keys: set[NodeKey] = set()
-        for item in events:
-            kind = item.WhichOneof("kind")
-            if kind == "workflow":
-                exec_keys.add(_exec_key(item.workflow.event.execution_id))
-            elif kind == "node":
-                node_keys.add(_node_key(item.node.event.id))
-                parent = item.node.event.parent_node_metadata.node_id
-                if parent:
-                    node_keys.add((*_exec_key(item.node.event.id.execution_id), parent))
-            elif kind == "task":
-                node_keys.add(_node_key(item.task.event.parent_node_execution_id))
-        exec_keys |= {key[:3] for key in node_keys}
-        wanted = [key for key in exec_keys if key not in self._executions]
-        for start in range(0, len(wanted), _PREFETCH_CHUNK):
-            chunk = wanted[start : start + _PREFETCH_CHUNK]
-            rows = await self.session.scalars(
-                select(Execution).where(
-                    or_(
-                        *(
-                            and_(
-                                Execution.execution_project == p,
-                                Execution.execution_domain == d,
-                                Execution.execution_name == n,
-                            )
-                            for p, d, n in chunk
-                        )
-                    )
-                )
-            )
-            for row in rows:
-                self._executions[(row.execution_project, row.execution_domain, row.execution_name)] = row
-            for key in chunk:
-                self._executions.setdefault(key, None)
-        by_execution: dict[int, tuple[ExecKey, list[str]]] = {}
-        for node_key in node_keys:
-            execution = self._executions.get(node_key[:3])
-            if execution is not None and node_key not in self._nodes:
-                by_execution.setdefault(execution.id, (node_key[:3], []))[1].append(node_key[3])
-        loaded: list[NodeExecution] = []
-        for execution_pk, (execution_key, node_ids) in by_execution.items():
-            for start in range(0, len(node_ids), _PREFETCH_CHUNK):
-                chunk_ids = node_ids[start : start + _PREFETCH_CHUNK]
-                found = list(
-                    await self.session.scalars(
-                        select(NodeExecution).where(
-                            NodeExecution.execution_id == execution_pk, NodeExecution.node_id.in_(chunk_ids)
-                        )
-                    )
-                )
-                loaded.extend(found)
-                known = {row.node_id: row for row in found}
-                for node_id in chunk_ids:
-                    self._nodes[(*execution_key, node_id)] = known.get(node_id)
-        node_pks = [row.id for row in loaded]
-        for start in range(0, len(node_pks), _PREFETCH_CHUNK):
-            tasks = await self.session.scalars(
-                select(TaskExecution).where(
-                    TaskExecution.node_execution_id.in_(node_pks[start : start + _PREFETCH_CHUNK])
-                )
-            )
-            for task in tasks:
-                self._tasks[_stored_task_key(task)] = task
-        # Every task execution of a prefetched node is known now: the others do not exist.
-        self._complete_nodes |= {
-            (row.execution_project, row.execution_domain, row.execution_name, row.node_id) for row in loaded
-        }
-
-    async def execution(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
-        key = _exec_key(ident)
-        row = self._executions.get(key, _MISSING)
-        if row is _MISSING:
-            row = self._executions[key] = await self.session.scalar(
-                select(Execution).where(
-                    Execution.execution_project == ident.project,
-                    Execution.execution_domain == ident.domain,
-                    Execution.execution_name == ident.name,
-                )
-            )
-        if row is None:
-            return await load_execution(self.session, ident)  # raises NotFound as every reader does
-        return row  # type: ignore[no-any-return]
-
-    async def node(self, execution: Execution, key: NodeKey) -> NodeExecution | None:
-        row = self._nodes.get(key, _MISSING)
-        if row is _MISSING:
-            row = self._nodes[key] = await self.session.scalar(
-                select(NodeExecution).where(NodeExecution.execution_id == execution.id, NodeExecution.node_id == key[3])
-            )
-        return row  # type: ignore[no-any-return]
-
-    def add_node(self, key: NodeKey, row: NodeExecution) -> None:
-        self.session.add(row)
-        self._nodes[key] = row
-        self._complete_nodes.add(key)  # a new node has no task executions yet
-
-    async def task(self, ident: identifier_pb2.TaskExecutionIdentifier) -> TaskExecution | None:
-        key = _task_key(ident.node_execution_id, ident.task_id, ident.retry_attempt)
-        row = self._tasks.get(key, _MISSING)
-        if row is _MISSING:
-            if key[:4] in self._complete_nodes:
-                return None
-            row = self._tasks[key] = await find_task_execution(self.session, ident, missing_ok=True)
-        return row  # type: ignore[no-any-return]
-
-    def add_task(self, key: TaskKey, row: TaskExecution) -> None:
-        self.session.add(row)
-        self._tasks[key] = row
 
 
 class EventManager:
@@ -404,7 +243,7 @@ class EventManager:
         occurred = _dt(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
         reported = _dt(event.reported_at) if event.HasField("reported_at") else occurred
         execution = await lookups.execution(exec_id)
-        key = _node_key(event.id)
+        key = node_executions.key_of(event.id)
         row = await lookups.node(execution, key)
         if row is None:
             row = await self._new_node(lookups, execution, event, occurred)
@@ -487,11 +326,11 @@ class EventManager:
                     field="id",
                 )
             if parent_task.id is None:  # recorded earlier in this same batch
-                await lookups.session.flush()
+                await lookups.flush()
             parent_task_id = parent_task.id
         if event.HasField("parent_node_metadata"):
             parent = await lookups.node(
-                execution, (*_exec_key(event.id.execution_id), event.parent_node_metadata.node_id)
+                execution, (*executions.key_of(event.id.execution_id), event.parent_node_metadata.node_id)
             )
             if parent is None:
                 raise NotFound(
@@ -597,7 +436,7 @@ class EventManager:
         )
         row = await lookups.task(task_id)
         if row is None:
-            node = await lookups.node(execution, _node_key(node_id))
+            node = await lookups.node(execution, node_executions.key_of(node_id))
             if node is None:
                 raise NotFound(
                     f"node execution {node_id.node_id} of {exec_id.name} not found",
@@ -634,7 +473,7 @@ class EventManager:
                 task_execution_created_at=occurred,
                 task_execution_updated_at=reported,
             )
-            lookups.add_task(_task_key(node_id, event.task_id, event.retry_attempt), row)
+            lookups.add_task(task_executions.key_of(node_id, event.task_id, event.retry_attempt), row)
             if event.phase == TASK.RUNNING:
                 row.started_at = occurred
                 closure.started_at.CopyFrom(event.occurred_at)
@@ -742,34 +581,3 @@ class EventManager:
             target.CopyFrom(source)
         del stored.external_resources[:]
         stored.external_resources.extend(resources)
-
-
-async def find_task_execution(
-    session: AsyncSession, ident: identifier_pb2.TaskExecutionIdentifier, *, missing_ok: bool = False
-) -> Any:
-    node = ident.node_execution_id
-    # Through the node's id (indexed), not the task's: one task may have run in thousands of nodes.
-    node_pk = (
-        select(NodeExecution.id)
-        .join(Execution, NodeExecution.execution_id == Execution.id)
-        .where(
-            Execution.execution_project == node.execution_id.project,
-            Execution.execution_domain == node.execution_id.domain,
-            Execution.execution_name == node.execution_id.name,
-            NodeExecution.node_id == node.node_id,
-        )
-        .scalar_subquery()
-    )
-    row = await session.scalar(
-        select(TaskExecution).where(
-            TaskExecution.node_execution_id == node_pk,
-            TaskExecution.retry_attempt == ident.retry_attempt,
-            TaskExecution.project == ident.task_id.project,
-            TaskExecution.domain == ident.task_id.domain,
-            TaskExecution.name == ident.task_id.name,
-            TaskExecution.version == ident.task_id.version,
-        )
-    )
-    if row is None and not missing_ok:
-        raise NotFound(f"task execution attempt {ident.retry_attempt} of node {node.node_id} not found", field="id")
-    return row

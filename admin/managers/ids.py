@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.models import Project
+from admin.repositories import projects
 from flyteidl_py.admin import project_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.config import AdminConfig
@@ -64,7 +63,7 @@ async def check_project_domain(
     """The project must exist and be active; the domain must be one the platform knows."""
     require(project, f"{field}.project")
     require(domain, f"{field}.domain")
-    row = await session.scalar(select(Project).where(Project.identifier == project))
+    row = await projects.find(session, project)
     if row is None:
         raise InvalidArgument(
             f"failed to validate that project [{project}] and domain [{domain}] are registered, "

@@ -10,14 +10,13 @@ from collections.abc import Sequence
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_identifier, check_project_domain, id_str, require
-from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
+from admin.models import LaunchPlan, Task, Workflow
+from admin.repositories import entities
 from flyteidl_py.admin import (
-    description_entity_pb2,
     launch_plan_pb2,
     task_pb2,
     workflow_pb2,
@@ -132,15 +131,6 @@ def _timestamp(ctx: AdminContext) -> Timestamp:
     return ts
 
 
-def _key(model: type[Task] | type[Workflow] | type[LaunchPlan], ident: identifier_pb2.Identifier) -> Any:
-    return select(model).where(
-        model.project == ident.project,
-        model.domain == ident.domain,
-        model.name == ident.name,
-        model.version == ident.version,
-    )
-
-
 def to_task(row: Task) -> task_pb2.Task:
     return task_pb2.Task(
         id=identifier_pb2.Identifier(
@@ -188,64 +178,6 @@ def to_launch_plan(row: LaunchPlan) -> launch_plan_pb2.LaunchPlan:
     )
 
 
-async def ensure_named_entity(
-    session: AsyncSession, resource_type: int, ident: identifier_pb2.Identifier, state: int = 0
-) -> None:
-    row = await session.scalar(
-        select(NamedEntityMetadata).where(
-            NamedEntityMetadata.resource_type == resource_type,
-            NamedEntityMetadata.project == ident.project,
-            NamedEntityMetadata.domain == ident.domain,
-            NamedEntityMetadata.name == ident.name,
-        )
-    )
-    if row is None:
-        session.add(
-            NamedEntityMetadata(
-                resource_type=resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                org=ident.org,
-                state=state,
-            )
-        )
-    elif state and row.state != state:
-        row.state = state
-
-
-async def _save_description(
-    session: AsyncSession,
-    ident: identifier_pb2.Identifier,
-    description: description_entity_pb2.DescriptionEntity,
-) -> None:
-    exists = await session.scalar(
-        select(DescriptionEntity.id).where(
-            DescriptionEntity.resource_type == ident.resource_type,
-            DescriptionEntity.project == ident.project,
-            DescriptionEntity.domain == ident.domain,
-            DescriptionEntity.name == ident.name,
-            DescriptionEntity.version == ident.version,
-        )
-    )
-    if exists is None:
-        body = description_entity_pb2.DescriptionEntity()
-        body.CopyFrom(description)
-        body.ClearField("id")
-        session.add(
-            DescriptionEntity(
-                resource_type=ident.resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                version=ident.version,
-                org=ident.org,
-                short_description=description.short_description,
-                body=body.SerializeToString(),
-            )
-        )
-
-
 class RegistrationManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
@@ -264,11 +196,12 @@ class RegistrationManager:
         task_digest = digest(compiled)
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            existing = await session.scalar(_key(Task, request.id))
+            existing = await entities.find(session, Task, request.id)
             if existing is not None:
                 raise _exists_error("task", request.id, identical=existing.digest == task_digest)
             closure = task_pb2.TaskClosure(compiled_task=compiled, created_at=_timestamp(self.ctx))
-            session.add(
+            entities.add(
+                session,
                 Task(
                     project=request.id.project,
                     domain=request.id.domain,
@@ -279,17 +212,17 @@ class RegistrationManager:
                     type=template.type,
                     closure=closure.SerializeToString(),
                     short_description=request.spec.description.short_description,
-                )
+                ),
             )
-            await ensure_named_entity(session, identifier_pb2.TASK, request.id)
+            await entities.ensure_named_entity(session, identifier_pb2.TASK, request.id)
             if request.spec.HasField("description"):
-                await _save_description(session, request.id, request.spec.description)
+                await entities.save_description(session, request.id, request.spec.description)
         return task_pb2.TaskCreateResponse()
 
     async def get_task(self, ident: identifier_pb2.Identifier) -> task_pb2.Task:
         check_identifier(ident, identifier_pb2.TASK)
         async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(Task, ident))
+            row = await entities.find(session, Task, ident)
         if row is None:
             raise NotFound(f"missing entity of type task with identifier {id_str(ident)}", field="id")
         return to_task(row)
@@ -299,7 +232,7 @@ class RegistrationManager:
     ) -> list[compiler_pb2.CompiledTask]:
         found = []
         for ident in ids:
-            row = await session.scalar(_key(Task, ident))
+            row = await entities.find(session, Task, ident)
             if row is not None:
                 found.append(task_pb2.TaskClosure.FromString(row.closure).compiled_task)
         return found
@@ -317,7 +250,7 @@ class RegistrationManager:
         tasks = await self.compiled_tasks(session, needs.task_ids)
         launch_plans = []
         for ident in needs.launch_plan_ids:
-            row = await session.scalar(_key(LaunchPlan, ident))
+            row = await entities.find(session, LaunchPlan, ident)
             if row is not None:
                 closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
                 launch_plans.append(LaunchPlanInterface(ident, closure.expected_inputs, closure.expected_outputs))
@@ -337,11 +270,12 @@ class RegistrationManager:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
             compiled = await self.compile(session, primary.template, primary.sub_workflows, id_str(request.id))
             wf_digest = digest(compiled)
-            existing = await session.scalar(_key(Workflow, request.id))
+            existing = await entities.find(session, Workflow, request.id)
             if existing is not None:
                 raise _exists_error("workflow", request.id, identical=existing.digest == wf_digest)
             closure = workflow_pb2.WorkflowClosure(compiled_workflow=compiled, created_at=_timestamp(self.ctx))
-            session.add(
+            entities.add(
+                session,
                 Workflow(
                     project=request.id.project,
                     domain=request.id.domain,
@@ -352,17 +286,17 @@ class RegistrationManager:
                     typed_interface=compiled.primary.template.interface.SerializeToString(),
                     closure=closure.SerializeToString(),
                     short_description=request.spec.description.short_description,
-                )
+                ),
             )
-            await ensure_named_entity(session, identifier_pb2.WORKFLOW, request.id)
+            await entities.ensure_named_entity(session, identifier_pb2.WORKFLOW, request.id)
             if request.spec.HasField("description"):
-                await _save_description(session, request.id, request.spec.description)
+                await entities.save_description(session, request.id, request.spec.description)
         return workflow_pb2.WorkflowCreateResponse()
 
     async def get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow:
         check_identifier(ident, identifier_pb2.WORKFLOW)
         async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(Workflow, ident))
+            row = await entities.find(session, Workflow, ident)
         if row is None:
             raise NotFound(f"missing entity of type workflow with identifier {id_str(ident)}", field="id")
         return to_workflow(row)
@@ -378,7 +312,7 @@ class RegistrationManager:
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            workflow = await session.scalar(_key(Workflow, request.spec.workflow_id))
+            workflow = await entities.find(session, Workflow, request.spec.workflow_id)
             if workflow is None:
                 raise NotFound(
                     f"missing entity of type workflow with identifier {id_str(request.spec.workflow_id)}",
@@ -387,7 +321,7 @@ class RegistrationManager:
             interface = interface_pb2.TypedInterface.FromString(workflow.typed_interface)
             expected_inputs, expected_outputs = validate_launch_plan(request.spec, interface)
             lp_digest = digest(request.spec)
-            existing = await session.scalar(_key(LaunchPlan, request.id))
+            existing = await entities.find(session, LaunchPlan, request.id)
             if existing is not None:
                 raise _exists_error("launch plan", request.id, identical=existing.digest == lp_digest)
             now = _timestamp(self.ctx)
@@ -399,7 +333,8 @@ class RegistrationManager:
                 updated_at=now,
             )
             schedule = request.spec.entity_metadata.schedule
-            session.add(
+            entities.add(
+                session,
                 LaunchPlan(
                     project=request.id.project,
                     domain=request.id.domain,
@@ -412,15 +347,15 @@ class RegistrationManager:
                     closure=closure.SerializeToString(),
                     state=launch_plan_pb2.INACTIVE,
                     schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
-                )
+                ),
             )
-            await ensure_named_entity(session, identifier_pb2.LAUNCH_PLAN, request.id)
+            await entities.ensure_named_entity(session, identifier_pb2.LAUNCH_PLAN, request.id)
         return launch_plan_pb2.LaunchPlanCreateResponse()
 
     async def get_launch_plan(self, ident: identifier_pb2.Identifier) -> launch_plan_pb2.LaunchPlan:
         check_identifier(ident, identifier_pb2.LAUNCH_PLAN)
         async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(LaunchPlan, ident))
+            row = await entities.find(session, LaunchPlan, ident)
         if row is None:
             raise NotFound(f"missing entity of type launch_plan with identifier {id_str(ident)}", field="id")
         return to_launch_plan(row)
@@ -432,22 +367,12 @@ class RegistrationManager:
         if request.state not in (launch_plan_pb2.ACTIVE, launch_plan_pb2.INACTIVE):
             raise InvalidArgument(f"Unrecognized launch plan state {request.state}", field="state")
         async with self.ctx.db.session() as session:
-            target = await session.scalar(_key(LaunchPlan, request.id))
+            target = await entities.find(session, LaunchPlan, request.id)
             if target is None:
                 raise NotFound(f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id")
             if request.state == launch_plan_pb2.ACTIVE:
                 # One active version per name: deactivate the others in the same transaction.
-                others = await session.scalars(
-                    select(LaunchPlan).where(
-                        LaunchPlan.project == target.project,
-                        LaunchPlan.domain == target.domain,
-                        LaunchPlan.name == target.name,
-                        LaunchPlan.state == launch_plan_pb2.ACTIVE,
-                        LaunchPlan.id != target.id,
-                    )
-                )
-                for other in others:
-                    other.state = launch_plan_pb2.INACTIVE
+                await entities.deactivate_other_versions(session, target)
             target.state = request.state
         return launch_plan_pb2.LaunchPlanUpdateResponse()
 
@@ -457,14 +382,7 @@ class RegistrationManager:
         for part in ("project", "domain", "name"):
             require(getattr(request.id, part), f"id.{part}")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(
-                select(LaunchPlan).where(
-                    LaunchPlan.project == request.id.project,
-                    LaunchPlan.domain == request.id.domain,
-                    LaunchPlan.name == request.id.name,
-                    LaunchPlan.state == launch_plan_pb2.ACTIVE,
-                )
-            )
+            row = await entities.active_launch_plan(session, request.id.project, request.id.domain, request.id.name)
         if row is None:
             raise NotFound(
                 f"No active launch plan could be found: {request.id.project}:{request.id.domain}:{request.id.name}",
