@@ -15,7 +15,6 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -612,9 +611,3 @@ class ExecutionManager:
                 child.spans.append(leaf)
             root.spans.append(child)
         return execution_pb2.WorkflowExecutionGetMetricsResponse(span=root)
-
-
-def duration_of(ns: int) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(ns)
-    return d
