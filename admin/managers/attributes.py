@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
@@ -43,6 +44,13 @@ def _type_name(resource_type: int) -> str:
     if resource_type not in _MEMBER:
         raise InvalidArgument(f"unknown resource type {resource_type}", field="resource_type")
     return mr.MatchableResource.Name(resource_type)
+
+
+def _scope(message: Message, levels: int, prefix: str = "") -> Scope:
+    """The scope a request names: its project, domain and workflow, as many levels as the RPC has, each required."""
+    return Scope(
+        *(require(getattr(message, part), f"{prefix}{part}") for part in ("project", "domain", "workflow")[:levels])
+    )
 
 
 class AttributesManager:
@@ -124,14 +132,14 @@ class AttributesManager:
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse:
         a = request.attributes
-        scope = Scope(require(a.project, "attributes.project"), require(a.domain, "attributes.domain"))
+        scope = _scope(a, 2, "attributes.")
         await self._update(scope, a.matching_attributes, a.org)
         return project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse()
 
     async def get_project_domain(
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesGetRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesGetResponse:
-        scope = Scope(require(request.project, "project"), require(request.domain, "domain"))
+        scope = _scope(request, 2)
         attributes = await self._get(scope, request.resource_type)
         return project_domain_attributes_pb2.ProjectDomainAttributesGetResponse(
             attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
@@ -146,7 +154,7 @@ class AttributesManager:
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse:
         await self._delete(
-            Scope(require(request.project, "project"), require(request.domain, "domain")),
+            _scope(request, 2),
             request.resource_type,
         )
         return project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse()
@@ -155,13 +163,13 @@ class AttributesManager:
         self, request: project_attributes_pb2.ProjectAttributesUpdateRequest
     ) -> project_attributes_pb2.ProjectAttributesUpdateResponse:
         a = request.attributes
-        await self._update(Scope(require(a.project, "attributes.project")), a.matching_attributes, a.org)
+        await self._update(_scope(a, 1, "attributes."), a.matching_attributes, a.org)
         return project_attributes_pb2.ProjectAttributesUpdateResponse()
 
     async def get_project(
         self, request: project_attributes_pb2.ProjectAttributesGetRequest
     ) -> project_attributes_pb2.ProjectAttributesGetResponse:
-        attributes = await self._get(Scope(require(request.project, "project")), request.resource_type)
+        attributes = await self._get(_scope(request, 1), request.resource_type)
         return project_attributes_pb2.ProjectAttributesGetResponse(
             attributes=project_attributes_pb2.ProjectAttributes(
                 project=request.project, matching_attributes=attributes, org=request.org
@@ -171,29 +179,21 @@ class AttributesManager:
     async def delete_project(
         self, request: project_attributes_pb2.ProjectAttributesDeleteRequest
     ) -> project_attributes_pb2.ProjectAttributesDeleteResponse:
-        await self._delete(Scope(require(request.project, "project")), request.resource_type)
+        await self._delete(_scope(request, 1), request.resource_type)
         return project_attributes_pb2.ProjectAttributesDeleteResponse()
 
     async def update_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesUpdateRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesUpdateResponse:
         a = request.attributes
-        scope = Scope(
-            require(a.project, "attributes.project"),
-            require(a.domain, "attributes.domain"),
-            require(a.workflow, "attributes.workflow"),
-        )
+        scope = _scope(a, 3, "attributes.")
         await self._update(scope, a.matching_attributes, a.org)
         return workflow_attributes_pb2.WorkflowAttributesUpdateResponse()
 
     async def get_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesGetRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesGetResponse:
-        scope = Scope(
-            require(request.project, "project"),
-            require(request.domain, "domain"),
-            require(request.workflow, "workflow"),
-        )
+        scope = _scope(request, 3)
         attributes = await self._get(scope, request.resource_type)
         return workflow_attributes_pb2.WorkflowAttributesGetResponse(
             attributes=workflow_attributes_pb2.WorkflowAttributes(
@@ -208,11 +208,7 @@ class AttributesManager:
     async def delete_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesDeleteRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesDeleteResponse:
-        scope = Scope(
-            require(request.project, "project"),
-            require(request.domain, "domain"),
-            require(request.workflow, "workflow"),
-        )
+        scope = _scope(request, 3)
         await self._delete(scope, request.resource_type)
         return workflow_attributes_pb2.WorkflowAttributesDeleteResponse()
 

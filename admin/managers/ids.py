@@ -10,7 +10,7 @@ from flyteidl_py.core import identifier_pb2
 from flyteplane.config import AdminConfig
 from flyteplane.errors import InvalidArgument
 
-_RESOURCE_NAMES: dict[int, str] = {
+RESOURCE_NAMES: dict[int, str] = {
     identifier_pb2.TASK: "task",
     identifier_pb2.WORKFLOW: "workflow",
     identifier_pb2.LAUNCH_PLAN: "launch_plan",
@@ -31,8 +31,8 @@ def check_identifier(ident: identifier_pb2.Identifier, expected: int, field: str
         raise InvalidArgument("missing identifier", field=field)
     if ident.resource_type != expected:
         raise InvalidArgument(
-            f"unexpected resource type {_RESOURCE_NAMES.get(ident.resource_type, ident.resource_type)} "
-            f"for identifier [{id_str(ident)}], expected {_RESOURCE_NAMES[expected]} instead",
+            f"unexpected resource type {RESOURCE_NAMES.get(ident.resource_type, ident.resource_type)} "
+            f"for identifier [{id_str(ident)}], expected {RESOURCE_NAMES[expected]} instead",
             field=f"{field}.resource_type",
         )
     for part in ("project", "domain", "name", "version"):

@@ -36,6 +36,14 @@ def _validate(project: project_pb2.Project, field: str = "project") -> None:
         raise InvalidArgument(f"unknown project state {project.state}", field=f"{field}.state")
 
 
+def _set_fields(row: Project, project: project_pb2.Project) -> None:
+    """The fields a client sets, at registration and update alike."""
+    row.name = project.name
+    row.description = project.description
+    row.labels = project.labels.SerializeToString()
+    row.state = project.state
+
+
 class ProjectManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
@@ -75,17 +83,9 @@ class ProjectManager:
         async with self.ctx.db.session() as session:
             if await projects.exists(session, project.id):
                 raise AlreadyExists(f"project [{project.id}] already exists", field="project.id")
-            projects.add(
-                session,
-                Project(
-                    identifier=project.id,
-                    name=project.name,
-                    description=project.description,
-                    labels=project.labels.SerializeToString(),
-                    state=project.state,
-                    org=project.org,
-                ),
-            )
+            row = Project(identifier=project.id, org=project.org)
+            _set_fields(row, project)
+            projects.add(session, row)
         return project_pb2.ProjectRegisterResponse()
 
     async def update(self, project: project_pb2.Project) -> project_pb2.ProjectUpdateResponse:
@@ -97,10 +97,7 @@ class ProjectManager:
             if not project.name:
                 project.name = row.name
             _validate(project, field="")
-            row.name = project.name
-            row.description = project.description
-            row.labels = project.labels.SerializeToString()
-            row.state = project.state
+            _set_fields(row, project)
         return project_pb2.ProjectUpdateResponse()
 
     async def get(self, request: project_pb2.ProjectGetRequest) -> project_pb2.Project:

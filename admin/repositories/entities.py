@@ -15,7 +15,7 @@ from flyteidl_py.admin import common_pb2, description_entity_pb2, launch_plan_pb
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import InvalidArgument
 
-Versioned = TypeVar("Versioned", Task, Workflow, LaunchPlan)
+Versioned = TypeVar("Versioned", bound=Task | Workflow | LaunchPlan)
 VersionedModel = type[Task] | type[Workflow] | type[LaunchPlan]
 
 

@@ -36,6 +36,26 @@ def duration_of(ns: int) -> Duration:
     return d
 
 
+def outcome(
+    event: event_pb2.WorkflowExecutionEvent | event_pb2.NodeExecutionEvent | event_pb2.TaskExecutionEvent,
+    offloaded_uri: str,
+) -> str | core.ExecutionError | None:
+    """What an event reports of its result: where its outputs are (its URI, else where its inline
+    outputs were offloaded), else its error; None when it reports neither."""
+    if event.HasField("output_uri"):
+        return event.output_uri
+    if offloaded_uri:
+        return offloaded_uri
+    if event.HasField("error"):
+        return event.error
+    return None
+
+
+def error_columns(error: core.ExecutionError) -> tuple[str, str]:
+    """The error's kind (by name) and code, as an execution's or node's row keeps them."""
+    return core.ExecutionError.ErrorKind.Name(error.kind), error.code[:255]
+
+
 def logs_merged(incoming: list[core.TaskLog], existing: list[core.TaskLog], phase: int) -> list[core.TaskLog]:
     """Incoming logs first, then the stored ones they do not replace (same URI or name).
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
-from admin.managers.events.merge import duration_of, elapsed_ns, merge_node_flags, to_datetime
 from admin.managers.ids import check_node_execution_id
 from admin.managers.transitions import NODE, NODE_POLICY, NODE_TERMINAL, Change, check
 from admin.models import Execution, NodeExecution
@@ -15,7 +15,6 @@ from admin.repositories.lookups import Lookups
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.admin import node_execution_pb2
 from flyteidl_py.core import catalog_pb2, identifier_pb2
-from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import NotFound
 
@@ -34,8 +33,8 @@ class NodeEvents(Applier):
         output_uri = ""
         if event.HasField("output_data") and event.phase in NODE_TERMINAL:
             output_uri = await self.data.offload(event.output_data, *base, "offloaded_outputs")
-        occurred = to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
-        reported = to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
+        occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
+        reported = merge.to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
         execution = await lookups.execution(exec_id)
         key = node_executions.key_of(event.id)
         row = await lookups.node(execution, key)
@@ -53,22 +52,12 @@ class NodeEvents(Applier):
                 is_eager=event.is_eager,
             )
         else:
-            check(
-                NODE_POLICY,
-                Change(
-                    NODE.Value(row.phase),
-                    event.phase,
-                    row.phase,
-                    NODE.Name(event.phase),
-                    event.producer_id,
-                    execution.cluster,
-                ),
-            )
+            check(NODE_POLICY, Change.of(NODE, row.phase, event.phase, event.producer_id, execution.cluster))
             if event.HasField("workflow_node_metadata") and event.workflow_node_metadata.execution_id.name:
                 await lookups.execution(event.workflow_node_metadata.execution_id)
             closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
             meta = node_execution_pb2.NodeExecutionMetaData.FromString(row.metadata_)
-            merge_node_flags(meta, event)
+            merge.merge_node_flags(meta, event)
         if not row.input_uri and input_uri:
             row.input_uri = input_uri
         row.phase = NODE.Name(event.phase)
@@ -82,16 +71,14 @@ class NodeEvents(Applier):
             closure.deck_uri = event.deck_uri
         if event.phase in NODE_TERMINAL:
             if row.started_at is not None:
-                row.duration = elapsed_ns(occurred, row.started_at)
-                closure.duration.CopyFrom(duration_of(row.duration))
-            if event.HasField("output_uri"):
-                closure.output_uri = event.output_uri
-            elif output_uri:
-                closure.output_uri = output_uri
-            elif event.HasField("error"):
-                closure.error.CopyFrom(event.error)
-                row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
-                row.error_code = event.error.code[:255]
+                row.duration = merge.elapsed_ns(occurred, row.started_at)
+                closure.duration.CopyFrom(merge.duration_of(row.duration))
+            result = merge.outcome(event, output_uri)
+            if isinstance(result, str):
+                closure.output_uri = result
+            elif result is not None:
+                closure.error.CopyFrom(result)
+                row.error_kind, row.error_code = merge.error_columns(result)
         if event.HasField("workflow_node_metadata") and not closure.workflow_node_metadata.executionId.name:
             closure.workflow_node_metadata.executionId.CopyFrom(event.workflow_node_metadata.execution_id)
         if event.HasField("task_node_metadata"):

@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
-from admin.managers.events.merge import (
-    custom_info_merged,
-    duration_of,
-    elapsed_ns,
-    logs_merged,
-    merge_task_metadata,
-    task_reasons,
-    to_datetime,
-)
 from admin.managers.ids import check_identifier, check_node_execution_id
 from admin.managers.transitions import TASK, TASK_POLICY, TASK_TERMINAL, Change, check
 from admin.models import Execution, TaskExecution
@@ -54,9 +46,9 @@ class TaskEvents(Applier):
                 str(event.retry_attempt),
                 "offloaded_outputs",
             )
-        occurred = to_datetime(event.occurred_at)
-        reported = to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
-        reasons = task_reasons(event)
+        occurred = merge.to_datetime(event.occurred_at)
+        reported = merge.to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
+        reasons = merge.task_reasons(event)
         execution = await lookups.execution(exec_id)
         task_id = identifier_pb2.TaskExecutionIdentifier(
             task_id=event.task_id, node_execution_id=node_id, retry_attempt=event.retry_attempt
@@ -73,15 +65,14 @@ class TaskEvents(Applier):
         row.phase = TASK.Name(event.phase)
         row.task_execution_updated_at = reported
         if event.phase in TASK_TERMINAL and row.started_at is not None:
-            row.duration = elapsed_ns(occurred, row.started_at)
-            closure.duration.CopyFrom(duration_of(row.duration))
+            row.duration = merge.elapsed_ns(occurred, row.started_at)
+            closure.duration.CopyFrom(merge.duration_of(row.duration))
         # A retryable failure is not terminal, but its error is what the user needs to see.
-        if event.HasField("output_uri"):
-            closure.output_uri = event.output_uri
-        elif output_uri:
-            closure.output_uri = output_uri
-        elif event.HasField("error"):
-            closure.error.CopyFrom(event.error)
+        result = merge.outcome(event, output_uri)
+        if isinstance(result, str):
+            closure.output_uri = result
+        elif result is not None:
+            closure.error.CopyFrom(result)
         row.closure = closure.SerializeToString()
 
     async def _new_attempt(
@@ -105,7 +96,7 @@ class TaskEvents(Applier):
             )
         closure = task_execution_pb2.TaskExecutionClosure(
             phase=event.phase,
-            logs=logs_merged(list(event.logs), [], event.phase),
+            logs=merge.logs_merged(list(event.logs), [], event.phase),
             created_at=event.occurred_at,
             task_type=event.task_type,
             event_version=event.event_version,
@@ -152,11 +143,10 @@ class TaskEvents(Applier):
         """A later event of the attempt, once its policy allows it: the merged closure (row updated too)."""
         check(
             TASK_POLICY,
-            Change(
-                TASK.Value(row.phase),
-                event.phase,
+            Change.of(
+                TASK,
                 row.phase,
-                TASK.Name(event.phase),
+                event.phase,
                 event.producer_id,
                 execution.cluster,
                 row.phase_version,
@@ -165,7 +155,7 @@ class TaskEvents(Applier):
         )
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
         phase_changed = TASK.Value(row.phase) != event.phase
-        logs = logs_merged(list(event.logs), list(closure.logs), event.phase)
+        logs = merge.logs_merged(list(event.logs), list(closure.logs), event.phase)
         del closure.logs[:]
         closure.logs.extend(logs)
         closure.reasons.extend(reasons)
@@ -173,8 +163,8 @@ class TaskEvents(Applier):
             row.started_at = occurred
             closure.started_at.CopyFrom(event.occurred_at)
         if event.HasField("custom_info"):
-            closure.custom_info.CopyFrom(custom_info_merged(closure.custom_info, event.custom_info))
-        merge_task_metadata(closure.metadata, event.metadata, phase_changed)
+            closure.custom_info.CopyFrom(merge.custom_info_merged(closure.custom_info, event.custom_info))
+        merge.merge_task_metadata(closure.metadata, event.metadata, phase_changed)
         closure.event_version = max(closure.event_version, event.event_version)
         row.phase_version = event.phase_version
         if not row.input_uri and input_uri:

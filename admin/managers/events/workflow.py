@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
-from admin.managers.events.merge import duration_of, elapsed_ns, to_datetime
 from admin.managers.ids import check_execution_id
 from admin.managers.transitions import DEFAULT_PRODUCER, WF, WORKFLOW_POLICY, WORKFLOW_TERMINAL, Change, check
 from admin.repositories.lookups import Lookups
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.admin import execution_pb2
-from flyteidl_py.core import execution_pb2 as core
 from flyteplane.errors import InvalidArgument
 
 
@@ -27,11 +26,8 @@ class WorkflowEvents(Applier):
                 event.output_data, ident.project, ident.domain, ident.name, "offloaded_outputs"
             )
         row = await lookups.execution(ident)
-        check(
-            WORKFLOW_POLICY,
-            Change(WF.Value(row.phase), event.phase, row.phase, WF.Name(event.phase), event.producer_id, row.cluster),
-        )
-        occurred = to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
+        check(WORKFLOW_POLICY, Change.of(WF, row.phase, event.phase, event.producer_id, row.cluster))
+        occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
         closure = execution_pb2.ExecutionClosure.FromString(row.closure)
         closure.phase = event.phase
         closure.updated_at.FromDatetime(occurred)
@@ -41,16 +37,14 @@ class WorkflowEvents(Applier):
             row.started_at = occurred
             closure.started_at.FromDatetime(occurred)
         if event.phase in WORKFLOW_TERMINAL and row.started_at is not None:
-            row.duration = elapsed_ns(occurred, row.started_at)
-            closure.duration.CopyFrom(duration_of(row.duration))
+            row.duration = merge.elapsed_ns(occurred, row.started_at)
+            closure.duration.CopyFrom(merge.duration_of(row.duration))
         if event.producer_id and event.producer_id != DEFAULT_PRODUCER and event.phase in (WF.UNDEFINED, WF.QUEUED):
             row.cluster = event.producer_id
-        if event.HasField("output_uri"):
-            closure.outputs.uri = event.output_uri
-        elif output_uri:
-            closure.outputs.uri = output_uri
-        elif event.HasField("error"):
-            closure.error.CopyFrom(event.error)
-            row.error_kind = core.ExecutionError.ErrorKind.Name(event.error.kind)
-            row.error_code = event.error.code[:255]
+        result = merge.outcome(event, output_uri)
+        if isinstance(result, str):
+            closure.outputs.uri = result
+        elif result is not None:
+            closure.error.CopyFrom(result)
+            row.error_kind, row.error_code = merge.error_columns(result)
         row.closure = closure.SerializeToString()
