@@ -14,7 +14,7 @@ from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.dataproxy import DataProxy
 from admin.managers.entity_lists import EntityLists
-from admin.managers.events import EventManager
+from admin.managers.events.ingest import EventManager
 from admin.managers.executions import ExecutionManager
 from admin.managers.node_executions import NodeExecutionManager, TaskExecutionManager, execution_data
 from admin.managers.projects import ProjectManager
@@ -204,7 +204,7 @@ SERVICES = (
     (auth_pb2.DESCRIPTOR.services_by_name["AuthMetadataService"], auth_pb2_grpc),
     (identity_pb2.DESCRIPTOR.services_by_name["IdentityService"], identity_pb2_grpc),
     (signal_pb2.DESCRIPTOR.services_by_name["SignalService"], signal_pb2_grpc),
-    # flyteplane's own: propeller's events in batches (see admin.managers.events).
+    # flyteplane's own: propeller's events in batches (see admin.managers.events.ingest).
     (events_pb2.DESCRIPTOR.services_by_name["EventSinkService"], events_pb2_grpc),
 )
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-from sqlalchemy import Select, select
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_project_domain, require
-from admin.models import Project, Resource
+from admin.models import Resource
+from admin.repositories import projects, resources
+from admin.repositories.resources import Scope
 from flyteidl_py.admin import (
     matchable_resource_pb2 as mr,
 )
@@ -19,11 +19,6 @@ from flyteidl_py.admin import (
     workflow_attributes_pb2,
 )
 from flyteplane.errors import InvalidArgument, NotFound
-
-PRIORITY_PROJECT = 5
-PRIORITY_PROJECT_DOMAIN = 10
-PRIORITY_WORKFLOW = 100
-PRIORITY_LAUNCH_PLAN = 1000
 
 # MatchingAttributes oneof member for each resource type.
 _MEMBER = {
@@ -51,38 +46,29 @@ def _type_name(resource_type: int) -> str:
     return mr.MatchableResource.Name(resource_type)
 
 
-@dataclass(frozen=True)
-class _Scope:
-    project: str
-    domain: str = ""
-    workflow: str = ""
-    launch_plan: str = ""
-
-    @property
-    def priority(self) -> int:
-        if self.launch_plan:
-            return PRIORITY_LAUNCH_PLAN
-        if self.workflow:
-            return PRIORITY_WORKFLOW
-        return PRIORITY_PROJECT_DOMAIN if self.domain else PRIORITY_PROJECT
+def _scope(message: Message, levels: int, prefix: str = "") -> Scope:
+    """The scope a request names: its project, domain and workflow, as many levels as the RPC has, each required."""
+    return Scope(
+        *(require(getattr(message, part), f"{prefix}{part}") for part in ("project", "domain", "workflow")[:levels])
+    )
 
 
 class AttributesManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
 
-    async def _check_scope(self, scope: _Scope) -> None:
+    async def _check_scope(self, scope: Scope) -> None:
         async with self.ctx.db.session() as session:
             if scope.domain:
                 await check_project_domain(session, self.ctx.config, scope.project, scope.domain, field="attributes")
-            elif await session.scalar(select(Project.id).where(Project.identifier == scope.project)) is None:
+            elif not await projects.exists(session, scope.project):
                 raise InvalidArgument(f"project [{scope.project}] not found", field="attributes.project")
 
-    async def _update(self, scope: _Scope, attributes: mr.MatchingAttributes, org: str) -> None:
+    async def _update(self, scope: Scope, attributes: mr.MatchingAttributes, org: str) -> None:
         resource_type = _resource_type(attributes, "attributes.matching_attributes")
         await self._check_scope(scope)
         async with self.ctx.db.session() as session:
-            row = await session.scalar(self._where(scope, resource_type))
+            row = await resources.find(session, scope, _type_name(resource_type))
             if row is None:
                 row = Resource(
                     project=scope.project,
@@ -94,7 +80,7 @@ class AttributesManager:
                     priority=scope.priority,
                     attributes=b"",
                 )
-                session.add(row)
+                resources.add(session, row)
             elif resource_type == mr.PLUGIN_OVERRIDE:
                 # Plugin overrides merge by task type; every other kind replaces the stored value.
                 merged = mr.MatchingAttributes.FromString(row.attributes)
@@ -103,18 +89,9 @@ class AttributesManager:
                 attributes = mr.MatchingAttributes(plugin_overrides=mr.PluginOverrides(overrides=by_type.values()))
             row.attributes = attributes.SerializeToString()
 
-    def _where(self, scope: _Scope, resource_type: int) -> Select[Resource]:
-        return select(Resource).where(
-            Resource.project == scope.project,
-            Resource.domain == scope.domain,
-            Resource.workflow == scope.workflow,
-            Resource.launch_plan == scope.launch_plan,
-            Resource.resource_type == _type_name(resource_type),
-        )
-
-    async def _get(self, scope: _Scope, resource_type: int) -> mr.MatchingAttributes:
+    async def _get(self, scope: Scope, resource_type: int) -> mr.MatchingAttributes:
         async with self.ctx.db.session() as session:
-            row = await session.scalar(self._where(scope, resource_type))
+            row = await resources.find(session, scope, _type_name(resource_type))
         if row is None:
             raise NotFound(
                 f"Resource [{scope.project}/{scope.domain}/{scope.workflow}] of type "
@@ -123,12 +100,12 @@ class AttributesManager:
             )
         return mr.MatchingAttributes.FromString(row.attributes)
 
-    async def _delete(self, scope: _Scope, resource_type: int) -> None:
+    async def _delete(self, scope: Scope, resource_type: int) -> None:
         async with self.ctx.db.session() as session:
-            row = await session.scalar(self._where(scope, resource_type))
+            row = await resources.find(session, scope, _type_name(resource_type))
             if row is None:
                 raise NotFound(f"no {_type_name(resource_type)} attributes to delete", field="resource_type")
-            await session.delete(row)
+            await resources.delete(session, row)
 
     async def resolve(
         self,
@@ -141,23 +118,12 @@ class AttributesManager:
         session: AsyncSession | None = None,
     ) -> mr.MatchingAttributes | None:
         """The most specific stored attributes that apply (launch plan > workflow > domain > project)."""
-        query = (
-            select(Resource)
-            .where(
-                Resource.resource_type == _type_name(resource_type),
-                Resource.project.in_(["", project]),
-                Resource.domain.in_(["", domain] if domain else [""]),
-                Resource.workflow.in_(["", workflow] if workflow else [""]),
-                Resource.launch_plan.in_(["", launch_plan] if launch_plan else [""]),
-            )
-            .order_by(Resource.priority.desc())
-            .limit(1)
-        )
+        scope, type_name = Scope(project, domain, workflow, launch_plan), _type_name(resource_type)
         if session is None:
             async with self.ctx.db.session() as own:
-                row = await own.scalar(query)
+                row = await resources.most_specific(own, scope, type_name)
         else:
-            row = await session.scalar(query)
+            row = await resources.most_specific(session, scope, type_name)
         return mr.MatchingAttributes.FromString(row.attributes) if row else None
 
     # ---- RPCs ----------------------------------------------------------------------------------
@@ -166,14 +132,14 @@ class AttributesManager:
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse:
         a = request.attributes
-        scope = _Scope(require(a.project, "attributes.project"), require(a.domain, "attributes.domain"))
+        scope = _scope(a, 2, "attributes.")
         await self._update(scope, a.matching_attributes, a.org)
         return project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse()
 
     async def get_project_domain(
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesGetRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesGetResponse:
-        scope = _Scope(require(request.project, "project"), require(request.domain, "domain"))
+        scope = _scope(request, 2)
         attributes = await self._get(scope, request.resource_type)
         return project_domain_attributes_pb2.ProjectDomainAttributesGetResponse(
             attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
@@ -188,7 +154,7 @@ class AttributesManager:
         self, request: project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest
     ) -> project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse:
         await self._delete(
-            _Scope(require(request.project, "project"), require(request.domain, "domain")),
+            _scope(request, 2),
             request.resource_type,
         )
         return project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse()
@@ -197,13 +163,13 @@ class AttributesManager:
         self, request: project_attributes_pb2.ProjectAttributesUpdateRequest
     ) -> project_attributes_pb2.ProjectAttributesUpdateResponse:
         a = request.attributes
-        await self._update(_Scope(require(a.project, "attributes.project")), a.matching_attributes, a.org)
+        await self._update(_scope(a, 1, "attributes."), a.matching_attributes, a.org)
         return project_attributes_pb2.ProjectAttributesUpdateResponse()
 
     async def get_project(
         self, request: project_attributes_pb2.ProjectAttributesGetRequest
     ) -> project_attributes_pb2.ProjectAttributesGetResponse:
-        attributes = await self._get(_Scope(require(request.project, "project")), request.resource_type)
+        attributes = await self._get(_scope(request, 1), request.resource_type)
         return project_attributes_pb2.ProjectAttributesGetResponse(
             attributes=project_attributes_pb2.ProjectAttributes(
                 project=request.project, matching_attributes=attributes, org=request.org
@@ -213,29 +179,21 @@ class AttributesManager:
     async def delete_project(
         self, request: project_attributes_pb2.ProjectAttributesDeleteRequest
     ) -> project_attributes_pb2.ProjectAttributesDeleteResponse:
-        await self._delete(_Scope(require(request.project, "project")), request.resource_type)
+        await self._delete(_scope(request, 1), request.resource_type)
         return project_attributes_pb2.ProjectAttributesDeleteResponse()
 
     async def update_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesUpdateRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesUpdateResponse:
         a = request.attributes
-        scope = _Scope(
-            require(a.project, "attributes.project"),
-            require(a.domain, "attributes.domain"),
-            require(a.workflow, "attributes.workflow"),
-        )
+        scope = _scope(a, 3, "attributes.")
         await self._update(scope, a.matching_attributes, a.org)
         return workflow_attributes_pb2.WorkflowAttributesUpdateResponse()
 
     async def get_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesGetRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesGetResponse:
-        scope = _Scope(
-            require(request.project, "project"),
-            require(request.domain, "domain"),
-            require(request.workflow, "workflow"),
-        )
+        scope = _scope(request, 3)
         attributes = await self._get(scope, request.resource_type)
         return workflow_attributes_pb2.WorkflowAttributesGetResponse(
             attributes=workflow_attributes_pb2.WorkflowAttributes(
@@ -250,21 +208,13 @@ class AttributesManager:
     async def delete_workflow(
         self, request: workflow_attributes_pb2.WorkflowAttributesDeleteRequest
     ) -> workflow_attributes_pb2.WorkflowAttributesDeleteResponse:
-        scope = _Scope(
-            require(request.project, "project"),
-            require(request.domain, "domain"),
-            require(request.workflow, "workflow"),
-        )
+        scope = _scope(request, 3)
         await self._delete(scope, request.resource_type)
         return workflow_attributes_pb2.WorkflowAttributesDeleteResponse()
 
     async def list_matchable(self, request: mr.ListMatchableAttributesRequest) -> mr.ListMatchableAttributesResponse:
         async with self.ctx.db.session() as session:
-            rows = list(
-                await session.scalars(
-                    select(Resource).where(Resource.resource_type == _type_name(request.resource_type))
-                )
-            )
+            rows = await resources.of_type(session, _type_name(request.resource_type))
         return mr.ListMatchableAttributesResponse(
             configurations=[
                 mr.MatchableAttributesConfiguration(

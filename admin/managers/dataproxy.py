@@ -12,12 +12,11 @@ import secrets
 from datetime import timedelta
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_node_execution_id, require
-from admin.managers.node_executions import LiteralData, load_node
-from admin.models import TaskExecution
+from admin.managers.node_executions import LiteralData
+from admin.repositories import node_executions, task_executions
 from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import dataproxy_pb2
@@ -109,7 +108,7 @@ class DataProxy:
         expires_in = _expiry(self.ctx, request.expires_in, self.ctx.config.max_download_expiry_seconds, "expires_in")
         async with self.ctx.db.session() as session:
             try:
-                row = await load_node(session, request.node_execution_id)
+                row = await node_executions.get(session, request.node_execution_id)
             except NotFound as exc:
                 raise InvalidArgument(str(exc), field="node_execution_id") from exc
         deck = node_execution_pb2.NodeExecutionClosure.FromString(row.closure).deck_uri
@@ -145,19 +144,12 @@ class DataProxy:
             )
             return dataproxy_pb2.GetDataResponse(pre_signed_urls=link.pre_signed_urls)
         async with self.ctx.db.session() as session:
-            node = await load_node(session, node_id)
+            node = await node_executions.get(session, node_id)
             if attempt is None:
                 closure = node_execution_pb2.NodeExecutionClosure.FromString(node.closure)
                 input_uri, output_uri = node.input_uri, closure.output_uri
             else:
-                task = await session.scalar(
-                    select(TaskExecution)
-                    .where(
-                        TaskExecution.node_execution_id == node.id,
-                        TaskExecution.retry_attempt == int(attempt),
-                    )
-                    .limit(1)
-                )
+                task = await task_executions.attempt(session, node.id, int(attempt))
                 if task is None:
                     raise InvalidArgument(f"no attempt {attempt} of node {node_id.node_id}", field="flyte_url")
                 input_uri = task.input_uri

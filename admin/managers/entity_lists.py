@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import FILTER_EXPRESSION, apply_filters, apply_sort, page, parse_filters
+from admin.lists import FILTER_EXPRESSION, page, parse_filters
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
 from admin.managers.registration import to_launch_plan, to_task, to_workflow
 from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
+from admin.repositories import entities
+from admin.repositories.entities import VersionedModel
 from flyteidl_py.admin import (
     common_pb2,
     description_entity_pb2,
@@ -22,14 +23,14 @@ from flyteidl_py.admin import (
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import InvalidArgument, NotFound
 
-_MODELS: dict[int, tuple[type[Task] | type[Workflow] | type[LaunchPlan], str]] = {
+_MODELS: dict[int, tuple[VersionedModel, str]] = {
     identifier_pb2.TASK: (Task, "task"),
     identifier_pb2.WORKFLOW: (Workflow, "workflow"),
     identifier_pb2.LAUNCH_PLAN: (LaunchPlan, "launch_plan"),
 }
 
 
-def _model(resource_type: int, field: str = "resource_type") -> tuple[Any, str]:
+def _model(resource_type: int, field: str = "resource_type") -> tuple[VersionedModel, str]:
     if resource_type not in _MODELS:
         raise InvalidArgument(f"unsupported resource type {resource_type}", field=field)
     return _MODELS[resource_type]
@@ -45,13 +46,9 @@ class EntityLists:
         require(request.id.domain, "id.domain")
         filters = parse_filters(request.filters, entity)
         window = page(request.limit, request.token)
-        query = select(model).where(model.project == request.id.project, model.domain == request.id.domain)
-        if request.id.name:
-            query = query.where(model.name == request.id.name)
-        query = apply_filters(query, filters, entity)
-        query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, model)
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await entities.list_versions(session, model, entity, request.id, filters, sort, window)
         return rows, window.token_after(len(rows))
 
     async def list_tasks(self, request: common_pb2.ResourceListRequest) -> task_pb2.TaskList:
@@ -72,14 +69,9 @@ class EntityLists:
         require(request.project, "project")
         require(request.domain, "domain")
         window = page(request.limit, request.token)
-        query = select(LaunchPlan).where(
-            LaunchPlan.project == request.project,
-            LaunchPlan.domain == request.domain,
-            LaunchPlan.state == launch_plan_pb2.ACTIVE,
-        )
-        query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, LaunchPlan)
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await entities.list_active_launch_plans(session, request.project, request.domain, sort, window)
         return launch_plan_pb2.LaunchPlanList(
             launch_plans=[to_launch_plan(r) for r in rows], token=window.token_after(len(rows))
         )
@@ -93,20 +85,11 @@ class EntityLists:
         require(request.domain, "domain")
         filters = parse_filters(request.filters, entity)
         window = page(request.limit, request.token)
-        query = select(model.project, model.domain, model.name).where(
-            model.project == request.project, model.domain == request.domain
-        )
-        query = apply_filters(query, filters, entity).group_by(model.project, model.domain, model.name)
-        if request.HasField("sort_by") and request.sort_by.key:
-            if request.sort_by.key not in ("name", "project", "domain"):
-                raise InvalidArgument(f"invalid sort key '{request.sort_by.key}'", field="sort_by.key")
-            column = getattr(model, request.sort_by.key)
-            asc = request.sort_by.direction == common_pb2.Sort.ASCENDING
-            query = query.order_by(column.asc() if asc else column.desc())
-        else:
-            query = query.order_by(model.name.asc())
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.execute(window.apply(query)))
+            rows = await entities.list_names(
+                session, model, entity, request.project, request.domain, filters, sort, window
+            )
         return common_pb2.NamedEntityIdentifierList(
             entities=[common_pb2.NamedEntityIdentifier(project=p, domain=d, name=n) for p, d, n in rows],
             token=window.token_after(len(rows)),
@@ -128,52 +111,17 @@ class EntityLists:
         )
         return entity
 
-    async def _metadata(
-        self, session: AsyncSession, resource_type: int, project: str, domain: str, name: str
-    ) -> NamedEntityMetadata | None:
-        meta: NamedEntityMetadata | None = await session.scalar(
-            select(NamedEntityMetadata).where(
-                NamedEntityMetadata.resource_type == resource_type,
-                NamedEntityMetadata.project == project,
-                NamedEntityMetadata.domain == domain,
-                NamedEntityMetadata.name == name,
-            )
-        )
-        return meta
-
     async def list_named_entities(self, request: common_pb2.NamedEntityListRequest) -> common_pb2.NamedEntityList:
         model, _ = _model(request.resource_type)
         require(request.project, "project")
         require(request.domain, "domain")
         window = page(request.limit, request.token)
-        names = (
-            select(model.name)
-            .where(model.project == request.project, model.domain == request.domain)
-            .group_by(model.name)
-            .subquery()
-        )
-        meta = NamedEntityMetadata
-        query = select(names.c.name, meta).outerjoin(
-            meta,
-            and_(
-                meta.resource_type == request.resource_type,
-                meta.project == request.project,
-                meta.domain == request.domain,
-                meta.name == names.c.name,
-            ),
-        )
-        state = func.coalesce(meta.state, 0)
-        if not request.filters:
-            query = query.where(names.c.name.not_like(".flytegen%"))
-        for f in parse_named_entity_filters(request.filters):
-            column = (
-                state if f[0] == "state" else (names.c.name if f[0] == "name" else func.coalesce(meta.description, ""))
-            )
-            query = query.where(_compare(column, f[1], f[2]))
-        asc = request.sort_by.direction == common_pb2.Sort.ASCENDING
-        query = query.order_by(names.c.name.asc() if asc or not request.HasField("sort_by") else names.c.name.desc())
+        filters = parse_named_entity_filters(request.filters) if request.filters else None
+        descending = request.HasField("sort_by") and request.sort_by.direction != common_pb2.Sort.ASCENDING
         async with self.ctx.db.session() as session:
-            rows = list(await session.execute(window.apply(query)))
+            rows = await entities.list_named_entities(
+                session, model, request.resource_type, request.project, request.domain, filters, descending, window
+            )
         return common_pb2.NamedEntityList(
             entities=[self._named(request.resource_type, request.project, request.domain, n, m) for n, m in rows],
             token=window.token_after(len(rows)),
@@ -185,18 +133,16 @@ class EntityLists:
             require(getattr(request.id, part), f"id.{part}")
         async with self.ctx.db.session() as session:
             await self._require_named(session, model, request.id)
-            meta = await self._metadata(
+            meta = await entities.named_entity_metadata(
                 session, request.resource_type, request.id.project, request.id.domain, request.id.name
             )
         return self._named(request.resource_type, request.id.project, request.id.domain, request.id.name, meta)
 
-    async def _require_named(self, session: AsyncSession, model: Any, ident: common_pb2.NamedEntityIdentifier) -> None:
-        found = await session.scalar(
-            select(model.id)
-            .where(model.project == ident.project, model.domain == ident.domain, model.name == ident.name)
-            .limit(1)
-        )
-        if found is None:
+    @staticmethod
+    async def _require_named(
+        session: AsyncSession, model: VersionedModel, ident: common_pb2.NamedEntityIdentifier
+    ) -> None:
+        if not await entities.name_exists(session, model, ident):
             raise NotFound(f"no entity named {ident.project}/{ident.domain}/{ident.name}", field="id")
 
     async def update_named_entity(
@@ -209,7 +155,7 @@ class EntityLists:
             raise InvalidArgument(f"unknown named entity state {request.metadata.state}", field="metadata.state")
         async with self.ctx.db.session() as session:
             await self._require_named(session, model, request.id)
-            meta = await self._metadata(
+            meta = await entities.named_entity_metadata(
                 session, request.resource_type, request.id.project, request.id.domain, request.id.name
             )
             if meta is None:
@@ -220,7 +166,7 @@ class EntityLists:
                     name=request.id.name,
                     org=request.id.org,
                 )
-                session.add(meta)
+                entities.add_named_entity_metadata(session, meta)
             meta.description = request.metadata.description
             meta.state = request.metadata.state
         return common_pb2.NamedEntityUpdateResponse()
@@ -246,15 +192,7 @@ class EntityLists:
         for part in ("project", "domain", "name", "version"):
             require(getattr(ident, part), f"id.{part}")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(
-                select(DescriptionEntity).where(
-                    DescriptionEntity.resource_type == ident.resource_type,
-                    DescriptionEntity.project == ident.project,
-                    DescriptionEntity.domain == ident.domain,
-                    DescriptionEntity.name == ident.name,
-                    DescriptionEntity.version == ident.version,
-                )
-            )
+            row = await entities.description(session, ident)
         if row is None:
             raise NotFound("description entity not found", field="id")
         return self._description(row)
@@ -265,16 +203,9 @@ class EntityLists:
         require(request.id.project, "id.project")
         require(request.id.domain, "id.domain")
         window = page(request.limit, request.token)
-        query = select(DescriptionEntity).where(
-            DescriptionEntity.resource_type == request.resource_type,
-            DescriptionEntity.project == request.id.project,
-            DescriptionEntity.domain == request.id.domain,
-        )
-        if request.id.name:
-            query = query.where(DescriptionEntity.name == request.id.name)
-        query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, DescriptionEntity)
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await entities.list_descriptions(session, request.resource_type, request.id, sort, window)
         return description_entity_pb2.DescriptionEntityList(
             descriptionEntities=[self._description(r) for r in rows], token=window.token_after(len(rows))
         )
@@ -293,22 +224,3 @@ def parse_named_entity_filters(text: str) -> list[tuple[str, str, str]]:
             raise InvalidArgument(f"'{field}' is invalid filter", field="filters")
         out.append((column, function, value))
     return out
-
-
-def _compare(column: Any, function: str, value: str) -> Any:
-    typed: Any = int(value) if value.lstrip("-").isdigit() else value
-    ops = {
-        "eq": lambda: column == typed,
-        "ne": lambda: column != typed,
-        "gt": lambda: column > typed,
-        "gte": lambda: column >= typed,
-        "lt": lambda: column < typed,
-        "lte": lambda: column <= typed,
-        "contains": lambda: column.contains(value),
-        "not_like": lambda: column.not_like(value),
-        "value_in": lambda: column.in_(value.split(";")),
-        "value_not_in": lambda: column.not_in(value.split(";")),
-    }
-    if function not in ops:
-        raise InvalidArgument(f"unrecognized filter function: {function}", field="filters")
-    return ops[function]()

@@ -15,13 +15,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.engine import Launch
-from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.lists import page, parse_filters
 from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.ids import (
@@ -32,8 +30,9 @@ from admin.managers.ids import (
     id_str,
     require,
 )
-from admin.managers.registration import RegistrationManager, ensure_named_entity, to_workflow
-from admin.models import Execution, ExecutionTag, LaunchPlan, NodeExecution, Task, TaskExecution, Workflow
+from admin.managers.registration import RegistrationManager, to_workflow
+from admin.models import Execution, LaunchPlan, Task, Workflow
+from admin.repositories import entities, executions, node_executions, task_executions
 from flyteidl_py.admin import (
     common_pb2,
     event_pb2,
@@ -177,19 +176,6 @@ def to_execution(row: Execution, *, for_list: bool = False) -> execution_pb2.Exe
     )
 
 
-async def load_execution(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
-    row = await session.scalar(
-        select(Execution).where(
-            Execution.execution_project == ident.project,
-            Execution.execution_domain == ident.domain,
-            Execution.execution_name == ident.name,
-        )
-    )
-    if row is None:
-        raise NotFound(f"missing entity of type execution with identifier {exec_str(ident)}", field="id")
-    return row
-
-
 class ExecutionManager:
     def __init__(self, ctx: AdminContext, registration: RegistrationManager, attributes: AttributesManager) -> None:
         self.ctx = ctx
@@ -250,14 +236,7 @@ class ExecutionManager:
                 workflow.id.name if task_row is None else "",
             )
             parent_node_id = await self._parent(session, spec)
-            taken = await session.scalar(
-                select(Execution.id).where(
-                    Execution.execution_project == ident.project,
-                    Execution.execution_domain == ident.domain,
-                    Execution.execution_name == ident.name,
-                )
-            )
-            if taken is not None:
+            if await executions.name_taken(session, ident):
                 raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
         if not spec.HasField("notifications") and not spec.disable_all:
             spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
@@ -305,10 +284,8 @@ class ExecutionManager:
                 user=spec.metadata.principal,
                 launch_entity="task" if task_row else "launch_plan",
             )
-            session.add(row)
-            await session.flush()
             tags = {(k, v) for k, v in request.spec.labels.values.items()} | {(t, "") for t in request.spec.tags}
-            session.add_all(ExecutionTag(execution_id=row.id, key=k, value=v) for k, v in sorted(tags))
+            await executions.create(session, row, sorted(tags))
         await self._launch(ident, workflow.closure.compiled_workflow, inputs_uri, spec, launch_plan, task_row)
         return execution_pb2.ExecutionCreateResponse(id=ident)
 
@@ -339,7 +316,7 @@ class ExecutionManager:
                 else core_execution_pb2.ExecutionError.SYSTEM
             )
             async with self.ctx.db.session() as session:
-                row = await load_execution(session, ident)
+                row = await executions.get(session, ident)
                 closure_pb = execution_pb2.ExecutionClosure.FromString(row.closure)
                 closure_pb.phase = Phase.FAILED
                 closure_pb.error.CopyFrom(core_execution_pb2.ExecutionError(code=code, message=str(exc), kind=kind))
@@ -354,12 +331,8 @@ class ExecutionManager:
         parent = spec.metadata.parent_node_execution
         if not parent.node_id:
             return None
-        parent_exec = await load_execution(session, parent.execution_id)
-        node = await session.scalar(
-            select(NodeExecution).where(
-                NodeExecution.execution_id == parent_exec.id, NodeExecution.node_id == parent.node_id
-            )
-        )
+        parent_exec = await executions.get(session, parent.execution_id)
+        node = await node_executions.find(session, parent_exec.id, parent.node_id)
         parent_spec = execution_pb2.ExecutionSpec.FromString(parent_exec.spec)
         spec.metadata.nesting = parent_spec.metadata.nesting + 1
         spec.metadata.principal = parent_exec.user or spec.metadata.principal
@@ -401,20 +374,13 @@ class ExecutionManager:
     async def _launch_plan_entities(
         self, session: AsyncSession, target: identifier_pb2.Identifier
     ) -> tuple[LaunchPlan, Workflow]:
-        lp = await session.scalar(
-            select(LaunchPlan).where(
-                LaunchPlan.project == target.project,
-                LaunchPlan.domain == target.domain,
-                LaunchPlan.name == target.name,
-                LaunchPlan.version == target.version,
-            )
-        )
+        lp = await entities.find(session, LaunchPlan, target)
         if lp is None:
             raise NotFound(
                 f"missing entity of type launch_plan with identifier {id_str(target)}",
                 field="spec.launch_plan",
             )
-        workflow = await session.get(Workflow, lp.workflow_id)
+        workflow = await entities.workflow(session, lp.workflow_id)
         assert workflow is not None
         return lp, workflow
 
@@ -488,25 +454,11 @@ class ExecutionManager:
                 (identifier_pb2.WORKFLOW, wf_id),
                 (identifier_pb2.LAUNCH_PLAN, lp_id),
             ):
-                await ensure_named_entity(session, resource_type, ident, state=common_pb2.SYSTEM_GENERATED)
-            lp = await session.scalar(
-                select(LaunchPlan).where(
-                    LaunchPlan.project == lp_id.project,
-                    LaunchPlan.domain == lp_id.domain,
-                    LaunchPlan.name == lp_id.name,
-                    LaunchPlan.version == lp_id.version,
-                )
-            )
-            task_row = await session.scalar(
-                select(Task).where(
-                    Task.project == target.project,
-                    Task.domain == target.domain,
-                    Task.name == target.name,
-                    Task.version == target.version,
-                )
-            )
+                await entities.ensure_named_entity(session, resource_type, ident, state=common_pb2.SYSTEM_GENERATED)
+            lp = await entities.find(session, LaunchPlan, lp_id)
+            task_row = await entities.find(session, Task, target)
             assert lp is not None and task_row is not None
-            workflow = await session.get(Workflow, lp.workflow_id)
+            workflow = await entities.workflow(session, lp.workflow_id)
             assert workflow is not None
             return lp, workflow, task_row
 
@@ -540,7 +492,7 @@ class ExecutionManager:
         parent: identifier_pb2.NodeExecutionIdentifier | None = None,
     ) -> execution_pb2.ExecutionCreateResponse:
         async with self.ctx.db.session() as session:
-            row = await load_execution(session, ident)
+            row = await executions.get(session, ident)
         spec = execution_pb2.ExecutionSpec.FromString(row.spec)
         inputs = (
             await self.ctx.storage.read_proto(row.user_inputs_uri, literals_pb2.LiteralMap)
@@ -565,7 +517,7 @@ class ExecutionManager:
     ) -> execution_pb2.ExecutionTerminateResponse:
         check_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            row = await load_execution(session, request.id)
+            row = await executions.get(session, request.id)
             phase = Phase.Value(row.phase)
             if phase in TERMINAL:
                 raise FailedPrecondition(
@@ -591,7 +543,7 @@ class ExecutionManager:
         if request.state not in execution_pb2.ExecutionState.values():
             raise InvalidArgument(f"unknown execution state {request.state}", field="state")
         async with self.ctx.db.session() as session:
-            row = await load_execution(session, request.id)
+            row = await executions.get(session, request.id)
             closure = execution_pb2.ExecutionClosure.FromString(row.closure)
             closure.state_change_details.CopyFrom(
                 execution_pb2.ExecutionStateChangeDetails(state=request.state, occurred_at=_ts(self.ctx))
@@ -603,24 +555,16 @@ class ExecutionManager:
     async def get(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> execution_pb2.Execution:
         check_execution_id(ident)
         async with self.ctx.db.session() as session:
-            return to_execution(await load_execution(session, ident))
+            return to_execution(await executions.get(session, ident))
 
     async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
         require(request.id.project, "id.project")
         require(request.id.domain, "id.domain")
         filters = parse_filters(request.filters, "execution")
         window = page(request.limit, request.token)
-        query = select(Execution).where(
-            Execution.execution_project == request.id.project, Execution.execution_domain == request.id.domain
-        )
-        if request.id.name:
-            query = query.where(Execution.execution_name == request.id.name)
-        if not any(f.entity == "execution" and f.field == "state" for f in filters):
-            query = query.where(Execution.state == execution_pb2.EXECUTION_ACTIVE)
-        query = apply_filters(query, filters, "execution")
-        query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, Execution)
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await executions.list_page(session, request.id, filters, sort, window)
         return execution_pb2.ExecutionList(
             executions=[to_execution(r, for_list=True) for r in rows], token=window.token_after(len(rows))
         )
@@ -631,19 +575,9 @@ class ExecutionManager:
         """A span for the execution with one child span per top-level node and per task attempt."""
         check_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            row = await load_execution(session, request.id)
-            nodes = list(
-                await session.scalars(
-                    select(NodeExecution)
-                    .where(NodeExecution.execution_id == row.id, NodeExecution.parent_id.is_(None))
-                    .order_by(NodeExecution.id)
-                )
-            )
-            attempts = list(
-                await session.scalars(
-                    select(TaskExecution).where(TaskExecution.node_execution_id.in_([n.id for n in nodes]))
-                )
-            )
+            row = await executions.get(session, request.id)
+            nodes = await node_executions.top_level(session, row.id)
+            attempts = await task_executions.of_nodes(session, [n.id for n in nodes])
 
         def span(start: Any, duration_ns: int) -> metrics_pb2.Span:
             s = metrics_pb2.Span()
@@ -677,9 +611,3 @@ class ExecutionManager:
                 child.spans.append(leaf)
             root.spans.append(child)
         return execution_pb2.WorkflowExecutionGetMetricsResponse(span=root)
-
-
-def duration_of(ns: int) -> Duration:
-    d = Duration()
-    d.FromNanoseconds(ns)
-    return d

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.config import AdminConfig
-from admin.models import Project
+from admin.repositories import projects
 from flyteidl_py.admin import project_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import InvalidArgument
 
-_RESOURCE_NAMES: dict[int, str] = {
+RESOURCE_NAMES: dict[int, str] = {
     identifier_pb2.TASK: "task",
     identifier_pb2.WORKFLOW: "workflow",
     identifier_pb2.LAUNCH_PLAN: "launch_plan",
@@ -32,8 +31,8 @@ def check_identifier(ident: identifier_pb2.Identifier, expected: int, field: str
         raise InvalidArgument("missing identifier", field=field)
     if ident.resource_type != expected:
         raise InvalidArgument(
-            f"unexpected resource type {_RESOURCE_NAMES.get(ident.resource_type, ident.resource_type)} "
-            f"for identifier [{id_str(ident)}], expected {_RESOURCE_NAMES[expected]} instead",
+            f"unexpected resource type {RESOURCE_NAMES.get(ident.resource_type, ident.resource_type)} "
+            f"for identifier [{id_str(ident)}], expected {RESOURCE_NAMES[expected]} instead",
             field=f"{field}.resource_type",
         )
     for part in ("project", "domain", "name", "version"):
@@ -64,7 +63,7 @@ async def check_project_domain(
     """The project must exist and be active; the domain must be one the platform knows."""
     require(project, f"{field}.project")
     require(domain, f"{field}.domain")
-    row = await session.scalar(select(Project).where(Project.identifier == project))
+    row = await projects.find(session, project)
     if row is None:
         raise InvalidArgument(
             f"failed to validate that project [{project}] and domain [{domain}] are registered, "

@@ -4,15 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.events import find_task_execution
-from admin.managers.executions import load_execution
 from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id
 from admin.models import NodeExecution, TaskExecution
+from admin.repositories import executions, node_executions, task_executions
 from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteplane.errors import NotFound
@@ -58,14 +54,12 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     )
 
 
-async def load_node(session: AsyncSession, ident: identifier_pb2.NodeExecutionIdentifier) -> NodeExecution:
-    execution = await load_execution(session, ident.execution_id)
-    row = await session.scalar(
-        select(NodeExecution).where(NodeExecution.execution_id == execution.id, NodeExecution.node_id == ident.node_id)
-    )
-    if row is None:
-        raise NotFound(f"node execution {ident.node_id} of {ident.execution_id.name} not found", field="id.node_id")
-    return row
+def _sort(
+    request: node_execution_pb2.NodeExecutionListRequest
+    | node_execution_pb2.NodeExecutionForTaskListRequest
+    | task_execution_pb2.TaskExecutionListRequest,
+) -> common_pb2.Sort | None:
+    return request.sort_by if request.HasField("sort_by") else None
 
 
 class LiteralData:
@@ -117,33 +111,20 @@ class NodeExecutionManager:
     async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
         check_node_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            return to_node_execution(await load_node(session, request.id))
+            return to_node_execution(await node_executions.get(session, request.id))
 
     async def list(self, request: node_execution_pb2.NodeExecutionListRequest) -> node_execution_pb2.NodeExecutionList:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
         filters = parse_filters(request.filters, "node_execution")
         window = page(request.limit, request.token)
         async with self.ctx.db.session() as session:
-            execution = await load_execution(session, request.workflow_execution_id)
-            query = select(NodeExecution).where(NodeExecution.execution_id == execution.id)
+            execution = await executions.get(session, request.workflow_execution_id)
+            parent = None
             if request.unique_parent_id:
-                parent = await session.scalar(
-                    select(NodeExecution.id).where(
-                        NodeExecution.execution_id == execution.id,
-                        NodeExecution.node_id == request.unique_parent_id,
-                    )
-                )
+                parent = await node_executions.find_pk(session, execution.id, request.unique_parent_id)
                 if parent is None:
                     raise NotFound(f"parent node {request.unique_parent_id} not found", field="unique_parent_id")
-                query = query.where(NodeExecution.parent_id == parent)
-            else:
-                # Top-level nodes only: nested nodes must not leak into FlyteRemote's node mapping.
-                query = query.where(NodeExecution.parent_id.is_(None), NodeExecution.parent_task_execution_id.is_(None))
-            query = apply_filters(query, filters, "node_execution")
-            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, NodeExecution)
-            if not (request.HasField("sort_by") and request.sort_by.key):
-                query = query.order_by(NodeExecution.id)
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await node_executions.list_page(session, execution.id, parent, filters, _sort(request), window)
         return node_execution_pb2.NodeExecutionList(
             node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
         )
@@ -156,11 +137,8 @@ class NodeExecutionManager:
         filters = parse_filters(request.filters, "node_execution")
         window = page(request.limit, request.token)
         async with self.ctx.db.session() as session:
-            parent = await find_task_execution(session, request.task_execution_id)
-            query = select(NodeExecution).where(NodeExecution.parent_task_execution_id == parent.id)
-            query = apply_filters(query, filters, "node_execution")
-            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, NodeExecution)
-            rows = list(await session.scalars(window.apply(query)))
+            parent = await task_executions.get(session, request.task_execution_id)
+            rows = await node_executions.list_for_task(session, parent.id, filters, _sort(request), window)
         return node_execution_pb2.NodeExecutionList(
             node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
         )
@@ -170,7 +148,7 @@ class NodeExecutionManager:
     ) -> node_execution_pb2.NodeExecutionGetDataResponse:
         check_node_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            row = await load_node(session, request.id)
+            row = await node_executions.get(session, request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
         inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
             row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
@@ -193,7 +171,7 @@ class NodeExecutionManager:
     ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
         check_node_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            row = await load_node(session, request.id)
+            row = await node_executions.get(session, request.id)
         if not row.dynamic_workflow:
             raise NotFound("node does not contain dynamic workflow", field="id")
         dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
@@ -208,7 +186,7 @@ class TaskExecutionManager:
     async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
         self._check(request.id)
         async with self.ctx.db.session() as session:
-            return to_task_execution(await find_task_execution(session, request.id))
+            return to_task_execution(await task_executions.get(session, request.id))
 
     @staticmethod
     def _check(ident: identifier_pb2.TaskExecutionIdentifier) -> None:
@@ -220,13 +198,8 @@ class TaskExecutionManager:
         filters = parse_filters(request.filters, "task_execution")
         window = page(request.limit, request.token)
         async with self.ctx.db.session() as session:
-            node = await load_node(session, request.node_execution_id)
-            query = select(TaskExecution).where(TaskExecution.node_execution_id == node.id)
-            query = apply_filters(query, filters, "task_execution")
-            query = apply_sort(query, request.sort_by if request.HasField("sort_by") else None, TaskExecution)
-            if not (request.HasField("sort_by") and request.sort_by.key):
-                query = query.order_by(TaskExecution.retry_attempt)
-            rows = list(await session.scalars(window.apply(query)))
+            node = await node_executions.get(session, request.node_execution_id)
+            rows = await task_executions.list_page(session, node.id, filters, _sort(request), window)
         return task_execution_pb2.TaskExecutionList(
             task_executions=[to_task_execution(r) for r in rows], token=window.token_after(len(rows))
         )
@@ -236,7 +209,7 @@ class TaskExecutionManager:
     ) -> task_execution_pb2.TaskExecutionGetDataResponse:
         self._check(request.id)
         async with self.ctx.db.session() as session:
-            row = await find_task_execution(session, request.id)
+            row = await task_executions.get(session, request.id)
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
         inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
             row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
@@ -256,7 +229,7 @@ async def execution_data(
     """Inputs and outputs of a workflow execution, inline when small enough."""
     check_execution_id(request.id)
     async with ctx.db.session() as session:
-        row = await load_execution(session, request.id)
+        row = await executions.get(session, request.id)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     data = LiteralData(ctx)
     inputs, inputs_blob, outputs, outputs_blob = await data.read_both(

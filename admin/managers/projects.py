@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func, select
-
-from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
 from admin.models import Project
+from admin.repositories import projects
 from flyteidl_py.admin import common_pb2, project_pb2
 from flyteplane.errors import AlreadyExists, InvalidArgument, NotFound
 
@@ -37,6 +36,14 @@ def _validate(project: project_pb2.Project, field: str = "project") -> None:
         raise InvalidArgument(f"unknown project state {project.state}", field=f"{field}.state")
 
 
+def _set_fields(row: Project, project: project_pb2.Project) -> None:
+    """The fields a client sets, at registration and update alike."""
+    row.name = project.name
+    row.description = project.description
+    row.labels = project.labels.SerializeToString()
+    row.state = project.state
+
+
 class ProjectManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
@@ -58,14 +65,10 @@ class ProjectManager:
     async def ensure_defaults(self) -> None:
         """Create the configured default projects (e.g. flytesnacks) if they do not exist yet."""
         async with self.ctx.db.session() as session:
-            existing = set(
-                await session.scalars(
-                    select(Project.identifier).where(Project.identifier.in_(self.ctx.config.default_projects))
-                )
-            )
+            existing = await projects.existing(session, self.ctx.config.default_projects)
             for identifier in self.ctx.config.default_projects:
                 if identifier not in existing:
-                    session.add(Project(identifier=identifier, name=identifier, description="", labels=b""))
+                    projects.add(session, Project(identifier=identifier, name=identifier, description="", labels=b""))
 
     async def register(self, request: project_pb2.ProjectRegisterRequest) -> project_pb2.ProjectRegisterResponse:
         if not request.HasField("project"):
@@ -78,39 +81,29 @@ class ProjectManager:
                 field="project.domains",
             )
         async with self.ctx.db.session() as session:
-            if await session.scalar(select(Project.id).where(Project.identifier == project.id)) is not None:
+            if await projects.exists(session, project.id):
                 raise AlreadyExists(f"project [{project.id}] already exists", field="project.id")
-            session.add(
-                Project(
-                    identifier=project.id,
-                    name=project.name,
-                    description=project.description,
-                    labels=project.labels.SerializeToString(),
-                    state=project.state,
-                    org=project.org,
-                )
-            )
+            row = Project(identifier=project.id, org=project.org)
+            _set_fields(row, project)
+            projects.add(session, row)
         return project_pb2.ProjectRegisterResponse()
 
     async def update(self, project: project_pb2.Project) -> project_pb2.ProjectUpdateResponse:
         require(project.id, "id")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(select(Project).where(Project.identifier == project.id))
+            row = await projects.find(session, project.id)
             if row is None:
                 raise NotFound(f"project [{project.id}] not found", field="id")
             if not project.name:
                 project.name = row.name
             _validate(project, field="")
-            row.name = project.name
-            row.description = project.description
-            row.labels = project.labels.SerializeToString()
-            row.state = project.state
+            _set_fields(row, project)
         return project_pb2.ProjectUpdateResponse()
 
     async def get(self, request: project_pb2.ProjectGetRequest) -> project_pb2.Project:
         require(request.id, "id")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(select(Project).where(Project.identifier == request.id))
+            row = await projects.find(session, request.id)
         if row is None:
             raise NotFound(f"project [{request.id}] not found", field="id")
         return self._to_proto(row)
@@ -118,15 +111,9 @@ class ProjectManager:
     async def list(self, request: project_pb2.ProjectListRequest) -> project_pb2.Projects:
         filters = parse_filters(request.filters, "project")
         window = page(request.limit, request.token, allow_unlimited=True)
-        query = apply_filters(select(Project), filters, "project")
-        if not filters:
-            query = query.where(Project.state != project_pb2.Project.ARCHIVED)
-        if request.HasField("sort_by") and request.sort_by.key:
-            query = apply_sort(query, request.sort_by, Project)
-        else:
-            query = query.order_by(Project.identifier.asc())
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await projects.list_page(session, filters, sort, window)
         return project_pb2.Projects(projects=[self._to_proto(r) for r in rows], token=window.token_after(len(rows)))
 
     async def domains(self) -> project_pb2.GetDomainsResponse:
@@ -134,4 +121,4 @@ class ProjectManager:
 
     async def count(self) -> int:
         async with self.ctx.db.session() as session:
-            return int(await session.scalar(select(func.count()).select_from(Project)) or 0)
+            return await projects.count(session)

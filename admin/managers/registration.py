@@ -6,16 +6,17 @@ an existing id answers ALREADY_EXISTS with `exists_different_structure` details,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, TypedDict
 
 from google.protobuf.timestamp_pb2 import Timestamp
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
-from admin.managers.ids import check_identifier, check_project_domain, id_str, require
-from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
+from admin.managers.ids import RESOURCE_NAMES, check_identifier, check_project_domain, id_str, require
+from admin.models import LaunchPlan, Task, Workflow
+from admin.repositories import entities
+from admin.repositories.entities import Versioned
 from flyteidl_py.admin import (
     description_entity_pb2,
     launch_plan_pb2,
@@ -132,25 +133,37 @@ def _timestamp(ctx: AdminContext) -> Timestamp:
     return ts
 
 
-def _key(model: type[Task] | type[Workflow] | type[LaunchPlan], ident: identifier_pb2.Identifier) -> Any:
-    return select(model).where(
-        model.project == ident.project,
-        model.domain == ident.domain,
-        model.name == ident.name,
-        model.version == ident.version,
+class _VersionKey(TypedDict):
+    project: str
+    domain: str
+    name: str
+    version: str
+    org: str
+
+
+def _version_key(ident: identifier_pb2.Identifier) -> _VersionKey:
+    """The columns that name a registered version, from its identifier."""
+    return _VersionKey(
+        project=ident.project, domain=ident.domain, name=ident.name, version=ident.version, org=ident.org
+    )
+
+
+def _entity_id(
+    resource_type: identifier_pb2.ResourceType, row: Task | Workflow | LaunchPlan
+) -> identifier_pb2.Identifier:
+    return identifier_pb2.Identifier(
+        resource_type=resource_type,
+        project=row.project,
+        domain=row.domain,
+        name=row.name,
+        version=row.version,
+        org=row.org,
     )
 
 
 def to_task(row: Task) -> task_pb2.Task:
     return task_pb2.Task(
-        id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.TASK,
-            project=row.project,
-            domain=row.domain,
-            name=row.name,
-            version=row.version,
-            org=row.org,
-        ),
+        id=_entity_id(identifier_pb2.TASK, row),
         closure=task_pb2.TaskClosure.FromString(row.closure),
         short_description=row.short_description,
     )
@@ -158,14 +171,7 @@ def to_task(row: Task) -> task_pb2.Task:
 
 def to_workflow(row: Workflow) -> workflow_pb2.Workflow:
     return workflow_pb2.Workflow(
-        id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.WORKFLOW,
-            project=row.project,
-            domain=row.domain,
-            name=row.name,
-            version=row.version,
-            org=row.org,
-        ),
+        id=_entity_id(identifier_pb2.WORKFLOW, row),
         closure=workflow_pb2.WorkflowClosure.FromString(row.closure),
         short_description=row.short_description,
     )
@@ -175,80 +181,62 @@ def to_launch_plan(row: LaunchPlan) -> launch_plan_pb2.LaunchPlan:
     closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
     closure.state = row.state  # type: ignore[assignment]
     return launch_plan_pb2.LaunchPlan(
-        id=identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN,
-            project=row.project,
-            domain=row.domain,
-            name=row.name,
-            version=row.version,
-            org=row.org,
-        ),
+        id=_entity_id(identifier_pb2.LAUNCH_PLAN, row),
         spec=launch_plan_pb2.LaunchPlanSpec.FromString(row.spec),
         closure=closure,
     )
 
 
-async def ensure_named_entity(
-    session: AsyncSession, resource_type: int, ident: identifier_pb2.Identifier, state: int = 0
-) -> None:
-    row = await session.scalar(
-        select(NamedEntityMetadata).where(
-            NamedEntityMetadata.resource_type == resource_type,
-            NamedEntityMetadata.project == ident.project,
-            NamedEntityMetadata.domain == ident.domain,
-            NamedEntityMetadata.name == ident.name,
-        )
-    )
-    if row is None:
-        session.add(
-            NamedEntityMetadata(
-                resource_type=resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                org=ident.org,
-                state=state,
-            )
-        )
-    elif state and row.state != state:
-        row.state = state
+def _description(
+    spec: task_pb2.TaskSpec | workflow_pb2.WorkflowSpec,
+) -> description_entity_pb2.DescriptionEntity | None:
+    return spec.description if spec.HasField("description") else None
 
 
-async def _save_description(
-    session: AsyncSession,
-    ident: identifier_pb2.Identifier,
-    description: description_entity_pb2.DescriptionEntity,
-) -> None:
-    exists = await session.scalar(
-        select(DescriptionEntity.id).where(
-            DescriptionEntity.resource_type == ident.resource_type,
-            DescriptionEntity.project == ident.project,
-            DescriptionEntity.domain == ident.domain,
-            DescriptionEntity.name == ident.name,
-            DescriptionEntity.version == ident.version,
-        )
-    )
-    if exists is None:
-        body = description_entity_pb2.DescriptionEntity()
-        body.CopyFrom(description)
-        body.ClearField("id")
-        session.add(
-            DescriptionEntity(
-                resource_type=ident.resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                version=ident.version,
-                org=ident.org,
-                short_description=description.short_description,
-                body=body.SerializeToString(),
-            )
-        )
+# The model and the name in messages of each kind of registered entity.
+_KINDS: dict[int, tuple[type[Task] | type[Workflow] | type[LaunchPlan], str]] = {
+    identifier_pb2.TASK: (Task, "task"),
+    identifier_pb2.WORKFLOW: (Workflow, "workflow"),
+    identifier_pb2.LAUNCH_PLAN: (LaunchPlan, "launch plan"),
+}
 
 
 class RegistrationManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
+
+    async def _get(self, model: type[Versioned], resource_type: int, ident: identifier_pb2.Identifier) -> Versioned:
+        """The registered version; NOT_FOUND when there is none."""
+        check_identifier(ident, resource_type)
+        async with self.ctx.db.session() as session:
+            row = await entities.find(session, model, ident)
+        if row is None:
+            raise NotFound(
+                f"missing entity of type {RESOURCE_NAMES[resource_type]} with identifier {id_str(ident)}", field="id"
+            )
+        return row
+
+    async def _insert(
+        self,
+        session: AsyncSession,
+        resource_type: int,
+        ident: identifier_pb2.Identifier,
+        new_digest: bytes,
+        row: Callable[[Timestamp], Task | Workflow | LaunchPlan],
+        description: description_entity_pb2.DescriptionEntity | None,
+    ) -> None:
+        """Stores a new version; ALREADY_EXISTS (saying whether the body is identical) when the id is taken.
+
+        The version's name gets its named-entity metadata, and the description its entity.
+        """
+        model, kind = _KINDS[resource_type]
+        existing = await entities.find(session, model, ident)
+        if existing is not None:
+            raise _exists_error(kind, ident, identical=existing.digest == new_digest)
+        entities.add(session, row(_timestamp(self.ctx)))
+        await entities.ensure_named_entity(session, resource_type, ident)
+        if description is not None:
+            await entities.save_description(session, ident, description)
 
     # ---- tasks ---------------------------------------------------------------------------------
 
@@ -264,42 +252,28 @@ class RegistrationManager:
         task_digest = digest(compiled)
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            existing = await session.scalar(_key(Task, request.id))
-            if existing is not None:
-                raise _exists_error("task", request.id, identical=existing.digest == task_digest)
-            closure = task_pb2.TaskClosure(compiled_task=compiled, created_at=_timestamp(self.ctx))
-            session.add(
-                Task(
-                    project=request.id.project,
-                    domain=request.id.domain,
-                    name=request.id.name,
-                    version=request.id.version,
-                    org=request.id.org,
+
+            def row(now: Timestamp) -> Task:
+                return Task(
+                    **_version_key(request.id),
                     digest=task_digest,
                     type=template.type,
-                    closure=closure.SerializeToString(),
+                    closure=task_pb2.TaskClosure(compiled_task=compiled, created_at=now).SerializeToString(),
                     short_description=request.spec.description.short_description,
                 )
-            )
-            await ensure_named_entity(session, identifier_pb2.TASK, request.id)
-            if request.spec.HasField("description"):
-                await _save_description(session, request.id, request.spec.description)
+
+            await self._insert(session, identifier_pb2.TASK, request.id, task_digest, row, _description(request.spec))
         return task_pb2.TaskCreateResponse()
 
     async def get_task(self, ident: identifier_pb2.Identifier) -> task_pb2.Task:
-        check_identifier(ident, identifier_pb2.TASK)
-        async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(Task, ident))
-        if row is None:
-            raise NotFound(f"missing entity of type task with identifier {id_str(ident)}", field="id")
-        return to_task(row)
+        return to_task(await self._get(Task, identifier_pb2.TASK, ident))
 
     async def compiled_tasks(
         self, session: AsyncSession, ids: Sequence[identifier_pb2.Identifier]
     ) -> list[compiler_pb2.CompiledTask]:
         found = []
         for ident in ids:
-            row = await session.scalar(_key(Task, ident))
+            row = await entities.find(session, Task, ident)
             if row is not None:
                 found.append(task_pb2.TaskClosure.FromString(row.closure).compiled_task)
         return found
@@ -317,7 +291,7 @@ class RegistrationManager:
         tasks = await self.compiled_tasks(session, needs.task_ids)
         launch_plans = []
         for ident in needs.launch_plan_ids:
-            row = await session.scalar(_key(LaunchPlan, ident))
+            row = await entities.find(session, LaunchPlan, ident)
             if row is not None:
                 closure = launch_plan_pb2.LaunchPlanClosure.FromString(row.closure)
                 launch_plans.append(LaunchPlanInterface(ident, closure.expected_inputs, closure.expected_outputs))
@@ -337,35 +311,23 @@ class RegistrationManager:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
             compiled = await self.compile(session, primary.template, primary.sub_workflows, id_str(request.id))
             wf_digest = digest(compiled)
-            existing = await session.scalar(_key(Workflow, request.id))
-            if existing is not None:
-                raise _exists_error("workflow", request.id, identical=existing.digest == wf_digest)
-            closure = workflow_pb2.WorkflowClosure(compiled_workflow=compiled, created_at=_timestamp(self.ctx))
-            session.add(
-                Workflow(
-                    project=request.id.project,
-                    domain=request.id.domain,
-                    name=request.id.name,
-                    version=request.id.version,
-                    org=request.id.org,
+
+            def row(now: Timestamp) -> Workflow:
+                return Workflow(
+                    **_version_key(request.id),
                     digest=wf_digest,
                     typed_interface=compiled.primary.template.interface.SerializeToString(),
-                    closure=closure.SerializeToString(),
+                    closure=workflow_pb2.WorkflowClosure(
+                        compiled_workflow=compiled, created_at=now
+                    ).SerializeToString(),
                     short_description=request.spec.description.short_description,
                 )
-            )
-            await ensure_named_entity(session, identifier_pb2.WORKFLOW, request.id)
-            if request.spec.HasField("description"):
-                await _save_description(session, request.id, request.spec.description)
+
+            await self._insert(session, identifier_pb2.WORKFLOW, request.id, wf_digest, row, _description(request.spec))
         return workflow_pb2.WorkflowCreateResponse()
 
     async def get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow:
-        check_identifier(ident, identifier_pb2.WORKFLOW)
-        async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(Workflow, ident))
-        if row is None:
-            raise NotFound(f"missing entity of type workflow with identifier {id_str(ident)}", field="id")
-        return to_workflow(row)
+        return to_workflow(await self._get(Workflow, identifier_pb2.WORKFLOW, ident))
 
     # ---- launch plans --------------------------------------------------------------------------
 
@@ -378,7 +340,7 @@ class RegistrationManager:
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            workflow = await session.scalar(_key(Workflow, request.spec.workflow_id))
+            workflow = await entities.find(session, Workflow, request.spec.workflow_id)
             if workflow is None:
                 raise NotFound(
                     f"missing entity of type workflow with identifier {id_str(request.spec.workflow_id)}",
@@ -387,25 +349,18 @@ class RegistrationManager:
             interface = interface_pb2.TypedInterface.FromString(workflow.typed_interface)
             expected_inputs, expected_outputs = validate_launch_plan(request.spec, interface)
             lp_digest = digest(request.spec)
-            existing = await session.scalar(_key(LaunchPlan, request.id))
-            if existing is not None:
-                raise _exists_error("launch plan", request.id, identical=existing.digest == lp_digest)
-            now = _timestamp(self.ctx)
-            closure = launch_plan_pb2.LaunchPlanClosure(
-                state=launch_plan_pb2.INACTIVE,
-                expected_inputs=expected_inputs,
-                expected_outputs=expected_outputs,
-                created_at=now,
-                updated_at=now,
-            )
             schedule = request.spec.entity_metadata.schedule
-            session.add(
-                LaunchPlan(
-                    project=request.id.project,
-                    domain=request.id.domain,
-                    name=request.id.name,
-                    version=request.id.version,
-                    org=request.id.org,
+
+            def row(now: Timestamp) -> LaunchPlan:
+                closure = launch_plan_pb2.LaunchPlanClosure(
+                    state=launch_plan_pb2.INACTIVE,
+                    expected_inputs=expected_inputs,
+                    expected_outputs=expected_outputs,
+                    created_at=now,
+                    updated_at=now,
+                )
+                return LaunchPlan(
+                    **_version_key(request.id),
                     digest=lp_digest,
                     workflow_id=workflow.id,
                     spec=request.spec.SerializeToString(),
@@ -413,17 +368,12 @@ class RegistrationManager:
                     state=launch_plan_pb2.INACTIVE,
                     schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
                 )
-            )
-            await ensure_named_entity(session, identifier_pb2.LAUNCH_PLAN, request.id)
+
+            await self._insert(session, identifier_pb2.LAUNCH_PLAN, request.id, lp_digest, row, None)
         return launch_plan_pb2.LaunchPlanCreateResponse()
 
     async def get_launch_plan(self, ident: identifier_pb2.Identifier) -> launch_plan_pb2.LaunchPlan:
-        check_identifier(ident, identifier_pb2.LAUNCH_PLAN)
-        async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(LaunchPlan, ident))
-        if row is None:
-            raise NotFound(f"missing entity of type launch_plan with identifier {id_str(ident)}", field="id")
-        return to_launch_plan(row)
+        return to_launch_plan(await self._get(LaunchPlan, identifier_pb2.LAUNCH_PLAN, ident))
 
     async def update_launch_plan(
         self, request: launch_plan_pb2.LaunchPlanUpdateRequest
@@ -432,22 +382,12 @@ class RegistrationManager:
         if request.state not in (launch_plan_pb2.ACTIVE, launch_plan_pb2.INACTIVE):
             raise InvalidArgument(f"Unrecognized launch plan state {request.state}", field="state")
         async with self.ctx.db.session() as session:
-            target = await session.scalar(_key(LaunchPlan, request.id))
+            target = await entities.find(session, LaunchPlan, request.id)
             if target is None:
                 raise NotFound(f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id")
             if request.state == launch_plan_pb2.ACTIVE:
                 # One active version per name: deactivate the others in the same transaction.
-                others = await session.scalars(
-                    select(LaunchPlan).where(
-                        LaunchPlan.project == target.project,
-                        LaunchPlan.domain == target.domain,
-                        LaunchPlan.name == target.name,
-                        LaunchPlan.state == launch_plan_pb2.ACTIVE,
-                        LaunchPlan.id != target.id,
-                    )
-                )
-                for other in others:
-                    other.state = launch_plan_pb2.INACTIVE
+                await entities.deactivate_other_versions(session, target)
             target.state = request.state
         return launch_plan_pb2.LaunchPlanUpdateResponse()
 
@@ -457,14 +397,7 @@ class RegistrationManager:
         for part in ("project", "domain", "name"):
             require(getattr(request.id, part), f"id.{part}")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(
-                select(LaunchPlan).where(
-                    LaunchPlan.project == request.id.project,
-                    LaunchPlan.domain == request.id.domain,
-                    LaunchPlan.name == request.id.name,
-                    LaunchPlan.state == launch_plan_pb2.ACTIVE,
-                )
-            )
+            row = await entities.active_launch_plan(session, request.id.project, request.id.domain, request.id.name)
         if row is None:
             raise NotFound(
                 f"No active launch plan could be found: {request.id.project}:{request.id.domain}:{request.id.name}",

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
-from admin.lists import apply_filters, apply_sort, page, parse_filters
+from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.executions import load_execution
 from admin.managers.ids import check_execution_id, require
 from admin.models import Signal
+from admin.repositories import executions, signals
 from flyteidl_py.admin import signal_pb2
 from flyteidl_py.core import identifier_pb2, literals_pb2, types_pb2
 from flyteplane.errors import InvalidArgument
@@ -35,16 +33,6 @@ def to_signal(row: Signal) -> signal_pb2.Signal:
     return signal
 
 
-def _key(ident: identifier_pb2.SignalIdentifier):  # type: ignore[no-untyped-def]
-    e = ident.execution_id
-    return select(Signal).where(
-        Signal.execution_project == e.project,
-        Signal.execution_domain == e.domain,
-        Signal.execution_name == e.name,
-        Signal.signal_id == ident.signal_id,
-    )
-
-
 class SignalManager:
     def __init__(self, ctx: AdminContext) -> None:
         self.ctx = ctx
@@ -54,8 +42,8 @@ class SignalManager:
         if not request.HasField("type"):
             raise InvalidArgument("missing type", field="type")
         async with self.ctx.db.session() as session:
-            await load_execution(session, request.id.execution_id)
-            row = await session.scalar(_key(request.id))
+            await executions.get(session, request.id.execution_id)
+            row = await signals.find(session, request.id)
             if row is None:
                 e = request.id.execution_id
                 row = Signal(
@@ -66,7 +54,7 @@ class SignalManager:
                     type=request.type.SerializeToString(),
                     value=b"",
                 )
-                session.add(row)
+                signals.add(session, row)
             return to_signal(row)
 
     async def set(self, request: signal_pb2.SignalSetRequest) -> signal_pb2.SignalSetResponse:
@@ -74,7 +62,7 @@ class SignalManager:
         if not request.HasField("value"):
             raise InvalidArgument("missing value", field="value")
         async with self.ctx.db.session() as session:
-            row = await session.scalar(_key(request.id))
+            row = await signals.find(session, request.id)
             if row is None:
                 raise InvalidArgument(
                     f"failed to validate that signal [{request.id.signal_id}] exists", field="id.signal_id"
@@ -92,17 +80,7 @@ class SignalManager:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
         filters = parse_filters(request.filters, "signal")
         window = page(request.limit, request.token)
-        e = request.workflow_execution_id
-        query = select(Signal).where(
-            Signal.execution_project == e.project,
-            Signal.execution_domain == e.domain,
-            Signal.execution_name == e.name,
-        )
-        query = apply_sort(
-            apply_filters(query, filters, "signal"),
-            request.sort_by if request.HasField("sort_by") else None,
-            Signal,
-        )
+        sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:
-            rows = list(await session.scalars(window.apply(query)))
+            rows = await signals.list_page(session, request.workflow_execution_id, filters, sort, window)
         return signal_pb2.SignalList(signals=[to_signal(r) for r in rows], token=window.token_after(len(rows)))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from flyteidl_py.admin import event_pb2
 from flyteidl_py.core import execution_pb2 as core
@@ -25,6 +26,14 @@ TASK_TERMINAL = frozenset({TASK.SUCCEEDED, TASK.FAILED, TASK.ABORTED})
 DEFAULT_PRODUCER = "propeller"
 
 
+class PhaseEnum(Protocol):
+    """A phase enum of flyteidl (WF, NODE, TASK): a phase's number for its name, and back."""
+
+    def Value(self, name: str) -> int: ...
+
+    def Name(self, number: int) -> str: ...
+
+
 @dataclass(frozen=True)
 class Change:
     """An event arriving for a stored record."""
@@ -37,6 +46,29 @@ class Change:
     stored_cluster: str = ""
     current_version: int = 0
     incoming_version: int = 0
+
+    @classmethod
+    def of(
+        cls,
+        phases: PhaseEnum,
+        stored_phase: str,
+        event_phase: int,
+        producer: str,
+        stored_cluster: str,
+        stored_version: int = 0,
+        event_version: int = 0,
+    ) -> Change:
+        """An event for a record whose phase is stored by name (as admin's rows keep it)."""
+        return cls(
+            phases.Value(stored_phase),
+            event_phase,
+            stored_phase,
+            phases.Name(event_phase),
+            producer,
+            stored_cluster,
+            stored_version,
+            event_version,
+        )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,164 @@
+"""How an event changes what is recorded: pure functions on timestamps, logs, custom info and metadata.
+
+No I/O here: each function takes the stored value and the incoming one and returns (or updates in
+place) the merged value, so every rule can be tested on plain messages.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from google.protobuf import json_format
+from google.protobuf.duration_pb2 import Duration
+from google.protobuf.struct_pb2 import Struct
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from admin.managers.transitions import TASK, TASK_TERMINAL
+from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
+from flyteidl_py.core import catalog_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.event import event_pb2
+
+
+def to_datetime(ts: Timestamp) -> datetime:
+    return ts.ToDatetime(tzinfo=UTC)
+
+
+def elapsed_ns(later: datetime, earlier: datetime | None) -> int:
+    """Nanoseconds from `earlier` to `later`; 0 when it never started."""
+    return int((later - earlier).total_seconds() * 1e9) if earlier else 0
+
+
+def duration_of(ns: int) -> Duration:
+    d = Duration()
+    d.FromNanoseconds(ns)
+    return d
+
+
+def outcome(
+    event: event_pb2.WorkflowExecutionEvent | event_pb2.NodeExecutionEvent | event_pb2.TaskExecutionEvent,
+    offloaded_uri: str,
+) -> str | core.ExecutionError | None:
+    """What an event reports of its result: where its outputs are (its URI, else where its inline
+    outputs were offloaded), else its error; None when it reports neither."""
+    if event.HasField("output_uri"):
+        return event.output_uri
+    if offloaded_uri:
+        return offloaded_uri
+    if event.HasField("error"):
+        return event.error
+    return None
+
+
+def error_columns(error: core.ExecutionError) -> tuple[str, str]:
+    """The error's kind (by name) and code, as an execution's or node's row keeps them."""
+    return core.ExecutionError.ErrorKind.Name(error.kind), error.code[:255]
+
+
+def logs_merged(incoming: list[core.TaskLog], existing: list[core.TaskLog], phase: int) -> list[core.TaskLog]:
+    """Incoming logs first, then the stored ones they do not replace (same URI or name).
+
+    A terminal phase drops the logs hidden once finished; a pending phase keeps only those shown
+    while pending; any other phase (e.g. -1, "no change of phase") keeps all.
+    """
+    uris = {log.uri for log in incoming}
+    names = {log.name for log in incoming if log.name}
+    merged = list(incoming) + [log for log in existing if log.uri not in uris and not (log.name and log.name in names)]
+    if phase in TASK_TERMINAL:
+        merged = [log for log in merged if not log.HideOnceFinished]
+    elif phase in (TASK.QUEUED, TASK.INITIALIZING):
+        merged = [log for log in merged if log.ShowWhilePending]
+    return merged
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge, null deletes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return patch
+    out = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            out.pop(key, None)
+        else:
+            out[key] = merge_patch(out.get(key), value)
+    return out
+
+
+def custom_info_merged(stored: Struct, incoming: Struct) -> Struct:
+    """The stored custom info with the incoming one applied to it as a JSON merge patch."""
+    patched = merge_patch(json_format.MessageToDict(stored), json_format.MessageToDict(incoming))
+    merged = Struct()
+    merged.update(patched)
+    return merged
+
+
+def task_reasons(event: event_pb2.TaskExecutionEvent) -> list[task_execution_pb2.Reason]:
+    """The event's reasons; its single `reason` when it lists none."""
+    reasons = [task_execution_pb2.Reason(occurred_at=r.occurred_at, message=r.reason) for r in event.reasons]
+    if reasons or not event.reason:
+        return reasons
+    return [task_execution_pb2.Reason(occurred_at=event.occurred_at, message=event.reason)]
+
+
+def merge_node_flags(stored: node_execution_pb2.NodeExecutionMetaData, event: event_pb2.NodeExecutionEvent) -> None:
+    """A node that was once reported a parent, dynamic or array node stays one."""
+    stored.is_parent_node |= event.is_parent
+    stored.is_dynamic |= event.is_dynamic
+    stored.is_array |= event.is_array
+
+
+def _resource_key(resource: event_pb2.ExternalResourceInfo) -> tuple[int, int]:
+    return (resource.index, resource.retry_attempt)
+
+
+def merge_task_metadata(
+    stored: event_pb2.TaskExecutionMetadata, incoming: event_pb2.TaskExecutionMetadata, phase_changed: bool
+) -> None:
+    """Updates the stored metadata with what the incoming event sets.
+
+    External resources (an array's elements) are keyed by (index, retry attempt): elements after
+    every stored one are appended; otherwise each incoming element updates its stored one (logs
+    merged, filtered for the new phase only when the phase changed) or is added, and the list is
+    kept sorted.
+    """
+    if incoming.generated_name:
+        stored.generated_name = incoming.generated_name
+    if incoming.plugin_identifier:
+        stored.plugin_identifier = incoming.plugin_identifier
+    if incoming.resource_pool_info:
+        del stored.resource_pool_info[:]
+        stored.resource_pool_info.extend(incoming.resource_pool_info)
+    if incoming.instance_class != event_pb2.TaskExecutionMetadata.DEFAULT:
+        stored.instance_class = incoming.instance_class
+    incoming_keys = sorted(_resource_key(r) for r in incoming.external_resources)
+    if (
+        incoming_keys
+        and len(set(incoming_keys)) == len(incoming_keys)
+        and (not stored.external_resources or incoming_keys[0] > _resource_key(stored.external_resources[-1]))
+    ):
+        # Only elements after every stored one (an array reporting its elements in order): append.
+        stored.external_resources.extend(sorted(incoming.external_resources, key=_resource_key))
+        return
+    by_key = {_resource_key(r): r for r in stored.external_resources}
+    for new in incoming.external_resources:
+        old = by_key.get(_resource_key(new))
+        if old is None:
+            by_key[_resource_key(new)] = new
+            continue
+        if new.external_id:
+            old.external_id = new.external_id
+        old.phase = new.phase
+        if new.cache_status != catalog_pb2.CACHE_DISABLED:
+            old.cache_status = new.cache_status
+        merged = logs_merged(list(new.logs), list(old.logs), new.phase if phase_changed else -1)
+        del old.logs[:]
+        old.logs.extend(merged)
+        if new.HasField("custom_info"):
+            old.custom_info.CopyFrom(new.custom_info)
+    ordered = [by_key[k] for k in sorted(by_key)]
+    resources = [event_pb2.ExternalResourceInfo() for _ in ordered]
+    for target, source in zip(resources, ordered, strict=True):
+        target.CopyFrom(source)
+    del stored.external_resources[:]
+    stored.external_resources.extend(resources)

@@ -1,0 +1,50 @@
+"""Applies workflow execution events to the execution's record."""
+
+from __future__ import annotations
+
+from admin.managers.events import merge
+from admin.managers.events.applier import Applier, event_of
+from admin.managers.ids import check_execution_id
+from admin.managers.transitions import DEFAULT_PRODUCER, WF, WORKFLOW_POLICY, WORKFLOW_TERMINAL, Change, check
+from admin.repositories.lookups import Lookups
+from flyteidl_py.admin import event_pb2 as admin_event_pb2
+from flyteidl_py.admin import execution_pb2
+from flyteplane.errors import InvalidArgument
+
+
+class WorkflowEvents(Applier):
+    async def apply(self, lookups: Lookups, request: admin_event_pb2.WorkflowExecutionEventRequest) -> None:
+        event = event_of(request)
+        if not event.HasField("execution_id"):
+            raise InvalidArgument("missing execution_id", field="event.execution_id")
+        check_execution_id(event.execution_id, "event.execution_id")
+        ident = event.execution_id
+        output_uri = ""
+        if event.HasField("output_data"):
+            self.data.check_size(event.output_data, "event.output_data")
+            output_uri = await self.data.offload(
+                event.output_data, ident.project, ident.domain, ident.name, "offloaded_outputs"
+            )
+        row = await lookups.execution(ident)
+        check(WORKFLOW_POLICY, Change.of(WF, row.phase, event.phase, event.producer_id, row.cluster))
+        occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
+        closure = execution_pb2.ExecutionClosure.FromString(row.closure)
+        closure.phase = event.phase
+        closure.updated_at.FromDatetime(occurred)
+        row.phase = WF.Name(event.phase)
+        row.execution_updated_at = occurred
+        if event.phase == WF.RUNNING:
+            row.started_at = occurred
+            closure.started_at.FromDatetime(occurred)
+        if event.phase in WORKFLOW_TERMINAL and row.started_at is not None:
+            row.duration = merge.elapsed_ns(occurred, row.started_at)
+            closure.duration.CopyFrom(merge.duration_of(row.duration))
+        if event.producer_id and event.producer_id != DEFAULT_PRODUCER and event.phase in (WF.UNDEFINED, WF.QUEUED):
+            row.cluster = event.producer_id
+        result = merge.outcome(event, output_uri)
+        if isinstance(result, str):
+            closure.outputs.uri = result
+        elif result is not None:
+            closure.error.CopyFrom(result)
+            row.error_kind, row.error_code = merge.error_columns(result)
+        row.closure = closure.SerializeToString()

@@ -1,0 +1,104 @@
+"""Queries on workflow executions and their tags."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.models import Execution, ExecutionTag
+from flyteidl_py.admin import common_pb2, execution_pb2
+from flyteidl_py.core import identifier_pb2
+from flyteplane.errors import NotFound
+
+# (project, domain, name): an execution's key.
+ExecKey = tuple[str, str, str]
+
+
+def key_of(ident: identifier_pb2.WorkflowExecutionIdentifier) -> ExecKey:
+    return (ident.project, ident.domain, ident.name)
+
+
+def stored_key(row: Execution) -> ExecKey:
+    return (row.execution_project, row.execution_domain, row.execution_name)
+
+
+def _text(ident: identifier_pb2.WorkflowExecutionIdentifier) -> str:
+    return f"{ident.project}/{ident.domain}/{ident.name}"
+
+
+async def find(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution | None:
+    row: Execution | None = await session.scalar(
+        select(Execution).where(
+            Execution.execution_project == ident.project,
+            Execution.execution_domain == ident.domain,
+            Execution.execution_name == ident.name,
+        )
+    )
+    return row
+
+
+async def get(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
+    row = await find(session, ident)
+    if row is None:
+        raise NotFound(f"missing entity of type execution with identifier {_text(ident)}", field="id")
+    return row
+
+
+async def name_taken(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> bool:
+    taken = await session.scalar(
+        select(Execution.id).where(
+            Execution.execution_project == ident.project,
+            Execution.execution_domain == ident.domain,
+            Execution.execution_name == ident.name,
+        )
+    )
+    return taken is not None
+
+
+async def find_many(session: AsyncSession, keys: Sequence[ExecKey]) -> list[Execution]:
+    """The executions among these keys that exist, in one query."""
+    rows = await session.scalars(
+        select(Execution).where(
+            or_(
+                *(
+                    and_(
+                        Execution.execution_project == p,
+                        Execution.execution_domain == d,
+                        Execution.execution_name == n,
+                    )
+                    for p, d, n in keys
+                )
+            )
+        )
+    )
+    return list(rows)
+
+
+async def create(session: AsyncSession, row: Execution, tags: Iterable[tuple[str, str]]) -> None:
+    """Inserts the execution, then its tags (which need its id)."""
+    session.add(row)
+    await session.flush()
+    session.add_all(ExecutionTag(execution_id=row.id, key=k, value=v) for k, v in tags)
+
+
+async def list_page(
+    session: AsyncSession,
+    ident: common_pb2.NamedEntityIdentifier,
+    filters: Sequence[Filter],
+    sort: common_pb2.Sort | None,
+    window: Page,
+) -> list[Execution]:
+    """Executions of a project-domain (and name); only active ones unless a filter asks about state."""
+    query = select(Execution).where(
+        Execution.execution_project == ident.project, Execution.execution_domain == ident.domain
+    )
+    if ident.name:
+        query = query.where(Execution.execution_name == ident.name)
+    if not any(f.entity == "execution" and f.field == "state" for f in filters):
+        query = query.where(Execution.state == execution_pb2.EXECUTION_ACTIVE)
+    query = apply_filters(query, filters, "execution")
+    query = apply_sort(query, sort, Execution)
+    return list(await session.scalars(window.apply(query)))

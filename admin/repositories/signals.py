@@ -1,0 +1,46 @@
+"""Queries on signals, keyed by their execution and signal id."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.models import Signal
+from flyteidl_py.admin import common_pb2
+from flyteidl_py.core import identifier_pb2
+
+
+async def find(session: AsyncSession, ident: identifier_pb2.SignalIdentifier) -> Signal | None:
+    e = ident.execution_id
+    signal: Signal | None = await session.scalar(
+        select(Signal).where(
+            Signal.execution_project == e.project,
+            Signal.execution_domain == e.domain,
+            Signal.execution_name == e.name,
+            Signal.signal_id == ident.signal_id,
+        )
+    )
+    return signal
+
+
+def add(session: AsyncSession, row: Signal) -> None:
+    session.add(row)
+
+
+async def list_page(
+    session: AsyncSession,
+    execution: identifier_pb2.WorkflowExecutionIdentifier,
+    filters: Sequence[Filter],
+    sort: common_pb2.Sort | None,
+    window: Page,
+) -> list[Signal]:
+    query = select(Signal).where(
+        Signal.execution_project == execution.project,
+        Signal.execution_domain == execution.domain,
+        Signal.execution_name == execution.name,
+    )
+    query = apply_sort(apply_filters(query, filters, "signal"), sort, Signal)
+    return list(await session.scalars(window.apply(query)))

@@ -1,0 +1,1 @@
+"""Unit tests of admin.managers.events."""
