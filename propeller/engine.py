@@ -18,7 +18,7 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from prometheus_client import Histogram
 
@@ -29,17 +29,26 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
+from flyteplane.storage import Storage
 from plugins.core import Plugin, TaskExecutionContext, Transition
 from propeller.admin_client import AdminClient, EventNotDelivered
 from propeller.executor import Executor, timestamp
 from propeller.frontier import occupies_slot
 from propeller.nodes.array import ArrayNode
-from propeller.nodes.base import NodeContext, NodeHandler, NodeResult
+from propeller.nodes.base import (
+    AttemptLimits,
+    NodeContext,
+    NodeHandler,
+    NodeHandlers,
+    NodeResult,
+    RoundBudget,
+    ScopeRunner,
+)
 from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
 from propeller.nodes.structural import EndNode, StartNode
 from propeller.nodes.task import TaskNode
 from propeller.scope import Scope, task_key, upstream_of
-from propeller.services import EngineSettings, Services
+from propeller.services import EngineSettings, Plugins, Services
 from propeller.status import WorkflowPhase
 from propeller.store import ExecutionState, LeaseLost, Store
 
@@ -74,8 +83,8 @@ class Engine:
     def __init__(
         self,
         db: Database,
-        storage: object,
-        plugins: object,
+        storage: Storage,
+        plugins: Plugins,
         admin: AdminClient | None,
         settings: EngineSettings,
         options: EngineOptions | None = None,
@@ -87,29 +96,14 @@ class Engine:
         if metrics is not None:
             plugins = TimedPlugins(plugins, metrics.plugin_seconds)
         self.services = Services(
-            storage=storage,  # type: ignore[arg-type]
+            storage=storage,
             plugins=plugins,
             admin=admin,
             settings=settings,
             wake_cb=self.wake,
             timer_cb=self.wake_later,
         )
-        handlers = {
-            "start": StartNode(),
-            "end": EndNode(),
-            "task": TaskNode(),
-            "branch": BranchNode(),
-            "subworkflow": SubworkflowNode(),
-            "launchplan": LaunchPlanNode(),
-            "gate": GateNode(),
-            "array": ArrayNode(),
-        }
-        if metrics is not None:
-            handlers = {
-                kind: TimedHandler(cast(NodeHandler, h), metrics.node_seconds.labels(kind))
-                for kind, h in handlers.items()
-            }
-        self.executor = Executor(self.services, handlers)  # type: ignore[arg-type]
+        self.executor = Executor(self.services, self._handlers)
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._running: set[int] = set()
@@ -123,6 +117,23 @@ class Engine:
         self.round_seconds = 0.0  # time spent in rounds, all executions (benchmarks read it)
         if metrics is not None:
             metrics.queue_depth.set_function(self._queue.qsize)
+
+    def _handlers(self, runner: ScopeRunner) -> NodeHandlers:
+        """One handler per node kind; those whose nodes contain graphs run them through `runner`."""
+        handlers = NodeHandlers(
+            start=StartNode(),
+            end=EndNode(),
+            task=TaskNode(runner),
+            branch=BranchNode(runner),
+            subworkflow=SubworkflowNode(runner),
+            launchplan=LaunchPlanNode(),
+            gate=GateNode(),
+            array=ArrayNode(),
+        )
+        metrics = self.metrics
+        if metrics is None:
+            return handlers
+        return handlers.intercepted(lambda kind, handler: TimedHandler(handler, metrics.node_seconds.labels(kind)))
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -299,21 +310,21 @@ class Engine:
         )
 
     @staticmethod
-    def _budget(state: ExecutionState) -> list[int]:
-        """Slots of max parallelism free at the start of a round. The nodes holding one are counted
-        once per loaded execution, then kept up to date from the records each round changes."""
+    def _budget(state: ExecutionState) -> RoundBudget:
+        """What a round may start: the slots of max parallelism free at its start. The nodes holding one
+        are counted once per loaded execution, then kept up to date from the records each round changes."""
         limit = state.spec.max_parallelism
         if limit <= 0:
-            return [1 << 30]
-        occupied = state.derived.get("occupied")
-        if not isinstance(occupied, set):
-            occupied = state.derived["occupied"] = {k for k, s in state.nodes.items() if occupies_slot(s)}
-        return [limit - len(occupied)]
+            return RoundBudget()
+        occupied = state.derived.occupied
+        if occupied is None:
+            occupied = state.derived.occupied = {k for k, s in state.nodes.items() if occupies_slot(s)}
+        return RoundBudget(slots=limit - len(occupied))
 
     @staticmethod
     def _track_slots(state: ExecutionState) -> None:
-        occupied = state.derived.get("occupied")
-        if not isinstance(occupied, set):
+        occupied = state.derived.occupied
+        if occupied is None:
             return
         for key in state.dirty:
             status = state.nodes.get(key)
@@ -323,10 +334,9 @@ class Engine:
                 occupied.discard(key)
 
     async def _evaluate(self, state: ExecutionState) -> bool:
-        state.derived["round_work"] = [0]
-        scope = state.derived.get("top")
-        if not isinstance(scope, Scope):
-            scope = state.derived["top"] = self.top_scope(state, self.services.workflow_dir(state))
+        scope = state.derived.top
+        if scope is None:
+            scope = state.derived.top = self.top_scope(state, self.services.workflow_dir(state))
         if state.abort_cause is not None:
             await self.executor.abort_scope(state, scope, state.abort_cause, final=True)
             self._finish(state, WorkflowPhase.ABORTED, None)
@@ -442,6 +452,12 @@ class TimedHandler:
     def reset(self, ctx: NodeContext) -> None:
         self.inner.reset(ctx)
 
+    def limits(self, ctx: NodeContext) -> AttemptLimits:
+        return self.inner.limits(ctx)
+
+    def inputs_in_memory(self, ctx: NodeContext) -> bool:
+        return self.inner.inputs_in_memory(ctx)
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
@@ -485,13 +501,13 @@ class TimedPlugin:
 class TimedPlugins:
     """The plugin registry, handing out timed plugins (one wrapper per plugin, made on first use)."""
 
-    def __init__(self, registry: Any, seconds: Histogram) -> None:
+    def __init__(self, registry: Plugins, seconds: Histogram) -> None:
         self.registry = registry
         self.seconds = seconds
         self._timed: dict[int, TimedPlugin] = {}
 
     def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
-        plugin: Plugin = self.registry.plugin_for(task_type, project, domain)
+        plugin = self.registry.plugin_for(task_type, project, domain)
         timed = self._timed.get(id(plugin))
         if timed is None or timed.inner is not plugin:
             timed = self._timed[id(plugin)] = TimedPlugin(plugin, self.seconds)

@@ -26,7 +26,7 @@ from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
 from propeller.catalog.keys import CatalogKey
 from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
 from propeller.data.errors import ArrayUserError
-from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.nodes.cache import cacheable, lookup, record
 from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
 from propeller.status import NodePhase
@@ -66,7 +66,7 @@ class _ElementCache:
         )
 
 
-class ArrayNode:
+class ArrayNode(NodeHandler):
     counts_for_parallelism = True
 
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
@@ -334,9 +334,6 @@ class ArrayNode:
             await plugin.finalize(tctx)
             status.element_phase[index] = int(NodePhase.ABORTED)
         ctx.touch()
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
 
     def reset(self, ctx: NodeContext) -> None:
         status = ctx.status

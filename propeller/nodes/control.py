@@ -9,40 +9,31 @@ from flyteidl_py.event import event_pb2
 from propeller.data.branch import select_branch
 from propeller.data.errors import BranchUserError
 from propeller.ids import child_execution_name
-from propeller.nodes.base import NodeContext, NodeResult, Outcome
-from propeller.scope import Scope, task_key, upstream_of
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome, ScopeRunner
+from propeller.scope import Placement, Scope, task_key, upstream_of
 from propeller.status import NodePhase
 
 POLL_SECONDS = 1.0
 
 
-def _nested_scope(ctx: NodeContext, **kw: object) -> dict[str, object]:
-    return {
-        "key_prefix": f"{ctx.key}/{ctx.status.attempts}/",
-        "data_root": ctx.output_dir,
-        "top_level": False,
-        "parent_unique_id": ctx.unique_id,
-        "parent_attempt": ctx.status.attempts,
-        "tasks": ctx.scope.tasks,
-        "sub_workflows": ctx.scope.sub_workflows,
-        "in_dynamic_chain": ctx.scope.in_dynamic_chain,
-        **kw,
-    }
+def _nested_scope(ctx: NodeContext) -> Placement:
+    return Placement(
+        key_prefix=f"{ctx.key}/{ctx.status.attempts}/",
+        data_root=ctx.output_dir,
+        top_level=False,
+        parent_unique_id=ctx.unique_id,
+        parent_attempt=ctx.status.attempts,
+        tasks=ctx.scope.tasks,
+        sub_workflows=ctx.scope.sub_workflows,
+        in_dynamic_chain=ctx.scope.in_dynamic_chain,
+    )
 
 
-class _NoChildren:
-    async def abort(self, ctx: NodeContext, reason: str) -> None:
-        return None
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
-
-    def reset(self, ctx: NodeContext) -> None:
-        return None
-
-
-class BranchNode:
+class BranchNode(NodeHandler):
     counts_for_parallelism = False
+
+    def __init__(self, runner: ScopeRunner) -> None:
+        self.runner = runner  # runs the chosen child
 
     @staticmethod
     def _children(if_else: workflow_pb2.IfElseBlock) -> list[workflow_pb2.Node]:
@@ -53,7 +44,9 @@ class BranchNode:
 
     def _scope(self, ctx: NodeContext, child: workflow_pb2.Node) -> Scope:
         upstream = {child.id: list(ctx.scope.upstream.get(child.id, child.upstream_node_ids))}
-        return Scope(nodes={child.id: child}, upstream=upstream, outer=ctx.scope, **_nested_scope(ctx))  # type: ignore[arg-type]
+        placement = _nested_scope(ctx)
+        placement["outer"] = ctx.scope  # the child reads its upstream nodes' outputs from the branch's scope
+        return Scope(nodes={child.id: child}, upstream=upstream, **placement)
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
         if_else = ctx.node.branch_node.if_else
@@ -66,8 +59,7 @@ class BranchNode:
             ctx.touch()
         child = next(n for n in self._children(if_else) if n.id == ctx.status.branch_child)
         scope = ctx.nested_scope(f"branch:{child.id}", lambda: self._scope(ctx, child))
-        executor = ctx.extras["executor"]
-        await executor.run_scope(ctx.state, scope, ctx.extras["budget"])
+        await self.runner.run_scope(ctx.state, scope, ctx.budget)
         status = ctx.state.nodes.get(scope.key(child.id))
         if status is None or not status.node_phase.is_terminal:
             return NodeResult(Outcome.RUNNING)
@@ -81,17 +73,17 @@ class BranchNode:
     async def abort(self, ctx: NodeContext, reason: str) -> None:
         if ctx.status.branch_child:
             child = next(n for n in self._children(ctx.node.branch_node.if_else) if n.id == ctx.status.branch_child)
-            await ctx.extras["executor"].abort_scope(ctx.state, self._scope(ctx, child), reason, final=True)
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
+            await self.runner.abort_scope(ctx.state, self._scope(ctx, child), reason, final=True)
 
     def reset(self, ctx: NodeContext) -> None:
         ctx.status.branch_child = ""
 
 
-class SubworkflowNode:
+class SubworkflowNode(NodeHandler):
     counts_for_parallelism = False
+
+    def __init__(self, runner: ScopeRunner) -> None:
+        self.runner = runner  # runs the sub-workflow
 
     def _scope(self, ctx: NodeContext) -> Scope:
         compiled = ctx.scope.sub_workflows[task_key(ctx.node.workflow_node.sub_workflow_ref)]
@@ -105,27 +97,21 @@ class SubworkflowNode:
         services = ctx.services
         if not await services.storage.exists(scope.start_outputs_uri):
             await services.write_literals(scope.start_outputs_uri, await ctx.read_inputs())
-        executor = ctx.extras["executor"]
-        outcome = await executor.run_scope(ctx.state, scope, ctx.extras["budget"])
+        runner = self.runner
+        outcome = await runner.run_scope(ctx.state, scope, ctx.budget)
         if not outcome.done:
             return NodeResult(Outcome.RUNNING, is_parent=True)
         if outcome.error is not None:
-            await executor.abort_scope(ctx.state, scope, "sub-workflow failed", final=False)
+            await runner.abort_scope(ctx.state, scope, "sub-workflow failed", final=False)
             return NodeResult(Outcome.FAILURE, error=outcome.error, is_parent=True)
-        await services.write_literals(ctx.outputs_uri, await executor.read_outputs(ctx.state, scope, "end-node"))
+        await services.write_literals(ctx.outputs_uri, await runner.read_outputs(ctx.state, scope, "end-node"))
         return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri, is_parent=True)
 
     async def abort(self, ctx: NodeContext, reason: str) -> None:
-        await ctx.extras["executor"].abort_scope(ctx.state, self._scope(ctx), reason, final=True)
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
-
-    def reset(self, ctx: NodeContext) -> None:
-        return None
+        await self.runner.abort_scope(ctx.state, self._scope(ctx), reason, final=True)
 
 
-class GateNode(_NoChildren):
+class GateNode(NodeHandler):
     counts_for_parallelism = False
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
@@ -160,7 +146,7 @@ class GateNode(_NoChildren):
         return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri)
 
 
-class LaunchPlanNode(_NoChildren):
+class LaunchPlanNode(NodeHandler):
     counts_for_parallelism = True
 
     def _child(self, ctx: NodeContext) -> identifier_pb2.WorkflowExecutionIdentifier:

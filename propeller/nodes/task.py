@@ -8,7 +8,6 @@ the resulting graph runs as this node's children; their end-node outputs become 
 from __future__ import annotations
 
 import time
-from typing import Any
 
 from google.protobuf import struct_pb2
 
@@ -27,10 +26,10 @@ from flyteidl_py.core import (
 )
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
-from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition
+from plugins.core import DataPaths, Phase, TaskExecutionContext, Transition, reads_inputs_in_memory
 from propeller.compiler import compile_task, compile_workflow
 from propeller.ids import fixed_length_id, raw_output_shard
-from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.base import AttemptLimits, NodeContext, NodeHandler, NodeResult, Outcome, ScopeRunner
 from propeller.nodes.cache import after_success, before_run, cacheable, keep_reservation
 from propeller.scope import Scope, task_key, upstream_of
 from propeller.services import Services
@@ -205,8 +204,11 @@ async def completion(ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: 
     return NodeResult(Outcome.SUCCESS, output_uri=paths.outputs)
 
 
-class TaskNode:
+class TaskNode(NodeHandler):
     counts_for_parallelism = True
+
+    def __init__(self, runner: ScopeRunner) -> None:
+        self.runner = runner  # runs the dynamic workflow of a task that wrote futures.pb
 
     def inputs_in_memory(self, ctx: NodeContext) -> bool:
         """Whether the node's inputs.pb may be written while the round goes on: only for a plugin that
@@ -219,14 +221,18 @@ class TaskNode:
             plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
         except FlyteplaneError:
             return False
-        return bool(getattr(plugin, "inputs_in_memory", False))
+        return reads_inputs_in_memory(plugin)
+
+    def limits(self, ctx: NodeContext) -> AttemptLimits:
+        """The task template's retries and timeout (the node's own metadata, when set, comes first)."""
+        metadata = self._template(ctx).metadata
+        return AttemptLimits(
+            retries=metadata.retries.retries if metadata.HasField("retries") else 0,
+            timeout=metadata.timeout.ToTimedelta().total_seconds() if metadata.HasField("timeout") else 0.0,
+        )
 
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
-        template = task_template(ctx, ctx.node.task_node.reference_id)
-        ctx.extras["task_retries"] = template.metadata.retries.retries if template.metadata.HasField("retries") else 0
-        if template.metadata.HasField("timeout"):
-            ctx.extras["task_timeout"] = template.metadata.timeout.ToTimedelta().total_seconds()
-        return template
+        return task_template(ctx, ctx.node.task_node.reference_id)
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
         template = self._template(ctx)
@@ -365,14 +371,14 @@ class TaskNode:
         start = scope.start_outputs_uri
         if not await services.storage.exists(start):
             await services.write_literals(start, literals_pb2.LiteralMap())
-        executor = ctx.extras["executor"]
-        outcome = await executor.run_scope(ctx.state, scope, ctx.extras["budget"])
+        runner = self.runner
+        outcome = await runner.run_scope(ctx.state, scope, ctx.budget)
         if not outcome.done:
             return NodeResult(Outcome.DYNAMIC_RUNNING, is_parent=True, is_dynamic=True)
         if outcome.error is not None:
-            await executor.abort_scope(ctx.state, scope, "dynamic workflow failed", final=False)
+            await runner.abort_scope(ctx.state, scope, "dynamic workflow failed", final=False)
             return NodeResult(Outcome.FAILURE, error=outcome.error, is_parent=True, is_dynamic=True)
-        end_outputs = await executor.read_outputs(ctx.state, scope, "end-node")
+        end_outputs = await runner.read_outputs(ctx.state, scope, "end-node")
         await services.write_literals(ctx.outputs_uri, end_outputs)
         metadata = None
         if cacheable(template, ctx):  # a cached dynamic task records what its sub-workflow produced
@@ -394,7 +400,7 @@ class TaskNode:
             closure = await ctx.services.storage.read_proto(
                 status.dynamic_closure_uri, compiler_pb2.CompiledWorkflowClosure
             )
-            await ctx.extras["executor"].abort_scope(
+            await self.runner.abort_scope(
                 ctx.state, self.dynamic_scope(ctx, closure), reason, final=reason != "retrying"
             )
             return
@@ -426,6 +432,3 @@ class TaskNode:
         status.plugin_phase, status.plugin_version, status.plugin_state = -1, 0, b""
         status.task_event = []
         status.dynamic_phase, status.dynamic_closure_uri = 0, ""
-
-
-_ = Any
