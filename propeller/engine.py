@@ -22,17 +22,16 @@ from typing import Any
 
 from prometheus_client import Histogram
 
-from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.event import event_pb2
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
 from plugins.core import Plugin, TaskExecutionContext, Transition
 from propeller.admin_client import AdminClient, EventNotDelivered
-from propeller.executor import Executor, timestamp
+from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
+from propeller.executor import Executor
 from propeller.frontier import occupies_slot
 from propeller.nodes.array import ArrayNode
 from propeller.nodes.base import (
@@ -44,8 +43,12 @@ from propeller.nodes.base import (
     RoundBudget,
     ScopeRunner,
 )
-from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
+from propeller.nodes.branch import BranchNode
+from propeller.nodes.dynamic import DynamicWorkflows
+from propeller.nodes.gate import GateNode
+from propeller.nodes.launch_plan import LaunchPlanNode
 from propeller.nodes.structural import EndNode, StartNode
+from propeller.nodes.subworkflow import SubworkflowNode
 from propeller.nodes.task import TaskNode
 from propeller.scope import Scope, task_key, upstream_of
 from propeller.services import EngineSettings, Plugins, Services
@@ -53,15 +56,6 @@ from propeller.status import WorkflowPhase
 from propeller.store import ExecutionState, LeaseLost, Store
 
 log = logging.getLogger("flyteplane.propeller")
-
-WF_EVENT = {
-    WorkflowPhase.RUNNING: core.WorkflowExecution.RUNNING,
-    WorkflowPhase.SUCCEEDING: core.WorkflowExecution.SUCCEEDING,
-    WorkflowPhase.SUCCEEDED: core.WorkflowExecution.SUCCEEDED,
-    WorkflowPhase.FAILING: core.WorkflowExecution.FAILING,
-    WorkflowPhase.FAILED: core.WorkflowExecution.FAILED,
-    WorkflowPhase.ABORTED: core.WorkflowExecution.ABORTED,
-}
 
 
 def default_owner() -> str:
@@ -123,7 +117,7 @@ class Engine:
         handlers = NodeHandlers(
             start=StartNode(),
             end=EndNode(),
-            task=TaskNode(runner),
+            task=TaskNode(DynamicWorkflows(runner)),
             branch=BranchNode(runner),
             subworkflow=SubworkflowNode(runner),
             launchplan=LaunchPlanNode(),
@@ -173,7 +167,7 @@ class Engine:
 
     async def phase(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[int, str]:
         record = await self.store.find(ident)
-        return WF_EVENT.get(WorkflowPhase(record.phase), core.WorkflowExecution.QUEUED), record.owner
+        return WORKFLOW_EVENT_PHASE.get(WorkflowPhase(record.phase), core.WorkflowExecution.QUEUED), record.owner
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -368,18 +362,8 @@ class Engine:
         self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""
     ) -> None:
         state.phase = phase
-        event = event_pb2.WorkflowExecutionEvent(
-            execution_id=state.ident,
-            producer_id=self.services.settings.producer_id,
-            phase=WF_EVENT[phase],
-            occurred_at=timestamp(time.time()),
-        )
-        if output_uri:
-            event.output_uri = output_uri
-        elif error is not None and phase in (WorkflowPhase.FAILING, WorkflowPhase.FAILED):
-            event.error.CopyFrom(error)
-        request = admin_event_pb2.WorkflowExecutionEventRequest(request_id=uuid.uuid4().hex, event=event)
-        state.emit("workflow", request.SerializeToString())
+        producer = self.services.settings.producer_id
+        state.emit("workflow", workflow_event(state, phase, error, producer_id=producer, output_uri=output_uri))
 
     def _finish(
         self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""

@@ -9,19 +9,14 @@ for the next round; each pass visits only nodes that are not finished.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-import uuid
 from collections.abc import Callable
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, literals_pb2, workflow_pb2
-from flyteidl_py.event import event_pb2
+from flyteidl_py.core import literals_pb2, workflow_pb2
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
+from propeller.events import NODE_EVENT_PHASE, node_event
 from propeller.frontier import Frontier, occupies_slot
 from propeller.nodes.base import (
     NodeContext,
@@ -39,24 +34,6 @@ from propeller.scope import END, START, Scope
 from propeller.services import Services
 from propeller.status import NodePhase, NodeStatus
 from propeller.store import ExecutionState
-
-NODE_EVENT_PHASE = {
-    NodePhase.QUEUED: core.NodeExecution.QUEUED,
-    NodePhase.RUNNING: core.NodeExecution.RUNNING,
-    NodePhase.DYNAMIC_RUNNING: core.NodeExecution.DYNAMIC_RUNNING,
-    NodePhase.SUCCEEDED: core.NodeExecution.SUCCEEDED,
-    NodePhase.FAILED: core.NodeExecution.FAILED,
-    NodePhase.SKIPPED: core.NodeExecution.SKIPPED,
-    NodePhase.TIMED_OUT: core.NodeExecution.TIMED_OUT,
-    NodePhase.RECOVERED: core.NodeExecution.RECOVERED,
-    NodePhase.ABORTED: core.NodeExecution.ABORTED,
-}
-
-
-def timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
 
 
 def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int) -> int:
@@ -283,7 +260,7 @@ class Executor:
             if ctx.node.id != START:
                 recovered = await recover(ctx)
                 if recovered is not None:
-                    mark_recovered(self, ctx, recovered)
+                    mark_recovered(ctx, recovered)
                     return
                 try:
                     inputs = await self.resolve_inputs(ctx.state, ctx.scope, ctx.node)
@@ -398,63 +375,7 @@ class Executor:
         ctx.touch()
         event_phase = NODE_EVENT_PHASE.get(phase)
         if event_phase is not None and emit:
-            ctx.state.emit("node", self.node_event(ctx, event_phase, result).SerializeToString())
-
-    def node_event(self, ctx: NodeContext, phase: int, result: NodeResult) -> admin_event_pb2.NodeExecutionEventRequest:
-        scope, node = ctx.scope, ctx.node
-        event = event_pb2.NodeExecutionEvent(
-            id=identifier_pb2.NodeExecutionIdentifier(execution_id=ctx.state.ident, node_id=ctx.unique_id),
-            producer_id=self.services.settings.producer_id,
-            phase=phase,  # type: ignore[arg-type]
-            occurred_at=timestamp(ctx.now),
-            reported_at=timestamp(time.time()),
-            event_version=1,
-            spec_node_id=node.id,
-            node_name=node.metadata.name or node.id,
-            is_in_dynamic_chain=scope.in_dynamic_chain,
-            # FlyteRemote.wait picks how to read a node from these flags, from the very first event on:
-            # an array node seen without is_array is read as a plain task node and crashes the client.
-            is_parent=result.is_parent
-            or (node.HasField("workflow_node") and node.workflow_node.HasField("sub_workflow_ref")),
-            is_dynamic=result.is_dynamic,
-            is_array=result.is_array or node.HasField("array_node"),
-        )
-        if node.id == START:
-            event.output_uri = scope.start_outputs_uri
-        else:
-            event.input_uri = ctx.inputs_uri
-        if scope.parent_unique_id:
-            event.parent_node_metadata.node_id = scope.parent_unique_id
-            event.retry_group = str(scope.parent_attempt)
-        if phase == core.NodeExecution.SUCCEEDED and node.id != START:
-            if result.output_uri:
-                event.output_uri = result.output_uri
-            if result.deck_uri:
-                event.deck_uri = result.deck_uri
-        elif result.error is not None and phase in (
-            core.NodeExecution.FAILED,
-            core.NodeExecution.TIMED_OUT,
-            core.NodeExecution.ABORTED,
-        ):
-            event.error.CopyFrom(result.error)
-        if result.workflow_node_metadata is not None:
-            event.workflow_node_metadata.CopyFrom(result.workflow_node_metadata)
-        elif result.task_node_metadata is not None:
-            event.task_node_metadata.CopyFrom(result.task_node_metadata)
-        if result.target_entity is not None:
-            event.target_entity.CopyFrom(result.target_entity)
-        return admin_event_pb2.NodeExecutionEventRequest(
-            request_id=f"{_REQUESTS}-{next(_REQUEST_COUNTER)}", event=event
-        )
+            ctx.state.emit("node", node_event(ctx, event_phase, result).SerializeToString())
 
 
-# Request ids name one event for logs; unique per process by the counter, across processes by the prefix.
-_REQUESTS = uuid.uuid4().hex[:12]
-_REQUEST_COUNTER = itertools.count()
-
-
-def error_of(status: NodeStatus) -> core.ExecutionError | None:
-    return core.ExecutionError.FromString(status.error) if status.error else None
-
-
-__all__ = ["Executor", "ScopeResult", "error_of", "timestamp"]
+__all__ = ["Executor", "max_attempts"]

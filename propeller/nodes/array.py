@@ -26,9 +26,10 @@ from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
 from propeller.catalog.keys import CatalogKey
 from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
 from propeller.data.errors import ArrayUserError
+from propeller.events import TASK_EVENT_PHASE, task_event
+from propeller.nodes.attempt import completion, task_context, task_template
 from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.nodes.cache import cacheable, lookup, record
-from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
 from propeller.status import NodePhase
 
 EXECUTING, FAILING, SUCCEEDING = 1, 2, 3

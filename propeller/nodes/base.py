@@ -13,7 +13,7 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, literals_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
-from propeller.scope import END, START, Scope
+from propeller.scope import END, START, Placement, Scope
 from propeller.services import Services
 from propeller.status import NodeStatus
 from propeller.store import ExecutionState
@@ -69,6 +69,8 @@ class ScopeResult:
 
 
 UNLIMITED = 1 << 30
+# How soon a node that waits on admin (a gate's signal, a child execution) asks again.
+POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -125,6 +127,20 @@ class NodeContext:
 
     def wake(self) -> None:
         self.services.wake(self.state.record_id)
+
+    def child_placement(self) -> Placement:
+        """Where a graph this node's current attempt runs keeps its records (under the node's key and
+        attempt) and its data (under the attempt's output dir); it sees the enclosing tasks and sub-workflows."""
+        return Placement(
+            key_prefix=f"{self.key}/{self.status.attempts}/",
+            data_root=self.output_dir,
+            top_level=False,
+            parent_unique_id=self.unique_id,
+            parent_attempt=self.status.attempts,
+            tasks=self.scope.tasks,
+            sub_workflows=self.scope.sub_workflows,
+            in_dynamic_chain=self.scope.in_dynamic_chain,
+        )
 
     def nested_scope(self, tag: str, build: Callable[[], Scope]) -> Scope:
         """The graph this node's current attempt runs (sub-workflow, branch child, dynamic workflow),
