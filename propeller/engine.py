@@ -6,7 +6,8 @@ sends the outbox to admin in batches, oldest first, while rounds go on: an event
 after the state that implies it is committed, in the order it was decided, and is deleted from the
 outbox only once admin has answered for it. Several engine processes may share one database: each execution is owned
 by one process at a time through a lease, and a process that dies loses its leases to the others.
-With `EngineMetrics`, rounds, node handlers, plugin calls, the queue and event delivery are measured.
+With `EngineMetrics`, rounds, the queue and event delivery are measured, and node handlers and plugin
+calls through the interceptors of `propeller.interceptors`.
 """
 
 from __future__ import annotations
@@ -18,9 +19,6 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
-
-from prometheus_client import Histogram
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
@@ -28,18 +26,14 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
-from plugins.core import Plugin, TaskExecutionContext, Transition
 from propeller.admin_client import AdminClient, EventNotDelivered
 from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
 from propeller.executor import Executor
 from propeller.frontier import occupies_slot
+from propeller.interceptors import TimedHandler, TimedPlugins
 from propeller.nodes.array import ArrayNode
 from propeller.nodes.base import (
-    AttemptLimits,
-    NodeContext,
-    NodeHandler,
     NodeHandlers,
-    NodeResult,
     RoundBudget,
     ScopeRunner,
 )
@@ -407,95 +401,3 @@ class Engine:
         if done < len(events):
             raise EventNotDelivered(f"admin took {done} of {len(events)} events")
         return True
-
-
-# ---- measured handlers and plugins (only with EngineMetrics) --------------------------------------
-
-
-class TimedHandler:
-    """A node handler whose `handle` calls are timed; everything else goes straight to the handler."""
-
-    def __init__(self, inner: NodeHandler, seconds: Histogram) -> None:
-        self.inner = inner
-        self.seconds = seconds
-        self.counts_for_parallelism = inner.counts_for_parallelism
-
-    async def handle(self, ctx: NodeContext) -> NodeResult:
-        began = time.perf_counter()
-        try:
-            return await self.inner.handle(ctx)
-        finally:
-            self.seconds.observe(time.perf_counter() - began)
-
-    async def abort(self, ctx: NodeContext, reason: str) -> None:
-        await self.inner.abort(ctx, reason)
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        await self.inner.finalize(ctx)
-
-    def reset(self, ctx: NodeContext) -> None:
-        self.inner.reset(ctx)
-
-    def limits(self, ctx: NodeContext) -> AttemptLimits:
-        return self.inner.limits(ctx)
-
-    def inputs_in_memory(self, ctx: NodeContext) -> bool:
-        return self.inner.inputs_in_memory(ctx)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class TimedPlugin:
-    """A task plugin whose calls are timed by plugin id and call."""
-
-    def __init__(self, inner: Plugin, seconds: Histogram) -> None:
-        self.inner = inner
-        self.id = inner.id
-        self.task_types = inner.task_types
-        self._handle = seconds.labels(inner.id, "handle")
-        self._abort = seconds.labels(inner.id, "abort")
-        self._finalize = seconds.labels(inner.id, "finalize")
-
-    async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        began = time.perf_counter()
-        try:
-            return await self.inner.handle(ctx)
-        finally:
-            self._handle.observe(time.perf_counter() - began)
-
-    async def abort(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
-            await self.inner.abort(ctx)
-        finally:
-            self._abort.observe(time.perf_counter() - began)
-
-    async def finalize(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
-            await self.inner.finalize(ctx)
-        finally:
-            self._finalize.observe(time.perf_counter() - began)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class TimedPlugins:
-    """The plugin registry, handing out timed plugins (one wrapper per plugin, made on first use)."""
-
-    def __init__(self, registry: Plugins, seconds: Histogram) -> None:
-        self.registry = registry
-        self.seconds = seconds
-        self._timed: dict[int, TimedPlugin] = {}
-
-    def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
-        plugin = self.registry.plugin_for(task_type, project, domain)
-        timed = self._timed.get(id(plugin))
-        if timed is None or timed.inner is not plugin:
-            timed = self._timed[id(plugin)] = TimedPlugin(plugin, self.seconds)
-        return timed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.registry, name)
