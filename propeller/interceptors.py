@@ -6,8 +6,6 @@ member of NodeHandler or Plugin is a type error here until it is forwarded, neve
 
 from __future__ import annotations
 
-import time
-
 from prometheus_client import Histogram
 
 from plugins.core import Plugin, TaskExecutionContext, Transition, reads_inputs_in_memory
@@ -24,11 +22,8 @@ class TimedHandler(NodeHandler):
         self.counts_for_parallelism = inner.counts_for_parallelism
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
-        began = time.perf_counter()
-        try:
+        with self.seconds.time():
             return await self.inner.handle(ctx)
-        finally:
-            self.seconds.observe(time.perf_counter() - began)
 
     async def abort(self, ctx: NodeContext, reason: str) -> None:
         await self.inner.abort(ctx, reason)
@@ -59,25 +54,16 @@ class TimedPlugin:
         self._finalize = seconds.labels(inner.id, "finalize")
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        began = time.perf_counter()
-        try:
+        with self._handle.time():
             return await self.inner.handle(ctx)
-        finally:
-            self._handle.observe(time.perf_counter() - began)
 
     async def abort(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
+        with self._abort.time():
             await self.inner.abort(ctx)
-        finally:
-            self._abort.observe(time.perf_counter() - began)
 
     async def finalize(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
+        with self._finalize.time():
             await self.inner.finalize(ctx)
-        finally:
-            self._finalize.observe(time.perf_counter() - began)
 
 
 class TimedPlugins:

@@ -133,14 +133,7 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
         return None
     hit = await lookup(ctx, key)
     if hit is not None:
-        await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
-        ctx.status.cache_status = catalog_pb2.CACHE_HIT
-        return NodeResult(
-            Outcome.SUCCESS,
-            output_uri=ctx.outputs_uri,
-            target_entity=template.id,
-            task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
-        )
+        return await _served(ctx, template, hit)
     ctx.status.cache_status = catalog_pb2.CACHE_MISS
     if template.metadata.cache_serializable:
         heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
@@ -156,15 +149,20 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
         hit = await lookup(ctx, key)
         if hit is not None:
             await catalog.release_reservation(key, _owner(ctx))
-            await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
-            ctx.status.cache_status = catalog_pb2.CACHE_HIT
-            return NodeResult(
-                Outcome.SUCCESS,
-                output_uri=ctx.outputs_uri,
-                target_entity=template.id,
-                task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
-            )
+            return await _served(ctx, template, hit)
     return None
+
+
+async def _served(ctx: NodeContext, template: tasks_pb2.TaskTemplate, hit: CachedOutputs) -> NodeResult:
+    """The node succeeds with the cached outputs as its own."""
+    await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
+    ctx.status.cache_status = catalog_pb2.CACHE_HIT
+    return NodeResult(
+        Outcome.SUCCESS,
+        output_uri=ctx.outputs_uri,
+        target_entity=template.id,
+        task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
+    )
 
 
 async def after_success(
