@@ -13,12 +13,15 @@ import enum
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, Protocol, TypeAlias, runtime_checkable
 
-from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, security_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import NotFound
 from flyteplane.storage import Storage
+
+JsonValue: TypeAlias = "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
+"""What a google.protobuf.Struct holds (custom info in task events, a backend's settings)."""
 
 
 class Phase(enum.IntEnum):
@@ -50,7 +53,7 @@ class Transition:
     version: int = 0
     reason: str = ""
     logs: Sequence[execution_pb2.TaskLog] = ()
-    custom_info: Mapping[str, Any] | None = None
+    custom_info: Mapping[str, JsonValue] | None = None
     external_resources: Sequence[event_pb2.ExternalResourceInfo] = ()
     error: execution_pb2.ExecutionError | None = None
     state: bytes = b""
@@ -59,12 +62,32 @@ class Transition:
 
     @staticmethod
     def failure(
-        code: str, message: str, *, retryable: bool, system: bool = False, state: bytes = b"", **kw: Any
+        code: str,
+        message: str,
+        *,
+        retryable: bool,
+        system: bool = False,
+        state: bytes = b"",
+        version: int = 0,
+        logs: Sequence[execution_pb2.TaskLog] = (),
+        custom_info: Mapping[str, JsonValue] | None = None,
+        external_resources: Sequence[event_pb2.ExternalResourceInfo] = (),
+        deck_uri: str = "",
     ) -> Transition:
         kind = execution_pb2.ExecutionError.SYSTEM if system else execution_pb2.ExecutionError.USER
         error = execution_pb2.ExecutionError(code=code, message=message, kind=kind)
         phase = Phase.RETRYABLE_FAILURE if retryable else Phase.PERMANENT_FAILURE
-        return Transition(phase, error=error, reason=message, state=state, **kw)
+        return Transition(
+            phase,
+            version=version,
+            reason=message,
+            logs=logs,
+            custom_info=custom_info,
+            external_resources=external_resources,
+            error=error,
+            state=state,
+            deck_uri=deck_uri,
+        )
 
 
 @dataclass(frozen=True)
@@ -108,11 +131,11 @@ class TaskExecutionContext:
     annotations: Mapping[str, str] = field(default_factory=dict)
     interruptible: bool = False
     max_attempts: int = 1
-    security_context: Any = None  # core.SecurityContext
+    security_context: security_pb2.SecurityContext | None = None
     resources: tasks_pb2.Resources | None = None  # after platform defaults and overrides
     # For array-node sub-tasks: the element index (FLYTE_K8S_ARRAY_INDEX) the attempt computes.
     array_index: int | None = None
-    backend_config: Mapping[str, Any] = field(default_factory=dict)
+    backend_config: Mapping[str, JsonValue] = field(default_factory=dict)
     # The workflow and launch plan the execution runs (FLYTE_INTERNAL_EXECUTION_WORKFLOW / _LAUNCHPLAN);
     # None for single-task executions.
     workflow_id: identifier_pb2.Identifier | None = None
@@ -172,6 +195,20 @@ class Plugin(Protocol):
     async def abort(self, ctx: TaskExecutionContext) -> None: ...
 
     async def finalize(self, ctx: TaskExecutionContext) -> None: ...
+
+
+@runtime_checkable
+class ReadsInputsInMemory(Protocol):
+    """A plugin capability: with `inputs_in_memory` true, the plugin reads its inputs only through
+    `TaskExecutionContext.read_inputs`, so the engine may write inputs.pb with the rest of its round's
+    objects instead of before calling the plugin (echo does; a plugin that starts a process must not)."""
+
+    inputs_in_memory: bool
+
+
+def reads_inputs_in_memory(plugin: Plugin) -> bool:
+    """Whether `plugin` declares the ReadsInputsInMemory capability."""
+    return isinstance(plugin, ReadsInputsInMemory) and plugin.inputs_in_memory
 
 
 PluginFactory = Callable[[Mapping[str, Any]], Awaitable[Plugin] | Plugin]

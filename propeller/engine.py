@@ -6,7 +6,8 @@ sends the outbox to admin in batches, oldest first, while rounds go on: an event
 after the state that implies it is committed, in the order it was decided, and is deleted from the
 outbox only once admin has answered for it. Several engine processes may share one database: each execution is owned
 by one process at a time through a lease, and a process that dies loses its leases to the others.
-With `EngineMetrics`, rounds, node handlers, plugin calls, the queue and event delivery are measured.
+With `EngineMetrics`, rounds, the queue and event delivery are measured, and node handlers and plugin
+calls through the interceptors of `propeller.interceptors`.
 """
 
 from __future__ import annotations
@@ -18,41 +19,37 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, cast
 
-from prometheus_client import Histogram
-
-from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.event import event_pb2
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
-from plugins.core import Plugin, TaskExecutionContext, Transition
+from flyteplane.storage import Storage
 from propeller.admin_client import AdminClient, EventNotDelivered
-from propeller.executor import Executor, timestamp
+from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
+from propeller.executor import Executor
 from propeller.frontier import occupies_slot
+from propeller.interceptors import TimedHandler, TimedPlugins
 from propeller.nodes.array import ArrayNode
-from propeller.nodes.base import NodeContext, NodeHandler, NodeResult
-from propeller.nodes.control import BranchNode, GateNode, LaunchPlanNode, SubworkflowNode
+from propeller.nodes.base import (
+    NodeHandlers,
+    RoundBudget,
+    ScopeRunner,
+)
+from propeller.nodes.branch import BranchNode
+from propeller.nodes.dynamic import DynamicWorkflows
+from propeller.nodes.gate import GateNode
+from propeller.nodes.launch_plan import LaunchPlanNode
 from propeller.nodes.structural import EndNode, StartNode
+from propeller.nodes.subworkflow import SubworkflowNode
 from propeller.nodes.task import TaskNode
 from propeller.scope import Scope, task_key, upstream_of
-from propeller.services import EngineSettings, Services
+from propeller.services import EngineSettings, Plugins, Services
 from propeller.status import WorkflowPhase
 from propeller.store import ExecutionState, LeaseLost, Store
 
 log = logging.getLogger("flyteplane.propeller")
-
-WF_EVENT = {
-    WorkflowPhase.RUNNING: core.WorkflowExecution.RUNNING,
-    WorkflowPhase.SUCCEEDING: core.WorkflowExecution.SUCCEEDING,
-    WorkflowPhase.SUCCEEDED: core.WorkflowExecution.SUCCEEDED,
-    WorkflowPhase.FAILING: core.WorkflowExecution.FAILING,
-    WorkflowPhase.FAILED: core.WorkflowExecution.FAILED,
-    WorkflowPhase.ABORTED: core.WorkflowExecution.ABORTED,
-}
 
 
 def default_owner() -> str:
@@ -74,8 +71,8 @@ class Engine:
     def __init__(
         self,
         db: Database,
-        storage: object,
-        plugins: object,
+        storage: Storage,
+        plugins: Plugins,
         admin: AdminClient | None,
         settings: EngineSettings,
         options: EngineOptions | None = None,
@@ -87,29 +84,14 @@ class Engine:
         if metrics is not None:
             plugins = TimedPlugins(plugins, metrics.plugin_seconds)
         self.services = Services(
-            storage=storage,  # type: ignore[arg-type]
+            storage=storage,
             plugins=plugins,
             admin=admin,
             settings=settings,
             wake_cb=self.wake,
             timer_cb=self.wake_later,
         )
-        handlers = {
-            "start": StartNode(),
-            "end": EndNode(),
-            "task": TaskNode(),
-            "branch": BranchNode(),
-            "subworkflow": SubworkflowNode(),
-            "launchplan": LaunchPlanNode(),
-            "gate": GateNode(),
-            "array": ArrayNode(),
-        }
-        if metrics is not None:
-            handlers = {
-                kind: TimedHandler(cast(NodeHandler, h), metrics.node_seconds.labels(kind))
-                for kind, h in handlers.items()
-            }
-        self.executor = Executor(self.services, handlers)  # type: ignore[arg-type]
+        self.executor = Executor(self.services, self._handlers)
         self._queue: asyncio.Queue[int] = asyncio.Queue()
         self._queued: set[int] = set()
         self._running: set[int] = set()
@@ -123,6 +105,23 @@ class Engine:
         self.round_seconds = 0.0  # time spent in rounds, all executions (benchmarks read it)
         if metrics is not None:
             metrics.queue_depth.set_function(self._queue.qsize)
+
+    def _handlers(self, runner: ScopeRunner) -> NodeHandlers:
+        """One handler per node kind; those whose nodes contain graphs run them through `runner`."""
+        handlers = NodeHandlers(
+            start=StartNode(),
+            end=EndNode(),
+            task=TaskNode(DynamicWorkflows(runner)),
+            branch=BranchNode(runner),
+            subworkflow=SubworkflowNode(runner),
+            launchplan=LaunchPlanNode(),
+            gate=GateNode(),
+            array=ArrayNode(),
+        )
+        metrics = self.metrics
+        if metrics is None:
+            return handlers
+        return handlers.intercepted(lambda kind, handler: TimedHandler(handler, metrics.node_seconds.labels(kind)))
 
     # ---- lifecycle -----------------------------------------------------------------------------
 
@@ -162,7 +161,7 @@ class Engine:
 
     async def phase(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[int, str]:
         record = await self.store.find(ident)
-        return WF_EVENT.get(WorkflowPhase(record.phase), core.WorkflowExecution.QUEUED), record.owner
+        return WORKFLOW_EVENT_PHASE.get(WorkflowPhase(record.phase), core.WorkflowExecution.QUEUED), record.owner
 
     # ---- queue ---------------------------------------------------------------------------------
 
@@ -299,21 +298,21 @@ class Engine:
         )
 
     @staticmethod
-    def _budget(state: ExecutionState) -> list[int]:
-        """Slots of max parallelism free at the start of a round. The nodes holding one are counted
-        once per loaded execution, then kept up to date from the records each round changes."""
+    def _budget(state: ExecutionState) -> RoundBudget:
+        """What a round may start: the slots of max parallelism free at its start. The nodes holding one
+        are counted once per loaded execution, then kept up to date from the records each round changes."""
         limit = state.spec.max_parallelism
         if limit <= 0:
-            return [1 << 30]
-        occupied = state.derived.get("occupied")
-        if not isinstance(occupied, set):
-            occupied = state.derived["occupied"] = {k for k, s in state.nodes.items() if occupies_slot(s)}
-        return [limit - len(occupied)]
+            return RoundBudget()
+        occupied = state.derived.occupied
+        if occupied is None:
+            occupied = state.derived.occupied = {k for k, s in state.nodes.items() if occupies_slot(s)}
+        return RoundBudget(slots=limit - len(occupied))
 
     @staticmethod
     def _track_slots(state: ExecutionState) -> None:
-        occupied = state.derived.get("occupied")
-        if not isinstance(occupied, set):
+        occupied = state.derived.occupied
+        if occupied is None:
             return
         for key in state.dirty:
             status = state.nodes.get(key)
@@ -323,10 +322,9 @@ class Engine:
                 occupied.discard(key)
 
     async def _evaluate(self, state: ExecutionState) -> bool:
-        state.derived["round_work"] = [0]
-        scope = state.derived.get("top")
-        if not isinstance(scope, Scope):
-            scope = state.derived["top"] = self.top_scope(state, self.services.workflow_dir(state))
+        scope = state.derived.top
+        if scope is None:
+            scope = state.derived.top = self.top_scope(state, self.services.workflow_dir(state))
         if state.abort_cause is not None:
             await self.executor.abort_scope(state, scope, state.abort_cause, final=True)
             self._finish(state, WorkflowPhase.ABORTED, None)
@@ -358,18 +356,8 @@ class Engine:
         self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""
     ) -> None:
         state.phase = phase
-        event = event_pb2.WorkflowExecutionEvent(
-            execution_id=state.ident,
-            producer_id=self.services.settings.producer_id,
-            phase=WF_EVENT[phase],
-            occurred_at=timestamp(time.time()),
-        )
-        if output_uri:
-            event.output_uri = output_uri
-        elif error is not None and phase in (WorkflowPhase.FAILING, WorkflowPhase.FAILED):
-            event.error.CopyFrom(error)
-        request = admin_event_pb2.WorkflowExecutionEventRequest(request_id=uuid.uuid4().hex, event=event)
-        state.emit("workflow", request.SerializeToString())
+        producer = self.services.settings.producer_id
+        state.emit("workflow", workflow_event(state, phase, error, producer_id=producer, output_uri=output_uri))
 
     def _finish(
         self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""
@@ -413,89 +401,3 @@ class Engine:
         if done < len(events):
             raise EventNotDelivered(f"admin took {done} of {len(events)} events")
         return True
-
-
-# ---- measured handlers and plugins (only with EngineMetrics) --------------------------------------
-
-
-class TimedHandler:
-    """A node handler whose `handle` calls are timed; everything else goes straight to the handler."""
-
-    def __init__(self, inner: NodeHandler, seconds: Histogram) -> None:
-        self.inner = inner
-        self.seconds = seconds
-        self.counts_for_parallelism = inner.counts_for_parallelism
-
-    async def handle(self, ctx: NodeContext) -> NodeResult:
-        began = time.perf_counter()
-        try:
-            return await self.inner.handle(ctx)
-        finally:
-            self.seconds.observe(time.perf_counter() - began)
-
-    async def abort(self, ctx: NodeContext, reason: str) -> None:
-        await self.inner.abort(ctx, reason)
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        await self.inner.finalize(ctx)
-
-    def reset(self, ctx: NodeContext) -> None:
-        self.inner.reset(ctx)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class TimedPlugin:
-    """A task plugin whose calls are timed by plugin id and call."""
-
-    def __init__(self, inner: Plugin, seconds: Histogram) -> None:
-        self.inner = inner
-        self.id = inner.id
-        self.task_types = inner.task_types
-        self._handle = seconds.labels(inner.id, "handle")
-        self._abort = seconds.labels(inner.id, "abort")
-        self._finalize = seconds.labels(inner.id, "finalize")
-
-    async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        began = time.perf_counter()
-        try:
-            return await self.inner.handle(ctx)
-        finally:
-            self._handle.observe(time.perf_counter() - began)
-
-    async def abort(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
-            await self.inner.abort(ctx)
-        finally:
-            self._abort.observe(time.perf_counter() - began)
-
-    async def finalize(self, ctx: TaskExecutionContext) -> None:
-        began = time.perf_counter()
-        try:
-            await self.inner.finalize(ctx)
-        finally:
-            self._finalize.observe(time.perf_counter() - began)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-class TimedPlugins:
-    """The plugin registry, handing out timed plugins (one wrapper per plugin, made on first use)."""
-
-    def __init__(self, registry: Any, seconds: Histogram) -> None:
-        self.registry = registry
-        self.seconds = seconds
-        self._timed: dict[int, TimedPlugin] = {}
-
-    def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
-        plugin: Plugin = self.registry.plugin_for(task_type, project, domain)
-        timed = self._timed.get(id(plugin))
-        if timed is None or timed.inner is not plugin:
-            timed = self._timed[id(plugin)] = TimedPlugin(plugin, self.seconds)
-        return timed
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.registry, name)

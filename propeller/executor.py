@@ -9,58 +9,31 @@ for the next round; each pass visits only nodes that are not finished.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
-import uuid
-from dataclasses import dataclass
+from collections.abc import Callable
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
-from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, literals_pb2, workflow_pb2
-from flyteidl_py.event import event_pb2
+from flyteidl_py.core import literals_pb2, workflow_pb2
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
+from propeller.events import NODE_EVENT_PHASE, node_event
 from propeller.frontier import Frontier, occupies_slot
-from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
+from propeller.nodes.base import (
+    NodeContext,
+    NodeHandler,
+    NodeHandlers,
+    NodeResult,
+    Outcome,
+    RoundBudget,
+    ScopeResult,
+    ScopeRunner,
+    UnknownNodeKind,
+)
 from propeller.recovery import mark_recovered, recover
 from propeller.scope import END, START, Scope
 from propeller.services import Services
 from propeller.status import NodePhase, NodeStatus
 from propeller.store import ExecutionState
-
-NODE_EVENT_PHASE = {
-    NodePhase.QUEUED: core.NodeExecution.QUEUED,
-    NodePhase.RUNNING: core.NodeExecution.RUNNING,
-    NodePhase.DYNAMIC_RUNNING: core.NodeExecution.DYNAMIC_RUNNING,
-    NodePhase.SUCCEEDED: core.NodeExecution.SUCCEEDED,
-    NodePhase.FAILED: core.NodeExecution.FAILED,
-    NodePhase.SKIPPED: core.NodeExecution.SKIPPED,
-    NodePhase.TIMED_OUT: core.NodeExecution.TIMED_OUT,
-    NodePhase.RECOVERED: core.NodeExecution.RECOVERED,
-    NodePhase.ABORTED: core.NodeExecution.ABORTED,
-}
-
-
-def timestamp(seconds: float) -> Timestamp:
-    ts = Timestamp()
-    ts.FromNanoseconds(int(seconds * 1e9))
-    return ts
-
-
-@dataclass(frozen=True)
-class ScopeResult:
-    """Where a scope stands after this round's passes."""
-
-    done: bool
-    error: core.ExecutionError | None = None
-    timed_out: bool = False
-    progressed: bool = False
-
-    @property
-    def failed(self) -> bool:
-        return self.done and self.error is not None
 
 
 def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int) -> int:
@@ -72,29 +45,21 @@ def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int
 
 
 class Executor:
-    """Evaluates scopes; one instance per engine, shared by all executions."""
+    """Evaluates scopes; one instance per engine, shared by all executions. It is the ScopeRunner the
+    handlers of nodes that contain graphs receive: `handlers` makes them, given the executor."""
 
-    def __init__(self, services: Services, handlers: dict[str, NodeHandler]) -> None:
+    def __init__(self, services: Services, handlers: Callable[[ScopeRunner], NodeHandlers]) -> None:
         self.services = services
-        self.handlers = handlers
+        self.handlers = handlers(self)
 
-    def handler_for(self, node: workflow_pb2.Node) -> NodeHandler:
-        if node.id == START:
-            return self.handlers["start"]
-        if node.id == END:
-            return self.handlers["end"]
-        kind = node.WhichOneof("target")
-        if kind == "workflow_node":
-            return self.handlers[
-                "subworkflow" if node.workflow_node.WhichOneof("reference") == "sub_workflow_ref" else "launchplan"
-            ]
-        return self.handlers[
-            {"task_node": "task", "branch_node": "branch", "gate_node": "gate", "array_node": "array"}.get(
-                kind or "", "end"
-            )
-        ]
-
-    def context(self, state: ExecutionState, scope: Scope, node: workflow_pb2.Node, now: float) -> NodeContext:
+    def context(
+        self,
+        state: ExecutionState,
+        scope: Scope,
+        node: workflow_pb2.Node,
+        now: float,
+        budget: RoundBudget | None = None,
+    ) -> NodeContext:
         key = scope.key(node.id)
         return NodeContext(
             services=self.services,
@@ -106,7 +71,7 @@ class Executor:
             unique_id=scope.unique_id(node.id),
             data_dir=scope.data_dir(node.id),
             now=now,
-            extras={"executor": self, "budget": [1 << 30]},
+            budget=budget if budget is not None else RoundBudget(),
         )
 
     # ---- reading upstream data -----------------------------------------------------------------
@@ -150,21 +115,32 @@ class Executor:
 
     def counts(self, node: workflow_pb2.Node) -> bool:
         """Whether starting `node` takes a slot of the execution's max parallelism."""
-        return node.id not in (START, END) and self.handler_for(node).counts_for_parallelism
+        if node.id in (START, END):
+            return False
+        try:
+            return self.handlers.for_node(node).counts_for_parallelism
+        except UnknownNodeKind:
+            return False  # it fails as soon as it is started
 
-    async def run_scope(self, state: ExecutionState, scope: Scope, budget: list[int]) -> ScopeResult:
+    def frontier(self, state: ExecutionState, scope: Scope) -> Frontier:
+        """The scope's frontier for this loaded execution (built on first use)."""
+        frontiers = state.derived.frontiers
+        found = frontiers.get(scope.key_prefix)
+        if found is not None and found.scope is scope:
+            return found
+        frontier = frontiers[scope.key_prefix] = Frontier.build(state.nodes, scope, self.counts)
+        return frontier
+
+    async def run_scope(self, state: ExecutionState, scope: Scope, budget: RoundBudget) -> ScopeResult:
         """Advance every node that can move; return whether the scope finished and how.
 
         A pass visits the running nodes and starts ready ones (see propeller.frontier): at most
         `max_nodes_per_round` per round across nested scopes, and nodes that take a slot of max
-        parallelism only while `budget[0]` (shared by the round's scopes) allows. A node that finishes
+        parallelism only while `budget.slots` (shared by the round's scopes) allows. A node that finishes
         gives its slot back at once, so quick nodes do not hold a round to `max_parallelism` starts.
         """
         progressed = False
-        frontier = Frontier.of(state, scope, self.counts)
-        # Nodes started this round, across nested scopes (the engine resets it before each round).
-        work = state.derived.setdefault("round_work", [0])
-        assert isinstance(work, list)
+        frontier = self.frontier(state, scope)
         cap = self.services.settings.max_nodes_per_round
         nodes, key = state.nodes, scope.key
         for _ in range(self.services.settings.max_passes_per_round):
@@ -178,17 +154,16 @@ class Executor:
                     frontier.finished(node_id, status.node_phase if status else NodePhase.SKIPPED, self.counts)
                     progressed = True
                     continue
-                ctx = self.context(state, scope, scope.nodes[node_id], now)
-                ctx.extras["budget"] = budget
+                ctx = self.context(state, scope, scope.nodes[node_id], now, budget)
                 if occupies_slot(ctx.status) and self.counts(ctx.node):
                     slots.add(node_id)
                 runnable.append(ctx)
-            room = cap - work[0]
+            room = cap - budget.started
             for ready, counted in ((frontier.ready_free, False), (frontier.ready_counted, True)):
                 kept: list[str] = []
                 taken = 0
                 for node_id in ready:
-                    if room <= 0 or (counted and budget[0] <= 0):
+                    if room <= 0 or (counted and budget.slots <= 0):
                         break
                     taken += 1
                     node = scope.nodes[node_id]
@@ -198,25 +173,23 @@ class Executor:
                             kept.append(node_id)
                             continue
                         if verdict == "skip":
-                            ctx = self.context(state, scope, node, now)
+                            ctx = self.context(state, scope, node, now, budget)
                             self.set_phase(ctx, NodePhase.SKIPPED, NodeResult(Outcome.SKIP))
                             runnable.append(ctx)
                             room -= 1
                             continue
                     if counted:
-                        budget[0] -= 1
+                        budget.slots -= 1
                     room -= 1
                     picked[node_id] = counted
-                    ctx = self.context(state, scope, node, now)
-                    ctx.extras["budget"] = budget
-                    runnable.append(ctx)
+                    runnable.append(self.context(state, scope, node, now, budget))
                 if taken:
                     ready[:taken] = kept
             if frontier.has_ready and room <= 0:
                 progressed = True  # nodes to start in the next round, which comes at once
             if not runnable:
                 break
-            work[0] += len(picked)
+            budget.started += len(picked)
             active = [c for c in runnable if not c.status.node_phase.is_terminal]
             before = [(c.status.phase, c.status.attempts) for c in active]
             await asyncio.gather(*(self.process(ctx) for ctx in active))
@@ -229,18 +202,18 @@ class Executor:
                 node_id, phase = ctx.node.id, ctx.status.node_phase
                 if phase.is_terminal:
                     if node_id in slots or picked.get(node_id):
-                        budget[0] += 1  # a finished node no longer holds its slot
+                        budget.slots += 1  # a finished node no longer holds its slot
                     frontier.finished(node_id, phase, self.counts)
                     failed |= phase in (NodePhase.FAILED, NodePhase.TIMED_OUT)
                 else:
                     frontier.running.add(node_id)
-            if not moved or failed or work[0] >= cap:
+            if not moved or failed or budget.started >= cap:
                 break
         return self.outcome(state, frontier, progressed)
 
     def outcome(self, state: ExecutionState, frontier: Frontier, progressed: bool) -> ScopeResult:
         scope = frontier.scope
-        failed = frontier.first_failed(state)
+        failed = frontier.first_failed(state.nodes)
         if failed is not None:
             error = (
                 core.ExecutionError.FromString(failed.error)
@@ -251,7 +224,7 @@ class Executor:
                 error = core.ExecutionError(code="Timeout", message="Timeout in node", kind=core.ExecutionError.USER)
             if scope.failure_policy == 0:  # FAIL_IMMEDIATELY
                 return ScopeResult(True, error, failed.node_phase == NodePhase.TIMED_OUT, progressed)
-            active = frontier.any_active(state)
+            active = frontier.any_active(state.nodes)
             return ScopeResult(not active, error if not active else None, False, progressed)
         end = state.nodes.get(scope.key(END))
         if end is not None and end.node_phase == NodePhase.SUCCEEDED:
@@ -267,7 +240,7 @@ class Executor:
                 continue
             contexts.append(self.context(state, scope, scope.nodes[node_id], now))
         for ctx in contexts:
-            handler = self.handler_for(ctx.node)
+            handler = self.handlers.for_node(ctx.node)
             await handler.abort(ctx, reason)
             await handler.finalize(ctx)
             if final:
@@ -277,13 +250,17 @@ class Executor:
     # ---- one node ------------------------------------------------------------------------------
 
     async def process(self, ctx: NodeContext) -> None:
-        handler = self.handler_for(ctx.node)
+        try:
+            handler = self.handlers.for_node(ctx.node)
+        except UnknownNodeKind as error:
+            self.set_phase(ctx, NodePhase.FAILED, NodeResult.fail("UnknownNodeKind", error.message, system=True))
+            return
         status = ctx.status
         if status.node_phase == NodePhase.NOT_STARTED:
             if ctx.node.id != START:
                 recovered = await recover(ctx)
                 if recovered is not None:
-                    mark_recovered(self, ctx, recovered)
+                    mark_recovered(ctx, recovered)
                     return
                 try:
                     inputs = await self.resolve_inputs(ctx.state, ctx.scope, ctx.node)
@@ -291,8 +268,7 @@ class Executor:
                     result = NodeResult.fail(error.code, error.message, system=True)
                     self.set_phase(ctx, NodePhase.FAILED, result)
                     return
-                in_memory = getattr(handler, "inputs_in_memory", None)
-                if in_memory is not None and in_memory(ctx):
+                if handler.inputs_in_memory(ctx):
                     self.services.write_literals_later(ctx.state, ctx.inputs_uri, inputs)
                 else:
                     await self.services.write_literals(ctx.inputs_uri, inputs)
@@ -314,17 +290,17 @@ class Executor:
             result = await handler.handle(ctx)
         except BindingError as error:
             result = NodeResult.fail(error.code, error.message, system=True)
-        result = self.check_deadlines(ctx, result)
+        result = self.check_deadlines(ctx, handler, result)
         await self.apply(ctx, handler, result)
 
-    def check_deadlines(self, ctx: NodeContext, result: NodeResult) -> NodeResult:
+    def check_deadlines(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> NodeResult:
         if result.outcome not in (Outcome.RUNNING, Outcome.DYNAMIC_RUNNING):
             return result
         timeout = (
             ctx.node.metadata.timeout.ToTimedelta().total_seconds() if ctx.node.metadata.HasField("timeout") else 0
         )
-        if not timeout and ctx.node.HasField("task_node"):
-            timeout = ctx.extras.get("task_timeout", 0.0)
+        if not timeout:
+            timeout = handler.limits(ctx).timeout
         if timeout and ctx.now - ctx.status.attempt_started_at > timeout:
             return NodeResult.fail("TimeoutExpired", f"task execution timeout [{timeout:g}s] expired", retryable=True)
         if timeout and result.wake_after is None:
@@ -360,7 +336,7 @@ class Executor:
     async def retry_or_fail(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> None:
         status = ctx.status
         error = result.error or core.ExecutionError(code="Unknown", message="Unknown error message")
-        limit = max_attempts(ctx.node, ctx.extras.get("task_retries"), self.services.settings.default_max_attempts)
+        limit = max_attempts(ctx.node, handler.limits(ctx).retries, self.services.settings.default_max_attempts)
         if error.kind == core.ExecutionError.SYSTEM:
             status.system_failures += 1
             eligible = status.system_failures <= self.services.settings.max_system_failures
@@ -399,63 +375,7 @@ class Executor:
         ctx.touch()
         event_phase = NODE_EVENT_PHASE.get(phase)
         if event_phase is not None and emit:
-            ctx.state.emit("node", self.node_event(ctx, event_phase, result).SerializeToString())
-
-    def node_event(self, ctx: NodeContext, phase: int, result: NodeResult) -> admin_event_pb2.NodeExecutionEventRequest:
-        scope, node = ctx.scope, ctx.node
-        event = event_pb2.NodeExecutionEvent(
-            id=identifier_pb2.NodeExecutionIdentifier(execution_id=ctx.state.ident, node_id=ctx.unique_id),
-            producer_id=self.services.settings.producer_id,
-            phase=phase,  # type: ignore[arg-type]
-            occurred_at=timestamp(ctx.now),
-            reported_at=timestamp(time.time()),
-            event_version=1,
-            spec_node_id=node.id,
-            node_name=node.metadata.name or node.id,
-            is_in_dynamic_chain=scope.in_dynamic_chain,
-            # FlyteRemote.wait picks how to read a node from these flags, from the very first event on:
-            # an array node seen without is_array is read as a plain task node and crashes the client.
-            is_parent=result.is_parent
-            or (node.HasField("workflow_node") and node.workflow_node.HasField("sub_workflow_ref")),
-            is_dynamic=result.is_dynamic,
-            is_array=result.is_array or node.HasField("array_node"),
-        )
-        if node.id == START:
-            event.output_uri = scope.start_outputs_uri
-        else:
-            event.input_uri = ctx.inputs_uri
-        if scope.parent_unique_id:
-            event.parent_node_metadata.node_id = scope.parent_unique_id
-            event.retry_group = str(scope.parent_attempt)
-        if phase == core.NodeExecution.SUCCEEDED and node.id != START:
-            if result.output_uri:
-                event.output_uri = result.output_uri
-            if result.deck_uri:
-                event.deck_uri = result.deck_uri
-        elif result.error is not None and phase in (
-            core.NodeExecution.FAILED,
-            core.NodeExecution.TIMED_OUT,
-            core.NodeExecution.ABORTED,
-        ):
-            event.error.CopyFrom(result.error)
-        if result.workflow_node_metadata is not None:
-            event.workflow_node_metadata.CopyFrom(result.workflow_node_metadata)
-        elif result.task_node_metadata is not None:
-            event.task_node_metadata.CopyFrom(result.task_node_metadata)
-        if result.target_entity is not None:
-            event.target_entity.CopyFrom(result.target_entity)
-        return admin_event_pb2.NodeExecutionEventRequest(
-            request_id=f"{_REQUESTS}-{next(_REQUEST_COUNTER)}", event=event
-        )
+            ctx.state.emit("node", node_event(ctx, event_phase, result).SerializeToString())
 
 
-# Request ids name one event for logs; unique per process by the counter, across processes by the prefix.
-_REQUESTS = uuid.uuid4().hex[:12]
-_REQUEST_COUNTER = itertools.count()
-
-
-def error_of(status: NodeStatus) -> core.ExecutionError | None:
-    return core.ExecutionError.FromString(status.error) if status.error else None
-
-
-__all__ = ["Executor", "ScopeResult", "error_of", "timestamp"]
+__all__ = ["Executor", "max_attempts"]

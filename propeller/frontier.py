@@ -15,13 +15,15 @@ spent does not walk the thousands of task nodes it cannot start.
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from flyteidl_py.core import workflow_pb2
 from propeller.scope import Scope
 from propeller.status import NodePhase, NodeStatus
-from propeller.store import ExecutionState
+
+Counts = Callable[[workflow_pb2.Node], bool]
+"""Whether starting a node takes a slot of the execution's max parallelism."""
 
 _FAILED = (NodePhase.FAILED, NodePhase.TIMED_OUT)
 _ACTIVE = (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
@@ -44,9 +46,10 @@ class Frontier:
     failed: list[str] = field(default_factory=list)
 
     @classmethod
-    def build(cls, state: ExecutionState, scope: Scope, counts: Callable[[workflow_pb2.Node], bool]) -> Frontier:
+    def build(cls, nodes: Mapping[str, NodeStatus], scope: Scope, counts: Counts) -> Frontier:
+        """The frontier of `scope` given the execution's node records (`nodes`, by key)."""
         frontier = cls(scope)
-        nodes, key = state.nodes, scope.key
+        key = scope.key
         for node_id in scope.order:
             status = nodes.get(key(node_id))
             phase = status.node_phase if status is not None else NodePhase.NOT_STARTED
@@ -71,22 +74,11 @@ class Frontier:
                 frontier.ready_free.append(node_id)
         return frontier
 
-    @classmethod
-    def of(cls, state: ExecutionState, scope: Scope, counts: Callable[[workflow_pb2.Node], bool]) -> Frontier:
-        """The scope's frontier for this loaded execution (built on first use)."""
-        slot = f"frontier:{scope.key_prefix}"
-        cached = state.derived.get(slot)
-        if isinstance(cached, Frontier) and cached.scope is scope:
-            return cached
-        frontier = cls.build(state, scope, counts)
-        state.derived[slot] = frontier
-        return frontier
-
     @property
     def has_ready(self) -> bool:
         return bool(self.ready_counted or self.ready_free)
 
-    def finished(self, node_id: str, phase: NodePhase, counts: Callable[[workflow_pb2.Node], bool]) -> None:
+    def finished(self, node_id: str, phase: NodePhase, counts: Counts) -> None:
         """Record that `node_id` reached terminal `phase`; release what it was the last blocker of."""
         self.running.discard(node_id)
         if phase in _FAILED:
@@ -102,16 +94,18 @@ class Frontier:
             del self.waiting[down]
             self._insert(self.ready_counted if counts(scope.nodes[down]) else self.ready_free, down)
 
-    def first_failed(self, state: ExecutionState) -> NodeStatus | None:
+    def first_failed(self, nodes: Mapping[str, NodeStatus]) -> NodeStatus | None:
+        """The record of the failed node that comes first in graph order, if any failed."""
         if not self.failed:
             return None
         position = self.scope.position
         first = min(self.failed, key=position.__getitem__)
-        return state.nodes.get(self.scope.key(first))
+        return nodes.get(self.scope.key(first))
 
-    def any_active(self, state: ExecutionState) -> bool:
+    def any_active(self, nodes: Mapping[str, NodeStatus]) -> bool:
+        """Whether a started node is queued or running now."""
         key = self.scope.key
-        return any((s := state.nodes.get(key(n))) is not None and s.node_phase in _ACTIVE for n in self.running)
+        return any((s := nodes.get(key(n))) is not None and s.node_phase in _ACTIVE for n in self.running)
 
     def in_order(self, node_ids: Iterable[str]) -> list[str]:
         return sorted(node_ids, key=self.scope.position.__getitem__)
@@ -121,4 +115,4 @@ class Frontier:
         bisect.insort(ready, node_id, key=position.__getitem__)
 
 
-__all__ = ["Frontier", "occupies_slot"]
+__all__ = ["Counts", "Frontier", "occupies_slot"]

@@ -15,21 +15,17 @@ parent's futures.pb, recovering a launch-plan node's child execution, and array 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import grpc
 
 from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2
-from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.event import event_pb2
+from propeller.events import node_event
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import END, START
 from propeller.status import NodePhase
-
-if TYPE_CHECKING:
-    from propeller.executor import Executor
 
 log = logging.getLogger("flyteplane.propeller.recovery")
 
@@ -106,13 +102,13 @@ async def _place(
         await ctx.services.storage.copy(source, target)
 
 
-def mark_recovered(executor: Executor, ctx: NodeContext, result: NodeResult) -> None:
+def mark_recovered(ctx: NodeContext, result: NodeResult) -> None:
     """Record the node as RECOVERED and queue its event (which, unlike other phases' events, names outputs)."""
     status = ctx.status
     status.phase = NodePhase.RECOVERED
     status.queued_at = status.started_at = status.stopped_at = ctx.now
     ctx.touch()
-    request: admin_event_pb2.NodeExecutionEventRequest = executor.node_event(ctx, core.NodeExecution.RECOVERED, result)
+    request = node_event(ctx, core.NodeExecution.RECOVERED, result)
     request.event.output_uri = result.output_uri
     if result.deck_uri:
         request.event.deck_uri = result.deck_uri

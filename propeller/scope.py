@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import Required, TypedDict, Unpack
 
 from flyteidl_py.core import compiler_pb2, identifier_pb2, tasks_pb2, workflow_pb2
 from propeller.ids import unique_node_id
@@ -23,6 +24,20 @@ def task_key(ident: identifier_pb2.Identifier) -> str:
 
 def upstream_of(connections: compiler_pb2.ConnectionSet) -> dict[str, list[str]]:
     return {node: list(ids.ids) for node, ids in connections.upstream.items()}
+
+
+class Placement(TypedDict, total=False):
+    """Where a graph's records and data live and what encloses it (the Scope fields beyond the graph)."""
+
+    key_prefix: Required[str]
+    data_root: Required[str]
+    top_level: Required[bool]
+    parent_unique_id: str
+    parent_attempt: int
+    outer: Scope | None
+    in_dynamic_chain: bool
+    tasks: Mapping[str, tasks_pb2.TaskTemplate]
+    sub_workflows: Mapping[str, compiler_pb2.CompiledWorkflow]
 
 
 @dataclass
@@ -48,7 +63,7 @@ class Scope:
         cls,
         template: workflow_pb2.WorkflowTemplate,
         upstream: Mapping[str, Sequence[str]],
-        **kw: object,
+        **placement: Unpack[Placement],
     ) -> Scope:
         nodes = {n.id: n for n in template.nodes}
         if START not in nodes:
@@ -67,7 +82,7 @@ class Scope:
             upstream=upstream,
             failure_policy=template.metadata.on_failure,
             output_bindings=tuple(template.outputs),
-            **kw,  # type: ignore[arg-type]
+            **placement,
         )
 
     def key(self, node_id: str) -> str:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Protocol
 
 from flyteidl_py.core import literals_pb2
 from flyteplane.errors import NotFound
 from flyteplane.storage import Storage
+from plugins.core import Plugin
 from propeller.admin_client import AdminClient
+from propeller.catalog.client import CatalogClient
 from propeller.store import ExecutionState
 
 
@@ -28,15 +30,23 @@ class EngineSettings:
     cache_heartbeat_seconds: float = 5.0
 
 
+class Plugins(Protocol):
+    """Where the engine finds the plugin of a task (plugins.registry.PluginRegistry, or it measured)."""
+
+    def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
+        """The plugin that serves `task_type` in `project`/`domain`; FlyteplaneError when none does."""
+        ...
+
+
 @dataclass
 class Services:
     storage: Storage
-    plugins: Any  # plugins.registry.PluginRegistry: plugin_for(task_type, project, domain)
+    plugins: Plugins
     admin: AdminClient | None
     settings: EngineSettings
     wake_cb: Callable[[int], None]
     timer_cb: Callable[[int, float], None]
-    catalog: Any = None  # propeller.catalog.CatalogClient, or None when caching is off
+    catalog: CatalogClient | None = None  # None when caching is off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
     # Written later (see write_literals_later) and not yet in the store: kept until they are.
     _unwritten: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
@@ -86,9 +96,7 @@ class Services:
         if len(self._written_later) > 10_000:
             self._written_later.clear()
         self._written_later.add(uri)
-        queued = state.derived.setdefault("unsettled_writes", [])
-        assert isinstance(queued, list)
-        queued.append((uri, literals))
+        state.derived.unsettled_writes.append((uri, literals))
 
     def written_in_memory(self, uri: str) -> bool:
         """Whether the engine itself wrote (or is writing) `uri` through `write_literals_later`."""
@@ -97,10 +105,10 @@ class Services:
     async def settle_writes(self, state: ExecutionState) -> None:
         """Writes what `write_literals_later` queued for this execution; raises the first failure
         (the round then fails and is evaluated again from its saved records)."""
-        queued = state.derived.pop("unsettled_writes", None)
+        queued = state.derived.unsettled_writes
         if not queued:
             return
-        assert isinstance(queued, list)
+        state.derived.unsettled_writes = []
         results = await asyncio.gather(
             *(self.storage.write_proto(uri, literals) for uri, literals in queued), return_exceptions=True
         )

@@ -95,7 +95,8 @@ class NodeStatus:
     array_size: int = 0
     element_phase: list[int] = field(default_factory=list)
     element_attempts: list[int] = field(default_factory=list)
-    element_plugin: list[list[Any]] = field(default_factory=list)  # [phase, version, state b64]
+    # [plugin phase, version, state (base64), cache status]; records older than element caching lack the last
+    element_plugin: list[list[int | str]] = field(default_factory=list)
     array_event_version: int = 0
 
     def to_json(self) -> bytes:

@@ -17,6 +17,7 @@ from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2
 from flyteplane.database import Database
 from flyteplane.errors import Aborted, NotFound
+from propeller.derived import Derived
 from propeller.models import NodeRecord, OutboxEvent, WorkflowRecord
 from propeller.status import NodeStatus, WorkflowPhase
 
@@ -41,8 +42,8 @@ class ExecutionState:
     persisted: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     events: list[tuple[str, bytes]] = field(default_factory=list)
-    # Derived from the closure and never persisted (e.g. the top-level scope with its graph order).
-    derived: dict[str, object] = field(default_factory=dict)
+    # Derived from the closure and the records, never persisted (e.g. the top-level scope with its graph order).
+    derived: Derived = field(default_factory=Derived)
 
     def node(self, key: str) -> NodeStatus:
         status = self.nodes.get(key)

@@ -67,23 +67,18 @@ class DatasetParts:
 
     @classmethod
     def of_key(cls, key: CatalogKey) -> DatasetParts:
-        dataset = key.dataset_id
-        cache_version, inputs, outputs = split_dataset_version(dataset.version)
-        return cls(
-            project=dataset.project,
-            domain=dataset.domain,
-            name=dataset.name,
-            version=dataset.version,
-            cache_version=cache_version,
-            inputs_signature=inputs,
-            outputs_signature=outputs,
-            input_types=variable_hashes(key.interface.inputs),
-            output_types=variable_hashes(key.interface.outputs),
-        )
+        interface = key.interface
+        return cls._of(key.dataset_id, variable_hashes(interface.inputs), variable_hashes(interface.outputs))
 
     @classmethod
     def of_dataset(cls, dataset: dc.Dataset) -> DatasetParts:
-        ident = dataset.id
+        metadata = dataset.metadata
+        return cls._of(dataset.id, prefixed(metadata, INPUT_TYPE_PREFIX), prefixed(metadata, OUTPUT_TYPE_PREFIX))
+
+    @classmethod
+    def _of(
+        cls, ident: dc.DatasetID, input_types: Mapping[str, str] | None, output_types: Mapping[str, str] | None
+    ) -> DatasetParts:
         cache_version, inputs, outputs = split_dataset_version(ident.version)
         return cls(
             project=ident.project,
@@ -93,8 +88,8 @@ class DatasetParts:
             cache_version=cache_version,
             inputs_signature=inputs,
             outputs_signature=outputs,
-            input_types=prefixed(dataset.metadata, INPUT_TYPE_PREFIX),
-            output_types=prefixed(dataset.metadata, OUTPUT_TYPE_PREFIX),
+            input_types=input_types,
+            output_types=output_types,
         )
 
 

@@ -26,15 +26,16 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from google.protobuf import json_format, struct_pb2
+from google.protobuf import json_format
 from google.protobuf.message import Message
 
 from flyteidl_py.core import interface_pb2, literals_pb2, types_pb2
 from propeller.catalog.msgpack import MsgpackError, MsgpackExt, MsgpackMap, unpack
+from propeller.compiler.digest import normalize_float
+from propeller.data.literals import struct_to_python
 
 MSGPACK_TAG = "msgpack"
 # Type annotations under this key take part in the interface hash (flytekit's cache-key annotations).
@@ -46,33 +47,6 @@ CACHE_KEY_ANNOTATION = "cache-key-metadata"
 
 def _digest(tag: bytes, payload: bytes) -> bytes:
     return hashlib.sha256(tag + payload).digest()
-
-
-def normalize_float(value: float) -> str:
-    """objecthash's float rendering: sign, binary exponent, then the mantissa's bits."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "+Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "+0:"
-    sign = "-" if value < 0 else "+"
-    mantissa, exponent = abs(value), 0
-    while mantissa > 1:
-        mantissa /= 2
-        exponent += 1
-    while mantissa <= 0.5:
-        mantissa *= 2
-        exponent -= 1
-    bits: list[str] = []
-    while mantissa:
-        if mantissa >= 1:
-            bits.append("1")
-            mantissa -= 1
-        else:
-            bits.append("0")
-        mantissa *= 2
-    return f"{sign}{exponent}:{''.join(bits)}"
 
 
 def object_hash(value: object) -> bytes:
@@ -133,25 +107,6 @@ def _json_name(message: Message, field: str) -> str:
     return name
 
 
-def _struct_value(value: struct_pb2.Value) -> Any:
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return _struct(value.struct_value)
-    if kind == "list_value":
-        return [_struct_value(item) for item in value.list_value.values]
-    if kind == "number_value":
-        return float(value.number_value)
-    if kind == "string_value":
-        return value.string_value
-    if kind == "bool_value":
-        return value.bool_value
-    return None
-
-
-def _struct(struct: struct_pb2.Struct) -> dict[str, Any]:
-    return {key: _struct_value(item) for key, item in struct.fields.items()}
-
-
 def _scalar_tree(scalar: literals_pb2.Scalar) -> dict[str, Any]:
     kind = scalar.WhichOneof("value")
     if kind is None:
@@ -164,7 +119,7 @@ def _scalar_tree(scalar: literals_pb2.Scalar) -> dict[str, Any]:
             union["type"] = message_tree(scalar.union.type)
         return {"union": union}
     if kind == "generic":
-        return {"generic": _struct(scalar.generic)}
+        return {"generic": struct_to_python(scalar.generic)}
     if kind == "binary" and scalar.binary.tag == MSGPACK_TAG:
         try:
             decoded = unpack(scalar.binary.value)

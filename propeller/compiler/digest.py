@@ -29,7 +29,7 @@ def _hash(value: Any) -> bytes:
     if isinstance(value, bool):
         return _tagged(b"b", b"1" if value else b"0")
     if isinstance(value, int | float):
-        return _tagged(b"f", _normalize_float(float(value)).encode())
+        return _tagged(b"f", normalize_float(float(value)).encode())
     if isinstance(value, str):
         return _tagged(b"u", value.encode("utf-8"))
     if isinstance(value, list):
@@ -40,31 +40,31 @@ def _hash(value: Any) -> bytes:
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 
-def _normalize_float(number: float) -> str:
-    """objecthash's float form: sign, binary exponent, then the mantissa bits ("+1:1" for 1.0)."""
-    if math.isnan(number):
+def normalize_float(value: float) -> str:
+    """objecthash's float rendering: sign, binary exponent, then the mantissa's bits ("+1:1" for 1.0).
+
+    Also the catalog's literal hashes use it. A digest never meets an infinity or NaN here: protobuf
+    JSON writes those as strings."""
+    if math.isnan(value):
         return "NaN"
-    if math.isinf(number):
-        return "Infinity" if number > 0 else "-Infinity"
-    if number == 0:
+    if math.isinf(value):
+        return "+Infinity" if value > 0 else "-Infinity"
+    if value == 0:
         return "+0:"
-    sign = "+"
-    if number < 0:
-        sign = "-"
-        number = -number
-    exponent = 0
-    while number > 1:
-        number /= 2
+    sign = "-" if value < 0 else "+"
+    mantissa, exponent = abs(value), 0
+    while mantissa > 1:
+        mantissa /= 2
         exponent += 1
-    while number <= 0.5:
-        number *= 2
+    while mantissa <= 0.5:
+        mantissa *= 2
         exponent -= 1
-    bits = []
-    while number != 0:
-        if number >= 1:
+    bits: list[str] = []
+    while mantissa:
+        if mantissa >= 1:
             bits.append("1")
-            number -= 1
+            mantissa -= 1
         else:
             bits.append("0")
-        number *= 2
+        mantissa *= 2
     return f"{sign}{exponent}:{''.join(bits)}"

@@ -6,8 +6,8 @@ from flyteidl_py.core import interface_pb2, literals_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler.errors import CompilationFailed, CompileError, ErrorCode
 from propeller.compiler.ids import START_NODE
-from propeller.compiler.literals import infer_literal_type
-from propeller.compiler.types import is_castable, type_str, validate_literal_type
+from propeller.compiler.literals import checked_literal_type
+from propeller.compiler.types import is_castable, type_str
 
 
 def validate_inputs(inputs: literals_pb2.LiteralMap, expected: interface_pb2.VariableMap) -> None:
@@ -22,11 +22,8 @@ def validate_inputs(inputs: literals_pb2.LiteralMap, expected: interface_pb2.Var
         if variable is None:
             errors.append(CompileError(ErrorCode.VARIABLE_NAME_NOT_FOUND, START_NODE, f"Variable [{name}] not found."))
             continue
-        found = infer_literal_type(inputs.literals[name])
         try:
-            if found is None:
-                raise InvalidArgument("literal has no value set")
-            validate_literal_type(found)
+            found = checked_literal_type(inputs.literals[name])
         except InvalidArgument as exc:
             errors.append(
                 CompileError(

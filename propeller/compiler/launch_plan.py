@@ -10,7 +10,7 @@ from flyteidl_py.admin import common_pb2, launch_plan_pb2, schedule_pb2
 from flyteidl_py.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2, types_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler.cron import cron_error
-from propeller.compiler.literals import infer_literal_type
+from propeller.compiler.literals import checked_literal_type, infer_literal_type
 from propeller.compiler.types import is_castable, type_str, validate_literal_type
 
 _TERMINAL_PHASES = frozenset(
@@ -174,11 +174,8 @@ def _expected_inputs(
     for name in sorted(fixed.literals):
         if name not in variables:
             raise InvalidArgument(f"unexpected fixed_input {name}", field=f"spec.fixed_inputs.{name}")
-        found = infer_literal_type(fixed.literals[name])
         try:
-            if found is None:
-                raise InvalidArgument("literal has no value set")
-            validate_literal_type(found)
+            found = checked_literal_type(fixed.literals[name])
         except InvalidArgument as exc:
             raise InvalidArgument(
                 f"Failed to validate literal type for [{name}] with err: {exc.message}",

@@ -54,6 +54,16 @@ def scalar_type(scalar: literals_pb2.Scalar) -> LiteralType | None:
     return None
 
 
+def checked_literal_type(literal: literals_pb2.Literal) -> LiteralType:
+    """The literal's inferred type, checked to be well formed; InvalidArgument when it has no value or the
+    type is malformed."""
+    found = infer_literal_type(literal)
+    if found is None:
+        raise InvalidArgument("literal has no value set")
+    validate_literal_type(found)
+    return found
+
+
 def infer_literal_type(literal: literals_pb2.Literal) -> LiteralType | None:
     """The inferred type of a literal, or None when some part of it has no value set."""
     kind = literal.WhichOneof("value")
@@ -108,11 +118,8 @@ def literal_type_of(literal: literals_pb2.Literal) -> LiteralType:
 
 def validate_literal(literal: literals_pb2.Literal, expected: LiteralType, *, name: str = "") -> None:
     """Check that `literal` may be bound to a variable `name` of type `expected`; InvalidArgument if not."""
-    inferred = infer_literal_type(literal)
     try:
-        if inferred is None:
-            raise InvalidArgument("literal has no value set")
-        validate_literal_type(inferred)
+        inferred = checked_literal_type(literal)
     except InvalidArgument as exc:
         raise InvalidArgument(
             f"Failed to validate literal type for [{name}] with err: {exc.message}", field=name or None

@@ -9,8 +9,14 @@ from typing import TypeVar
 from google.protobuf.message import Message
 
 from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, workflow_pb2
-from propeller.compiler import branch
 from propeller.compiler.bindings import promise_sources, validate_bindings
+from propeller.compiler.branch import (
+    branch_children,
+    branch_conditions,
+    branch_outputs,
+    rewrite_child_ids,
+    validate_condition,
+)
 from propeller.compiler.errors import CompilationFailed, CompileError, ErrorCode
 from propeller.compiler.graph import Edges, walk_from
 from propeller.compiler.ids import END_NODE, START_NODE, IdKey, id_key, id_str
@@ -195,9 +201,9 @@ class _WorkflowBuilder:
         template.interface.CopyFrom(_normalized(template.interface))
         self._check_interface(template.interface)
         for node in template.nodes:
-            branch.rewrite_child_ids(node)
+            rewrite_child_ids(node)
         if template.HasField("failure_node"):
-            branch.rewrite_child_ids(template.failure_node)
+            rewrite_child_ids(template.failure_node)
 
         start = workflow_pb2.Node(id=START_NODE)
         end = workflow_pb2.Node(id=END_NODE, inputs=template.outputs)
@@ -276,9 +282,9 @@ class _WorkflowBuilder:
         if kind == "branch_node":
             # A var bound to an unresolvable promise is still an input of the branch, just of unknown type.
             operands = {binding.var: inputs.get(binding.var) for binding in node.inputs}
-            for condition in branch.branch_conditions(node):
-                branch.validate_condition(node.id, condition, operands, self.errors)
-            for child in branch.branch_children(node, self.errors):
+            for condition in branch_conditions(node):
+                validate_condition(node.id, condition, operands, self.errors)
+            for child in branch_children(node, self.errors):
                 self._validate_node(child, top_level=False)
         for upstream_id in node.upstream_node_ids:
             if upstream_id not in self.nodes:
@@ -377,11 +383,11 @@ class _WorkflowBuilder:
         scratch: list[CompileError] = []  # binding errors are reported when the node itself is validated
         inputs = validate_bindings(node.id, node.inputs, None, self, scratch)
         child_outputs = []
-        for child in branch.branch_children(node, scratch):
+        for child in branch_children(node, scratch):
             child_interface = self._node_interface(child)
             if child_interface is not None:
                 child_outputs.append(dict(child_interface.outputs.variables))
-        outputs = branch.branch_outputs(node.id, child_outputs, self.errors)
+        outputs = branch_outputs(node.id, child_outputs, self.errors)
         return _interface(_variables(inputs), outputs)
 
     def _gate_interface(self, node: workflow_pb2.Node) -> interface_pb2.TypedInterface | None:

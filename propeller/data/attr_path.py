@@ -24,6 +24,7 @@ from propeller.data.literals import (
     collection_literal,
     none_literal,
     primitive_literal,
+    struct_to_python,
 )
 
 _INT64_MIN = -(2**63)
@@ -163,27 +164,7 @@ def _resolve_in_struct(
     struct: struct_pb2.Struct, path: Sequence[types_pb2.PromiseAttribute], node_id: str
 ) -> literals_pb2.Literal:
     """Walk a `generic` Struct and convert the selection: dicts stay Structs, lists become collections."""
-    return _python_to_literal(_walk_python(_struct_to_python(struct), path, node_id))
-
-
-def _struct_to_python(struct: struct_pb2.Struct) -> dict[str, object]:
-    return {key: _value_to_python(value) for key, value in struct.fields.items()}
-
-
-def _value_to_python(value: struct_pb2.Value) -> object:
-    kind = value.WhichOneof("kind")
-    if kind == "struct_value":
-        return _struct_to_python(value.struct_value)
-    if kind == "list_value":
-        return [_value_to_python(item) for item in value.list_value.values]
-    if kind == "number_value":
-        # A Struct holds only doubles: an int field of a dataclass comes back as a float, as in Flyte.
-        return value.number_value
-    if kind == "string_value":
-        return value.string_value
-    if kind == "bool_value":
-        return value.bool_value
-    return None
+    return _python_to_literal(_walk_python(struct_to_python(struct), path, node_id))
 
 
 def _python_to_literal(value: object) -> literals_pb2.Literal:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import base64
 from dataclasses import dataclass
-from typing import Any
 
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.core import execution_pb2 as core
@@ -26,9 +25,10 @@ from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
 from propeller.catalog.keys import CatalogKey
 from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
 from propeller.data.errors import ArrayUserError
-from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.events import TASK_EVENT_PHASE, task_event
+from propeller.nodes.attempt import completion, task_context, task_template
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.nodes.cache import cacheable, lookup, record
-from propeller.nodes.task import TASK_EVENT_PHASE, completion, task_context, task_event, task_template
 from propeller.status import NodePhase
 
 EXECUTING, FAILING, SUCCEEDING = 1, 2, 3
@@ -43,13 +43,15 @@ _FAILED = frozenset({int(NodePhase.FAILED), int(NodePhase.TIMED_OUT)})
 _SUCCESS = frozenset(int(p) for p in NodePhase if p.is_success)
 
 
-def _not_started(cache_status: int = 0) -> list[Any]:
+def _not_started(cache_status: int = 0) -> list[int | str]:
     """An element's plugin entry before an attempt: [plugin phase, version, state (base64), cache status]."""
     return [-1, 0, "", cache_status]
 
 
-def _cache_status(entry: list[Any]) -> int:
-    return int(entry[3]) if len(entry) > 3 else 0  # records written before elements were cached have 3
+def _entry(entry: list[int | str]) -> tuple[int, int, str, int]:
+    """An element's plugin entry read back: plugin phase, version, state (base64) and cache status."""
+    cache_status = int(entry[3]) if len(entry) > 3 else 0  # records written before elements were cached have 3
+    return int(entry[0]), int(entry[1]), str(entry[2]), cache_status
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,7 @@ class _ElementCache:
         )
 
 
-class ArrayNode:
+class ArrayNode(NodeHandler):
     counts_for_parallelism = True
 
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
@@ -175,9 +177,7 @@ class ArrayNode:
         cache: _ElementCache | None,
     ) -> event_pb2.ExternalResourceInfo | None:
         status = ctx.status
-        entry = status.element_plugin[index]
-        plugin_phase, version, raw_state = entry[0], entry[1], entry[2]
-        cache_status = _cache_status(entry)
+        plugin_phase, version, raw_state, cache_status = _entry(status.element_plugin[index])
         tctx = task_context(
             ctx,
             template,
@@ -320,13 +320,14 @@ class ArrayNode:
         template = self._template(ctx)
         plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
         for index, phase in enumerate(status.element_phase):
-            if NodePhase(phase).is_terminal or status.element_plugin[index][0] < 0:
+            plugin_phase, _, raw_state, _ = _entry(status.element_plugin[index])
+            if NodePhase(phase).is_terminal or plugin_phase < 0:
                 continue
             tctx = task_context(
                 ctx,
                 template,
                 attempt=status.element_attempts[index],
-                plugin_state=base64.b64decode(status.element_plugin[index][2]),
+                plugin_state=base64.b64decode(raw_state),
                 output_dir=self._element_dir(ctx, index),
                 array_index=index,
             )
@@ -334,9 +335,6 @@ class ArrayNode:
             await plugin.finalize(tctx)
             status.element_phase[index] = int(NodePhase.ABORTED)
         ctx.touch()
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
 
     def reset(self, ctx: NodeContext) -> None:
         status = ctx.status

@@ -16,7 +16,7 @@ from datetime import timedelta
 from flyteidl_py.core import catalog_pb2, identifier_pb2, literals_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError
-from propeller.catalog.client import CachedOutputs
+from propeller.catalog.client import CachedOutputs, CatalogClient
 from propeller.catalog.keys import CatalogKey
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 
@@ -25,6 +25,14 @@ WAITING = "waiting on serialized cache"
 
 def cacheable(template: tasks_pb2.TaskTemplate, ctx: NodeContext) -> bool:
     return bool(template.metadata.discoverable) and ctx.services.catalog is not None
+
+
+def _catalog(ctx: NodeContext) -> CatalogClient:
+    """The catalog client; the functions below run only for `cacheable` tasks, so there is one."""
+    catalog = ctx.services.catalog
+    if catalog is None:
+        raise FlyteplaneError("task caching is off: there is no catalog to ask")
+    return catalog
 
 
 def _blob_uris(literal: literals_pb2.Literal) -> list[str]:
@@ -66,7 +74,7 @@ async def _still_there(ctx: NodeContext, outputs: literals_pb2.LiteralMap) -> bo
 
 async def lookup(ctx: NodeContext, key: CatalogKey) -> CachedOutputs | None:
     """The cached outputs for the key if they can be served (their objects still exist), else None."""
-    hit: CachedOutputs | None = await ctx.services.catalog.lookup(key)
+    hit: CachedOutputs | None = await _catalog(ctx).lookup(key)
     if hit is not None and await _still_there(ctx, hit.outputs):
         return hit
     return None
@@ -83,7 +91,7 @@ async def record(
     """Stores a successful run's outputs (replacing the entry under `overwrite_cache`): the cache status
     (CACHE_POPULATED, CACHE_DISABLED for no outputs, CACHE_PUT_FAILURE) and the catalog key."""
     try:
-        result = await ctx.services.catalog.put(
+        result = await _catalog(ctx).put(
             key, outputs, source, overwrite=bool(ctx.state.spec.overwrite_cache), array_index=array_index
         )
     except FlyteplaneError:
@@ -112,27 +120,20 @@ async def keep_reservation(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -
     key = CatalogKey.for_task(template, await ctx.read_inputs())
     # On failure the next round tries again; losing it costs at worst a duplicate run, never a wrong result.
     with contextlib.suppress(FlyteplaneError):
-        await ctx.services.catalog.get_or_extend_reservation(key, _owner(ctx), heartbeat)
+        await _catalog(ctx).get_or_extend_reservation(key, _owner(ctx), heartbeat)
     return heartbeat.total_seconds() / 2
 
 
 async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> NodeResult | None:
     """A result that replaces running the task (hit, or waiting for another run), or None to run it."""
-    catalog = ctx.services.catalog
+    catalog = _catalog(ctx)
     key = CatalogKey.for_task(template, await ctx.read_inputs())
     if ctx.state.spec.overwrite_cache:
         ctx.status.cache_status = catalog_pb2.CACHE_SKIPPED
         return None
     hit = await lookup(ctx, key)
     if hit is not None:
-        await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
-        ctx.status.cache_status = catalog_pb2.CACHE_HIT
-        return NodeResult(
-            Outcome.SUCCESS,
-            output_uri=ctx.outputs_uri,
-            target_entity=template.id,
-            task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
-        )
+        return await _served(ctx, template, hit)
     ctx.status.cache_status = catalog_pb2.CACHE_MISS
     if template.metadata.cache_serializable:
         heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
@@ -148,15 +149,20 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
         hit = await lookup(ctx, key)
         if hit is not None:
             await catalog.release_reservation(key, _owner(ctx))
-            await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
-            ctx.status.cache_status = catalog_pb2.CACHE_HIT
-            return NodeResult(
-                Outcome.SUCCESS,
-                output_uri=ctx.outputs_uri,
-                target_entity=template.id,
-                task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
-            )
+            return await _served(ctx, template, hit)
     return None
+
+
+async def _served(ctx: NodeContext, template: tasks_pb2.TaskTemplate, hit: CachedOutputs) -> NodeResult:
+    """The node succeeds with the cached outputs as its own."""
+    await ctx.services.write_literals(ctx.outputs_uri, hit.outputs)
+    ctx.status.cache_status = catalog_pb2.CACHE_HIT
+    return NodeResult(
+        Outcome.SUCCESS,
+        output_uri=ctx.outputs_uri,
+        target_entity=template.id,
+        task_node_metadata=_metadata(catalog_pb2.CACHE_HIT, hit.catalog_metadata),
+    )
 
 
 async def after_success(
@@ -164,7 +170,7 @@ async def after_success(
 ) -> event_pb2.TaskNodeMetadata:
     """Record the outputs of a successful run (CACHE_POPULATED), release any reservation. For a dynamic
     parent, call it once the sub-workflow's outputs are the node's outputs."""
-    catalog = ctx.services.catalog
+    catalog = _catalog(ctx)
     key = CatalogKey.for_task(template, await ctx.read_inputs())
     outputs = await ctx.services.read_literals_or_empty(ctx.state, ctx.outputs_uri)
     status, key_metadata = await record(ctx, key, outputs, source)

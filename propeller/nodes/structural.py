@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.nodes.base import NodeContext, NodeHandler, NodeResult, Outcome
 
 
-class StartNode:
+class StartNode(NodeHandler):
     """Succeeds at once; its outputs (the graph's inputs) were written when the graph started."""
 
     counts_for_parallelism = False
@@ -13,17 +13,8 @@ class StartNode:
     async def handle(self, ctx: NodeContext) -> NodeResult:
         return NodeResult(Outcome.SUCCESS, output_uri=ctx.scope.start_outputs_uri)
 
-    async def abort(self, ctx: NodeContext, reason: str) -> None:
-        return None
 
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
-
-    def reset(self, ctx: NodeContext) -> None:
-        return None
-
-
-class EndNode:
+class EndNode(NodeHandler):
     """Copies its resolved inputs (the graph's output bindings) to its outputs."""
 
     counts_for_parallelism = False
@@ -32,12 +23,3 @@ class EndNode:
         inputs = await ctx.read_inputs()
         await ctx.services.write_literals(ctx.outputs_uri, inputs)
         return NodeResult(Outcome.SUCCESS, output_uri=ctx.outputs_uri)
-
-    async def abort(self, ctx: NodeContext, reason: str) -> None:
-        return None
-
-    async def finalize(self, ctx: NodeContext) -> None:
-        return None
-
-    def reset(self, ctx: NodeContext) -> None:
-        return None

@@ -12,7 +12,7 @@ from flyteidl_py.core import catalog_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from propeller.catalog import CatalogClient, CatalogError, CatalogKey
 from tests.integration.datacatalog.conftest import RunningCatalog
-from tests.unit.catalog.builders import INTEGER, inputs, integer, interface, string, task
+from tests.unit.propeller.catalog.builders import INTEGER, inputs, integer, interface, string, task
 
 SQUARE = task(interface({"x": INTEGER, "seed": INTEGER}, {"o0": INTEGER}), ignore=("seed",))
 ACQUIRED = catalog_pb2.CatalogReservation.RESERVATION_ACQUIRED

@@ -8,7 +8,7 @@ from google.protobuf import struct_pb2
 from flyteidl_py.core import types_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler import is_castable, validate_literal_type
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     BOOL,
     FLOAT,
     INT,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flyteidl_py.core import dynamic_job_pb2, identifier_pb2, literals_pb2, workflow_pb2
 from propeller.compiler import compile_task, compile_workflow, literal_type_of, validate_literal
 from tests.support.paths import fixtures_dir
-from tests.unit.compiler.builders import STRUCT
-from tests.unit.compiler.packages import load
+from tests.unit.propeller.compiler.builders import STRUCT
+from tests.unit.propeller.compiler.packages import load
 
 PACKAGE = "examples-package.tgz"
 

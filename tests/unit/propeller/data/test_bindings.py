@@ -6,7 +6,7 @@ import pytest
 
 from flyteidl_py.core import literals_pb2
 from propeller.data import BindingError, parse_promise_var, resolve_bindings
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     INT,
     NONE,
     binding_map,
@@ -18,7 +18,7 @@ from tests.unit.compiler.builders import (
     string,
     union,
 )
-from tests.unit.propeller_data.support import OutputStore, int_literal, list_literal, outputs, str_literal
+from tests.unit.propeller.data.support import OutputStore, int_literal, list_literal, outputs, str_literal
 
 EMPTY = OutputStore()
 

@@ -9,7 +9,7 @@ from flyteidl_py.admin import common_pb2, launch_plan_pb2, schedule_pb2
 from flyteidl_py.core import artifact_id_pb2, execution_pb2, interface_pb2, literals_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler import validate_launch_plan
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     DATETIME,
     INT,
     STR,

@@ -25,7 +25,7 @@ from propeller.catalog.explain import (
     nearest,
 )
 from propeller.catalog.keys import artifact_metadata, dataset_metadata, element_interface, split_dataset_version
-from tests.unit.catalog.builders import (
+from tests.unit.propeller.catalog.builders import (
     FLOAT,
     INTEGER,
     STRING,

@@ -10,7 +10,17 @@ from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from flyteplane.errors import InvalidArgument
 from propeller.catalog import CatalogKey, artifact_tag, dataset_id, source_from_metadata
 from propeller.catalog.keys import artifact_metadata, dataset_metadata
-from tests.unit.catalog.builders import FLOAT, INTEGER, STRING, inputs, integer, interface, simple, task, task_id
+from tests.unit.propeller.catalog.builders import (
+    FLOAT,
+    INTEGER,
+    STRING,
+    inputs,
+    integer,
+    interface,
+    simple,
+    task,
+    task_id,
+)
 
 SQUARE = interface({"x": INTEGER}, {"o0": INTEGER})
 

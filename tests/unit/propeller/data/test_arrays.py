@@ -6,8 +6,8 @@ import pytest
 
 from flyteidl_py.core import literals_pb2, workflow_pb2
 from propeller.data import ArrayUserError, array_size, element_inputs, gather_outputs, min_successes
-from tests.unit.compiler.builders import INT, list_of
-from tests.unit.propeller_data.support import int_literal, list_literal, outputs, runtime_literals, str_literal
+from tests.unit.propeller.compiler.builders import INT, list_of
+from tests.unit.propeller.data.support import int_literal, list_literal, outputs, runtime_literals, str_literal
 
 MAP_SQUARE_INPUTS = runtime_literals("map_square.inputs.pb")  # x = [1, 2, 3]
 NONE_LITERAL = literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type=literals_pb2.Void()))

@@ -8,7 +8,7 @@ from google.protobuf import struct_pb2
 from flyteidl_py.core import tasks_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler import CompilationFailed, compile_task
-from tests.unit.compiler.builders import INT, task_template
+from tests.unit.propeller.compiler.builders import INT, task_template
 
 
 def errors_of(template: tasks_pb2.TaskTemplate) -> set[tuple[str, str]]:

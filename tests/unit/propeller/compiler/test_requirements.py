@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from flyteidl_py.core import identifier_pb2, workflow_pb2
 from propeller.compiler import requirements
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     INT,
     launch_plan_id,
     promise,

@@ -6,7 +6,7 @@ import pytest
 
 from flyteidl_py.core import literals_pb2
 from propeller.compiler import CompilationFailed, validate_inputs
-from tests.unit.compiler.builders import INT, LiteralType, integer, list_of, optional, string, variables
+from tests.unit.propeller.compiler.builders import INT, LiteralType, integer, list_of, optional, string, variables
 
 EXPECTED = variables({"a": INT, "b": optional(INT)})
 

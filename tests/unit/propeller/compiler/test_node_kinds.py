@@ -6,7 +6,7 @@ from google.protobuf import duration_pb2, wrappers_pb2
 
 from flyteidl_py.core import interface_pb2, literals_pb2, workflow_pb2
 from propeller.compiler import LaunchPlanInterface
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     BOOL,
     INT,
     STR,

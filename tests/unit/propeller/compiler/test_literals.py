@@ -10,7 +10,7 @@ from google.protobuf import duration_pb2, struct_pb2, timestamp_pb2
 from flyteidl_py.core import literals_pb2, types_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler import literal_type_of, validate_literal
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     BOOL,
     FLOAT,
     INT,

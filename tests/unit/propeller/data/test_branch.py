@@ -10,9 +10,9 @@ from google.protobuf import duration_pb2, timestamp_pb2
 from flyteidl_py.core import condition_pb2, literals_pb2, types_pb2, workflow_pb2
 from propeller.data import BranchUserError, resolve_bindings, select_branch
 from propeller.data.branch import evaluate
-from tests.unit.compiler.builders import INT, NONE, union
-from tests.unit.compiler.packages import load
-from tests.unit.propeller_data.support import OutputStore, int_literal, list_literal, outputs
+from tests.unit.propeller.compiler.builders import INT, NONE, union
+from tests.unit.propeller.compiler.packages import load
+from tests.unit.propeller.data.support import OutputStore, int_literal, list_literal, outputs
 
 Op = condition_pb2.ComparisonExpression
 EQ, NEQ, GT, GTE, LT, LTE = Op.EQ, Op.NEQ, Op.GT, Op.GTE, Op.LT, Op.LTE

@@ -6,7 +6,7 @@ from flyteidl_py.core import dynamic_job_pb2, identifier_pb2, tasks_pb2, workflo
 from propeller.compiler import compile_task, compile_workflow
 from propeller.data import dynamic_workflow_template
 from tests.support.paths import fixtures_dir
-from tests.unit.compiler.packages import load
+from tests.unit.propeller.compiler.packages import load
 
 SPEC = dynamic_job_pb2.DynamicJobSpec.FromString(
     (fixtures_dir() / "runtime" / "dyn_sum_squares.futures.pb").read_bytes()

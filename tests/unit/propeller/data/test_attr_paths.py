@@ -9,8 +9,8 @@ import pytest
 
 from flyteidl_py.core import literals_pb2
 from propeller.data import BindingError, resolve_bindings
-from tests.unit.compiler.builders import bindings, promise
-from tests.unit.propeller_data.support import (
+from tests.unit.propeller.compiler.builders import bindings, promise
+from tests.unit.propeller.data.support import (
     OutputStore,
     float_literal,
     int_literal,

@@ -6,7 +6,16 @@ from google.protobuf import struct_pb2
 
 from flyteidl_py.core import literals_pb2
 from propeller.catalog.hashing import literal_hash, literal_map_hash, object_hash
-from tests.unit.catalog.builders import collection, floating, generic, inputs, integer, mapping, msgpack, string
+from tests.unit.propeller.catalog.builders import (
+    collection,
+    floating,
+    generic,
+    inputs,
+    integer,
+    mapping,
+    msgpack,
+    string,
+)
 
 
 def test_object_hash_matches_the_published_objecthash_vectors() -> None:

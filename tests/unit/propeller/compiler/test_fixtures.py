@@ -15,7 +15,7 @@ from propeller.compiler import (
 )
 from propeller.compiler.ids import id_key
 from propeller.compiler.requirements import nested_nodes
-from tests.unit.compiler.packages import PACKAGES, Package, load
+from tests.unit.propeller.compiler.packages import PACKAGES, Package, load
 
 
 def compiled_tasks(package: Package) -> list[compiler_pb2.CompiledTask]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flyteidl_py.core import condition_pb2, literals_pb2, types_pb2, workflow_pb2
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     FLOAT,
     INT,
     TASKS,

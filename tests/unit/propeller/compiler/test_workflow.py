@@ -7,7 +7,7 @@ import pytest
 from flyteidl_py.core import compiler_pb2, interface_pb2, types_pb2, workflow_pb2
 from flyteplane.errors import InvalidArgument
 from propeller.compiler import CompilationFailed, compile_workflow
-from tests.unit.compiler.builders import (
+from tests.unit.propeller.compiler.builders import (
     ADD,
     DOUBLE,
     INT,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flyteidl_py.core import literals_pb2
 from propeller.compiler import digest
 from propeller.compiler.digest import _hash
-from tests.unit.compiler.builders import DOUBLE, INT, integer, string, task
+from tests.unit.propeller.compiler.builders import DOUBLE, INT, integer, string, task
 
 
 def test_digest_is_32_bytes() -> None:

@@ -1,0 +1,125 @@
+"""A task attempt as its plugin sees it: the TaskExecutionContext, and the task's verdict from the files it wrote.
+
+Task nodes, their dynamic workflows and array-node elements all run attempts this way.
+"""
+
+from __future__ import annotations
+
+from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteplane.errors import FlyteplaneError
+from plugins.core import DataPaths, TaskExecutionContext
+from propeller.ids import fixed_length_id, raw_output_shard
+from propeller.nodes.base import NodeContext, NodeResult, Outcome
+from propeller.scope import task_key
+from propeller.services import Services
+from propeller.store import ExecutionState
+
+
+def task_template(ctx: NodeContext, reference: identifier_pb2.Identifier) -> tasks_pb2.TaskTemplate:
+    template = ctx.scope.tasks.get(task_key(reference))
+    if template is None:
+        raise FlyteplaneError(f"task {task_key(reference)} is not in the compiled closure")
+    return template
+
+
+def task_context(
+    ctx: NodeContext,
+    template: tasks_pb2.TaskTemplate,
+    *,
+    attempt: int,
+    plugin_state: bytes,
+    output_dir: str | None = None,
+    array_index: int | None = None,
+    inputs_uri: str | None = None,
+) -> TaskExecutionContext:
+    """The plugin's view of one attempt (also used by array nodes for their elements)."""
+    state, services = ctx.state, ctx.services
+    spec = state.spec
+    e = state.ident
+    unique = ctx.unique_id if array_index is None else f"{ctx.unique_id}-n{array_index}"
+    raw_base = spec.raw_output_data_config.output_location_prefix or services.settings.raw_output_prefix
+    # flytekit treats a file:// blob URI as a local path and then cannot find the file: hand it plain
+    # paths for user data on this machine (metadata files keep their URIs; flytekit reads those fine).
+    raw_base = raw_base.removeprefix("file://")
+    raw_id = fixed_length_id(50, [e.name, unique, str(attempt)])
+    raw = f"{raw_base.rstrip('/')}/{raw_output_shard(raw_id)}/{raw_id}"
+    previous = ""
+    if attempt > 0:
+        prev_id = fixed_length_id(50, [e.name, unique, str(attempt - 1)])
+        previous = f"{raw_base.rstrip('/')}/{raw_output_shard(prev_id)}/{prev_id}/_flytecheckpoints"
+    env = {ev.key: ev.value for ev in spec.envs.values}
+    env.update(
+        FLYTE_INTERNAL_EXECUTION_WORKFLOW=state.closure.primary.template.id.name,
+        FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN=state.launch_plan.name,
+    )
+    paths = DataPaths(
+        inputs=inputs_uri or ctx.inputs_uri,
+        output_prefix=output_dir or ctx.output_dir,
+        raw_output_prefix=raw,
+        checkpoint_prefix=f"{raw}/_flytecheckpoints",
+        previous_checkpoint_prefix=previous,
+    )
+    return TaskExecutionContext(
+        task_execution_id=identifier_pb2.TaskExecutionIdentifier(
+            task_id=template.id,
+            node_execution_id=identifier_pb2.NodeExecutionIdentifier(execution_id=e, node_id=ctx.unique_id),
+            retry_attempt=attempt,
+        ),
+        template=template,
+        paths=paths,
+        storage=services.storage,
+        plugin_state=plugin_state,
+        environment=env,
+        labels=dict(spec.labels.values),
+        annotations=dict(spec.annotations.values),
+        interruptible=spec.interruptible.value if spec.HasField("interruptible") else template.metadata.interruptible,
+        max_attempts=(template.metadata.retries.retries + 1) if template.metadata.HasField("retries") else 1,
+        security_context=spec.security_context,
+        resources=template.container.resources if template.HasField("container") else None,
+        array_index=array_index,
+        wake=lambda: services.wake(state.record_id),
+        inputs_reader=lambda: services.read_literals(state, paths.inputs),
+        # An array element's outputs are read back from the store (the array gathers them): written now.
+        outputs_writer=(
+            (lambda outputs: _write_outputs(services, state, tctx_paths=paths, outputs=outputs))
+            if array_index is None
+            else (lambda outputs: services.write_literals(paths.outputs, outputs))
+        ),
+    )
+
+
+async def _write_outputs(
+    services: Services, state: ExecutionState, *, tctx_paths: DataPaths, outputs: literals_pb2.LiteralMap
+) -> None:
+    """An in-process plugin's outputs (TaskExecutionContext.write_outputs): queued and written with
+    the round's other queued objects before it saves, and known to exist without looking (see
+    `completion`)."""
+    services.write_literals_later(state, tctx_paths.outputs, outputs)
+
+
+async def completion(ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths) -> NodeResult | None:
+    """After a plugin reports success: the task's own verdict from the files it wrote (None = dynamic)."""
+    storage = ctx.services.storage
+    if ctx.services.written_in_memory(paths.outputs):
+        # The plugin wrote its outputs through the engine (an in-process plugin: no task process
+        # that could also leave error.pb or futures.pb).
+        return NodeResult(Outcome.SUCCESS, output_uri=paths.outputs)
+    has_futures, has_error, has_outputs = await storage.exist([paths.futures, paths.error, paths.outputs])
+    if has_futures:
+        return None
+    if has_error:
+        document = await storage.read_proto(paths.error, errors_pb2.ErrorDocument)
+        error = document.error
+        kind = core.ExecutionError.SYSTEM if error.origin == core.ExecutionError.SYSTEM else core.ExecutionError.USER
+        result = NodeResult.fail(
+            error.code, error.message, retryable=error.kind == errors_pb2.ContainerError.RECOVERABLE
+        )
+        assert result.error is not None
+        result.error.kind = kind
+        return result
+    if template.interface.outputs.variables and not has_outputs:
+        return NodeResult.fail(
+            "OutputsNotFound", "Outputs not generated by task execution", retryable=True, system=True
+        )
+    return NodeResult(Outcome.SUCCESS, output_uri=paths.outputs)

@@ -1,0 +1,1 @@
+"""Unit tests of propeller, one package per propeller package."""
