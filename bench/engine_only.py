@@ -24,8 +24,9 @@ from flyteplane.storage import Storage, StorageConfig, join
 from plugins.config import PluginsConfig
 from plugins.registry import PluginRegistry
 from propeller.compiler import compile_task, compile_workflow
+from propeller.config import EngineConfig
 from propeller.db import MIGRATIONS
-from propeller.engine import Engine, EngineOptions
+from propeller.engine import Engine
 from propeller.services import EngineSettings
 from tests.integration.propeller.helpers import ints
 from tests.support.echo import chain, echo_list_task, echo_task, fan_out, mapped
@@ -47,8 +48,8 @@ async def run(
             EngineSettings(
                 metadata_prefix=join(storage.default_prefix, "metadata"),
                 raw_output_prefix=join(storage.default_prefix, "raw"),
+                tuning=EngineConfig(workers=4),
             ),
-            EngineOptions(workers=4),
         )
         await engine.start()
         template = requests[0].spec.template  # type: ignore[attr-defined]

@@ -9,7 +9,25 @@ from flyteplane.config import PlaneConfig, Section
 from plugins.config import PluginsConfig
 
 
-class PropellerConfig(Section):
+class EngineConfig(Section):
+    """How the engine runs executions: every tunable, declared once (YAML keys directly under `propeller:`)."""
+
+    workers: int = Field(default=16, ge=1)  # executions evaluated at once
+    lease_seconds: float = Field(default=30.0, gt=0)  # an engine that stops renewing loses its executions
+    resync_seconds: float = Field(default=5.0, gt=0)  # every execution is looked at again at least this often
+    max_system_failures: int = Field(default=3, ge=0)  # system-error retries of a node, beyond its own budget
+    default_max_attempts: int = Field(default=1, ge=1)  # attempts of a node whose task names no retries
+    max_passes_per_round: int = Field(default=50, ge=1)  # passes over a scope within one round
+    # Nodes a round may start: a wide graph is started in rounds of this many, each committed (and its
+    # events on their way to admin) before the next, rather than in one long round.
+    max_nodes_per_round: int = Field(default=500, ge=1)
+    max_failed_rounds: int = Field(default=10, ge=1)  # rounds that raise before an execution fails
+    event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin
+    event_batch_bytes: int = Field(default=2 << 20, ge=1)  # and their size at most
+    cache_reservation_heartbeat_seconds: float = Field(default=5.0, gt=0)
+
+
+class PropellerConfig(EngineConfig):
     """FlytePropeller: the engine API's address, its own database, and how it runs executions."""
 
     host: str = "127.0.0.1"
@@ -18,11 +36,6 @@ class PropellerConfig(Section):
     admin_endpoint: str = "127.0.0.1:30080"  # where events, signals and child executions go
     # DataCatalog for task caching; None turns caching off (every cacheable task reports CACHE_DISABLED).
     datacatalog_endpoint: str | None = None
-    cache_reservation_heartbeat_seconds: float = Field(default=5.0, gt=0)
-    workers: int = Field(default=16, ge=1)
-    lease_seconds: float = Field(default=30.0, gt=0)
-    resync_seconds: float = Field(default=5.0, gt=0)
-    max_system_failures: int = Field(default=3, ge=0)
     metadata_prefix: str = "metadata/propeller"  # <store>/<this>/<project>-<domain>-<execution>/...
     raw_output_prefix: str | None = None  # None: <store>/raw
     owner_id: str | None = None  # lease holder name; None: host-pid-random

@@ -14,11 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import socket
 import time
-import uuid
-from dataclasses import dataclass, field
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
@@ -52,21 +48,6 @@ from propeller.store import ExecutionState, LeaseLost, Store
 log = logging.getLogger("flyteplane.propeller")
 
 
-def default_owner() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
-
-
-@dataclass
-class EngineOptions:
-    workers: int = 16
-    lease_seconds: float = 30.0
-    resync_seconds: float = 5.0
-    max_failed_rounds: int = 10
-    event_batch: int = 500  # events per RecordEvents call
-    event_batch_bytes: int = 2 << 20
-    owner: str = field(default_factory=default_owner)
-
-
 class Engine:
     def __init__(
         self,
@@ -75,12 +56,11 @@ class Engine:
         plugins: Plugins,
         admin: AdminClient | None,
         settings: EngineSettings,
-        options: EngineOptions | None = None,
         metrics: EngineMetrics | None = None,
     ) -> None:
-        self.options = options or EngineOptions()
+        self.settings = settings
         self.metrics = metrics
-        self.store = Store(db, self.options.owner, self.options.lease_seconds)
+        self.store = Store(db, settings.owner, settings.tuning.lease_seconds)
         if metrics is not None:
             plugins = TimedPlugins(plugins, metrics.plugin_seconds)
         self.services = Services(
@@ -127,7 +107,7 @@ class Engine:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
-        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.options.workers)]
+        self._tasks = [asyncio.create_task(self._worker()) for _ in range(self.settings.tuning.workers)]
         self._tasks.append(asyncio.create_task(self._maintain()))
         self._tasks.append(asyncio.create_task(self._deliverer()))
         self._outbox.set()  # events a previous process committed and did not deliver
@@ -156,7 +136,7 @@ class Engine:
         record_id = await self.store.request_abort(ident, cause)
         # Any engine records the request; only the owner evaluates the execution (another would act
         # on work it does not own, then fail to save). An owner elsewhere sees it by its next resync.
-        if record_id is not None and (await self.store.find(ident)).owner == self.options.owner:
+        if record_id is not None and (await self.store.find(ident)).owner == self.settings.owner:
             self.wake(record_id)
 
     async def phase(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[int, str]:
@@ -234,7 +214,7 @@ class Engine:
                 raise
             except Exception:
                 log.exception("lease maintenance failed")
-            await asyncio.sleep(min(self.options.resync_seconds, self.options.lease_seconds / 3))
+            await asyncio.sleep(min(self.settings.tuning.resync_seconds, self.settings.tuning.lease_seconds / 3))
 
     # ---- a round -------------------------------------------------------------------------------
 
@@ -256,7 +236,7 @@ class Engine:
             except Exception as error:
                 state.failed_rounds += 1
                 log.exception("evaluating %s failed (%d in a row)", state.ident.name, state.failed_rounds)
-                if state.failed_rounds < self.options.max_failed_rounds:
+                if state.failed_rounds < self.settings.tuning.max_failed_rounds:
                     self._cache.pop(record_id, None)
                     self.wake_later(record_id, min(30.0, 0.2 * 2**state.failed_rounds))
                     return False
@@ -387,7 +367,7 @@ class Engine:
 
     async def _deliver_batch(self) -> bool:
         """Deliver the oldest pending events; True when there were some (and all went): look again."""
-        events = await self.store.next_events(self.options.event_batch, self.options.event_batch_bytes)
+        events = await self.store.next_events(self.settings.tuning.event_batch, self.settings.tuning.event_batch_bytes)
         if not events:
             return False
         admin = self.services.admin

@@ -141,9 +141,9 @@ class Executor:
         """
         progressed = False
         frontier = self.frontier(state, scope)
-        cap = self.services.settings.max_nodes_per_round
+        cap = self.services.settings.tuning.max_nodes_per_round
         nodes, key = state.nodes, scope.key
-        for _ in range(self.services.settings.max_passes_per_round):
+        for _ in range(self.services.settings.tuning.max_passes_per_round):
             now = time.time()
             runnable: list[NodeContext] = []
             picked: dict[str, bool] = {}  # node started by this pass -> whether it took a slot
@@ -336,11 +336,11 @@ class Executor:
     async def retry_or_fail(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> None:
         status = ctx.status
         error = result.error or core.ExecutionError(code="Unknown", message="Unknown error message")
-        limit = max_attempts(ctx.node, handler.limits(ctx).retries, self.services.settings.default_max_attempts)
+        limit = max_attempts(ctx.node, handler.limits(ctx).retries, self.services.settings.tuning.default_max_attempts)
         if error.kind == core.ExecutionError.SYSTEM:
             status.system_failures += 1
-            eligible = status.system_failures <= self.services.settings.max_system_failures
-            current, ceiling = status.system_failures, self.services.settings.max_system_failures
+            eligible = status.system_failures <= self.services.settings.tuning.max_system_failures
+            current, ceiling = status.system_failures, self.services.settings.tuning.max_system_failures
         else:
             current = status.attempts + 1 - status.system_failures
             eligible, ceiling = current < limit, limit

@@ -20,8 +20,8 @@ from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
 from propeller.config import PropellerPlaneConfig
 from propeller.db import MIGRATIONS
-from propeller.engine import Engine, EngineOptions, default_owner
-from propeller.services import EngineSettings
+from propeller.engine import Engine
+from propeller.services import EngineSettings, default_owner
 
 log = logging.getLogger("flyteplane.propeller")
 
@@ -88,13 +88,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
         EngineSettings(
             metadata_prefix=join(storage.default_prefix, settings.metadata_prefix),
             raw_output_prefix=settings.raw_output_prefix or join(storage.default_prefix, "raw"),
-            max_system_failures=settings.max_system_failures,
-            cache_heartbeat_seconds=settings.cache_reservation_heartbeat_seconds,
-        ),
-        EngineOptions(
-            workers=settings.workers,
-            lease_seconds=settings.lease_seconds,
-            resync_seconds=settings.resync_seconds,
+            tuning=settings,
             owner=settings.owner_id or default_owner(),
         ),
         EngineMetrics(registry) if registry is not None else None,

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -13,21 +16,24 @@ from flyteplane.storage import Storage
 from plugins.core import Plugin
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
+from propeller.config import EngineConfig
 from propeller.store import ExecutionState
 
 
-@dataclass
+def default_owner() -> str:
+    """A lease holder name unique to this process: host, pid and a random part."""
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+
+
+@dataclass(frozen=True)
 class EngineSettings:
+    """What the engine runs with: its tunables as configured, and the places and names resolved at start."""
+
     metadata_prefix: str  # <store>/metadata/propeller
     raw_output_prefix: str  # default raw data prefix when the execution names none
-    max_system_failures: int = 3
-    default_max_attempts: int = 1
-    max_passes_per_round: int = 50
-    # Nodes a round may start: a wide graph is started in rounds of this many, each committed (and its
-    # events on their way to admin) before the next, rather than in one long round.
-    max_nodes_per_round: int = 500
+    tuning: EngineConfig = field(default_factory=EngineConfig)
+    owner: str = field(default_factory=default_owner)  # the name this engine holds leases under
     producer_id: str = "propeller"
-    cache_heartbeat_seconds: float = 5.0
 
 
 class Plugins(Protocol):

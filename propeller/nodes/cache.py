@@ -116,7 +116,7 @@ def _owner(ctx: NodeContext) -> str:
 
 async def keep_reservation(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> float:
     """Extend this run's reservation while the task runs; returns when to come back to extend it again."""
-    heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
+    heartbeat = timedelta(seconds=ctx.services.settings.tuning.cache_reservation_heartbeat_seconds)
     key = CatalogKey.for_task(template, await ctx.read_inputs())
     # On failure the next round tries again; losing it costs at worst a duplicate run, never a wrong result.
     with contextlib.suppress(FlyteplaneError):
@@ -136,7 +136,7 @@ async def before_run(ctx: NodeContext, template: tasks_pb2.TaskTemplate) -> Node
         return await _served(ctx, template, hit)
     ctx.status.cache_status = catalog_pb2.CACHE_MISS
     if template.metadata.cache_serializable:
-        heartbeat = timedelta(seconds=ctx.services.settings.cache_heartbeat_seconds)
+        heartbeat = timedelta(seconds=ctx.services.settings.tuning.cache_reservation_heartbeat_seconds)
         reservation = await catalog.get_or_extend_reservation(key, _owner(ctx), heartbeat)
         if reservation.status != catalog_pb2.CatalogReservation.RESERVATION_ACQUIRED:
             return NodeResult(

@@ -1,0 +1,68 @@
+"""One configuration schema, composed of the sections each component declares."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from admin.config import AdminPlaneConfig
+from datacatalog.config import DataCatalogPlaneConfig
+from flyteplane.errors import InvalidArgument
+from launcher.config import FlyteplaneConfig, load_config
+from propeller.config import PropellerPlaneConfig
+from propeller.services import EngineSettings
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "flyteplane.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_the_engine_tunables_are_set_from_yaml_and_reach_the_engine(tmp_path: Path) -> None:
+    path = _write(tmp_path, "propeller:\n  max_nodes_per_round: 7\n  event_batch: 3\n  max_passes_per_round: 2\n")
+    config = load_config(path, env={})
+    settings = EngineSettings(metadata_prefix="file:///m", raw_output_prefix="file:///r", tuning=config.propeller)
+    assert (settings.tuning.max_nodes_per_round, settings.tuning.event_batch) == (7, 3)
+    assert settings.tuning.max_passes_per_round == 2
+    assert settings.tuning.workers == 16  # what the file does not say keeps its one default
+
+
+def test_the_environment_sets_an_engine_tunable(tmp_path: Path) -> None:
+    config = load_config(None, env={"FLYTEPLANE_PROPELLER__MAX_NODES_PER_ROUND": "9"})
+    assert config.propeller.max_nodes_per_round == 9
+
+
+def test_the_plugins_section_is_validated_when_the_configuration_is_loaded(tmp_path: Path) -> None:
+    path = _write(tmp_path, "propeller:\n  plugins:\n    overrides:\n      'a/b/c': {python-task: echo}\n")
+    with pytest.raises(InvalidArgument) as refused:
+        load_config(path, env={})
+    assert refused.value.field is not None and refused.value.field.startswith("propeller.plugins.overrides")
+
+
+def test_a_plugins_section_from_yaml_is_typed(tmp_path: Path) -> None:
+    path = _write(tmp_path, "propeller:\n  plugins:\n    task_types: {python-task: echo}\n")
+    assert load_config(path, env={}).propeller.plugins.task_types == {"python-task": "echo"}
+
+
+def test_each_component_reads_the_whole_configuration_through_its_own_part() -> None:
+    config = FlyteplaneConfig()
+    assert isinstance(config, AdminPlaneConfig)
+    assert isinstance(config, DataCatalogPlaneConfig)
+    assert isinstance(config, PropellerPlaneConfig)
+    assert set(FlyteplaneConfig.model_fields) == {
+        "data_dir",
+        "logging",
+        "storage",
+        "admin",
+        "datacatalog",
+        "propeller",
+    }
+
+
+def test_an_unknown_engine_key_is_an_error_naming_it(tmp_path: Path) -> None:
+    path = _write(tmp_path, "propeller:\n  max_nodes_per_rund: 7\n")
+    with pytest.raises(InvalidArgument) as refused:
+        load_config(path, env={})
+    assert refused.value.field == "propeller.max_nodes_per_rund"
