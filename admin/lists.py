@@ -34,7 +34,9 @@ from admin.models.base import AdminBase
 from flyteidl_py.admin import common_pb2
 from flyteplane.errors import InvalidArgument
 
-FILTER_EXPRESSION = re.compile(r"^(.+)\((.+),\s?(.+)\)$")
+# A list's whole `filters` string may be at most this long: no client writes more, and every filter
+# becomes a SQL clause.
+MAX_FILTERS_LENGTH = 8192
 _FUNCTIONS = {"eq", "ne", "gt", "gte", "lt", "lte", "contains", "not_like", "value_in", "value_not_in"}
 
 ENTITY_MODELS: dict[str, type[AdminBase]] = {
@@ -91,16 +93,34 @@ def _entity_name(prefix: str) -> str:
     return "execution_tag" if prefix in ("admin_tag", "execution_admin_tag") else prefix
 
 
+def filter_expressions(text: str) -> list[tuple[str, str, str]]:
+    """`fn(field,value)+fn(field,value)...` as (function, field, value) triples; InvalidArgument if malformed.
+
+    In one pass over the text (Flyte matches each expression with `(.+)\\((.+),(.+)\\)`; a backtracking
+    regex engine takes time cubic in the length for that, so the same split is computed directly):
+    the value follows the last comma that leaves it non-empty, the field runs back to the last `(`
+    that leaves both the function name and the field non-empty. A line break is refused anywhere.
+    """
+    if len(text) > MAX_FILTERS_LENGTH:
+        raise InvalidArgument(f"filters is longer than {MAX_FILTERS_LENGTH} characters", field="filters")
+    triples = []
+    for raw in text.split("+"):
+        expression = raw.strip()
+        comma = expression.rfind(",", 0, len(expression) - 2)
+        opening = expression.rfind("(", 1, comma - 1) if comma > 0 else -1
+        if not expression.endswith(")") or "\n" in expression or opening < 1:
+            raise InvalidArgument(f"invalid value for filters: {raw[:100]!r}", field="filters")
+        function, field, value = expression[:opening], expression[opening + 1 : comma], expression[comma + 1 : -1]
+        triples.append((function.strip(), field.strip(), value.strip()))
+    return triples
+
+
 def parse_filters(text: str, primary: str) -> list[Filter]:
     """Parse a filter string for a list of `primary` entities; InvalidArgument on any problem."""
     if not text:
         return []
     parsed = []
-    for expression in text.split("+"):
-        match = FILTER_EXPRESSION.match(expression.strip())
-        if not match:
-            raise InvalidArgument(f"invalid value for filters: {expression!r}", field="filters")
-        function, field, value = (g.strip() for g in match.groups())
+    for function, field, value in filter_expressions(text):
         if function not in _FUNCTIONS:
             raise InvalidArgument(f"unrecognized filter function: {function}", field="filters")
         entity, _, column = field.rpartition(".")

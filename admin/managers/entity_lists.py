@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import FILTER_EXPRESSION, page, parse_filters
+from admin.lists import filter_expressions, page, parse_filters
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
 from admin.managers.registration import to_launch_plan, to_task, to_workflow
@@ -214,11 +214,8 @@ class EntityLists:
 def parse_named_entity_filters(text: str) -> list[tuple[str, str, str]]:
     """Named-entity filters reach `name`, `state` and `description` (the metadata's)."""
     out = []
-    for expression in filter(None, text.split("+")):
-        match = FILTER_EXPRESSION.match(expression.strip())
-        if not match:
-            raise InvalidArgument(f"invalid value for filters: {expression!r}", field="filters")
-        function, field, value = (g.strip() for g in match.groups())
+    expressions = "+".join(e for e in text.split("+") if e)
+    for function, field, value in filter_expressions(expressions) if expressions else []:
         column = field.rpartition(".")[2]
         if column not in ("name", "state", "description"):
             raise InvalidArgument(f"'{field}' is invalid filter", field="filters")
