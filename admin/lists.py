@@ -33,6 +33,7 @@ from admin.models import (
 from admin.models.base import AdminBase
 from flyteidl_py.admin import common_pb2
 from flyteplane.errors import InvalidArgument
+from flyteplane.paging import offset_of
 
 # A list's whole `filters` string may be at most this long: no client writes more, and every filter
 # becomes a SQL clause.
@@ -243,10 +244,4 @@ class Page:
 def page(limit: int, token: str, *, allow_unlimited: bool = False) -> Page:
     if limit <= 0 and not (allow_unlimited and limit == 0):
         raise InvalidArgument("invalid value for limit", field="limit")
-    try:
-        offset = int(token) if token else 0
-    except ValueError as exc:
-        raise InvalidArgument("invalid pagination token", field="token") from exc
-    if offset < 0:
-        raise InvalidArgument("invalid pagination token", field="token")
-    return Page(offset, limit)
+    return Page(offset_of(token, "token"), limit)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datacatalog.validation import SHORT_TEXT_BYTES, TEXT_BYTES, invalid, missing, text
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from flyteplane.errors import InvalidArgument
+from flyteplane.paging import offset_of
 
 DEFAULT_LIMIT = 50
 _MAX_OFFSET = 2**31 - 1
@@ -42,11 +43,8 @@ def page(options: dc.PaginationOptions, present: bool) -> Page:
     if not present:
         return Page(0, DEFAULT_LIMIT, ascending=False)
     token = options.token.strip(" ")
-    offset = 0
-    if token:
-        if not token.isdecimal() or int(token) > _MAX_OFFSET:
-            raise InvalidArgument(f"Invalid token value: {options.token}", field="pagination.token")
-        offset = int(token)
+    message = f"Invalid token value: {options.token[:40]}"
+    offset = offset_of(token, "pagination.token", message=message, maximum=_MAX_OFFSET)
     if options.sortKey != dc.PaginationOptions.CREATION_TIME:
         raise InvalidArgument(f"Invalid sort key {options.sortKey}", field="pagination.sortKey")
     if options.sortOrder not in (dc.PaginationOptions.DESCENDING, dc.PaginationOptions.ASCENDING):

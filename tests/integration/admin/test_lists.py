@@ -81,6 +81,9 @@ async def test_pages_follow_tokens_and_the_last_full_page_yields_an_empty_one(
         (_executions(limit=0), "invalid value for limit"),
         (_executions(token="abc"), "invalid pagination token"),
         (_executions(token="-3"), "invalid pagination token"),
+        (_executions(token="9" * 20), "invalid pagination token"),  # beyond 64 bits: was INTERNAL
+        (_executions(token="1" * 5000), "invalid pagination token"),
+        (_executions("eq(phase," + "(," * 5000 + ")"), "filters is longer than"),
         (_executions(sort=common_pb2.Sort(key="nope")), "invalid sort key"),
     ],
 )

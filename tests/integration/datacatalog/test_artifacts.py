@@ -191,11 +191,12 @@ async def test_bad_artifact_lists_are_invalid_arguments(stub: Stub) -> None:
         INVALID,
         "missing partitionValue",
     )
-    await refused(
-        stub.ListArtifacts(dc.ListArtifactsRequest(dataset=ds, pagination=dc.PaginationOptions(token="x"))),
-        INVALID,
-        "Invalid token",
-    )
+    for token in ("x", "5" * 5000, "9" * 19):  # 5,000 digits and beyond 31 bits were INTERNAL
+        await refused(
+            stub.ListArtifacts(dc.ListArtifactsRequest(dataset=ds, pagination=dc.PaginationOptions(token=token))),
+            INVALID,
+            "Invalid token",
+        )
     await refused(stub.ListArtifacts(dc.ListArtifactsRequest(dataset=dataset_id(version="nope"))), NOT_FOUND)
 
 
