@@ -41,16 +41,28 @@ def text(value: str, field: str, *, label: str | None = None, required: bool = T
     return value
 
 
+def identifier(value: str, field: str, *, required: bool = True, limit: int = TEXT_BYTES) -> str:
+    """A part of a dataset's identity, which also names its data in the object store: a `text` without
+    control characters (a CR/LF would split log lines and headers) and that is not `.` or `..`, nor
+    holds such a path segment."""
+    text(value, field, required=required, limit=limit)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise invalid(field, value.encode("unicode_escape").decode(), "control character")
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise invalid(field, value, "'.' and '..' are not names")
+    return value
+
+
 def dataset_key(message: dc.DatasetID, field: str, *, present: bool = True) -> DatasetKey:
     """The dataset id's key; all of project, domain, name and version are required (org is optional)."""
     if not present:
         raise missing(field, "dataset")
     return DatasetKey(
-        project=text(message.project, f"{field}.project", limit=SHORT_TEXT_BYTES),
-        domain=text(message.domain, f"{field}.domain", limit=SHORT_TEXT_BYTES),
-        name=text(message.name, f"{field}.name"),
-        version=text(message.version, f"{field}.version"),
-        org=text(message.org, f"{field}.org", required=False, limit=SHORT_TEXT_BYTES),
+        project=identifier(message.project, f"{field}.project", limit=SHORT_TEXT_BYTES),
+        domain=identifier(message.domain, f"{field}.domain", limit=SHORT_TEXT_BYTES),
+        name=identifier(message.name, f"{field}.name"),
+        version=identifier(message.version, f"{field}.version"),
+        org=identifier(message.org, f"{field}.org", required=False, limit=SHORT_TEXT_BYTES),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import grpc
+import pytest
 
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from tests.integration.datacatalog.helpers import Stub, create_dataset, dataset_id, refused
@@ -77,6 +78,21 @@ async def test_values_the_database_cannot_hold_are_invalid_arguments(stub: Stub)
         INVALID,
         "longer than 512 bytes",
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("name", ".."), ("name", "a/../b"), ("version", "."), ("name", "evil\r\nX-Injected: 1"), ("project", "p\tq")],
+)
+async def test_dataset_ids_that_are_no_names_are_refused_and_nothing_is_created(
+    stub: Stub, field: str, value: str
+) -> None:
+    bad = dataset_id(**{field: value})
+    await refused(
+        stub.CreateDataset(dc.CreateDatasetRequest(dataset=dc.Dataset(id=bad))), INVALID, f"dataset.id.{field}"
+    )
+    listed = await stub.ListDatasets(dc.ListDatasetsRequest())
+    assert not listed.datasets
 
 
 async def test_getting_a_missing_dataset_is_not_found(stub: Stub) -> None:
