@@ -38,6 +38,10 @@ from flyteplane.storage.streams import file_md5, rechunk
 from flyteplane.storage.uri import split_scheme
 
 TEMP_PREFIX = ".flyteplane-tmp-"
+# What Linux file systems take (NAME_MAX, PATH_MAX less room for a temporary name beside an object):
+# a longer name is the caller's mistake (INVALID_ARGUMENT), not the store's failure.
+_MAX_NAME_BYTES = 255
+_MAX_PATH_BYTES = 4096 - 64
 # Temporary names: unique within a process by the counter, across processes by the salt (and O_EXCL).
 _TEMP_SALT = secrets.token_hex(6)
 _TEMP_COUNTER = itertools.count()
@@ -170,6 +174,12 @@ class FileBackend:
             rest = rest[len("localhost") :]
         if not rest.startswith("/"):
             raise InvalidArgument(f"file URIs must be absolute (file:///path), got {uri!r}", field="uri")
+        if len(rest.encode()) > _MAX_PATH_BYTES or any(len(p.encode()) > _MAX_NAME_BYTES for p in rest.split("/")):
+            shown = uri if len(uri) <= 120 else uri[:120] + "..."
+            raise InvalidArgument(
+                f"{shown!r}: a name is longer than {_MAX_NAME_BYTES} bytes or the path than {_MAX_PATH_BYTES}",
+                field="uri",
+            )
         return rest
 
     def _inside_root(self, real: str) -> bool:

@@ -144,3 +144,16 @@ async def test_writing_the_same_bytes_to_an_object_again_leaves_no_temporary_nam
         await storage.write(uri, b"the same bytes")
     assert await storage.read(uri) == b"the same bytes"
     assert sorted(p.name for p in _directory(uri).parent.iterdir()) == ["outputs.pb"]
+
+
+@pytest.mark.parametrize("name", ["n" * 10_000, "/".join(["d" * 200] * 25)], ids=["long-name", "long-path"])
+async def test_names_longer_than_the_file_system_takes_are_invalid_arguments(
+    storage: Storage, local_base: str, name: str
+) -> None:
+    uri = join(local_base, name)
+    with pytest.raises(InvalidArgument) as refused:
+        await storage.write(uri, b"x")
+    assert refused.value.field == "uri"
+    with pytest.raises(InvalidArgument):
+        await storage.read(uri)
+    assert not list(_directory(local_base).iterdir()) if _directory(local_base).exists() else True
