@@ -187,8 +187,92 @@ async def test_plain_protoc_generates_go_from_idl(tmp_path: Path) -> None:
     assert (tmp_path / OUR_GO_MODULE / "gen/pb-go/flyteplane/engine/v1/engine.pb.go").exists()
 
 
-def _digest(*paths: Path) -> str:
+def _digest(*parts: Path | str) -> str:
     h = hashlib.sha256()
-    for path in paths:
-        h.update(path.read_bytes())
+    for part in parts:
+        if isinstance(part, str):
+            h.update(part.encode())
+        elif part.is_dir():
+            for path in sorted(p for p in part.rglob("*") if p.is_file()):
+                h.update(str(path.relative_to(part)).encode() + b"\0" + path.read_bytes())
+        else:
+            h.update(part.read_bytes())
     return h.hexdigest()[:16]
+
+
+def _stale(stamp: Path, digest: str) -> bool:
+    return not stamp.exists() or stamp.read_text() != digest
+
+
+# --- Java --------------------------------------------------------------------------------------
+
+
+async def test_java_client_runs_against_admin(admin_address: str) -> None:
+    started = time.monotonic()
+    generated = await _generate("java")
+    work = _fresh_copy(HERE / "java", _cache() / "java")
+    # Maven compiles incrementally (generation leaves unchanged sources untouched) and keeps its
+    # downloads in ~/.m2.
+    maven = ["mvn", "-B", "-q", f"-Dflyteidl.sources={generated / 'src' / 'main' / 'java'}"]
+    await _run(
+        *maven, "compile", "dependency:build-classpath", "-Dmdep.outputFile=classpath.txt",
+        cwd=work, time_limit=BUILD_TIME_LIMIT,
+    )  # fmt: skip
+    _report("java", time.monotonic() - started)
+
+    classpath = os.pathsep.join([str(work / "target" / "classes"), (work / "classpath.txt").read_text().strip()])
+    execution = f"java{int(time.time()) % 100000}"
+    output = await _run(
+        "java", "-cp", classpath, "example.FlyteClient", *_program_args(admin_address, execution),
+        cwd=work, time_limit=RUN_TIME_LIMIT,
+    )  # fmt: skip
+    _check(output, execution)
+
+
+# --- TypeScript --------------------------------------------------------------------------------
+
+
+async def test_typescript_connect_client_runs_against_admin(admin_address: str) -> None:
+    started = time.monotonic()
+    generated = await _generate("ts")
+    work = _fresh_copy(HERE / "ts", _cache() / "ts")
+    if _stale(work / "node_modules" / ".installed-from", _digest(work / "package-lock.json")):
+        await _run("npm", "ci", "--no-audit", "--no-fund", cwd=work, time_limit=BUILD_TIME_LIMIT)
+        (work / "node_modules" / ".installed-from").write_text(_digest(work / "package-lock.json"))
+    shutil.rmtree(work / "gen", ignore_errors=True)
+    shutil.copytree(generated, work / "gen")
+    built = _digest(work / "main.ts", work / "tsconfig.json", work / "package-lock.json", work / "gen")
+    if _stale(work / "dist" / ".built-from", built):
+        await _run(work / "node_modules" / ".bin" / "tsc", "-p", ".", cwd=work, time_limit=BUILD_TIME_LIMIT)
+        (work / "dist" / ".built-from").write_text(built)
+    _report("ts", time.monotonic() - started)
+
+    execution = f"ts{int(time.time()) % 100000}"
+    output = await _run(
+        "node", work / "dist" / "main.js", *_program_args(admin_address, execution), cwd=work, time_limit=RUN_TIME_LIMIT
+    )
+    _check(output, execution)
+
+
+# --- Rust --------------------------------------------------------------------------------------
+
+
+async def test_rust_tonic_client_runs_against_admin(admin_address: str) -> None:
+    started = time.monotonic()
+    generated = await _generate("rust")
+    work = _fresh_copy(HERE / "rust", _cache() / "rust")
+    manifest = work / "Cargo.toml"
+    manifest.write_text(
+        manifest.read_text().replace('path = "../../../../build/clients/rust"', f'path = "{generated}"')
+    )
+    protoc = sorted((ROOT / ".tools").glob("protoc-*/bin/protoc"))[-1]
+    # One target dir for every run (and for every checkout sharing the test cache): only what
+    # changed is rebuilt. The registry stays in ~/.cargo.
+    env = {"CARGO_TARGET_DIR": str(_cache() / "cargo-target"), "PROTOC": str(protoc)}
+    await _run("cargo", "build", "--locked", "--quiet", cwd=work, env=env, time_limit=BUILD_TIME_LIMIT)
+    _report("rust", time.monotonic() - started)
+
+    execution = f"rust{int(time.time()) % 100000}"
+    binary = _cache() / "cargo-target" / "debug" / "flyteclient"
+    output = await _run(binary, *_program_args(admin_address, execution), cwd=work, time_limit=RUN_TIME_LIMIT)
+    _check(output, execution)
