@@ -48,6 +48,12 @@ done
 
 # --- tools -------------------------------------------------------------------------------------
 
+case "$(uname -m)" in  # the classifier of Maven Central's native executables
+  x86_64) EXE=-linux-x86_64.exe ;;
+  aarch64|arm64) EXE=-linux-aarch_64.exe ;;
+  *) echo "no protoc on Maven Central for $(uname -m)" >&2; exit 1 ;;
+esac
+
 maven_get() {  # maven_get GROUP/PATH ARTIFACT VERSION SUFFIX DEST (SUFFIX: "-linux-x86_64.exe", ".jar")
   local url="$MAVEN/$1/$2/$3/$2-$3$4"
   curl -fsSL --retry 3 -o "$5.part" "$url" && mv "$5.part" "$5"
@@ -60,7 +66,7 @@ ensure_protoc() {
   [ -x "$PROTOC" ] && return
   local dir=$TOOLS/protoc-$PROTOC_VERSION
   mkdir -p "$dir/bin" "$dir/include"
-  maven_get com/google/protobuf protoc "$PROTOC_VERSION" -linux-x86_64.exe "$dir/bin/protoc.exe"
+  maven_get com/google/protobuf protoc "$PROTOC_VERSION" "$EXE" "$dir/bin/protoc.exe"
   maven_get com/google/protobuf protobuf-java "$PROTOC_VERSION" .jar "$dir/protobuf-java.jar"
   python3 - "$dir/protobuf-java.jar" "$dir/include" <<'EOF'
 import sys, zipfile
@@ -98,7 +104,7 @@ GRPC_JAVA=$TOOLS/grpc-java-$GRPC_JAVA_VERSION/protoc-gen-grpc-java
 ensure_grpc_java() {
   [ -x "$GRPC_JAVA" ] && return
   mkdir -p "$(dirname "$GRPC_JAVA")"
-  maven_get io/grpc protoc-gen-grpc-java "$GRPC_JAVA_VERSION" -linux-x86_64.exe "$GRPC_JAVA"
+  maven_get io/grpc protoc-gen-grpc-java "$GRPC_JAVA_VERSION" "$EXE" "$GRPC_JAVA"
   chmod +x "$GRPC_JAVA"
 }
 
