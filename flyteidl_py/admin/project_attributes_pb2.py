@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from flyteidl_py.admin import matchable_resource_pb2 as flyteidl_dot_admin_dot_matchable__resource__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'flyteidl/admin/project_attributes.proto\x12\x0e\x66lyteidl.admin\x1a\'flyteidl/admin/matchable_resource.proto\"r\n\x11ProjectAttributes\x12\x0f\n\x07project\x18\x01 \x01(\t\x12?\n\x13matching_attributes\x18\x02 \x01(\x0b\x32\".flyteidl.admin.MatchingAttributes\x12\x0b\n\x03org\x18\x03 \x01(\t\"W\n\x1eProjectAttributesUpdateRequest\x12\x35\n\nattributes\x18\x01 \x01(\x0b\x32!.flyteidl.admin.ProjectAttributes\"!\n\x1fProjectAttributesUpdateResponse\"u\n\x1bProjectAttributesGetRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rresource_type\x18\x02 \x01(\x0e\x32!.flyteidl.admin.MatchableResource\x12\x0b\n\x03org\x18\x03 \x01(\t\"U\n\x1cProjectAttributesGetResponse\x12\x35\n\nattributes\x18\x01 \x01(\x0b\x32!.flyteidl.admin.ProjectAttributes\"x\n\x1eProjectAttributesDeleteRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rresource_type\x18\x02 \x01(\x0e\x32!.flyteidl.admin.MatchableResource\x12\x0b\n\x03org\x18\x03 \x01(\t\"!\n\x1fProjectAttributesDeleteResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'flyteidl/admin/project_attributes.proto\x12\x0e\x66lyteidl.admin\x1a\'flyteidl/admin/matchable_resource.proto\"r\n\x11ProjectAttributes\x12\x0f\n\x07project\x18\x01 \x01(\t\x12?\n\x13matching_attributes\x18\x02 \x01(\x0b\x32\".flyteidl.admin.MatchingAttributes\x12\x0b\n\x03org\x18\x03 \x01(\t\"W\n\x1eProjectAttributesUpdateRequest\x12\x35\n\nattributes\x18\x01 \x01(\x0b\x32!.flyteidl.admin.ProjectAttributes\"!\n\x1fProjectAttributesUpdateResponse\"u\n\x1bProjectAttributesGetRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rresource_type\x18\x02 \x01(\x0e\x32!.flyteidl.admin.MatchableResource\x12\x0b\n\x03org\x18\x03 \x01(\t\"U\n\x1cProjectAttributesGetResponse\x12\x35\n\nattributes\x18\x01 \x01(\x0b\x32!.flyteidl.admin.ProjectAttributes\"x\n\x1eProjectAttributesDeleteRequest\x12\x0f\n\x07project\x18\x01 \x01(\t\x12\x38\n\rresource_type\x18\x02 \x01(\x0e\x32!.flyteidl.admin.MatchableResource\x12\x0b\n\x03org\x18\x03 \x01(\t\"!\n\x1fProjectAttributesDeleteResponseB\xc2\x01\n\x12\x63om.flyteidl.adminB\x16ProjectAttributesProtoP\x01Z;github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/admin\xa2\x02\x03\x46\x41X\xaa\x02\x0e\x46lyteidl.Admin\xca\x02\x0e\x46lyteidl\\Admin\xe2\x02\x1a\x46lyteidl\\Admin\\GPBMetadata\xea\x02\x0f\x46lyteidl::Adminb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.admin.project_attributes_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\022com.flyteidl.adminB\026ProjectAttributesProtoP\001Z;github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/admin\242\002\003FAX\252\002\016Flyteidl.Admin\312\002\016Flyteidl\\Admin\342\002\032Flyteidl\\Admin\\GPBMetadata\352\002\017Flyteidl::Admin'
   _globals['_PROJECTATTRIBUTES']._serialized_start=100
   _globals['_PROJECTATTRIBUTES']._serialized_end=214
   _globals['_PROJECTATTRIBUTESUPDATEREQUEST']._serialized_start=216

@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n flyteidl/plugins/array_job.proto\x12\x10\x66lyteidl.plugins\"w\n\x08\x41rrayJob\x12\x13\n\x0bparallelism\x18\x01 \x01(\x03\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\rmin_successes\x18\x03 \x01(\x03H\x00\x12\x1b\n\x11min_success_ratio\x18\x04 \x01(\x02H\x00\x42\x12\n\x10success_criteriab\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n flyteidl/plugins/array_job.proto\x12\x10\x66lyteidl.plugins\"w\n\x08\x41rrayJob\x12\x13\n\x0bparallelism\x18\x01 \x01(\x03\x12\x0c\n\x04size\x18\x02 \x01(\x03\x12\x17\n\rmin_successes\x18\x03 \x01(\x03H\x00\x12\x1b\n\x11min_success_ratio\x18\x04 \x01(\x02H\x00\x42\x12\n\x10success_criteriaB\xc5\x01\n\x14\x63om.flyteidl.pluginsB\rArrayJobProtoP\x01Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\xa2\x02\x03\x46PX\xaa\x02\x10\x46lyteidl.Plugins\xca\x02\x10\x46lyteidl\\Plugins\xe2\x02\x1c\x46lyteidl\\Plugins\\GPBMetadata\xea\x02\x11\x46lyteidl::Pluginsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.plugins.array_job_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\024com.flyteidl.pluginsB\rArrayJobProtoP\001Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\242\002\003FPX\252\002\020Flyteidl.Plugins\312\002\020Flyteidl\\Plugins\342\002\034Flyteidl\\Plugins\\GPBMetadata\352\002\021Flyteidl::Plugins'
   _globals['_ARRAYJOB']._serialized_start=54
   _globals['_ARRAYJOB']._serialized_end=173
 # @@protoc_insertion_point(module_scope)

@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from flyteidl_py.core import tasks_pb2 as flyteidl_dot_core_dot_tasks__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66lyteidl/plugins/dask.proto\x12\x10\x66lyteidl.plugins\x1a\x19\x66lyteidl/core/tasks.proto\"q\n\x07\x44\x61skJob\x12\x32\n\tscheduler\x18\x01 \x01(\x0b\x32\x1f.flyteidl.plugins.DaskScheduler\x12\x32\n\x07workers\x18\x02 \x01(\x0b\x32!.flyteidl.plugins.DaskWorkerGroup\"K\n\rDaskScheduler\x12\r\n\x05image\x18\x01 \x01(\t\x12+\n\tresources\x18\x02 \x01(\x0b\x32\x18.flyteidl.core.Resources\"h\n\x0f\x44\x61skWorkerGroup\x12\x19\n\x11number_of_workers\x18\x01 \x01(\r\x12\r\n\x05image\x18\x02 \x01(\t\x12+\n\tresources\x18\x03 \x01(\x0b\x32\x18.flyteidl.core.Resourcesb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x66lyteidl/plugins/dask.proto\x12\x10\x66lyteidl.plugins\x1a\x19\x66lyteidl/core/tasks.proto\"q\n\x07\x44\x61skJob\x12\x32\n\tscheduler\x18\x01 \x01(\x0b\x32\x1f.flyteidl.plugins.DaskScheduler\x12\x32\n\x07workers\x18\x02 \x01(\x0b\x32!.flyteidl.plugins.DaskWorkerGroup\"K\n\rDaskScheduler\x12\r\n\x05image\x18\x01 \x01(\t\x12+\n\tresources\x18\x02 \x01(\x0b\x32\x18.flyteidl.core.Resources\"h\n\x0f\x44\x61skWorkerGroup\x12\x19\n\x11number_of_workers\x18\x01 \x01(\r\x12\r\n\x05image\x18\x02 \x01(\t\x12+\n\tresources\x18\x03 \x01(\x0b\x32\x18.flyteidl.core.ResourcesB\xc1\x01\n\x14\x63om.flyteidl.pluginsB\tDaskProtoP\x01Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\xa2\x02\x03\x46PX\xaa\x02\x10\x46lyteidl.Plugins\xca\x02\x10\x46lyteidl\\Plugins\xe2\x02\x1c\x46lyteidl\\Plugins\\GPBMetadata\xea\x02\x11\x46lyteidl::Pluginsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.plugins.dask_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\024com.flyteidl.pluginsB\tDaskProtoP\001Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\242\002\003FPX\252\002\020Flyteidl.Plugins\312\002\020Flyteidl\\Plugins\342\002\034Flyteidl\\Plugins\\GPBMetadata\352\002\021Flyteidl::Plugins'
   _globals['_DASKJOB']._serialized_start=76
   _globals['_DASKJOB']._serialized_end=189
   _globals['_DASKSCHEDULER']._serialized_start=191

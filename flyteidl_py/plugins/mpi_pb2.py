@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66lyteidl/plugins/mpi.proto\x12\x10\x66lyteidl.plugins\"_\n\x1a\x44istributedMPITrainingTask\x12\x13\n\x0bnum_workers\x18\x01 \x01(\x05\x12\x1d\n\x15num_launcher_replicas\x18\x02 \x01(\x05\x12\r\n\x05slots\x18\x03 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1a\x66lyteidl/plugins/mpi.proto\x12\x10\x66lyteidl.plugins\"_\n\x1a\x44istributedMPITrainingTask\x12\x13\n\x0bnum_workers\x18\x01 \x01(\x05\x12\x1d\n\x15num_launcher_replicas\x18\x02 \x01(\x05\x12\r\n\x05slots\x18\x03 \x01(\x05\x42\xc0\x01\n\x14\x63om.flyteidl.pluginsB\x08MpiProtoP\x01Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\xa2\x02\x03\x46PX\xaa\x02\x10\x46lyteidl.Plugins\xca\x02\x10\x46lyteidl\\Plugins\xe2\x02\x1c\x46lyteidl\\Plugins\\GPBMetadata\xea\x02\x11\x46lyteidl::Pluginsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.plugins.mpi_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\024com.flyteidl.pluginsB\010MpiProtoP\001Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\242\002\003FPX\252\002\020Flyteidl.Plugins\312\002\020Flyteidl\\Plugins\342\002\034Flyteidl\\Plugins\\GPBMetadata\352\002\021Flyteidl::Plugins'
   _globals['_DISTRIBUTEDMPITRAININGTASK']._serialized_start=48
   _globals['_DISTRIBUTEDMPITRAININGTASK']._serialized_end=143
 # @@protoc_insertion_point(module_scope)

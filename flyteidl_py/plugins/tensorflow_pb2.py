@@ -24,13 +24,14 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!flyteidl/plugins/tensorflow.proto\x12\x10\x66lyteidl.plugins\"}\n!DistributedTensorflowTrainingTask\x12\x0f\n\x07workers\x18\x01 \x01(\x05\x12\x13\n\x0bps_replicas\x18\x02 \x01(\x05\x12\x16\n\x0e\x63hief_replicas\x18\x03 \x01(\x05\x12\x1a\n\x12\x65valuator_replicas\x18\x04 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!flyteidl/plugins/tensorflow.proto\x12\x10\x66lyteidl.plugins\"}\n!DistributedTensorflowTrainingTask\x12\x0f\n\x07workers\x18\x01 \x01(\x05\x12\x13\n\x0bps_replicas\x18\x02 \x01(\x05\x12\x16\n\x0e\x63hief_replicas\x18\x03 \x01(\x05\x12\x1a\n\x12\x65valuator_replicas\x18\x04 \x01(\x05\x42\xc7\x01\n\x14\x63om.flyteidl.pluginsB\x0fTensorflowProtoP\x01Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\xa2\x02\x03\x46PX\xaa\x02\x10\x46lyteidl.Plugins\xca\x02\x10\x46lyteidl\\Plugins\xe2\x02\x1c\x46lyteidl\\Plugins\\GPBMetadata\xea\x02\x11\x46lyteidl::Pluginsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.plugins.tensorflow_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\024com.flyteidl.pluginsB\017TensorflowProtoP\001Z=github.com/flyteorg/flyte/flyteidl/gen/pb-go/flyteidl/plugins\242\002\003FPX\252\002\020Flyteidl.Plugins\312\002\020Flyteidl\\Plugins\342\002\034Flyteidl\\Plugins\\GPBMetadata\352\002\021Flyteidl::Plugins'
   _globals['_DISTRIBUTEDTENSORFLOWTRAININGTASK']._serialized_start=55
   _globals['_DISTRIBUTEDTENSORFLOWTRAININGTASK']._serialized_end=180
 # @@protoc_insertion_point(module_scope)

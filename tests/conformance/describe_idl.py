@@ -1,4 +1,4 @@
-"""Print a canonical JSON description of every message, field, enum value and RPC under a package.
+"""Print a canonical JSON description of every file's options, message, field, enum value and RPC under a package.
 
 Standalone on purpose: it runs both in our environment (package `flyteidl_py`) and in a
 virtualenv holding the published `flyteidl` wheel (package `flyteidl`), and the conformance
@@ -59,14 +59,22 @@ def _http_rule(method: descriptor.MethodDescriptor) -> str:
     return ""
 
 
-def describe(package: str) -> dict[str, Any]:
+def _file_options(file: descriptor.FileDescriptor) -> dict[str, Any]:
+    """The options set on a file (go_package, java_package, ...), by option name."""
+    return {f.name: value for f, value in file.GetOptions().ListFields()}
+
+
+def describe(package: str, include: tuple[str, ...] = ()) -> dict[str, Any]:
     root = importlib.import_module(package)
     out: dict[str, Any] = {}
     for info in sorted(pkgutil.walk_packages(root.__path__, package + "."), key=lambda i: i.name):
         rest = info.name[len(package) + 1 :]
-        if not info.name.endswith("_pb2") or rest.startswith(("typed", "flyteplane")):
+        if not info.name.endswith("_pb2") or rest.startswith("typed"):
+            continue
+        if rest.startswith("flyteplane") and "flyteplane" not in include:
             continue
         file = importlib.import_module(info.name).DESCRIPTOR
+        out[f"file {file.name}"] = _file_options(file)
         for m in file.message_types_by_name.values():
             _message(m, out)
         for e in file.enum_types_by_name.values():
@@ -87,4 +95,5 @@ def describe(package: str) -> dict[str, Any]:
 if __name__ == "__main__":
     # google.api.http must be registered for its options to be readable.
     importlib.import_module("google.api.annotations_pb2")
-    json.dump(describe(sys.argv[1]), sys.stdout, indent=1, sort_keys=True)
+    # `flyteidl_py flyteplane` also describes our own services (in flyteidl_py.flyteplane).
+    json.dump(describe(sys.argv[1], tuple(sys.argv[2:])), sys.stdout, indent=1, sort_keys=True)

@@ -1,4 +1,4 @@
-"""flyteidl_py describes exactly the wire protocol of the published flyteidl 1.16.8."""
+"""flyteidl_py describes exactly the wire protocol and file options of the published flyteidl 1.16.8."""
 
 from __future__ import annotations
 
@@ -15,9 +15,14 @@ DESCRIBE = Path(__file__).with_name("describe_idl.py")
 PUBLISHED = ["flyteidl==1.16.8"]
 
 
-def _describe(python: str, package: str) -> dict[str, object]:
+# The Go module our generated Go code lives in (scripts/generate_clients.sh); idl/flyteplane's go_package
+# is under it, with flyteidl's package layout (gen/pb-go/...).
+GO_MODULE = "github.com/flyteplane/flyteplane/flyteidl"
+
+
+def _describe(python: str, package: str, *include: str) -> dict[str, object]:
     done = subprocess.run(
-        [python, str(DESCRIBE), package], check=True, capture_output=True, text=True, cwd=DESCRIBE.parent
+        [python, str(DESCRIBE), package, *include], check=True, capture_output=True, text=True, cwd=DESCRIBE.parent
     )
     result: dict[str, object] = json.loads(done.stdout)
     return result
@@ -34,7 +39,7 @@ def ours() -> dict[str, object]:
     return _describe(sys.executable, "flyteidl_py")
 
 
-def test_every_message_field_enum_and_rpc_matches_published_flyteidl(
+def test_every_file_option_message_field_enum_and_rpc_matches_published_flyteidl(
     published: dict[str, object], ours: dict[str, object], capsys: pytest.CaptureFixture[str]
 ) -> None:
     missing = sorted(set(published) - set(ours))
@@ -58,3 +63,36 @@ def test_every_service_keeps_its_rest_paths(published: dict[str, object], ours: 
     with_http = [k for k in rpcs if published[k]["http"]]  # type: ignore[index]
     assert len(with_http) > 50
     assert all(ours[k]["http"] == published[k]["http"] for k in with_http)  # type: ignore[index]
+
+
+def test_every_file_carries_the_published_options(published: dict[str, object]) -> None:
+    options = [v for k, v in published.items() if k.startswith("file ")]
+    assert len(options) > 60
+    # go_package is what lets protoc-gen-go place every file without extra flags.
+    go_packages = [o.get("go_package", "") if isinstance(o, dict) else "" for o in options]
+    assert all(str(p).startswith("github.com/flyteorg/flyte/flyteidl/gen/pb-go/") for p in go_packages)
+
+
+def test_our_own_services_carry_options_of_our_own() -> None:
+    """idl/flyteplane/ follows flyteidl's naming scheme under our own names and Go module."""
+    ours = _describe(sys.executable, "flyteidl_py", "flyteplane")
+    files = {k.removeprefix("file "): v for k, v in ours.items() if k.startswith("file flyteplane/")}
+    assert sorted(files) == ["flyteplane/engine/v1/engine.proto", "flyteplane/events/v1/events.proto"]
+    for name, options in files.items():
+        directory, stem = name.rsplit("/", 1)
+        parts = directory.split("/")  # flyteplane, engine, v1
+        title = [p.capitalize() for p in parts]
+        expected = {
+            "go_package": f"{GO_MODULE}/gen/pb-go/{directory};{parts[1]}{parts[2]}",
+            "java_package": "com." + ".".join(parts),
+            "java_outer_classname": stem.removesuffix(".proto").capitalize() + "Proto",
+            "java_multiple_files": True,
+            "csharp_namespace": ".".join(title),
+            "php_namespace": "\\".join(title),
+            "php_metadata_namespace": "\\".join(title) + "\\GPBMetadata",
+            "ruby_package": "::".join(title),
+        }
+        assert isinstance(options, dict)
+        assert {k: options.get(k) for k in expected} == expected, name
+        prefix = options.get("objc_class_prefix")
+        assert isinstance(prefix, str) and prefix.startswith("FP"), name

@@ -25,13 +25,14 @@ _sym_db = _symbol_database.Default()
 from flyteidl_py.admin import event_pb2 as flyteidl_dot_admin_dot_event__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!flyteplane/events/v1/events.proto\x12\x14\x66lyteplane.events.v1\x1a\x1a\x66lyteidl/admin/event.proto\"B\n\x13RecordEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.flyteplane.events.v1.Event\"\xc8\x01\n\x05\x45vent\x12\x41\n\x08workflow\x18\x01 \x01(\x0b\x32-.flyteidl.admin.WorkflowExecutionEventRequestH\x00\x12\x39\n\x04node\x18\x02 \x01(\x0b\x32).flyteidl.admin.NodeExecutionEventRequestH\x00\x12\x39\n\x04task\x18\x03 \x01(\x0b\x32).flyteidl.admin.TaskExecutionEventRequestH\x00\x42\x06\n\x04kind\"J\n\x14RecordEventsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.flyteplane.events.v1.EventResult\",\n\x0b\x45ventResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t2y\n\x10\x45ventSinkService\x12\x65\n\x0cRecordEvents\x12).flyteplane.events.v1.RecordEventsRequest\x1a*.flyteplane.events.v1.RecordEventsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!flyteplane/events/v1/events.proto\x12\x14\x66lyteplane.events.v1\x1a\x1a\x66lyteidl/admin/event.proto\"B\n\x13RecordEventsRequest\x12+\n\x06\x65vents\x18\x01 \x03(\x0b\x32\x1b.flyteplane.events.v1.Event\"\xc8\x01\n\x05\x45vent\x12\x41\n\x08workflow\x18\x01 \x01(\x0b\x32-.flyteidl.admin.WorkflowExecutionEventRequestH\x00\x12\x39\n\x04node\x18\x02 \x01(\x0b\x32).flyteidl.admin.NodeExecutionEventRequestH\x00\x12\x39\n\x04task\x18\x03 \x01(\x0b\x32).flyteidl.admin.TaskExecutionEventRequestH\x00\x42\x06\n\x04kind\"J\n\x14RecordEventsResponse\x12\x32\n\x07results\x18\x01 \x03(\x0b\x32!.flyteplane.events.v1.EventResult\",\n\x0b\x45ventResult\x12\x0c\n\x04\x63ode\x18\x01 \x01(\x05\x12\x0f\n\x07message\x18\x02 \x01(\t2y\n\x10\x45ventSinkService\x12\x65\n\x0cRecordEvents\x12).flyteplane.events.v1.RecordEventsRequest\x1a*.flyteplane.events.v1.RecordEventsResponseB\xec\x01\n\x18\x63om.flyteplane.events.v1B\x0b\x45ventsProtoP\x01ZQgithub.com/flyteplane/flyteplane/flyteidl/gen/pb-go/flyteplane/events/v1;eventsv1\xa2\x02\x03\x46PV\xaa\x02\x14\x46lyteplane.Events.V1\xca\x02\x14\x46lyteplane\\Events\\V1\xe2\x02 Flyteplane\\Events\\V1\\GPBMetadata\xea\x02\x16\x46lyteplane::Events::V1b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'flyteidl_py.flyteplane.events.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\n\030com.flyteplane.events.v1B\013EventsProtoP\001ZQgithub.com/flyteplane/flyteplane/flyteidl/gen/pb-go/flyteplane/events/v1;eventsv1\242\002\003FPV\252\002\024Flyteplane.Events.V1\312\002\024Flyteplane\\Events\\V1\342\002 Flyteplane\\Events\\V1\\GPBMetadata\352\002\026Flyteplane::Events::V1'
   _globals['_RECORDEVENTSREQUEST']._serialized_start=87
   _globals['_RECORDEVENTSREQUEST']._serialized_end=153
   _globals['_EVENT']._serialized_start=156
