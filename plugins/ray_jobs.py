@@ -37,7 +37,7 @@ from plugins.core import Phase, TaskExecutionContext, Transition
 from plugins.k8s.manager import BadTaskDefinition
 from plugins.k8s.pod import render_args
 from plugins.k8s.ray import ray_job, runtime_env_of
-from plugins.local_command import container_of, flyte_environment, local_path, storage_environment
+from plugins.local.command import container_of, flyte_environment, local_path, storage_environment
 from plugins.templates import rewrite_dest_dir
 
 log = logging.getLogger(__name__)

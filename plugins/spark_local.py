@@ -25,8 +25,8 @@ from plugins.config import LocalPluginConfig
 from plugins.core import TaskExecutionContext, Transition
 from plugins.k8s.manager import BadTaskDefinition
 from plugins.k8s.spark import spark_conf, spark_job
-from plugins.local import LocalPlugin
-from plugins.local_command import container_of, environment_for
+from plugins.local.backend import LocalPlugin
+from plugins.local.command import container_of, environment_for
 
 TASK_TYPES = ("spark",)
 # Settings of the operator's Python processes inside the image: meaningless for a local driver.

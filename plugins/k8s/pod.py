@@ -35,7 +35,7 @@ from plugins.k8s.logs import pod_log_links
 from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager, elapsed_since, parse_time
 from plugins.k8s.names import dns1123_label, is_dns1123_label
 from plugins.k8s.resources import clamp_resources, container_resources, merge_resources
-from plugins.local_command import flyte_environment, render_for_attempt
+from plugins.local.command import flyte_environment, render_for_attempt
 from plugins.templates import TemplateError
 
 PRIMARY_CONTAINER_ANNOTATION = "primary_container_name"

@@ -9,7 +9,7 @@ import pytest
 
 from flyteplane.storage import Storage, StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
-from plugins.local import LocalPlugin
+from plugins.local.backend import LocalPlugin
 from tests.support.flytekit import flytekit_bin
 from tests.support.paths import reference_dir
 

@@ -19,7 +19,7 @@ from flyteidl_py.core import dynamic_job_pb2, execution_pb2, literals_pb2
 from flyteplane.storage import S3Config, Storage, StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import Phase, Transition
-from plugins.local import LocalPlugin
+from plugins.local.backend import LocalPlugin
 from tests.integration.plugins.helpers import (
     drive,
     fixture_task,

@@ -18,10 +18,10 @@ import pytest
 
 from flyteidl_py.core import execution_pb2, tasks_pb2
 from flyteplane.storage import Storage
-from plugins import local_runner
 from plugins.config import LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext
-from plugins.local import AttemptRecord, LocalPlugin, process_alive
+from plugins.local import runner as local_runner
+from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from tests.integration.plugins.helpers import Wakeups, container_task, drive, local_path, task_context
 
 

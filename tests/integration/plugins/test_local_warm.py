@@ -22,7 +22,7 @@ from flyteidl_py.core import literals_pb2, tasks_pb2
 from flyteplane.storage import Storage
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmPoolConfig
 from plugins.core import Phase, TaskExecutionContext
-from plugins.local import AttemptRecord, LocalPlugin, process_alive
+from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from tests.integration.plugins.helpers import (
     Wakeups,
     drive,
@@ -52,10 +52,10 @@ async def _nothing() -> None:
 # What importing a module with workflows does: flytekit's event-loop thread starts, and stays.
 run_sync(_nothing)
 
-if os.environ.get("WARMTASKS_KILL_SERVER") and sys.argv[0].endswith("local_warm_server.py"):
+if os.environ.get("WARMTASKS_KILL_SERVER") and sys.argv[0].endswith("/warm/server.py"):
     os.kill(os.getpid(), signal.SIGKILL)  # dies in the fork server only, as a crashing extension module would
 
-if os.environ.get("WARMTASKS_THREAD") and sys.argv[0].endswith("local_warm_server.py"):
+if os.environ.get("WARMTASKS_THREAD") and sys.argv[0].endswith("/warm/server.py"):
     threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
 
 

@@ -18,7 +18,7 @@ from flyteidl_py.core import execution_pb2, literals_pb2
 from flyteplane.storage import Storage
 from plugins.config import LocalPluginConfig, WarmPoolConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.local import AttemptRecord, LocalPlugin, process_alive
+from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from tests.integration.plugins.helpers import (
     Wakeups,
     drive,

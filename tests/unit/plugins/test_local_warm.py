@@ -1,4 +1,4 @@
-"""Which local attempts start warm, and what the fork server runs for them (`plugins.local_warm.plan`)."""
+"""Which local attempts start warm, and what the fork server runs for them (`plugins.local.warm.plan.plan`)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from plugins import local, local_runner, local_warm_server, local_warm_worker
 from plugins.config import LocalEnvironment, LocalPluginConfig
-from plugins.local_command import Command, environment_variables
-from plugins.local_warm import WarmPlan, bundle_dir, plan
+from plugins.local import backend as local
+from plugins.local import runner as local_runner
+from plugins.local.command import Command, environment_variables
+from plugins.local.warm import server as local_warm_server
+from plugins.local.warm import worker as local_warm_worker
+from plugins.local.warm.plan import WarmPlan, bundle_dir, plan
 
 ENTRY_ARGS = [
     "--inputs", "/d/inputs.pb", "--output-prefix", "/d/0", "--raw-output-data-prefix", "/r",

@@ -1,10 +1,10 @@
 """The `local` backend: container tasks (python-task & co.) run as processes on this machine.
 
 Each attempt gets a directory `<work_dir>/<generated name>` and a supervisor process
-(`plugins.local_runner`) in a session of its own, which runs the task's command and writes the
+(`plugins.local.runner`) in a session of its own, which runs the task's command and writes the
 exit status to a file. That makes `handle` level-triggered and restart-safe:
 
-- the first call builds the command (`plugins.local_command`), starts the runner and answers
+- the first call builds the command (`plugins.local.command`), starts the runner and answers
   RUNNING with the runner's record (pid, process group, kernel start time) as plugin state; the
   runner also leaves that record in the attempt directory;
 - later calls -- also from a restarted propeller, with the persisted state or, if the state was
@@ -14,7 +14,7 @@ exit status to a file. That makes `handle` level-triggered and restart-safe:
   start of the same attempt never runs the task twice.
 
 Data paths of a `file://` store reach the process as plain local paths (see
-`plugins.local_command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
+`plugins.local.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
 the environment.
 
 Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
@@ -26,14 +26,14 @@ uploaded to `<output prefix>/task.log` while the task runs (at most every
 
 Warm starts (`warm`, on by default): a flytekit task whose environment has a virtualenv starts as a
 process forked from a fork server of that environment (and code bundle) that has already imported
-flytekit (`plugins.local_warm` decides, `plugins.local_warm_pool` runs the servers). Its supervisor
+flytekit (`plugins.local.warm.plan` decides, `plugins.local.warm.pool` runs the servers). Its supervisor
 is a forked process that keeps the runner's files and rules, so everything above holds whichever
 path started an attempt. While an environment's first server starts, its attempts report
 INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
 start, died, or cannot fork safely) the attempt starts cold.
 
 Reuse mode (`warm_mode: reuse`, or FLYTEPLANE_WARM=reuse in a task's environment): successive
-attempts run in the same long-lived warm worker (`plugins.local_warm_worker`) instead of a process
+attempts run in the same long-lived warm worker (`plugins.local.warm.worker`) instead of a process
 each, for the last milliseconds; what they then share is said there. The worker keeps the runner's
 files (its record is marked `reuse`), so the rules above hold with two differences that follow from
 a process outliving its attempt: an attempt is over once `status.json` exists (or once this plugin's
@@ -75,13 +75,13 @@ from typing import Any
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
-from plugins import local_runner
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.local_command import BadTaskDefinition, Command, build_command, container_of, environment_variables
-from plugins.local_warm import WarmPlan, python_of, server_key, warm_enabled
-from plugins.local_warm import plan as warm_plan
-from plugins.local_warm_pool import Readiness, WarmPool
+from plugins.local import runner as local_runner
+from plugins.local.command import BadTaskDefinition, Command, build_command, container_of, environment_variables
+from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import plan as warm_plan
+from plugins.local.warm.pool import Readiness, WarmPool
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,7 @@ class AttemptRecord:
     pgid: int
     start_time: int | None  # kernel start time (clock ticks since boot); None where /proc is missing
     version: int = STATE_VERSION
-    # A reuse worker runs it (`plugins.local_warm_worker`): the process outlives the attempt, so the attempt
+    # A reuse worker runs it (`plugins.local.warm.worker`): the process outlives the attempt, so the attempt
     # is over once status.json exists, or once the worker -- if this plugin's -- has gone on to another.
     reuse: bool = False
 

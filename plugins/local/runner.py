@@ -1,6 +1,6 @@
 """The supervisor of one local task attempt: runs its command and records the exit where a restarted propeller looks.
 
-Started by `plugins.local` as `python -I local_runner.py <attempt dir>` in a session (and process
+Started by `plugins.local.backend` as `python -I runner.py <attempt dir>` in a session (and process
 group) of its own, so it outlives propeller and `abort` can signal the whole group. Standard library
 only, and single-threaded, so it can set resource limits between fork and exec.
 

@@ -1,6 +1,6 @@
 """A warm fork-server of the `local` backend: forks task attempts from a process that has already imported flytekit.
 
-Started by `plugins.local_warm_pool` as `<task environment's python> local_warm_server.py <settings JSON>`,
+Started by `plugins.local.warm.pool` as `<task environment's python> server.py <settings JSON>`,
 so flytekit is only ever imported in the task environment's own interpreter. Standard library only at
 module level, and runnable by any Python from 3.9 on (task environments choose their own).
 
@@ -17,7 +17,7 @@ Life of a server:
    that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
    refuses with a fatal error and exits. EOF on stdin ends the server; attempts it started keep
    running.
-3. Per attempt, a pair of processes that keeps the cold path's guarantees (`plugins.local_runner`),
+3. Per attempt, a pair of processes that keeps the cold path's guarantees (`plugins.local.runner`),
    forked ahead of time so that starting an attempt costs no fork: the *supervisor* starts a session
    of its own and forks the *task process* into it, and both wait. Given an attempt, the supervisor
    takes its `run.lock` (or reports it as another runner's, or as finished when `status.json`
@@ -58,7 +58,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, NoReturn
 
-# The attempt directory's files, as `plugins.local_runner` names them (this module runs in the task
+# The attempt directory's files, as `plugins.local.runner` names them (this module runs in the task
 # environment's interpreter, where our packages cannot be imported).
 LOCK = "run.lock"
 RECORD = "runner.json"

@@ -1,6 +1,6 @@
 """Which local attempts start warm, and what their fork server runs: a plan derived from the cold command line.
 
-Pure functions over `plugins.local_command.Command` (apart from looking up console scripts on disk).
+Pure functions over `plugins.local.command.Command` (apart from looking up console scripts on disk).
 An attempt starts warm when all of these hold, otherwise it takes the cold path unchanged:
 
 - warm starts are on: the backend's `warm`, overridden by its environment's `warm`, and the task's
@@ -13,7 +13,7 @@ An attempt starts warm when all of these hold, otherwise it takes the cold path 
   interpreter before it runs code (PYTHON*, LD_*): those cannot change after a fork.
 
 Warm attempts run in one of two modes: `fork` (a fresh process forked from the fork server per
-attempt) or `reuse` (successive attempts in the same long-lived warm worker, `plugins.local_warm_worker`).
+attempt) or `reuse` (successive attempts in the same long-lived warm worker, `plugins.local.warm.worker`).
 The backend's `warm_mode`, overridden by the environment's, decides; a task's FLYTEPLANE_WARM=reuse
 (or =fork; true/1/yes/on keep the environment's mode) overrides both. The mode is part of the key:
 an environment's fork servers and reuse workers are separate processes.
@@ -41,7 +41,7 @@ from types import MappingProxyType
 from typing import Any
 
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmMode
-from plugins.local_command import Command
+from plugins.local.command import Command
 
 OPT_OUT_VARIABLE = "FLYTEPLANE_WARM"
 FAST_EXECUTE = "pyflyte-fast-execute"
@@ -97,7 +97,7 @@ class WarmPlan:
     modules: tuple[str, ...]  # task modules the server imports before forking
 
     def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> dict[str, Any]:
-        """The JSON request `plugins.local_warm_server` reads."""
+        """The JSON request `plugins.local.warm.server` reads."""
         return {
             "attempt": str(attempt),
             "entry": self.entry,

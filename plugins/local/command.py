@@ -2,7 +2,7 @@
 
 Pure functions of the task execution context and the `local` backend's settings; nothing here starts
 a process or blocks (apart from reading inputs.pb through the async store when the command renders
-`{{.Inputs.<name>}}`). `plugins.local` starts what `build_command` returns.
+`{{.Inputs.<name>}}`). `plugins.local.backend` starts what `build_command` returns.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class BadTaskDefinition(ValueError):
 
 @dataclass(frozen=True)
 class Command:
-    """One attempt's process: what `plugins.local_runner` reads from spec.json."""
+    """One attempt's process: what `plugins.local.runner` reads from spec.json."""
 
     argv: list[str]
     env: dict[str, str]
@@ -50,7 +50,7 @@ class Command:
     memory_limit_bytes: int | None
     memory_limit_kind: str
     # The environment standing in for the task's image, and the part of `env` that comes from it alone
-    # (what a fork server of that environment starts with; see `plugins.local_warm`).
+    # (what a fork server of that environment starts with; see `plugins.local.warm.plan`).
     environment: LocalEnvironment = field(default_factory=LocalEnvironment)
     base_env: dict[str, str] = field(default_factory=dict)
 

@@ -1,8 +1,8 @@
 """A reuse worker of the `local` backend: runs successive task attempts in one long-lived warm process.
 
-Started by `plugins.local_warm_pool` as `<task environment's python> local_warm_worker.py <settings JSON>`
+Started by `plugins.local.warm.pool` as `<task environment's python> worker.py <settings JSON>`
 for environments (or tasks) in reuse mode (`warm_mode: reuse`, FLYTEPLANE_WARM=reuse). Like a fork
-server (`plugins.local_warm_server`, whose helpers it loads by file path, since our packages cannot be
+server (`plugins.local.warm.server`, whose helpers it loads by file path, since our packages cannot be
 imported in the task environment's interpreter) it imports flytekit and the preloads, then answers one
 JSON request per line on stdin -- but it runs each attempt itself, in its main thread, instead of
 forking a process for it: no fork, no page faults on a fresh copy, and what the first attempt
@@ -65,11 +65,11 @@ _RESTORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def _server_module() -> ModuleType:
-    """`plugins.local_warm_server`, loaded from beside this file under a private name."""
+    """`plugins.local.warm.server`, loaded from beside this file under a private name."""
     name = "_flyteplane_local_warm_server"
     if name in sys.modules:
         return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("local_warm_server.py"))
+    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("server.py"))
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module

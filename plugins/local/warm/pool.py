@@ -1,7 +1,7 @@
 """The `local` backend's warm fork servers: started, handed attempts, recycled and restarted from the event loop.
 
-One pool per `LocalPlugin`. Servers (`plugins.local_warm_server`, run by the task environment's
-python) are grouped by `plugins.local_warm.ServerKey` -- interpreter, starting environment, code
+One pool per `LocalPlugin`. Servers (`plugins.local.warm.server`, run by the task environment's
+python) are grouped by `plugins.local.warm.plan.ServerKey` -- interpreter, starting environment, code
 bundle, preloads -- with up to `servers_per_environment` per key and `max_servers` in all.
 
 - `readiness(key)` says whether an attempt of that key can start warm now (`READY`), should wait for
@@ -24,7 +24,7 @@ Stopping a server never stops the attempts it started: their supervisors run in 
 A code bundle is downloaded and extracted once, here, into the directory its key names, before its
 first server starts.
 
-Keys in reuse mode (`ServerKey.mode == "reuse"`) have reuse workers (`plugins.local_warm_worker`)
+Keys in reuse mode (`ServerKey.mode == "reuse"`) have reuse workers (`plugins.local.warm.worker`)
 instead: up to `reuse_workers_per_environment` per key, each running one attempt at a time in its own
 process. `start_attempt` hands an attempt to an idle worker and returns its `started` answer (with the
 worker's record), or queues it (`queued`) when every worker is busy: the queue is served here as soon
@@ -56,15 +56,16 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flyteplane.storage import Storage
-from plugins import local_runner, local_warm_server
 from plugins.config import WarmPoolConfig
-from plugins.local_command import local_path
-from plugins.local_warm import WARM_DIR, ServerKey
+from plugins.local import runner as local_runner
+from plugins.local.command import local_path
+from plugins.local.warm import server as local_warm_server
+from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
 
 _SERVER_SCRIPT = Path(local_warm_server.__file__).resolve()
-_WORKER_SCRIPT = _SERVER_SCRIPT.with_name("local_warm_worker.py")  # plugins.local_warm_worker, run as a script
+_WORKER_SCRIPT = _SERVER_SCRIPT.with_name("worker.py")  # plugins.local.warm.worker, run as a script
 _COMPLETE = ".flyteplane-complete"
 _STOP_GRACE_SECONDS = 2.0
 _LOG_TAIL_BYTES = 2000
