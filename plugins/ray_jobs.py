@@ -33,8 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound, Unavailable
-from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.k8s.manager import BadTaskDefinition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.pod import render_args
 from plugins.k8s.ray import ray_job, runtime_env_of
 from plugins.local.command import container_of, flyte_environment, local_path, storage_environment
@@ -124,7 +123,7 @@ class RayJobsPlugin:
             try:
                 request = await self.submission(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             response = await self._call("POST", "/api/jobs/", request)
             if response.status_code >= 400:
                 details = await self.job(submission_id)  # "already exists": a concurrent submit won

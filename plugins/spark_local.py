@@ -22,8 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flyteplane.config import default_data_dir
 from plugins.config import LocalPluginConfig
-from plugins.core import TaskExecutionContext, Transition
-from plugins.k8s.manager import BadTaskDefinition
+from plugins.core import BadTaskDefinition, TaskExecutionContext, Transition
 from plugins.k8s.spark import spark_conf, spark_job
 from plugins.local.backend import LocalPlugin
 from plugins.local.command import container_of, environment_for
@@ -86,7 +85,7 @@ class SparkLocalPlugin:
         try:
             env = submit_environment(ctx, self.config)
         except BadTaskDefinition as exc:
-            return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+            return exc.transition()
         return await self._processes.handle(replace(ctx, environment={**ctx.environment, **env}))
 
     async def abort(self, ctx: TaskExecutionContext) -> None:

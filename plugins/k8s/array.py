@@ -27,11 +27,11 @@ from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteidl_py.plugins import array_job_pb2
 from flyteplane.errors import NotFound
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, POD
 from plugins.k8s.config import ArrayConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, ResourceManager
+from plugins.k8s.manager import ResourceManager
 from plugins.k8s.names import dns1123_label, label_value
 from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, PodStatusUnknown, build_pod, pod_phase
 
@@ -150,7 +150,7 @@ class ArrayPlugin:
             try:
                 state = await self._start(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             if state.size < state.min_successes:
                 message = f"array of size {state.size} cannot reach {state.min_successes} successes"
                 return Transition.failure("ArrayJobMinSuccessesNotMet", message, retryable=False)

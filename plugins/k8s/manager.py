@@ -30,7 +30,7 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import EVENT, JSON, KubeApiError, KubeClient, ResourceKind
 from plugins.k8s.config import ManagerConfig
 from plugins.k8s.names import dns1123_label, is_dns1123_subdomain, label_key, label_value, namespace_for
@@ -44,10 +44,6 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER_NAME = "flyteplane"
 PLUGIN_LABEL = "flyte.org/plugin"
 TASK_EXECUTION_ANNOTATION = "flyte.org/task-execution-id"
-
-
-class BadTaskDefinition(ValueError):
-    """The task cannot become a Kubernetes object as defined (a permanent, user-facing failure)."""
 
 
 class ResourceBackend(Protocol):
@@ -355,7 +351,7 @@ class KubePlugin:
             try:
                 body = await self.backend.build_resource(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             body = self.manager.decorate(ctx, body, state.name, state.namespace)
             refused = await self.manager.create(kind, state.namespace, body)
             if refused is not None:

@@ -28,11 +28,11 @@ from google.protobuf import json_format
 from flyteidl_py.core import security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
 from plugins.config import CONTAINER_TASK_TYPES
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager, elapsed_since, parse_time
+from plugins.k8s.manager import KubePlugin, ResourceManager, elapsed_since, parse_time
 from plugins.k8s.names import dns1123_label, is_dns1123_label
 from plugins.k8s.resources import clamp_resources, container_resources, merge_resources
 from plugins.local.command import flyte_environment, render_for_attempt

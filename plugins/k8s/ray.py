@@ -27,11 +27,11 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import execution_pb2
 from flyteidl_py.plugins import ray_pb2
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import RayConfig
 from plugins.k8s.logs import render_link
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager
+from plugins.k8s.manager import KubePlugin, ResourceManager
 from plugins.k8s.pod import build_pod, deep_merge
 from plugins.k8s.resources import container_resources, merge_resources
 

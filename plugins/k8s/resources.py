@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from decimal import Decimal
 
 from flyteidl_py.core import tasks_pb2
+from plugins.core import BadTaskDefinition
 from plugins.k8s.config import PodConfig, ResourceSet
-from plugins.k8s.manager import BadTaskDefinition
 
 _QUANTITY = re.compile(
     r"^([+-]?[0-9]+(?:\.[0-9]*)?|[+-]?\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"

@@ -25,11 +25,11 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import execution_pb2
 from flyteidl_py.plugins import spark_pb2
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import SparkConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager
+from plugins.k8s.manager import KubePlugin, ResourceManager
 from plugins.k8s.pod import build_pod, deep_merge
 
 SPARK_APPLICATION = ResourceKind("sparkoperator.k8s.io/v1beta2", "SparkApplication", "sparkapplications")

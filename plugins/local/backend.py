@@ -76,9 +76,9 @@ from typing import Any
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import runner as local_runner
-from plugins.local.command import BadTaskDefinition, Command, build_command, container_of, environment_variables
+from plugins.local.command import Command, build_command, container_of, environment_variables
 from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool
@@ -497,7 +497,7 @@ class LocalPlugin:
         try:
             command = await build_command(ctx, self.config, attempt, base_envs=self._base_envs)
         except BadTaskDefinition as exc:
-            return Transition.failure("BadTaskDefinition", str(exc), retryable=False, system=False)
+            return exc.transition()
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
         warm, found = await asyncio.to_thread(self._plan_start, attempt, command)

@@ -22,7 +22,7 @@ from google.protobuf import json_format
 from flyteidl_py.core import identifier_pb2, literals_pb2, tasks_pb2
 from flyteplane.storage.config import StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
-from plugins.core import TaskExecutionContext
+from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.templates import TemplateError, TemplateValues, render, rewrite_dest_dir, variables_in
 
 ARRAY_INDEX_VARIABLE = "FLYTE_K8S_ARRAY_INDEX"
@@ -34,10 +34,6 @@ _SUFFIX: Mapping[str | None, Decimal] = MappingProxyType({
     "E": Decimal(10**18), "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
     "Pi": Decimal(2**50), "Ei": Decimal(2**60),
 })  # fmt: skip
-
-
-class BadTaskDefinition(ValueError):
-    """The task cannot run as a local process as defined (no container, an unusable template variable, ...)."""
 
 
 @dataclass(frozen=True)

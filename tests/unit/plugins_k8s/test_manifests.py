@@ -14,9 +14,9 @@ from google.protobuf import json_format, struct_pb2
 from flyteidl_py.core import tasks_pb2
 from flyteidl_py.plugins import ray_pb2, spark_pb2
 from flyteplane.storage import Storage
-from plugins.core import TaskExecutionContext
+from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.k8s.config import RayConfig, SparkConfig
-from plugins.k8s.manager import BadTaskDefinition, ResourceManager
+from plugins.k8s.manager import ResourceManager
 from plugins.k8s.ray import RayBackend
 from plugins.k8s.spark import SparkBackend
 from tests.unit.plugins_k8s.contexts import context, ray_template, spark_template, template

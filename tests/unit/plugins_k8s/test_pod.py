@@ -10,9 +10,9 @@ from google.protobuf import struct_pb2
 
 from flyteidl_py.core import identifier_pb2, security_pb2, tasks_pb2
 from flyteplane.storage import Storage
-from plugins.core import TaskExecutionContext
+from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.k8s.config import PodConfig
-from plugins.k8s.manager import BadTaskDefinition, ResourceManager
+from plugins.k8s.manager import ResourceManager
 from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, build_pod
 from tests.unit.plugins_k8s.contexts import context, template, with_secrets
 from tests.unit.plugins_k8s.schemas import pod_errors
