@@ -3,8 +3,8 @@
 The task's `plugins.SparkJob` custom (written by flytekitplugins-spark) gives the application
 type, main file or class, Spark and Hadoop conf, and driver/executor pod overlays (semantics §4.6).
 The driver and executor are described from the task's pod (`plugins.k8s.pod.build_pod`): the
-driver forced non-interruptible, the executor interruptible when the task is. The conf assembly
-(`spark_conf`) is shared with the Kubernetes-free backend in `plugins.spark_local`.
+driver forced non-interruptible, the executor interruptible when the task is. The job and its conf
+are read as the Kubernetes-free backend reads them (`plugins.common.spark`).
 
 Phase from `status.applicationState.state`, every state the operator documents: "" / NEW ->
 queued; SUBMITTED, PENDING_SUBMISSION, PENDING_RERUN -> initializing; RUNNING, SUCCEEDING,
@@ -14,7 +14,6 @@ FAILING, INVALIDATING, UNKNOWN -> running; COMPLETED -> success; FAILED, SUBMISS
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -25,6 +24,7 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import execution_pb2
 from flyteidl_py.plugins import spark_pb2
+from plugins.common.spark import spark_conf, spark_job
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import SparkConfig
@@ -35,7 +35,6 @@ from plugins.k8s.pod import build_pod, deep_merge
 SPARK_APPLICATION = ResourceKind("sparkoperator.k8s.io/v1beta2", "SparkApplication", "sparkapplications")
 TASK_TYPES = ("spark",)
 DRIVER_CONTAINER = "spark-kubernetes-driver"
-_FEATURE = re.compile(r"^spark\.(?:flyteorg|flyte)\.(.+)\.enabled$")
 _APPLICATION_TYPES = {
     spark_pb2.SparkApplication.PYTHON: "Python",
     spark_pb2.SparkApplication.JAVA: "Java",
@@ -44,34 +43,6 @@ _APPLICATION_TYPES = {
 }
 # Pod fields a SparkApplication's driver/executor spec takes over as they are.
 _POD_FIELDS = ("affinity", "tolerations", "nodeSelector", "schedulerName", "dnsConfig", "hostNetwork")
-
-
-def spark_job(ctx: TaskExecutionContext) -> spark_pb2.SparkJob:
-    """The task's SparkJob custom; BadTaskDefinition if it has none or names no application."""
-    if not ctx.template.HasField("custom"):
-        raise BadTaskDefinition("a spark task needs its SparkJob in the template's custom field")
-    job = spark_pb2.SparkJob()
-    json_format.ParseDict(json_format.MessageToDict(ctx.template.custom), job, ignore_unknown_fields=True)
-    if not job.mainApplicationFile and not job.mainClass:
-        raise BadTaskDefinition("the SparkJob names neither a main application file nor a main class")
-    return job
-
-
-def spark_conf(
-    job: spark_pb2.SparkJob, defaults: Mapping[str, str], features: Mapping[str, Mapping[str, str]]
-) -> dict[str, str]:
-    """The Spark conf of a job: platform defaults, the executor Python, the job's conf with features expanded."""
-    conf = dict(defaults)
-    if job.executorPath:
-        conf["spark.pyspark.python"] = job.executorPath
-        conf["spark.pyspark.driver.python"] = job.executorPath
-    for key, value in job.sparkConf.items():
-        feature = _FEATURE.match(key)
-        if feature and value.lower() == "true" and feature.group(1) in features:
-            conf.update(features[feature.group(1)])
-            continue
-        conf[key] = value
-    return conf
 
 
 def _int(conf: Mapping[str, str], key: str, default: int) -> int:

@@ -14,7 +14,7 @@ exit status to a file. That makes `handle` level-triggered and restart-safe:
   start of the same attempt never runs the task twice.
 
 Data paths of a `file://` store reach the process as plain local paths (see
-`plugins.local.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
+`plugins.common.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
 the environment.
 
 Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
@@ -75,10 +75,11 @@ from typing import Any
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
+from plugins.common.command import container_of
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import runner as local_runner
-from plugins.local.command import Command, build_command, container_of, environment_variables
+from plugins.local.command import Command, build_command, environment_variables
 from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool

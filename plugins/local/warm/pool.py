@@ -56,9 +56,9 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flyteplane.storage import Storage
+from plugins.common.command import local_path
 from plugins.config import WarmPoolConfig
 from plugins.local import runner as local_runner
-from plugins.local.command import local_path
 from plugins.local.warm import server as local_warm_server
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 

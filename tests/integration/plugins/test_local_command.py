@@ -12,9 +12,10 @@ from pydantic import SecretStr
 
 from flyteidl_py.core import tasks_pb2
 from flyteplane.storage import S3Config, Storage, StorageConfig
+from plugins.common.command import container_of
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition
-from plugins.local.command import build_command, container_of, environment_for, parse_quantity
+from plugins.local.command import build_command, environment_for, parse_quantity
 from tests.integration.plugins.helpers import (
     container_task,
     fixture_task,

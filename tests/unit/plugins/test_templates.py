@@ -6,7 +6,7 @@ import pytest
 from google.protobuf import duration_pb2
 
 from flyteidl_py.core import literals_pb2
-from plugins.templates import TemplateError, TemplateValues, render, rewrite_dest_dir, variables_in
+from plugins.common.templates import TemplateError, TemplateValues, render, rewrite_dest_dir, variables_in
 
 VALUES = TemplateValues(
     input="s3://b/n0/data/inputs.pb",

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flyteidl_py.core import literals_pb2
+from plugins.core import BadTaskDefinition
 
 _VARIABLE = re.compile(r"\{\{\s*[.$]\s*([A-Za-z_][\w.]*?)\s*\}\}")
 _INPUTS = "inputs."
 
 
-class TemplateError(ValueError):
+class TemplateError(BadTaskDefinition):
     """A variable the command uses cannot be rendered (the task definition is unusable here)."""
 
 
