@@ -78,8 +78,20 @@ from flyteplane.errors import NotFound
 from plugins.common.command import container_of
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
-from plugins.local import runner as local_runner
+from plugins.local import launch
 from plugins.local.command import Command, build_command, environment_variables
+from plugins.local.protocol import (
+    LOCK,
+    RECORD,
+    RECORDED,
+    RUNNER_ERRORS,
+    SPEC,
+    STATUS,
+    AttemptStatus,
+    RunnerRecord,
+    decode_record,
+    decode_status,
+)
 from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool
@@ -88,8 +100,6 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 LOG_FILE = "task.log"
-RUNNER_ERRORS = "runner.err"
-_RUNNER_SCRIPT = Path(local_runner.__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -120,17 +130,6 @@ class AttemptRecord:
         if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
             raise ValueError(f"unknown local plugin state {data[:80]!r}")
         return cls(**value)
-
-
-@dataclass(frozen=True)
-class ExitStatus:
-    """What the runner wrote to status.json."""
-
-    exit_code: int | None
-    signal: int | None
-    start_error: str | None = None
-    errno: int | None = None
-    memory_limit_bytes: int | None = None
 
 
 @dataclass
@@ -182,22 +181,22 @@ def _read_json(path: Path) -> dict[str, Any] | None:
 
 
 def _read_record(attempt: Path) -> AttemptRecord | None:
-    value = _read_json(attempt / local_runner.RECORD)
+    value = _read_json(attempt / RECORD)
     if value is None:
         return None
-    return _record_of(attempt, value)
+    return _record_of(attempt, decode_record(value))
 
 
-def _record_of(attempt: Path, value: Mapping[str, Any]) -> AttemptRecord:
-    pid, pgid, start_time = int(value["pid"]), int(value["pgid"]), value.get("start_time")
-    return AttemptRecord(str(attempt), pid, pgid, start_time, reuse=bool(value.get("reuse", False)))
+def _record_of(attempt: Path, record: RunnerRecord, *, reuse: bool | None = None) -> AttemptRecord:
+    reuse = record.get("reuse", False) if reuse is None else reuse
+    return AttemptRecord(str(attempt), record["pid"], record["pgid"], record.get("start_time"), reuse=reuse)
 
 
 @dataclass(frozen=True)
 class _Look:
     """What one look into an attempt's directory found."""
 
-    status: ExitStatus | None
+    status: AttemptStatus | None
     record: AttemptRecord | None
     log_size: int | None
 
@@ -216,18 +215,15 @@ def _look(attempt: Path, record: AttemptRecord | None) -> _Look:
     return _Look(status, record, size)
 
 
-def _read_status(attempt: Path) -> ExitStatus | None:
-    value = _read_json(attempt / local_runner.STATUS)
-    if value is None:
-        return None
-    fields = ("exit_code", "signal", "start_error", "errno", "memory_limit_bytes")
-    return ExitStatus(**{name: value.get(name) for name in fields})
+def _read_status(attempt: Path) -> AttemptStatus | None:
+    value = _read_json(attempt / STATUS)
+    return None if value is None else decode_status(value)
 
 
 def _lock_held(attempt: Path) -> bool:
     """Whether a runner holds the attempt's lock (it is starting or running)."""
     try:
-        handle = (attempt / local_runner.LOCK).open("a")
+        handle = (attempt / LOCK).open("a")
     except FileNotFoundError:
         return False
     with handle:
@@ -244,7 +240,7 @@ def _prepare(attempt: Path, command: Command) -> None:
     (attempt / "code").mkdir(exist_ok=True)
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
     (attempt / LOG_FILE).touch()
-    spec = attempt / local_runner.SPEC
+    spec = attempt / SPEC
     # A temporary name of its own: two engines may prepare the same attempt at once (its lock then
     # decides which one runs it). The environment may carry storage credentials: owner-readable only.
     temp = spec.with_name(f"{spec.name}.{secrets.token_hex(6)}.tmp")
@@ -273,7 +269,7 @@ def _cleanup(attempt: Path) -> int | None:
             pass
         except OSError:
             shutil.rmtree(attempt / name, ignore_errors=True)
-    for path in (attempt / local_runner.SPEC, *attempt.glob(local_runner.SPEC + ".*.tmp")):
+    for path in (attempt / SPEC, *attempt.glob(SPEC + ".*.tmp")):
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
     try:
@@ -520,7 +516,7 @@ class LocalPlugin:
         errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
         with errors:
             process = await asyncio.create_subprocess_exec(
-                sys.executable, "-I", str(_RUNNER_SCRIPT), str(attempt),
+                *launch.command(sys.executable, "runner", str(attempt), isolated=True),
                 stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=errors,
                 cwd=attempt, env={"PATH": os.environ.get("PATH", os.defpath)}, start_new_session=True,
             )  # fmt: skip
@@ -538,7 +534,7 @@ class LocalPlugin:
         one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
         attempt waits for a fork server)."""
         warm = warm_plan(command, self.config)
-        if (attempt / local_runner.RECORD).exists() or (attempt / local_runner.STATUS).exists():
+        if (attempt / RECORD).exists() or (attempt / STATUS).exists():
             return warm, "ran"
         if _lock_held(attempt):
             return warm, "held"
@@ -561,7 +557,7 @@ class LocalPlugin:
         # there or coming.
         record: AttemptRecord | None = None
         if started.result == "started" and started.record is not None:
-            record = _record_of(attempt, {**started.record, "reuse": warm.key.reuse})
+            record = _record_of(attempt, started.record, reuse=warm.key.reuse)
         else:
             record = await self._await_record(attempt, None)
         if record is None:
@@ -582,7 +578,7 @@ class LocalPlugin:
             line = await asyncio.wait_for(process.stdout.readline(), self.config.start_timeout_seconds)
         except TimeoutError:
             line = b""
-        if line == local_runner.RECORDED:
+        if line == RECORDED:
             record = await asyncio.to_thread(_read_record, attempt)
             if record is not None:
                 return record
@@ -633,18 +629,19 @@ class LocalPlugin:
         name: str,
         attempt: Path,
         record: AttemptRecord | None,
-        status: ExitStatus,
+        status: AttemptStatus,
         log_size: int | None,
     ) -> Transition:
         self._stop_watch(name)
         await self._upload_log(ctx, name, attempt, force=True, size=log_size)
         state = record.encode() if record else b""
+        exit_code, signal_number, start_error = status["exit_code"], status["signal"], status.get("start_error")
         common: dict[str, Any] = {
             "logs": [self._log_link(ctx)],
-            "custom_info": {"work_dir": str(attempt), "exit_code": status.exit_code, "signal": status.signal},
+            "custom_info": {"work_dir": str(attempt), "exit_code": exit_code, "signal": signal_number},
             "state": state,
         }
-        limit = status.memory_limit_bytes
+        limit = status.get("memory_limit_bytes")
         document = await self._error_document(ctx)
         if document is not None:
             error = document.error
@@ -653,19 +650,19 @@ class LocalPlugin:
             retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
             system = error.origin == execution_pb2.ExecutionError.SYSTEM
             return Transition.failure(error.code, error.message, retryable=retryable, system=system, **common)
-        if status.start_error is not None:
-            code = "CommandNotFound" if status.errno == errno.ENOENT else "CannotStart"
-            message = f"cannot start the task: {status.start_error}"
+        if start_error is not None:
+            code = "CommandNotFound" if status.get("errno") == errno.ENOENT else "CannotStart"
+            message = f"cannot start the task: {start_error}"
             return Transition.failure(code, message, retryable=False, system=True, **common)
-        if status.exit_code == 0:
+        if exit_code == 0:
             return Transition(Phase.SUCCESS, reason="process exited 0", **common)
         tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
-        if limit is not None and (status.signal == signal.SIGKILL or "MemoryError" in tail):
+        if limit is not None and (signal_number == signal.SIGKILL or "MemoryError" in tail):
             return self._oom(limit, tail, common)
-        if status.signal is not None:
-            message = f"the task process was killed by {_signal_name(status.signal)}; last output:\n{tail}"
+        if signal_number is not None:
+            message = f"the task process was killed by {_signal_name(signal_number)}; last output:\n{tail}"
             return Transition.failure("Interrupted", message, retryable=True, system=True, **common)
-        message = f"the task process exited with code {status.exit_code}; last output:\n{tail}"
+        message = f"the task process exited with code {exit_code}; last output:\n{tail}"
         return Transition.failure("NonZeroExitCode", message, retryable=True, system=True, **common)
 
     @staticmethod

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from flyteidl_py.core import tasks_pb2
 from plugins.common.command import container_of, flyte_environment, local_path, render_for_attempt, storage_environment
 from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
+from plugins.local.protocol import RunnerSpec
 
 _QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
 _SUFFIX: Mapping[str | None, Decimal] = MappingProxyType({
@@ -46,7 +46,7 @@ class Command:
     environment: LocalEnvironment = field(default_factory=LocalEnvironment)
     base_env: dict[str, str] = field(default_factory=dict)
 
-    def spec(self, log: Path) -> dict[str, Any]:
+    def spec(self, log: Path) -> RunnerSpec:
         return {
             "argv": self.argv,
             "env": self.env,

@@ -1,10 +1,10 @@
 """The supervisor of one local task attempt: runs its command and records the exit where a restarted propeller looks.
 
-Started by `plugins.local.backend` as `python -I runner.py <attempt dir>` in a session (and process
-group) of its own, so it outlives propeller and `abort` can signal the whole group. Standard library
-only, and single-threaded, so it can set resource limits between fork and exec.
+Started by `plugins.local.backend` as `python -I launch.py runner <attempt dir>` (`plugins.local.launch`) in a
+session (and process group) of its own, so it outlives propeller and `abort` can signal the whole group. Standard
+library only, and single-threaded, so it can set resource limits between fork and exec.
 
-Files in the attempt directory:
+Files in the attempt directory (`plugins.local.protocol` names and types them):
 
 - `spec.json` (read): argv, env, cwd, log path, memory limit -- written by the plugin.
 - `run.lock` (held for the runner's lifetime): a second runner of the same attempt exits at once,
@@ -30,14 +30,21 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-SPEC = "spec.json"
-LOCK = "run.lock"
-RECORD = "runner.json"
-STATUS = "status.json"
-RECORDED = b"recorded\n"
+from .protocol import (
+    LOCK,
+    RECORD,
+    RECORDED,
+    SPEC,
+    STATUS,
+    RunnerRecord,
+    attempt_status,
+    decode_spec,
+    status_of_returncode,
+)
 
 
 def process_start_time(pid: int) -> int | None:
@@ -51,7 +58,7 @@ def process_start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
-def write_json_atomically(path: Path, value: dict[str, Any]) -> None:
+def write_json_atomically(path: Path, value: Mapping[str, Any]) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temp.open("w", encoding="utf-8") as handle:
         json.dump(value, handle)
@@ -65,16 +72,6 @@ def _limit_memory(kind: str, limit: int | None) -> None:
         return
     which = resource.RLIMIT_AS if kind == "address-space" else resource.RLIMIT_DATA
     resource.setrlimit(which, (limit, limit))
-
-
-def _status(
-    *,
-    exit_code: int | None = None,
-    signal_number: int | None = None,
-    start_error: str | None = None,
-    error_number: int | None = None,
-) -> dict[str, Any]:
-    return {"exit_code": exit_code, "signal": signal_number, "start_error": start_error, "errno": error_number}
 
 
 def _announce_record() -> None:
@@ -96,12 +93,15 @@ def run(attempt_dir: Path) -> int:
     if (attempt_dir / STATUS).exists():
         return 0  # this attempt already ran
 
-    spec = json.loads((attempt_dir / SPEC).read_text(encoding="utf-8"))
+    spec = decode_spec((attempt_dir / SPEC).read_text(encoding="utf-8"))
     pid = os.getpid()
-    write_json_atomically(
-        attempt_dir / RECORD,
-        {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()},
-    )
+    record: RunnerRecord = {
+        "pid": pid,
+        "pgid": os.getpgid(0),
+        "start_time": process_start_time(pid),
+        "started_at": time.time(),
+    }
+    write_json_atomically(attempt_dir / RECORD, record)
     _announce_record()
 
     child: subprocess.Popen[bytes] | None = None
@@ -119,7 +119,7 @@ def run(attempt_dir: Path) -> int:
 
     with open(spec["log"], "ab", buffering=0) as log:
         if received:  # stopped before it started
-            status = _status(signal_number=received[0])
+            status = attempt_status(signal_number=received[0])
         else:
             try:
                 child = subprocess.Popen(
@@ -134,12 +134,11 @@ def run(attempt_dir: Path) -> int:
                 )
             except OSError as exc:
                 log.write(f"cannot start {spec['argv'][0]!r}: {exc}\n".encode())
-                status = _status(start_error=str(exc), error_number=exc.errno)
+                status = attempt_status(start_error=str(exc), error_number=exc.errno)
             else:
                 if received and child.poll() is None:  # a signal that came during Popen
                     child.send_signal(received[0])
-                returncode = child.wait()
-                status = _status(exit_code=returncode) if returncode >= 0 else _status(signal_number=-returncode)
+                status = status_of_returncode(child.wait())
     status["finished_at"] = time.time()
     status["memory_limit_bytes"] = spec["memory_limit_bytes"]
     write_json_atomically(attempt_dir / STATUS, status)

@@ -38,10 +38,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
 
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmMode
 from plugins.local.command import Command
+from plugins.local.protocol import AttemptRequest
 
 OPT_OUT_VARIABLE = "FLYTEPLANE_WARM"
 FAST_EXECUTE = "pyflyte-fast-execute"
@@ -96,8 +96,8 @@ class WarmPlan:
     env: dict[str, str]
     modules: tuple[str, ...]  # task modules the server imports before forking
 
-    def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> dict[str, Any]:
-        """The JSON request `plugins.local.warm.server` reads."""
+    def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> AttemptRequest:
+        """What a fork server or reuse worker is asked to run."""
         return {
             "attempt": str(attempt),
             "entry": self.entry,

@@ -58,14 +58,28 @@ from typing import Any, BinaryIO
 from flyteplane.storage import Storage
 from plugins.common.command import local_path
 from plugins.config import WarmPoolConfig
-from plugins.local import runner as local_runner
-from plugins.local.warm import server as local_warm_server
+from plugins.local import launch
+from plugins.local.protocol import (
+    RECORD,
+    STATUS,
+    Answer,
+    AttemptRequest,
+    AttemptStatus,
+    Finished,
+    RunnerRecord,
+    WarmSettings,
+    decode_answer,
+    decode_finished,
+    decode_ready,
+    decode_record,
+    encode,
+    status_of_returncode,
+)
+from plugins.local.runner import write_json_atomically
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
 
-_SERVER_SCRIPT = Path(local_warm_server.__file__).resolve()
-_WORKER_SCRIPT = _SERVER_SCRIPT.with_name("worker.py")  # plugins.local.warm.worker, run as a script
 _COMPLETE = ".flyteplane-complete"
 _STOP_GRACE_SECONDS = 2.0
 _LOG_TAIL_BYTES = 2000
@@ -85,7 +99,7 @@ class Started:
     result: str
     pid: int
     server_pid: int
-    record: dict[str, Any] | None = None  # the runner's record (pid, pgid, start_time) when the answer carries it
+    record: RunnerRecord | None = None  # the runner's record (pid, pgid, start_time) when the answer carries it
 
 
 @dataclass(frozen=True)
@@ -120,7 +134,7 @@ class _Queued:
     """An attempt for a reuse worker, from `start_attempt` until it is finished (or could not start)."""
 
     attempt: str
-    request: dict[str, Any]
+    request: AttemptRequest
     wake: Callable[[], None]
     started: asyncio.Future[Started | None]
     finished: asyncio.Future[None]
@@ -185,7 +199,7 @@ class WarmPool:
         self._fill(key, slot, None)
 
     async def start_attempt(
-        self, key: ServerKey, request: dict[str, Any], wake: Callable[[], None] = lambda: None
+        self, key: ServerKey, request: AttemptRequest, wake: Callable[[], None] = lambda: None
     ) -> Started | None:
         """Hands the attempt to a ready server; None when none took it (the caller starts it cold).
 
@@ -214,10 +228,10 @@ class WarmPool:
                 slot.cold_until = now + self.config.retry_after_seconds
                 self._stop(server)
             return None
-        server.forks = int(reply.get("forks", server.forks + 1))
-        server.rss = int(reply.get("rss", 0))
+        server.forks = reply.get("forks", server.forks + 1)
+        server.rss = reply.get("rss", 0)
         self._maybe_recycle(key, slot, server)
-        return Started(str(reply["result"]), int(reply["pid"]), server.process.pid, reply.get("record"))
+        return Started(reply["result"], reply["pid"], server.process.pid, reply.get("record"))
 
     def running_reuse_attempt(self, attempt: str, worker_pid: int) -> asyncio.Future[None] | None:
         """Resolves once the attempt that reuse worker `worker_pid` of this pool runs is finished and recorded;
@@ -391,12 +405,12 @@ class WarmPool:
             await self._prepare_bundle(key, storage)
         self._sequence += 1
         log_path = self.root / "servers" / f"{key.digest}-{os.getpid()}-{self._sequence}.log"
-        settings = json.dumps({"script_dir": key.script_dir, "preload": list(key.preload)})
-        script = _WORKER_SCRIPT if key.reuse else _SERVER_SCRIPT
+        settings: WarmSettings = {"script_dir": key.script_dir, "preload": list(key.preload)}
+        command = launch.command(key.python, "worker" if key.reuse else "server", json.dumps(settings))
         errors = await asyncio.to_thread(_open_log, log_path)
         with errors:
             process = await asyncio.create_subprocess_exec(
-                key.python, str(script), settings,
+                *command,
                 stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=errors,
                 cwd=self.root, env=key.server_env, start_new_session=True,
             )  # fmt: skip
@@ -410,8 +424,8 @@ class WarmPool:
                 process.kill()
             await asyncio.shield(process.wait())
             raise
-        ready = _decode(line)
-        if not ready.get("ready"):
+        ready = decode_ready(line)
+        if not ready["ready"]:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
@@ -426,7 +440,7 @@ class WarmPool:
             _describe(key),
             ready.get("import_seconds", 0.0),
         )
-        return _Server(key, process, log_path, last_used=now, rss=int(ready.get("rss", 0)))
+        return _Server(key, process, log_path, last_used=now, rss=ready.get("rss", 0))
 
     async def _monitor(self, server: _Server) -> None:
         await server.process.wait()
@@ -436,13 +450,13 @@ class WarmPool:
         tail = await asyncio.to_thread(_tail, server.log_path)
         log.warning("warm fork server %d died (status %s)\n%s", server.process.pid, server.process.returncode, tail)
 
-    async def _exchange(self, server: _Server, request: dict[str, Any]) -> dict[str, Any] | None:
+    async def _exchange(self, server: _Server, request: AttemptRequest) -> Answer | None:
         process = server.process
         if process.returncode is not None or server.stopping:
             return None
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(json.dumps(request).encode() + b"\n")
+            process.stdin.write(encode(request))
             await process.stdin.drain()
             line = await asyncio.wait_for(process.stdout.readline(), self.answer_timeout_seconds)
         except (ConnectionError, TimeoutError) as exc:
@@ -452,7 +466,7 @@ class WarmPool:
             log.warning("warm fork server %d is gone or hung; the attempt starts cold", process.pid)
             self._kill(server)  # a replacement comes, unless it never served
             return None
-        return _decode(line)
+        return decode_answer(line)
 
     def _pick(self, slot: _Slot) -> _Server | None:
         candidates = [s for s in slot.servers if not s.stopping and s.process.returncode is None]
@@ -529,12 +543,12 @@ class WarmPool:
     # -- reuse workers ------------------------------------------------------------------------------
 
     async def _start_reuse_attempt(
-        self, key: ServerKey, request: dict[str, Any], wake: Callable[[], None]
+        self, key: ServerKey, request: AttemptRequest, wake: Callable[[], None]
     ) -> Started | None:
         slot = self._slots.get(key)
         if slot is None or self._closed:
             return None
-        attempt = str(request["attempt"])
+        attempt = request["attempt"]
         current = self._reuse_attempts.get(attempt)
         if current is not None:  # asked again while it waits for a worker, or while it starts
             current.wake = wake
@@ -588,16 +602,16 @@ class WarmPool:
         process = worker.process
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(json.dumps(item.request).encode() + b"\n")
+            process.stdin.write(encode(item.request))
             await process.stdin.drain()
             line = await asyncio.wait_for(process.stdout.readline(), self.answer_timeout_seconds)
         except (ConnectionError, TimeoutError) as exc:
             log.warning("reuse worker %d did not answer: %r", process.pid, exc)
             line = b""
-        reply = _decode(line) if line else None
+        reply = decode_answer(line) if line else None
         answer: Started | None = None
-        if reply is not None and reply.get("ok"):
-            answer = Started(str(reply["result"]), int(reply["pid"]), process.pid, reply.get("record"))
+        if reply is not None and reply["ok"]:
+            answer = Started(reply["result"], reply["pid"], process.pid, reply.get("record"))
         elif reply is not None:
             log.warning("reuse worker %d refused an attempt: %s", process.pid, reply.get("error"))
         if answer is not None and answer.result == "started":
@@ -618,8 +632,8 @@ class WarmPool:
         if not item.finished.done():
             item.finished.set_result(None)  # wakes whoever watches the attempt
         if notice is not None:
-            worker.rss = int(notice.get("rss", 0))
-            if notice.get("recycle"):  # it exits by itself
+            worker.rss = notice["rss"]
+            if notice["recycle"]:  # it exits by itself
                 log.info("reuse worker %d is replaced: %s", process.pid, notice["recycle"])
                 self._stop(worker)
                 self._forget(worker)
@@ -630,7 +644,7 @@ class WarmPool:
             slot.idle.append(worker)
         self._dispatch(slot)
 
-    async def _finished(self, worker: _Server, item: _Queued) -> dict[str, Any] | None:
+    async def _finished(self, worker: _Server, item: _Queued) -> Finished | None:
         """The worker's notice that the attempt is finished and recorded; None if it died first (then its exit
         status is recorded for the attempt here)."""
         process = worker.process
@@ -639,11 +653,11 @@ class WarmPool:
             line = await process.stdout.readline()
         except (ConnectionError, ValueError):
             line = b""
-        notice = _decode(line) if line else None
-        if notice is not None and notice.get("finished") == item.attempt:
+        notice = decode_finished(line) if line else None
+        if notice is not None and notice["finished"] == item.attempt:
             return notice
-        if notice is not None:
-            log.warning("reuse worker %d answered out of turn: %r", process.pid, notice)
+        if line:
+            log.warning("reuse worker %d answered out of turn: %r", process.pid, line[:200])
         await self._record_death(worker, item)
         return None
 
@@ -668,7 +682,7 @@ class WarmPool:
             await asyncio.wait_for(asyncio.shield(worker.process.wait()), _STOP_GRACE_SECONDS)
         self._kill(worker)
         returncode = await worker.process.wait()
-        limit = item.request.get("memory_limit_bytes")
+        limit = item.request["memory_limit_bytes"]
         return await asyncio.to_thread(_record_exit, Path(item.attempt), worker.process.pid, returncode, limit)
 
     @staticmethod
@@ -709,23 +723,20 @@ class WarmPool:
 def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: int | None) -> bool:
     """status.json for an attempt whose runner `pid` died without writing it; whether `pid` had taken the attempt."""
     try:
-        record = json.loads((attempt / local_runner.RECORD).read_text())
+        record = decode_record(json.loads((attempt / RECORD).read_text()))
     except (OSError, ValueError):
         return False
-    if not isinstance(record, dict) or record.get("pid") != pid:
+    if record["pid"] != pid:
         return False
-    if (attempt / local_runner.STATUS).exists():
+    if (attempt / STATUS).exists():
         return True
-    status = {
-        "exit_code": returncode if returncode >= 0 else None,
-        "signal": -returncode if returncode < 0 else None,
-        "start_error": None,
-        "errno": None,
+    status: AttemptStatus = {
+        **status_of_returncode(returncode),
         "finished_at": time.time(),
         "memory_limit_bytes": memory_limit_bytes,
         "recorded_by": "warm pool",
     }
-    local_runner.write_json_atomically(attempt / local_runner.STATUS, status)
+    write_json_atomically(attempt / STATUS, status)
     return True
 
 
@@ -757,14 +768,6 @@ def _tail(path: Path) -> str:
             return handle.read().decode(errors="replace")
     except FileNotFoundError:
         return ""
-
-
-def _decode(line: bytes) -> dict[str, Any]:
-    try:
-        value = json.loads(line) if line else {}
-    except ValueError:
-        return {"ok": False, "error": f"unreadable answer {line[:200]!r}"}
-    return value if isinstance(value, dict) else {"ok": False, "error": f"unexpected answer {line[:200]!r}"}
 
 
 def _describe(key: ServerKey) -> str:

@@ -1,16 +1,17 @@
 """A warm fork-server of the `local` backend: forks task attempts from a process that has already imported flytekit.
 
-Started by `plugins.local.warm.pool` as `<task environment's python> server.py <settings JSON>`,
-so flytekit is only ever imported in the task environment's own interpreter. Standard library only at
-module level, and runnable by any Python from 3.9 on (task environments choose their own).
+Started by `plugins.local.warm.pool` as `<task environment's python> launch.py server <settings JSON>`
+(`plugins.local.launch`), so flytekit is only ever imported in the task environment's own interpreter. Standard
+library only at module level, and runnable by any Python from 3.9 on (task environments choose their own). The
+messages it reads and writes are `plugins.local.protocol`'s.
 
 Life of a server:
 
 1. Start: `sys.path[0]` becomes the directory of the environment's console scripts (as when
    `pyflyte-execute` runs), flytekit's entrypoint and the `preload` modules are imported, threads
-   they started and that can be stopped are (`settle_threads`), and one JSON line
-   `{"ready": true, ...}` is written to stdout (or `{"ready": false, "error": ...}` before exiting 1).
-2. Serve: one JSON request per line on stdin, one JSON reply per line on stdout, in order. A request
+   they started and that can be stopped are (`settle_threads`), and one `Ready` line is written to stdout
+   (not ready, with the error, before exiting 1).
+2. Serve: one `AttemptRequest` per line on stdin, one `Answer` per line on stdout, in order. A request
    names an attempt directory and what to run there; before forking, the server imports the task
    modules the request lists (those of an immutable code bundle) and checks that it runs no other
    thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
@@ -54,16 +55,30 @@ import tempfile
 import threading
 import time
 import traceback
+from collections.abc import Mapping
 from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any, NoReturn
 
-# The attempt directory's files, as `plugins.local.runner` names them (this module runs in the task
-# environment's interpreter, where our packages cannot be imported).
-LOCK = "run.lock"
-RECORD = "runner.json"
-STATUS = "status.json"
-RUNNER_ERRORS = "runner.err"
+from ..protocol import (
+    LOCK,
+    RECORD,
+    RUNNER_ERRORS,
+    STATUS,
+    Answer,
+    AttemptRequest,
+    AttemptStatus,
+    Ready,
+    Result,
+    RunnerRecord,
+    WarmSettings,
+    attempt_status,
+    decode_request,
+    decode_settings,
+    encode,
+    refusal,
+    status_of_returncode,
+)
 
 ENTRYPOINTS = MappingProxyType({
     "pyflyte-execute": "execute_task_cmd",
@@ -76,8 +91,9 @@ BASE_MODULES = (ENTRYPOINT_MODULE, "flytekit.core.python_auto_container", "flyte
 # Native threads of libraries that stop and restart them around fork() themselves.
 FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled by pyarrow
 
+# A supervisor's word to the server, one byte on its notify pipe.
 STARTED, BUSY, DONE = b"S", b"B", b"D"
-_RESULTS = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
+_RESULTS: Mapping[bytes, Result] = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 LOGGING_PREFIX = "FLYTE_SDK_"
 
@@ -179,7 +195,7 @@ def _write_all(fd: int, data: bytes) -> None:
         os.close(fd)
 
 
-def write_json(path: Path, value: dict[str, Any], *, durable: bool) -> None:
+def write_json(path: Path, value: Mapping[str, Any], *, durable: bool) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temp.open("w", encoding="utf-8") as handle:
         json.dump(value, handle)
@@ -205,7 +221,7 @@ class TaskProcess:
         data = _read_to_eof(self.request_fd)
         if not data:
             os._exit(0)  # the pair was discarded before it got an attempt
-        request: dict[str, Any] = json.loads(data)
+        request = decode_request(data)
         try:
             command = self._prepare(request)
             code = exit_code(command())  # what the console script does: sys.exit(command())
@@ -216,7 +232,7 @@ class TaskProcess:
             code = 1
         _exit(code, self.report_fd)
 
-    def _prepare(self, request: dict[str, Any]) -> Any:
+    def _prepare(self, request: AttemptRequest) -> Any:
         for signum, handler in self.handlers.items():
             signal.signal(signum, handler)  # what the server had (flytekit sets SIGINT's at import)
         devnull = os.open(os.devnull, os.O_RDONLY)
@@ -226,12 +242,12 @@ class TaskProcess:
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
         os.close(log_fd)
-        limit = request.get("memory_limit_bytes")
+        limit = request["memory_limit_bytes"]
         if limit is not None:
-            which = resource.RLIMIT_AS if request.get("memory_limit_kind") == "address-space" else resource.RLIMIT_DATA
+            which = resource.RLIMIT_AS if request["memory_limit_kind"] == "address-space" else resource.RLIMIT_DATA
             resource.setrlimit(which, (limit, limit))
         os.chdir(request["cwd"])
-        env: dict[str, str] = request["env"]
+        env = request["env"]
         os.environ.clear()
         os.environ.update(env)
         tempfile.tempdir = None  # TMPDIR & co. of this attempt, not the server's
@@ -356,7 +372,7 @@ class Supervisor:
         data = _read_to_eof(self.assignment_fd)
         if not data:  # discarded by the server, or the server is gone
             self._abandon(child)
-        request: dict[str, Any] = json.loads(data)
+        request = decode_request(data)
         attempt = Path(request["attempt"])
         self.errors = attempt / RUNNER_ERRORS
         lock = (attempt / LOCK).open("a")
@@ -370,8 +386,15 @@ class Supervisor:
             self._abandon(child)
         pid = os.getpid()
         # Not fsynced: the record only matters while this process lives, which a machine crash ends too.
-        record = {"pid": pid, "pgid": os.getpgid(0), "start_time": process_start_time(pid), "started_at": time.time()}
-        write_json(attempt / RECORD, {**record, "warm": True, "server_pid": os.getppid()}, durable=False)
+        record: RunnerRecord = {
+            "pid": pid,
+            "pgid": os.getpgid(0),
+            "start_time": process_start_time(pid),
+            "started_at": time.time(),
+            "warm": True,
+            "server_pid": os.getppid(),
+        }
+        write_json(attempt / RECORD, record, durable=False)
 
         received: list[int] = []
 
@@ -383,25 +406,21 @@ class Supervisor:
 
         for signum in _FORWARDED:
             signal.signal(signum, forward)
-        status: dict[str, Any] = {"exit_code": None, "signal": None, "start_error": None, "errno": None}
+        status: AttemptStatus
         if received:  # stopped before it started
             self._notify(STARTED)
             os.kill(child, signal.SIGKILL)
             os.close(request_write)
             os.waitpid(child, 0)
-            status["signal"] = received[0]
+            status = attempt_status(signal_number=received[0])
         else:
             with contextlib.suppress(BrokenPipeError):  # the task process is gone: its exit status says why
                 _write_all(request_write, data)
             self._notify(STARTED)  # after the hand-over: the task starts while the server forks the next pair
-            code = _exit_status(child, report_read)
-            if code >= 0:
-                status["exit_code"] = code
-            else:
-                status["signal"] = -code
+            status = status_of_returncode(_exit_status(child, report_read))
         status["finished_at"] = time.time()
-        status["memory_limit_bytes"] = request.get("memory_limit_bytes")
-        write_json(attempt / STATUS, status, durable=bool(request.get("fsync_status", True)))
+        status["memory_limit_bytes"] = request["memory_limit_bytes"]
+        write_json(attempt / STATUS, status, durable=request["fsync_status"])
         # Leftovers of the task die with it; this kills the supervisor too, which has nothing left to do.
         os.killpg(pid, signal.SIGKILL)
         os._exit(0)  # pragma: no cover - SIGKILL came first
@@ -422,10 +441,11 @@ class _Spare:
         self.assignment_fd = assignment_fd
         self.notify_fd = notify_fd
 
-    def assign(self, request: dict[str, Any]) -> bytes:
-        """Hands the attempt over; the supervisor's answer (STARTED, BUSY, DONE), b"" if it died."""
+    def assign(self, request: bytes) -> bytes:
+        """Hands the attempt (an `AttemptRequest`) over; the supervisor's answer (STARTED, BUSY, DONE), b"" if it
+        died."""
         with contextlib.suppress(BrokenPipeError):
-            _write_all(self.assignment_fd, json.dumps(request).encode())
+            _write_all(self.assignment_fd, request)
         try:
             return os.read(self.notify_fd, 1)
         finally:
@@ -446,32 +466,32 @@ class Server:
         self.forks = 0
         self.failed_imports: set[str] = set()
 
-    def reply(self, value: dict[str, Any]) -> None:
-        self.control_out.write(json.dumps(value).encode() + b"\n")
+    def reply(self, value: Ready | Answer) -> None:
+        self.control_out.write(encode(value))
         self.control_out.flush()
 
     def serve(self) -> Supervisor:
         """Answers requests, keeping a spare pair forked ahead so that an attempt starts without a fork."""
         forked = self._fork_spare()
         spare = forked if isinstance(forked, _Spare) else None
-        while isinstance(forked, (_Spare, dict)):  # a Supervisor: we are the forked spare
+        while not isinstance(forked, Supervisor):  # a Supervisor: we are the forked spare
             line = self.control_in.readline()
             if not line:
                 if spare is not None:
                     spare.discard()
                 sys.exit(0)
             try:
-                request = json.loads(line)
+                request = decode_request(line)
             except ValueError as exc:
-                self.reply({"ok": False, "error": f"unreadable request: {exc}", "fatal": False})
+                self.reply(refusal(f"unreadable request: {exc}", fatal=False))
                 continue
-            if self._import_task_modules(list(request.get("modules", ()))) and spare is not None:
+            if self._import_task_modules(request["modules"]) and spare is not None:
                 spare.discard()  # forked before those imports: a fresh pair shares them
                 spare = None
             if spare is None:
                 forked = self._fork_spare()
                 if not isinstance(forked, _Spare):
-                    if isinstance(forked, dict):
+                    if not isinstance(forked, Supervisor):  # a refusal; a Supervisor ends the loop
                         self._answer(forked)
                     continue
                 spare = forked
@@ -480,7 +500,7 @@ class Server:
             spare = forked if isinstance(forked, _Spare) else None
         return forked
 
-    def _answer(self, reply: dict[str, Any]) -> None:
+    def _answer(self, reply: Answer) -> None:
         self.reply(reply)
         if reply.get("fatal"):
             sys.exit(1)
@@ -501,11 +521,11 @@ class Server:
             gc.freeze()  # what is imported now is shared with every child: keep their collector off it
         return changed
 
-    def _fork_spare(self) -> _Spare | Supervisor | dict[str, Any]:
+    def _fork_spare(self) -> _Spare | Supervisor | Answer:
         threads = settle_threads()
         if threads:
             message = f"threads are running in the fork server ({', '.join(threads)}); forking would break them"
-            return {"ok": False, "error": message, "fatal": True}
+            return refusal(message, fatal=True)
         sys.stdout.flush()
         sys.stderr.flush()
         assignment_read, assignment_write = os.pipe()
@@ -515,7 +535,7 @@ class Server:
         except OSError as exc:
             for fd in (assignment_read, assignment_write, notify_read, notify_write):
                 os.close(fd)
-            return {"ok": False, "error": f"fork failed: {exc}", "fatal": False}
+            return refusal(f"fork failed: {exc}", fatal=False)
         if pid == 0:
             os.close(assignment_write)
             os.close(notify_read)
@@ -526,12 +546,18 @@ class Server:
         os.close(notify_write)
         return _Spare(pid, assignment_write, notify_read)
 
-    def _assign(self, spare: _Spare, request: dict[str, Any]) -> dict[str, Any]:
-        result = spare.assign(request)
+    def _assign(self, spare: _Spare, request: AttemptRequest) -> Answer:
+        result = spare.assign(json.dumps(request).encode())
         self.forks += 1
         if result not in _RESULTS:
-            return {"ok": False, "error": "the attempt's supervisor exited before starting it", "fatal": False}
-        reply = {"ok": True, "result": _RESULTS[result], "pid": spare.pid, "forks": self.forks, "rss": resident_bytes()}
+            return refusal("the attempt's supervisor exited before starting it", fatal=False)
+        reply: Answer = {
+            "ok": True,
+            "result": _RESULTS[result],
+            "pid": spare.pid,
+            "forks": self.forks,
+            "rss": resident_bytes(),
+        }
         if result == STARTED:
             # What the supervisor wrote to runner.json (a session leader: its group is its pid), so the plugin
             # need not read it back; gone already if the task was that quick -- then the file tells.
@@ -541,7 +567,7 @@ class Server:
         return reply
 
 
-def _start(settings: dict[str, Any]) -> Server:
+def _start(settings: WarmSettings) -> Server:
     # Control channel on private descriptors; fd 0 becomes /dev/null and fd 1 the server's log (fd 2).
     control_in = os.fdopen(os.dup(0), "rb")
     control_out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -553,7 +579,7 @@ def _start(settings: dict[str, Any]) -> Server:
     sys.path[0] = settings["script_dir"]  # as for a console script of the environment
     began = time.monotonic()
     try:
-        for name in (*BASE_MODULES, *settings.get("preload", ())):
+        for name in (*BASE_MODULES, *settings.get("preload", [])):
             importlib.import_module(name)
     except BaseException as exc:  # reported to the pool, which falls back to the cold path
         traceback.print_exc()
@@ -577,7 +603,7 @@ def _start(settings: dict[str, Any]) -> Server:
 
 
 def main() -> None:
-    server = _start(json.loads(sys.argv[1]))
+    server = _start(decode_settings(sys.argv[1]))
     supervisor = server.serve()  # returns only in a forked supervisor
     task = supervisor.supervise()  # returns only in the forked task process
     task.run()

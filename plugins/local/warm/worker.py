@@ -1,12 +1,12 @@
 """A reuse worker of the `local` backend: runs successive task attempts in one long-lived warm process.
 
-Started by `plugins.local.warm.pool` as `<task environment's python> worker.py <settings JSON>`
-for environments (or tasks) in reuse mode (`warm_mode: reuse`, FLYTEPLANE_WARM=reuse). Like a fork
-server (`plugins.local.warm.server`, whose helpers it loads by file path, since our packages cannot be
-imported in the task environment's interpreter) it imports flytekit and the preloads, then answers one
-JSON request per line on stdin -- but it runs each attempt itself, in its main thread, instead of
-forking a process for it: no fork, no page faults on a fresh copy, and what the first attempt
-imported lazily (flytekit's type transformers, the task's module) stays imported for the next.
+Started by `plugins.local.warm.pool` as `<task environment's python> launch.py worker <settings JSON>`
+(`plugins.local.launch`) for environments (or tasks) in reuse mode (`warm_mode: reuse`, FLYTEPLANE_WARM=reuse).
+Like a fork server (`plugins.local.warm.server`, whose helpers it shares) it imports flytekit and the preloads,
+then answers one `AttemptRequest` per line on stdin (`plugins.local.protocol`) -- but it runs each attempt
+itself, in its main thread, instead of forking a process for it: no fork, no page faults on a fresh copy, and
+what the first attempt imported lazily (flytekit's type transformers, the task's module) stays imported for the
+next.
 
 Per attempt, the worker does what the cold runner and task process do together, then undoes it:
 
@@ -23,7 +23,7 @@ Per attempt, the worker does what the cold runner and task process do together, 
    so orphaned grandchildren stay findable), writes `status.json`, releases the lock, and restores
    its environment, working directory, descriptors, `sys.argv`, `sys.path`, `sys.stdout`/`stderr`,
    signal handlers, temp-dir setting and limit;
-4. answers `{"finished": <attempt>, ...}`; when it could not reset cleanly -- a thread the task
+4. says `Finished`; when it could not reset cleanly -- a thread the task
    started still runs, the exit status was not 0, the attempt ran out of memory outside flytekit's
    error handling -- it says why (`"recycle"`) and exits, and the pool starts a fresh one.
 
@@ -46,8 +46,6 @@ import contextvars
 import ctypes
 import fcntl
 import importlib
-import importlib.util
-import json
 import os
 import resource
 import signal
@@ -57,27 +55,28 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from types import ModuleType
 from typing import IO, Any
+
+from ..protocol import (
+    LOCK,
+    RECORD,
+    STATUS,
+    Answer,
+    AttemptRequest,
+    AttemptStatus,
+    Finished,
+    Ready,
+    RunnerRecord,
+    attempt_status,
+    decode_request,
+    decode_settings,
+    encode,
+    refusal,
+)
+from . import server as shared
 
 _PR_SET_CHILD_SUBREAPER = 36
 _RESTORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-
-
-def _server_module() -> ModuleType:
-    """`plugins.local.warm.server`, loaded from beside this file under a private name."""
-    name = "_flyteplane_local_warm_server"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, Path(__file__).with_name("server.py"))
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-shared = _server_module()
 
 
 def _children(pid: int) -> list[int]:
@@ -179,41 +178,41 @@ class Worker:
         self.start_time = shared.process_start_time(self.pid)
         self.attempts = 0
 
-    def reply(self, value: dict[str, Any]) -> None:
+    def reply(self, value: Ready | Answer | Finished) -> None:
         """Answers the pool; if it is gone (propeller exited), the attempt in hand still runs to its end and is
         recorded -- a restarted propeller re-attaches to it -- and EOF on the requests then ends the worker."""
         with contextlib.suppress(BrokenPipeError):
-            self.control_out.write(json.dumps(value).encode() + b"\n")
+            self.control_out.write(encode(value))
             self.control_out.flush()
 
     def serve(self) -> None:
         """Answers requests until EOF (or until an attempt leaves the worker unfit to go on)."""
         while line := self.control_in.readline():
             try:
-                request = json.loads(line)
+                request = decode_request(line)
             except ValueError as exc:
-                self.reply({"ok": False, "error": f"unreadable request: {exc}", "fatal": False})
+                self.reply(refusal(f"unreadable request: {exc}", fatal=False))
                 continue
             recycle = self.attempt(request)
             if recycle:
                 break
 
-    def attempt(self, request: dict[str, Any]) -> str | None:
+    def attempt(self, request: AttemptRequest) -> str | None:
         """Runs one attempt (if it is this worker's to run); why the worker must be replaced, if it must."""
         attempt = Path(request["attempt"])
-        lock = (attempt / shared.LOCK).open("a")
+        lock = (attempt / LOCK).open("a")
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             lock.close()
             self.reply({"ok": True, "result": "busy", "pid": self.pid})  # another runner owns this attempt
             return None
-        if (attempt / shared.STATUS).exists():
+        if (attempt / STATUS).exists():
             lock.close()
             self.reply({"ok": True, "result": "done", "pid": self.pid})  # this attempt already ran
             return None
         self.attempts += 1
-        record = {
+        record: RunnerRecord = {
             "pid": self.pid,
             "pgid": self.pgid,
             "start_time": self.start_time,
@@ -223,35 +222,33 @@ class Worker:
             "server_pid": self.pid,
             "attempts": self.attempts,
         }
-        shared.write_json(attempt / shared.RECORD, record, durable=False)
+        shared.write_json(attempt / RECORD, record, durable=False)
         self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
 
         status, recycle = self.run(request)
         status["finished_at"] = time.time()
-        status["memory_limit_bytes"] = request.get("memory_limit_bytes")
-        shared.write_json(attempt / shared.STATUS, status, durable=bool(request.get("fsync_status", True)))
+        status["memory_limit_bytes"] = request["memory_limit_bytes"]
+        shared.write_json(attempt / STATUS, status, durable=request["fsync_status"])
         lock.close()
         code = status["exit_code"]
         if code not in (0, None) and not recycle:
             recycle = f"the attempt exited with status {code}"
-        self.reply(
-            {
-                "finished": str(attempt),
-                "exit_code": code,
-                "recycle": recycle,
-                "attempts": self.attempts,
-                "rss": shared.resident_bytes(),
-            }
-        )
+        self.reply({
+            "finished": str(attempt),
+            "exit_code": code,
+            "recycle": recycle,
+            "attempts": self.attempts,
+            "rss": shared.resident_bytes(),
+        })  # fmt: skip
         return recycle
 
-    def run(self, request: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
+    def run(self, request: AttemptRequest) -> tuple[AttemptStatus, str | None]:
         """The attempt's status (as the cold runner records it), and a reason to replace the worker if it cannot
         go on."""
-        status: dict[str, Any] = {"exit_code": None, "signal": None, "start_error": None, "errno": None}
+        status = attempt_status()
         saved = _Saved()
-        limit = request.get("memory_limit_bytes")
-        which = resource.RLIMIT_AS if request.get("memory_limit_kind") == "address-space" else resource.RLIMIT_DATA
+        limit = request["memory_limit_bytes"]
+        which = resource.RLIMIT_AS if request["memory_limit_kind"] == "address-space" else resource.RLIMIT_DATA
         old_limit = resource.getrlimit(which)
         recycle: str | None = None
         try:
@@ -266,9 +263,9 @@ class Worker:
                 os.chdir(request["cwd"])
             except OSError as exc:  # what the cold runner reports when it cannot start the command
                 print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
-                status.update(start_error=str(exc), errno=exc.errno)
+                status = attempt_status(start_error=str(exc), error_number=exc.errno)
                 return status, None
-            env: dict[str, str] = request["env"]
+            env = request["env"]
             os.environ.clear()
             os.environ.update(env)
             tempfile.tempdir = None  # TMPDIR & co. of this attempt
@@ -347,7 +344,7 @@ def _set_child_subreaper() -> None:
 
 
 def main() -> None:
-    settings = json.loads(sys.argv[1])
+    settings = decode_settings(sys.argv[1])
     # Control channel on private descriptors; fd 0 becomes /dev/null and fd 1 the worker's log (fd 2).
     control_in = os.fdopen(os.dup(0), "rb")
     control_out = os.fdopen(os.dup(1), "wb", buffering=0)
@@ -359,7 +356,7 @@ def main() -> None:
     sys.path[0] = settings["script_dir"]  # as for a console script of the environment
     began = time.monotonic()
     try:
-        for name in (*shared.BASE_MODULES, *settings.get("preload", ())):
+        for name in (*shared.BASE_MODULES, *settings.get("preload", [])):
             importlib.import_module(name)
     except BaseException as exc:  # reported to the pool, which falls back to the cold path
         traceback.print_exc()

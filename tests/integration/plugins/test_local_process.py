@@ -20,8 +20,10 @@ from flyteidl_py.core import execution_pb2, tasks_pb2
 from flyteplane.storage import Storage
 from plugins.config import LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext
+from plugins.local import launch
 from plugins.local import runner as local_runner
 from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
+from plugins.local.protocol import RECORD, SPEC, RunnerSpec
 from tests.integration.plugins.helpers import Wakeups, container_task, drive, local_path, task_context
 
 
@@ -59,7 +61,7 @@ async def test_first_handle_starts_the_process_and_reports_running(local_plugin:
     assert transition.phase is Phase.RUNNING
     record = AttemptRecord.decode(transition.state)
     assert record is not None and process_alive(record)
-    marker = Path(record.work_dir, local_runner.RECORD)
+    marker = Path(record.work_dir, RECORD)
     assert await asyncio.to_thread(marker.exists)  # what a restarted propeller finds
     await local_plugin.abort(with_state(ctx, transition.state))
 
@@ -186,7 +188,7 @@ def test_second_runner_of_an_attempt_does_not_run_the_task(
     attempt = tmp_path / "attempt"
     attempt.mkdir()
     starts = tmp_path / "starts"
-    spec = {
+    spec: RunnerSpec = {
         "argv": ["sh", "-c", f"echo started >> {starts}; sleep 1"],
         "env": {"PATH": os.defpath},
         "cwd": str(attempt),
@@ -194,11 +196,11 @@ def test_second_runner_of_an_attempt_does_not_run_the_task(
         "memory_limit_bytes": None,
         "memory_limit_kind": "off",
     }
-    local_runner.write_json_atomically(attempt / local_runner.SPEC, spec)
-    command = [sys.executable, local_runner.__file__, str(attempt)]
+    local_runner.write_json_atomically(attempt / SPEC, spec)
+    command = launch.command(sys.executable, "runner", str(attempt), isolated=True)
     first = subprocess.Popen(command, start_new_session=True)
     deadline = time.monotonic() + 10
-    while not (attempt / local_runner.RECORD).exists():
+    while not (attempt / RECORD).exists():
         assert time.monotonic() < deadline
         time.sleep(0.01)
     # The second returns at once, doing nothing: the first one holds the attempt's lock.
@@ -282,7 +284,7 @@ async def test_finalize_removes_scratch_directories_but_keeps_the_log(
 
     await local_plugin.finalize(with_state(ctx, transition.state))
     assert not (work / "cwd").exists()
-    assert not (work / local_runner.SPEC).exists()  # it holds the task's environment
+    assert not (work / SPEC).exists()  # it holds the task's environment
     assert (work / "task.log").read_text() == "kept\n"
     assert local_path(transition.logs[0].uri).read_text() == "kept\n"
 

@@ -7,11 +7,7 @@ from pathlib import Path
 import pytest
 
 from plugins.config import LocalEnvironment, LocalPluginConfig
-from plugins.local import backend as local
-from plugins.local import runner as local_runner
 from plugins.local.command import Command, environment_variables
-from plugins.local.warm import server as local_warm_server
-from plugins.local.warm import worker as local_warm_worker
 from plugins.local.warm.plan import WarmPlan, bundle_dir, plan
 
 ENTRY_ARGS = [
@@ -224,14 +220,3 @@ def test_request_carries_what_the_task_process_needs(config: LocalPluginConfig, 
     assert request["env"] == cmd.env
     assert (request["cwd"], request["entry"], request["args"]) == ("/w/cwd", "pyflyte-execute", ENTRY_ARGS)
     assert request["fsync_status"] is False
-
-
-def test_warm_supervisors_and_reuse_workers_keep_the_cold_runners_files() -> None:
-    # The server cannot import our packages (it runs in the task's interpreter), so it repeats the names.
-    assert (local_warm_server.LOCK, local_warm_server.RECORD, local_warm_server.STATUS) == (
-        local_runner.LOCK,
-        local_runner.RECORD,
-        local_runner.STATUS,
-    )
-    assert local_warm_server.RUNNER_ERRORS == local.RUNNER_ERRORS
-    assert local_warm_worker.shared.RECORD == local_runner.RECORD  # the worker uses the server's names
