@@ -58,12 +58,14 @@ def process_start_time(pid: int) -> int | None:
     return int(fields[19])
 
 
-def write_json_atomically(path: Path, value: Mapping[str, Any]) -> None:
+def write_json_atomically(path: Path, value: Mapping[str, Any], *, durable: bool = True) -> None:
+    """Replaces `path` with `value` (readers see the old file or the new one); `durable`: fsynced first."""
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with temp.open("w", encoding="utf-8") as handle:
         json.dump(value, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
+        if durable:
+            handle.flush()
+            os.fsync(handle.fileno())
     os.replace(temp, path)
 
 

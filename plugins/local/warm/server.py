@@ -51,14 +51,13 @@ import resource
 import select
 import signal
 import sys
-import tempfile
 import threading
 import time
 import traceback
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import MappingProxyType
-from typing import IO, Any, NoReturn
+from typing import Any, NoReturn
 
 from ..protocol import (
     LOCK,
@@ -68,25 +67,29 @@ from ..protocol import (
     Answer,
     AttemptRequest,
     AttemptStatus,
-    Ready,
     Result,
     RunnerRecord,
     WarmSettings,
     attempt_status,
     decode_request,
     decode_settings,
-    encode,
     refusal,
     status_of_returncode,
 )
-
-ENTRYPOINTS = MappingProxyType({
-    "pyflyte-execute": "execute_task_cmd",
-    "pyflyte-map-execute": "map_execute_task_cmd",
-})  # fmt: skip
-ENTRYPOINT_MODULE = "flytekit.bin.entrypoint"
-# Imported at start: the entrypoint and the resolvers the entrypoints name, so a child does not pay for them.
-BASE_MODULES = (ENTRYPOINT_MODULE, "flytekit.core.python_auto_container", "flytekit.core.array_node_map_task")
+from ..runner import process_start_time, write_json_atomically
+from .interpreter import (
+    Channel,
+    call,
+    enter,
+    flytekit_loop_runners,
+    logging_variables,
+    loop_thread,
+    memory_limit_kind,
+    redirect_output,
+    reset_flytekit_logging,
+    resident_bytes,
+    start,
+)
 
 # Native threads of libraries that stop and restart them around fork() themselves.
 FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled by pyarrow
@@ -95,25 +98,6 @@ FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled b
 STARTED, BUSY, DONE = b"S", b"B", b"D"
 _RESULTS: Mapping[bytes, Result] = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
 _FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
-LOGGING_PREFIX = "FLYTE_SDK_"
-
-
-def process_start_time(pid: int) -> int | None:
-    """The kernel's start time of `pid` (clock ticks since boot), or None where /proc cannot tell."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    return int(stat[stat.rindex(")") + 2 :].split()[19])
-
-
-def resident_bytes() -> int:
-    """This process's resident set size."""
-    try:
-        pages = int(Path("/proc/self/statm").read_text().split()[1])
-    except (OSError, IndexError, ValueError):
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    return pages * os.sysconf("SC_PAGE_SIZE")
 
 
 def other_threads() -> list[str]:
@@ -143,15 +127,11 @@ def quiesce_flytekit() -> None:
     stopped one is simply started again when the server itself needs it. Were the internals different
     (another flytekit version), the threads stay and `other_threads` keeps the server from forking.
     """
-    asyn = sys.modules.get("flytekit.utils.asyn")
-    manager = getattr(asyn, "loop_manager", None)
-    runners = getattr(manager, "_runner_map", None)
-    if not isinstance(runners, dict):
-        return
+    runners = flytekit_loop_runners()
     for key, runner in list(runners.items()):
         loop = getattr(runner, "_TaskRunner__loop", None)
-        thread = getattr(runner, "_TaskRunner__runner_thread", None)
-        if loop is None or not isinstance(thread, threading.Thread):
+        thread = loop_thread(runner)
+        if loop is None or thread is None:
             continue
         with contextlib.suppress(RuntimeError):  # already closed
             loop.call_soon_threadsafe(loop.stop)
@@ -195,16 +175,6 @@ def _write_all(fd: int, data: bytes) -> None:
         os.close(fd)
 
 
-def write_json(path: Path, value: Mapping[str, Any], *, durable: bool) -> None:
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temp.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(temp, path)
-
-
 class TaskProcess:
     """The task process of a spare pair: waits for its attempt, becomes its `pyflyte-execute`, never returns."""
 
@@ -224,36 +194,27 @@ class TaskProcess:
         request = decode_request(data)
         try:
             command = self._prepare(request)
-            code = exit_code(command())  # what the console script does: sys.exit(command())
-        except SystemExit as exc:
-            code = exit_code(exc.code)
         except BaseException:  # as the interpreter reports an uncaught exception
             sys.excepthook(*sys.exc_info())
             code = 1
+        else:
+            code = call(command)
         _exit(code, self.report_fd)
 
-    def _prepare(self, request: AttemptRequest) -> Any:
+    def _prepare(self, request: AttemptRequest) -> Callable[[], object]:
         for signum, handler in self.handlers.items():
             signal.signal(signum, handler)  # what the server had (flytekit sets SIGINT's at import)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-        os.dup2(log_fd, 1)
-        os.dup2(log_fd, 2)
-        os.close(log_fd)
+        redirect_output(request["log"])
         limit = request["memory_limit_bytes"]
         if limit is not None:
-            which = resource.RLIMIT_AS if request["memory_limit_kind"] == "address-space" else resource.RLIMIT_DATA
-            resource.setrlimit(which, (limit, limit))
+            resource.setrlimit(memory_limit_kind(request), (limit, limit))
         os.chdir(request["cwd"])
-        env = request["env"]
-        os.environ.clear()
-        os.environ.update(env)
-        tempfile.tempdir = None  # TMPDIR & co. of this attempt, not the server's
-        self._fresh_process_state(env)
-        sys.argv = [request["script"], *request["args"]]
-        return getattr(importlib.import_module(ENTRYPOINT_MODULE), ENTRYPOINTS[request["entry"]])
+        command = enter(request)
+        self._fresh_process_state(request["env"])
+        return command
 
     def _fresh_process_state(self, env: dict[str, str]) -> None:
         """What a new interpreter would not share with its siblings: RNG state, flytekit's env-driven logging."""
@@ -261,24 +222,8 @@ class TaskProcess:
         if numpy is not None:  # numpy, unlike `random`, does not reseed itself in a forked child
             with contextlib.suppress(Exception):
                 numpy.random.seed()
-        logging_env = {k: v for k, v in env.items() if k.startswith(LOGGING_PREFIX)}
-        server_logging_env = {k: v for k, v in self.server_env.items() if k.startswith(LOGGING_PREFIX)}
-        if logging_env != server_logging_env:
-            loggers = importlib.import_module("flytekit.loggers")
-            for logger in (loggers.logger, loggers.user_space_logger, loggers.developer_logger):
-                logger.handlers.clear()
-            loggers.initialize_global_loggers()
-
-
-def exit_code(value: object) -> int:
-    """The exit status `sys.exit(value)` gives."""
-    if value is None:
-        return 0
-    if isinstance(value, int):
-        return value
-    with contextlib.suppress(Exception):
-        print(value, file=sys.stderr)
-    return 1
+        if logging_variables(env) != logging_variables(self.server_env):
+            reset_flytekit_logging()
 
 
 def _exit(code: int, report_fd: int) -> NoReturn:
@@ -394,7 +339,7 @@ class Supervisor:
             "warm": True,
             "server_pid": os.getppid(),
         }
-        write_json(attempt / RECORD, record, durable=False)
+        write_json_atomically(attempt / RECORD, record, durable=False)
 
         received: list[int] = []
 
@@ -420,7 +365,7 @@ class Supervisor:
             status = status_of_returncode(_exit_status(child, report_read))
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request["memory_limit_bytes"]
-        write_json(attempt / STATUS, status, durable=request["fsync_status"])
+        write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])
         # Leftovers of the task die with it; this kills the supervisor too, which has nothing left to do.
         os.killpg(pid, signal.SIGKILL)
         os._exit(0)  # pragma: no cover - SIGKILL came first
@@ -459,32 +404,22 @@ class _Spare:
 class Server:
     """The serving loop; `serve` returns only in a forked spare supervisor."""
 
-    def __init__(self, control_in: IO[bytes], control_out: IO[bytes], server_env: dict[str, str]) -> None:
-        self.control_in = control_in
-        self.control_out = control_out
+    def __init__(self, channel: Channel, server_env: dict[str, str]) -> None:
+        self.channel = channel
         self.server_env = server_env
         self.forks = 0
         self.failed_imports: set[str] = set()
-
-    def reply(self, value: Ready | Answer) -> None:
-        self.control_out.write(encode(value))
-        self.control_out.flush()
 
     def serve(self) -> Supervisor:
         """Answers requests, keeping a spare pair forked ahead so that an attempt starts without a fork."""
         forked = self._fork_spare()
         spare = forked if isinstance(forked, _Spare) else None
         while not isinstance(forked, Supervisor):  # a Supervisor: we are the forked spare
-            line = self.control_in.readline()
-            if not line:
+            request = self.channel.next_request()
+            if request is None:
                 if spare is not None:
                     spare.discard()
                 sys.exit(0)
-            try:
-                request = decode_request(line)
-            except ValueError as exc:
-                self.reply(refusal(f"unreadable request: {exc}", fatal=False))
-                continue
             if self._import_task_modules(request["modules"]) and spare is not None:
                 spare.discard()  # forked before those imports: a fresh pair shares them
                 spare = None
@@ -501,7 +436,7 @@ class Server:
         return forked
 
     def _answer(self, reply: Answer) -> None:
-        self.reply(reply)
+        self.channel.send(reply)
         if reply.get("fatal"):
             sys.exit(1)
 
@@ -539,8 +474,7 @@ class Server:
         if pid == 0:
             os.close(assignment_write)
             os.close(notify_read)
-            self.control_in.close()
-            self.control_out.close()
+            self.channel.close()
             return Supervisor(assignment_read, notify_write, self.server_env)
         os.close(assignment_read)
         os.close(notify_write)
@@ -568,38 +502,15 @@ class Server:
 
 
 def _start(settings: WarmSettings) -> Server:
-    # Control channel on private descriptors; fd 0 becomes /dev/null and fd 1 the server's log (fd 2).
-    control_in = os.fdopen(os.dup(0), "rb")
-    control_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(2, 1)
-    server = Server(control_in, control_out, dict(os.environ))
-    sys.path[0] = settings["script_dir"]  # as for a console script of the environment
-    began = time.monotonic()
-    try:
-        for name in (*BASE_MODULES, *settings.get("preload", [])):
-            importlib.import_module(name)
-    except BaseException as exc:  # reported to the pool, which falls back to the cold path
-        traceback.print_exc()
-        server.reply({"ready": False, "error": f"cannot import {exc!r}"})
-        sys.exit(1)
+    server_env = dict(os.environ)
+    channel, import_seconds = start(settings)
     threads = settle_threads()
     if threads:
-        server.reply({"ready": False, "error": f"threads run after the imports ({', '.join(threads)}): cannot fork"})
-        sys.exit(1)
+        channel.refuse_to_start(f"threads run after the imports ({', '.join(threads)}): cannot fork")
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     gc.freeze()  # shared with every child: keep their collector off it (fewer copied pages, shorter pauses)
-    server.reply(
-        {
-            "ready": True,
-            "pid": os.getpid(),
-            "rss": resident_bytes(),
-            "import_seconds": time.monotonic() - began,
-        }
-    )
-    return server
+    channel.ready(import_seconds)
+    return Server(channel, server_env)
 
 
 def main() -> None:

@@ -2,11 +2,11 @@
 
 Started by `plugins.local.warm.pool` as `<task environment's python> launch.py worker <settings JSON>`
 (`plugins.local.launch`) for environments (or tasks) in reuse mode (`warm_mode: reuse`, FLYTEPLANE_WARM=reuse).
-Like a fork server (`plugins.local.warm.server`, whose helpers it shares) it imports flytekit and the preloads,
-then answers one `AttemptRequest` per line on stdin (`plugins.local.protocol`) -- but it runs each attempt
-itself, in its main thread, instead of forking a process for it: no fork, no page faults on a fresh copy, and
-what the first attempt imported lazily (flytekit's type transformers, the task's module) stays imported for the
-next.
+Like a fork server (`plugins.local.warm.server`; `plugins.local.warm.interpreter` is what both do to start and to
+enter an attempt) it imports flytekit and the preloads, then answers one `AttemptRequest` per line on stdin
+(`plugins.local.protocol`) -- but it runs each attempt itself, in its main thread, instead of forking a process
+for it: no fork, no page faults on a fresh copy, and what the first attempt imported lazily (flytekit's type
+transformers, the task's module) stays imported for the next.
 
 Per attempt, the worker does what the cold runner and task process do together, then undoes it:
 
@@ -45,7 +45,6 @@ import contextlib
 import contextvars
 import ctypes
 import fcntl
-import importlib
 import os
 import resource
 import signal
@@ -55,7 +54,6 @@ import threading
 import time
 import traceback
 from pathlib import Path
-from typing import IO, Any
 
 from ..protocol import (
     LOCK,
@@ -68,12 +66,22 @@ from ..protocol import (
     Ready,
     RunnerRecord,
     attempt_status,
-    decode_request,
     decode_settings,
-    encode,
-    refusal,
 )
-from . import server as shared
+from ..runner import process_start_time, write_json_atomically
+from .interpreter import (
+    Channel,
+    call,
+    enter,
+    flytekit_loop_runners,
+    logging_variables,
+    loop_thread,
+    memory_limit_kind,
+    redirect_output,
+    reset_flytekit_logging,
+    resident_bytes,
+    start,
+)
 
 _PR_SET_CHILD_SUBREAPER = 36
 _RESTORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -168,33 +176,25 @@ class _Saved:
 class Worker:
     """The serving loop: one attempt at a time, in this process."""
 
-    def __init__(self, control_in: IO[bytes], control_out: IO[bytes], server_env: dict[str, str]) -> None:
-        self.control_in = control_in
-        self.control_out = control_out
+    def __init__(self, channel: Channel, server_env: dict[str, str]) -> None:
+        self.channel = channel
         self.server_env = server_env
-        self.logging_env = {k: v for k, v in server_env.items() if k.startswith(shared.LOGGING_PREFIX)}
+        self.logging_env = logging_variables(server_env)
         self.pid = os.getpid()
         self.pgid = os.getpgid(0)
-        self.start_time = shared.process_start_time(self.pid)
+        self.start_time = process_start_time(self.pid)
         self.attempts = 0
 
     def reply(self, value: Ready | Answer | Finished) -> None:
         """Answers the pool; if it is gone (propeller exited), the attempt in hand still runs to its end and is
         recorded -- a restarted propeller re-attaches to it -- and EOF on the requests then ends the worker."""
         with contextlib.suppress(BrokenPipeError):
-            self.control_out.write(encode(value))
-            self.control_out.flush()
+            self.channel.send(value)
 
     def serve(self) -> None:
         """Answers requests until EOF (or until an attempt leaves the worker unfit to go on)."""
-        while line := self.control_in.readline():
-            try:
-                request = decode_request(line)
-            except ValueError as exc:
-                self.reply(refusal(f"unreadable request: {exc}", fatal=False))
-                continue
-            recycle = self.attempt(request)
-            if recycle:
+        while (request := self.channel.next_request()) is not None:
+            if self.attempt(request):
                 break
 
     def attempt(self, request: AttemptRequest) -> str | None:
@@ -222,13 +222,13 @@ class Worker:
             "server_pid": self.pid,
             "attempts": self.attempts,
         }
-        shared.write_json(attempt / RECORD, record, durable=False)
+        write_json_atomically(attempt / RECORD, record, durable=False)
         self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
 
         status, recycle = self.run(request)
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request["memory_limit_bytes"]
-        shared.write_json(attempt / STATUS, status, durable=request["fsync_status"])
+        write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])
         lock.close()
         code = status["exit_code"]
         if code not in (0, None) and not recycle:
@@ -238,7 +238,7 @@ class Worker:
             "exit_code": code,
             "recycle": recycle,
             "attempts": self.attempts,
-            "rss": shared.resident_bytes(),
+            "rss": resident_bytes(),
         })  # fmt: skip
         return recycle
 
@@ -248,15 +248,12 @@ class Worker:
         status = attempt_status()
         saved = _Saved()
         limit = request["memory_limit_bytes"]
-        which = resource.RLIMIT_AS if request["memory_limit_kind"] == "address-space" else resource.RLIMIT_DATA
+        which = memory_limit_kind(request)
         old_limit = resource.getrlimit(which)
         recycle: str | None = None
         try:
             try:
-                log_fd = os.open(request["log"], os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-                os.dup2(log_fd, 1)
-                os.dup2(log_fd, 2)
-                os.close(log_fd)
+                redirect_output(request["log"])
                 if limit is not None:
                     hard = old_limit[1]
                     resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
@@ -265,15 +262,10 @@ class Worker:
                 print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
                 status = attempt_status(start_error=str(exc), error_number=exc.errno)
                 return status, None
-            env = request["env"]
-            os.environ.clear()
-            os.environ.update(env)
-            tempfile.tempdir = None  # TMPDIR & co. of this attempt
-            self._logging(env)
-            sys.argv = [request["script"], *request["args"]]
-            entry = shared.ENTRYPOINTS[request["entry"]]
-            command = getattr(importlib.import_module(shared.ENTRYPOINT_MODULE), entry)
-            status["exit_code"] = contextvars.copy_context().run(self._call, command)
+            command = enter(request)
+            self._logging(request["env"])
+            # A fresh copy of the context: flytekit's context stack lives there. MemoryError propagates (see below).
+            status["exit_code"] = contextvars.copy_context().run(call, command, passing=(MemoryError,))
             recycle = self._join_threads(saved.threads)
         except MemoryError:
             status["exit_code"], recycle = 1, "the attempt ran out of memory"
@@ -285,19 +277,6 @@ class Worker:
             saved.restore()
             kill_leftovers()  # as the cold runner kills what its task left in its process group
         return status, recycle
-
-    @staticmethod
-    def _call(command: Any) -> int:
-        """What the console script does -- `sys.exit(command())` -- as an exit status."""
-        try:
-            return int(shared.exit_code(command()))
-        except SystemExit as exc:
-            return int(shared.exit_code(exc.code))
-        except MemoryError:
-            raise
-        except BaseException:  # as the interpreter reports an uncaught exception
-            sys.excepthook(*sys.exc_info())
-            return 1
 
     def _join_threads(self, before: set[threading.Thread]) -> str | None:
         """Joins the non-daemon threads the attempt started (an exiting interpreter would); why the worker
@@ -314,25 +293,15 @@ class Worker:
     @staticmethod
     def _flytekit_loop_threads() -> set[threading.Thread]:
         """flytekit's `run_sync` event-loop threads: started once per thread and kept, as in any process."""
-        asyn = sys.modules.get("flytekit.utils.asyn")
-        runners = getattr(getattr(asyn, "loop_manager", None), "_runner_map", None)
-        threads: set[threading.Thread] = set()
-        if isinstance(runners, dict):
-            for runner in runners.values():
-                thread = getattr(runner, "_TaskRunner__runner_thread", None)
-                if isinstance(thread, threading.Thread):
-                    threads.add(thread)
-        return threads
+        threads = (loop_thread(runner) for runner in flytekit_loop_runners().values())
+        return {thread for thread in threads if thread is not None}
 
     def _logging(self, env: dict[str, str]) -> None:
         """Sets flytekit's loggers up again when the attempt's FLYTE_SDK_* variables differ from the last set-up."""
-        wanted = {k: v for k, v in env.items() if k.startswith(shared.LOGGING_PREFIX)}
+        wanted = logging_variables(env)
         if wanted == self.logging_env:
             return
-        loggers = importlib.import_module("flytekit.loggers")
-        for logger in (loggers.logger, loggers.user_space_logger, loggers.developer_logger):
-            logger.handlers.clear()
-        loggers.initialize_global_loggers()
+        reset_flytekit_logging()
         self.logging_env = wanted
 
 
@@ -344,29 +313,11 @@ def _set_child_subreaper() -> None:
 
 
 def main() -> None:
-    settings = decode_settings(sys.argv[1])
-    # Control channel on private descriptors; fd 0 becomes /dev/null and fd 1 the worker's log (fd 2).
-    control_in = os.fdopen(os.dup(0), "rb")
-    control_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    os.dup2(2, 1)
-    worker = Worker(control_in, control_out, dict(os.environ))
-    sys.path[0] = settings["script_dir"]  # as for a console script of the environment
-    began = time.monotonic()
-    try:
-        for name in (*shared.BASE_MODULES, *settings.get("preload", [])):
-            importlib.import_module(name)
-    except BaseException as exc:  # reported to the pool, which falls back to the cold path
-        traceback.print_exc()
-        worker.reply({"ready": False, "error": f"cannot import {exc!r}"})
-        sys.exit(1)
+    server_env = dict(os.environ)
+    channel, import_seconds = start(decode_settings(sys.argv[1]))
     _set_child_subreaper()
-    worker.reply(
-        {"ready": True, "pid": worker.pid, "rss": shared.resident_bytes(), "import_seconds": time.monotonic() - began}
-    )
-    worker.serve()
+    channel.ready(import_seconds)
+    Worker(channel, server_env).serve()
 
 
 if __name__ == "__main__":
