@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound, Unavailable
+from plugins.common.background import cancel_and_wait
 from plugins.common.command import (
     NO_PREVIOUS_CHECKPOINT,
     container_of,
@@ -159,11 +160,7 @@ class RayJobsPlugin:
     async def aclose(self) -> None:
         polls = list(self._polls.values())
         self._polls.clear()
-        for poll in polls:
-            poll.task.cancel()
-        for poll in polls:
-            with contextlib.suppress(asyncio.CancelledError):
-                await poll.task
+        await cancel_and_wait(poll.task for poll in polls)
         await self._http.aclose()
 
     # -- submitting ---------------------------------------------------------------------------------------

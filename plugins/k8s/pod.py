@@ -33,7 +33,13 @@ from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transit
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import KubePlugin, ResourceManager, elapsed_since, parse_time
+from plugins.k8s.manager import (
+    ConfiguredBackend,
+    KubePlugin,
+    backend_plugin,
+    elapsed_since,
+    parse_time,
+)
 from plugins.k8s.names import dns1123_label, is_dns1123_label
 from plugins.k8s.resources import clamp_resources, container_resources, merge_resources
 
@@ -473,14 +479,10 @@ def pod_phase(pod: Mapping[str, Any], config: PodConfig, now: datetime) -> Trans
     return running_pod(pod, primary)
 
 
-class PodBackend:
+class PodBackend(ConfiguredBackend[PodConfig]):
     """Builds a task's Pod and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = POD
-
-    def __init__(self, config: PodConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         pod, _ = await build_pod(ctx, self.config, self._manager.namespace(ctx))
@@ -498,5 +500,4 @@ class PodBackend:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.k8s-pod` (a `PodConfig`)."""
     settings = PodConfig.model_validate(dict(config))
-    manager = ResourceManager("k8s-pod", settings.kube)
-    return KubePlugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend(settings, manager), manager)
+    return backend_plugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend, settings, settings.kube)

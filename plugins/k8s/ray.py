@@ -30,7 +30,7 @@ from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transit
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import RayConfig
 from plugins.k8s.logs import render_link
-from plugins.k8s.manager import KubePlugin, ResourceManager
+from plugins.k8s.manager import ConfiguredBackend, KubePlugin, backend_plugin
 from plugins.k8s.pod import build_pod, deep_merge
 from plugins.k8s.resources import container_resources, merge_resources
 
@@ -108,14 +108,10 @@ def _start_params(base: Mapping[str, str], defaults: Mapping[str, str], config: 
     return params
 
 
-class RayBackend:
+class RayBackend(ConfiguredBackend[RayConfig]):
     """Builds a task's RayJob and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = RAY_JOB
-
-    def __init__(self, config: RayConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         job = ray_job(ctx)
@@ -252,5 +248,4 @@ def job_phase(status: Mapping[str, Any], name: str) -> Transition:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.ray` (a `RayConfig`)."""
     settings = RayConfig.model_validate(dict(config))
-    manager = ResourceManager("ray", settings.kube)
-    return KubePlugin("ray", TASK_TYPES, RayBackend(settings, manager), manager)
+    return backend_plugin("ray", TASK_TYPES, RayBackend, settings, settings.kube)

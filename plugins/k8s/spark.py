@@ -29,7 +29,7 @@ from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transit
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import SparkConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import KubePlugin, ResourceManager
+from plugins.k8s.manager import ConfiguredBackend, KubePlugin, backend_plugin
 from plugins.k8s.pod import build_pod, deep_merge
 
 SPARK_APPLICATION = ResourceKind("sparkoperator.k8s.io/v1beta2", "SparkApplication", "sparkapplications")
@@ -102,14 +102,10 @@ def _role(pod: JSON, primary: str, service_account: str, labels: JSON, annotatio
     return {k: v for k, v in role.items() if v not in (None, "")}
 
 
-class SparkBackend:
+class SparkBackend(ConfiguredBackend[SparkConfig]):
     """Builds a task's SparkApplication and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = SPARK_APPLICATION
-
-    def __init__(self, config: SparkConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         job = spark_job(ctx)
@@ -213,5 +209,4 @@ def application_phase(status: Mapping[str, Any]) -> Transition:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.spark` (a `SparkConfig`)."""
     settings = SparkConfig.model_validate(dict(config))
-    manager = ResourceManager("spark", settings.kube)
-    return KubePlugin("spark", TASK_TYPES, SparkBackend(settings, manager), manager)
+    return backend_plugin("spark", TASK_TYPES, SparkBackend, settings, settings.kube)

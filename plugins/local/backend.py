@@ -75,10 +75,13 @@ from typing import Any
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
+from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of
+from plugins.common.state import decode_state, encode_state
 from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
+from plugins.local.attempt import log_tail
 from plugins.local.command import Command, build_command, environment_variables
 from plugins.local.protocol import (
     LOCK,
@@ -119,17 +122,13 @@ class AttemptRecord:
         value = asdict(self)
         if not self.reuse:
             del value["reuse"]  # the state of the other paths reads as it always did
-        return json.dumps(value, sort_keys=True).encode()
+        return encode_state(value)
 
     @classmethod
     def decode(cls, data: bytes) -> AttemptRecord | None:
         """The record in `data`; None for empty state; ValueError for state this version cannot read."""
-        if not data:
-            return None
-        value = json.loads(data)
-        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown local plugin state {data[:80]!r}")
-        return cls(**value)
+        value = decode_state(data, STATE_VERSION, "local plugin")
+        return None if value is None else cls(**value)
 
 
 @dataclass
@@ -250,16 +249,6 @@ def _prepare(attempt: Path, command: Command) -> None:
     os.replace(temp, spec)
 
 
-def _tail(path: Path, size: int) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - size))
-            return handle.read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
-
-
 def _cleanup(attempt: Path) -> int | None:
     """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
     for name in ("code", "cwd"):
@@ -358,11 +347,7 @@ class LocalPlugin:
         """Stops watching and the fork servers; the attempts keep running and a new instance re-attaches to them."""
         watches = list(self._watches.values())
         self._watches.clear()
-        for watch in watches:
-            watch.task.cancel()
-        for watch in watches:
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch.task
+        await cancel_and_wait(watch.task for watch in watches)
         await self.warm_pool.aclose()
 
     # -- handle ---------------------------------------------------------------------------------------
@@ -413,12 +398,9 @@ class LocalPlugin:
             return False
         watch.lingered = watch.lingering = True
         try:
-            await asyncio.wait_for(asyncio.shield(watch.exited), linger)
-        except TimeoutError:
-            pass
+            return await wait_briefly(watch.exited, linger)
         finally:
             watch.lingering = False
-        return watch.exited.done()
 
     async def _decide(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
@@ -449,7 +431,7 @@ class LocalPlugin:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(record.pgid, signal.SIGKILL)  # whatever the runner left behind
             await self._upload_log(ctx, name, attempt, force=True)
-            tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+            tail = await asyncio.to_thread(log_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
             return Transition.failure(
                 "ProcessLost",
                 f"the task's runner (pid {record.pid}) is gone without recording an exit status; last output:\n{tail}",
@@ -522,7 +504,7 @@ class LocalPlugin:
             )  # fmt: skip
         record = await self._runner_record(attempt, process)
         if record is None:
-            text = await asyncio.to_thread(_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
+            text = await asyncio.to_thread(log_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
             message = f"the local task runner did not start: {text or 'no output'}"
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
         log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
@@ -656,7 +638,7 @@ class LocalPlugin:
             return Transition.failure(code, message, retryable=False, system=True, **common)
         if exit_code == 0:
             return Transition(Phase.SUCCESS, reason="process exited 0", **common)
-        tail = await asyncio.to_thread(_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+        tail = await asyncio.to_thread(log_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
         if limit is not None and (signal_number == signal.SIGKILL or "MemoryError" in tail):
             return self._oom(limit, tail, common)
         if signal_number is not None:

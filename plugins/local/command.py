@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from collections.abc import Iterable, Mapping, MutableMapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from types import MappingProxyType
 
 from flyteidl_py.core import tasks_pb2
 from plugins.common.command import container_of, flyte_environment, local_path, render_for_attempt, storage_environment
+from plugins.common.quantity import whole_units
 from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.local.protocol import RunnerSpec
-
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE]([+-]?[0-9]+))?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E|m)?$")
-_SUFFIX: Mapping[str | None, Decimal] = MappingProxyType({
-    None: Decimal(1), "m": Decimal("0.001"),
-    "k": Decimal(10**3), "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12), "P": Decimal(10**15),
-    "E": Decimal(10**18), "Ki": Decimal(2**10), "Mi": Decimal(2**20), "Gi": Decimal(2**30), "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50), "Ei": Decimal(2**60),
-})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -67,25 +57,12 @@ def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:
     return config.default_environment
 
 
-def parse_quantity(text: str) -> int:
-    """A Kubernetes quantity (`512Mi`, `1G`, `1.5e3`, `100m`) in whole units, rounded up."""
-    match = _QUANTITY.match(text.strip())
-    if not match:
-        raise BadTaskDefinition(f"invalid resource quantity {text!r}")
-    number, exponent, suffix = match.groups()
-    try:
-        value = Decimal(number) * Decimal(10) ** int(exponent or 0) * _SUFFIX[suffix]
-    except InvalidOperation as exc:  # pragma: no cover - the pattern admits only valid decimals
-        raise BadTaskDefinition(f"invalid resource quantity {text!r}") from exc
-    return int(value.to_integral_value(rounding="ROUND_CEILING"))
-
-
 def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container) -> int | None:
     """The attempt's memory limit in bytes: from the effective resources, else the container's; None if unset."""
     resources = ctx.resources if ctx.resources is not None else container.resources
     for entry in resources.limits:
         if entry.name == tasks_pb2.Resources.MEMORY and entry.value:
-            return parse_quantity(entry.value)
+            return whole_units(entry.value)
     return None
 
 

@@ -22,51 +22,24 @@ as a container's processes die with it.
 from __future__ import annotations
 
 import contextlib
-import fcntl
-import json
 import os
 import resource
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
 
+from .attempt import claim, runner_record, write_json_atomically
 from .protocol import (
-    LOCK,
     RECORD,
     RECORDED,
     SPEC,
     STATUS,
-    RunnerRecord,
     attempt_status,
     decode_spec,
     status_of_returncode,
 )
-
-
-def process_start_time(pid: int) -> int | None:
-    """The kernel's start time of `pid` (clock ticks since boot), or None where /proc cannot tell."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Fields after the command name, which may itself hold spaces and parentheses.
-    fields = stat[stat.rindex(")") + 2 :].split()
-    return int(fields[19])
-
-
-def write_json_atomically(path: Path, value: Mapping[str, Any], *, durable: bool = True) -> None:
-    """Replaces `path` with `value` (readers see the old file or the new one); `durable`: fsynced first."""
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with temp.open("w", encoding="utf-8") as handle:
-        json.dump(value, handle)
-        if durable:
-            handle.flush()
-            os.fsync(handle.fileno())
-    os.replace(temp, path)
 
 
 def _limit_memory(kind: str, limit: int | None) -> None:
@@ -87,23 +60,12 @@ def _announce_record() -> None:
 
 
 def run(attempt_dir: Path) -> int:
-    lock = (attempt_dir / LOCK).open("a")
-    try:
-        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        return 0  # another runner owns this attempt
-    if (attempt_dir / STATUS).exists():
-        return 0  # this attempt already ran
-
+    lock = claim(attempt_dir)
+    if isinstance(lock, str):
+        return 0  # another runner owns this attempt, or it ran already
     spec = decode_spec((attempt_dir / SPEC).read_text(encoding="utf-8"))
     pid = os.getpid()
-    record: RunnerRecord = {
-        "pid": pid,
-        "pgid": os.getpgid(0),
-        "start_time": process_start_time(pid),
-        "started_at": time.time(),
-    }
-    write_json_atomically(attempt_dir / RECORD, record)
+    write_json_atomically(attempt_dir / RECORD, runner_record())
     _announce_record()
 
     child: subprocess.Popen[bytes] | None = None

@@ -56,26 +56,11 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from flyteplane.storage import Storage
+from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import local_path
 from plugins.config import WarmPoolConfig
-from plugins.local import launch
-from plugins.local.protocol import (
-    RECORD,
-    STATUS,
-    Answer,
-    AttemptRequest,
-    AttemptStatus,
-    Finished,
-    RunnerRecord,
-    WarmSettings,
-    decode_answer,
-    decode_finished,
-    decode_ready,
-    decode_record,
-    encode,
-    status_of_returncode,
-)
-from plugins.local.runner import write_json_atomically
+from plugins.local import launch, protocol
+from plugins.local.attempt import log_tail, write_json_atomically
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
@@ -99,7 +84,7 @@ class Started:
     result: str
     pid: int
     server_pid: int
-    record: RunnerRecord | None = None  # the runner's record (pid, pgid, start_time) when the answer carries it
+    record: protocol.RunnerRecord | None = None  # the runner's record (pid, pgid, start_time), if given
 
 
 @dataclass(frozen=True)
@@ -134,7 +119,7 @@ class _Queued:
     """An attempt for a reuse worker, from `start_attempt` until it is finished (or could not start)."""
 
     attempt: str
-    request: AttemptRequest
+    request: protocol.AttemptRequest
     wake: Callable[[], None]
     started: asyncio.Future[Started | None]
     finished: asyncio.Future[None]
@@ -199,7 +184,7 @@ class WarmPool:
         self._fill(key, slot, None)
 
     async def start_attempt(
-        self, key: ServerKey, request: AttemptRequest, wake: Callable[[], None] = lambda: None
+        self, key: ServerKey, request: protocol.AttemptRequest, wake: Callable[[], None] = lambda: None
     ) -> Started | None:
         """Hands the attempt to a ready server; None when none took it (the caller starts it cold).
 
@@ -265,12 +250,9 @@ class WarmPool:
             return False
         item.awaited = True
         try:
-            await asyncio.wait_for(asyncio.shield(item.started), seconds)
-        except TimeoutError:
-            pass
+            return await wait_briefly(item.started, seconds)
         finally:
             item.awaited = False
-        return item.started.done()
 
     def owns_worker(self, pid: int) -> bool:
         """Whether `pid` is a reuse worker this pool started and has not yet seen exit."""
@@ -299,22 +281,14 @@ class WarmPool:
         """Stops every server (attempts they started keep running) and waits for them to exit -- but for reuse
         workers in the middle of an attempt: they see EOF, finish it, record it and exit on their own."""
         self._closed = True
-        for task in list(self._launches):
-            task.cancel()
-        for task in list(self._launches):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._launches)
         for attempt in list(self._reuse_attempts):
             self.cancel_queued(attempt)
         servers = list(self._processes)
         for server in servers:
             self._stop(server)
         await asyncio.gather(*(self._reap(server) for server in servers if server.attempt is None))
-        for task in list(self._background):
-            task.cancel()
-        for task in list(self._background):
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(self._background)
         for slot in self._slots.values():
             self._wake(slot)
 
@@ -405,7 +379,7 @@ class WarmPool:
             await self._prepare_bundle(key, storage)
         self._sequence += 1
         log_path = self.root / "servers" / f"{key.digest}-{os.getpid()}-{self._sequence}.log"
-        settings: WarmSettings = {"script_dir": key.script_dir, "preload": list(key.preload)}
+        settings: protocol.WarmSettings = {"script_dir": key.script_dir, "preload": list(key.preload)}
         command = launch.command(key.python, "worker" if key.reuse else "server", json.dumps(settings))
         errors = await asyncio.to_thread(_open_log, log_path)
         with errors:
@@ -424,12 +398,12 @@ class WarmPool:
                 process.kill()
             await asyncio.shield(process.wait())
             raise
-        ready = decode_ready(line)
+        ready = protocol.decode_ready(line)
         if not ready["ready"]:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
             await process.wait()
-            tail = await asyncio.to_thread(_tail, log_path)
+            tail = await asyncio.to_thread(log_tail, log_path, _LOG_TAIL_BYTES)
             log.warning("warm fork server for %s did not start: %s\n%s", _describe(key), ready.get("error"), tail)
             return None
         now = time.monotonic()
@@ -447,16 +421,16 @@ class WarmPool:
         if server.stopping or self._closed:
             return
         self._kill(server)
-        tail = await asyncio.to_thread(_tail, server.log_path)
+        tail = await asyncio.to_thread(log_tail, server.log_path, _LOG_TAIL_BYTES)
         log.warning("warm fork server %d died (status %s)\n%s", server.process.pid, server.process.returncode, tail)
 
-    async def _exchange(self, server: _Server, request: AttemptRequest) -> Answer | None:
+    async def _exchange(self, server: _Server, request: protocol.AttemptRequest) -> protocol.Answer | None:
         process = server.process
         if process.returncode is not None or server.stopping:
             return None
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(encode(request))
+            process.stdin.write(protocol.encode(request))
             await process.stdin.drain()
             line = await asyncio.wait_for(process.stdout.readline(), self.answer_timeout_seconds)
         except (ConnectionError, TimeoutError) as exc:
@@ -466,7 +440,7 @@ class WarmPool:
             log.warning("warm fork server %d is gone or hung; the attempt starts cold", process.pid)
             self._kill(server)  # a replacement comes, unless it never served
             return None
-        return decode_answer(line)
+        return protocol.decode_answer(line)
 
     def _pick(self, slot: _Slot) -> _Server | None:
         candidates = [s for s in slot.servers if not s.stopping and s.process.returncode is None]
@@ -543,7 +517,7 @@ class WarmPool:
     # -- reuse workers ------------------------------------------------------------------------------
 
     async def _start_reuse_attempt(
-        self, key: ServerKey, request: AttemptRequest, wake: Callable[[], None]
+        self, key: ServerKey, request: protocol.AttemptRequest, wake: Callable[[], None]
     ) -> Started | None:
         slot = self._slots.get(key)
         if slot is None or self._closed:
@@ -602,13 +576,13 @@ class WarmPool:
         process = worker.process
         assert process.stdin is not None and process.stdout is not None
         try:
-            process.stdin.write(encode(item.request))
+            process.stdin.write(protocol.encode(item.request))
             await process.stdin.drain()
             line = await asyncio.wait_for(process.stdout.readline(), self.answer_timeout_seconds)
         except (ConnectionError, TimeoutError) as exc:
             log.warning("reuse worker %d did not answer: %r", process.pid, exc)
             line = b""
-        reply = decode_answer(line) if line else None
+        reply = protocol.decode_answer(line) if line else None
         answer: Started | None = None
         if reply is not None and reply["ok"]:
             answer = Started(reply["result"], reply["pid"], process.pid, reply.get("record"))
@@ -644,7 +618,7 @@ class WarmPool:
             slot.idle.append(worker)
         self._dispatch(slot)
 
-    async def _finished(self, worker: _Server, item: _Queued) -> Finished | None:
+    async def _finished(self, worker: _Server, item: _Queued) -> protocol.Finished | None:
         """The worker's notice that the attempt is finished and recorded; None if it died first (then its exit
         status is recorded for the attempt here)."""
         process = worker.process
@@ -653,7 +627,7 @@ class WarmPool:
             line = await process.stdout.readline()
         except (ConnectionError, ValueError):
             line = b""
-        notice = decode_finished(line) if line else None
+        notice = protocol.decode_finished(line) if line else None
         if notice is not None and notice["finished"] == item.attempt:
             return notice
         if line:
@@ -723,20 +697,20 @@ class WarmPool:
 def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: int | None) -> bool:
     """status.json for an attempt whose runner `pid` died without writing it; whether `pid` had taken the attempt."""
     try:
-        record = decode_record(json.loads((attempt / RECORD).read_text()))
+        record = protocol.decode_record(json.loads((attempt / protocol.RECORD).read_text()))
     except (OSError, ValueError):
         return False
     if record["pid"] != pid:
         return False
-    if (attempt / STATUS).exists():
+    if (attempt / protocol.STATUS).exists():
         return True
-    status: AttemptStatus = {
-        **status_of_returncode(returncode),
+    status: protocol.AttemptStatus = {
+        **protocol.status_of_returncode(returncode),
         "finished_at": time.time(),
         "memory_limit_bytes": memory_limit_bytes,
         "recorded_by": "warm pool",
     }
-    write_json_atomically(attempt / STATUS, status)
+    write_json_atomically(attempt / protocol.STATUS, status)
     return True
 
 
@@ -758,16 +732,6 @@ def _publish(temp: Path, target: Path) -> None:
 def _open_log(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("wb")
-
-
-def _tail(path: Path) -> str:
-    try:
-        with path.open("rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            handle.seek(max(0, handle.tell() - _LOG_TAIL_BYTES))
-            return handle.read().decode(errors="replace")
-    except FileNotFoundError:
-        return ""
 
 
 def _describe(key: ServerKey) -> str:

@@ -42,7 +42,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fcntl
 import gc
 import importlib
 import json
@@ -59,8 +58,8 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
+from ..attempt import claim, process_start_time, runner_record, write_json_atomically
 from ..protocol import (
-    LOCK,
     RECORD,
     RUNNER_ERRORS,
     STATUS,
@@ -68,7 +67,6 @@ from ..protocol import (
     AttemptRequest,
     AttemptStatus,
     Result,
-    RunnerRecord,
     WarmSettings,
     attempt_status,
     decode_request,
@@ -76,7 +74,6 @@ from ..protocol import (
     refusal,
     status_of_returncode,
 )
-from ..runner import process_start_time, write_json_atomically
 from .interpreter import (
     Channel,
     call,
@@ -320,25 +317,14 @@ class Supervisor:
         request = decode_request(data)
         attempt = Path(request["attempt"])
         self.errors = attempt / RUNNER_ERRORS
-        lock = (attempt / LOCK).open("a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            self._notify(BUSY)  # another runner owns this attempt
-            self._abandon(child)
-        if (attempt / STATUS).exists():
-            self._notify(DONE)  # this attempt already ran
+        lock = claim(attempt)
+        if isinstance(lock, str):
+            self._notify(BUSY if lock == "busy" else DONE)  # another runner owns this attempt, or it ran already
             self._abandon(child)
         pid = os.getpid()
+        record = runner_record()
+        record["warm"], record["server_pid"] = True, os.getppid()
         # Not fsynced: the record only matters while this process lives, which a machine crash ends too.
-        record: RunnerRecord = {
-            "pid": pid,
-            "pgid": os.getpgid(0),
-            "start_time": process_start_time(pid),
-            "started_at": time.time(),
-            "warm": True,
-            "server_pid": os.getppid(),
-        }
         write_json_atomically(attempt / RECORD, record, durable=False)
 
         received: list[int] = []

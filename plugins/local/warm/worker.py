@@ -44,7 +44,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import ctypes
-import fcntl
 import os
 import resource
 import signal
@@ -55,8 +54,8 @@ import time
 import traceback
 from pathlib import Path
 
+from ..attempt import claim, process_start_time, write_json_atomically
 from ..protocol import (
-    LOCK,
     RECORD,
     STATUS,
     Answer,
@@ -68,20 +67,7 @@ from ..protocol import (
     attempt_status,
     decode_settings,
 )
-from ..runner import process_start_time, write_json_atomically
-from .interpreter import (
-    Channel,
-    call,
-    enter,
-    flytekit_loop_runners,
-    logging_variables,
-    loop_thread,
-    memory_limit_kind,
-    redirect_output,
-    reset_flytekit_logging,
-    resident_bytes,
-    start,
-)
+from . import interpreter
 
 _PR_SET_CHILD_SUBREAPER = 36
 _RESTORED_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
@@ -176,10 +162,10 @@ class _Saved:
 class Worker:
     """The serving loop: one attempt at a time, in this process."""
 
-    def __init__(self, channel: Channel, server_env: dict[str, str]) -> None:
+    def __init__(self, channel: interpreter.Channel, server_env: dict[str, str]) -> None:
         self.channel = channel
         self.server_env = server_env
-        self.logging_env = logging_variables(server_env)
+        self.logging_env = interpreter.logging_variables(server_env)
         self.pid = os.getpid()
         self.pgid = os.getpgid(0)
         self.start_time = process_start_time(self.pid)
@@ -200,16 +186,9 @@ class Worker:
     def attempt(self, request: AttemptRequest) -> str | None:
         """Runs one attempt (if it is this worker's to run); why the worker must be replaced, if it must."""
         attempt = Path(request["attempt"])
-        lock = (attempt / LOCK).open("a")
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.close()
-            self.reply({"ok": True, "result": "busy", "pid": self.pid})  # another runner owns this attempt
-            return None
-        if (attempt / STATUS).exists():
-            lock.close()
-            self.reply({"ok": True, "result": "done", "pid": self.pid})  # this attempt already ran
+        lock = claim(attempt)
+        if isinstance(lock, str):  # another runner owns this attempt, or it ran already
+            self.reply({"ok": True, "result": lock, "pid": self.pid})
             return None
         self.attempts += 1
         record: RunnerRecord = {
@@ -238,7 +217,7 @@ class Worker:
             "exit_code": code,
             "recycle": recycle,
             "attempts": self.attempts,
-            "rss": resident_bytes(),
+            "rss": interpreter.resident_bytes(),
         })  # fmt: skip
         return recycle
 
@@ -248,12 +227,12 @@ class Worker:
         status = attempt_status()
         saved = _Saved()
         limit = request["memory_limit_bytes"]
-        which = memory_limit_kind(request)
+        which = interpreter.memory_limit_kind(request)
         old_limit = resource.getrlimit(which)
         recycle: str | None = None
         try:
             try:
-                redirect_output(request["log"])
+                interpreter.redirect_output(request["log"])
                 if limit is not None:
                     hard = old_limit[1]
                     resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
@@ -262,10 +241,10 @@ class Worker:
                 print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
                 status = attempt_status(start_error=str(exc), error_number=exc.errno)
                 return status, None
-            command = enter(request)
+            command = interpreter.enter(request)
             self._logging(request["env"])
             # A fresh copy of the context: flytekit's context stack lives there. MemoryError propagates (see below).
-            status["exit_code"] = contextvars.copy_context().run(call, command, passing=(MemoryError,))
+            status["exit_code"] = contextvars.copy_context().run(interpreter.call, command, passing=(MemoryError,))
             recycle = self._join_threads(saved.threads)
         except MemoryError:
             status["exit_code"], recycle = 1, "the attempt ran out of memory"
@@ -293,15 +272,15 @@ class Worker:
     @staticmethod
     def _flytekit_loop_threads() -> set[threading.Thread]:
         """flytekit's `run_sync` event-loop threads: started once per thread and kept, as in any process."""
-        threads = (loop_thread(runner) for runner in flytekit_loop_runners().values())
+        threads = (interpreter.loop_thread(runner) for runner in interpreter.flytekit_loop_runners().values())
         return {thread for thread in threads if thread is not None}
 
     def _logging(self, env: dict[str, str]) -> None:
         """Sets flytekit's loggers up again when the attempt's FLYTE_SDK_* variables differ from the last set-up."""
-        wanted = logging_variables(env)
+        wanted = interpreter.logging_variables(env)
         if wanted == self.logging_env:
             return
-        reset_flytekit_logging()
+        interpreter.reset_flytekit_logging()
         self.logging_env = wanted
 
 
@@ -314,7 +293,7 @@ def _set_child_subreaper() -> None:
 
 def main() -> None:
     server_env = dict(os.environ)
-    channel, import_seconds = start(decode_settings(sys.argv[1]))
+    channel, import_seconds = interpreter.start(decode_settings(sys.argv[1]))
     _set_child_subreaper()
     channel.ready(import_seconds)
     Worker(channel, server_env).serve()

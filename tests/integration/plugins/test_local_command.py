@@ -13,9 +13,10 @@ from pydantic import SecretStr
 from flyteidl_py.core import tasks_pb2
 from flyteplane.storage import S3Config, Storage, StorageConfig
 from plugins.common.command import container_of
+from plugins.common.quantity import whole_units
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition
-from plugins.local.command import build_command, environment_for, parse_quantity
+from plugins.local.command import build_command, environment_for
 from tests.integration.plugins.helpers import (
     container_task,
     fixture_task,
@@ -203,12 +204,12 @@ async def test_effective_resources_win_over_the_template(storage: Storage, tmp_p
      ("2k", 2000), ("1Ki", 1024)],
 )  # fmt: skip
 def test_kubernetes_quantities_parse(text: str, value: int) -> None:
-    assert parse_quantity(text) == value
+    assert whole_units(text) == value
 
 
 def test_invalid_quantity_is_a_bad_task_definition() -> None:
     with pytest.raises(BadTaskDefinition):
-        parse_quantity("12 MB")
+        whole_units("12 MB")
 
 
 def test_pod_task_runs_its_primary_container() -> None:

@@ -21,7 +21,7 @@ from flyteplane.storage import Storage
 from plugins.config import LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext
 from plugins.local import launch
-from plugins.local import runner as local_runner
+from plugins.local.attempt import process_start_time, write_json_atomically
 from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from plugins.local.protocol import RECORD, SPEC, RunnerSpec
 from tests.integration.plugins.helpers import Wakeups, container_task, drive, local_path, task_context
@@ -196,7 +196,7 @@ def test_second_runner_of_an_attempt_does_not_run_the_task(
         "memory_limit_bytes": None,
         "memory_limit_kind": "off",
     }
-    local_runner.write_json_atomically(attempt / SPEC, spec)
+    write_json_atomically(attempt / SPEC, spec)
     command = launch.command(sys.executable, "runner", str(attempt), isolated=True)
     first = subprocess.Popen(command, start_new_session=True)
     deadline = time.monotonic() + 10
@@ -207,7 +207,7 @@ def test_second_runner_of_an_attempt_does_not_run_the_task(
     assert subprocess.run(command, check=False, timeout=10).returncode == 0
     first.wait(timeout=10)
     assert starts.read_text() == "started\n"
-    assert local_runner.process_start_time(first.pid) is None  # the runner is gone, and so is its group
+    assert process_start_time(first.pid) is None  # the runner is gone, and so is its group
 
 
 async def test_abort_kills_the_whole_process_group(local_plugin: LocalPlugin, storage: Storage, tmp_path: Path) -> None:
