@@ -24,9 +24,9 @@ from plugins.k8s.config import KubeConnection
 from plugins.k8s.manager import KubePlugin
 from plugins.k8s.ray import RAY_JOB
 from plugins.k8s.spark import SPARK_APPLICATION
-from tests.integration.plugins_k8s.apiserver import ApiServer, crd_documents
-from tests.integration.plugins_k8s.test_manager_fake_api import container_array_task, map_inputs
-from tests.unit.plugins_k8s.contexts import context, ray_template, spark_template, template, with_secrets
+from tests.integration.plugins.k8s.apiserver import ApiServer, crd_documents
+from tests.integration.plugins.k8s.test_manager_fake_api import container_array_task, map_inputs
+from tests.unit.plugins.k8s.contexts import context, ray_template, spark_template, template, with_secrets
 
 NS = "flytesnacks-development"
 # The test API server's certificate is self-signed.

@@ -23,9 +23,9 @@ from plugins.k8s.array import ArrayPlugin
 from plugins.k8s.client import KubeApiError
 from plugins.k8s.manager import FINALIZER, KubePlugin
 from tests.integration.plugins.helpers import Wakeups
-from tests.integration.plugins_k8s.conftest import kube
-from tests.integration.plugins_k8s.fake_apiserver import FakeApiServer, Injected, status_body
-from tests.unit.plugins_k8s.contexts import context, template
+from tests.integration.plugins.k8s.conftest import kube
+from tests.integration.plugins.k8s.fake_apiserver import FakeApiServer, Injected, status_body
+from tests.unit.plugins.k8s.contexts import context, template
 
 NS = "flytesnacks-development"
 

@@ -1,7 +1,7 @@
 """Reuse mode of the local backend: successive attempts in one long-lived warm worker keep the cold path's rules.
 
 Real flytekit 1.16.31 runs the tasks: the reference examples, and the small `warmtasks` tasks of
-`test_local_warm` (which nap, print what they see, leave threads or processes behind, or crash).
+`test_warm` (which nap, print what they see, leave threads or processes behind, or crash).
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from tests.integration.plugins.helpers import (
     task_context,
     write_inputs,
 )
-from tests.integration.plugins.test_local_warm import (
+from tests.integration.plugins.local.test_warm import (
     nap_task,
     pid_gone,
     pids_in,

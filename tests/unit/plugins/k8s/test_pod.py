@@ -14,8 +14,8 @@ from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.k8s.config import PodConfig
 from plugins.k8s.manager import ResourceManager
 from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, build_pod
-from tests.unit.plugins_k8s.contexts import context, template, with_secrets
-from tests.unit.plugins_k8s.schemas import pod_errors
+from tests.unit.plugins.k8s.contexts import context, template, with_secrets
+from tests.unit.plugins.k8s.schemas import pod_errors
 
 
 async def pod_for(ctx: TaskExecutionContext, config: PodConfig | None = None) -> tuple[dict[str, Any], str]:

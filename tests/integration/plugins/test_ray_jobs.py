@@ -17,9 +17,9 @@ from flyteidl_py.core import execution_pb2, literals_pb2
 from flyteplane.storage import Storage
 from plugins.core import Phase
 from plugins.ray_jobs import RayJobsConfig, RayJobsPlugin
+from tests.integration.plugins.conftest import RayHead
 from tests.integration.plugins.helpers import Wakeups, drive, int_inputs, write_inputs
-from tests.integration.plugins_k8s.conftest import RayHead
-from tests.unit.plugins_k8s.contexts import context
+from tests.unit.plugins.k8s.contexts import context
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ import pytest
 
 from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import identifier_pb2, literals_pb2
-from tests.integration.plugins_k8s.conftest import RayHead
-from tests.integration.plugins_k8s.task_envs import code_root, ray_venv, spark_venv
+from tests.integration.plugins.conftest import RayHead
+from tests.integration.plugins.task_envs import code_root, ray_venv, spark_venv
 from tests.support.flytekit import Flytekit
 from tests.support.paths import REPO_ROOT
 from tests.support.plane import RunningPlane, plane_config, running_plane

@@ -19,8 +19,8 @@ from plugins.k8s.config import RayConfig, SparkConfig
 from plugins.k8s.manager import ResourceManager
 from plugins.k8s.ray import RayBackend
 from plugins.k8s.spark import SparkBackend
-from tests.unit.plugins_k8s.contexts import context, ray_template, spark_template, template
-from tests.unit.plugins_k8s.schemas import custom_resource_errors, pod_errors, pod_template_errors
+from tests.unit.plugins.k8s.contexts import context, ray_template, spark_template, template
+from tests.unit.plugins.k8s.schemas import custom_resource_errors, pod_errors, pod_template_errors
 
 
 async def spark_application(ctx: TaskExecutionContext, config: SparkConfig | None = None) -> dict[str, Any]:

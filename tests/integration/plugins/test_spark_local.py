@@ -18,7 +18,7 @@ from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import Phase
 from plugins.spark_local import SparkLocalConfig, SparkLocalPlugin, submit_environment
 from tests.integration.plugins.helpers import Wakeups, drive, int_inputs, write_inputs
-from tests.unit.plugins_k8s.contexts import context
+from tests.unit.plugins.k8s.contexts import context
 
 pytestmark = pytest.mark.skipif(shutil.which("java") is None, reason="pyspark needs a Java runtime")
 
