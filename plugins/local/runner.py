@@ -60,7 +60,7 @@ def _announce_record() -> None:
 
 
 def run(attempt_dir: Path) -> int:
-    lock = claim(attempt_dir)
+    lock = claim(attempt_dir)  # held until the runner exits
     if isinstance(lock, str):
         return 0  # another runner owns this attempt, or it ran already
     spec = decode_spec((attempt_dir / SPEC).read_text(encoding="utf-8"))

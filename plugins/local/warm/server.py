@@ -317,7 +317,7 @@ class Supervisor:
         request = decode_request(data)
         attempt = Path(request["attempt"])
         self.errors = attempt / RUNNER_ERRORS
-        lock = claim(attempt)
+        lock = claim(attempt)  # held until the supervisor exits
         if isinstance(lock, str):
             self._notify(BUSY if lock == "busy" else DONE)  # another runner owns this attempt, or it ran already
             self._abandon(child)
