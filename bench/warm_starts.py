@@ -1,6 +1,6 @@
 """Per-task cost of the local backend, warm (forked from a fork server) vs cold (a fresh interpreter).
 
-Runs real flytekit's trivial `examples.configured.retried` (`x + 1`) through `plugins.local.LocalPlugin`
+Runs real flytekit's trivial `examples.configured.retried` (`x + 1`) through `plugins.local.backend.LocalPlugin`
 directly, as propeller would drive it (inputs.pb written, `handle` called again whenever the plugin
 wakes it, until a terminal phase), with no admin or propeller. For each path it prints the median and
 p90 of, per task:
@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from flyteplane.storage import Storage, StorageConfig
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.local import LocalPlugin
+from plugins.local.backend import LocalPlugin
 from tests.integration.plugins.helpers import Wakeups, fixture_task, int_inputs, task_context, write_inputs
 from tests.support.flytekit import flytekit_bin
 from tests.support.paths import examples_dir

@@ -53,13 +53,13 @@ class LocalEnvironment(_Frozen):
     env: dict[str, str] = Field(default_factory=dict, description="Extra environment variables.")
     warm: bool | None = Field(
         default=None,
-        description="Start flytekit tasks from warm fork servers (see `plugins.local_warm_pool`); "
+        description="Start flytekit tasks from warm fork servers (see `plugins.local.warm.pool`); "
         "None: the backend's `warm` setting.",
     )
     warm_mode: WarmMode | None = Field(
         default=None,
         description="How warm attempts run: `fork` (a fresh process forked per attempt) or `reuse` (successive "
-        "attempts in one long-lived warm worker; see `plugins.local_warm_worker`); None: the backend's `warm_mode`.",
+        "attempts in one long-lived warm worker; see `plugins.local.warm.worker`); None: the backend's `warm_mode`.",
     )
     preload: tuple[str, ...] = Field(
         default=(),
@@ -93,7 +93,7 @@ class LocalEnvironment(_Frozen):
 
 class WarmPoolConfig(_Frozen):
     """The `local` backend's fork servers and reuse workers: how many, how long they live (see
-    `plugins.local_warm_pool`)."""
+    `plugins.local.warm.pool`)."""
 
     servers_per_environment: int = Field(
         default=1, ge=1, description="Fork servers per task environment and code bundle; more fork in parallel."
@@ -139,7 +139,7 @@ class WarmPoolConfig(_Frozen):
 
 
 class LocalPluginConfig(_Frozen):
-    """The `local` backend: container tasks as processes on this machine (see `plugins.local`)."""
+    """The `local` backend: container tasks as processes on this machine (see `plugins.local.backend`)."""
 
     work_dir: Path = Field(
         default_factory=lambda: default_data_dir() / "local-tasks",

@@ -45,6 +45,15 @@ class Phase(enum.IntEnum):
         return self in (Phase.RETRYABLE_FAILURE, Phase.PERMANENT_FAILURE)
 
 
+class BadTaskDefinition(ValueError):
+    """The task cannot run on this backend as defined (no container to run, an unusable template variable, a
+    malformed resource quantity, ...): a permanent failure of the task, not of the platform."""
+
+    def transition(self) -> Transition:
+        """The failure a plugin reports for it: permanent, the user's."""
+        return Transition.failure("BadTaskDefinition", str(self), retryable=False, system=False)
+
+
 @dataclass(frozen=True)
 class Transition:
     """What one `handle` call decided. `state` is persisted only when propeller accepts the transition."""

@@ -33,12 +33,18 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound, Unavailable
-from plugins.core import Phase, TaskExecutionContext, Transition
-from plugins.k8s.manager import BadTaskDefinition
-from plugins.k8s.pod import render_args
-from plugins.k8s.ray import ray_job, runtime_env_of
-from plugins.local_command import container_of, flyte_environment, local_path, storage_environment
-from plugins.templates import rewrite_dest_dir
+from plugins.common.background import cancel_and_wait
+from plugins.common.command import (
+    NO_PREVIOUS_CHECKPOINT,
+    container_of,
+    flyte_environment,
+    local_path,
+    render_for_attempt,
+    storage_environment,
+)
+from plugins.common.ray import ray_job, runtime_env_of
+from plugins.common.templates import rewrite_dest_dir
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 
 log = logging.getLogger(__name__)
 
@@ -124,7 +130,7 @@ class RayJobsPlugin:
             try:
                 request = await self.submission(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             response = await self._call("POST", "/api/jobs/", request)
             if response.status_code >= 400:
                 details = await self.job(submission_id)  # "already exists": a concurrent submit won
@@ -154,11 +160,7 @@ class RayJobsPlugin:
     async def aclose(self) -> None:
         polls = list(self._polls.values())
         self._polls.clear()
-        for poll in polls:
-            poll.task.cancel()
-        for poll in polls:
-            with contextlib.suppress(asyncio.CancelledError):
-                await poll.task
+        await cancel_and_wait(poll.task for poll in polls)
         await self._http.aclose()
 
     # -- submitting ---------------------------------------------------------------------------------------
@@ -169,7 +171,10 @@ class RayJobsPlugin:
         container = container_of(ctx.template)
         if container is None:
             raise BadTaskDefinition("a ray task needs a container whose command becomes the job's entrypoint")
-        argv = await render_args(ctx, [*container.command, *container.args], namespace="", path=local_path)
+        command = [*container.command, *container.args]
+        argv = await render_for_attempt(
+            ctx, command, namespace="", path=local_path, no_previous_checkpoint=NO_PREVIOUS_CHECKPOINT
+        )
         if not argv:
             raise BadTaskDefinition("the ray task's container has neither command nor args")
         dest = f"{self.config.fast_register_dir.rstrip('/')}/{ctx.generated_name}"

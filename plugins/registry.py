@@ -57,7 +57,7 @@ def factory_loaders(
     """
     loaders: dict[str, Callable[[], PluginFactory]] = {
         "echo": _builtin("plugins.echo"),
-        "local": _builtin("plugins.local"),
+        "local": _builtin("plugins.local.backend"),
         "k8s-pod": _builtin("plugins.k8s.pod"),
         "k8s-array": _builtin("plugins.k8s.array"),
         "spark": _builtin("plugins.k8s.spark"),

@@ -5,7 +5,7 @@ The task runs as a supervised local process exactly like the `local` backend run
 backend only adds the Spark side. flytekitplugins-spark creates its SparkSession with
 `SparkSession.builder.getOrCreate()` when it executes a task, and pyspark launches its JVM with
 `PYSPARK_SUBMIT_ARGS`: so the process gets `--master <configured master>` and one `--conf` per
-entry of the task's Spark conf (assembled as for the spark-operator, `plugins.k8s.spark.spark_conf`;
+entry of the task's Spark conf (assembled as for the spark-operator, `plugins.common.spark.spark_conf`;
 Hadoop conf as `spark.hadoop.*`). The image's `executorPath` does not exist here: Python workers
 use the interpreter of the environment standing in for the task's image (`PYSPARK_PYTHON`).
 The task's environment needs pyspark (flytekitplugins-spark brings it) and a Java runtime.
@@ -21,12 +21,12 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from flyteplane.config import default_data_dir
+from plugins.common.command import container_of
+from plugins.common.spark import spark_conf, spark_job
 from plugins.config import LocalPluginConfig
-from plugins.core import TaskExecutionContext, Transition
-from plugins.k8s.manager import BadTaskDefinition
-from plugins.k8s.spark import spark_conf, spark_job
-from plugins.local import LocalPlugin
-from plugins.local_command import container_of, environment_for
+from plugins.core import BadTaskDefinition, TaskExecutionContext, Transition
+from plugins.local.backend import LocalPlugin
+from plugins.local.command import environment_for
 
 TASK_TYPES = ("spark",)
 # Settings of the operator's Python processes inside the image: meaningless for a local driver.
@@ -86,7 +86,7 @@ class SparkLocalPlugin:
         try:
             env = submit_environment(ctx, self.config)
         except BadTaskDefinition as exc:
-            return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+            return exc.transition()
         return await self._processes.handle(replace(ctx, environment={**ctx.environment, **env}))
 
     async def abort(self, ctx: TaskExecutionContext) -> None:

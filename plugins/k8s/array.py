@@ -14,7 +14,6 @@ share the resource manager's metadata, finalizers and watch with the other Kuber
 from __future__ import annotations
 
 import asyncio
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
@@ -27,11 +26,12 @@ from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteidl_py.plugins import array_job_pb2
 from flyteplane.errors import NotFound
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.common.state import decode_state, encode_state
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, POD
 from plugins.k8s.config import ArrayConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, ResourceManager
+from plugins.k8s.manager import ResourceManager
 from plugins.k8s.names import dns1123_label, label_value
 from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, PodStatusUnknown, build_pod, pod_phase
 
@@ -59,15 +59,13 @@ class ArrayState:
     version: int = STATE_VERSION
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
+        return encode_state(asdict(self))
 
     @classmethod
     def decode(cls, data: bytes) -> ArrayState | None:
-        if not data:
+        value = decode_state(data, STATE_VERSION, "array plugin")
+        if value is None:
             return None
-        value = json.loads(data)
-        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown array plugin state {data[:80]!r}")
         subtasks = [Subtask(**s) for s in value.pop("subtasks")]
         return cls(**value, subtasks=subtasks)
 
@@ -150,7 +148,7 @@ class ArrayPlugin:
             try:
                 state = await self._start(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             if state.size < state.min_successes:
                 message = f"array of size {state.size} cannot reach {state.min_successes} successes"
                 return Transition.failure("ArrayJobMinSuccessesNotMet", message, retryable=False)

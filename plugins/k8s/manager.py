@@ -22,15 +22,15 @@ interval, comparing resource versions), so progress does not wait for propeller'
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.common.background import cancel_and_wait
+from plugins.common.state import decode_state, encode_state
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import EVENT, JSON, KubeApiError, KubeClient, ResourceKind
 from plugins.k8s.config import ManagerConfig
 from plugins.k8s.names import dns1123_label, is_dns1123_subdomain, label_key, label_value, namespace_for
@@ -44,10 +44,7 @@ MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGER_NAME = "flyteplane"
 PLUGIN_LABEL = "flyte.org/plugin"
 TASK_EXECUTION_ANNOTATION = "flyte.org/task-execution-id"
-
-
-class BadTaskDefinition(ValueError):
-    """The task cannot become a Kubernetes object as defined (a permanent, user-facing failure)."""
+ConfigT = TypeVar("ConfigT")
 
 
 class ResourceBackend(Protocol):
@@ -78,17 +75,22 @@ class ManagerState:
     version: int = STATE_VERSION
 
     def encode(self) -> bytes:
-        return json.dumps(asdict(self), sort_keys=True).encode()
+        return encode_state(asdict(self))
 
     @classmethod
     def decode(cls, data: bytes) -> ManagerState | None:
         """None for empty state; ValueError for state this version cannot read."""
-        if not data:
-            return None
-        value = json.loads(data)
-        if not isinstance(value, dict) or value.get("version") != STATE_VERSION:
-            raise ValueError(f"unknown Kubernetes plugin state {data[:80]!r}")
-        return cls(**value)
+        value = decode_state(data, STATE_VERSION, "Kubernetes plugin")
+        return None if value is None else cls(**value)
+
+
+class ConfiguredBackend(Generic[ConfigT]):
+    """What every `ResourceBackend` here starts from: its section of the configuration, and the manager (which
+    knows the namespace of each task's objects)."""
+
+    def __init__(self, config: ConfigT, manager: ResourceManager) -> None:
+        self.config = config
+        self._manager = manager
 
 
 def parse_time(text: str | None) -> datetime | None:
@@ -163,9 +165,7 @@ class Watcher:
     async def aclose(self) -> None:
         self._watched.clear()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await cancel_and_wait([self._task])
             self._task = None
 
 
@@ -355,7 +355,7 @@ class KubePlugin:
             try:
                 body = await self.backend.build_resource(ctx)
             except BadTaskDefinition as exc:
-                return Transition.failure("BadTaskDefinition", str(exc), retryable=False)
+                return exc.transition()
             body = self.manager.decorate(ctx, body, state.name, state.namespace)
             refused = await self.manager.create(kind, state.namespace, body)
             if refused is not None:
@@ -413,3 +413,15 @@ def elapsed_since(resource: Mapping[str, Any], now: datetime) -> float:
     """Seconds since the object was created (0 when the API server did not say)."""
     created = parse_time((resource.get("metadata") or {}).get("creationTimestamp"))
     return 0.0 if created is None else max(0.0, (now - created).total_seconds())
+
+
+def backend_plugin(
+    plugin_id: str,
+    task_types: tuple[str, ...],
+    backend: Callable[[ConfigT, ResourceManager], ResourceBackend],
+    config: ConfigT,
+    kube: ManagerConfig,
+) -> KubePlugin:
+    """The plugin of one backend built from its configuration, with a manager of its own (what `create` returns)."""
+    manager = ResourceManager(plugin_id, kube)
+    return KubePlugin(plugin_id, task_types, backend(config, manager), manager)

@@ -18,7 +18,7 @@ failing the round as Flyte does, so propeller looks again.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -27,16 +27,21 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
+from plugins.common.command import NO_PREVIOUS_CHECKPOINT, flyte_environment, render_for_attempt
 from plugins.config import CONTAINER_TASK_TYPES
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager, elapsed_since, parse_time
+from plugins.k8s.manager import (
+    ConfiguredBackend,
+    KubePlugin,
+    backend_plugin,
+    elapsed_since,
+    parse_time,
+)
 from plugins.k8s.names import dns1123_label, is_dns1123_label
 from plugins.k8s.resources import clamp_resources, container_resources, merge_resources
-from plugins.local_command import flyte_environment, render_for_attempt
-from plugins.templates import TemplateError
 
 PRIMARY_CONTAINER_ANNOTATION = "primary_container_name"
 SECRET_ENV_PREFIX = "_FSEC_"
@@ -51,16 +56,6 @@ class PodStatusUnknown(Unavailable):
 
 
 # -- building ---------------------------------------------------------------------------------------------
-
-
-async def render_args(
-    ctx: TaskExecutionContext, argv: Sequence[str], namespace: str, path: Callable[[str], str] = str
-) -> list[str]:
-    """`argv` with Flyte's template variables substituted for this attempt; `path` maps each data URI."""
-    try:
-        return await render_for_attempt(ctx, argv, namespace=namespace, path=path, no_previous_checkpoint='""')
-    except TemplateError as exc:
-        raise BadTaskDefinition(str(exc)) from exc
 
 
 def _env_list(values: Mapping[str, str]) -> list[JSON]:
@@ -245,11 +240,15 @@ async def build_pod(
     containers = []
     for given_container in spec.get("containers") or []:
         container = dict(given_container)
-        container["command"] = await render_args(ctx, container.get("command") or [], namespace)
-        container["args"] = await render_args(ctx, container.get("args") or [], namespace)
         for key in ("command", "args"):
-            if not container[key]:
-                del container[key]
+            argv = container.get(key) or []
+            rendered = await render_for_attempt(
+                ctx, argv, namespace=namespace, no_previous_checkpoint=NO_PREVIOUS_CHECKPOINT
+            )
+            if rendered:
+                container[key] = rendered
+            else:
+                container.pop(key, None)
         container["env"] = _merge_env(container.get("env") or [], [*env, *secret_env])
         if env_from:
             container["envFrom"] = [*(container.get("envFrom") or []), *env_from]
@@ -480,14 +479,10 @@ def pod_phase(pod: Mapping[str, Any], config: PodConfig, now: datetime) -> Trans
     return running_pod(pod, primary)
 
 
-class PodBackend:
+class PodBackend(ConfiguredBackend[PodConfig]):
     """Builds a task's Pod and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = POD
-
-    def __init__(self, config: PodConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         pod, _ = await build_pod(ctx, self.config, self._manager.namespace(ctx))
@@ -505,5 +500,4 @@ class PodBackend:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.k8s-pod` (a `PodConfig`)."""
     settings = PodConfig.model_validate(dict(config))
-    manager = ResourceManager("k8s-pod", settings.kube)
-    return KubePlugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend(settings, manager), manager)
+    return backend_plugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend, settings, settings.kube)

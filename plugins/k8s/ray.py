@@ -4,7 +4,7 @@ From the task's `plugins.RayJob` custom (written by flytekitplugins-ray, semanti
 group and worker groups (start params, replicas and their bounds, `k8s_pod` overlays), in-tree
 autoscaling and its options, the runtime environment, and shutdown/TTL after the job. Head and
 workers run the task's image with the task's pod settings; the entrypoint is the task's command.
-`runtime_env_of` is shared with the Kubernetes-free backend in `plugins.ray_jobs`.
+The job and its runtime environment are read as the Kubernetes-free backend reads them (`plugins.common.ray`).
 
 Phase from `status.jobDeploymentStatus`, every value KubeRay documents: "" (new) -> queued;
 Initializing -> initializing; Running -> running; Complete -> success (failure if the job's own
@@ -14,8 +14,6 @@ queued; Retrying -> initializing; anything newer -> running, with the status as 
 
 from __future__ import annotations
 
-import base64
-import json
 import shlex
 from collections.abc import Mapping
 from dataclasses import replace
@@ -27,11 +25,12 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import execution_pb2
 from flyteidl_py.plugins import ray_pb2
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.common.ray import ray_job, runtime_env_of
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import RayConfig
 from plugins.k8s.logs import render_link
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager
+from plugins.k8s.manager import ConfiguredBackend, KubePlugin, backend_plugin
 from plugins.k8s.pod import build_pod, deep_merge
 from plugins.k8s.resources import container_resources, merge_resources
 
@@ -49,33 +48,6 @@ _UPSCALING = {
     ray_pb2.AutoscalerOptions.UPSCALING_MODE_AGGRESSIVE: "Aggressive",
     ray_pb2.AutoscalerOptions.UPSCALING_MODE_CONSERVATIVE: "Conservative",
 }
-
-
-def ray_job(ctx: TaskExecutionContext) -> ray_pb2.RayJob:
-    """The task's RayJob custom; BadTaskDefinition if it has none."""
-    if not ctx.template.HasField("custom"):
-        raise BadTaskDefinition("a ray task needs its RayJob in the template's custom field")
-    job = ray_pb2.RayJob()
-    json_format.ParseDict(json_format.MessageToDict(ctx.template.custom), job, ignore_unknown_fields=True)
-    return job
-
-
-def runtime_env_of(job: ray_pb2.RayJob) -> dict[str, Any]:
-    """The job's runtime environment: `runtime_env_yaml`, else the deprecated base64 JSON `runtime_env`."""
-    try:
-        if job.runtime_env_yaml:
-            value = yaml.safe_load(job.runtime_env_yaml)
-        elif job.runtime_env:
-            value = json.loads(base64.b64decode(job.runtime_env))
-        else:
-            return {}
-    except (ValueError, yaml.YAMLError) as exc:
-        raise BadTaskDefinition(f"the RayJob's runtime environment is unreadable: {exc}") from exc
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise BadTaskDefinition("the RayJob's runtime environment must be a mapping")
-    return value
 
 
 def _group_pod(pod: JSON, primary: str, container_name: str, overlay: Any, config: RayConfig) -> JSON:
@@ -136,14 +108,10 @@ def _start_params(base: Mapping[str, str], defaults: Mapping[str, str], config: 
     return params
 
 
-class RayBackend:
+class RayBackend(ConfiguredBackend[RayConfig]):
     """Builds a task's RayJob and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = RAY_JOB
-
-    def __init__(self, config: RayConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         job = ray_job(ctx)
@@ -280,5 +248,4 @@ def job_phase(status: Mapping[str, Any], name: str) -> Transition:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.ray` (a `RayConfig`)."""
     settings = RayConfig.model_validate(dict(config))
-    manager = ResourceManager("ray", settings.kube)
-    return KubePlugin("ray", TASK_TYPES, RayBackend(settings, manager), manager)
+    return backend_plugin("ray", TASK_TYPES, RayBackend, settings, settings.kube)

@@ -3,8 +3,8 @@
 The task's `plugins.SparkJob` custom (written by flytekitplugins-spark) gives the application
 type, main file or class, Spark and Hadoop conf, and driver/executor pod overlays (semantics §4.6).
 The driver and executor are described from the task's pod (`plugins.k8s.pod.build_pod`): the
-driver forced non-interruptible, the executor interruptible when the task is. The conf assembly
-(`spark_conf`) is shared with the Kubernetes-free backend in `plugins.spark_local`.
+driver forced non-interruptible, the executor interruptible when the task is. The job and its conf
+are read as the Kubernetes-free backend reads them (`plugins.common.spark`).
 
 Phase from `status.applicationState.state`, every state the operator documents: "" / NEW ->
 queued; SUBMITTED, PENDING_SUBMISSION, PENDING_RERUN -> initializing; RUNNING, SUCCEEDING,
@@ -14,7 +14,6 @@ FAILING, INVALIDATING, UNKNOWN -> running; COMPLETED -> success; FAILED, SUBMISS
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Mapping
 from dataclasses import replace
@@ -25,17 +24,17 @@ from google.protobuf import json_format
 
 from flyteidl_py.core import execution_pb2
 from flyteidl_py.plugins import spark_pb2
-from plugins.core import Phase, TaskExecutionContext, Transition
+from plugins.common.spark import spark_conf, spark_job
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, ResourceKind
 from plugins.k8s.config import SparkConfig
 from plugins.k8s.logs import pod_log_links
-from plugins.k8s.manager import BadTaskDefinition, KubePlugin, ResourceManager
+from plugins.k8s.manager import ConfiguredBackend, KubePlugin, backend_plugin
 from plugins.k8s.pod import build_pod, deep_merge
 
 SPARK_APPLICATION = ResourceKind("sparkoperator.k8s.io/v1beta2", "SparkApplication", "sparkapplications")
 TASK_TYPES = ("spark",)
 DRIVER_CONTAINER = "spark-kubernetes-driver"
-_FEATURE = re.compile(r"^spark\.(?:flyteorg|flyte)\.(.+)\.enabled$")
 _APPLICATION_TYPES = {
     spark_pb2.SparkApplication.PYTHON: "Python",
     spark_pb2.SparkApplication.JAVA: "Java",
@@ -44,34 +43,6 @@ _APPLICATION_TYPES = {
 }
 # Pod fields a SparkApplication's driver/executor spec takes over as they are.
 _POD_FIELDS = ("affinity", "tolerations", "nodeSelector", "schedulerName", "dnsConfig", "hostNetwork")
-
-
-def spark_job(ctx: TaskExecutionContext) -> spark_pb2.SparkJob:
-    """The task's SparkJob custom; BadTaskDefinition if it has none or names no application."""
-    if not ctx.template.HasField("custom"):
-        raise BadTaskDefinition("a spark task needs its SparkJob in the template's custom field")
-    job = spark_pb2.SparkJob()
-    json_format.ParseDict(json_format.MessageToDict(ctx.template.custom), job, ignore_unknown_fields=True)
-    if not job.mainApplicationFile and not job.mainClass:
-        raise BadTaskDefinition("the SparkJob names neither a main application file nor a main class")
-    return job
-
-
-def spark_conf(
-    job: spark_pb2.SparkJob, defaults: Mapping[str, str], features: Mapping[str, Mapping[str, str]]
-) -> dict[str, str]:
-    """The Spark conf of a job: platform defaults, the executor Python, the job's conf with features expanded."""
-    conf = dict(defaults)
-    if job.executorPath:
-        conf["spark.pyspark.python"] = job.executorPath
-        conf["spark.pyspark.driver.python"] = job.executorPath
-    for key, value in job.sparkConf.items():
-        feature = _FEATURE.match(key)
-        if feature and value.lower() == "true" and feature.group(1) in features:
-            conf.update(features[feature.group(1)])
-            continue
-        conf[key] = value
-    return conf
 
 
 def _int(conf: Mapping[str, str], key: str, default: int) -> int:
@@ -131,14 +102,10 @@ def _role(pod: JSON, primary: str, service_account: str, labels: JSON, annotatio
     return {k: v for k, v in role.items() if v not in (None, "")}
 
 
-class SparkBackend:
+class SparkBackend(ConfiguredBackend[SparkConfig]):
     """Builds a task's SparkApplication and reads its phase (a `ResourceBackend` for the manager)."""
 
     kind: ResourceKind = SPARK_APPLICATION
-
-    def __init__(self, config: SparkConfig, manager: ResourceManager) -> None:
-        self.config = config
-        self._manager = manager
 
     async def build_resource(self, ctx: TaskExecutionContext) -> JSON:
         job = spark_job(ctx)
@@ -242,5 +209,4 @@ def application_phase(status: Mapping[str, Any]) -> Transition:
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.spark` (a `SparkConfig`)."""
     settings = SparkConfig.model_validate(dict(config))
-    manager = ResourceManager("spark", settings.kube)
-    return KubePlugin("spark", TASK_TYPES, SparkBackend(settings, manager), manager)
+    return backend_plugin("spark", TASK_TYPES, SparkBackend, settings, settings.kube)

@@ -9,7 +9,7 @@ import pytest
 from flyteplane.errors import FailedPrecondition, InvalidArgument
 from plugins.config import PluginsConfig
 from plugins.echo import EchoPlugin
-from plugins.local import LocalPlugin
+from plugins.local.backend import LocalPlugin
 from plugins.registry import ENTRY_POINT_GROUP, PluginRegistry
 from tests.unit.plugins.sample_plugin import SamplePlugin
 

@@ -1,0 +1,791 @@
+"""The `local` backend: container tasks (python-task & co.) run as processes on this machine.
+
+Each attempt gets a directory `<work_dir>/<generated name>` and a supervisor process
+(`plugins.local.runner`) in a session of its own, which runs the task's command and writes the
+exit status to a file. That makes `handle` level-triggered and restart-safe:
+
+- the first call builds the command (`plugins.local.command`), starts the runner and answers
+  RUNNING with the runner's record (pid, process group, kernel start time) as plugin state; the
+  runner also leaves that record in the attempt directory;
+- later calls -- also from a restarted propeller, with the persisted state or, if the state was
+  lost, the record file -- report RUNNING while that pid is alive with the same start time,
+  and decide the outcome once `status.json` exists; a runner that died without a status is a
+  retryable system failure. A runner holds a lock on the attempt for its lifetime, so a second
+  start of the same attempt never runs the task twice.
+
+Data paths of a `file://` store reach the process as plain local paths (see
+`plugins.common.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
+the environment.
+
+Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
+`error.pb` decides retryable (RECOVERABLE) or permanent, user or system (its origin); a crash
+(non-zero exit, a signal) is a retryable system failure quoting the end of the log; exceeding the
+memory limit is a retryable system failure `OOMKilled`. stdout and stderr go to one log per attempt,
+uploaded to `<output prefix>/task.log` while the task runs (at most every
+`log_upload_interval_seconds`) and when it ends, and reported as the task's log link.
+
+Warm starts (`warm`, on by default): a flytekit task whose environment has a virtualenv starts as a
+process forked from a fork server of that environment (and code bundle) that has already imported
+flytekit (`plugins.local.warm.plan` decides, `plugins.local.warm.pool` runs the servers). Its supervisor
+is a forked process that keeps the runner's files and rules, so everything above holds whichever
+path started an attempt. While an environment's first server starts, its attempts report
+INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
+start, died, or cannot fork safely) the attempt starts cold.
+
+Reuse mode (`warm_mode: reuse`, or FLYTEPLANE_WARM=reuse in a task's environment): successive
+attempts run in the same long-lived warm worker (`plugins.local.warm.worker`) instead of a process
+each, for the last milliseconds; what they then share is said there. The worker keeps the runner's
+files (its record is marked `reuse`), so the rules above hold with two differences that follow from
+a process outliving its attempt: an attempt is over once `status.json` exists (or once this plugin's
+worker has gone on to another attempt), and aborting an attempt kills its worker, which the pool
+replaces. An attempt that finds every worker busy waits in the pool's queue (NOT_READY: no event) and
+is woken when a worker takes it.
+
+From "node ready" to "task running" nothing sleeps or polls: the command is built, the attempt
+handed to a fork server or worker (or the cold runner started, which says on a pipe when it has
+recorded itself), and RUNNING returned. A watcher per running attempt calls `ctx.wake()` when it
+ends (our child's exit, a pidfd on a runner we re-attached to, the reuse worker's word). And since
+propeller evaluates every active node on each pass, `handle` answers for attempts it follows
+without touching a file. A warm attempt `handle` finds running (or queued for a worker) is waited
+for up to `linger_seconds`, once: a quick task is then reported done by the call that started it,
+which spares propeller a round, a wake-up and the RUNNING events of its own.
+
+The event loop never blocks: file work runs in threads (one trip per look at an attempt's files)
+and processes are asyncio subprocesses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from flyteidl_py.core import errors_pb2, execution_pb2
+from flyteplane.errors import NotFound
+from plugins.common.background import cancel_and_wait, wait_briefly
+from plugins.common.command import container_of
+from plugins.common.state import decode_state, encode_state
+from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
+from plugins.local import launch
+from plugins.local.attempt import log_tail
+from plugins.local.command import Command, build_command, environment_variables
+from plugins.local.protocol import (
+    LOCK,
+    RECORD,
+    RECORDED,
+    RUNNER_ERRORS,
+    SPEC,
+    STATUS,
+    AttemptStatus,
+    RunnerRecord,
+    decode_record,
+    decode_status,
+)
+from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import plan as warm_plan
+from plugins.local.warm.pool import Readiness, WarmPool
+
+log = logging.getLogger(__name__)
+
+STATE_VERSION = 1
+LOG_FILE = "task.log"
+
+
+@dataclass(frozen=True)
+class AttemptRecord:
+    """Who runs an attempt: the plugin state of a started attempt, and the runner's record file."""
+
+    work_dir: str
+    pid: int
+    pgid: int
+    start_time: int | None  # kernel start time (clock ticks since boot); None where /proc is missing
+    version: int = STATE_VERSION
+    # A reuse worker runs it (`plugins.local.warm.worker`): the process outlives the attempt, so the attempt
+    # is over once status.json exists, or once the worker -- if this plugin's -- has gone on to another.
+    reuse: bool = False
+
+    def encode(self) -> bytes:
+        value = asdict(self)
+        if not self.reuse:
+            del value["reuse"]  # the state of the other paths reads as it always did
+        return encode_state(value)
+
+    @classmethod
+    def decode(cls, data: bytes) -> AttemptRecord | None:
+        """The record in `data`; None for empty state; ValueError for state this version cannot read."""
+        value = decode_state(data, STATE_VERSION, "local plugin")
+        return None if value is None else cls(**value)
+
+
+@dataclass
+class _Watch:
+    """Who waits for a running attempt to end, and what to do then."""
+
+    task: asyncio.Task[None]
+    wake: Callable[[], None]
+    exited: asyncio.Future[None]  # done once the attempt is over
+    linger: bool  # a warm attempt: worth waiting for briefly in `handle`
+    lingered: bool = False  # `handle` waited for it once already
+    lingering: bool = False  # `handle` waits for it now: it sees the end itself, no wake-up needed
+
+
+@dataclass
+class _LogUpload:
+    at: float = 0.0
+    size: int = -1
+
+
+def process_alive(record: AttemptRecord) -> bool:
+    """True while the recorded runner runs: same pid, same kernel start time, and not a zombie."""
+    try:
+        stat = Path(f"/proc/{record.pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        stat = ""
+    if stat:
+        fields = stat[stat.rindex(")") + 2 :].split()
+        if fields[0] in ("Z", "X"):
+            return False
+        return record.start_time is None or int(fields[19]) == record.start_time
+    try:  # no /proc: the best we can do is ask whether the pid exists
+        os.kill(record.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _read_json(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _read_record(attempt: Path) -> AttemptRecord | None:
+    value = _read_json(attempt / RECORD)
+    if value is None:
+        return None
+    return _record_of(attempt, decode_record(value))
+
+
+def _record_of(attempt: Path, record: RunnerRecord, *, reuse: bool | None = None) -> AttemptRecord:
+    reuse = record.get("reuse", False) if reuse is None else reuse
+    return AttemptRecord(str(attempt), record["pid"], record["pgid"], record.get("start_time"), reuse=reuse)
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What one look into an attempt's directory found."""
+
+    status: AttemptStatus | None
+    record: AttemptRecord | None
+    log_size: int | None
+
+
+def _look(attempt: Path, record: AttemptRecord | None) -> _Look:
+    """status.json, the record (read unless known) and the log's size, in one go (one trip to a thread)."""
+    status = _read_status(attempt)
+    if record is None:
+        record = _read_record(attempt)
+        if status is None and record is not None:
+            status = _read_status(attempt)  # it may have finished between the two reads
+    try:
+        size: int | None = (attempt / LOG_FILE).stat().st_size
+    except FileNotFoundError:
+        size = None
+    return _Look(status, record, size)
+
+
+def _read_status(attempt: Path) -> AttemptStatus | None:
+    value = _read_json(attempt / STATUS)
+    return None if value is None else decode_status(value)
+
+
+def _lock_held(attempt: Path) -> bool:
+    """Whether a runner holds the attempt's lock (it is starting or running)."""
+    try:
+        handle = (attempt / LOCK).open("a")
+    except FileNotFoundError:
+        return False
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False
+
+
+def _prepare(attempt: Path, command: Command) -> None:
+    attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
+    (attempt / "code").mkdir(exist_ok=True)
+    Path(command.cwd).mkdir(parents=True, exist_ok=True)
+    (attempt / LOG_FILE).touch()
+    spec = attempt / SPEC
+    # A temporary name of its own: two engines may prepare the same attempt at once (its lock then
+    # decides which one runs it). The environment may carry storage credentials: owner-readable only.
+    temp = spec.with_name(f"{spec.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(command.spec(attempt / LOG_FILE), handle)
+    os.replace(temp, spec)
+
+
+def _cleanup(attempt: Path) -> int | None:
+    """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
+    for name in ("code", "cwd"):
+        try:
+            (attempt / name).rmdir()  # usually empty: spares rmtree's walk
+        except FileNotFoundError:
+            pass
+        except OSError:
+            shutil.rmtree(attempt / name, ignore_errors=True)
+    for path in (attempt / SPEC, *attempt.glob(SPEC + ".*.tmp")):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+    try:
+        return (attempt / LOG_FILE).stat().st_size
+    except FileNotFoundError:
+        return None
+
+
+def _distributed_errors(ctx: TaskExecutionContext) -> bool:
+    """Whether flytekit writes `error-<id>.pb` instead of error.pb for this task (a distributed error strategy)."""
+    names = ("FLYTE_INTERNAL_DIST_ERROR_STRATEGY", "_F_DES")
+    if any(ctx.environment.get(name) for name in names):
+        return True
+    container = container_of(ctx.template)
+    return container is not None and any(pair.key in names and pair.value for pair in container.env)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+class LocalPlugin:
+    """Runs container tasks as local processes; see the module docstring."""
+
+    id = "local"
+    task_types: tuple[str, ...] = CONTAINER_TASK_TYPES
+
+    def __init__(self, config: LocalPluginConfig | None = None) -> None:
+        self.config = config or LocalPluginConfig()
+        self._locks: dict[str, asyncio.Lock] = {}
+        self._watches: dict[str, _Watch] = {}
+        self._log_uploads: dict[str, _LogUpload] = {}
+        # Each environment's variables, read from this process's environment once (the config does not change).
+        self._base_envs: dict[int, dict[str, str]] = {}
+        self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
+
+    async def start(self) -> None:
+        """Pre-warms the default environment's fork servers (in the background) when warm starts are on."""
+        environment = self.config.default_environment
+        python = python_of(environment)
+        if not self.config.warm_pool.prewarm or not warm_enabled(environment, self.config) or python is None:
+            return
+        self.warm_pool.prewarm(server_key(environment, python, environment_variables(environment, self.config)))
+
+    # -- the plugin interface -----------------------------------------------------------------------
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        name = ctx.generated_name
+        async with self._lock(name):
+            return await self._handle(ctx, name)
+
+    async def abort(self, ctx: TaskExecutionContext) -> None:
+        """Stops the attempt's whole process group: SIGTERM, then SIGKILL after `kill_grace_seconds`.
+
+        An attempt in a reuse worker takes the worker with it (the pool replaces it); one still waiting for a
+        worker is taken off the queue."""
+        name = ctx.generated_name
+        async with self._lock(name):
+            attempt, record = await self._find(ctx, name)
+            self.warm_pool.cancel_queued(str(attempt))
+            if record is None and await asyncio.to_thread(_lock_held, attempt):
+                record = await self._await_record(attempt, None)  # a runner is starting: wait for its record
+            if record is not None and await self._attempt_running(attempt, record):
+                await self._kill(record)
+            self._stop_watch(name)
+            await self._upload_log(ctx, name, attempt, force=True)
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None:
+        """Releases the attempt: no process left running, log uploaded, scratch directories removed."""
+        name = ctx.generated_name
+        async with self._lock(name):
+            attempt, record = await self._find(ctx, name)
+            self.warm_pool.cancel_queued(str(attempt))
+            if record is not None and await self._attempt_running(attempt, record):
+                await self._kill(record)
+            self._stop_watch(name)
+            size = await asyncio.to_thread(_cleanup, attempt)
+            await self._upload_log(ctx, name, attempt, force=True, size=size)
+            self._log_uploads.pop(name, None)
+        self._locks.pop(name, None)
+
+    async def aclose(self) -> None:
+        """Stops watching and the fork servers; the attempts keep running and a new instance re-attaches to them."""
+        watches = list(self._watches.values())
+        self._watches.clear()
+        await cancel_and_wait(watch.task for watch in watches)
+        await self.warm_pool.aclose()
+
+    # -- handle ---------------------------------------------------------------------------------------
+
+    async def _handle(self, ctx: TaskExecutionContext, name: str) -> Transition:
+        try:
+            record = AttemptRecord.decode(ctx.plugin_state)
+        except (ValueError, TypeError, KeyError) as exc:
+            return Transition.failure(
+                "CorruptedPluginState", f"cannot read the local plugin's state: {exc}", retryable=True, system=True
+            )
+        attempt = Path(record.work_dir) if record is not None else self.config.work_dir / name
+        transition = self._unchanged(ctx, name, attempt, record) or await self._decide(ctx, name, attempt, record)
+        for _ in range(2):  # queued -> started -> finished, at most
+            if transition.phase not in (Phase.NOT_READY, Phase.RUNNING) or not await self._linger(ctx, name, attempt):
+                break
+            transition = await self._decide(ctx, name, attempt, AttemptRecord.decode(transition.state))
+        return transition
+
+    def _unchanged(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition | None:
+        """The answer, without touching a file, for an attempt this plugin follows and that cannot have moved: one
+        queued for a reuse worker, or one whose end its watch has not seen (and whose log is not due an upload).
+        Propeller asks about every active node of an execution on every pass, so this is most calls."""
+        if record is None and self.warm_pool.is_queued(str(attempt), ctx.wake):
+            return self._queued()
+        watch = self._watches.get(name)
+        if record is None or watch is None or watch.exited.done():
+            return None
+        last = self._log_uploads.get(name)
+        if last is None or time.monotonic() - last.at >= self.config.log_upload_interval_seconds:
+            return None
+        watch.wake = ctx.wake
+        return self._running_transition(ctx, attempt, record)
+
+    async def _linger(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> bool:
+        """Waits up to `linger_seconds` for an attempt queued for a reuse worker to start, or -- once per attempt --
+        for a warm attempt it just saw running to end; whether it did (the caller then looks again)."""
+        linger = self.config.linger_seconds
+        if linger <= 0:
+            return False
+        key = str(attempt)
+        if self.warm_pool.is_queued(key):
+            return await self.warm_pool.wait_started(key, ctx.wake, linger)
+        watch = self._watches.get(name)
+        if watch is None or not watch.linger or watch.lingered or watch.exited.done():
+            return False
+        watch.lingered = watch.lingering = True
+        try:
+            return await wait_briefly(watch.exited, linger)
+        finally:
+            watch.lingering = False
+
+    async def _decide(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord | None
+    ) -> Transition:
+        """What the attempt's files say: finished, running, lost -- or not started yet (then it starts)."""
+        if record is None:  # most likely a new attempt: start it, unless its directory shows a runner or a result
+            started = await self._start(ctx, name, attempt)
+            if started is not None:
+                return started
+        try:
+            look = await asyncio.to_thread(_look, attempt, record)
+        except (ValueError, TypeError, KeyError) as exc:
+            return Transition.failure(
+                "CorruptedRunnerRecord", f"cannot read the attempt's record: {exc}", retryable=True, system=True
+            )
+        record = look.record
+        if look.status is not None:
+            return await self._finished(ctx, name, attempt, record, look.status, look.log_size)
+        if record is not None:
+            finished = self._reuse_finished(attempt, record)
+            if finished is not None or (process_alive(record) and not self._moved_on(record)):
+                self._watch(ctx, name, attempt, record, None, linger=record.reuse)
+                return await self._running(ctx, name, attempt, record)
+            status = await asyncio.to_thread(_read_status, attempt)  # it may have just finished
+            if status is not None:
+                return await self._finished(ctx, name, attempt, record, status, None)
+            if not record.reuse or not process_alive(record):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(record.pgid, signal.SIGKILL)  # whatever the runner left behind
+            await self._upload_log(ctx, name, attempt, force=True)
+            tail = await asyncio.to_thread(log_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+            return Transition.failure(
+                "ProcessLost",
+                f"the task's runner (pid {record.pid}) is gone without recording an exit status; last output:\n{tail}",
+                retryable=True,
+                system=True,
+                state=record.encode(),
+                logs=[self._log_link(ctx)],
+            )
+        return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+
+    async def _find(self, ctx: TaskExecutionContext, name: str) -> tuple[Path, AttemptRecord | None]:
+        """The attempt directory and its runner record: from the plugin state, else from the record file."""
+        record = AttemptRecord.decode(ctx.plugin_state)
+        if record is not None:
+            return Path(record.work_dir), record
+        attempt = self.config.work_dir / name
+        return attempt, await asyncio.to_thread(_read_record, attempt)
+
+    def _reuse_finished(self, attempt: Path, record: AttemptRecord) -> asyncio.Future[None] | None:
+        """For an attempt in one of this plugin's reuse workers: what resolves once it is finished."""
+        if not record.reuse:
+            return None
+        return self.warm_pool.running_reuse_attempt(str(attempt), record.pid)
+
+    def _moved_on(self, record: AttemptRecord) -> bool:
+        """Whether the record's reuse worker is this plugin's and runs something else by now (so this attempt is
+        over). A worker of another plugin instance (before a restart) gets no new attempts: it exits after its last."""
+        return record.reuse and self.warm_pool.owns_worker(record.pid)
+
+    async def _attempt_running(self, attempt: Path, record: AttemptRecord) -> bool:
+        """Whether the recorded runner still runs this attempt (a reuse worker outlives its attempts)."""
+        if not record.reuse:
+            return process_alive(record)
+        if self._reuse_finished(attempt, record) is not None:
+            return True
+        if self._moved_on(record) or not process_alive(record):
+            return False
+        return await asyncio.to_thread(_read_status, attempt) is None
+
+    async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition | None:
+        """Starts the attempt; None when its directory shows that a runner has (had) it already."""
+        try:
+            command = await build_command(ctx, self.config, attempt, base_envs=self._base_envs)
+        except BadTaskDefinition as exc:
+            return exc.transition()
+        except NotFound as exc:
+            return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
+        warm, found = await asyncio.to_thread(self._plan_start, attempt, command)
+        if found == "held":
+            return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+        if found == "ran":
+            return None
+        readiness = Readiness.COLD
+        if isinstance(warm, WarmPlan):
+            readiness = self.warm_pool.readiness(warm.key, ctx.storage, ctx.wake)
+            if readiness is Readiness.WARMING:
+                return Transition(Phase.INITIALIZING, reason="waiting for a warm fork server of the task's environment")
+        if isinstance(warm, WarmPlan) and readiness is Readiness.READY:
+            running = await self._start_warm(ctx, name, attempt, command, warm)
+            if running is not None:
+                return running
+        elif isinstance(warm, str):
+            log.debug("%s starts cold: %s", name, warm)
+        errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
+        with errors:
+            process = await asyncio.create_subprocess_exec(
+                *launch.command(sys.executable, "runner", str(attempt), isolated=True),
+                stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=errors,
+                cwd=attempt, env={"PATH": os.environ.get("PATH", os.defpath)}, start_new_session=True,
+            )  # fmt: skip
+        record = await self._runner_record(attempt, process)
+        if record is None:
+            text = await asyncio.to_thread(log_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
+            message = f"the local task runner did not start: {text or 'no output'}"
+            return Transition.failure("RunnerFailed", message, retryable=True, system=True)
+        log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
+        self._watch(ctx, name, attempt, record, process, linger=False)
+        return await self._running(ctx, name, attempt, record)
+
+    def _plan_start(self, attempt: Path, command: Command) -> tuple[WarmPlan | str, str]:
+        """How the attempt starts (warm, or why not), and what its directory shows: a runner holding it ("held"),
+        one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
+        attempt waits for a fork server)."""
+        warm = warm_plan(command, self.config)
+        if (attempt / RECORD).exists() or (attempt / STATUS).exists():
+            return warm, "ran"
+        if _lock_held(attempt):
+            return warm, "held"
+        _prepare(attempt, command)
+        return warm, "new"
+
+    async def _start_warm(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan
+    ) -> Transition | None:
+        """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
+        it cold)."""
+        request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
+        started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
+        if started is None:
+            log.info("%s starts cold: no warm fork server took it", name)
+            return None
+        if started.result == "queued":
+            return self._queued()
+        # `started`: the record is written (and usually in the answer); `busy`/`done`: another runner's record is
+        # there or coming.
+        record: AttemptRecord | None = None
+        if started.result == "started" and started.record is not None:
+            record = _record_of(attempt, started.record, reuse=warm.key.reuse)
+        else:
+            record = await self._await_record(attempt, None)
+        if record is None:
+            return None
+        log.info(
+            "started %s %s (pid %d, %s %d) for %s",
+            name, "in a reuse worker" if record.reuse else "warm", record.pid,
+            "worker" if record.reuse else "fork server", started.server_pid, ctx.task_execution_id.task_id.name,
+        )  # fmt: skip
+        self._watch(ctx, name, attempt, record, None, linger=True)
+        return await self._running(ctx, name, attempt, record, log_written=False)
+
+    async def _runner_record(self, attempt: Path, process: asyncio.subprocess.Process) -> AttemptRecord | None:
+        """The record of the runner just started, once it says it wrote it (no polling); if it exits without a
+        word (another runner holds the attempt), that one's record."""
+        assert process.stdout is not None
+        try:
+            line = await asyncio.wait_for(process.stdout.readline(), self.config.start_timeout_seconds)
+        except TimeoutError:
+            line = b""
+        if line == RECORDED:
+            record = await asyncio.to_thread(_read_record, attempt)
+            if record is not None:
+                return record
+        return await self._await_record(attempt, process)
+
+    async def _await_record(self, attempt: Path, process: asyncio.subprocess.Process | None) -> AttemptRecord | None:
+        """The runner's record once it has written it; None if it never does within `start_timeout_seconds`."""
+        deadline = time.monotonic() + self.config.start_timeout_seconds
+        while True:
+            record = await asyncio.to_thread(_read_record, attempt)
+            if record is not None:
+                return record
+            exited = process is not None and process.returncode is not None
+            if exited or time.monotonic() > deadline:
+                # A runner that lost the race to another one exits at once; that one's record may still come.
+                if exited and await asyncio.to_thread(_lock_held, attempt) and time.monotonic() <= deadline:
+                    process = None
+                    continue
+                return await asyncio.to_thread(_read_record, attempt)
+            await asyncio.sleep(0.01)
+
+    async def _running(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, record: AttemptRecord, *, log_written: bool = True
+    ) -> Transition:
+        if log_written:
+            await self._upload_log(ctx, name, attempt, force=False)
+        else:  # right after the start nothing can be in the log yet: the next upload is due an interval from now
+            self._log_uploads.setdefault(name, _LogUpload()).at = time.monotonic()
+        return self._running_transition(ctx, attempt, record)
+
+    def _running_transition(self, ctx: TaskExecutionContext, attempt: Path, record: AttemptRecord) -> Transition:
+        return Transition(
+            Phase.RUNNING,
+            reason="process running",
+            logs=[self._log_link(ctx)],
+            custom_info={"pid": record.pid, "work_dir": str(attempt)},
+            state=record.encode(),
+        )
+
+    @staticmethod
+    def _queued() -> Transition:
+        # Like waiting for resource tokens: not started, nothing to report (no task event) until a worker takes it.
+        return Transition(Phase.NOT_READY, reason="waiting for a free reuse worker of the task's environment")
+
+    async def _finished(
+        self,
+        ctx: TaskExecutionContext,
+        name: str,
+        attempt: Path,
+        record: AttemptRecord | None,
+        status: AttemptStatus,
+        log_size: int | None,
+    ) -> Transition:
+        self._stop_watch(name)
+        await self._upload_log(ctx, name, attempt, force=True, size=log_size)
+        state = record.encode() if record else b""
+        exit_code, signal_number, start_error = status["exit_code"], status["signal"], status.get("start_error")
+        common: dict[str, Any] = {
+            "logs": [self._log_link(ctx)],
+            "custom_info": {"work_dir": str(attempt), "exit_code": exit_code, "signal": signal_number},
+            "state": state,
+        }
+        limit = status.get("memory_limit_bytes")
+        document = await self._error_document(ctx)
+        if document is not None:
+            error = document.error
+            if limit is not None and error.code.endswith("MemoryError"):
+                return self._oom(limit, error.message, common)
+            retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
+            system = error.origin == execution_pb2.ExecutionError.SYSTEM
+            return Transition.failure(error.code, error.message, retryable=retryable, system=system, **common)
+        if start_error is not None:
+            code = "CommandNotFound" if status.get("errno") == errno.ENOENT else "CannotStart"
+            message = f"cannot start the task: {start_error}"
+            return Transition.failure(code, message, retryable=False, system=True, **common)
+        if exit_code == 0:
+            return Transition(Phase.SUCCESS, reason="process exited 0", **common)
+        tail = await asyncio.to_thread(log_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
+        if limit is not None and (signal_number == signal.SIGKILL or "MemoryError" in tail):
+            return self._oom(limit, tail, common)
+        if signal_number is not None:
+            message = f"the task process was killed by {_signal_name(signal_number)}; last output:\n{tail}"
+            return Transition.failure("Interrupted", message, retryable=True, system=True, **common)
+        message = f"the task process exited with code {exit_code}; last output:\n{tail}"
+        return Transition.failure("NonZeroExitCode", message, retryable=True, system=True, **common)
+
+    @staticmethod
+    def _oom(limit: int, detail: str, common: Mapping[str, Any]) -> Transition:
+        message = f"the task exceeded its memory limit of {limit} bytes: {detail}"
+        return Transition.failure("OOMKilled", message, retryable=True, system=True, **common)
+
+    async def _error_document(self, ctx: TaskExecutionContext) -> errors_pb2.ErrorDocument | None:
+        """error.pb, or -- for a task under a distributed error strategy -- an `error-<id>.pb` flytekit wrote."""
+        storage = ctx.storage
+        candidates = [ctx.paths.error]
+        if not await storage.exists(ctx.paths.error):
+            if not _distributed_errors(ctx):
+                return None
+            prefix = storage.join(ctx.paths.output_prefix, "error-")
+            candidates = [info.uri async for info in storage.list(prefix) if info.uri.endswith(".pb")]
+        for uri in candidates:
+            with contextlib.suppress(NotFound):
+                return await storage.read_proto(uri, errors_pb2.ErrorDocument)
+        return None
+
+    # -- processes ------------------------------------------------------------------------------------
+
+    async def _kill(self, record: AttemptRecord) -> None:
+        if not process_alive(record):
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pgid, signal.SIGTERM)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._exit_of(record), self.config.kill_grace_seconds)
+        if process_alive(record):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(record.pgid, signal.SIGKILL)
+            with contextlib.suppress(TimeoutError):  # SIGKILL is delivered asynchronously
+                await asyncio.wait_for(self._exit_of(record), 10.0)
+        # The runner is gone; members of its group that outlived it (it kills them on a normal exit) go too.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(record.pgid, signal.SIGKILL)
+
+    def _watch(
+        self,
+        ctx: TaskExecutionContext,
+        name: str,
+        attempt: Path,
+        record: AttemptRecord,
+        process: asyncio.subprocess.Process | None,
+        *,
+        linger: bool,
+    ) -> None:
+        """Calls the latest `ctx.wake` once the attempt is over (unless `handle` is waiting for that itself): our
+        child's exit, the reuse worker's word that it finished, or (re-attached after a restart) the recorded
+        runner's exit."""
+        current = self._watches.get(name)
+        if current is not None and not current.task.done():
+            current.wake = ctx.wake
+            return
+
+        async def wait_for_exit() -> None:
+            finished = self._reuse_finished(attempt, record)
+            if finished is not None:
+                await finished
+            elif process is not None:
+                await process.wait()
+            elif not self._moved_on(record):
+                await self._exit_of(record)
+            watch = self._watches.get(name)
+            if watch is not None:
+                if not watch.exited.done():
+                    watch.exited.set_result(None)
+                if not watch.lingering:
+                    watch.wake()
+
+        task = asyncio.create_task(wait_for_exit(), name=f"local-watch-{name}")
+        self._watches[name] = _Watch(task, ctx.wake, asyncio.get_running_loop().create_future(), linger)
+
+    async def _exit_of(self, record: AttemptRecord) -> None:
+        """Returns once the recorded runner has exited: a pidfd where Linux offers one, else polling."""
+        try:
+            pidfd = os.pidfd_open(record.pid)
+        except (AttributeError, OSError):
+            pidfd = None
+        if pidfd is None:
+            while process_alive(record):  # noqa: ASYNC110 - no pidfd: nothing to wait on but time
+                await asyncio.sleep(self.config.poll_interval_seconds)
+            return
+        loop = asyncio.get_running_loop()
+        exited: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not exited.done():
+                exited.set_result(None)
+
+        try:
+            if not process_alive(record):  # checked after opening: the pidfd is of the recorded process
+                return
+            loop.add_reader(pidfd, readable)
+            await exited
+        finally:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+
+    def _stop_watch(self, name: str) -> None:
+        watch = self._watches.pop(name, None)
+        if watch is not None and asyncio.current_task() is not watch.task:
+            watch.task.cancel()
+
+    # -- logs -----------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _log_uri(ctx: TaskExecutionContext) -> str:
+        return ctx.storage.join(ctx.paths.output_prefix, LOG_FILE)
+
+    def _log_link(self, ctx: TaskExecutionContext) -> execution_pb2.TaskLog:
+        return execution_pb2.TaskLog(uri=self._log_uri(ctx), name="Task log (local process)")
+
+    async def _upload_log(
+        self, ctx: TaskExecutionContext, name: str, attempt: Path, *, force: bool, size: int | None = None
+    ) -> None:
+        """Copies the attempt's log to the store when it changed (and, unless forced, not too recently).
+        `size`: the log's size if the caller has just looked."""
+        path = attempt / LOG_FILE
+        last = self._log_uploads.setdefault(name, _LogUpload())
+        now = time.monotonic()
+        if not force and now - last.at < self.config.log_upload_interval_seconds:
+            return
+        if size is None:
+            try:
+                size = (await asyncio.to_thread(path.stat)).st_size
+            except FileNotFoundError:
+                return
+        if size == last.size:
+            return
+        await ctx.storage.write_file(self._log_uri(ctx), path)
+        last.at, last.size = now, size
+
+    def _lock(self, name: str) -> asyncio.Lock:
+        return self._locks.setdefault(name, asyncio.Lock())
+
+
+async def create(config: Mapping[str, Any]) -> LocalPlugin:
+    """The factory the registry calls with `plugins.backends.local`; pre-warms the default environment."""
+    plugin = LocalPlugin(LocalPluginConfig.model_validate(dict(config)))
+    await plugin.start()
+    return plugin

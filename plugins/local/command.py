@@ -1,0 +1,147 @@
+"""What a local task process runs: its command line, environment and limits, built from one task attempt.
+
+Pure functions of the task execution context and the `local` backend's settings; nothing here starts
+a process or blocks (apart from reading inputs.pb through the async store when the command renders
+`{{.Inputs.<name>}}`). `plugins.local.backend` starts what `build_command` returns.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+from collections.abc import Iterable, Mapping, MutableMapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from flyteidl_py.core import tasks_pb2
+from plugins.common.command import container_of, flyte_environment, local_path, render_for_attempt, storage_environment
+from plugins.common.quantity import whole_units
+from plugins.common.templates import rewrite_dest_dir, variables_in
+from plugins.config import LocalEnvironment, LocalPluginConfig
+from plugins.core import BadTaskDefinition, TaskExecutionContext
+from plugins.local.protocol import RunnerSpec
+
+
+@dataclass(frozen=True)
+class Command:
+    """One attempt's process: what `plugins.local.runner` reads from spec.json."""
+
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str
+    memory_limit_bytes: int | None
+    memory_limit_kind: str
+    # The environment standing in for the task's image, and the part of `env` that comes from it alone
+    # (what a fork server of that environment starts with; see `plugins.local.warm.plan`).
+    environment: LocalEnvironment = field(default_factory=LocalEnvironment)
+    base_env: dict[str, str] = field(default_factory=dict)
+
+    def spec(self, log: Path) -> RunnerSpec:
+        return {
+            "argv": self.argv,
+            "env": self.env,
+            "cwd": self.cwd,
+            "log": str(log),
+            "memory_limit_bytes": self.memory_limit_bytes,
+            "memory_limit_kind": self.memory_limit_kind,
+        }
+
+
+def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:
+    """The environment standing in for `image`: an exact entry, else the first matching pattern, else the default."""
+    if image in config.images:
+        return config.images[image]
+    for pattern, environment in config.images.items():
+        if fnmatch.fnmatchcase(image, pattern):
+            return environment
+    return config.default_environment
+
+
+def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container) -> int | None:
+    """The attempt's memory limit in bytes: from the effective resources, else the container's; None if unset."""
+    resources = ctx.resources if ctx.resources is not None else container.resources
+    for entry in resources.limits:
+        if entry.name == tasks_pb2.Resources.MEMORY and entry.value:
+            return whole_units(entry.value)
+    return None
+
+
+def _inherited(environ: Mapping[str, str], patterns: Iterable[str]) -> dict[str, str]:
+    wanted = tuple(patterns)
+    return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in wanted)}
+
+
+def environment_variables(
+    environment: LocalEnvironment, config: LocalPluginConfig, environ: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The variables every process of `environment` gets, before those of the task, its store and its execution."""
+    environ = os.environ if environ is None else environ
+    env = _inherited(environ, config.inherit_env)
+    system_path = config.system_path if config.system_path is not None else environ.get("PATH", os.defpath)
+    venv_bin = str(environment.venv / "bin") if environment.venv else ""
+    env["PATH"] = os.pathsep.join(p for p in (venv_bin, system_path) if p)
+    if environment.venv is not None:
+        env["VIRTUAL_ENV"] = str(environment.venv)
+    if environment.python_path:
+        env["PYTHONPATH"] = os.pathsep.join(str(p) for p in environment.python_path)
+    env["PYTHONUNBUFFERED"] = "1"  # the log is readable while the task runs
+    env.update(environment.env)
+    return env
+
+
+async def build_command(
+    ctx: TaskExecutionContext,
+    config: LocalPluginConfig,
+    attempt_dir: Path,
+    environ: Mapping[str, str] | None = None,
+    base_envs: MutableMapping[int, dict[str, str]] | None = None,
+) -> Command:
+    """The process for this attempt; BadTaskDefinition when the task cannot run locally as defined.
+
+    `attempt_dir/code` is the fast-register destination and, unless the environment names a working
+    directory, `attempt_dir/cwd` the working directory; the caller creates both. `base_envs` keeps
+    each environment's `environment_variables` (by the environment's identity) from one call to the
+    next: a caller whose `config` and `environ` do not change passes the same mapping every time.
+    """
+    environ = os.environ if environ is None else environ
+    container = container_of(ctx.template)
+    if container is None:
+        raise BadTaskDefinition(f"task type {ctx.template.type!r} has no container to run as a local process")
+    raw_argv = [*container.command, *container.args]
+    if not raw_argv:
+        raise BadTaskDefinition("the task's container has neither command nor args")
+
+    execution = ctx.task_execution_id.node_execution_id.execution_id
+    argv = await render_for_attempt(ctx, raw_argv, namespace=f"{execution.project}-{execution.domain}", path=local_path)
+    if "remote_package_path" in variables_in(argv):
+        raise BadTaskDefinition(
+            "the command still holds {{ .remote_package_path }}: register the task with `pyflyte register`, "
+            "which uploads the code bundle and fills it in"
+        )
+    argv = rewrite_dest_dir(argv, str(attempt_dir / "code"))
+
+    environment = environment_for(container.image, config)
+    base_env = base_envs.get(id(environment)) if base_envs is not None else None
+    if base_env is None:
+        base_env = environment_variables(environment, config, environ)
+        if base_envs is not None:
+            base_envs[id(environment)] = base_env
+    env = dict(base_env)
+    paths = ctx.paths
+    data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
+    env.update(storage_environment(ctx.storage.config, data_uris))
+    env.update(environment.env)  # the environment's own settings win over the store's
+    env.update({pair.key: pair.value for pair in container.env})
+    env.update(flyte_environment(ctx))
+    env.update(ctx.environment)
+
+    cwd = environment.working_dir or attempt_dir / "cwd"
+    return Command(
+        argv=argv,
+        env=env,
+        cwd=str(cwd),
+        memory_limit_bytes=None if config.memory_limit == "off" else memory_limit(ctx, container),
+        memory_limit_kind=config.memory_limit,
+        environment=environment,
+        base_env=base_env,
+    )

@@ -1,1 +1,0 @@
-"""Spark and Ray tasks written with flytekit's plugins, as users write them; run by the plugins_k8s tests."""
