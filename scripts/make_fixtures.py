@@ -90,7 +90,7 @@ def _scrub_package(path: Path) -> None:
     members: list[tuple[tarfile.TarInfo, bytes]] = []
     with tarfile.open(path) as package:
         for info in package.getmembers():
-            data = package.extractfile(info).read() if info.isfile() else b""  # type: ignore[union-attr]
+            data = _member_bytes(package, info) if info.isfile() else b""
             if _kind(info.name) is task_pb2.TaskSpec:
                 spec = task_pb2.TaskSpec.FromString(data)
                 if _scrub_source_root(spec):
@@ -102,13 +102,16 @@ def _scrub_package(path: Path) -> None:
             package.addfile(info, io.BytesIO(data))
 
 
+def _member_bytes(package: tarfile.TarFile, info: tarfile.TarInfo) -> bytes:
+    member = package.extractfile(info)
+    if member is None:
+        raise SystemExit(f"{info.name}: not a regular file in the package")
+    return member.read()
+
+
 def _read_package(path: Path) -> dict[str, bytes]:
     with tarfile.open(path) as package:
-        return {
-            info.name: package.extractfile(info).read()  # type: ignore[union-attr]
-            for info in package.getmembers()
-            if info.isfile()
-        }
+        return {info.name: _member_bytes(package, info) for info in package.getmembers() if info.isfile()}
 
 
 def _summary(name: str, data: bytes) -> tuple[str, str]:
