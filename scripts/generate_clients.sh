@@ -29,7 +29,6 @@ PROTOC_GEN_GO_GRPC_VERSION=v1.6.2  # google.golang.org/grpc/cmd/protoc-gen-go-gr
 GO_GRPC_VERSION=v1.85.0            # google.golang.org/grpc, the generated module's runtime
 GENPROTO_VERSION=v0.0.0-20261123191846-1e707ab9fbc2  # google.golang.org/genproto/googleapis/{api,rpc}
 PROTOC_GEN_ES_VERSION=2.17.0       # @bufbuild/protoc-gen-es
-MAVEN=${MAVEN_CENTRAL:-https://repo1.maven.org/maven2}
 TOOLS=$ROOT/.tools
 PY=${PYTHON:-$ROOT/.venv/bin/python}
 
@@ -49,14 +48,16 @@ done
 # --- tools -------------------------------------------------------------------------------------
 
 case "$(uname -m)" in  # the classifier of Maven Central's native executables
-  x86_64) EXE=-linux-x86_64.exe ;;
-  aarch64|arm64) EXE=-linux-aarch_64.exe ;;
+  x86_64) EXE=exe:linux-x86_64 ;;
+  aarch64|arm64) EXE=exe:linux-aarch_64 ;;
   *) echo "no protoc on Maven Central for $(uname -m)" >&2; exit 1 ;;
 esac
 
-maven_get() {  # maven_get GROUP/PATH ARTIFACT VERSION SUFFIX DEST (SUFFIX: "-linux-x86_64.exe", ".jar")
-  local url="$MAVEN/$1/$2/$3/$2-$3$4"
-  curl -fsSL --retry 3 -o "$5.part" "$url" && mv "$5.part" "$5"
+maven_get() {  # maven_get GROUP ARTIFACT VERSION TYPE[:CLASSIFIER] DEST -- by coordinates, through mvn
+  local dir
+  dir=$(mktemp -d)
+  (cd "$dir" && mvn -q -B dependency:copy -Dartifact="$1:$2:$3:$4" -DoutputDirectory="$dir/out" >/dev/null)
+  mv "$dir"/out/* "$5" && rm -rf "$dir"
 }
 
 PROTOC=$TOOLS/protoc-$PROTOC_VERSION/bin/protoc
@@ -66,8 +67,8 @@ ensure_protoc() {
   [ -x "$PROTOC" ] && return
   local dir=$TOOLS/protoc-$PROTOC_VERSION
   mkdir -p "$dir/bin" "$dir/include"
-  maven_get com/google/protobuf protoc "$PROTOC_VERSION" "$EXE" "$dir/bin/protoc.exe"
-  maven_get com/google/protobuf protobuf-java "$PROTOC_VERSION" .jar "$dir/protobuf-java.jar"
+  maven_get com.google.protobuf protoc "$PROTOC_VERSION" "$EXE" "$dir/bin/protoc.exe"
+  maven_get com.google.protobuf protobuf-java "$PROTOC_VERSION" jar "$dir/protobuf-java.jar"
   python3 - "$dir/protobuf-java.jar" "$dir/include" <<'EOF'
 import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as jar:
@@ -104,7 +105,7 @@ GRPC_JAVA=$TOOLS/grpc-java-$GRPC_JAVA_VERSION/protoc-gen-grpc-java
 ensure_grpc_java() {
   [ -x "$GRPC_JAVA" ] && return
   mkdir -p "$(dirname "$GRPC_JAVA")"
-  maven_get io/grpc protoc-gen-grpc-java "$GRPC_JAVA_VERSION" "$EXE" "$GRPC_JAVA"
+  maven_get io.grpc protoc-gen-grpc-java "$GRPC_JAVA_VERSION" "$EXE" "$GRPC_JAVA"
   chmod +x "$GRPC_JAVA"
 }
 
