@@ -35,6 +35,7 @@ from google.protobuf.message import Message
 from flyteidl_py.core import interface_pb2, literals_pb2, types_pb2
 from propeller.catalog.msgpack import MsgpackError, MsgpackExt, MsgpackMap, unpack
 from propeller.compiler.digest import normalize_float
+from propeller.compiler.types import nested_types
 from propeller.data.literals import struct_to_python
 
 MSGPACK_TAG = "msgpack"
@@ -182,15 +183,9 @@ def _strip(literal_type: types_pb2.LiteralType) -> None:
     literal_type.ClearField("metadata")
     if CACHE_KEY_ANNOTATION not in literal_type.annotation.annotations.fields:
         literal_type.ClearField("annotation")
-    kind = literal_type.WhichOneof("type")
-    if kind == "collection_type":
-        _strip(literal_type.collection_type)
-    elif kind == "map_value_type":
-        _strip(literal_type.map_value_type)
-    elif kind == "union_type":
-        for variant in literal_type.union_type.variants:
-            _strip(variant)
-    elif kind == "structured_dataset_type":
+    for nested in nested_types(literal_type):
+        _strip(nested)
+    if literal_type.WhichOneof("type") == "structured_dataset_type":
         for column in literal_type.structured_dataset_type.columns:
             _strip(column.literal_type)
     for field_type in literal_type.structure.dataclass_type.values():
