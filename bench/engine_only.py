@@ -17,8 +17,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.engine import int_list
-from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import identifier_pb2, literals_pb2
+from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from flyteplane.storage import Storage, StorageConfig, join
 from plugins.config import PluginsConfig
@@ -58,7 +58,7 @@ async def run(
         await storage.write_proto(inputs_uri, inputs)
         ident = identifier_pb2.WorkflowExecutionIdentifier(project="bench", domain="development", name="e1")
         start = time.perf_counter()
-        await engine.launch(ident, closure, execution_pb2.ExecutionSpec(), inputs_uri, identifier_pb2.Identifier())
+        await engine.launch(engine_pb2.LaunchRequest(execution_id=ident, closure=closure, inputs_uri=inputs_uri))
         while not (await engine.store.find(ident)).terminal:  # noqa: ASYNC110 - polling the database
             await asyncio.sleep(0.02)
         seconds = time.perf_counter() - start

@@ -99,6 +99,16 @@ class Transition:
         )
 
 
+class _OutputFile:
+    """A file the task writes in its attempt's output prefix, read as an attribute of `DataPaths` (`paths.error`)."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, paths: DataPaths, owner: type[DataPaths] | None = None) -> str:
+        return f"{paths.output_prefix.rstrip('/')}/{self.name}"
+
+
 @dataclass(frozen=True)
 class DataPaths:
     """Where a task attempt reads and writes (Flyte's layout; see semantics §3.13)."""
@@ -109,21 +119,10 @@ class DataPaths:
     checkpoint_prefix: str
     previous_checkpoint_prefix: str  # "" on the first attempt
 
-    @property
-    def outputs(self) -> str:
-        return f"{self.output_prefix.rstrip('/')}/outputs.pb"
-
-    @property
-    def error(self) -> str:
-        return f"{self.output_prefix.rstrip('/')}/error.pb"
-
-    @property
-    def futures(self) -> str:
-        return f"{self.output_prefix.rstrip('/')}/futures.pb"
-
-    @property
-    def deck(self) -> str:
-        return f"{self.output_prefix.rstrip('/')}/deck.html"
+    outputs = _OutputFile("outputs.pb")
+    error = _OutputFile("error.pb")
+    futures = _OutputFile("futures.pb")
+    deck = _OutputFile("deck.html")
 
 
 @dataclass(frozen=True)

@@ -16,9 +16,9 @@ import asyncio
 import logging
 import time
 
-from flyteidl_py.admin import execution_pb2
-from flyteidl_py.core import compiler_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2, literals_pb2
+from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
@@ -120,15 +120,8 @@ class Engine:
 
     # ---- the API admin calls -------------------------------------------------------------------
 
-    async def launch(
-        self,
-        ident: identifier_pb2.WorkflowExecutionIdentifier,
-        closure: compiler_pb2.CompiledWorkflowClosure,
-        spec: execution_pb2.ExecutionSpec,
-        inputs_uri: str,
-        launch_plan: identifier_pb2.Identifier,
-    ) -> None:
-        record_id = await self.store.create(ident, closure, spec, inputs_uri, launch_plan)
+    async def launch(self, launch: engine_pb2.LaunchRequest) -> None:
+        record_id = await self.store.create(launch)
         self._owned.add(record_id)
         self.wake(record_id)
 

@@ -36,9 +36,7 @@ class EngineService(engine_pb2_grpc.EngineServiceServicer):
                 raise InvalidArgument(f"missing {part}", field=f"execution_id.{part}")
         if not request.closure.primary.template.nodes:
             raise InvalidArgument("missing closure", field="closure.primary")
-        await self.engine.launch(
-            request.execution_id, request.closure, request.spec, request.inputs_uri, request.launch_plan_id
-        )
+        await self.engine.launch(request)
         return engine_pb2.LaunchResponse()
 
     async def Abort(self, request: engine_pb2.AbortRequest, context: Any) -> engine_pb2.AbortResponse:

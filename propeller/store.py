@@ -15,6 +15,7 @@ from sqlalchemy import Select, Table, bindparam, delete, insert, or_, select, up
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2
+from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from flyteplane.errors import Aborted, NotFound
 from propeller.derived import Derived
@@ -81,15 +82,9 @@ class Store:
         self.owner = owner
         self.lease_seconds = lease_seconds
 
-    async def create(
-        self,
-        ident: identifier_pb2.WorkflowExecutionIdentifier,
-        closure: compiler_pb2.CompiledWorkflowClosure,
-        spec: execution_pb2.ExecutionSpec,
-        inputs_uri: str,
-        launch_plan: identifier_pb2.Identifier,
-    ) -> int:
+    async def create(self, launch: engine_pb2.LaunchRequest) -> int:
         """Persist a launched execution (owned by this process); an existing one is returned as is."""
+        ident = launch.execution_id
         async with self.db.session() as session:
             existing = await session.scalar(self._key(ident))
             if existing is not None:
@@ -98,10 +93,10 @@ class Store:
                 project=ident.project,
                 domain=ident.domain,
                 name=ident.name,
-                closure=closure.SerializeToString(),
-                spec=spec.SerializeToString(),
-                inputs_uri=inputs_uri,
-                launch_plan=launch_plan.SerializeToString(),
+                closure=launch.closure.SerializeToString(),
+                spec=launch.spec.SerializeToString(),
+                inputs_uri=launch.inputs_uri,
+                launch_plan=launch.launch_plan_id.SerializeToString(),
                 owner=self.owner,
                 lease_until=time.time() + self.lease_seconds,
             )

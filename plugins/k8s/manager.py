@@ -32,7 +32,7 @@ from plugins.common.background import cancel_and_wait
 from plugins.common.state import decode_state, encode_state
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import EVENT, JSON, KubeApiError, KubeClient, ResourceKind
-from plugins.k8s.config import ManagerConfig
+from plugins.k8s.config import ManagerConfig, PodConfig
 from plugins.k8s.names import dns1123_label, is_dns1123_subdomain, label_key, label_value, namespace_for
 
 log = logging.getLogger(__name__)
@@ -45,6 +45,7 @@ MANAGER_NAME = "flyteplane"
 PLUGIN_LABEL = "flyte.org/plugin"
 TASK_EXECUTION_ANNOTATION = "flyte.org/task-execution-id"
 ConfigT = TypeVar("ConfigT")
+SettingsT = TypeVar("SettingsT", bound=PodConfig)  # every Kubernetes backend's settings carry `kube`
 
 
 class ResourceBackend(Protocol):
@@ -418,10 +419,11 @@ def elapsed_since(resource: Mapping[str, Any], now: datetime) -> float:
 def backend_plugin(
     plugin_id: str,
     task_types: tuple[str, ...],
-    backend: Callable[[ConfigT, ResourceManager], ResourceBackend],
-    config: ConfigT,
-    kube: ManagerConfig,
+    backend: Callable[[SettingsT, ResourceManager], ResourceBackend],
+    schema: type[SettingsT],
+    config: Mapping[str, Any],
 ) -> KubePlugin:
     """The plugin of one backend built from its configuration, with a manager of its own (what `create` returns)."""
-    manager = ResourceManager(plugin_id, kube)
-    return KubePlugin(plugin_id, task_types, backend(config, manager), manager)
+    settings = schema.model_validate(dict(config))
+    manager = ResourceManager(plugin_id, settings.kube)
+    return KubePlugin(plugin_id, task_types, backend(settings, manager), manager)

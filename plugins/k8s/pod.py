@@ -499,5 +499,4 @@ class PodBackend(ConfiguredBackend[PodConfig]):
 
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.k8s-pod` (a `PodConfig`)."""
-    settings = PodConfig.model_validate(dict(config))
-    return backend_plugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend, settings, settings.kube)
+    return backend_plugin("k8s-pod", CONTAINER_TASK_TYPES, PodBackend, PodConfig, config)

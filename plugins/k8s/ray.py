@@ -247,5 +247,4 @@ def job_phase(status: Mapping[str, Any], name: str) -> Transition:
 
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.ray` (a `RayConfig`)."""
-    settings = RayConfig.model_validate(dict(config))
-    return backend_plugin("ray", TASK_TYPES, RayBackend, settings, settings.kube)
+    return backend_plugin("ray", TASK_TYPES, RayBackend, RayConfig, config)

@@ -208,5 +208,4 @@ def application_phase(status: Mapping[str, Any]) -> Transition:
 
 def create(config: Mapping[str, Any]) -> KubePlugin:
     """The factory the registry calls with `plugins.backends.spark` (a `SparkConfig`)."""
-    settings = SparkConfig.model_validate(dict(config))
-    return backend_plugin("spark", TASK_TYPES, SparkBackend, settings, settings.kube)
+    return backend_plugin("spark", TASK_TYPES, SparkBackend, SparkConfig, config)

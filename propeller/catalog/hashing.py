@@ -25,7 +25,6 @@ here, nor the other way round):
 from __future__ import annotations
 
 import base64
-import hashlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,7 +33,8 @@ from google.protobuf.message import Message
 
 from flyteidl_py.core import interface_pb2, literals_pb2, types_pb2
 from propeller.catalog.msgpack import MsgpackError, MsgpackExt, MsgpackMap, unpack
-from propeller.compiler.digest import normalize_float
+from propeller.compiler.digest import normalize_float, tagged
+from propeller.compiler.types import nested_types
 from propeller.data.literals import struct_to_python
 
 MSGPACK_TAG = "msgpack"
@@ -45,37 +45,33 @@ CACHE_KEY_ANNOTATION = "cache-key-metadata"
 # -- objecthash -------------------------------------------------------------------------------------
 
 
-def _digest(tag: bytes, payload: bytes) -> bytes:
-    return hashlib.sha256(tag + payload).digest()
-
-
 def object_hash(value: object) -> bytes:
     """objecthash of a JSON-like tree (plus bytes, ints and decoded msgpack values)."""
     if value is None:
-        return _digest(b"n", b"")
+        return tagged(b"n", b"")
     if isinstance(value, bool):
-        return _digest(b"b", b"1" if value else b"0")
+        return tagged(b"b", b"1" if value else b"0")
     if isinstance(value, int):
-        return _digest(b"i", str(value).encode())
+        return tagged(b"i", str(value).encode())
     if isinstance(value, float):
-        return _digest(b"f", normalize_float(value).encode())
+        return tagged(b"f", normalize_float(value).encode())
     if isinstance(value, str):
-        return _digest(b"u", value.encode("utf-8", "surrogatepass"))
+        return tagged(b"u", value.encode("utf-8", "surrogatepass"))
     if isinstance(value, bytes):
-        return _digest(b"r", value)
+        return tagged(b"r", value)
     if isinstance(value, list | tuple):
-        return _digest(b"l", b"".join(object_hash(item) for item in value))
+        return tagged(b"l", b"".join(object_hash(item) for item in value))
     if isinstance(value, dict):
         return _pairs_hash(value.items())
     if isinstance(value, MsgpackMap):
         return _pairs_hash(value.items)
     if isinstance(value, MsgpackExt):
-        return _digest(b"l", object_hash("msgpack-ext") + object_hash(value.code) + object_hash(value.data))
+        return tagged(b"l", object_hash("msgpack-ext") + object_hash(value.code) + object_hash(value.data))
     raise TypeError(f"cannot hash a {type(value).__name__}")
 
 
 def _pairs_hash(pairs: Iterable[tuple[object, object]]) -> bytes:
-    return _digest(b"d", b"".join(sorted(object_hash(key) + object_hash(item) for key, item in pairs)))
+    return tagged(b"d", b"".join(sorted(object_hash(key) + object_hash(item) for key, item in pairs)))
 
 
 def encode(digest: bytes) -> str:
@@ -182,15 +178,9 @@ def _strip(literal_type: types_pb2.LiteralType) -> None:
     literal_type.ClearField("metadata")
     if CACHE_KEY_ANNOTATION not in literal_type.annotation.annotations.fields:
         literal_type.ClearField("annotation")
-    kind = literal_type.WhichOneof("type")
-    if kind == "collection_type":
-        _strip(literal_type.collection_type)
-    elif kind == "map_value_type":
-        _strip(literal_type.map_value_type)
-    elif kind == "union_type":
-        for variant in literal_type.union_type.variants:
-            _strip(variant)
-    elif kind == "structured_dataset_type":
+    for nested in nested_types(literal_type):
+        _strip(nested)
+    if literal_type.WhichOneof("type") == "structured_dataset_type":
         for column in literal_type.structured_dataset_type.columns:
             _strip(column.literal_type)
     for field_type in literal_type.structure.dataclass_type.values():

@@ -19,24 +19,25 @@ def digest(message: Message) -> bytes:
     return _hash(json_format.MessageToDict(message))
 
 
-def _tagged(tag: bytes, payload: bytes) -> bytes:
+def tagged(tag: bytes, payload: bytes) -> bytes:
+    """objecthash of one value: SHA-256 over its type tag and its bytes (also the catalog's hashes use it)."""
     return hashlib.sha256(tag + payload).digest()
 
 
 def _hash(value: Any) -> bytes:
     if value is None:
-        return _tagged(b"n", b"")
+        return tagged(b"n", b"")
     if isinstance(value, bool):
-        return _tagged(b"b", b"1" if value else b"0")
+        return tagged(b"b", b"1" if value else b"0")
     if isinstance(value, int | float):
-        return _tagged(b"f", normalize_float(float(value)).encode())
+        return tagged(b"f", normalize_float(float(value)).encode())
     if isinstance(value, str):
-        return _tagged(b"u", value.encode("utf-8"))
+        return tagged(b"u", value.encode("utf-8"))
     if isinstance(value, list):
-        return _tagged(b"l", b"".join(_hash(item) for item in value))
+        return tagged(b"l", b"".join(_hash(item) for item in value))
     if isinstance(value, dict):
         pairs = sorted(_hash(key) + _hash(item) for key, item in value.items())
-        return _tagged(b"d", b"".join(pairs))
+        return tagged(b"d", b"".join(pairs))
     raise TypeError(f"cannot hash {type(value).__name__}")
 
 

@@ -52,18 +52,24 @@ def is_optional(literal_type: LiteralType) -> bool:
     )
 
 
+def nested_types(literal_type: LiteralType) -> list[LiteralType]:
+    """The types directly inside a list (its element), a map (its value) or a union (its variants); else none."""
+    kind = literal_type.WhichOneof("type")
+    if kind == "collection_type":
+        return [literal_type.collection_type]
+    if kind == "map_value_type":
+        return [literal_type.map_value_type]
+    if kind == "union_type":
+        return list(literal_type.union_type.variants)
+    return []
+
+
 def validate_literal_type(literal_type: LiteralType) -> None:
     """Reject malformed types (no kind set, e.g. a collection without element type) with InvalidArgument."""
-    kind = literal_type.WhichOneof("type")
-    if kind is None:
+    if literal_type.WhichOneof("type") is None:
         raise InvalidArgument(f"literal type [{type_str(literal_type)}] has no type set")
-    if kind == "collection_type":
-        validate_literal_type(literal_type.collection_type)
-    elif kind == "map_value_type":
-        validate_literal_type(literal_type.map_value_type)
-    elif kind == "union_type":
-        for variant in literal_type.union_type.variants:
-            validate_literal_type(variant)
+    for nested in nested_types(literal_type):
+        validate_literal_type(nested)
 
 
 def is_castable(upstream: LiteralType, downstream: LiteralType) -> bool:
@@ -80,10 +86,8 @@ def is_castable(upstream: LiteralType, downstream: LiteralType) -> bool:
 
 def _casts_from(upstream: LiteralType, downstream: LiteralType) -> bool:
     kind = downstream.WhichOneof("type")
-    if kind == "collection_type":
-        return _collection(upstream, downstream)
-    if kind == "map_value_type":
-        return _map(upstream, downstream)
+    if kind in ("collection_type", "map_value_type"):
+        return _container(upstream, downstream)
     if kind == "blob":
         return _blob(upstream, downstream.blob)
     if kind == "schema":
@@ -104,20 +108,14 @@ def _casts_from(upstream: LiteralType, downstream: LiteralType) -> bool:
     return _trivial(upstream, downstream)
 
 
-def _collection(upstream: LiteralType, downstream: LiteralType) -> bool:
-    if upstream.WhichOneof("type") != "collection_type":
+def _container(upstream: LiteralType, downstream: LiteralType) -> bool:
+    """A list to a list (a map to a map) whose element type the upstream element type casts to."""
+    if upstream.WhichOneof("type") != downstream.WhichOneof("type"):
         return False
-    if is_none_type(upstream.collection_type):  # an empty list literal fits any list
+    [element], [wanted] = nested_types(upstream), nested_types(downstream)
+    if is_none_type(element):  # an empty list (map) literal fits any list (map)
         return True
-    return is_castable(upstream.collection_type, downstream.collection_type)
-
-
-def _map(upstream: LiteralType, downstream: LiteralType) -> bool:
-    if upstream.WhichOneof("type") != "map_value_type":
-        return False
-    if is_none_type(upstream.map_value_type):  # an empty map literal fits any map
-        return True
-    return is_castable(upstream.map_value_type, downstream.map_value_type)
+    return is_castable(element, wanted)
 
 
 def _blob(upstream: LiteralType, downstream: types_pb2.BlobType) -> bool:

@@ -345,11 +345,7 @@ class _WorkflowBuilder:
                 return _normalized(self.template.interface)
             launch_plan = self.compilation.launch_plans.get(id_key(ref))
             if launch_plan is None:
-                self.error(
-                    ErrorCode.WORKFLOW_REFERENCE_NOT_FOUND,
-                    node.id,
-                    f"Referenced launch plan [{id_str(ref)}] not found.",
-                )
+                self._reference_not_found(node, f"Referenced launch plan [{id_str(ref)}] not found.")
                 return None
             bound = {binding.var for binding in node.inputs}
             parameters = launch_plan.expected_inputs.parameters
@@ -361,23 +357,20 @@ class _WorkflowBuilder:
             ref = node.workflow_node.sub_workflow_ref
             template = self.compilation.workflows.get(id_key(ref))
             if template is None:
-                self.error(
-                    ErrorCode.WORKFLOW_REFERENCE_NOT_FOUND,
-                    node.id,
-                    f"Referenced sub-workflow [{id_str(ref)}] not found.",
-                )
+                self._reference_not_found(node, f"Referenced sub-workflow [{id_str(ref)}] not found.")
                 return None
             self.compilation.sub_workflow(node.id, template)
             if not template.HasField("interface"):
                 self.error(ErrorCode.VALUE_REQUIRED, node.id, "Value required [WorkflowNode.Template.Interface].")
                 return None
             return _normalized(template.interface)
-        self.error(
-            ErrorCode.WORKFLOW_REFERENCE_NOT_FOUND,
-            node.id,
-            "Workflow node references neither a launch plan nor a sub-workflow (<lp>/<sw>).",
+        self._reference_not_found(
+            node, "Workflow node references neither a launch plan nor a sub-workflow (<lp>/<sw>)."
         )
         return None
+
+    def _reference_not_found(self, node: workflow_pb2.Node, message: str) -> None:
+        self.error(ErrorCode.WORKFLOW_REFERENCE_NOT_FOUND, node.id, message)
 
     def _branch_interface(self, node: workflow_pb2.Node) -> interface_pb2.TypedInterface:
         scratch: list[CompileError] = []  # binding errors are reported when the node itself is validated

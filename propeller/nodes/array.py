@@ -77,6 +77,19 @@ class ArrayNode(NodeHandler):
     def _element_dir(self, ctx: NodeContext, index: int) -> str:
         return f"{ctx.output_dir}/{index}/{ctx.status.element_attempts[index]}"
 
+    def _element_context(
+        self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, index: int, raw_state: str
+    ) -> TaskExecutionContext:
+        """The plugin's view of element `index`'s current attempt, its state decoded from the entry."""
+        return task_context(
+            ctx,
+            template,
+            attempt=ctx.status.element_attempts[index],
+            plugin_state=base64.b64decode(raw_state),
+            output_dir=self._element_dir(ctx, index),
+            array_index=index,
+        )
+
     async def handle(self, ctx: NodeContext) -> NodeResult:
         status, array = ctx.status, ctx.node.array_node
         template = self._template(ctx)
@@ -178,14 +191,7 @@ class ArrayNode(NodeHandler):
     ) -> event_pb2.ExternalResourceInfo | None:
         status = ctx.status
         plugin_phase, version, raw_state, cache_status = _entry(status.element_plugin[index])
-        tctx = task_context(
-            ctx,
-            template,
-            attempt=status.element_attempts[index],
-            plugin_state=base64.b64decode(raw_state),
-            output_dir=self._element_dir(ctx, index),
-            array_index=index,
-        )
+        tctx = self._element_context(ctx, template, index, raw_state)
         if cache is not None and plugin_phase < 0 and cache_status == 0:
             cache_status = await self._look_up(ctx, cache, index, tctx)
             if cache_status == catalog_pb2.CACHE_HIT:
@@ -323,14 +329,7 @@ class ArrayNode(NodeHandler):
             plugin_phase, _, raw_state, _ = _entry(status.element_plugin[index])
             if NodePhase(phase).is_terminal or plugin_phase < 0:
                 continue
-            tctx = task_context(
-                ctx,
-                template,
-                attempt=status.element_attempts[index],
-                plugin_state=base64.b64decode(raw_state),
-                output_dir=self._element_dir(ctx, index),
-                array_index=index,
-            )
+            tctx = self._element_context(ctx, template, index, raw_state)
             await plugin.abort(tctx)
             await plugin.finalize(tctx)
             status.element_phase[index] = int(NodePhase.ABORTED)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from flyteidl_py.admin import execution_pb2
-from flyteidl_py.core import compiler_pb2, identifier_pb2
+from flyteidl_py.core import identifier_pb2
+from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from propeller.db import MIGRATIONS
 from propeller.status import WorkflowPhase
@@ -31,13 +31,7 @@ async def db(tmp_path: Path) -> AsyncIterator[Database]:
 
 
 async def launched(store: Store) -> int:
-    return await store.create(
-        EXECUTION,
-        compiler_pb2.CompiledWorkflowClosure(),
-        execution_pb2.ExecutionSpec(),
-        "",
-        identifier_pb2.Identifier(),
-    )
+    return await store.create(engine_pb2.LaunchRequest(execution_id=EXECUTION))
 
 
 async def test_a_running_execution_is_taken_over_once_its_owners_lease_runs_out(db: Database) -> None:
