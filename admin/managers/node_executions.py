@@ -6,7 +6,7 @@ from typing import Any
 
 from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id
+from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id, identifier
 from admin.models import NodeExecution, TaskExecution
 from admin.repositories import executions, node_executions, task_executions
 from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
@@ -33,13 +33,7 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
     return task_execution_pb2.TaskExecution(
         id=identifier_pb2.TaskExecutionIdentifier(
-            task_id=identifier_pb2.Identifier(
-                resource_type=identifier_pb2.TASK,
-                project=row.project,
-                domain=row.domain,
-                name=row.name,
-                version=row.version,
-            ),
+            task_id=identifier(identifier_pb2.TASK, row),
             node_execution_id=identifier_pb2.NodeExecutionIdentifier(
                 execution_id=identifier_pb2.WorkflowExecutionIdentifier(
                     project=row.execution_project, domain=row.execution_domain, name=row.execution_name
