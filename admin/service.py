@@ -10,7 +10,7 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
-from admin.managers.attributes import AttributesManager
+from admin.managers.attributes import PROJECT, PROJECT_DOMAIN, WORKFLOW, AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.dataproxy import DataProxy
 from admin.managers.entity_lists import EntityLists
@@ -129,15 +129,15 @@ def admin_routes(m: Managers) -> dict[str, Handler]:
         "GetTaskExecution": m.tasks.get,
         "ListTaskExecutions": m.tasks.list,
         "GetTaskExecutionData": m.tasks.get_data,
-        "UpdateProjectDomainAttributes": m.attributes.update_project_domain,
-        "GetProjectDomainAttributes": m.attributes.get_project_domain,
-        "DeleteProjectDomainAttributes": m.attributes.delete_project_domain,
-        "UpdateProjectAttributes": m.attributes.update_project,
-        "GetProjectAttributes": m.attributes.get_project,
-        "DeleteProjectAttributes": m.attributes.delete_project,
-        "UpdateWorkflowAttributes": m.attributes.update_workflow,
-        "GetWorkflowAttributes": m.attributes.get_workflow,
-        "DeleteWorkflowAttributes": m.attributes.delete_workflow,
+        "UpdateProjectDomainAttributes": lambda q: m.attributes.update(PROJECT_DOMAIN, q),
+        "GetProjectDomainAttributes": lambda q: m.attributes.get(PROJECT_DOMAIN, q),
+        "DeleteProjectDomainAttributes": lambda q: m.attributes.delete(PROJECT_DOMAIN, q),
+        "UpdateProjectAttributes": lambda q: m.attributes.update(PROJECT, q),
+        "GetProjectAttributes": lambda q: m.attributes.get(PROJECT, q),
+        "DeleteProjectAttributes": lambda q: m.attributes.delete(PROJECT, q),
+        "UpdateWorkflowAttributes": lambda q: m.attributes.update(WORKFLOW, q),
+        "GetWorkflowAttributes": lambda q: m.attributes.get(WORKFLOW, q),
+        "DeleteWorkflowAttributes": lambda q: m.attributes.delete(WORKFLOW, q),
         "ListMatchableAttributes": m.attributes.list_matchable,
         "ListNamedEntities": lists.list_named_entities,
         "GetNamedEntity": lists.get_named_entity,

@@ -15,9 +15,17 @@ if TYPE_CHECKING:
 
 
 class FlyteplaneError(Exception):
-    """Base of every error we raise on purpose. `code` is the gRPC status it maps to."""
+    """Base of every error we raise on purpose. `code` is the gRPC status it maps to.
+
+    A subclass names its status in its class line: `class NotFound(FlyteplaneError, code=...)`.
+    """
 
     code: grpc.StatusCode = grpc.StatusCode.INTERNAL
+
+    def __init_subclass__(cls, *, code: grpc.StatusCode | None = None, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls.code = code
 
     def __init__(self, message: str, *, field: str | None = None, details: Message | None = None) -> None:
         super().__init__(message)
@@ -30,58 +38,48 @@ class FlyteplaneError(Exception):
         return f"{self.field}: {self.message}" if self.field else self.message
 
 
-class InvalidArgument(FlyteplaneError):
+class InvalidArgument(FlyteplaneError, code=grpc.StatusCode.INVALID_ARGUMENT):
     """The request is malformed; `field` names the offending field (e.g. `id.project`)."""
 
-    code = grpc.StatusCode.INVALID_ARGUMENT
+
+class NotFound(FlyteplaneError, code=grpc.StatusCode.NOT_FOUND):
+    """The named entity (project, task, execution, artifact, ...) does not exist."""
 
 
-class NotFound(FlyteplaneError):
-    code = grpc.StatusCode.NOT_FOUND
+class AlreadyExists(FlyteplaneError, code=grpc.StatusCode.ALREADY_EXISTS):
+    """An entity with this identifier exists already."""
 
 
-class AlreadyExists(FlyteplaneError):
-    code = grpc.StatusCode.ALREADY_EXISTS
-
-
-class FailedPrecondition(FlyteplaneError):
+class FailedPrecondition(FlyteplaneError, code=grpc.StatusCode.FAILED_PRECONDITION):
     """The request is well formed but illegal in the current state (e.g. a phase transition)."""
 
-    code = grpc.StatusCode.FAILED_PRECONDITION
 
-
-class ResourceExhausted(FlyteplaneError):
+class ResourceExhausted(FlyteplaneError, code=grpc.StatusCode.RESOURCE_EXHAUSTED):
     """A size or rate limit was hit (payload too large, too many items)."""
 
-    code = grpc.StatusCode.RESOURCE_EXHAUSTED
+
+class Unauthenticated(FlyteplaneError, code=grpc.StatusCode.UNAUTHENTICATED):
+    """The caller did not prove who it is."""
 
 
-class Unauthenticated(FlyteplaneError):
-    code = grpc.StatusCode.UNAUTHENTICATED
+class PermissionDenied(FlyteplaneError, code=grpc.StatusCode.PERMISSION_DENIED):
+    """The caller is known but may not do this."""
 
 
-class PermissionDenied(FlyteplaneError):
-    code = grpc.StatusCode.PERMISSION_DENIED
-
-
-class Unavailable(FlyteplaneError):
+class Unavailable(FlyteplaneError, code=grpc.StatusCode.UNAVAILABLE):
     """A dependency (database, object store, another component) cannot be reached; retryable."""
 
-    code = grpc.StatusCode.UNAVAILABLE
 
-
-class Aborted(FlyteplaneError):
+class Aborted(FlyteplaneError, code=grpc.StatusCode.ABORTED):
     """A concurrent change won (optimistic-lock conflict); the caller may retry."""
 
-    code = grpc.StatusCode.ABORTED
+
+class Internal(FlyteplaneError, code=grpc.StatusCode.INTERNAL):
+    """Something went wrong on our side, detected and reported on purpose."""
 
 
-class Internal(FlyteplaneError):
-    code = grpc.StatusCode.INTERNAL
-
-
-class Unimplemented(FlyteplaneError):
-    code = grpc.StatusCode.UNIMPLEMENTED
+class Unimplemented(FlyteplaneError, code=grpc.StatusCode.UNIMPLEMENTED):
+    """A method or feature flyteplane does not provide."""
 
 
 def status_of(error: BaseException) -> tuple[grpc.StatusCode, str]:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
 from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -46,11 +50,69 @@ def _type_name(resource_type: int) -> str:
     return mr.MatchableResource.Name(resource_type)
 
 
-def _scope(message: Message, levels: int, prefix: str = "") -> Scope:
+_SCOPE_PARTS = ("project", "domain", "workflow")
+
+
+def _scope(message: object, levels: int, prefix: str = "") -> Scope:
     """The scope a request names: its project, domain and workflow, as many levels as the RPC has, each required."""
-    return Scope(
-        *(require(getattr(message, part), f"{prefix}{part}") for part in ("project", "domain", "workflow")[:levels])
-    )
+    return Scope(*(require(getattr(message, part), f"{prefix}{part}") for part in _SCOPE_PARTS[:levels]))
+
+
+@dataclass(frozen=True)
+class Level:
+    """A scope at which attributes are stored, and the IDL messages its Update/Get/Delete RPCs answer with."""
+
+    depth: int  # how many of project, domain, workflow name it
+    attributes: Callable[..., Message]
+    update_response: Callable[[], Message]
+    get_response: Callable[..., Message]
+    delete_response: Callable[[], Message]
+
+
+PROJECT = Level(
+    1,
+    project_attributes_pb2.ProjectAttributes,
+    project_attributes_pb2.ProjectAttributesUpdateResponse,
+    project_attributes_pb2.ProjectAttributesGetResponse,
+    project_attributes_pb2.ProjectAttributesDeleteResponse,
+)
+PROJECT_DOMAIN = Level(
+    2,
+    project_domain_attributes_pb2.ProjectDomainAttributes,
+    project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse,
+    project_domain_attributes_pb2.ProjectDomainAttributesGetResponse,
+    project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse,
+)
+WORKFLOW = Level(
+    3,
+    workflow_attributes_pb2.WorkflowAttributes,
+    workflow_attributes_pb2.WorkflowAttributesUpdateResponse,
+    workflow_attributes_pb2.WorkflowAttributesGetResponse,
+    workflow_attributes_pb2.WorkflowAttributesDeleteResponse,
+)
+
+
+class _ScopedAttributes(Protocol):
+    """What every level's *Attributes message carries besides its scope."""
+
+    @property
+    def matching_attributes(self) -> mr.MatchingAttributes: ...
+    @property
+    def org(self) -> str: ...
+
+
+class _UpdateRequest(Protocol):
+    @property
+    def attributes(self) -> _ScopedAttributes: ...
+
+
+class _ScopedRequest(Protocol):
+    """A Get or Delete request of any level (its project/domain/workflow are read by name)."""
+
+    @property
+    def resource_type(self) -> int: ...
+    @property
+    def org(self) -> str: ...
 
 
 class AttributesManager:
@@ -126,91 +188,21 @@ class AttributesManager:
             row = await resources.most_specific(session, scope, type_name)
         return mr.MatchingAttributes.FromString(row.attributes) if row else None
 
-    # ---- RPCs ----------------------------------------------------------------------------------
+    # ---- RPCs: Update/Get/Delete{Project,ProjectDomain,Workflow}Attributes, one method per verb ----
 
-    async def update_project_domain(
-        self, request: project_domain_attributes_pb2.ProjectDomainAttributesUpdateRequest
-    ) -> project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse:
+    async def update(self, level: Level, request: _UpdateRequest) -> Message:
         a = request.attributes
-        scope = _scope(a, 2, "attributes.")
-        await self._update(scope, a.matching_attributes, a.org)
-        return project_domain_attributes_pb2.ProjectDomainAttributesUpdateResponse()
+        await self._update(_scope(a, level.depth, "attributes."), a.matching_attributes, a.org)
+        return level.update_response()
 
-    async def get_project_domain(
-        self, request: project_domain_attributes_pb2.ProjectDomainAttributesGetRequest
-    ) -> project_domain_attributes_pb2.ProjectDomainAttributesGetResponse:
-        scope = _scope(request, 2)
-        attributes = await self._get(scope, request.resource_type)
-        return project_domain_attributes_pb2.ProjectDomainAttributesGetResponse(
-            attributes=project_domain_attributes_pb2.ProjectDomainAttributes(
-                project=request.project,
-                domain=request.domain,
-                matching_attributes=attributes,
-                org=request.org,
-            )
-        )
+    async def get(self, level: Level, request: _ScopedRequest) -> Message:
+        attributes = await self._get(_scope(request, level.depth), request.resource_type)
+        scope = {part: getattr(request, part) for part in _SCOPE_PARTS[: level.depth]}
+        return level.get_response(attributes=level.attributes(**scope, matching_attributes=attributes, org=request.org))
 
-    async def delete_project_domain(
-        self, request: project_domain_attributes_pb2.ProjectDomainAttributesDeleteRequest
-    ) -> project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse:
-        await self._delete(
-            _scope(request, 2),
-            request.resource_type,
-        )
-        return project_domain_attributes_pb2.ProjectDomainAttributesDeleteResponse()
-
-    async def update_project(
-        self, request: project_attributes_pb2.ProjectAttributesUpdateRequest
-    ) -> project_attributes_pb2.ProjectAttributesUpdateResponse:
-        a = request.attributes
-        await self._update(_scope(a, 1, "attributes."), a.matching_attributes, a.org)
-        return project_attributes_pb2.ProjectAttributesUpdateResponse()
-
-    async def get_project(
-        self, request: project_attributes_pb2.ProjectAttributesGetRequest
-    ) -> project_attributes_pb2.ProjectAttributesGetResponse:
-        attributes = await self._get(_scope(request, 1), request.resource_type)
-        return project_attributes_pb2.ProjectAttributesGetResponse(
-            attributes=project_attributes_pb2.ProjectAttributes(
-                project=request.project, matching_attributes=attributes, org=request.org
-            )
-        )
-
-    async def delete_project(
-        self, request: project_attributes_pb2.ProjectAttributesDeleteRequest
-    ) -> project_attributes_pb2.ProjectAttributesDeleteResponse:
-        await self._delete(_scope(request, 1), request.resource_type)
-        return project_attributes_pb2.ProjectAttributesDeleteResponse()
-
-    async def update_workflow(
-        self, request: workflow_attributes_pb2.WorkflowAttributesUpdateRequest
-    ) -> workflow_attributes_pb2.WorkflowAttributesUpdateResponse:
-        a = request.attributes
-        scope = _scope(a, 3, "attributes.")
-        await self._update(scope, a.matching_attributes, a.org)
-        return workflow_attributes_pb2.WorkflowAttributesUpdateResponse()
-
-    async def get_workflow(
-        self, request: workflow_attributes_pb2.WorkflowAttributesGetRequest
-    ) -> workflow_attributes_pb2.WorkflowAttributesGetResponse:
-        scope = _scope(request, 3)
-        attributes = await self._get(scope, request.resource_type)
-        return workflow_attributes_pb2.WorkflowAttributesGetResponse(
-            attributes=workflow_attributes_pb2.WorkflowAttributes(
-                project=request.project,
-                domain=request.domain,
-                workflow=request.workflow,
-                matching_attributes=attributes,
-                org=request.org,
-            )
-        )
-
-    async def delete_workflow(
-        self, request: workflow_attributes_pb2.WorkflowAttributesDeleteRequest
-    ) -> workflow_attributes_pb2.WorkflowAttributesDeleteResponse:
-        scope = _scope(request, 3)
-        await self._delete(scope, request.resource_type)
-        return workflow_attributes_pb2.WorkflowAttributesDeleteResponse()
+    async def delete(self, level: Level, request: _ScopedRequest) -> Message:
+        await self._delete(_scope(request, level.depth), request.resource_type)
+        return level.delete_response()
 
     async def list_matchable(self, request: mr.ListMatchableAttributesRequest) -> mr.ListMatchableAttributesResponse:
         async with self.ctx.db.session() as session:

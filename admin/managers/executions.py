@@ -28,6 +28,7 @@ from admin.managers.ids import (
     check_project_domain,
     exec_str,
     id_str,
+    identifier,
     require,
 )
 from admin.managers.registration import RegistrationManager, to_workflow
@@ -298,13 +299,7 @@ class ExecutionManager:
         launch_plan: LaunchPlan,
         task_row: Task | None,
     ) -> None:
-        lp_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN,
-            project=launch_plan.project,
-            domain=launch_plan.domain,
-            name=launch_plan.name,
-            version=launch_plan.version,
-        )
+        lp_id = identifier(identifier_pb2.LAUNCH_PLAN, launch_plan)
         try:
             await self.ctx.engine.launch(Launch(ident, closure, inputs_uri, spec, lp_id))
         except Exception as exc:
@@ -386,24 +381,10 @@ class ExecutionManager:
 
     async def _single_task_entities(self, target: identifier_pb2.Identifier) -> tuple[LaunchPlan, Workflow, Task]:
         """The generated `.flytegen.<task>` workflow and launch plan a single-task execution runs."""
-        task = await self.registration.get_task(
-            identifier_pb2.Identifier(
-                resource_type=identifier_pb2.TASK,
-                project=target.project,
-                domain=target.domain,
-                name=target.name,
-                version=target.version,
-            )
-        )
+        task = await self.registration.get_task(identifier(identifier_pb2.TASK, target))
         template = task.closure.compiled_task.template
         generated = f".flytegen.{target.name}"
-        wf_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.WORKFLOW,
-            project=target.project,
-            domain=target.domain,
-            name=generated,
-            version=target.version,
-        )
+        wf_id = identifier(identifier_pb2.WORKFLOW, target, name=generated)
         node_id = _flytegen_node_id(target.name)
         retries = template.metadata.retries if template.metadata.HasField("retries") else None
         node = core_workflow_pb2.Node(
@@ -436,13 +417,7 @@ class ExecutionManager:
             await self.registration.create_workflow(
                 workflow_pb2.WorkflowCreateRequest(id=wf_id, spec=workflow_pb2.WorkflowSpec(template=workflow_template))
             )
-        lp_id = identifier_pb2.Identifier(
-            resource_type=identifier_pb2.LAUNCH_PLAN,
-            project=target.project,
-            domain=target.domain,
-            name=generated,
-            version=target.version,
-        )
+        lp_id = identifier(identifier_pb2.LAUNCH_PLAN, target, name=generated)
         with contextlib.suppress(AlreadyExists):
             await self.registration.create_launch_plan(
                 launch_plan_pb2.LaunchPlanCreateRequest(
@@ -597,13 +572,7 @@ class ExecutionManager:
                 leaf = span(attempt.started_at, attempt.duration)
                 leaf.task_id.CopyFrom(
                     identifier_pb2.TaskExecutionIdentifier(
-                        task_id=identifier_pb2.Identifier(
-                            resource_type=identifier_pb2.TASK,
-                            project=attempt.project,
-                            domain=attempt.domain,
-                            name=attempt.name,
-                            version=attempt.version,
-                        ),
+                        task_id=identifier(identifier_pb2.TASK, attempt),
                         node_execution_id=child.node_id,
                         retry_attempt=attempt.retry_attempt,
                     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.config import AdminConfig
@@ -78,3 +80,29 @@ async def check_project_domain(
         )
     if domain not in config.domains:
         raise InvalidArgument(f"domain [{domain}] is unrecognized by system", field=f"{field}.domain")
+
+
+class _Versioned(Protocol):
+    """Anything naming a versioned entity: an Identifier, or a row of a task, workflow, launch plan or attempt."""
+
+    @property
+    def project(self) -> str: ...
+    @property
+    def domain(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def version(self) -> str: ...
+
+
+def identifier(
+    resource_type: identifier_pb2.ResourceType, of: _Versioned, *, name: str | None = None
+) -> identifier_pb2.Identifier:
+    """The `resource_type` identifier at `of`'s project, domain, name (unless `name` is given) and version."""
+    return identifier_pb2.Identifier(
+        resource_type=resource_type,
+        project=of.project,
+        domain=of.domain,
+        name=of.name if name is None else name,
+        version=of.version,
+    )

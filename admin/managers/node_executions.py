@@ -6,7 +6,7 @@ from typing import Any
 
 from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id
+from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id, identifier
 from admin.models import NodeExecution, TaskExecution
 from admin.repositories import executions, node_executions, task_executions
 from flyteidl_py.admin import common_pb2, execution_pb2, node_execution_pb2, task_execution_pb2
@@ -33,13 +33,7 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
     return task_execution_pb2.TaskExecution(
         id=identifier_pb2.TaskExecutionIdentifier(
-            task_id=identifier_pb2.Identifier(
-                resource_type=identifier_pb2.TASK,
-                project=row.project,
-                domain=row.domain,
-                name=row.name,
-                version=row.version,
-            ),
+            task_id=identifier(identifier_pb2.TASK, row),
             node_execution_id=identifier_pb2.NodeExecutionIdentifier(
                 execution_id=identifier_pb2.WorkflowExecutionIdentifier(
                     project=row.execution_project, domain=row.execution_domain, name=row.execution_name
@@ -85,12 +79,17 @@ class LiteralData:
         return await self.storage.read_proto(uri, literals_pb2.LiteralMap), blob
 
     async def read_both(
-        self, input_uri: str, inline_outputs: literals_pb2.LiteralMap | None, output_uri: str
+        self,
+        input_uri: str,
+        closure: execution_pb2.ExecutionClosure
+        | node_execution_pb2.NodeExecutionClosure
+        | task_execution_pb2.TaskExecutionClosure,
+        output_uri: str,
     ) -> tuple[literals_pb2.LiteralMap, common_pb2.UrlBlob, literals_pb2.LiteralMap, common_pb2.UrlBlob]:
-        """Inputs and outputs for a Get*Data answer; outputs stored inline in a closure win over its URI."""
+        """Inputs and outputs for a Get*Data answer; outputs stored inline in the closure win over `output_uri`."""
         inputs, inputs_blob = await self.read(input_uri)
-        if inline_outputs is not None:
-            return inputs, inputs_blob, inline_outputs, common_pb2.UrlBlob()
+        if closure.HasField("output_data"):
+            return inputs, inputs_blob, closure.output_data, common_pb2.UrlBlob()
         outputs, outputs_blob = await self.read(output_uri)
         return inputs, inputs_blob, outputs, outputs_blob
 
@@ -151,7 +150,7 @@ class NodeExecutionManager:
             row = await node_executions.get(session, request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
         inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
+            row.input_uri, closure, closure.output_uri
         )
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             inputs=inputs_blob,
@@ -212,7 +211,7 @@ class TaskExecutionManager:
             row = await task_executions.get(session, request.id)
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
         inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure.output_data if closure.HasField("output_data") else None, closure.output_uri
+            row.input_uri, closure, closure.output_uri
         )
         return task_execution_pb2.TaskExecutionGetDataResponse(
             inputs=inputs_blob,
@@ -232,9 +231,7 @@ async def execution_data(
         row = await executions.get(session, request.id)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     data = LiteralData(ctx)
-    inputs, inputs_blob, outputs, outputs_blob = await data.read_both(
-        row.inputs_uri, closure.output_data if closure.HasField("output_data") else None, closure.outputs.uri
-    )
+    inputs, inputs_blob, outputs, outputs_blob = await data.read_both(row.inputs_uri, closure, closure.outputs.uri)
     return execution_pb2.WorkflowExecutionGetDataResponse(
         inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs
     )

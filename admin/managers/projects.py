@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from admin.lists import page, parse_filters
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
@@ -42,6 +44,14 @@ def _set_fields(row: Project, project: project_pb2.Project) -> None:
     row.description = project.description
     row.labels = project.labels.SerializeToString()
     row.state = project.state
+
+
+async def _existing(session: AsyncSession, identifier: str) -> Project:
+    """The project an Update or Get names by `id` (required); NOT_FOUND when there is none."""
+    row = await projects.find(session, require(identifier, "id"))
+    if row is None:
+        raise NotFound(f"project [{identifier}] not found", field="id")
+    return row
 
 
 class ProjectManager:
@@ -89,11 +99,8 @@ class ProjectManager:
         return project_pb2.ProjectRegisterResponse()
 
     async def update(self, project: project_pb2.Project) -> project_pb2.ProjectUpdateResponse:
-        require(project.id, "id")
         async with self.ctx.db.session() as session:
-            row = await projects.find(session, project.id)
-            if row is None:
-                raise NotFound(f"project [{project.id}] not found", field="id")
+            row = await _existing(session, project.id)
             if not project.name:
                 project.name = row.name
             _validate(project, field="")
@@ -101,11 +108,8 @@ class ProjectManager:
         return project_pb2.ProjectUpdateResponse()
 
     async def get(self, request: project_pb2.ProjectGetRequest) -> project_pb2.Project:
-        require(request.id, "id")
         async with self.ctx.db.session() as session:
-            row = await projects.find(session, request.id)
-        if row is None:
-            raise NotFound(f"project [{request.id}] not found", field="id")
+            row = await _existing(session, request.id)
         return self._to_proto(row)
 
     async def list(self, request: project_pb2.ProjectListRequest) -> project_pb2.Projects:

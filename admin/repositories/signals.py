@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import Filter, Page, apply_filters, apply_sort
@@ -13,15 +13,18 @@ from flyteidl_py.admin import common_pb2
 from flyteidl_py.core import identifier_pb2
 
 
+def _of_execution(execution: identifier_pb2.WorkflowExecutionIdentifier) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that select one execution's signals."""
+    return (
+        Signal.execution_project == execution.project,
+        Signal.execution_domain == execution.domain,
+        Signal.execution_name == execution.name,
+    )
+
+
 async def find(session: AsyncSession, ident: identifier_pb2.SignalIdentifier) -> Signal | None:
-    e = ident.execution_id
     signal: Signal | None = await session.scalar(
-        select(Signal).where(
-            Signal.execution_project == e.project,
-            Signal.execution_domain == e.domain,
-            Signal.execution_name == e.name,
-            Signal.signal_id == ident.signal_id,
-        )
+        select(Signal).where(*_of_execution(ident.execution_id), Signal.signal_id == ident.signal_id)
     )
     return signal
 
@@ -37,10 +40,6 @@ async def list_page(
     sort: common_pb2.Sort | None,
     window: Page,
 ) -> list[Signal]:
-    query = select(Signal).where(
-        Signal.execution_project == execution.project,
-        Signal.execution_domain == execution.domain,
-        Signal.execution_name == execution.name,
-    )
+    query = select(Signal).where(*_of_execution(execution))
     query = apply_sort(apply_filters(query, filters, "signal"), sort, Signal)
     return list(await session.scalars(window.apply(query)))

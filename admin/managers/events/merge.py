@@ -15,6 +15,8 @@ from google.protobuf.struct_pb2 import Struct
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from admin.managers.transitions import TASK, TASK_TERMINAL
+from admin.models import Execution, NodeExecution, TaskExecution
+from flyteidl_py.admin import execution_pb2 as admin_execution_pb2
 from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import catalog_pb2
 from flyteidl_py.core import execution_pb2 as core
@@ -49,6 +51,39 @@ def outcome(
     if event.HasField("error"):
         return event.error
     return None
+
+
+def record_outcome(
+    closure: admin_execution_pb2.ExecutionClosure
+    | node_execution_pb2.NodeExecutionClosure
+    | task_execution_pb2.TaskExecutionClosure,
+    event: event_pb2.WorkflowExecutionEvent | event_pb2.NodeExecutionEvent | event_pb2.TaskExecutionEvent,
+    offloaded_uri: str,
+) -> core.ExecutionError | None:
+    """Put the event's `outcome` in the closure: its outputs' URI, else its error (returned, for the row's columns)."""
+    result = outcome(event, offloaded_uri)
+    if isinstance(result, str):
+        # The IDL names the field differently on an execution's closure.
+        if isinstance(closure, admin_execution_pb2.ExecutionClosure):
+            closure.outputs.uri = result
+        else:
+            closure.output_uri = result
+        return None
+    if result is not None:
+        closure.error.CopyFrom(result)
+    return result
+
+
+def record_duration(
+    row: Execution | NodeExecution | TaskExecution,
+    closure: admin_execution_pb2.ExecutionClosure
+    | node_execution_pb2.NodeExecutionClosure
+    | task_execution_pb2.TaskExecutionClosure,
+    finished: datetime,
+) -> None:
+    """A finished run's duration since it started, on its row (ns) and in its closure."""
+    row.duration = elapsed_ns(finished, row.started_at)
+    closure.duration.CopyFrom(duration_of(row.duration))
 
 
 def error_columns(error: core.ExecutionError) -> tuple[str, str]:

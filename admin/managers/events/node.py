@@ -71,14 +71,10 @@ class NodeEvents(Applier):
             closure.deck_uri = event.deck_uri
         if event.phase in NODE_TERMINAL:
             if row.started_at is not None:
-                row.duration = merge.elapsed_ns(occurred, row.started_at)
-                closure.duration.CopyFrom(merge.duration_of(row.duration))
-            result = merge.outcome(event, output_uri)
-            if isinstance(result, str):
-                closure.output_uri = result
-            elif result is not None:
-                closure.error.CopyFrom(result)
-                row.error_kind, row.error_code = merge.error_columns(result)
+                merge.record_duration(row, closure, occurred)
+            error = merge.record_outcome(closure, event, output_uri)
+            if error is not None:
+                row.error_kind, row.error_code = merge.error_columns(error)
         if event.HasField("workflow_node_metadata") and not closure.workflow_node_metadata.executionId.name:
             closure.workflow_node_metadata.executionId.CopyFrom(event.workflow_node_metadata.execution_id)
         if event.HasField("task_node_metadata"):

@@ -65,14 +65,9 @@ class TaskEvents(Applier):
         row.phase = TASK.Name(event.phase)
         row.task_execution_updated_at = reported
         if event.phase in TASK_TERMINAL and row.started_at is not None:
-            row.duration = merge.elapsed_ns(occurred, row.started_at)
-            closure.duration.CopyFrom(merge.duration_of(row.duration))
+            merge.record_duration(row, closure, occurred)
         # A retryable failure is not terminal, but its error is what the user needs to see.
-        result = merge.outcome(event, output_uri)
-        if isinstance(result, str):
-            closure.output_uri = result
-        elif result is not None:
-            closure.error.CopyFrom(result)
+        merge.record_outcome(closure, event, output_uri)
         row.closure = closure.SerializeToString()
 
     async def _new_attempt(

@@ -37,14 +37,10 @@ class WorkflowEvents(Applier):
             row.started_at = occurred
             closure.started_at.FromDatetime(occurred)
         if event.phase in WORKFLOW_TERMINAL and row.started_at is not None:
-            row.duration = merge.elapsed_ns(occurred, row.started_at)
-            closure.duration.CopyFrom(merge.duration_of(row.duration))
+            merge.record_duration(row, closure, occurred)
         if event.producer_id and event.producer_id != DEFAULT_PRODUCER and event.phase in (WF.UNDEFINED, WF.QUEUED):
             row.cluster = event.producer_id
-        result = merge.outcome(event, output_uri)
-        if isinstance(result, str):
-            closure.outputs.uri = result
-        elif result is not None:
-            closure.error.CopyFrom(result)
-            row.error_kind, row.error_code = merge.error_columns(result)
+        error = merge.record_outcome(closure, event, output_uri)
+        if error is not None:
+            row.error_kind, row.error_code = merge.error_columns(error)
         row.closure = closure.SerializeToString()

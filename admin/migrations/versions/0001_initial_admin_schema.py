@@ -1,395 +1,241 @@
-"""initial admin schema
+"""Initial admin schema: the tables of admin.models as of revision 0001 (created 2026-11-24)."""
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-24 07:04:18.743695
-"""
+from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
 
-revision: str = "0001"
+from flyteplane.migration_tables import Reference, Table, create_tables, drop_tables
+
+revision = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+# The columns several tables share, each with the one type it has everywhere.
+_SHARED: dict[str, sa.types.TypeEngine[Any]] = {
+    "project": sa.String(length=63),
+    "domain": sa.String(length=63),
+    "name": sa.String(length=255),
+    "version": sa.String(length=255),
+    "org": sa.String(length=63),
+    "digest": sa.LargeBinary(),
+    "closure": sa.LargeBinary(),
+    "short_description": sa.String(length=255),
+    "resource_type": sa.Integer(),
+    "execution_project": sa.String(length=63),
+    "execution_domain": sa.String(length=63),
+    "execution_name": sa.String(length=63),
+    "node_id": sa.String(length=255),
+    "phase": sa.String(length=32),
+    "input_uri": sa.String(length=1024),
+    "error_kind": sa.String(length=32),
+    "error_code": sa.String(length=255),
+}
+_ENTITY = ("project", "domain", "name", "version", "org")
+_EXECUTION = ("execution_project", "execution_domain", "execution_name")
+
+
+def _shared(*names: str) -> list[sa.Column[Any]]:
+    return [sa.Column(name, _SHARED[name], nullable=False) for name in names]
+
+
+def _column(name: str, type_: sa.types.TypeEngine[Any], *, nullable: bool = False) -> sa.Column[Any]:
+    return sa.Column(name, type_, nullable=nullable)
+
+
+def _timeline(prefix: str) -> list[sa.Column[Any]]:
+    """When an execution (or node, or task attempt) started, was created and updated, and how long it ran."""
+    return [
+        _column("started_at", sa.DateTime(timezone=True), nullable=True),
+        _column(f"{prefix}_created_at", sa.DateTime(timezone=True)),
+        _column(f"{prefix}_updated_at", sa.DateTime(timezone=True)),
+        _column("duration", sa.BigInteger()),
+    ]
+
+
+def _indexes(table: str, *columns: str) -> list[tuple[str, list[str]]]:
+    """Every admin table indexes created_at (list sorting); some also their foreign keys."""
+    return [(f"ix_{table}_{column}", [column]) for column in ("created_at", *columns)]
+
+
+def _tables() -> list[Table]:
+    return [
+        Table(
+            "description_entities",
+            [
+                *_shared("resource_type", *_ENTITY, "short_description"),
+                _column("body", sa.LargeBinary()),
+            ],
+            key=("resource_type", "project", "domain", "name", "version"),
+            indexes=_indexes("description_entities"),
+        ),
+        Table(
+            "named_entity_metadata",
+            [
+                *_shared("resource_type", "project", "domain", "name", "org"),
+                _column("description", sa.String(length=300)),
+                _column("state", sa.Integer()),
+            ],
+            key=("resource_type", "project", "domain", "name"),
+            indexes=_indexes("named_entity_metadata"),
+        ),
+        Table(
+            "projects",
+            [
+                _column("identifier", sa.String(length=63)),
+                _column("name", sa.String(length=64)),
+                _column("description", sa.String(length=300)),
+                _column("labels", sa.LargeBinary()),
+                _column("state", sa.Integer()),
+                *_shared("org"),
+            ],
+            unique=[("uq_projects_identifier", ["identifier"])],
+            indexes=_indexes("projects"),
+        ),
+        Table(
+            "resources",
+            [
+                *_shared("project", "domain"),
+                _column("workflow", sa.String(length=255)),
+                _column("launch_plan", sa.String(length=255)),
+                *_shared("org"),
+                _column("resource_type", sa.String(length=64)),
+                _column("priority", sa.Integer()),
+                _column("attributes", sa.LargeBinary()),
+            ],
+            key=("project", "domain", "workflow", "launch_plan", "resource_type"),
+            indexes=_indexes("resources"),
+        ),
+        Table(
+            "signals",
+            [
+                *_shared(*_EXECUTION),
+                _column("signal_id", sa.String(length=255)),
+                _column("type", sa.LargeBinary()),
+                _column("value", sa.LargeBinary()),
+            ],
+            key=(*_EXECUTION, "signal_id"),
+            indexes=_indexes("signals"),
+        ),
+        Table(
+            "tasks",
+            [
+                _column("type", sa.String(length=255)),
+                *_shared("closure", "short_description", *_ENTITY, "digest"),
+            ],
+            key=_ENTITY[:4],
+            indexes=_indexes("tasks"),
+        ),
+        Table(
+            "workflows",
+            [
+                _column("typed_interface", sa.LargeBinary()),
+                *_shared("closure", "short_description", *_ENTITY, "digest"),
+            ],
+            key=_ENTITY[:4],
+            indexes=_indexes("workflows"),
+        ),
+        Table(
+            "launch_plans",
+            [
+                _column("workflow_id", sa.Integer()),
+                _column("spec", sa.LargeBinary()),
+                *_shared("closure"),
+                _column("state", sa.Integer()),
+                _column("schedule_type", sa.String(length=32)),
+                _column("launch_condition_type", sa.String(length=32)),
+                *_shared(*_ENTITY, "digest"),
+            ],
+            references=[Reference("workflow_id", "workflows")],
+            key=_ENTITY[:4],
+            indexes=_indexes("launch_plans", "workflow_id"),
+        ),
+        Table(
+            "executions",
+            [
+                *_shared(*_EXECUTION, "org"),
+                _column("launch_plan_id", sa.Integer(), nullable=True),
+                _column("workflow_id", sa.Integer(), nullable=True),
+                _column("task_id", sa.Integer(), nullable=True),
+                *_shared("phase"),
+                _column("spec", sa.LargeBinary()),
+                *_shared("closure"),
+                *_timeline("execution"),
+                _column("abort_cause", sa.String(length=255)),
+                _column("mode", sa.Integer()),
+                _column("source_execution_id", sa.Integer(), nullable=True),
+                _column("parent_node_execution_id", sa.Integer(), nullable=True),
+                _column("cluster", sa.String(length=255)),
+                _column("inputs_uri", sa.String(length=1024)),
+                _column("user_inputs_uri", sa.String(length=1024)),
+                *_shared("error_kind", "error_code"),
+                _column("user", sa.String(length=255)),
+                _column("state", sa.Integer()),
+                _column("launch_entity", sa.String(length=32)),
+            ],
+            references=[
+                Reference("launch_plan_id", "launch_plans"),
+                Reference("task_id", "tasks"),
+                Reference("workflow_id", "workflows"),
+            ],
+            key=_EXECUTION,
+            indexes=_indexes("executions", "launch_plan_id", "phase", "task_id", "workflow_id"),
+        ),
+        Table(
+            "execution_tags",
+            [
+                _column("execution_id", sa.Integer()),
+                _column("key", sa.String(length=255)),
+                _column("value", sa.String(length=255)),
+            ],
+            references=[Reference("execution_id", "executions", ondelete="CASCADE")],
+            key=("execution_id", "key", "value"),
+            indexes=_indexes("execution_tags"),
+        ),
+        Table(
+            "node_executions",
+            [
+                _column("execution_id", sa.Integer()),
+                *_shared(*_EXECUTION, "node_id", "phase", "input_uri", "closure"),
+                _column("node_execution_metadata", sa.LargeBinary()),
+                *_timeline("node_execution"),
+                _column("parent_id", sa.Integer(), nullable=True),
+                _column("parent_task_execution_id", sa.Integer(), nullable=True),
+                *_shared("error_kind", "error_code"),
+                _column("cache_status", sa.String(length=32)),
+                _column("dynamic_workflow_remote_closure_reference", sa.String(length=1024)),
+                _column("dynamic_workflow", sa.LargeBinary()),
+                _column("internal_data", sa.LargeBinary()),
+            ],
+            references=[
+                Reference("execution_id", "executions", ondelete="CASCADE"),
+                Reference("parent_id", "node_executions"),
+            ],
+            key=("execution_id", "node_id"),
+            indexes=_indexes("node_executions", "parent_id", "parent_task_execution_id"),
+        ),
+        Table(
+            "task_executions",
+            [
+                *_shared(*_ENTITY[:4]),
+                _column("node_execution_id", sa.Integer()),
+                *_shared(*_EXECUTION, "node_id"),
+                _column("retry_attempt", sa.Integer()),
+                *_shared("phase"),
+                _column("phase_version", sa.Integer()),
+                *_shared("input_uri", "closure"),
+                *_timeline("task_execution"),
+            ],
+            references=[Reference("node_execution_id", "node_executions", ondelete="CASCADE")],
+            key=(*_ENTITY[:4], "node_execution_id", "retry_attempt"),
+            indexes=_indexes("task_executions", "node_execution_id"),
+        ),
+    ]
 
 
 def upgrade() -> None:
-
-    op.create_table(
-        "description_entities",
-        sa.Column("resource_type", sa.Integer(), nullable=False),
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("short_description", sa.String(length=255), nullable=False),
-        sa.Column("body", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_description_entities")),
-        sa.UniqueConstraint(
-            "resource_type", "project", "domain", "name", "version", name="uq_description_entities_key"
-        ),
-    )
-    with op.batch_alter_table("description_entities", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_description_entities_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "named_entity_metadata",
-        sa.Column("resource_type", sa.Integer(), nullable=False),
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("description", sa.String(length=300), nullable=False),
-        sa.Column("state", sa.Integer(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_named_entity_metadata")),
-        sa.UniqueConstraint("resource_type", "project", "domain", "name", name="uq_named_entity_metadata_key"),
-    )
-    with op.batch_alter_table("named_entity_metadata", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_named_entity_metadata_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "projects",
-        sa.Column("identifier", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=64), nullable=False),
-        sa.Column("description", sa.String(length=300), nullable=False),
-        sa.Column("labels", sa.LargeBinary(), nullable=False),
-        sa.Column("state", sa.Integer(), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_projects")),
-        sa.UniqueConstraint("identifier", name=op.f("uq_projects_identifier")),
-    )
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_projects_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "resources",
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("workflow", sa.String(length=255), nullable=False),
-        sa.Column("launch_plan", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("resource_type", sa.String(length=64), nullable=False),
-        sa.Column("priority", sa.Integer(), nullable=False),
-        sa.Column("attributes", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_resources")),
-        sa.UniqueConstraint("project", "domain", "workflow", "launch_plan", "resource_type", name="uq_resources_key"),
-    )
-    with op.batch_alter_table("resources", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_resources_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "signals",
-        sa.Column("execution_project", sa.String(length=63), nullable=False),
-        sa.Column("execution_domain", sa.String(length=63), nullable=False),
-        sa.Column("execution_name", sa.String(length=63), nullable=False),
-        sa.Column("signal_id", sa.String(length=255), nullable=False),
-        sa.Column("type", sa.LargeBinary(), nullable=False),
-        sa.Column("value", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_signals")),
-        sa.UniqueConstraint(
-            "execution_project", "execution_domain", "execution_name", "signal_id", name="uq_signals_key"
-        ),
-    )
-    with op.batch_alter_table("signals", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_signals_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "tasks",
-        sa.Column("type", sa.String(length=255), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("short_description", sa.String(length=255), nullable=False),
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("digest", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_tasks")),
-        sa.UniqueConstraint("project", "domain", "name", "version", name="uq_tasks_key"),
-    )
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_tasks_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "workflows",
-        sa.Column("typed_interface", sa.LargeBinary(), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("short_description", sa.String(length=255), nullable=False),
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("digest", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_workflows")),
-        sa.UniqueConstraint("project", "domain", "name", "version", name="uq_workflows_key"),
-    )
-    with op.batch_alter_table("workflows", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_workflows_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "launch_plans",
-        sa.Column("workflow_id", sa.Integer(), nullable=False),
-        sa.Column("spec", sa.LargeBinary(), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("state", sa.Integer(), nullable=False),
-        sa.Column("schedule_type", sa.String(length=32), nullable=False),
-        sa.Column("launch_condition_type", sa.String(length=32), nullable=False),
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("digest", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], name=op.f("fk_launch_plans_workflow_id_workflows")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_launch_plans")),
-        sa.UniqueConstraint("project", "domain", "name", "version", name="uq_launch_plans_key"),
-    )
-    with op.batch_alter_table("launch_plans", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_launch_plans_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_launch_plans_workflow_id"), ["workflow_id"], unique=False)
-
-    op.create_table(
-        "executions",
-        sa.Column("execution_project", sa.String(length=63), nullable=False),
-        sa.Column("execution_domain", sa.String(length=63), nullable=False),
-        sa.Column("execution_name", sa.String(length=63), nullable=False),
-        sa.Column("org", sa.String(length=63), nullable=False),
-        sa.Column("launch_plan_id", sa.Integer(), nullable=True),
-        sa.Column("workflow_id", sa.Integer(), nullable=True),
-        sa.Column("task_id", sa.Integer(), nullable=True),
-        sa.Column("phase", sa.String(length=32), nullable=False),
-        sa.Column("spec", sa.LargeBinary(), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("execution_created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("execution_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration", sa.BigInteger(), nullable=False),
-        sa.Column("abort_cause", sa.String(length=255), nullable=False),
-        sa.Column("mode", sa.Integer(), nullable=False),
-        sa.Column("source_execution_id", sa.Integer(), nullable=True),
-        sa.Column("parent_node_execution_id", sa.Integer(), nullable=True),
-        sa.Column("cluster", sa.String(length=255), nullable=False),
-        sa.Column("inputs_uri", sa.String(length=1024), nullable=False),
-        sa.Column("user_inputs_uri", sa.String(length=1024), nullable=False),
-        sa.Column("error_kind", sa.String(length=32), nullable=False),
-        sa.Column("error_code", sa.String(length=255), nullable=False),
-        sa.Column("user", sa.String(length=255), nullable=False),
-        sa.Column("state", sa.Integer(), nullable=False),
-        sa.Column("launch_entity", sa.String(length=32), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["launch_plan_id"], ["launch_plans.id"], name=op.f("fk_executions_launch_plan_id_launch_plans")
-        ),
-        sa.ForeignKeyConstraint(["task_id"], ["tasks.id"], name=op.f("fk_executions_task_id_tasks")),
-        sa.ForeignKeyConstraint(["workflow_id"], ["workflows.id"], name=op.f("fk_executions_workflow_id_workflows")),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_executions")),
-        sa.UniqueConstraint("execution_project", "execution_domain", "execution_name", name="uq_executions_key"),
-    )
-    with op.batch_alter_table("executions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_executions_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_executions_launch_plan_id"), ["launch_plan_id"], unique=False)
-        batch_op.create_index("ix_executions_phase", ["phase"], unique=False)
-        batch_op.create_index(batch_op.f("ix_executions_task_id"), ["task_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_executions_workflow_id"), ["workflow_id"], unique=False)
-
-    op.create_table(
-        "execution_tags",
-        sa.Column("execution_id", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=255), nullable=False),
-        sa.Column("value", sa.String(length=255), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["execution_id"],
-            ["executions.id"],
-            name=op.f("fk_execution_tags_execution_id_executions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_execution_tags")),
-        sa.UniqueConstraint("execution_id", "key", "value", name="uq_execution_tags_key"),
-    )
-    with op.batch_alter_table("execution_tags", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_execution_tags_created_at"), ["created_at"], unique=False)
-
-    op.create_table(
-        "node_executions",
-        sa.Column("execution_id", sa.Integer(), nullable=False),
-        sa.Column("execution_project", sa.String(length=63), nullable=False),
-        sa.Column("execution_domain", sa.String(length=63), nullable=False),
-        sa.Column("execution_name", sa.String(length=63), nullable=False),
-        sa.Column("node_id", sa.String(length=255), nullable=False),
-        sa.Column("phase", sa.String(length=32), nullable=False),
-        sa.Column("input_uri", sa.String(length=1024), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("node_execution_metadata", sa.LargeBinary(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("node_execution_created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("node_execution_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration", sa.BigInteger(), nullable=False),
-        sa.Column("parent_id", sa.Integer(), nullable=True),
-        sa.Column("parent_task_execution_id", sa.Integer(), nullable=True),
-        sa.Column("error_kind", sa.String(length=32), nullable=False),
-        sa.Column("error_code", sa.String(length=255), nullable=False),
-        sa.Column("cache_status", sa.String(length=32), nullable=False),
-        sa.Column("dynamic_workflow_remote_closure_reference", sa.String(length=1024), nullable=False),
-        sa.Column("dynamic_workflow", sa.LargeBinary(), nullable=False),
-        sa.Column("internal_data", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["execution_id"],
-            ["executions.id"],
-            name=op.f("fk_node_executions_execution_id_executions"),
-            ondelete="CASCADE",
-        ),
-        sa.ForeignKeyConstraint(
-            ["parent_id"], ["node_executions.id"], name=op.f("fk_node_executions_parent_id_node_executions")
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_node_executions")),
-        sa.UniqueConstraint("execution_id", "node_id", name="uq_node_executions_key"),
-    )
-    with op.batch_alter_table("node_executions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_node_executions_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_node_executions_parent_id"), ["parent_id"], unique=False)
-        batch_op.create_index(
-            batch_op.f("ix_node_executions_parent_task_execution_id"),
-            ["parent_task_execution_id"],
-            unique=False,
-        )
-
-    op.create_table(
-        "task_executions",
-        sa.Column("project", sa.String(length=63), nullable=False),
-        sa.Column("domain", sa.String(length=63), nullable=False),
-        sa.Column("name", sa.String(length=255), nullable=False),
-        sa.Column("version", sa.String(length=255), nullable=False),
-        sa.Column("node_execution_id", sa.Integer(), nullable=False),
-        sa.Column("execution_project", sa.String(length=63), nullable=False),
-        sa.Column("execution_domain", sa.String(length=63), nullable=False),
-        sa.Column("execution_name", sa.String(length=63), nullable=False),
-        sa.Column("node_id", sa.String(length=255), nullable=False),
-        sa.Column("retry_attempt", sa.Integer(), nullable=False),
-        sa.Column("phase", sa.String(length=32), nullable=False),
-        sa.Column("phase_version", sa.Integer(), nullable=False),
-        sa.Column("input_uri", sa.String(length=1024), nullable=False),
-        sa.Column("closure", sa.LargeBinary(), nullable=False),
-        sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("task_execution_created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("task_execution_updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("duration", sa.BigInteger(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["node_execution_id"],
-            ["node_executions.id"],
-            name=op.f("fk_task_executions_node_execution_id_node_executions"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_task_executions")),
-        sa.UniqueConstraint(
-            "project",
-            "domain",
-            "name",
-            "version",
-            "node_execution_id",
-            "retry_attempt",
-            name="uq_task_executions_key",
-        ),
-    )
-    with op.batch_alter_table("task_executions", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_task_executions_created_at"), ["created_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_task_executions_node_execution_id"), ["node_execution_id"], unique=False)
+    create_tables(_tables)
 
 
 def downgrade() -> None:
-
-    with op.batch_alter_table("task_executions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_task_executions_node_execution_id"))
-        batch_op.drop_index(batch_op.f("ix_task_executions_created_at"))
-
-    op.drop_table("task_executions")
-    with op.batch_alter_table("node_executions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_node_executions_parent_task_execution_id"))
-        batch_op.drop_index(batch_op.f("ix_node_executions_parent_id"))
-        batch_op.drop_index(batch_op.f("ix_node_executions_created_at"))
-
-    op.drop_table("node_executions")
-    with op.batch_alter_table("execution_tags", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_execution_tags_created_at"))
-
-    op.drop_table("execution_tags")
-    with op.batch_alter_table("executions", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_executions_workflow_id"))
-        batch_op.drop_index(batch_op.f("ix_executions_task_id"))
-        batch_op.drop_index("ix_executions_phase")
-        batch_op.drop_index(batch_op.f("ix_executions_launch_plan_id"))
-        batch_op.drop_index(batch_op.f("ix_executions_created_at"))
-
-    op.drop_table("executions")
-    with op.batch_alter_table("launch_plans", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_launch_plans_workflow_id"))
-        batch_op.drop_index(batch_op.f("ix_launch_plans_created_at"))
-
-    op.drop_table("launch_plans")
-    with op.batch_alter_table("workflows", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_workflows_created_at"))
-
-    op.drop_table("workflows")
-    with op.batch_alter_table("tasks", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_tasks_created_at"))
-
-    op.drop_table("tasks")
-    with op.batch_alter_table("signals", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_signals_created_at"))
-
-    op.drop_table("signals")
-    with op.batch_alter_table("resources", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_resources_created_at"))
-
-    op.drop_table("resources")
-    with op.batch_alter_table("projects", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_projects_created_at"))
-
-    op.drop_table("projects")
-    with op.batch_alter_table("named_entity_metadata", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_named_entity_metadata_created_at"))
-
-    op.drop_table("named_entity_metadata")
-    with op.batch_alter_table("description_entities", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_description_entities_created_at"))
-
-    op.drop_table("description_entities")
+    drop_tables(_tables)

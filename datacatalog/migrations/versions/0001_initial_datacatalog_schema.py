@@ -1,166 +1,118 @@
-"""initial datacatalog schema
+"""Initial datacatalog schema: the tables of datacatalog.models as of revision 0001 (created 2026-11-24)."""
 
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-24 07:32:25.926507
-"""
+from __future__ import annotations
 
-from collections.abc import Sequence
+from typing import Any
 
 import sqlalchemy as sa
-from alembic import op
 
-revision: str = "0001"
+from flyteplane.migration_tables import Reference, Table, create_tables, drop_tables
+
+revision = "0001"
 down_revision: str | None = None
-branch_labels: str | Sequence[str] | None = None
-depends_on: str | Sequence[str] | None = None
+
+_DATASET_KEY = ("project", "name", "domain", "version", "org")
+
+
+def _column(name: str, type_: sa.types.TypeEngine[Any]) -> sa.Column[Any]:
+    return sa.Column(name, type_, nullable=False)
+
+
+def _dataset_key_columns() -> list[sa.Column[Any]]:
+    """A dataset's identity, which a reservation repeats rather than referencing the dataset row."""
+    lengths = {"project": 128, "name": 512, "domain": 128, "version": 512, "org": 128}
+    return [_column(name, sa.String(length=lengths[name])) for name in _DATASET_KEY]
+
+
+def _cascade(column: str, table: str) -> Reference:
+    return Reference(column, table, ondelete="CASCADE")
+
+
+def _tables() -> list[Table]:
+    return [
+        Table(
+            "datasets",
+            [
+                _column("uuid", sa.String(length=36)),
+                *_dataset_key_columns(),
+                _column("serialized_metadata", sa.LargeBinary()),
+            ],
+            key=_DATASET_KEY,
+            unique=[("uq_datasets_uuid", ["uuid"])],
+            indexes=[("ix_datasets_created_at", ["created_at", "id"])],
+        ),
+        Table(
+            "reservations",
+            [
+                *_dataset_key_columns(),
+                _column("tag_name", sa.String(length=512)),
+                _column("owner_id", sa.String(length=512)),
+                _column("expires_at", sa.DateTime(timezone=True)),
+            ],
+            key=(*_DATASET_KEY, "tag_name"),
+        ),
+        Table(
+            "artifacts",
+            [
+                _column("dataset_id", sa.Integer()),
+                _column("artifact_id", sa.String(length=512)),
+                _column("serialized_metadata", sa.LargeBinary()),
+            ],
+            references=[_cascade("dataset_id", "datasets")],
+            key=("dataset_id", "artifact_id"),
+            indexes=[("ix_artifacts_dataset_created_at", ["dataset_id", "created_at", "id"])],
+        ),
+        Table(
+            "dataset_partition_keys",
+            [
+                _column("dataset_id", sa.Integer()),
+                _column("position", sa.Integer()),
+                _column("name", sa.String(length=512)),
+            ],
+            references=[_cascade("dataset_id", "datasets")],
+            unique=[("uq_dataset_partition_keys_name", ["dataset_id", "name"])],
+        ),
+        Table(
+            "artifact_data",
+            [
+                _column("artifact_pk", sa.Integer()),
+                _column("position", sa.Integer()),
+                _column("name", sa.String(length=512)),
+                _column("location", sa.Text()),
+            ],
+            references=[_cascade("artifact_pk", "artifacts")],
+            unique=[("uq_artifact_data_name", ["artifact_pk", "name"])],
+        ),
+        Table(
+            "partitions",
+            [
+                _column("artifact_pk", sa.Integer()),
+                _column("dataset_id", sa.Integer()),
+                _column("position", sa.Integer()),
+                _column("key", sa.String(length=512)),
+                _column("value", sa.String(length=512)),
+            ],
+            references=[_cascade("artifact_pk", "artifacts"), _cascade("dataset_id", "datasets")],
+            key=("artifact_pk", "key"),
+            indexes=[("ix_partitions_dataset_key_value", ["dataset_id", "key", "value"])],
+        ),
+        Table(
+            "tags",
+            [
+                _column("dataset_id", sa.Integer()),
+                _column("name", sa.String(length=512)),
+                _column("artifact_pk", sa.Integer()),
+            ],
+            references=[_cascade("artifact_pk", "artifacts"), _cascade("dataset_id", "datasets")],
+            key=("dataset_id", "name"),
+            indexes=[("ix_tags_artifact_pk", ["artifact_pk"])],
+        ),
+    ]
 
 
 def upgrade() -> None:
-    op.create_table(
-        "datasets",
-        sa.Column("uuid", sa.String(length=36), nullable=False),
-        sa.Column("project", sa.String(length=128), nullable=False),
-        sa.Column("name", sa.String(length=512), nullable=False),
-        sa.Column("domain", sa.String(length=128), nullable=False),
-        sa.Column("version", sa.String(length=512), nullable=False),
-        sa.Column("org", sa.String(length=128), nullable=False),
-        sa.Column("serialized_metadata", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_datasets")),
-        sa.UniqueConstraint("project", "name", "domain", "version", "org", name="uq_datasets_key"),
-        sa.UniqueConstraint("uuid", name=op.f("uq_datasets_uuid")),
-    )
-    with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.create_index("ix_datasets_created_at", ["created_at", "id"], unique=False)
-
-    op.create_table(
-        "reservations",
-        sa.Column("project", sa.String(length=128), nullable=False),
-        sa.Column("name", sa.String(length=512), nullable=False),
-        sa.Column("domain", sa.String(length=128), nullable=False),
-        sa.Column("version", sa.String(length=512), nullable=False),
-        sa.Column("org", sa.String(length=128), nullable=False),
-        sa.Column("tag_name", sa.String(length=512), nullable=False),
-        sa.Column("owner_id", sa.String(length=512), nullable=False),
-        sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_reservations")),
-        sa.UniqueConstraint("project", "name", "domain", "version", "org", "tag_name", name="uq_reservations_key"),
-    )
-    op.create_table(
-        "artifacts",
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("artifact_id", sa.String(length=512), nullable=False),
-        sa.Column("serialized_metadata", sa.LargeBinary(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_artifacts_dataset_id_datasets"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_artifacts")),
-        sa.UniqueConstraint("dataset_id", "artifact_id", name="uq_artifacts_key"),
-    )
-    with op.batch_alter_table("artifacts", schema=None) as batch_op:
-        batch_op.create_index("ix_artifacts_dataset_created_at", ["dataset_id", "created_at", "id"], unique=False)
-
-    op.create_table(
-        "dataset_partition_keys",
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=512), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"],
-            ["datasets.id"],
-            name=op.f("fk_dataset_partition_keys_dataset_id_datasets"),
-            ondelete="CASCADE",
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_dataset_partition_keys")),
-        sa.UniqueConstraint("dataset_id", "name", name="uq_dataset_partition_keys_name"),
-    )
-    op.create_table(
-        "artifact_data",
-        sa.Column("artifact_pk", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=512), nullable=False),
-        sa.Column("location", sa.Text(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["artifact_pk"], ["artifacts.id"], name=op.f("fk_artifact_data_artifact_pk_artifacts"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_artifact_data")),
-        sa.UniqueConstraint("artifact_pk", "name", name="uq_artifact_data_name"),
-    )
-    op.create_table(
-        "partitions",
-        sa.Column("artifact_pk", sa.Integer(), nullable=False),
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("position", sa.Integer(), nullable=False),
-        sa.Column("key", sa.String(length=512), nullable=False),
-        sa.Column("value", sa.String(length=512), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["artifact_pk"], ["artifacts.id"], name=op.f("fk_partitions_artifact_pk_artifacts"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_partitions_dataset_id_datasets"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_partitions")),
-        sa.UniqueConstraint("artifact_pk", "key", name="uq_partitions_key"),
-    )
-    with op.batch_alter_table("partitions", schema=None) as batch_op:
-        batch_op.create_index("ix_partitions_dataset_key_value", ["dataset_id", "key", "value"], unique=False)
-
-    op.create_table(
-        "tags",
-        sa.Column("dataset_id", sa.Integer(), nullable=False),
-        sa.Column("name", sa.String(length=512), nullable=False),
-        sa.Column("artifact_pk", sa.Integer(), nullable=False),
-        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["artifact_pk"], ["artifacts.id"], name=op.f("fk_tags_artifact_pk_artifacts"), ondelete="CASCADE"
-        ),
-        sa.ForeignKeyConstraint(
-            ["dataset_id"], ["datasets.id"], name=op.f("fk_tags_dataset_id_datasets"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_tags")),
-        sa.UniqueConstraint("dataset_id", "name", name="uq_tags_key"),
-    )
-    with op.batch_alter_table("tags", schema=None) as batch_op:
-        batch_op.create_index("ix_tags_artifact_pk", ["artifact_pk"], unique=False)
+    create_tables(_tables)
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("tags", schema=None) as batch_op:
-        batch_op.drop_index("ix_tags_artifact_pk")
-
-    op.drop_table("tags")
-    with op.batch_alter_table("partitions", schema=None) as batch_op:
-        batch_op.drop_index("ix_partitions_dataset_key_value")
-
-    op.drop_table("partitions")
-    op.drop_table("artifact_data")
-    op.drop_table("dataset_partition_keys")
-    with op.batch_alter_table("artifacts", schema=None) as batch_op:
-        batch_op.drop_index("ix_artifacts_dataset_created_at")
-
-    op.drop_table("artifacts")
-    op.drop_table("reservations")
-    with op.batch_alter_table("datasets", schema=None) as batch_op:
-        batch_op.drop_index("ix_datasets_created_at")
-
-    op.drop_table("datasets")
+    drop_tables(_tables)
