@@ -16,9 +16,9 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Self
 
 from google.protobuf import json_format
 
@@ -26,7 +26,7 @@ from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteidl_py.event import event_pb2
 from flyteidl_py.plugins import array_job_pb2
 from flyteplane.errors import NotFound
-from plugins.common.state import decode_state, encode_state
+from plugins.common.state import VersionedState
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import JSON, POD
 from plugins.k8s.config import ArrayConfig
@@ -50,7 +50,10 @@ class Subtask:
 
 
 @dataclass
-class ArrayState:
+class ArrayState(VersionedState):
+    state_version = STATE_VERSION
+    plugin = "array plugin"
+
     namespace: str
     size: int
     min_successes: int
@@ -58,16 +61,12 @@ class ArrayState:
     subtasks: list[Subtask] = field(default_factory=list)
     version: int = STATE_VERSION
 
-    def encode(self) -> bytes:
-        return encode_state(asdict(self))
-
     @classmethod
-    def decode(cls, data: bytes) -> ArrayState | None:
-        value = decode_state(data, STATE_VERSION, "array plugin")
-        if value is None:
-            return None
-        subtasks = [Subtask(**s) for s in value.pop("subtasks")]
-        return cls(**value, subtasks=subtasks)
+    def from_fields(cls, value: dict[str, object]) -> Self:
+        subtasks = value["subtasks"]
+        if not isinstance(subtasks, list):
+            raise ValueError(f"unknown {cls.plugin} state: subtasks {subtasks!r}")
+        return super().from_fields({**value, "subtasks": [Subtask(**s) for s in subtasks]})
 
     def count(self, status: str) -> int:
         return sum(1 for s in self.subtasks if s.status == status)

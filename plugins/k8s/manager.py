@@ -24,12 +24,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
 from plugins.common.background import cancel_and_wait
-from plugins.common.state import decode_state, encode_state
+from plugins.common.state import VersionedState
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.k8s.client import EVENT, JSON, KubeApiError, KubeClient, ResourceKind
 from plugins.k8s.config import ManagerConfig, PodConfig
@@ -63,8 +63,11 @@ class ResourceBackend(Protocol):
 
 
 @dataclass(frozen=True)
-class ManagerState:
+class ManagerState(VersionedState):
     """The manager's plugin state: where the object is and what was last reported about it."""
+
+    state_version = STATE_VERSION
+    plugin = "Kubernetes plugin"
 
     namespace: str
     name: str
@@ -74,15 +77,6 @@ class ManagerState:
     reason: str = ""
     last_event: str = ""  # RFC 3339 time of the newest Kubernetes event already reported
     version: int = STATE_VERSION
-
-    def encode(self) -> bytes:
-        return encode_state(asdict(self))
-
-    @classmethod
-    def decode(cls, data: bytes) -> ManagerState | None:
-        """None for empty state; ValueError for state this version cannot read."""
-        value = decode_state(data, STATE_VERSION, "Kubernetes plugin")
-        return None if value is None else cls(**value)
 
 
 class ConfiguredBackend(Generic[ConfigT]):
