@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import delete, exists, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacatalog.keys import ArtifactHandle
 from datacatalog.lists import ArtifactFilters, Page
 from datacatalog.models import Artifact, ArtifactData, Dataset, Partition, Tag
+from datacatalog.repositories import insert
 from flyteplane.database import utcnow
-from flyteplane.errors import AlreadyExists, NotFound
+from flyteplane.errors import NotFound
 
 
 @dataclass
@@ -40,11 +40,7 @@ async def create(
 ) -> Artifact:
     """Inserts the artifact and its rows; ALREADY_EXISTS when the dataset has an artifact with this id."""
     record = Artifact(dataset_id=dataset.id, artifact_id=artifact_id, serialized_metadata=metadata)
-    session.add(record)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyExists(f"artifact {artifact_id} already exists in the dataset", field="artifact.id") from exc
+    await insert(session, record, f"artifact {artifact_id} already exists in the dataset", field="artifact.id")
     session.add_all(
         ArtifactData(artifact_pk=record.id, position=position, name=name, location=location)
         for position, (name, location) in enumerate(data)

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import CursorResult, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacatalog.models import Artifact, Dataset, Tag
+from datacatalog.repositories import insert
 from flyteplane.database import utcnow
-from flyteplane.errors import AlreadyExists
 
 
 async def add(session: AsyncSession, dataset: Dataset, name: str, artifact: Artifact) -> None:
@@ -30,8 +29,5 @@ async def add(session: AsyncSession, dataset: Dataset, name: str, artifact: Arti
     )
     if moved.rowcount:
         return
-    session.add(Tag(dataset_id=dataset.id, name=name, artifact_pk=artifact.id, created_at=now, updated_at=now))
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyExists(f"tag {name} already exists for artifact {artifact_id}", field="tag.name") from exc
+    tag = Tag(dataset_id=dataset.id, name=name, artifact_pk=artifact.id, created_at=now, updated_at=now)
+    await insert(session, tag, f"tag {name} already exists for artifact {artifact_id}", field="tag.name")
