@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 
@@ -21,6 +21,10 @@ class DatasetKey:
         return dc.DatasetID(
             project=self.project, name=self.name, domain=self.domain, version=self.version, org=self.org, UUID=uuid
         )
+
+    def columns(self) -> dict[str, str]:
+        """The key as column values of the rows it names (datasets and reservations use these column names)."""
+        return asdict(self)
 
     def __str__(self) -> str:
         org = f" org:{self.org}" if self.org else ""

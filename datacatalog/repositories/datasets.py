@@ -6,13 +6,13 @@ import uuid
 from collections.abc import Sequence
 
 from sqlalchemy import Select, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacatalog.keys import DatasetKey
 from datacatalog.lists import DatasetFilters, Page
 from datacatalog.models import Dataset, DatasetPartitionKey
-from flyteplane.errors import AlreadyExists, NotFound
+from datacatalog.repositories import insert
+from flyteplane.errors import NotFound
 
 
 def _by_key(key: DatasetKey) -> Select[Dataset]:
@@ -27,20 +27,8 @@ def _by_key(key: DatasetKey) -> Select[Dataset]:
 
 async def create(session: AsyncSession, key: DatasetKey, metadata: bytes, partition_keys: Sequence[str]) -> Dataset:
     """Inserts the dataset; ALREADY_EXISTS when its key is taken (also when a concurrent create won)."""
-    record = Dataset(
-        uuid=str(uuid.uuid4()),
-        project=key.project,
-        name=key.name,
-        domain=key.domain,
-        version=key.version,
-        org=key.org,
-        serialized_metadata=metadata,
-    )
-    session.add(record)
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyExists(f"dataset already exists: {key}", field="dataset.id") from exc
+    record = Dataset(uuid=str(uuid.uuid4()), **key.columns(), serialized_metadata=metadata)
+    await insert(session, record, f"dataset already exists: {key}", field="dataset.id")
     session.add_all(
         DatasetPartitionKey(dataset_id=record.id, position=position, name=name)
         for position, name in enumerate(partition_keys)

@@ -6,12 +6,11 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import ColumnElement, CursorResult, and_, delete, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from datacatalog.keys import ReservationKey
 from datacatalog.models import Reservation
-from flyteplane.errors import AlreadyExists
+from datacatalog.repositories import insert
 
 
 def _is(key: ReservationKey) -> ColumnElement[bool]:
@@ -49,25 +48,15 @@ async def create(
     session: AsyncSession, key: ReservationKey, owner_id: str, expires_at: datetime, now: datetime
 ) -> None:
     """Inserts the reservation; ALREADY_EXISTS when a row for the key exists (someone else got there first)."""
-    dataset = key.dataset
-    session.add(
-        Reservation(
-            project=dataset.project,
-            name=dataset.name,
-            domain=dataset.domain,
-            version=dataset.version,
-            org=dataset.org,
-            tag_name=key.tag_name,
-            owner_id=owner_id,
-            expires_at=expires_at,
-            created_at=now,
-            updated_at=now,
-        )
+    reservation = Reservation(
+        **key.dataset.columns(),
+        tag_name=key.tag_name,
+        owner_id=owner_id,
+        expires_at=expires_at,
+        created_at=now,
+        updated_at=now,
     )
-    try:
-        await session.flush()
-    except IntegrityError as exc:
-        raise AlreadyExists("reservation already exists", field="reservation_id") from exc
+    await insert(session, reservation, "reservation already exists", field="reservation_id")
 
 
 async def release(session: AsyncSession, key: ReservationKey, owner_id: str) -> bool:
