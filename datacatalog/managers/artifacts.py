@@ -10,7 +10,7 @@ from __future__ import annotations
 from datacatalog import lists, transform, validation
 from datacatalog.data_store import ArtifactDataGone
 from datacatalog.keys import ArtifactHandle, DatasetKey
-from datacatalog.managers.context import CatalogContext
+from datacatalog.managers.context import CatalogManager
 from datacatalog.models import Artifact, Dataset
 from datacatalog.repositories import artifacts, datasets
 from datacatalog.repositories.artifacts import ArtifactParts
@@ -21,10 +21,7 @@ from flyteplane.errors import AlreadyExists, Internal
 _READ_ATTEMPTS = 3
 
 
-class ArtifactManager:
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-
+class ArtifactManager(CatalogManager):
     async def create(self, request: dc.CreateArtifactRequest) -> dc.CreateArtifactResponse:
         if not request.HasField("artifact"):
             raise validation.missing("artifact")

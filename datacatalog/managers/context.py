@@ -17,3 +17,10 @@ class CatalogContext:
     store: ArtifactDataStore
     config: DataCatalogConfig
     clock: Callable[[], datetime] = field(default=utcnow)  # reservations' notion of now; tests move it
+
+
+class CatalogManager:
+    """What each manager (one per group of RPCs) starts from: the context it works in."""
+
+    def __init__(self, ctx: CatalogContext) -> None:
+        self.ctx = ctx

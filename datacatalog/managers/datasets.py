@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from datacatalog import lists, transform, validation
-from datacatalog.managers.context import CatalogContext
+from datacatalog.managers.context import CatalogManager
 from datacatalog.repositories import datasets
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 
 
-class DatasetManager:
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-
+class DatasetManager(CatalogManager):
     async def create(self, request: dc.CreateDatasetRequest) -> dc.CreateDatasetResponse:
         if not request.HasField("dataset"):
             raise validation.missing("dataset")

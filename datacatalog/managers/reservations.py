@@ -13,7 +13,7 @@ import logging
 from datetime import timedelta
 
 from datacatalog import transform, validation
-from datacatalog.managers.context import CatalogContext
+from datacatalog.managers.context import CatalogManager
 from datacatalog.repositories import reservations
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from flyteplane.errors import Aborted, AlreadyExists
@@ -24,10 +24,7 @@ log = logging.getLogger("flyteplane.datacatalog")
 _ATTEMPTS = 5
 
 
-class ReservationManager:
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-
+class ReservationManager(CatalogManager):
     async def get_or_extend(self, request: dc.GetOrExtendReservationRequest) -> dc.GetOrExtendReservationResponse:
         key = validation.reservation_key(request)
         owner_id = validation.owner_id(request.owner_id)

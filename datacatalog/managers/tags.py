@@ -4,15 +4,12 @@ from __future__ import annotations
 
 from datacatalog import validation
 from datacatalog.keys import ArtifactHandle
-from datacatalog.managers.context import CatalogContext
+from datacatalog.managers.context import CatalogManager
 from datacatalog.repositories import artifacts, datasets, tags
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 
 
-class TagManager:
-    def __init__(self, ctx: CatalogContext) -> None:
-        self.ctx = ctx
-
+class TagManager(CatalogManager):
     async def add(self, request: dc.AddTagRequest) -> dc.AddTagResponse:
         if not request.HasField("tag"):
             raise validation.missing("tag")
