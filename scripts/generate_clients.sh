@@ -226,6 +226,9 @@ EOF
 ensure_protoc
 ensure_protodeps
 for lang in "${languages[@]}"; do
+  # A language's tools are put in place even when its output is current: another checkout may have
+  # generated it, and callers (the plain-protoc test) use the tools in this checkout's .tools/.
+  case $lang in go) ensure_go_plugins ;; java) ensure_grpc_java ;; ts) ensure_es ;; esac
   dest=$OUT/$lang
   want=$(inputs_hash "$lang")
   if [ "$(cat "$dest/.generated-from" 2>/dev/null)" = "$want" ]; then

@@ -194,7 +194,7 @@ async def test_every_task_ran_on_the_planes_warm_path(
 ) -> None:
     answer = await _run(client, "workflows.typed_io.typed_io_wf", a=1, b="x")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
-    work_dir = Path(run_plane.config.propeller.plugins["backends"]["local"]["work_dir"])
+    work_dir = Path(run_plane.config.propeller.plugins.backends["local"]["work_dir"])
     records = await asyncio.to_thread(_runner_records, work_dir)
     assert records
     assert {(record.get("warm"), record.get("reuse", False)) for record in records} == {(True, warm_mode == "reuse")}
