@@ -14,7 +14,7 @@ from flyteidl_py.core import catalog_pb2
 from flyteidl_py.core import execution_pb2 as core
 from tests.e2e.test_runs_with_flytekit import ENGINE_CASES, PROBE, _outputs
 from tests.support.flytekit import Flytekit
-from tests.support.plane import RunningPlane, plane_config, running_plane
+from tests.support.plane import RunningPlane, local_plane_config, running_plane
 
 VERSION = "cache-v1"
 
@@ -22,17 +22,7 @@ VERSION = "cache-v1"
 @pytest.fixture(scope="module")
 async def cache_plane(tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("cache-plane")
-    plugins = {
-        "backends": {
-            "local": {
-                "default_environment": {"venv": str(flytekit_venv.parent)},
-                "work_dir": str(directory / "local-tasks"),
-            }
-        }
-    }
-    config = plane_config(
-        directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
-    )
+    config = local_plane_config(directory, flytekit_venv)
     async with running_plane(config) as plane:
         yield plane
 

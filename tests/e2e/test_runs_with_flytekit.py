@@ -19,7 +19,7 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2
 from tests.support.flytekit import Flytekit
 from tests.support.literals import plain_map
-from tests.support.plane import RunningPlane, plane_config, running_plane
+from tests.support.plane import RunningPlane, local_plane_config, running_plane
 
 WORKFLOWS = Path(__file__).with_name("workflows")
 ENGINE_CASES = Path(__file__).with_name("engine_cases")
@@ -37,18 +37,7 @@ async def run_plane(
     tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, warm_mode: str
 ) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("plane")
-    plugins = {
-        "backends": {
-            "local": {
-                "default_environment": {"venv": str(flytekit_venv.parent)},
-                "work_dir": str(directory / "local-tasks"),
-                "warm_mode": warm_mode,
-            }
-        }
-    }
-    config = plane_config(
-        directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
-    )
+    config = local_plane_config(directory, flytekit_venv, warm_mode=warm_mode)
     async with running_plane(config) as plane:
         yield plane
 

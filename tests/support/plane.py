@@ -65,6 +65,17 @@ def plane_config(data_dir: Path, admin_db: str, propeller_db: str, *, plugins: d
     )
 
 
+def local_plane_config(directory: Path, flytekit_venv: Path, **local: Any) -> Any:
+    """`plane_config` on SQLite in `directory`, task processes in the flytekit virtualenv (plus `local` settings)."""
+    backend = {"default_environment": {"venv": str(flytekit_venv.parent)}, "work_dir": str(directory / "local-tasks")}
+    return plane_config(
+        directory,
+        f"sqlite:///{directory}/admin.db",
+        f"sqlite:///{directory}/propeller.db",
+        plugins={"backends": {"local": {**backend, **local}}},
+    )
+
+
 @asynccontextmanager
 async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[RunningPlane]:
     from admin.server import start_admin

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from tests.support.flytekit import Flytekit
-from tests.support.plane import RunningPlane, plane_config, running_plane
+from tests.support.plane import RunningPlane, local_plane_config, running_plane
 from tests.support.venvs import cache_root
 
 HERE = Path(__file__).parent
@@ -102,17 +102,7 @@ def _check(output: str, execution: str) -> None:
 @pytest.fixture(scope="module")
 async def plane(tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("plane")
-    plugins = {
-        "backends": {
-            "local": {
-                "default_environment": {"venv": str(flytekit_venv.parent)},
-                "work_dir": str(directory / "local-tasks"),
-            }
-        }
-    }
-    config = plane_config(
-        directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
-    )
+    config = local_plane_config(directory, flytekit_venv)
     async with running_plane(config) as running:
         yield running
 
