@@ -13,7 +13,7 @@ import enum
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeAlias, runtime_checkable
+from typing import Protocol, TypeAlias, runtime_checkable
 
 from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, security_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
@@ -219,4 +219,4 @@ def reads_inputs_in_memory(plugin: Plugin) -> bool:
     return isinstance(plugin, ReadsInputsInMemory) and plugin.inputs_in_memory
 
 
-PluginFactory = Callable[[Mapping[str, Any]], Awaitable[Plugin] | Plugin]
+PluginFactory = Callable[[Mapping[str, JsonValue]], Awaitable[Plugin] | Plugin]

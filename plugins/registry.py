@@ -21,13 +21,13 @@ import importlib
 import importlib.metadata
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from typing import Any, cast
+from typing import Any, Protocol, cast, runtime_checkable
 
 from pydantic import ValidationError
 
 from flyteplane.errors import FailedPrecondition, InvalidArgument
 from plugins.config import PluginsConfig
-from plugins.core import Plugin, PluginFactory
+from plugins.core import JsonValue, Plugin, PluginFactory
 
 ENTRY_POINT_GROUP = "flyteplane.plugins"
 
@@ -147,9 +147,15 @@ class PluginRegistry:
     async def aclose(self) -> None:
         """Lets plugins that hold background work (watchers) stop it; their external work keeps running."""
         for plugin in self._plugins.values():
-            close = getattr(plugin, "aclose", None)
-            if close is not None:
-                await close()
+            if isinstance(plugin, Closable):
+                await plugin.aclose()
+
+
+@runtime_checkable
+class Closable(Protocol):
+    """A plugin that holds background work (watchers, warm pools) to stop when the engine stops."""
+
+    async def aclose(self) -> None: ...
 
 
 def _declared_task_types(config: PluginsConfig, plugins: Mapping[str, Plugin]) -> dict[str, str]:
@@ -167,7 +173,7 @@ def _declared_task_types(config: PluginsConfig, plugins: Mapping[str, Plugin]) -
     return declared
 
 
-async def _build(plugin_id: str, loader: Callable[[], PluginFactory], backend: Mapping[str, Any]) -> Plugin:
+async def _build(plugin_id: str, loader: Callable[[], PluginFactory], backend: Mapping[str, JsonValue]) -> Plugin:
     where = f"plugins.backends.{plugin_id}"
     try:
         factory = loader()
