@@ -19,7 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.engine import Launch
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.ids import (
@@ -535,13 +535,11 @@ class ExecutionManager:
     async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
         require(request.id.project, "id.project")
         require(request.id.domain, "id.domain")
-        filters = parse_filters(request.filters, "execution")
-        window = page(request.limit, request.token)
-        sort = request.sort_by if request.HasField("sort_by") else None
+        listing = list_request(request, "execution")
         async with self.ctx.db.session() as session:
-            rows = await executions.list_page(session, request.id, filters, sort, window)
+            rows = await executions.list_page(session, request.id, listing)
         return execution_pb2.ExecutionList(
-            executions=[to_execution(r, for_list=True) for r in rows], token=window.token_after(len(rows))
+            executions=[to_execution(r, for_list=True) for r in rows], token=listing.token_after(rows)
         )
 
     async def metrics(

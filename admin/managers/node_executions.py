@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id, identifier
 from admin.models import NodeExecution, TaskExecution
@@ -46,14 +46,6 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
         closure=closure,
         is_parent=bool(closure.metadata.external_resources),
     )
-
-
-def _sort(
-    request: node_execution_pb2.NodeExecutionListRequest
-    | node_execution_pb2.NodeExecutionForTaskListRequest
-    | task_execution_pb2.TaskExecutionListRequest,
-) -> common_pb2.Sort | None:
-    return request.sort_by if request.HasField("sort_by") else None
 
 
 class LiteralData:
@@ -114,8 +106,7 @@ class NodeExecutionManager:
 
     async def list(self, request: node_execution_pb2.NodeExecutionListRequest) -> node_execution_pb2.NodeExecutionList:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
-        filters = parse_filters(request.filters, "node_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "node_execution")
         async with self.ctx.db.session() as session:
             execution = await executions.get(session, request.workflow_execution_id)
             parent = None
@@ -123,9 +114,9 @@ class NodeExecutionManager:
                 parent = await node_executions.find_pk(session, execution.id, request.unique_parent_id)
                 if parent is None:
                     raise NotFound(f"parent node {request.unique_parent_id} not found", field="unique_parent_id")
-            rows = await node_executions.list_page(session, execution.id, parent, filters, _sort(request), window)
+            rows = await node_executions.list_page(session, execution.id, parent, listing)
         return node_execution_pb2.NodeExecutionList(
-            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+            node_executions=[to_node_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def list_for_task(
@@ -133,13 +124,12 @@ class NodeExecutionManager:
     ) -> node_execution_pb2.NodeExecutionList:
         check_node_execution_id(request.task_execution_id.node_execution_id, "task_execution_id.node_execution_id")
         check_identifier(request.task_execution_id.task_id, identifier_pb2.TASK, "task_execution_id.task_id")
-        filters = parse_filters(request.filters, "node_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "node_execution")
         async with self.ctx.db.session() as session:
             parent = await task_executions.get(session, request.task_execution_id)
-            rows = await node_executions.list_for_task(session, parent.id, filters, _sort(request), window)
+            rows = await node_executions.list_for_task(session, parent.id, listing)
         return node_execution_pb2.NodeExecutionList(
-            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+            node_executions=[to_node_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def get_data(
@@ -194,13 +184,12 @@ class TaskExecutionManager:
 
     async def list(self, request: task_execution_pb2.TaskExecutionListRequest) -> task_execution_pb2.TaskExecutionList:
         check_node_execution_id(request.node_execution_id, "node_execution_id")
-        filters = parse_filters(request.filters, "task_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "task_execution")
         async with self.ctx.db.session() as session:
             node = await node_executions.get(session, request.node_execution_id)
-            rows = await task_executions.list_page(session, node.id, filters, _sort(request), window)
+            rows = await task_executions.list_page(session, node.id, listing)
         return task_execution_pb2.TaskExecutionList(
-            task_executions=[to_task_execution(r) for r in rows], token=window.token_after(len(rows))
+            task_executions=[to_task_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def get_data(
