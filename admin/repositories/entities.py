@@ -4,7 +4,7 @@ and description entities."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -18,6 +18,19 @@ from flyteplane.errors import InvalidArgument
 Versioned = TypeVar("Versioned", bound=Task | Workflow | LaunchPlan)
 VersionedModel = type[Task] | type[Workflow] | type[LaunchPlan]
 VersionNamed = TypeVar("VersionNamed", bound=Task | Workflow | LaunchPlan | DescriptionEntity)
+
+
+class VersionKey(TypedDict):
+    project: str
+    domain: str
+    name: str
+    version: str
+    org: str
+
+
+def version_key(ident: identifier_pb2.Identifier) -> VersionKey:
+    """The columns that name a registered version (or its description), from its identifier."""
+    return VersionKey(project=ident.project, domain=ident.domain, name=ident.name, version=ident.version, org=ident.org)
 
 
 def _same_version(model: type[VersionNamed], ident: identifier_pb2.Identifier) -> tuple[ColumnElement[bool], ...]:
@@ -261,11 +274,7 @@ async def save_description(
         session.add(
             DescriptionEntity(
                 resource_type=ident.resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                version=ident.version,
-                org=ident.org,
+                **version_key(ident),
                 short_description=entity.short_description,
                 body=body.SerializeToString(),
             )
