@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
 from admin.lists import list_request
 from admin.managers.context import AdminContext
@@ -48,6 +48,15 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     )
 
 
+class DataFields(TypedDict):
+    """The fields every Get*Data response shares: inputs and outputs, as blob references and as literals."""
+
+    inputs: common_pb2.UrlBlob
+    outputs: common_pb2.UrlBlob
+    full_inputs: literals_pb2.LiteralMap
+    full_outputs: literals_pb2.LiteralMap
+
+
 class LiteralData:
     """Reads literal maps for Get*Data: inline below the size limit, else left for the URL."""
 
@@ -70,20 +79,21 @@ class LiteralData:
             return literals_pb2.LiteralMap(), blob
         return await self.storage.read_proto(uri, literals_pb2.LiteralMap), blob
 
-    async def read_both(
+    async def data_fields(
         self,
         input_uri: str,
         closure: execution_pb2.ExecutionClosure
         | node_execution_pb2.NodeExecutionClosure
         | task_execution_pb2.TaskExecutionClosure,
         output_uri: str,
-    ) -> tuple[literals_pb2.LiteralMap, common_pb2.UrlBlob, literals_pb2.LiteralMap, common_pb2.UrlBlob]:
+    ) -> DataFields:
         """Inputs and outputs for a Get*Data answer; outputs stored inline in the closure win over `output_uri`."""
         inputs, inputs_blob = await self.read(input_uri)
         if closure.HasField("output_data"):
-            return inputs, inputs_blob, closure.output_data, common_pb2.UrlBlob()
-        outputs, outputs_blob = await self.read(output_uri)
-        return inputs, inputs_blob, outputs, outputs_blob
+            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
+        else:
+            outputs, outputs_blob = await self.read(output_uri)
+        return DataFields(inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs)
 
     @staticmethod
     def flyte_urls(ident: identifier_pb2.NodeExecutionIdentifier, attempt: int | None, deck: bool) -> Any:
@@ -99,10 +109,14 @@ class NodeExecutionManager:
         self.ctx = ctx
         self.data = LiteralData(ctx)
 
-    async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
-        check_node_execution_id(request.id)
+    async def _load(self, ident: identifier_pb2.NodeExecutionIdentifier) -> NodeExecution:
+        """The node execution `ident` names, once the identifier is checked; NotFound if there is none."""
+        check_node_execution_id(ident)
         async with self.ctx.db.session() as session:
-            return to_node_execution(await node_executions.get(session, request.id))
+            return await node_executions.get(session, ident)
+
+    async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
+        return to_node_execution(await self._load(request.id))
 
     async def list(self, request: node_execution_pb2.NodeExecutionListRequest) -> node_execution_pb2.NodeExecutionList:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
@@ -135,18 +149,10 @@ class NodeExecutionManager:
     async def get_data(
         self, request: node_execution_pb2.NodeExecutionGetDataRequest
     ) -> node_execution_pb2.NodeExecutionGetDataResponse:
-        check_node_execution_id(request.id)
-        async with self.ctx.db.session() as session:
-            row = await node_executions.get(session, request.id)
+        row = await self._load(request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure, closure.output_uri
-        )
         response = node_execution_pb2.NodeExecutionGetDataResponse(
-            inputs=inputs_blob,
-            outputs=outputs_blob,
-            full_inputs=inputs,
-            full_outputs=outputs,
+            **await self.data.data_fields(row.input_uri, closure, closure.output_uri),
             flyte_urls=self.data.flyte_urls(request.id, None, bool(closure.deck_uri)),
         )
         if row.dynamic_workflow:
@@ -158,9 +164,7 @@ class NodeExecutionManager:
     async def dynamic_workflow(
         self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest
     ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
-        check_node_execution_id(request.id)
-        async with self.ctx.db.session() as session:
-            row = await node_executions.get(session, request.id)
+        row = await self._load(request.id)
         if not row.dynamic_workflow:
             raise NotFound("node does not contain dynamic workflow", field="id")
         dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
@@ -172,15 +176,15 @@ class TaskExecutionManager:
         self.ctx = ctx
         self.data = LiteralData(ctx)
 
-    async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
-        self._check(request.id)
-        async with self.ctx.db.session() as session:
-            return to_task_execution(await task_executions.get(session, request.id))
-
-    @staticmethod
-    def _check(ident: identifier_pb2.TaskExecutionIdentifier) -> None:
+    async def _load(self, ident: identifier_pb2.TaskExecutionIdentifier) -> TaskExecution:
+        """The task execution `ident` names, once the identifier is checked; NotFound if there is none."""
         check_identifier(ident.task_id, identifier_pb2.TASK, "id.task_id")
         check_node_execution_id(ident.node_execution_id, "id.node_execution_id")
+        async with self.ctx.db.session() as session:
+            return await task_executions.get(session, ident)
+
+    async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
+        return to_task_execution(await self._load(request.id))
 
     async def list(self, request: task_execution_pb2.TaskExecutionListRequest) -> task_execution_pb2.TaskExecutionList:
         check_node_execution_id(request.node_execution_id, "node_execution_id")
@@ -195,18 +199,10 @@ class TaskExecutionManager:
     async def get_data(
         self, request: task_execution_pb2.TaskExecutionGetDataRequest
     ) -> task_execution_pb2.TaskExecutionGetDataResponse:
-        self._check(request.id)
-        async with self.ctx.db.session() as session:
-            row = await task_executions.get(session, request.id)
+        row = await self._load(request.id)
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure, closure.output_uri
-        )
         return task_execution_pb2.TaskExecutionGetDataResponse(
-            inputs=inputs_blob,
-            outputs=outputs_blob,
-            full_inputs=inputs,
-            full_outputs=outputs,
+            **await self.data.data_fields(row.input_uri, closure, closure.output_uri),
             flyte_urls=self.data.flyte_urls(request.id.node_execution_id, request.id.retry_attempt, False),
         )
 
@@ -220,7 +216,6 @@ async def execution_data(
         row = await executions.get(session, request.id)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     data = LiteralData(ctx)
-    inputs, inputs_blob, outputs, outputs_blob = await data.read_both(row.inputs_uri, closure, closure.outputs.uri)
     return execution_pb2.WorkflowExecutionGetDataResponse(
-        inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs
+        **await data.data_fields(row.inputs_uri, closure, closure.outputs.uri)
     )
