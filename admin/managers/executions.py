@@ -440,32 +440,26 @@ class ExecutionManager:
     # ---- relaunch / recover --------------------------------------------------------------------
 
     async def relaunch(self, request: execution_pb2.ExecutionRelaunchRequest) -> execution_pb2.ExecutionCreateResponse:
-        check_execution_id(request.id)
         return await self._again(
-            request.id,
-            request.name,
-            execution_pb2.ExecutionMetadata.RELAUNCH,
-            overwrite_cache=request.overwrite_cache,
+            request, execution_pb2.ExecutionMetadata.RELAUNCH, overwrite_cache=request.overwrite_cache
         )
 
     async def recover(self, request: execution_pb2.ExecutionRecoverRequest) -> execution_pb2.ExecutionCreateResponse:
-        check_execution_id(request.id)
         return await self._again(
-            request.id,
-            request.name,
-            execution_pb2.ExecutionMetadata.RECOVERED,
-            parent=request.metadata.parent_node_execution,
+            request, execution_pb2.ExecutionMetadata.RECOVERED, parent=request.metadata.parent_node_execution
         )
 
     async def _again(
         self,
-        ident: identifier_pb2.WorkflowExecutionIdentifier,
-        name: str,
+        source: execution_pb2.ExecutionRelaunchRequest | execution_pb2.ExecutionRecoverRequest,
         mode: int,
         *,
         overwrite_cache: bool = False,
         parent: identifier_pb2.NodeExecutionIdentifier | None = None,
     ) -> execution_pb2.ExecutionCreateResponse:
+        """Relaunch or recover (by `mode`) the execution `source.id` names, as a new one named `source.name`."""
+        check_execution_id(source.id)
+        ident, name = source.id, source.name
         async with self.ctx.db.session() as session:
             row = await executions.get(session, ident)
         spec = execution_pb2.ExecutionSpec.FromString(row.spec)
