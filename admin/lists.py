@@ -10,10 +10,10 @@ Tokens are decimal offsets; a page shorter than the limit ends the listing (toke
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Sequence, Sized
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import BigInteger, ColumnElement, DateTime, Integer, Select, String, and_, cast
 from sqlalchemy.sql.schema import Column
@@ -245,3 +245,42 @@ def page(limit: int, token: str, *, allow_unlimited: bool = False) -> Page:
     if limit <= 0 and not (allow_unlimited and limit == 0):
         raise InvalidArgument("invalid value for limit", field="limit")
     return Page(offset_of(token, "token"), limit)
+
+
+class ListMessage(Protocol):
+    """The fields every Flyte list request carries (ResourceListRequest, NodeExecutionListRequest, ...)."""
+
+    filters: str
+    limit: int
+    token: str
+    sort_by: common_pb2.Sort
+
+    def HasField(self, field_name: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ListRequest:
+    """A list request's parsed filters, its sort (None when unset) and its page window."""
+
+    filters: list[Filter]
+    sort: common_pb2.Sort | None
+    window: Page
+
+    @property
+    def sorted(self) -> bool:
+        """Whether the caller asked for an order (else each list keeps its own default order)."""
+        return self.sort is not None and bool(self.sort.key)
+
+    def narrow(self, query: Select[Any], primary: str, model: type[AdminBase]) -> Select[Any]:
+        """The query with this request's filters and sort applied (the page window comes last, in `apply`)."""
+        return apply_sort(apply_filters(query, self.filters, primary), self.sort, model)
+
+    def token_after(self, rows: Sized) -> str:
+        return self.window.token_after(len(rows))
+
+
+def list_request(request: ListMessage, primary: str, *, allow_unlimited: bool = False) -> ListRequest:
+    """Parse a list request's filters (for a list of `primary` entities), then its limit and token."""
+    filters = parse_filters(request.filters, primary)
+    window = page(request.limit, request.token, allow_unlimited=allow_unlimited)
+    return ListRequest(filters, request.sort_by if request.HasField("sort_by") else None, window)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import filter_expressions, page, parse_filters
+from admin.lists import filter_expressions, list_request, page, parse_filters
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
 from admin.managers.registration import to_launch_plan, to_task, to_workflow
@@ -44,12 +44,10 @@ class EntityLists:
         model, entity = _model(resource_type)
         require(request.id.project, "id.project")
         require(request.id.domain, "id.domain")
-        filters = parse_filters(request.filters, entity)
-        window = page(request.limit, request.token)
-        sort = request.sort_by if request.HasField("sort_by") else None
+        listing = list_request(request, entity)
         async with self.ctx.db.session() as session:
-            rows = await entities.list_versions(session, model, entity, request.id, filters, sort, window)
-        return rows, window.token_after(len(rows))
+            rows = await entities.list_versions(session, model, entity, request.id, listing)
+        return rows, listing.token_after(rows)
 
     async def list_tasks(self, request: common_pb2.ResourceListRequest) -> task_pb2.TaskList:
         rows, token = await self._versions(identifier_pb2.TASK, request)

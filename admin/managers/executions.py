@@ -19,7 +19,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.engine import Launch
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.ids import (
@@ -440,32 +440,26 @@ class ExecutionManager:
     # ---- relaunch / recover --------------------------------------------------------------------
 
     async def relaunch(self, request: execution_pb2.ExecutionRelaunchRequest) -> execution_pb2.ExecutionCreateResponse:
-        check_execution_id(request.id)
         return await self._again(
-            request.id,
-            request.name,
-            execution_pb2.ExecutionMetadata.RELAUNCH,
-            overwrite_cache=request.overwrite_cache,
+            request, execution_pb2.ExecutionMetadata.RELAUNCH, overwrite_cache=request.overwrite_cache
         )
 
     async def recover(self, request: execution_pb2.ExecutionRecoverRequest) -> execution_pb2.ExecutionCreateResponse:
-        check_execution_id(request.id)
         return await self._again(
-            request.id,
-            request.name,
-            execution_pb2.ExecutionMetadata.RECOVERED,
-            parent=request.metadata.parent_node_execution,
+            request, execution_pb2.ExecutionMetadata.RECOVERED, parent=request.metadata.parent_node_execution
         )
 
     async def _again(
         self,
-        ident: identifier_pb2.WorkflowExecutionIdentifier,
-        name: str,
+        source: execution_pb2.ExecutionRelaunchRequest | execution_pb2.ExecutionRecoverRequest,
         mode: int,
         *,
         overwrite_cache: bool = False,
         parent: identifier_pb2.NodeExecutionIdentifier | None = None,
     ) -> execution_pb2.ExecutionCreateResponse:
+        """Relaunch or recover (by `mode`) the execution `source.id` names, as a new one named `source.name`."""
+        check_execution_id(source.id)
+        ident, name = source.id, source.name
         async with self.ctx.db.session() as session:
             row = await executions.get(session, ident)
         spec = execution_pb2.ExecutionSpec.FromString(row.spec)
@@ -535,13 +529,11 @@ class ExecutionManager:
     async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
         require(request.id.project, "id.project")
         require(request.id.domain, "id.domain")
-        filters = parse_filters(request.filters, "execution")
-        window = page(request.limit, request.token)
-        sort = request.sort_by if request.HasField("sort_by") else None
+        listing = list_request(request, "execution")
         async with self.ctx.db.session() as session:
-            rows = await executions.list_page(session, request.id, filters, sort, window)
+            rows = await executions.list_page(session, request.id, listing)
         return execution_pb2.ExecutionList(
-            executions=[to_execution(r, for_list=True) for r in rows], token=window.token_after(len(rows))
+            executions=[to_execution(r, for_list=True) for r in rows], token=listing.token_after(rows)
         )
 
     async def metrics(

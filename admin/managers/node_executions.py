@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypedDict
 
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id, identifier
 from admin.models import NodeExecution, TaskExecution
@@ -48,12 +48,13 @@ def to_task_execution(row: TaskExecution) -> task_execution_pb2.TaskExecution:
     )
 
 
-def _sort(
-    request: node_execution_pb2.NodeExecutionListRequest
-    | node_execution_pb2.NodeExecutionForTaskListRequest
-    | task_execution_pb2.TaskExecutionListRequest,
-) -> common_pb2.Sort | None:
-    return request.sort_by if request.HasField("sort_by") else None
+class DataFields(TypedDict):
+    """The fields every Get*Data response shares: inputs and outputs, as blob references and as literals."""
+
+    inputs: common_pb2.UrlBlob
+    outputs: common_pb2.UrlBlob
+    full_inputs: literals_pb2.LiteralMap
+    full_outputs: literals_pb2.LiteralMap
 
 
 class LiteralData:
@@ -78,20 +79,21 @@ class LiteralData:
             return literals_pb2.LiteralMap(), blob
         return await self.storage.read_proto(uri, literals_pb2.LiteralMap), blob
 
-    async def read_both(
+    async def data_fields(
         self,
         input_uri: str,
         closure: execution_pb2.ExecutionClosure
         | node_execution_pb2.NodeExecutionClosure
         | task_execution_pb2.TaskExecutionClosure,
         output_uri: str,
-    ) -> tuple[literals_pb2.LiteralMap, common_pb2.UrlBlob, literals_pb2.LiteralMap, common_pb2.UrlBlob]:
+    ) -> DataFields:
         """Inputs and outputs for a Get*Data answer; outputs stored inline in the closure win over `output_uri`."""
         inputs, inputs_blob = await self.read(input_uri)
         if closure.HasField("output_data"):
-            return inputs, inputs_blob, closure.output_data, common_pb2.UrlBlob()
-        outputs, outputs_blob = await self.read(output_uri)
-        return inputs, inputs_blob, outputs, outputs_blob
+            outputs, outputs_blob = closure.output_data, common_pb2.UrlBlob()
+        else:
+            outputs, outputs_blob = await self.read(output_uri)
+        return DataFields(inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs)
 
     @staticmethod
     def flyte_urls(ident: identifier_pb2.NodeExecutionIdentifier, attempt: int | None, deck: bool) -> Any:
@@ -107,15 +109,18 @@ class NodeExecutionManager:
         self.ctx = ctx
         self.data = LiteralData(ctx)
 
-    async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
-        check_node_execution_id(request.id)
+    async def _load(self, ident: identifier_pb2.NodeExecutionIdentifier) -> NodeExecution:
+        """The node execution `ident` names, once the identifier is checked; NotFound if there is none."""
+        check_node_execution_id(ident)
         async with self.ctx.db.session() as session:
-            return to_node_execution(await node_executions.get(session, request.id))
+            return await node_executions.get(session, ident)
+
+    async def get(self, request: node_execution_pb2.NodeExecutionGetRequest) -> node_execution_pb2.NodeExecution:
+        return to_node_execution(await self._load(request.id))
 
     async def list(self, request: node_execution_pb2.NodeExecutionListRequest) -> node_execution_pb2.NodeExecutionList:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
-        filters = parse_filters(request.filters, "node_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "node_execution")
         async with self.ctx.db.session() as session:
             execution = await executions.get(session, request.workflow_execution_id)
             parent = None
@@ -123,9 +128,9 @@ class NodeExecutionManager:
                 parent = await node_executions.find_pk(session, execution.id, request.unique_parent_id)
                 if parent is None:
                     raise NotFound(f"parent node {request.unique_parent_id} not found", field="unique_parent_id")
-            rows = await node_executions.list_page(session, execution.id, parent, filters, _sort(request), window)
+            rows = await node_executions.list_page(session, execution.id, parent, listing)
         return node_execution_pb2.NodeExecutionList(
-            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+            node_executions=[to_node_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def list_for_task(
@@ -133,30 +138,21 @@ class NodeExecutionManager:
     ) -> node_execution_pb2.NodeExecutionList:
         check_node_execution_id(request.task_execution_id.node_execution_id, "task_execution_id.node_execution_id")
         check_identifier(request.task_execution_id.task_id, identifier_pb2.TASK, "task_execution_id.task_id")
-        filters = parse_filters(request.filters, "node_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "node_execution")
         async with self.ctx.db.session() as session:
             parent = await task_executions.get(session, request.task_execution_id)
-            rows = await node_executions.list_for_task(session, parent.id, filters, _sort(request), window)
+            rows = await node_executions.list_for_task(session, parent.id, listing)
         return node_execution_pb2.NodeExecutionList(
-            node_executions=[to_node_execution(r) for r in rows], token=window.token_after(len(rows))
+            node_executions=[to_node_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def get_data(
         self, request: node_execution_pb2.NodeExecutionGetDataRequest
     ) -> node_execution_pb2.NodeExecutionGetDataResponse:
-        check_node_execution_id(request.id)
-        async with self.ctx.db.session() as session:
-            row = await node_executions.get(session, request.id)
+        row = await self._load(request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure, closure.output_uri
-        )
         response = node_execution_pb2.NodeExecutionGetDataResponse(
-            inputs=inputs_blob,
-            outputs=outputs_blob,
-            full_inputs=inputs,
-            full_outputs=outputs,
+            **await self.data.data_fields(row.input_uri, closure, closure.output_uri),
             flyte_urls=self.data.flyte_urls(request.id, None, bool(closure.deck_uri)),
         )
         if row.dynamic_workflow:
@@ -168,9 +164,7 @@ class NodeExecutionManager:
     async def dynamic_workflow(
         self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest
     ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
-        check_node_execution_id(request.id)
-        async with self.ctx.db.session() as session:
-            row = await node_executions.get(session, request.id)
+        row = await self._load(request.id)
         if not row.dynamic_workflow:
             raise NotFound("node does not contain dynamic workflow", field="id")
         dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
@@ -182,42 +176,33 @@ class TaskExecutionManager:
         self.ctx = ctx
         self.data = LiteralData(ctx)
 
-    async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
-        self._check(request.id)
-        async with self.ctx.db.session() as session:
-            return to_task_execution(await task_executions.get(session, request.id))
-
-    @staticmethod
-    def _check(ident: identifier_pb2.TaskExecutionIdentifier) -> None:
+    async def _load(self, ident: identifier_pb2.TaskExecutionIdentifier) -> TaskExecution:
+        """The task execution `ident` names, once the identifier is checked; NotFound if there is none."""
         check_identifier(ident.task_id, identifier_pb2.TASK, "id.task_id")
         check_node_execution_id(ident.node_execution_id, "id.node_execution_id")
+        async with self.ctx.db.session() as session:
+            return await task_executions.get(session, ident)
+
+    async def get(self, request: task_execution_pb2.TaskExecutionGetRequest) -> task_execution_pb2.TaskExecution:
+        return to_task_execution(await self._load(request.id))
 
     async def list(self, request: task_execution_pb2.TaskExecutionListRequest) -> task_execution_pb2.TaskExecutionList:
         check_node_execution_id(request.node_execution_id, "node_execution_id")
-        filters = parse_filters(request.filters, "task_execution")
-        window = page(request.limit, request.token)
+        listing = list_request(request, "task_execution")
         async with self.ctx.db.session() as session:
             node = await node_executions.get(session, request.node_execution_id)
-            rows = await task_executions.list_page(session, node.id, filters, _sort(request), window)
+            rows = await task_executions.list_page(session, node.id, listing)
         return task_execution_pb2.TaskExecutionList(
-            task_executions=[to_task_execution(r) for r in rows], token=window.token_after(len(rows))
+            task_executions=[to_task_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
     async def get_data(
         self, request: task_execution_pb2.TaskExecutionGetDataRequest
     ) -> task_execution_pb2.TaskExecutionGetDataResponse:
-        self._check(request.id)
-        async with self.ctx.db.session() as session:
-            row = await task_executions.get(session, request.id)
+        row = await self._load(request.id)
         closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
-        inputs, inputs_blob, outputs, outputs_blob = await self.data.read_both(
-            row.input_uri, closure, closure.output_uri
-        )
         return task_execution_pb2.TaskExecutionGetDataResponse(
-            inputs=inputs_blob,
-            outputs=outputs_blob,
-            full_inputs=inputs,
-            full_outputs=outputs,
+            **await self.data.data_fields(row.input_uri, closure, closure.output_uri),
             flyte_urls=self.data.flyte_urls(request.id.node_execution_id, request.id.retry_attempt, False),
         )
 
@@ -231,7 +216,6 @@ async def execution_data(
         row = await executions.get(session, request.id)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     data = LiteralData(ctx)
-    inputs, inputs_blob, outputs, outputs_blob = await data.read_both(row.inputs_uri, closure, closure.outputs.uri)
     return execution_pb2.WorkflowExecutionGetDataResponse(
-        inputs=inputs_blob, outputs=outputs_blob, full_inputs=inputs, full_outputs=outputs
+        **await data.data_fields(row.inputs_uri, closure, closure.outputs.uri)
     )

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.context import AdminContext
 from admin.managers.ids import require
 from admin.models import Project
@@ -113,12 +113,10 @@ class ProjectManager:
         return self._to_proto(row)
 
     async def list(self, request: project_pb2.ProjectListRequest) -> project_pb2.Projects:
-        filters = parse_filters(request.filters, "project")
-        window = page(request.limit, request.token, allow_unlimited=True)
-        sort = request.sort_by if request.HasField("sort_by") else None
+        listing = list_request(request, "project", allow_unlimited=True)
         async with self.ctx.db.session() as session:
-            rows = await projects.list_page(session, filters, sort, window)
-        return project_pb2.Projects(projects=[self._to_proto(r) for r in rows], token=window.token_after(len(rows)))
+            rows = await projects.list_page(session, listing)
+        return project_pb2.Projects(projects=[self._to_proto(r) for r in rows], token=listing.token_after(rows))
 
     async def domains(self) -> project_pb2.GetDomainsResponse:
         return project_pb2.GetDomainsResponse(domains=self._domains())

@@ -7,7 +7,7 @@ an existing id answers ALREADY_EXISTS with `exists_different_structure` details,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypedDict
+from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -133,21 +133,6 @@ def _timestamp(ctx: AdminContext) -> Timestamp:
     return ts
 
 
-class _VersionKey(TypedDict):
-    project: str
-    domain: str
-    name: str
-    version: str
-    org: str
-
-
-def _version_key(ident: identifier_pb2.Identifier) -> _VersionKey:
-    """The columns that name a registered version, from its identifier."""
-    return _VersionKey(
-        project=ident.project, domain=ident.domain, name=ident.name, version=ident.version, org=ident.org
-    )
-
-
 def _entity_id(
     resource_type: identifier_pb2.ResourceType, row: Task | Workflow | LaunchPlan
 ) -> identifier_pb2.Identifier:
@@ -255,7 +240,7 @@ class RegistrationManager:
 
             def row(now: Timestamp) -> Task:
                 return Task(
-                    **_version_key(request.id),
+                    **entities.version_key(request.id),
                     digest=task_digest,
                     type=template.type,
                     closure=task_pb2.TaskClosure(compiled_task=compiled, created_at=now).SerializeToString(),
@@ -314,7 +299,7 @@ class RegistrationManager:
 
             def row(now: Timestamp) -> Workflow:
                 return Workflow(
-                    **_version_key(request.id),
+                    **entities.version_key(request.id),
                     digest=wf_digest,
                     typed_interface=compiled.primary.template.interface.SerializeToString(),
                     closure=workflow_pb2.WorkflowClosure(
@@ -360,7 +345,7 @@ class RegistrationManager:
                     updated_at=now,
                 )
                 return LaunchPlan(
-                    **_version_key(request.id),
+                    **entities.version_key(request.id),
                     digest=lp_digest,
                     workflow_id=workflow.id,
                     spec=request.spec.SerializeToString(),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from admin.lists import page, parse_filters
+from admin.lists import list_request
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_execution_id, require
 from admin.models import Signal
@@ -78,9 +78,7 @@ class SignalManager:
 
     async def list(self, request: signal_pb2.SignalListRequest) -> signal_pb2.SignalList:
         check_execution_id(request.workflow_execution_id, "workflow_execution_id")
-        filters = parse_filters(request.filters, "signal")
-        window = page(request.limit, request.token)
-        sort = request.sort_by if request.HasField("sort_by") else None
+        listing = list_request(request, "signal")
         async with self.ctx.db.session() as session:
-            rows = await signals.list_page(session, request.workflow_execution_id, filters, sort, window)
-        return signal_pb2.SignalList(signals=[to_signal(r) for r in rows], token=window.token_after(len(rows)))
+            rows = await signals.list_page(session, request.workflow_execution_id, listing)
+        return signal_pb2.SignalList(signals=[to_signal(r) for r in rows], token=listing.token_after(rows))

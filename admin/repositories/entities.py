@@ -4,12 +4,12 @@ and description entities."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar
 
-from sqlalchemy import Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import Filter, ListRequest, Page, apply_filters, apply_sort
 from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from flyteidl_py.admin import common_pb2, description_entity_pb2, launch_plan_pb2
 from flyteidl_py.core import identifier_pb2
@@ -17,18 +17,35 @@ from flyteplane.errors import InvalidArgument
 
 Versioned = TypeVar("Versioned", bound=Task | Workflow | LaunchPlan)
 VersionedModel = type[Task] | type[Workflow] | type[LaunchPlan]
+VersionNamed = TypeVar("VersionNamed", bound=Task | Workflow | LaunchPlan | DescriptionEntity)
+
+
+class VersionKey(TypedDict):
+    project: str
+    domain: str
+    name: str
+    version: str
+    org: str
+
+
+def version_key(ident: identifier_pb2.Identifier) -> VersionKey:
+    """The columns that name a registered version (or its description), from its identifier."""
+    return VersionKey(project=ident.project, domain=ident.domain, name=ident.name, version=ident.version, org=ident.org)
+
+
+def _same_version(model: type[VersionNamed], ident: identifier_pb2.Identifier) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that select the rows of `model` for the version `ident` names (project, domain, name, version)."""
+    return (
+        model.project == ident.project,
+        model.domain == ident.domain,
+        model.name == ident.name,
+        model.version == ident.version,
+    )
 
 
 async def find(session: AsyncSession, model: type[Versioned], ident: identifier_pb2.Identifier) -> Versioned | None:
     """The version this identifier names (project, domain, name, version)."""
-    row: Versioned | None = await session.scalar(
-        select(model).where(
-            model.project == ident.project,
-            model.domain == ident.domain,
-            model.name == ident.name,
-            model.version == ident.version,
-        )
-    )
+    row: Versioned | None = await session.scalar(select(model).where(*_same_version(model, ident)))
     return row
 
 
@@ -82,17 +99,14 @@ async def list_versions(
     model: VersionedModel,
     entity: str,
     ident: common_pb2.NamedEntityIdentifier,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
+    listing: ListRequest,
 ) -> list[Any]:
     """Versions in a project-domain (of one name when the identifier names one)."""
     query = select(model).where(model.project == ident.project, model.domain == ident.domain)
     if ident.name:
         query = query.where(model.name == ident.name)
-    query = apply_filters(query, filters, entity)
-    query = apply_sort(query, sort, model)
-    return list(await session.scalars(window.apply(query)))
+    query = listing.narrow(query, entity, model)
+    return list(await session.scalars(listing.window.apply(query)))
 
 
 async def list_active_launch_plans(
@@ -236,16 +250,13 @@ async def list_named_entities(
 # ---- description entities ---------------------------------------------------------------------
 
 
+def _of_description(ident: identifier_pb2.Identifier) -> tuple[ColumnElement[bool], ...]:
+    """The conditions that select the description of the entity version `ident` names."""
+    return (DescriptionEntity.resource_type == ident.resource_type, *_same_version(DescriptionEntity, ident))
+
+
 async def description(session: AsyncSession, ident: identifier_pb2.Identifier) -> DescriptionEntity | None:
-    row: DescriptionEntity | None = await session.scalar(
-        select(DescriptionEntity).where(
-            DescriptionEntity.resource_type == ident.resource_type,
-            DescriptionEntity.project == ident.project,
-            DescriptionEntity.domain == ident.domain,
-            DescriptionEntity.name == ident.name,
-            DescriptionEntity.version == ident.version,
-        )
-    )
+    row: DescriptionEntity | None = await session.scalar(select(DescriptionEntity).where(*_of_description(ident)))
     return row
 
 
@@ -255,15 +266,7 @@ async def save_description(
     entity: description_entity_pb2.DescriptionEntity,
 ) -> None:
     """Stores the entity's description once per version (a later one for the same version is ignored)."""
-    exists = await session.scalar(
-        select(DescriptionEntity.id).where(
-            DescriptionEntity.resource_type == ident.resource_type,
-            DescriptionEntity.project == ident.project,
-            DescriptionEntity.domain == ident.domain,
-            DescriptionEntity.name == ident.name,
-            DescriptionEntity.version == ident.version,
-        )
-    )
+    exists = await session.scalar(select(DescriptionEntity.id).where(*_of_description(ident)))
     if exists is None:
         body = description_entity_pb2.DescriptionEntity()
         body.CopyFrom(entity)
@@ -271,11 +274,7 @@ async def save_description(
         session.add(
             DescriptionEntity(
                 resource_type=ident.resource_type,
-                project=ident.project,
-                domain=ident.domain,
-                name=ident.name,
-                version=ident.version,
-                org=ident.org,
+                **version_key(ident),
                 short_description=entity.short_description,
                 body=body.SerializeToString(),
             )

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlalchemy import and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import ListRequest
 from admin.models import Execution, ExecutionTag
 from flyteidl_py.admin import common_pb2, execution_pb2
 from flyteidl_py.core import identifier_pb2
@@ -85,11 +85,7 @@ async def create(session: AsyncSession, row: Execution, tags: Iterable[tuple[str
 
 
 async def list_page(
-    session: AsyncSession,
-    ident: common_pb2.NamedEntityIdentifier,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
+    session: AsyncSession, ident: common_pb2.NamedEntityIdentifier, listing: ListRequest
 ) -> list[Execution]:
     """Executions of a project-domain (and name); only active ones unless a filter asks about state."""
     query = select(Execution).where(
@@ -97,8 +93,7 @@ async def list_page(
     )
     if ident.name:
         query = query.where(Execution.execution_name == ident.name)
-    if not any(f.entity == "execution" and f.field == "state" for f in filters):
+    if not any(f.entity == "execution" and f.field == "state" for f in listing.filters):
         query = query.where(Execution.state == execution_pb2.EXECUTION_ACTIVE)
-    query = apply_filters(query, filters, "execution")
-    query = apply_sort(query, sort, Execution)
-    return list(await session.scalars(window.apply(query)))
+    query = listing.narrow(query, "execution", Execution)
+    return list(await session.scalars(listing.window.apply(query)))

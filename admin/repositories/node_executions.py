@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import ListRequest
 from admin.models import NodeExecution
 from admin.repositories import executions
-from flyteidl_py.admin import common_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import NotFound
 
@@ -74,17 +72,8 @@ def add(session: AsyncSession, row: NodeExecution) -> None:
     session.add(row)
 
 
-def _page(query: Select[Any], filters: Sequence[Filter], sort: common_pb2.Sort | None) -> Select[Any]:
-    return apply_sort(apply_filters(query, filters, "node_execution"), sort, NodeExecution)
-
-
 async def list_page(
-    session: AsyncSession,
-    execution_pk: int,
-    parent_pk: int | None,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
+    session: AsyncSession, execution_pk: int, parent_pk: int | None, listing: ListRequest
 ) -> list[NodeExecution]:
     """The children of a parent node, or (no parent) the top-level nodes; in recorded order unless sorted."""
     query = select(NodeExecution).where(NodeExecution.execution_id == execution_pk)
@@ -93,21 +82,14 @@ async def list_page(
     else:
         # Top-level nodes only: nested nodes must not leak into FlyteRemote's node mapping.
         query = query.where(NodeExecution.parent_id.is_(None), NodeExecution.parent_task_execution_id.is_(None))
-    query = _page(query, filters, sort)
-    if not (sort is not None and sort.key):
+    query = listing.narrow(query, "node_execution", NodeExecution)
+    if not listing.sorted:
         query = query.order_by(NodeExecution.id)
-    return list(await session.scalars(window.apply(query)))
+    return list(await session.scalars(listing.window.apply(query)))
 
 
-async def list_for_task(
-    session: AsyncSession,
-    task_execution_pk: int,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
-) -> list[NodeExecution]:
+async def list_for_task(session: AsyncSession, task_execution_pk: int, listing: ListRequest) -> list[NodeExecution]:
     """The nodes a task execution launched (a dynamic task's sub-nodes)."""
-    query = _page(
-        select(NodeExecution).where(NodeExecution.parent_task_execution_id == task_execution_pk), filters, sort
-    )
-    return list(await session.scalars(window.apply(query)))
+    query = select(NodeExecution).where(NodeExecution.parent_task_execution_id == task_execution_pk)
+    query = listing.narrow(query, "node_execution", NodeExecution)
+    return list(await session.scalars(listing.window.apply(query)))

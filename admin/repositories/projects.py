@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import ListRequest
 from admin.models import Project
-from flyteidl_py.admin import common_pb2, project_pb2
+from flyteidl_py.admin import project_pb2
 
 
 async def find(session: AsyncSession, identifier: str) -> Project | None:
@@ -30,18 +30,14 @@ def add(session: AsyncSession, row: Project) -> None:
     session.add(row)
 
 
-async def list_page(
-    session: AsyncSession, filters: Sequence[Filter], sort: common_pb2.Sort | None, window: Page
-) -> list[Project]:
+async def list_page(session: AsyncSession, listing: ListRequest) -> list[Project]:
     """Archived projects are left out unless a filter asks for them; by identifier unless sorted."""
-    query = apply_filters(select(Project), filters, "project")
-    if not filters:
+    query = listing.narrow(select(Project), "project", Project)
+    if not listing.filters:
         query = query.where(Project.state != project_pb2.Project.ARCHIVED)
-    if sort is not None and sort.key:
-        query = apply_sort(query, sort, Project)
-    else:
+    if not listing.sorted:
         query = query.order_by(Project.identifier.asc())
-    return list(await session.scalars(window.apply(query)))
+    return list(await session.scalars(listing.window.apply(query)))
 
 
 async def count(session: AsyncSession) -> int:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import ListRequest
 from admin.models import Signal
-from flyteidl_py.admin import common_pb2
 from flyteidl_py.core import identifier_pb2
 
 
@@ -34,12 +31,8 @@ def add(session: AsyncSession, row: Signal) -> None:
 
 
 async def list_page(
-    session: AsyncSession,
-    execution: identifier_pb2.WorkflowExecutionIdentifier,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
+    session: AsyncSession, execution: identifier_pb2.WorkflowExecutionIdentifier, listing: ListRequest
 ) -> list[Signal]:
     query = select(Signal).where(*_of_execution(execution))
-    query = apply_sort(apply_filters(query, filters, "signal"), sort, Signal)
-    return list(await session.scalars(window.apply(query)))
+    query = listing.narrow(query, "signal", Signal)
+    return list(await session.scalars(listing.window.apply(query)))

@@ -7,10 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from admin.lists import Filter, Page, apply_filters, apply_sort
+from admin.lists import ListRequest
 from admin.models import Execution, NodeExecution, TaskExecution
 from admin.repositories import node_executions
-from flyteidl_py.admin import common_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import NotFound
 
@@ -93,17 +92,10 @@ def add(session: AsyncSession, row: TaskExecution) -> None:
     session.add(row)
 
 
-async def list_page(
-    session: AsyncSession,
-    node_pk: int,
-    filters: Sequence[Filter],
-    sort: common_pb2.Sort | None,
-    window: Page,
-) -> list[TaskExecution]:
+async def list_page(session: AsyncSession, node_pk: int, listing: ListRequest) -> list[TaskExecution]:
     """The node's task executions, by retry attempt unless sorted."""
     query = select(TaskExecution).where(TaskExecution.node_execution_id == node_pk)
-    query = apply_filters(query, filters, "task_execution")
-    query = apply_sort(query, sort, TaskExecution)
-    if not (sort is not None and sort.key):
+    query = listing.narrow(query, "task_execution", TaskExecution)
+    if not listing.sorted:
         query = query.order_by(TaskExecution.retry_attempt)
-    return list(await session.scalars(window.apply(query)))
+    return list(await session.scalars(listing.window.apply(query)))
