@@ -11,6 +11,7 @@ import re
 import secrets
 from datetime import timedelta
 
+from google.protobuf import duration_pb2
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from admin.managers.context import AdminContext
@@ -23,14 +24,16 @@ from flyteidl_py.service import dataproxy_pb2
 from flyteplane.errors import AlreadyExists, InvalidArgument, NotFound
 from flyteplane.storage import join
 
+MAX_ATTEMPT = 2**31 - 1  # attempts are 32-bit on the wire (TaskExecutionIdentifier.retry_attempt)
 _FLYTE_URL = re.compile(
     r"^flyte://v1/(?P<p>[a-zA-Z0-9_-]+)/(?P<d>[a-zA-Z0-9_-]+)/(?P<e>[a-zA-Z0-9_-]+)/(?P<n>[a-zA-Z0-9_-]+)"
     r"(?:/(?P<a>[0-9]+))?/(?P<kind>[iod])(?:/(?P<lit>[a-zA-Z0-9_-]+))?$"
 )
 
 
-def _expiry(ctx: AdminContext, duration_field: object, maximum: int, field: str) -> timedelta:
-    seconds = duration_field.ToTimedelta().total_seconds() if duration_field.ByteSize() else 0  # type: ignore[attr-defined]
+def _expiry(ctx: AdminContext, duration: duration_pb2.Duration, maximum: int, field: str) -> timedelta:
+    # Read as numbers: a Duration beyond timedelta's range (seconds=10**18) must be refused, not overflow.
+    seconds = duration.seconds + duration.nanos / 1e9
     if seconds < 0:
         raise InvalidArgument("expires_in must not be negative", field=field)
     if seconds > maximum:
@@ -149,6 +152,8 @@ class DataProxy:
                 closure = node_execution_pb2.NodeExecutionClosure.FromString(node.closure)
                 input_uri, output_uri = node.input_uri, closure.output_uri
             else:
+                if int(attempt) > MAX_ATTEMPT:
+                    raise InvalidArgument(f"no attempt {attempt[:20]} of node {node_id.node_id}", field="flyte_url")
                 task = await task_executions.attempt(session, node.id, int(attempt))
                 if task is None:
                     raise InvalidArgument(f"no attempt {attempt} of node {node_id.node_id}", field="flyte_url")

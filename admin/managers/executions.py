@@ -201,6 +201,8 @@ class ExecutionManager:
             )
         if not request.HasField("spec"):
             raise InvalidArgument("missing spec", field="spec")
+        if request.spec.max_parallelism < 0:
+            raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
         target = request.spec.launch_plan
         if target.resource_type not in (identifier_pb2.LAUNCH_PLAN, identifier_pb2.TASK):
             raise InvalidArgument("Invalid reference entity resource type", field="spec.launch_plan.resource_type")

@@ -323,6 +323,8 @@ class RegistrationManager:
         if not request.HasField("spec"):
             raise InvalidArgument("missing spec", field="spec")
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
+        if request.spec.max_parallelism < 0:
+            raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
             workflow = await entities.find(session, Workflow, request.spec.workflow_id)

@@ -49,3 +49,52 @@ async def test_health_list_names_every_service_as_serving(admin: RunningAdmin) -
     listed = await health_pb2_grpc.HealthStub(admin.channel).List(health_pb2.HealthListRequest())
     assert "flyteidl.service.AdminService" in listed.statuses
     assert {s.status for s in listed.statuses.values()} == {health_pb2.HealthCheckResponse.SERVING}
+
+
+async def test_a_negative_max_parallelism_is_refused_naming_the_field(admin: RunningAdmin) -> None:
+    from flyteidl_py.admin import execution_pb2, launch_plan_pb2
+    from flyteidl_py.core import identifier_pb2
+
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    ident = {"project": "flytesnacks", "domain": "development", "name": "wf", "version": "v1"}
+    refusals = [
+        stub.CreateExecution(
+            execution_pb2.ExecutionCreateRequest(
+                project="flytesnacks", domain="development", spec=execution_pb2.ExecutionSpec(max_parallelism=-5)
+            )
+        ),
+        stub.CreateLaunchPlan(
+            launch_plan_pb2.LaunchPlanCreateRequest(
+                id=identifier_pb2.Identifier(resource_type=identifier_pb2.LAUNCH_PLAN, **ident),
+                spec=launch_plan_pb2.LaunchPlanSpec(
+                    workflow_id=identifier_pb2.Identifier(resource_type=identifier_pb2.WORKFLOW, **ident),
+                    max_parallelism=-5,
+                ),
+            )
+        ),
+    ]
+    for call in refusals:
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await call
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "max_parallelism" in (refused.value.details() or "")
+
+
+async def test_an_expiry_beyond_any_clock_is_invalid_argument(admin: RunningAdmin) -> None:
+    from google.protobuf import duration_pb2
+
+    from flyteidl_py.service import dataproxy_pb2, dataproxy_pb2_grpc
+
+    stub = dataproxy_pb2_grpc.DataProxyServiceStub(admin.channel)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateUploadLocation(
+            dataproxy_pb2.CreateUploadLocationRequest(
+                project="flytesnacks",
+                domain="development",
+                filename="f.txt",
+                filename_root="r",
+                expires_in=duration_pb2.Duration(seconds=10**18),
+            )
+        )
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "expires_in" in (refused.value.details() or "")
