@@ -488,7 +488,7 @@ class ExecutionManager:
     ) -> execution_pb2.ExecutionTerminateResponse:
         check_execution_id(request.id)
         async with self.ctx.db.session() as session:
-            row = await executions.get(session, request.id)
+            row = await executions.get(session, request.id, for_update=True)
             phase = Phase.Value(row.phase)
             if phase in TERMINAL:
                 raise FailedPrecondition(
@@ -514,7 +514,7 @@ class ExecutionManager:
         if request.state not in execution_pb2.ExecutionState.values():
             raise InvalidArgument(f"unknown execution state {request.state}", field="state")
         async with self.ctx.db.session() as session:
-            row = await executions.get(session, request.id)
+            row = await executions.get(session, request.id, for_update=True)
             closure = execution_pb2.ExecutionClosure.FromString(row.closure)
             closure.state_change_details.CopyFrom(
                 execution_pb2.ExecutionStateChangeDetails(state=request.state, occurred_at=_ts(self.ctx))

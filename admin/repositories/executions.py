@@ -29,19 +29,24 @@ def _text(ident: identifier_pb2.WorkflowExecutionIdentifier) -> str:
     return f"{ident.project}/{ident.domain}/{ident.name}"
 
 
-async def find(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution | None:
-    row: Execution | None = await session.scalar(
-        select(Execution).where(
-            Execution.execution_project == ident.project,
-            Execution.execution_domain == ident.domain,
-            Execution.execution_name == ident.name,
-        )
+async def find(
+    session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier, *, for_update: bool = False
+) -> Execution | None:
+    """The execution row; `for_update` locks it until the transaction ends (PostgreSQL; SQLite serializes
+    writers anyway), for a writer that reads the closure, changes it and writes it back."""
+    query = select(Execution).where(
+        Execution.execution_project == ident.project,
+        Execution.execution_domain == ident.domain,
+        Execution.execution_name == ident.name,
     )
+    row: Execution | None = await session.scalar(query.with_for_update() if for_update else query)
     return row
 
 
-async def get(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> Execution:
-    row = await find(session, ident)
+async def get(
+    session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier, *, for_update: bool = False
+) -> Execution:
+    row = await find(session, ident, for_update=for_update)
     if row is None:
         raise NotFound(f"missing entity of type execution with identifier {_text(ident)}", field="id")
     return row
@@ -58,10 +63,11 @@ async def name_taken(session: AsyncSession, ident: identifier_pb2.WorkflowExecut
     return taken is not None
 
 
-async def find_many(session: AsyncSession, keys: Sequence[ExecKey]) -> list[Execution]:
-    """The executions among these keys that exist, in one query."""
-    rows = await session.scalars(
-        select(Execution).where(
+async def find_many(session: AsyncSession, keys: Sequence[ExecKey], *, for_update: bool = False) -> list[Execution]:
+    """The executions among these keys that exist, in one query (locked in id order with `for_update`)."""
+    query = (
+        select(Execution)
+        .where(
             or_(
                 *(
                     and_(
@@ -73,7 +79,9 @@ async def find_many(session: AsyncSession, keys: Sequence[ExecKey]) -> list[Exec
                 )
             )
         )
+        .order_by(Execution.id)
     )
+    rows = await session.scalars(query.with_for_update() if for_update else query)
     return list(rows)
 
 

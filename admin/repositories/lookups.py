@@ -60,7 +60,7 @@ class Lookups:
         wanted = [key for key in exec_keys if key not in self._executions]
         for start in range(0, len(wanted), _PREFETCH_CHUNK):
             chunk = wanted[start : start + _PREFETCH_CHUNK]
-            for row in await executions.find_many(self.session, chunk):
+            for row in await executions.find_many(self.session, chunk, for_update=True):
                 self._executions[executions.stored_key(row)] = row
             for key in chunk:
                 self._executions.setdefault(key, None)
@@ -91,7 +91,7 @@ class Lookups:
         if key in self._executions:
             row = self._executions[key]
         else:
-            row = self._executions[key] = await executions.find(self.session, ident)
+            row = self._executions[key] = await executions.find(self.session, ident, for_update=True)
         if row is None:
             return await executions.get(self.session, ident)
         return row

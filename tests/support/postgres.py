@@ -7,6 +7,7 @@ PostgreSQL refuses to run as root, so under root the cluster belongs to the `pos
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -27,10 +28,38 @@ def _bin(name: str) -> str:
     return str(candidates[0])
 
 
+_GIVEN: set[int] = set()
+_RANDOM = random.Random()
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
+    """A loopback port free now, never handed out before in this process, and outside the kernel's
+    ephemeral range.
+
+    Tests take several ports before anything binds them (a plane's admin, engine, catalog and metrics
+    ports). A port from the ephemeral range could meanwhile become the local end of an outgoing
+    connection or of another server's bind(0), and the server it was meant for would then fail with
+    "Address already in use"; ports below that range are never handed out by the kernel.
+    """
+    low, _ = _ephemeral_range()
+    while True:
+        port = _RANDOM.randrange(max(1024, low - 12000), low - 2800)  # below 30000: flyteplane start's defaults
+        if port in _GIVEN:
+            continue
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _GIVEN.add(port)
         return port
 
 
