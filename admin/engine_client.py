@@ -19,6 +19,7 @@ import grpc
 from admin.engine import Launch
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
+from flyteplane.credentials import presenting
 from flyteplane.errors import InvalidArgument, Unavailable
 
 CHANNEL_OPTIONS = [
@@ -39,12 +40,18 @@ class GrpcEngine:
     _next: int = 0
 
     @classmethod
-    def connect(cls, endpoints: str) -> GrpcEngine:
-        """`endpoints`: one engine's `host:port`, or several separated by commas."""
+    def connect(cls, endpoints: str, credential: str) -> GrpcEngine:
+        """`endpoints`: one engine's `host:port`, or several separated by commas; every call presents
+        the plane credential (the engine refuses callers without it)."""
         addresses = [e.strip() for e in endpoints.split(",") if e.strip()]
         if not addresses:
             raise InvalidArgument("names no engine", field="admin.engine_endpoint")
-        return cls([grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS) for a in addresses])
+        return cls(
+            [
+                grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS, interceptors=presenting(credential))
+                for a in addresses
+            ]
+        )
 
     def _rotation(self) -> list[grpc.aio.Channel]:
         """The engines in the order to try for the next call: round-robin, known-unreachable ones last."""

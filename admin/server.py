@@ -22,6 +22,7 @@ from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
 from admin.managers.context import AdminContext
 from admin.service import Managers, add_services
+from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
 from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
@@ -36,6 +37,14 @@ MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
 
 SIGNING_SECRET_FILE = "signing-secret"
+
+# What only the engine may call: its reports on executions (flyteplane/credentials.py says why).
+ENGINE_ONLY_RPCS = (
+    "/flyteidl.service.AdminService/CreateWorkflowEvent",
+    "/flyteidl.service.AdminService/CreateNodeEvent",
+    "/flyteidl.service.AdminService/CreateTaskEvent",
+    "/flyteplane.events.v1.EventSinkService/RecordEvents",
+)
 
 
 async def storage_for(config: AdminPlaneConfig) -> Storage:
@@ -99,15 +108,20 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
         uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
     )
 
+    credential = await asyncio.to_thread(config.plane_credential)
     if engine is None:
-        engine = GrpcEngine.connect(config.admin.engine_endpoint) if config.admin.engine_endpoint else RecordingEngine()
+        engine = (
+            GrpcEngine.connect(config.admin.engine_endpoint, credential)
+            if config.admin.engine_endpoint
+            else RecordingEngine()
+        )
     ctx = AdminContext(db=db, storage=storage, engine=engine, config=config.admin)
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 
     registry = CollectorRegistry() if config.admin.metrics_port else None
     server = grpc.aio.server(
-        interceptors=timed(registry, ErrorInterceptor()),
+        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

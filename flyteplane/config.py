@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
 
 from flyteplane.errors import InvalidArgument
 from flyteplane.storage.config import StorageConfig
@@ -50,6 +50,16 @@ class PlaneConfig(Section):
     data_dir: Path = Field(default_factory=default_data_dir)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
+    # What the plane's own components present to each other (flyteplane/credentials.py): engine
+    # events to admin, admin's launches to the engine. Unset: kept in <data_dir>/plane-credential,
+    # which every component on one machine shares; components on several machines need one value.
+    credential: SecretStr | None = None
+
+    def plane_credential(self) -> str:
+        """The configured credential, or the one kept in the data directory. Blocking: off the loop."""
+        from flyteplane.credentials import plane_credential
+
+        return plane_credential(self.credential.get_secret_value() if self.credential else None, self.data_dir)
 
     def database_url(self, component: str, configured: str | None) -> str:
         """A component's configured database, or its SQLite file in the data directory."""

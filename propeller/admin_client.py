@@ -26,6 +26,7 @@ from flyteidl_py.admin import (
 from flyteidl_py.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc, signal_pb2_grpc
+from flyteplane.credentials import presenting
 
 log = logging.getLogger("flyteplane.propeller.events")
 
@@ -55,8 +56,10 @@ class AdminClient:
     batches: bool = True  # False once admin answered UNIMPLEMENTED for EventSinkService
 
     @classmethod
-    def connect(cls, endpoint: str) -> AdminClient:
-        return cls(grpc.aio.insecure_channel(endpoint, options=[("grpc.max_receive_message_length", 20 << 20)]))
+    def connect(cls, endpoint: str, credential: str) -> AdminClient:
+        """A channel to admin that presents the plane credential (its event RPCs demand it)."""
+        options = [("grpc.max_receive_message_length", 20 << 20)]
+        return cls(grpc.aio.insecure_channel(endpoint, options=options, interceptors=presenting(credential)))
 
     @property
     def admin(self) -> admin_pb2_grpc.AdminServiceAsyncStub:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from typing import Any
@@ -10,6 +11,7 @@ import grpc
 from prometheus_client import CollectorRegistry
 
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
+from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
 from flyteplane.errors import InvalidArgument
 from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
@@ -76,7 +78,8 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     db = await MIGRATIONS.connect(config.database_url("propeller", settings.database_url), "propeller")
     storage = Storage(config.storage)
     plugins = await PluginRegistry.load(settings.plugins)
-    admin = AdminClient.connect(settings.admin_endpoint)
+    credential = await asyncio.to_thread(config.plane_credential)
+    admin = AdminClient.connect(settings.admin_endpoint, credential)
     registry = CollectorRegistry() if settings.metrics_port else None
     engine = Engine(
         db,
@@ -94,7 +97,11 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     if settings.datacatalog_endpoint:
         engine.services.catalog = CatalogClient.connect(settings.datacatalog_endpoint)
     await engine.start()
-    server = grpc.aio.server(interceptors=timed(registry, ErrorInterceptor()))
+    engine_api = engine_pb2.DESCRIPTOR.services_by_name["EngineService"]
+    only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]
+    server = grpc.aio.server(
+        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, only_admin))
+    )
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
     await add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
     port = server.add_insecure_port(f"{settings.host}:{settings.grpc_port}")

@@ -31,6 +31,7 @@ async def running_admin(database_url: str, data_dir: Path) -> AsyncIterator[Runn
     from admin.db import MIGRATIONS
     from admin.engine import RecordingEngine
     from admin.server import start_admin
+    from flyteplane.credentials import presenting
     from flyteplane.database import Database
     from launcher.config import load_config
 
@@ -47,7 +48,10 @@ async def running_admin(database_url: str, data_dir: Path) -> AsyncIterator[Runn
     await db.dispose()
     engine = RecordingEngine()
     server = await start_admin(config, engine)
-    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}")
+    # These tests play the engine's part too (they send events): the channel presents the plane credential.
+    channel = grpc.aio.insecure_channel(
+        f"127.0.0.1:{server.grpc_port}", interceptors=presenting(config.plane_credential())
+    )
     try:
         yield RunningAdmin(server, channel, server.grpc_port, server.http_port, engine, database_url, root)
     finally:

@@ -21,9 +21,16 @@ from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import catalog_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
+from flyteplane.errors import InvalidArgument
+
+# The range proto3 gives google.protobuf.Timestamp: 0001-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z.
+_MIN_SECONDS, _MAX_SECONDS = -62_135_596_800, 253_402_300_799
 
 
-def to_datetime(ts: Timestamp) -> datetime:
+def to_datetime(ts: Timestamp, field: str = "event.occurred_at") -> datetime:
+    """The timestamp as an aware datetime; INVALID_ARGUMENT naming `field` beyond proto3's range."""
+    if not _MIN_SECONDS <= ts.seconds <= _MAX_SECONDS or not 0 <= ts.nanos <= 999_999_999:
+        raise InvalidArgument(f"timestamp out of range (seconds={ts.seconds}, nanos={ts.nanos})", field=field)
     return ts.ToDatetime(tzinfo=UTC)
 
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
+from google.protobuf.message import Message
+
 from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
 from admin.managers.ids import check_node_execution_id
@@ -27,14 +29,20 @@ class NodeEvents(Applier):
             self.data.check_size(event.output_data, "event.output_data")
         exec_id = event.id.execution_id
         base = (exec_id.project, exec_id.domain, exec_id.name, event.id.node_id)
+        # Offloaded data is written only once every check below has passed (a refusal writes nothing).
+        pending: list[tuple[str, Message]] = []
         input_uri = event.input_uri
         if event.HasField("input_data"):
-            input_uri = await self.data.offload(event.input_data, *base, "offloaded_inputs")
+            input_uri = self.data.location(*base, "offloaded_inputs")
+            pending.append((input_uri, event.input_data))
         output_uri = ""
         if event.HasField("output_data") and event.phase in NODE_TERMINAL:
-            output_uri = await self.data.offload(event.output_data, *base, "offloaded_outputs")
+            output_uri = self.data.location(*base, "offloaded_outputs")
+            pending.append((output_uri, event.output_data))
         occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
-        reported = merge.to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
+        reported = (
+            merge.to_datetime(event.reported_at, "event.reported_at") if event.HasField("reported_at") else occurred
+        )
         execution = await lookups.execution(exec_id)
         key = node_executions.key_of(event.id)
         row = await lookups.node(execution, key)
@@ -58,6 +66,7 @@ class NodeEvents(Applier):
             closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
             meta = node_execution_pb2.NodeExecutionMetaData.FromString(row.metadata_)
             merge.merge_node_flags(meta, event)
+        await self.data.write(pending)
         if not row.input_uri and input_uri:
             row.input_uri = input_uri
         row.phase = NODE.Name(event.phase)

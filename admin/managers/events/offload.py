@@ -20,8 +20,12 @@ class EventData:
                 f"Output data size exceeds platform configured threshold ({size} > {limit})", field=field
             )
 
-    async def offload(self, data: Message, *parts: str) -> str:
-        """Writes the data under admin's metadata prefix; returns its URI."""
-        uri = self.ctx.metadata_uri(*parts)
-        await self.ctx.storage.write_proto(uri, data)
-        return uri
+    def location(self, *parts: str) -> str:
+        """Where data offloaded under `parts` goes (admin's metadata prefix); nothing is written yet."""
+        return self.ctx.metadata_uri(*parts)
+
+    async def write(self, pending: list[tuple[str, Message]]) -> None:
+        """Writes an accepted event's data. Called only once every check passed: a refused event
+        writes nothing (its path segments would otherwise be the sender's choice)."""
+        for uri, data in pending:
+            await self.ctx.storage.write_proto(uri, data)

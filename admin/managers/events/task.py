@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from google.protobuf.message import Message
+
 from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
 from admin.managers.ids import check_identifier, check_node_execution_id
@@ -30,24 +32,22 @@ class TaskEvents(Applier):
         node_id = event.parent_node_execution_id
         exec_id = node_id.execution_id
         base = (exec_id.project, exec_id.domain, exec_id.name, node_id.node_id)
+        # Offloaded data is written only once every check below has passed (a refusal writes nothing).
+        pending: list[tuple[str, Message]] = []
         input_uri = event.input_uri
         if event.HasField("input_data"):
-            input_uri = await self.data.offload(event.input_data, *base, "offloaded_inputs")
+            input_uri = self.data.location(*base, "offloaded_inputs")
+            pending.append((input_uri, event.input_data))
         output_uri = ""
         if event.HasField("output_data"):
             t = event.task_id
-            output_uri = await self.data.offload(
-                event.output_data,
-                *base,
-                t.project,
-                t.domain,
-                t.name,
-                t.version,
-                str(event.retry_attempt),
-                "offloaded_outputs",
-            )
+            attempt = (t.project, t.domain, t.name, t.version, str(event.retry_attempt))
+            output_uri = self.data.location(*base, *attempt, "offloaded_outputs")
+            pending.append((output_uri, event.output_data))
         occurred = merge.to_datetime(event.occurred_at)
-        reported = merge.to_datetime(event.reported_at) if event.HasField("reported_at") else occurred
+        reported = (
+            merge.to_datetime(event.reported_at, "event.reported_at") if event.HasField("reported_at") else occurred
+        )
         reasons = merge.task_reasons(event)
         execution = await lookups.execution(exec_id)
         task_id = identifier_pb2.TaskExecutionIdentifier(
@@ -58,6 +58,7 @@ class TaskEvents(Applier):
             row, closure = await self._new_attempt(lookups, execution, event, reasons, input_uri, occurred, reported)
         else:
             closure = self._updated_closure(row, execution, event, reasons, input_uri, occurred)
+        await self.data.write(pending)
         if reasons:
             closure.reason = reasons[-1].message
         closure.phase = event.phase

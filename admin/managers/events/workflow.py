@@ -19,15 +19,15 @@ class WorkflowEvents(Applier):
             raise InvalidArgument("missing execution_id", field="event.execution_id")
         check_execution_id(event.execution_id, "event.execution_id")
         ident = event.execution_id
-        output_uri = ""
         if event.HasField("output_data"):
             self.data.check_size(event.output_data, "event.output_data")
-            output_uri = await self.data.offload(
-                event.output_data, ident.project, ident.domain, ident.name, "offloaded_outputs"
-            )
+        occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
         row = await lookups.execution(ident)
         check(WORKFLOW_POLICY, Change.of(WF, row.phase, event.phase, event.producer_id, row.cluster))
-        occurred = merge.to_datetime(event.occurred_at) if event.HasField("occurred_at") else self.ctx.clock()
+        output_uri = ""
+        if event.HasField("output_data"):  # written only now that the event is accepted
+            output_uri = self.data.location(ident.project, ident.domain, ident.name, "offloaded_outputs")
+            await self.data.write([(output_uri, event.output_data)])
         closure = execution_pb2.ExecutionClosure.FromString(row.closure)
         closure.phase = event.phase
         closure.updated_at.FromDatetime(occurred)

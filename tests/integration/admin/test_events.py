@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import grpc
 import pytest
 from grpc_status import rpc_status
@@ -18,6 +20,7 @@ from flyteidl_py.core import compiler_pb2, identifier_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
 from flyteidl_py.service import admin_pb2_grpc
+from tests.conftest import RunningAdmin
 from tests.integration.admin.helpers import (
     NODE,
     TASK,
@@ -230,3 +233,46 @@ async def test_oversized_inline_outputs_are_resource_exhausted(stub: admin_pb2_g
     assert raised.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     execution = await stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))
     assert execution.closure.phase == WF.RUNNING
+
+
+def _stored(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+async def test_refused_events_write_no_data(admin: RunningAdmin) -> None:
+    """Events carrying inline data for an execution or node that does not exist, or in a phase the
+    record refuses, are answered without writing their data under the path segments they chose."""
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    ident = await _started(stub)
+    ghost = identifier_pb2.WorkflowExecutionIdentifier(project=ident.project, domain=ident.domain, name="ghost")
+    before = _stored(admin.storage_root)
+    data = {"input_data": ints(x=1), "output_data": ints(x=2)}
+    refused = [
+        (stub.CreateWorkflowEvent, wf_event(ghost, WF.SUCCEEDED, 2, output_data=ints(x=2))),
+        (stub.CreateWorkflowEvent, wf_event(ident, WF.QUEUED, 2, output_data=ints(x=2))),  # RUNNING -> QUEUED
+        (stub.CreateNodeEvent, node_event(ghost, "n0", NODE.SUCCEEDED, 2, **data)),
+        (stub.CreateTaskEvent, task_event(ghost, "n0", "t", 0, TASK.SUCCEEDED, 2, **data)),
+        (stub.CreateTaskEvent, task_event(ident, "no-such-node", "t", 0, TASK.SUCCEEDED, 2, **data)),
+    ]
+    for rpc, request in refused:
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await rpc(request)  # type: ignore[operator]
+        assert raised.value.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.FAILED_PRECONDITION)
+    assert _stored(admin.storage_root) == before
+
+
+async def test_timestamps_beyond_protobufs_range_are_invalid_argument(admin: RunningAdmin) -> None:
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    ident = await _started(stub)
+    late = node_event(ident, "n0", NODE.RUNNING, 2)
+    late.event.occurred_at.seconds = 2**62
+    early = task_event(ident, "n0", "t", 0, TASK.RUNNING, 2)
+    early.event.reported_at.nanos = -5
+    for rpc, request, field in (
+        (stub.CreateNodeEvent, late, "event.occurred_at"),
+        (stub.CreateTaskEvent, early, "event.reported_at"),
+    ):
+        with pytest.raises(grpc.aio.AioRpcError) as raised:
+            await rpc(request)  # type: ignore[operator]
+        assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert field in (raised.value.details() or "")
