@@ -26,6 +26,7 @@ from admin.managers.ids import (
     check_execution_id,
     check_identifier,
     check_project_domain,
+    check_text,
     exec_str,
     id_str,
     identifier,
@@ -487,6 +488,7 @@ class ExecutionManager:
         self, request: execution_pb2.ExecutionTerminateRequest
     ) -> execution_pb2.ExecutionTerminateResponse:
         check_execution_id(request.id)
+        check_text(request.cause, "cause", limit=0x10000)
         async with self.ctx.db.session() as session:
             row = await executions.get(session, request.id, for_update=True)
             phase = Phase.Value(row.phase)

@@ -21,9 +21,25 @@ RESOURCE_NAMES: dict[int, str] = {
 }
 
 
-def require(value: str, field: str) -> str:
+# The longest value each identifier part may have (the widths of admin's columns, Flyte's among them).
+PART_LIMITS = {"project": 63, "domain": 63, "org": 63, "name": 255, "version": 255, "node_id": 255}
+EXECUTION_NAME_LIMIT = 63
+
+
+def require(value: str, field: str, limit: int | None = None) -> str:
+    """A non-empty identifier part that can be stored: INVALID_ARGUMENT naming `field` otherwise."""
     if not value:
         raise InvalidArgument(f"missing {field.rsplit('.', 1)[-1]}", field=field)
+    return check_text(value, field, limit)
+
+
+def check_text(value: str, field: str, limit: int | None = None) -> str:
+    """No NUL (no database stores it in text) and no longer than the part's limit (`limit`, else PART_LIMITS)."""
+    if "\x00" in value:
+        raise InvalidArgument("must not contain NUL characters", field=field)
+    limit = limit if limit is not None else PART_LIMITS.get(field.rsplit(".", 1)[-1])
+    if limit is not None and len(value) > limit:
+        raise InvalidArgument(f"is {len(value)} characters long; at most {limit} are allowed", field=field)
     return value
 
 
@@ -39,11 +55,14 @@ def check_identifier(ident: identifier_pb2.Identifier, expected: int, field: str
         )
     for part in ("project", "domain", "name", "version"):
         require(getattr(ident, part), f"{field}.{part}")
+    check_text(ident.org, f"{field}.org")
 
 
 def check_execution_id(ident: identifier_pb2.WorkflowExecutionIdentifier, field: str = "id") -> None:
-    for part in ("project", "domain", "name"):
-        require(getattr(ident, part), f"{field}.{part}")
+    require(ident.project, f"{field}.project")
+    require(ident.domain, f"{field}.domain")
+    require(ident.name, f"{field}.name", EXECUTION_NAME_LIMIT)
+    check_text(ident.org, f"{field}.org")
 
 
 def check_node_execution_id(ident: identifier_pb2.NodeExecutionIdentifier, field: str = "id") -> None:

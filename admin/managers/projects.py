@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import list_request
 from admin.managers.context import AdminContext
-from admin.managers.ids import require
+from admin.managers.ids import check_text, require
 from admin.models import Project
 from admin.repositories import projects
 from flyteidl_py.admin import common_pb2, project_pb2
@@ -34,6 +34,8 @@ def _validate(project: project_pb2.Project, field: str = "project") -> None:
         raise InvalidArgument("project description must be at most 300 characters", field=f"{field}.description")
     if len(project.labels.values) > _MAX_LABELS:
         raise InvalidArgument(f"at most {_MAX_LABELS} labels are allowed", field=f"{field}.labels")
+    for part in ("name", "description", "org"):
+        check_text(getattr(project, part), f"{field}.{part}")
     if project.state not in project_pb2.Project.ProjectState.values():
         raise InvalidArgument(f"unknown project state {project.state}", field=f"{field}.state")
 
