@@ -76,6 +76,9 @@ class NodeStatus:
     started_at: float = 0.0
     attempt_started_at: float = 0.0
     stopped_at: float = 0.0
+    # After a retryable failure: the next attempt starts no earlier than this (epoch seconds; 0 = at once).
+    # Persisted before the wait so that an engine that restarts meanwhile waits only the remainder.
+    retry_not_before: float = 0.0
     error: bytes = b""
     message: str = ""
     # task nodes: plugin phase/version/state of the current attempt, and the last task event sent
