@@ -101,6 +101,8 @@ class NodeStatus:
     # [plugin phase, version, state (base64), cache status]; records older than element caching lack the last
     element_plugin: list[list[int | str]] = field(default_factory=list)
     array_event_version: int = 0
+    # index (as a string: JSON keys) -> the element's own error message, for the first elements to fail
+    element_errors: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         # Shallow on purpose: `asdict` would deep-copy an array node's element lists on every save.
