@@ -358,7 +358,9 @@ class Executor:
             status.phase = NodePhase.RETRYABLE_FAILURE
             status.error = error.SerializeToString()
             ctx.touch()
-            delay = self.retry_delay(ctx, backs_off=limits.backs_off)
+            ident = ctx.state.ident
+            settings = self.services.settings
+            delay = settings.retry_delay(ident.project, ident.domain, status.attempts + 1) if limits.backs_off else 0.0
             if delay > 0:
                 # Saved with this round before anyone waits on it (see `process`).
                 status.retry_not_before = time.time() + delay
@@ -373,15 +375,6 @@ class Executor:
             kind=core.ExecutionError.USER,
         )
         self.set_phase(ctx, NodePhase.FAILED, NodeResult(Outcome.FAILURE, error=final))
-
-    def retry_delay(self, ctx: NodeContext, *, backs_off: bool) -> float:
-        """Seconds before the node's next attempt: the retry backoff policy of the execution's project and
-        domain, for the attempts failed so far, when the node's kind backs off (task attempts do)."""
-        policy = self.services.settings.tuning.retry_backoff
-        if not backs_off or (policy.base_seconds <= 0 and not policy.overrides):
-            return 0.0
-        ident = ctx.state.ident
-        return policy.for_scope(ident.project, ident.domain).delay(ctx.status.attempts + 1)
 
     # ---- state and events ----------------------------------------------------------------------
 

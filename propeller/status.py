@@ -103,6 +103,8 @@ class NodeStatus:
     array_event_version: int = 0
     # index (as a string: JSON keys) -> the element's own error message, for the first elements to fail
     element_errors: dict[str, str] = field(default_factory=dict)
+    # index -> when the element's next attempt may start (the retry backoff; see `retry_not_before`)
+    element_not_before: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         # Shallow on purpose: `asdict` would deep-copy an array node's element lists on every save.

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import dataclass
 
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
@@ -201,6 +202,12 @@ class ArrayNode(NodeHandler):
         cache: _ElementCache | None,
     ) -> event_pb2.ExternalResourceInfo | None:
         status = ctx.status
+        not_before = status.element_not_before.get(str(index))
+        if not_before is not None:
+            if not_before > ctx.now:  # waiting out the retry backoff before its next attempt
+                ctx.services.wake_later(ctx.state.record_id, not_before - ctx.now)
+                return None
+            del status.element_not_before[str(index)]
         plugin_phase, version, raw_state, cache_status = _entry(status.element_plugin[index])
         tctx = self._element_context(ctx, template, index, raw_state)
         if cache is not None and plugin_phase < 0 and cache_status == 0:
@@ -245,10 +252,18 @@ class ArrayNode(NodeHandler):
         if outcome_phase == NodePhase.RETRYABLE_FAILURE:
             await plugin.finalize(tctx)
             if status.element_attempts[index] < retries:
+                ident = ctx.state.ident
+                delay = ctx.services.settings.retry_delay(
+                    ident.project, ident.domain, status.element_attempts[index] + 1
+                )
                 status.element_attempts[index] += 1
                 status.element_plugin[index] = _not_started(cache_status)
                 status.element_phase[index] = int(NodePhase.RUNNING)
-                ctx.wake()
+                if delay > 0:
+                    status.element_not_before[str(index)] = time.time() + delay
+                    ctx.services.wake_later(ctx.state.record_id, delay)
+                else:
+                    ctx.wake()
             else:
                 status.element_phase[index] = int(NodePhase.FAILED)
         else:
@@ -398,7 +413,7 @@ class ArrayNode(NodeHandler):
         status = ctx.status
         status.array_phase = status.array_size = 0
         status.element_phase, status.element_attempts, status.element_plugin = [], [], []
-        status.element_errors = {}
+        status.element_errors, status.element_not_before = {}, {}
         status.task_event = []
 
 

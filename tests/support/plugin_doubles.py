@@ -29,7 +29,13 @@ from plugins.core import Phase, TaskExecutionContext, Transition
 
 
 async def _echo(ctx: TaskExecutionContext) -> None:
-    if await ctx.storage.exists(ctx.paths.inputs):
+    if ctx.array_index is not None:  # an array element: its item of each list input, as the echo plugin does
+        inputs, element = await ctx.read_inputs(), literals_pb2.LiteralMap()
+        for name, literal in inputs.literals.items():
+            is_list = literal.WhichOneof("value") == "collection"
+            element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
+        await ctx.storage.write_proto(ctx.paths.outputs, element)
+    elif await ctx.storage.exists(ctx.paths.inputs):
         await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
     else:
         await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
@@ -113,12 +119,13 @@ class FlakyPlugin:
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
         node, attempt = ctx.task_execution_id.node_execution_id.node_id, ctx.attempt
-        await _append(self.record, {"node": node, "attempt": attempt, "event": "started", "at": time.time()})
+        entry = {"node": node, "index": ctx.array_index, "attempt": attempt}
+        await _append(self.record, {**entry, "event": "started", "at": time.time()})
         if attempt < self.failures:
-            await _append(self.record, {"node": node, "attempt": attempt, "event": "failed", "at": time.time()})
+            await _append(self.record, {**entry, "event": "failed", "at": time.time()})
             return Transition.failure("Flaky", f"attempt {attempt} of {node} fails", retryable=True, system=self.system)
         await _echo(ctx)
-        await _append(self.record, {"node": node, "attempt": attempt, "event": "succeeded", "at": time.time()})
+        await _append(self.record, {**entry, "event": "succeeded", "at": time.time()})
         return Transition(Phase.SUCCESS, reason="succeeded")
 
     async def abort(self, ctx: TaskExecutionContext) -> None:

@@ -19,10 +19,10 @@ import pytest
 
 from flyteidl_py.admin import task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2
+from flyteidl_py.core import identifier_pb2, literals_pb2
 from propeller.config import RetryBackoff
 from tests.integration.propeller.helpers import ints, launch, register, wait
-from tests.support.echo import chain, echo_task
+from tests.support.echo import chain, echo_list_task, echo_task, mapped
 from tests.support.plane import RunningPlane, plane_config, running_plane
 from tests.support.plugin_doubles import read_records
 
@@ -81,6 +81,29 @@ async def test_without_a_policy_a_retry_starts_at_once(tmp_path: Path) -> None:
         execution = await wait(plane.stub, await launch(plane.stub, "flaky2", ints(x=5)))
     assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED
     assert sorted(_times(tmp_path / "attempts.jsonl", "started")) == [0, 1, 2]
+
+
+async def test_each_retry_of_a_map_task_element_waits_as_the_backoff_policy_says(tmp_path: Path) -> None:
+    async with running_plane(_config(tmp_path, RetryBackoff(base_seconds=2, factor=2), failures=2)) as plane:
+        task = echo_list_task("flaky.map")
+        task.spec.template.type = "flaky"
+        task.spec.template.metadata.retries.retries = 2
+        await register(plane.stub, [task, *mapped("flakymap", task="flaky.map")])
+        xs = literals_pb2.LiteralCollection(
+            literals=[
+                literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
+                for i in range(2)
+            ]
+        )
+        inputs = literals_pb2.LiteralMap(literals={"xs": literals_pb2.Literal(collection=xs)})
+        execution = await wait(plane.stub, await launch(plane.stub, "flakymap", inputs))
+    assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+    records = read_records(tmp_path / "attempts.jsonl")
+    for index in (0, 1):
+        started = {e["attempt"]: e["at"] for e in records if e["index"] == index and e["event"] == "started"}
+        failed = {e["attempt"]: e["at"] for e in records if e["index"] == index and e["event"] == "failed"}
+        assert sorted(started) == [0, 1, 2]
+        assert started[1] - failed[0] >= 2.0 and started[2] - failed[1] >= 4.0, (index, started, failed)
 
 
 async def _failed_attempt_reported(plane: RunningPlane, execution: identifier_pb2.WorkflowExecutionIdentifier) -> None:
