@@ -44,9 +44,10 @@ _CONCURRENCY = 64
 _STEPS_PER_ROUND = 2000
 # Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
 _GATHER_SLICE = 1024
-# The failed elements' own error messages kept in the node's record (the first ones to fail), and how
-# much of each: the array's error lists at most `_LISTED` groups of them within `_SUMMARY_CHARS`.
-_ERRORS_KEPT = 100
+# The failed elements' own error messages kept in the node's record (the first ones to fail; the record is
+# rewritten every round, so they stay few), and how much of each; the array's error lists at most
+# `_LISTED` groups of them within `_SUMMARY_CHARS`.
+_ERRORS_KEPT = 20
 _ERROR_CHARS = 1000
 _LISTED = 10
 _SUMMARY_CHARS = 8000
