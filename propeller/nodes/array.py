@@ -458,7 +458,7 @@ def failure_summary(phases: list[int], errors: dict[str, str], minimum: int, siz
     length = len(lines[0])
     for message, indices in by_message.items():
         line = f"{_ranges(indices)}: {message}"
-        if len(lines) > _LISTED or length + len(line) + 1 > _SUMMARY_CHARS:
+        if len(lines) > _LISTED or length + len(line) + 1 > _SUMMARY_CHARS - 64:  # room for the last line
             break
         lines.append(line)
         listed += len(indices)
