@@ -3,10 +3,66 @@ of the whole schema the engine reads."""
 
 from __future__ import annotations
 
-from pydantic import Field
+import random
+
+from pydantic import Field, field_validator
 
 from flyteplane.config import PlaneConfig, Section
 from plugins.config import PluginsConfig
+
+
+class RetryBackoffOverride(Section):
+    """A project's or domain's own retry backoff: the settings it names replace the engine-wide ones."""
+
+    base_seconds: float | None = Field(default=None, ge=0)
+    factor: float | None = Field(default=None, ge=1)
+    max_seconds: float | None = Field(default=None, ge=0)
+    jitter: float | None = Field(default=None, ge=0, le=1)
+
+
+class RetryBackoff(Section):
+    """How long a task node waits before its next attempt after a retryable failure (a USER
+    recoverable error or a SYSTEM error): `base_seconds` after the first failed attempt, multiplied by
+    `factor` after each further one, at most `max_seconds`, plus up to `jitter` (a fraction) of it at
+    random so that nodes that failed together do not retry together. The default, a base of 0, is
+    Flyte's: the next attempt starts at once."""
+
+    base_seconds: float = Field(default=0.0, ge=0)
+    factor: float = Field(default=2.0, ge=1)
+    max_seconds: float = Field(default=300.0, ge=0)
+    jitter: float = Field(default=0.0, ge=0, le=1)
+    # "<project>/<domain>" or "<project>" -> its own settings; the most specific wins.
+    overrides: dict[str, RetryBackoffOverride] = Field(default_factory=dict)
+
+    @field_validator("overrides")
+    @classmethod
+    def _scope_keys(cls, value: dict[str, RetryBackoffOverride]) -> dict[str, RetryBackoffOverride]:
+        for scope in value:
+            parts = scope.split("/")
+            if len(parts) > 2 or not all(parts):
+                raise ValueError(f'override scope {scope!r} must be "<project>" or "<project>/<domain>"')
+        return value
+
+    def for_scope(self, project: str, domain: str) -> RetryBackoff:
+        """The policy of `project`/`domain`: its overrides (project/domain first, then project) over these."""
+        settings = self.model_dump(exclude={"overrides"})
+        for scope in (project, f"{project}/{domain}"):  # least specific first: the later one wins
+            override = self.overrides.get(scope)
+            if override is not None:
+                settings.update(override.model_dump(exclude_none=True))
+        return RetryBackoff.model_validate(settings)
+
+    def delay(self, failed_attempts: int, rng: random.Random | None = None) -> float:
+        """Seconds to wait before the next attempt once `failed_attempts` (1 or more) have failed."""
+        if self.base_seconds <= 0 or failed_attempts < 1:
+            return 0.0
+        # Exponent bounded so that a node with a huge retry budget cannot overflow the float.
+        seconds = min(self.max_seconds, self.base_seconds * self.factor ** min(failed_attempts - 1, 64))
+        if self.jitter:
+            # Only ever added: the wait is never shorter than the policy says.
+            draw = rng.random() if rng is not None else random.random()
+            seconds = min(self.max_seconds, seconds * (1 + self.jitter * draw))
+        return seconds
 
 
 class EngineConfig(Section):
@@ -25,6 +81,7 @@ class EngineConfig(Section):
     event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin
     event_batch_bytes: int = Field(default=2 << 20, ge=1)  # and their size at most
     cache_reservation_heartbeat_seconds: float = Field(default=5.0, gt=0)
+    retry_backoff: RetryBackoff = Field(default_factory=RetryBackoff)  # the wait between a task's attempts
 
 
 class PropellerConfig(EngineConfig):

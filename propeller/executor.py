@@ -281,6 +281,13 @@ class Executor:
                 )
                 self.set_phase(ctx, NodePhase.QUEUED, NodeResult(Outcome.RUNNING), emit=not is_launch_plan)
         elif status.node_phase == NodePhase.RETRYABLE_FAILURE:
+            # The retry backoff's wait, persisted with the failure: the pass's own clock decides, so the
+            # next attempt's events never carry a time before the wait's end.
+            remaining = status.retry_not_before - ctx.now
+            if remaining > 0:
+                self.services.wake_later(ctx.state.record_id, remaining)
+                return
+            status.retry_not_before = 0.0
             status.attempts += 1
             status.attempt_started_at = ctx.now
             handler.reset(ctx)
@@ -336,7 +343,8 @@ class Executor:
     async def retry_or_fail(self, ctx: NodeContext, handler: NodeHandler, result: NodeResult) -> None:
         status = ctx.status
         error = result.error or core.ExecutionError(code="Unknown", message="Unknown error message")
-        limit = max_attempts(ctx.node, handler.limits(ctx).retries, self.services.settings.tuning.default_max_attempts)
+        limits = handler.limits(ctx)
+        limit = max_attempts(ctx.node, limits.retries, self.services.settings.tuning.default_max_attempts)
         if error.kind == core.ExecutionError.SYSTEM:
             status.system_failures += 1
             eligible = status.system_failures <= self.services.settings.tuning.max_system_failures
@@ -350,7 +358,15 @@ class Executor:
             status.phase = NodePhase.RETRYABLE_FAILURE
             status.error = error.SerializeToString()
             ctx.touch()
-            ctx.wake()
+            ident = ctx.state.ident
+            settings = self.services.settings
+            delay = settings.retry_delay(ident.project, ident.domain, status.attempts + 1) if limits.backs_off else 0.0
+            if delay > 0:
+                # Saved with this round before anyone waits on it (see `process`).
+                status.retry_not_before = time.time() + delay
+                self.services.wake_later(ctx.state.record_id, delay)
+            else:
+                ctx.wake()
             return
         kind = core.ExecutionError.ErrorKind.Name(error.kind)
         final = core.ExecutionError(

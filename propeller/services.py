@@ -35,6 +35,14 @@ class EngineSettings:
     owner: str = field(default_factory=default_owner)  # the name this engine holds leases under
     producer_id: str = "propeller"
 
+    def retry_delay(self, project: str, domain: str, failed_attempts: int) -> float:
+        """Seconds a task's next attempt waits once `failed_attempts` of it failed retryably: the retry
+        backoff policy of `project`/`domain` (0 by default, Flyte's immediate retry)."""
+        policy = self.tuning.retry_backoff
+        if policy.base_seconds <= 0 and not policy.overrides:
+            return 0.0
+        return policy.for_scope(project, domain).delay(failed_attempts)
+
 
 class Plugins(Protocol):
     """Where the engine finds the plugin of a task (plugins.registry.PluginRegistry, or it measured)."""

@@ -76,6 +76,9 @@ class NodeStatus:
     started_at: float = 0.0
     attempt_started_at: float = 0.0
     stopped_at: float = 0.0
+    # After a retryable failure: the next attempt starts no earlier than this (epoch seconds; 0 = at once).
+    # Persisted before the wait so that an engine that restarts meanwhile waits only the remainder.
+    retry_not_before: float = 0.0
     error: bytes = b""
     message: str = ""
     # task nodes: plugin phase/version/state of the current attempt, and the last task event sent
@@ -98,6 +101,10 @@ class NodeStatus:
     # [plugin phase, version, state (base64), cache status]; records older than element caching lack the last
     element_plugin: list[list[int | str]] = field(default_factory=list)
     array_event_version: int = 0
+    # index (as a string: JSON keys) -> the element's own error message, for the first elements to fail
+    element_errors: dict[str, str] = field(default_factory=dict)
+    # index -> when the element's next attempt may start (the retry backoff; see `retry_not_before`)
+    element_not_before: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> bytes:
         # Shallow on purpose: `asdict` would deep-copy an array node's element lists on every save.

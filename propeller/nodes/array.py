@@ -9,12 +9,18 @@ When the sub-task is cacheable, every element is cached on its own: before its f
 itself up with its own inputs (a hit writes the cached outputs and the element succeeds without a task
 process), and a successful run records its outputs. Lookup failures run the element (caching only
 ever saves work); `overwrite_cache` skips lookups and replaces what is stored.
+
+When the array can no longer reach its minimum of successes it fails at once, as Flyte's does: elements
+still running are aborted (and reported ABORTED), and its error names the failed elements' indices
+with their own error messages (identical messages grouped by index ranges, bounded in number and size),
+so a user sees why elements failed without opening each one.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import time
 from dataclasses import dataclass
 
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
@@ -38,6 +44,13 @@ _CONCURRENCY = 64
 _STEPS_PER_ROUND = 2000
 # Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
 _GATHER_SLICE = 1024
+# The failed elements' own error messages kept in the node's record (the first ones to fail; the record is
+# rewritten every round, so they stay few), and how much of each; the array's error lists at most
+# `_LISTED` groups of them within `_SUMMARY_CHARS`.
+_ERRORS_KEPT = 20
+_ERROR_CHARS = 1000
+_LISTED = 10
+_SUMMARY_CHARS = 8000
 _TERMINAL = frozenset(int(p) for p in NodePhase if p.is_terminal)
 _FAILED = frozenset({int(NodePhase.FAILED), int(NodePhase.TIMED_OUT)})
 _SUCCESS = frozenset(int(p) for p in NodePhase if p.is_success)
@@ -140,15 +153,15 @@ class ArrayNode(NodeHandler):
                 status.array_phase = FAILING
             elif succeeded >= minimum and active == 0:
                 status.array_phase = SUCCEEDING
-        self._report(ctx, template, changed)
         if status.array_phase == FAILING:
-            await self.abort(ctx, "array node failing")
-            return NodeResult.fail(
-                "ArrayNodeFailing",
-                f"{status.array_size - sum(NodePhase(p).is_success for p in status.element_phase)}"
-                " of the array's elements did not succeed",
-                retryable=False,
-            )
+            # Aborted before the failure is reported, so that its event already shows them ABORTED.
+            aborted = await self._abort_elements(ctx, template, plugin)
+            superseded = {(r.index, r.retry_attempt) for r in aborted}
+            changed = [r for r in changed if (r.index, r.retry_attempt) not in superseded] + aborted
+            summary = failure_summary(status.element_phase, status.element_errors, min_successes(array, size), size)
+            self._report(ctx, template, changed, error=summary)
+            return NodeResult.fail("ArrayNodeFailing", summary, retryable=False)
+        self._report(ctx, template, changed)
         if status.array_phase == SUCCEEDING:
             names = list(template.interface.outputs.variables)
             gathered = gather_outputs(names, [])
@@ -190,6 +203,12 @@ class ArrayNode(NodeHandler):
         cache: _ElementCache | None,
     ) -> event_pb2.ExternalResourceInfo | None:
         status = ctx.status
+        not_before = status.element_not_before.get(str(index))
+        if not_before is not None:
+            if not_before > ctx.now:  # waiting out the retry backoff before its next attempt
+                ctx.services.wake_later(ctx.state.record_id, not_before - ctx.now)
+                return None
+            del status.element_not_before[str(index)]
         plugin_phase, version, raw_state, cache_status = _entry(status.element_plugin[index])
         tctx = self._element_context(ctx, template, index, raw_state)
         if cache is not None and plugin_phase < 0 and cache_status == 0:
@@ -234,16 +253,27 @@ class ArrayNode(NodeHandler):
         if outcome_phase == NodePhase.RETRYABLE_FAILURE:
             await plugin.finalize(tctx)
             if status.element_attempts[index] < retries:
+                ident = ctx.state.ident
+                delay = ctx.services.settings.retry_delay(
+                    ident.project, ident.domain, status.element_attempts[index] + 1
+                )
                 status.element_attempts[index] += 1
                 status.element_plugin[index] = _not_started(cache_status)
                 status.element_phase[index] = int(NodePhase.RUNNING)
-                ctx.wake()
+                if delay > 0:
+                    status.element_not_before[str(index)] = time.time() + delay
+                    ctx.services.wake_later(ctx.state.record_id, delay)
+                else:
+                    ctx.wake()
             else:
                 status.element_phase[index] = int(NodePhase.FAILED)
         else:
             if outcome_phase.is_terminal:
                 await plugin.finalize(tctx)
             status.element_phase[index] = int(outcome_phase)
+        if status.element_phase[index] == int(NodePhase.FAILED) and len(status.element_errors) < _ERRORS_KEPT:
+            message = error.message if error is not None and error.message else "failed without an error message"
+            status.element_errors[str(index)] = _clip(message, _ERROR_CHARS)
         if previous == (int(transition.phase), transition.version):
             return None
         event_phase = TASK_EVENT_PHASE.get(transition.phase, core.TaskExecution.UNDEFINED)
@@ -284,14 +314,23 @@ class ArrayNode(NodeHandler):
         return looked_up
 
     def _report(
-        self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, changed: list[event_pb2.ExternalResourceInfo]
+        self,
+        ctx: NodeContext,
+        template: tasks_pb2.TaskTemplate,
+        changed: list[event_pb2.ExternalResourceInfo],
+        *,
+        error: str = "",
+        phase: core.TaskExecution.Phase | None = None,
     ) -> None:
+        """The array node's task event, when its phase changed or elements did (`changed`); `phase`
+        overrides the one the array's own phase implies (ABORTED when the execution aborts it)."""
         status = ctx.status
-        phase = {
-            EXECUTING: core.TaskExecution.RUNNING,
-            SUCCEEDING: core.TaskExecution.SUCCEEDED,
-            FAILING: core.TaskExecution.FAILED,
-        }.get(status.array_phase, core.TaskExecution.QUEUED)
+        if phase is None:
+            phase = {
+                EXECUTING: core.TaskExecution.RUNNING,
+                SUCCEEDING: core.TaskExecution.SUCCEEDED,
+                FAILING: core.TaskExecution.FAILED,
+            }.get(status.array_phase, core.TaskExecution.QUEUED)
         marker = [int(phase), status.array_event_version]
         if not changed and status.task_event and status.task_event[0] == int(phase):
             return
@@ -299,12 +338,16 @@ class ArrayNode(NodeHandler):
         version = status.array_event_version
         tctx = task_context(ctx, template, attempt=0, plugin_state=b"")
         transition = Transition(Phase.RUNNING, version, external_resources=changed)
-        if phase == core.TaskExecution.FAILED:
+        if phase in (core.TaskExecution.FAILED, core.TaskExecution.ABORTED):
             transition = Transition(
                 Phase.PERMANENT_FAILURE,
                 version,
                 external_resources=changed,
-                error=core.ExecutionError(code="ArrayNodeFailing", message="array elements failed"),
+                error=core.ExecutionError(
+                    code="ArrayNodeFailing" if phase == core.TaskExecution.FAILED else "Task Aborted",
+                    message=error or "array elements failed",
+                    kind=core.ExecutionError.USER,
+                ),
             )
         payload = task_event(
             ctx,
@@ -325,18 +368,101 @@ class ArrayNode(NodeHandler):
             return
         template = self._template(ctx)
         plugin = ctx.services.plugins.plugin_for(template.type, ctx.state.ident.project, ctx.state.ident.domain)
+        aborted = await self._abort_elements(ctx, template, plugin)
+        if reason != "retrying":
+            self._report(ctx, template, aborted, error=reason, phase=core.TaskExecution.ABORTED)
+
+    async def _abort_elements(
+        self, ctx: NodeContext, template: tasks_pb2.TaskTemplate, plugin: Plugin
+    ) -> list[event_pb2.ExternalResourceInfo]:
+        """Aborts every element still running (all at once: none waits on another's abort) and marks it
+        ABORTED; one waiting for its next attempt is marked too, one never started stays so. Returns the
+        aborted attempts as the array's task event reports them. Plugin aborts are idempotent, so a
+        round that fails after some of them only repeats them."""
+        status = ctx.status
+        semaphore = asyncio.Semaphore(_CONCURRENCY)
+        aborted: list[event_pb2.ExternalResourceInfo] = []
+
+        async def stop(index: int, raw_state: str) -> None:
+            async with semaphore:
+                tctx = self._element_context(ctx, template, index, raw_state)
+                await plugin.abort(tctx)
+                await plugin.finalize(tctx)
+                aborted.append(
+                    event_pb2.ExternalResourceInfo(
+                        external_id=tctx.generated_name,
+                        index=index,
+                        retry_attempt=tctx.attempt,
+                        phase=core.TaskExecution.ABORTED,
+                    )
+                )
+
+        stops = []
         for index, phase in enumerate(status.element_phase):
-            plugin_phase, _, raw_state, _ = _entry(status.element_plugin[index])
-            if NodePhase(phase).is_terminal or plugin_phase < 0:
+            if phase in _TERMINAL or phase == int(NodePhase.NOT_STARTED):
                 continue
-            tctx = self._element_context(ctx, template, index, raw_state)
-            await plugin.abort(tctx)
-            await plugin.finalize(tctx)
+            plugin_phase, _, raw_state, _ = _entry(status.element_plugin[index])
+            if plugin_phase >= 0 and not Phase(plugin_phase).is_terminal:
+                stops.append(stop(index, raw_state))
             status.element_phase[index] = int(NodePhase.ABORTED)
+        await asyncio.gather(*stops)
+        aborted.sort(key=lambda resource: resource.index)
         ctx.touch()
+        return aborted
 
     def reset(self, ctx: NodeContext) -> None:
         status = ctx.status
         status.array_phase = status.array_size = 0
         status.element_phase, status.element_attempts, status.element_plugin = [], [], []
+        status.element_errors, status.element_not_before = {}, {}
         status.task_event = []
+
+
+def _clip(text: str, limit: int) -> str:
+    """`text` within `limit` characters, keeping its start and its end (where a traceback's exception is)."""
+    if len(text) <= limit:
+        return text
+    marker = " [...] "
+    head = limit // 3
+    return text[:head] + marker + text[len(text) - (limit - head - len(marker)) :]
+
+
+def _ranges(indices: list[int]) -> str:
+    """Sorted indices as ranges: [0-2][5]."""
+    parts: list[str] = []
+    start = previous = indices[0]
+    for index in [*indices[1:], -2]:
+        if index == previous + 1:
+            previous = index
+            continue
+        parts.append(f"[{start}]" if start == previous else f"[{start}-{previous}]")
+        start = previous = index
+    return "".join(parts)
+
+
+def failure_summary(phases: list[int], errors: dict[str, str], minimum: int, size: int) -> str:
+    """The error of an array that can no longer succeed: how many elements failed, succeeded and were
+    aborted, then each failed element's index and own message, identical messages grouped by index
+    ranges (at most `_LISTED` groups, within `_SUMMARY_CHARS`)."""
+    failed = sum(p in _FAILED for p in phases)
+    succeeded = sum(p in _SUCCESS for p in phases)
+    aborted = sum(p == int(NodePhase.ABORTED) for p in phases)
+    lines = [
+        f"{failed} of the array's {size} elements failed ({minimum} had to succeed; {succeeded} succeeded, "
+        f"{aborted} aborted):"
+    ]
+    by_message: dict[str, list[int]] = {}
+    for key, message in sorted(errors.items(), key=lambda item: int(item[0])):
+        by_message.setdefault(message, []).append(int(key))
+    listed = 0
+    length = len(lines[0])
+    for message, indices in by_message.items():
+        line = f"{_ranges(indices)}: {message}"
+        if len(lines) > _LISTED or length + len(line) + 1 > _SUMMARY_CHARS - 64:  # room for the last line
+            break
+        lines.append(line)
+        listed += len(indices)
+        length += len(line) + 1
+    if failed > listed:
+        lines.append(f"... and {failed - listed} more failed element(s)")
+    return "\n".join(lines)

@@ -87,6 +87,8 @@ class AttemptLimits:
 
     retries: int | None = None
     timeout: float = 0.0  # seconds; 0 = none
+    # Whether a retry waits as the engine's retry backoff policy says (task attempts do; the default is no wait).
+    backs_off: bool = False
 
 
 NO_LIMITS = AttemptLimits()

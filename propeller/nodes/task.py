@@ -38,11 +38,13 @@ class TaskNode(NodeHandler):
         return reads_inputs_in_memory(plugin)
 
     def limits(self, ctx: NodeContext) -> AttemptLimits:
-        """The task template's retries and timeout (the node's own metadata, when set, comes first)."""
+        """The task template's retries and timeout (the node's own metadata, when set, comes first); its
+        retries wait as the retry backoff policy says."""
         metadata = self._template(ctx).metadata
         return AttemptLimits(
             retries=metadata.retries.retries if metadata.HasField("retries") else 0,
             timeout=metadata.timeout.ToTimedelta().total_seconds() if metadata.HasField("timeout") else 0.0,
+            backs_off=True,
         )
 
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:

@@ -1,19 +1,27 @@
 """Task plugins for engine tests, loaded through `plugins.factories` (they are not shipped plugins).
 
-Both echo their inputs as outputs, like the built-in echo plugin, so a workflow of them still checks
-that data flows; they differ in when they finish:
+Those that succeed echo their inputs as outputs, like the built-in echo plugin, so a workflow of them
+still checks that data flows; they differ in when they finish:
 
 - `sleep` succeeds `seconds` after its first `handle`. The start time lives in the plugin state, so
   an engine that takes the execution over from a dead one keeps the same clock.
 - `fail-once` fails (permanently) the first time it runs a node of a given id, and succeeds every
   time after: the first execution fails there, and a recovery of it succeeds.
+- `flaky` fails (retryably) the first `failures` attempts of every node and succeeds after; each
+  attempt's start and end are appended to the JSON-lines file `record`, with the time, so a test sees
+  when attempts ran however many engines ran them.
+- `fail-or-hang` runs one element of an array node per attempt: the element whose index is `fail_index`
+  fails (permanently) with the message "bad <index>", every other one runs until it is aborted; each
+  abort is appended to the JSON-lines file `record`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flyteidl_py.core import literals_pb2
@@ -21,7 +29,13 @@ from plugins.core import Phase, TaskExecutionContext, Transition
 
 
 async def _echo(ctx: TaskExecutionContext) -> None:
-    if await ctx.storage.exists(ctx.paths.inputs):
+    if ctx.array_index is not None:  # an array element: its item of each list input, as the echo plugin does
+        inputs, element = await ctx.read_inputs(), literals_pb2.LiteralMap()
+        for name, literal in inputs.literals.items():
+            is_list = literal.WhichOneof("value") == "collection"
+            element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
+        await ctx.storage.write_proto(ctx.paths.outputs, element)
+    elif await ctx.storage.exists(ctx.paths.inputs):
         await ctx.storage.copy(ctx.paths.inputs, ctx.paths.outputs)
     else:
         await ctx.storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
@@ -79,3 +93,70 @@ def sleep(config: Mapping[str, Any]) -> SleepPlugin:
 
 def fail_once(config: Mapping[str, Any]) -> FailOncePlugin:
     return FailOncePlugin()
+
+
+async def _append(record: Path, entry: dict[str, Any]) -> None:
+    def write() -> None:
+        with record.open("a") as fh:
+            fh.write(json.dumps(entry) + "\n")
+
+    await asyncio.to_thread(write)
+
+
+def read_records(record: Path) -> list[dict[str, Any]]:
+    """What `flaky` or `fail-or-hang` appended to `record`, in order."""
+    if not record.exists():
+        return []
+    return [json.loads(line) for line in record.read_text().splitlines() if line]
+
+
+class FlakyPlugin:
+    id = "flaky"
+    task_types: tuple[str, ...] = ("flaky",)
+
+    def __init__(self, failures: int, record: Path, system: bool) -> None:
+        self.failures, self.record, self.system = failures, record, system
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        node, attempt = ctx.task_execution_id.node_execution_id.node_id, ctx.attempt
+        entry = {"node": node, "index": ctx.array_index, "attempt": attempt}
+        await _append(self.record, {**entry, "event": "started", "at": time.time()})
+        if attempt < self.failures:
+            await _append(self.record, {**entry, "event": "failed", "at": time.time()})
+            return Transition.failure("Flaky", f"attempt {attempt} of {node} fails", retryable=True, system=self.system)
+        await _echo(ctx)
+        await _append(self.record, {**entry, "event": "succeeded", "at": time.time()})
+        return Transition(Phase.SUCCESS, reason="succeeded")
+
+    async def abort(self, ctx: TaskExecutionContext) -> None:
+        return None
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None:
+        return None
+
+
+class FailOrHangPlugin:
+    id = "fail-or-hang"
+    task_types: tuple[str, ...] = ("fail-or-hang",)
+
+    def __init__(self, fail_index: int, record: Path) -> None:
+        self.fail_index, self.record = fail_index, record
+
+    async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        if ctx.array_index == self.fail_index:
+            return Transition.failure("ValueError", f"bad {ctx.array_index}", retryable=False)
+        return Transition(Phase.RUNNING, version=1, reason="hanging until aborted")
+
+    async def abort(self, ctx: TaskExecutionContext) -> None:
+        await _append(self.record, {"index": ctx.array_index, "event": "aborted", "at": time.time()})
+
+    async def finalize(self, ctx: TaskExecutionContext) -> None:
+        return None
+
+
+def flaky(config: Mapping[str, Any]) -> FlakyPlugin:
+    return FlakyPlugin(int(config.get("failures", 2)), Path(str(config["record"])), bool(config.get("system", False)))
+
+
+def fail_or_hang(config: Mapping[str, Any]) -> FailOrHangPlugin:
+    return FailOrHangPlugin(int(config.get("fail_index", 3)), Path(str(config["record"])))

@@ -66,3 +66,22 @@ def test_an_unknown_engine_key_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(InvalidArgument) as refused:
         load_config(path, env={})
     assert refused.value.field == "propeller.max_nodes_per_rund"
+
+
+def test_the_retry_backoff_policy_and_its_overrides_are_set_from_yaml(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "propeller:\n  retry_backoff:\n    base_seconds: 2\n    factor: 3\n    max_seconds: 60\n    jitter: 0.1\n"
+        "    overrides:\n      'p/d': {base_seconds: 0}\n      p: {max_seconds: 5}\n",
+    )
+    backoff = load_config(path, env={}).propeller.retry_backoff
+    assert (backoff.base_seconds, backoff.factor, backoff.max_seconds, backoff.jitter) == (2, 3, 60, 0.1)
+    assert backoff.for_scope("p", "d").base_seconds == 0
+    assert backoff.for_scope("p", "other").max_seconds == 5
+
+
+def test_a_retry_backoff_override_scope_is_a_project_or_a_project_and_domain(tmp_path: Path) -> None:
+    path = _write(tmp_path, "propeller:\n  retry_backoff:\n    overrides:\n      'a/b/c': {base_seconds: 1}\n")
+    with pytest.raises(InvalidArgument) as refused:
+        load_config(path, env={})
+    assert refused.value.field is not None and refused.value.field.startswith("propeller.retry_backoff.overrides")
