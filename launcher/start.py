@@ -136,7 +136,9 @@ def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
 class Plane:
     """The servers of a running sandbox."""
 
-    def __init__(self, admin: Any, propeller: Any, datacatalog: Any, client_config: Path, scheduler: Any = None) -> None:
+    def __init__(
+        self, admin: Any, propeller: Any, datacatalog: Any, client_config: Path, scheduler: Any = None
+    ) -> None:
         self.admin, self.propeller, self.datacatalog = admin, propeller, datacatalog
         self.scheduler = scheduler
         self.client_config = client_config

@@ -11,8 +11,8 @@ from datacatalog.config import DataCatalogPlaneConfig
 from flyteplane.errors import InvalidArgument
 from launcher.config import FlyteplaneConfig, load_config
 from propeller.config import PropellerPlaneConfig
-from scheduler.config import SchedulerPlaneConfig
 from propeller.services import EngineSettings
+from scheduler.config import SchedulerPlaneConfig
 
 
 def _write(tmp_path: Path, text: str) -> Path:
