@@ -230,3 +230,32 @@ async def test_an_invalid_schedule_is_refused_at_registration_naming_the_field(
         await scheduled_launch_plan(stub, "bad", schedule)
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert field in (refused.value.details() or "")
+
+
+async def test_activating_a_version_stored_with_an_invalid_schedule_is_refused_naming_the_field(
+    admin: RunningAdmin,
+) -> None:
+    from sqlalchemy import select
+
+    from admin.models import LaunchPlan
+
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    await register(stub)
+    ident = await scheduled_launch_plan(stub, "old")
+    await stub.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=ident, state=launch_plan_pb2.INACTIVE))
+    # A version registered before schedules were checked: its stored rate is zero.
+    db = Database.connect(admin.database_url)
+    try:
+        async with db.session() as session:
+            row = (await session.scalars(select(LaunchPlan).where(LaunchPlan.version == "old"))).one()
+            spec = launch_plan_pb2.LaunchPlanSpec.FromString(row.spec)
+            spec.entity_metadata.schedule.CopyFrom(schedule_pb2.Schedule(rate=schedule_pb2.FixedRate(value=0)))
+            row.spec = spec.SerializeToString()
+    finally:
+        await db.dispose()
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=ident, state=launch_plan_pb2.ACTIVE))
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "spec.entity_metadata.schedule.rate.value" in (refused.value.details() or "")
+    got = await stub.GetLaunchPlan(common_pb2.ObjectGetRequest(id=ident))  # still inactive
+    assert got.closure.state == launch_plan_pb2.INACTIVE
