@@ -91,6 +91,7 @@ class Scheduler:
         self.jobs: dict[VersionKey, Job] = {}
         self._fired: dict[VersionKey, datetime] = {}
         self._revision = ""
+        self._polled_at = 0.0  # monotonic: when the schedule feed was last read
         self._leader_until = 0.0  # monotonic: until when the lease is certainly ours
         self._reload = asyncio.Event()  # set when the lease was (re)gained: re-read recorded ticks and schedules
         self._wake = asyncio.Event()
@@ -166,10 +167,12 @@ class Scheduler:
         if self._reload.is_set():
             self._reload.clear()
             self._fired = await self.store.fired_ticks()
-            self._revision = ""
+            self._revision, self._polled_at = "", 0.0
             for job in self.jobs.values():  # another scheduler may have fired ticks meanwhile
                 job.after = catch_up_from(job.active_since, self._fired.get(job.key))
-        await self._refresh()
+        if time.monotonic() - self._polled_at >= self.settings.poll_seconds:
+            self._polled_at = time.monotonic()
+            await self._refresh()
         now, monotonic = self.clock(), time.monotonic()
         for job in self.jobs.values():
             if job.running is None and job.retry_at <= monotonic and job.cadence.next_after(job.after) <= now:
@@ -214,12 +217,14 @@ class Scheduler:
         return Job(entry.id, when, entry.schedule.kickoff_time_input_arg, active_since, after)
 
     def _sleep_seconds(self) -> float:
-        sleep = self.settings.poll_seconds
+        """Until the next poll of the feed, or the next tick due (or retry) of an idle job if that is sooner."""
+        sleep = self.settings.poll_seconds - (time.monotonic() - self._polled_at)
         if self.leading:
-            now = self.clock()
+            now, monotonic = self.clock(), time.monotonic()
             for job in self.jobs.values():
                 if job.running is None:
-                    sleep = min(sleep, (job.cadence.next_after(job.after) - now).total_seconds())
+                    due = (job.cadence.next_after(job.after) - now).total_seconds()
+                    sleep = min(sleep, max(due, job.retry_at - monotonic))
         return max(sleep, 0.005)
 
     async def _fire(self, job: Job) -> None:
