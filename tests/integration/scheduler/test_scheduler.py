@@ -259,3 +259,25 @@ async def test_activating_a_version_stored_with_an_invalid_schedule_is_refused_n
     assert "spec.entity_metadata.schedule.rate.value" in (refused.value.details() or "")
     got = await stub.GetLaunchPlan(common_pb2.ObjectGetRequest(id=ident))  # still inactive
     assert got.closure.state == launch_plan_pb2.INACTIVE
+
+
+async def test_the_schedule_feed_answers_unchanged_until_the_active_set_changes(admin: RunningAdmin) -> None:
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    feed = AdminClient.connect(f"127.0.0.1:{admin.grpc_port}")
+    try:
+        await register(stub)
+        empty = await feed.list_schedules("")
+        assert not empty.schedules and not empty.unchanged
+        v1 = await scheduled_launch_plan(stub, "v1")
+        first = await feed.list_schedules(empty.revision)
+        assert [s.id.version for s in first.schedules] == ["v1"] and not first.unchanged
+        assert first.schedules[0].schedule.cron_expression == "@every 2s"
+        again = await feed.list_schedules(first.revision)
+        assert again.unchanged and not again.schedules and again.revision == first.revision
+        await stub.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=v1, state=launch_plan_pb2.ACTIVE))
+        assert (await feed.list_schedules(first.revision)).unchanged  # activating the active version changes nothing
+        await stub.UpdateLaunchPlan(launch_plan_pb2.LaunchPlanUpdateRequest(id=v1, state=launch_plan_pb2.INACTIVE))
+        gone = await feed.list_schedules(first.revision)
+        assert not gone.unchanged and not gone.schedules
+    finally:
+        await feed.close()
