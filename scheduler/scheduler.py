@@ -92,6 +92,7 @@ class Scheduler:
         self._fired: dict[VersionKey, datetime] = {}
         self._revision = ""
         self._polled_at = 0.0  # monotonic: when the schedule feed was last read
+        self._feed_failing = False  # logged once when admin stops answering, once when it answers again
         self._leader_until = 0.0  # monotonic: until when the lease is certainly ours
         self._reload = asyncio.Event()  # set when the lease was (re)gained: re-read recorded ticks and schedules
         self._wake = asyncio.Event()
@@ -182,9 +183,14 @@ class Scheduler:
         try:
             feed = await asyncio.wait_for(self.admin.list_schedules(self._revision), _FEED_TIMEOUT_SECONDS)
         except (grpc.aio.AioRpcError, TimeoutError) as exc:
-            detail = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else "timed out"
-            log.warning("cannot read the schedules from admin (%s); firing those known", detail)
+            if not self._feed_failing:
+                detail = exc.details() if isinstance(exc, grpc.aio.AioRpcError) else "timed out"
+                log.warning("cannot read the schedules from admin (%s); firing those known", detail)
+            self._feed_failing = True
             return
+        if self._feed_failing:
+            log.info("admin answers the schedule feed again")
+            self._feed_failing = False
         if feed.unchanged:
             return
         self._revision = feed.revision
