@@ -19,10 +19,12 @@ from admin.managers.executions import ExecutionManager
 from admin.managers.node_executions import NodeExecutionManager, TaskExecutionManager, execution_data
 from admin.managers.projects import ProjectManager
 from admin.managers.registration import RegistrationManager
+from admin.managers.schedules import ScheduleFeed
 from admin.managers.signals import SignalManager
 from flyteidl_py.admin import version_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
+from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2, schedules_pb2_grpc
 from flyteidl_py.service import (
     admin_pb2,
     admin_pb2_grpc,
@@ -51,6 +53,7 @@ class Managers:
     tasks: TaskExecutionManager
     signals: SignalManager
     dataproxy: DataProxy
+    schedules: ScheduleFeed
     ctx: AdminContext
 
     @classmethod
@@ -68,6 +71,7 @@ class Managers:
             tasks=TaskExecutionManager(ctx),
             signals=SignalManager(ctx),
             dataproxy=DataProxy(ctx),
+            schedules=ScheduleFeed(ctx),
             ctx=ctx,
         )
 
@@ -206,11 +210,15 @@ SERVICES = (
     (signal_pb2.DESCRIPTOR.services_by_name["SignalService"], signal_pb2_grpc),
     # flyteplane's own: propeller's events in batches (see admin.managers.events.ingest).
     (events_pb2.DESCRIPTOR.services_by_name["EventSinkService"], events_pb2_grpc),
+    # flyteplane's own: the active schedules, for the scheduler (see admin.managers.schedules).
+    (schedules_pb2.DESCRIPTOR.services_by_name["ScheduleService"], schedules_pb2_grpc),
 )
 
 
 def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
-    """Register admin's services (Flyte's five and the event sink) on a grpc.aio server; returns their full names."""
+    """Register admin's services (Flyte's five, the event sink, the schedule feed) on a grpc.aio server.
+
+    Returns their full names."""
     tables: dict[str, dict[str, Handler]] = {
         "AdminService": admin_routes(m),
         "DataProxyService": dataproxy_routes(m),
@@ -218,6 +226,7 @@ def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
         "IdentityService": identity_routes(),
         "SignalService": signal_routes(m),
         "EventSinkService": {"RecordEvents": m.events.record_events},
+        "ScheduleService": {"ListSchedules": m.schedules.list_schedules},
     }
     for descriptor, module in SERVICES:
         base = getattr(module, f"{descriptor.name}Servicer")

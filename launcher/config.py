@@ -9,9 +9,10 @@ from admin.config import AdminPlaneConfig
 from datacatalog.config import DataCatalogPlaneConfig
 from flyteplane import config
 from propeller.config import PropellerPlaneConfig
+from scheduler.config import SchedulerPlaneConfig
 
 
-class FlyteplaneConfig(AdminPlaneConfig, DataCatalogPlaneConfig, PropellerPlaneConfig):
+class FlyteplaneConfig(AdminPlaneConfig, DataCatalogPlaneConfig, PropellerPlaneConfig, SchedulerPlaneConfig):
     """Everything one YAML file (and `FLYTEPLANE_*` variables) can set; each component reads its own part."""
 
 

@@ -31,7 +31,9 @@ def _parser() -> argparse.ArgumentParser:
     migrate.add_argument(
         "components", nargs="*", metavar="COMPONENT", help=f"any of {', '.join(COMPONENTS)}; default: all"
     )
-    start = commands.add_parser("start", help="run the whole plane on this machine (admin, propeller, datacatalog)")
+    start = commands.add_parser(
+        "start", help="run the whole plane on this machine (admin, propeller, datacatalog, scheduler)"
+    )
     start.add_argument("--config", type=Path, help="YAML configuration file")
     start.add_argument("--data-dir", help="where databases, data and the task environment live (~/.flyteplane)")
     start.add_argument("--database", help="a PostgreSQL URL for all components instead of SQLite files")
@@ -69,6 +71,16 @@ async def _serve(component: str, config: FlyteplaneConfig) -> None:
 
         await _until_signalled(
             lambda: start_propeller(config), lambda s: f"propeller: engine API on {config.propeller.host}:{s.port}"
+        )
+    elif component == "scheduler":
+        from scheduler.server import start_scheduler
+
+        await _until_signalled(
+            lambda: start_scheduler(config),
+            lambda s: (
+                f"scheduler: {s.scheduler.store.owner}, firing schedules through admin at "
+                f"{config.scheduler.admin_endpoint}"
+            ),
         )
     else:
         from datacatalog.server import start_datacatalog

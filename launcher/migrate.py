@@ -9,8 +9,9 @@ from datacatalog.db import MIGRATIONS as DATACATALOG
 from flyteplane.database import Database, Migrations
 from launcher.config import FlyteplaneConfig
 from propeller.db import MIGRATIONS as PROPELLER
+from scheduler.db import MIGRATIONS as SCHEDULER
 
-COMPONENTS = ("admin", "propeller", "datacatalog")
+COMPONENTS = ("admin", "propeller", "datacatalog", "scheduler")
 
 
 def migrations(config: FlyteplaneConfig) -> dict[str, tuple[Migrations, str]]:
@@ -19,6 +20,7 @@ def migrations(config: FlyteplaneConfig) -> dict[str, tuple[Migrations, str]]:
         "admin": (ADMIN, config.database_url("admin", config.admin.database_url)),
         "propeller": (PROPELLER, config.database_url("propeller", config.propeller.database_url)),
         "datacatalog": (DATACATALOG, config.database_url("datacatalog", config.datacatalog.database_url)),
+        "scheduler": (SCHEDULER, config.database_url("scheduler", config.scheduler.database_url)),
     }
 
 

@@ -1,4 +1,4 @@
-"""`flyteplane start`: the whole plane on one machine — admin, propeller and datacatalog in one process.
+"""`flyteplane start`: the whole plane on one machine — admin, propeller, datacatalog and the scheduler in one process.
 
 One data directory holds the databases (SQLite unless `--database` names a PostgreSQL), the object
 store (unless `--storage` names a bucket), the task environment and the client config file it
@@ -96,6 +96,12 @@ def sandbox_config(
         }
     )
     datacatalog = base.datacatalog.model_copy(update={"database_url": database or base.datacatalog.database_url})
+    scheduler = base.scheduler.model_copy(
+        update={
+            "database_url": database or base.scheduler.database_url,
+            "admin_endpoint": f"{base.admin.host}:{base.admin.grpc_port}",
+        }
+    )
     return base.model_copy(
         update={
             "data_dir": data_dir,
@@ -103,6 +109,7 @@ def sandbox_config(
             "storage": store,
             "propeller": propeller,
             "datacatalog": datacatalog,
+            "scheduler": scheduler,
         }
     )
 
@@ -127,13 +134,18 @@ def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
 
 
 class Plane:
-    """The three servers of a running sandbox."""
+    """The servers of a running sandbox."""
 
-    def __init__(self, admin: Any, propeller: Any, datacatalog: Any, client_config: Path) -> None:
+    def __init__(
+        self, admin: Any, propeller: Any, datacatalog: Any, client_config: Path, scheduler: Any = None
+    ) -> None:
         self.admin, self.propeller, self.datacatalog = admin, propeller, datacatalog
+        self.scheduler = scheduler
         self.client_config = client_config
 
     async def stop(self) -> None:
+        if self.scheduler is not None:
+            await self.scheduler.stop()
         await self.admin.stop()
         await self.propeller.stop()
         if self.datacatalog is not None:
@@ -144,12 +156,19 @@ async def start_plane(config: FlyteplaneConfig) -> Plane:
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
     from propeller.server import start_propeller
+    from scheduler.server import start_scheduler
 
     await migrate(config, quiet=True)
     datacatalog = await start_datacatalog(config)
     propeller = await start_propeller(config)
     admin = await start_admin(config)
-    return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port))
+    # The admin address it was given may say port 0 (any free port): the scheduler needs the one it got.
+    scheduler = await start_scheduler(config, admin_endpoint=f"{_local(config.admin.host)}:{admin.grpc_port}")
+    return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port), scheduler)
+
+
+def _local(host: str) -> str:
+    return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
 async def run(config: FlyteplaneConfig) -> None:

@@ -25,6 +25,7 @@ from flyteidl_py.admin import (
 )
 from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, tasks_pb2
 from flyteplane.errors import AlreadyExists, FlyteplaneError, InvalidArgument, NotFound
+from flyteplane.schedules import check_schedule
 from propeller.compiler import (
     LaunchPlanInterface,
     compile_task,
@@ -373,6 +374,9 @@ class RegistrationManager:
             if target is None:
                 raise NotFound(f"missing entity of type launch_plan with identifier {id_str(request.id)}", field="id")
             if request.state == launch_plan_pb2.ACTIVE:
+                # A version stored before its schedule was checked must not become a schedule the scheduler
+                # cannot run: refused here as CreateLaunchPlan refuses it.
+                check_schedule(launch_plan_pb2.LaunchPlanSpec.FromString(target.spec).entity_metadata.schedule)
                 # One active version per name: deactivate the others in the same transaction.
                 await entities.deactivate_other_versions(session, target)
             target.state = request.state

@@ -4,6 +4,7 @@ and description entities."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, TypedDict, TypeVar
 
 from sqlalchemy import ColumnElement, Select, and_, func, select
@@ -297,3 +298,23 @@ async def list_descriptions(
         query = query.where(DescriptionEntity.name == ident.name)
     query = apply_sort(query, sort, DescriptionEntity)
     return list(await session.scalars(window.apply(query)))
+
+
+async def active_schedule_versions(session: AsyncSession) -> list[tuple[int, datetime]]:
+    """(id, updated_at) of every active launch plan version with a schedule: what the schedule feed's revision names."""
+    rows = await session.execute(
+        select(LaunchPlan.id, LaunchPlan.updated_at)
+        .where(LaunchPlan.state == launch_plan_pb2.ACTIVE, LaunchPlan.schedule_type != "NONE")
+        .order_by(LaunchPlan.id)
+    )
+    return [(row.id, row.updated_at) for row in rows]
+
+
+async def active_scheduled_launch_plans(session: AsyncSession) -> list[LaunchPlan]:
+    """Every active launch plan version with a schedule, ordered by identifier."""
+    rows = await session.scalars(
+        select(LaunchPlan)
+        .where(LaunchPlan.state == launch_plan_pb2.ACTIVE, LaunchPlan.schedule_type != "NONE")
+        .order_by(LaunchPlan.project, LaunchPlan.domain, LaunchPlan.name, LaunchPlan.version)
+    )
+    return list(rows)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flyteidl_py.admin import common_pb2, launch_plan_pb2, schedule_pb2
 from flyteidl_py.core import execution_pb2, identifier_pb2, interface_pb2, literals_pb2, types_pb2
 from flyteplane.errors import InvalidArgument
-from propeller.compiler.cron import cron_error
+from flyteplane.schedules import check_schedule
 from propeller.compiler.literals import checked_literal_type, infer_literal_type
 from propeller.compiler.types import is_castable, type_str, validate_literal_type
 
@@ -217,13 +217,7 @@ def _validate_schedule(schedule: schedule_pb2.Schedule, expected: interface_pb2.
                 f"KickoffTimeInputArg must reference a datetime input. [{kickoff}] is a [{type_str(kickoff_type)}]",
                 field=f"{where}.kickoff_time_input_arg",
             )
-    expression = schedule.cron_expression if kind == "cron_expression" else ""
-    if kind == "cron_schedule":
-        expression = schedule.cron_schedule.schedule
-    if expression:
-        problem = cron_error(expression)
-        if problem is not None:
-            raise InvalidArgument(f"invalid cron expression [{expression}]: {problem}", field=where)
+    check_schedule(schedule, where)
 
 
 def _validate_notifications(notifications: Iterable[common_pb2.Notification]) -> None:

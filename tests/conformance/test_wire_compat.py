@@ -77,7 +77,11 @@ def test_our_own_services_carry_options_of_our_own() -> None:
     """idl/flyteplane/ follows flyteidl's naming scheme under our own names and Go module."""
     ours = _describe(sys.executable, "flyteidl_py", "flyteplane")
     files = {k.removeprefix("file "): v for k, v in ours.items() if k.startswith("file flyteplane/")}
-    assert sorted(files) == ["flyteplane/engine/v1/engine.proto", "flyteplane/events/v1/events.proto"]
+    assert sorted(files) == [
+        "flyteplane/engine/v1/engine.proto",
+        "flyteplane/events/v1/events.proto",
+        "flyteplane/schedules/v1/schedules.proto",
+    ]
     for name, options in files.items():
         directory, stem = name.rsplit("/", 1)
         parts = directory.split("/")  # flyteplane, engine, v1

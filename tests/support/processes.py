@@ -17,7 +17,7 @@ def flyteplane_env(config: Any) -> dict[str, str]:
     env = dict(os.environ)
     data = config.model_dump(mode="json")
     env["FLYTEPLANE_DATA_DIR"] = str(config.data_dir)
-    for section in ("admin", "propeller", "datacatalog"):
+    for section in ("admin", "propeller", "datacatalog", "scheduler"):
         for key, value in data[section].items():
             if value is not None:
                 env[f"FLYTEPLANE_{section.upper()}__{key.upper()}"] = (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from tests.support.paths import REPO_ROOT
 
-COMPONENTS = ("flyteplane", "admin", "propeller", "datacatalog", "plugins", "launcher")
+COMPONENTS = ("flyteplane", "admin", "propeller", "datacatalog", "plugins", "scheduler", "launcher")
 
 # component -> the modules (or module prefixes) of other components it may import. flyteidl_py is
 # open to everyone and not listed; a component always may import itself.
@@ -23,7 +23,8 @@ ALLOWED: dict[str, tuple[str, ...]] = {
     "propeller": ("flyteplane", "plugins.core", "plugins.registry", "plugins.config"),
     "datacatalog": ("flyteplane",),
     "plugins": ("flyteplane",),
-    "launcher": ("flyteplane", "admin", "propeller", "datacatalog", "plugins"),
+    "scheduler": ("flyteplane",),
+    "launcher": ("flyteplane", "admin", "propeller", "datacatalog", "plugins", "scheduler"),
 }
 
 

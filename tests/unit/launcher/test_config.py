@@ -12,6 +12,7 @@ from flyteplane.errors import InvalidArgument
 from launcher.config import FlyteplaneConfig, load_config
 from propeller.config import PropellerPlaneConfig
 from propeller.services import EngineSettings
+from scheduler.config import SchedulerPlaneConfig
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -51,6 +52,7 @@ def test_each_component_reads_the_whole_configuration_through_its_own_part() -> 
     assert isinstance(config, AdminPlaneConfig)
     assert isinstance(config, DataCatalogPlaneConfig)
     assert isinstance(config, PropellerPlaneConfig)
+    assert isinstance(config, SchedulerPlaneConfig)
     assert set(FlyteplaneConfig.model_fields) == {
         "data_dir",
         "logging",
@@ -58,6 +60,7 @@ def test_each_component_reads_the_whole_configuration_through_its_own_part() -> 
         "admin",
         "datacatalog",
         "propeller",
+        "scheduler",
     }
 
 
