@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import RESOURCE_NAMES, check_identifier, check_project_domain, id_str, require
+from admin.managers.notifications import check_notifications
 from admin.models import LaunchPlan, Task, Workflow
 from admin.repositories import entities
 from admin.repositories.entities import Versioned
@@ -110,6 +111,15 @@ def _validate_task_template(template: tasks_pb2.TaskTemplate) -> None:
         raise InvalidArgument(
             "pod tasks should specify their target as a K8sPod with a defined pod spec",
             field="spec.template.k8s_pod.pod_spec",
+        )
+
+
+def _check_concurrency_policy(policy: launch_plan_pb2.ConcurrencyPolicy) -> None:
+    if policy.max < 0:
+        raise InvalidArgument("concurrency_policy.max must not be negative", field="spec.concurrency_policy.max")
+    if policy.behavior not in launch_plan_pb2.ConcurrencyLimitBehavior.values():
+        raise InvalidArgument(
+            f"unknown concurrency limit behavior {policy.behavior}", field="spec.concurrency_policy.behavior"
         )
 
 
@@ -325,6 +335,8 @@ class RegistrationManager:
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
         if request.spec.max_parallelism < 0:
             raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
+        check_notifications(request.spec.entity_metadata.notifications, "spec.entity_metadata.notifications")
+        _check_concurrency_policy(request.spec.concurrency_policy)
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
             workflow = await entities.find(session, Workflow, request.spec.workflow_id)
