@@ -35,6 +35,7 @@ class DeliveryMetrics:
     """The outbox's instruments, labelled by channel (email, pager_duty, slack, cloud_event)."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
+        self.registry = registry
         self.delivered = Counter(
             "flyteplane_admin_outbox_delivered_total",
             "Notifications and CloudEvents their receiver accepted.",
