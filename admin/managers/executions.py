@@ -244,7 +244,9 @@ class ExecutionManager:
             parent_node_id = await self._parent(session, spec)
             if await executions.name_taken(session, ident):
                 raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
-        if not spec.HasField("notifications") and not spec.disable_all:
+        # As Flyte: the request's own notifications if it names any, none with disable_all, else the
+        # launch plan's (flytekit sends an empty list when the caller gives none).
+        if not spec.notifications.notifications and not spec.disable_all:
             spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
 
         inputs_uri = self.ctx.metadata_uri(request.project, request.domain, name, "inputs")
