@@ -98,10 +98,17 @@ class OutboxDispatcher:
         if self._task is not None:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
+        abandoned = list(self._in_flight)
         in_flight = list(self._in_flight.values())
         for task in in_flight:
             task.cancel()
         await asyncio.gather(*in_flight, return_exceptions=True)
+        if abandoned:  # give their leases back, so the next start sends them at once
+            try:
+                async with self.db.session() as session:
+                    await outbox.release(session, abandoned, self.clock())
+            except Exception:
+                log.warning("could not release %d outbox leases; they expire on their own", len(abandoned))
         await self.webhooks.close()
         self.smtp.close()
 

@@ -42,6 +42,11 @@ async def failed(session: AsyncSession, message_id: int, attempts: int, next_att
     )
 
 
+async def release(session: AsyncSession, message_ids: Sequence[int], now: datetime) -> None:
+    """Messages whose sending was abandoned: due again now."""
+    await session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(message_ids)).values(next_attempt_at=now))
+
+
 async def pending(session: AsyncSession) -> int:
     """How many messages wait for delivery (or are being delivered)."""
     return int(await session.scalar(select(func.count(OutboxMessage.id))) or 0)

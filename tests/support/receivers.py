@@ -9,15 +9,23 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import ipaddress
 import json
+import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from tests.support.postgres import free_port
 
@@ -51,13 +59,61 @@ class _Collector:
         return "250 OK"
 
 
-class SmtpReceiver:
-    """aiosmtpd on 127.0.0.1 (its own thread and loop), plain SMTP without authentication."""
+def self_signed_certificate(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (and its key), written to `directory`: (cert.pem, key.pem)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(minutes=5))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    return cert_path, key_path
 
-    def __init__(self) -> None:
+
+@dataclass
+class _Login:
+    """aiosmtpd's authenticator: one user name and password."""
+
+    username: str
+    password: str
+
+    def __call__(self, server: SMTP, session: Session, envelope: Envelope, mechanism: str, data: Any) -> AuthResult:
+        ok = isinstance(data, LoginPassword) and (data.login, data.password) == (
+            self.username.encode(),
+            self.password.encode(),
+        )
+        return AuthResult(success=ok)
+
+
+class SmtpReceiver:
+    """aiosmtpd on 127.0.0.1 (its own thread and loop): plain SMTP, or with `tls` (cert.pem, key.pem)
+    STARTTLS required and then a login with `credentials`."""
+
+    def __init__(self, tls: tuple[Path, Path] | None = None, credentials: tuple[str, str] | None = None) -> None:
         self.port = free_port()
         self._collector = _Collector()
-        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port)
+        options: dict[str, Any] = {}
+        if tls is not None:
+            context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+            context.load_cert_chain(str(tls[0]), str(tls[1]))
+            options.update(tls_context=context, require_starttls=True)
+        if credentials is not None:
+            options.update(authenticator=_Login(*credentials), auth_required=True, auth_require_tls=tls is not None)
+        self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port, **options)
 
     @property
     def mails(self) -> list[ReceivedMail]:

@@ -14,17 +14,20 @@ from typing import Any
 
 import grpc
 import pytest
+from pydantic import SecretStr
 
 from admin.config import CloudEventsConfig, NotificationsConfig, RetryConfig, SlackConfig, SmtpConfig
+from admin.repositories import outbox
 from admin.server import AdminServer
 from flyteidl_py.admin import common_pb2, execution_pb2, launch_plan_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
+from flyteplane.database import Database
 from tests.integration.admin.helpers import DOMAIN, PROJECT, WF, lp_id, package, register, wf_event
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.postgres import free_port
-from tests.support.receivers import SmtpReceiver, WebhookReceiver, eventually
+from tests.support.receivers import SmtpReceiver, WebhookReceiver, eventually, self_signed_certificate
 
 LP = "examples.configured.configured_wf"
 # Short retries so a test sees several of them in seconds; a poll of 0.1 s keeps delivery quick.
@@ -101,6 +104,16 @@ def _count(admin: RunningAdmin, counter: str, channel: str) -> float:
     return registry.get_sample_value(f"flyteplane_admin_outbox_{counter}_total", {"channel": channel}) or 0.0
 
 
+async def _pending(database_url: str) -> int:
+    """Messages still in the outbox (undelivered, or being delivered)."""
+    db = Database.connect(database_url)
+    try:
+        async with db.session() as session:
+            return await outbox.pending(session)
+    finally:
+        await db.dispose()
+
+
 async def _fail(stub: admin_pb2_grpc.AdminServiceStub, ident: identifier_pb2.WorkflowExecutionIdentifier) -> None:
     await stub.CreateWorkflowEvent(wf_event(ident, WF.RUNNING, 1))
     error = core.ExecutionError(code="USER:ValueError", message="the input was negative", kind=core.ExecutionError.USER)
@@ -133,6 +146,30 @@ async def test_a_failing_execution_sends_its_email_with_the_templated_text(
     )
 
 
+async def test_email_goes_through_starttls_with_a_login_when_the_server_requires_both(
+    database_url: str, tmp_path: Path
+) -> None:
+    cert, key = self_signed_certificate(tmp_path)
+    smtp = SmtpReceiver(tls=(cert, key), credentials=("bot", "s3cret"))
+    smtp.start()
+    settings = _notifications(smtp.port)
+    secure = settings.smtp.model_copy(
+        update={"security": "starttls", "ca_file": cert, "username": "bot", "password": SecretStr("s3cret")}
+    )
+    try:
+        async with running_admin(
+            database_url, tmp_path, notifications=settings.model_copy(update={"smtp": secure})
+        ) as admin:
+            stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+            await register(stub)
+            lp = await _launch_plan(stub, "notify_tls", _email("oncall@example.com"))
+            await _fail(stub, await _execute(stub, lp, name="tls-run"))
+            await eventually(lambda: len(smtp.mails) == 1)
+    finally:
+        smtp.stop()
+    assert smtp.mails[0].subject == "Execution flytesnacks/development/tls-run has failed"
+
+
 async def test_a_phase_no_notification_names_sends_nothing_and_the_execution_spec_overrides_the_launch_plan(
     database_url: str, tmp_path: Path, smtp: SmtpReceiver
 ) -> None:
@@ -151,6 +188,25 @@ async def test_a_phase_no_notification_names_sends_nothing_and_the_execution_spe
         await eventually(lambda: len(smtp.mails) >= 1)
         await asyncio.sleep(1.0)  # several polls: nothing else may arrive
     assert [m.recipients for m in smtp.mails] == [["spec@example.com"]]
+
+
+async def test_a_terminated_execution_notifies_when_the_engine_reports_it_aborted(
+    database_url: str, tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    pager = common_pb2.Notification(
+        phases=[WF.ABORTED], pager_duty=common_pb2.PagerDutyNotification(recipients_email=["svc@pd.example.com"])
+    )
+    async with running_admin(database_url, tmp_path, notifications=_notifications(smtp.port)) as admin:
+        stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+        await register(stub)
+        lp = await _launch_plan(stub, "notify_abort", pager)
+        ident = await _execute(stub, lp, name="stopped-run")
+        await stub.CreateWorkflowEvent(wf_event(ident, WF.RUNNING, 1))
+        await stub.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=ident, cause="not needed"))
+        await stub.CreateWorkflowEvent(wf_event(ident, WF.ABORTED, 2))
+        await eventually(lambda: len(smtp.mails) == 1)
+    assert smtp.mails[0].recipients == ["svc@pd.example.com"]
+    assert smtp.mails[0].subject == "Execution flytesnacks/development/stopped-run has aborted"
 
 
 # ---- Slack, retries, restarts ----------------------------------------------------------------
@@ -193,7 +249,22 @@ async def test_a_receiver_down_for_several_retry_periods_and_an_admin_restart_st
             await eventually(lambda: _count(admin, "delivered", "slack") == 1)
     finally:
         await hook.stop()
+    assert await _pending(database_url) == 0
     assert "retried-run" in hook.posts[0].json()["text"]
+
+
+async def test_a_message_is_given_up_after_max_attempts_and_counted(database_url: str, tmp_path: Path) -> None:
+    hook = WebhookReceiver()  # never started
+    retry = FAST_RETRY.model_copy(update={"max_attempts": 2})
+    notifications = _notifications(None, slack_webhook=hook.url).model_copy(update={"retry": retry})
+    async with running_admin(database_url, tmp_path, notifications=notifications) as admin:
+        stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+        await register(stub)
+        lp = await _launch_plan(stub, "notify_give_up", _slack("#ml-alerts"))
+        await _fail(stub, await _execute(stub, lp))
+        await eventually(lambda: _count(admin, "dropped", "slack") == 1)
+        assert _count(admin, "failed_attempts", "slack") == 2
+    assert await _pending(database_url) == 0
 
 
 async def test_an_unreachable_smtp_server_delays_neither_the_execution_nor_other_notifications(
