@@ -44,7 +44,11 @@ _CLOUD_EVENT_TYPES = {
 
 
 def check_notifications(notifications: Sequence[common_pb2.Notification], field: str) -> None:
-    """INVALID_ARGUMENT naming the field: no channel, no (or an empty) recipient, or a non-terminal phase."""
+    """INVALID_ARGUMENT naming the field: no channel, no (or an empty) recipient, or a non-terminal phase.
+
+    For an execution's own notifications; a launch plan's are checked with the rest of the launch
+    plan by `propeller.compiler.validate_launch_plan`, by the same rules.
+    """
     for index, notification in enumerate(notifications):
         at = f"{field}[{index}]"
         channel = notification.WhichOneof("type")

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
 from admin.managers.ids import RESOURCE_NAMES, check_identifier, check_project_domain, id_str, require
-from admin.managers.notifications import check_notifications
 from admin.models import LaunchPlan, Task, Workflow
 from admin.repositories import entities
 from admin.repositories.entities import Versioned
@@ -335,7 +334,6 @@ class RegistrationManager:
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
         if request.spec.max_parallelism < 0:
             raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
-        check_notifications(request.spec.entity_metadata.notifications, "spec.entity_metadata.notifications")
         _check_concurrency_policy(request.spec.concurrency_policy)
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
