@@ -54,7 +54,7 @@ class RetryConfig(Section):
     max_seconds: float = Field(default=600.0, gt=0)
     max_attempts: int = Field(default=0, ge=0)  # 0: retry until delivered
     send_timeout_seconds: float = Field(default=20.0, gt=0)  # each SMTP session or HTTP request
-    max_concurrent: int = Field(default=8, ge=1)  # deliveries in flight at once
+    max_concurrent: int = Field(default=8, ge=1)  # deliveries in flight at once, per channel
     poll_interval_seconds: float = Field(default=1.0, gt=0)  # how often the outbox is read
 
 

@@ -22,6 +22,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from admin.config import NotificationsConfig
 from admin.delivery.senders import Email, SmtpSender, WebhookPost, WebhookSender
+from admin.managers.notifications import CHANNELS
 from admin.models import OutboxMessage
 from admin.repositories import outbox
 from flyteplane.database import Database
@@ -68,6 +69,8 @@ def _utcnow() -> datetime:
 
 
 class OutboxDispatcher:
+    """Started and stopped with admin's server; see the module docstring."""
+
     def __init__(
         self,
         db: Database,
@@ -80,18 +83,16 @@ class OutboxDispatcher:
         self.metrics = metrics
         self.clock = clock
         retry = config.retry
-        self.smtp = SmtpSender(config.smtp, retry.send_timeout_seconds, retry.max_concurrent)
+        # E-mail, PagerDuty and Slack-by-e-mail all go through SMTP: a thread for each slot of each.
+        self.smtp = SmtpSender(config.smtp, retry.send_timeout_seconds, retry.max_concurrent * 3)
         self.webhooks = WebhookSender(retry.send_timeout_seconds)
         self._in_flight: dict[int, asyncio.Task[None]] = {}
+        self._in_flight_channels: dict[int, str] = {}
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="outbox-dispatcher")
-
-    def wake(self) -> None:
-        """Look at the outbox now rather than at the next poll."""
-        self._wake.set()
 
     async def stop(self) -> None:
         """Stops polling and abandons sends in flight; their messages stay in the outbox for the next start."""
@@ -123,28 +124,34 @@ class OutboxDispatcher:
                 raise
             except Exception:  # the database is away: keep the loop alive, try again at the next poll
                 log.exception("reading the outbox failed")
-            self._wake.clear()
             try:
                 async with asyncio.timeout(poll):
-                    await self._wake.wait()
+                    await self._wake.wait()  # a finished delivery frees a slot: look again at once
             except TimeoutError:
                 pass
+            self._wake.clear()
 
     async def _dispatch_due(self) -> None:
-        free = self.config.retry.max_concurrent - len(self._in_flight)
-        if free <= 0:
-            return
+        # Each channel has its own slots, so a mail server that hangs until every send times out
+        # never holds up Slack or the CloudEvents sink (nor the other way round).
         now = self.clock()
         lease = now + timedelta(seconds=self.config.retry.send_timeout_seconds * 3)
+        rows: list[OutboxMessage] = []
         async with self.db.session() as session:
-            rows = await outbox.claim_due(session, now, free, lease, exclude=list(self._in_flight))
+            for channel in CHANNELS:
+                busy = sum(1 for c in self._in_flight_channels.values() if c == channel)
+                free = self.config.retry.max_concurrent - busy
+                if free > 0:
+                    rows += await outbox.claim_due(session, channel, now, free, lease, exclude=list(self._in_flight))
         for row in rows:
             task = asyncio.create_task(self._deliver(row), name=f"outbox-{row.id}")
             self._in_flight[row.id] = task
+            self._in_flight_channels[row.id] = row.channel
             task.add_done_callback(functools.partial(self._done, row.id))
 
     def _done(self, message_id: int, _task: asyncio.Task[None]) -> None:
         self._in_flight.pop(message_id, None)
+        self._in_flight_channels.pop(message_id, None)
         self._wake.set()  # a slot is free: more may be due
 
     async def _deliver(self, row: OutboxMessage) -> None:

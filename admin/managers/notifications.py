@@ -18,7 +18,7 @@ from datetime import datetime
 from google.protobuf import json_format
 from google.protobuf.message import Message
 
-from admin.config import AdminConfig
+from admin.config import AdminConfig, EventKind
 from admin.models import Execution, OutboxMessage
 from flyteidl_py.admin import common_pb2, execution_pb2
 from flyteidl_py.core import execution_pb2 as core_execution_pb2
@@ -31,6 +31,8 @@ WF = core_execution_pb2.WorkflowExecution.Phase
 # Flyte notifies on terminal phases only; a notification naming another phase is refused.
 NOTIFIABLE_PHASES = frozenset({WF.SUCCEEDED, WF.FAILED, WF.TIMED_OUT, WF.ABORTED})
 _CHANNELS = ("email", "pager_duty", "slack")
+# Every channel of the outbox: the notifications' and the CloudEvents sink.
+CHANNELS = (*_CHANNELS, "cloud_event")
 CLOUD_EVENT_CONTENT_TYPE = "application/cloudevents+json; charset=utf-8"
 # CloudEvents `type` of each kind, as Flyte names them, so consumers written for Flyte read ours.
 _CLOUD_EVENT_TYPES = {
@@ -109,7 +111,8 @@ def render(template: str, values: dict[str, str]) -> str:
 
 
 def _is_url(recipient: str) -> bool:
-    return recipient.startswith("https://") or recipient.startswith("http://")
+    # Only https: a webhook URL is a credential, never sent in the clear (the configured one may be http).
+    return recipient.startswith("https://")
 
 
 class OutboxWriter:
@@ -183,7 +186,7 @@ class OutboxWriter:
 
     def cloud_event(
         self,
-        kind: str,
+        kind: EventKind,
         event: event_pb2.WorkflowExecutionEvent | event_pb2.NodeExecutionEvent | event_pb2.TaskExecutionEvent,
         row: Execution,
         event_id: str,

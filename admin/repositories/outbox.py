@@ -12,15 +12,25 @@ from admin.models import OutboxMessage
 
 
 async def claim_due(
-    session: AsyncSession, now: datetime, limit: int, lease_until: datetime, *, exclude: Sequence[int] = ()
+    session: AsyncSession,
+    channel: str,
+    now: datetime,
+    limit: int,
+    lease_until: datetime,
+    *,
+    exclude: Sequence[int] = (),
 ) -> list[OutboxMessage]:
-    """Up to `limit` messages due at `now`, oldest first, leased until `lease_until`.
+    """Up to `limit` messages of the channel due at `now`, oldest first, leased until `lease_until`.
 
     The lease (a later next_attempt_at) keeps another admin sharing the database from sending the
     same message while this one does; if this one dies, the lease runs out and the message is sent
     again (at least once). On PostgreSQL rows another admin is claiming are skipped, not waited for.
     """
-    query = select(OutboxMessage).where(OutboxMessage.next_attempt_at <= now).order_by(OutboxMessage.next_attempt_at)
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.next_attempt_at)
+    )
     if exclude:
         query = query.where(OutboxMessage.id.not_in(exclude))
     rows = list(await session.scalars(query.limit(limit).with_for_update(skip_locked=True)))

@@ -175,6 +175,28 @@ class WebhookReceiver:
             writer.close()
 
 
+class SilentServer:
+    """Accepts TCP connections on 127.0.0.1 and never says a word: a mail server that hangs."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self._server: asyncio.Server | None = None
+        self._writers: list[asyncio.StreamWriter] = []
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._hold, "127.0.0.1", self.port)
+
+    async def _hold(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._writers.append(writer)
+
+    async def stop(self) -> None:
+        for writer in self._writers:  # the client sees the connection end instead of waiting out its timeout
+            writer.close()
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
 async def eventually(check: Callable[[], bool], limit: float = 30.0) -> None:
     """Waits until `check()` holds; fails after `limit` seconds (generous: the machine is shared)."""
     deadline = time.monotonic() + limit

@@ -27,7 +27,7 @@ from flyteplane.database import Database
 from tests.integration.admin.helpers import DOMAIN, PROJECT, WF, lp_id, package, register, wf_event
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.postgres import free_port
-from tests.support.receivers import SmtpReceiver, WebhookReceiver, eventually, self_signed_certificate
+from tests.support.receivers import SilentServer, SmtpReceiver, WebhookReceiver, eventually, self_signed_certificate
 
 LP = "examples.configured.configured_wf"
 # Short retries so a test sees several of them in seconds; a poll of 0.1 s keeps delivery quick.
@@ -270,7 +270,7 @@ async def test_a_message_is_given_up_after_max_attempts_and_counted(database_url
 async def test_an_unreachable_smtp_server_delays_neither_the_execution_nor_other_notifications(
     database_url: str, tmp_path: Path, hook: WebhookReceiver
 ) -> None:
-    dead_port = free_port()  # nothing listens there
+    dead_port = free_port()  # nothing listens there: every attempt is refused
     notifications = _notifications(dead_port, slack_webhook=hook.url)
     async with running_admin(database_url, tmp_path, notifications=notifications) as admin:
         stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
@@ -285,6 +285,27 @@ async def test_an_unreachable_smtp_server_delays_neither_the_execution_nor_other
         await eventually(lambda: len(hook.posts) == 1)
         await eventually(lambda: _count(admin, "failed_attempts", "email") >= 2)
     assert recorded < 5.0  # generous: recording two events never waits for a mail server
+
+
+async def test_a_hanging_smtp_server_does_not_hold_up_slack(
+    database_url: str, tmp_path: Path, hook: WebhookReceiver
+) -> None:
+    silent = SilentServer()
+    await silent.start()
+    # A long send timeout: the e-mail attempt is still hanging when Slack's message arrives.
+    retry = FAST_RETRY.model_copy(update={"send_timeout_seconds": 60.0, "max_concurrent": 1})
+    notifications = _notifications(silent.port, slack_webhook=hook.url).model_copy(update={"retry": retry})
+    try:
+        async with running_admin(database_url, tmp_path, notifications=notifications) as admin:
+            stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+            await register(stub)
+            lp = await _launch_plan(stub, "notify_hanging_smtp", _email("a@example.com"), _slack("#ml-alerts"))
+            for _ in range(3):  # more hanging e-mails than the channel has slots
+                await _fail(stub, await _execute(stub, lp))
+            await eventually(lambda: len(hook.posts) == 3)
+            assert _count(admin, "failed_attempts", "email") == 0  # the first e-mail is still waiting
+    finally:
+        await silent.stop()
 
 
 # ---- CloudEvents ---------------------------------------------------------------------------
