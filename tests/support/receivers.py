@@ -101,18 +101,29 @@ class _Login:
 
 class SmtpReceiver:
     """aiosmtpd on 127.0.0.1 (its own thread and loop): plain SMTP, or with `tls` (cert.pem, key.pem)
-    STARTTLS required and then a login with `credentials`."""
+    STARTTLS required (or TLS from the start with `implicit_tls`) and then a login with `credentials`."""
 
-    def __init__(self, tls: tuple[Path, Path] | None = None, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        tls: tuple[Path, Path] | None = None,
+        credentials: tuple[str, str] | None = None,
+        *,
+        implicit_tls: bool = False,
+    ) -> None:
         self.port = free_port()
         self._collector = _Collector()
         options: dict[str, Any] = {}
         if tls is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
             context.load_cert_chain(str(tls[0]), str(tls[1]))
-            options.update(tls_context=context, require_starttls=True)
+            if implicit_tls:  # TLS from the first byte (port 465 style)
+                options.update(ssl_context=context)
+            else:
+                options.update(tls_context=context, require_starttls=True)
         if credentials is not None:
-            options.update(authenticator=_Login(*credentials), auth_required=True, auth_require_tls=tls is not None)
+            # aiosmtpd only knows of TLS it started itself (STARTTLS); implicit TLS is TLS all the same.
+            starttls = tls is not None and not implicit_tls
+            options.update(authenticator=_Login(*credentials), auth_required=True, auth_require_tls=starttls)
         self._controller = Controller(self._collector, hostname="127.0.0.1", port=self.port, **options)
 
     @property

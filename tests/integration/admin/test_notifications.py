@@ -10,7 +10,7 @@ import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import grpc
 import pytest
@@ -24,7 +24,7 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from flyteplane.database import Database
-from tests.integration.admin.helpers import DOMAIN, PROJECT, WF, lp_id, package, register, wf_event
+from tests.integration.admin.helpers import DOMAIN, NODE, PROJECT, WF, lp_id, node_event, package, register, wf_event
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.postgres import free_port
 from tests.support.receivers import SilentServer, SmtpReceiver, WebhookReceiver, eventually, self_signed_certificate
@@ -146,15 +146,18 @@ async def test_a_failing_execution_sends_its_email_with_the_templated_text(
     )
 
 
-async def test_email_goes_through_starttls_with_a_login_when_the_server_requires_both(
-    database_url: str, tmp_path: Path
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+# aiosmtpd cannot tell that an implicit-TLS connection is encrypted, and warns about its own settings.
+@pytest.mark.filterwarnings("ignore:Requiring AUTH while not requiring TLS")
+async def test_email_goes_over_tls_with_a_login_when_the_server_requires_both(
+    database_url: str, tmp_path: Path, security: Literal["starttls", "tls"]
 ) -> None:
     cert, key = self_signed_certificate(tmp_path)
-    smtp = SmtpReceiver(tls=(cert, key), credentials=("bot", "s3cret"))
+    smtp = SmtpReceiver(tls=(cert, key), credentials=("bot", "s3cret"), implicit_tls=security == "tls")
     smtp.start()
     settings = _notifications(smtp.port)
     secure = settings.smtp.model_copy(
-        update={"security": "starttls", "ca_file": cert, "username": "bot", "password": SecretStr("s3cret")}
+        update={"security": security, "ca_file": cert, "username": "bot", "password": SecretStr("s3cret")}
     )
     try:
         async with running_admin(
@@ -314,7 +317,7 @@ async def test_a_hanging_smtp_server_does_not_hold_up_slack(
 async def test_execution_events_reach_the_sink_as_structured_cloudevents(
     database_url: str, tmp_path: Path, hook: WebhookReceiver
 ) -> None:
-    cloud_events = CloudEventsConfig(enabled=True, sink_url=hook.url, event_types=["workflow"])
+    cloud_events = CloudEventsConfig(enabled=True, sink_url=hook.url)
     async with running_admin(
         database_url, tmp_path, notifications=_notifications(None), cloud_events=cloud_events
     ) as admin:
@@ -322,10 +325,18 @@ async def test_execution_events_reach_the_sink_as_structured_cloudevents(
         await register(stub)
         lp = await _launch_plan(stub, "notify_cloud")
         ident = await _execute(stub, lp, name="cloud-run")
-        await _fail(stub, ident)
-        await eventually(lambda: len(hook.posts) == 2)
+        await stub.CreateWorkflowEvent(wf_event(ident, WF.RUNNING, 1))
+        await stub.CreateNodeEvent(node_event(ident, "n1", NODE.RUNNING, 1.5))
+        error = core.ExecutionError(code="USER:ValueError", message="the input was negative")
+        await stub.CreateWorkflowEvent(wf_event(ident, WF.FAILED, 2, error=error))
+        await eventually(lambda: len(hook.posts) == 3)
     assert {p.headers["content-type"] for p in hook.posts} == {"application/cloudevents+json; charset=utf-8"}
-    by_phase = {p.json()["data"]["rawEvent"]["phase"]: p.json() for p in hook.posts}
+    [node] = [p.json() for p in hook.posts if p.json()["type"] == "com.flyte.resource.cloudevents.NodeExecution"]
+    assert node["id"] == "flytesnacks/development/cloud-run/n1.RUNNING"
+    assert node["data"]["rawEvent"]["id"]["nodeId"] == "n1"
+    workflow_events = [p for p in hook.posts if p.json()["type"] == "com.flyte.resource.cloudevents.WorkflowExecution"]
+    by_phase = {p.json()["data"]["rawEvent"]["phase"]: p.json() for p in workflow_events}
+    assert set(by_phase) == {"RUNNING", "FAILED"}
     failed = by_phase["FAILED"]
     assert failed["specversion"] == "1.0"
     assert failed["type"] == "com.flyte.resource.cloudevents.WorkflowExecution"
