@@ -109,7 +109,12 @@ async def lock_launch_plan_name(session: AsyncSession, project: str, domain: str
 
 
 async def count_active(session: AsyncSession, project: str, domain: str, name: str) -> int:
-    """Executions of any version of the launch plan name that are not terminal yet."""
+    """Executions of any version of the launch plan name that are not terminal yet.
+
+    Flyte counts only QUEUED and RUNNING ones; an execution admin has just created is UNDEFINED
+    until the engine reports it, and counting it too is what keeps two quick launches from both
+    fitting under the limit.
+    """
     count = await session.scalar(
         select(func.count(Execution.id))
         .join(LaunchPlan, Execution.launch_plan_id == LaunchPlan.id)
