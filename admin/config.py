@@ -2,9 +2,90 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
 
 from flyteplane.config import PlaneConfig, Section
+
+# The default texts of a notification (Flyte's placeholders; see admin.managers.notifications).
+DEFAULT_SUBJECT = "Execution {{ project }}/{{ domain }}/{{ name }} has {{ phase }}"
+DEFAULT_BODY = (
+    "Execution {{ name }} in project {{ project }}, domain {{ domain }} has {{ phase }}. "
+    "It ran workflow {{ workflow.name }} (version {{ workflow.version }}) from launch plan "
+    "{{ launch_plan.name }} (version {{ launch_plan.version }}).{{ error }} Details: {{ link }}"
+)
+
+
+class SmtpConfig(Section):
+    """The mail server e-mail (and PagerDuty, and Slack channel addresses) notifications go through."""
+
+    host: str | None = None  # None: e-mail notifications are not sent (logged and counted as unsent)
+    port: int = Field(default=587, ge=1, le=65535)
+    # "starttls": upgrade a plain connection (port 587); "tls": TLS from the start (465); "none": plain.
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    verify_tls: bool = True
+    ca_file: Path | None = None  # a CA bundle for a private mail server; None: the system's
+    username: str | None = None
+    password: SecretStr | None = None
+    sender: str = "flyteplane@localhost"
+
+
+class SlackConfig(Section):
+    """Slack: an incoming webhook for notifications whose recipients are not webhook URLs themselves."""
+
+    # None: a Slack recipient that is an https URL is posted to; any other is sent e-mail (Slack's
+    # channel e-mail addresses, as Flyte does).
+    webhook_url: str | None = None
+
+
+class TemplatesConfig(Section):
+    """The text of a notification; a notification's own `template` replaces the body."""
+
+    subject: str = DEFAULT_SUBJECT
+    body: str = DEFAULT_BODY
+
+
+class RetryConfig(Section):
+    """How the outbox retries a receiver that failed: exponential backoff from `base_seconds`."""
+
+    base_seconds: float = Field(default=5.0, gt=0)
+    max_seconds: float = Field(default=600.0, gt=0)
+    max_attempts: int = Field(default=0, ge=0)  # 0: retry until delivered
+    send_timeout_seconds: float = Field(default=20.0, gt=0)  # each SMTP session or HTTP request
+    max_concurrent: int = Field(default=8, ge=1)  # deliveries in flight at once, per channel
+    poll_interval_seconds: float = Field(default=1.0, gt=0)  # how often the outbox is read
+
+
+class NotificationsConfig(Section):
+    """E-mail, PagerDuty and Slack messages on execution phases (`admin.notifications`)."""
+
+    smtp: SmtpConfig = Field(default_factory=SmtpConfig)
+    slack: SlackConfig = Field(default_factory=SlackConfig)
+    templates: TemplatesConfig = Field(default_factory=TemplatesConfig)
+    # Base of the execution links in messages; None: admin.console_url, else admin's HTTP address.
+    console_url: str | None = None
+    retry: RetryConfig = Field(default_factory=RetryConfig)
+
+
+EventKind = Literal["workflow", "node", "task"]
+EVENT_KINDS: tuple[EventKind, ...] = ("workflow", "node", "task")
+
+
+class CloudEventsConfig(Section):
+    """Execution events published to a webhook as CloudEvents (structured JSON), through the outbox."""
+
+    enabled: bool = False
+    sink_url: str | None = None  # required when enabled
+    source: str = "flyteplane/admin"  # the CloudEvents `source` attribute
+    event_types: list[EventKind] = Field(default_factory=lambda: list(EVENT_KINDS))
+
+    @model_validator(mode="after")
+    def _sink_when_enabled(self) -> CloudEventsConfig:
+        if self.enabled and not self.sink_url:
+            raise ValueError("cloud_events.sink_url is required when cloud_events.enabled is true")
+        return self
 
 
 class AdminConfig(Section):
@@ -28,6 +109,8 @@ class AdminConfig(Section):
     # Several engines sharing one propeller database: "host:port,host:port" (launches round-robin).
     engine_endpoint: str | None = None
     metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
+    notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
+    cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
 
 
 class AdminPlaneConfig(PlaneConfig):

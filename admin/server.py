@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 
 from admin.config import AdminPlaneConfig
 from admin.db import MIGRATIONS
+from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
 from admin.managers.context import AdminContext
@@ -72,6 +73,7 @@ class AdminServer:
     grpc_port: int
     http_port: int
     managers: Managers
+    dispatcher: OutboxDispatcher
     metrics: MetricsEndpoint | None = None
 
     async def stop(self, grace: float = 2.0) -> None:
@@ -79,6 +81,7 @@ class AdminServer:
             await self.metrics.stop()
         self.http_server.should_exit = True
         await self.grpc_server.stop(grace)
+        await self.dispatcher.stop()  # undelivered messages stay in the outbox for the next start
         await self.http_task
         await self.db.dispose()
 
@@ -135,8 +138,11 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     while not http_server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn offers no event
         await asyncio.sleep(0.01)
     log.info("admin serving gRPC on %s:%d and HTTP on %s:%d", host, grpc_port, host, http_port)
+    # Without a metrics port the delivery instruments still count (tests read them), unexposed.
+    dispatcher = OutboxDispatcher(db, config.admin.notifications, DeliveryMetrics(registry or CollectorRegistry()))
+    dispatcher.start()
     metrics = None
     if registry is not None:
         metrics = serve_metrics(registry, host, config.admin.metrics_port)
         log.info("admin serving metrics on http://%s:%d/metrics", host, metrics.port)
-    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, metrics)
+    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, dispatcher, metrics)

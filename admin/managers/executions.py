@@ -32,6 +32,7 @@ from admin.managers.ids import (
     identifier,
     require,
 )
+from admin.managers.notifications import OutboxWriter, check_notifications
 from admin.managers.registration import RegistrationManager, to_workflow
 from admin.models import Execution, LaunchPlan, Task, Workflow
 from admin.repositories import entities, executions, node_executions, task_executions
@@ -183,6 +184,7 @@ class ExecutionManager:
         self.ctx = ctx
         self.registration = registration
         self.attributes = attributes
+        self.outbox = OutboxWriter(ctx.config)
 
     # ---- create --------------------------------------------------------------------------------
 
@@ -204,6 +206,7 @@ class ExecutionManager:
             raise InvalidArgument("missing spec", field="spec")
         if request.spec.max_parallelism < 0:
             raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
+        check_notifications(request.spec.notifications.notifications, "spec.notifications.notifications")
         target = request.spec.launch_plan
         if target.resource_type not in (identifier_pb2.LAUNCH_PLAN, identifier_pb2.TASK):
             raise InvalidArgument("Invalid reference entity resource type", field="spec.launch_plan.resource_type")
@@ -242,7 +245,9 @@ class ExecutionManager:
             parent_node_id = await self._parent(session, spec)
             if await executions.name_taken(session, ident):
                 raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
-        if not spec.HasField("notifications") and not spec.disable_all:
+        # As Flyte: the request's own notifications if it names any, none with disable_all, else the
+        # launch plan's (flytekit sends an empty list when the caller gives none).
+        if not spec.notifications.notifications and not spec.disable_all:
             spec.notifications.notifications.extend(lp_spec.entity_metadata.notifications)
 
         inputs_uri = self.ctx.metadata_uri(request.project, request.domain, name, "inputs")
@@ -266,6 +271,8 @@ class ExecutionManager:
             self.ctx.storage.write_proto(user_inputs_uri, inputs),
         )
         async with self.ctx.db.session() as session:
+            if task_row is None:
+                await self._check_concurrency(session, launch_plan, lp_spec.concurrency_policy)
             row = Execution(
                 execution_project=ident.project,
                 execution_domain=ident.domain,
@@ -292,6 +299,26 @@ class ExecutionManager:
             await executions.create(session, row, sorted(tags))
         await self._launch(ident, workflow.closure.compiled_workflow, inputs_uri, spec, launch_plan, task_row)
         return execution_pb2.ExecutionCreateResponse(id=ident)
+
+    async def _check_concurrency(
+        self, session: AsyncSession, launch_plan: LaunchPlan, policy: launch_plan_pb2.ConcurrencyPolicy
+    ) -> None:
+        """ALREADY_EXISTS when the launch plan's SKIP policy allows no more running executions of its name.
+
+        Counted in the transaction that inserts the execution, after taking the name's lock, so two
+        concurrent launches cannot both see room for one.
+        """
+        if policy.behavior != launch_plan_pb2.CONCURRENCY_LIMIT_BEHAVIOR_SKIP:
+            return
+        project, domain, name = launch_plan.project, launch_plan.domain, launch_plan.name
+        await executions.lock_launch_plan_name(session, project, domain, name)
+        running = await executions.count_active(session, project, domain, name)
+        if running >= policy.max:
+            log.warning("skipping an execution of launch plan %s/%s/%s: %d running", project, domain, name, running)
+            raise AlreadyExists(
+                f"concurrency limit ({policy.max}) reached for launch plan {name}; skipping execution",
+                field="spec.launch_plan",
+            )
 
     async def _launch(
         self,
@@ -321,6 +348,8 @@ class ExecutionManager:
                 row.phase = "FAILED"
                 row.closure = closure_pb.SerializeToString()
                 row.error_code, row.error_kind = code, core_execution_pb2.ExecutionError.ErrorKind.Name(kind)
+                # The engine will never report this execution: its FAILED notifications start here.
+                session.add_all(self.outbox.notifications(row, Phase.FAILED, self.ctx.clock()))
             if task_row is not None:
                 raise
 

@@ -114,6 +114,15 @@ def _validate_task_template(template: tasks_pb2.TaskTemplate) -> None:
         )
 
 
+def _check_concurrency_policy(policy: launch_plan_pb2.ConcurrencyPolicy) -> None:
+    if policy.max < 0:
+        raise InvalidArgument("concurrency_policy.max must not be negative", field="spec.concurrency_policy.max")
+    if policy.behavior not in launch_plan_pb2.ConcurrencyLimitBehavior.values():
+        raise InvalidArgument(
+            f"unknown concurrency limit behavior {policy.behavior}", field="spec.concurrency_policy.behavior"
+        )
+
+
 def _exists_error(kind: str, ident: identifier_pb2.Identifier, identical: bool) -> AlreadyExists:
     reason = workflow_pb2.CreateWorkflowFailureReason()
     if identical:
@@ -326,6 +335,7 @@ class RegistrationManager:
         check_identifier(request.spec.workflow_id, identifier_pb2.WORKFLOW, "spec.workflow_id")
         if request.spec.max_parallelism < 0:
             raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
+        _check_concurrency_policy(request.spec.concurrency_policy)
         async with self.ctx.db.session() as session:
             await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
             workflow = await entities.find(session, Workflow, request.spec.workflow_id)

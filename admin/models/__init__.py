@@ -4,6 +4,7 @@ from admin.models.base import AdminBase
 from admin.models.entities import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from admin.models.execution import Execution, ExecutionTag
 from admin.models.node_execution import NodeExecution
+from admin.models.outbox import OutboxMessage
 from admin.models.project import Project
 from admin.models.resource import Resource
 from admin.models.signal import Signal
@@ -17,6 +18,7 @@ __all__ = [
     "LaunchPlan",
     "NamedEntityMetadata",
     "NodeExecution",
+    "OutboxMessage",
     "Project",
     "Resource",
     "Signal",

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
-from admin.models import Execution, ExecutionTag
+from admin.models import Execution, ExecutionTag, LaunchPlan
 from flyteidl_py.admin import common_pb2, execution_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import NotFound
@@ -83,6 +83,49 @@ async def find_many(session: AsyncSession, keys: Sequence[ExecKey], *, for_updat
     )
     rows = await session.scalars(query.with_for_update() if for_update else query)
     return list(rows)
+
+
+# Phases an execution leaves for good; every other one counts against a launch plan's concurrency.
+TERMINAL_PHASES = ("SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED")
+
+
+async def lock_launch_plan_name(session: AsyncSession, project: str, domain: str, name: str) -> None:
+    """Serializes the transactions that start executions of one launch plan name until this one ends.
+
+    It writes (without changing it) the name's first version, which every version's executions
+    share: a row lock on PostgreSQL, the database's write lock on SQLite. A count taken after it
+    sees every execution committed before, and none is inserted meanwhile.
+    """
+    first = (
+        select(func.min(LaunchPlan.id))
+        .where(LaunchPlan.project == project, LaunchPlan.domain == domain, LaunchPlan.name == name)
+        .scalar_subquery()
+    )
+    await session.execute(
+        update(LaunchPlan)
+        .where(LaunchPlan.id == first)
+        .values(state=LaunchPlan.state, updated_at=LaunchPlan.updated_at)
+    )
+
+
+async def count_active(session: AsyncSession, project: str, domain: str, name: str) -> int:
+    """Executions of any version of the launch plan name that are not terminal yet.
+
+    Flyte counts only QUEUED and RUNNING ones; an execution admin has just created is UNDEFINED
+    until the engine reports it, and counting it too is what keeps two quick launches from both
+    fitting under the limit.
+    """
+    count = await session.scalar(
+        select(func.count(Execution.id))
+        .join(LaunchPlan, Execution.launch_plan_id == LaunchPlan.id)
+        .where(
+            LaunchPlan.project == project,
+            LaunchPlan.domain == domain,
+            LaunchPlan.name == name,
+            Execution.phase.not_in(TERMINAL_PHASES),
+        )
+    )
+    return int(count or 0)
 
 
 async def create(session: AsyncSession, row: Execution, tags: Iterable[tuple[str, str]]) -> None:

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import grpc
 
@@ -22,8 +23,10 @@ class RunningAdmin:
 
 
 @asynccontextmanager
-async def running_admin(database_url: str, data_dir: Path) -> AsyncIterator[RunningAdmin]:
+async def running_admin(database_url: str, data_dir: Path, **admin: Any) -> AsyncIterator[RunningAdmin]:
     """Admin on loopback with free ports, `database_url` migrated and a local store under `data_dir`.
+
+    `admin` sets fields of its configuration section (say `notifications=NotificationsConfig(...)`).
 
     Its engine is admin's in-process RecordingEngine: these tests exercise admin alone, so launches
     are recorded rather than run (propeller's own tests run them for real).
@@ -39,7 +42,9 @@ async def running_admin(database_url: str, data_dir: Path) -> AsyncIterator[Runn
     config = load_config(env={}).model_copy(update={"data_dir": data_dir})
     config = config.model_copy(
         update={
-            "admin": config.admin.model_copy(update={"grpc_port": 0, "http_port": 0, "database_url": database_url}),
+            "admin": config.admin.model_copy(
+                update={"grpc_port": 0, "http_port": 0, "database_url": database_url, **admin}
+            ),
             "storage": config.storage.model_copy(update={"local_root": root}),
         }
     )

@@ -6,6 +6,7 @@ from typing import Protocol, TypeVar
 
 from admin.managers.context import AdminContext
 from admin.managers.events.offload import EventData
+from admin.managers.notifications import OutboxWriter
 from flyteplane.errors import InvalidArgument
 
 Event_co = TypeVar("Event_co", covariant=True)
@@ -31,3 +32,4 @@ class Applier:
     def __init__(self, ctx: AdminContext, data: EventData) -> None:
         self.ctx = ctx
         self.data = data
+        self.outbox = OutboxWriter(ctx.config)  # notifications and CloudEvents, in the event's transaction

@@ -90,6 +90,8 @@ class NodeEvents(Applier):
             self._task_node_metadata(row, closure, event, exec_id)
         row.metadata_ = meta.SerializeToString()
         row.closure = closure.SerializeToString()
+        event_id = f"{exec_id.project}/{exec_id.domain}/{exec_id.name}/{event.id.node_id}.{NODE.Name(event.phase)}"
+        lookups.session.add_all(self.outbox.cloud_event("node", event, execution, event_id, self.ctx.clock()))
 
     async def _new_node(
         self,

@@ -70,6 +70,11 @@ class TaskEvents(Applier):
         # A retryable failure is not terminal, but its error is what the user needs to see.
         merge.record_outcome(closure, event, output_uri)
         row.closure = closure.SerializeToString()
+        event_id = (
+            f"{exec_id.project}/{exec_id.domain}/{exec_id.name}/{node_id.node_id}/{event.task_id.name}/"
+            f"{event.retry_attempt}.{TASK.Name(event.phase)}.{event.phase_version}"
+        )
+        lookups.session.add_all(self.outbox.cloud_event("task", event, execution, event_id, self.ctx.clock()))
 
     async def _new_attempt(
         self,

@@ -44,3 +44,7 @@ class WorkflowEvents(Applier):
         if error is not None:
             row.error_kind, row.error_code = merge.error_columns(error)
         row.closure = closure.SerializeToString()
+        now = self.ctx.clock()
+        event_id = f"{ident.project}/{ident.domain}/{ident.name}.{WF.Name(event.phase)}"
+        lookups.session.add_all(self.outbox.notifications(row, event.phase, now))
+        lookups.session.add_all(self.outbox.cloud_event("workflow", event, row, event_id, now))
