@@ -55,6 +55,7 @@ def test_each_component_reads_the_whole_configuration_through_its_own_part() -> 
     assert isinstance(config, SchedulerPlaneConfig)
     assert set(FlyteplaneConfig.model_fields) == {
         "data_dir",
+        "credential",
         "logging",
         "storage",
         "admin",
