@@ -35,6 +35,11 @@ class Command:
     # (what a fork server of that environment starts with; see `plugins.local.warm.plan`).
     environment: LocalEnvironment = field(default_factory=LocalEnvironment)
     base_env: dict[str, str] = field(default_factory=dict)
+    # `env` but for the variables that name this attempt (execution, task, attempt number, array index: what
+    # `flyte_environment` sets and the execution does not override): what a fork server that imports the task's
+    # modules ahead of its attempts starts with, so that module-level code reads the task's registered and
+    # execution variables as on a cold start (`plugins.local.warm.plan`).
+    import_env: dict[str, str] = field(default_factory=dict)
 
     def spec(self, log: Path) -> RunnerSpec:
         return {
@@ -132,7 +137,9 @@ async def build_command(
     env.update(storage_environment(ctx.storage.config, data_uris))
     env.update(environment.env)  # the environment's own settings win over the store's
     env.update({pair.key: pair.value for pair in container.env})
-    env.update(flyte_environment(ctx))
+    identity = flyte_environment(ctx)
+    import_env = {**env, **ctx.environment}
+    env.update(identity)
     env.update(ctx.environment)
 
     cwd = environment.working_dir or attempt_dir / "cwd"
@@ -144,4 +151,5 @@ async def build_command(
         memory_limit_kind=config.memory_limit,
         environment=environment,
         base_env=base_env,
+        import_env=import_env,
     )

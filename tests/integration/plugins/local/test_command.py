@@ -83,6 +83,19 @@ async def test_execution_envs_override_container_env(storage: Storage, tmp_path:
     assert (await build_command(overridden, _config(tmp_path), tmp_path / "a", ENVIRON)).env["EXAMPLE_ENV"] == "no"
 
 
+async def test_what_task_modules_see_at_import_is_the_environment_but_for_the_attempts_names(
+    storage: Storage, tmp_path: Path
+) -> None:
+    template = fixture_task("examples.configured.resourced")
+    ctx = dataclasses.replace(task_context(storage, template, execution="e1"), environment={"RUN_ENV": "on"})
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
+    assert command.import_env["EXAMPLE_ENV"] == "yes"  # registered with the task (`pyflyte register --env`)
+    assert command.import_env["RUN_ENV"] == "on"  # the execution's
+    assert {k: v for k, v in command.env.items() if k not in command.import_env} == {
+        k: v for k, v in command.env.items() if k.startswith("FLYTE_INTERNAL_") or k == "FLYTE_ATTEMPT_NUMBER"
+    }
+
+
 async def test_only_allowed_variables_of_propeller_reach_the_task(storage: Storage, tmp_path: Path) -> None:
     ctx = task_context(storage, container_task("true"), execution="e1")
     env = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).env
