@@ -66,6 +66,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -108,6 +109,8 @@ STATE_VERSION = 1
 LOG_FILE = "task.log"
 # What a task that outgrew a memory rlimit leaves in its log: Python's MemoryError, C++'s bad_alloc, libc's ENOMEM.
 _OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
+# flytekit (1.16) reports a MemoryError the task raised as USER:RuntimeError, its traceback ending in this line.
+_MEMORY_ERROR = re.compile(r"^\s*MemoryError\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -640,7 +643,7 @@ class LocalPlugin:
         document = await self._error_document(ctx)
         if document is not None:
             error = document.error
-            if limit is not None and error.code.endswith("MemoryError"):
+            if limit is not None and (error.code.endswith("MemoryError") or _MEMORY_ERROR.search(error.message)):
                 return self._oom(limit, error.message, common)
             retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
             system = error.origin == execution_pb2.ExecutionError.SYSTEM

@@ -118,6 +118,21 @@ async def test_exceeding_the_memory_limit_is_retryable_user_failure_naming_the_l
     assert "128Mi" in transition.error.message
 
 
+async def test_a_task_without_a_limit_that_outgrows_the_platform_default_fails_naming_it(
+    local_config: LocalPluginConfig, storage: Storage
+) -> None:
+    plugin = LocalPlugin(local_config.model_copy(update={"default_memory_limit": "128Mi"}))
+    template = container_task("python", "-c", "x = bytearray(512 * 1024 * 1024)")  # declares no limit
+    try:
+        transition = await drive(plugin, task_context(storage, template, execution="default-oom"))
+    finally:
+        await plugin.aclose()
+    assert transition.phase is Phase.RETRYABLE_FAILURE
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.USER)
+    assert "128Mi" in transition.error.message
+
+
 async def test_wake_is_called_when_the_process_exits(local_plugin: LocalPlugin, storage: Storage) -> None:
     wake = Wakeups()
     ctx = task_context(storage, shell("sleep 0.5"), execution="wake", wake=wake)

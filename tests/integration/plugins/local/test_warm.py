@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from flyteidl_py.core import literals_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, literals_pb2, tasks_pb2
 from flyteplane.storage import Storage
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmPoolConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
@@ -88,6 +88,12 @@ def view(x: int) -> int:
     with open("view.json", "w") as handle:
         json.dump({"at_import": AT_IMPORT, "in_task": in_task}, handle)
     return x + 1
+
+
+@task
+def hog(x: int) -> int:
+    held = bytearray(x * 2**20)  # x MiB, touched: resident, not merely reserved
+    return len(held)
 
 
 @task
@@ -541,3 +547,22 @@ async def test_warm_and_cold_attempts_see_the_same_environment_directory_and_com
     assert sorted(warm_task["environ"]) == sorted(cold_task["environ"])
     differing = {k for k in warm_task["environ"] if warm_task["environ"][k] != cold_task["environ"][k]}
     assert differing <= {"FLYTE_INTERNAL_EXECUTION_ID"}, differing
+
+
+@pytest.mark.parametrize("start", ["fork", "reuse", "cold"])
+async def test_warm_and_cold_attempts_get_the_platform_default_memory_limit(
+    warm_config: LocalPluginConfig, storage: Storage, start: str
+) -> None:
+    settings = {"warm": start != "cold", "warm_mode": "reuse" if start == "reuse" else "fork"}
+    plugin = LocalPlugin(warm_config.model_copy(update={**settings, "default_memory_limit": "1Gi"}))
+    ctx = task_context(storage, nap_task("hog"), execution=f"hog-{start}")  # declares no memory limit
+    await write_inputs(ctx, int_inputs(x=2048))
+    try:
+        transition = await drive(plugin, ctx)
+    finally:
+        await plugin.aclose()
+    assert started_warm(transition) is (start != "cold")
+    assert transition.phase is Phase.RETRYABLE_FAILURE, transition.reason
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.USER)
+    assert "1Gi" in transition.error.message
