@@ -13,7 +13,8 @@ Life of a server:
    (not ready, with the error, before exiting 1).
 2. Serve: one `AttemptRequest` per line on stdin, one `Answer` per line on stdout, in order. A request
    names an attempt directory and what to run there; before forking, the server imports the task
-   modules the request lists (those of an immutable code bundle) and checks that it runs no other
+   modules the request lists (those of an immutable code bundle; in the attempt's working directory
+   with its `sys.argv`, under the task's variables it was started with) and checks that it runs no other
    thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
    that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
    refuses with a fatal error and exits. EOF on stdin ends the server; attempts it started keep
