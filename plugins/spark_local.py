@@ -53,11 +53,11 @@ class SparkLocalConfig(BaseModel):
         "without `default_memory_limit`, as the driver's JVM reserves far more address space than it uses).",
     )
 
-    @field_validator("local", mode="before")
+    @field_validator("local")
     @classmethod
-    def _no_default_memory_limit(cls, value: object) -> object:
-        if isinstance(value, Mapping) and "default_memory_limit" not in value:
-            return {**value, "default_memory_limit": None}
+    def _no_default_memory_limit(cls, value: LocalPluginConfig) -> LocalPluginConfig:
+        if "default_memory_limit" not in value.model_fields_set:
+            return value.model_copy(update={"default_memory_limit": None})
         return value
 
 
