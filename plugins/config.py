@@ -166,8 +166,11 @@ class LocalPluginConfig(_Frozen):
         default=None, description="PATH after the environment's bin/; None: this process's own PATH."
     )
     memory_limit: Literal["address-space", "data", "off"] = Field(
-        default="address-space",
-        description="How a task's memory limit is enforced: RLIMIT_AS, RLIMIT_DATA, or not at all.",
+        default="data",
+        description="How a task's memory limit is enforced: RLIMIT_DATA (memory the process has made writable: "
+        "heap, anonymous mappings; Linux 4.7 and later), RLIMIT_AS (all its address space, which runtimes reserve "
+        "far beyond their use: a JVM cannot start under a 2Gi one), or not at all. cgroup memory.max, which "
+        "would bound resident memory as a container does, is not used.",
     )
     default_memory_limit: str | None = Field(
         default="2Gi",

@@ -50,7 +50,7 @@ class SparkLocalConfig(BaseModel):
             work_dir=default_data_dir() / "spark-tasks", default_memory_limit=None
         ),
         description="How the driver process runs: work directory, images -> environments, limits (as `local`; "
-        "without `default_memory_limit`, as the driver's JVM reserves far more address space than it uses).",
+        "without `default_memory_limit` unless given: the driver's JVM sizes its heap from the Spark conf).",
     )
 
     @field_validator("local")
