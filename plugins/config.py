@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flyteplane.config import default_data_dir
+from plugins.common.quantity import whole_units
+from plugins.core import BadTaskDefinition
 
 # Task types whose template carries a container (or a pod whose primary container we can run).
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
@@ -164,8 +166,17 @@ class LocalPluginConfig(_Frozen):
         default=None, description="PATH after the environment's bin/; None: this process's own PATH."
     )
     memory_limit: Literal["address-space", "data", "off"] = Field(
-        default="address-space",
-        description="How a task's memory limit is enforced: RLIMIT_AS, RLIMIT_DATA, or not at all.",
+        default="data",
+        description="How a task's memory limit is enforced: RLIMIT_DATA (memory the process has made writable: "
+        "heap, anonymous mappings; Linux 4.7 and later), RLIMIT_AS (all its address space, which runtimes reserve "
+        "far beyond their use: a JVM cannot start under a 2Gi one), or not at all. cgroup memory.max, which "
+        "would bound resident memory as a container does, is not used.",
+    )
+    default_memory_limit: str | None = Field(
+        default="2Gi",
+        description="The platform's memory limit for a task that declares none (a Kubernetes quantity), so one "
+        "task cannot take the machine: a task's declared limit wins; one that requests more memory than this "
+        "without a limit gets its request as the limit. None: tasks without a limit run unlimited.",
     )
     kill_grace_seconds: float = Field(default=10.0, ge=0, description="SIGTERM to SIGKILL on abort.")
     poll_interval_seconds: float = Field(
@@ -205,6 +216,25 @@ class LocalPluginConfig(_Frozen):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @field_validator("default_memory_limit")
+    @classmethod
+    def _quantity(cls, value: str | None) -> str | None:
+        if value is not None and _bytes(value) <= 0:
+            raise ValueError(f"default_memory_limit {value!r} is not a positive memory quantity")
+        return value
+
+    @property
+    def default_memory_limit_bytes(self) -> int | None:
+        return None if self.default_memory_limit is None else _bytes(self.default_memory_limit)
+
+
+def _bytes(value: str) -> int:
+    """A memory quantity (`2Gi`) in bytes; ValueError if it is not one."""
+    try:
+        return whole_units(value)
+    except BadTaskDefinition as exc:
+        raise ValueError(str(exc)) from exc
 
 
 class PluginsConfig(_Frozen):

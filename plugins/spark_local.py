@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flyteplane.config import default_data_dir
 from plugins.common.command import container_of
@@ -46,9 +46,19 @@ class SparkLocalConfig(BaseModel):
         default_factory=dict, description="`spark.flyte.<feature>.enabled: true` in a task's conf expands to this."
     )
     local: LocalPluginConfig = Field(
-        default_factory=lambda: LocalPluginConfig(work_dir=default_data_dir() / "spark-tasks"),
-        description="How the driver process runs: work directory, images -> environments, limits (as `local`).",
+        default_factory=lambda: LocalPluginConfig(
+            work_dir=default_data_dir() / "spark-tasks", default_memory_limit=None
+        ),
+        description="How the driver process runs: work directory, images -> environments, limits (as `local`; "
+        "without `default_memory_limit` unless given: the driver's JVM sizes its heap from the Spark conf).",
     )
+
+    @field_validator("local")
+    @classmethod
+    def _no_default_memory_limit(cls, value: LocalPluginConfig) -> LocalPluginConfig:
+        if "default_memory_limit" not in value.model_fields_set:
+            return value.model_copy(update={"default_memory_limit": None})
+        return value
 
 
 def submit_environment(ctx: TaskExecutionContext, config: SparkLocalConfig) -> dict[str, str]:

@@ -18,9 +18,12 @@ Data paths of a `file://` store reach the process as plain local paths (see
 the environment.
 
 Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
-`error.pb` decides retryable (RECOVERABLE) or permanent, user or system (its origin); a crash
-(non-zero exit, a signal) is a retryable system failure quoting the end of the log; exceeding the
-memory limit is a retryable system failure `OOMKilled`. stdout and stderr go to one log per attempt,
+`error.pb` decides retryable (RECOVERABLE) or permanent, user or system (its origin). Without one, a
+crash is what Flyte makes of a container that exits non-zero: a retryable user failure, counted on
+the task's own retry budget, naming the exit code or signal and the log and quoting the log's end --
+but for SIGKILL, which comes from outside (like a node going away: a retryable system failure).
+Exceeding the memory limit (the task's, else the backend's `default_memory_limit`) is a retryable
+user failure `OOMKilled` that names the limit. stdout and stderr go to one log per attempt,
 uploaded to `<output prefix>/task.log` while the task runs (at most every
 `log_upload_interval_seconds`) and when it ends, and reported as the task's log link.
 
@@ -63,6 +66,7 @@ import fcntl
 import json
 import logging
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -103,6 +107,10 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 LOG_FILE = "task.log"
+# What a task that outgrew a memory rlimit leaves in its log: Python's MemoryError, C++'s bad_alloc, libc's ENOMEM.
+_OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
+# flytekit (1.16) reports a MemoryError the task raised as USER:RuntimeError, its traceback ending in this line.
+_MEMORY_ERROR = re.compile(r"^\s*MemoryError\b", re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -274,6 +282,14 @@ def _distributed_errors(ctx: TaskExecutionContext) -> bool:
         return True
     container = container_of(ctx.template)
     return container is not None and any(pair.key in names and pair.value for pair in container.env)
+
+
+def _quantity(size: int) -> str:
+    """`size` bytes as a Kubernetes quantity (`2Gi`, `1536Mi`), in the largest binary unit that divides it."""
+    for unit, factor in (("Ti", 2**40), ("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor}{unit}"
+    return str(size)
 
 
 def _signal_name(number: int) -> str:
@@ -627,7 +643,7 @@ class LocalPlugin:
         document = await self._error_document(ctx)
         if document is not None:
             error = document.error
-            if limit is not None and error.code.endswith("MemoryError"):
+            if limit is not None and (error.code.endswith("MemoryError") or _MEMORY_ERROR.search(error.message)):
                 return self._oom(limit, error.message, common)
             retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
             system = error.origin == execution_pb2.ExecutionError.SYSTEM
@@ -639,18 +655,30 @@ class LocalPlugin:
         if exit_code == 0:
             return Transition(Phase.SUCCESS, reason="process exited 0", **common)
         tail = await asyncio.to_thread(log_tail, attempt / LOG_FILE, self.config.error_tail_bytes)
-        if limit is not None and (signal_number == signal.SIGKILL or "MemoryError" in tail):
+        if limit is not None and any(sign in tail for sign in _OUT_OF_MEMORY):
             return self._oom(limit, tail, common)
-        if signal_number is not None:
-            message = f"the task process was killed by {_signal_name(signal_number)}; last output:\n{tail}"
+        log_uri = self._log_uri(ctx)
+        if signal_number == signal.SIGKILL:
+            # Not the task's doing, as a node going away is not (the k8s backend says the same of exit 137).
+            message = f"the task process was killed by SIGKILL (log: {log_uri}); last output:\n{tail}"
             return Transition.failure("Interrupted", message, retryable=True, system=True, **common)
-        message = f"the task process exited with code {exit_code}; last output:\n{tail}"
-        return Transition.failure("NonZeroExitCode", message, retryable=True, system=True, **common)
+        # Like a container that exits non-zero: the user's failure, retried on the task's own budget.
+        how = (
+            f"was killed by {_signal_name(signal_number)}"
+            if signal_number is not None
+            else f"exited with code {exit_code}"
+        )
+        message = (
+            f"the task process {how} without reporting an error (no error.pb; log: {log_uri}); last output:\n{tail}"
+        )
+        code = "Interrupted" if signal_number is not None else "NonZeroExitCode"
+        return Transition.failure(code, message, retryable=True, **common)
 
     @staticmethod
     def _oom(limit: int, detail: str, common: Mapping[str, Any]) -> Transition:
-        message = f"the task exceeded its memory limit of {limit} bytes: {detail}"
-        return Transition.failure("OOMKilled", message, retryable=True, system=True, **common)
+        # A user failure, as Flyte's OOMKilled is: the task outgrew the limit it declared (or the platform's default).
+        message = f"the task exceeded its memory limit of {limit} bytes ({_quantity(limit)}): {detail}"
+        return Transition.failure("OOMKilled", message, retryable=True, **common)
 
     async def _error_document(self, ctx: TaskExecutionContext) -> errors_pb2.ErrorDocument | None:
         """error.pb, or -- for a task under a distributed error strategy -- an `error-<id>.pb` flytekit wrote."""

@@ -35,6 +35,11 @@ class Command:
     # (what a fork server of that environment starts with; see `plugins.local.warm.plan`).
     environment: LocalEnvironment = field(default_factory=LocalEnvironment)
     base_env: dict[str, str] = field(default_factory=dict)
+    # `env` but for the variables that name this attempt (execution, task, attempt number, array index: what
+    # `flyte_environment` sets and the execution does not override): what a fork server that imports the task's
+    # modules ahead of its attempts starts with, so that module-level code reads the task's registered and
+    # execution variables as on a cold start (`plugins.local.warm.plan`).
+    import_env: dict[str, str] = field(default_factory=dict)
 
     def spec(self, log: Path) -> RunnerSpec:
         return {
@@ -57,10 +62,22 @@ def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:
     return config.default_environment
 
 
-def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container) -> int | None:
-    """The attempt's memory limit in bytes: from the effective resources, else the container's; None if unset."""
+def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container, default: int | None = None) -> int | None:
+    """The attempt's memory limit in bytes: the effective resources' (else the container's) limit; without one, the
+    platform's `default` -- or the task's memory request where that is larger (a limit below the request would
+    refuse what the task asked for). None: no limit.
+
+    Flyte would make a request without a limit the limit itself; here the limit bounds address space (or data),
+    which a Python process holds far more of than it keeps resident, so the platform default is the floor."""
     resources = ctx.resources if ctx.resources is not None else container.resources
-    for entry in resources.limits:
+    limit = _memory(resources.limits)
+    if limit is not None or default is None:
+        return limit
+    return max(default, _memory(resources.requests) or 0)
+
+
+def _memory(entries: Iterable[tasks_pb2.Resources.ResourceEntry]) -> int | None:
+    for entry in entries:
         if entry.name == tasks_pb2.Resources.MEMORY and entry.value:
             return whole_units(entry.value)
     return None
@@ -132,7 +149,9 @@ async def build_command(
     env.update(storage_environment(ctx.storage.config, data_uris))
     env.update(environment.env)  # the environment's own settings win over the store's
     env.update({pair.key: pair.value for pair in container.env})
-    env.update(flyte_environment(ctx))
+    identity = flyte_environment(ctx)
+    import_env = {**env, **ctx.environment}
+    env.update(identity)
     env.update(ctx.environment)
 
     cwd = environment.working_dir or attempt_dir / "cwd"
@@ -140,8 +159,11 @@ async def build_command(
         argv=argv,
         env=env,
         cwd=str(cwd),
-        memory_limit_bytes=None if config.memory_limit == "off" else memory_limit(ctx, container),
+        memory_limit_bytes=(
+            None if config.memory_limit == "off" else memory_limit(ctx, container, config.default_memory_limit_bytes)
+        ),
         memory_limit_kind=config.memory_limit,
         environment=environment,
         base_env=base_env,
+        import_env=import_env,
     )

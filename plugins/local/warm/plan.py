@@ -23,10 +23,20 @@ bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-di
 `--resolver`, and the bundle's directory at the end of PYTHONPATH. The fork server of a bundle has it
 extracted once into `<work dir>/.warm/bundles/<digest>/` and imports the task modules before forking.
 
+A fork server that imports task modules (a bundle's, or with `preload_task_modules`) starts with the
+task's own variables -- its environment's, its store's, its template's (`pyflyte register --env`) and
+its execution's (`Command.import_env`) -- and they are part of its key: module-level code reads them
+as on a cold start, and tasks whose variables differ get servers of their own. The server imports a
+task module in the attempt's working directory with the attempt's `sys.argv`, as `pyflyte-execute`
+would. One that imports flytekit alone (and the environment's `preload`) starts with the
+environment's variables and serves all its tasks; each attempt gets its full environment after the
+fork, and flytekit's loggers are set up again when that changes FLYTE_SDK_*.
+
 What a forked task process shares with its siblings, unlike fresh interpreters: str/bytes hash
-randomization (one seed per server), and whatever modules did at import in the server -- which
-starts with the environment's variables only; the task's own (its template's, its execution's) are
-applied after the fork, and flytekit's loggers are set up again when those change FLYTE_SDK_*.
+randomization (one seed per server), and whatever modules did at import in the server -- where the
+variables that name one attempt (FLYTE_INTERNAL_EXECUTION_ID & co., FLYTE_ATTEMPT_NUMBER) are not yet
+set, the working directory and `sys.argv` are those of the attempt that first needed the module, and a
+bundle is imported from its shared extraction (`bundle_dir`) rather than the attempt's destination.
 """
 
 from __future__ import annotations
@@ -204,13 +214,16 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     if bundle_path is not None:
         args = _with_dynamic_distribution(args, bundle_uri, dest_dir)
         env["PYTHONPATH"] = _append_path(command.env.get("PYTHONPATH"), str(bundle_path))  # as fast-execute does
-    key = server_key(environment, python, command.base_env, bundle_uri=bundle_uri, bundle_path=bundle_path, mode=mode)
+    preload_modules = mode == "fork" and (bundle_path is not None or environment.preload_task_modules)
+    modules = tuple(_task_modules(args)) if preload_modules else ()
+    # A server that imports the task's modules starts with the task's own variables, so that module-level code
+    # reads what it reads on a cold start; one that imports flytekit alone serves all of the environment's tasks.
+    start_env = (command.import_env or command.base_env) if modules else command.base_env
+    key = server_key(environment, python, start_env, bundle_uri=bundle_uri, bundle_path=bundle_path, mode=mode)
     server_env = key.server_env
     for name in sorted(set(env) | set(server_env)):
         if name.startswith(_STARTUP_PREFIXES) and env.get(name) != server_env.get(name):
             return f"the task sets {name}, which a forked interpreter cannot take up"
-    preload_modules = bundle_path is not None or environment.preload_task_modules
-    modules = tuple(_task_modules(args)) if preload_modules else ()
     return WarmPlan(key=key, entry=entry, script=script, args=tuple(args), env=env, modules=modules)
 
 

@@ -13,7 +13,8 @@ Life of a server:
    (not ready, with the error, before exiting 1).
 2. Serve: one `AttemptRequest` per line on stdin, one `Answer` per line on stdout, in order. A request
    names an attempt directory and what to run there; before forking, the server imports the task
-   modules the request lists (those of an immutable code bundle) and checks that it runs no other
+   modules the request lists (those of an immutable code bundle; in the attempt's working directory
+   with its `sys.argv`, under the task's variables it was started with) and checks that it runs no other
    thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
    that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
    refuses with a fatal error and exits. EOF on stdin ends the server; attempts it started keep
@@ -406,7 +407,7 @@ class Server:
                 if spare is not None:
                     spare.discard()
                 sys.exit(0)
-            if self._import_task_modules(request["modules"]) and spare is not None:
+            if self._import_task_modules(request) and spare is not None:
                 spare.discard()  # forked before those imports: a fresh pair shares them
                 spare = None
             if spare is None:
@@ -426,21 +427,29 @@ class Server:
         if reply.get("fatal"):
             sys.exit(1)
 
-    def _import_task_modules(self, modules: list[str]) -> bool:
-        """Imports those not imported yet; whether anything changed."""
-        changed = False
-        for name in modules:
-            if name in sys.modules or name in self.failed_imports:
-                continue
-            changed = True
-            try:
-                importlib.import_module(name)
-            except BaseException:  # the task process imports it again and reports the error
-                self.failed_imports.add(name)
-                traceback.print_exc()
-        if changed:
-            gc.freeze()  # what is imported now is shared with every child: keep their collector off it
-        return changed
+    def _import_task_modules(self, request: AttemptRequest) -> bool:
+        """Imports the request's task modules not imported yet, where and as `pyflyte-execute` would import them
+        (the attempt's working directory and `sys.argv`; the variables are the server's, which are the task's);
+        whether anything changed."""
+        wanted = [name for name in request["modules"] if name not in sys.modules and name not in self.failed_imports]
+        if not wanted:
+            return False
+        cwd, argv = os.getcwd(), sys.argv
+        try:
+            with contextlib.suppress(OSError):  # gone already: the task process reports that
+                os.chdir(request["cwd"])
+            sys.argv = [request["script"], *request["args"]]
+            for name in wanted:
+                try:
+                    importlib.import_module(name)
+                except BaseException:  # the task process imports it again and reports the error
+                    self.failed_imports.add(name)
+                    traceback.print_exc()
+        finally:
+            os.chdir(cwd)
+            sys.argv = argv
+        gc.freeze()  # what is imported now is shared with every child: keep their collector off it
+        return True
 
     def _fork_spare(self) -> _Spare | Supervisor | Answer:
         threads = settle_threads()

@@ -83,6 +83,19 @@ async def test_execution_envs_override_container_env(storage: Storage, tmp_path:
     assert (await build_command(overridden, _config(tmp_path), tmp_path / "a", ENVIRON)).env["EXAMPLE_ENV"] == "no"
 
 
+async def test_what_task_modules_see_at_import_is_the_environment_but_for_the_attempts_names(
+    storage: Storage, tmp_path: Path
+) -> None:
+    template = fixture_task("examples.configured.resourced")
+    ctx = dataclasses.replace(task_context(storage, template, execution="e1"), environment={"RUN_ENV": "on"})
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
+    assert command.import_env["EXAMPLE_ENV"] == "yes"  # registered with the task (`pyflyte register --env`)
+    assert command.import_env["RUN_ENV"] == "on"  # the execution's
+    assert {k: v for k, v in command.env.items() if k not in command.import_env} == {
+        k: v for k, v in command.env.items() if k.startswith("FLYTE_INTERNAL_") or k == "FLYTE_ATTEMPT_NUMBER"
+    }
+
+
 async def test_only_allowed_variables_of_propeller_reach_the_task(storage: Storage, tmp_path: Path) -> None:
     ctx = task_context(storage, container_task("true"), execution="e1")
     env = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).env
@@ -178,7 +191,7 @@ async def test_task_without_container_is_a_bad_task_definition(storage: Storage,
         await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
 
 
-@pytest.mark.parametrize(("limits", "expected"), [("512Mi", 512 * 2**20), ("1G", 10**9), (None, None)])
+@pytest.mark.parametrize(("limits", "expected"), [("512Mi", 512 * 2**20), ("1G", 10**9), (None, 2 * 2**30)])
 async def test_memory_limit_comes_from_the_task_limits(
     storage: Storage, tmp_path: Path, limits: str | None, expected: int | None
 ) -> None:
@@ -187,6 +200,34 @@ async def test_memory_limit_comes_from_the_task_limits(
         template.container.resources.limits.add(name=tasks_pb2.Resources.MEMORY, value=limits)
     ctx = task_context(storage, template, execution="e1")
     assert (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).memory_limit_bytes == expected
+
+
+@pytest.mark.parametrize(
+    ("requests", "limits", "default", "expected"),
+    [
+        (None, None, "256Mi", 256 * 2**20),  # the platform's default
+        (None, "64Mi", "256Mi", 64 * 2**20),  # the task's own limit wins, smaller or not
+        ("128Mi", None, "256Mi", 256 * 2**20),  # a request without a limit: the default ...
+        ("1Gi", None, "256Mi", 2**30),  # ... or the request, where that is larger
+        ("128Mi", None, None, None),  # no default: unlimited, as before
+    ],
+)
+async def test_a_task_without_a_memory_limit_gets_the_platform_default(
+    storage: Storage,
+    tmp_path: Path,
+    requests: str | None,
+    limits: str | None,
+    default: str | None,
+    expected: int | None,
+) -> None:
+    template = container_task("true")
+    if requests:
+        template.container.resources.requests.add(name=tasks_pb2.Resources.MEMORY, value=requests)
+    if limits:
+        template.container.resources.limits.add(name=tasks_pb2.Resources.MEMORY, value=limits)
+    ctx = task_context(storage, template, execution="e1")
+    config = _config(tmp_path, default_memory_limit=default)
+    assert (await build_command(ctx, config, tmp_path / "a", ENVIRON)).memory_limit_bytes == expected
 
 
 async def test_effective_resources_win_over_the_template(storage: Storage, tmp_path: Path) -> None:

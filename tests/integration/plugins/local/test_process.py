@@ -66,23 +66,35 @@ async def test_first_handle_starts_the_process_and_reports_running(local_plugin:
     await local_plugin.abort(with_state(ctx, transition.state))
 
 
-async def test_non_zero_exit_is_retryable_system_failure_quoting_stderr(
+async def test_non_zero_exit_is_retryable_user_failure_naming_the_code_and_the_log(
     local_plugin: LocalPlugin, storage: Storage
 ) -> None:
     ctx = task_context(storage, shell("echo 'it broke badly' >&2; exit 3"), execution="crash")
     transition = await drive(local_plugin, ctx)
     assert transition.phase is Phase.RETRYABLE_FAILURE
     assert transition.error is not None
-    assert transition.error.kind == execution_pb2.ExecutionError.SYSTEM
+    assert transition.error.kind == execution_pb2.ExecutionError.USER  # the task's retry budget, as in Flyte
     assert transition.error.code == "NonZeroExitCode"
     assert "exited with code 3" in transition.error.message
+    assert transition.logs[0].uri in transition.error.message
     assert "it broke badly" in transition.error.message
+
+
+async def test_process_ended_by_its_own_signal_is_retryable_user_failure(
+    local_plugin: LocalPlugin, storage: Storage
+) -> None:
+    transition = await drive(local_plugin, task_context(storage, shell("kill -SEGV $$"), execution="segv"))
+    assert transition.phase is Phase.RETRYABLE_FAILURE
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == ("Interrupted", execution_pb2.ExecutionError.USER)
+    assert "SIGSEGV" in transition.error.message
 
 
 async def test_killed_process_is_retryable_system_failure(local_plugin: LocalPlugin, storage: Storage) -> None:
     transition = await drive(local_plugin, task_context(storage, shell("kill -9 $$"), execution="killed"))
     assert transition.phase is Phase.RETRYABLE_FAILURE
     assert transition.error is not None and transition.error.code == "Interrupted"
+    assert transition.error.kind == execution_pb2.ExecutionError.SYSTEM
     assert "SIGKILL" in transition.error.message
 
 
@@ -93,7 +105,7 @@ async def test_missing_command_is_permanent_failure(local_plugin: LocalPlugin, s
     assert transition.error is not None and transition.error.code == "CommandNotFound"
 
 
-async def test_exceeding_the_memory_limit_is_retryable_system_failure(
+async def test_exceeding_the_memory_limit_is_retryable_user_failure_naming_the_limit(
     local_plugin: LocalPlugin, storage: Storage
 ) -> None:
     template = container_task("python", "-c", "x = bytearray(512 * 1024 * 1024)")
@@ -101,8 +113,24 @@ async def test_exceeding_the_memory_limit_is_retryable_system_failure(
     transition = await drive(local_plugin, task_context(storage, template, execution="oom"))
     assert transition.phase is Phase.RETRYABLE_FAILURE
     assert transition.error is not None
-    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.SYSTEM)
+    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.USER)
     assert str(128 * 2**20) in transition.error.message
+    assert "128Mi" in transition.error.message
+
+
+async def test_a_task_without_a_limit_that_outgrows_the_platform_default_fails_naming_it(
+    local_config: LocalPluginConfig, storage: Storage
+) -> None:
+    plugin = LocalPlugin(local_config.model_copy(update={"default_memory_limit": "128Mi"}))
+    template = container_task("python", "-c", "x = bytearray(512 * 1024 * 1024)")  # declares no limit
+    try:
+        transition = await drive(plugin, task_context(storage, template, execution="default-oom"))
+    finally:
+        await plugin.aclose()
+    assert transition.phase is Phase.RETRYABLE_FAILURE
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.USER)
+    assert "128Mi" in transition.error.message
 
 
 async def test_wake_is_called_when_the_process_exits(local_plugin: LocalPlugin, storage: Storage) -> None:

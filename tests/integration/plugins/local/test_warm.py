@@ -15,13 +15,14 @@ import textwrap
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from flyteidl_py.core import literals_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, literals_pb2, tasks_pb2
 from flyteplane.storage import Storage
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmPoolConfig
-from plugins.core import Phase, TaskExecutionContext
+from plugins.core import Phase, TaskExecutionContext, Transition
 from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from tests.integration.plugins.helpers import (
     Wakeups,
@@ -52,11 +53,21 @@ async def _nothing() -> None:
 # What importing a module with workflows does: flytekit's event-loop thread starts, and stays.
 run_sync(_nothing)
 
-if os.environ.get("WARMTASKS_KILL_SERVER") and sys.argv[0].endswith("/warm/server.py"):
+IN_FORK_SERVER = "_flyteplane_local.warm.server" in sys.modules
+
+if os.environ.get("WARMTASKS_KILL_SERVER") and IN_FORK_SERVER:
     os.kill(os.getpid(), signal.SIGKILL)  # dies in the fork server only, as a crashing extension module would
 
-if os.environ.get("WARMTASKS_THREAD") and sys.argv[0].endswith("/warm/server.py"):
+if os.environ.get("WARMTASKS_THREAD") and IN_FORK_SERVER:
     threading.Thread(target=time.sleep, args=(3600,), daemon=True).start()
+
+# What module-level code sees on import: on a cold start, the task process's own view.
+AT_IMPORT = {
+    "registered": os.environ.get("REGISTERED_ENV"),
+    "cwd": os.getcwd(),
+    "argv": list(sys.argv),
+    "in_server": IN_FORK_SERVER,
+}
 
 
 @task
@@ -66,6 +77,23 @@ def probe(x: int) -> int:
           f"SET_BY_TASK={os.environ.get('SET_BY_TASK')}", flush=True)
     os.environ["SET_BY_TASK"] = "yes"
     return x + 1
+
+
+@task
+def view(x: int) -> int:
+    import json
+
+    in_task = {"registered": os.environ.get("REGISTERED_ENV"), "cwd": os.getcwd(), "argv": list(sys.argv),
+               "environ": dict(os.environ), "path": list(sys.path)}
+    with open("view.json", "w") as handle:
+        json.dump({"at_import": AT_IMPORT, "in_task": in_task}, handle)
+    return x + 1
+
+
+@task
+def hog(x: int) -> int:
+    held = bytearray(x * 2**20)  # x MiB, touched: resident, not merely reserved
+    return len(held)
 
 
 @task
@@ -88,6 +116,7 @@ def leave_child(x: int) -> int:
 def crash(x: int) -> int:
     print("crashing", flush=True)
     os._exit(3)
+    return x  # never reached; without it flytekit refuses the module at import outside a task execution
 
 
 @task
@@ -467,3 +496,73 @@ async def test_unusable_environment_runs_cold(
         await plugin.aclose()
     assert transition.phase is Phase.SUCCESS, transition.reason
     assert not started_warm(transition)
+
+
+async def run_view(plugin: LocalPlugin, storage: Storage, execution: str) -> tuple[Transition, dict[str, Any]]:
+    """Runs `warmtasks.view`, registered with REGISTERED_ENV (as `pyflyte register --env` does); what it saw."""
+    template = nap_task("view")
+    template.container.env.add(key="REGISTERED_ENV", value="from-register")
+    ctx = task_context(storage, template, execution=execution)
+    await write_inputs(ctx, int_inputs(x=1))
+    transition = await drive(plugin, ctx)
+    assert transition.phase is Phase.SUCCESS, transition.reason
+    assert isinstance(transition.custom_info, dict)
+    seen = json.loads((Path(str(transition.custom_info["work_dir"])) / "cwd" / "view.json").read_text())
+    assert isinstance(seen, dict)
+    return transition, seen
+
+
+async def test_warm_and_cold_attempts_see_the_same_environment_directory_and_command_line(
+    warm_config: LocalPluginConfig, storage: Storage
+) -> None:
+    # The fork server imports the task's module before forking: module-level code runs there.
+    environment = warm_config.default_environment.model_copy(update={"preload_task_modules": True})
+    warm = LocalPlugin(warm_config.model_copy(update={"default_environment": environment}))
+    cold = LocalPlugin(warm_config.model_copy(update={"default_environment": environment, "warm": False}))
+    try:
+        warm_run, warm_seen = await run_view(warm, storage, "view-warm")
+        cold_run, cold_seen = await run_view(cold, storage, "view-cold")
+    finally:
+        await warm.aclose()
+        await cold.aclose()
+    assert started_warm(warm_run) and not started_warm(cold_run)
+    assert warm_seen["at_import"]["in_server"] and not cold_seen["at_import"]["in_server"]
+    for seen in (warm_seen, cold_seen):
+        assert seen["at_import"]["registered"] == seen["in_task"]["registered"] == "from-register"
+        assert seen["at_import"]["cwd"] == seen["in_task"]["cwd"]  # the attempt's working directory
+        assert seen["at_import"]["argv"] == seen["in_task"]["argv"]  # pyflyte-execute's command line
+    warm_task, cold_task = (
+        json.loads(
+            json.dumps(seen["in_task"])
+            .replace(str(run.custom_info["work_dir"]), "<attempt>")
+            .replace(name, "<execution>")
+        )
+        for seen, run, name in ((warm_seen, warm_run, "view-warm"), (cold_seen, cold_run, "view-cold"))
+        if isinstance(run.custom_info, dict)
+    )
+    assert warm_task["path"] == cold_task["path"]
+    assert warm_task["argv"] == cold_task["argv"]
+    assert warm_task["cwd"] == cold_task["cwd"]
+    # The same variables, server-only ones gone; the values differ only where they name the execution.
+    assert sorted(warm_task["environ"]) == sorted(cold_task["environ"])
+    differing = {k for k in warm_task["environ"] if warm_task["environ"][k] != cold_task["environ"][k]}
+    assert differing <= {"FLYTE_INTERNAL_EXECUTION_ID"}, differing
+
+
+@pytest.mark.parametrize("start", ["fork", "reuse", "cold"])
+async def test_warm_and_cold_attempts_get_the_platform_default_memory_limit(
+    warm_config: LocalPluginConfig, storage: Storage, start: str
+) -> None:
+    settings = {"warm": start != "cold", "warm_mode": "reuse" if start == "reuse" else "fork"}
+    plugin = LocalPlugin(warm_config.model_copy(update={**settings, "default_memory_limit": "1Gi"}))
+    ctx = task_context(storage, nap_task("hog"), execution=f"hog-{start}")  # declares no memory limit
+    await write_inputs(ctx, int_inputs(x=2048))
+    try:
+        transition = await drive(plugin, ctx)
+    finally:
+        await plugin.aclose()
+    assert started_warm(transition) is (start != "cold")
+    assert transition.phase is Phase.RETRYABLE_FAILURE, transition.reason
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == ("OOMKilled", execution_pb2.ExecutionError.USER)
+    assert "1Gi" in transition.error.message

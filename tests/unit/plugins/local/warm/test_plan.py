@@ -8,7 +8,7 @@ import pytest
 
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.local.command import Command, environment_variables
-from plugins.local.warm.plan import WarmPlan, bundle_dir, plan
+from plugins.local.warm.plan import ServerKey, WarmPlan, bundle_dir, plan
 
 ENTRY_ARGS = [
     "--inputs", "/d/inputs.pb", "--output-prefix", "/d/0", "--raw-output-data-prefix", "/r",
@@ -16,6 +16,7 @@ ENTRY_ARGS = [
     "--", "task-module", "app.tasks", "task-name", "double",
 ]  # fmt: skip
 BUNDLE = "s3://bucket/uploads/fastabc123.tar.gz"
+ATTEMPT_VARIABLES = ("FLYTE_INTERNAL_EXECUTION_ID", "FLYTE_ATTEMPT_NUMBER")  # some of those naming one attempt
 
 
 @pytest.fixture
@@ -50,6 +51,7 @@ def command(config: LocalPluginConfig, argv: list[str], **task_env: str) -> Comm
         memory_limit_kind="off",
         environment=environment,
         base_env=base,
+        import_env={k: v for k, v in env.items() if k not in ATTEMPT_VARIABLES},
     )
 
 
@@ -111,6 +113,27 @@ def test_bundles_get_servers_of_their_own(config: LocalPluginConfig) -> None:
 
     plain = warm(plan(command(config, ["pyflyte-execute", *ENTRY_ARGS]), config)).key
     assert len({plain, key_for(BUNDLE), key_for("s3://bucket/uploads/fastother.tar.gz")}) == 3
+
+
+def test_a_server_that_imports_task_modules_starts_with_the_tasks_own_variables(config: LocalPluginConfig) -> None:
+    # `pyflyte register --env` lands in the template's env: module-level code must read it, as on a cold start.
+    def key_for(**task_env: str) -> ServerKey:
+        argv = ["pyflyte-fast-execute", "--additional-distribution", BUNDLE, "--dest-dir", "/c", "--",
+                "pyflyte-execute", *ENTRY_ARGS]  # fmt: skip
+        return warm(plan(command(config, argv, **task_env), config)).key
+
+    first = key_for(REGISTERED="a", FLYTE_ATTEMPT_NUMBER="0")
+    assert first.server_env["REGISTERED"] == "a"
+    assert first.server_env["FLYTE_INTERNAL_EXECUTION_ID"] == ""  # the attempt's own is set after the fork
+    assert "FLYTE_ATTEMPT_NUMBER" not in first.server_env
+    assert key_for(REGISTERED="a", FLYTE_ATTEMPT_NUMBER="1") == first  # attempts of one task share a server
+    assert key_for(REGISTERED="b") != first
+
+
+def test_a_server_that_imports_flytekit_alone_serves_every_task_of_its_environment(config: LocalPluginConfig) -> None:
+    first = warm(plan(command(config, ["pyflyte-execute", *ENTRY_ARGS], REGISTERED="a"), config)).key
+    assert warm(plan(command(config, ["pyflyte-execute", *ENTRY_ARGS], REGISTERED="b"), config)).key == first
+    assert "REGISTERED" not in first.server_env
 
 
 def test_task_modules_are_preloaded_when_the_environment_allows(config: LocalPluginConfig) -> None:
