@@ -10,7 +10,7 @@ from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
-from admin.managers.ids import check_project_domain, require
+from admin.managers.ids import check_project_domain, check_strings, check_text, require
 from admin.models import Resource
 from admin.repositories import projects, resources
 from admin.repositories.resources import Scope
@@ -51,6 +51,8 @@ def _type_name(resource_type: int) -> str:
 
 
 _SCOPE_PARTS = ("project", "domain", "workflow")
+# The longest string a matchable attribute may hold (an IAM role ARN is at most 2,048 characters).
+ATTRIBUTE_TEXT_LIMIT = 2048
 
 
 def _scope(message: object, levels: int, prefix: str = "") -> Scope:
@@ -128,6 +130,10 @@ class AttributesManager:
 
     async def _update(self, scope: Scope, attributes: mr.MatchingAttributes, org: str) -> None:
         resource_type = _resource_type(attributes, "attributes.matching_attributes")
+        check_text(org, "attributes.org")
+        check_strings(attributes, "attributes.matching_attributes", ATTRIBUTE_TEXT_LIMIT)
+        for index, override in enumerate(attributes.plugin_overrides.overrides):
+            require(override.task_type, f"attributes.matching_attributes.plugin_overrides.overrides[{index}].task_type")
         await self._check_scope(scope)
         async with self.ctx.db.session() as session:
             row = await resources.find(session, scope, _type_name(resource_type))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from google.protobuf.message import Message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.config import AdminConfig
@@ -22,7 +23,16 @@ RESOURCE_NAMES: dict[int, str] = {
 
 
 # The longest value each identifier part may have (the widths of admin's columns, Flyte's among them).
-PART_LIMITS = {"project": 63, "domain": 63, "org": 63, "name": 255, "version": 255, "node_id": 255}
+PART_LIMITS = {
+    "project": 63,
+    "domain": 63,
+    "org": 63,
+    "name": 255,
+    "version": 255,
+    "node_id": 255,
+    "workflow": 255,
+    "launch_plan": 255,
+}
 EXECUTION_NAME_LIMIT = 63
 
 
@@ -68,6 +78,42 @@ def check_execution_id(ident: identifier_pb2.WorkflowExecutionIdentifier, field:
 def check_node_execution_id(ident: identifier_pb2.NodeExecutionIdentifier, field: str = "id") -> None:
     check_execution_id(ident.execution_id, f"{field}.execution_id")
     require(ident.node_id, f"{field}.node_id")
+
+
+def check_strings(message: Message, field: str, limit: int) -> None:
+    """Every string in `message` (at any depth) is printable text of at most `limit` characters.
+
+    For settings stored as they are and applied later (matchable attributes): a NUL byte or a
+    control character in a queue name, a label or a service account is never meaningful, and a
+    10 KB value is a mistake that would surface far from where it was made.
+    """
+    for descriptor, value in message.ListFields():
+        path = f"{field}.{descriptor.name}"
+        if descriptor.type == descriptor.TYPE_MESSAGE:
+            entry = descriptor.message_type
+            if entry is not None and entry.GetOptions().map_entry:
+                for key, item in value.items():
+                    if isinstance(key, str):
+                        _check_printable(key, path, limit)
+                    if isinstance(item, Message):
+                        check_strings(item, f"{path}[{key}]", limit)
+                    elif isinstance(item, str):
+                        _check_printable(item, f"{path}[{key}]", limit)
+            elif descriptor.is_repeated:
+                for index, item in enumerate(value):
+                    check_strings(item, f"{path}[{index}]", limit)
+            else:
+                check_strings(value, path, limit)
+        elif descriptor.type == descriptor.TYPE_STRING:
+            for index, item in enumerate(value if descriptor.is_repeated else [value]):
+                _check_printable(item, f"{path}[{index}]" if descriptor.is_repeated else path, limit)
+
+
+def _check_printable(value: str, field: str, limit: int) -> None:
+    if len(value) > limit:
+        raise InvalidArgument(f"is {len(value)} characters long; at most {limit} are allowed", field=field)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise InvalidArgument("must not contain control characters", field=field)
 
 
 def id_str(ident: identifier_pb2.Identifier) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from google.protobuf import json_format
+from google.protobuf import duration_pb2, json_format
 
 from flyteidl_py.core import compiler_pb2, tasks_pb2
 from propeller.compiler.errors import CompilationFailed, CompileError, ErrorCode
@@ -19,6 +19,10 @@ def compile_task(template: tasks_pb2.TaskTemplate) -> compiler_pb2.CompiledTask:
     errors: list[CompileError] = []
     if not template.HasField("id"):
         errors.append(CompileError(ErrorCode.VALUE_REQUIRED, "root", "Value required [Id]."))
+    if template.metadata.HasField("timeout"):
+        problem = duration_problem(template.metadata.timeout)
+        if problem:
+            errors.append(CompileError(ErrorCode.INVALID_VALUE, "metadata.timeout", problem))
     target = template.WhichOneof("target")
     if target == "container":
         _check_container(template, errors)
@@ -29,6 +33,20 @@ def compile_task(template: tasks_pb2.TaskTemplate) -> compiler_pb2.CompiledTask:
     compiled = compiler_pb2.CompiledTask()
     compiled.template.CopyFrom(template)
     return compiled
+
+
+# google.protobuf.Duration's own range: about 10,000 years either way.
+MAX_DURATION_SECONDS = 315_576_000_000
+
+
+def duration_problem(duration: duration_pb2.Duration) -> str | None:
+    """Why a timeout or sleep cannot be honoured (negative, or beyond Duration's range), or None."""
+    seconds, nanos = duration.seconds, duration.nanos
+    if seconds < 0 or nanos < 0:
+        return f"Invalid duration [{seconds}s {nanos}ns]: must not be negative."
+    if seconds > MAX_DURATION_SECONDS or nanos > 999_999_999:
+        return f"Invalid duration [{seconds}s {nanos}ns]: beyond the largest duration ({MAX_DURATION_SECONDS}s)."
+    return None
 
 
 def is_quantity(text: str) -> bool:

@@ -21,6 +21,7 @@ from propeller.compiler.errors import CompilationFailed, CompileError, ErrorCode
 from propeller.compiler.graph import Edges, walk_from
 from propeller.compiler.ids import END_NODE, START_NODE, IdKey, id_key, id_str
 from propeller.compiler.launch_plan import LaunchPlanInterface
+from propeller.compiler.task import duration_problem
 from propeller.compiler.types import LiteralType, collection_of
 
 _M = TypeVar("_M", bound=Message)
@@ -271,6 +272,13 @@ class _WorkflowBuilder:
     def _validate_node(self, node: workflow_pb2.Node, *, top_level: bool) -> None:
         interface = self._top_level_interface(node.id) if top_level else self._node_interface(node)
         kind = node.WhichOneof("target")
+        for where, duration in (
+            ("timeout", node.metadata.timeout if node.metadata.HasField("timeout") else None),
+            ("gate_node.sleep.duration", node.gate_node.sleep.duration if kind == "gate_node" else None),
+        ):
+            problem = duration_problem(duration) if duration is not None else None
+            if problem:
+                self.error(ErrorCode.INVALID_VALUE, node.id, f"{where}: {problem}")
         if interface is not None:
             self._check_aliases(node, interface)
         inputs: dict[str, LiteralType] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import grpc
 import pytest
 
+from flyteidl_py.admin import common_pb2
 from flyteidl_py.admin import (
     matchable_resource_pb2 as mr,
 )
@@ -75,3 +76,54 @@ async def test_update_names_the_missing_scope_part(stub: admin_pb2_grpc.AdminSer
         )
     assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "attributes.workflow" in (raised.value.details() or "")
+
+
+@pytest.mark.parametrize(
+    ("attributes", "field"),
+    [
+        (
+            mr.MatchingAttributes(execution_queue_attributes=mr.ExecutionQueueAttributes(tags=["gpu", "a\x00b"])),
+            "execution_queue_attributes.tags[1]",
+        ),
+        (
+            mr.MatchingAttributes(execution_cluster_label=mr.ExecutionClusterLabel(value="x" * 10_000)),
+            "execution_cluster_label.value",
+        ),
+        (
+            mr.MatchingAttributes(
+                workflow_execution_config=mr.WorkflowExecutionConfig(
+                    labels=common_pb2.Labels(values={"team": "ml\r\nX-Injected: 1"})
+                )
+            ),
+            "workflow_execution_config.labels.values[team]",
+        ),
+        (
+            mr.MatchingAttributes(
+                plugin_overrides=mr.PluginOverrides(overrides=[mr.PluginOverride(plugin_id=["local"])])
+            ),
+            "plugin_overrides.overrides[0].task_type",
+        ),
+    ],
+    ids=["nul", "10kb", "crlf", "no-task-type"],
+)
+async def test_meaningless_attribute_values_are_refused_and_nothing_is_stored(
+    stub: admin_pb2_grpc.AdminServiceStub, attributes: mr.MatchingAttributes, field: str
+) -> None:
+    request = pa.ProjectAttributesUpdateRequest(
+        attributes=pa.ProjectAttributes(project=PROJECT, matching_attributes=attributes)
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as raised:
+        await stub.UpdateProjectAttributes(request)
+    assert raised.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert f"attributes.matching_attributes.{field}" in (raised.value.details() or "")
+    kind = mr.MatchableResource.Value(
+        {
+            "execution_queue_attributes": "EXECUTION_QUEUE",
+            "execution_cluster_label": "EXECUTION_CLUSTER_LABEL",
+            "workflow_execution_config": "WORKFLOW_EXECUTION_CONFIG",
+            "plugin_overrides": "PLUGIN_OVERRIDE",
+        }[attributes.WhichOneof("target")]
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetProjectAttributes(pa.ProjectAttributesGetRequest(project=PROJECT, resource_type=kind))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND

@@ -10,9 +10,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from flyteidl_py.admin import project_pb2
+from flyteidl_py.admin import common_pb2, project_pb2
+from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from tests.support.admin import RunningAdmin
+from tests.support.echo import chain, echo_task, ident
 
 GARBAGE = b"\xff\xff\xff\xff\x0f"  # a field with an invalid wire type: no message decodes it
 
@@ -98,3 +100,40 @@ async def test_an_expiry_beyond_any_clock_is_invalid_argument(admin: RunningAdmi
         )
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "expires_in" in (refused.value.details() or "")
+
+
+@pytest.mark.parametrize(("seconds", "nanos"), [(2**62, 0), (-5, 0), (10, -1)], ids=["1e18s", "negative", "neg-nanos"])
+async def test_timeouts_no_clock_can_honour_are_refused_at_registration(
+    admin: RunningAdmin, seconds: int, nanos: int
+) -> None:
+    """A task or node timeout beyond Duration's range (about 1e300 in a client's float) or negative
+    was stored, and failed the execution with an overflow when the engine applied it."""
+
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    task = echo_task("timed.task")
+    task.spec.template.metadata.timeout.seconds = seconds
+    task.spec.template.metadata.timeout.nanos = nanos
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateTask(task)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "metadata.timeout" in (refused.value.details() or "")
+
+    await stub.CreateTask(echo_task())
+    workflow = chain("timed.wf", 1)[0]
+    node = workflow.spec.template.nodes[0]  # type: ignore[attr-defined]
+    node.metadata.timeout.seconds = seconds
+    node.metadata.timeout.nanos = nanos
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateWorkflow(workflow)  # type: ignore[arg-type]
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "timeout" in (refused.value.details() or "")
+    ident = identifier_pb2.Identifier(
+        resource_type=identifier_pb2.WORKFLOW,
+        project="flytesnacks",
+        domain="development",
+        name="timed.wf",
+        version="v1",
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as missing:
+        await stub.GetWorkflow(common_pb2.ObjectGetRequest(id=workflow_id))
+    assert missing.value.code() == grpc.StatusCode.NOT_FOUND
