@@ -13,8 +13,9 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from flyteidl_py.admin import common_pb2, project_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
+from tests.support import echo
 from tests.support.admin import RunningAdmin
-from tests.support.echo import chain, echo_task, ident
+from tests.support.echo import chain, echo_task
 
 GARBAGE = b"\xff\xff\xff\xff\x0f"  # a field with an invalid wire type: no message decodes it
 
@@ -127,13 +128,7 @@ async def test_timeouts_no_clock_can_honour_are_refused_at_registration(
         await stub.CreateWorkflow(workflow)  # type: ignore[arg-type]
     assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "timeout" in (refused.value.details() or "")
-    ident = identifier_pb2.Identifier(
-        resource_type=identifier_pb2.WORKFLOW,
-        project="flytesnacks",
-        domain="development",
-        name="timed.wf",
-        version="v1",
-    )
+    workflow_id = echo.ident(identifier_pb2.WORKFLOW, "timed.wf")
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.GetWorkflow(common_pb2.ObjectGetRequest(id=workflow_id))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
