@@ -128,7 +128,8 @@ class LocalUrlSigner:
         if not _is_safe(path):
             raise PermissionDenied(f"path {path!r} is not allowed", field="url")
         expected = self._signature(allowed, path, expires, md5_b64)
-        if not hmac.compare_digest(expected, signature.lower()):
+        # Bytes, not str: compare_digest refuses non-ASCII text (a TypeError, answered 500).
+        if not hmac.compare_digest(expected.encode(), signature.lower().encode()):
             raise PermissionDenied("signature does not match", field="url")
         if method != allowed:
             raise PermissionDenied(f"URL was signed for {signed_method}, not {method}", field="url")

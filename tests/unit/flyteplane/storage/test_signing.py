@@ -55,6 +55,8 @@ def test_a_get_url_carries_no_md5() -> None:
     ("method", "path_change", "query_change", "now"),
     [
         pytest.param("PUT", None, {"signature": "0" * 64}, NOW, id="forged-signature"),
+        # Non-ASCII: compare_digest on str raised TypeError, which the HTTP server answered with 500.
+        pytest.param("PUT", None, {"signature": "\u00ff\u00fe" * 32}, NOW, id="non-ascii-signature"),
         pytest.param("PUT", "runs/other.pb", None, NOW, id="other-path"),
         pytest.param("PUT", None, {"expires": str(int(NOW) + 9999)}, NOW, id="stretched-expiry"),
         pytest.param("PUT", None, {"md5": "AAAAAAAAAAAAAAAAAAAAAA=="}, NOW, id="other-md5"),
