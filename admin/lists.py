@@ -104,6 +104,8 @@ def filter_expressions(text: str) -> list[tuple[str, str, str]]:
     """
     if len(text) > MAX_FILTERS_LENGTH:
         raise InvalidArgument(f"filters is longer than {MAX_FILTERS_LENGTH} characters", field="filters")
+    if "\x00" in text:
+        raise InvalidArgument("filters must not contain NUL characters", field="filters")
     triples = []
     for raw in text.split("+"):
         expression = raw.strip()

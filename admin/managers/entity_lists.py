@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import filter_expressions, list_request, page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.ids import require
+from admin.managers.ids import check_named_id, require
 from admin.managers.registration import to_launch_plan, to_task, to_workflow
 from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from admin.repositories import entities
@@ -42,8 +42,7 @@ class EntityLists:
 
     async def _versions(self, resource_type: int, request: common_pb2.ResourceListRequest) -> tuple[list[Any], str]:
         model, entity = _model(resource_type)
-        require(request.id.project, "id.project")
-        require(request.id.domain, "id.domain")
+        check_named_id(request.id)
         listing = list_request(request, entity)
         async with self.ctx.db.session() as session:
             rows = await entities.list_versions(session, model, entity, request.id, listing)
@@ -198,8 +197,7 @@ class EntityLists:
     async def list_descriptions(
         self, request: description_entity_pb2.DescriptionEntityListRequest
     ) -> description_entity_pb2.DescriptionEntityList:
-        require(request.id.project, "id.project")
-        require(request.id.domain, "id.domain")
+        check_named_id(request.id)
         window = page(request.limit, request.token)
         sort = request.sort_by if request.HasField("sort_by") else None
         async with self.ctx.db.session() as session:

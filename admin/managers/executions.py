@@ -25,6 +25,7 @@ from admin.managers.context import AdminContext
 from admin.managers.ids import (
     check_execution_id,
     check_identifier,
+    check_named_id,
     check_project_domain,
     check_text,
     exec_str,
@@ -560,8 +561,7 @@ class ExecutionManager:
             return to_execution(await executions.get(session, ident))
 
     async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
-        require(request.id.project, "id.project")
-        require(request.id.domain, "id.domain")
+        check_named_id(request.id)
         listing = list_request(request, "execution")
         async with self.ctx.db.session() as session:
             rows = await executions.list_page(session, request.id, listing)

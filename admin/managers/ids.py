@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.config import AdminConfig
 from admin.repositories import projects
-from flyteidl_py.admin import project_pb2
+from flyteidl_py.admin import common_pb2, project_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import InvalidArgument
 
@@ -72,6 +72,14 @@ def check_execution_id(ident: identifier_pb2.WorkflowExecutionIdentifier, field:
     require(ident.project, f"{field}.project")
     require(ident.domain, f"{field}.domain")
     require(ident.name, f"{field}.name", EXECUTION_NAME_LIMIT)
+    check_text(ident.org, f"{field}.org")
+
+
+def check_named_id(ident: common_pb2.NamedEntityIdentifier, field: str = "id") -> None:
+    """A list scope: project and domain required; a name, when given, storable like any name."""
+    require(ident.project, f"{field}.project")
+    require(ident.domain, f"{field}.domain")
+    check_text(ident.name, f"{field}.name")
     check_text(ident.org, f"{field}.org")
 
 
