@@ -26,6 +26,20 @@ from flyteplane.errors import FlyteplaneError, InvalidArgument
 
 log = logging.getLogger("flyteplane.rpc")
 
+# Answers from another component that may change when the call is made again (it was unreachable,
+# overloaded or failing): callers keep the work and retry it later instead of dropping it.
+TRANSIENT_CODES = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.ABORTED,
+        grpc.StatusCode.CANCELLED,
+    }
+)
+
 # Flyte truncates error messages to this many bytes on the wire.
 MAX_MESSAGE_BYTES = 32_000
 

@@ -27,18 +27,11 @@ from flyteidl_py.core import identifier_pb2, literals_pb2, types_pb2
 from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc, signal_pb2_grpc
 from flyteplane.credentials import presenting
+from flyteplane.rpc import TRANSIENT_CODES
 
 log = logging.getLogger("flyteplane.propeller.events")
 
-_TRANSIENT = {
-    grpc.StatusCode.UNAVAILABLE,
-    grpc.StatusCode.DEADLINE_EXCEEDED,
-    grpc.StatusCode.INTERNAL,
-    grpc.StatusCode.UNKNOWN,
-    grpc.StatusCode.RESOURCE_EXHAUSTED,
-    grpc.StatusCode.ABORTED,
-    grpc.StatusCode.CANCELLED,
-}
+_TRANSIENT = TRANSIENT_CODES
 
 
 class EventNotDelivered(Exception):
