@@ -22,7 +22,8 @@ from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
 from admin.managers.context import AdminContext
-from admin.service import Managers, add_services
+from admin.rest import RestGateway, openapi, routes_from
+from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
 from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
@@ -89,11 +90,30 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-def _http_app(storage: Storage) -> Starlette:
+def _http_app(storage: Storage, gateway: RestGateway) -> Starlette:
+    """Admin's HTTP port: health, the REST API (and its OpenAPI document), and local signed URLs."""
+
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/healthz", healthz), Mount("/", app=signed_url_app(storage))])
+    document = openapi(gateway.routes)
+
+    async def openapi_document(_: Request) -> JSONResponse:
+        return JSONResponse(document)
+
+    verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    # The few annotated routes outside /api (OAuth2 metadata, client config, /me) have no variables.
+    outside = sorted({r.template for r in gateway.routes if not r.template.startswith("/api/")})
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/healthcheck", healthz),
+            Route("/api/v1/openapi.json", openapi_document),
+            Route("/api/{path:path}", gateway.handle, methods=verbs),
+            *(Route(template, gateway.handle, methods=verbs) for template in outside),
+            Mount("/", app=signed_url_app(storage)),
+        ]
+    )
 
 
 async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
@@ -107,9 +127,6 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
     storage = await storage_for(config)
-    http_server = uvicorn.Server(
-        uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
-    )
 
     credential = await asyncio.to_thread(config.plane_credential)
     if engine is None:
@@ -130,7 +147,14 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    names = add_services(server, managers, f"http://{host}:{http_port}")
+    tables = route_tables(managers, f"http://{host}:{http_port}")
+    names = add_services(server, tables)
+    gateway = RestGateway(
+        routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
+    )
+    http_server = uvicorn.Server(
+        uvicorn.Config(_http_app(storage, gateway), host=host, port=http_port, log_level="warning", lifespan="off")
+    )
     await add_health_and_reflection(server, names)
     grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
     await server.start()

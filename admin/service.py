@@ -215,11 +215,9 @@ SERVICES = (
 )
 
 
-def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
-    """Register admin's services (Flyte's five, the event sink, the schedule feed) on a grpc.aio server.
-
-    Returns their full names."""
-    tables: dict[str, dict[str, Handler]] = {
+def route_tables(m: Managers, http_base: str) -> dict[str, dict[str, Handler]]:
+    """Each service's handlers by RPC name: what both the gRPC services and the REST gateway call."""
+    return {
         "AdminService": admin_routes(m),
         "DataProxyService": dataproxy_routes(m),
         "AuthMetadataService": auth_routes(http_base),
@@ -228,6 +226,12 @@ def add_services(server: Any, m: Managers, http_base: str) -> list[str]:
         "EventSinkService": {"RecordEvents": m.events.record_events},
         "ScheduleService": {"ListSchedules": m.schedules.list_schedules},
     }
+
+
+def add_services(server: Any, tables: dict[str, dict[str, Handler]]) -> list[str]:
+    """Register admin's services (Flyte's five, the event sink, the schedule feed) on a grpc.aio server.
+
+    Returns their full names."""
     for descriptor, module in SERVICES:
         base = getattr(module, f"{descriptor.name}Servicer")
         add = getattr(module, f"add_{descriptor.name}Servicer_to_server")
