@@ -101,7 +101,7 @@ from plugins.local.protocol import (
 )
 from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
-from plugins.local.warm.pool import Readiness, WarmPool
+from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle
 
 log = logging.getLogger(__name__)
 
@@ -544,6 +544,8 @@ class LocalPlugin:
     ) -> Transition | None:
         """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
         it cold)."""
+        if warm.key.bundle_dir and warm.dest_dir:  # the server is ready, so the bundle is extracted
+            await asyncio.to_thread(copy_bundle, Path(warm.key.bundle_dir), Path(warm.dest_dir))
         request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
         started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
         if started is None:

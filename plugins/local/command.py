@@ -115,10 +115,10 @@ async def build_command(
 ) -> Command:
     """The process for this attempt; BadTaskDefinition when the task cannot run locally as defined.
 
-    `attempt_dir/code` is the fast-register destination and, unless the environment names a working
-    directory, `attempt_dir/cwd` the working directory; the caller creates both. `base_envs` keeps
-    each environment's `environment_variables` (by the environment's identity) from one call to the
-    next: a caller whose `config` and `environ` do not change passes the same mapping every time.
+    Unless the environment names a working directory, `attempt_dir/cwd` is the working directory and the
+    code bundle's destination; otherwise the bundle goes to `attempt_dir/code`. The caller creates both.
+    `base_envs` keeps each environment's `environment_variables` (by the environment's identity) from one
+    call to the next: a caller whose `config` and `environ` do not change passes the same mapping every time.
     """
     environ = os.environ if environ is None else environ
     container = container_of(ctx.template)
@@ -135,9 +135,13 @@ async def build_command(
             "the command still holds {{ .remote_package_path }}: register the task with `pyflyte register`, "
             "which uploads the code bundle and fills it in"
         )
-    argv = rewrite_dest_dir(argv, str(attempt_dir / "code"))
-
     environment = environment_for(container.image, config)
+    cwd = environment.working_dir or attempt_dir / "cwd"
+    # Flyte unpacks a code bundle into the image's working directory (`--dest-dir .`), and flytekit relies on
+    # it: a pickled task (interactive mode) opens `pkl.gz` there, a `--copy all` bundle's data files are read
+    # relative to it. An attempt's own working directory is that place; a working directory the environment
+    # names is shared by attempts, so bundles are kept out of it, in the attempt's `code` directory.
+    argv = rewrite_dest_dir(argv, str(attempt_dir / "code" if environment.working_dir else cwd))
     base_env = base_envs.get(id(environment)) if base_envs is not None else None
     if base_env is None:
         base_env = environment_variables(environment, config, environ)
@@ -147,14 +151,14 @@ async def build_command(
     paths = ctx.paths
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
     env.update(storage_environment(ctx.storage.config, data_uris))
-    env.update(environment.env)  # the environment's own settings win over the store's
+    env.update(ctx.platform_environment)
+    env.update(environment.env)  # the environment's own settings win over the store's and the plane's
     env.update({pair.key: pair.value for pair in container.env})
     identity = flyte_environment(ctx)
     import_env = {**env, **ctx.environment}
     env.update(identity)
     env.update(ctx.environment)
 
-    cwd = environment.working_dir or attempt_dir / "cwd"
     return Command(
         argv=argv,
         env=env,

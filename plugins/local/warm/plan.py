@@ -36,7 +36,8 @@ What a forked task process shares with its siblings, unlike fresh interpreters: 
 randomization (one seed per server), and whatever modules did at import in the server -- where the
 variables that name one attempt (FLYTE_INTERNAL_EXECUTION_ID & co., FLYTE_ATTEMPT_NUMBER) are not yet
 set, the working directory and `sys.argv` are those of the attempt that first needed the module, and a
-bundle is imported from its shared extraction (`bundle_dir`) rather than the attempt's destination.
+bundle is imported from its shared extraction (`bundle_dir`) rather than the attempt's destination (which
+still gets its own copy of the bundle's files, as on a cold start: `WarmPlan.dest_dir`).
 """
 
 from __future__ import annotations
@@ -105,6 +106,9 @@ class WarmPlan:
     args: tuple[str, ...]  # the command line after the script
     env: dict[str, str]
     modules: tuple[str, ...]  # task modules the server imports before forking
+    # Where the cold path would unpack the code bundle (`--dest-dir`): the attempt gets a copy of the bundle
+    # there too, since flytekit users read the bundle's files relative to the working directory.
+    dest_dir: str = ""
 
     def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> AttemptRequest:
         """What a fork server or reuse worker is asked to run."""
@@ -224,7 +228,7 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     for name in sorted(set(env) | set(server_env)):
         if name.startswith(_STARTUP_PREFIXES) and env.get(name) != server_env.get(name):
             return f"the task sets {name}, which a forked interpreter cannot take up"
-    return WarmPlan(key=key, entry=entry, script=script, args=tuple(args), env=env, modules=modules)
+    return WarmPlan(key=key, entry=entry, script=script, args=tuple(args), env=env, modules=modules, dest_dir=dest_dir)
 
 
 def _name(arg: str) -> str:

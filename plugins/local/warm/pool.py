@@ -714,6 +714,20 @@ def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: i
     return True
 
 
+def copy_bundle(bundle_dir: Path, destination: Path) -> None:
+    """The extracted bundle's files into an attempt's own destination, as a cold start would unpack them there.
+
+    Copies, not links: a task may write over a file it was shipped, which must not change its siblings' bundle.
+    """
+    for entry in bundle_dir.iterdir():
+        if entry.name == _COMPLETE:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(entry, destination / entry.name, follow_symlinks=False)
+
+
 def _extract(archive: Path, destination: Path) -> None:
     with tarfile.open(archive) as bundle:
         bundle.extractall(destination, filter="data")

@@ -152,14 +152,27 @@ async def test_local_store_passes_no_storage_credentials(storage: Storage, tmp_p
     assert not any(k.startswith(("FLYTE_AWS", "AWS_", "GOOGLE")) for k in env)
 
 
-async def test_fast_registered_task_unpacks_into_the_attempt_directory(storage: Storage, tmp_path: Path) -> None:
+async def test_fast_registered_task_unpacks_into_the_attempts_working_directory(
+    storage: Storage, tmp_path: Path
+) -> None:
+    # As Flyte's `--dest-dir .`: flytekit opens a pickled task's `pkl.gz` relative to the working directory.
     template = fixture_task("examples.basics.scalars", "examples-package-fast.tgz")
     ctx = task_context(storage, template, execution="e1", remote_package_path="file:///store/fast1.tar.gz")
-    argv = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).argv
-    assert argv[:6] == [
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
+    assert command.cwd == str(tmp_path / "a" / "cwd")
+    assert command.argv[:6] == [
         "pyflyte-fast-execute", "--additional-distribution", "file:///store/fast1.tar.gz",
-        "--dest-dir", str(tmp_path / "a" / "code"), "--",
+        "--dest-dir", command.cwd, "--",
     ]  # fmt: skip
+
+
+async def test_a_shared_working_directory_gets_no_code_bundle(storage: Storage, tmp_path: Path) -> None:
+    template = fixture_task("examples.basics.scalars", "examples-package-fast.tgz")
+    ctx = task_context(storage, template, execution="e1", remote_package_path="file:///store/fast1.tar.gz")
+    config = _config(tmp_path, default_environment=LocalEnvironment(working_dir=tmp_path / "shared"))
+    command = await build_command(ctx, config, tmp_path / "a", ENVIRON)
+    assert command.cwd == str(tmp_path / "shared")
+    assert command.argv[4] == str(tmp_path / "a" / "code")
 
 
 async def test_unresolved_code_bundle_is_a_bad_task_definition(storage: Storage, tmp_path: Path) -> None:
