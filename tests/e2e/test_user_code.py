@@ -96,3 +96,15 @@ async def test_a_copy_all_bundle_puts_data_files_in_the_working_directory(client
     answer = await _run(client, "user_code.data_files.greet", version="copy-all", name="flyte")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer) == {"o0": "hello, flyte"}
+
+
+async def test_an_eager_workflow_launches_its_tasks_as_executions_of_the_plane(client: Flytekit) -> None:
+    # The eager task runs FlyteRemote inside itself: it reaches admin through FLYTE_PLATFORM_URL.
+    answer = await _run(client, "user_code.eager_flow.eager_sum", x=1)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer) == {"o0": (1 + 1) * (1 + 10 + 1)}
+    children = (await client.remote(USER_PROBE, {"action": "eager_children", "name": answer["name"]}))["children"]
+    assert sorted(child["entity"] for child in children) == ["user_code.eager_flow.add_one"] * 2 + [
+        "user_code.eager_flow.times"
+    ]
+    assert {child["phase"] for child in children} == {core.WorkflowExecution.SUCCEEDED}

@@ -1,6 +1,4 @@
-"""An eager workflow: plain Python control flow over awaited tasks, each launched as its own execution."""
-
-import asyncio
+"""An eager workflow: plain Python control flow over tasks, each launched as its own execution."""
 
 from flytekit import eager, task
 
@@ -17,7 +15,9 @@ def times(x: int, y: int) -> int:
 
 @eager
 async def eager_sum(x: int) -> int:
-    first, second = await asyncio.gather(add_one(x=x), add_one(x=x + 10))
+    # In an eager task, calling a task launches it and waits for its value (flytekit 1.16).
+    first = add_one(x=x)
+    second = add_one(x=x + 10)
     if first > 100:  # decided in Python, on a value a task computed
         return first
-    return await times(x=first, y=second)
+    return times(x=first, y=second)
