@@ -86,7 +86,7 @@ from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
 from plugins.local.attempt import log_tail
-from plugins.local.command import Command, build_command, environment_variables
+from plugins.local.command import Command, build_command, environment_variables, unmapped_code_hint
 from plugins.local.protocol import (
     LOCK,
     RECORD,
@@ -111,6 +111,7 @@ LOG_FILE = "task.log"
 _OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
 # flytekit (1.16) reports a MemoryError the task raised as USER:RuntimeError, its traceback ending in this line.
 _MEMORY_ERROR = re.compile(r"^\s*MemoryError\b", re.MULTILINE)
+_MODULE_NOT_FOUND = re.compile(r"\bModuleNotFoundError\b")
 
 
 @dataclass(frozen=True)
@@ -649,7 +650,8 @@ class LocalPlugin:
                 return self._oom(limit, error.message, common)
             retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
             system = error.origin == execution_pb2.ExecutionError.SYSTEM
-            return Transition.failure(error.code, error.message, retryable=retryable, system=system, **common)
+            message = self._with_code_hint(ctx, error.message)
+            return Transition.failure(error.code, message, retryable=retryable, system=system, **common)
         if start_error is not None:
             code = "CommandNotFound" if status.get("errno") == errno.ENOENT else "CannotStart"
             message = f"cannot start the task: {start_error}"
@@ -670,11 +672,19 @@ class LocalPlugin:
             if signal_number is not None
             else f"exited with code {exit_code}"
         )
-        message = (
-            f"the task process {how} without reporting an error (no error.pb; log: {log_uri}); last output:\n{tail}"
+        message = self._with_code_hint(
+            ctx,
+            f"the task process {how} without reporting an error (no error.pb; log: {log_uri}); last output:\n{tail}",
         )
         code = "Interrupted" if signal_number is not None else "NonZeroExitCode"
         return Transition.failure(code, message, retryable=True, **common)
+
+    def _with_code_hint(self, ctx: TaskExecutionContext, message: str) -> str:
+        """`message`, and how to map the task's image when its code was missing because the image is not mapped."""
+        if not _MODULE_NOT_FOUND.search(message):
+            return message
+        hint = unmapped_code_hint(ctx.template, self.config)
+        return f"{message}\n\n{hint}" if hint else message
 
     @staticmethod
     def _oom(limit: int, detail: str, common: Mapping[str, Any]) -> Transition:

@@ -54,12 +54,40 @@ class Command:
 
 def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:
     """The environment standing in for `image`: an exact entry, else the first matching pattern, else the default."""
+    mapped = _mapped_environment(image, config)
+    return config.default_environment if mapped is None else mapped
+
+
+def _mapped_environment(image: str, config: LocalPluginConfig) -> LocalEnvironment | None:
     if image in config.images:
         return config.images[image]
     for pattern, environment in config.images.items():
         if fnmatch.fnmatchcase(image, pattern):
             return environment
-    return config.default_environment
+    return None
+
+
+def unmapped_code_hint(template: tasks_pb2.TaskTemplate, config: LocalPluginConfig) -> str:
+    """What to do when a task's module cannot be imported because its image carries the code: "" unless the task
+    ships no code bundle (`pyflyte register --copy none`) and `images` maps its image to no environment.
+
+    Such a task runs in the default environment, which holds flytekit but not the user's package; on Flyte the
+    image would carry it. Locally an image stands for an environment whose `python_path` holds the package.
+    """
+    container = container_of(template)
+    if container is None or _mapped_environment(container.image, config) is not None:
+        return ""
+    if any(arg.rsplit("/", 1)[-1] == "pyflyte-fast-execute" for arg in [*container.command, *container.args]):
+        return ""
+    image = container.image
+    return (
+        f"The task's image {image!r} is not mapped to a local environment, so it ran in the default environment, "
+        "which does not hold the task's code: the task was registered without a code bundle (`pyflyte register "
+        "--copy none`), expecting the image to carry it. Map the image to the directory that holds the code, in "
+        f'the local backend\'s settings: `propeller.plugins.backends.local.images: {{"{image}": {{"venv": '
+        '"<virtualenv with flytekit>", "python_path": ["<directory holding the package>"]}}`; an fnmatch '
+        "pattern (`registry.example/*`) maps several images. Or register with a code bundle (`--copy auto`)."
+    )
 
 
 def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container, default: int | None = None) -> int | None:

@@ -108,3 +108,26 @@ async def test_an_eager_workflow_launches_its_tasks_as_executions_of_the_plane(c
         "user_code.eager_flow.times"
     ]
     assert {child["phase"] for child in children} == {core.WorkflowExecution.SUCCEEDED}
+
+
+async def _register_without_bundle(client: Flytekit, image: str, version: str) -> None:
+    await client.pyflyte(
+        "register", "-p", client.project, "-d", client.domain, "--version", version, "--copy", "none",
+        "--image", image, "user_code/baked.py",
+    )  # fmt: skip
+
+
+async def test_code_registered_without_a_bundle_runs_from_the_directory_its_image_maps_to(client: Flytekit) -> None:
+    await _register_without_bundle(client, BAKED_IMAGE, "baked")
+    answer = await _run(client, "user_code.baked.shout_wf", version="baked", text="flyte")
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer) == {"o0": "FLYTE!"}
+
+
+async def test_code_of_an_unmapped_image_fails_saying_how_to_map_the_image(client: Flytekit) -> None:
+    await _register_without_bundle(client, UNMAPPED_IMAGE, "unmapped")
+    answer = await _run(client, "user_code.baked.shout_wf", version="unmapped", text="flyte")
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "ModuleNotFoundError" in answer["error"]
+    assert f"image {UNMAPPED_IMAGE!r} is not mapped" in answer["error"]
+    assert "python_path" in answer["error"]

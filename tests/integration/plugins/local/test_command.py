@@ -16,7 +16,7 @@ from plugins.common.command import container_of
 from plugins.common.quantity import whole_units
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition
-from plugins.local.command import build_command, environment_for
+from plugins.local.command import build_command, environment_for, unmapped_code_hint
 from tests.integration.plugins.helpers import (
     container_task,
     fixture_task,
@@ -313,3 +313,20 @@ async def test_object_store_paths_reach_the_task_as_uris(tmp_path: Path) -> None
     argv = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).argv
     assert argv[1] == ctx.paths.inputs
     assert argv[1].startswith("s3://bucket/")
+
+
+def test_a_task_without_a_bundle_on_an_unmapped_image_gets_a_hint_naming_the_image(tmp_path: Path) -> None:
+    template = container_task("pyflyte-execute", "--inputs", "x")
+    template.container.image = "registry.example/app:1"
+    hint = unmapped_code_hint(template, _config(tmp_path))
+    assert "'registry.example/app:1' is not mapped" in hint
+    assert '"registry.example/app:1": {"venv"' in hint and "python_path" in hint
+
+
+def test_a_mapped_image_or_a_code_bundle_gets_no_hint(tmp_path: Path) -> None:
+    mapped = container_task("pyflyte-execute", "--inputs", "x")
+    mapped.container.image = "registry.example/app:1"
+    bundled = container_task("pyflyte-fast-execute", "--additional-distribution", "s3://b/x.tar.gz", "--")
+    config = _config(tmp_path, images={"registry.example/*": LocalEnvironment()})
+    assert unmapped_code_hint(mapped, config) == ""
+    assert unmapped_code_hint(bundled, _config(tmp_path)) == ""
