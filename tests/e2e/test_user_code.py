@@ -29,18 +29,26 @@ UNMAPPED_IMAGE = "registry.example/unmapped:1"
 
 
 @pytest.fixture(scope="module")
-def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("project")
+def project_dir(tmp_path_factory: pytest.TempPathFactory, start_mode: str) -> Path:
+    return tmp_path_factory.mktemp(f"project-{start_mode}")
+
+
+@pytest.fixture(scope="module", params=["fork", "cold"])
+def start_mode(request: pytest.FixtureRequest) -> str:
+    """Warm (forked) or cold task processes: a bundle's files must be where flytekit expects either way. (Reuse
+    workers start attempts through the same path as forks; their run of this module passed too, at twice the time.)"""
+    return str(request.param)
 
 
 @pytest.fixture(scope="module")
 async def plane(
-    tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, project_dir: Path
+    tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, project_dir: Path, start_mode: str
 ) -> AsyncIterator[RunningPlane]:
     # The image that carries the code maps to an environment whose python_path holds it, as a user's
     # configuration would map their own image onto their checkout.
     images = {BAKED_IMAGE: {"venv": str(flytekit_venv.parent), "python_path": [str(project_dir)]}}
-    config = local_plane_config(tmp_path_factory.mktemp("plane"), flytekit_venv, images=images)
+    starts: dict[str, Any] = {"warm": False} if start_mode == "cold" else {"warm_mode": start_mode}
+    config = local_plane_config(tmp_path_factory.mktemp("plane"), flytekit_venv, images=images, **starts)
     async with running_plane(config) as running:
         yield running
 
