@@ -99,9 +99,9 @@ from plugins.local.protocol import (
     decode_record,
     decode_status,
 )
-from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
-from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle
+from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
 
 log = logging.getLogger(__name__)
 
@@ -547,6 +547,12 @@ class LocalPlugin:
         it cold)."""
         if warm.key.bundle_dir and warm.dest_dir:  # the server is ready, so the bundle is extracted
             await asyncio.to_thread(copy_bundle, Path(warm.key.bundle_dir), Path(warm.dest_dir))
+        if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
+            try:
+                await download(warm.pickle_uri, Path(warm.dest_dir) / PICKLE_NAME, ctx.storage)
+            except (OSError, NotFound):
+                log.info("%s starts cold: cannot fetch %s", name, warm.pickle_uri, exc_info=True)
+                return None
         request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
         started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
         if started is None:

@@ -678,18 +678,7 @@ class WarmPool:
             await asyncio.to_thread(shutil.rmtree, temp, True)
             await asyncio.to_thread(temp.mkdir, parents=True)
             archive = temp / key.bundle_uri.rstrip("/").rsplit("/", 1)[-1]
-            source = local_path(key.bundle_uri)
-            if "://" not in source:
-                await asyncio.to_thread(shutil.copyfile, source, archive)
-            else:
-                if storage is None:
-                    raise RuntimeError(f"no store to read {key.bundle_uri} from")
-                handle = await asyncio.to_thread(archive.open, "wb")
-                try:
-                    async for chunk in storage.read_stream(key.bundle_uri):
-                        await asyncio.to_thread(handle.write, chunk)
-                finally:
-                    await asyncio.to_thread(handle.close)
+            await download(key.bundle_uri, archive, storage)
             await asyncio.to_thread(_extract, archive, temp)
             await asyncio.to_thread(_publish, temp, target)
 
@@ -712,6 +701,22 @@ def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: i
     }
     write_json_atomically(attempt / protocol.STATUS, status)
     return True
+
+
+async def download(uri: str, target: Path, storage: Storage | None) -> None:
+    """`uri` (a local path or a store's object) copied to `target`."""
+    source = local_path(uri)
+    if "://" not in source:
+        await asyncio.to_thread(shutil.copyfile, source, target)
+        return
+    if storage is None:
+        raise RuntimeError(f"no store to read {uri} from")
+    handle = await asyncio.to_thread(target.open, "wb")
+    try:
+        async for chunk in storage.read_stream(uri):
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
 
 
 def copy_bundle(bundle_dir: Path, destination: Path) -> None:
