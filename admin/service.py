@@ -37,7 +37,7 @@ from flyteidl_py.service import (
     signal_pb2,
     signal_pb2_grpc,
 )
-from flyteplane import __version__
+from flyteplane import __build_time__, __version__
 from flyteplane.rpc import Handler, servicer
 
 
@@ -77,11 +77,13 @@ class Managers:
 
 
 def _version() -> version_pb2.GetVersionResponse:
+    # Flyte's own form (flytestdlib's version package): a `v`-prefixed release, a build label and the
+    # build date; flytekit's tools print the release and some scripts compare it as `vX.Y.Z`.
     return version_pb2.GetVersionResponse(
         control_plane_version=version_pb2.Version(
-            Build=f"flyteplane-{__version__}",
-            Version=__version__,
-            BuildTime=f"python-{platform.python_version()}",
+            Version=f"v{__version__}",
+            Build=f"flyteplane-{__version__}-py{platform.python_version()}",
+            BuildTime=__build_time__,
         )
     )
 

@@ -151,6 +151,9 @@ class TaskExecutionContext:
     # The code bundle `{{ .remote_package_path }}` stands for. `pyflyte register` resolves that variable
     # itself; only packages made with `pyflyte package --copy all` and never registered leave it in.
     remote_package_path: str = ""
+    # How a task process calls back into the plane it runs on (FLYTE_PLATFORM_URL, FLYTE_PLATFORM_INSECURE):
+    # flytekit's eager workflows and FlyteRemote inside a task read them. Below the task's own variables.
+    platform_environment: Mapping[str, str] = field(default_factory=dict)
     # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
     wake: Callable[[], None] = lambda: None
     # The engine's reader of `paths.inputs` and writer of `paths.outputs` (see `read_inputs`/`write_outputs`).

@@ -2,6 +2,8 @@
 
 One `handle` writes the inputs as `outputs.pb` and succeeds; calling it again writes the same
 outputs again, so it is idempotent. A task without inputs (no inputs.pb) gets an empty LiteralMap.
+The outputs carry the names of the task's declared outputs: flytekit's `Echo` declares input `a`
+and output `o0`, and downstream nodes bind to `o0` (see `output_names`).
 As an array element (map task), it echoes element `array_index` of each collection input, as a
 map task's element would compute it from the whole-list inputs.pb.
 """
@@ -12,7 +14,7 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any
 
-from flyteidl_py.core import literals_pb2
+from flyteidl_py.core import interface_pb2, literals_pb2
 from plugins.core import Phase, TaskExecutionContext, Transition
 
 _CACHED_INPUTS = 8
@@ -32,15 +34,24 @@ class EchoPlugin:
         self._inputs: dict[str, asyncio.Future[literals_pb2.LiteralMap]] = {}
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        try:
+            renamed = output_names(ctx.template.interface)
+        except ValueError as exc:
+            return Transition.failure("EchoInterface", str(exc), retryable=False)
         if ctx.array_index is not None:
             inputs = await self._array_inputs(ctx)
             element = literals_pb2.LiteralMap()
             for name, literal in inputs.literals.items():
                 is_list = literal.WhichOneof("value") == "collection"
-                element.literals[name].CopyFrom(literal.collection.literals[ctx.array_index] if is_list else literal)
+                picked = literal.collection.literals[ctx.array_index] if is_list else literal
+                element.literals[renamed.get(name, name)].CopyFrom(picked)
             await ctx.storage.write_proto(ctx.paths.outputs, element)
         else:
-            await ctx.write_outputs(await ctx.read_inputs())
+            inputs = await ctx.read_inputs()
+            outputs = literals_pb2.LiteralMap()
+            for name, literal in inputs.literals.items():
+                outputs.literals[renamed.get(name, name)].CopyFrom(literal)
+            await ctx.write_outputs(outputs)
         return Transition(Phase.SUCCESS, reason="outputs are the inputs")
 
     async def _array_inputs(self, ctx: TaskExecutionContext) -> literals_pb2.LiteralMap:
@@ -65,6 +76,30 @@ class EchoPlugin:
 
     async def finalize(self, ctx: TaskExecutionContext) -> None:
         return None
+
+
+def output_names(interface: interface_pb2.TypedInterface) -> dict[str, str]:
+    """Which output each input is written as, for inputs whose output has another name.
+
+    Same names map to themselves. Otherwise, as Flyte's echo plugin does, one input maps onto the
+    one output; more cannot be paired, because an interface's variables carry no order (a protobuf
+    map) and flytekit names echo outputs `o0`, `o1`, ... by input position. An interface that
+    declares no outputs leaves the inputs' names as they are.
+    """
+    inputs, outputs = set(interface.inputs.variables), set(interface.outputs.variables)
+    if not outputs or inputs == outputs:
+        return {}
+    if len(inputs) != len(outputs):
+        raise ValueError(
+            f"an echo task needs as many outputs as inputs: inputs {sorted(inputs)}, outputs {sorted(outputs)}"
+        )
+    unpaired_in, unpaired_out = sorted(inputs - outputs), sorted(outputs - inputs)
+    if len(unpaired_in) > 1:
+        raise ValueError(
+            f"an echo task can rename one input to an output, not {len(unpaired_in)} "
+            f"(inputs {unpaired_in}, outputs {unpaired_out}): name its outputs after its inputs"
+        )
+    return dict(zip(unpaired_in, unpaired_out, strict=True))
 
 
 def create(config: Mapping[str, Any]) -> EchoPlugin:

@@ -91,6 +91,9 @@ class PropellerConfig(EngineConfig):
     grpc_port: int = Field(default=30082, ge=0, le=65535)  # the engine API admin launches through
     database_url: str | None = None  # None: SQLite at <data_dir>/propeller.db
     admin_endpoint: str = "127.0.0.1:30080"  # where events, signals and child executions go
+    # Admin as task processes reach it (FLYTE_PLATFORM_URL: flytekit's eager workflows and FlyteRemote in a
+    # task call it); None: `admin_endpoint`, right for local task processes on this host.
+    task_admin_endpoint: str | None = None
     # DataCatalog for task caching; None turns caching off (every cacheable task reports CACHE_DISABLED).
     datacatalog_endpoint: str | None = None
     metadata_prefix: str = "metadata/propeller"  # <store>/<this>/<project>-<domain>-<execution>/...

@@ -23,7 +23,7 @@ from propeller.catalog.client import CatalogClient
 from propeller.config import PropellerPlaneConfig
 from propeller.db import MIGRATIONS
 from propeller.engine import Engine
-from propeller.services import EngineSettings, default_owner
+from propeller.services import EngineSettings, default_owner, platform_environment
 
 log = logging.getLogger("flyteplane.propeller")
 
@@ -91,6 +91,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
             raw_output_prefix=settings.raw_output_prefix or join(storage.default_prefix, "raw"),
             tuning=settings,
             owner=settings.owner_id or default_owner(),
+            platform_environment=platform_environment(settings.task_admin_endpoint or settings.admin_endpoint),
         ),
         EngineMetrics(registry) if registry is not None else None,
     )

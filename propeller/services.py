@@ -6,7 +6,7 @@ import asyncio
 import os
 import socket
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -25,6 +25,12 @@ def default_owner() -> str:
     return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
 
+def platform_environment(admin_endpoint: str) -> dict[str, str]:
+    """What a task process needs to call admin (flytekit's `Config.auto()` reads FLYTE_PLATFORM_*), as Flyte's
+    deployments set in every task pod: the endpoint, over plain-text gRPC as admin serves it."""
+    return {"FLYTE_PLATFORM_URL": admin_endpoint, "FLYTE_PLATFORM_INSECURE": "true"}
+
+
 @dataclass(frozen=True)
 class EngineSettings:
     """What the engine runs with: its tunables as configured, and the places and names resolved at start."""
@@ -34,6 +40,8 @@ class EngineSettings:
     tuning: EngineConfig = field(default_factory=EngineConfig)
     owner: str = field(default_factory=default_owner)  # the name this engine holds leases under
     producer_id: str = "propeller"
+    # What every task process is told of the plane (see `platform_environment`).
+    platform_environment: Mapping[str, str] = field(default_factory=dict)
 
     def retry_delay(self, project: str, domain: str, failed_attempts: int) -> float:
         """Seconds a task's next attempt waits once `failed_attempts` of it failed retryably: the retry

@@ -86,7 +86,7 @@ from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
 from plugins.local.attempt import log_tail
-from plugins.local.command import Command, build_command, environment_variables
+from plugins.local.command import Command, build_command, environment_variables, unmapped_code_hint
 from plugins.local.protocol import (
     LOCK,
     RECORD,
@@ -99,9 +99,9 @@ from plugins.local.protocol import (
     decode_record,
     decode_status,
 )
-from plugins.local.warm.plan import WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
-from plugins.local.warm.pool import Readiness, WarmPool
+from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,7 @@ LOG_FILE = "task.log"
 _OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
 # flytekit (1.16) reports a MemoryError the task raised as USER:RuntimeError, its traceback ending in this line.
 _MEMORY_ERROR = re.compile(r"^\s*MemoryError\b", re.MULTILINE)
+_MODULE_NOT_FOUND = re.compile(r"\bModuleNotFoundError\b")
 
 
 @dataclass(frozen=True)
@@ -544,6 +545,14 @@ class LocalPlugin:
     ) -> Transition | None:
         """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
         it cold)."""
+        if warm.key.bundle_dir and warm.dest_dir:  # the server is ready, so the bundle is extracted
+            await asyncio.to_thread(copy_bundle, Path(warm.key.bundle_dir), Path(warm.dest_dir))
+        if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
+            try:
+                await download(warm.pickle_uri, Path(warm.dest_dir) / PICKLE_NAME, ctx.storage)
+            except (OSError, NotFound):
+                log.info("%s starts cold: cannot fetch %s", name, warm.pickle_uri, exc_info=True)
+                return None
         request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
         started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
         if started is None:
@@ -647,7 +656,8 @@ class LocalPlugin:
                 return self._oom(limit, error.message, common)
             retryable = error.kind == errors_pb2.ContainerError.RECOVERABLE
             system = error.origin == execution_pb2.ExecutionError.SYSTEM
-            return Transition.failure(error.code, error.message, retryable=retryable, system=system, **common)
+            message = self._with_code_hint(ctx, error.message)
+            return Transition.failure(error.code, message, retryable=retryable, system=system, **common)
         if start_error is not None:
             code = "CommandNotFound" if status.get("errno") == errno.ENOENT else "CannotStart"
             message = f"cannot start the task: {start_error}"
@@ -668,11 +678,19 @@ class LocalPlugin:
             if signal_number is not None
             else f"exited with code {exit_code}"
         )
-        message = (
-            f"the task process {how} without reporting an error (no error.pb; log: {log_uri}); last output:\n{tail}"
+        message = self._with_code_hint(
+            ctx,
+            f"the task process {how} without reporting an error (no error.pb; log: {log_uri}); last output:\n{tail}",
         )
         code = "Interrupted" if signal_number is not None else "NonZeroExitCode"
         return Transition.failure(code, message, retryable=True, **common)
+
+    def _with_code_hint(self, ctx: TaskExecutionContext, message: str) -> str:
+        """`message`, and how to map the task's image when its code was missing because the image is not mapped."""
+        if not _MODULE_NOT_FOUND.search(message):
+            return message
+        hint = unmapped_code_hint(ctx.template, self.config)
+        return f"{message}\n\n{hint}" if hint else message
 
     @staticmethod
     def _oom(limit: int, detail: str, common: Mapping[str, Any]) -> Transition:

@@ -54,12 +54,40 @@ class Command:
 
 def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:
     """The environment standing in for `image`: an exact entry, else the first matching pattern, else the default."""
+    mapped = _mapped_environment(image, config)
+    return config.default_environment if mapped is None else mapped
+
+
+def _mapped_environment(image: str, config: LocalPluginConfig) -> LocalEnvironment | None:
     if image in config.images:
         return config.images[image]
     for pattern, environment in config.images.items():
         if fnmatch.fnmatchcase(image, pattern):
             return environment
-    return config.default_environment
+    return None
+
+
+def unmapped_code_hint(template: tasks_pb2.TaskTemplate, config: LocalPluginConfig) -> str:
+    """What to do when a task's module cannot be imported because its image carries the code: "" unless the task
+    ships no code bundle (`pyflyte register --copy none`) and `images` maps its image to no environment.
+
+    Such a task runs in the default environment, which holds flytekit but not the user's package; on Flyte the
+    image would carry it. Locally an image stands for an environment whose `python_path` holds the package.
+    """
+    container = container_of(template)
+    if container is None or _mapped_environment(container.image, config) is not None:
+        return ""
+    if any(arg.rsplit("/", 1)[-1] == "pyflyte-fast-execute" for arg in [*container.command, *container.args]):
+        return ""
+    image = container.image
+    return (
+        f"The task's image {image!r} is not mapped to a local environment, so it ran in the default environment, "
+        "which does not hold the task's code: the task was registered without a code bundle (`pyflyte register "
+        "--copy none`), expecting the image to carry it. Map the image to the directory that holds the code, in "
+        f'the local backend\'s settings: `propeller.plugins.backends.local.images: {{"{image}": {{"venv": '
+        '"<virtualenv with flytekit>", "python_path": ["<directory holding the package>"]}}`; an fnmatch '
+        "pattern (`registry.example/*`) maps several images. Or register with a code bundle (`--copy auto`)."
+    )
 
 
 def memory_limit(ctx: TaskExecutionContext, container: tasks_pb2.Container, default: int | None = None) -> int | None:
@@ -115,10 +143,10 @@ async def build_command(
 ) -> Command:
     """The process for this attempt; BadTaskDefinition when the task cannot run locally as defined.
 
-    `attempt_dir/code` is the fast-register destination and, unless the environment names a working
-    directory, `attempt_dir/cwd` the working directory; the caller creates both. `base_envs` keeps
-    each environment's `environment_variables` (by the environment's identity) from one call to the
-    next: a caller whose `config` and `environ` do not change passes the same mapping every time.
+    Unless the environment names a working directory, `attempt_dir/cwd` is the working directory and the
+    code bundle's destination; otherwise the bundle goes to `attempt_dir/code`. The caller creates both.
+    `base_envs` keeps each environment's `environment_variables` (by the environment's identity) from one
+    call to the next: a caller whose `config` and `environ` do not change passes the same mapping every time.
     """
     environ = os.environ if environ is None else environ
     container = container_of(ctx.template)
@@ -135,9 +163,13 @@ async def build_command(
             "the command still holds {{ .remote_package_path }}: register the task with `pyflyte register`, "
             "which uploads the code bundle and fills it in"
         )
-    argv = rewrite_dest_dir(argv, str(attempt_dir / "code"))
-
     environment = environment_for(container.image, config)
+    cwd = environment.working_dir or attempt_dir / "cwd"
+    # Flyte unpacks a code bundle into the image's working directory (`--dest-dir .`), and flytekit relies on
+    # it: a pickled task (interactive mode) opens `pkl.gz` there, a `--copy all` bundle's data files are read
+    # relative to it. An attempt's own working directory is that place; a working directory the environment
+    # names is shared by attempts, so bundles are kept out of it, in the attempt's `code` directory.
+    argv = rewrite_dest_dir(argv, str(attempt_dir / "code" if environment.working_dir else cwd))
     base_env = base_envs.get(id(environment)) if base_envs is not None else None
     if base_env is None:
         base_env = environment_variables(environment, config, environ)
@@ -147,14 +179,14 @@ async def build_command(
     paths = ctx.paths
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
     env.update(storage_environment(ctx.storage.config, data_uris))
-    env.update(environment.env)  # the environment's own settings win over the store's
+    env.update(ctx.platform_environment)
+    env.update(environment.env)  # the environment's own settings win over the store's and the plane's
     env.update({pair.key: pair.value for pair in container.env})
     identity = flyte_environment(ctx)
     import_env = {**env, **ctx.environment}
     env.update(identity)
     env.update(ctx.environment)
 
-    cwd = environment.working_dir or attempt_dir / "cwd"
     return Command(
         argv=argv,
         env=env,

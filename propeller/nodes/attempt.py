@@ -78,6 +78,7 @@ def task_context(
         security_context=spec.security_context,
         resources=template.container.resources if template.HasField("container") else None,
         array_index=array_index,
+        platform_environment=services.settings.platform_environment,
         wake=lambda: services.wake(state.record_id),
         inputs_reader=lambda: services.read_literals(state, paths.inputs),
         # An array element's outputs are read back from the store (the array gathers them): written now.

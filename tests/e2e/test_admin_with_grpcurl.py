@@ -30,7 +30,8 @@ async def test_grpcurl_describes_admin_service_methods(grpcurl_binary: Path, mod
 async def test_grpcurl_calls_get_version(grpcurl_binary: Path, module_admin: RunningAdmin) -> None:
     answer = await grpcurl_call(grpcurl_binary, module_admin.grpc_port, "flyteidl.service.AdminService/GetVersion", {})
 
-    assert answer["controlPlaneVersion"]["Version"]
+    version = answer["controlPlaneVersion"]
+    assert version["Version"].startswith("v") and version["Build"] and version["BuildTime"]
 
 
 async def test_grpcurl_calls_list_projects(grpcurl_binary: Path, module_admin: RunningAdmin) -> None:

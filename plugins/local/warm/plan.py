@@ -7,8 +7,8 @@ An attempt starts warm when all of these hold, otherwise it takes the cold path 
   own environment does not say FLYTEPLANE_WARM=false (0/no/off);
 - its environment names a virtualenv whose python exists;
 - its command is flytekit's `pyflyte-execute` or `pyflyte-map-execute`, or `pyflyte-fast-execute
-  --additional-distribution <bundle>.tar.gz --dest-dir <dir> -- <one of those two>`, and the console
-  script resolves to the environment's bin/ on the command's PATH;
+  --additional-distribution <bundle>.tar.gz|pkl.gz --dest-dir <dir> -- <one of those two>`, and the
+  console script resolves to the environment's bin/ on the command's PATH;
 - the task's environment agrees with the environment's on every variable that shapes an
   interpreter before it runs code (PYTHON*, LD_*): those cannot change after a fork.
 
@@ -22,6 +22,8 @@ For a fast-registered task the plan is what `pyflyte-fast-execute` would do afte
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
 `--resolver`, and the bundle's directory at the end of PYTHONPATH. The fork server of a bundle has it
 extracted once into `<work dir>/.warm/bundles/<digest>/` and imports the task modules before forking.
+A pickled task (interactive mode, `pkl.gz`) has no modules to import ahead: it starts from a server of
+its environment, once its `pkl.gz` is in the attempt's destination (`WarmPlan.pickle_uri`).
 
 A fork server that imports task modules (a bundle's, or with `preload_task_modules`) starts with the
 task's own variables -- its environment's, its store's, its template's (`pyflyte register --env`) and
@@ -36,7 +38,8 @@ What a forked task process shares with its siblings, unlike fresh interpreters: 
 randomization (one seed per server), and whatever modules did at import in the server -- where the
 variables that name one attempt (FLYTE_INTERNAL_EXECUTION_ID & co., FLYTE_ATTEMPT_NUMBER) are not yet
 set, the working directory and `sys.argv` are those of the attempt that first needed the module, and a
-bundle is imported from its shared extraction (`bundle_dir`) rather than the attempt's destination.
+bundle is imported from its shared extraction (`bundle_dir`) rather than the attempt's destination (which
+still gets its own copy of the bundle's files, as on a cold start: `WarmPlan.dest_dir`).
 """
 
 from __future__ import annotations
@@ -57,6 +60,7 @@ OPT_OUT_VARIABLE = "FLYTEPLANE_WARM"
 FAST_EXECUTE = "pyflyte-fast-execute"
 ENTRYPOINTS = ("pyflyte-execute", "pyflyte-map-execute")
 BUNDLE_SUFFIX = ".tar.gz"
+PICKLE_NAME = "pkl.gz"  # flytekit's interactive-mode bundle: one pickled entity, not an archive
 WARM_DIR = ".warm"  # under the backend's work_dir; attempt directories never start with a dot
 
 _FALSE = frozenset({"0", "false", "no", "off"})
@@ -105,6 +109,10 @@ class WarmPlan:
     args: tuple[str, ...]  # the command line after the script
     env: dict[str, str]
     modules: tuple[str, ...]  # task modules the server imports before forking
+    # Where the cold path would unpack the code bundle (`--dest-dir`): the attempt gets a copy of the bundle
+    # there too, since flytekit users read the bundle's files relative to the working directory.
+    dest_dir: str = ""
+    pickle_uri: str = ""  # a pickled task's `pkl.gz`, fetched into `dest_dir` before the attempt starts
 
     def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> AttemptRequest:
         """What a fork server or reuse worker is asked to run."""
@@ -209,6 +217,10 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
         return f"{argv[0]} is not the environment's"
 
     args = list(argv[1:])
+    pickle_uri = ""
+    if _name(bundle_uri) == PICKLE_NAME:
+        pickle_uri, bundle_uri = bundle_uri, ""
+        args = _with_dynamic_distribution(args, pickle_uri, dest_dir)
     bundle_path = bundle_dir(config, bundle_uri) if bundle_uri else None
     env = dict(command.env)
     if bundle_path is not None:
@@ -224,7 +236,16 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     for name in sorted(set(env) | set(server_env)):
         if name.startswith(_STARTUP_PREFIXES) and env.get(name) != server_env.get(name):
             return f"the task sets {name}, which a forked interpreter cannot take up"
-    return WarmPlan(key=key, entry=entry, script=script, args=tuple(args), env=env, modules=modules)
+    return WarmPlan(
+        key=key,
+        entry=entry,
+        script=script,
+        args=tuple(args),
+        env=env,
+        modules=modules,
+        dest_dir=dest_dir,
+        pickle_uri=pickle_uri,
+    )
 
 
 def _name(arg: str) -> str:
@@ -261,8 +282,8 @@ def _parse_fast_execute(args: Sequence[str]) -> tuple[str, str, list[str]] | str
     dest_dir = options.get("--dest-dir", "")
     if not bundle or not dest_dir:
         return "pyflyte-fast-execute without a code bundle and a destination"
-    if not bundle.endswith(BUNDLE_SUFFIX):
-        return f"code bundle {bundle} is not a {BUNDLE_SUFFIX} archive"
+    if not bundle.endswith(BUNDLE_SUFFIX) and _name(bundle) != PICKLE_NAME:
+        return f"code bundle {bundle} is not a {BUNDLE_SUFFIX} archive or a pickled task ({PICKLE_NAME})"
     return bundle, dest_dir, inner
 
 

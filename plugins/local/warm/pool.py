@@ -678,18 +678,7 @@ class WarmPool:
             await asyncio.to_thread(shutil.rmtree, temp, True)
             await asyncio.to_thread(temp.mkdir, parents=True)
             archive = temp / key.bundle_uri.rstrip("/").rsplit("/", 1)[-1]
-            source = local_path(key.bundle_uri)
-            if "://" not in source:
-                await asyncio.to_thread(shutil.copyfile, source, archive)
-            else:
-                if storage is None:
-                    raise RuntimeError(f"no store to read {key.bundle_uri} from")
-                handle = await asyncio.to_thread(archive.open, "wb")
-                try:
-                    async for chunk in storage.read_stream(key.bundle_uri):
-                        await asyncio.to_thread(handle.write, chunk)
-                finally:
-                    await asyncio.to_thread(handle.close)
+            await download(key.bundle_uri, archive, storage)
             await asyncio.to_thread(_extract, archive, temp)
             await asyncio.to_thread(_publish, temp, target)
 
@@ -712,6 +701,36 @@ def _record_exit(attempt: Path, pid: int, returncode: int, memory_limit_bytes: i
     }
     write_json_atomically(attempt / protocol.STATUS, status)
     return True
+
+
+async def download(uri: str, target: Path, storage: Storage | None) -> None:
+    """`uri` (a local path or a store's object) copied to `target`."""
+    source = local_path(uri)
+    if "://" not in source:
+        await asyncio.to_thread(shutil.copyfile, source, target)
+        return
+    if storage is None:
+        raise RuntimeError(f"no store to read {uri} from")
+    handle = await asyncio.to_thread(target.open, "wb")
+    try:
+        async for chunk in storage.read_stream(uri):
+            await asyncio.to_thread(handle.write, chunk)
+    finally:
+        await asyncio.to_thread(handle.close)
+
+
+def copy_bundle(bundle_dir: Path, destination: Path) -> None:
+    """The extracted bundle's files into an attempt's own destination, as a cold start would unpack them there.
+
+    Copies, not links: a task may write over a file it was shipped, which must not change its siblings' bundle.
+    """
+    for entry in bundle_dir.iterdir():
+        if entry.name == _COMPLETE:
+            continue
+        if entry.is_dir():
+            shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(entry, destination / entry.name, follow_symlinks=False)
 
 
 def _extract(archive: Path, destination: Path) -> None:

@@ -16,7 +16,7 @@ from plugins.common.command import container_of
 from plugins.common.quantity import whole_units
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition
-from plugins.local.command import build_command, environment_for
+from plugins.local.command import build_command, environment_for, unmapped_code_hint
 from tests.integration.plugins.helpers import (
     container_task,
     fixture_task,
@@ -152,14 +152,27 @@ async def test_local_store_passes_no_storage_credentials(storage: Storage, tmp_p
     assert not any(k.startswith(("FLYTE_AWS", "AWS_", "GOOGLE")) for k in env)
 
 
-async def test_fast_registered_task_unpacks_into_the_attempt_directory(storage: Storage, tmp_path: Path) -> None:
+async def test_fast_registered_task_unpacks_into_the_attempts_working_directory(
+    storage: Storage, tmp_path: Path
+) -> None:
+    # As Flyte's `--dest-dir .`: flytekit opens a pickled task's `pkl.gz` relative to the working directory.
     template = fixture_task("examples.basics.scalars", "examples-package-fast.tgz")
     ctx = task_context(storage, template, execution="e1", remote_package_path="file:///store/fast1.tar.gz")
-    argv = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).argv
-    assert argv[:6] == [
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
+    assert command.cwd == str(tmp_path / "a" / "cwd")
+    assert command.argv[:6] == [
         "pyflyte-fast-execute", "--additional-distribution", "file:///store/fast1.tar.gz",
-        "--dest-dir", str(tmp_path / "a" / "code"), "--",
+        "--dest-dir", command.cwd, "--",
     ]  # fmt: skip
+
+
+async def test_a_shared_working_directory_gets_no_code_bundle(storage: Storage, tmp_path: Path) -> None:
+    template = fixture_task("examples.basics.scalars", "examples-package-fast.tgz")
+    ctx = task_context(storage, template, execution="e1", remote_package_path="file:///store/fast1.tar.gz")
+    config = _config(tmp_path, default_environment=LocalEnvironment(working_dir=tmp_path / "shared"))
+    command = await build_command(ctx, config, tmp_path / "a", ENVIRON)
+    assert command.cwd == str(tmp_path / "shared")
+    assert command.argv[4] == str(tmp_path / "a" / "code")
 
 
 async def test_unresolved_code_bundle_is_a_bad_task_definition(storage: Storage, tmp_path: Path) -> None:
@@ -300,3 +313,20 @@ async def test_object_store_paths_reach_the_task_as_uris(tmp_path: Path) -> None
     argv = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).argv
     assert argv[1] == ctx.paths.inputs
     assert argv[1].startswith("s3://bucket/")
+
+
+def test_a_task_without_a_bundle_on_an_unmapped_image_gets_a_hint_naming_the_image(tmp_path: Path) -> None:
+    template = container_task("pyflyte-execute", "--inputs", "x")
+    template.container.image = "registry.example/app:1"
+    hint = unmapped_code_hint(template, _config(tmp_path))
+    assert "'registry.example/app:1' is not mapped" in hint
+    assert '"registry.example/app:1": {"venv"' in hint and "python_path" in hint
+
+
+def test_a_mapped_image_or_a_code_bundle_gets_no_hint(tmp_path: Path) -> None:
+    mapped = container_task("pyflyte-execute", "--inputs", "x")
+    mapped.container.image = "registry.example/app:1"
+    bundled = container_task("pyflyte-fast-execute", "--additional-distribution", "s3://b/x.tar.gz", "--")
+    config = _config(tmp_path, images={"registry.example/*": LocalEnvironment()})
+    assert unmapped_code_hint(mapped, config) == ""
+    assert unmapped_code_hint(bundled, _config(tmp_path)) == ""

@@ -136,6 +136,19 @@ def test_a_server_that_imports_flytekit_alone_serves_every_task_of_its_environme
     assert "REGISTERED" not in first.server_env
 
 
+def test_a_pickled_task_starts_warm_from_its_environments_server_once_its_pickle_is_fetched(
+    config: LocalPluginConfig,
+) -> None:
+    pickle = "s3://b/fast/abc/pkl.gz"
+    argv = ["pyflyte-fast-execute", "--additional-distribution", pickle, "--dest-dir", "/w/cwd", "--",
+            "pyflyte-execute", *ENTRY_ARGS]  # fmt: skip
+    result = warm(plan(command(config, argv), config))
+    assert (result.pickle_uri, result.dest_dir) == (pickle, "/w/cwd")
+    assert result.key == warm(plan(command(config, ["pyflyte-execute", *ENTRY_ARGS]), config)).key  # no bundle
+    assert result.modules == ()  # the pickle holds the task: nothing to import ahead
+    assert "--dynamic-addl-distro" in result.args
+
+
 def test_task_modules_are_preloaded_when_the_environment_allows(config: LocalPluginConfig) -> None:
     environment = config.default_environment.model_copy(update={"preload_task_modules": True})
     config = config.model_copy(update={"default_environment": environment})
@@ -147,7 +160,7 @@ def test_task_modules_are_preloaded_when_the_environment_allows(config: LocalPlu
     [
         (["python", "-c", "print(1)"], "not a flytekit task entrypoint"),
         (["/elsewhere/bin/pyflyte-execute", *ENTRY_ARGS], "is not the environment's"),
-        (["pyflyte-fast-execute", "--additional-distribution", "s3://b/pkl.gz", "--dest-dir", "/c", "--",
+        (["pyflyte-fast-execute", "--additional-distribution", "s3://b/code.zip", "--dest-dir", "/c", "--",
           "pyflyte-execute"], "is not a .tar.gz archive"),
         (["pyflyte-fast-execute", "--dest-dir", "/c", "--", "pyflyte-execute"], "without a code bundle"),
         (["pyflyte-fast-execute", "--additional-distribution", BUNDLE, "--dest-dir", "/c", "--", "my-entrypoint"],
