@@ -57,7 +57,8 @@ def _value(args: argparse.Namespace) -> bytes:
     return data[:-1] if data.endswith(b"\n") else data
 
 
-async def _run(args: argparse.Namespace, config: FlyteplaneConfig) -> str:
+async def _run(args: argparse.Namespace, config: FlyteplaneConfig) -> tuple[int, str]:
+    """The exit status and what to print (on stdout when 0, else on stderr)."""
     await migrate(config, ["propeller"], quiet=True)  # the store may be written before the plane first starts
     db = await MIGRATIONS.connect(config.database_url("propeller", config.propeller.database_url), "propeller")
     try:
@@ -67,18 +68,19 @@ async def _run(args: argparse.Namespace, config: FlyteplaneConfig) -> str:
             check_name(args.name)
             value = await asyncio.to_thread(_value, args)
             new = await store.put(args.project, args.domain, args.name, value)
-            return f"{'created' if new else 'replaced'} secret {args.name} for {scope}"
+            return 0, f"{'created' if new else 'replaced'} secret {args.name} for {scope}"
         if args.secrets_command == "delete":
             if not await store.delete(args.project, args.domain, args.name):
-                raise SystemExit(f"flyteplane: no secret {args.name} for {scope}")
-            return f"deleted secret {args.name} for {scope}"
+                return 1, f"flyteplane: no secret {args.name} for {scope}"
+            return 0, f"deleted secret {args.name} for {scope}"
         rows = await store.stored(args.project, args.domain or None)
         lines = [f"{row.name}\t{row.project}/{row.domain or '*'}\t{row.updated_at.isoformat()}" for row in rows]
-        return "\n".join(["NAME\tSCOPE\tUPDATED", *lines])
+        return 0, "\n".join(["NAME\tSCOPE\tUPDATED", *lines])
     finally:
         await db.dispose()
 
 
 def main(args: argparse.Namespace, config: FlyteplaneConfig) -> int:
-    print(asyncio.run(_run(args, _config(args, config))))
-    return 0
+    status, message = asyncio.run(_run(args, _config(args, config)))
+    print(message, file=sys.stdout if status == 0 else sys.stderr)
+    return status

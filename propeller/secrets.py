@@ -38,7 +38,7 @@ KEY_FILE = "secrets-key"
 KEY_BYTES = 32
 NONCE_BYTES = 12
 MAX_VALUE_BYTES = 1024 * 1024
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}$")
+_NAME = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){0,2}")
 
 
 def secrets_key(configured: str | None, data_dir: Path) -> bytes:
@@ -60,7 +60,7 @@ def request_name(request: security_pb2.Secret) -> str:
 
 
 def check_name(name: str) -> str:
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name) or any(part in (".", "..") for part in name.split("/")):
         raise InvalidArgument(
             f"secret name {name!r} must be <group>/<key> (or <group>/<version>/<key>, or <key>) of letters, digits, "
             "'_', '-' and '.'",

@@ -45,6 +45,8 @@ def secret_environment(values: Sequence[SecretValue], attempt_dir: Path) -> dict
     }
     for secret in values:
         request, parts = secret.request, _parts(secret.request)
+        if any(part in (".", "..") or "/" in part or "\0" in part for part in parts):
+            raise BadTaskDefinition(f"secret request {'/'.join(parts)!r} names no secret (a part is a path)")
         if request.mount_requirement == security_pb2.Secret.FILE:
             path = directory.joinpath(*(part.lower() for part in parts))
             _write(path, secret.value)
