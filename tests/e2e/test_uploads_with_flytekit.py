@@ -16,8 +16,6 @@ from typing import Any
 
 import boto3
 import pytest
-from google.auth.credentials import AnonymousCredentials
-from google.cloud import storage as gcs
 from pydantic import SecretStr
 
 from flyteidl_py.core import execution_pb2 as core
@@ -26,6 +24,7 @@ from flyteplane.storage import GCSConfig, S3Config, StorageConfig
 from tests.integration.flyteplane.storage.conftest import (
     S3_KEY,
     S3_SECRET,
+    gcs_client,
     gcs_endpoint,
     moto_endpoint,
     service_account_key,
@@ -34,7 +33,12 @@ from tests.support.flytekit import Flytekit
 from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane, local_plane_config, running_plane
 
-__all__ = ["gcs_endpoint", "moto_endpoint", "service_account_key"]  # fixtures, shared with the storage tests
+__all__ = [
+    "gcs_client",
+    "gcs_endpoint",
+    "moto_endpoint",
+    "service_account_key",
+]  # fixtures, shared with the storage tests
 
 USER_DATA = Path(__file__).with_name("user_data")
 PROBE = Path(__file__).with_name("flyteremote_probe.py")
@@ -58,11 +62,7 @@ def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     if request.param == "gs":
         endpoint = request.getfixturevalue("gcs_endpoint")
         key_file, _ = request.getfixturevalue("service_account_key")
-        client = gcs.Client(
-            project="flyteplane-test",
-            credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
-            client_options={"api_endpoint": endpoint},
-        )
+        client = request.getfixturevalue("gcs_client")
         client.create_bucket(bucket)
         config = GCSConfig(
             endpoint_url=endpoint, project="flyteplane-test", anonymous=True, service_account_file=key_file
