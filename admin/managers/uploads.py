@@ -18,6 +18,7 @@ from __future__ import annotations
 import posixpath
 
 from flyteidl_py.core import literals_pb2, types_pb2
+from flyteplane.errors import InvalidArgument
 from flyteplane.storage import Storage, join
 
 MULTIPART = types_pb2.BlobType.MULTIPART
@@ -47,7 +48,10 @@ class UploadedDirectories:
         # `<root>/<file>` at least, below <project>/<domain>: anything shallower is not a flytekit upload.
         if uri is None or uri.removeprefix(self.root).count("/") < 3:
             return False
-        return await self.storage.exists(uri)
+        try:
+            return await self.storage.exists(uri)
+        except InvalidArgument:  # not a URI the store accepts: whatever it is, it is not one of our uploads
+            return False
 
     async def _fix(self, literal: literals_pb2.Literal) -> bool:
         changed = False

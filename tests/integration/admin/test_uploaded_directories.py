@@ -56,6 +56,7 @@ async def test_directories_and_data_outside_the_uploads_are_left_alone(tmp_path:
             "several": _blob(root, MULTIPART),
             "raw": _blob(elsewhere, MULTIPART),
             "gone": _blob(f"{root}/c", MULTIPART),
+            "odd": _blob(f"{root}/../../x/y", MULTIPART),
         }
     )
     assert await UploadedDirectories(storage, "uploads").rewrite(inputs) is inputs
