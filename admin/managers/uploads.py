@@ -18,7 +18,7 @@ from __future__ import annotations
 import posixpath
 
 from flyteidl_py.core import literals_pb2, types_pb2
-from flyteplane.errors import InvalidArgument
+from flyteplane.errors import FlyteplaneError
 from flyteplane.storage import Storage, join
 
 MULTIPART = types_pb2.BlobType.MULTIPART
@@ -50,7 +50,7 @@ class UploadedDirectories:
             return False
         try:
             return await self.storage.exists(uri)
-        except InvalidArgument:  # not a URI the store accepts: whatever it is, it is not one of our uploads
+        except FlyteplaneError:  # a URI the store refuses: whatever it names, the input stays as the client sent it
             return False
 
     async def _fix(self, literal: literals_pb2.Literal) -> bool:
