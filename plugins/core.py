@@ -61,6 +61,13 @@ class SecretNotFound(BadTaskDefinition):
         return Transition.failure("SecretNotFound", str(self), retryable=False, system=False)
 
 
+class SecretUnavailable(BadTaskDefinition):
+    """A secret the task requests is stored but cannot be opened (sealed under another key): the platform's to fix."""
+
+    def transition(self) -> Transition:
+        return Transition.failure("SecretUnavailable", str(self), retryable=False, system=True)
+
+
 @dataclass(frozen=True)
 class SecretValue:
     """One secret a task requested (flyteidl core.Secret) and its value; the value never appears in a repr."""

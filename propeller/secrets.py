@@ -29,9 +29,9 @@ from sqlalchemy import delete, select
 
 from flyteidl_py.core import security_pb2
 from flyteplane.database import Database
-from flyteplane.errors import FailedPrecondition, InvalidArgument
+from flyteplane.errors import InvalidArgument
 from flyteplane.storage.signing import persistent_secret
-from plugins.core import SecretNotFound, SecretValue
+from plugins.core import SecretNotFound, SecretUnavailable, SecretValue
 from propeller.models import SecretRecord
 
 KEY_FILE = "secrets-key"
@@ -100,8 +100,9 @@ class SecretsStore:
                 row.value[:NONCE_BYTES], row.value[NONCE_BYTES:], self._scope(row.project, row.domain, row.name)
             )
         except InvalidTag as exc:
-            raise FailedPrecondition(
-                f"secret {row.name!r} of {row.project}/{row.domain or '*'} does not open with this plane's secrets key"
+            raise SecretUnavailable(
+                f"secret {row.name!r} of {row.project}/{row.domain or '*'} does not open with this plane's secrets key "
+                "(propeller.secrets_key or <data_dir>/secrets-key differs from the one it was stored with)"
             ) from exc
 
     async def put(self, project: str, domain: str, name: str, value: bytes) -> bool:

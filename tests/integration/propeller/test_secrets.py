@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from flyteidl_py.core import security_pb2
 from flyteplane.database import Database
-from flyteplane.errors import FailedPrecondition, InvalidArgument
+from flyteplane.errors import InvalidArgument
 from launcher.main import main as cli
-from plugins.core import SecretNotFound
+from plugins.core import SecretNotFound, SecretUnavailable
 from propeller.db import MIGRATIONS
 from propeller.secrets import SecretsStore, secrets_key
 
@@ -54,8 +54,10 @@ async def test_values_are_sealed_at_rest_and_do_not_open_under_another_key(db: D
     async with db.session() as session:
         [stored] = (await session.execute(text("SELECT value FROM secrets"))).scalars().all()
     assert b"plain-value-123" not in bytes(stored)
-    with pytest.raises(FailedPrecondition, match="does not open"):
+    with pytest.raises(SecretUnavailable, match="does not open") as failure:
         await SecretsStore(db, bytes(32)).resolve("p", "d", [_request("g", "k")])
+    error = failure.value.transition().error
+    assert error is not None and error.kind == error.SYSTEM
 
 
 async def test_missing_secrets_are_all_named_with_group_and_key(db: Database) -> None:
