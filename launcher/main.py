@@ -1,4 +1,4 @@
-"""The `flyteplane` command line: version, configuration, migrations, the component servers and `start`."""
+"""The `flyteplane` command line: version, configuration, migrations, the component servers, `start` and `secrets`."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import yaml
 from flyteplane import __version__
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
-from launcher import cache, start
+from launcher import cache, secrets, start
 from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
 
@@ -44,6 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")
     cache.add_parser(commands)
+    secrets.add_parser(commands)
     return parser
 
 
@@ -113,6 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(_serve(args.component, config))
         elif args.command == "cache":
             return cache.main(args, config)
+        elif args.command == "secrets":
+            return secrets.main(args, config)
     except FlyteplaneError as exc:
         print(f"flyteplane: {exc}", file=sys.stderr)
         return 2

@@ -54,6 +54,33 @@ class BadTaskDefinition(ValueError):
         return Transition.failure("BadTaskDefinition", str(self), retryable=False, system=False)
 
 
+class SecretNotFound(BadTaskDefinition):
+    """A secret the task requests is not in the plane's secrets store: the user's to fix, before the task starts."""
+
+    def transition(self) -> Transition:
+        return Transition.failure("SecretNotFound", str(self), retryable=False, system=False)
+
+
+class SecretUnavailable(BadTaskDefinition):
+    """A secret the task requests is stored but cannot be opened (sealed under another key): the platform's to fix."""
+
+    def transition(self) -> Transition:
+        return Transition.failure("SecretUnavailable", str(self), retryable=False, system=True)
+
+
+@dataclass(frozen=True)
+class SecretValue:
+    """One secret a task requested (flyteidl core.Secret) and its value; the value never appears in a repr."""
+
+    request: security_pb2.Secret
+    value: bytes = field(repr=False)
+
+
+def requested_secrets(template: tasks_pb2.TaskTemplate) -> list[security_pb2.Secret]:
+    """The secrets a task template requests (`@task(secret_requests=...)`)."""
+    return list(template.security_context.secrets) if template.HasField("security_context") else []
+
+
 @dataclass(frozen=True)
 class Transition:
     """What one `handle` call decided. `state` is persisted only when propeller accepts the transition."""
@@ -159,6 +186,8 @@ class TaskExecutionContext:
     # The engine's reader of `paths.inputs` and writer of `paths.outputs` (see `read_inputs`/`write_outputs`).
     inputs_reader: Callable[[], Awaitable[literals_pb2.LiteralMap]] | None = None
     outputs_writer: Callable[[literals_pb2.LiteralMap], Awaitable[None]] | None = None
+    # The engine's resolver of requested secrets from the plane's secrets store (see `read_secrets`).
+    secrets_reader: Callable[[Sequence[security_pb2.Secret]], Awaitable[Sequence[SecretValue]]] | None = None
 
     async def read_inputs(self) -> literals_pb2.LiteralMap:
         """The attempt's inputs (an empty map when it has none). Through the engine when it provides a
@@ -179,6 +208,16 @@ class TaskExecutionContext:
             await self.outputs_writer(outputs)
         else:
             await self.storage.write_proto(self.paths.outputs, outputs)
+
+    async def read_secrets(self) -> Sequence[SecretValue]:
+        """The values of the secrets the task requests, read when the plugin starts the attempt (never kept in
+        plugin state). SecretNotFound, naming every missing one, when the store lacks any of them."""
+        requests = requested_secrets(self.template)
+        if not requests:
+            return ()
+        if self.secrets_reader is None:
+            raise SecretNotFound("the task requests secrets and this engine has no secrets store")
+        return await self.secrets_reader(requests)
 
     @property
     def attempt(self) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 
 from flyteplane.config import PlaneConfig, Section
 from plugins.config import PluginsConfig
@@ -102,9 +102,19 @@ class PropellerConfig(EngineConfig):
     metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
     # Which plugin serves each task type, per project/domain, and the backends' settings.
     plugins: PluginsConfig = Field(default_factory=PluginsConfig)
+    # The key the secrets store seals values with (64 hex digits). Unset: kept in <data_dir>/secrets-key, which
+    # `flyteplane start` and the `flyteplane secrets` command share; engines on several machines need one value.
+    secrets_key: SecretStr | None = None
 
 
 class PropellerPlaneConfig(PlaneConfig):
     """What propeller reads of the whole configuration: the shared settings and its own section."""
 
     propeller: PropellerConfig = Field(default_factory=PropellerConfig)
+
+    def secrets_key(self) -> bytes:
+        """The secrets store's key: configured, or kept in the data directory. Blocking: off the loop."""
+        from propeller.secrets import secrets_key
+
+        configured = self.propeller.secrets_key
+        return secrets_key(configured.get_secret_value() if configured else None, self.data_dir)

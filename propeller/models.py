@@ -1,4 +1,5 @@
-"""Propeller's own tables: executions it owns (with leases), per-node state records and the event outbox."""
+"""Propeller's own tables: executions it owns (with leases), per-node state records, the event outbox and the
+secrets it delivers to task attempts."""
 
 from __future__ import annotations
 
@@ -67,3 +68,20 @@ class OutboxEvent(PropellerBase):
     )
     kind: Mapped[str] = mapped_column(String(8))  # workflow | node | task
     payload: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class SecretRecord(PropellerBase):
+    """One secret of a project (of one domain, or of all when `domain` is ""), sealed by propeller/secrets.py."""
+
+    __tablename__ = "secrets"
+    __table_args__ = (UniqueConstraint("project", "domain", "name", name="uq_secrets_key"),)
+
+    project: Mapped[str] = mapped_column(String(63))
+    domain: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(255))
+    # nonce + AES-GCM ciphertext; the associated data is project/domain/name, so a value copied to another row
+    # does not decrypt.
+    value: Mapped[bytes] = mapped_column(LargeBinary)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -23,6 +23,7 @@ from propeller.catalog.client import CatalogClient
 from propeller.config import PropellerPlaneConfig
 from propeller.db import MIGRATIONS
 from propeller.engine import Engine
+from propeller.secrets import SecretsStore
 from propeller.services import EngineSettings, default_owner, platform_environment
 
 log = logging.getLogger("flyteplane.propeller")
@@ -97,6 +98,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     )
     if settings.datacatalog_endpoint:
         engine.services.catalog = CatalogClient.connect(settings.datacatalog_endpoint)
+    engine.services.secrets = SecretsStore(db, await asyncio.to_thread(config.secrets_key))
     await engine.start()
     engine_api = engine_pb2.DESCRIPTOR.services_by_name["EngineService"]
     only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]

@@ -17,6 +17,7 @@ from plugins.core import Plugin
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
 from propeller.config import EngineConfig
+from propeller.secrets import SecretsStore
 from propeller.store import ExecutionState
 
 
@@ -69,6 +70,7 @@ class Services:
     wake_cb: Callable[[int], None]
     timer_cb: Callable[[int, float], None]
     catalog: CatalogClient | None = None  # None when caching is off
+    secrets: SecretsStore | None = None  # what task attempts' secret requests resolve against
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
     # Written later (see write_literals_later) and not yet in the store: kept until they are.
     _unwritten: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)

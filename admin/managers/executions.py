@@ -35,6 +35,7 @@ from admin.managers.ids import (
 )
 from admin.managers.notifications import OutboxWriter, check_notifications
 from admin.managers.registration import RegistrationManager, to_workflow
+from admin.managers.uploads import UploadedDirectories
 from admin.models import Execution, LaunchPlan, Task, Workflow
 from admin.repositories import entities, executions, node_executions, task_executions
 from flyteidl_py.admin import (
@@ -213,6 +214,7 @@ class ExecutionManager:
             raise InvalidArgument("Invalid reference entity resource type", field="spec.launch_plan.resource_type")
         check_identifier(target, target.resource_type, "spec.launch_plan")
         _check_input_literals(inputs, "inputs")
+        inputs = await UploadedDirectories(self.ctx.storage, self.ctx.config.upload_prefix).rewrite(inputs)
 
         task_row: Task | None = None
         if target.resource_type == identifier_pb2.TASK:

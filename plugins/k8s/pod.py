@@ -29,7 +29,7 @@ from flyteidl_py.core import security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
 from plugins.common.command import NO_PREVIOUS_CHECKPOINT, flyte_environment, render_for_attempt
 from plugins.config import CONTAINER_TASK_TYPES
-from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
+from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition, requested_secrets
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
 from plugins.k8s.logs import pod_log_links
@@ -82,10 +82,6 @@ def task_environment(ctx: TaskExecutionContext, config: PodConfig) -> dict[str, 
         )
     env.update(ctx.environment)
     return env
-
-
-def _secrets(template: tasks_pb2.TaskTemplate) -> Sequence[security_pb2.Secret]:
-    return list(template.security_context.secrets) if template.HasField("security_context") else []
 
 
 def secret_injection(
@@ -233,7 +229,7 @@ async def build_pod(
     metadata["annotations"][PRIMARY_CONTAINER_ANNOTATION] = primary
 
     env = _env_list({**task_environment(ctx, config), **(extra_env or {})})
-    secret_env, secret_volumes, secret_mounts = secret_injection(_secrets(template), config.secrets_mount_path)
+    secret_env, secret_volumes, secret_mounts = secret_injection(requested_secrets(template), config.secrets_mount_path)
     env_from = [{"secretRef": {"name": s}} for s in config.default_env_from_secrets] + [
         {"configMapRef": {"name": c}} for c in config.default_env_from_configmaps
     ]

@@ -99,6 +99,7 @@ from plugins.local.protocol import (
     decode_record,
     decode_status,
 )
+from plugins.local.secrets import DIRECTORY as SECRETS_DIRECTORY
 from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
@@ -260,7 +261,7 @@ def _prepare(attempt: Path, command: Command) -> None:
 
 def _cleanup(attempt: Path) -> int | None:
     """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
-    for name in ("code", "cwd"):
+    for name in ("code", "cwd", SECRETS_DIRECTORY):
         try:
             (attempt / name).rmdir()  # usually empty: spares rmtree's walk
         except FileNotFoundError:

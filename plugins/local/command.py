@@ -7,6 +7,7 @@ a process or blocks (apart from reading inputs.pb through the async store when t
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import os
 from collections.abc import Iterable, Mapping, MutableMapping
@@ -20,6 +21,7 @@ from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.local.protocol import RunnerSpec
+from plugins.local.secrets import secret_environment
 
 
 @dataclass(frozen=True)
@@ -186,6 +188,10 @@ async def build_command(
     import_env = {**env, **ctx.environment}
     env.update(identity)
     env.update(ctx.environment)
+    # Last, and never in `import_env` (which keys warm servers): only this attempt's process gets them.
+    secrets = await ctx.read_secrets()
+    if secrets:
+        env.update(await asyncio.to_thread(secret_environment, secrets, attempt_dir))
 
     return Command(
         argv=argv,

@@ -5,10 +5,12 @@ Task nodes, their dynamic workflows and array-node elements all run attempts thi
 
 from __future__ import annotations
 
-from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, tasks_pb2
+from collections.abc import Awaitable, Callable, Sequence
+
+from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, security_pb2, tasks_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteplane.errors import FlyteplaneError
-from plugins.core import DataPaths, TaskExecutionContext
+from plugins.core import DataPaths, SecretValue, TaskExecutionContext
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import task_key
@@ -80,6 +82,7 @@ def task_context(
         array_index=array_index,
         platform_environment=services.settings.platform_environment,
         wake=lambda: services.wake(state.record_id),
+        secrets_reader=_secrets_reader(services, e.project, e.domain),
         inputs_reader=lambda: services.read_literals(state, paths.inputs),
         # An array element's outputs are read back from the store (the array gathers them): written now.
         outputs_writer=(
@@ -88,6 +91,15 @@ def task_context(
             else (lambda outputs: services.write_literals(paths.outputs, outputs))
         ),
     )
+
+
+def _secrets_reader(
+    services: Services, project: str, domain: str
+) -> Callable[[Sequence[security_pb2.Secret]], Awaitable[Sequence[SecretValue]]] | None:
+    store = services.secrets
+    if store is None:
+        return None
+    return lambda requests: store.resolve(project, domain, requests)
 
 
 async def _write_outputs(

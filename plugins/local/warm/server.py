@@ -220,6 +220,12 @@ class TaskProcess:
         if numpy is not None:  # numpy, unlike `random`, does not reseed itself in a forked child
             with contextlib.suppress(Exception):
                 numpy.random.seed()
+        # Nor does flytekit's own generator (a `random.Random` of its own), which names every attempt's working
+        # directory and upload locations: unseeded, sibling attempts would share them.
+        flytekit_random = sys.modules.get("flytekit.interfaces.random")
+        if flytekit_random is not None:
+            with contextlib.suppress(Exception):
+                flytekit_random.random.seed()
         if logging_variables(env) != logging_variables(self.server_env):
             reset_flytekit_logging()
 

@@ -120,6 +120,15 @@ def crash(x: int) -> int:
 
 
 @task
+def workdir(x: int) -> int:
+    import flytekit
+
+    with open(os.environ["WORKDIR_MARKER"], "a") as handle:
+        handle.write(flytekit.current_context().working_directory + "\\n")
+    return x + 1
+
+
+@task
 def nap(x: int) -> int:
     marker = os.environ.get("NAP_MARKER")
     if marker:
@@ -217,6 +226,24 @@ async def test_attempts_fork_from_one_warm_server_and_compute_the_same_result(
     assert all(record["warm"] is True for record in records)
     assert len({record["server_pid"] for record in records}) == 1
     assert len({record["pid"] for record in records}) == 3  # a fresh process per attempt
+
+
+async def test_attempts_forked_from_one_server_get_working_directories_of_their_own(
+    warm_config: LocalPluginConfig, storage: Storage, tmp_path: Path
+) -> None:
+    """flytekit names them with a generator of its own, which a fork does not reseed by itself."""
+    plugin = LocalPlugin(warm_config)
+    marker = tmp_path / "workdirs"
+    try:
+        for node in ("n0", "n1", "n2"):
+            ctx = task_context(storage, nap_task("workdir"), execution="workdirs", node=node)
+            await write_inputs(ctx, int_inputs(x=1))
+            transition = await drive(plugin, with_env(ctx, WORKDIR_MARKER=str(marker)))
+            assert transition.phase is Phase.SUCCESS, transition.reason
+            assert started_warm(transition)
+    finally:
+        await plugin.aclose()
+    assert len(set(marker.read_text().split())) == 3
 
 
 async def test_concurrent_attempts_all_start_warm(warm_config: LocalPluginConfig, storage: Storage) -> None:

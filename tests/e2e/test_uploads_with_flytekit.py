@@ -1,0 +1,124 @@
+"""`pyflyte run --remote` with a directory and a file from the user's machine, on every kind of store.
+
+flytekit uploads each file of a directory through the data proxy under one content-derived prefix,
+and hands the task the longest common prefix of the uploaded objects -- for a directory of one
+file, that file's own URI. On a Flyte sandbox the task then downloads it into a directory; it must
+work the same here, on the local store, S3 (moto) and GCS (the emulator).
+"""
+
+from __future__ import annotations
+
+import base64
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from pydantic import SecretStr
+
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2
+from flyteplane.storage import GCSConfig, S3Config, StorageConfig
+from tests.integration.flyteplane.storage.conftest import (
+    S3_KEY,
+    S3_SECRET,
+    gcs_client,
+    gcs_endpoint,
+    moto_endpoint,
+    service_account_key,
+)
+from tests.support.flytekit import Flytekit
+from tests.support.literals import plain_map
+from tests.support.plane import RunningPlane, local_plane_config, running_plane
+
+__all__ = [
+    "gcs_client",
+    "gcs_endpoint",
+    "moto_endpoint",
+    "service_account_key",
+]  # fixtures, shared with the storage tests
+
+USER_DATA = Path(__file__).with_name("user_data")
+PROBE = Path(__file__).with_name("flyteremote_probe.py")
+
+
+@pytest.fixture(scope="module", params=["file", "s3", "gs"])
+def store(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> StorageConfig | None:
+    """The plane's store: the local one (None: the plane's default), or a fresh bucket in moto or the GCS emulator."""
+    bucket = f"uploads-{uuid.uuid4().hex[:12]}"
+    if request.param == "s3":
+        endpoint = request.getfixturevalue("moto_endpoint")
+        boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id=S3_KEY,
+            aws_secret_access_key=S3_SECRET,
+        ).create_bucket(Bucket=bucket)
+        s3 = S3Config(endpoint_url=endpoint, access_key_id=S3_KEY, secret_access_key=SecretStr(S3_SECRET))
+        return StorageConfig(default_scheme="s3", default_bucket=bucket, s3=s3)
+    if request.param == "gs":
+        endpoint = request.getfixturevalue("gcs_endpoint")
+        key_file, _ = request.getfixturevalue("service_account_key")
+        client = request.getfixturevalue("gcs_client")
+        client.create_bucket(bucket)
+        config = GCSConfig(
+            endpoint_url=endpoint, project="flyteplane-test", anonymous=True, service_account_file=key_file
+        )
+        return StorageConfig(default_scheme="gs", default_bucket=bucket, gcs=config)
+    return None
+
+
+@pytest.fixture(scope="module")
+async def plane(
+    tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, store: StorageConfig | None
+) -> AsyncIterator[RunningPlane]:
+    directory = tmp_path_factory.mktemp("plane")
+    config = local_plane_config(directory, flytekit_venv)
+    if store is not None:
+        config = config.model_copy(update={"storage": store.model_copy(update={"local_root": directory / "store"})})
+    async with running_plane(config) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+async def client(plane: RunningPlane, flytekit_venv: Path, tmp_path_factory: pytest.TempPathFactory) -> Flytekit:
+    flytekit = Flytekit.for_admin(
+        flytekit_venv, plane.admin.grpc_port, plane.admin.http_port, tmp_path_factory.mktemp("project")
+    )
+    flytekit.add_package(USER_DATA, "user_data")
+    return flytekit
+
+
+async def _run_with(client: Flytekit, directory: Path, file: Path, name: str) -> dict[str, Any]:
+    await client.run_remote("user_data/uploads.py", "uploads_wf", "--d", str(directory), "--f", str(file), name=name)
+    answer: dict[str, Any] = await client.remote(PROBE, {"action": "wait_for", "execution_name": name}, time_limit=240)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
+
+
+def _files(root: Path, contents: dict[str, str]) -> Path:
+    root.mkdir(parents=True)
+    for name, text in contents.items():
+        (root / name).write_text(text)
+    return root
+
+
+async def test_a_directory_holding_one_file_arrives_as_a_directory(client: Flytekit, tmp_path: Path) -> None:
+    directory = _files(tmp_path / "one", {"only.txt": "alone"})
+    file = _files(tmp_path / "f", {"note.txt": "a note"}) / "note.txt"
+    outputs = await _run_with(client, directory, file, "one-file-dir")
+    assert outputs == {"o0": "only.txt=alone", "o1": "a note", "o2": "added.txt=added,only.txt=alone"}
+
+
+async def test_a_directory_of_several_files_arrives_whole(client: Flytekit, tmp_path: Path) -> None:
+    directory = _files(tmp_path / "several", {"a.txt": "first", "b.txt": "second", "c.csv": "x,y"})
+    file = _files(tmp_path / "f", {"data.bin": "payload"}) / "data.bin"
+    outputs = await _run_with(client, directory, file, "several-file-dir")
+    assert outputs == {
+        "o0": "a.txt=first,b.txt=second,c.csv=x,y",
+        "o1": "payload",
+        "o2": "a.txt=first,added.txt=added,b.txt=second,c.csv=x,y",
+    }
