@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import filter_expressions, list_request, page, parse_filters
 from admin.managers.context import AdminContext
-from admin.managers.ids import check_named_id, require
+from admin.managers.ids import check_named_id, check_text, require
 from admin.managers.registration import to_launch_plan, to_task, to_workflow
 from admin.models import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from admin.repositories import entities
@@ -34,6 +34,10 @@ def _model(resource_type: int, field: str = "resource_type") -> tuple[VersionedM
     if resource_type not in _MODELS:
         raise InvalidArgument(f"unsupported resource type {resource_type}", field=field)
     return _MODELS[resource_type]
+
+
+# The width of a named entity's stored description (Flyte's column).
+DESCRIPTION_LIMIT = 300
 
 
 class EntityLists:
@@ -148,6 +152,8 @@ class EntityLists:
         model, _ = _model(request.resource_type)
         for part in ("project", "domain", "name"):
             require(getattr(request.id, part), f"id.{part}")
+        check_text(request.id.org, "id.org")
+        check_text(request.metadata.description, "metadata.description", limit=DESCRIPTION_LIMIT)
         if request.metadata.state not in common_pb2.NamedEntityState.values():
             raise InvalidArgument(f"unknown named entity state {request.metadata.state}", field="metadata.state")
         async with self.ctx.db.session() as session:

@@ -13,7 +13,7 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
-from admin.managers.ids import RESOURCE_NAMES, check_identifier, check_project_domain, id_str, require
+from admin.managers.ids import RESOURCE_NAMES, check_identifier, check_project_domain, check_text, id_str, require
 from admin.models import LaunchPlan, Task, Workflow
 from admin.repositories import entities
 from admin.repositories.entities import Versioned
@@ -185,7 +185,11 @@ def to_launch_plan(row: LaunchPlan) -> launch_plan_pb2.LaunchPlan:
 def _description(
     spec: task_pb2.TaskSpec | workflow_pb2.WorkflowSpec,
 ) -> description_entity_pb2.DescriptionEntity | None:
-    return spec.description if spec.HasField("description") else None
+    """The spec's description entity, its short description checked as Flyte does (at most 255 characters)."""
+    if not spec.HasField("description"):
+        return None
+    check_text(spec.description.short_description, "spec.description.short_description", limit=255)
+    return spec.description
 
 
 # The model and the name in messages of each kind of registered entity.
@@ -242,6 +246,7 @@ class RegistrationManager:
         template = tasks_pb2.TaskTemplate()
         template.CopyFrom(request.spec.template)
         _validate_task_template(template)
+        check_text(template.type, "spec.template.type", limit=255)
         template.id.CopyFrom(request.id)
         compiled = compile_task(template)
         task_digest = digest(compiled)

@@ -132,3 +132,29 @@ async def test_timeouts_no_clock_can_honour_are_refused_at_registration(
     with pytest.raises(grpc.aio.AioRpcError) as missing:
         await stub.GetWorkflow(common_pb2.ObjectGetRequest(id=workflow_id))
     assert missing.value.code() == grpc.StatusCode.NOT_FOUND
+
+
+async def test_text_wider_than_its_column_is_refused_naming_the_field(admin: RunningAdmin) -> None:
+    """A named entity's description over 300 characters, a short description over 255 and a NUL in
+    either reached PostgreSQL ("value too long", "invalid byte sequence") and came back INTERNAL."""
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    task = echo_task("described.task")
+    task.spec.description.short_description = "x" * 256
+    with pytest.raises(grpc.aio.AioRpcError) as refused:
+        await stub.CreateTask(task)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "spec.description.short_description" in (refused.value.details() or "")
+    await stub.CreateTask(echo_task("described.task"))
+    for description in ("y" * 301, "a\x00b"):
+        with pytest.raises(grpc.aio.AioRpcError) as refused:
+            await stub.UpdateNamedEntity(
+                common_pb2.NamedEntityUpdateRequest(
+                    resource_type=identifier_pb2.TASK,
+                    id=common_pb2.NamedEntityIdentifier(
+                        project="flytesnacks", domain="development", name="described.task"
+                    ),
+                    metadata=common_pb2.NamedEntityMetadata(description=description),
+                )
+            )
+        assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+        assert "metadata.description" in (refused.value.details() or "")
