@@ -30,6 +30,7 @@ from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
 from flyteplane.storage.signing import persistent_secret
+from flyteplane.tracing import traced
 
 log = logging.getLogger("flyteplane.admin")
 
@@ -124,7 +125,9 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
 
     registry = CollectorRegistry() if config.admin.metrics_port else None
     server = grpc.aio.server(
-        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)),
+        interceptors=timed(
+            registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)
+        ),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

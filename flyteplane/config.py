@@ -40,6 +40,19 @@ class LoggingConfig(Section):
     format: Literal["text", "json"] = "text"
 
 
+class TracingConfig(Section):
+    """OpenTelemetry traces (flyteplane/tracing.py): off unless enabled here or by OTEL_EXPORTER_OTLP_ENDPOINT.
+
+    Unset fields fall back to the standard OTEL_* variables the SDK reads (endpoint, protocol, headers).
+    """
+
+    enabled: bool = False
+    endpoint: str = ""  # e.g. http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318 (HTTP)
+    protocol: Literal["", "grpc", "http/protobuf"] = ""
+    insecure: bool = True  # gRPC without TLS, as a collector next to the plane usually listens
+    service_name: str = "flyteplane"
+
+
 class PlaneConfig(Section):
     """The settings every component shares: the data directory, logging and the object store.
 
@@ -49,6 +62,7 @@ class PlaneConfig(Section):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     # What the plane's own components present to each other (flyteplane/credentials.py): engine
     # events to admin, admin's launches to the engine. Unset: kept in <data_dir>/plane-credential,

@@ -19,14 +19,17 @@ import time
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
+from flyteplane import tracing
 from flyteplane.database import Database
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
+from flyteplane.tracing import tracing_on
+from propeller import traces
 from propeller.admin_client import AdminClient, EventNotDelivered
 from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
 from propeller.executor import Executor
 from propeller.frontier import occupies_slot
-from propeller.interceptors import TimedHandler, TimedPlugins
+from propeller.interceptors import TimedHandler, TimedPlugins, TracedPlugins
 from propeller.nodes.array import ArrayNode
 from propeller.nodes.base import (
     NodeHandlers,
@@ -63,6 +66,8 @@ class Engine:
         self.store = Store(db, settings.owner, settings.tuning.lease_seconds)
         if metrics is not None:
             plugins = TimedPlugins(plugins, metrics.plugin_seconds)
+        if tracing_on():
+            plugins = TracedPlugins(plugins)
         self.services = Services(
             storage=storage,
             plugins=plugins,
@@ -121,7 +126,8 @@ class Engine:
     # ---- the API admin calls -------------------------------------------------------------------
 
     async def launch(self, launch: engine_pb2.LaunchRequest) -> None:
-        record_id = await self.store.create(launch)
+        # The launch RPC's span (child of admin's CreateExecution) becomes the execution span's parent.
+        record_id = await self.store.create(launch, tracing.traceparent())
         self._owned.add(record_id)
         self.wake(record_id)
 
@@ -223,7 +229,11 @@ class Engine:
         if not state.phase.is_terminal:
             try:
                 try:
-                    progressed = await self._evaluate(state)
+                    if tracing_on():
+                        with tracing.in_execution(traces.execution_context(state)):
+                            progressed = await self._evaluate(state)
+                    else:
+                        progressed = await self._evaluate(state)
                 finally:
                     await self.services.settle_writes(state)  # before anything is saved or reported
             except Exception as error:
@@ -248,7 +258,10 @@ class Engine:
                 await self.store.save(state)
                 if events:
                     self._outbox.set()
+            if state.spans:
+                traces.flush(state)
         except LeaseLost:
+            state.spans.clear()
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
             return False
@@ -338,6 +351,8 @@ class Engine:
         if error is not None:
             state.error = error.SerializeToString()
         self._transition(state, phase, error, output_uri)
+        if tracing_on():
+            traces.execution_ended(state, phase.name, error is not None, time.time())
 
     async def _deliverer(self) -> None:
         """Send the outbox to admin whenever rounds committed events; back off while admin is away."""

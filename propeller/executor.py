@@ -14,6 +14,9 @@ from collections.abc import Callable
 
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2, workflow_pb2
+from flyteplane import tracing
+from flyteplane.tracing import tracing_on
+from propeller import traces
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
 from propeller.events import NODE_EVENT_PHASE, node_event
@@ -294,7 +297,12 @@ class Executor:
             status.phase = NodePhase.RUNNING
             ctx.touch()
         try:
-            result = await handler.handle(ctx)
+            if tracing_on():
+                # Plugin calls and cache lookups of this pass are spans of the attempt.
+                with tracing.attached(traces.attempt_context(ctx, status.attempts)):
+                    result = await handler.handle(ctx)
+            else:
+                result = await handler.handle(ctx)
         except BindingError as error:
             result = NodeResult.fail(error.code, error.message, system=True)
         result = self.check_deadlines(ctx, handler, result)
@@ -355,6 +363,8 @@ class Executor:
         await handler.abort(ctx, "retrying")
         await handler.finalize(ctx)
         if eligible:
+            if tracing_on():
+                traces.attempt_ended(ctx, status.attempts, status.attempt_started_at, error.message or error.code)
             status.phase = NodePhase.RETRYABLE_FAILURE
             status.error = error.SerializeToString()
             ctx.touch()
@@ -388,6 +398,8 @@ class Executor:
         if result.error is not None:
             status.error = result.error.SerializeToString()
             status.message = result.error.message[:500]
+        if phase.is_terminal and tracing_on():
+            traces.node_ended(ctx, phase)
         ctx.touch()
         event_phase = NODE_EVENT_PHASE.get(phase)
         if event_phase is not None and emit:

@@ -17,6 +17,7 @@ from flyteplane.errors import InvalidArgument
 from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
+from flyteplane.tracing import traced
 from plugins.registry import PluginRegistry
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
@@ -100,7 +101,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     engine_api = engine_pb2.DESCRIPTOR.services_by_name["EngineService"]
     only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]
     server = grpc.aio.server(
-        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, only_admin))
+        interceptors=timed(registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, only_admin))
     )
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
     await add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])

@@ -8,6 +8,7 @@ the lease, so a process that lost an execution to another can no longer write it
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -39,10 +40,13 @@ class ExecutionState:
     started_at: float
     failed_rounds: int
     version: int
+    trace_parent: str = ""  # W3C traceparent of the launch ("" when it came with none)
     nodes: dict[str, NodeStatus] = field(default_factory=dict)
     persisted: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     events: list[tuple[str, bytes]] = field(default_factory=list)
+    # Spans of what ended this round, recorded once the round is committed (propeller.traces; tracing on only).
+    spans: list[Callable[[], None]] = field(default_factory=list)
     # Derived from the closure and the records, never persisted (e.g. the top-level scope with its graph order).
     derived: Derived = field(default_factory=Derived)
 
@@ -82,7 +86,7 @@ class Store:
         self.owner = owner
         self.lease_seconds = lease_seconds
 
-    async def create(self, launch: engine_pb2.LaunchRequest) -> int:
+    async def create(self, launch: engine_pb2.LaunchRequest, trace_parent: str = "") -> int:
         """Persist a launched execution (owned by this process); an existing one is returned as is."""
         ident = launch.execution_id
         async with self.db.session() as session:
@@ -99,6 +103,7 @@ class Store:
                 launch_plan=launch.launch_plan_id.SerializeToString(),
                 owner=self.owner,
                 lease_until=time.time() + self.lease_seconds,
+                trace_parent=trace_parent,
             )
             session.add(record)
             await session.flush()
@@ -144,6 +149,7 @@ class Store:
             started_at=record.started_at,
             failed_rounds=record.failed_rounds,
             version=record.version,
+            trace_parent=record.trace_parent,
         )
         for key, data in rows:
             state.nodes[key] = NodeStatus.from_json(data)

@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, tasks_pb2
 from flyteidl_py.core import execution_pb2 as core
+from flyteplane import tracing
 from flyteplane.errors import FlyteplaneError
+from flyteplane.tracing import tracing_on
 from plugins.core import DataPaths, TaskExecutionContext
+from propeller import traces
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import task_key
@@ -53,6 +56,9 @@ def task_context(
         FLYTE_INTERNAL_EXECUTION_WORKFLOW=state.closure.primary.template.id.name,
         FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN=state.launch_plan.name,
     )
+    if tracing_on():
+        # Spans the task process starts under TRACEPARENT join its attempt's span.
+        env["TRACEPARENT"] = tracing.traceparent_of(traces.attempt_context(ctx, attempt))
     paths = DataPaths(
         inputs=inputs_uri or ctx.inputs_uri,
         output_prefix=output_dir or ctx.output_dir,
