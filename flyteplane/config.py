@@ -35,9 +35,15 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
 class LoggingConfig(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: LogLevel = "INFO"
     format: Literal["text", "json"] = "text"
+    # Per component: a logger name and everything under it, e.g. {"flyteplane.propeller": "DEBUG",
+    # "flyteplane.admin": "WARNING"}.
+    levels: dict[str, LogLevel] = Field(default_factory=dict)
 
 
 class TracingConfig(Section):

@@ -151,6 +151,12 @@ def traceparent() -> str:
     return carrier.get("traceparent", "")
 
 
+def current_trace_id() -> str:
+    """The trace id of the current span as 32 hex digits ("" when none)."""
+    found = trace.get_current_span().get_span_context()
+    return f"{found.trace_id:032x}" if found.is_valid else ""
+
+
 def traceparent_of(ctx: Context) -> str:
     carrier: dict[str, str] = {}
     _PROPAGATOR.inject(carrier, context=ctx)
@@ -342,6 +348,7 @@ __all__ = [
     "child_ids",
     "configure_tracing",
     "current_execution",
+    "current_trace_id",
     "derived_id",
     "execution_context",
     "execution_ids",

@@ -21,6 +21,7 @@ from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane import tracing
 from flyteplane.database import Database
+from flyteplane.logs import reset_log_source, set_log_source
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
 from flyteplane.tracing import tracing_on
@@ -225,6 +226,13 @@ class Engine:
             self._cache[record_id] = state
         else:
             await self.store.refresh_control(state)
+        token = set_log_source(state)  # every line of the round says whose it is
+        try:
+            return await self._round_of(record_id, state)
+        finally:
+            reset_log_source(token)
+
+    async def _round_of(self, record_id: int, state: ExecutionState) -> bool:
         progressed = False
         if not state.phase.is_terminal:
             try:
@@ -324,6 +332,7 @@ class Engine:
             await self.services.write_literals(scope.start_outputs_uri, inputs)
             state.started_at = time.time()
             self._transition(state, WorkflowPhase.RUNNING, None)
+            log.info("execution started: workflow %s", state.closure.primary.template.id.name)
         try:
             outcome = await self.executor.run_scope(state, scope, self._budget(state))
         finally:
@@ -351,6 +360,11 @@ class Engine:
         if error is not None:
             state.error = error.SerializeToString()
         self._transition(state, phase, error, output_uri)
+        duration = time.time() - state.started_at if state.started_at else 0.0
+        if error is None:
+            log.info("execution ended: phase %s after %.3fs", phase.name, duration)
+        else:
+            log.info("execution ended: phase %s after %.3fs: %s", phase.name, duration, error.message[:500])
         if tracing_on():
             traces.execution_ended(state, phase.name, error is not None, time.time())
 

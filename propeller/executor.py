@@ -9,12 +9,14 @@ for the next round; each pass visits only nodes that are not finished.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2, workflow_pb2
 from flyteplane import tracing
+from flyteplane.logs import reset_log_source, set_log_source
 from flyteplane.tracing import tracing_on
 from propeller import traces
 from propeller.data.bindings import resolve_bindings
@@ -37,6 +39,8 @@ from propeller.scope import END, START, Scope
 from propeller.services import Services
 from propeller.status import NodePhase, NodeStatus
 from propeller.store import ExecutionState
+
+log = logging.getLogger("flyteplane.propeller")
 
 
 def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int) -> int:
@@ -253,6 +257,13 @@ class Executor:
     # ---- one node ------------------------------------------------------------------------------
 
     async def process(self, ctx: NodeContext) -> None:
+        token = set_log_source(ctx)  # lines logged for this node say which node and attempt
+        try:
+            await self._process(ctx)
+        finally:
+            reset_log_source(token)
+
+    async def _process(self, ctx: NodeContext) -> None:
         try:
             handler = self.handlers.for_node(ctx.node)
         except UnknownNodeKind as error:
@@ -363,6 +374,7 @@ class Executor:
         await handler.abort(ctx, "retrying")
         await handler.finalize(ctx)
         if eligible:
+            log.info("attempt %d failed, retrying: %s: %s", status.attempts, error.code, error.message[:500])
             if tracing_on():
                 traces.attempt_ended(ctx, status.attempts, status.attempt_started_at, error.message or error.code)
             status.phase = NodePhase.RETRYABLE_FAILURE
@@ -384,6 +396,7 @@ class Executor:
             message=f"[{current}/{ceiling}] currentAttempt done. Last Error: {kind}::{error.message}",
             kind=core.ExecutionError.USER,
         )
+        log.info("attempt %d failed, no retry left: %s", status.attempts, final.message[:500])
         self.set_phase(ctx, NodePhase.FAILED, NodeResult(Outcome.FAILURE, error=final))
 
     # ---- state and events ----------------------------------------------------------------------

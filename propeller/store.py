@@ -19,6 +19,7 @@ from flyteidl_py.core import compiler_pb2, identifier_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from flyteplane.errors import Aborted, NotFound
+from flyteplane.tracing import execution_ids
 from propeller.derived import Derived
 from propeller.models import NodeRecord, OutboxEvent, WorkflowRecord
 from propeller.status import NodeStatus, WorkflowPhase
@@ -49,6 +50,12 @@ class ExecutionState:
     spans: list[Callable[[], None]] = field(default_factory=list)
     # Derived from the closure and the records, never persisted (e.g. the top-level scope with its graph order).
     derived: Derived = field(default_factory=Derived)
+
+    def log_fields(self) -> dict[str, str]:
+        """Whose a line logged during this execution's round is (flyteplane.logs.LogSource)."""
+        e = self.ident
+        trace_id, _ = execution_ids(e.project, e.domain, e.name, self.trace_parent)
+        return {"project": e.project, "domain": e.domain, "execution": e.name, "trace_id": f"{trace_id:032x}"}
 
     def node(self, key: str) -> NodeStatus:
         status = self.nodes.get(key)
