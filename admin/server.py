@@ -25,7 +25,7 @@ from admin.managers.context import AdminContext
 from admin.service import Managers, add_services
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
-from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
+from flyteplane.metrics import MetricsEndpoint, metrics_route, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
@@ -90,15 +90,22 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-def _http_app(storage: Storage) -> Starlette:
+def _http_app(storage: Storage, registry: CollectorRegistry | None) -> Starlette:
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    return Starlette(routes=[Route("/healthz", healthz), Mount("/", app=signed_url_app(storage))])
+    metrics = [metrics_route(registry)] if registry is not None else []
+    return Starlette(routes=[Route("/healthz", healthz), *metrics, Mount("/", app=signed_url_app(storage))])
 
 
-async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
-    """Start admin on the configured ports (0 picks free ones); the database must be migrated."""
+async def start_admin(
+    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: CollectorRegistry | None = None
+) -> AdminServer:
+    """Start admin on the configured ports (0 picks free ones); the database must be migrated.
+
+    `registry` is one other components of this process record into too (`flyteplane start`); without
+    one admin makes its own when metrics are on.
+    """
     db = await MIGRATIONS.connect(config.database_url("admin", config.admin.database_url), "admin")
     host = config.admin.host
     # Bind HTTP first so a free port (0) is known before URLs are signed with it.
@@ -108,8 +115,11 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
     storage = await storage_for(config)
+    if registry is None and (config.admin.metrics_port or config.admin.http_metrics):
+        registry = CollectorRegistry()
+    http_metrics = registry if config.admin.http_metrics else None
     http_server = uvicorn.Server(
-        uvicorn.Config(_http_app(storage), host=host, port=http_port, log_level="warning", lifespan="off")
+        uvicorn.Config(_http_app(storage, http_metrics), host=host, port=http_port, log_level="warning", lifespan="off")
     )
 
     credential = await asyncio.to_thread(config.plane_credential)
@@ -123,7 +133,6 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 
-    registry = CollectorRegistry() if config.admin.metrics_port else None
     server = grpc.aio.server(
         interceptors=timed(
             registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)
@@ -145,7 +154,7 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     dispatcher = OutboxDispatcher(db, config.admin.notifications, DeliveryMetrics(registry or CollectorRegistry()))
     dispatcher.start()
     metrics = None
-    if registry is not None:
+    if registry is not None and config.admin.metrics_port:
         metrics = serve_metrics(registry, host, config.admin.metrics_port)
         log.info("admin serving metrics on http://%s:%d/metrics", host, metrics.port)
     return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, dispatcher, metrics)

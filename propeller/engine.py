@@ -27,7 +27,7 @@ from flyteplane.storage import Storage
 from flyteplane.tracing import tracing_on
 from propeller import traces
 from propeller.admin_client import AdminClient, EventNotDelivered
-from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
+from propeller.events import WORKFLOW_EVENT_PHASE, occurred_at, workflow_event
 from propeller.executor import Executor
 from propeller.frontier import occupies_slot
 from propeller.interceptors import TimedHandler, TimedPlugins, TracedPlugins
@@ -76,6 +76,7 @@ class Engine:
             settings=settings,
             wake_cb=self.wake,
             timer_cb=self.wake_later,
+            metrics=metrics,
         )
         self.executor = Executor(self.services, self._handlers)
         self._queue: asyncio.Queue[int] = asyncio.Queue()
@@ -361,6 +362,9 @@ class Engine:
             state.error = error.SerializeToString()
         self._transition(state, phase, error, output_uri)
         duration = time.time() - state.started_at if state.started_at else 0.0
+        if self.metrics is not None:
+            self.metrics.executions.labels(phase.name).inc()
+            self.metrics.execution_seconds.labels(phase.name).observe(duration)
         if error is None:
             log.info("execution ended: phase %s after %.3fs", phase.name, duration)
         else:
@@ -396,10 +400,15 @@ class Engine:
         done = len(events) if admin is None else await admin.send_events([(e.kind, e.payload) for e in events])
         await self.store.ack([e.id for e in events[:done]])
         if self.metrics is not None:
+            now = time.time()
             for event in events[:done]:
                 self.metrics.events_delivered.labels(event.kind).inc()
             for event in events[done : done + 1]:
                 self.metrics.events_failed.labels(event.kind).inc()
+            for event in events[:done]:
+                occurred = occurred_at(event.kind, event.payload)
+                if occurred:
+                    self.metrics.event_delivery_lag.observe(max(0.0, now - occurred))
         if done < len(events):
             raise EventNotDelivered(f"admin took {done} of {len(events)} events")
         return True

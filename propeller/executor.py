@@ -375,6 +375,9 @@ class Executor:
         await handler.finalize(ctx)
         if eligible:
             log.info("attempt %d failed, retrying: %s: %s", status.attempts, error.code, error.message[:500])
+            if self.services.metrics is not None and status.attempt_started_at:
+                elapsed = max(0.0, ctx.now - status.attempt_started_at)
+                self.services.metrics.attempt_seconds.labels("retried").observe(elapsed)
             if tracing_on():
                 traces.attempt_ended(ctx, status.attempts, status.attempt_started_at, error.message or error.code)
             status.phase = NodePhase.RETRYABLE_FAILURE
@@ -404,10 +407,18 @@ class Executor:
     def set_phase(self, ctx: NodeContext, phase: NodePhase, result: NodeResult, *, emit: bool = True) -> None:
         status = ctx.status
         status.phase = phase
+        metrics = self.services.metrics
         if phase in (NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING) and not status.started_at:
             status.started_at = ctx.now
+            if metrics is not None and status.queued_at:
+                metrics.node_queue_seconds.observe(max(0.0, ctx.now - status.queued_at))
         if phase.is_terminal:
             status.stopped_at = ctx.now
+            if metrics is not None and status.queued_at:
+                metrics.node_duration_seconds.labels(phase.name).observe(max(0.0, ctx.now - status.queued_at))
+                if ctx.node.HasField("task_node") and status.attempt_started_at:
+                    outcome = "succeeded" if phase == NodePhase.SUCCEEDED else "failed"
+                    metrics.attempt_seconds.labels(outcome).observe(max(0.0, ctx.now - status.attempt_started_at))
         if result.error is not None:
             status.error = result.error.SerializeToString()
             status.message = result.error.message[:500]

@@ -67,9 +67,10 @@ class TaskNode(NodeHandler):
             except FlyteplaneError as error:
                 return NodeResult.fail("CatalogError", f"cache lookup failed: {error}", system=True, retryable=True)
             ctx.touch()
-            log.info(
-                "cache lookup: %s, task %s", catalog_pb2.CatalogCacheStatus.Name(status.cache_status), template.id.name
-            )
+            cache_status = catalog_pb2.CatalogCacheStatus.Name(status.cache_status)
+            log.info("cache lookup: %s, task %s", cache_status, template.id.name)
+            if ctx.services.metrics is not None:
+                ctx.services.metrics.cache_lookups.labels(cache_status).inc()
             if replaced is not None:
                 return replaced
         try:
