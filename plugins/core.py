@@ -151,6 +151,8 @@ class TaskExecutionContext:
     # The code bundle `{{ .remote_package_path }}` stands for. `pyflyte register` resolves that variable
     # itself; only packages made with `pyflyte package --copy all` and never registered leave it in.
     remote_package_path: str = ""
+    # The W3C traceparent of the attempt's span (tracing on only): the task's TRACEPARENT, per attempt.
+    trace_parent: str = ""
     # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
     wake: Callable[[], None] = lambda: None
     # The engine's reader of `paths.inputs` and writer of `paths.outputs` (see `read_inputs`/`write_outputs`).

@@ -56,9 +56,6 @@ def task_context(
         FLYTE_INTERNAL_EXECUTION_WORKFLOW=state.closure.primary.template.id.name,
         FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN=state.launch_plan.name,
     )
-    if tracing_on():
-        # Spans the task process starts under TRACEPARENT join its attempt's span.
-        env["TRACEPARENT"] = tracing.traceparent_of(traces.attempt_context(ctx, attempt))
     paths = DataPaths(
         inputs=inputs_uri or ctx.inputs_uri,
         output_prefix=output_dir or ctx.output_dir,
@@ -77,6 +74,8 @@ def task_context(
         storage=services.storage,
         plugin_state=plugin_state,
         environment=env,
+        # Per attempt, so not among the execution's envs (a local fork server is chosen by those).
+        trace_parent=tracing.traceparent_of(traces.attempt_context(ctx, attempt)) if tracing_on() else "",
         labels=dict(spec.labels.values),
         annotations=dict(spec.annotations.values),
         interruptible=spec.interruptible.value if spec.HasField("interruptible") else template.metadata.interruptible,
