@@ -310,6 +310,8 @@ class TracingInterceptor(UnaryInterceptor):
                     if code is not None:
                         status = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
                         current.set_attribute("rpc.grpc.status_code", status.value[0])
+                        if status != grpc.StatusCode.OK:
+                            current.set_status(Status(StatusCode.ERROR, status.name))
 
         return traced
 
