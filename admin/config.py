@@ -109,6 +109,8 @@ class AdminConfig(Section):
     # Several engines sharing one propeller database: "host:port,host:port" (launches round-robin).
     engine_endpoint: str | None = None
     metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
+    # GET /metrics on the HTTP port (with `flyteplane start`, the engine's metrics too).
+    http_metrics: bool = True
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
 

@@ -21,6 +21,7 @@ from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
 from flyteplane.credentials import presenting
 from flyteplane.errors import InvalidArgument, Unavailable
+from flyteplane.tracing import propagating
 
 CHANNEL_OPTIONS = [
     ("grpc.max_send_message_length", 64 << 20),
@@ -48,7 +49,9 @@ class GrpcEngine:
             raise InvalidArgument("names no engine", field="admin.engine_endpoint")
         return cls(
             [
-                grpc.aio.insecure_channel(a, options=CHANNEL_OPTIONS, interceptors=presenting(credential))
+                grpc.aio.insecure_channel(
+                    a, options=CHANNEL_OPTIONS, interceptors=[*presenting(credential), *propagating()]
+                )
                 for a in addresses
             ]
         )

@@ -26,11 +26,12 @@ from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
-from flyteplane.metrics import MetricsEndpoint, serve_metrics, timed
+from flyteplane.metrics import MetricsEndpoint, metrics_route, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
 from flyteplane.storage.signing import persistent_secret
+from flyteplane.tracing import traced
 
 log = logging.getLogger("flyteplane.admin")
 
@@ -90,8 +91,8 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-def _http_app(storage: Storage, gateway: RestGateway) -> Starlette:
-    """Admin's HTTP port: health, the REST API (and its OpenAPI document), and local signed URLs."""
+def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistry | None) -> Starlette:
+    """Admin's HTTP port: health, metrics, the REST API (and its OpenAPI document), and local signed URLs."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -104,10 +105,12 @@ def _http_app(storage: Storage, gateway: RestGateway) -> Starlette:
     verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     # The few annotated routes outside /api (OAuth2 metadata, client config, /me) have no variables.
     outside = sorted({r.template for r in gateway.routes if not r.template.startswith("/api/")})
+    metrics = [metrics_route(registry)] if registry is not None else []
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/healthcheck", healthz),
+            *metrics,
             Route("/api/v1/openapi.json", openapi_document),
             Route("/api/{path:path}", gateway.handle, methods=verbs),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
@@ -116,8 +119,14 @@ def _http_app(storage: Storage, gateway: RestGateway) -> Starlette:
     )
 
 
-async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = None) -> AdminServer:
-    """Start admin on the configured ports (0 picks free ones); the database must be migrated."""
+async def start_admin(
+    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: CollectorRegistry | None = None
+) -> AdminServer:
+    """Start admin on the configured ports (0 picks free ones); the database must be migrated.
+
+    `registry` is one other components of this process record into too (`flyteplane start`); without
+    one admin makes its own when metrics are on.
+    """
     db = await MIGRATIONS.connect(config.database_url("admin", config.admin.database_url), "admin")
     host = config.admin.host
     # Bind HTTP first so a free port (0) is known before URLs are signed with it.
@@ -127,6 +136,9 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
     storage = await storage_for(config)
+    if registry is None and (config.admin.metrics_port or config.admin.http_metrics):
+        registry = CollectorRegistry()
+    http_metrics = registry if config.admin.http_metrics else None
 
     credential = await asyncio.to_thread(config.plane_credential)
     if engine is None:
@@ -139,9 +151,10 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 
-    registry = CollectorRegistry() if config.admin.metrics_port else None
     server = grpc.aio.server(
-        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)),
+        interceptors=timed(
+            registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)
+        ),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
@@ -153,7 +166,9 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
     )
     http_server = uvicorn.Server(
-        uvicorn.Config(_http_app(storage, gateway), host=host, port=http_port, log_level="warning", lifespan="off")
+        uvicorn.Config(
+            _http_app(storage, gateway, http_metrics), host=host, port=http_port, log_level="warning", lifespan="off"
+        )
     )
     await add_health_and_reflection(server, names)
     grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
@@ -166,7 +181,7 @@ async def start_admin(config: AdminPlaneConfig, engine: WorkflowEngine | None = 
     dispatcher = OutboxDispatcher(db, config.admin.notifications, DeliveryMetrics(registry or CollectorRegistry()))
     dispatcher.start()
     metrics = None
-    if registry is not None:
+    if registry is not None and config.admin.metrics_port:
         metrics = serve_metrics(registry, host, config.admin.metrics_port)
         log.info("admin serving metrics on http://%s:%d/metrics", host, metrics.port)
     return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, dispatcher, metrics)

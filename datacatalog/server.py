@@ -17,6 +17,7 @@ from datacatalog.service import Managers, add_service
 from flyteplane.database import Database, utcnow
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
+from flyteplane.tracing import traced
 
 log = logging.getLogger("flyteplane.datacatalog")
 
@@ -56,7 +57,7 @@ async def start_datacatalog(
     db = await MIGRATIONS.connect(config.database_url("datacatalog", section.database_url), "datacatalog")
     managers = Managers.build(context_for(config, db, clock))
     server = grpc.aio.server(
-        interceptors=[ErrorInterceptor()],
+        interceptors=[*traced(), ErrorInterceptor()],
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),

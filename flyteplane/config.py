@@ -35,9 +35,28 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
 class LoggingConfig(Section):
-    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    level: LogLevel = "INFO"
     format: Literal["text", "json"] = "text"
+    # Per component: a logger name and everything under it, e.g. {"flyteplane.propeller": "DEBUG",
+    # "flyteplane.admin": "WARNING"}.
+    levels: dict[str, LogLevel] = Field(default_factory=dict)
+
+
+class TracingConfig(Section):
+    """OpenTelemetry traces (flyteplane/tracing.py): off unless enabled here or by OTEL_EXPORTER_OTLP_ENDPOINT.
+
+    Unset fields fall back to the standard OTEL_* variables the SDK reads (endpoint, protocol, headers).
+    """
+
+    enabled: bool = False
+    endpoint: str = ""  # e.g. http://127.0.0.1:4317 (gRPC) or http://127.0.0.1:4318 (HTTP)
+    protocol: Literal["", "grpc", "http/protobuf"] = ""
+    insecure: bool = True  # gRPC without TLS, as a collector next to the plane usually listens
+    service_name: str = "flyteplane"
 
 
 class PlaneConfig(Section):
@@ -49,6 +68,7 @@ class PlaneConfig(Section):
 
     data_dir: Path = Field(default_factory=default_data_dir)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
     storage: StorageConfig = Field(default_factory=StorageConfig)
     # What the plane's own components present to each other (flyteplane/credentials.py): engine
     # events to admin, admin's launches to the engine. Unset: kept in <data_dir>/plane-credential,

@@ -1,4 +1,9 @@
-"""Structured logging: one setup for every process, context fields (execution, node, attempt) on each line."""
+"""Structured logging: one setup for every process, context fields (execution, node, attempt) on each line.
+
+The engine names the execution (and node and attempt) it works on with `set_log_source`, so every
+line logged meanwhile, by any module, says whose it is: project, domain, execution, node, attempt
+and, with tracing on, the trace id. `log_context` adds fields by hand.
+"""
 
 from __future__ import annotations
 
@@ -9,12 +14,39 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from flyteplane.config import LoggingConfig
+from flyteplane.tracing import current_trace_id, tracing_on
 
 # No shared default dict: readers pass a fresh {} when nothing is set.
 _context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("flyteplane_log_context")
+
+
+class LogSource(Protocol):
+    """Work that knows whose it is (an execution in a round, a node in a pass): asked only when a line is logged."""
+
+    def log_fields(self) -> dict[str, Any]: ...
+
+
+# The engine names what it is working on by reference: nothing is built unless a line is actually logged.
+_source: contextvars.ContextVar[LogSource | None] = contextvars.ContextVar("flyteplane_log_source", default=None)
+
+
+def set_log_source(source: LogSource) -> contextvars.Token[LogSource | None]:
+    """Lines logged from here on (in this context) carry `source.log_fields()`; undo with `reset_log_source`."""
+    return _source.set(source)
+
+
+def reset_log_source(token: contextvars.Token[LogSource | None]) -> None:
+    _source.reset(token)
+
+
+def context_fields() -> dict[str, Any]:
+    """The fields a line logged here carries: the current source's, then any `log_context` ones."""
+    source = _source.get()
+    fields = _context.get({})
+    return {**source.log_fields(), **fields} if source is not None else fields
 
 
 @contextmanager
@@ -29,7 +61,12 @@ def log_context(**fields: Any) -> Iterator[None]:
 
 class _ContextFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.context = _context.get({})
+        fields = context_fields()
+        if "trace_id" not in fields and tracing_on():
+            trace_id = current_trace_id()  # e.g. the RPC a server is handling
+            if trace_id:
+                fields = {**fields, "trace_id": trace_id}
+        record.context = fields
         return True
 
 
@@ -69,3 +106,6 @@ def configure_logging(config: LoggingConfig) -> None:
     # Libraries that narrate routine work (every migration step, every HTTP request) speak up on problems only.
     for noisy in ("alembic", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    # Per component (a logger name and everything under it), after the defaults so a setting wins.
+    for name, level in config.levels.items():
+        logging.getLogger(name).setLevel(level)

@@ -1,5 +1,9 @@
 """Prometheus metrics of a server process: gRPC handling time, the engine's instruments, and `/metrics`.
 
+Admin serves `/metrics` on its HTTP port by default (`admin.http_metrics`); `flyteplane start` puts the
+engine's instruments in the same registry, so one scrape covers the plane. `*.metrics_port` adds a
+separate endpoint for a component run alone.
+
 Each server builds its own `CollectorRegistry` (no module-level state, so admin and propeller can
 share a process in tests and still expose separate endpoints). gRPC metrics follow the names of
 go-grpc-prometheus, which FlyteAdmin uses; the engine's are `flyteplane_propeller_*`. The endpoint
@@ -16,11 +20,24 @@ from typing import Any
 from wsgiref.simple_server import WSGIServer
 
 import grpc
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, start_http_server
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    start_http_server,
+)
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from flyteplane.rpc import UnaryCall, UnaryInterceptor
 
 # Engine work is mostly sub-millisecond; task plugin calls and rounds of big graphs take longer.
+# Executions, nodes and attempts last from milliseconds to hours.
+_SLOW_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400)
 _FAST_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -119,12 +136,67 @@ class EngineMetrics:
             ["kind"],
             registry=registry,
         )
+        self.executions = Counter(
+            "flyteplane_propeller_executions_total",
+            "Executions that reached a terminal phase, by phase.",
+            ["phase"],
+            registry=registry,
+        )
+        self.execution_seconds = Histogram(
+            "flyteplane_propeller_execution_seconds",
+            "Duration of an execution from start to its terminal phase, by phase.",
+            ["phase"],
+            buckets=_SLOW_BUCKETS,
+            registry=registry,
+        )
+        self.node_duration_seconds = Histogram(
+            "flyteplane_propeller_node_duration_seconds",
+            "Duration of a node from queued to its terminal phase, by phase.",
+            ["phase"],
+            buckets=_SLOW_BUCKETS,
+            registry=registry,
+        )
+        self.attempt_seconds = Histogram(
+            "flyteplane_propeller_task_attempt_seconds",
+            "Duration of one task attempt, by outcome (succeeded, failed, retried).",
+            ["outcome"],
+            buckets=_SLOW_BUCKETS,
+            registry=registry,
+        )
+        self.node_queue_seconds = Histogram(
+            "flyteplane_propeller_node_queue_seconds",
+            "Time from a node being queued (its inputs ready) to its first running phase.",
+            buckets=_SLOW_BUCKETS,
+            registry=registry,
+        )
+        self.cache_lookups = Counter(
+            "flyteplane_propeller_cache_lookups_total",
+            "Cache lookups of discoverable tasks, by result (CACHE_HIT, CACHE_MISS, ...): the hit ratio's terms.",
+            ["status"],
+            registry=registry,
+        )
+        self.event_delivery_lag = Histogram(
+            "flyteplane_propeller_event_delivery_lag_seconds",
+            "Time from an event's occurrence to admin's acknowledgement of it.",
+            buckets=_SLOW_BUCKETS,
+            registry=registry,
+        )
         self.events_failed = Counter(
             "flyteplane_propeller_events_failed_total",
             "Event deliveries that failed and will be retried, by kind.",
             ["kind"],
             registry=registry,
         )
+
+
+def metrics_route(registry: CollectorRegistry) -> Route:
+    """`GET /metrics` of `registry` for a Starlette app; the page is rendered off the event loop."""
+
+    async def page(_: Request) -> Response:
+        body = await asyncio.to_thread(generate_latest, registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
+
+    return Route("/metrics", page)
 
 
 def timed(

@@ -15,6 +15,7 @@ import yaml
 from flyteplane import __version__
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
+from flyteplane.tracing import configure_tracing, shutdown_tracing
 from launcher import cache, secrets, start
 from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
@@ -101,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         config = load_config(args.config)
         configure_logging(config.logging)
+        if args.command in ("start", "serve"):
+            configure_tracing(config.tracing)
         if args.command == "config":
             yaml.safe_dump(config.model_dump(mode="json"), sys.stdout, sort_keys=False)
         elif args.command == "migrate":
@@ -119,6 +122,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FlyteplaneError as exc:
         print(f"flyteplane: {exc}", file=sys.stderr)
         return 2
+    finally:
+        shutdown_tracing()  # exports the spans still batched
     return 0
 
 

@@ -181,6 +181,8 @@ class TaskExecutionContext:
     # How a task process calls back into the plane it runs on (FLYTE_PLATFORM_URL, FLYTE_PLATFORM_INSECURE):
     # flytekit's eager workflows and FlyteRemote inside a task read them. Below the task's own variables.
     platform_environment: Mapping[str, str] = field(default_factory=dict)
+    # The W3C traceparent of the attempt's span (tracing on only): the task's TRACEPARENT, per attempt.
+    trace_parent: str = ""
     # Call to have propeller re-evaluate this workflow soon (e.g. when a child process exits).
     wake: Callable[[], None] = lambda: None
     # The engine's reader of `paths.inputs` and writer of `paths.outputs` (see `read_inputs`/`write_outputs`).

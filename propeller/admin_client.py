@@ -28,6 +28,7 @@ from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc, signal_pb2_grpc
 from flyteplane.credentials import presenting
 from flyteplane.rpc import TRANSIENT_CODES
+from flyteplane.tracing import propagating
 
 log = logging.getLogger("flyteplane.propeller.events")
 
@@ -52,7 +53,9 @@ class AdminClient:
     def connect(cls, endpoint: str, credential: str) -> AdminClient:
         """A channel to admin that presents the plane credential (its event RPCs demand it)."""
         options = [("grpc.max_receive_message_length", 20 << 20)]
-        return cls(grpc.aio.insecure_channel(endpoint, options=options, interceptors=presenting(credential)))
+        return cls(
+            grpc.aio.insecure_channel(endpoint, options=options, interceptors=[*presenting(credential), *propagating()])
+        )
 
     @property
     def admin(self) -> admin_pb2_grpc.AdminServiceAsyncStub:

@@ -19,14 +19,18 @@ import time
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
+from flyteplane import tracing
 from flyteplane.database import Database
+from flyteplane.logs import reset_log_source, set_log_source
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
+from flyteplane.tracing import tracing_on
+from propeller import traces
 from propeller.admin_client import AdminClient, EventNotDelivered
-from propeller.events import WORKFLOW_EVENT_PHASE, workflow_event
+from propeller.events import WORKFLOW_EVENT_PHASE, occurred_at, workflow_event
 from propeller.executor import Executor
 from propeller.frontier import occupies_slot
-from propeller.interceptors import TimedHandler, TimedPlugins
+from propeller.interceptors import TimedHandler, TimedPlugins, TracedPlugins
 from propeller.nodes.array import ArrayNode
 from propeller.nodes.base import (
     NodeHandlers,
@@ -63,6 +67,8 @@ class Engine:
         self.store = Store(db, settings.owner, settings.tuning.lease_seconds)
         if metrics is not None:
             plugins = TimedPlugins(plugins, metrics.plugin_seconds)
+        if tracing_on():
+            plugins = TracedPlugins(plugins)
         self.services = Services(
             storage=storage,
             plugins=plugins,
@@ -70,6 +76,7 @@ class Engine:
             settings=settings,
             wake_cb=self.wake,
             timer_cb=self.wake_later,
+            metrics=metrics,
         )
         self.executor = Executor(self.services, self._handlers)
         self._queue: asyncio.Queue[int] = asyncio.Queue()
@@ -121,7 +128,8 @@ class Engine:
     # ---- the API admin calls -------------------------------------------------------------------
 
     async def launch(self, launch: engine_pb2.LaunchRequest) -> None:
-        record_id = await self.store.create(launch)
+        # The launch RPC's span (child of admin's CreateExecution) becomes the execution span's parent.
+        record_id = await self.store.create(launch, tracing.traceparent())
         self._owned.add(record_id)
         self.wake(record_id)
 
@@ -219,11 +227,22 @@ class Engine:
             self._cache[record_id] = state
         else:
             await self.store.refresh_control(state)
+        token = set_log_source(state)  # every line of the round says whose it is
+        try:
+            return await self._round_of(record_id, state)
+        finally:
+            reset_log_source(token)
+
+    async def _round_of(self, record_id: int, state: ExecutionState) -> bool:
         progressed = False
         if not state.phase.is_terminal:
             try:
                 try:
-                    progressed = await self._evaluate(state)
+                    if tracing_on():
+                        with tracing.in_execution(traces.execution_context(state)):
+                            progressed = await self._evaluate(state)
+                    else:
+                        progressed = await self._evaluate(state)
                 finally:
                     await self.services.settle_writes(state)  # before anything is saved or reported
             except Exception as error:
@@ -248,7 +267,10 @@ class Engine:
                 await self.store.save(state)
                 if events:
                     self._outbox.set()
+            if state.spans:
+                traces.flush(state)
         except LeaseLost:
+            state.spans.clear()
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
             return False
@@ -311,6 +333,7 @@ class Engine:
             await self.services.write_literals(scope.start_outputs_uri, inputs)
             state.started_at = time.time()
             self._transition(state, WorkflowPhase.RUNNING, None)
+            log.info("execution started: workflow %s", state.closure.primary.template.id.name)
         try:
             outcome = await self.executor.run_scope(state, scope, self._budget(state))
         finally:
@@ -338,6 +361,16 @@ class Engine:
         if error is not None:
             state.error = error.SerializeToString()
         self._transition(state, phase, error, output_uri)
+        duration = time.time() - state.started_at if state.started_at else 0.0
+        if self.metrics is not None:
+            self.metrics.executions.labels(phase.name).inc()
+            self.metrics.execution_seconds.labels(phase.name).observe(duration)
+        if error is None:
+            log.info("execution ended: phase %s after %.3fs", phase.name, duration)
+        else:
+            log.info("execution ended: phase %s after %.3fs: %s", phase.name, duration, error.message[:500])
+        if tracing_on():
+            traces.execution_ended(state, phase.name, error is not None, time.time())
 
     async def _deliverer(self) -> None:
         """Send the outbox to admin whenever rounds committed events; back off while admin is away."""
@@ -367,10 +400,15 @@ class Engine:
         done = len(events) if admin is None else await admin.send_events([(e.kind, e.payload) for e in events])
         await self.store.ack([e.id for e in events[:done]])
         if self.metrics is not None:
+            now = time.time()
             for event in events[:done]:
                 self.metrics.events_delivered.labels(event.kind).inc()
             for event in events[done : done + 1]:
                 self.metrics.events_failed.labels(event.kind).inc()
+            for event in events[:done]:
+                occurred = occurred_at(event.kind, event.payload)
+                if occurred:
+                    self.metrics.event_delivery_lag.observe(max(0.0, now - occurred))
         if done < len(events):
             raise EventNotDelivered(f"admin took {done} of {len(events)} events")
         return True

@@ -181,11 +181,26 @@ def workflow_event(
     return admin_event_pb2.WorkflowExecutionEventRequest(request_id=uuid.uuid4().hex, event=event).SerializeToString()
 
 
+def occurred_at(kind: str, payload: bytes) -> float:
+    """When an outbox event (as `ExecutionState.emit` stored it) occurred, in epoch seconds; 0 when unknown."""
+    occurred: Timestamp
+    if kind == "workflow":
+        occurred = admin_event_pb2.WorkflowExecutionEventRequest.FromString(payload).event.occurred_at
+    elif kind == "node":
+        occurred = admin_event_pb2.NodeExecutionEventRequest.FromString(payload).event.occurred_at
+    elif kind == "task":
+        occurred = admin_event_pb2.TaskExecutionEventRequest.FromString(payload).event.occurred_at
+    else:
+        return 0.0
+    return float(occurred.seconds + occurred.nanos / 1e9)
+
+
 __all__ = [
     "NODE_EVENT_PHASE",
     "TASK_EVENT_PHASE",
     "WORKFLOW_EVENT_PHASE",
     "node_event",
+    "occurred_at",
     "task_event",
     "timestamp",
     "workflow_event",

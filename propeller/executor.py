@@ -9,11 +9,16 @@ for the next round; each pass visits only nodes that are not finished.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2, workflow_pb2
+from flyteplane import tracing
+from flyteplane.logs import reset_log_source, set_log_source
+from flyteplane.tracing import tracing_on
+from propeller import traces
 from propeller.data.bindings import resolve_bindings
 from propeller.data.errors import BindingError
 from propeller.events import NODE_EVENT_PHASE, node_event
@@ -34,6 +39,8 @@ from propeller.scope import END, START, Scope
 from propeller.services import Services
 from propeller.status import NodePhase, NodeStatus
 from propeller.store import ExecutionState
+
+log = logging.getLogger("flyteplane.propeller")
 
 
 def max_attempts(node: workflow_pb2.Node, task_retries: int | None, default: int) -> int:
@@ -250,6 +257,13 @@ class Executor:
     # ---- one node ------------------------------------------------------------------------------
 
     async def process(self, ctx: NodeContext) -> None:
+        token = set_log_source(ctx)  # lines logged for this node say which node and attempt
+        try:
+            await self._process(ctx)
+        finally:
+            reset_log_source(token)
+
+    async def _process(self, ctx: NodeContext) -> None:
         try:
             handler = self.handlers.for_node(ctx.node)
         except UnknownNodeKind as error:
@@ -294,7 +308,12 @@ class Executor:
             status.phase = NodePhase.RUNNING
             ctx.touch()
         try:
-            result = await handler.handle(ctx)
+            if tracing_on():
+                # Plugin calls and cache lookups of this pass are spans of the attempt.
+                with tracing.attached(traces.attempt_context(ctx, status.attempts)):
+                    result = await handler.handle(ctx)
+            else:
+                result = await handler.handle(ctx)
         except BindingError as error:
             result = NodeResult.fail(error.code, error.message, system=True)
         result = self.check_deadlines(ctx, handler, result)
@@ -355,6 +374,12 @@ class Executor:
         await handler.abort(ctx, "retrying")
         await handler.finalize(ctx)
         if eligible:
+            log.info("attempt %d failed, retrying: %s: %s", status.attempts, error.code, error.message[:500])
+            if self.services.metrics is not None and status.attempt_started_at:
+                elapsed = max(0.0, ctx.now - status.attempt_started_at)
+                self.services.metrics.attempt_seconds.labels("retried").observe(elapsed)
+            if tracing_on():
+                traces.attempt_ended(ctx, status.attempts, status.attempt_started_at, error.message or error.code)
             status.phase = NodePhase.RETRYABLE_FAILURE
             status.error = error.SerializeToString()
             ctx.touch()
@@ -374,6 +399,7 @@ class Executor:
             message=f"[{current}/{ceiling}] currentAttempt done. Last Error: {kind}::{error.message}",
             kind=core.ExecutionError.USER,
         )
+        log.info("attempt %d failed, no retry left: %s", status.attempts, final.message[:500])
         self.set_phase(ctx, NodePhase.FAILED, NodeResult(Outcome.FAILURE, error=final))
 
     # ---- state and events ----------------------------------------------------------------------
@@ -381,13 +407,23 @@ class Executor:
     def set_phase(self, ctx: NodeContext, phase: NodePhase, result: NodeResult, *, emit: bool = True) -> None:
         status = ctx.status
         status.phase = phase
+        metrics = self.services.metrics
         if phase in (NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING) and not status.started_at:
             status.started_at = ctx.now
+            if metrics is not None and status.queued_at:
+                metrics.node_queue_seconds.observe(max(0.0, ctx.now - status.queued_at))
         if phase.is_terminal:
             status.stopped_at = ctx.now
+            if metrics is not None and status.queued_at:
+                metrics.node_duration_seconds.labels(phase.name).observe(max(0.0, ctx.now - status.queued_at))
+                if ctx.node.HasField("task_node") and status.attempt_started_at:
+                    outcome = "succeeded" if phase == NodePhase.SUCCEEDED else "failed"
+                    metrics.attempt_seconds.labels(outcome).observe(max(0.0, ctx.now - status.attempt_started_at))
         if result.error is not None:
             status.error = result.error.SerializeToString()
             status.message = result.error.message[:500]
+        if phase.is_terminal and tracing_on():
+            traces.node_ended(ctx, phase)
         ctx.touch()
         event_phase = NODE_EVENT_PHASE.get(phase)
         if event_phase is not None and emit:

@@ -41,6 +41,8 @@ class WorkflowRecord(PropellerBase):
     owner: Mapped[str] = mapped_column(String(255), default="")
     lease_until: Mapped[float] = mapped_column(default=0.0)
     version: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The W3C traceparent admin launched it in ("" = none: the trace id derives from the execution id).
+    trace_parent: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

@@ -17,6 +17,7 @@ from flyteplane.errors import InvalidArgument
 from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
+from flyteplane.tracing import traced
 from plugins.registry import PluginRegistry
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
@@ -73,15 +74,21 @@ class PropellerServer:
         await self.db.dispose()
 
 
-async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
-    """Start the engine and its API; the database must be migrated (`flyteplane migrate`)."""
+async def start_propeller(config: PropellerPlaneConfig, registry: CollectorRegistry | None = None) -> PropellerServer:
+    """Start the engine and its API; the database must be migrated (`flyteplane migrate`).
+
+    With `registry` (admin's, in `flyteplane start`) the engine's instruments go there and admin
+    serves them; the engine API's own RPC timing is then left out (admin's names would clash).
+    """
     settings = config.propeller
     db = await MIGRATIONS.connect(config.database_url("propeller", settings.database_url), "propeller")
     storage = Storage(config.storage)
     plugins = await PluginRegistry.load(settings.plugins)
     credential = await asyncio.to_thread(config.plane_credential)
     admin = AdminClient.connect(settings.admin_endpoint, credential)
-    registry = CollectorRegistry() if settings.metrics_port else None
+    shared = registry
+    if registry is None and settings.metrics_port:
+        registry = CollectorRegistry()
     engine = Engine(
         db,
         storage,
@@ -103,7 +110,12 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     engine_api = engine_pb2.DESCRIPTOR.services_by_name["EngineService"]
     only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]
     server = grpc.aio.server(
-        interceptors=timed(registry, ErrorInterceptor(), CredentialInterceptor(credential, only_admin))
+        interceptors=timed(
+            None if shared is not None else registry,
+            *traced(),
+            ErrorInterceptor(),
+            CredentialInterceptor(credential, only_admin),
+        )
     )
     engine_pb2_grpc.add_EngineServiceServicer_to_server(EngineService(engine), server)
     await add_health_and_reflection(server, [engine_pb2.DESCRIPTOR.services_by_name["EngineService"].full_name])
@@ -111,7 +123,7 @@ async def start_propeller(config: PropellerPlaneConfig) -> PropellerServer:
     await server.start()
     log.info("propeller serving the engine API on %s:%d", settings.host, port)
     metrics = None
-    if registry is not None:
+    if registry is not None and settings.metrics_port:
         metrics = serve_metrics(registry, settings.host, settings.metrics_port)
         log.info("propeller serving metrics on http://%s:%d/metrics", settings.host, metrics.port)
     return PropellerServer(engine, server, db, port, admin, plugins, metrics)

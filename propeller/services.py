@@ -12,6 +12,7 @@ from typing import Protocol
 
 from flyteidl_py.core import literals_pb2
 from flyteplane.errors import NotFound
+from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
 from plugins.core import Plugin
 from propeller.admin_client import AdminClient
@@ -71,6 +72,7 @@ class Services:
     timer_cb: Callable[[int, float], None]
     catalog: CatalogClient | None = None  # None when caching is off
     secrets: SecretsStore | None = None  # what task attempts' secret requests resolve against
+    metrics: EngineMetrics | None = None  # None when metrics are off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
     # Written later (see write_literals_later) and not yet in the store: kept until they are.
     _unwritten: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)

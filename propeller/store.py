@@ -8,6 +8,7 @@ the lease, so a process that lost an execution to another can no longer write it
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import cast
 
@@ -18,6 +19,7 @@ from flyteidl_py.core import compiler_pb2, identifier_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from flyteplane.errors import Aborted, NotFound
+from flyteplane.tracing import execution_ids
 from propeller.derived import Derived
 from propeller.models import NodeRecord, OutboxEvent, WorkflowRecord
 from propeller.status import NodeStatus, WorkflowPhase
@@ -39,12 +41,21 @@ class ExecutionState:
     started_at: float
     failed_rounds: int
     version: int
+    trace_parent: str = ""  # W3C traceparent of the launch ("" when it came with none)
     nodes: dict[str, NodeStatus] = field(default_factory=dict)
     persisted: set[str] = field(default_factory=set)
     dirty: set[str] = field(default_factory=set)
     events: list[tuple[str, bytes]] = field(default_factory=list)
+    # Spans of what ended this round, recorded once the round is committed (propeller.traces; tracing on only).
+    spans: list[Callable[[], None]] = field(default_factory=list)
     # Derived from the closure and the records, never persisted (e.g. the top-level scope with its graph order).
     derived: Derived = field(default_factory=Derived)
+
+    def log_fields(self) -> dict[str, str]:
+        """Whose a line logged during this execution's round is (flyteplane.logs.LogSource)."""
+        e = self.ident
+        trace_id, _ = execution_ids(e.project, e.domain, e.name, self.trace_parent)
+        return {"project": e.project, "domain": e.domain, "execution": e.name, "trace_id": f"{trace_id:032x}"}
 
     def node(self, key: str) -> NodeStatus:
         status = self.nodes.get(key)
@@ -82,7 +93,7 @@ class Store:
         self.owner = owner
         self.lease_seconds = lease_seconds
 
-    async def create(self, launch: engine_pb2.LaunchRequest) -> int:
+    async def create(self, launch: engine_pb2.LaunchRequest, trace_parent: str = "") -> int:
         """Persist a launched execution (owned by this process); an existing one is returned as is."""
         ident = launch.execution_id
         async with self.db.session() as session:
@@ -99,6 +110,7 @@ class Store:
                 launch_plan=launch.launch_plan_id.SerializeToString(),
                 owner=self.owner,
                 lease_until=time.time() + self.lease_seconds,
+                trace_parent=trace_parent,
             )
             session.add(record)
             await session.flush()
@@ -144,6 +156,7 @@ class Store:
             started_at=record.started_at,
             failed_rounds=record.failed_rounds,
             version=record.version,
+            trace_parent=record.trace_parent,
         )
         for key, data in rows:
             state.nodes[key] = NodeStatus.from_json(data)

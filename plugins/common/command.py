@@ -82,6 +82,8 @@ def flyte_environment(ctx: TaskExecutionContext) -> dict[str, str]:
         env["FLYTE_INTERNAL_EXECUTION_WORKFLOW"] = _id_text(ctx.workflow_id)
     if ctx.launch_plan_id is not None:
         env["FLYTE_INTERNAL_EXECUTION_LAUNCHPLAN"] = _id_text(ctx.launch_plan_id)
+    if ctx.trace_parent:
+        env["TRACEPARENT"] = ctx.trace_parent  # spans the task starts join its attempt's span
     if ctx.array_index is not None:
         env["BATCH_JOB_ARRAY_INDEX_VAR_NAME"] = ARRAY_INDEX_VARIABLE
         env[ARRAY_INDEX_VARIABLE] = str(ctx.array_index)

@@ -31,8 +31,10 @@ from google.protobuf.duration_pb2 import Duration
 from flyteidl_py.core import catalog_pb2, identifier_pb2, literals_pb2
 from flyteidl_py.datacatalog import datacatalog_pb2 as dc
 from flyteidl_py.datacatalog import datacatalog_pb2_grpc
+from flyteplane import tracing
 from flyteplane.database import utcnow
 from flyteplane.errors import FlyteplaneError
+from flyteplane.tracing import propagating, tracing_on
 from propeller.catalog.keys import (
     CatalogKey,
     artifact_metadata,
@@ -114,7 +116,7 @@ class CatalogClient:
         clock: Callable[[], datetime] = utcnow,
     ) -> CatalogClient:
         """A client on a new insecure channel to `target` (`host:port`), closed by `close`."""
-        channel = grpc.aio.insecure_channel(target)
+        channel = grpc.aio.insecure_channel(target, interceptors=propagating())
         return cls(channel, timeout=timeout, max_cache_age=max_cache_age, clock=clock, owns_channel=True)
 
     async def close(self) -> None:
@@ -133,6 +135,15 @@ class CatalogClient:
 
     async def lookup(self, key: CatalogKey) -> CachedOutputs | None:
         """The cached outputs for the key, or None on a miss."""
+        if not tracing_on():
+            return await self._lookup(key)
+        with tracing.span("datacatalog lookup", {"flyte.task": key.task_id.name}) as current:
+            found = await self._lookup(key)
+            if current is not None:
+                current.set_attribute("flyte.cache_status", "CACHE_HIT" if found is not None else "CACHE_MISS")
+            return found
+
+    async def _lookup(self, key: CatalogKey) -> CachedOutputs | None:
         try:
             dataset = (
                 await self._stub.GetDataset(dc.GetDatasetRequest(dataset=key.dataset_id), timeout=self._timeout)

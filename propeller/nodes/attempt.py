@@ -9,8 +9,11 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, security_pb2, tasks_pb2
 from flyteidl_py.core import execution_pb2 as core
+from flyteplane import tracing
 from flyteplane.errors import FlyteplaneError
+from flyteplane.tracing import tracing_on
 from plugins.core import DataPaths, SecretValue, TaskExecutionContext
+from propeller import traces
 from propeller.ids import fixed_length_id, raw_output_shard
 from propeller.nodes.base import NodeContext, NodeResult, Outcome
 from propeller.scope import task_key
@@ -73,6 +76,8 @@ def task_context(
         storage=services.storage,
         plugin_state=plugin_state,
         environment=env,
+        # Per attempt, so not among the execution's envs (a local fork server is chosen by those).
+        trace_parent=tracing.traceparent_of(traces.attempt_context(ctx, attempt)) if tracing_on() else "",
         labels=dict(spec.labels.values),
         annotations=dict(spec.annotations.values),
         interruptible=spec.interruptible.value if spec.HasField("interruptible") else template.metadata.interruptible,

@@ -121,6 +121,10 @@ class NodeContext:
     def outputs_uri(self) -> str:
         return f"{self.output_dir}/outputs.pb"
 
+    def log_fields(self) -> dict[str, str | int]:
+        """Whose a line logged while the node is evaluated is (flyteplane.logs.LogSource)."""
+        return {**self.state.log_fields(), "node": self.unique_id, "attempt": self.status.attempts}
+
     def touch(self) -> None:
         self.state.touch(self.key)
 

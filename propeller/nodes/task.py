@@ -6,6 +6,8 @@ described as the node's children.
 
 from __future__ import annotations
 
+import logging
+
 from flyteidl_py.core import catalog_pb2, tasks_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.event import event_pb2
@@ -16,6 +18,8 @@ from propeller.nodes.attempt import completion, task_context, task_template
 from propeller.nodes.base import AttemptLimits, NodeContext, NodeHandler, NodeResult, Outcome
 from propeller.nodes.cache import after_success, before_run, cacheable, keep_reservation
 from propeller.nodes.dynamic import DynamicWorkflows
+
+log = logging.getLogger("flyteplane.propeller")
 
 
 class TaskNode(NodeHandler):
@@ -63,6 +67,10 @@ class TaskNode(NodeHandler):
             except FlyteplaneError as error:
                 return NodeResult.fail("CatalogError", f"cache lookup failed: {error}", system=True, retryable=True)
             ctx.touch()
+            cache_status = catalog_pb2.CatalogCacheStatus.Name(status.cache_status)
+            log.info("cache lookup: %s, task %s", cache_status, template.id.name)
+            if ctx.services.metrics is not None:
+                ctx.services.metrics.cache_lookups.labels(cache_status).inc()
             if replaced is not None:
                 return replaced
         try:

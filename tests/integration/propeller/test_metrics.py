@@ -91,3 +91,40 @@ async def test_a_refused_rpc_is_counted_with_its_status_code(measured_plane: Run
 async def test_metrics_are_off_unless_a_port_is_configured(plane: RunningPlane) -> None:
     assert plane.admin.metrics is None
     assert plane.propeller.metrics is None
+
+
+async def test_admins_http_port_serves_the_whole_planes_metrics_by_default(tmp_path: Path) -> None:
+    """As `flyteplane start` runs them: one registry, admin's RPCs and the engine's executions on admin's HTTP port."""
+    from prometheus_client import CollectorRegistry
+
+    from admin.server import start_admin
+    from datacatalog.server import start_datacatalog
+    from launcher.migrate import migrate
+    from propeller.server import start_propeller
+
+    config = plane_config(tmp_path, f"sqlite:///{tmp_path}/admin.db", f"sqlite:///{tmp_path}/propeller.db")
+    await migrate(config, quiet=True)
+    registry = CollectorRegistry()
+    catalog = await start_datacatalog(config)
+    propeller = await start_propeller(config, registry)
+    admin = await start_admin(config, registry=registry)
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")
+    try:
+        plane = RunningPlane(admin, propeller, channel, config)
+        await register(plane.stub, [echo_task(), *chain("scraped2", 2)])
+        execution = await launch(plane.stub, "scraped2", ints(x=1))
+        assert (await wait(plane.stub, execution)).closure.phase == core.WorkflowExecution.SUCCEEDED
+        samples = await scrape(admin.http_port)
+    finally:
+        await channel.close()
+        await admin.stop(0)
+        await propeller.stop(0)
+        await catalog.stop(0)
+
+    assert value(samples, "grpc_server_handled_total", grpc_method="CreateExecution", grpc_code="OK") == 1
+    assert value(samples, "flyteplane_propeller_executions_total", phase="SUCCEEDED") == 1
+    assert value(samples, "flyteplane_propeller_node_duration_seconds_count", phase="SUCCEEDED") >= 2
+    assert value(samples, "flyteplane_propeller_task_attempt_seconds_count", outcome="succeeded") == 2
+    # Echo tasks succeed in their first pass, never RUNNING: queue latency is exposed, with nothing observed.
+    assert ("flyteplane_propeller_node_queue_seconds_count", frozenset()) in samples
+    assert value(samples, "flyteplane_propeller_event_delivery_lag_seconds_count") > 0

@@ -57,6 +57,7 @@ def test_each_component_reads_the_whole_configuration_through_its_own_part() -> 
         "data_dir",
         "credential",
         "logging",
+        "tracing",
         "storage",
         "admin",
         "datacatalog",

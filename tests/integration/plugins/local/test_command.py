@@ -96,6 +96,17 @@ async def test_what_task_modules_see_at_import_is_the_environment_but_for_the_at
     }
 
 
+async def test_the_attempts_trace_context_reaches_the_task_but_does_not_choose_its_fork_server(
+    storage: Storage, tmp_path: Path
+) -> None:
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    template = fixture_task("examples.configured.resourced")
+    ctx = dataclasses.replace(task_context(storage, template, execution="e1"), trace_parent=traceparent)
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)
+    assert command.env["TRACEPARENT"] == traceparent
+    assert "TRACEPARENT" not in command.import_env  # one fork server serves every attempt's trace
+
+
 async def test_only_allowed_variables_of_propeller_reach_the_task(storage: Storage, tmp_path: Path) -> None:
     ctx = task_context(storage, container_task("true"), execution="e1")
     env = (await build_command(ctx, _config(tmp_path), tmp_path / "a", ENVIRON)).env
