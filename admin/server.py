@@ -97,9 +97,11 @@ def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistr
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
 
-    document = openapi(gateway.routes)
+    document: dict[str, object] = {}
 
     async def openapi_document(_: Request) -> JSONResponse:
+        if not document:  # built on first request: most admins are never asked for it
+            document.update(openapi(gateway.routes))
         return JSONResponse(document)
 
     verbs = ["GET", "POST", "PUT", "PATCH", "DELETE"]

@@ -32,14 +32,12 @@ from flyteplane.tracing import propagating
 
 log = logging.getLogger("flyteplane.propeller.events")
 
-_TRANSIENT = TRANSIENT_CODES
-
 
 class EventNotDelivered(Exception):
     """Admin could not be reached or answered with a transient error; retry later."""
 
 
-_TRANSIENT_CODES = {code.value[0] for code in _TRANSIENT}
+_TRANSIENT_NUMBERS = {code.value[0] for code in TRANSIENT_CODES}
 _CODE_NAMES = {code.value[0]: code.name for code in grpc.StatusCode}
 _DONE_CODES = {grpc.StatusCode.OK.value[0], grpc.StatusCode.ALREADY_EXISTS.value[0]}
 
@@ -93,7 +91,7 @@ class AdminClient:
                 return await self.send_events(events)
             raise EventNotDelivered(f"{len(events)} events: {error.code().name} {error.details()}") from error
         for done, ((kind, _), result) in enumerate(zip(events, response.results, strict=False)):
-            if result.code in _TRANSIENT_CODES:
+            if result.code in _TRANSIENT_NUMBERS:
                 log.warning("admin could not take a %s event yet: %s", kind, result.message)
                 return done
             if result.code not in _DONE_CODES:
@@ -116,7 +114,7 @@ class AdminClient:
             code = error.code()
             if code == grpc.StatusCode.ALREADY_EXISTS:
                 return
-            if code in _TRANSIENT:
+            if code in TRANSIENT_CODES:
                 raise EventNotDelivered(f"{kind} event: {code.name} {error.details()}") from error
             # FAILED_PRECONDITION (already terminal / another cluster), NOT_FOUND, INVALID_ARGUMENT:
             # re-sending cannot help; record it and move on so later events are not stuck behind it.

@@ -9,10 +9,6 @@ import grpc
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2, schedules_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc
-from flyteplane.rpc import TRANSIENT_CODES
-
-# Answers that may change when asked again: the tick stays due and is retried.
-TRANSIENT = TRANSIENT_CODES
 
 
 @dataclass

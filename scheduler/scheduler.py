@@ -41,8 +41,9 @@ from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2
 from flyteplane.database import utcnow
 from flyteplane.errors import InvalidArgument
+from flyteplane.rpc import TRANSIENT_CODES
 from flyteplane.schedules import Cadence, cadence
-from scheduler.admin_client import TRANSIENT, AdminClient
+from scheduler.admin_client import AdminClient
 from scheduler.config import SchedulerConfig
 from scheduler.store import SchedulerStore, VersionKey, version_key
 from scheduler.ticks import catch_up_from, due_ticks, execution_request
@@ -265,7 +266,7 @@ class Scheduler:
                 log.info("fired %s for %s as %s", _name(job.ident), tick.isoformat(), request.name)
             except grpc.aio.AioRpcError as error:
                 code = error.code()
-                if code in TRANSIENT:
+                if code in TRANSIENT_CODES:  # the tick stays due and is retried
                     log.warning(
                         "%s tick %s: admin %s (%s); retrying", _name(job.ident), tick, code.name, error.details()
                     )
