@@ -21,7 +21,9 @@ from admin.db import MIGRATIONS
 from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
+from admin.logs import LOG_ROUTE, LogEndpoint
 from admin.managers.context import AdminContext
+from admin.managers.task_logs import TaskLogs
 from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
@@ -91,8 +93,17 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistry | None) -> Starlette:
-    """Admin's HTTP port: health, metrics, the REST API (and its OpenAPI document), and local signed URLs."""
+def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
+    """The log finder with the configured roots and task directories, defaulting to the data directory's."""
+    settings = config.admin.logs
+    data_dir = config.data_dir.expanduser()
+    return TaskLogs(ctx, settings.roots or [data_dir], settings.task_dirs or [data_dir / "local-tasks"])
+
+
+def _http_app(
+    storage: Storage, gateway: RestGateway, logs: LogEndpoint, registry: CollectorRegistry | None
+) -> Starlette:
+    """Admin's HTTP port: health, metrics, the REST API (and its OpenAPI document), task logs, and local signed URLs."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -114,6 +125,7 @@ def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistr
             Route("/healthcheck", healthz),
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
+            Route(LOG_ROUTE, logs.handle, methods=["GET"]),
             Route("/api/{path:path}", gateway.handle, methods=verbs),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
             Mount("/", app=signed_url_app(storage)),
@@ -167,9 +179,14 @@ async def start_admin(
     gateway = RestGateway(
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
     )
+    logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, http_metrics), host=host, port=http_port, log_level="warning", lifespan="off"
+            _http_app(storage, gateway, logs, http_metrics),
+            host=host,
+            port=http_port,
+            log_level="warning",
+            lifespan="off",
         )
     )
     await add_health_and_reflection(server, names)
