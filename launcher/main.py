@@ -1,4 +1,4 @@
-"""The `flyteplane` command line: version, configuration, migrations, the component servers, `start` and `secrets`."""
+"""The `flyteplane` command line: configuration, migrations, the servers, `start`, `secrets` and the client commands."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
 from flyteplane.tracing import configure_tracing, shutdown_tracing
 from launcher import cache, secrets, start
+from launcher.client import commands as client
 from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
 
@@ -46,6 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--config", type=Path, help="YAML configuration file")
     cache.add_parser(commands)
     secrets.add_parser(commands)
+    client.add_parsers(commands)
     return parser
 
 
@@ -100,6 +102,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        if args.command in client.COMMANDS:  # clients of an admin: their --config is flytekit's, not the plane's
+            return client.main(args)
         config = load_config(args.config)
         configure_logging(config.logging)
         if args.command in ("start", "serve"):
