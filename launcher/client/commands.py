@@ -151,14 +151,17 @@ def _list(args: argparse.Namespace, target: Target) -> int:
         print(json.dumps(rows, indent=2))
         return 0
     console = Console()
-    table = Table(box=None, header_style="bold", pad_edge=False, expand=False)
-    table.add_column("NAME", no_wrap=True, overflow="fold")
-    table.add_column("LAUNCH PLAN", overflow="ellipsis", ratio=1)
+    narrow = console.width < 100  # the start without its year and seconds, the launch plan shortened
+    table = Table(box=None, header_style="bold", pad_edge=False)
+    table.add_column("NAME", no_wrap=True, min_width=8)
+    table.add_column("LAUNCH PLAN", no_wrap=True, overflow="ellipsis", min_width=12)
     table.add_column("PHASE", no_wrap=True)
     table.add_column("STARTED", no_wrap=True)
     table.add_column("DURATION", no_wrap=True, justify="right")
     for row in rows:
         started = str(row["started_at"] or "-")[:19].replace("T", " ")
+        if narrow and started != "-":
+            started = started[5:16]
         duration = row["duration_seconds"]
         table.add_row(
             str(row["name"]),

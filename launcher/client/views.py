@@ -8,6 +8,7 @@ when it was last read is not read again.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -28,7 +29,9 @@ from launcher.client.target import ExecutionRef
 
 WORKFLOW_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"})
 NODE_TERMINAL = frozenset({"SUCCEEDED", "FAILED", "ABORTED", "SKIPPED", "TIMED_OUT", "RECOVERED"})
-_HIDDEN_NODES = frozenset({"start-node", "end-node"})
+_HIDDEN_NODES = frozenset({"start-node", "end-node"})  # spec node ids of every scope's start and end
+# flytekit names a map task after the mapped task and a hash: map_<task>_<32 hex>[-arraynode].
+_MAP_TASK = re.compile(r"^map_(?P<task>.+)_[0-9a-f]{32}(?:-arraynode)?$")
 STYLES = {
     "SUCCEEDED": "green",
     "RECOVERED": "green",
@@ -69,7 +72,7 @@ def _duration(started: datetime | None, duration: Duration, terminal: bool) -> f
 @dataclass
 class NodeView:
     node_id: str
-    label: str  # the spec node id and, for a task node, the task's short name
+    label: str  # the spec node id where it differs from the node id and, for a task node, the task's short name
     phase: str
     attempts: int = 0
     elements: Counter[str] | None = None  # a map task: element counts by phase
@@ -163,7 +166,10 @@ class Snapshots:
         )
 
     def _level(self, parent: str) -> list[NodeView]:
-        return [self._node(node) for node in self.admin.nodes(self.ref, parent) if node.id.node_id not in _HIDDEN_NODES]
+        nodes = self.admin.nodes(self.ref, parent)
+        return [
+            self._node(node) for node in nodes if (node.metadata.spec_node_id or node.id.node_id) not in _HIDDEN_NODES
+        ]
 
     def _node(self, node: node_execution_pb2.NodeExecution) -> NodeView:
         node_id = node.id.node_id
@@ -173,7 +179,7 @@ class Snapshots:
         closure = node.closure
         view = NodeView(
             node_id=node_id,
-            label=node.metadata.spec_node_id or node_id,
+            label=node.metadata.spec_node_id if node.metadata.spec_node_id not in ("", node_id) else "",
             phase=core.NodeExecution.Phase.Name(closure.phase),
             error=closure.error.message if closure.HasField("error") else "",
         )
@@ -192,9 +198,12 @@ class Snapshots:
         if not attempts:
             return
         view.attempts = len(attempts)
-        task = attempts[-1].id.task_id.name
+        task = attempts[-1].id.task_id.name.rsplit(".", 1)[-1]
+        mapped = _MAP_TASK.match(task)
+        if mapped is not None:
+            task = f"map {mapped['task']}"
         if task:
-            view.label = f"{view.label} ({task.rsplit('.', 1)[-1]})"
+            view.label = f"{view.label} ({task})".lstrip()
         latest: dict[int, tuple[int, int]] = {}  # element index -> (retry attempt, phase)
         for attempt in attempts:
             for element in attempt.closure.metadata.external_resources:
@@ -222,7 +231,9 @@ def _element_counts(elements: Counter[str]) -> str:
 
 
 def _node_label(node: NodeView) -> RenderableType:
-    text = Text.assemble(Text(node.node_id, style="bold"), " ", node.label, " ", _phase(node.phase))
+    text = Text.assemble(
+        Text(node.node_id, style="bold"), " ", f"{node.label} " if node.label else "", _phase(node.phase)
+    )
     if node.attempts > 1:
         text.append(f"  attempt {node.attempts}", style="magenta")
     if node.elements is None:
@@ -277,7 +288,7 @@ def change_lines(previous: dict[str, str], view: ExecutionView) -> list[str]:
         state = _state(node)
         if previous.get(node.node_id) != state:
             previous[node.node_id] = state
-            lines.append(f"{stamp} {node.node_id} {node.label}: {state}")
+            lines.append(f"{stamp} {' '.join(filter(None, (node.node_id, node.label)))}: {state}")
     execution_state = view.phase
     if previous.get("") != execution_state:
         previous[""] = execution_state

@@ -8,7 +8,7 @@ from flytekit import dynamic, map_task, task, workflow
 @task
 def talk(lines: int, pause: float) -> int:
     for i in range(lines):
-        print(f"line {i} of {lines}", flush=True)
+        print(f"line {i} of {lines} written at {time.time():.3f}", flush=True)
         time.sleep(pause)
     return lines
 
