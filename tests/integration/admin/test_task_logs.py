@@ -8,6 +8,7 @@ log files themselves. tests/e2e/test_logs_and_cli.py streams a real flytekit tas
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -280,3 +281,35 @@ async def test_following_a_finished_attempt_sends_the_rest_and_ends(
     await _attempt(stub, ident, "n0", 0, TASK.SUCCEEDED, 3, custom_info=_info(work_dir))
     answer = await asyncio.wait_for(http.get(_url(ident), params={"node_id": "n0", "follow": "true", "offset": 4}), 5)
     assert (answer.status_code, answer.content) == (200, b"done\n")
+
+
+def _open_in_this_process(path: Path) -> bool:
+    """Whether this process (admin runs in it) holds `path` open."""
+    fds = Path("/proc/self/fd")
+    for fd in fds.iterdir():
+        try:
+            if Path(os.readlink(fd)) == path:
+                return True
+        except OSError:
+            continue
+    return False
+
+
+async def test_a_follower_that_goes_away_stops_being_served(
+    admin: RunningAdmin, stub: admin_pb2_grpc.AdminServiceStub, http: httpx.AsyncClient
+) -> None:
+    ident = await _execution(stub)
+    work_dir = _attempt_dir(admin, f"{ident.name}-n0-0", b"still running\n")
+    await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2))
+    await _attempt(stub, ident, "n0", 0, TASK.RUNNING, 3, custom_info=_info(work_dir))
+    log = (work_dir / "task.log").resolve()
+    async with http.stream("GET", _url(ident), params={"node_id": "n0", "follow": "true"}) as answer:
+        async for chunk in answer.aiter_bytes():
+            assert chunk == b"still running\n"
+            break
+        assert _open_in_this_process(log), "the log is open while it is followed"
+    # The attempt never ends; the client left: admin closes the file and stops polling.
+    deadline = time.monotonic() + 5
+    while _open_in_this_process(log):
+        assert time.monotonic() < deadline, "admin still follows the log of a client that went away"
+        await asyncio.sleep(0.1)
