@@ -13,6 +13,7 @@ import json
 import sys
 import time
 import webbrowser
+from collections.abc import Sequence
 from pathlib import Path
 
 import httpx
@@ -40,7 +41,7 @@ from launcher.client.views import (
     render_tree,
 )
 
-COMMANDS = ("executions", "watch", "logs", "open")
+COMMANDS = ("executions", "watch", "logs", "open")  # launcher.entry names them too
 EXIT_CODES = {"SUCCEEDED": 0, "FAILED": 1, "ABORTED": 3, "TIMED_OUT": 4}
 BAD_INPUT = 2
 PHASES = (
@@ -255,6 +256,13 @@ def _may_appear(target: Target, ref: ExecutionRef) -> bool:
     """Whether a log not there yet may still come: the execution is not over."""
     with AdminClient(target) as admin:
         return execution_row(admin.execution(ref))["phase"] not in WORKFLOW_TERMINAL
+
+
+def run(argv: Sequence[str]) -> int:
+    """A client command from its command line alone (see launcher.entry); `launcher.main` offers them too."""
+    parser = argparse.ArgumentParser(prog="flyteplane", description="The Flyte v1 control plane, in Python.")
+    add_parsers(parser.add_subparsers(dest="command", metavar="COMMAND", required=True))
+    return main(parser.parse_args(argv))
 
 
 def main(args: argparse.Namespace) -> int:

@@ -110,7 +110,8 @@ def _talk_lines(text: str) -> list[str]:
 
 
 def _command(client: Flytekit, *args: str) -> list[str]:
-    return [sys.executable, "-m", "launcher.main", *args, "--config", str(client.config)]
+    # The installed executable, as a person runs it.
+    return [str(Path(sys.executable).with_name("flyteplane")), *args, "--config", str(client.config)]
 
 
 async def _run(client: Flytekit, *args: str, time_limit: float = 180) -> tuple[int, str, str]:

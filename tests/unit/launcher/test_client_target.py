@@ -84,3 +84,10 @@ def test_anything_else_is_refused_with_what_was_expected(reference: str) -> None
 def test_a_url_and_flags_that_disagree_are_refused() -> None:
     with pytest.raises(ClientError, match="names p/d"):
         parse_execution("http://h:1/console/projects/p/domains/d/executions/e", "other", None)
+
+
+def test_the_entry_point_knows_every_client_command() -> None:
+    from launcher.client.commands import COMMANDS
+    from launcher.entry import CLIENT_COMMANDS
+
+    assert set(COMMANDS) == CLIENT_COMMANDS
