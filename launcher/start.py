@@ -83,7 +83,11 @@ def sandbox_config(
     plugins = base.propeller.plugins
     local = dict(plugins.backends.get("local", {}))
     local.setdefault("work_dir", str(data_dir / "local-tasks"))
-    if base.admin.http_port:  # a fixed port: attempts can link to admin's live log view (a free port is not known yet)
+    # Attempts link to admin's live log view where people reach admin: its console URL, else its fixed HTTP port
+    # (a free port, 0, is not known before admin starts).
+    if base.admin.console_url:
+        local.setdefault("log_link_base", base.admin.console_url.rstrip("/"))
+    elif base.admin.http_port:
         local.setdefault("log_link_base", f"http://{_client_host(base.admin.host)}:{base.admin.http_port}")
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})

@@ -30,3 +30,11 @@ def test_a_work_directory_outside_the_data_directory_becomes_a_log_root_too(tmp_
     config = sandbox_config(base, tmp_path / "data")
     assert config.admin.logs.roots == [tmp_path / "data", tmp_path / "elsewhere"]
     assert config.admin.logs.task_dirs == [tmp_path / "elsewhere"]
+
+
+def test_admins_console_url_is_where_people_reach_the_logs(tmp_path: Path) -> None:
+    base = load_config(env={})
+    base = base.model_copy(update={"admin": base.admin.model_copy(update={"console_url": "https://flyte.example/"})})
+    assert (
+        sandbox_config(base, tmp_path).propeller.plugins.backends["local"]["log_link_base"] == "https://flyte.example"
+    )
