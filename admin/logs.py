@@ -19,6 +19,7 @@ import asyncio
 import os
 import time
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from pathlib import Path
 
 from starlette.requests import Request
@@ -109,6 +110,7 @@ class LogEndpoint:
             return
         terminal = found.terminal
         checked = time.monotonic()
+        query = replace(query, attempt=found.attempt)  # this attempt's phase, not a later retry's
         try:
             while True:
                 chunk = await asyncio.to_thread(_read_at, fd, offset, CHUNK_BYTES)

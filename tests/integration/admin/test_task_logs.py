@@ -313,3 +313,24 @@ async def test_a_follower_that_goes_away_stops_being_served(
     while _open_in_this_process(log):
         assert time.monotonic() < deadline, "admin still follows the log of a client that went away"
         await asyncio.sleep(0.1)
+
+
+async def test_following_the_latest_attempt_ends_with_it_when_a_retry_starts(
+    admin: RunningAdmin, stub: admin_pb2_grpc.AdminServiceStub, http: httpx.AsyncClient
+) -> None:
+    ident = await _execution(stub)
+    first = _attempt_dir(admin, f"{ident.name}-n0-0", b"first try\n")
+    second = _attempt_dir(admin, f"{ident.name}-n0-1", b"second try\n")
+    await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2))
+    await _attempt(stub, ident, "n0", 0, TASK.RUNNING, 3, custom_info=_info(first))
+    error = core.ExecutionError(code="USER:ValueError", message="boom", kind=core.ExecutionError.USER)
+
+    async def retried() -> None:
+        await asyncio.sleep(0.5)
+        await _attempt(stub, ident, "n0", 0, TASK.FAILED, 4, custom_info=_info(first), error=error)
+        await _attempt(stub, ident, "n0", 1, TASK.RUNNING, 5, custom_info=_info(second))
+
+    retry = asyncio.create_task(retried())
+    answer = await asyncio.wait_for(http.get(_url(ident), params={"node_id": "n0", "follow": "true"}), 10)
+    await retry
+    assert (answer.content, answer.headers[ATTEMPT_HEADER]) == (b"first try\n", "0")
