@@ -94,16 +94,19 @@ class LogEndpoint:
             return error_response(NotFound("no local log for this attempt (its file is gone)"))
         headers = {PHASE_HEADER: found.phase_name, ATTEMPT_HEADER: str(found.attempt), "Cache-Control": "no-store"}
         if follow:
-            return StreamingResponse(self._follow(found, offset, query), media_type=MEDIA_TYPE, headers=headers)
+            stream = self._follow(request, found, offset, query)
+            return StreamingResponse(stream, media_type=MEDIA_TYPE, headers=headers)
         end = max(size, offset)
         headers[OFFSET_HEADER] = str(end)
         return StreamingResponse(_range(found.path, offset, end), media_type=MEDIA_TYPE, headers=headers)
 
-    async def _follow(self, found: AttemptLog, offset: int, query: LogQuery) -> AsyncIterator[bytes]:
-        """The log from `offset` as it grows, until the attempt is terminal and nothing more is written.
+    async def _follow(self, request: Request, found: AttemptLog, offset: int, query: LogQuery) -> AsyncIterator[bytes]:
+        """The log from `offset` as it grows, until the attempt is terminal and nothing more is written, or the
+        client is gone.
 
         The file's end is looked at every poll interval (no notification is portable across stores and
-        the writer is another process); the attempt's phase at most every PHASE_CHECK_SECONDS."""
+        the writer is another process); the attempt's phase at most every PHASE_CHECK_SECONDS. A client that
+        went away is noticed between polls: a silent log sends nothing that could fail."""
         assert found.path is not None
         fd = await _open(found.path)
         if fd is None:
@@ -118,7 +121,7 @@ class LogEndpoint:
                     offset += len(chunk)
                     yield chunk
                     continue
-                if terminal:  # terminal before this read, and the read found nothing more
+                if terminal or await request.is_disconnected():  # terminal before this read, which found nothing more
                     return
                 if time.monotonic() - checked >= PHASE_CHECK_SECONDS:
                     checked = time.monotonic()
@@ -130,7 +133,7 @@ class LogEndpoint:
                         continue  # read what was written before the attempt ended
                 await asyncio.sleep(self.poll)
         finally:
-            await asyncio.to_thread(os.close, fd)
+            os.close(fd)  # not awaited: a cancelled stream (the client left) cannot await anything here
 
 
 async def _open(path: Path) -> int | None:
@@ -154,4 +157,4 @@ async def _range(path: Path | None, start: int, end: int) -> AsyncIterator[bytes
             start += len(chunk)
             yield chunk
     finally:
-        await asyncio.to_thread(os.close, fd)
+        os.close(fd)  # not awaited: a cancelled stream (the client left) cannot await anything here
