@@ -1,0 +1,246 @@
+"""Eager workflows' sub-executions as node executions of the eager task's node.
+
+flytekit's `@eager` task launches every task it calls as an execution of its own, through FlyteRemote,
+in its own project and domain, labelled `eager-exec: <the eager execution's name>` (flytekit's
+`EAGER_TAG_KEY`). Flyte's admin keeps no other link. Here each such execution is recorded, in the
+transaction that creates it, as a child node of the eager task's node, shaped as Flyte shapes a
+launch-plan node: its closure names the child (`workflow_node_metadata.execution_id`), its inputs and
+outputs are the child's, its phase follows the child's; the child's metadata names that node
+(`parent_node_execution`, mode CHILD_WORKFLOW, one more level of nesting). The eager node becomes a
+parent node, and its data carries a dynamic workflow with one launch-plan node per child, which is how
+FlyteRemote (`sync_execution(sync_nodes=True)`) and consoles read a parent node's children.
+
+A label is whatever the caller wrote: it is only looked up in the child's own project and domain, and
+attaches only to an execution that is still running and has exactly one running eager node.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from admin.managers.ids import identifier
+from admin.models import Execution, NodeExecution, Task
+from admin.repositories import entities, executions, node_executions, task_executions
+from flyteidl_py.admin import execution_pb2, node_execution_pb2, task_pb2
+from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, workflow_pb2
+from flyteidl_py.core import execution_pb2 as core
+
+log = logging.getLogger("flyteplane.admin.eager")
+
+# The label flytekit's eager controller puts on each execution it launches: the eager execution's name.
+EAGER_LABEL = "eager-exec"
+
+WF = core.WorkflowExecution.Phase
+NODE = core.NodeExecution.Phase
+# The phase a child's node shows for each phase of the child execution.
+NODE_PHASE_OF = {
+    WF.UNDEFINED: NODE.QUEUED,
+    WF.QUEUED: NODE.QUEUED,
+    WF.RUNNING: NODE.RUNNING,
+    WF.SUCCEEDING: NODE.RUNNING,
+    WF.SUCCEEDED: NODE.SUCCEEDED,
+    WF.FAILING: NODE.FAILING,
+    WF.FAILED: NODE.FAILED,
+    WF.ABORTED: NODE.ABORTED,
+    WF.TIMED_OUT: NODE.TIMED_OUT,
+}
+_NODE_TERMINAL = {NODE.SUCCEEDED, NODE.FAILED, NODE.ABORTED, NODE.TIMED_OUT}
+
+
+@dataclass(frozen=True)
+class EagerParent:
+    """The running execution and eager node a new execution is launched from, and the node it gets there."""
+
+    execution: Execution
+    node: NodeExecution
+    child_node_id: str
+
+    @property
+    def ident(self) -> identifier_pb2.WorkflowExecutionIdentifier:
+        e = self.execution
+        return identifier_pb2.WorkflowExecutionIdentifier(
+            project=e.execution_project, domain=e.execution_domain, name=e.execution_name, org=e.org
+        )
+
+
+async def find_parent(
+    session: AsyncSession, child: identifier_pb2.WorkflowExecutionIdentifier, spec: execution_pb2.ExecutionSpec
+) -> EagerParent | None:
+    """The eager task an execution about to be created was launched from, or None.
+
+    The parent is locked until the transaction ends, so that it cannot finish (nor its eager node take
+    another child's record) between this check and the child's insertion.
+    """
+    if spec.metadata.parent_node_execution.node_id:
+        return None  # the engine's own child (a launch-plan node) already names its node
+    name = spec.labels.values.get(EAGER_LABEL, "")
+    if not name:
+        return None
+    parent_id = identifier_pb2.WorkflowExecutionIdentifier(project=child.project, domain=child.domain, name=name)
+    parent = await executions.find(session, parent_id, for_update=True)
+    if parent is None or parent.phase in executions.TERMINAL_PHASES or parent.phase == "ABORTING":
+        log.info(
+            "execution %s/%s/%s is labelled %s=%s, which is no running execution of its project and domain: "
+            "recorded on its own",
+            child.project,
+            child.domain,
+            child.name,
+            EAGER_LABEL,
+            name,
+        )
+        return None
+    running = await node_executions.unfinished(session, parent.id)
+    eager = [n for n in running if node_execution_pb2.NodeExecutionMetaData.FromString(n.metadata_).is_eager]
+    if len(eager) != 1:
+        # None: the eager task is not running (any more, or yet as admin knows it). Several: nothing says which.
+        log.warning(
+            "execution %s/%s/%s names eager execution %s, which has %d running eager nodes: recorded on its own",
+            child.project,
+            child.domain,
+            child.name,
+            name,
+            len(eager),
+        )
+        return None
+    node = eager[0]
+    return EagerParent(parent, node, f"{node.node_id}-{child.name}")
+
+
+def adopt(spec: execution_pb2.ExecutionSpec, parent: EagerParent) -> None:
+    """Make the child's metadata say where it runs, as for the engine's child executions."""
+    parent_spec = execution_pb2.ExecutionSpec.FromString(parent.execution.spec)
+    metadata = spec.metadata
+    metadata.mode = execution_pb2.ExecutionMetadata.CHILD_WORKFLOW
+    metadata.parent_node_execution.CopyFrom(
+        identifier_pb2.NodeExecutionIdentifier(execution_id=parent.ident, node_id=parent.child_node_id)
+    )
+    metadata.nesting = parent_spec.metadata.nesting + 1
+    metadata.principal = parent.execution.user or metadata.principal
+
+
+async def attach(session: AsyncSession, parent: EagerParent, child: Execution, now: datetime) -> None:
+    """Record `child` (inserted in this transaction) as a node under the eager node, and the link back."""
+    child_id = identifier_pb2.WorkflowExecutionIdentifier(
+        project=child.execution_project, domain=child.execution_domain, name=child.execution_name, org=child.org
+    )
+    closure = node_execution_pb2.NodeExecutionClosure(
+        phase=NODE.QUEUED, workflow_node_metadata=node_execution_pb2.WorkflowNodeMetadata(executionId=child_id)
+    )
+    closure.created_at.FromDatetime(now)
+    closure.updated_at.FromDatetime(now)
+    # The child's node id in the eager node's dynamic workflow (see dynamic_workflow) is its execution's name.
+    metadata = node_execution_pb2.NodeExecutionMetaData(spec_node_id=child.execution_name)
+    row = NodeExecution(
+        execution_id=parent.execution.id,
+        execution_project=parent.execution.execution_project,
+        execution_domain=parent.execution.execution_domain,
+        execution_name=parent.execution.execution_name,
+        node_id=parent.child_node_id,
+        phase=NODE.Name(NODE.QUEUED),
+        input_uri=child.inputs_uri,
+        closure=closure.SerializeToString(),
+        metadata_=metadata.SerializeToString(),
+        node_execution_created_at=now,
+        node_execution_updated_at=now,
+        parent_id=parent.node.id,
+        child_execution_id=child.id,
+        internal_data=json.dumps({"event_version": 1}).encode(),
+    )
+    node_executions.add(session, row)
+    await session.flush()
+    child.parent_node_execution_id = row.id
+    eager = node_execution_pb2.NodeExecutionMetaData.FromString(parent.node.metadata_)
+    if not eager.is_parent_node:
+        eager.is_parent_node = True
+        parent.node.metadata_ = eager.SerializeToString()
+    log.info(
+        "execution %s recorded as node %s of eager execution %s", child.execution_name, row.node_id, parent.ident.name
+    )
+
+
+async def follow(session: AsyncSession, child: Execution, closure: execution_pb2.ExecutionClosure) -> None:
+    """Bring the node that stands for `child` (if any) to the child's phase, times, outputs and error."""
+    if child.parent_node_execution_id is None:
+        return
+    node = await session.get(NodeExecution, child.parent_node_execution_id)
+    if node is None or node.child_execution_id != child.id:
+        return  # the engine's own child: its launch-plan node is the engine's to report
+    phase = NODE_PHASE_OF.get(closure.phase)
+    if phase is None:
+        return
+    node_closure = node_execution_pb2.NodeExecutionClosure.FromString(node.closure)
+    node_closure.phase = phase
+    node.phase = NODE.Name(phase)
+    if closure.HasField("updated_at"):
+        node_closure.updated_at.CopyFrom(closure.updated_at)
+    node.node_execution_updated_at = child.execution_updated_at
+    if child.started_at is not None and node.started_at is None:
+        node.started_at = child.started_at
+        node_closure.started_at.CopyFrom(closure.started_at)
+    if phase in _NODE_TERMINAL:
+        node.duration = child.duration
+        node_closure.duration.CopyFrom(closure.duration)
+        if closure.outputs.uri:
+            node_closure.output_uri = closure.outputs.uri
+        if closure.HasField("error"):
+            node_closure.error.CopyFrom(closure.error)
+            node.error_kind, node.error_code = child.error_kind, child.error_code
+    node.closure = node_closure.SerializeToString()
+
+
+async def dynamic_workflow(
+    session: AsyncSession, node: NodeExecution
+) -> node_execution_pb2.DynamicWorkflowNodeMetadata | None:
+    """An eager node's children as Flyte shows a dynamic node's: a workflow with one launch-plan node per child.
+
+    None for any other node. Each child's node id is its execution's name; its launch plan is the one
+    the child runs (a single task's generated `.flytegen` launch plan for a task).
+    """
+    metadata = node_execution_pb2.NodeExecutionMetaData.FromString(node.metadata_)
+    if not (metadata.is_eager and metadata.is_parent_node):
+        return None
+    nodes = []
+    for child_node, child in await node_executions.children_with_executions(session, node.id):
+        target = identifier_pb2.Identifier()
+        target.CopyFrom(execution_pb2.ExecutionSpec.FromString(child.spec).launch_plan)
+        if target.resource_type == identifier_pb2.TASK:
+            target.name = f".flytegen.{target.name}"
+        target.resource_type = identifier_pb2.LAUNCH_PLAN
+        spec_node_id = node_execution_pb2.NodeExecutionMetaData.FromString(child_node.metadata_).spec_node_id
+        nodes.append(
+            workflow_pb2.Node(
+                id=spec_node_id,
+                metadata=workflow_pb2.NodeMetadata(name=spec_node_id),
+                workflow_node=workflow_pb2.WorkflowNode(launchplan_ref=target),
+            )
+        )
+    task_id, interface = await _eager_task(session, node)
+    workflow_id = identifier_pb2.Identifier()
+    workflow_id.CopyFrom(task_id)
+    workflow_id.resource_type = identifier_pb2.WORKFLOW
+    template = workflow_pb2.WorkflowTemplate(id=workflow_id, interface=interface, nodes=nodes)
+    return node_execution_pb2.DynamicWorkflowNodeMetadata(
+        id=workflow_id,
+        compiled_workflow=compiler_pb2.CompiledWorkflowClosure(
+            primary=compiler_pb2.CompiledWorkflow(template=template)
+        ),
+    )
+
+
+async def _eager_task(
+    session: AsyncSession, node: NodeExecution
+) -> tuple[identifier_pb2.Identifier, interface_pb2.TypedInterface]:
+    """The eager task the node ran (as its attempts name it) and that task's interface."""
+    attempts = await task_executions.of_nodes(session, [node.id])
+    if not attempts:
+        return identifier_pb2.Identifier(resource_type=identifier_pb2.TASK), interface_pb2.TypedInterface()
+    task_id = identifier(identifier_pb2.TASK, attempts[0])
+    row = await entities.find(session, Task, task_id)
+    if row is None:
+        return task_id, interface_pb2.TypedInterface()
+    return task_id, task_pb2.TaskClosure.FromString(row.closure).compiled_task.template.interface

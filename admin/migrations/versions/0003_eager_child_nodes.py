@@ -1,0 +1,34 @@
+"""The execution a node execution stands for (admin.models.NodeExecution.child_execution_id), revision 0003.
+
+An eager task's sub-executions are recorded as node executions under its node; each such node names
+the execution it follows. At most one node per execution: a relaunch under the same name cannot add a
+second.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0003"
+down_revision: str | None = "0002"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("node_executions") as batch:
+        batch.add_column(sa.Column("child_execution_id", sa.Integer(), nullable=True))
+        batch.create_foreign_key(
+            "fk_node_executions_child_execution_id_executions",
+            "executions",
+            ["child_execution_id"],
+            ["id"],
+            ondelete="CASCADE",
+        )
+        batch.create_index("ix_node_executions_child_execution_id", ["child_execution_id"], unique=True)
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("node_executions") as batch:
+        batch.drop_index("ix_node_executions_child_execution_id")
+        batch.drop_constraint("fk_node_executions_child_execution_id_executions", type_="foreignkey")
+        batch.drop_column("child_execution_id")
