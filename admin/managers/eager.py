@@ -10,6 +10,11 @@ outputs are the child's, its phase follows the child's; the child's metadata nam
 parent node, and its data carries a dynamic workflow with one launch-plan node per child, which is how
 FlyteRemote (`sync_execution(sync_nodes=True)`) and consoles read a parent node's children.
 
+A child that runs a single task (what flytekit launches for a task it calls) has no launch-plan
+workflow for FlyteRemote to read its interface from (flytekit 1.16 follows a launch-plan node's link
+only into launch-plan executions), so its node is also a parent node, of no nodes, whose data carries
+the task's generated workflow: FlyteRemote then reads its inputs and outputs through that workflow.
+
 A label is whatever the caller wrote: it is only looked up in the child's own project and domain, and
 attaches only to an execution that is still running and has exactly one running eager node.
 """
@@ -27,6 +32,7 @@ from admin.managers.ids import identifier
 from admin.models import Execution, NodeExecution, Task
 from admin.repositories import entities, executions, node_executions, task_executions
 from flyteidl_py.admin import execution_pb2, node_execution_pb2, task_pb2
+from flyteidl_py.admin import workflow_pb2 as admin_workflow_pb2
 from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, workflow_pb2
 from flyteidl_py.core import execution_pb2 as core
 
@@ -134,7 +140,9 @@ async def attach(session: AsyncSession, parent: EagerParent, child: Execution, n
     closure.created_at.FromDatetime(now)
     closure.updated_at.FromDatetime(now)
     # The child's node id in the eager node's dynamic workflow (see dynamic_workflow) is its execution's name.
-    metadata = node_execution_pb2.NodeExecutionMetaData(spec_node_id=child.execution_name)
+    metadata = node_execution_pb2.NodeExecutionMetaData(
+        spec_node_id=child.execution_name, is_parent_node=_runs_task(child)
+    )
     row = NodeExecution(
         execution_id=parent.execution.id,
         execution_project=parent.execution.execution_project,
@@ -199,8 +207,11 @@ async def dynamic_workflow(
     """An eager node's children as Flyte shows a dynamic node's: a workflow with one launch-plan node per child.
 
     None for any other node. Each child's node id is its execution's name; its launch plan is the one
-    the child runs (a single task's generated `.flytegen` launch plan for a task).
+    the child runs (a single task's generated `.flytegen` launch plan for a task). A child's own node,
+    when the child runs a single task, carries that task's generated workflow (see the module's doc).
     """
+    if node.child_execution_id is not None:
+        return await _generated_workflow(session, node.child_execution_id)
     metadata = node_execution_pb2.NodeExecutionMetaData.FromString(node.metadata_)
     if not (metadata.is_eager and metadata.is_parent_node):
         return None
@@ -229,6 +240,26 @@ async def dynamic_workflow(
         compiled_workflow=compiler_pb2.CompiledWorkflowClosure(
             primary=compiler_pb2.CompiledWorkflow(template=template)
         ),
+    )
+
+
+def _runs_task(child: Execution) -> bool:
+    return child.launch_entity == "task"
+
+
+async def _generated_workflow(
+    session: AsyncSession, child_pk: int
+) -> node_execution_pb2.DynamicWorkflowNodeMetadata | None:
+    """The generated workflow a single-task child execution runs, as a dynamic workflow; None for other children."""
+    child = await session.get(Execution, child_pk)
+    if child is None or not _runs_task(child) or child.workflow_id is None:
+        return None
+    row = await entities.workflow(session, child.workflow_id)
+    if row is None:
+        return None
+    return node_execution_pb2.DynamicWorkflowNodeMetadata(
+        id=identifier(identifier_pb2.WORKFLOW, row),
+        compiled_workflow=admin_workflow_pb2.WorkflowClosure.FromString(row.closure).compiled_workflow,
     )
 
 

@@ -168,6 +168,34 @@ async def test_the_eager_node_serves_its_children_as_a_dynamic_workflow_of_launc
     assert dynamic.compiled_workflow == data.dynamic_workflow.compiled_workflow
 
 
+async def test_a_single_task_childs_node_carries_the_tasks_generated_workflow(
+    stub: admin_pb2_grpc.AdminServiceStub,
+) -> None:
+    # FlyteRemote follows a launch-plan node's link only into launch-plan executions: a single task's
+    # node is read as a parent node through the workflow its data carries instead.
+    await register(stub)
+    parent = await _running_eager_parent(stub, "eager-parent")
+    await _launch_labelled(stub, "e-task", parent.name)
+    await _launch_labelled(stub, "e-workflow", parent.name, task=False)
+    task_child, workflow_child = await _children(stub, parent)
+    assert task_child.metadata.is_parent_node and not workflow_child.metadata.is_parent_node
+    data = await stub.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=task_child.id))
+    template = data.dynamic_workflow.compiled_workflow.primary.template
+    assert template.id.name == ".flytegen.examples.configured.retried"
+    assert [t.template.id.name for t in data.dynamic_workflow.compiled_workflow.tasks] == [
+        "examples.configured.retried"
+    ]
+    assert (
+        await stub.ListNodeExecutions(
+            node_execution_pb2.NodeExecutionListRequest(
+                workflow_execution_id=parent, unique_parent_id=task_child.id.node_id, limit=100
+            )
+        )
+    ).node_executions == []
+    data = await stub.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=workflow_child.id))
+    assert not data.HasField("dynamic_workflow")
+
+
 async def test_launching_a_child_again_under_its_name_adds_no_second_node(
     stub: admin_pb2_grpc.AdminServiceStub,
 ) -> None:
