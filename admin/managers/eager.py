@@ -74,47 +74,79 @@ class EagerParent:
         )
 
 
+@dataclass(frozen=True)
+class EagerLink:
+    """Where a labelled execution belongs: its eager node, or (`node` None) an eager execution whose eager
+    node admin has not heard of yet; the child then waits for that node's first event (adopt_waiting)."""
+
+    execution: Execution
+    node: NodeExecution | None
+
+    def parent(self, child_name: str) -> EagerParent | None:
+        return (
+            None if self.node is None else EagerParent(self.execution, self.node, f"{self.node.node_id}-{child_name}")
+        )
+
+
 async def find_parent(
     session: AsyncSession, child: identifier_pb2.WorkflowExecutionIdentifier, spec: execution_pb2.ExecutionSpec
-) -> EagerParent | None:
+) -> EagerLink | None:
     """The eager task an execution about to be created was launched from, or None.
 
-    The parent is locked until the transaction ends, so that it cannot finish (nor its eager node take
-    another child's record) between this check and the child's insertion.
+    The parent is locked until the transaction ends, so that it cannot finish (nor its eager node's
+    first event be applied) between this check and the child's insertion.
     """
     if spec.metadata.parent_node_execution.node_id:
         return None  # the engine's own child (a launch-plan node) already names its node
     name = spec.labels.values.get(EAGER_LABEL, "")
     if not name:
         return None
+    where = f"execution {child.project}/{child.domain}/{child.name} is labelled {EAGER_LABEL}={name}, which"
     parent_id = identifier_pb2.WorkflowExecutionIdentifier(project=child.project, domain=child.domain, name=name)
     parent = await executions.find(session, parent_id, for_update=True)
     if parent is None or parent.phase in executions.TERMINAL_PHASES or parent.phase == "ABORTING":
-        log.info(
-            "execution %s/%s/%s is labelled %s=%s, which is no running execution of its project and domain: "
-            "recorded on its own",
-            child.project,
-            child.domain,
-            child.name,
-            EAGER_LABEL,
-            name,
-        )
+        log.info("%s is no running execution of its project and domain: recorded on its own", where)
         return None
     running = await node_executions.unfinished(session, parent.id)
     eager = [n for n in running if node_execution_pb2.NodeExecutionMetaData.FromString(n.metadata_).is_eager]
-    if len(eager) != 1:
-        # None: the eager task is not running (any more, or yet as admin knows it). Several: nothing says which.
-        log.warning(
-            "execution %s/%s/%s names eager execution %s, which has %d running eager nodes: recorded on its own",
-            child.project,
-            child.domain,
-            child.name,
-            name,
-            len(eager),
-        )
+    if len(eager) > 1:
+        log.warning("%s has %d running eager nodes, none of them named: recorded on its own", where, len(eager))
         return None
-    node = eager[0]
-    return EagerParent(parent, node, f"{node.node_id}-{child.name}")
+    if eager:
+        return EagerLink(parent, eager[0])
+    # The engine reports the eager node as it starts the task; its events can reach admin after the
+    # task's first launch does. Wait for it only if the parent runs an eager task at all.
+    if not await _runs_eager_task(session, parent):
+        log.info("%s runs no eager task: recorded on its own", where)
+        return None
+    return EagerLink(parent, None)
+
+
+async def _runs_eager_task(session: AsyncSession, execution: Execution) -> bool:
+    if execution.workflow_id is None:
+        return False
+    row = await entities.workflow(session, execution.workflow_id)
+    if row is None:
+        return False
+    compiled = admin_workflow_pb2.WorkflowClosure.FromString(row.closure).compiled_workflow
+    return any(task.template.metadata.is_eager for task in compiled.tasks)
+
+
+async def adopt_waiting(session: AsyncSession, execution: Execution, node: NodeExecution) -> None:
+    """Attach the executions that wait for `execution`'s eager node, now that `node` is it (see EagerLink)."""
+    waiting = await executions.waiting_for_eager_node(session, execution.id)
+    if not waiting:
+        return
+    if node.id is None:
+        await session.flush()  # the node is new in this transaction: it needs its id first
+    for child in waiting:
+        parent = EagerParent(execution, node, f"{node.node_id}-{child.execution_name}")
+        spec = execution_pb2.ExecutionSpec.FromString(child.spec)
+        adopt(spec, parent)
+        child.spec = spec.SerializeToString()
+        child.user = spec.metadata.principal
+        await attach(session, parent, child, node.node_execution_updated_at)
+        await follow(session, child, execution_pb2.ExecutionClosure.FromString(child.closure))
 
 
 def adopt(spec: execution_pb2.ExecutionSpec, parent: EagerParent) -> None:

@@ -275,8 +275,10 @@ class ExecutionManager:
             self.ctx.storage.write_proto(user_inputs_uri, inputs),
         )
         async with self.ctx.db.session() as session:
-            # An execution an eager task launches becomes a node of it in this same transaction.
-            eager_parent = await eager.find_parent(session, ident, spec)
+            # An execution an eager task launches becomes a node of it in this same transaction (or in
+            # that of the eager node's first event, if admin has not heard of the node yet).
+            eager_link = await eager.find_parent(session, ident, spec)
+            eager_parent = eager_link.parent(name) if eager_link is not None else None
             if eager_parent is not None:
                 eager.adopt(spec, eager_parent)
                 closure.state_change_details.principal = spec.metadata.principal
@@ -303,6 +305,7 @@ class ExecutionManager:
                 user_inputs_uri=user_inputs_uri,
                 user=spec.metadata.principal,
                 launch_entity="task" if task_row else "launch_plan",
+                eager_parent_id=eager_link.execution.id if eager_link is not None else None,
             )
             tags = {(k, v) for k, v in request.spec.labels.values.items()} | {(t, "") for t in request.spec.tags}
             await executions.create(session, row, sorted(tags))

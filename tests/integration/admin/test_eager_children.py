@@ -257,3 +257,55 @@ async def test_a_label_naming_a_finished_or_non_eager_execution_attaches_nothing
         await _assert_on_its_own(stub, await _launch_labelled(stub, child_name, parent_name))
     assert await _children(stub, finished) == []
     assert await _children(stub, plain) == []
+
+
+async def _register_eager_task(stub: admin_pb2_grpc.AdminServiceStub, name: str) -> identifier_pb2.Identifier:
+    """A task marked eager, as flytekit registers an `@eager` task (a copy of a fixture task otherwise)."""
+    template = (
+        await stub.GetTask(common_pb2.ObjectGetRequest(id=task_id("examples.configured.retried")))
+    ).closure.compiled_task.template
+    template.id.name = name
+    template.metadata.is_eager = True
+    await stub.CreateTask(task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template)))
+    return template.id
+
+
+async def test_a_child_launched_before_admin_hears_of_the_eager_node_is_attached_by_its_first_event(
+    stub: admin_pb2_grpc.AdminServiceStub,
+) -> None:
+    await register(stub)
+    eager_task = await _register_eager_task(stub, "examples.eagerly")
+    created = await stub.CreateExecution(
+        execution_pb2.ExecutionCreateRequest(
+            project=PROJECT,
+            domain=DOMAIN,
+            name="eager-single",
+            spec=execution_pb2.ExecutionSpec(launch_plan=eager_task),
+            inputs=ints(x=1),
+        )
+    )
+    parent = created.id
+    await stub.CreateWorkflowEvent(wf_event(parent, WF.RUNNING, 1))
+    # The task's first launch arrives before the engine's event for its node (delivered late).
+    early = await _launch_labelled(stub, "e-early", parent.name)
+    await stub.CreateWorkflowEvent(wf_event(early, WF.RUNNING, 2))
+    await _assert_on_its_own(stub, early)
+    node_id = "exampleseagerly"  # the generated workflow's node for the task
+    await stub.CreateNodeEvent(node_event(parent, node_id, NODE.RUNNING, 3, is_eager=True))
+
+    listing = await stub.ListNodeExecutions(
+        node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=parent, unique_parent_id=node_id, limit=10)
+    )
+    [child] = listing.node_executions
+    assert child.id.node_id == f"{node_id}-e-early"
+    assert child.closure.workflow_node_metadata.executionId == early
+    assert child.closure.phase == NODE.RUNNING  # caught up with what the child reported meanwhile
+    metadata = (await _execution(stub, early)).spec.metadata
+    assert metadata.mode == MODE.CHILD_WORKFLOW
+    assert metadata.parent_node_execution == child.id
+    # Later events of the eager node attach nothing twice.
+    await stub.CreateNodeEvent(node_event(parent, node_id, NODE.QUEUED, 4, is_eager=True))
+    listing = await stub.ListNodeExecutions(
+        node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=parent, unique_parent_id=node_id, limit=10)
+    )
+    assert len(listing.node_executions) == 1
