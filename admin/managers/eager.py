@@ -7,8 +7,9 @@ transaction that creates it, as a child node of the eager task's node, shaped as
 launch-plan node: its closure names the child (`workflow_node_metadata.execution_id`), its inputs and
 outputs are the child's, its phase follows the child's; the child's metadata names that node
 (`parent_node_execution`, mode CHILD_WORKFLOW, one more level of nesting). The eager node becomes a
-parent node, and its data carries a dynamic workflow with one launch-plan node per child, which is how
-FlyteRemote (`sync_execution(sync_nodes=True)`) and consoles read a parent node's children.
+parent node, and its data carries a dynamic workflow whose one node, a call of the eager task, is every
+child's spec node, which is how FlyteRemote (`sync_execution(sync_nodes=True)`) and consoles read a
+parent node's children.
 
 A child that runs a single task (what flytekit launches for a task it calls) has no launch-plan
 workflow for FlyteRemote to read its interface from (flytekit 1.16 follows a launch-plan node's link
@@ -16,7 +17,9 @@ only into launch-plan executions), so its node is also a parent node, of no node
 the task's generated workflow: FlyteRemote then reads its inputs and outputs through that workflow.
 
 A label is whatever the caller wrote: it is only looked up in the child's own project and domain, and
-attaches only to an execution that is still running and has exactly one running eager node.
+attaches only to an execution that is still running and has exactly one running eager node (or, while
+admin has not heard of that node yet, runs an eager task: the child then waits for the node's first
+event, which attaches it in its own transaction).
 """
 
 from __future__ import annotations
@@ -33,13 +36,15 @@ from admin.models import Execution, NodeExecution, Task
 from admin.repositories import entities, executions, node_executions, task_executions
 from flyteidl_py.admin import execution_pb2, node_execution_pb2, task_pb2
 from flyteidl_py.admin import workflow_pb2 as admin_workflow_pb2
-from flyteidl_py.core import compiler_pb2, identifier_pb2, interface_pb2, workflow_pb2
+from flyteidl_py.core import compiler_pb2, identifier_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.core import execution_pb2 as core
 
 log = logging.getLogger("flyteplane.admin.eager")
 
 # The label flytekit's eager controller puts on each execution it launches: the eager execution's name.
 EAGER_LABEL = "eager-exec"
+# The spec node of every call in an eager node's dynamic workflow (see dynamic_workflow).
+CALL_NODE = "eager-call"
 
 WF = core.WorkflowExecution.Phase
 NODE = core.NodeExecution.Phase
@@ -171,10 +176,7 @@ async def attach(session: AsyncSession, parent: EagerParent, child: Execution, n
     )
     closure.created_at.FromDatetime(now)
     closure.updated_at.FromDatetime(now)
-    # The child's node id in the eager node's dynamic workflow (see dynamic_workflow) is its execution's name.
-    metadata = node_execution_pb2.NodeExecutionMetaData(
-        spec_node_id=child.execution_name, is_parent_node=_runs_task(child)
-    )
+    metadata = node_execution_pb2.NodeExecutionMetaData(spec_node_id=CALL_NODE, is_parent_node=_runs_task(child))
     row = NodeExecution(
         execution_id=parent.execution.id,
         execution_project=parent.execution.execution_project,
@@ -236,41 +238,35 @@ async def follow(session: AsyncSession, child: Execution, closure: execution_pb2
 async def dynamic_workflow(
     session: AsyncSession, node: NodeExecution
 ) -> node_execution_pb2.DynamicWorkflowNodeMetadata | None:
-    """An eager node's children as Flyte shows a dynamic node's: a workflow with one launch-plan node per child.
+    """An eager node's children as Flyte shows a dynamic node's: a workflow whose node CALL_NODE, a call of
+    the eager task, is every child's spec node. None for any other node.
 
-    None for any other node. Each child's node id is its execution's name; its launch plan is the one
-    the child runs (a single task's generated `.flytegen` launch plan for a task). A child's own node,
-    when the child runs a single task, carries that task's generated workflow (see the module's doc).
+    One spec node for all calls, as an array node's elements share theirs, because a client reads this
+    workflow and then lists the children: a call launched in between must still find its spec node.
+    A child's own node, when the child runs a single task, carries that task's generated workflow
+    (see the module's doc).
     """
     if node.child_execution_id is not None:
         return await _generated_workflow(session, node.child_execution_id)
     metadata = node_execution_pb2.NodeExecutionMetaData.FromString(node.metadata_)
     if not (metadata.is_eager and metadata.is_parent_node):
         return None
-    nodes = []
-    for child_node, child in await node_executions.children_with_executions(session, node.id):
-        target = identifier_pb2.Identifier()
-        target.CopyFrom(execution_pb2.ExecutionSpec.FromString(child.spec).launch_plan)
-        if target.resource_type == identifier_pb2.TASK:
-            target.name = f".flytegen.{target.name}"
-        target.resource_type = identifier_pb2.LAUNCH_PLAN
-        spec_node_id = node_execution_pb2.NodeExecutionMetaData.FromString(child_node.metadata_).spec_node_id
-        nodes.append(
-            workflow_pb2.Node(
-                id=spec_node_id,
-                metadata=workflow_pb2.NodeMetadata(name=spec_node_id),
-                workflow_node=workflow_pb2.WorkflowNode(launchplan_ref=target),
-            )
-        )
-    task_id, interface = await _eager_task(session, node)
+    task = await _eager_task(session, node)
+    if task is None:  # admin has not heard of the eager task's attempt yet
+        return None
     workflow_id = identifier_pb2.Identifier()
-    workflow_id.CopyFrom(task_id)
+    workflow_id.CopyFrom(task.id)
     workflow_id.resource_type = identifier_pb2.WORKFLOW
-    template = workflow_pb2.WorkflowTemplate(id=workflow_id, interface=interface, nodes=nodes)
+    call = workflow_pb2.Node(
+        id=CALL_NODE,
+        metadata=workflow_pb2.NodeMetadata(name=CALL_NODE),
+        task_node=workflow_pb2.TaskNode(reference_id=task.id),
+    )
+    template = workflow_pb2.WorkflowTemplate(id=workflow_id, interface=task.interface, nodes=[call])
     return node_execution_pb2.DynamicWorkflowNodeMetadata(
         id=workflow_id,
         compiled_workflow=compiler_pb2.CompiledWorkflowClosure(
-            primary=compiler_pb2.CompiledWorkflow(template=template)
+            primary=compiler_pb2.CompiledWorkflow(template=template), tasks=[compiler_pb2.CompiledTask(template=task)]
         ),
     )
 
@@ -295,15 +291,25 @@ async def _generated_workflow(
     )
 
 
-async def _eager_task(
-    session: AsyncSession, node: NodeExecution
-) -> tuple[identifier_pb2.Identifier, interface_pb2.TypedInterface]:
-    """The eager task the node ran (as its attempts name it) and that task's interface."""
+async def _eager_task(session: AsyncSession, node: NodeExecution) -> tasks_pb2.TaskTemplate | None:
+    """The template of the eager task the node runs: as its attempts name it, else (no attempt reported
+    yet) as its execution's workflow says."""
     attempts = await task_executions.of_nodes(session, [node.id])
-    if not attempts:
-        return identifier_pb2.Identifier(resource_type=identifier_pb2.TASK), interface_pb2.TypedInterface()
-    task_id = identifier(identifier_pb2.TASK, attempts[0])
-    row = await entities.find(session, Task, task_id)
-    if row is None:
-        return task_id, interface_pb2.TypedInterface()
-    return task_id, task_pb2.TaskClosure.FromString(row.closure).compiled_task.template.interface
+    if attempts:
+        row = await entities.find(session, Task, identifier(identifier_pb2.TASK, attempts[0]))
+        if row is not None:
+            return task_pb2.TaskClosure.FromString(row.closure).compiled_task.template
+    execution = await session.get(Execution, node.execution_id)
+    if execution is None or execution.workflow_id is None:
+        return None
+    workflow = await entities.workflow(session, execution.workflow_id)
+    if workflow is None:
+        return None
+    compiled = admin_workflow_pb2.WorkflowClosure.FromString(workflow.closure).compiled_workflow
+    spec_node_id = node_execution_pb2.NodeExecutionMetaData.FromString(node.metadata_).spec_node_id
+    templates = [compiled.primary.template, *(sub.template for sub in compiled.sub_workflows)]
+    for spec_node in (n for t in templates for n in t.nodes if n.id == spec_node_id and n.HasField("task_node")):
+        for task in compiled.tasks:
+            if task.template.id == spec_node.task_node.reference_id and task.template.metadata.is_eager:
+                return task.template
+    return None

@@ -25,12 +25,14 @@ from tests.integration.admin.helpers import (
     DOMAIN,
     NODE,
     PROJECT,
+    TASK,
     WF,
     ints,
     launch,
     lp_id,
     node_event,
     register,
+    task_event,
     task_id,
     wf_event,
 )
@@ -38,16 +40,18 @@ from tests.support.packages import load_package
 from tests.support.paths import fixtures_dir
 
 EAGER_NODE = "n0"
+EAGER_TASK = "examples.configured.retried"
 MODE = execution_pb2.ExecutionMetadata
 
 
 async def _running_eager_parent(
     stub: admin_pb2_grpc.AdminServiceStub, name: str
 ) -> identifier_pb2.WorkflowExecutionIdentifier:
-    """An execution whose node n0 runs an eager task, as the engine reports it."""
+    """An execution whose node n0 runs an eager task (its attempt: a fixture task), as the engine reports it."""
     ident = await launch(stub, name=name)
     await stub.CreateWorkflowEvent(wf_event(ident, WF.RUNNING, 1))
     await stub.CreateNodeEvent(node_event(ident, EAGER_NODE, NODE.RUNNING, 2, is_eager=True))
+    await stub.CreateTaskEvent(task_event(ident, EAGER_NODE, EAGER_TASK, 0, TASK.RUNNING, 2))
     return ident
 
 
@@ -98,7 +102,7 @@ async def test_each_execution_an_eager_task_launches_is_a_child_node_of_its_node
     children = await _children(stub, parent)
     assert [c.id.node_id for c in children] == ["n0-e-first", "n0-e-second"]
     assert [c.closure.workflow_node_metadata.executionId for c in children] == [first, second]
-    assert [c.metadata.spec_node_id for c in children] == ["e-first", "e-second"]
+    assert [c.metadata.spec_node_id for c in children] == ["eager-call", "eager-call"]
     assert {c.closure.phase for c in children} == {NODE.QUEUED}
     child_data = await stub.GetExecutionData(execution_pb2.WorkflowExecutionGetDataRequest(id=first))
     node_data = await stub.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=children[0].id))
@@ -146,26 +150,24 @@ async def test_a_child_node_follows_its_execution_to_its_outputs(stub: admin_pb2
     assert failed.closure.error.message == "boom"
 
 
-async def test_the_eager_node_serves_its_children_as_a_dynamic_workflow_of_launch_plan_nodes(
+async def test_the_eager_node_serves_a_dynamic_workflow_whose_one_call_node_every_child_maps_to(
     stub: admin_pb2_grpc.AdminServiceStub,
 ) -> None:
+    # A client reads the workflow, then lists the children: a child launched in between maps to it too.
     await register(stub)
     parent = await _running_eager_parent(stub, "eager-parent")
     await _launch_labelled(stub, "e-task", parent.name)
-    await _launch_labelled(stub, "e-workflow", parent.name, task=False)
     eager_id = identifier_pb2.NodeExecutionIdentifier(execution_id=parent, node_id=EAGER_NODE)
     data = await stub.GetNodeExecutionData(node_execution_pb2.NodeExecutionGetDataRequest(id=eager_id))
-    nodes = data.dynamic_workflow.compiled_workflow.primary.template.nodes
-    assert [(n.id, n.workflow_node.launchplan_ref.name) for n in nodes] == [
-        ("e-task", ".flytegen.examples.configured.retried"),
-        ("e-workflow", "examples.configured.configured_wf"),
-    ]
-    assert {n.workflow_node.launchplan_ref.resource_type for n in nodes} == {identifier_pb2.LAUNCH_PLAN}
-    # Each referenced launch plan exists: FlyteRemote fetches them to read the workflow.
-    for n in nodes:
-        await stub.GetLaunchPlan(common_pb2.ObjectGetRequest(id=n.workflow_node.launchplan_ref))
+    await _launch_labelled(stub, "e-workflow", parent.name, task=False)
+    compiled = data.dynamic_workflow.compiled_workflow
+    [call] = compiled.primary.template.nodes
+    assert call.id == "eager-call"
+    assert call.task_node.reference_id.name == EAGER_TASK
+    assert [t.template.id for t in compiled.tasks] == [call.task_node.reference_id]
+    assert {c.metadata.spec_node_id for c in await _children(stub, parent)} == {call.id}
     dynamic = await stub.GetDynamicNodeWorkflow(node_execution_pb2.GetDynamicNodeWorkflowRequest(id=eager_id))
-    assert dynamic.compiled_workflow == data.dynamic_workflow.compiled_workflow
+    assert dynamic.compiled_workflow == compiled
 
 
 async def test_a_single_task_childs_node_carries_the_tasks_generated_workflow(
@@ -303,6 +305,14 @@ async def test_a_child_launched_before_admin_hears_of_the_eager_node_is_attached
     metadata = (await _execution(stub, early)).spec.metadata
     assert metadata.mode == MODE.CHILD_WORKFLOW
     assert metadata.parent_node_execution == child.id
+    # Before any attempt is reported, the eager task is found in the execution's workflow.
+    data = await stub.GetNodeExecutionData(
+        node_execution_pb2.NodeExecutionGetDataRequest(
+            id=identifier_pb2.NodeExecutionIdentifier(execution_id=parent, node_id=node_id)
+        )
+    )
+    [call] = data.dynamic_workflow.compiled_workflow.primary.template.nodes
+    assert call.task_node.reference_id == eager_task
     # Later events of the eager node attach nothing twice.
     await stub.CreateNodeEvent(node_event(parent, node_id, NODE.QUEUED, 4, is_eager=True))
     listing = await stub.ListNodeExecutions(
