@@ -15,11 +15,11 @@ from google.protobuf.timestamp_pb2 import Timestamp
 
 from flyteidl_py.admin import event_pb2 as admin_event_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, tasks_pb2
+from flyteidl_py.core import identifier_pb2, tasks_pb2, workflow_pb2
 from flyteidl_py.event import event_pb2
 from plugins.core import Phase, TaskExecutionContext, Transition
 from propeller.nodes.base import NodeContext, NodeResult
-from propeller.scope import START
+from propeller.scope import START, Scope, task_key
 from propeller.status import NodePhase, WorkflowPhase
 from propeller.store import ExecutionState
 
@@ -63,6 +63,14 @@ def timestamp(seconds: float) -> Timestamp:
     return ts
 
 
+def _runs_eager_task(scope: Scope, node: workflow_pb2.Node) -> bool:
+    """Whether the node runs a task flytekit marked eager (`@eager`: it launches its sub-tasks as executions)."""
+    if not node.HasField("task_node"):
+        return False
+    template = scope.tasks.get(task_key(node.task_node.reference_id))
+    return template is not None and template.metadata.is_eager
+
+
 def node_event(
     ctx: NodeContext, phase: core.NodeExecution.Phase, result: NodeResult
 ) -> admin_event_pb2.NodeExecutionEventRequest:
@@ -84,6 +92,8 @@ def node_event(
         or (node.HasField("workflow_node") and node.workflow_node.HasField("sub_workflow_ref")),
         is_dynamic=result.is_dynamic,
         is_array=result.is_array or node.HasField("array_node"),
+        # Admin records the executions an eager task launches as node executions under this node.
+        is_eager=_runs_eager_task(scope, node),
     )
     if node.id == START:
         event.output_uri = scope.start_outputs_uri

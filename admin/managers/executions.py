@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.engine import Launch
 from admin.lists import list_request
+from admin.managers import eager
 from admin.managers.attributes import AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.ids import (
@@ -274,6 +275,13 @@ class ExecutionManager:
             self.ctx.storage.write_proto(user_inputs_uri, inputs),
         )
         async with self.ctx.db.session() as session:
+            # An execution an eager task launches becomes a node of it in this same transaction (or in
+            # that of the eager node's first event, if admin has not heard of the node yet).
+            eager_link = await eager.find_parent(session, ident, spec)
+            eager_parent = eager_link.parent(name) if eager_link is not None else None
+            if eager_parent is not None:
+                eager.adopt(spec, eager_parent)
+                closure.state_change_details.principal = spec.metadata.principal
             if task_row is None:
                 await self._check_concurrency(session, launch_plan, lp_spec.concurrency_policy)
             row = Execution(
@@ -297,9 +305,12 @@ class ExecutionManager:
                 user_inputs_uri=user_inputs_uri,
                 user=spec.metadata.principal,
                 launch_entity="task" if task_row else "launch_plan",
+                eager_parent_id=eager_link.execution.id if eager_link is not None else None,
             )
             tags = {(k, v) for k, v in request.spec.labels.values.items()} | {(t, "") for t in request.spec.tags}
             await executions.create(session, row, sorted(tags))
+            if eager_parent is not None:
+                await eager.attach(session, eager_parent, row, now)
         await self._launch(ident, workflow.closure.compiled_workflow, inputs_uri, spec, launch_plan, task_row)
         return execution_pb2.ExecutionCreateResponse(id=ident)
 
@@ -353,6 +364,7 @@ class ExecutionManager:
                 row.error_code, row.error_kind = code, core_execution_pb2.ExecutionError.ErrorKind.Name(kind)
                 # The engine will never report this execution: its FAILED notifications start here.
                 session.add_all(self.outbox.notifications(row, Phase.FAILED, self.ctx.clock()))
+                await eager.follow(session, row, closure_pb)
             if task_row is not None:
                 raise
 

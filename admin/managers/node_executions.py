@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, TypedDict
 
 from admin.lists import list_request
+from admin.managers import eager
 from admin.managers.context import AdminContext
 from admin.managers.ids import check_execution_id, check_identifier, check_node_execution_id, identifier
 from admin.models import NodeExecution, TaskExecution
@@ -146,28 +147,36 @@ class NodeExecutionManager:
             node_executions=[to_node_execution(r) for r in rows], token=listing.token_after(rows)
         )
 
+    async def _dynamic_workflow(
+        self, ident: identifier_pb2.NodeExecutionIdentifier
+    ) -> tuple[NodeExecution, node_execution_pb2.DynamicWorkflowNodeMetadata | None]:
+        """The node and the workflow it ran: a dynamic task's, or an eager task's children (admin.managers.eager)."""
+        check_node_execution_id(ident)
+        async with self.ctx.db.session() as session:
+            row = await node_executions.get(session, ident)
+            if row.dynamic_workflow:
+                return row, node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
+            return row, await eager.dynamic_workflow(session, row)
+
     async def get_data(
         self, request: node_execution_pb2.NodeExecutionGetDataRequest
     ) -> node_execution_pb2.NodeExecutionGetDataResponse:
-        row = await self._load(request.id)
+        row, dynamic = await self._dynamic_workflow(request.id)
         closure = node_execution_pb2.NodeExecutionClosure.FromString(row.closure)
         response = node_execution_pb2.NodeExecutionGetDataResponse(
             **await self.data.data_fields(row.input_uri, closure, closure.output_uri),
             flyte_urls=self.data.flyte_urls(request.id, None, bool(closure.deck_uri)),
         )
-        if row.dynamic_workflow:
-            response.dynamic_workflow.CopyFrom(
-                node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
-            )
+        if dynamic is not None:
+            response.dynamic_workflow.CopyFrom(dynamic)
         return response
 
     async def dynamic_workflow(
         self, request: node_execution_pb2.GetDynamicNodeWorkflowRequest
     ) -> node_execution_pb2.DynamicNodeWorkflowResponse:
-        row = await self._load(request.id)
-        if not row.dynamic_workflow:
+        _, dynamic = await self._dynamic_workflow(request.id)
+        if dynamic is None:
             raise NotFound("node does not contain dynamic workflow", field="id")
-        dynamic = node_execution_pb2.DynamicWorkflowNodeMetadata.FromString(row.dynamic_workflow)
         return node_execution_pb2.DynamicNodeWorkflowResponse(compiled_workflow=dynamic.compiled_workflow)
 
 

@@ -36,6 +36,9 @@ class Execution(Record):
     mode: Mapped[int] = mapped_column(default=0)  # admin.ExecutionMetadata.ExecutionMode
     source_execution_id: Mapped[int | None] = mapped_column(Integer)
     parent_node_execution_id: Mapped[int | None] = mapped_column(Integer)
+    # The eager execution whose eager task launched this one, while admin has not heard of that task's
+    # node yet (admin.managers.eager.EagerLink); the node's first event attaches it.
+    eager_parent_id: Mapped[int | None] = mapped_column(Integer, index=True)
     cluster: Mapped[str] = mapped_column(String(255), default="")
     inputs_uri: Mapped[str] = mapped_column(String(1024), default="")
     user_inputs_uri: Mapped[str] = mapped_column(String(1024), default="")

@@ -38,3 +38,8 @@ class NodeExecution(Record):
     dynamic_workflow_remote_closure_reference: Mapped[str] = mapped_column(String(1024), default="")
     dynamic_workflow: Mapped[bytes] = mapped_column(LargeBinary, default=b"")  # admin.DynamicWorkflowNodeMetadata
     internal_data: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
+    # The execution this node stands for: an eager task's sub-execution, recorded under the eager task's
+    # node (admin.managers.eager). Admin writes these nodes itself; no engine reports them.
+    child_execution_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("executions.id", ondelete="CASCADE"), index=True, unique=True
+    )

@@ -128,6 +128,17 @@ async def count_active(session: AsyncSession, project: str, domain: str, name: s
     return int(count or 0)
 
 
+async def waiting_for_eager_node(session: AsyncSession, execution_pk: int) -> list[Execution]:
+    """Executions launched from this execution's eager task that wait for admin to hear of its node."""
+    return list(
+        await session.scalars(
+            select(Execution)
+            .where(Execution.eager_parent_id == execution_pk, Execution.parent_node_execution_id.is_(None))
+            .order_by(Execution.id)
+        )
+    )
+
+
 async def create(session: AsyncSession, row: Execution, tags: Iterable[tuple[str, str]]) -> None:
     """Inserts the execution, then its tags (which need its id)."""
     session.add(row)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
-from admin.models import NodeExecution
+from admin.models import Execution, NodeExecution
 from admin.repositories import executions
 from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import NotFound
@@ -66,6 +66,32 @@ async def top_level(session: AsyncSession, execution_pk: int) -> list[NodeExecut
             .order_by(NodeExecution.id)
         )
     )
+
+
+# Phases a node leaves for good; an eager task's node is looked for among the others.
+_FINISHED = ("SUCCEEDED", "FAILED", "ABORTED", "SKIPPED", "TIMED_OUT", "RECOVERED")
+
+
+async def unfinished(session: AsyncSession, execution_pk: int) -> list[NodeExecution]:
+    """The execution's nodes that have not finished (of every level), in recorded order."""
+    return list(
+        await session.scalars(
+            select(NodeExecution)
+            .where(NodeExecution.execution_id == execution_pk, NodeExecution.phase.not_in(_FINISHED))
+            .order_by(NodeExecution.id)
+        )
+    )
+
+
+async def children_with_executions(session: AsyncSession, parent_pk: int) -> list[tuple[NodeExecution, Execution]]:
+    """The child nodes of a node that stand for executions (an eager node's), each with its execution."""
+    rows = await session.execute(
+        select(NodeExecution, Execution)
+        .join(Execution, NodeExecution.child_execution_id == Execution.id)
+        .where(NodeExecution.parent_id == parent_pk)
+        .order_by(NodeExecution.id)
+    )
+    return [(node, execution) for node, execution in rows]
 
 
 def add(session: AsyncSession, row: NodeExecution) -> None:

@@ -144,10 +144,11 @@ def task_reasons(event: event_pb2.TaskExecutionEvent) -> list[task_execution_pb2
 
 
 def merge_node_flags(stored: node_execution_pb2.NodeExecutionMetaData, event: event_pb2.NodeExecutionEvent) -> None:
-    """A node that was once reported a parent, dynamic or array node stays one."""
+    """A node that was once reported a parent, dynamic, array or eager node stays one."""
     stored.is_parent_node |= event.is_parent
     stored.is_dynamic |= event.is_dynamic
     stored.is_array |= event.is_array
+    stored.is_eager |= event.is_eager
 
 
 def _resource_key(resource: event_pb2.ExternalResourceInfo) -> tuple[int, int]:

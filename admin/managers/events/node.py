@@ -7,6 +7,7 @@ from datetime import datetime
 
 from google.protobuf.message import Message
 
+from admin.managers import eager
 from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
 from admin.managers.ids import check_node_execution_id
@@ -90,6 +91,9 @@ class NodeEvents(Applier):
             self._task_node_metadata(row, closure, event, exec_id)
         row.metadata_ = meta.SerializeToString()
         row.closure = closure.SerializeToString()
+        if meta.is_eager and event.phase not in NODE_TERMINAL:
+            # Executions its task launched before admin heard of the node become its children now.
+            await eager.adopt_waiting(lookups.session, execution, row)
         event_id = f"{exec_id.project}/{exec_id.domain}/{exec_id.name}/{event.id.node_id}.{NODE.Name(event.phase)}"
         lookups.session.add_all(self.outbox.cloud_event("node", event, execution, event_id, self.ctx.clock()))
 

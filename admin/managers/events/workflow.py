@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from admin.managers import eager
 from admin.managers.events import merge
 from admin.managers.events.applier import Applier, event_of
 from admin.managers.ids import check_execution_id
@@ -44,6 +45,8 @@ class WorkflowEvents(Applier):
         if error is not None:
             row.error_kind, row.error_code = merge.error_columns(error)
         row.closure = closure.SerializeToString()
+        # An eager task's sub-execution: its node under the eager node follows it, in this transaction.
+        await eager.follow(lookups.session, row, closure)
         now = self.ctx.clock()
         event_id = f"{ident.project}/{ident.domain}/{ident.name}.{WF.Name(event.phase)}"
         lookups.session.add_all(self.outbox.notifications(row, event.phase, now))
