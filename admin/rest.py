@@ -28,12 +28,14 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import json_format, symbol_database
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
+from opentelemetry.trace import Span, Status, StatusCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from flyteplane.credentials import METADATA_KEY
 from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound, PermissionDenied
 from flyteplane.rpc import Handler
+from flyteplane.tracing import current_trace_id, server_span, tracing_on
 
 log = logging.getLogger("flyteplane.admin.rest")
 
@@ -227,8 +229,35 @@ class RestGateway:
         raise NotFound(f"no API route for {path}", field="path")
 
     async def handle(self, request: Request) -> Response:
+        """Answers one REST call; with tracing on, in a span under the caller's W3C `traceparent` header."""
+        if not tracing_on():
+            return await self._answer(request, None)
+        attributes = {
+            "http.request.method": request.method,
+            "url.path": request.url.path,
+            "url.scheme": request.url.scheme,
+        }
+        with server_span(request.method, request.headers, attributes) as current:
+            response = await self._answer(request, current)
+            assert current is not None
+            current.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 400:  # as a gRPC span is an error for any status but OK
+                current.set_status(Status(StatusCode.ERROR, f"HTTP {response.status_code}"))
+            return response
+
+    async def _answer(self, request: Request, current: Span | None) -> Response:
         try:
             route, match = self._route(request.method, request.url.path)
+            if current is not None:  # named as OpenTelemetry names HTTP server spans: method and route
+                current.update_name(f"{request.method} {route.template}")
+                current.set_attributes(
+                    {
+                        "http.route": route.template,
+                        "rpc.system": "grpc",
+                        "rpc.service": route.method.containing_service.full_name,
+                        "rpc.method": route.method.name,
+                    }
+                )
             if route.engine_only:
                 presented = request.headers.get(METADATA_KEY, "").encode()
                 if not hmac.compare_digest(presented, self._credential):
@@ -241,7 +270,7 @@ class RestGateway:
         except FlyteplaneError as error:
             return error_response(error)
         except Exception:
-            trace_id = uuid.uuid4().hex
+            trace_id = current_trace_id() or uuid.uuid4().hex
             log.exception("unexpected error in %s %s (trace id %s)", request.method, request.url.path, trace_id)
             return JSONResponse(
                 {"code": 13, "message": f"internal error (trace id {trace_id})", "details": []}, status_code=500

@@ -26,7 +26,7 @@ from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
-from flyteplane.metrics import MetricsEndpoint, metrics_route, serve_metrics, timed
+from flyteplane.metrics import MetricsEndpoint, MetricsRegistry, metrics_route, serve_metrics, timed, watch_database
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
@@ -50,7 +50,7 @@ ENGINE_ONLY_RPCS = (
 )
 
 
-async def storage_for(config: AdminPlaneConfig) -> Storage:
+async def storage_for(config: AdminPlaneConfig, registry: MetricsRegistry | None = None) -> Storage:
     """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port.
 
     Unless the configuration names a signing secret (as replicas sharing a store must), the secret
@@ -63,7 +63,7 @@ async def storage_for(config: AdminPlaneConfig) -> Storage:
         path = config.data_dir.expanduser() / SIGNING_SECRET_FILE
         secret = await asyncio.to_thread(persistent_secret, path)
         storage = storage.model_copy(update={"signing_secret": SecretStr(secret.hex())})
-    return Storage(storage)
+    return Storage(storage, registry.storage if registry is not None else None)
 
 
 @dataclass
@@ -122,7 +122,7 @@ def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistr
 
 
 async def start_admin(
-    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: CollectorRegistry | None = None
+    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: MetricsRegistry | None = None
 ) -> AdminServer:
     """Start admin on the configured ports (0 picks free ones); the database must be migrated.
 
@@ -137,9 +137,10 @@ async def start_admin(
     http_socket.bind((host, config.admin.http_port))
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
-    storage = await storage_for(config)
     if registry is None and (config.admin.metrics_port or config.admin.http_metrics):
-        registry = CollectorRegistry()
+        registry = MetricsRegistry()
+    watch_database(registry, db.engine, "admin")
+    storage = await storage_for(config, registry)
     http_metrics = registry if config.admin.http_metrics else None
 
     credential = await asyncio.to_thread(config.plane_credential)

@@ -284,7 +284,19 @@ def current_execution() -> Context | None:
     return _execution.get()
 
 
-# ---- gRPC ------------------------------------------------------------------------------------------
+# ---- serving requests ----------------------------------------------------------------------------
+
+
+@contextmanager
+def server_span(name: str, carrier: Mapping[str, str], attributes: Attributes) -> Iterator[trace.Span | None]:
+    """The span of a request this server handles (None when off), child of the W3C `traceparent` in
+    `carrier` (gRPC metadata, HTTP headers; lower-case keys) or a new trace's root without one."""
+    tracer = _state.tracer
+    if tracer is None:
+        yield None
+        return
+    with tracer.start_as_current_span(name, context=extract(carrier), kind=SpanKind.SERVER, attributes=attributes) as s:
+        yield s
 
 
 class TracingInterceptor(UnaryInterceptor):
@@ -295,14 +307,11 @@ class TracingInterceptor(UnaryInterceptor):
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
 
         async def traced(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            tracer = _state.tracer
-            if tracer is None:
+            if _state.tracer is None:
                 return await call(request, context)
             metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-            parent = extract(metadata)
-            with tracer.start_as_current_span(
-                f"{service}/{name}", context=parent, kind=SpanKind.SERVER, attributes=attributes
-            ) as current:
+            with server_span(f"{service}/{name}", metadata, attributes) as current:
+                assert current is not None
                 try:
                     return await call(request, context)
                 finally:
@@ -359,6 +368,7 @@ __all__ = [
     "in_execution",
     "propagating",
     "record_span",
+    "server_span",
     "shutdown_tracing",
     "span",
     "traced",

@@ -95,16 +95,15 @@ async def test_metrics_are_off_unless_a_port_is_configured(plane: RunningPlane) 
 
 async def test_admins_http_port_serves_the_whole_planes_metrics_by_default(tmp_path: Path) -> None:
     """As `flyteplane start` runs them: one registry, admin's RPCs and the engine's executions on admin's HTTP port."""
-    from prometheus_client import CollectorRegistry
-
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
+    from flyteplane.metrics import MetricsRegistry
     from launcher.migrate import migrate
     from propeller.server import start_propeller
 
     config = plane_config(tmp_path, f"sqlite:///{tmp_path}/admin.db", f"sqlite:///{tmp_path}/propeller.db")
     await migrate(config, quiet=True)
-    registry = CollectorRegistry()
+    registry = MetricsRegistry()
     catalog = await start_datacatalog(config)
     propeller = await start_propeller(config, registry)
     admin = await start_admin(config, registry=registry)
