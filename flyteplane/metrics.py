@@ -121,8 +121,11 @@ class DatabaseMetrics:
             if started:
                 statements[statement_kind(statement)].observe(time.perf_counter() - started.pop())
 
+        # An invalidated connection (its transaction cancelled or broken) refuses even `.info`: a timing hook
+        # must never turn a rollback into an error, so such a connection's timings are dropped with it.
         def failed(context: ExceptionContext) -> None:
-            started = context.connection.info.get(_STATEMENTS_STARTED) if context.connection is not None else None
+            conn = context.connection
+            started = conn.info.get(_STATEMENTS_STARTED) if conn is not None and not conn.invalidated else None
             if started and context.statement is not None:
                 statements[statement_kind(context.statement)].observe(time.perf_counter() - started.pop())
 
@@ -131,6 +134,8 @@ class DatabaseMetrics:
 
         def end(kind: str) -> Any:
             def ended(conn: Connection) -> None:
+                if conn.invalidated:
+                    return
                 started = conn.info.pop(_TRANSACTION_STARTED, None)
                 if started is not None:
                     ends[kind].observe(time.perf_counter() - started)
