@@ -49,6 +49,16 @@ ENGINE_ONLY_RPCS = (
     "/flyteplane.events.v1.EventSinkService/RecordEvents",
 )
 
+# What creates an execution: without a caller's trace context, its request roots the execution's derived trace
+# (flyteplane.tracing.execution_trace_id), which a console can compute from the execution id alone.
+EXECUTION_CREATING_RPCS = frozenset(
+    {
+        "/flyteidl.service.AdminService/CreateExecution",
+        "/flyteidl.service.AdminService/RelaunchExecution",
+        "/flyteidl.service.AdminService/RecoverExecution",
+    }
+)
+
 
 async def storage_for(config: AdminPlaneConfig, registry: MetricsRegistry | None = None) -> Storage:
     """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port.
@@ -156,7 +166,10 @@ async def start_admin(
 
     server = grpc.aio.server(
         interceptors=timed(
-            registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)
+            registry,
+            *traced(EXECUTION_CREATING_RPCS),
+            ErrorInterceptor(),
+            CredentialInterceptor(credential, ENGINE_ONLY_RPCS),
         ),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -166,7 +179,9 @@ async def start_admin(
     tables = route_tables(managers, f"http://{host}:{http_port}")
     names = add_services(server, tables)
     gateway = RestGateway(
-        routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
+        routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS),
+        credential,
+        EXECUTION_CREATING_RPCS,
     )
     http_server = uvicorn.Server(
         uvicorn.Config(

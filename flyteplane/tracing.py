@@ -287,30 +287,118 @@ def current_execution() -> Context | None:
 # ---- serving requests ----------------------------------------------------------------------------
 
 
+class RequestSpan:
+    """The span of a request this server handles, for the caller to name, describe and mark after the fact.
+
+    A request that creates an execution with no incoming trace context (`roots_execution`) has no
+    span until the execution is named (`execution_root`): it then starts, back-dated to the request's
+    start, as the root of the trace derived from the execution id. One that ends without naming an
+    execution (refused, say) gets an ordinary root span when it is described.
+    """
+
+    def __init__(self, name: str, attributes: Attributes, parent: Context | None) -> None:
+        self.name = name
+        self.attributes: dict[str, str | int | float | bool] = dict(attributes)
+        self.parent = parent  # None: waiting for the execution's ids
+        self.start_ns = time.time_ns()
+        self.span: trace.Span | None = None
+
+    def start(self, ids: tuple[int, int] | None = None) -> trace.Span:
+        """The span, started now (back-dated) if it was not yet: with `ids`, as the root of their trace."""
+        if self.span is None:
+            tracer = _state.tracer
+            assert tracer is not None
+            token = _forced_ids.set(ids) if ids is not None else None
+            try:
+                self.span = tracer.start_span(
+                    self.name,
+                    context=self.parent if self.parent is not None else Context(),
+                    kind=SpanKind.SERVER,
+                    attributes=self.attributes,
+                    start_time=self.start_ns,
+                )
+            finally:
+                if token is not None:
+                    _forced_ids.reset(token)
+        return self.span
+
+
+# The request in hand that waits for its execution's ids before it has a span (`RequestSpan`).
+_waiting: ContextVar[RequestSpan | None] = ContextVar("flyteplane_request_waiting_for_execution", default=None)
+
+
 @contextmanager
-def server_span(name: str, carrier: Mapping[str, str], attributes: Attributes) -> Iterator[trace.Span | None]:
+def server_span(
+    name: str, carrier: Mapping[str, str], attributes: Attributes, *, roots_execution: bool = False
+) -> Iterator[RequestSpan | None]:
     """The span of a request this server handles (None when off), child of the W3C `traceparent` in
-    `carrier` (gRPC metadata, HTTP headers; lower-case keys) or a new trace's root without one."""
-    tracer = _state.tracer
-    if tracer is None:
+    `carrier` (gRPC metadata, HTTP headers; lower-case keys), or a new trace's root without one.
+
+    With `roots_execution` (the request creates an execution) and no incoming context, the new trace
+    is the execution's derived one (`execution_trace_id`), so a console can link it from the id alone.
+    """
+    if _state.tracer is None:
         yield None
         return
-    with tracer.start_as_current_span(name, context=extract(carrier), kind=SpanKind.SERVER, attributes=attributes) as s:
-        yield s
+    parent = extract(carrier)
+    incoming = trace.get_current_span(parent).get_span_context().is_valid
+    request = RequestSpan(name, attributes, parent if incoming or not roots_execution else None)
+    if request.parent is not None:
+        request.start()
+    token = _waiting.set(request if request.parent is None else None)
+    try:
+        if request.span is not None:
+            with trace.use_span(request.span, end_on_exit=False):
+                yield request
+        else:
+            yield request
+    finally:
+        _waiting.reset(token)
+        request.start().end()
+
+
+def execution_trace_id(project: str, domain: str, name: str) -> str:
+    """The trace id (32 hex digits) of an execution whose creator sent no trace context.
+
+    That is the usual case (pyflyte, flytectl, the console and the scheduler send none): admin's
+    CreateExecution then roots the trace derived from the execution id, and the engine's spans join it.
+    A caller that sent a `traceparent` keeps its own trace, which only the caller knows.
+    """
+    return f"{derived_id(128, project, domain, name):032x}"
+
+
+@contextmanager
+def execution_root(project: str, domain: str, name: str) -> Iterator[None]:
+    """Around the work that follows naming a new execution (its launch): the request that creates it, if it
+    waits for the execution's ids (`server_span(roots_execution=True)`), starts now as the root of the
+    execution's derived trace and is the current span inside. Otherwise nothing changes."""
+    request = _waiting.get()
+    if request is None or request.span is not None or _state.tracer is None:
+        yield
+        return
+    ids = (derived_id(128, project, domain, name), derived_id(64, project, domain, name, "created"))
+    with trace.use_span(request.start(ids), end_on_exit=False):
+        yield
 
 
 class TracingInterceptor(UnaryInterceptor):
-    """A server span per unary RPC, child of the `traceparent` the caller sent (when tracing is on)."""
+    """A server span per unary RPC, child of the `traceparent` the caller sent (when tracing is on).
+
+    `roots_execution`: the RPCs (`/package.Service/Method`) that create an execution (`server_span`)."""
+
+    def __init__(self, roots_execution: frozenset[str] = frozenset()) -> None:
+        self.roots_execution = roots_execution
 
     def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         service, _, name = method.lstrip("/").rpartition("/")
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        roots = method in self.roots_execution
 
         async def traced(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
             if _state.tracer is None:
                 return await call(request, context)
             metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-            with server_span(f"{service}/{name}", metadata, attributes) as current:
+            with server_span(f"{service}/{name}", metadata, attributes, roots_execution=roots) as current:
                 assert current is not None
                 try:
                     return await call(request, context)
@@ -318,9 +406,10 @@ class TracingInterceptor(UnaryInterceptor):
                     code = context.code()
                     if code is not None:
                         status = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
-                        current.set_attribute("rpc.grpc.status_code", status.value[0])
+                        span = current.start()
+                        span.set_attribute("rpc.grpc.status_code", status.value[0])
                         if status != grpc.StatusCode.OK:
-                            current.set_status(Status(StatusCode.ERROR, status.name))
+                            span.set_status(Status(StatusCode.ERROR, status.name))
 
         return traced
 
@@ -347,12 +436,15 @@ def propagating() -> list[grpc.aio.ClientInterceptor]:
     return [_PropagateTrace()] if tracing_on() else []
 
 
-def traced() -> list[grpc.aio.ServerInterceptor]:
-    """Server interceptors that make a span per RPC; none while tracing is off (an RPC then pays nothing)."""
-    return [TracingInterceptor()] if tracing_on() else []
+def traced(roots_execution: frozenset[str] = frozenset()) -> list[grpc.aio.ServerInterceptor]:
+    """Server interceptors that make a span per RPC; none while tracing is off (an RPC then pays nothing).
+
+    `roots_execution`: the RPCs that create an execution (`server_span`)."""
+    return [TracingInterceptor(roots_execution)] if tracing_on() else []
 
 
 __all__ = [
+    "RequestSpan",
     "TracingInterceptor",
     "attached",
     "child_context",
@@ -363,6 +455,8 @@ __all__ = [
     "derived_id",
     "execution_context",
     "execution_ids",
+    "execution_root",
+    "execution_trace_id",
     "extract",
     "force_flush",
     "in_execution",

@@ -2,7 +2,8 @@
 
 A real OTLP receiver on loopback (tests/support/otlp.py) gets the spans over OTLP/gRPC: the REST
 request's span is the child of the caller's span, and an execution created over REST is recorded
-in that same trace by the engine.
+in that same trace by the engine. Without a caller's context, the request that creates an execution
+roots the trace derived from the execution id (`execution_trace_id`), over gRPC and REST alike.
 """
 
 from __future__ import annotations
@@ -20,8 +21,8 @@ from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteplane.config import TracingConfig
-from flyteplane.tracing import configure_tracing, force_flush, shutdown_tracing
-from tests.integration.propeller.helpers import ints, register, wait
+from flyteplane.tracing import configure_tracing, execution_trace_id, force_flush, shutdown_tracing
+from tests.integration.propeller.helpers import ints, launch, register, wait
 from tests.support.echo import DOMAIN, PROJECT, chain, echo_task, ident
 from tests.support.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.support.plane import RunningPlane, plane_config, running_plane
@@ -102,3 +103,35 @@ async def test_an_execution_created_over_rest_is_traced_under_the_callers_span(
     launch = by_name["flyteplane.engine.v1.EngineService/Launch"]
     assert launch.parent_span_id == rest.span_id  # admin's launch call carries the REST request's context
     assert by_name[run_name].parent_span_id in {rest.span_id, launch.span_id}
+
+
+async def test_an_execution_created_without_trace_context_is_traced_under_the_id_derived_from_its_id(
+    traced_plane: tuple[RunningPlane, Receiver],
+) -> None:
+    """What a console links to from the execution id alone: admin's request roots the execution's derived trace."""
+    plane, receiver = traced_plane
+    await register(plane.stub, [echo_task(), *chain("derived1", 1)])
+    over_grpc = await launch(plane.stub, "derived1", ints(x=1))  # unnamed: admin names it
+    request = execution_pb2.ExecutionCreateRequest(
+        project=PROJECT,
+        domain=DOMAIN,
+        name="derivedrest",
+        spec=execution_pb2.ExecutionSpec(launch_plan=ident(identifier_pb2.LAUNCH_PLAN, "derived1")),
+        inputs=ints(x=2),
+    )
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{plane.admin.http_port}") as client:
+        response = await client.post("/api/v1/executions", content=json_format.MessageToJson(request))
+    assert response.status_code == 200, response.text
+    over_rest = identifier_pb2.WorkflowExecutionIdentifier(project=PROJECT, domain=DOMAIN, name="derivedrest")
+
+    for execution, created in (
+        (over_grpc, "flyteidl.service.AdminService/CreateExecution"),
+        (over_rest, "POST /api/v1/executions"),
+    ):
+        assert (await wait(plane.stub, execution)).closure.phase == core.WorkflowExecution.SUCCEEDED
+        trace_id = execution_trace_id(execution.project, execution.domain, execution.name)
+        run_name = f"execution {execution.project}/{execution.domain}/{execution.name}"
+        spans = {s.name: s for s in await _spans_of(receiver, trace_id, {created, run_name, "node n0"})}
+        assert spans[created].parent_span_id == ""  # the root
+        assert spans["flyteplane.engine.v1.EngineService/Launch"].parent_span_id == spans[created].span_id
+        assert spans[created].start_ns <= spans[run_name].start_ns
