@@ -13,6 +13,12 @@ thus be rebuilt by any process at any time, and a crashed-and-resumed execution 
 Its parent is the trace context admin's launch carried (persisted with the execution); without
 one the trace id itself is derived from the execution id, as durable engines do.
 
+Outgoing gRPC calls carry the current context as `traceparent` metadata when their channel has the
+`propagating()` interceptors (admin's engine client, propeller's admin and DataCatalog clients, the
+scheduler's admin client). No task plugin calls out over gRPC yet; an agent plugin (Flyte's agent
+service) opens its channel with `interceptors=propagating()` and its calls, made inside the engine's
+plugin-call span, join the attempt's trace.
+
 The SDK's tracer provider is process-wide state by OpenTelemetry's design; it is kept here, not in
 OpenTelemetry's global, so tests that start several planes in one process may reconfigure it.
 """
