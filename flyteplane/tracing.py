@@ -387,6 +387,24 @@ def execution_root(project: str, domain: str, name: str) -> Iterator[None]:
         yield
 
 
+@contextmanager
+def execution_span(name: str, project: str, domain: str, execution: str, attributes: Attributes) -> Iterator[None]:
+    """A span around the block that roots the trace derived from an execution's id, for a client that names
+    the execution before creating it (the scheduler's firing): its CreateExecution, and so the execution,
+    then land in the trace `execution_trace_id` gives."""
+    tracer = _state.tracer
+    if tracer is None:
+        yield
+        return
+    token = _forced_ids.set((derived_id(128, project, domain, execution), RandomIdGenerator().generate_span_id()))
+    try:
+        started = tracer.start_span(name, context=Context(), attributes=attributes)
+    finally:
+        _forced_ids.reset(token)
+    with trace.use_span(started, end_on_exit=True):
+        yield
+
+
 class TracingInterceptor(UnaryInterceptor):
     """A server span per unary RPC, child of the `traceparent` the caller sent (when tracing is on).
 
@@ -462,6 +480,7 @@ __all__ = [
     "execution_context",
     "execution_ids",
     "execution_root",
+    "execution_span",
     "execution_trace_id",
     "extract",
     "force_flush",

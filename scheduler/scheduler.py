@@ -46,7 +46,7 @@ from flyteplane.errors import InvalidArgument
 from flyteplane.logs import log_context
 from flyteplane.rpc import TRANSIENT_CODES
 from flyteplane.schedules import Cadence, cadence
-from flyteplane.tracing import span
+from flyteplane.tracing import execution_span
 from scheduler.admin_client import AdminClient
 from scheduler.config import SchedulerConfig
 from scheduler.store import SchedulerStore, VersionKey, version_key
@@ -304,7 +304,8 @@ class Scheduler:
         }
         outcome = "failed"  # not an answer from admin: the error propagates and the tick is retried
         try:
-            with span("scheduler fire", attributes):  # CreateExecution, and so the execution, joins its trace
+            # CreateExecution, and so the execution, joins its trace: the one derived from the execution's id.
+            with execution_span("scheduler fire", request.project, request.domain, request.name, attributes):
                 async with self._slots:
                     await self.admin.create_execution(request)
             outcome = "created"
