@@ -321,7 +321,7 @@ class Scheduler:
                 self._back_off(job)
             elif code == grpc.StatusCode.ALREADY_EXISTS:
                 outcome = "already_exists"
-                log.info("scheduler tick %s of %s was fired before", tick.isoformat(), _name(job.ident))
+                log.debug("scheduler tick %s of %s was fired before", tick.isoformat(), _name(job.ident))
             else:
                 outcome = "refused"
                 log.error(
