@@ -28,12 +28,14 @@ from google.api import annotations_pb2, http_pb2
 from google.protobuf import json_format, symbol_database
 from google.protobuf.descriptor import Descriptor, FieldDescriptor, MethodDescriptor, ServiceDescriptor
 from google.protobuf.message import Message
+from opentelemetry.trace import Status, StatusCode
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from flyteplane.credentials import METADATA_KEY
 from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound, PermissionDenied
 from flyteplane.rpc import Handler
+from flyteplane.tracing import current_trace_id, server_span, tracing_on
 
 log = logging.getLogger("flyteplane.admin.rest")
 
@@ -209,9 +211,11 @@ def error_response(error: FlyteplaneError) -> JSONResponse:
 class RestGateway:
     """Dispatches HTTP requests under `/api/` to the route they match."""
 
-    def __init__(self, routes: list[Route], credential: str) -> None:
+    def __init__(self, routes: list[Route], credential: str, roots_execution: frozenset[str] = frozenset()) -> None:
         self.routes = routes
         self._credential = credential.encode()
+        # The RPCs (`/package.Service/Method`) that create an execution: see flyteplane.tracing.server_span.
+        self.roots_execution = roots_execution
 
     def _route(self, verb: str, path: str) -> tuple[Route, re.Match[str]]:
         allowed = []
@@ -227,6 +231,41 @@ class RestGateway:
         raise NotFound(f"no API route for {path}", field="path")
 
     async def handle(self, request: Request) -> Response:
+        """Answers one REST call; with tracing on, in a span under the caller's W3C `traceparent` header."""
+        if not tracing_on():
+            return await self._answer(request)
+        attributes: dict[str, str] = {
+            "http.request.method": request.method,
+            "url.path": request.url.path,
+            "url.scheme": request.url.scheme,
+        }
+        name, roots = request.method, False
+        try:
+            route, _ = self._route(request.method, request.url.path)
+        except FlyteplaneError:
+            pass  # answered as an error below, in a span named by the method alone
+        else:  # named as OpenTelemetry names HTTP server spans: method and route
+            name = f"{request.method} {route.template}"
+            method = f"/{route.method.containing_service.full_name}/{route.method.name}"
+            roots = method in self.roots_execution
+            attributes.update(
+                {
+                    "http.route": route.template,
+                    "rpc.system": "grpc",
+                    "rpc.service": route.method.containing_service.full_name,
+                    "rpc.method": route.method.name,
+                }
+            )
+        with server_span(name, request.headers, attributes, roots_execution=roots) as current:
+            response = await self._answer(request)
+            assert current is not None
+            span = current.start()
+            span.set_attribute("http.response.status_code", response.status_code)
+            if response.status_code >= 400:  # as a gRPC span is an error for any status but OK
+                span.set_status(Status(StatusCode.ERROR, f"HTTP {response.status_code}"))
+            return response
+
+    async def _answer(self, request: Request) -> Response:
         try:
             route, match = self._route(request.method, request.url.path)
             if route.engine_only:
@@ -241,7 +280,7 @@ class RestGateway:
         except FlyteplaneError as error:
             return error_response(error)
         except Exception:
-            trace_id = uuid.uuid4().hex
+            trace_id = current_trace_id() or uuid.uuid4().hex
             log.exception("unexpected error in %s %s (trace id %s)", request.method, request.url.path, trace_id)
             return JSONResponse(
                 {"code": 13, "message": f"internal error (trace id {trace_id})", "details": []}, status_code=500

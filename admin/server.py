@@ -28,7 +28,7 @@ from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
-from flyteplane.metrics import MetricsEndpoint, metrics_route, serve_metrics, timed
+from flyteplane.metrics import MetricsEndpoint, MetricsRegistry, metrics_route, serve_metrics, timed, watch_database
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage
 from flyteplane.storage.http import signed_url_app
@@ -51,8 +51,18 @@ ENGINE_ONLY_RPCS = (
     "/flyteplane.events.v1.EventSinkService/RecordEvents",
 )
 
+# What creates an execution: without a caller's trace context, its request roots the execution's derived trace
+# (flyteplane.tracing.execution_trace_id), which a console can compute from the execution id alone.
+EXECUTION_CREATING_RPCS = frozenset(
+    {
+        "/flyteidl.service.AdminService/CreateExecution",
+        "/flyteidl.service.AdminService/RelaunchExecution",
+        "/flyteidl.service.AdminService/RecoverExecution",
+    }
+)
 
-async def storage_for(config: AdminPlaneConfig) -> Storage:
+
+async def storage_for(config: AdminPlaneConfig, registry: MetricsRegistry | None = None) -> Storage:
     """The store admin signs URLs for; local signed URLs are served by admin's own HTTP port.
 
     Unless the configuration names a signing secret (as replicas sharing a store must), the secret
@@ -65,7 +75,7 @@ async def storage_for(config: AdminPlaneConfig) -> Storage:
         path = config.data_dir.expanduser() / SIGNING_SECRET_FILE
         secret = await asyncio.to_thread(persistent_secret, path)
         storage = storage.model_copy(update={"signing_secret": SecretStr(secret.hex())})
-    return Storage(storage)
+    return Storage(storage, registry.storage if registry is not None else None)
 
 
 @dataclass
@@ -134,7 +144,7 @@ def _http_app(
 
 
 async def start_admin(
-    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: CollectorRegistry | None = None
+    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: MetricsRegistry | None = None
 ) -> AdminServer:
     """Start admin on the configured ports (0 picks free ones); the database must be migrated.
 
@@ -149,9 +159,10 @@ async def start_admin(
     http_socket.bind((host, config.admin.http_port))
     http_port = http_socket.getsockname()[1]
     config = config.model_copy(update={"admin": config.admin.model_copy(update={"http_port": http_port})})
-    storage = await storage_for(config)
     if registry is None and (config.admin.metrics_port or config.admin.http_metrics):
-        registry = CollectorRegistry()
+        registry = MetricsRegistry()
+    watch_database(registry, db.engine, "admin")
+    storage = await storage_for(config, registry)
     http_metrics = registry if config.admin.http_metrics else None
 
     credential = await asyncio.to_thread(config.plane_credential)
@@ -167,7 +178,10 @@ async def start_admin(
 
     server = grpc.aio.server(
         interceptors=timed(
-            registry, *traced(), ErrorInterceptor(), CredentialInterceptor(credential, ENGINE_ONLY_RPCS)
+            registry,
+            *traced(EXECUTION_CREATING_RPCS),
+            ErrorInterceptor(),
+            CredentialInterceptor(credential, ENGINE_ONLY_RPCS),
         ),
         options=[
             ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
@@ -177,7 +191,9 @@ async def start_admin(
     tables = route_tables(managers, f"http://{host}:{http_port}")
     names = add_services(server, tables)
     gateway = RestGateway(
-        routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
+        routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS),
+        credential,
+        EXECUTION_CREATING_RPCS,
     )
     logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
     http_server = uvicorn.Server(

@@ -13,6 +13,7 @@ class DataCatalogConfig(Section):
     host: str = "127.0.0.1"
     grpc_port: int = Field(default=30089, ge=0, le=65535)
     database_url: str | None = None  # None: SQLite at <data_dir>/datacatalog.db
+    metrics_port: int = Field(default=0, ge=0, le=65535)  # Prometheus GET /metrics on this port; 0: off
     # Artifact data (one core.Literal per output) lives in the object store under
     # <storage default prefix>/<storage_prefix>/<project>/<domain>/<dataset name>/<version>/<artifact id>/...
     storage_prefix: str = "datacatalog"

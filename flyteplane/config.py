@@ -16,10 +16,10 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 
 from flyteplane.errors import InvalidArgument
 from flyteplane.storage.config import StorageConfig
@@ -35,15 +35,28 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+def _upper(value: object) -> object:
+    return value.upper() if isinstance(value, str) else value
+
+
+# Written in either case in the file (`debug`, `DEBUG`).
+LogLevel = Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)]
+
+# The components a level may name by their short name (`levels: {admin: debug}`): their loggers are
+# `flyteplane.<component>` and everything under it.
+LOG_COMPONENTS = ("admin", "propeller", "datacatalog", "scheduler")
 
 
 class LoggingConfig(Section):
     level: LogLevel = "INFO"
     format: Literal["text", "json"] = "text"
-    # Per component: a logger name and everything under it, e.g. {"flyteplane.propeller": "DEBUG",
-    # "flyteplane.admin": "WARNING"}.
+    # Per component, e.g. {admin: debug, propeller: info}: a component's short name (LOG_COMPONENTS) or
+    # any logger name with everything under it ("flyteplane.admin.delivery", "plugins.local").
     levels: dict[str, LogLevel] = Field(default_factory=dict)
+
+    def logger_levels(self) -> dict[str, str]:
+        """`levels` by logger name."""
+        return {(f"flyteplane.{name}" if name in LOG_COMPONENTS else name): lvl for name, lvl in self.levels.items()}
 
 
 class TracingConfig(Section):

@@ -107,5 +107,5 @@ def configure_logging(config: LoggingConfig) -> None:
     for noisy in ("alembic", "uvicorn.access", "httpx"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
     # Per component (a logger name and everything under it), after the defaults so a setting wins.
-    for name, level in config.levels.items():
+    for name, level in config.logger_levels().items():
         logging.getLogger(name).setLevel(level)

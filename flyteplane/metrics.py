@@ -1,13 +1,16 @@
-"""Prometheus metrics of a server process: gRPC handling time, the engine's instruments, and `/metrics`.
+"""Prometheus metrics of a server process: the shared instruments (gRPC, database, object store) and `/metrics`.
 
-Admin serves `/metrics` on its HTTP port by default (`admin.http_metrics`); `flyteplane start` puts the
-engine's instruments in the same registry, so one scrape covers the plane. `*.metrics_port` adds a
-separate endpoint for a component run alone.
+Admin serves `/metrics` on its HTTP port by default (`admin.http_metrics`); `flyteplane start` puts every
+component's instruments in the same registry, so one scrape covers the plane. `<component>.metrics_port`
+adds a separate endpoint, which is how a component run alone (`flyteplane serve ...`) is scraped.
 
-Each server builds its own `CollectorRegistry` (no module-level state, so admin and propeller can
-share a process in tests and still expose separate endpoints). gRPC metrics follow the names of
-go-grpc-prometheus, which FlyteAdmin uses; the engine's are `flyteplane_propeller_*`. The endpoint
-is prometheus_client's threaded HTTP server: scrapes never wait for a busy event loop.
+Each server builds its own `MetricsRegistry` (no module-level state, so components can share a
+process in tests and still expose separate endpoints); families several components record into
+(gRPC, database, object store) are created once per registry, on first use, and labelled by who
+records. gRPC metrics follow the names of go-grpc-prometheus, which FlyteAdmin uses; the others are
+`flyteplane_<component>_*` or `flyteplane_<database|storage>_*`, seconds and `_total` counters as
+Prometheus names them. The endpoint is prometheus_client's threaded HTTP server: scrapes never wait
+for a busy event loop.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import asyncio
 import threading
 import time
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 from wsgiref.simple_server import WSGIServer
 
@@ -29,6 +33,9 @@ from prometheus_client import (
     generate_latest,
     start_http_server,
 )
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -64,6 +71,120 @@ class GrpcMetrics:
             buckets=_FAST_BUCKETS,
             registry=registry,
         )
+
+
+# Where a connection keeps the start times of its statements in flight and of its open transaction.
+_STATEMENTS_STARTED = "flyteplane_statements_started"
+_TRANSACTION_STARTED = "flyteplane_transaction_started"
+_STATEMENT_KINDS = frozenset({"select", "insert", "update", "delete"})
+
+
+def statement_kind(statement: str) -> str:
+    """select, insert, update, delete (by the statement's first word; WITH counts as select) or other."""
+    word = statement.lstrip()[:7].split(None, 1)
+    kind = word[0].lower() if word else ""
+    if kind == "with":
+        return "select"
+    return kind if kind in _STATEMENT_KINDS else "other"
+
+
+class DatabaseMetrics:
+    """Statement and transaction time of each component's database, from SQLAlchemy's engine events."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.statement_seconds = Histogram(
+            "flyteplane_database_statement_seconds",
+            "Time one SQL statement took, by component and kind (select, insert, update, delete, other).",
+            ["component", "operation"],
+            buckets=_FAST_BUCKETS,
+            registry=registry,
+        )
+        self.transaction_seconds = Histogram(
+            "flyteplane_database_transaction_seconds",
+            "Time from a transaction's begin to its end, by component and end (commit, rollback).",
+            ["component", "operation"],
+            buckets=_FAST_BUCKETS,
+            registry=registry,
+        )
+
+    def watch(self, engine: AsyncEngine, component: str) -> None:
+        """Time every statement and transaction of `engine` from now on, as `component`'s."""
+        statements = {kind: self.statement_seconds.labels(component, kind) for kind in (*_STATEMENT_KINDS, "other")}
+        ends = {end: self.transaction_seconds.labels(component, end) for end in ("commit", "rollback")}
+
+        # The events run in the worker greenlet of the async driver, around the awaited round trip.
+        def before(conn: Connection, *_: Any) -> None:
+            conn.info.setdefault(_STATEMENTS_STARTED, []).append(time.perf_counter())
+
+        def after(conn: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+            started: list[float] = conn.info.get(_STATEMENTS_STARTED) or []
+            if started:
+                statements[statement_kind(statement)].observe(time.perf_counter() - started.pop())
+
+        # An invalidated connection (its transaction cancelled or broken) refuses even `.info`: a timing hook
+        # must never turn a rollback into an error, so such a connection's timings are dropped with it.
+        def failed(context: ExceptionContext) -> None:
+            conn = context.connection
+            started = conn.info.get(_STATEMENTS_STARTED) if conn is not None and not conn.invalidated else None
+            if started and context.statement is not None:
+                statements[statement_kind(context.statement)].observe(time.perf_counter() - started.pop())
+
+        def begin(conn: Connection) -> None:
+            conn.info[_TRANSACTION_STARTED] = time.perf_counter()
+
+        def end(kind: str) -> Any:
+            def ended(conn: Connection) -> None:
+                if conn.invalidated:
+                    return
+                started = conn.info.pop(_TRANSACTION_STARTED, None)
+                if started is not None:
+                    ends[kind].observe(time.perf_counter() - started)
+
+            return ended
+
+        sync = engine.sync_engine
+        event.listen(sync, "before_cursor_execute", before)
+        event.listen(sync, "after_cursor_execute", after)
+        event.listen(sync, "handle_error", failed)
+        event.listen(sync, "begin", begin)
+        event.listen(sync, "commit", end("commit"))
+        event.listen(sync, "rollback", end("rollback"))
+
+
+class StorageMetrics:
+    """Time of each object-store operation, by backend (file, s3, gs) and operation (read, write, ...)."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.seconds = Histogram(
+            "flyteplane_storage_operation_seconds",
+            "Time one object-store operation took (a whole stream for streamed reads and listings), "
+            "by backend and operation.",
+            ["backend", "operation"],
+            buckets=_FAST_BUCKETS,
+            registry=registry,
+        )
+
+
+class MetricsRegistry(CollectorRegistry):
+    """A process's registry, holding the families several components record into, each created once."""
+
+    @cached_property
+    def grpc(self) -> GrpcMetrics:
+        return GrpcMetrics(self)
+
+    @cached_property
+    def database(self) -> DatabaseMetrics:
+        return DatabaseMetrics(self)
+
+    @cached_property
+    def storage(self) -> StorageMetrics:
+        return StorageMetrics(self)
+
+
+def watch_database(registry: MetricsRegistry | None, engine: AsyncEngine, component: str) -> None:
+    """Time `component`'s statements and transactions into `registry` (nothing without one)."""
+    if registry is not None:
+        registry.database.watch(engine, component)
 
 
 class MetricsInterceptor(UnaryInterceptor):
@@ -200,12 +321,12 @@ def metrics_route(registry: CollectorRegistry) -> Route:
 
 
 def timed(
-    registry: CollectorRegistry | None, *interceptors: grpc.aio.ServerInterceptor
+    registry: MetricsRegistry | None, *interceptors: grpc.aio.ServerInterceptor
 ) -> list[grpc.aio.ServerInterceptor]:
     """A server's interceptors, preceded by the timing one when it has metrics."""
     if registry is None:
         return list(interceptors)
-    return [MetricsInterceptor(GrpcMetrics(registry)), *interceptors]
+    return [MetricsInterceptor(registry.grpc), *interceptors]
 
 
 @dataclass

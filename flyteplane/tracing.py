@@ -13,6 +13,12 @@ thus be rebuilt by any process at any time, and a crashed-and-resumed execution 
 Its parent is the trace context admin's launch carried (persisted with the execution); without
 one the trace id itself is derived from the execution id, as durable engines do.
 
+Outgoing gRPC calls carry the current context as `traceparent` metadata when their channel has the
+`propagating()` interceptors (admin's engine client, propeller's admin and DataCatalog clients, the
+scheduler's admin client). No task plugin calls out over gRPC yet; an agent plugin (Flyte's agent
+service) opens its channel with `interceptors=propagating()` and its calls, made inside the engine's
+plugin-call span, join the attempt's trace.
+
 The SDK's tracer provider is process-wide state by OpenTelemetry's design; it is kept here, not in
 OpenTelemetry's global, so tests that start several planes in one process may reconfigure it.
 """
@@ -284,34 +290,150 @@ def current_execution() -> Context | None:
     return _execution.get()
 
 
-# ---- gRPC ------------------------------------------------------------------------------------------
+# ---- serving requests ----------------------------------------------------------------------------
+
+
+class RequestSpan:
+    """The span of a request this server handles, for the caller to name, describe and mark after the fact.
+
+    A request that creates an execution with no incoming trace context (`roots_execution`) has no
+    span until the execution is named (`execution_root`): it then starts, back-dated to the request's
+    start, as the root of the trace derived from the execution id. One that ends without naming an
+    execution (refused, say) gets an ordinary root span when it is described.
+    """
+
+    def __init__(self, name: str, attributes: Attributes, parent: Context | None) -> None:
+        self.name = name
+        self.attributes: dict[str, str | int | float | bool] = dict(attributes)
+        self.parent = parent  # None: waiting for the execution's ids
+        self.start_ns = time.time_ns()
+        self.span: trace.Span | None = None
+
+    def start(self, ids: tuple[int, int] | None = None) -> trace.Span:
+        """The span, started now (back-dated) if it was not yet: with `ids`, as the root of their trace."""
+        if self.span is None:
+            tracer = _state.tracer
+            assert tracer is not None
+            token = _forced_ids.set(ids) if ids is not None else None
+            try:
+                self.span = tracer.start_span(
+                    self.name,
+                    context=self.parent if self.parent is not None else Context(),
+                    kind=SpanKind.SERVER,
+                    attributes=self.attributes,
+                    start_time=self.start_ns,
+                )
+            finally:
+                if token is not None:
+                    _forced_ids.reset(token)
+        return self.span
+
+
+# The request in hand that waits for its execution's ids before it has a span (`RequestSpan`).
+_waiting: ContextVar[RequestSpan | None] = ContextVar("flyteplane_request_waiting_for_execution", default=None)
+
+
+@contextmanager
+def server_span(
+    name: str, carrier: Mapping[str, str], attributes: Attributes, *, roots_execution: bool = False
+) -> Iterator[RequestSpan | None]:
+    """The span of a request this server handles (None when off), child of the W3C `traceparent` in
+    `carrier` (gRPC metadata, HTTP headers; lower-case keys), or a new trace's root without one.
+
+    With `roots_execution` (the request creates an execution) and no incoming context, the new trace
+    is the execution's derived one (`execution_trace_id`), so a console can link it from the id alone.
+    """
+    if _state.tracer is None:
+        yield None
+        return
+    parent = extract(carrier)
+    incoming = trace.get_current_span(parent).get_span_context().is_valid
+    request = RequestSpan(name, attributes, parent if incoming or not roots_execution else None)
+    if request.parent is not None:
+        request.start()
+    token = _waiting.set(request if request.parent is None else None)
+    try:
+        if request.span is not None:
+            with trace.use_span(request.span, end_on_exit=False):
+                yield request
+        else:
+            yield request
+    finally:
+        _waiting.reset(token)
+        request.start().end()
+
+
+def execution_trace_id(project: str, domain: str, name: str) -> str:
+    """The trace id (32 hex digits) of an execution whose creator sent no trace context.
+
+    That is the usual case (pyflyte, flytectl, the console and the scheduler send none): admin's
+    CreateExecution then roots the trace derived from the execution id, and the engine's spans join it.
+    A caller that sent a `traceparent` keeps its own trace, which only the caller knows.
+    """
+    return f"{derived_id(128, project, domain, name):032x}"
+
+
+@contextmanager
+def execution_root(project: str, domain: str, name: str) -> Iterator[None]:
+    """Around the work that follows naming a new execution (its launch): the request that creates it, if it
+    waits for the execution's ids (`server_span(roots_execution=True)`), starts now as the root of the
+    execution's derived trace and is the current span inside. Otherwise nothing changes."""
+    request = _waiting.get()
+    if request is None or request.span is not None or _state.tracer is None:
+        yield
+        return
+    ids = (derived_id(128, project, domain, name), derived_id(64, project, domain, name, "created"))
+    with trace.use_span(request.start(ids), end_on_exit=False):
+        yield
+
+
+@contextmanager
+def execution_span(name: str, project: str, domain: str, execution: str, attributes: Attributes) -> Iterator[None]:
+    """A span around the block that roots the trace derived from an execution's id, for a client that names
+    the execution before creating it (the scheduler's firing): its CreateExecution, and so the execution,
+    then land in the trace `execution_trace_id` gives."""
+    tracer = _state.tracer
+    if tracer is None:
+        yield
+        return
+    token = _forced_ids.set((derived_id(128, project, domain, execution), RandomIdGenerator().generate_span_id()))
+    try:
+        started = tracer.start_span(name, context=Context(), attributes=attributes)
+    finally:
+        _forced_ids.reset(token)
+    with trace.use_span(started, end_on_exit=True):
+        yield
 
 
 class TracingInterceptor(UnaryInterceptor):
-    """A server span per unary RPC, child of the `traceparent` the caller sent (when tracing is on)."""
+    """A server span per unary RPC, child of the `traceparent` the caller sent (when tracing is on).
+
+    `roots_execution`: the RPCs (`/package.Service/Method`) that create an execution (`server_span`)."""
+
+    def __init__(self, roots_execution: frozenset[str] = frozenset()) -> None:
+        self.roots_execution = roots_execution
 
     def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         service, _, name = method.lstrip("/").rpartition("/")
         attributes = {"rpc.system": "grpc", "rpc.service": service, "rpc.method": name}
+        roots = method in self.roots_execution
 
         async def traced(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
-            tracer = _state.tracer
-            if tracer is None:
+            if _state.tracer is None:
                 return await call(request, context)
             metadata = {k: v for k, v in (context.invocation_metadata() or ()) if isinstance(v, str)}
-            parent = extract(metadata)
-            with tracer.start_as_current_span(
-                f"{service}/{name}", context=parent, kind=SpanKind.SERVER, attributes=attributes
-            ) as current:
+            with server_span(f"{service}/{name}", metadata, attributes, roots_execution=roots) as current:
+                assert current is not None
                 try:
                     return await call(request, context)
                 finally:
                     code = context.code()
                     if code is not None:
                         status = code if isinstance(code, grpc.StatusCode) else grpc.StatusCode.UNKNOWN
-                        current.set_attribute("rpc.grpc.status_code", status.value[0])
+                        span = current.start()
+                        span.set_attribute("rpc.grpc.status_code", status.value[0])
                         if status != grpc.StatusCode.OK:
-                            current.set_status(Status(StatusCode.ERROR, status.name))
+                            span.set_status(Status(StatusCode.ERROR, status.name))
 
         return traced
 
@@ -338,12 +460,15 @@ def propagating() -> list[grpc.aio.ClientInterceptor]:
     return [_PropagateTrace()] if tracing_on() else []
 
 
-def traced() -> list[grpc.aio.ServerInterceptor]:
-    """Server interceptors that make a span per RPC; none while tracing is off (an RPC then pays nothing)."""
-    return [TracingInterceptor()] if tracing_on() else []
+def traced(roots_execution: frozenset[str] = frozenset()) -> list[grpc.aio.ServerInterceptor]:
+    """Server interceptors that make a span per RPC; none while tracing is off (an RPC then pays nothing).
+
+    `roots_execution`: the RPCs that create an execution (`server_span`)."""
+    return [TracingInterceptor(roots_execution)] if tracing_on() else []
 
 
 __all__ = [
+    "RequestSpan",
     "TracingInterceptor",
     "attached",
     "child_context",
@@ -354,11 +479,15 @@ __all__ = [
     "derived_id",
     "execution_context",
     "execution_ids",
+    "execution_root",
+    "execution_span",
+    "execution_trace_id",
     "extract",
     "force_flush",
     "in_execution",
     "propagating",
     "record_span",
+    "server_span",
     "shutdown_tracing",
     "span",
     "traced",

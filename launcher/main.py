@@ -62,19 +62,29 @@ async def _until_signalled(start: Callable[[], Awaitable[Any]], describe: Callab
     await server.stop()
 
 
+def _metrics(server: Any) -> str:
+    """Where a component run alone is scraped (its `metrics_port`), if it has an endpoint."""
+    endpoint = getattr(server, "metrics", None)
+    return f"; metrics on port {endpoint.port} (/metrics)" if endpoint is not None else ""
+
+
 async def _serve(component: str, config: FlyteplaneConfig) -> None:
     if component == "admin":
         from admin.server import start_admin
 
         await _until_signalled(
             lambda: start_admin(config),
-            lambda s: f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}",
+            lambda s: (
+                f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}"
+                + _metrics(s)
+            ),
         )
     elif component == "propeller":
         from propeller.server import start_propeller
 
         await _until_signalled(
-            lambda: start_propeller(config), lambda s: f"propeller: engine API on {config.propeller.host}:{s.port}"
+            lambda: start_propeller(config),
+            lambda s: f"propeller: engine API on {config.propeller.host}:{s.port}" + _metrics(s),
         )
     elif component == "scheduler":
         from scheduler.server import start_scheduler
@@ -83,7 +93,7 @@ async def _serve(component: str, config: FlyteplaneConfig) -> None:
             lambda: start_scheduler(config),
             lambda s: (
                 f"scheduler: {s.scheduler.store.owner}, firing schedules through admin at "
-                f"{config.scheduler.admin_endpoint}"
+                f"{config.scheduler.admin_endpoint}" + _metrics(s)
             ),
         )
     else:
@@ -91,7 +101,7 @@ async def _serve(component: str, config: FlyteplaneConfig) -> None:
 
         await _until_signalled(
             lambda: start_datacatalog(config),
-            lambda s: f"datacatalog: gRPC on {config.datacatalog.host}:{s.port}",
+            lambda s: f"datacatalog: gRPC on {config.datacatalog.host}:{s.port}" + _metrics(s),
         )
 
 

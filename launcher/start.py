@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from prometheus_client import CollectorRegistry
 
+from flyteplane.metrics import MetricsRegistry
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
@@ -180,13 +180,15 @@ async def start_plane(config: FlyteplaneConfig) -> Plane:
     from scheduler.server import start_scheduler
 
     await migrate(config, quiet=True)
-    datacatalog = await start_datacatalog(config)
-    # One registry: admin's /metrics shows the engine's instruments too.
-    registry = CollectorRegistry() if config.admin.http_metrics else None
+    # One registry: admin's /metrics shows every component's instruments.
+    registry = MetricsRegistry() if config.admin.http_metrics else None
+    datacatalog = await start_datacatalog(config, registry=registry)
     propeller = await start_propeller(config, registry)
     admin = await start_admin(config, registry=registry)
     # The admin address it was given may say port 0 (any free port): the scheduler needs the one it got.
-    scheduler = await start_scheduler(config, admin_endpoint=f"{_local(config.admin.host)}:{admin.grpc_port}")
+    scheduler = await start_scheduler(
+        config, admin_endpoint=f"{_local(config.admin.host)}:{admin.grpc_port}", registry=registry
+    )
     return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port), scheduler)
 
 

@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeAlias, runtime_checkable
 
+from prometheus_client import CollectorRegistry
+
 from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, security_pb2, tasks_pb2
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import NotFound
@@ -261,6 +263,14 @@ class ReadsInputsInMemory(Protocol):
 def reads_inputs_in_memory(plugin: Plugin) -> bool:
     """Whether `plugin` declares the ReadsInputsInMemory capability."""
     return isinstance(plugin, ReadsInputsInMemory) and plugin.inputs_in_memory
+
+
+@runtime_checkable
+class ReportsMetrics(Protocol):
+    """A plugin capability: Prometheus instruments of its own, registered once in the engine's registry
+    (so they are scraped wherever the engine's are) when the engine has metrics."""
+
+    def register_metrics(self, registry: CollectorRegistry) -> None: ...
 
 
 PluginFactory = Callable[[Mapping[str, JsonValue]], Awaitable[Plugin] | Plugin]

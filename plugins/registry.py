@@ -23,11 +23,12 @@ import inspect
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, cast, runtime_checkable
 
+from prometheus_client import CollectorRegistry
 from pydantic import ValidationError
 
 from flyteplane.errors import FailedPrecondition, InvalidArgument
 from plugins.config import PluginsConfig
-from plugins.core import JsonValue, Plugin, PluginFactory
+from plugins.core import JsonValue, Plugin, PluginFactory, ReportsMetrics
 
 ENTRY_POINT_GROUP = "flyteplane.plugins"
 
@@ -143,6 +144,12 @@ class PluginRegistry:
     def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
         """The plugin that serves `task_type` in `project`/`domain`."""
         return self.get(self.plugin_id_for(task_type, project, domain))
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """Registers the instruments of the plugins that have some (`ReportsMetrics`) in `registry`."""
+        for plugin in self._plugins.values():
+            if isinstance(plugin, ReportsMetrics):
+                plugin.register_metrics(registry)
 
     async def aclose(self) -> None:
         """Lets plugins that hold background work (watchers) stop it; their external work keeps running."""

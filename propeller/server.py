@@ -8,13 +8,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import grpc
-from prometheus_client import CollectorRegistry
 
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2, engine_pb2_grpc
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
 from flyteplane.errors import InvalidArgument
-from flyteplane.metrics import EngineMetrics, MetricsEndpoint, serve_metrics, timed
+from flyteplane.metrics import EngineMetrics, MetricsEndpoint, MetricsRegistry, serve_metrics, timed, watch_database
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
 from flyteplane.tracing import traced
@@ -74,21 +73,23 @@ class PropellerServer:
         await self.db.dispose()
 
 
-async def start_propeller(config: PropellerPlaneConfig, registry: CollectorRegistry | None = None) -> PropellerServer:
+async def start_propeller(config: PropellerPlaneConfig, registry: MetricsRegistry | None = None) -> PropellerServer:
     """Start the engine and its API; the database must be migrated (`flyteplane migrate`).
 
     With `registry` (admin's, in `flyteplane start`) the engine's instruments go there and admin
-    serves them; the engine API's own RPC timing is then left out (admin's names would clash).
+    serves them; without, the engine has its own when `propeller.metrics_port` asks for an endpoint.
     """
     settings = config.propeller
+    if registry is None and settings.metrics_port:
+        registry = MetricsRegistry()
     db = await MIGRATIONS.connect(config.database_url("propeller", settings.database_url), "propeller")
-    storage = Storage(config.storage)
+    watch_database(registry, db.engine, "propeller")
+    storage = Storage(config.storage, registry.storage if registry is not None else None)
     plugins = await PluginRegistry.load(settings.plugins)
+    if registry is not None:
+        plugins.register_metrics(registry)
     credential = await asyncio.to_thread(config.plane_credential)
     admin = AdminClient.connect(settings.admin_endpoint, credential)
-    shared = registry
-    if registry is None and settings.metrics_port:
-        registry = CollectorRegistry()
     engine = Engine(
         db,
         storage,
@@ -111,7 +112,7 @@ async def start_propeller(config: PropellerPlaneConfig, registry: CollectorRegis
     only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]
     server = grpc.aio.server(
         interceptors=timed(
-            None if shared is not None else registry,
+            registry,
             *traced(),
             ErrorInterceptor(),
             CredentialInterceptor(credential, only_admin),

@@ -9,6 +9,7 @@ import grpc
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2, schedules_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc
+from flyteplane.tracing import propagating
 
 
 @dataclass
@@ -18,7 +19,7 @@ class AdminClient:
 
     @classmethod
     def connect(cls, endpoint: str) -> AdminClient:
-        return cls(grpc.aio.insecure_channel(endpoint))
+        return cls(grpc.aio.insecure_channel(endpoint, interceptors=propagating()))
 
     async def list_schedules(self, known_revision: str) -> schedules_pb2.ListSchedulesResponse:
         stub = schedules_pb2_grpc.ScheduleServiceStub(self.channel)

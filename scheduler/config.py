@@ -13,6 +13,9 @@ class SchedulerConfig(Section):
     admin_endpoint: str = "127.0.0.1:30080"  # the schedule feed and CreateExecution
     database_url: str | None = None  # None: SQLite at <data_dir>/scheduler.db; shared by every scheduler replica
     owner_id: str | None = None  # lease holder name; None: host-pid-random
+    # Prometheus GET /metrics on this port, on `host` (the scheduler serves nothing else); 0: off.
+    metrics_port: int = Field(default=0, ge=0, le=65535)
+    host: str = "127.0.0.1"
     # How often admin is asked whether the active schedules changed: an activation, deactivation or a
     # replaced version takes effect within this (plus one round trip).
     poll_seconds: float = Field(default=0.5, gt=0)

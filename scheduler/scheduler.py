@@ -36,13 +36,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import grpc
+from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2
 from flyteplane.database import utcnow
 from flyteplane.errors import InvalidArgument
+from flyteplane.logs import log_context
 from flyteplane.rpc import TRANSIENT_CODES
 from flyteplane.schedules import Cadence, cadence
+from flyteplane.tracing import execution_span
 from scheduler.admin_client import AdminClient
 from scheduler.config import SchedulerConfig
 from scheduler.store import SchedulerStore, VersionKey, version_key
@@ -52,6 +56,25 @@ log = logging.getLogger("flyteplane.scheduler")
 
 _MAX_BACKOFF_SECONDS = 30.0
 _FEED_TIMEOUT_SECONDS = 5.0
+
+
+class SchedulerMetrics:
+    """Firings by outcome, and how late after its tick each execution was created."""
+
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.firings = Counter(
+            "flyteplane_scheduler_firings_total",
+            "Ticks fired, by admin's answer: created, already_exists (fired before), refused (tick skipped), "
+            "retried (transient failure; the tick stays due), failed (no answer; retried).",
+            ["outcome"],
+            registry=registry,
+        )
+        self.lag = Histogram(
+            "flyteplane_scheduler_firing_lag_seconds",
+            "Time from a tick to admin's acceptance of its execution.",
+            buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 3600),
+            registry=registry,
+        )
 
 
 def default_owner() -> str:
@@ -84,8 +107,10 @@ class Scheduler:
         settings: SchedulerConfig,
         *,
         clock: Callable[[], datetime] = utcnow,
+        metrics: SchedulerMetrics | None = None,
     ) -> None:
         self.store = store
+        self.metrics = metrics
         self.admin = admin
         self.settings = settings
         self.clock = clock
@@ -260,29 +285,56 @@ class Scheduler:
             if not self.leading or self.jobs.get(job.key) is not job:
                 return
             request = execution_request(job.ident, tick, job.kickoff_time_input_arg)
-            try:
-                async with self._slots:
-                    await self.admin.create_execution(request)
-                log.info("fired %s for %s as %s", _name(job.ident), tick.isoformat(), request.name)
-            except grpc.aio.AioRpcError as error:
-                code = error.code()
-                if code in TRANSIENT_CODES:  # the tick stays due and is retried
-                    log.warning(
-                        "%s tick %s: admin %s (%s); retrying", _name(job.ident), tick, code.name, error.details()
-                    )
-                    self._back_off(job)
+            # The firing's lines say which execution it makes, as the engine's lines of that execution do.
+            with log_context(project=request.project, domain=request.domain, execution=request.name):
+                if not await self._fire_tick(job, tick, request):
                     return
-                if code != grpc.StatusCode.ALREADY_EXISTS:
-                    log.error(
-                        "%s tick %s refused by admin: %s %s; tick skipped",
-                        _name(job.ident),
-                        tick.isoformat(),
-                        code.name,
-                        error.details(),
-                    )
             await self.store.record_tick(job.key, tick)
             job.after, job.failures, job.retry_at = tick, 0, 0.0
             self._fired[job.key] = tick
+
+    async def _fire_tick(self, job: Job, tick: datetime, request: execution_pb2.ExecutionCreateRequest) -> bool:
+        """CreateExecution for one tick; False when the tick stays due (a transient failure: retried later)."""
+        attributes = {
+            "flyte.project": request.project,
+            "flyte.domain": request.domain,
+            "flyte.execution": request.name,
+            "flyte.launch_plan": job.ident.name,
+            "flyte.launch_plan_version": job.ident.version,
+        }
+        outcome = "failed"  # not an answer from admin: the error propagates and the tick is retried
+        try:
+            # CreateExecution, and so the execution, joins its trace: the one derived from the execution's id.
+            with execution_span("scheduler fire", request.project, request.domain, request.name, attributes):
+                async with self._slots:
+                    await self.admin.create_execution(request)
+            outcome = "created"
+            lag = (self.clock() - tick).total_seconds()
+            if self.metrics is not None:
+                self.metrics.lag.observe(max(0.0, lag))
+            log.info("scheduler fired %s for tick %s (%.3fs after it)", _name(job.ident), tick.isoformat(), lag)
+        except grpc.aio.AioRpcError as error:
+            code = error.code()
+            if code in TRANSIENT_CODES:  # the tick stays due and is retried
+                outcome = "retried"
+                log.warning("%s tick %s: admin %s (%s); retrying", _name(job.ident), tick, code.name, error.details())
+                self._back_off(job)
+            elif code == grpc.StatusCode.ALREADY_EXISTS:
+                outcome = "already_exists"
+                log.debug("scheduler tick %s of %s was fired before", tick.isoformat(), _name(job.ident))
+            else:
+                outcome = "refused"
+                log.error(
+                    "%s tick %s refused by admin: %s %s; tick skipped",
+                    _name(job.ident),
+                    tick.isoformat(),
+                    code.name,
+                    error.details(),
+                )
+        finally:
+            if self.metrics is not None:
+                self.metrics.firings.labels(outcome).inc()
+        return outcome != "retried"
 
     def _back_off(self, job: Job) -> None:
         job.failures += 1

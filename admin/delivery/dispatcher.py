@@ -26,6 +26,7 @@ from admin.managers.notifications import CHANNELS
 from admin.models import OutboxMessage
 from admin.repositories import outbox
 from flyteplane.database import Database
+from flyteplane.logs import log_context
 
 log = logging.getLogger("flyteplane.admin.delivery")
 
@@ -62,6 +63,12 @@ class DeliveryMetrics:
             buckets=_DELIVERY_BUCKETS,
             registry=registry,
         )
+
+
+def _execution_fields(subject: str) -> dict[str, str]:
+    """project, domain and execution of a message's subject ("project/domain/name")."""
+    parts = subject.split("/", 2)
+    return dict(zip(("project", "domain", "execution"), parts, strict=False)) if len(parts) == 3 else {}
 
 
 def _utcnow() -> datetime:
@@ -155,6 +162,11 @@ class OutboxDispatcher:
         self._wake.set()  # a slot is free: more may be due
 
     async def _deliver(self, row: OutboxMessage) -> None:
+        # Its lines say whose execution the message is about, as the engine's lines of that execution do.
+        with log_context(**_execution_fields(row.subject), channel=row.channel):
+            await self._deliver_in_context(row)
+
+    async def _deliver_in_context(self, row: OutboxMessage) -> None:
         try:
             try:
                 await self._send(row)
@@ -173,7 +185,11 @@ class OutboxDispatcher:
         self.metrics.delivered.labels(row.channel).inc()
         self.metrics.latency.labels(row.channel).observe(max(0.0, (self.clock() - row.created_at).total_seconds()))
         log.info(
-            "delivered %s message %d of %s after %d failed attempts", row.channel, row.id, row.subject, row.attempts
+            "notification sent: %s message %d of %s after %d failed attempts",
+            row.channel,
+            row.id,
+            row.subject,
+            row.attempts,
         )
 
     async def _send(self, row: OutboxMessage) -> None:
@@ -196,7 +212,7 @@ class OutboxDispatcher:
                 await outbox.remove(session, row.id)
                 self.metrics.dropped.labels(row.channel).inc()
                 log.error(
-                    "gave up on %s message %d of %s after %d attempts: %s",
+                    "notification failed: gave up on %s message %d of %s after %d attempts: %s",
                     row.channel,
                     row.id,
                     row.subject,
@@ -207,7 +223,7 @@ class OutboxDispatcher:
             delay = min(retry.base_seconds * 2 ** (attempts - 1), retry.max_seconds)
             await outbox.failed(session, row.id, attempts, self.clock() + timedelta(seconds=delay), str(exc))
         log.warning(
-            "delivering %s message %d of %s failed (attempt %d, next in %.1fs): %s",
+            "notification failed: %s message %d of %s (attempt %d, next in %.1fs): %s",
             row.channel,
             row.id,
             row.subject,

@@ -63,6 +63,7 @@ from flyteidl_py.core import (
     workflow_pb2 as core_workflow_pb2,
 )
 from flyteplane.errors import AlreadyExists, FailedPrecondition, FlyteplaneError, InvalidArgument, NotFound
+from flyteplane.tracing import execution_root
 from propeller.compiler import is_castable, literal_type_of
 
 log = logging.getLogger("flyteplane.admin.executions")
@@ -345,7 +346,9 @@ class ExecutionManager:
     ) -> None:
         lp_id = identifier(identifier_pb2.LAUNCH_PLAN, launch_plan)
         try:
-            await self.ctx.engine.launch(Launch(ident, closure, inputs_uri, spec, lp_id))
+            # Without a caller's trace context, the request becomes the root of the execution's derived trace here.
+            with execution_root(ident.project, ident.domain, ident.name):
+                await self.ctx.engine.launch(Launch(ident, closure, inputs_uri, spec, lp_id))
         except Exception as exc:
             log.exception("engine refused execution %s", exec_str(ident))
             code = exc.code.name.title().replace("_", "") if isinstance(exc, FlyteplaneError) else "Unknown"

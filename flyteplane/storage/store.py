@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import os
 import secrets
-from collections.abc import AsyncIterable, AsyncIterator, Sequence
+import time
+from collections.abc import AsyncIterable, AsyncIterator, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from google.protobuf.message import DecodeError, Message
 
@@ -22,7 +24,11 @@ from flyteplane.storage.signing import LocalUrlSigner
 from flyteplane.storage.streams import md5_checked
 from flyteplane.storage.uri import join, split_scheme
 
+if TYPE_CHECKING:
+    from flyteplane.metrics import StorageMetrics
+
 M = TypeVar("M", bound=Message)
+T = TypeVar("T")
 
 
 class Storage:
@@ -36,8 +42,33 @@ class Storage:
 
     join = staticmethod(join)
 
-    def __init__(self, config: StorageConfig | None = None) -> None:
+    def __init__(self, config: StorageConfig | None = None, metrics: StorageMetrics | None = None) -> None:
         self.config = config or StorageConfig()
+        self.metrics = metrics  # times every operation by backend when given
+
+    @contextmanager
+    def _timed(self, uri: str, operation: str) -> Iterator[None]:
+        metrics = self.metrics
+        if metrics is None:
+            yield
+            return
+        begin = time.perf_counter()
+        try:
+            yield
+        finally:
+            backend = uri.partition("://")[0]  # a bad URI was refused inside already: never raise again here
+            metrics.seconds.labels(backend, operation).observe(time.perf_counter() - begin)
+
+    def _timed_stream(self, uri: str, operation: str, stream: AsyncIterator[T]) -> AsyncIterator[T]:
+        if self.metrics is None:
+            return stream
+
+        async def timed() -> AsyncIterator[T]:
+            with self._timed(uri, operation):
+                async for item in stream:
+                    yield item
+
+        return timed()
 
     # -- backends ---------------------------------------------------------------------------------
 
@@ -77,15 +108,18 @@ class Storage:
 
     async def check(self, uri: str) -> None:
         """Raises InvalidArgument unless `uri` names an object this store may address."""
-        await self._backend(uri).check(uri)
+        with self._timed(uri, "check"):
+            await self._backend(uri).check(uri)
 
     async def read(self, uri: str) -> bytes:
         """The whole object; ResourceExhausted beyond `max_read_bytes` (use `read_stream` for those)."""
-        return await self._backend(uri).read(uri, self.config.max_read_bytes, self.config.stream_chunk_size)
+        with self._timed(uri, "read"):
+            return await self._backend(uri).read(uri, self.config.max_read_bytes, self.config.stream_chunk_size)
 
     async def write(self, uri: str, data: bytes) -> None:
         """Stores `data` at `uri`, replacing any object there."""
-        await self._backend(uri).write(uri, data)
+        with self._timed(uri, "write"):
+            await self._backend(uri).write(uri, data)
 
     async def read_proto(self, uri: str, message_type: type[M]) -> M:
         """The protobuf message of type `message_type` stored at `uri`."""
@@ -104,7 +138,8 @@ class Storage:
     def read_stream(self, uri: str, *, chunk_size: int | None = None) -> AsyncIterator[bytes]:
         """The object's content in chunks of at most `chunk_size` bytes (default `stream_chunk_size`),
         never all in memory. NotFound surfaces on the first iteration."""
-        return self._backend(uri).read_stream(uri, chunk_size or self.config.stream_chunk_size)
+        stream = self._backend(uri).read_stream(uri, chunk_size or self.config.stream_chunk_size)
+        return self._timed_stream(uri, "read_stream", stream)
 
     async def write_stream(self, uri: str, chunks: AsyncIterable[bytes], *, content_md5: bytes | None = None) -> None:
         """Stores the concatenated `chunks` without holding them all in memory. With `content_md5`, the
@@ -112,42 +147,49 @@ class Storage:
         if `chunks` raises, nothing is stored either and the error propagates."""
         if content_md5 is not None:
             chunks = md5_checked(chunks, content_md5, uri)
-        await self._backend(uri).write_stream(uri, chunks)
+        with self._timed(uri, "write_stream"):
+            await self._backend(uri).write_stream(uri, chunks)
 
     async def write_file(self, uri: str, path: str | os.PathLike[str]) -> None:
         """Stores the content of local file `path`, streamed."""
-        await self._backend(uri).write_file(uri, path)
+        with self._timed(uri, "write_file"):
+            await self._backend(uri).write_file(uri, path)
 
     async def exists(self, uri: str) -> bool:
-        return await self._backend(uri).exists(uri)
+        with self._timed(uri, "exists"):
+            return await self._backend(uri).exists(uri)
 
     async def exist(self, uris: Sequence[str]) -> list[bool]:
         """`exists` for each of `uris` (of one scheme), in one go where the backend can."""
         backends = [self._backend(uri) for uri in uris]
         if backends and all(backend is backends[0] for backend in backends):
-            return await backends[0].exist(uris)
+            with self._timed(uris[0], "exist"):
+                return await backends[0].exist(uris)
         return list(await asyncio.gather(*(backend.exists(uri) for backend, uri in zip(backends, uris, strict=True))))
 
     async def head(self, uri: str) -> ObjectInfo:
         """Size and, where the backend can tell, MD5 of the object at `uri`."""
-        return await self._backend(uri).head(uri)
+        with self._timed(uri, "head"):
+            return await self._backend(uri).head(uri)
 
     def list(self, prefix: str) -> AsyncIterator[ObjectInfo]:
         """Every object whose URI starts with `prefix` (a string prefix, not only a directory),
         recursively, in lexicographic order. `md5` is left None; `head` an object for it."""
-        return self._backend(prefix).list(prefix)
+        return self._timed_stream(prefix, "list", self._backend(prefix).list(prefix))
 
     async def copy(self, src: str, dst: str) -> None:
         """Copies one object, server-side within a backend, streamed across backends."""
         source, target = self._backend(src), self._backend(dst)
-        if source is target:
-            await source.copy(src, dst)
-        else:
-            await target.write_stream(dst, source.read_stream(src, self.config.stream_chunk_size))
+        with self._timed(dst, "copy"):
+            if source is target:
+                await source.copy(src, dst)
+            else:
+                await target.write_stream(dst, source.read_stream(src, self.config.stream_chunk_size))
 
     async def delete(self, uri: str, *, missing_ok: bool = False) -> None:
         """Removes the object; NotFound if there is none, unless `missing_ok`."""
-        await self._backend(uri).delete(uri, missing_ok=missing_ok)
+        with self._timed(uri, "delete"):
+            await self._backend(uri).delete(uri, missing_ok=missing_ok)
 
     async def signed_url(
         self,
@@ -167,4 +209,5 @@ class Storage:
             raise InvalidArgument("expires_in must be between 1 second and 7 days", field="expires_in")
         if content_md5 is not None and (method != "PUT" or len(content_md5) != 16):
             raise InvalidArgument("content_md5 must be a 16-byte MD5 digest, for PUT", field="content_md5")
-        return await self._backend(uri).signed_url(uri, method, expires_in, content_md5)
+        with self._timed(uri, "sign_url"):
+            return await self._backend(uri).signed_url(uri, method, expires_in, content_md5)

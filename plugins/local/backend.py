@@ -78,6 +78,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from prometheus_client import CollectorRegistry
+
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
 from plugins.common.background import cancel_and_wait, wait_briefly
@@ -88,6 +90,7 @@ from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transit
 from plugins.local import launch
 from plugins.local.attempt import log_tail
 from plugins.local.command import Command, build_command, environment_variables, unmapped_code_hint
+from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
     LOCK,
     RECORD,
@@ -327,6 +330,12 @@ class LocalPlugin:
         # Each environment's variables, read from this process's environment once (the config does not change).
         self._base_envs: dict[int, dict[str, str]] = {}
         self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
+        self.metrics: LocalMetrics | None = None
+
+    def register_metrics(self, registry: CollectorRegistry) -> None:
+        """How attempts start and the warm pool's size, in the engine's registry (plugins.core.ReportsMetrics)."""
+        self.metrics = self.warm_pool.metrics = LocalMetrics(registry)
+        self.warm_pool.count()
 
     async def start(self) -> None:
         """Pre-warms the default environment's fork servers (in the background) when warm starts are on."""
@@ -538,6 +547,8 @@ class LocalPlugin:
             message = f"the local task runner did not start: {text or 'no output'}"
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
         log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
+        if self.metrics is not None:
+            self.metrics.attempts_started.labels("cold").inc()
         self._watch(ctx, name, attempt, record, process, linger=False)
         return await self._running(ctx, name, attempt, record)
 
@@ -587,6 +598,8 @@ class LocalPlugin:
             name, "in a reuse worker" if record.reuse else "warm", record.pid,
             "worker" if record.reuse else "fork server", started.server_pid, ctx.task_execution_id.task_id.name,
         )  # fmt: skip
+        if self.metrics is not None and started.result == "started":  # `busy`/`done`: another runner started it
+            self.metrics.attempts_started.labels("reuse" if record.reuse else "fork").inc()
         self._watch(ctx, name, attempt, record, None, linger=True)
         return await self._running(ctx, name, attempt, record, log_written=False)
 

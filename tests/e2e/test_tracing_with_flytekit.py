@@ -18,7 +18,7 @@ from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteplane.config import TracingConfig
-from flyteplane.tracing import configure_tracing, force_flush, shutdown_tracing
+from flyteplane.tracing import configure_tracing, execution_trace_id, force_flush, shutdown_tracing
 from tests.support.flytekit import Flytekit
 from tests.support.otlp import ReceivedSpan, Receiver, otlp_receiver
 from tests.support.plane import RunningPlane, local_plane_config, running_plane
@@ -102,6 +102,13 @@ def test_create_execution_is_the_root_of_the_executions_trace(spans: list[Receiv
     roots = [s.name for s in trace if not s.parent_span_id]
 
     assert roots == ["flyteidl.service.AdminService/CreateExecution"]
+
+
+def test_the_trace_id_is_computable_from_the_execution_id_alone(spans: list[ReceivedSpan]) -> None:
+    """What a console links to: pyflyte sent no trace context, so the trace is the one derived from the id."""
+    (trace_id,) = {s.trace_id for s in _trace_of(spans)}
+
+    assert trace_id == execution_trace_id("flytesnacks", "development", RUN)
 
 
 def test_the_engine_execution_hangs_under_admins_launch(spans: list[ReceivedSpan]) -> None:

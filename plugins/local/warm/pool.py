@@ -61,6 +61,7 @@ from plugins.common.command import local_path
 from plugins.config import WarmPoolConfig
 from plugins.local import launch, protocol
 from plugins.local.attempt import log_tail, write_json_atomically
+from plugins.local.metrics import SERVER_KINDS, LocalMetrics
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
@@ -147,6 +148,7 @@ class WarmPool:
 
     def __init__(self, config: WarmPoolConfig, work_dir: Path, answer_timeout_seconds: float = 30.0) -> None:
         self.config = config
+        self.metrics: LocalMetrics | None = None  # set by the plugin when the engine has metrics
         self.root = work_dir / WARM_DIR
         self.answer_timeout_seconds = answer_timeout_seconds
         self._slots: dict[ServerKey, _Slot] = {}
@@ -361,6 +363,9 @@ class WarmPool:
         else:
             slot.servers.append(server)
             self._processes.add(server)
+            if self.metrics is not None:
+                self.metrics.servers_started.labels(_kind(key)).inc()
+                self.count()
             self._spawn_background(self._monitor(server), f"warm-monitor-{server.process.pid}")
             for old in [s for s in slot.servers if s.retiring and not s.stopping and s.attempt is None]:
                 self._stop(old)  # its replacement is ready
@@ -511,8 +516,19 @@ class WarmPool:
         slot = self._slots.get(server.key)
         if slot is not None and server in slot.servers:
             slot.servers.remove(server)
+            self.count()
         if slot is not None and server in slot.idle:
             slot.idle.remove(server)
+
+    def count(self) -> None:
+        """Sets the pool-size gauge (its servers that are alive, by kind) after a change."""
+        if self.metrics is None:
+            return
+        alive = dict.fromkeys(SERVER_KINDS, 0)
+        for key, slot in self._slots.items():
+            alive[_kind(key)] += len(slot.servers)
+        for kind, count in alive.items():
+            self.metrics.servers.labels(kind).set(count)
 
     # -- reuse workers ------------------------------------------------------------------------------
 
@@ -751,6 +767,10 @@ def _publish(temp: Path, target: Path) -> None:
 def _open_log(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
     return path.open("wb")
+
+
+def _kind(key: ServerKey) -> str:
+    return "reuse_worker" if key.reuse else "fork_server"
 
 
 def _describe(key: ServerKey) -> str:

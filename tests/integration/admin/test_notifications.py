@@ -23,9 +23,11 @@ from flyteidl_py.admin import common_pb2, execution_pb2, launch_plan_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
+from flyteplane.config import LoggingConfig
 from flyteplane.database import Database
 from tests.integration.admin.helpers import DOMAIN, NODE, PROJECT, WF, lp_id, node_event, package, register, wf_event
 from tests.support.admin import RunningAdmin, running_admin
+from tests.support.logs import captured_lines, json_entries
 from tests.support.postgres import free_port
 from tests.support.receivers import SilentServer, SmtpReceiver, WebhookReceiver, eventually, self_signed_certificate
 
@@ -425,3 +427,28 @@ async def test_without_skip_behaviour_the_limit_is_not_enforced(admin: RunningAd
     lp = await _launch_plan(stub, "unenforced", policy=launch_plan_pb2.ConcurrencyPolicy(max=1))
     await _execute(stub, lp)
     await _execute(stub, lp)
+
+
+# ---- log lines -----------------------------------------------------------------------------
+
+
+async def test_sent_and_failed_notifications_are_logged_with_their_execution(
+    database_url: str, tmp_path: Path, smtp: SmtpReceiver
+) -> None:
+    unreachable = WebhookReceiver()  # never started: every post fails
+    retry = FAST_RETRY.model_copy(update={"max_attempts": 2})
+    notifications = _notifications(smtp.port, slack_webhook=unreachable.url).model_copy(update={"retry": retry})
+    with captured_lines(LoggingConfig(format="json")) as lines:
+        async with running_admin(database_url, tmp_path, notifications=notifications) as admin:
+            stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+            await register(stub)
+            lp = await _launch_plan(stub, "notify_logged", _email("oncall@example.com"), _slack("#ml-alerts"))
+            await _fail(stub, await _execute(stub, lp, name="logged-run"))
+            await eventually(lambda: _count(admin, "dropped", "slack") == 1 and len(smtp.mails) == 1)
+    mine = [e for e in json_entries(lines) if e.get("execution") == "logged-run"]
+
+    sent = [e for e in mine if e["message"].startswith("notification sent")]
+    failed = [e for e in mine if e["message"].startswith("notification failed")]
+    assert [e["channel"] for e in sent] == ["email"]
+    assert [(e["channel"], e["level"]) for e in failed] == [("slack", "WARNING"), ("slack", "ERROR")]
+    assert all((e["project"], e["domain"]) == (PROJECT, DOMAIN) for e in sent + failed)

@@ -95,17 +95,16 @@ async def test_metrics_are_off_unless_a_port_is_configured(plane: RunningPlane) 
 
 async def test_admins_http_port_serves_the_whole_planes_metrics_by_default(tmp_path: Path) -> None:
     """As `flyteplane start` runs them: one registry, admin's RPCs and the engine's executions on admin's HTTP port."""
-    from prometheus_client import CollectorRegistry
-
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
+    from flyteplane.metrics import MetricsRegistry
     from launcher.migrate import migrate
     from propeller.server import start_propeller
 
     config = plane_config(tmp_path, f"sqlite:///{tmp_path}/admin.db", f"sqlite:///{tmp_path}/propeller.db")
     await migrate(config, quiet=True)
-    registry = CollectorRegistry()
-    catalog = await start_datacatalog(config)
+    registry = MetricsRegistry()
+    catalog = await start_datacatalog(config, registry=registry)
     propeller = await start_propeller(config, registry)
     admin = await start_admin(config, registry=registry)
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")
@@ -128,3 +127,14 @@ async def test_admins_http_port_serves_the_whole_planes_metrics_by_default(tmp_p
     # Echo tasks succeed in their first pass, never RUNNING: queue latency is exposed, with nothing observed.
     assert ("flyteplane_propeller_node_queue_seconds_count", frozenset()) in samples
     assert value(samples, "flyteplane_propeller_event_delivery_lag_seconds_count") > 0
+    # The database and the object store are timed per component and per backend and operation.
+    for component in ("admin", "propeller"):
+        assert value(samples, "flyteplane_database_statement_seconds_count", component=component) > 0
+        assert value(samples, "flyteplane_database_transaction_seconds_count", component=component) > 0
+        assert value(samples, "flyteplane_database_statement_seconds_sum", component=component) > 0
+    assert value(samples, "flyteplane_database_statement_seconds_count", component="admin", operation="insert") > 0
+    assert value(samples, "flyteplane_database_statement_seconds_count", component="propeller", operation="select") > 0
+    assert value(samples, "flyteplane_database_transaction_seconds_count", operation="commit") > 0
+    assert value(samples, "flyteplane_storage_operation_seconds_count", backend="file", operation="write") > 0
+    assert value(samples, "flyteplane_storage_operation_seconds_count", backend="file", operation="read") > 0
+    assert value(samples, "grpc_server_handled_total", grpc_method="Launch", grpc_code="OK") == 1

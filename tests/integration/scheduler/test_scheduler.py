@@ -16,11 +16,15 @@ from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from flyteidl_py.admin import common_pb2, execution_pb2, launch_plan_pb2, schedule_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import admin_pb2_grpc
+from flyteplane.config import LoggingConfig, TracingConfig
 from flyteplane.database import Database
+from flyteplane.tracing import configure_tracing, execution_trace_id, shutdown_tracing
 from scheduler.admin_client import AdminClient
 from scheduler.config import SchedulerConfig
 from scheduler.db import MIGRATIONS
@@ -29,6 +33,7 @@ from scheduler.store import SchedulerStore
 from scheduler.ticks import execution_name
 from tests.conftest import RunningAdmin
 from tests.integration.admin.helpers import DOMAIN, PROJECT, lp_id, package, register
+from tests.support.logs import captured_lines, json_entries
 
 pytestmark = pytest.mark.asyncio
 EVERY = timedelta(seconds=2)
@@ -281,3 +286,49 @@ async def test_the_schedule_feed_answers_unchanged_until_the_active_set_changes(
         assert not gone.unchanged and not gone.schedules
     finally:
         await feed.close()
+
+
+async def test_a_firing_is_logged_with_the_execution_it_creates(admin: RunningAdmin) -> None:
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    await register(stub)
+    ident = await scheduled_launch_plan(stub, "v1")
+    with captured_lines(LoggingConfig(format="json")) as lines:
+        async with scheduler(admin, "logged"):
+
+            async def fired() -> bool:
+                return len(await scheduled_at(stub)) >= 1
+
+            await until(fired)
+    first = min(await scheduled_at(stub), key=lambda name: name)
+    entries = [e for e in json_entries(lines) if e["message"].startswith("scheduler fired")]
+    assert entries, json_entries(lines)
+    by_execution = {e["execution"]: e for e in entries}
+    assert first in by_execution
+    line = by_execution[first]
+    assert (line["project"], line["domain"]) == (PROJECT, DOMAIN)
+    assert f"{ident.name}@{ident.version}" in line["message"]
+
+
+async def test_a_firing_is_traced_in_the_trace_derived_from_the_execution_it_creates(admin: RunningAdmin) -> None:
+    """So the execution's trace id is the one a console computes from its id (flyteplane.tracing.execution_trace_id)."""
+    stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+    await register(stub)
+    await scheduled_launch_plan(stub, "v1")
+    exporter = InMemorySpanExporter()
+    configure_tracing(TracingConfig(), env={}, processor=SimpleSpanProcessor(exporter))
+    try:
+        async with scheduler(admin, "traced"):
+
+            async def fired() -> bool:
+                return len(await scheduled_at(stub)) >= 1
+
+            await until(fired)
+    finally:
+        shutdown_tracing()
+    firings = [s for s in exporter.get_finished_spans() if s.name == "scheduler fire"]
+    assert firings
+    for firing in firings:
+        assert firing.context is not None and firing.parent is None
+        attributes = firing.attributes or {}
+        expected = execution_trace_id(PROJECT, DOMAIN, str(attributes["flyte.execution"]))
+        assert f"{firing.context.trace_id:032x}" == expected

@@ -9,8 +9,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from flyteplane.config import LoggingConfig
+from flyteplane.config import LoggingConfig, load_config
 from flyteplane.logs import configure_logging, reset_log_source, set_log_source
+from launcher.config import FlyteplaneConfig
 
 
 class _Node:
@@ -71,3 +72,29 @@ def test_text_lines_carry_the_same_fields(restored_root: None) -> None:
         reset_log_source(token)
 
     assert stream.getvalue().rstrip().endswith("attempt failed execution=run-1 node=n0 attempt=2")
+
+
+def test_a_component_is_named_by_its_short_name_in_either_case(restored_root: None) -> None:
+    config = load_config(
+        FlyteplaneConfig, env={"FLYTEPLANE_LOGGING__LEVELS": "{admin: debug, propeller: warning, plugins.local: ERROR}"}
+    )
+    configure_logging(config.logging)
+    try:
+        assert logging.getLogger("flyteplane.admin.delivery").isEnabledFor(logging.DEBUG)
+        assert not logging.getLogger("flyteplane.propeller").isEnabledFor(logging.INFO)
+        assert not logging.getLogger("plugins.local.backend").isEnabledFor(logging.WARNING)
+        assert logging.getLogger("flyteplane.scheduler").getEffectiveLevel() == logging.INFO
+    finally:
+        for name in ("flyteplane.admin", "flyteplane.propeller", "plugins.local"):
+            logging.getLogger(name).setLevel(logging.NOTSET)
+
+
+def test_a_debug_line_of_one_component_is_written_and_anothers_is_not(restored_root: None) -> None:
+    stream = _capture(LoggingConfig(level="INFO", levels={"admin": "DEBUG"}))
+    try:
+        logging.getLogger("flyteplane.admin.rest").debug("admin detail")
+        logging.getLogger("flyteplane.propeller").debug("engine detail")
+    finally:
+        logging.getLogger("flyteplane.admin").setLevel(logging.NOTSET)
+    assert "admin detail" in stream.getvalue()
+    assert "engine detail" not in stream.getvalue()
