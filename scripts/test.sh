@@ -18,4 +18,7 @@ ruff format --check .
 echo "== mypy --strict"
 mypy
 echo "== pytest"
-pytest -q "$@"
+# Two workers (pytest-xdist), a test file per worker at a time so a module's shared plane stays one;
+# most of a test's time is spent waiting on servers and flytekit subprocesses, not on this process.
+# FLYTEPLANE_TEST_WORKERS=0 runs everything in one process.
+pytest -q -n "${FLYTEPLANE_TEST_WORKERS:-2}" --dist loadfile "$@"

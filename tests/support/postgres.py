@@ -40,6 +40,21 @@ def _ephemeral_range() -> tuple[int, int]:
         return 32768, 60999
 
 
+def _port_slice() -> tuple[int, int]:
+    """The ports this test process may hand out: below the ephemeral range and below 30000
+    (`flyteplane start`'s defaults), split evenly between pytest-xdist workers so two workers never
+    hand out the same port between one's probe and its server's bind."""
+    low, _ = _ephemeral_range()
+    first, end = max(1024, low - 12000), low - 2800
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if worker.startswith("gw") and worker[2:].isdigit() and count > 1:
+        size = (end - first) // count
+        first += int(worker[2:]) * size
+        end = first + size
+    return first, end
+
+
 def free_port() -> int:
     """A loopback port free now, never handed out before in this process, and outside the kernel's
     ephemeral range.
@@ -49,9 +64,9 @@ def free_port() -> int:
     connection or of another server's bind(0), and the server it was meant for would then fail with
     "Address already in use"; ports below that range are never handed out by the kernel.
     """
-    low, _ = _ephemeral_range()
+    first, end = _port_slice()
     while True:
-        port = _RANDOM.randrange(max(1024, low - 12000), low - 2800)  # below 30000: flyteplane start's defaults
+        port = _RANDOM.randrange(first, end)
         if port in _GIVEN:
             continue
         with socket.socket() as s:
