@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from admin.config import AdminPlaneConfig
+from admin.console import Console
 from admin.db import MIGRATIONS
 from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
@@ -91,8 +92,10 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistry | None) -> Starlette:
-    """Admin's HTTP port: health, metrics, the REST API (and its OpenAPI document), and local signed URLs."""
+def _http_app(
+    storage: Storage, gateway: RestGateway, registry: CollectorRegistry | None, console: Console
+) -> Starlette:
+    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), local signed URLs."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -114,6 +117,7 @@ def _http_app(storage: Storage, gateway: RestGateway, registry: CollectorRegistr
             Route("/healthcheck", healthz),
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
+            *console.routes(),
             Route("/api/{path:path}", gateway.handle, methods=verbs),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
             Mount("/", app=signed_url_app(storage)),
@@ -169,7 +173,11 @@ async def start_admin(
     )
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, http_metrics), host=host, port=http_port, log_level="warning", lifespan="off"
+            _http_app(storage, gateway, http_metrics, Console(config.admin.console)),
+            host=host,
+            port=http_port,
+            log_level="warning",
+            lifespan="off",
         )
     )
     await add_health_and_reflection(server, names)
