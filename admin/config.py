@@ -104,6 +104,20 @@ class ConsoleConfig(Section):
         return self
 
 
+class LogsConfig(Section):
+    """Task logs served on admin's HTTP port (`GET /api/v1/logs/...`, `admin.logs`)."""
+
+    # Admin reads a log file only inside one of these directories (after resolving links), whatever
+    # an event names. Empty: the plane's data directory (where the local plugin and the local store
+    # keep logs with `flyteplane start`).
+    roots: list[Path] = Field(default_factory=list)
+    # Where the local plugin keeps its attempt directories (`plugins.backends.local.work_dir`): a map
+    # element's live log is found there by its generated name. Empty: <data_dir>/local-tasks.
+    task_dirs: list[Path] = Field(default_factory=list)
+    # How often a followed log is looked at for new bytes, and its attempt for a terminal phase.
+    poll_interval_seconds: float = Field(default=0.25, gt=0, le=10)
+
+
 class AdminConfig(Section):
     """FlyteAdmin: where it listens, its database, and the platform defaults Flyte keeps in admin's config."""
 
@@ -130,6 +144,8 @@ class AdminConfig(Section):
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+
+    logs: LogsConfig = Field(default_factory=LogsConfig)
 
 
 class AdminPlaneConfig(PlaneConfig):

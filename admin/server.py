@@ -22,7 +22,9 @@ from admin.db import MIGRATIONS
 from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
 from admin.engine_client import GrpcEngine
+from admin.logs import LOG_ROUTE, LogEndpoint
 from admin.managers.context import AdminContext
+from admin.managers.task_logs import TaskLogs
 from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
@@ -92,10 +94,17 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
+def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
+    """The log finder with the configured roots and task directories, defaulting to the data directory's."""
+    settings = config.admin.logs
+    data_dir = config.data_dir.expanduser()
+    return TaskLogs(ctx, settings.roots or [data_dir], settings.task_dirs or [data_dir / "local-tasks"])
+
+
 def _http_app(
-    storage: Storage, gateway: RestGateway, registry: CollectorRegistry | None, console: Console
+    storage: Storage, gateway: RestGateway, logs: LogEndpoint, registry: CollectorRegistry | None, console: Console
 ) -> Starlette:
-    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), local signed URLs."""
+    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -117,6 +126,7 @@ def _http_app(
             Route("/healthcheck", healthz),
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
+            Route(LOG_ROUTE, logs.handle, methods=["GET"]),
             *console.routes(),
             Route("/api/{path:path}", gateway.handle, methods=verbs),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
@@ -171,9 +181,10 @@ async def start_admin(
     gateway = RestGateway(
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS), credential
     )
+    logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, http_metrics, Console(config.admin.console)),
+            _http_app(storage, gateway, logs, http_metrics, Console(config.admin.console)),
             host=host,
             port=http_port,
             log_level="warning",

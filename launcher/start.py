@@ -83,9 +83,20 @@ def sandbox_config(
     plugins = base.propeller.plugins
     local = dict(plugins.backends.get("local", {}))
     local.setdefault("work_dir", str(data_dir / "local-tasks"))
+    if base.admin.http_port:  # a fixed port: attempts can link to admin's live log view (a free port is not known yet)
+        local.setdefault("log_link_base", f"http://{_client_host(base.admin.host)}:{base.admin.http_port}")
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})
     plugins = plugins.model_copy(update={"backends": {**plugins.backends, "local": local}})
+    # Admin serves the local attempts' logs from wherever the local backend keeps them.
+    work_dir = Path(local["work_dir"]).expanduser().absolute()
+    logs = admin.logs.model_copy(
+        update={
+            "task_dirs": admin.logs.task_dirs or [work_dir],
+            "roots": admin.logs.roots or ([data_dir] if work_dir.is_relative_to(data_dir) else [data_dir, work_dir]),
+        }
+    )
+    admin = admin.model_copy(update={"logs": logs})
     propeller = base.propeller.model_copy(
         update={
             "database_url": database or base.propeller.database_url,
@@ -115,9 +126,14 @@ def sandbox_config(
     )
 
 
+def _client_host(host: str) -> str:
+    """How a client on this machine names admin's host."""
+    return "localhost" if host in ("127.0.0.1", "0.0.0.0", "") else host
+
+
 def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
     """The flytekit / flytectl config that points at this plane."""
-    host = "localhost" if config.admin.host in ("127.0.0.1", "0.0.0.0") else config.admin.host
+    host = _client_host(config.admin.host)
     client: dict[str, Any] = {
         "admin": {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True},
         "console": {"endpoint": f"http://{host}:{http_port}"},

@@ -191,6 +191,12 @@ class LocalPluginConfig(_Frozen):
     error_tail_bytes: int = Field(
         default=4000, ge=0, description="How much of the log's end a crash's error message quotes."
     )
+    log_link_base: str | None = Field(
+        default=None,
+        description="Admin's HTTP base URL (`http://host:port`, as people reach it): each attempt then also reports "
+        "a `Task log` link to admin's live log endpoint (`<base>/api/v1/logs/...`) beside the `file://` one. "
+        "`flyteplane start` sets it; None: only the `file://` link.",
+    )
     warm: bool = Field(
         default=True,
         description="Run flytekit tasks (`pyflyte-execute`, `pyflyte-map-execute`, `pyflyte-fast-execute`) in "
@@ -216,6 +222,13 @@ class LocalPluginConfig(_Frozen):
     @classmethod
     def _absolute(cls, value: Path) -> Path:
         return value.expanduser().absolute()
+
+    @field_validator("log_link_base")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError(f"log_link_base must be an http(s) URL, not {value!r}")
+        return value.rstrip("/") if value is not None else None
 
     @field_validator("default_memory_limit")
     @classmethod

@@ -1,5 +1,5 @@
 // An attempt's log, streamed: GET /api/v1/logs/... with follow=true answers text as the task writes it.
-// The reader keeps the offset it reached (X-Flyteplane-Log-Offset), so a dropped stream resumes there.
+// The reader counts the bytes it received from `offset`, so a dropped stream resumes where it stopped.
 // The text goes into a <pre> as text: a log is whatever the task printed, never markup.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ExecutionIdentifier } from "./api";
@@ -54,8 +54,6 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
           return;
         }
         setError(undefined);
-        const start = Number(response.headers.get("X-Flyteplane-Log-Offset") ?? offset);
-        if (Number.isFinite(start)) offset = start;
         setStatus(`streaming (${response.headers.get("X-Flyteplane-Attempt-Phase") ?? "attempt"})`);
         const reader = response.body?.getReader();
         if (!reader) return;

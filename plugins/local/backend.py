@@ -76,6 +76,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound
@@ -157,6 +158,17 @@ class _Watch:
 class _LogUpload:
     at: float = 0.0
     size: int = -1
+
+
+def live_log_url(base: str, ctx: TaskExecutionContext) -> str:
+    """Admin's log endpoint for this attempt (admin.logs): execution, node, retry attempt and map element."""
+    node = ctx.task_execution_id.node_execution_id
+    e = node.execution_id
+    params: dict[str, str | int] = {"node_id": node.node_id, "attempt": ctx.task_execution_id.retry_attempt}
+    if ctx.array_index is not None:
+        params["index"] = ctx.array_index
+    path = "/".join(quote(part, safe="") for part in (e.project, e.domain, e.name))
+    return f"{base}/api/v1/logs/{path}?{urlencode(params)}"
 
 
 def process_alive(record: AttemptRecord) -> bool:
@@ -456,7 +468,7 @@ class LocalPlugin:
                 retryable=True,
                 system=True,
                 state=record.encode(),
-                logs=[self._log_link(ctx)],
+                logs=self._log_links(ctx),
             )
         return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
 
@@ -621,7 +633,7 @@ class LocalPlugin:
         return Transition(
             Phase.RUNNING,
             reason="process running",
-            logs=[self._log_link(ctx)],
+            logs=self._log_links(ctx),
             custom_info={"pid": record.pid, "work_dir": str(attempt)},
             state=record.encode(),
         )
@@ -645,7 +657,7 @@ class LocalPlugin:
         state = record.encode() if record else b""
         exit_code, signal_number, start_error = status["exit_code"], status["signal"], status.get("start_error")
         common: dict[str, Any] = {
-            "logs": [self._log_link(ctx)],
+            "logs": self._log_links(ctx),
             "custom_info": {"work_dir": str(attempt), "exit_code": exit_code, "signal": signal_number},
             "state": state,
         }
@@ -804,8 +816,12 @@ class LocalPlugin:
     def _log_uri(ctx: TaskExecutionContext) -> str:
         return ctx.storage.join(ctx.paths.output_prefix, LOG_FILE)
 
-    def _log_link(self, ctx: TaskExecutionContext) -> execution_pb2.TaskLog:
-        return execution_pb2.TaskLog(uri=self._log_uri(ctx), name="Task log (local process)")
+    def _log_links(self, ctx: TaskExecutionContext) -> list[execution_pb2.TaskLog]:
+        """The store's copy of the log, and (with `log_link_base`) admin's live view of it that a person can open."""
+        links = [execution_pb2.TaskLog(uri=self._log_uri(ctx), name="Task log (local process)")]
+        if self.config.log_link_base is not None:
+            links.append(execution_pb2.TaskLog(uri=live_log_url(self.config.log_link_base, ctx), name="Task log"))
+        return links
 
     async def _upload_log(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, *, force: bool, size: int | None = None

@@ -24,7 +24,7 @@ from plugins.local import launch
 from plugins.local.attempt import process_start_time, write_json_atomically
 from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
 from plugins.local.protocol import RECORD, SPEC, RunnerSpec
-from tests.integration.plugins.helpers import Wakeups, container_task, drive, local_path, task_context
+from tests.integration.plugins.helpers import DOMAIN, PROJECT, Wakeups, container_task, drive, local_path, task_context
 
 
 def shell(script: str) -> tasks_pb2.TaskTemplate:
@@ -357,3 +357,21 @@ async def test_array_sub_tasks_run_in_attempt_directories_of_their_own(
     transition = await drive(local_plugin, ctx)
     assert transition.phase is Phase.SUCCESS
     assert (await storage.read(transition.logs[0].uri)).decode() == f"index={index}\n"
+
+
+@pytest.mark.parametrize(
+    ("node", "index", "query"), [("n0", None, "node_id=n0&attempt=1"), ("n2", 4, "node_id=n2&attempt=1&index=4")]
+)
+async def test_with_a_log_link_base_an_attempt_also_links_to_admins_live_log(
+    local_config: LocalPluginConfig, storage: Storage, node: str, index: int | None, query: str
+) -> None:
+    plugin = LocalPlugin(local_config.model_copy(update={"log_link_base": "http://plane.example:30081"}))
+    try:
+        ctx = task_context(storage, shell("echo hi"), execution="linked", node=node, attempt=1, array_index=index)
+        transition = await drive(plugin, ctx)
+    finally:
+        await plugin.aclose()
+    assert [(link.name, link.uri) for link in transition.logs] == [
+        ("Task log (local process)", f"{ctx.paths.output_prefix}/task.log"),
+        ("Task log", f"http://plane.example:30081/api/v1/logs/{PROJECT}/{DOMAIN}/linked?{query}"),
+    ]

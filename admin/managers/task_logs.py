@@ -1,0 +1,152 @@
+"""Finding a task attempt's log file on this machine: the attempt admin stores, and a path inside the log roots.
+
+An attempt's log is named by what the engine reported for it: the local plugin's `work_dir` (custom
+info), its generated name (an attempt directory under the local plugin's work directory) and its
+`file://` TaskLog links (the copy in a local store). Any of them is used only once it resolves,
+links followed, to a regular file inside one of the configured roots: events are written by the
+engine, but admin never reads a path just because an event names it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from admin.managers.context import AdminContext
+from admin.managers.ids import check_execution_id, require
+from admin.managers.transitions import TASK_TERMINAL
+from admin.models import TaskExecution
+from admin.repositories import executions, node_executions, task_executions
+from flyteidl_py.admin import task_execution_pb2
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import identifier_pb2
+from flyteplane.errors import InvalidArgument, NotFound
+
+# The local plugin's log file in an attempt directory (plugins.local.backend.LOG_FILE; admin does not import plugins).
+LOCAL_LOG_FILE = "task.log"
+
+
+@dataclass(frozen=True)
+class LogQuery:
+    """Which attempt's log: a node of an execution, a retry attempt (None: the latest), a map element (None: none)."""
+
+    execution: identifier_pb2.WorkflowExecutionIdentifier
+    node_id: str
+    attempt: int | None = None
+    index: int | None = None
+
+
+@dataclass(frozen=True)
+class AttemptLog:
+    """The attempt a query named, its phase, and its log file here (None when there is none admin may read)."""
+
+    attempt: int
+    phase: core.TaskExecution.Phase
+    path: Path | None
+
+    @property
+    def phase_name(self) -> str:
+        return core.TaskExecution.Phase.Name(self.phase)
+
+    @property
+    def terminal(self) -> bool:
+        return self.phase in TASK_TERMINAL
+
+
+def check_query(query: LogQuery) -> None:
+    """INVALID_ARGUMENT naming the parameter, as the REST gateway and gRPC check identifiers."""
+    check_execution_id(query.execution, "id")
+    require(query.node_id, "node_id")
+    if query.attempt is not None and query.attempt < 0:
+        raise InvalidArgument("must not be negative", field="attempt")
+    if query.index is not None and query.index < 0:
+        raise InvalidArgument("must not be negative", field="index")
+
+
+class TaskLogs:
+    """Finds attempts' logs in admin's records; see the module docstring."""
+
+    def __init__(self, ctx: AdminContext, roots: Sequence[Path], task_dirs: Sequence[Path]) -> None:
+        self.ctx = ctx
+        self._roots = [Path(os.path.realpath(root.expanduser())) for root in roots]
+        self._task_dirs = [directory.expanduser() for directory in task_dirs]
+
+    async def find(self, query: LogQuery) -> AttemptLog:
+        """The attempt `query` names and its readable log; NotFound naming the execution, node or attempt missing."""
+        check_query(query)
+        ident = query.execution
+        async with self.ctx.db.session() as session:
+            execution = await executions.get(session, ident)
+            node = await node_executions.find(session, execution.id, query.node_id)
+            if node is None:
+                raise NotFound(f"node {query.node_id} of execution {ident.name} not found", field="node_id")
+            rows = await task_executions.of_nodes(session, [node.id])
+        if query.index is None:
+            attempt, phase, candidates = self._of_attempt(rows, query)
+        else:
+            attempt, phase, candidates = self._of_element(rows, query, query.index)
+        path = await asyncio.to_thread(self._readable, candidates)
+        return AttemptLog(attempt, phase, path)
+
+    def _of_attempt(
+        self, rows: Sequence[TaskExecution], query: LogQuery
+    ) -> tuple[int, core.TaskExecution.Phase, list[Path]]:
+        if not rows:
+            raise NotFound(f"node {query.node_id} has no task attempt (yet)", field="attempt")
+        wanted = query.attempt if query.attempt is not None else max(r.retry_attempt for r in rows)
+        row = next((r for r in rows if r.retry_attempt == wanted), None)
+        if row is None:
+            raise NotFound(f"attempt {wanted} of node {query.node_id} not found", field="attempt")
+        closure = task_execution_pb2.TaskExecutionClosure.FromString(row.closure)
+        candidates: list[Path] = []
+        work_dir = closure.custom_info.fields.get("work_dir")
+        if work_dir is not None and work_dir.string_value:
+            candidates.append(Path(work_dir.string_value) / LOCAL_LOG_FILE)
+        candidates.extend(self._in_task_dirs(closure.metadata.generated_name))
+        candidates.extend(_file_paths(log.uri for log in closure.logs))
+        return wanted, closure.phase, candidates
+
+    def _of_element(
+        self, rows: Sequence[TaskExecution], query: LogQuery, index: int
+    ) -> tuple[int, core.TaskExecution.Phase, list[Path]]:
+        resources = [
+            resource
+            for row in sorted(rows, key=lambda r: r.retry_attempt)
+            for resource in task_execution_pb2.TaskExecutionClosure.FromString(row.closure).metadata.external_resources
+            if resource.index == index
+        ]
+        if not resources:
+            raise NotFound(f"element {index} of node {query.node_id} not found", field="index")
+        wanted = query.attempt if query.attempt is not None else max(r.retry_attempt for r in resources)
+        resource = next((r for r in reversed(resources) if r.retry_attempt == wanted), None)
+        if resource is None:
+            raise NotFound(f"attempt {wanted} of element {index} of node {query.node_id} not found", field="attempt")
+        candidates = [*self._in_task_dirs(resource.external_id), *_file_paths(log.uri for log in resource.logs)]
+        return wanted, resource.phase, candidates
+
+    def _in_task_dirs(self, generated_name: str) -> list[Path]:
+        # A generated name is one path segment; anything else is not an attempt directory's name.
+        if not generated_name or "/" in generated_name or generated_name in (".", ".."):
+            return []
+        return [directory / generated_name / LOCAL_LOG_FILE for directory in self._task_dirs]
+
+    def _readable(self, candidates: Iterable[Path]) -> Path | None:
+        """The first candidate that is a regular file inside a root, links resolved (blocking: call in a thread)."""
+        for candidate in candidates:
+            real = Path(os.path.realpath(candidate))
+            if any(real.is_relative_to(root) for root in self._roots) and real.is_file():
+                return real
+        return None
+
+
+def _file_paths(uris: Iterable[str]) -> list[Path]:
+    paths = []
+    for uri in uris:
+        parts = urlsplit(uri)
+        if parts.scheme == "file" and parts.netloc in ("", "localhost") and parts.path:
+            paths.append(Path(unquote(parts.path)))
+    return paths
