@@ -86,7 +86,7 @@ function Version({ kind, id, entity }: { kind: EntityKind; id: Identifier; entit
 }
 
 function WorkflowVersion({ id }: { id: Identifier }) {
-  const workflow = useLoad((signal) => call("get", "/api/v1/workflows/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(id), { signal }), [
+  const workflow = useLoad((signal) => call("get", "/api/v1/workflows/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(id), { signal, query: { "id.resource_type": "WORKFLOW" } }), [
     id.project,
     id.domain,
     id.name,

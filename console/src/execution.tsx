@@ -98,7 +98,7 @@ export function ExecutionPage({ project, domain, name }: { project: string; doma
   const running = !!execution.data && !isTerminal(phase);
   const workflowId = execution.data?.closure?.workflowId;
   const workflow = useLoad(
-    async (signal) => (workflowId ? call("get", "/api/v1/workflows/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(workflowId), { signal }) : undefined),
+    async (signal) => (workflowId ? call("get", "/api/v1/workflows/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(workflowId), { signal, query: { "id.resource_type": "WORKFLOW" } }) : undefined),
     [workflowId?.name, workflowId?.version],
   );
   // Node lists: the top level, and the children of each node opened in the list or the graph.

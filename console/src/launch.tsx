@@ -8,7 +8,7 @@ import { ErrorBox, Spinner, useLoad } from "./util";
 
 export function LaunchFormFor({ planId, initial }: { planId: Identifier; initial?: LiteralMap }) {
   const plan = useLoad(
-    (signal) => call("get", "/api/v1/launch_plans/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(planId), { signal }),
+    (signal) => call("get", "/api/v1/launch_plans/{id.project}/{id.domain}/{id.name}/{id.version}", identifierVars(planId), { signal, query: { "id.resource_type": "LAUNCH_PLAN" } }),
     [planId.name, planId.version],
   );
   return (

@@ -21,6 +21,10 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
   const stick = useRef(true);
   useEffect(() => {
     const controller = new AbortController();
+    // Each run reads the log from its start: whatever an earlier run showed is replaced, never repeated.
+    setText("");
+    setDropped(0);
+    setError(undefined);
     let offset = 0;
     const decoder = new TextDecoder();
     const append = (chunk: string) =>
