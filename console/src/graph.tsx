@@ -179,17 +179,41 @@ function build(props: GraphProps, subWorkflows: CompiledWorkflow[]): Built {
   return { nodes, edges, groups };
 }
 
+/** The innermost expanded group holding `key` (groups are keyed by the path of the node they expand). */
+function enclosing(key: string, groups: Group[]): Group | undefined {
+  let best: Group | undefined;
+  for (const g of groups) {
+    if (g.key !== key && key.startsWith(`${g.key}/`) && (!best || g.key.length > best.key.length)) best = g;
+  }
+  return best;
+}
+
+/** dagre, with each expanded group a cluster: its nodes are laid out together and nothing else lands inside. */
 function layoutDagre(built: Built): void {
-  const graph = new dagre.graphlib.Graph();
-  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 20, marginy: 20 });
+  const graph = new dagre.graphlib.Graph({ compound: true });
+  graph.setGraph({ rankdir: "LR", nodesep: 18, ranksep: 48, marginx: 20, marginy: 30 });
   graph.setDefaultEdgeLabel(() => ({}));
-  for (const node of built.nodes) graph.setNode(node.key, { width: node.w, height: node.h });
+  const cluster = (g: Group) => `group:${g.key}`;
+  for (const g of built.groups) graph.setNode(cluster(g), { label: g.label });
+  for (const g of built.groups) {
+    const outer = enclosing(g.key, built.groups);
+    if (outer) graph.setParent(cluster(g), cluster(outer));
+  }
+  for (const node of built.nodes) {
+    graph.setNode(node.key, { width: node.w, height: node.h });
+    const outer = enclosing(node.key, built.groups);
+    if (outer) graph.setParent(node.key, cluster(outer));
+  }
   for (const [from, to] of built.edges) if (graph.hasNode(from) && graph.hasNode(to)) graph.setEdge(from, to);
   dagre.layout(graph);
   for (const node of built.nodes) {
     const placed = graph.node(node.key);
     node.x = placed.x - node.w / 2;
     node.y = placed.y - node.h / 2;
+  }
+  for (const g of built.groups) {
+    const placed = graph.node(cluster(g));
+    if (placed?.width) g.box = { x: placed.x - placed.width / 2, y: placed.y - placed.height / 2 - 14, w: placed.width, h: placed.height + 14 };
   }
 }
 
@@ -236,6 +260,7 @@ function layoutLayers(built: Built): void {
 function boxes(built: Built): void {
   const byKey = new Map(built.nodes.map((n) => [n.key, n]));
   for (const group of built.groups) {
+    if (group.box) continue; // dagre placed it
     let x0 = Infinity;
     let y0 = Infinity;
     let x1 = -Infinity;
@@ -358,12 +383,16 @@ export function Graph(props: GraphProps) {
                 <rect width={n.w} height={n.h} rx={6} fill="#fff" stroke={phaseColour(n.phase)} stroke-width={2} />
                 <rect width={6} height={n.h} rx={3} fill={phaseColour(n.phase)} />
                 <text x={12} y={17} class="node-label">
-                  {n.kind === "map" ? "⧉ " : n.kind === "gate" ? "⏸ " : ""}
                   {n.label.length > 22 ? `${n.label.slice(0, 21)}…` : n.label}
                 </text>
                 <text x={12} y={34} class="node-extra">
                   {n.extra ?? n.phase ?? n.kind}
                 </text>
+                {n.kind === "map" || n.kind === "gate" || n.kind === "launchplan" ? (
+                  <text x={n.w - 8} y={34} class="node-kind" text-anchor="end">
+                    {n.kind === "launchplan" ? "launch plan" : n.kind}
+                  </text>
+                ) : null}
                 {n.expandable ? (
                   <text
                     x={n.w - 16}

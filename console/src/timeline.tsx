@@ -1,7 +1,7 @@
 // The timeline: a Gantt row per node (and per attempt, where a node has several), on one time axis.
 import { useMemo } from "preact/hooks";
 import type { ExecutionIdentifier, NodeExecution, TaskExecution } from "./api";
-import { ErrorBox, formatSeconds, phaseColour, seconds, useLoad } from "./util";
+import { ErrorBox, formatSeconds, isTerminal, phaseColour, seconds, useLoad } from "./util";
 import { VirtualList } from "./virtual";
 
 interface Bar {
@@ -17,12 +17,24 @@ interface Bar {
 
 const ATTEMPTS_UP_TO = 200; // nodes whose attempts are fetched; past that, node bars only
 
-function span(startedAt?: string, duration?: string, phase?: string): { start?: number; end?: number } {
-  if (!startedAt) return {};
-  const start = Date.parse(startedAt);
-  const length = seconds(duration);
-  const running = !["SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT", "SKIPPED", "RECOVERED", "RETRYABLE_FAILURE"].includes(phase ?? "");
-  return { start, end: length > 0 ? start + length * 1000 : running ? Date.now() : start };
+interface Times {
+  startedAt?: string;
+  createdAt?: string;
+  updatedAt?: string;
+  duration?: string;
+  phase?: string;
+}
+
+/** Where a bar lies: from its start (its creation when it never reported running) for its duration;
+ * while it runs, up to now; a terminal one without a duration ends at its last update. */
+function span(times: Times): { start?: number; end?: number } {
+  const from = times.startedAt ?? times.createdAt;
+  if (!from) return {};
+  const start = Date.parse(from);
+  const length = seconds(times.duration);
+  if (length > 0) return { start, end: start + length * 1000 };
+  if (!isTerminal(times.phase) && times.phase !== "RETRYABLE_FAILURE") return { start, end: Date.now() };
+  return { start, end: Math.max(start, times.updatedAt ? Date.parse(times.updatedAt) : start) };
 }
 
 export function Timeline(props: {
@@ -60,12 +72,12 @@ export function Timeline(props: {
   const bars: Bar[] = [];
   for (const { node, depth } of nodes) {
     const nodeId = node.id?.nodeId ?? "";
-    bars.push({ key: nodeId, label: node.metadata?.specNodeId || nodeId, depth, nodeId, phase: node.closure?.phase, ...span(node.closure?.startedAt, node.closure?.duration, node.closure?.phase) });
+    bars.push({ key: nodeId, label: node.metadata?.specNodeId || nodeId, depth, nodeId, phase: node.closure?.phase, ...span(node.closure ?? {}) });
     const tries = attempts.data?.get(nodeId) ?? [];
     if (tries.length > 1) {
       for (const a of tries) {
         const n = a.id?.retryAttempt ?? 0;
-        bars.push({ key: `${nodeId}#${n}`, label: `attempt ${n}`, depth: depth + 1, nodeId, attempt: n, phase: a.closure?.phase, ...span(a.closure?.startedAt, a.closure?.duration, a.closure?.phase) });
+        bars.push({ key: `${nodeId}#${n}`, label: `attempt ${n}`, depth: depth + 1, nodeId, attempt: n, phase: a.closure?.phase, ...span(a.closure ?? {}) });
       }
     }
   }

@@ -91,6 +91,8 @@ async def test_the_build_setup_made_is_served_whole() -> None:
             answer = await client.get(name)
             assert answer.status_code == 200
             assert answer.headers["content-type"].split(";")[0] in ("text/javascript", "text/css")
+            if name.endswith(".js"):
+                assert answer.headers["content-encoding"] == "gzip"  # most of a first load's bytes
 
 
 async def test_the_trace_link_uses_the_id_derived_from_the_execution() -> None:

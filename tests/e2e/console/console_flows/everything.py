@@ -86,3 +86,14 @@ def typed(
     scores: dict[str, float] = {"a": 1.0},  # noqa: B006
 ) -> str:
     return describe(count=count, ratio=ratio, label=label, flag=flag, items=items, scores=scores)
+
+
+@task
+def slow_square(x: int) -> int:
+    time.sleep(0.5)  # the elements must still be running when the test terminates the execution
+    return x * x
+
+
+@workflow
+def large_map(xs: list[int]) -> list[int]:
+    return map_task(slow_square)(x=xs)
