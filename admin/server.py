@@ -96,8 +96,8 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
-# REST answers compressed when the client accepts it: a listing of thousands of node executions
-# shrinks about tenfold. Not the log route: it streams, and a compressor would hold its bytes back.
+# REST answers compressed when the client accepts it: a listing of thousands of node executions is
+# repetitive JSON. Not the log route: it streams, and a compressor would hold its bytes back.
 COMPRESSED = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)]
 
 
