@@ -88,6 +88,22 @@ class CloudEventsConfig(Section):
         return self
 
 
+class ConsoleConfig(Section):
+    """The web console admin serves at /console (`admin.console`)."""
+
+    enabled: bool = True
+    # Where the built single-page app is (console/dist, built by scripts/setup.sh); None: the checkout's.
+    dist_dir: Path | None = None
+    # A link from an execution page to its trace, e.g. "http://jaeger:16686/trace/{trace_id}"; None: no link.
+    trace_url_template: str | None = None
+
+    @model_validator(mode="after")
+    def _template_names_the_trace(self) -> ConsoleConfig:
+        if self.trace_url_template is not None and "{trace_id}" not in self.trace_url_template:
+            raise ValueError("console.trace_url_template must contain {trace_id}")
+        return self
+
+
 class LogsConfig(Section):
     """Task logs served on admin's HTTP port (`GET /api/v1/logs/...`, `admin.logs`)."""
 
@@ -127,6 +143,8 @@ class AdminConfig(Section):
     http_metrics: bool = True
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
+    console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+
     logs: LogsConfig = Field(default_factory=LogsConfig)
 
 

@@ -292,8 +292,10 @@ def openapi(routes: list[Route], title: str = "flyteplane admin") -> dict[str, A
     """An OpenAPI 3 document of the routes, with a schema per message they use, from the descriptors."""
     schemas: dict[str, Any] = {}
 
-    def ref(descriptor: Descriptor) -> dict[str, str]:
+    def ref(descriptor: Descriptor) -> dict[str, Any]:
         name = descriptor.full_name
+        if name in _WELL_KNOWN:  # proto3 JSON renders these as scalars or free JSON, not as their fields
+            return dict(_WELL_KNOWN[name])
         if name not in schemas:
             schemas[name] = {}  # placeholder first: messages refer to themselves
             schemas[name] = {
@@ -362,6 +364,26 @@ def openapi(routes: list[Route], title: str = "flyteplane admin") -> dict[str, A
         "paths": paths,
         "components": {"schemas": schemas},
     }
+
+
+# How proto3 JSON renders the well-known types (a timestamp is an RFC 3339 string, a Struct any object).
+_WELL_KNOWN: dict[str, dict[str, Any]] = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string"},
+    "google.protobuf.Struct": {"type": "object", "additionalProperties": {}},
+    "google.protobuf.Value": {},
+    "google.protobuf.ListValue": {"type": "array", "items": {}},
+    "google.protobuf.Any": {"type": "object", "additionalProperties": {}},
+    "google.protobuf.BoolValue": {"type": "boolean"},
+    "google.protobuf.StringValue": {"type": "string"},
+    "google.protobuf.BytesValue": {"type": "string", "format": "byte"},
+    "google.protobuf.Int32Value": {"type": "integer", "format": "int32"},
+    "google.protobuf.UInt32Value": {"type": "integer", "format": "int32"},
+    "google.protobuf.Int64Value": {"type": "string", "format": "int64"},
+    "google.protobuf.UInt64Value": {"type": "string", "format": "int64"},
+    "google.protobuf.FloatValue": {"type": "number"},
+    "google.protobuf.DoubleValue": {"type": "number"},
+}
 
 
 def _openapi_path(template: str) -> str:

@@ -12,11 +12,14 @@ import uvicorn
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from admin.config import AdminPlaneConfig
+from admin.console import Console
 from admin.db import MIGRATIONS
 from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
@@ -103,6 +106,11 @@ class AdminServer:
         await self.grpc_server.wait_for_termination()
 
 
+# REST answers compressed when the client accepts it: a listing of thousands of node executions is
+# repetitive JSON. Not the log route: it streams, and a compressor would hold its bytes back.
+COMPRESSED = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)]
+
+
 def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
     """The log finder with the configured roots and task directories, defaulting to the data directory's."""
     settings = config.admin.logs
@@ -111,9 +119,9 @@ def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
 
 
 def _http_app(
-    storage: Storage, gateway: RestGateway, logs: LogEndpoint, registry: CollectorRegistry | None
+    storage: Storage, gateway: RestGateway, logs: LogEndpoint, registry: CollectorRegistry | None, console: Console
 ) -> Starlette:
-    """Admin's HTTP port: health, metrics, the REST API (and its OpenAPI document), task logs, and local signed URLs."""
+    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -136,7 +144,8 @@ def _http_app(
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
             Route(LOG_ROUTE, logs.handle, methods=["GET"]),
-            Route("/api/{path:path}", gateway.handle, methods=verbs),
+            *console.routes(),
+            Route("/api/{path:path}", gateway.handle, methods=verbs, middleware=COMPRESSED),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
             Mount("/", app=signed_url_app(storage)),
         ]
@@ -198,7 +207,7 @@ async def start_admin(
     logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, logs, http_metrics),
+            _http_app(storage, gateway, logs, http_metrics, Console(config.admin.console)),
             host=host,
             port=http_port,
             log_level="warning",

@@ -3,7 +3,7 @@
 # throwaway servers with initdb/pg_ctl), Node.js/npm (buf comes from the npm registry) and Go
 # (grpcurl and kube-apiserver are built through the Go module proxy), etcd, a JRE for pyspark, and for
 # the generated-client tests (tests/e2e/clients) a JDK with Maven
-# and cargo. Debian packages; needs root when installing.
+# and cargo, Debian's chromium for the console's browser tests. Debian packages; needs root when installing.
 set -euo pipefail
 
 need=()
@@ -17,6 +17,7 @@ command -v etcd >/dev/null 2>&1 || need+=(etcd-server)  # the kube-apiserver tes
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # pyspark, for the local Spark backend
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)  # the Java client test
 command -v mvn >/dev/null 2>&1 || need+=(maven)
+[ -x /usr/bin/chromium ] || need+=(chromium)  # the console's browser tests (Playwright drives it; no browser download)
 # Debian's cargo (rustc 1.63) is too old for tonic; the Rust client test needs a current toolchain.
 if ! command -v cargo >/dev/null 2>&1; then
   echo "the Rust client test needs cargo (a current stable Rust toolchain, e.g. from https://rustup.rs)" >&2

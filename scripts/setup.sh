@@ -26,3 +26,30 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
   echo "$want" > "$stamp"
 fi
+
+# The web console (console/, served by admin at /console): its API types are generated from admin's
+# OpenAPI document, then Vite builds console/dist. Skipped when nothing it is made from changed.
+build_console() {
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: the web console is not built (scripts/setup-test-services.sh installs it)" >&2
+    return 0
+  fi
+  local lock_stamp=console/node_modules/.flyteplane-lock
+  local lock
+  lock=$(sha256sum console/package-lock.json | cut -c1-16)
+  if [ "$(cat "$lock_stamp" 2>/dev/null)" != "$lock" ]; then
+    (cd console && npm ci --prefer-offline --no-audit --no-fund --loglevel=error)
+    echo "$lock" > "$lock_stamp"
+  fi
+  local build_stamp=console/dist/.flyteplane-build
+  local sources
+  sources=$( { find console/src idl -type f -print0 | sort -z | xargs -0 sha256sum;
+               sha256sum console/package-lock.json console/index.html console/vite.config.ts console/tsconfig.json \
+                 admin/rest.py admin/service.py scripts/console_openapi.py; } | sha256sum | cut -c1-16)
+  if [ "$(cat "$build_stamp" 2>/dev/null)" != "$sources" ]; then
+    .venv/bin/python scripts/console_openapi.py console/gen/openapi.json
+    (cd console && npm run --silent build -- --logLevel warn)
+    echo "$sources" > "$build_stamp"
+  fi
+}
+build_console

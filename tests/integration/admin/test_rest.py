@@ -215,4 +215,10 @@ async def test_health_and_the_openapi_document(seeded: tuple[RunningPlane, str])
         if m.GetOptions().Extensions[annotations_pb2.http].WhichOneof("pattern")
     )
     assert routes >= annotated
-    assert "flyteidl.admin.ExecutionCreateRequest" in document["components"]["schemas"]
+    schemas = document["components"]["schemas"]
+    assert "flyteidl.admin.ExecutionCreateRequest" in schemas
+    # Well-known types as proto3 JSON renders them (the console's generated types rely on it).
+    closure = schemas["flyteidl.admin.ExecutionClosure"]["properties"]
+    assert closure["createdAt"] == {"type": "string", "format": "date-time"}
+    assert closure["duration"] == {"type": "string"}
+    assert "google.protobuf.Timestamp" not in schemas
