@@ -2,7 +2,9 @@
 
 Resolution of a task type, most specific first: `overrides["<project>/<domain>"]`, then
 `overrides["<project>"]`, then `task_types`, then the types that `enabled` plugins (and those named
-in `factories`) declare themselves, then `default_plugin`. Plugin ids name factories (built-ins,
+in `factories`) declare themselves, then `default_plugin`, then the plugin that serves `container` there:
+Flyte's container (pod) plugin is its default plugin, so a task type nothing names (a user's own
+`PythonTask(task_type="my-sensor")`) runs as a container task. Plugin ids name factories (built-ins,
 the `flyteplane.plugins` entry-point group, or `factories` import paths; see `plugins.registry`).
 `backends["<plugin id>"]` is the mapping handed to that plugin's factory; the built-in `local`
 backend's mapping is validated here, at load time, as `LocalPluginConfig`.
@@ -23,6 +25,8 @@ from plugins.core import BadTaskDefinition
 
 # Task types whose template carries a container (or a pod whose primary container we can run).
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
+# The task type whose plugin also serves the types nothing else maps (Flyte's default plugin).
+CONTAINER = "container"
 
 WarmMode = Literal["fork", "reuse"]
 
@@ -258,7 +262,9 @@ class PluginsConfig(_Frozen):
         description="Task type -> plugin id. Replaces the default mapping as a whole when given.",
     )
     default_plugin: str | None = Field(
-        default=None, description="Plugin id for task types nothing else maps; None: such tasks are refused."
+        default=None,
+        description="Plugin id for task types nothing else maps; None: the plugin serving `container` there, "
+        "as Flyte's container plugin is its default (such tasks are refused only when nothing serves `container`).",
     )
     overrides: dict[str, dict[str, str]] = Field(
         default_factory=dict,
@@ -335,4 +341,7 @@ class PluginsConfig(_Frozen):
             mapped = self.overrides.get(scope, {}).get(task_type)
             if mapped:
                 return mapped
-        return self.task_types.get(task_type) or (declared or {}).get(task_type) or self.default_plugin
+        chosen = self.task_types.get(task_type) or (declared or {}).get(task_type) or self.default_plugin
+        if chosen is None and task_type != CONTAINER:
+            return self.plugin_id_for(CONTAINER, project, domain, declared)
+        return chosen

@@ -118,6 +118,14 @@ async def test_an_eager_workflow_launches_its_tasks_as_executions_of_the_plane(c
     assert {child["phase"] for child in children} == {core.WorkflowExecution.SUCCEEDED}
 
 
+async def test_a_task_type_of_the_users_own_runs_like_a_container_task(client: Flytekit) -> None:
+    # Flyte's container plugin is its default plugin: no configuration names the task type "scale".
+    await client.register("user_code/custom_task_type.py", version="custom-type")
+    answer = await _run(client, "user_code.custom_task_type.tripled", version="custom-type", x=14)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer) == {"o0": 42}
+
+
 async def _register_without_bundle(client: Flytekit, image: str, version: str) -> None:
     await client.pyflyte(
         "register", "-p", client.project, "-d", client.domain, "--version", version, "--copy", "none",

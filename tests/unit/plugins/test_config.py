@@ -18,8 +18,16 @@ def test_defaults_map_container_task_types_to_local_and_echo_to_echo() -> None:
     assert config.plugin_id_for("echo", "p", "d") == "echo"
 
 
-def test_unknown_task_type_resolves_to_nothing_by_default() -> None:
-    assert PluginsConfig().plugin_id_for("spark", "p", "d") is None
+def test_unknown_task_type_runs_where_container_tasks_run_as_in_flyte() -> None:
+    # Flyte's container (pod) plugin is its default plugin: a user's own task type runs as a container task.
+    assert PluginsConfig().plugin_id_for("object-store-sensor", "p", "d") == "local"
+    config = PluginsConfig(overrides={"p/d": {"container": "k8s-pod"}})
+    assert config.plugin_id_for("object-store-sensor", "p", "d") == "k8s-pod"
+    assert config.plugin_id_for("object-store-sensor", "p", "staging") == "local"
+
+
+def test_unknown_task_type_resolves_to_nothing_when_nothing_serves_container() -> None:
+    assert PluginsConfig(task_types={"python-task": "local"}).plugin_id_for("spark", "p", "d") is None
 
 
 def test_default_plugin_serves_unknown_task_types() -> None:

@@ -39,7 +39,8 @@ async def test_project_domain_override_selects_another_plugin() -> None:
 
 
 async def test_task_type_nothing_serves_is_invalid_argument() -> None:
-    registry = await PluginRegistry.load(PluginsConfig(), entry_points=[])
+    # Nothing serves `container` here, so there is no default plugin either.
+    registry = await PluginRegistry.load(PluginsConfig(task_types={"python-task": "local"}), entry_points=[])
     with pytest.raises(InvalidArgument, match="no plugin serves task type 'spark'"):
         registry.plugin_for("spark", "p", "d")
 
