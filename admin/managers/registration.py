@@ -6,10 +6,11 @@ an existing id answers ALREADY_EXISTS with `exists_different_structure` details,
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.context import AdminContext
@@ -237,6 +238,19 @@ class RegistrationManager:
         if description is not None:
             await entities.save_description(session, ident, description)
 
+    async def _registering(self, write: Callable[[], Awaitable[None]]) -> None:
+        """Runs a registration's transaction, once more if it lost a race for a unique key.
+
+        pyflyte sends a task once per workflow that uses it, several calls at a time: two
+        registrations of one version (or two versions of one new name) can both pass the existence
+        checks, and the database refuses the later one. Run again, it sees what the other stored and
+        answers as any repeat does (ALREADY_EXISTS), instead of leaking the database's error.
+        """
+        try:
+            await write()
+        except IntegrityError:
+            await write()
+
     # ---- tasks ---------------------------------------------------------------------------------
 
     async def create_task(self, request: task_pb2.TaskCreateRequest) -> task_pb2.TaskCreateResponse:
@@ -250,19 +264,25 @@ class RegistrationManager:
         template.id.CopyFrom(request.id)
         compiled = compile_task(template)
         task_digest = digest(compiled)
-        async with self.ctx.db.session() as session:
-            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
 
-            def row(now: Timestamp) -> Task:
-                return Task(
-                    **entities.version_key(request.id),
-                    digest=task_digest,
-                    type=template.type,
-                    closure=task_pb2.TaskClosure(compiled_task=compiled, created_at=now).SerializeToString(),
-                    short_description=request.spec.description.short_description,
+        async def write() -> None:
+            async with self.ctx.db.session() as session:
+                await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+
+                def row(now: Timestamp) -> Task:
+                    return Task(
+                        **entities.version_key(request.id),
+                        digest=task_digest,
+                        type=template.type,
+                        closure=task_pb2.TaskClosure(compiled_task=compiled, created_at=now).SerializeToString(),
+                        short_description=request.spec.description.short_description,
+                    )
+
+                await self._insert(
+                    session, identifier_pb2.TASK, request.id, task_digest, row, _description(request.spec)
                 )
 
-            await self._insert(session, identifier_pb2.TASK, request.id, task_digest, row, _description(request.spec))
+        await self._registering(write)
         return task_pb2.TaskCreateResponse()
 
     async def get_task(self, ident: identifier_pb2.Identifier) -> task_pb2.Task:
@@ -307,23 +327,29 @@ class RegistrationManager:
         primary = workflow_pb2.WorkflowSpec()
         primary.CopyFrom(request.spec)
         primary.template.id.CopyFrom(request.id)
-        async with self.ctx.db.session() as session:
-            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            compiled = await self.compile(session, primary.template, primary.sub_workflows, id_str(request.id))
-            wf_digest = digest(compiled)
 
-            def row(now: Timestamp) -> Workflow:
-                return Workflow(
-                    **entities.version_key(request.id),
-                    digest=wf_digest,
-                    typed_interface=compiled.primary.template.interface.SerializeToString(),
-                    closure=workflow_pb2.WorkflowClosure(
-                        compiled_workflow=compiled, created_at=now
-                    ).SerializeToString(),
-                    short_description=request.spec.description.short_description,
+        async def write() -> None:
+            async with self.ctx.db.session() as session:
+                await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+                compiled = await self.compile(session, primary.template, primary.sub_workflows, id_str(request.id))
+                wf_digest = digest(compiled)
+
+                def row(now: Timestamp) -> Workflow:
+                    return Workflow(
+                        **entities.version_key(request.id),
+                        digest=wf_digest,
+                        typed_interface=compiled.primary.template.interface.SerializeToString(),
+                        closure=workflow_pb2.WorkflowClosure(
+                            compiled_workflow=compiled, created_at=now
+                        ).SerializeToString(),
+                        short_description=request.spec.description.short_description,
+                    )
+
+                await self._insert(
+                    session, identifier_pb2.WORKFLOW, request.id, wf_digest, row, _description(request.spec)
                 )
 
-            await self._insert(session, identifier_pb2.WORKFLOW, request.id, wf_digest, row, _description(request.spec))
+        await self._registering(write)
         return workflow_pb2.WorkflowCreateResponse()
 
     async def get_workflow(self, ident: identifier_pb2.Identifier) -> workflow_pb2.Workflow:
@@ -341,38 +367,42 @@ class RegistrationManager:
         if request.spec.max_parallelism < 0:
             raise InvalidArgument("max_parallelism must not be negative", field="spec.max_parallelism")
         _check_concurrency_policy(request.spec.concurrency_policy)
-        async with self.ctx.db.session() as session:
-            await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
-            workflow = await entities.find(session, Workflow, request.spec.workflow_id)
-            if workflow is None:
-                raise NotFound(
-                    f"missing entity of type workflow with identifier {id_str(request.spec.workflow_id)}",
-                    field="spec.workflow_id",
-                )
-            interface = interface_pb2.TypedInterface.FromString(workflow.typed_interface)
-            expected_inputs, expected_outputs = validate_launch_plan(request.spec, interface)
-            lp_digest = digest(request.spec)
-            schedule = request.spec.entity_metadata.schedule
 
-            def row(now: Timestamp) -> LaunchPlan:
-                closure = launch_plan_pb2.LaunchPlanClosure(
-                    state=launch_plan_pb2.INACTIVE,
-                    expected_inputs=expected_inputs,
-                    expected_outputs=expected_outputs,
-                    created_at=now,
-                    updated_at=now,
-                )
-                return LaunchPlan(
-                    **entities.version_key(request.id),
-                    digest=lp_digest,
-                    workflow_id=workflow.id,
-                    spec=request.spec.SerializeToString(),
-                    closure=closure.SerializeToString(),
-                    state=launch_plan_pb2.INACTIVE,
-                    schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
-                )
+        async def write() -> None:
+            async with self.ctx.db.session() as session:
+                await check_project_domain(session, self.ctx.config, request.id.project, request.id.domain)
+                workflow = await entities.find(session, Workflow, request.spec.workflow_id)
+                if workflow is None:
+                    raise NotFound(
+                        f"missing entity of type workflow with identifier {id_str(request.spec.workflow_id)}",
+                        field="spec.workflow_id",
+                    )
+                interface = interface_pb2.TypedInterface.FromString(workflow.typed_interface)
+                expected_inputs, expected_outputs = validate_launch_plan(request.spec, interface)
+                lp_digest = digest(request.spec)
+                schedule = request.spec.entity_metadata.schedule
 
-            await self._insert(session, identifier_pb2.LAUNCH_PLAN, request.id, lp_digest, row, None)
+                def row(now: Timestamp) -> LaunchPlan:
+                    closure = launch_plan_pb2.LaunchPlanClosure(
+                        state=launch_plan_pb2.INACTIVE,
+                        expected_inputs=expected_inputs,
+                        expected_outputs=expected_outputs,
+                        created_at=now,
+                        updated_at=now,
+                    )
+                    return LaunchPlan(
+                        **entities.version_key(request.id),
+                        digest=lp_digest,
+                        workflow_id=workflow.id,
+                        spec=request.spec.SerializeToString(),
+                        closure=closure.SerializeToString(),
+                        state=launch_plan_pb2.INACTIVE,
+                        schedule_type=(schedule.WhichOneof("ScheduleExpression") or "NONE").upper(),
+                    )
+
+                await self._insert(session, identifier_pb2.LAUNCH_PLAN, request.id, lp_digest, row, None)
+
+        await self._registering(write)
         return launch_plan_pb2.LaunchPlanCreateResponse()
 
     async def get_launch_plan(self, ident: identifier_pb2.Identifier) -> launch_plan_pb2.LaunchPlan:

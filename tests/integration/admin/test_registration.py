@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Awaitable
+
 import grpc
 import pytest
 from grpc_status import rpc_status
@@ -197,3 +200,35 @@ async def test_a_malformed_task_registration_is_invalid_names_the_problem_and_st
         common_pb2.NamedEntityIdentifierListRequest(project="flytesnacks", domain="development", limit=10)
     )
     assert list(listed.entities) == []
+
+
+async def test_concurrent_registrations_of_one_version_store_it_once_and_answer_already_exists(
+    stub: admin_pb2_grpc.AdminServiceStub,
+) -> None:
+    """pyflyte register sends a task once per workflow that uses it, several calls at a time."""
+    package = _package()
+    task = package.task_requests()[0]
+    workflow = next(w for w in package.workflow_requests() if w.id.name == "examples.basics.basics_wf")
+    for request in package.task_requests():
+        if request.id != task.id:
+            await stub.CreateTask(request)
+
+    async def outcome(call: Awaitable[object]) -> grpc.StatusCode:
+        try:
+            await call
+        except grpc.aio.AioRpcError as error:
+            return error.code()
+        return grpc.StatusCode.OK
+
+    expected = sorted([grpc.StatusCode.OK] + [grpc.StatusCode.ALREADY_EXISTS] * 7, key=str)
+    codes = await asyncio.gather(*(outcome(stub.CreateTask(task)) for _ in range(8)))
+    assert sorted(codes, key=str) == expected, codes
+    codes = await asyncio.gather(*(outcome(stub.CreateWorkflow(workflow)) for _ in range(8)))
+    assert sorted(codes, key=str) == expected, codes
+    versions = await stub.ListTasks(
+        common_pb2.ResourceListRequest(
+            id=common_pb2.NamedEntityIdentifier(project=task.id.project, domain=task.id.domain, name=task.id.name),
+            limit=10,
+        )
+    )
+    assert [t.id.version for t in versions.tasks] == [task.id.version]
