@@ -12,6 +12,7 @@ import {
   type CompiledWorkflow,
   type Execution,
   type ExecutionIdentifier,
+  type LiteralMap,
   type NodeExecution,
   type TaskExecution,
 } from "./api";
@@ -468,18 +469,27 @@ function NodeList(props: {
   );
 }
 
+/** The typed inputs and outputs of an execution or a node, as the data endpoints answer them. */
+function InputsOutputs({ data }: { data?: { fullInputs?: LiteralMap; fullOutputs?: LiteralMap } }) {
+  return (
+    <>
+      <Section title="Inputs">
+        <LiteralMapView map={data?.fullInputs} />
+      </Section>
+      <Section title="Outputs">
+        <LiteralMapView map={data?.fullOutputs} />
+      </Section>
+    </>
+  );
+}
+
 function ExecutionData({ id, phase }: { id: ExecutionIdentifier; phase?: string }) {
   const data = useLoad((signal) => call("get", "/api/v1/data/executions/{id.project}/{id.domain}/{id.name}", executionVars(id, "id"), { signal }), [id.name, phase]);
   return (
     <div>
       <p class="muted">Choose a node for its details.</p>
       <ErrorBox error={data.error} />
-      <Section title="Inputs">
-        <LiteralMapView map={data.data?.fullInputs} />
-      </Section>
-      <Section title="Outputs">
-        <LiteralMapView map={data.data?.fullOutputs} />
-      </Section>
+      <InputsOutputs data={data.data} />
     </div>
   );
 }
@@ -573,12 +583,7 @@ function NodeDetails({ id, node, running }: { id: ExecutionIdentifier; node: Nod
         <LogsPanel key={`${nodeId}/${chosen}`} id={id} nodeId={nodeId} attempt={chosen} running={nodeRunning} />
       ) : null}
       <ErrorBox error={data.error} />
-      <Section title="Inputs">
-        <LiteralMapView map={data.data?.fullInputs} />
-      </Section>
-      <Section title="Outputs">
-        <LiteralMapView map={data.data?.fullOutputs} />
-      </Section>
+      <InputsOutputs data={data.data} />
     </div>
   );
 }

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import logging
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,27 +18,17 @@ import pytest
 
 from flyteidl_py.core import execution_pb2 as core
 from flyteplane.config import LoggingConfig
-from flyteplane.logs import configure_logging
 from tests.integration.propeller.helpers import ints, launch, register, wait
 from tests.support.echo import chain, echo_task
+from tests.support.logs import captured_lines
 from tests.support.plane import plane_config, running_plane
 
 
 @pytest.fixture
 def json_lines() -> Iterator[io.StringIO]:
     """The process's log lines as configured for `format: json`, captured (root logger restored after)."""
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    configure_logging(LoggingConfig(format="json"))
-    stream = io.StringIO()
-    handler = root.handlers[0]
-    assert isinstance(handler, logging.StreamHandler)
-    handler.setStream(stream)
-    try:
+    with captured_lines(LoggingConfig(format="json")) as stream:
         yield stream
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
 
 
 def _config(tmp_path: Path) -> Any:

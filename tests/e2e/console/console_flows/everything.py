@@ -90,7 +90,10 @@ def typed(
 
 @task
 def slow_square(x: int) -> int:
-    time.sleep(0.5)  # the elements must still be running when the test terminates the execution
+    # Each element outlives the test's wait for its Terminate click, however slow the machine: a map
+    # whose elements all finished first would rightly end SUCCEEDED (as on Flyte, where a terminate
+    # that reaches an execution after its work is done changes nothing). Abort kills the sleepers.
+    time.sleep(120)
     return x * x
 
 
