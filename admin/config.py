@@ -108,8 +108,9 @@ class LogsConfig(Section):
     """Task logs served on admin's HTTP port (`GET /api/v1/logs/...`, `admin.logs`)."""
 
     # Admin reads a log file only inside one of these directories (after resolving links), whatever
-    # an event names. Empty: the plane's data directory (where the local plugin and the local store
-    # keep logs with `flyteplane start`).
+    # an event names. Empty: the task directories and the local store's root (where the local plugin
+    # and the local store keep logs) -- never the whole data directory, which holds the databases,
+    # the secrets key and the plane credential.
     roots: list[Path] = Field(default_factory=list)
     # Where the local plugin keeps its attempt directories (`plugins.backends.local.work_dir`): a map
     # element's live log is found there by its generated name. Empty: <data_dir>/local-tasks.

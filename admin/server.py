@@ -112,10 +112,15 @@ COMPRESSED = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)]
 
 
 def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
-    """The log finder with the configured roots and task directories, defaulting to the data directory's."""
+    """The log finder with the configured roots and task directories, defaulting to the data directory's.
+
+    The default roots are the task directories and the local store, not the whole data directory: it
+    also holds the databases, the secrets key and the plane credential.
+    """
     settings = config.admin.logs
     data_dir = config.data_dir.expanduser()
-    return TaskLogs(ctx, settings.roots or [data_dir], settings.task_dirs or [data_dir / "local-tasks"])
+    task_dirs = settings.task_dirs or [data_dir / "local-tasks"]
+    return TaskLogs(ctx, settings.roots or [*task_dirs, config.storage.local_root.expanduser()], task_dirs)
 
 
 def _http_app(

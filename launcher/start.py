@@ -97,7 +97,9 @@ def sandbox_config(
     logs = admin.logs.model_copy(
         update={
             "task_dirs": admin.logs.task_dirs or [work_dir],
-            "roots": admin.logs.roots or ([data_dir] if work_dir.is_relative_to(data_dir) else [data_dir, work_dir]),
+            # Not the whole data directory: it also holds the databases, the secrets key and the
+            # plane credential, and a task could replace its own log file with a link to them.
+            "roots": admin.logs.roots or [work_dir, Path(store.local_root).expanduser().absolute()],
         }
     )
     admin = admin.model_copy(update={"logs": logs})

@@ -193,6 +193,24 @@ async def test_a_log_outside_the_roots_is_refused_whatever_the_event_names(
     assert through_link.status_code == 404 and "secret" not in through_link.text
 
 
+async def test_a_task_cannot_have_the_planes_own_files_served_as_its_log(
+    admin: RunningAdmin, stub: admin_pb2_grpc.AdminServiceStub, http: httpx.AsyncClient
+) -> None:
+    """The data directory holds the databases, the secrets key and the plane credential; a task that
+    replaces its log file with a link to one of them gets a 404, not the file."""
+    private = _data_dir(admin) / "plane-credential"
+    private.write_text("the plane's credential\n")
+    ident = await _execution(stub)
+    await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2))
+    work_dir = _attempt_dir(admin, f"{ident.name}-n0-0", None)
+    (work_dir / "task.log").symlink_to(private)
+    links = [core.TaskLog(uri=f"file://{private}", name="Task log (local process)")]
+    await _attempt(stub, ident, "n0", 0, TASK.RUNNING, 3, custom_info=_info(work_dir), logs=links)
+    refused = await http.get(_url(ident), params={"node_id": "n0"})
+    assert refused.status_code == 404
+    assert "credential" not in refused.text
+
+
 async def test_an_attempt_with_only_remote_links_has_no_local_log(
     stub: admin_pb2_grpc.AdminServiceStub, http: httpx.AsyncClient
 ) -> None:

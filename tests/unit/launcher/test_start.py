@@ -9,12 +9,16 @@ from launcher.start import sandbox_config
 from plugins.config import PluginsConfig
 
 
-def test_local_attempts_link_to_admins_log_endpoint_which_reads_the_data_directory(tmp_path: Path) -> None:
+def test_local_attempts_link_to_admins_log_endpoint_which_reads_task_directories_and_the_store(
+    tmp_path: Path,
+) -> None:
     config = sandbox_config(load_config(env={}), tmp_path)
     local = config.propeller.plugins.backends["local"]
     assert local["log_link_base"] == "http://localhost:30081"
     assert config.admin.logs.task_dirs == [tmp_path / "local-tasks"]
-    assert config.admin.logs.roots == [tmp_path]
+    # Never the whole data directory: the databases, the secrets key and the plane credential live there.
+    assert config.admin.logs.roots == [tmp_path / "local-tasks", tmp_path / "data"]
+    assert config.admin.logs.roots[1] == config.storage.local_root
 
 
 def test_a_free_admin_port_is_not_known_in_advance_so_no_link_is_made(tmp_path: Path) -> None:
@@ -23,12 +27,12 @@ def test_a_free_admin_port_is_not_known_in_advance_so_no_link_is_made(tmp_path: 
     assert "log_link_base" not in sandbox_config(base, tmp_path).propeller.plugins.backends["local"]
 
 
-def test_a_work_directory_outside_the_data_directory_becomes_a_log_root_too(tmp_path: Path) -> None:
+def test_a_work_directory_outside_the_data_directory_is_the_log_root(tmp_path: Path) -> None:
     base = load_config(env={})
     plugins = PluginsConfig.model_validate({"backends": {"local": {"work_dir": str(tmp_path / "elsewhere")}}})
     base = base.model_copy(update={"propeller": base.propeller.model_copy(update={"plugins": plugins})})
     config = sandbox_config(base, tmp_path / "data")
-    assert config.admin.logs.roots == [tmp_path / "data", tmp_path / "elsewhere"]
+    assert config.admin.logs.roots == [tmp_path / "elsewhere", tmp_path / "data" / "data"]
     assert config.admin.logs.task_dirs == [tmp_path / "elsewhere"]
 
 
