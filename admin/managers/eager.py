@@ -32,6 +32,7 @@ from datetime import datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.managers.ids import identifier
+from admin.managers.transitions import NODE_TERMINAL
 from admin.models import Execution, NodeExecution, Task
 from admin.repositories import entities, executions, node_executions, task_executions
 from flyteidl_py.admin import execution_pb2, node_execution_pb2, task_pb2
@@ -60,7 +61,6 @@ NODE_PHASE_OF = {
     WF.ABORTED: NODE.ABORTED,
     WF.TIMED_OUT: NODE.TIMED_OUT,
 }
-_NODE_TERMINAL = {NODE.SUCCEEDED, NODE.FAILED, NODE.ABORTED, NODE.TIMED_OUT}
 
 
 @dataclass(frozen=True)
@@ -224,7 +224,7 @@ async def follow(session: AsyncSession, child: Execution, closure: execution_pb2
     if child.started_at is not None and node.started_at is None:
         node.started_at = child.started_at
         node_closure.started_at.CopyFrom(closure.started_at)
-    if phase in _NODE_TERMINAL:
+    if phase in NODE_TERMINAL:
         node.duration = child.duration
         node_closure.duration.CopyFrom(closure.duration)
         if closure.outputs.uri:
