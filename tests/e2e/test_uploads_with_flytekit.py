@@ -8,8 +8,10 @@ work the same here, on the local store, S3 (moto) and GCS (the emulator).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -155,3 +157,18 @@ async def test_a_dataclass_given_a_one_file_directory_on_the_command_line_arrive
     shelf = json.dumps({"label": "given", "books": {"path": str(directory)}})
     outputs = await _run_shelf(client, "shelf-given", "--shelf", shelf)
     assert outputs == {"o0": "given:given.txt=handed over"}
+
+
+@pytest.mark.parametrize("store", ["file"], indirect=True)
+async def test_a_dataframe_from_the_users_machine_is_read_in_the_task(
+    client: Flytekit, flytekit_venv: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "frame.parquet"
+    write = f"import pandas; pandas.DataFrame({{'a': [1, 2, 3]}}).to_parquet({str(data)!r})"
+    await asyncio.to_thread(subprocess.run, [flytekit_venv / "python", "-c", write], check=True, timeout=120)
+    await client.run_remote("user_data/frames.py", "frames_wf", "--df", str(data), name="frame-from-client")
+    answer: dict[str, Any] = await client.remote(
+        PROBE, {"action": "wait_for", "execution_name": "frame-from-client"}, time_limit=240
+    )
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"]))) == {"o0": 3}
