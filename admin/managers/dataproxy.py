@@ -22,7 +22,7 @@ from flyteidl_py.admin import node_execution_pb2, task_execution_pb2
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.service import dataproxy_pb2
 from flyteplane.errors import AlreadyExists, InvalidArgument, NotFound
-from flyteplane.storage import join
+from flyteplane.storage import LOCAL_ALIAS, join
 
 MAX_ATTEMPT = 2**31 - 1  # attempts are 32-bit on the wire (TaskExecutionIdentifier.retry_attempt)
 _FLYTE_URL = re.compile(
@@ -45,6 +45,21 @@ def _timestamp(when: object) -> Timestamp:
     ts = Timestamp()
     ts.FromDatetime(when)  # type: ignore[arg-type]
     return ts
+
+
+def native_url(uri: str) -> str:
+    """The name flytekit is given for an upload: a local store's object as `local:///path`, others as they are.
+
+    flytekit puts native_url into literals and task arguments. It takes a `file://` URI or a plain
+    path for the client's own file: a task is handed the `file://` text as a path it cannot open,
+    and `pyflyte run --remote` checks a plain path on the client's disk -- where a directory of one
+    file, named by that file's upload, is refused as "not a directory". `local://` is a scheme
+    flytekit treats as a store's (it never looks for it on the client) and that fsspec, which tasks
+    read through, opens as a local file; the plane reads it as `file://` (flyteplane.storage.uri).
+    """
+    if uri.startswith("file://"):
+        return LOCAL_ALIAS + uri.removeprefix("file")
+    return uri
 
 
 class DataProxy:
@@ -82,9 +97,7 @@ class DataProxy:
         signed = await self.ctx.storage.signed_url(native, "PUT", expires_in, request.content_md5 or None)
         return dataproxy_pb2.CreateUploadLocationResponse(
             signed_url=signed.url,
-            # flytekit puts native_url into literals and task arguments, and reads a file:// URI as a
-            # literal local path; on a local store the plain path is what every task can open.
-            native_url=native.removeprefix("file://"),
+            native_url=native_url(native),
             expires_at=_timestamp(signed.expires_at),
             headers=dict(signed.headers),
         )

@@ -216,7 +216,6 @@ class ExecutionManager:
             raise InvalidArgument("Invalid reference entity resource type", field="spec.launch_plan.resource_type")
         check_identifier(target, target.resource_type, "spec.launch_plan")
         _check_input_literals(inputs, "inputs")
-        inputs = await UploadedDirectories(self.ctx.storage, self.ctx.config.upload_prefix).rewrite(inputs)
 
         task_row: Task | None = None
         if target.resource_type == identifier_pb2.TASK:
@@ -250,6 +249,10 @@ class ExecutionManager:
             parent_node_id = await self._parent(session, spec)
             if await executions.name_taken(session, ident):
                 raise AlreadyExists(f"execution {exec_str(ident)} already exists", field="name")
+        types = {name: parameter.var.type for name, parameter in lp_closure.expected_inputs.parameters.items()}
+        uploads = UploadedDirectories(self.ctx.storage, self.ctx.config.upload_prefix)
+        inputs = await uploads.rewrite(inputs, types)
+        effective = await uploads.rewrite(effective, types)
         # As Flyte: the request's own notifications if it names any, none with disable_all, else the
         # launch plan's (flytekit sends an empty list when the caller gives none).
         if not spec.notifications.notifications and not spec.disable_all:

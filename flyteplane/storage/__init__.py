@@ -4,9 +4,10 @@ from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl
 from flyteplane.storage.config import GCSConfig, S3Config, StorageConfig
 from flyteplane.storage.signing import LocalUrlSigner, SignedRequest
 from flyteplane.storage.store import Storage
-from flyteplane.storage.uri import join
+from flyteplane.storage.uri import LOCAL_ALIAS, file_uri, join
 
 __all__ = [
+    "LOCAL_ALIAS",
     "GCSConfig",
     "HttpMethod",
     "LocalUrlSigner",
@@ -16,5 +17,6 @@ __all__ = [
     "SignedUrl",
     "Storage",
     "StorageConfig",
+    "file_uri",
     "join",
 ]

@@ -2,6 +2,9 @@
 
 URIs are taken literally, as Flyte writes them: `s3://bucket/some/key`, `gs://bucket/some/key`,
 `file:///absolute/path`. Nothing is percent-decoded, and `?` and `#` are ordinary key characters.
+`local:///absolute/path` is another name for `file:///absolute/path` (fsspec reads both locally):
+the data proxy hands it to flytekit, which treats `file://` and plain paths as the client's own
+files but anything else as a store's object (see admin.managers.dataproxy).
 Dot segments (`.`, `..`) and NUL bytes are refused in every scheme, so that a key means the same
 object in all of them and never climbs out of a local root.
 """
@@ -14,6 +17,7 @@ from dataclasses import dataclass
 from flyteplane.errors import InvalidArgument
 
 SCHEMES = ("file", "s3", "gs")
+LOCAL_ALIAS = "local"  # read as "file"
 
 _BUCKET = re.compile(r"^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$")
 
@@ -32,16 +36,25 @@ class BucketKey:
 
 
 def split_scheme(uri: str) -> tuple[str, str]:
-    """`("s3", "bucket/key")` for `s3://bucket/key`; refuses unknown schemes and malformed text."""
+    """`("s3", "bucket/key")` for `s3://bucket/key` (and `"file"` for `local://`); refuses unknown schemes
+    and malformed text."""
     if not isinstance(uri, str) or "://" not in uri:
         raise InvalidArgument(f"not a storage URI: {uri!r}", field="uri")
     scheme, rest = uri.split("://", 1)
+    if scheme == LOCAL_ALIAS:
+        scheme = "file"
     if scheme not in SCHEMES:
         raise InvalidArgument(f"unsupported scheme {scheme!r} in {uri!r}", field="uri")
     if "\x00" in rest:
         raise InvalidArgument(f"NUL byte in {uri!r}", field="uri")
     check_segments(rest, uri)
     return scheme, rest
+
+
+def file_uri(uri: str) -> str:
+    """`uri` with a `local://` scheme spelled `file://`; any other text as it is."""
+    prefix = LOCAL_ALIAS + "://"
+    return "file://" + uri.removeprefix(prefix) if uri.startswith(prefix) else uri
 
 
 def check_segments(path: str, uri: str) -> None:

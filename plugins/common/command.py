@@ -15,6 +15,7 @@ from typing import Any
 from google.protobuf import json_format
 
 from flyteidl_py.core import identifier_pb2, literals_pb2, tasks_pb2
+from flyteplane.storage import file_uri
 from flyteplane.storage.config import StorageConfig
 from plugins.common.templates import TemplateValues, render, variables_in
 from plugins.core import TaskExecutionContext
@@ -159,12 +160,13 @@ async def render_for_attempt(
 
 
 def local_path(uri: str) -> str:
-    """A `file://` URI as the plain path it names; any other URI (or a path) as it is.
+    """A `file://` (or `local://`) URI as the plain path it names; any other URI (or a path) as it is.
 
     flytekit writes and reads both forms, but a FlyteFile it writes under a `file://` prefix gets a
     `file://` URI, which flytekit 1.16 then refuses to read back as an input ("is not a file"):
     plain paths keep the blobs of a local store usable by the next task.
     """
+    uri = file_uri(uri)
     if not uri.startswith("file://"):
         return uri
     rest = uri.removeprefix("file://")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Container, Sequence
 from typing import cast
 
-import msgpack  # type: ignore[import-untyped]  # msgpack ships no type information
+import msgpack
 from google.protobuf import struct_pb2
 
 from flyteidl_py.core import literals_pb2, types_pb2

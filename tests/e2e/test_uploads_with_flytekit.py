@@ -8,7 +8,10 @@ work the same here, on the local store, S3 (moto) and GCS (the emulator).
 
 from __future__ import annotations
 
+import asyncio
 import base64
+import json
+import subprocess
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -122,3 +125,50 @@ async def test_a_directory_of_several_files_arrives_whole(client: Flytekit, tmp_
         "o1": "payload",
         "o2": "a.txt=first,added.txt=added,b.txt=second,c.csv=x,y",
     }
+
+
+async def _run_shelf(client: Flytekit, name: str, *inputs: str, workflow: str = "shelf_wf") -> dict[str, Any]:
+    module = "dataclass_dirs_generic" if workflow == "generic_shelf_wf" else "dataclass_dirs"
+    await client.run_remote(f"user_data/{module}.py", workflow, *inputs, name=name)
+    answer: dict[str, Any] = await client.remote(PROBE, {"action": "wait_for", "execution_name": name}, time_limit=240)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
+
+
+# flytekit checks a directory it uploaded on the client unless the data proxy named it with a store's
+# URI; for a one-file directory held by a dataclass (which admin sees only with the input's type) it
+# refused a local store's plain path as "not a directory" before launching (issue 14).
+@pytest.mark.parametrize("store", ["file"], indirect=True)
+@pytest.mark.parametrize("workflow", ["shelf_wf", "generic_shelf_wf"])
+async def test_a_dataclass_default_holding_a_one_file_directory_arrives_as_that_directory(
+    client: Flytekit, workflow: str
+) -> None:
+    outputs = await _run_shelf(client, f"shelf-default-{workflow.replace('_', '-')}", workflow=workflow)
+    assert outputs == {"o0": "default:only.txt=alone"}
+
+
+# flytekit hands a directory named in a dataclass on the command line to the task as the client's
+# own path (it uploads none): readable here, where client and tasks share a machine.
+@pytest.mark.parametrize("store", ["file"], indirect=True)
+async def test_a_dataclass_given_a_one_file_directory_on_the_command_line_arrives_as_that_directory(
+    client: Flytekit, tmp_path: Path
+) -> None:
+    directory = _files(tmp_path / "given", {"given.txt": "handed over"})
+    shelf = json.dumps({"label": "given", "books": {"path": str(directory)}})
+    outputs = await _run_shelf(client, "shelf-given", "--shelf", shelf)
+    assert outputs == {"o0": "given:given.txt=handed over"}
+
+
+@pytest.mark.parametrize("store", ["file"], indirect=True)
+async def test_a_dataframe_from_the_users_machine_is_read_in_the_task(
+    client: Flytekit, flytekit_venv: Path, tmp_path: Path
+) -> None:
+    data = tmp_path / "frame.parquet"
+    write = f"import pandas; pandas.DataFrame({{'a': [1, 2, 3]}}).to_parquet({str(data)!r})"
+    await asyncio.to_thread(subprocess.run, [flytekit_venv / "python", "-c", write], check=True, timeout=120)
+    await client.run_remote("user_data/frames.py", "frames_wf", "--df", str(data), name="frame-from-client")
+    answer: dict[str, Any] = await client.remote(
+        PROBE, {"action": "wait_for", "execution_name": "frame-from-client"}, time_limit=240
+    )
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"]))) == {"o0": 3}

@@ -26,6 +26,7 @@ def _directory(uri: str) -> Path:
     "uri",
     [
         pytest.param("file:///etc/passwd", id="absolute-outside"),
+        pytest.param("local:///etc/passwd", id="local-alias-outside"),
         pytest.param("file://relative/path", id="relative"),
         pytest.param("file:relative", id="no-slashes"),
         pytest.param("/no/scheme", id="no-scheme"),
@@ -63,6 +64,16 @@ async def test_symlinks_out_of_the_root_are_refused(storage: Storage, local_base
         await storage.write(join(local_base, "link", "planted"), b"x")
     assert not (outside / "planted").exists()
     assert [info async for info in storage.list(local_base)] == []
+
+
+async def test_local_uris_name_the_same_objects_as_file_uris(storage: Storage, local_base: str) -> None:
+    # the data proxy names a local store's uploads local:// (admin.managers.dataproxy.native_url)
+    alias = "local" + local_base.removeprefix("file")
+    await storage.write(join(local_base, "x"), b"data")
+    assert await storage.read(f"{alias}/x") == b"data"
+    assert [info.uri async for info in storage.list(f"{alias}/")] == [join(local_base, "x")]
+    with pytest.raises(InvalidArgument):
+        await storage.read(f"{alias}/../../escaped")
 
 
 async def test_localhost_file_uris_name_the_same_object(storage: Storage, local_base: str) -> None:

@@ -60,3 +60,4 @@ def test_a_bucket_alone_is_a_valid_listing_prefix() -> None:
 
 def test_split_scheme_names_the_backend() -> None:
     assert split_scheme("file:///data/x") == ("file", "/data/x")
+    assert split_scheme("local:///data/x") == ("file", "/data/x")  # fsspec's other name for it
