@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from flyteidl_py.core import literals_pb2
+from flyteplane.storage import LOCAL_ALIAS, file_uri
 from plugins.core import BadTaskDefinition
 
 _VARIABLE = re.compile(r"\{\{\s*[.$]\s*([A-Za-z_][\w.]*?)\s*\}\}")
@@ -92,12 +93,21 @@ def literal_text(literal: literals_pb2.Literal, name: str) -> str:
         if which == "primitive":
             return _primitive_text(scalar.primitive)
         if which == "blob":
-            return str(scalar.blob.uri)
+            return _uploaded_path(scalar.blob.uri)
         if which == "schema":
-            return str(scalar.schema.uri)
+            return _uploaded_path(scalar.schema.uri)
         if which == "none_type":
             return ""
     raise TemplateError(f"input {name!r} ({kind}) cannot be rendered into a command line")
+
+
+def _uploaded_path(uri: str) -> str:
+    """A blob's URI for a command line: a `local://` name (what the local store's data proxy hands
+    clients for their uploads) as the plain path it is, as the local store's other blobs are written;
+    any other URI (s3://, gs://, file://, a path) as it is."""
+    if uri.startswith(LOCAL_ALIAS + "://"):
+        return file_uri(uri).removeprefix("file://")
+    return uri
 
 
 def _primitive_text(primitive: literals_pb2.Primitive) -> str:

@@ -84,6 +84,12 @@ def _literal(**primitive: object) -> literals_pb2.Literal:
         (_literal(duration=duration_pb2.Duration(seconds=3723, nanos=500_000_000)), "1h2m3.5s"),
         (_literal(duration=duration_pb2.Duration(nanos=1_500_000)), "1.5ms"),
         (literals_pb2.Literal(scalar=literals_pb2.Scalar(blob=literals_pb2.Blob(uri="s3://b/f.txt"))), "s3://b/f.txt"),
+        # A client's upload to the local store is named local:///path; a command line gets the path.
+        (
+            literals_pb2.Literal(scalar=literals_pb2.Scalar(blob=literals_pb2.Blob(uri="local:///data/up/f.txt"))),
+            "/data/up/f.txt",
+        ),
+        (literals_pb2.Literal(scalar=literals_pb2.Scalar(blob=literals_pb2.Blob(uri="/data/f.txt"))), "/data/f.txt"),
         (
             literals_pb2.Literal(
                 collection=literals_pb2.LiteralCollection(literals=[_literal(integer=1), _literal(integer=2)])
