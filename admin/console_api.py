@@ -1,7 +1,8 @@
 """The console's REST routes the IDL has no RPC for: a dataframe's parquet bytes, why a cache lookup missed.
 
 `GET /api/v1/console/dataframe?uri=` answers the parquet file of a structured dataset URI as it is in the
-store (file://, s3://, gs://: the stores admin signs download links for). flytekit writes a dataframe as a
+store (file://, s3://, gs://: the stores admin signs download links for; a plain absolute path, as flytekit
+writes local raw data, is the file:// store's). flytekit writes a dataframe as a
 directory holding one file (`00000`); a directory URI answers its first data file (names starting with
 `.` or `_` are markers, not data) and `X-Flyteplane-Dataframe-Files` says how many there are. The console
 reads the bytes with a parquet reader of its own: the plane never decodes a dataframe. A file larger
@@ -75,6 +76,8 @@ class ConsoleApi:
             uri = request.query_params.get("uri", "")
             if not uri:
                 raise InvalidArgument("a structured dataset URI is required", field="uri")
+            if uri.startswith("/"):  # flytekit's local raw data: a plain path, in the file:// store
+                uri = "file://" + uri
             await self.storage.check(uri.rstrip("/"))  # a URI of the store's schemes, inside the local root
             found, count = await self._data_file(uri)
             if found.size > PREVIEW_LIMIT_BYTES:

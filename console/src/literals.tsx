@@ -20,7 +20,9 @@ function Download({ uri, label }: { uri: string; label: string }) {
   const [state, setState] = useState<{ url?: string; error?: string }>({});
   const sign = async () => {
     try {
-      const answer = await call("get", "/api/v1/dataproxy/artifact_urn", {}, { query: { native_url: uri, expires_in: "3600s" } });
+      // flytekit names local raw data by its plain path: the data proxy signs it as the file:// store's.
+      const native = uri.startsWith("/") ? `file://${uri}` : uri;
+      const answer = await call("get", "/api/v1/dataproxy/artifact_urn", {}, { query: { native_url: native, expires_in: "3600s" } });
       setState({ url: answer.signedUrl });
     } catch (error) {
       setState({ error: error instanceof Error ? error.message : String(error) });

@@ -49,6 +49,9 @@ async def test_a_dataframe_directory_answers_its_first_data_file(store: Storage)
             assert answer.content == b"PAR1 first"
             assert answer.headers["x-flyteplane-dataframe-file"] == f"{directory}/00000"
             assert answer.headers["x-flyteplane-dataframe-files"] == "2"
+        path = directory.removeprefix("file://")  # flytekit's local raw data: a plain path
+        answer = await client.get("/api/v1/console/dataframe", params={"uri": path})
+        assert (answer.status_code, answer.content) == (200, b"PAR1 first")
         single = await client.get("/api/v1/console/dataframe", params={"uri": f"{directory}/00001"})
         assert (single.status_code, single.content) == (200, b"second")
         assert single.headers["x-flyteplane-dataframe-files"] == "1"
