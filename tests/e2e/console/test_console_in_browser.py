@@ -156,6 +156,14 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
         f"{MAP_ELEMENTS} succeeded", timeout=30_000
     )
     assert await graph.locator("g.node").count() < 40  # never one box per element
+    # One element's log, chosen by its index in the map node's details.
+    await graph.locator("g.node[data-node='n4']").click()
+    element = page.locator(".node-details form.element-log")
+    await element.locator("input[name='element']").fill("7")
+    await element.get_by_role("button", name="Show log").click()
+    await expect(page.locator("pre.log[data-log='n4[7]']")).to_contain_text("square of 7", timeout=30_000)
+    assert "square of 8" not in ((await page.locator("pre.log[data-log='n4[7]']").text_content()) or "")
+    await _shot(page, "13-map-element-log")
     # The @dynamic's children expand once it has run.
     await graph.locator("[data-expand='n2']").click()
     await expect(graph.locator("g.node[data-node^='n2/']").first).to_be_visible(timeout=20_000)
