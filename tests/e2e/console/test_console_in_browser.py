@@ -1,8 +1,10 @@
 """The web console in a real browser (Debian's chromium, driven headless by Playwright) on a real plane running
 real flytekit workflows: an execution with a sub-workflow, a @dynamic, a map task, a task that fails and is
 retried and a gate is found from the executions list; its graph, timeline and nodes render; the log of a
-running task streams into the page; the gate is approved from the page and the execution finishes; a launch
-from the generated form runs with the typed inputs; stored text that looks like markup stays text.
+running task streams into the page, and one map element's log too; the gate is approved from the page and
+the execution finishes; a launch from the generated form runs with the typed inputs; a failed execution shows
+its dataframe as a preview table and is recovered from the page; a cache miss is explained; stored text that
+looks like markup stays text.
 
 Screenshots of every step are kept in test-artifacts/console/ (gitignored).
 """
