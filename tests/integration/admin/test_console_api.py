@@ -19,6 +19,32 @@ from flyteidl_py.core import identifier_pb2
 from flyteplane.errors import NotFound
 from flyteplane.storage.config import StorageConfig
 from flyteplane.storage.store import Storage
+from tests.integration.flyteplane.storage.conftest import (
+    backend,
+    base,
+    gcs_client,
+    gcs_endpoint,
+    http_socket,
+    moto_endpoint,
+    new_base,
+    s3_client,
+    service_account_key,
+    storage_config,
+)
+
+# Fixtures shared with the storage tests: real moto S3 and GCS emulator servers and a local root.
+__all__ = [
+    "backend",
+    "base",
+    "gcs_client",
+    "gcs_endpoint",
+    "http_socket",
+    "moto_endpoint",
+    "new_base",
+    "s3_client",
+    "service_account_key",
+    "storage_config",
+]
 
 
 def _client(api: ConsoleApi) -> httpx.AsyncClient:
@@ -55,6 +81,17 @@ async def test_a_dataframe_directory_answers_its_first_data_file(store: Storage)
         single = await client.get("/api/v1/console/dataframe", params={"uri": f"{directory}/00001"})
         assert (single.status_code, single.content) == (200, b"second")
         assert single.headers["x-flyteplane-dataframe-files"] == "1"
+
+
+async def test_a_dataframe_directory_is_read_from_every_store(storage_config: StorageConfig, base: str) -> None:
+    storage = Storage(storage_config)
+    await storage.write(f"{base}/frame/00000", b"PAR1 in " + base.encode())
+    await storage.write(f"{base}/frame/_SUCCESS", b"")
+    async with _client(ConsoleApi(storage, None, lambda: "")) as client:
+        answer = await client.get("/api/v1/console/dataframe", params={"uri": f"{base}/frame"})
+    assert answer.status_code == 200, answer.text
+    assert answer.content == b"PAR1 in " + base.encode()
+    assert answer.headers["x-flyteplane-dataframe-file"] == f"{base}/frame/00000"
 
 
 async def test_bad_dataframe_requests_get_the_gateways_errors(store: Storage, monkeypatch: pytest.MonkeyPatch) -> None:
