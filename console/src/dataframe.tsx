@@ -108,7 +108,10 @@ export function DataframePreview({ uri, auto }: { uri: string; auto: boolean }) 
       <p class="muted">
         <span data-preview-rows={preview.rows.length}>{preview.rows.length}</span> of {String(preview.total)} rows,{" "}
         {preview.columns.length} columns
-        {preview.files > 1 ? ` · first of ${preview.files} files` : ""}
+        {preview.files > 1 ? ` · first of ${preview.files} files` : ""} ·{" "}
+        <a href={`/api/v1/console/dataframe?${new URLSearchParams({ uri })}`} download="dataframe.parquet" class="parquet-file">
+          parquet file
+        </a>
       </p>
       <div class="dataframe-scroll">
         <table>
