@@ -240,6 +240,9 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     await expect(preview.locator("tbody tr").nth(2)).to_contain_text("row 2 <img src=x")
     await expect(preview.locator("tbody tr").nth(1).locator("td")).to_have_text([f"row 1 {HOSTILE_FRAME}", "1", "0.5"])
     await expect(details.locator(".blob").first).to_contain_text("dataframe (parquet)")
+    parquet = await preview.locator("a.parquet-file").get_attribute("href")
+    assert parquet is not None
+    assert (await (await page.request.get(parquet)).body()).startswith(b"PAR1")  # the file the preview read
     await _shot(page, "14-dataframe-preview")
     await _no_script_ran(page)
 
