@@ -20,6 +20,7 @@ from starlette.routing import Mount, Route
 
 from admin.config import AdminPlaneConfig
 from admin.console import Console
+from admin.console_api import CacheExplainer, ConsoleApi
 from admin.db import MIGRATIONS
 from admin.delivery.dispatcher import DeliveryMetrics, OutboxDispatcher
 from admin.engine import RecordingEngine, WorkflowEngine
@@ -124,7 +125,12 @@ def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
 
 
 def _http_app(
-    storage: Storage, gateway: RestGateway, logs: LogEndpoint, registry: CollectorRegistry | None, console: Console
+    storage: Storage,
+    gateway: RestGateway,
+    logs: LogEndpoint,
+    registry: CollectorRegistry | None,
+    console: Console,
+    console_api: ConsoleApi,
 ) -> Starlette:
     """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs."""
 
@@ -149,6 +155,7 @@ def _http_app(
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
             Route(LOG_ROUTE, logs.handle, methods=["GET"]),
+            *console_api.routes(),
             *console.routes(),
             Route("/api/{path:path}", gateway.handle, methods=verbs, middleware=COMPRESSED),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
@@ -158,12 +165,16 @@ def _http_app(
 
 
 async def start_admin(
-    config: AdminPlaneConfig, engine: WorkflowEngine | None = None, registry: MetricsRegistry | None = None
+    config: AdminPlaneConfig,
+    engine: WorkflowEngine | None = None,
+    registry: MetricsRegistry | None = None,
+    cache_explainer: CacheExplainer | None = None,
 ) -> AdminServer:
     """Start admin on the configured ports (0 picks free ones); the database must be migrated.
 
     `registry` is one other components of this process record into too (`flyteplane start`); without
-    one admin makes its own when metrics are on.
+    one admin makes its own when metrics are on. `cache_explainer` answers the console's "why a cache
+    miss" (the launcher builds it: it needs DataCatalog); without one that route answers 501.
     """
     db = await MIGRATIONS.connect(config.database_url("admin", config.admin.database_url), "admin")
     host = config.admin.host
@@ -210,9 +221,12 @@ async def start_admin(
         EXECUTION_CREATING_RPCS,
     )
     logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
+    bound: list[int] = []  # admin's gRPC port, bound below; the explainer asks admin over it
+    local_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
+    console_api = ConsoleApi(storage, cache_explainer, lambda: f"{local_host}:{bound[0]}")
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, logs, http_metrics, Console(config.admin.console)),
+            _http_app(storage, gateway, logs, http_metrics, Console(config.admin.console), console_api),
             host=host,
             port=http_port,
             log_level="warning",
@@ -221,6 +235,7 @@ async def start_admin(
     )
     await add_health_and_reflection(server, names)
     grpc_port = server.add_insecure_port(f"{host}:{config.admin.grpc_port}")
+    bound.append(grpc_port)
     await server.start()
     http_task = asyncio.create_task(http_server.serve(sockets=[http_socket]))
     while not http_server.started and not http_task.done():  # noqa: ASYNC110 - uvicorn offers no event

@@ -1,4 +1,8 @@
-"""`flyteplane cache explain`: the command for `propeller.catalog.node_report` (why a node's cache lookup missed)."""
+"""`flyteplane cache explain`: the command for `propeller.catalog.node_report` (why a node's cache lookup missed).
+
+The same report answers the console's "why a miss?" through admin: `explainer` is what the launcher hands
+admin for it (admin does not import propeller).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,8 @@ import argparse
 import asyncio
 from pathlib import Path
 
+from admin.console_api import CacheExplainer
+from flyteidl_py.core import identifier_pb2
 from launcher.config import FlyteplaneConfig
 from propeller.catalog.node_report import NodeRef, explain_node
 
@@ -26,14 +32,27 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def main(args: argparse.Namespace, config: FlyteplaneConfig) -> int:
     admin = args.admin or f"{_local(config.admin.host)}:{config.admin.grpc_port}"
-    catalog = (
-        args.datacatalog
-        or config.propeller.datacatalog_endpoint
-        or f"{_local(config.datacatalog.host)}:{config.datacatalog.grpc_port}"
-    )
+    catalog = args.datacatalog or catalog_endpoint(config)
     node = NodeRef(args.project, args.domain, args.execution, args.node_id)
     print(asyncio.run(explain_node(admin, catalog, node, index=args.index)))
     return 0
+
+
+def catalog_endpoint(config: FlyteplaneConfig, port: int | None = None) -> str:
+    """DataCatalog's address as the engine reaches it; `port`: the one a DataCatalog of this process bound."""
+    if config.propeller.datacatalog_endpoint:
+        return config.propeller.datacatalog_endpoint
+    return f"{_local(config.datacatalog.host)}:{port or config.datacatalog.grpc_port}"
+
+
+def explainer(catalog: str) -> CacheExplainer:
+    """The console's cache explanations (admin's route), reading DataCatalog at `catalog`."""
+
+    async def explain(admin: str, node: identifier_pb2.NodeExecutionIdentifier, index: int | None) -> str:
+        ref = NodeRef(node.execution_id.project, node.execution_id.domain, node.execution_id.name, node.node_id)
+        return await explain_node(admin, catalog, ref, index=index)
+
+    return explain
 
 
 def _local(host: str) -> str:

@@ -71,9 +71,10 @@ def _metrics(server: Any) -> str:
 async def _serve(component: str, config: FlyteplaneConfig) -> None:
     if component == "admin":
         from admin.server import start_admin
+        from launcher.cache import catalog_endpoint, explainer
 
         await _until_signalled(
-            lambda: start_admin(config),
+            lambda: start_admin(config, cache_explainer=explainer(catalog_endpoint(config))),
             lambda s: (
                 f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}"
                 + _metrics(s)

@@ -178,6 +178,7 @@ class Plane:
 async def start_plane(config: FlyteplaneConfig) -> Plane:
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
+    from launcher.cache import catalog_endpoint, explainer
     from propeller.server import start_propeller
     from scheduler.server import start_scheduler
 
@@ -186,7 +187,8 @@ async def start_plane(config: FlyteplaneConfig) -> Plane:
     registry = MetricsRegistry() if config.admin.http_metrics else None
     datacatalog = await start_datacatalog(config, registry=registry)
     propeller = await start_propeller(config, registry)
-    admin = await start_admin(config, registry=registry)
+    explain = explainer(catalog_endpoint(config, datacatalog.port))
+    admin = await start_admin(config, registry=registry, cache_explainer=explain)
     # The admin address it was given may say port 0 (any free port): the scheduler needs the one it got.
     scheduler = await start_scheduler(
         config, admin_endpoint=f"{_local(config.admin.host)}:{admin.grpc_port}", registry=registry

@@ -299,6 +299,17 @@ function Summary({ execution, loading, onChanged }: { execution?: Execution; loa
       setError(e instanceof Error ? e.message : String(e));
     }
   };
+  // RecoverExecution: a new execution (mode RECOVERED) that reuses the outputs of the nodes that succeeded.
+  const recover = async () => {
+    setError(undefined);
+    try {
+      const answer = await call("post", "/api/v1/executions/recover", {}, { body: { id } });
+      const next = answer.id;
+      if (next) navigate(executionHref(next.project ?? "", next.domain ?? "", next.name ?? ""));
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  };
   const labels = Object.entries(spec.labels?.values ?? {});
   return (
     <div class="summary">
@@ -310,6 +321,11 @@ function Summary({ execution, loading, onChanged }: { execution?: Execution; loa
           {!isTerminal(closure.phase) ? (
             <button type="button" class="danger" onClick={terminate}>
               Terminate
+            </button>
+          ) : null}
+          {closure.phase === "FAILED" ? (
+            <button type="button" onClick={recover} title="a new execution that reuses the outputs of the nodes that succeeded">
+              Recover
             </button>
           ) : null}
           <button type="button" onClick={relaunch}>
@@ -354,7 +370,7 @@ function Summary({ execution, loading, onChanged }: { execution?: Execution; loa
         ) : null}
         {spec.metadata?.referenceExecution ? (
           <>
-            <dt>Relaunch of</dt>
+            <dt>{spec.metadata.mode === "RECOVERED" ? "Recovery of" : "Relaunch of"}</dt>
             <dd>{spec.metadata.referenceExecution.name}</dd>
           </>
         ) : null}
@@ -532,7 +548,10 @@ function NodeDetails({ id, node, running }: { id: ExecutionIdentifier; node: Nod
         {meta?.cacheStatus ? (
           <>
             <dt>Cache</dt>
-            <dd data-cache={meta.cacheStatus}>{meta.cacheStatus}</dd>
+            <dd data-cache={meta.cacheStatus}>
+              {meta.cacheStatus}
+              {MISSES.includes(meta.cacheStatus) ? <CacheExplain id={id} nodeId={nodeId} /> : null}
+            </dd>
           </>
         ) : null}
         {childExecution ? (
@@ -582,8 +601,84 @@ function NodeDetails({ id, node, running }: { id: ExecutionIdentifier; node: Nod
       {chosen !== undefined && !node.metadata?.isArray ? (
         <LogsPanel key={`${nodeId}/${chosen}`} id={id} nodeId={nodeId} attempt={chosen} running={nodeRunning} />
       ) : null}
+      {node.metadata?.isArray ? <ElementLog id={id} nodeId={nodeId} attempts={list} running={nodeRunning} /> : null}
       <ErrorBox error={data.error} />
       <InputsOutputs data={data.data} />
     </div>
+  );
+}
+
+// A lookup that missed: CACHE_POPULATED is a miss whose outputs were then stored.
+const MISSES = ["CACHE_MISS", "CACHE_POPULATED"];
+
+/** Why the node's cache lookup missed: `flyteplane cache explain`'s report, asked of admin on demand. */
+function CacheExplain({ id, nodeId }: { id: ExecutionIdentifier; nodeId: string }) {
+  const [state, setState] = useState<{ loading?: boolean; report?: string; error?: string }>({});
+  const ask = async () => {
+    setState({ loading: true });
+    const path = [id.project, id.domain, id.name].map((p) => encodeURIComponent(p ?? "")).join("/");
+    try {
+      const response = await fetch(`/api/v1/console/cache_explain/${path}?${new URLSearchParams({ node_id: nodeId })}`);
+      const body = await response.text();
+      if (response.ok) return setState({ report: body });
+      let message = body.slice(0, 500);
+      try {
+        message = (JSON.parse(body) as { message?: string }).message ?? message;
+      } catch {
+        // plain text
+      }
+      setState({ error: `${response.status}: ${message}` });
+    } catch (e) {
+      setState({ error: `admin cannot be reached: ${String(e)}` });
+    }
+  };
+  return (
+    <>
+      {" "}
+      <button type="button" class="link" onClick={ask} disabled={state.loading} data-cache-explain-button>
+        Why a miss?
+      </button>
+      <Spinner when={!!state.loading} />
+      {state.error ? <span class="error-inline">{state.error}</span> : null}
+      {state.report !== undefined ? <pre class="cache-explain">{state.report}</pre> : null}
+    </>
+  );
+}
+
+/** A map task's element log: the element is chosen by its index; its phase comes from the external resources. */
+function ElementLog({ id, nodeId, attempts, running }: { id: ExecutionIdentifier; nodeId: string; attempts: TaskExecution[]; running: boolean }) {
+  const phases = new Map<number, string>();
+  for (const attempt of attempts) {
+    for (const resource of attempt.closure?.metadata?.externalResources ?? []) phases.set(resource.index ?? 0, resource.phase ?? "UNDEFINED");
+  }
+  const size = phases.size ? Math.max(...phases.keys()) + 1 : 0;
+  const [text, setText] = useState("0");
+  const [shown, setShown] = useState<number | undefined>();
+  const [problem, setProblem] = useState<string | undefined>();
+  const show = (e: Event) => {
+    e.preventDefault();
+    const value = text.trim();
+    if (!/^\d+$/.test(value)) return setProblem("an element index is a whole number");
+    if (size && Number(value) >= size) return setProblem(`this map has elements 0 to ${size - 1}`);
+    setProblem(undefined);
+    setShown(Number(value));
+  };
+  const phase = shown !== undefined ? phases.get(shown) : undefined;
+  return (
+    <Section title="Element logs">
+      <form class="element-log" onSubmit={show}>
+        <label>
+          Element{" "}
+          <input name="element" type="number" min={0} max={size ? size - 1 : undefined} value={text} onInput={(e) => setText(e.currentTarget.value)} />
+        </label>
+        <button type="submit">Show log</button>
+        {size ? <span class="muted">0–{size - 1}</span> : null}
+        {phase ? <Phase phase={phase} /> : null}
+      </form>
+      {problem ? <p class="error-inline">{problem}</p> : null}
+      {shown !== undefined ? (
+        <LogsPanel key={`${nodeId}[${shown}]`} id={id} nodeId={nodeId} index={shown} running={running && !isTerminal(phase)} />
+      ) : null}
+    </Section>
   );
 }

@@ -1,6 +1,7 @@
 // Typed values of inputs and outputs, rendered as text (never markup), files as signed download links.
 import { useState } from "preact/hooks";
 import { call, type Literal, type LiteralMap, type LiteralType } from "./api";
+import { DataframePreview } from "./dataframe";
 
 type Primitive = NonNullable<NonNullable<Literal["scalar"]>["primitive"]>;
 
@@ -19,7 +20,9 @@ function Download({ uri, label }: { uri: string; label: string }) {
   const [state, setState] = useState<{ url?: string; error?: string }>({});
   const sign = async () => {
     try {
-      const answer = await call("get", "/api/v1/dataproxy/artifact_urn", {}, { query: { native_url: uri, expires_in: "3600s" } });
+      // flytekit names local raw data by its plain path: the data proxy signs it as the file:// store's.
+      const native = uri.startsWith("/") ? `file://${uri}` : uri;
+      const answer = await call("get", "/api/v1/dataproxy/artifact_urn", {}, { query: { native_url: native, expires_in: "3600s" } });
       setState({ url: answer.signedUrl });
     } catch (error) {
       setState({ error: error instanceof Error ? error.message : String(error) });
@@ -76,7 +79,15 @@ export function LiteralView({ literal, depth = 0 }: { literal?: Literal; depth?:
     return <Download uri={scalar.blob.uri ?? ""} label={dimensionality === "MULTIPART" ? "directory" : "file"} />;
   }
   if (scalar.structuredDataset) {
-    return <Download uri={scalar.structuredDataset.uri ?? ""} label={`dataframe (${scalar.structuredDataset.metadata?.structuredDatasetType?.format || "parquet"})`} />;
+    const uri = scalar.structuredDataset.uri ?? "";
+    const format = scalar.structuredDataset.metadata?.structuredDatasetType?.format || "parquet";
+    return (
+      <span class="structured">
+        <Download uri={uri} label={`dataframe (${format})`} />
+        {/* Only parquet is read here; an input or output of its own previews at once, one inside a list when asked. */}
+        {uri && format === "parquet" ? <DataframePreview uri={uri} auto={depth === 0} /> : null}
+      </span>
+    );
   }
   if (scalar.generic) return <pre class="struct">{JSON.stringify(scalar.generic, null, 2)}</pre>;
   if (scalar.binary) return <code>binary ({scalar.binary.tag || "bytes"}, {scalar.binary.value?.length ?? 0} base64 chars)</code>;

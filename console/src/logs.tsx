@@ -6,17 +6,21 @@ import type { ExecutionIdentifier } from "./api";
 
 const KEEP = 1_000_000; // characters shown; older text is dropped from the panel (not from the log)
 
-function logUrl(id: ExecutionIdentifier, nodeId: string, attempt: number, offset: number, follow: boolean): string {
+function logUrl(id: ExecutionIdentifier, nodeId: string, attempt: number | undefined, index: number | undefined, offset: number, follow: boolean): string {
   const path = [id.project, id.domain, id.name].map((p) => encodeURIComponent(p ?? "")).join("/");
-  const query = new URLSearchParams({ node_id: nodeId, attempt: String(attempt), offset: String(offset), follow: String(follow) });
+  const query = new URLSearchParams({ node_id: nodeId, offset: String(offset), follow: String(follow) });
+  if (attempt !== undefined) query.set("attempt", String(attempt));
+  if (index !== undefined) query.set("index", String(index));
   return `/api/v1/logs/${path}?${query}`;
 }
 
-export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdentifier; nodeId: string; attempt: number; running: boolean }) {
+/** The log of a node's attempt, or of a map task's element `index` (its latest attempt unless `attempt` says). */
+export function LogsPanel({ id, nodeId, attempt, index, running }: { id: ExecutionIdentifier; nodeId: string; attempt?: number; index?: number; running: boolean }) {
   const [text, setText] = useState("");
   const [status, setStatus] = useState<string>("connecting");
   const [error, setError] = useState<string | undefined>();
   const [dropped, setDropped] = useState(0);
+  const [served, setServed] = useState<string | undefined>(); // the attempt the endpoint answered for
   const pre = useRef<HTMLPreElement>(null);
   const stick = useRef(true);
   useEffect(() => {
@@ -26,6 +30,7 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
     setDropped(0);
     setError(undefined);
     let offset = 0;
+    let pinned = attempt; // a resumed stream reads the attempt the first answer was for, not a later retry
     const decoder = new TextDecoder();
     const append = (chunk: string) =>
       setText((current) => {
@@ -38,7 +43,7 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
       for (let tries = 0; tries < 1000 && !controller.signal.aborted; tries++) {
         let response: Response;
         try {
-          response = await fetch(logUrl(id, nodeId, attempt, offset, running), { signal: controller.signal });
+          response = await fetch(logUrl(id, nodeId, pinned, index, offset, running), { signal: controller.signal });
         } catch (e) {
           if (controller.signal.aborted) return;
           setError(`the log cannot be read: ${String(e)}`);
@@ -58,6 +63,9 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
           return;
         }
         setError(undefined);
+        const answered = response.headers.get("X-Flyteplane-Log-Attempt");
+        if (answered && /^\d+$/.test(answered)) pinned = Number(answered);
+        setServed(answered ?? undefined);
         setStatus(`streaming (${response.headers.get("X-Flyteplane-Attempt-Phase") ?? "attempt"})`);
         const reader = response.body?.getReader();
         if (!reader) return;
@@ -79,7 +87,7 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
       if (!controller.signal.aborted) setError(String(e));
     });
     return () => controller.abort();
-  }, [id.project, id.domain, id.name, nodeId, attempt, running]);
+  }, [id.project, id.domain, id.name, nodeId, attempt, index, running]);
   useEffect(() => {
     const element = pre.current;
     if (element && stick.current) element.scrollTop = element.scrollHeight;
@@ -87,14 +95,15 @@ export function LogsPanel({ id, nodeId, attempt, running }: { id: ExecutionIdent
   return (
     <section class="panel logs">
       <h3>
-        Log of attempt #{attempt} <span class="muted" data-log-status={status}>{status}</span>
+        {index !== undefined ? `Log of element ${index}` : "Log"}
+        {attempt !== undefined || served ? ` attempt #${attempt ?? served}` : ""} <span class="muted" data-log-status={status}>{status}</span>
       </h3>
       {error ? <p class="error-inline">{error}</p> : null}
       {dropped ? <p class="muted">{dropped} earlier characters not shown</p> : null}
       <pre
         ref={pre}
         class="log"
-        data-log={`${nodeId}/${attempt}`}
+        data-log={index !== undefined ? `${nodeId}[${index}]` : `${nodeId}/${attempt ?? ""}`}
         onScroll={(e) => {
           const element = e.currentTarget;
           stick.current = element.scrollTop + element.clientHeight >= element.scrollHeight - 8;

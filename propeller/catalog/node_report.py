@@ -53,7 +53,11 @@ async def explain_node(admin: str, datacatalog: str, node: NodeRef, *, index: in
             stub: admin_pb2_grpc.AdminServiceAsyncStub = admin_pb2_grpc.AdminServiceStub(channel)
             return await _Explainer(stub, catalog).explain(node, index)
     except grpc.aio.AioRpcError as error:
-        raise FlyteplaneError(f"admin at {admin}: {error.code().name}: {error.details()}") from error
+        # A missing execution or node, or a bad id, keeps its status (the console's route answers 404 / 400).
+        kind = {grpc.StatusCode.NOT_FOUND: NotFound, grpc.StatusCode.INVALID_ARGUMENT: InvalidArgument}.get(
+            error.code(), FlyteplaneError
+        )
+        raise kind(f"admin at {admin}: {error.code().name}: {error.details()}") from error
     finally:
         await channel.close()
 

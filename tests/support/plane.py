@@ -80,6 +80,7 @@ def local_plane_config(directory: Path, flytekit_venv: Path, **local: Any) -> An
 async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[RunningPlane]:
     from admin.server import start_admin
     from datacatalog.server import start_datacatalog
+    from launcher.cache import catalog_endpoint, explainer
     from launcher.migrate import migrate as run_migrations
     from propeller.server import start_propeller
 
@@ -87,7 +88,7 @@ async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[R
         await run_migrations(config, quiet=True)
     catalog = await start_datacatalog(config)
     propeller = await start_propeller(config)
-    admin = await start_admin(config)
+    admin = await start_admin(config, cache_explainer=explainer(catalog_endpoint(config, catalog.port)))
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")
     try:
         yield RunningPlane(admin, propeller, channel, config)

@@ -1,8 +1,10 @@
 """The web console in a real browser (Debian's chromium, driven headless by Playwright) on a real plane running
 real flytekit workflows: an execution with a sub-workflow, a @dynamic, a map task, a task that fails and is
 retried and a gate is found from the executions list; its graph, timeline and nodes render; the log of a
-running task streams into the page; the gate is approved from the page and the execution finishes; a launch
-from the generated form runs with the typed inputs; stored text that looks like markup stays text.
+running task streams into the page, and one map element's log too; the gate is approved from the page and
+the execution finishes; a launch from the generated form runs with the typed inputs; a failed execution shows
+its dataframe as a preview table and is recovered from the page; a cache miss is explained; stored text that
+looks like markup stays text.
 
 Screenshots of every step are kept in test-artifacts/console/ (gitignored).
 """
@@ -38,7 +40,9 @@ PROJECT, DOMAIN = "flytesnacks", "development"
 EVERYTHING = "console_flows.everything.everything"
 TYPED = "console_flows.everything.typed"
 LARGE = "console_flows.everything.large_map"
+FRAMES = "console_flows.frames.frames"
 HOSTILE = "<img src=x onerror=\"window.__xss='label'\">"
+HOSTILE_FRAME = "<img src=x onerror=\"window.__xss='frame'\">"  # as console_flows.frames writes it
 # Elements of the map task: each is a real task process on the local backend. The execution that runs to
 # its end maps a few hundred; a second one maps LARGE_MAP and is watched while they run, then terminated
 # from the page. (With 10,000 the array node had not started after two minutes on this machine: see the
@@ -154,6 +158,14 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
         f"{MAP_ELEMENTS} succeeded", timeout=30_000
     )
     assert await graph.locator("g.node").count() < 40  # never one box per element
+    # One element's log, chosen by its index in the map node's details.
+    await graph.locator("g.node[data-node='n4']").click()
+    element = page.locator(".node-details form.element-log")
+    await element.locator("input[name='element']").fill("7")
+    await element.get_by_role("button", name="Show log").click()
+    await expect(page.locator("pre.log[data-log='n4[7]']")).to_contain_text("square of 7", timeout=30_000)
+    assert "square of 8" not in ((await page.locator("pre.log[data-log='n4[7]']").text_content()) or "")
+    await _shot(page, "13-map-element-log")
     # The @dynamic's children expand once it has run.
     await graph.locator("[data-expand='n2']").click()
     await expect(graph.locator("g.node[data-node^='n2/']").first).to_be_visible(timeout=20_000)
@@ -200,6 +212,64 @@ async def test_a_large_map_task_is_one_node_counted_by_phase_and_terminated_from
     await expect(page.locator(".summary .phase")).to_have_text("ABORTED", timeout=120_000)
     await expect(page.get_by_role("button", name="Terminate")).to_have_count(0)
     await _shot(page, "12-large-map-terminated")
+
+
+async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_recovered_from_the_page(
+    page: Page, client: Flytekit, plane: RunningPlane, tmp_path: Path
+) -> None:
+    marker = tmp_path / "fails-once-marker"
+    name = "consoleframes"
+    params = {"name": FRAMES, "version": VERSION, "inputs": {"n": 3, "marker": str(marker)}, "execution_name": name}
+    await client.remote(PROBE, {"action": "execute_launch_plan", **params})
+    await page.goto(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions/{name}")
+    await expect(page.locator(".summary .phase")).to_have_text("FAILED", timeout=240_000)
+    # Its cached table missed (nothing was cached); the same table with 4 rows misses again, and the
+    # console says why: the input n differs from the cached artifact's. (It succeeds: the marker exists now.)
+    params = {**params, "inputs": {"n": 4, "marker": str(marker)}, "execution_name": "consoleframesmiss"}
+    await client.remote(PROBE, {"action": "execute_launch_plan", **params})
+
+    # The dataframe the first task wrote: a preview table beside its download link, its cells as text.
+    graph = page.locator(".graph svg")
+    await graph.locator("g.node[data-node='n0']").click()
+    details = page.locator(".node-details")
+    preview = details.locator(".dataframe").first
+    await expect(preview.locator("tbody tr")).to_have_count(3, timeout=30_000)
+    # Column types as pandas wrote them (its dtype: str, or object before pandas 3, for text).
+    for column, dtype in (("name", "str|object"), ("value", "int64"), ("ratio", "float64")):
+        await expect(preview.locator(f"th[data-column='{column}']")).to_contain_text(re.compile(dtype))
+    await expect(preview.locator("tbody tr").nth(2)).to_contain_text("row 2 <img src=x")
+    await expect(preview.locator("tbody tr").nth(1).locator("td")).to_have_text([f"row 1 {HOSTILE_FRAME}", "1", "0.5"])
+    await expect(details.locator(".blob").first).to_contain_text("dataframe (parquet)")
+    parquet = await preview.locator("a.parquet-file").get_attribute("href")
+    assert parquet is not None
+    assert (await (await page.request.get(parquet)).body()).startswith(b"PAR1")  # the file the preview read
+    await _shot(page, "14-dataframe-preview")
+    await _no_script_ran(page)
+
+    # Recover: a new execution reusing the table; only the failed task runs again, and succeeds now.
+    await page.get_by_role("button", name="Recover").click()
+    await expect(page).not_to_have_url(re.compile(f"/executions/{name}$"), timeout=20_000)
+    recovered = page.url.rsplit("/", 1)[1]
+    await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=240_000)
+    await expect(page.locator(".summary")).to_contain_text(f"Recovery of{name}")
+    await expect(graph.locator("g.node[data-node='n0']")).to_have_attribute("data-phase", "RECOVERED", timeout=30_000)
+    await expect(graph.locator("g.node[data-node='n1']")).to_have_attribute("data-phase", "SUCCEEDED")
+    await _shot(page, "15-recovered")
+    ident = identifier_pb2.WorkflowExecutionIdentifier(project=PROJECT, domain=DOMAIN, name=recovered)
+    got = await plane.stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))
+    assert got.spec.metadata.mode == execution_pb2.ExecutionMetadata.RECOVERED
+    assert got.spec.metadata.reference_execution.name == name
+
+    # Why the second table's lookup missed, asked from its node's details.
+    await page.goto(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions/consoleframesmiss")
+    await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=240_000)
+    await graph.locator("g.node[data-node='n0']").click()
+    await expect(details.locator("[data-cache]")).to_contain_text("CACHE_POPULATED", timeout=20_000)
+    await details.get_by_role("button", name="Why a miss?").click()
+    report = details.locator("pre.cache-explain")
+    await expect(report).to_contain_text("verdict", timeout=60_000)
+    await expect(report).to_contain_text("input 'n' differs: now 4, cached 3")
+    await _shot(page, "16-cache-miss-explained")
 
 
 async def test_a_launch_from_the_form_runs_with_typed_inputs(page: Page, client: Flytekit, plane: RunningPlane) -> None:

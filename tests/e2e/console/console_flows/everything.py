@@ -24,6 +24,7 @@ def chatty(lines: int) -> int:
 
 @task
 def square(x: int) -> int:
+    print(f"square of {x}", flush=True)  # a map element's log the console shows
     return x * x
 
 
