@@ -80,7 +80,7 @@ async def test_configured_import_path_wins_over_entry_point() -> None:
 async def test_unreferenced_entry_points_are_never_imported() -> None:
     broken = entry_point("unused", "no_such_module_anywhere:create")
     registry = await PluginRegistry.load(PluginsConfig(), entry_points=[broken])
-    assert set(registry.plugins) == {"local", "echo"}
+    assert set(registry.plugins) == {"local", "echo", "agent"}
 
 
 async def test_factory_that_cannot_be_imported_fails_at_load() -> None:
