@@ -265,3 +265,43 @@ async def test_a_task_type_no_agent_serves_fails_naming_it(storage: Storage) -> 
     transition = await plugin.handle(ctx)
     assert transition.phase is Phase.PERMANENT_FAILURE
     assert TASK_TYPE in transition.reason
+
+
+async def test_the_agent_server_flyteplane_start_runs_is_restarted_when_it_dies_and_its_task_completes(
+    storage: Storage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from launcher.agent_server import AgentServer
+
+    monkeypatch.setenv("FLYTEPLANE_TEST_AGENT_DIR", str(tmp_path / "agent"))
+    server = AgentServer(
+        flytekit_bin().parent,
+        _free_port(),
+        tmp_path / "agent-server.log",
+        modules=["flyteplane_test_agent"],
+        python_path=[AGENT_CODE],
+        restart_delay_seconds=0.2,
+    )
+    await server.start()
+    plugin = await create(
+        {
+            "default_agent": {"endpoint": server.endpoint},
+            "poll_interval_seconds": 0.2,
+            "max_poll_interval_seconds": 1.0,
+            "discovery_timeout_seconds": 90,
+        }
+    )
+    try:
+        assert TASK_TYPE in plugin.task_types and "sensor" in plugin.task_types
+        ctx = await _context(storage, "supervised", _inputs(7, seconds=5))
+        transition = await plugin.handle(ctx)
+        ctx = dataclasses.replace(ctx, plugin_state=transition.state)
+        assert server.process is not None
+        os.kill(server.process.pid, signal.SIGKILL)
+        done = await drive(plugin, ctx, time_limit=120)
+        assert done.phase is Phase.SUCCESS, done.reason
+        assert await _output(storage, ctx) == 14
+        assert server.starts == 2
+        assert (tmp_path / "agent" / "creates.log").read_text().split() == ["supervised-n0-0"]
+    finally:
+        await plugin.aclose()
+        await server.stop()
