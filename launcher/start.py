@@ -140,6 +140,9 @@ def with_agent_server(config: FlyteplaneConfig, endpoint: str) -> FlyteplaneConf
     plugins = config.propeller.plugins
     agent = dict(plugins.backends.get("agent", {}))
     agent.setdefault("default_agent", {"endpoint": endpoint})
+    # The plane does not wait for the server to import flytekit (3 s): the plugin asks it every second until
+    # it answers, and `sensor`, mapped to the plugin already, waits for it meanwhile.
+    agent.setdefault("discovery_timeout_seconds", 0)
     enabled = tuple(dict.fromkeys([*plugins.enabled, "agent"]))
     plugins = plugins.model_copy(update={"backends": {**plugins.backends, "agent": agent}, "enabled": enabled})
     propeller = config.propeller.model_copy(update={"plugins": plugins})

@@ -85,7 +85,10 @@ class AgentPluginConfig(BaseModel):
     )
     discover: bool = Field(default=True, description="Ask each agent which task types it serves (ListAgents).")
     discovery_timeout_seconds: float = Field(
-        default=30.0, ge=0, description="How long start-up waits for an agent to answer ListAgents."
+        default=30.0,
+        ge=0,
+        description="How long start-up waits for the agents to answer ListAgents; 0: not at all (they are asked "
+        "every second until they answer, and their task types are served from then on).",
     )
     discovery_interval_seconds: float = Field(
         default=60.0, gt=0, description="How often the agents are asked again (agents added or restarted)."
@@ -177,10 +180,11 @@ class AgentPlugin:
 
     # -- discovery ----------------------------------------------------------------------------------------
 
-    async def discover(self, *, wait_seconds: float = 0.0) -> None:
+    async def discover(self, *, wait_seconds: float = 0.0) -> bool:
         """Asks every agent which task categories it serves (ListAgents); an agent that does not answer within
-        `wait_seconds` (it may still be starting) keeps what it said last time."""
+        `wait_seconds` (it may still be starting) keeps what it said last time. True when every agent answered."""
         found: dict[tuple[str, int], Served] = {}
+        answered = True
         for name, agent in self.config.named().items():
             try:
                 answer = await self._metadata(agent).ListAgents(
@@ -189,7 +193,14 @@ class AgentPlugin:
                     wait_for_ready=wait_seconds > 0,
                 )
             except grpc.aio.AioRpcError as exc:
-                log.warning("agent %s (%s) did not list its task types: %s", name, agent.endpoint, exc.details())
+                answered = False
+                log.log(
+                    logging.WARNING if wait_seconds > 0 else logging.DEBUG,
+                    "agent %s (%s) did not list its task types: %s",
+                    name,
+                    agent.endpoint,
+                    exc.details(),
+                )
                 found.update({key: served for key, served in self._discovered.items() if served.agent == name})
                 continue
             for described in answer.agents:
@@ -201,17 +212,19 @@ class AgentPlugin:
                         found[category] = Served(name, described.is_sync)
         self._discovered = found
         self.task_types = tuple(dict.fromkeys([*self.config.task_types, *(name for name, _ in found)]))
+        return answered
 
-    def start_watching(self) -> None:
-        """Asks the agents again every `discovery_interval_seconds` (Flyte's watchAgents)."""
+    def start_watching(self, *, answered: bool) -> None:
+        """Asks the agents again every `discovery_interval_seconds` (Flyte's watchAgents), and every second
+        while one has never answered (an agent server still starting)."""
 
-        async def watch() -> None:
+        async def watch(answered: bool) -> None:
             while True:
-                await asyncio.sleep(self.config.discovery_interval_seconds)
-                await self.discover()
+                await asyncio.sleep(self.config.discovery_interval_seconds if answered else 1.0)
+                answered = await self.discover() or answered
 
         if self._watcher is None and self.config.discover and self.config.named():
-            self._watcher = asyncio.create_task(watch(), name="agent-discovery")
+            self._watcher = asyncio.create_task(watch(answered), name="agent-discovery")
 
     def serving(self, category: tuple[str, int]) -> Served | None:
         """The agent that serves a task category: discovered, else configured by type, else the default."""
@@ -568,6 +581,7 @@ async def create(config: Mapping[str, Any]) -> AgentPlugin:
     which task types they serve (waiting up to `discovery_timeout_seconds` for those still starting)."""
     plugin = AgentPlugin(AgentPluginConfig.model_validate(dict(config)))
     if plugin.config.discover and plugin.config.named():
-        await plugin.discover(wait_seconds=plugin.config.discovery_timeout_seconds)
-        plugin.start_watching()
+        waited = plugin.config.discovery_timeout_seconds
+        answered = await plugin.discover(wait_seconds=waited) if waited > 0 else False
+        plugin.start_watching(answered=answered)
     return plugin

@@ -21,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -32,6 +33,8 @@ from plugins.config import PluginsConfig
 from plugins.core import JsonValue, Plugin, PluginFactory, ReportsMetrics
 
 ENTRY_POINT_GROUP = "flyteplane.plugins"
+
+log = logging.getLogger(__name__)
 
 
 def _builtin(module: str) -> Callable[[], PluginFactory]:
@@ -100,6 +103,7 @@ class PluginRegistry:
         self.config = config
         self._plugins = dict(plugins)
         self._declared = _declared_task_types(config, self._plugins)
+        self._declared_from = self._declaring()
 
     @classmethod
     async def load(
@@ -133,6 +137,7 @@ class PluginRegistry:
 
     def plugin_id_for(self, task_type: str, project: str, domain: str) -> str:
         """The id of the plugin that serves `task_type` in `project`/`domain`; InvalidArgument if none does."""
+        self._refresh_declared()
         plugin_id = self.config.plugin_id_for(task_type, project, domain, self._declared)
         if plugin_id is None:
             served = ", ".join(sorted({*self.config.task_types, *self._declared})) or "none"
@@ -146,6 +151,21 @@ class PluginRegistry:
     def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
         """The plugin that serves `task_type` in `project`/`domain`."""
         return self.get(self.plugin_id_for(task_type, project, domain))
+
+    def _declaring(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(self._plugins[plugin_id].task_types for plugin_id in self.config.self_declaring_plugins())
+
+    def _refresh_declared(self) -> None:
+        """Takes in the task types a self-declaring plugin learned since (the agent plugin learns them from
+        its agents, which may answer only after the engine started)."""
+        current = self._declaring()
+        if current == self._declared_from:
+            return
+        self._declared_from = current
+        try:
+            self._declared = _declared_task_types(self.config, self._plugins)
+        except FailedPrecondition as exc:  # a type two plugins now claim: keep the mapping that served so far
+            log.warning("%s", exc)
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
         """Registers the instruments of the plugins that have some (`ReportsMetrics`) in `registry`."""

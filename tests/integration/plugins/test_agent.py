@@ -282,24 +282,31 @@ async def test_the_agent_server_flyteplane_start_runs_is_restarted_when_it_dies_
         restart_delay_seconds=0.2,
     )
     await server.start()
+    # As `flyteplane start` builds it: not waiting for the server, which is still importing flytekit.
     plugin = await create(
         {
             "default_agent": {"endpoint": server.endpoint},
             "poll_interval_seconds": 0.2,
             "max_poll_interval_seconds": 1.0,
-            "discovery_timeout_seconds": 90,
+            "discovery_timeout_seconds": 0,
         }
     )
     try:
-        assert TASK_TYPE in plugin.task_types and "sensor" in plugin.task_types
+        assert TASK_TYPE not in plugin.task_types
         ctx = await _context(storage, "supervised", _inputs(7, seconds=5))
-        transition = await plugin.handle(ctx)
+        transition = await plugin.handle(ctx)  # the default agent is waited for
+        while transition.phase is not Phase.RUNNING:
+            assert not transition.phase.is_terminal, transition.reason
+            await asyncio.sleep(0.2)
+            ctx = dataclasses.replace(ctx, plugin_state=transition.state)
+            transition = await plugin.handle(ctx)
         ctx = dataclasses.replace(ctx, plugin_state=transition.state)
         assert server.process is not None
         os.kill(server.process.pid, signal.SIGKILL)
         done = await drive(plugin, ctx, time_limit=120)
         assert done.phase is Phase.SUCCESS, done.reason
         assert await _output(storage, ctx) == 14
+        assert TASK_TYPE in plugin.task_types and "sensor" in plugin.task_types  # learned once it answered
         assert server.starts == 2
         assert (tmp_path / "agent" / "creates.log").read_text().split() == ["supervised-n0-0"]
     finally:
