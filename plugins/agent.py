@@ -50,6 +50,9 @@ DEFAULT_AGENT = "default"
 RESOURCE_FILE = "agent-resource.json"
 # Codes after which the agent may come back: waited for, then a retryable system failure.
 TRANSIENT = frozenset({grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED})
+# gRPC waits up to 2 minutes between reconnections to a server that went away; an agent restarted by its
+# supervisor is back in seconds, and its tasks should not wait for the channel.
+CHANNEL_OPTIONS = (("grpc.initial_reconnect_backoff_ms", 500), ("grpc.max_reconnect_backoff_ms", 5000))
 
 
 class AgentEndpoint(BaseModel):
@@ -244,10 +247,12 @@ class AgentPlugin:
         if channel is None:
             interceptors = tracing.propagating()
             if agent.insecure:
-                channel = grpc.aio.insecure_channel(agent.endpoint, interceptors=interceptors)
+                channel = grpc.aio.insecure_channel(agent.endpoint, options=CHANNEL_OPTIONS, interceptors=interceptors)
             else:
                 credentials = grpc.ssl_channel_credentials()
-                channel = grpc.aio.secure_channel(agent.endpoint, credentials, interceptors=interceptors)
+                channel = grpc.aio.secure_channel(
+                    agent.endpoint, credentials, options=CHANNEL_OPTIONS, interceptors=interceptors
+                )
             self._channels[key] = channel
         return channel
 

@@ -112,13 +112,13 @@ async def plugin(agent_server: PyflyteAgent) -> AsyncIterator[AgentPlugin]:
     await built.aclose()
 
 
-def _template(name: str = "tests.agent_task") -> tasks_pb2.TaskTemplate:
+def _template(name: str = "tests.agent_task", task_type: str = TASK_TYPE) -> tasks_pb2.TaskTemplate:
     integer = types_pb2.LiteralType(simple=types_pb2.INTEGER)
     return tasks_pb2.TaskTemplate(
         id=identifier_pb2.Identifier(
             resource_type=identifier_pb2.TASK, project=PROJECT, domain=DOMAIN, name=name, version=VERSION
         ),
-        type=TASK_TYPE,
+        type=task_type,
         metadata=tasks_pb2.TaskMetadata(runtime=tasks_pb2.RuntimeMetadata(flavor="python")),
         interface=interface_pb2.TypedInterface(
             outputs=interface_pb2.VariableMap(variables={"o0": interface_pb2.Variable(type=integer)})
@@ -169,6 +169,16 @@ async def test_an_async_agent_task_runs_and_its_returned_outputs_are_written(
     again = await plugin.handle(dataclasses.replace(ctx, plugin_state=transition.state))
     assert again.phase is Phase.SUCCESS
     assert agent_server.creates.count("agentok-n0-0") == 1
+
+
+async def test_a_sync_agent_answers_in_one_call(plugin: AgentPlugin, storage: Storage) -> None:
+    assert "flyteplane-test-sync-agent" in plugin.task_types
+    ctx = task_context(storage, _template(task_type="flyteplane-test-sync-agent"), execution="agentsync")
+    await write_inputs(ctx, _inputs(41))
+    transition = await plugin.handle(ctx)
+    assert transition.phase is Phase.SUCCESS, transition.reason
+    assert transition.reason == "added one"
+    assert await _output(storage, ctx) == 42
 
 
 async def test_outputs_the_agent_wrote_itself_are_the_tasks_outputs(plugin: AgentPlugin, storage: Storage) -> None:
@@ -306,7 +316,11 @@ async def test_the_agent_server_flyteplane_start_runs_is_restarted_when_it_dies_
         done = await drive(plugin, ctx, time_limit=120)
         assert done.phase is Phase.SUCCESS, done.reason
         assert await _output(storage, ctx) == 14
-        assert TASK_TYPE in plugin.task_types and "sensor" in plugin.task_types  # learned once it answered
+        for _ in range(50):  # asked every second until it answers
+            if TASK_TYPE in plugin.task_types:
+                break
+            await asyncio.sleep(0.1)
+        assert TASK_TYPE in plugin.task_types and "sensor" in plugin.task_types
         assert server.starts == 2
         assert (tmp_path / "agent" / "creates.log").read_text().split() == ["supervised-n0-0"]
     finally:

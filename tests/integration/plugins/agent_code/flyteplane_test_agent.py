@@ -2,7 +2,8 @@
 
 Task type `flyteplane-test-agent`, inputs `n` (int), `seconds` (float, how long the remote task runs),
 `mode` (str: "outputs" returns {"o0": 2n} in the resource, "writes" writes outputs.pb itself, "fail"
-ends FAILED). Every CreateTask appends the attempt's id to `creates.log` in $FLYTEPLANE_TEST_AGENT_DIR, and
+ends FAILED); and a sync agent, `flyteplane-test-sync-agent`, answering n + 1.
+Every CreateTask appends the attempt's id to `creates.log` in $FLYTEPLANE_TEST_AGENT_DIR, and
 the remote task's start time is a file there too, so a restarted agent server picks its tasks up again.
 """
 
@@ -14,11 +15,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from flyteidl.core.execution_pb2 import TaskExecution, TaskLog
-from flytekit.extend.backend.base_agent import AgentRegistry, AsyncAgentBase, Resource, ResourceMeta
+from flytekit.extend.backend.base_agent import AgentRegistry, AsyncAgentBase, Resource, ResourceMeta, SyncAgentBase
 from flytekit.models.literals import LiteralMap
 from flytekit.models.task import TaskTemplate
 
 TASK_TYPE = "flyteplane-test-agent"
+SYNC_TASK_TYPE = "flyteplane-test-sync-agent"
 ROOT = Path(os.environ["FLYTEPLANE_TEST_AGENT_DIR"])
 
 
@@ -100,4 +102,20 @@ class CountingAgent(AsyncAgentBase):
         (ROOT / f"{resource_meta.job_id}.deleted").write_text("")
 
 
+class AddingAgent(SyncAgentBase):
+    """A sync agent (task type `flyteplane-test-sync-agent`): answers n + 1 in the same call."""
+
+    name = "Flyteplane test sync agent"
+
+    def __init__(self) -> None:
+        super().__init__(task_type_name=SYNC_TASK_TYPE)
+
+    def do(
+        self, task_template: TaskTemplate, output_prefix: str, inputs: LiteralMap | None = None, **kwargs
+    ) -> Resource:
+        n = int(_value(inputs, "n", 0))
+        return Resource(phase=TaskExecution.SUCCEEDED, message="added one", outputs={"o0": n + 1})
+
+
 AgentRegistry.register(CountingAgent())
+AgentRegistry.register(AddingAgent())
