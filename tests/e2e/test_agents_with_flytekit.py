@@ -33,8 +33,9 @@ async def test_a_file_sensor_waits_for_a_file_created_after_launch(
     assert "flytekit's agent server" in sandbox.output
     client = _client(sandbox, flytekit_venv, tmp_path / "project")
     client.add_package(AGENT_WORKFLOWS, "agent_workflows")
-    arrives = tmp_path / "arrives.txt"
+    arrives, never = tmp_path / "arrives.txt", tmp_path / "never.txt"
     await client.run_remote("agent_workflows/sensors.py", "sensor_wf", "--path", str(arrives), name="sensed-1")
+    await client.run_remote("agent_workflows/sensors.py", "impatient_wf", "--path", str(never), name="gave-up-1")
     await asyncio.sleep(5)  # the sensor pokes a file that is not there yet
     arrives.write_text("it came")
     answer = await _wait(client, "sensed-1")
@@ -43,3 +44,7 @@ async def test_a_file_sensor_waits_for_a_file_created_after_launch(
 
     # The reading task ran after the sensor, so it found the file the test wrote after the launch.
     assert _outputs(answer, "o0") == {"o0": "it came"}
+    # The sensor's own timeout (3 s) is honoured: the engine aborts the agent's task and fails the node.
+    impatient = await _wait(client, "gave-up-1")
+    assert impatient["phase"] == core.WorkflowExecution.FAILED
+    assert "timeout" in impatient.get("error", "").lower(), impatient
