@@ -37,6 +37,9 @@ async def test_a_file_sensor_waits_for_a_file_created_after_launch(
     await client.run_remote("agent_workflows/sensors.py", "sensor_wf", "--path", str(arrives), name="sensed-1")
     await client.run_remote("agent_workflows/sensors.py", "impatient_wf", "--path", str(never), name="gave-up-1")
     await asyncio.sleep(5)  # the sensor pokes a file that is not there yet
+    # Ctrl-C and start again: a new engine and a new agent server (on another port) resume the sensor.
+    assert await sandbox.interrupt() == 0
+    await sandbox.start()
     arrives.write_text("it came")
     answer = await _wait(client, "sensed-1")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
