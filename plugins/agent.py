@@ -268,17 +268,15 @@ class AgentPlugin:
     # -- the plugin interface -----------------------------------------------------------------------------
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
-        state = _AttemptState.decode(ctx.plugin_state) if ctx.plugin_state else None
-        if state is None:
-            state = await self._recorded(ctx)  # created by an engine that stopped before persisting it
+        state = await self._state(ctx)
         if state is None or not state.created:
             return await self._create(ctx, None if state is None else state.unavailable_since)
         return await self._get(ctx, state)
 
     async def abort(self, ctx: TaskExecutionContext) -> None:
         self._stop_timer(ctx.generated_name)
-        state = _AttemptState.decode(ctx.plugin_state) if ctx.plugin_state else await self._recorded(ctx)
-        if state is not None:
+        state = await self._state(ctx)
+        if state is not None and state.created:
             await self._delete(state)
 
     async def finalize(self, ctx: TaskExecutionContext) -> None:
@@ -333,6 +331,14 @@ class AgentPlugin:
         await ctx.storage.write(ctx.storage.join(ctx.paths.output_prefix, RESOURCE_FILE), state.encode())
         self._schedule(ctx, changed=True)
         return Transition(Phase.QUEUED, reason=f"created on agent {served.agent}", state=state.encode())
+
+    async def _state(self, ctx: TaskExecutionContext) -> _AttemptState | None:
+        """The attempt's state: the persisted one, unless it does not know of a creation the store records
+        (an engine that stopped between CreateTask and persisting its answer)."""
+        state = _AttemptState.decode(ctx.plugin_state) if ctx.plugin_state else None
+        if state is None or not state.created:
+            return await self._recorded(ctx) or state
+        return state
 
     async def _recorded(self, ctx: TaskExecutionContext) -> _AttemptState | None:
         try:
