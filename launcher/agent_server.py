@@ -16,10 +16,14 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
 log = logging.getLogger(__name__)
+
+QUICK_EXIT_SECONDS = 10.0  # a server that exits sooner after its start failed to start
+MAX_RESTART_DELAY_SECONDS = 60.0
 
 # Run by the task environment's Python (it imports flytekit, which this process never does).
 PROGRAM = """
@@ -120,18 +124,20 @@ class AgentServer:
         self.starts += 1
 
     async def _supervise(self) -> None:
+        delay = self.restart_delay_seconds
         while True:
             assert self.process is not None
+            began = time.monotonic()
             code = await self.process.wait()
             if self._stopping:
                 return
+            # One that cannot start (flytekit without its `agent` extra, say) is retried ever less often.
+            quick = time.monotonic() - began < QUICK_EXIT_SECONDS
+            delay = min(delay * 2, MAX_RESTART_DELAY_SECONDS) if quick else self.restart_delay_seconds
             log.warning(
-                "the agent server exited with %s (its log: %s); starting it again in %.1fs",
-                code,
-                self.log_file,
-                self.restart_delay_seconds,
+                "the agent server exited with %s (its log: %s); starting it again in %.1fs", code, self.log_file, delay
             )
-            await asyncio.sleep(self.restart_delay_seconds)
+            await asyncio.sleep(delay)
             if self._stopping:
                 return
             await self._spawn()
