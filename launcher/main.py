@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--storage", help="s3://bucket or gs://bucket instead of the local store")
     start.add_argument("--s3-endpoint", help="S3-compatible endpoint URL for --storage s3://...")
     start.add_argument("--no-task-env", action="store_true", help="do not create the flytekit task environment")
+    start.add_argument(
+        "--no-agent-server",
+        action="store_true",
+        help="do not run flytekit's agent server (sensors, flytekit's agents) from the task environment",
+    )
     serve = commands.add_parser("serve", help="run one component in the foreground")
     serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")

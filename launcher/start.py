@@ -19,10 +19,12 @@ from typing import Any
 import yaml
 
 from flyteplane.metrics import MetricsRegistry
+from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
-TASK_ENV_REQUIREMENTS = ("flytekit==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
+# flytekit's `agent` extra: its agent server (prometheus-client, grpcio-health-checking) runs from here too.
+TASK_ENV_REQUIREMENTS = ("flytekit[agent]==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
 SANDBOX_OWNER = "sandbox"
 
 
@@ -132,6 +134,32 @@ def sandbox_config(
     )
 
 
+def with_agent_server(config: FlyteplaneConfig, endpoint: str) -> FlyteplaneConfig:
+    """`config` with the agent plugin pointed at the agent server `start` runs (its default agent, unless the
+    configuration names one), and enabled, so the task types that server lists are served with no mapping."""
+    plugins = config.propeller.plugins
+    agent = dict(plugins.backends.get("agent", {}))
+    agent.setdefault("default_agent", {"endpoint": endpoint})
+    # The plane does not wait for the server to import flytekit (3 s): the plugin asks it every second until
+    # it answers, and `sensor`, mapped to the plugin already, waits for it meanwhile.
+    agent.setdefault("discovery_timeout_seconds", 0)
+    enabled = tuple(dict.fromkeys([*plugins.enabled, "agent"]))
+    plugins = plugins.model_copy(update={"backends": {**plugins.backends, "agent": agent}, "enabled": enabled})
+    propeller = config.propeller.model_copy(update={"plugins": plugins})
+    return config.model_copy(update={"propeller": propeller})
+
+
+def agent_server_for(config: FlyteplaneConfig) -> AgentServer | None:
+    """The agent server for the task environment of `config` (the local backend's default environment), or
+    None when that environment has no flytekit or the configuration already names a default agent."""
+    venv = config.propeller.plugins.local.default_environment.venv
+    if venv is None or not serves_agents(venv):
+        return None
+    if config.propeller.plugins.backends.get("agent", {}).get("default_agent"):
+        return None
+    return AgentServer(venv, free_loopback_port(), config.data_dir / "agent-server.log")
+
+
 def _client_host(host: str) -> str:
     """How a client on this machine names admin's host."""
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "") else host
@@ -200,16 +228,26 @@ def _local(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
-async def run(config: FlyteplaneConfig) -> None:
+async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None) -> None:
     began = time.monotonic()
-    plane = await start_plane(config)
+    if agent_server is not None:
+        # First: it imports flytekit while the plane starts, and the agent plugin asks it what it serves.
+        await agent_server.start()
+        config = with_agent_server(config, agent_server.endpoint)
+    try:
+        plane = await start_plane(config)
+    except BaseException:
+        if agent_server is not None:
+            await agent_server.stop()
+        raise
     ready = time.monotonic() - began
     print(
         f"flyteplane is running ({ready:.1f}s to healthy)\n"
         f"  admin gRPC   {config.admin.host}:{plane.admin.grpc_port}   (flytekit, flytectl, grpcurl)\n"
         f"  admin HTTP   http://{config.admin.host}:{plane.admin.http_port}\n"
         f"  data         {config.data_dir}\n"
-        f"  client config {plane.client_config}\n\n"
+        + (f"  agents       {agent_server.endpoint}   (flytekit's agent server)\n" if agent_server else "")
+        + f"  client config {plane.client_config}\n\n"
         f"Next:\n  pyflyte --config {plane.client_config} run --remote <your_file.py> <workflow> [--inputs]\n"
         "Stop with Ctrl-C; starting again resumes running executions.",
         flush=True,
@@ -221,6 +259,8 @@ async def run(config: FlyteplaneConfig) -> None:
     await stop.wait()
     print("stopping ...", flush=True)
     await plane.stop()
+    if agent_server is not None:
+        await agent_server.stop()
 
 
 def main(args: Any, base: FlyteplaneConfig) -> int:
@@ -230,5 +270,6 @@ def main(args: Any, base: FlyteplaneConfig) -> int:
         base, data_dir, database=args.database, storage=args.storage, s3_endpoint=args.s3_endpoint, task_env=task_env
     )
     os.environ.setdefault("FLYTEPLANE_HOME", str(config.data_dir))
-    asyncio.run(run(config))
+    agent_server = None if getattr(args, "no_agent_server", False) else agent_server_for(config)
+    asyncio.run(run(config, agent_server))
     return 0

@@ -27,6 +27,8 @@ from plugins.core import BadTaskDefinition
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
 # The task type whose plugin also serves the types nothing else maps (Flyte's default plugin).
 CONTAINER = "container"
+# Task types only an agent serves (flytekit's sensors: FileSensor and the like), mapped to `agent` by default.
+AGENT_TASK_TYPES = ("sensor",)
 
 WarmMode = Literal["fork", "reuse"]
 
@@ -258,7 +260,11 @@ class PluginsConfig(_Frozen):
     """Which plugin serves each task type (per project/domain where configured), and backend settings."""
 
     task_types: dict[str, str] = Field(
-        default_factory=lambda: {**dict.fromkeys(CONTAINER_TASK_TYPES, "local"), "echo": "echo"},
+        default_factory=lambda: {
+            **dict.fromkeys(CONTAINER_TASK_TYPES, "local"),
+            "echo": "echo",
+            **dict.fromkeys(AGENT_TASK_TYPES, "agent"),
+        },
         description="Task type -> plugin id. Replaces the default mapping as a whole when given.",
     )
     default_plugin: str | None = Field(

@@ -6,7 +6,8 @@ receives `PluginsConfig.backends[<id>]`. Factories come from, in order of preced
 1. `PluginsConfig.factories` (`"module:callable"` import paths),
 2. the `flyteplane.plugins` entry-point group of installed distributions (entry-point name = id),
 3. the built-ins: `local`, `echo`, `k8s-pod`, `k8s-array`, `spark` and `ray` (Kubernetes),
-   `spark-local` (pyspark without Kubernetes) and `ray-jobs` (a Ray cluster's Jobs API).
+   `spark-local` (pyspark without Kubernetes), `ray-jobs` (a Ray cluster's Jobs API) and `agent` (Flyte agents
+   over gRPC).
 
 So a new backend is one module with a factory plus one configuration entry: `factories: {ray:
 "plugins.ray:create"}` (or, for a distribution with an entry point, `enabled: [ray]`); it then serves
@@ -20,6 +21,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import inspect
+import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Protocol, cast, runtime_checkable
 
@@ -31,6 +33,8 @@ from plugins.config import PluginsConfig
 from plugins.core import JsonValue, Plugin, PluginFactory, ReportsMetrics
 
 ENTRY_POINT_GROUP = "flyteplane.plugins"
+
+log = logging.getLogger(__name__)
 
 
 def _builtin(module: str) -> Callable[[], PluginFactory]:
@@ -65,6 +69,7 @@ def factory_loaders(
         "ray": _builtin("plugins.k8s.ray"),
         "spark-local": _builtin("plugins.spark_local"),
         "ray-jobs": _builtin("plugins.ray_jobs"),
+        "agent": _builtin("plugins.agent"),
     }
     if entry_points is None:
         entry_points = importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
@@ -98,6 +103,7 @@ class PluginRegistry:
         self.config = config
         self._plugins = dict(plugins)
         self._declared = _declared_task_types(config, self._plugins)
+        self._declared_from = self._declaring()
 
     @classmethod
     async def load(
@@ -131,6 +137,7 @@ class PluginRegistry:
 
     def plugin_id_for(self, task_type: str, project: str, domain: str) -> str:
         """The id of the plugin that serves `task_type` in `project`/`domain`; InvalidArgument if none does."""
+        self._refresh_declared()
         plugin_id = self.config.plugin_id_for(task_type, project, domain, self._declared)
         if plugin_id is None:
             served = ", ".join(sorted({*self.config.task_types, *self._declared})) or "none"
@@ -144,6 +151,21 @@ class PluginRegistry:
     def plugin_for(self, task_type: str, project: str, domain: str) -> Plugin:
         """The plugin that serves `task_type` in `project`/`domain`."""
         return self.get(self.plugin_id_for(task_type, project, domain))
+
+    def _declaring(self) -> tuple[tuple[str, ...], ...]:
+        return tuple(self._plugins[plugin_id].task_types for plugin_id in self.config.self_declaring_plugins())
+
+    def _refresh_declared(self) -> None:
+        """Takes in the task types a self-declaring plugin learned since (the agent plugin learns them from
+        its agents, which may answer only after the engine started)."""
+        current = self._declaring()
+        if current == self._declared_from:
+            return
+        self._declared_from = current
+        try:
+            self._declared = _declared_task_types(self.config, self._plugins)
+        except FailedPrecondition as exc:  # a type two plugins now claim: keep the mapping that served so far
+            log.warning("%s", exc)
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
         """Registers the instruments of the plugins that have some (`ReportsMetrics`) in `registry`."""

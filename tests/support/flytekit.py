@@ -21,7 +21,8 @@ from typing import Any
 from tests.support.venvs import ensure_venv
 
 FLYTEKIT_VERSION = "1.16.31"
-REQUIREMENTS = [f"flytekit=={FLYTEKIT_VERSION}", "pandas", "pyarrow"]
+# The `agent` extra: `pyflyte serve agent` (prometheus-client, grpcio-health-checking) runs from this environment too.
+REQUIREMENTS = [f"flytekit[agent]=={FLYTEKIT_VERSION}", "pandas", "pyarrow"]
 DEFAULT_TIME_LIMIT = 180.0
 
 # What flytekit prints when it falls into its interactive PKCE login, from which it never returns.

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from launcher.config import load_config
-from launcher.start import sandbox_config
+from launcher.start import agent_server_for, sandbox_config, with_agent_server
 from plugins.config import PluginsConfig
 
 
@@ -42,3 +43,28 @@ def test_admins_console_url_is_where_people_reach_the_logs(tmp_path: Path) -> No
     assert (
         sandbox_config(base, tmp_path).propeller.plugins.backends["local"]["log_link_base"] == "https://flyte.example"
     )
+
+
+def test_the_agent_server_start_runs_is_the_default_agent_and_its_task_types_count(tmp_path: Path) -> None:
+    config = with_agent_server(sandbox_config(load_config(env={}), tmp_path), "127.0.0.1:45001")
+    plugins = config.propeller.plugins
+    assert plugins.backends["agent"]["default_agent"] == {"endpoint": "127.0.0.1:45001"}
+    assert "agent" in plugins.enabled
+    assert plugins.plugin_id_for("sensor", "p", "d") == "agent"
+
+
+def test_a_configured_default_agent_means_no_agent_server(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pyflyte").touch()
+    plugins = {"backends": {"local": {"default_environment": {"venv": str(venv)}}}}
+    base = load_config(env={"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps(plugins)})
+    server = agent_server_for(sandbox_config(base, tmp_path / "data"))
+    assert server is not None and server.venv == venv
+    plugins["backends"]["agent"] = {"default_agent": {"endpoint": "agents.example:443"}}
+    base = load_config(env={"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps(plugins)})
+    assert agent_server_for(sandbox_config(base, tmp_path / "data")) is None
+
+
+def test_a_task_environment_without_flytekit_runs_no_agent_server(tmp_path: Path) -> None:
+    assert agent_server_for(sandbox_config(load_config(env={}), tmp_path, task_env=tmp_path / "empty")) is None

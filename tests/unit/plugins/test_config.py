@@ -84,7 +84,12 @@ def test_configuration_is_frozen() -> None:
 
 def test_referenced_plugins_list_every_id_once() -> None:
     config = PluginsConfig(default_plugin="local", overrides={"p": {"x": "sample"}})
-    assert config.referenced_plugins() == ["local", "echo", "sample"]
+    assert config.referenced_plugins() == ["local", "echo", "agent", "sample"]
+
+
+def test_sensors_go_to_the_agent_plugin_by_default() -> None:
+    assert PluginsConfig().plugin_id_for("sensor", "p", "d") == "agent"
+    assert PluginsConfig().plugin_id_for("my-own-type", "p", "d") == "local"  # still the container plugin
 
 
 def test_local_backend_starts_flytekit_tasks_warm_by_default() -> None:

@@ -80,7 +80,7 @@ async def test_configured_import_path_wins_over_entry_point() -> None:
 async def test_unreferenced_entry_points_are_never_imported() -> None:
     broken = entry_point("unused", "no_such_module_anywhere:create")
     registry = await PluginRegistry.load(PluginsConfig(), entry_points=[broken])
-    assert set(registry.plugins) == {"local", "echo"}
+    assert set(registry.plugins) == {"local", "echo", "agent"}
 
 
 async def test_factory_that_cannot_be_imported_fails_at_load() -> None:
@@ -124,6 +124,16 @@ async def test_enabled_entry_point_plugin_serves_the_task_types_it_declares() ->
     config = PluginsConfig(enabled=("sample",))
     registry = await PluginRegistry.load(config, entry_points=[entry_point("sample", f"{SAMPLE}:create")])
     assert isinstance(registry.plugin_for("sample", "p", "d"), SamplePlugin)
+
+
+async def test_task_types_a_plugin_learns_after_loading_are_served_from_then_on() -> None:
+    # The agent plugin learns its agents' task types when they answer, which may be after the engine started.
+    config = PluginsConfig(enabled=("sample",))
+    registry = await PluginRegistry.load(config, entry_points=[entry_point("sample", f"{SAMPLE}:create")])
+    plugin = registry.plugin_for("sample", "p", "d")
+    assert registry.plugin_id_for("learned-later", "p", "d") == "local"
+    plugin.task_types = (*plugin.task_types, "learned-later")
+    assert registry.plugin_for("learned-later", "p", "d") is plugin
 
 
 async def test_configured_task_type_wins_over_a_declared_one() -> None:
