@@ -10,6 +10,7 @@ Plugins never import propeller: everything they need arrives in the `TaskExecuti
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -232,7 +233,7 @@ class TaskExecutionContext:
     def attempt(self) -> int:
         return self.task_execution_id.retry_attempt
 
-    @property
+    @functools.cached_property
     def generated_name(self) -> str:
         """A deterministic, DNS-safe name for this attempt's external work (pods, jobs, processes)."""
         ident = self.task_execution_id

@@ -42,10 +42,12 @@ _CONCURRENCY = 64
 # Elements advanced per round: a round's work, its task event (the elements that changed) and the time
 # other executions wait stay bounded however large the array; the node asks for another round at once.
 _STEPS_PER_ROUND = 2000
-# Elements are started in a round only within this many seconds of its start (those already started are still
-# looked at): starting one costs a process, so a round that started 2,000 would keep the array's state and its
-# events from being saved -- and the node from showing in admin -- for a minute. The rest start next round.
+# Elements are started in a round only within this many seconds of its start, and at most this many (those
+# already started are still looked at): starting one costs a process, so a round that started 2,000 would keep
+# the array's state and its events from being saved -- and the node from showing in admin -- for a minute, and
+# looking at elements it will not start costs every round. The rest start next round.
 _START_SECONDS = 1.0
+_STARTS_PER_ROUND = 4 * _CONCURRENCY
 # Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
 _GATHER_SLICE = 1024
 # The failed elements' own error messages kept in the node's record (the first ones to fail; the record is
@@ -141,12 +143,21 @@ class ArrayNode(NodeHandler):
             batch = running[: min(limit, _STEPS_PER_ROUND)]
             if len(running) > len(batch) and len(batch) < limit:
                 ctx.wake()  # the rest of the elements that may run now: next round
+            # Elements already started are all looked at; of those not started, a round takes `_STARTS_PER_ROUND`.
+            element_plugin, fresh, deferred = status.element_plugin, 0, False
+            selected = []
+            for index in batch:
+                if int(element_plugin[index][0]) < 0:
+                    if fresh == _STARTS_PER_ROUND:
+                        deferred = True
+                        continue
+                    fresh += 1
+                selected.append(index)
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
                 cache = _ElementCache(template, array, await ctx.read_inputs())
             start_until = time.monotonic() + _START_SECONDS
-            deferred = False
 
             async def step(index: int) -> None:
                 nonlocal deferred
@@ -158,7 +169,7 @@ class ArrayNode(NodeHandler):
                     if resource is not None:
                         changed.append(resource)
 
-            await asyncio.gather(*(step(i) for i in batch))
+            await asyncio.gather(*(step(i) for i in selected))
             if deferred:
                 ctx.wake()
             if changed:
