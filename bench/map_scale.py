@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
@@ -39,7 +38,17 @@ from google.protobuf.timestamp_pb2 import Timestamp
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.peer_workloads import DOMAIN, PROJECT, TERMINAL, VERSION, Phase, Plane, machine_cpu, process_cpu  # noqa: E402
+from bench.peer_workloads import (  # noqa: E402
+    DOMAIN,
+    PROJECT,
+    TERMINAL,
+    VERSION,
+    Phase,
+    Plane,
+    machine_cpu,
+    process_cpu,
+    register,
+)
 from flyteidl_py.admin import execution_pb2, node_execution_pb2  # noqa: E402
 from flyteidl_py.core import identifier_pb2, literals_pb2  # noqa: E402
 from flyteidl_py.service import admin_pb2_grpc  # noqa: E402
@@ -125,16 +134,6 @@ async def run_once(
     if wall is None:
         await stub.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=ident, cause="bench timeout"))
     return Run(shape, n, wall, plane_cpu, machine, map_started, map_seconds, note)
-
-
-def register(bin_dir: Path, config: Path, project: Path) -> float:
-    began = time.perf_counter()
-    subprocess.run(
-        [str(bin_dir / "pyflyte"), "--config", str(config), "register", "-p", PROJECT, "-d", DOMAIN,
-         "--version", VERSION, "workflows"],
-        cwd=project, check=True, capture_output=True,
-    )  # fmt: skip
-    return time.perf_counter() - began
 
 
 def use_ports(plane: Plane, base: int) -> None:
