@@ -10,6 +10,7 @@ Plugins never import propeller: everything they need arrives in the `TaskExecuti
 from __future__ import annotations
 
 import enum
+import functools
 import hashlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +173,11 @@ class TaskExecutionContext:
     resources: tasks_pb2.Resources | None = None  # after platform defaults and overrides
     # For array-node sub-tasks: the element index (FLYTE_K8S_ARRAY_INDEX) the attempt computes.
     array_index: int | None = None
+    # For array-node sub-tasks: the array's inputs (`paths.inputs`, which the task reads as on Flyte) narrowed to
+    # this element -- each collection the array splits holds only element `array_index`, at position 0 -- or
+    # None when they cannot be (an offloaded collection). A backend that hands a task these instead spares it
+    # decoding every element of the array's inputs to pick one; the task must then pick position 0.
+    narrowed_inputs_reader: Callable[[], Awaitable[literals_pb2.LiteralMap | None]] | None = None
     backend_config: Mapping[str, JsonValue] = field(default_factory=dict)
     # The workflow and launch plan the execution runs (FLYTE_INTERNAL_EXECUTION_WORKFLOW / _LAUNCHPLAN);
     # None for single-task executions.
@@ -227,7 +233,7 @@ class TaskExecutionContext:
     def attempt(self) -> int:
         return self.task_execution_id.retry_attempt
 
-    @property
+    @functools.cached_property
     def generated_name(self) -> str:
         """A deterministic, DNS-safe name for this attempt's external work (pods, jobs, processes)."""
         ident = self.task_execution_id

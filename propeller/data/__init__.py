@@ -3,7 +3,7 @@
 None of them does I/O except through the callables passed in; the ones that read are async.
 """
 
-from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
+from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes, narrowed_inputs
 from propeller.data.bindings import OutputReader, alias_map, parse_promise_var, resolve_bindings
 from propeller.data.branch import select_branch
 from propeller.data.dynamic import dynamic_workflow_template, spec_version
@@ -21,6 +21,7 @@ __all__ = [
     "element_inputs",
     "gather_outputs",
     "min_successes",
+    "narrowed_inputs",
     "parse_promise_var",
     "resolve_bindings",
     "select_branch",

@@ -62,6 +62,31 @@ def element_inputs(
     return element
 
 
+def narrowed_inputs(
+    inputs: literals_pb2.LiteralMap, bound_inputs: Collection[str], index: int
+) -> literals_pb2.LiteralMap | None:
+    """The array's inputs narrowed to sub-node `index`: each collection it splits holds only element `index`
+    (at position 0), every other input as is. A task that picks its element by index (flytekit's map tasks)
+    reads these with index 0 as it would read the whole array's with `index`, without decoding n elements.
+    None when an input the array may split is offloaded (only its whole value says where the element is)."""
+    narrowed = literals_pb2.LiteralMap()
+    for name, literal in inputs.literals.items():
+        if name in bound_inputs:
+            narrowed.literals[name].CopyFrom(literal)
+            continue
+        kind = literal.WhichOneof("value")
+        if kind == "offloaded_metadata":
+            return None
+        if kind != "collection":
+            narrowed.literals[name].CopyFrom(literal)
+            continue
+        elements = literal.collection.literals
+        if not 0 <= index < len(elements):
+            raise IndexError(f"index {index} out of bounds for input [{name}] of length {len(elements)}")
+        narrowed.literals[name].collection.literals.add().CopyFrom(elements[index])
+    return narrowed
+
+
 def min_successes(array_node: workflow_pb2.ArrayNode, size: int) -> int:
     """How many sub-nodes must succeed: `min_successes`, else ceil(`min_success_ratio` * size), else all."""
     criterion = array_node.WhichOneof("success_criteria")

@@ -29,7 +29,7 @@ from flyteidl_py.event import event_pb2
 from flyteplane.errors import FlyteplaneError, NotFound
 from plugins.core import Phase, Plugin, TaskExecutionContext, Transition
 from propeller.catalog.keys import CatalogKey
-from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes
+from propeller.data.arrays import array_size, element_inputs, gather_outputs, min_successes, narrowed_inputs
 from propeller.data.errors import ArrayUserError
 from propeller.events import TASK_EVENT_PHASE, task_event
 from propeller.nodes.attempt import completion, task_context, task_template
@@ -42,6 +42,12 @@ _CONCURRENCY = 64
 # Elements advanced per round: a round's work, its task event (the elements that changed) and the time
 # other executions wait stay bounded however large the array; the node asks for another round at once.
 _STEPS_PER_ROUND = 2000
+# Elements are started in a round only within this many seconds of its start, and at most this many (those
+# already started are still looked at): starting one costs a process, so a round that started 2,000 would keep
+# the array's state and its events from being saved -- and the node from showing in admin -- for a minute, and
+# looking at elements it will not start costs every round. The rest start next round.
+_START_SECONDS = 1.0
+_STARTS_PER_ROUND = 4 * _CONCURRENCY
 # Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
 _GATHER_SLICE = 1024
 # The failed elements' own error messages kept in the node's record (the first ones to fail; the record is
@@ -101,7 +107,13 @@ class ArrayNode(NodeHandler):
             plugin_state=base64.b64decode(raw_state),
             output_dir=self._element_dir(ctx, index),
             array_index=index,
+            narrowed_inputs_reader=lambda: self._narrowed_inputs(ctx, index),
         )
+
+    async def _narrowed_inputs(self, ctx: NodeContext, index: int) -> literals_pb2.LiteralMap | None:
+        """Element `index`'s view of the array's inputs (`TaskExecutionContext.narrowed_inputs_reader`); the array's
+        inputs come from the engine's cache, so this costs the element's literals, not the array's."""
+        return narrowed_inputs(await ctx.read_inputs(), list(ctx.node.array_node.bound_inputs), index)
 
     async def handle(self, ctx: NodeContext) -> NodeResult:
         status, array = ctx.status, ctx.node.array_node
@@ -131,18 +143,35 @@ class ArrayNode(NodeHandler):
             batch = running[: min(limit, _STEPS_PER_ROUND)]
             if len(running) > len(batch) and len(batch) < limit:
                 ctx.wake()  # the rest of the elements that may run now: next round
+            # Elements already started are all looked at; of those not started, a round takes `_STARTS_PER_ROUND`.
+            element_plugin, fresh, deferred = status.element_plugin, 0, False
+            selected = []
+            for index in batch:
+                if int(element_plugin[index][0]) < 0:
+                    if fresh == _STARTS_PER_ROUND:
+                        deferred = True
+                        continue
+                    fresh += 1
+                selected.append(index)
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
                 cache = _ElementCache(template, array, await ctx.read_inputs())
+            start_until = time.monotonic() + _START_SECONDS
 
             async def step(index: int) -> None:
+                nonlocal deferred
                 async with semaphore:
+                    if int(status.element_plugin[index][0]) < 0 and time.monotonic() > start_until:
+                        deferred = True  # not started yet, and this round has started enough: the next one
+                        return
                     resource = await self._step(ctx, plugin, template, index, retries, cache)
                     if resource is not None:
                         changed.append(resource)
 
-            await asyncio.gather(*(step(i) for i in batch))
+            await asyncio.gather(*(step(i) for i in selected))
+            if deferred:
+                ctx.wake()
             if changed:
                 ctx.touch()
             failed = sum(p in _FAILED for p in status.element_phase)
@@ -270,6 +299,9 @@ class ArrayNode(NodeHandler):
         else:
             if outcome_phase.is_terminal:
                 await plugin.finalize(tctx)
+                # Nothing reads a finished element's plugin state again (it is not aborted, and a retry starts
+                # afresh): dropped, so that the record a round saves shrinks as the array progresses.
+                status.element_plugin[index][2] = ""
             status.element_phase[index] = int(outcome_phase)
         if status.element_phase[index] == int(NodePhase.FAILED) and len(status.element_errors) < _ERRORS_KEPT:
             message = error.message if error is not None and error.message else "failed without an error message"

@@ -37,6 +37,7 @@ def task_context(
     output_dir: str | None = None,
     array_index: int | None = None,
     inputs_uri: str | None = None,
+    narrowed_inputs_reader: Callable[[], Awaitable[literals_pb2.LiteralMap | None]] | None = None,
 ) -> TaskExecutionContext:
     """The plugin's view of one attempt (also used by array nodes for their elements)."""
     state, services = ctx.state, ctx.services
@@ -85,6 +86,7 @@ def task_context(
         security_context=spec.security_context,
         resources=template.container.resources if template.HasField("container") else None,
         array_index=array_index,
+        narrowed_inputs_reader=narrowed_inputs_reader,
         platform_environment=services.settings.platform_environment,
         wake=lambda: services.wake(state.record_id),
         secrets_reader=_secrets_reader(services, e.project, e.domain),

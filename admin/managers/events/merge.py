@@ -6,8 +6,10 @@ place) the merged value, so every rule can be tested on plain messages.
 
 from __future__ import annotations
 
+import bisect
+from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, overload
 
 from google.protobuf import json_format
 from google.protobuf.duration_pb2 import Duration
@@ -155,6 +157,25 @@ def _resource_key(resource: event_pb2.ExternalResourceInfo) -> tuple[int, int]:
     return (resource.index, resource.retry_attempt)
 
 
+class _ResourceKeys(Sequence[tuple[int, int]]):
+    """The keys of a sorted list of external resources, computed as bisection asks for them."""
+
+    def __init__(self, resources: Sequence[event_pb2.ExternalResourceInfo]) -> None:
+        self.resources = resources
+
+    def __len__(self) -> int:
+        return len(self.resources)
+
+    @overload
+    def __getitem__(self, index: int) -> tuple[int, int]: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[tuple[int, int]]: ...
+    def __getitem__(self, index: int | slice) -> tuple[int, int] | Sequence[tuple[int, int]]:
+        if isinstance(index, slice):
+            return [_resource_key(r) for r in self.resources[index]]
+        return _resource_key(self.resources[index])
+
+
 def merge_task_metadata(
     stored: event_pb2.TaskExecutionMetadata, incoming: event_pb2.TaskExecutionMetadata, phase_changed: bool
 ) -> None:
@@ -174,21 +195,18 @@ def merge_task_metadata(
         stored.resource_pool_info.extend(incoming.resource_pool_info)
     if incoming.instance_class != event_pb2.TaskExecutionMetadata.DEFAULT:
         stored.instance_class = incoming.instance_class
-    incoming_keys = sorted(_resource_key(r) for r in incoming.external_resources)
-    if (
-        incoming_keys
-        and len(set(incoming_keys)) == len(incoming_keys)
-        and (not stored.external_resources or incoming_keys[0] > _resource_key(stored.external_resources[-1]))
-    ):
-        # Only elements after every stored one (an array reporting its elements in order): append.
-        stored.external_resources.extend(sorted(incoming.external_resources, key=_resource_key))
-        return
-    by_key = {_resource_key(r): r for r in stored.external_resources}
+    resources = stored.external_resources
+    # The stored list is sorted by key, so each incoming element finds its stored one by bisection: an array's
+    # event costs what it reports, not the array's size (a 10,000-element map reports hundreds of events).
+    keys = _ResourceKeys(resources)
+    added: list[event_pb2.ExternalResourceInfo] = []
     for new in incoming.external_resources:
-        old = by_key.get(_resource_key(new))
-        if old is None:
-            by_key[_resource_key(new)] = new
+        key = _resource_key(new)
+        position = bisect.bisect_left(keys, key)
+        if position == len(resources) or _resource_key(resources[position]) != key:
+            added.append(new)
             continue
+        old = resources[position]
         if new.external_id:
             old.external_id = new.external_id
         old.phase = new.phase
@@ -199,9 +217,16 @@ def merge_task_metadata(
         old.logs.extend(merged)
         if new.HasField("custom_info"):
             old.custom_info.CopyFrom(new.custom_info)
-    ordered = [by_key[k] for k in sorted(by_key)]
-    resources = [event_pb2.ExternalResourceInfo() for _ in ordered]
-    for target, source in zip(resources, ordered, strict=True):
+    if not added:
+        return
+    by_key = {_resource_key(r): r for r in added}  # the last of an element reported twice in one event wins
+    fresh = [by_key[k] for k in sorted(by_key)]
+    if not resources or _resource_key(fresh[0]) > _resource_key(resources[-1]):
+        resources.extend(fresh)  # elements after every stored one (an array reporting them in order): appended
+        return
+    ordered = sorted([*resources, *fresh], key=_resource_key)
+    copies = [event_pb2.ExternalResourceInfo() for _ in ordered]
+    for target, source in zip(copies, ordered, strict=True):
         target.CopyFrom(source)
-    del stored.external_resources[:]
-    stored.external_resources.extend(resources)
+    del resources[:]
+    resources.extend(copies)

@@ -194,15 +194,23 @@ class WarmPool:
         if key.reuse:
             return await self._start_reuse_attempt(key, request, wake)
         slot = self._slots.get(key)
-        server = self._pick(slot) if slot is not None else None
-        if slot is None or server is None:
+        if slot is None:
             return None
-        server.pending += 1
-        try:
-            async with server.lock:
-                reply = await self._exchange(server, request)
-        finally:
-            server.pending -= 1
+        while True:
+            server = self._pick(slot)
+            if server is None:
+                return None
+            server.pending += 1
+            try:
+                async with server.lock:
+                    if server.stopping and not server.killed:
+                        # Retired (its replacement is ready) while this attempt waited for it: a large map waits
+                        # here dozens at a time, and starting them all cold would cost a fresh interpreter each.
+                        continue
+                    reply = await self._exchange(server, request)
+            finally:
+                server.pending -= 1
+            break
         now = time.monotonic()
         server.last_used = slot.last_used = now
         if reply is None:

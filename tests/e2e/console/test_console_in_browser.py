@@ -44,11 +44,10 @@ FRAMES = "console_flows.frames.frames"
 HOSTILE = "<img src=x onerror=\"window.__xss='label'\">"
 HOSTILE_FRAME = "<img src=x onerror=\"window.__xss='frame'\">"  # as console_flows.frames writes it
 # Elements of the map task: each is a real task process on the local backend. The execution that runs to
-# its end maps a few hundred; a second one maps LARGE_MAP and is watched while they run, then terminated
-# from the page. (With 10,000 the array node had not started after two minutes on this machine: see the
-# report of the console's branch; the page itself draws one node whatever the count.)
+# its end maps a few hundred (each element is a process: 10,000 of them take minutes on a 2-core machine);
+# a second one maps LARGE_MAP, given as its input, and is watched while they run, then terminated from the page.
 MAP_ELEMENTS = 200
-LARGE_MAP = 1_000
+LARGE_MAP = 10_000
 
 
 @pytest.fixture(scope="module")

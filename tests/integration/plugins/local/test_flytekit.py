@@ -7,6 +7,7 @@ in the reference runs.
 
 from __future__ import annotations
 
+import dataclasses
 import tarfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -101,6 +102,28 @@ async def test_map_task_element_is_picked_by_the_array_index(
     assert transition.phase is Phase.SUCCESS, transition.reason
     expected = outputs_of(runtime_fixture("map_square_index1.outputs.pb"))
     assert await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap) == expected
+
+
+async def test_map_task_element_given_its_narrowed_inputs_computes_the_same_element(
+    local_plugin: LocalPlugin, storage: Storage, start_path: str
+) -> None:
+    # The array's inputs are never read by the task: it gets the element's own (x = [2] for index 1).
+    ctx = task_context(storage, fixture_task("examples.advanced.map_square"), execution="narrowed", array_index=1)
+    whole = outputs_of(runtime_fixture("map_square.inputs.pb"))  # x = [1, 2, 3]
+    narrowed = literals_pb2.LiteralMap()
+    narrowed.literals["x"].collection.literals.append(whole.literals["x"].collection.literals[1])
+
+    async def narrowed_reader() -> literals_pb2.LiteralMap | None:
+        return narrowed
+
+    ctx = dataclasses.replace(ctx, narrowed_inputs_reader=narrowed_reader)
+    transition = on_path(await drive(local_plugin, ctx), start_path)
+    assert transition.phase is Phase.SUCCESS, transition.reason
+    expected = outputs_of(runtime_fixture("map_square_index1.outputs.pb"))
+    assert await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap) == expected
+    assert not await storage.exists(ctx.paths.inputs)
+    await local_plugin.finalize(ctx)
+    assert not (local_plugin.config.work_dir / ctx.generated_name / "inputs.pb").exists()  # scratch, removed
 
 
 @pytest.fixture

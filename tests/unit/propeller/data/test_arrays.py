@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from flyteidl_py.core import literals_pb2, workflow_pb2
-from propeller.data import ArrayUserError, array_size, element_inputs, gather_outputs, min_successes
+from propeller.data import ArrayUserError, array_size, element_inputs, gather_outputs, min_successes, narrowed_inputs
 from tests.unit.propeller.compiler.builders import INT, list_of
 from tests.unit.propeller.data.support import int_literal, list_literal, outputs, runtime_literals, str_literal
 
@@ -92,6 +92,30 @@ def test_element_inputs_pass_scalar_inputs_verbatim() -> None:
 def test_element_index_beyond_the_array_is_refused() -> None:
     with pytest.raises(IndexError):
         element_inputs(MAP_SQUARE_INPUTS, (), 3)
+
+
+def test_narrowed_inputs_hold_only_the_element_of_each_split_collection() -> None:
+    table = list_literal(int_literal(9), int_literal(8))
+    inputs = outputs(x=list_literal(int_literal(1), int_literal(2)), table=table, factor=int_literal(3))
+
+    narrowed = narrowed_inputs(inputs, ("table",), 1)
+
+    assert narrowed == outputs(x=list_literal(int_literal(2)), table=table, factor=int_literal(3))
+
+
+def test_narrowed_inputs_pick_what_element_inputs_pick_at_position_zero() -> None:
+    for index in range(3):
+        narrowed = narrowed_inputs(MAP_SQUARE_INPUTS, (), index)
+        assert narrowed is not None
+        assert element_inputs(narrowed, (), 0) == element_inputs(MAP_SQUARE_INPUTS, (), index)
+
+
+def test_inputs_with_an_offloaded_input_are_not_narrowed() -> None:
+    offloaded = literals_pb2.Literal(
+        offloaded_metadata=literals_pb2.LiteralOffloadedMetadata(uri="s3://bucket/x.pb", inferred_type=list_of(INT))
+    )
+
+    assert narrowed_inputs(outputs(x=offloaded), (), 0) is None
 
 
 def test_min_successes_defaults_to_every_sub_node() -> None:

@@ -264,6 +264,19 @@ def test_an_external_resource_already_stored_is_updated_in_place() -> None:
     assert (first.external_id, first.phase, len(stored.external_resources)) == ("pod-0", TASK.SUCCEEDED, 2)
 
 
+def test_stored_external_resources_are_updated_and_later_ones_appended_by_one_event() -> None:
+    stored = event_pb2.TaskExecutionMetadata(external_resources=[_resource(i, phase=TASK.RUNNING) for i in range(5)])
+    incoming = event_pb2.TaskExecutionMetadata(
+        external_resources=[_resource(6), _resource(3, phase=TASK.SUCCEEDED), _resource(5), _resource(1)]
+    )
+
+    merge.merge_task_metadata(stored, incoming, phase_changed=False)
+
+    assert _keys(stored) == [(i, 0) for i in range(7)]
+    assert stored.external_resources[3].phase == TASK.SUCCEEDED
+    assert stored.external_resources[2].phase == TASK.RUNNING
+
+
 def test_a_disabled_cache_status_leaves_the_stored_one() -> None:
     stored = event_pb2.TaskExecutionMetadata(external_resources=[_resource(0, cache_status=catalog_pb2.CACHE_HIT)])
     incoming = event_pb2.TaskExecutionMetadata(
