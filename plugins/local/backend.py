@@ -89,7 +89,13 @@ from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
 from plugins.local.attempt import log_tail
-from plugins.local.command import Command, build_command, environment_variables, unmapped_code_hint
+from plugins.local.command import (
+    TMP_DIRECTORY,
+    Command,
+    build_command,
+    environment_variables,
+    unmapped_code_hint,
+)
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
     LOCK,
@@ -266,6 +272,7 @@ def _lock_held(attempt: Path) -> bool:
 def _prepare(attempt: Path, command: Command, inputs: bytes | None = None) -> None:
     attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
     (attempt / "code").mkdir(exist_ok=True)
+    (attempt / TMP_DIRECTORY).mkdir(exist_ok=True)
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
     (attempt / LOG_FILE).touch()
     if inputs is not None:
@@ -305,7 +312,7 @@ async def _narrowed_inputs(ctx: TaskExecutionContext) -> literals_pb2.LiteralMap
 
 def _cleanup(attempt: Path) -> int | None:
     """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
-    for name in ("code", "cwd", SECRETS_DIRECTORY):
+    for name in ("code", "cwd", TMP_DIRECTORY, SECRETS_DIRECTORY):
         try:
             (attempt / name).rmdir()  # usually empty: spares rmtree's walk
         except FileNotFoundError:

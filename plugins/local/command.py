@@ -118,6 +118,9 @@ def _inherited(environ: Mapping[str, str], patterns: Iterable[str]) -> dict[str,
     return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in wanted)}
 
 
+TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
+
+
 def environment_variables(
     environment: LocalEnvironment, config: LocalPluginConfig, environ: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -188,6 +191,11 @@ async def build_command(
     import_env = {**env, **ctx.environment}
     env.update(identity)
     env.update(ctx.environment)
+    # A pod's /tmp goes with the pod; an attempt's temporary files (flytekit makes a `flyte-*` sandbox
+    # there per task) go with the attempt: its own `tmp` directory, removed when the attempt is finalized.
+    # Not in `import_env`, which keys warm servers. A TMPDIR the environment or the task names wins.
+    if not any("TMPDIR" in named for named in (environment.env, ctx.environment, {p.key for p in container.env})):
+        env["TMPDIR"] = str(attempt_dir / TMP_DIRECTORY)
     # Last, and never in `import_env` (which keys warm servers): only this attempt's process gets them.
     secrets = await ctx.read_secrets()
     if secrets:

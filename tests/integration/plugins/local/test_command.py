@@ -92,8 +92,11 @@ async def test_what_task_modules_see_at_import_is_the_environment_but_for_the_at
     assert command.import_env["EXAMPLE_ENV"] == "yes"  # registered with the task (`pyflyte register --env`)
     assert command.import_env["RUN_ENV"] == "on"  # the execution's
     assert {k: v for k, v in command.env.items() if k not in command.import_env} == {
-        k: v for k, v in command.env.items() if k.startswith("FLYTE_INTERNAL_") or k == "FLYTE_ATTEMPT_NUMBER"
+        k: v
+        for k, v in command.env.items()
+        if k.startswith("FLYTE_INTERNAL_") or k in ("FLYTE_ATTEMPT_NUMBER", "TMPDIR")  # TMPDIR: the attempt's own
     }
+    assert command.env["TMPDIR"] == str(tmp_path / "a" / "tmp")
 
 
 async def test_the_attempts_trace_context_reaches_the_task_but_does_not_choose_its_fork_server(

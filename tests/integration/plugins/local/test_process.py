@@ -317,6 +317,20 @@ async def test_finalize_removes_scratch_directories_but_keeps_the_log(
     assert local_path(transition.logs[0].uri).read_text() == "kept\n"
 
 
+async def test_an_attempts_temporary_files_go_with_it(local_plugin: LocalPlugin, storage: Storage) -> None:
+    # flytekit makes a `flyte-*` sandbox under TMPDIR for every task: on a shared /tmp they would pile up.
+    ctx = task_context(storage, shell('mktemp -d "$TMPDIR/flyte-XXXX"'), execution="temps")
+    transition = await drive(local_plugin, ctx)
+    record = AttemptRecord.decode(transition.state)
+    assert record is not None
+    made = Path((Path(record.work_dir) / "task.log").read_text().strip())
+    assert made.parent == Path(record.work_dir) / "tmp"
+    assert made.is_dir()
+
+    await local_plugin.finalize(with_state(ctx, transition.state))
+    assert not made.exists()
+
+
 async def test_finished_attempt_is_never_started_again(
     local_plugin: LocalPlugin, storage: Storage, tmp_path: Path
 ) -> None:
