@@ -8,12 +8,14 @@ those flytekit writes (failure node `fn0`, `err` bound to a NONE union at regist
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
-from flyteidl_py.admin import node_execution_pb2, task_pb2
+from flyteidl_py.admin import node_execution_pb2, task_execution_pb2, task_pb2
 from flyteidl_py.admin import workflow_pb2 as admin_wf
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, interface_pb2, literals_pb2, types_pb2
@@ -53,7 +55,7 @@ def clean_up_task(name: str = "clean-up", kind: str = "echo") -> task_pb2.TaskCr
     return request
 
 
-def failure_node(*, fails: bool = False) -> core_wf.Node:
+def failure_node() -> core_wf.Node:
     none = literals_pb2.Literal()
     none.scalar.none_type.SetInParent()
     err = literals_pb2.BindingData()
@@ -68,22 +70,21 @@ def failure_node(*, fails: bool = False) -> core_wf.Node:
             literals_pb2.Binding(var="err", binding=err),
             literals_pb2.Binding(var="x", binding=literals_pb2.BindingData(promise=types_pb2.OutputReference(var="x"))),
         ],
-        task_node=core_wf.TaskNode(
-            reference_id=ident(identifier_pb2.TASK, "failing-clean-up" if fails else "clean-up")
-        ),
+        task_node=core_wf.TaskNode(reference_id=ident(identifier_pb2.TASK, "clean-up")),
     )
 
 
-def failing_chain(name: str, length: int, *, fails: bool = False) -> list[object]:
-    """A chain of echo tasks whose last node runs a `fail-once` task, with the clean-up as failure node."""
+def failing_chain(name: str, length: int, *, clean_up: str = "echo") -> list[object]:
+    """A chain of echo tasks whose last node runs a `fail-once` task, with a clean-up task of kind `clean_up`
+    as failure node."""
     failing = echo_task("fail-once.int")
     failing.spec.template.type = "fail-once"
     requests = chain(name, length)
     workflow = requests[0]
     assert isinstance(workflow, admin_wf.WorkflowCreateRequest)
     workflow.spec.template.nodes[-1].task_node.reference_id.CopyFrom(ident(identifier_pb2.TASK, "fail-once.int"))
-    workflow.spec.template.failure_node.CopyFrom(failure_node(fails=fails))
-    return [echo_task(), failing, clean_up_task(), clean_up_task("failing-clean-up", "fail-once"), *requests]
+    workflow.spec.template.failure_node.CopyFrom(failure_node())
+    return [echo_task(), failing, clean_up_task("clean-up", clean_up), *requests]
 
 
 async def node_executions(
@@ -130,7 +131,7 @@ async def test_the_failure_node_runs_with_the_inputs_and_the_error_then_the_work
 
 async def test_a_failure_node_that_fails_fails_the_workflow_with_its_own_error(plane: RunningPlane) -> None:
     stub = plane.stub
-    await register(stub, failing_chain("fails2", 2, fails=True))
+    await register(stub, failing_chain("fails2", 2, clean_up="fail-once"))
     execution = await launch(stub, "fails2", ints(x=1))
     done = await wait(stub, execution)
     assert done.closure.phase == core.WorkflowExecution.FAILED
@@ -151,3 +152,80 @@ async def test_a_workflow_that_succeeds_never_runs_its_failure_node(plane: Runni
     done = await wait(stub, execution)
     assert done.closure.phase == core.WorkflowExecution.SUCCEEDED, done.closure.error
     assert "fn0" not in await node_executions(stub, execution)
+
+
+async def test_a_sub_workflow_runs_its_failure_node_before_its_node_fails(plane: RunningPlane) -> None:
+    stub = plane.stub
+    inner_requests = failing_chain("inner2", 2)
+    inner = inner_requests[-2]
+    assert isinstance(inner, admin_wf.WorkflowCreateRequest)
+    outer_requests = chain("outer1", 1)
+    outer = outer_requests[0]
+    assert isinstance(outer, admin_wf.WorkflowCreateRequest)
+    node = outer.spec.template.nodes[0]
+    node.ClearField("task_node")
+    node.workflow_node.sub_workflow_ref.CopyFrom(inner.id)
+    outer.spec.sub_workflows.append(inner.spec.template)
+    await register(stub, [*inner_requests[:-2], *outer_requests])
+    execution = await launch(stub, "outer1", ints(x=7))
+    done = await wait(stub, execution)
+    assert done.closure.phase == core.WorkflowExecution.FAILED
+    assert "fails the first time it runs" in done.closure.error.message
+
+    assert (await node_executions(stub, execution))["n0"].closure.phase == core.NodeExecution.FAILED
+    children = await stub.ListNodeExecutions(
+        node_execution_pb2.NodeExecutionListRequest(workflow_execution_id=execution, unique_parent_id="n0", limit=100)
+    )
+    phases = {n.metadata.spec_node_id: n.closure.phase for n in children.node_executions}
+    assert phases["n1"] == core.NodeExecution.FAILED
+    assert phases["fn0"] == core.NodeExecution.SUCCEEDED
+    fn = next(n for n in children.node_executions if n.metadata.spec_node_id == "fn0")
+    data = await node_data(stub, execution, fn.id.node_id)
+    assert data.full_inputs.literals["x"].scalar.primitive.integer == 7  # the sub-workflow's input
+    assert "fails the first time it runs" in data.full_inputs.literals["err"].scalar.union.value.scalar.error.message
+
+
+@pytest.fixture
+async def restartable(tmp_path: Path) -> AsyncIterator[RunningPlane]:
+    plugins = {
+        "factories": {**PLUGINS["factories"], "sleep": "tests.support.plugin_doubles:sleep"},
+        "backends": {"sleep": {"seconds": 3}},
+    }
+    config = plane_config(
+        tmp_path, f"sqlite:///{tmp_path}/admin.db", f"sqlite:///{tmp_path}/propeller.db", plugins=plugins
+    )
+    # A fixed owner: a restarted engine takes its executions back at once instead of after the lease.
+    config = config.model_copy(update={"propeller": config.propeller.model_copy(update={"owner_id": "failure-test"})})
+    async with running_plane(config) as running:
+        yield running
+
+
+async def test_a_restarted_engine_resumes_the_running_failure_node_and_not_the_failed_graph(
+    restartable: RunningPlane,
+) -> None:
+    from propeller.server import start_propeller
+
+    plane, stub = restartable, restartable.stub
+    await register(stub, failing_chain("slow2", 2, clean_up="sleep"))  # a 3 s clean-up
+    execution = await launch(stub, "slow2", ints(x=3))
+    deadline = time.monotonic() + 30
+    while (fn := (await node_executions(stub, execution)).get("fn0")) is None or (
+        fn.closure.phase != core.NodeExecution.RUNNING
+    ):
+        assert time.monotonic() < deadline, "the failure node never ran"
+        await asyncio.sleep(0.05)
+    await plane.propeller.stop(0)  # while the failure node sleeps
+    plane.propeller = await start_propeller(plane.config)
+    try:
+        done = await wait(stub, execution)
+    finally:
+        await plane.propeller.stop(0)
+    # The new engine went on with the failure node's attempt (its clock is in the plugin state) and ran nothing twice.
+    assert done.closure.phase == core.WorkflowExecution.FAILED
+    assert "node n1 fails the first time it runs" in done.closure.error.message
+    nodes = await node_executions(stub, execution)
+    assert nodes["fn0"].closure.phase == core.NodeExecution.SUCCEEDED
+    attempts = await stub.ListTaskExecutions(
+        task_execution_pb2.TaskExecutionListRequest(node_execution_id=nodes["fn0"].id, limit=10)
+    )
+    assert [t.closure.phase for t in attempts.task_executions] == [core.TaskExecution.SUCCEEDED]
