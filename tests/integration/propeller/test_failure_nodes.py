@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from flyteidl_py.admin import node_execution_pb2, task_execution_pb2, task_pb2
+from flyteidl_py.admin import execution_pb2, node_execution_pb2, task_execution_pb2, task_pb2
 from flyteidl_py.admin import workflow_pb2 as admin_wf
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2, interface_pb2, literals_pb2, types_pb2
@@ -200,7 +200,18 @@ async def restartable(tmp_path: Path) -> AsyncIterator[RunningPlane]:
         yield running
 
 
-async def test_a_restarted_engine_resumes_the_running_failure_node_and_not_the_failed_graph(
+async def running_failure_node(
+    stub: admin_pb2_grpc.AdminServiceStub, execution: identifier_pb2.WorkflowExecutionIdentifier
+) -> None:
+    deadline = time.monotonic() + 30
+    while (fn := (await node_executions(stub, execution)).get("fn0")) is None or (
+        fn.closure.phase != core.NodeExecution.RUNNING
+    ):
+        assert time.monotonic() < deadline, "the failure node never ran"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_restarted_engine_resumes_the_running_failure_node_and_runs_it_once(
     restartable: RunningPlane,
 ) -> None:
     from propeller.server import start_propeller
@@ -208,12 +219,7 @@ async def test_a_restarted_engine_resumes_the_running_failure_node_and_not_the_f
     plane, stub = restartable, restartable.stub
     await register(stub, failing_chain("slow2", 2, clean_up="sleep"))  # a 3 s clean-up
     execution = await launch(stub, "slow2", ints(x=3))
-    deadline = time.monotonic() + 30
-    while (fn := (await node_executions(stub, execution)).get("fn0")) is None or (
-        fn.closure.phase != core.NodeExecution.RUNNING
-    ):
-        assert time.monotonic() < deadline, "the failure node never ran"
-        await asyncio.sleep(0.05)
+    await running_failure_node(stub, execution)
     await plane.propeller.stop(0)  # while the failure node sleeps
     plane.propeller = await start_propeller(plane.config)
     try:
@@ -229,3 +235,16 @@ async def test_a_restarted_engine_resumes_the_running_failure_node_and_not_the_f
         task_execution_pb2.TaskExecutionListRequest(node_execution_id=nodes["fn0"].id, limit=10)
     )
     assert [t.closure.phase for t in attempts.task_executions] == [core.TaskExecution.SUCCEEDED]
+
+
+async def test_terminating_an_execution_that_runs_its_failure_node_aborts_that_node(
+    restartable: RunningPlane,
+) -> None:
+    stub = restartable.stub
+    await register(stub, failing_chain("abort2", 2, clean_up="sleep"))  # a 3 s clean-up
+    execution = await launch(stub, "abort2", ints(x=3))
+    await running_failure_node(stub, execution)
+    await stub.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=execution, cause="enough"))
+    done = await wait(stub, execution)
+    assert done.closure.phase == core.WorkflowExecution.ABORTED
+    assert (await node_executions(stub, execution))["fn0"].closure.phase == core.NodeExecution.ABORTED
