@@ -17,6 +17,8 @@ from propeller.scope import Scope
 class Derived:
     # The workflow's own graph, with its dependency order.
     top: Scope | None = None
+    # The scope of the workflow's failure node, once the workflow has failed and runs it.
+    failure: Scope | None = None
     # Graphs nodes run (sub-workflows, branch children, dynamic workflows) by "<node key>/<attempt>/<tag>":
     # the same object round after round keeps its frontier.
     scopes: dict[str, Scope] = field(default_factory=dict)

@@ -322,6 +322,8 @@ class Engine:
             scope = state.derived.top = self.top_scope(state, self.services.workflow_dir(state))
         if state.abort_cause is not None:
             await self.executor.abort_scope(state, scope, state.abort_cause, final=True)
+            if state.phase == WorkflowPhase.HANDLING_FAILURE_NODE:
+                await self.executor.abort_scope(state, self._failure_scope(state, scope), state.abort_cause, final=True)
             self._finish(state, WorkflowPhase.ABORTED, None)
             return False
         if state.phase == WorkflowPhase.READY:
@@ -334,6 +336,8 @@ class Engine:
             state.started_at = time.time()
             self._transition(state, WorkflowPhase.RUNNING, None)
             log.info("execution started: workflow %s", state.closure.primary.template.id.name)
+        if state.phase == WorkflowPhase.HANDLING_FAILURE_NODE:
+            return await self._run_failure_node(state, scope)
         try:
             outcome = await self.executor.run_scope(state, scope, self._budget(state))
         finally:
@@ -341,11 +345,42 @@ class Engine:
         if outcome.done and outcome.error is not None:
             await self.executor.abort_scope(state, scope, "Some node execution failed, auto-abort.", final=False)
             self._transition(state, WorkflowPhase.FAILING, outcome.error)
-            self._finish(state, WorkflowPhase.FAILED, outcome.error)
+            if scope.failure_node is None:
+                self._finish(state, WorkflowPhase.FAILED, outcome.error)
+                return outcome.progressed
+            # Kept in the record until the failure node is done: the execution then fails with it.
+            state.error = outcome.error.SerializeToString()
+            self._transition(state, WorkflowPhase.HANDLING_FAILURE_NODE, outcome.error)
+            log.info("running the failure node %s", scope.failure_node.id)
+            await self._run_failure_node(state, scope)
+            return True
         elif outcome.done:
             end = state.nodes[scope.key("end-node")]
             self._transition(state, WorkflowPhase.SUCCEEDING, None)
             self._finish(state, WorkflowPhase.SUCCEEDED, None, output_uri=scope.outputs_uri("end-node", end))
+        return outcome.progressed
+
+    def _failure_scope(self, state: ExecutionState, scope: Scope) -> Scope:
+        failure = state.derived.failure
+        if failure is None:
+            failure = state.derived.failure = scope.failure_scope(core.ExecutionError.FromString(state.error))
+        return failure
+
+    async def _run_failure_node(self, state: ExecutionState, scope: Scope) -> bool:
+        """Advance the failed workflow's failure node; once it is done, fail the execution with the
+        workflow's error (or with the failure node's, if it failed too)."""
+        failure = self._failure_scope(state, scope)
+        try:
+            outcome = await self.executor.run_scope(state, failure, self._budget(state))
+        finally:
+            self._track_slots(state)
+        if outcome.done:
+            error = outcome.error
+            if outcome.timed_out:
+                error = core.ExecutionError(
+                    code="TimedOut", message="FailureNode Timed-out", kind=core.ExecutionError.USER
+                )
+            self._finish(state, WorkflowPhase.FAILED, error or failure.handled_error)
         return outcome.progressed
 
     def _transition(

@@ -48,6 +48,7 @@ WORKFLOW_EVENT_PHASE = {
     WorkflowPhase.SUCCEEDING: core.WorkflowExecution.SUCCEEDING,
     WorkflowPhase.SUCCEEDED: core.WorkflowExecution.SUCCEEDED,
     WorkflowPhase.FAILING: core.WorkflowExecution.FAILING,
+    WorkflowPhase.HANDLING_FAILURE_NODE: core.WorkflowExecution.FAILING,
     WorkflowPhase.FAILED: core.WorkflowExecution.FAILED,
     WorkflowPhase.ABORTED: core.WorkflowExecution.ABORTED,
 }
@@ -186,7 +187,11 @@ def workflow_event(
     )
     if output_uri:
         event.output_uri = output_uri
-    elif error is not None and phase in (WorkflowPhase.FAILING, WorkflowPhase.FAILED):
+    elif error is not None and phase in (
+        WorkflowPhase.FAILING,
+        WorkflowPhase.HANDLING_FAILURE_NODE,
+        WorkflowPhase.FAILED,
+    ):
         event.error.CopyFrom(error)
     return admin_event_pb2.WorkflowExecutionEventRequest(request_id=uuid.uuid4().hex, event=event).SerializeToString()
 

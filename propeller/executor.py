@@ -19,7 +19,7 @@ from flyteplane import tracing
 from flyteplane.logs import reset_log_source, set_log_source
 from flyteplane.tracing import tracing_on
 from propeller import traces
-from propeller.data.bindings import resolve_bindings
+from propeller.data.bindings import resolve_bindings, with_error_input
 from propeller.data.errors import BindingError
 from propeller.events import NODE_EVENT_PHASE, node_event
 from propeller.frontier import Frontier, occupies_slot
@@ -132,10 +132,10 @@ class Executor:
     def frontier(self, state: ExecutionState, scope: Scope) -> Frontier:
         """The scope's frontier for this loaded execution (built on first use)."""
         frontiers = state.derived.frontiers
-        found = frontiers.get(scope.key_prefix)
+        found = frontiers.get(scope.frontier_key)
         if found is not None and found.scope is scope:
             return found
-        frontier = frontiers[scope.key_prefix] = Frontier.build(state.nodes, scope, self.counts)
+        frontier = frontiers[scope.frontier_key] = Frontier.build(state.nodes, scope, self.counts)
         return frontier
 
     async def run_scope(self, state: ExecutionState, scope: Scope, budget: RoundBudget) -> ScopeResult:
@@ -233,6 +233,9 @@ class Executor:
                 return ScopeResult(True, error, failed.node_phase == NodePhase.TIMED_OUT, progressed)
             active = frontier.any_active(state.nodes)
             return ScopeResult(not active, error if not active else None, False, progressed)
+        if END not in scope.nodes:  # a failure node's scope: done once its node is
+            finished = not (frontier.running or frontier.waiting or frontier.has_ready)
+            return ScopeResult(finished, None, False, progressed)
         end = state.nodes.get(scope.key(END))
         if end is not None and end.node_phase == NodePhase.SUCCEEDED:
             return ScopeResult(True, None, False, progressed)
@@ -278,6 +281,8 @@ class Executor:
                     return
                 try:
                     inputs = await self.resolve_inputs(ctx.state, ctx.scope, ctx.node)
+                    if ctx.scope.handled_error is not None:
+                        with_error_input(inputs, ctx.scope.handled_error, ctx.node.id)
                 except BindingError as error:
                     result = NodeResult.fail(error.code, error.message, system=True)
                     self.set_phase(ctx, NodePhase.FAILED, result)

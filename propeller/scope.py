@@ -1,4 +1,5 @@
-"""A scope is one graph being evaluated: the workflow itself, a sub-workflow, a dynamic workflow, a branch child.
+"""A scope is one graph being evaluated: the workflow itself, a sub-workflow, a dynamic workflow, a branch child,
+or the failure node a workflow runs once it has failed.
 
 It knows where its nodes' records live (key prefix), where their data lives, how they depend on
 each other, and how to find a node it does not contain (its enclosing scope).
@@ -12,6 +13,7 @@ from functools import cached_property
 from typing import Required, TypedDict, Unpack
 
 from flyteidl_py.core import compiler_pb2, identifier_pb2, tasks_pb2, workflow_pb2
+from flyteidl_py.core import execution_pb2 as core
 from propeller.ids import unique_node_id
 from propeller.status import NodeStatus
 
@@ -57,6 +59,10 @@ class Scope:
     tasks: Mapping[str, tasks_pb2.TaskTemplate] = field(default_factory=dict)
     # Sub-workflow templates by identifier key, with their compiled connections.
     sub_workflows: Mapping[str, compiler_pb2.CompiledWorkflow] = field(default_factory=dict)
+    # The template's failure node: what runs once the graph has failed (see `failure_scope`).
+    failure_node: workflow_pb2.Node | None = None
+    # Set on a failure node's scope only: the error the failed graph ended with (the node's `err` input).
+    handled_error: core.ExecutionError | None = None
 
     @classmethod
     def of_template(
@@ -82,8 +88,36 @@ class Scope:
             upstream=upstream,
             failure_policy=template.metadata.on_failure,
             output_bindings=tuple(template.outputs),
+            failure_node=template.failure_node if template.HasField("failure_node") else None,
             **placement,
         )
+
+    def failure_scope(self, error: core.ExecutionError) -> Scope:
+        """The graph that runs this scope's failure node after the scope failed with `error`: that one node,
+        beside this scope's nodes (records and data where theirs are) and bound to their outputs. It waits
+        on nothing: the compiler gives it upstream edges, but they point at nodes that may have failed."""
+        node = self.failure_node
+        if node is None:
+            raise ValueError("the graph has no failure node")
+        return Scope(
+            nodes={node.id: node},
+            upstream={},
+            key_prefix=self.key_prefix,
+            data_root=self.data_root,
+            top_level=self.top_level,
+            parent_unique_id=self.parent_unique_id,
+            parent_attempt=self.parent_attempt,
+            outer=self,
+            in_dynamic_chain=self.in_dynamic_chain,
+            tasks=self.tasks,
+            sub_workflows=self.sub_workflows,
+            handled_error=error,
+        )
+
+    @property
+    def frontier_key(self) -> str:
+        """Which frontier is this scope's: a failure node's scope shares its graph's key prefix, not its frontier."""
+        return self.key_prefix if self.handled_error is None else f"{self.key_prefix}#failure"
 
     def key(self, node_id: str) -> str:
         return f"{self.key_prefix}{node_id}"

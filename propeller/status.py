@@ -59,6 +59,9 @@ class WorkflowPhase(enum.IntEnum):
     FAILING = 4
     FAILED = 5
     ABORTED = 6
+    # Running the workflow's failure node after it failed (Flyte's HandlingFailureNode); the original
+    # error is kept in the execution's record meanwhile.
+    HANDLING_FAILURE_NODE = 7
 
     @property
     def is_terminal(self) -> bool:
@@ -92,6 +95,8 @@ class NodeStatus:
     dynamic_closure_uri: str = ""
     child_execution: str = ""  # launch-plan node: child execution name
     signal_created: bool = False
+    # sub-workflow nodes: the sub-workflow failed and its failure node runs (its error is in `error`)
+    handling_failure_node: bool = False
     cache_status: int = 0
     # array nodes: per element phase / attempts / plugin phase+version+state (compact lists)
     array_phase: int = 0  # 0 none, 1 executing, 2 failing, 3 succeeding

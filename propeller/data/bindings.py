@@ -3,7 +3,7 @@
 Flytepropeller's `resolve.go` + `output_resolver.go`. Scalars are copied, collections and maps resolved
 element by element, promises read the referenced node's outputs (aliases applied, `[i].var` selecting
 element i of a collection output, then the attribute path), and a binding marked `union` is wrapped in a
-union scalar of the stated type.
+union scalar of the stated type. A failure node's `err` input is the workflow's error (`with_error_input`).
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
+from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2, types_pb2, workflow_pb2
 from propeller.compiler.ids import START_NODE
 from propeller.data.attr_path import resolve_attr_path
@@ -54,6 +55,24 @@ async def resolve_bindings(
             )
         resolved.literals[binding.var].CopyFrom(literal)
     return resolved
+
+
+ERROR_INPUT = "err"
+_ERROR_TYPE = types_pb2.LiteralType(simple=types_pb2.ERROR, structure=types_pb2.TypeStructure(tag="FlyteError"))
+
+
+def with_error_input(inputs: literals_pb2.LiteralMap, error: core.ExecutionError, failure_node_id: str) -> None:
+    """Give a failure node the error its workflow failed with, as Flyte does: an input named `err` (flytekit's
+    `FlyteError`, bound to None at registration) becomes a union of type ERROR tagged `FlyteError` holding
+    `scalar.error`, whose `failed_node_id` is the failure node's own id (Flyte's choice, kept for fidelity)."""
+    if ERROR_INPUT not in inputs.literals:
+        return
+    literal = inputs.literals[ERROR_INPUT]
+    literal.Clear()
+    union = literal.scalar.union
+    union.type.CopyFrom(_ERROR_TYPE)
+    union.value.scalar.error.message = error.message
+    union.value.scalar.error.failed_node_id = failure_node_id
 
 
 def alias_map(node: workflow_pb2.Node) -> dict[str, str]:

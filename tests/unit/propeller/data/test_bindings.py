@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from flyteidl_py.core import literals_pb2
+from flyteidl_py.core import execution_pb2, literals_pb2, types_pb2
 from propeller.data import BindingError, parse_promise_var, resolve_bindings
+from propeller.data.bindings import with_error_input
 from tests.unit.propeller.compiler.builders import (
     INT,
     NONE,
@@ -243,3 +244,26 @@ async def test_promise_with_empty_var_is_a_bad_specification() -> None:
 
 def test_binding_error_renders_code_and_message() -> None:
     assert str(BindingError("BadSpecification", "oops")) == "[BadSpecification] oops"
+
+
+def test_a_failure_nodes_err_input_becomes_the_workflows_error_as_a_flyte_error_union() -> None:
+    inputs = outputs(x=int_literal(1), err=literals_pb2.Literal(scalar=literals_pb2.Scalar(none_type={})))
+    error = execution_pb2.ExecutionError(
+        code="USER:ValueError", message="exploded", kind=execution_pb2.ExecutionError.USER
+    )
+
+    with_error_input(inputs, error, "fn0")
+
+    union = inputs.literals["err"].scalar.union
+    assert union.type == types_pb2.LiteralType(
+        simple=types_pb2.ERROR, structure=types_pb2.TypeStructure(tag="FlyteError")
+    )
+    assert union.value.scalar.error == types_pb2.Error(message="exploded", failed_node_id="fn0")
+    assert inputs.literals["x"] == int_literal(1)
+
+
+def test_a_failure_node_without_an_err_input_gets_none() -> None:
+    inputs = outputs(x=int_literal(1))
+    with_error_input(inputs, execution_pb2.ExecutionError(message="exploded"), "fn0")
+
+    assert inputs == outputs(x=int_literal(1))
