@@ -323,12 +323,13 @@ async def test_an_attempts_temporary_files_go_with_it(local_plugin: LocalPlugin,
     transition = await drive(local_plugin, ctx)
     record = AttemptRecord.decode(transition.state)
     assert record is not None
-    made = Path((Path(record.work_dir) / "task.log").read_text().strip())
-    assert made.parent == Path(record.work_dir) / "tmp"
-    assert made.is_dir()
+    work = Path(record.work_dir)
+    made = (work / "task.log").read_text().strip()
+    assert made.startswith(f"{work / 'tmp'}/flyte-")
+    assert (work / "tmp" / Path(made).name).is_dir()
 
     await local_plugin.finalize(with_state(ctx, transition.state))
-    assert not made.exists()
+    assert not (work / "tmp").exists()
 
 
 async def test_finished_attempt_is_never_started_again(
