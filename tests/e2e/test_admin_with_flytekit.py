@@ -229,10 +229,12 @@ def test_register_uploads_the_code_bundle_through_the_data_proxy(
     task = admin_view(fetched, "tasks", "workflows.typed_io.primitives", task_pb2.Task)
     args = list(task.closure.compiled_task.template.container.args)
     bundle = args[args.index("--additional-distribution") + 1]
-    # On a local store admin hands out plain paths: flytekit reads file:// URIs as literal paths.
-    assert bundle.startswith("/")
-    assert Path(bundle).is_relative_to(module_admin.storage_root)
-    assert Path(bundle).stat().st_size > 0
+    # On a local store the data proxy names uploads local:///path (fsspec's name for the local file system):
+    # flytekit treats it as remote, as it does s3:// on a sandbox, and tasks read it from local disk.
+    assert bundle.startswith("local:///")
+    path = Path(bundle.removeprefix("local://"))
+    assert path.is_relative_to(module_admin.storage_root)
+    assert path.stat().st_size > 0
 
 
 async def test_registering_the_same_version_again_succeeds(
