@@ -27,8 +27,23 @@ from plugins.core import BadTaskDefinition
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
 # The task type whose plugin also serves the types nothing else maps (Flyte's default plugin).
 CONTAINER = "container"
-# Task types only an agent serves (flytekit's sensors: FileSensor and the like), mapped to `agent` by default.
-AGENT_TASK_TYPES = ("sensor",)
+# The task types flytekitplugins-awssagemaker's agents serve: they call AWS (aioboto3); the two `*-task` ones
+# carry a container for SageMaker to run, never for a local process.
+SAGEMAKER_TASK_TYPES = (
+    "boto",
+    "sagemaker-endpoint",
+    "sagemaker-training-job",
+    "sagemaker-training-task",
+    "sagemaker-processing-job",
+    "sagemaker-processing-task",
+    "sagemaker-transform-job",
+    "sagemaker-hyperparameter-tuning-job",
+    "sagemaker-inference-recommender-job",
+)
+# Task types only an agent serves, mapped to `agent` by default (not waiting for the agents to list them: a
+# task that arrives before they answer would otherwise run as a container task): flytekit's sensors
+# (FileSensor and the like) and the SageMaker plugin's.
+AGENT_TASK_TYPES = ("sensor", *SAGEMAKER_TASK_TYPES)
 
 WarmMode = Literal["fork", "reuse"]
 

@@ -92,6 +92,12 @@ def test_sensors_go_to_the_agent_plugin_by_default() -> None:
     assert PluginsConfig().plugin_id_for("my-own-type", "p", "d") == "local"  # still the container plugin
 
 
+def test_the_sagemaker_plugins_task_types_go_to_the_agent_plugin_by_default() -> None:
+    # Before the agents list them too: a task that arrives first must not run as a container task.
+    for task_type in ("boto", "sagemaker-endpoint", "sagemaker-training-job", "sagemaker-training-task"):
+        assert PluginsConfig().plugin_id_for(task_type, "p", "d") == "agent"
+
+
 def test_local_backend_starts_flytekit_tasks_warm_by_default() -> None:
     config = PluginsConfig().local
     assert config.warm is True
