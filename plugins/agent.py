@@ -41,7 +41,7 @@ from flyteidl_py.service import agent_pb2_grpc
 from flyteplane import tracing
 from flyteplane.errors import NotFound
 from plugins.common.background import cancel_and_wait
-from plugins.common.command import render_for_attempt
+from plugins.common.command import local_path, render_for_attempt
 from plugins.core import BadTaskDefinition, JsonValue, Phase, TaskExecutionContext, Transition
 
 log = logging.getLogger(__name__)
@@ -317,7 +317,7 @@ class AgentPlugin:
         if served.is_sync:
             return await self._execute_sync(ctx, served.agent, agent, template, inputs, metadata, unavailable_since)
         request = agent_pb2.CreateTaskRequest(
-            inputs=inputs, template=template, output_prefix=ctx.paths.output_prefix, task_execution_metadata=metadata
+            inputs=inputs, template=template, output_prefix=_agent_prefix(ctx), task_execution_metadata=metadata
         )
         try:
             response = await self._async(agent).CreateTask(request, timeout=agent.timeout("CreateTask"))
@@ -371,7 +371,7 @@ class AgentPlugin:
         unavailable_since: float | None,
     ) -> Transition:
         header = agent_pb2.CreateRequestHeader(
-            template=template, output_prefix=ctx.paths.output_prefix, task_execution_metadata=metadata
+            template=template, output_prefix=_agent_prefix(ctx), task_execution_metadata=metadata
         )
         requests = [agent_pb2.ExecuteTaskSyncRequest(header=header), agent_pb2.ExecuteTaskSyncRequest(inputs=inputs)]
         try:
@@ -405,7 +405,7 @@ class AgentPlugin:
             task_type=state.category[0],
             resource_meta=state.resource_meta,
             task_category=agent_pb2.TaskCategory(name=state.category[0], version=state.category[1]),
-            output_prefix=ctx.paths.output_prefix,
+            output_prefix=_agent_prefix(ctx),
         )
         try:
             response = await self._async(agent).GetTask(request, timeout=agent.timeout("GetTask"))
@@ -510,6 +510,15 @@ class AgentPlugin:
         timer = self._timers.pop(name, None)
         if timer is not None and asyncio.current_task() is not timer:
             timer.cancel()
+
+
+def _agent_prefix(ctx: TaskExecutionContext) -> str:
+    """The output prefix an agent is given: on a local store the plain path, as a local task process gets it.
+
+    flytekit in the agent writes blobs under it (the SageMaker agents pickle a dict they cannot encode) and
+    names them by it; flytekit in the task that reads such a blob opens a `file://` name as a path and fails.
+    """
+    return local_path(ctx.paths.output_prefix)
 
 
 def task_execution_metadata(ctx: TaskExecutionContext) -> agent_pb2.TaskExecutionMetadata:
