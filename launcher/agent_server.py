@@ -7,6 +7,11 @@ starts them, but bound to 127.0.0.1 (pyflyte binds every interface, and an agent
 reaches it) and without its Prometheus port (a fixed 9090 that two planes would fight over). A server that
 exits is started again after a pause; the tasks it was serving resume, because the agent plugin keeps their
 resource meta in its state and polls the new process with it.
+
+Its environment is the plane's own (so credentials in the environment of `flyteplane start`, `AWS_PROFILE`
+or `~/.aws` reach agents that call a cloud) with the task environment's `env` over it: the variables that
+point the tasks of that environment somewhere (`AWS_ENDPOINT_URL`, say) point its agents there too. Nothing
+of it is logged.
 """
 
 from __future__ import annotations
@@ -17,7 +22,7 @@ import logging
 import os
 import socket
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -80,11 +85,13 @@ class AgentServer:
         *,
         modules: Sequence[str] = (),
         python_path: Sequence[Path] = (),
+        environment: Mapping[str, str] | None = None,
         restart_delay_seconds: float = 1.0,
     ) -> None:
         self.venv, self.port, self.log_file = venv, port, log_file
         self.modules = tuple(modules)
         self.python_path = tuple(python_path)
+        self.environment = dict(environment or {})
         self.restart_delay_seconds = restart_delay_seconds
         self.process: asyncio.subprocess.Process | None = None
         self.starts = 0
@@ -106,6 +113,7 @@ class AgentServer:
         env["PYTHONUNBUFFERED"] = "1"
         if self.python_path:
             env["PYTHONPATH"] = os.pathsep.join(str(p) for p in self.python_path)
+        env.update(self.environment)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
         sink = await asyncio.to_thread(open, self.log_file, "ab")
         with sink:  # the child keeps its own descriptor

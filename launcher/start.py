@@ -23,8 +23,14 @@ from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
-# flytekit's `agent` extra: its agent server (prometheus-client, grpcio-health-checking) runs from here too.
-TASK_ENV_REQUIREMENTS = ("flytekit[agent]==1.16.31", "pandas>=2,<3", "pyarrow>=15,<30")
+# flytekit's `agent` extra: its agent server (prometheus-client, grpcio-health-checking) runs from here too, with
+# the agents of the AWS SageMaker plugin (endpoints, invocations, training jobs, any boto3 call).
+TASK_ENV_REQUIREMENTS = (
+    "flytekit[agent]==1.16.31",
+    "flytekitplugins-awssagemaker==1.16.31",
+    "pandas>=2,<3",
+    "pyarrow>=15,<30",
+)
 SANDBOX_OWNER = "sandbox"
 
 
@@ -150,14 +156,16 @@ def with_agent_server(config: FlyteplaneConfig, endpoint: str) -> FlyteplaneConf
 
 
 def agent_server_for(config: FlyteplaneConfig) -> AgentServer | None:
-    """The agent server for the task environment of `config` (the local backend's default environment), or
-    None when that environment has no flytekit or the configuration already names a default agent."""
-    venv = config.propeller.plugins.local.default_environment.venv
+    """The agent server for the task environment of `config` (the local backend's default environment, whose
+    `env` it gets too), or None when that environment has no flytekit or the configuration already names a
+    default agent."""
+    environment = config.propeller.plugins.local.default_environment
+    venv = environment.venv
     if venv is None or not serves_agents(venv):
         return None
     if config.propeller.plugins.backends.get("agent", {}).get("default_agent"):
         return None
-    return AgentServer(venv, free_loopback_port(), config.data_dir / "agent-server.log")
+    return AgentServer(venv, free_loopback_port(), config.data_dir / "agent-server.log", environment=environment.env)
 
 
 def _client_host(host: str) -> str:

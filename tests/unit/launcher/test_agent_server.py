@@ -6,6 +6,8 @@ import asyncio
 import os
 from pathlib import Path
 
+import pytest
+
 from launcher.agent_server import AgentServer, serves_agents
 
 
@@ -38,6 +40,30 @@ async def test_stop_ends_a_running_server_and_its_supervisor(tmp_path: Path) -> 
     assert server.process.returncode is not None
     await asyncio.sleep(0.3)
     assert server.starts == 1  # stopped, not restarted
+
+
+async def test_the_server_runs_with_the_plane_environment_and_its_own_variables_over_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    script = tmp_path / "serve"
+    script.write_text(f"#!/bin/sh\nenv > {tmp_path / 'env'}\nexec sleep 60\n")
+    script.chmod(0o755)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "inherited-key")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    environment = {"AWS_ENDPOINT_URL": "http://127.0.0.1:41100", "AWS_DEFAULT_REGION": "us-east-1"}
+    server = AgentServer(_venv(tmp_path, str(script)), 45997, tmp_path / "agent.log", environment=environment)
+    await server.start()
+    try:
+        for _ in range(50):
+            if (tmp_path / "env").exists() and (tmp_path / "env").read_text().endswith("\n"):
+                break
+            await asyncio.sleep(0.1)
+        seen = dict(line.split("=", 1) for line in (tmp_path / "env").read_text().splitlines() if "=" in line)
+    finally:
+        await server.stop()
+    assert seen["AWS_ACCESS_KEY_ID"] == "inherited-key"  # credentials in the plane's environment reach agents
+    assert seen["AWS_ENDPOINT_URL"] == "http://127.0.0.1:41100"
+    assert seen["AWS_DEFAULT_REGION"] == "us-east-1"  # the task environment's `env` wins
 
 
 def test_only_an_environment_with_pyflyte_serves_agents(tmp_path: Path) -> None:

@@ -66,5 +66,16 @@ def test_a_configured_default_agent_means_no_agent_server(tmp_path: Path) -> Non
     assert agent_server_for(sandbox_config(base, tmp_path / "data")) is None
 
 
+def test_the_agent_server_gets_the_task_environments_variables(tmp_path: Path) -> None:
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "pyflyte").touch()
+    env = {"AWS_ENDPOINT_URL": "http://127.0.0.1:41100", "AWS_DEFAULT_REGION": "us-east-1"}
+    plugins = {"backends": {"local": {"default_environment": {"venv": str(venv), "env": env}}}}
+    base = load_config(env={"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps(plugins)})
+    server = agent_server_for(sandbox_config(base, tmp_path / "data"))
+    assert server is not None and server.environment == env
+
+
 def test_a_task_environment_without_flytekit_runs_no_agent_server(tmp_path: Path) -> None:
     assert agent_server_for(sandbox_config(load_config(env={}), tmp_path, task_env=tmp_path / "empty")) is None
