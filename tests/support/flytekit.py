@@ -21,8 +21,14 @@ from typing import Any
 from tests.support.venvs import ensure_venv
 
 FLYTEKIT_VERSION = "1.16.31"
-# The `agent` extra: `pyflyte serve agent` (prometheus-client, grpcio-health-checking) runs from this environment too.
-REQUIREMENTS = [f"flytekit[agent]=={FLYTEKIT_VERSION}", "pandas", "pyarrow"]
+# The `agent` extra: `pyflyte serve agent` (prometheus-client, grpcio-health-checking) runs from this environment
+# too, with the AWS SageMaker plugin's agents (boto, sagemaker-endpoint, sagemaker-training-job, ...).
+REQUIREMENTS = [
+    f"flytekit[agent]=={FLYTEKIT_VERSION}",
+    f"flytekitplugins-awssagemaker=={FLYTEKIT_VERSION}",
+    "pandas",
+    "pyarrow",
+]
 DEFAULT_TIME_LIMIT = 180.0
 
 # What flytekit prints when it falls into its interactive PKCE login, from which it never returns.
