@@ -11,7 +11,10 @@ What moto does not do, and so is not tested here: an endpoint is `InService` and
 `Completed` as soon as they are created (no `Creating`/`InProgress` phase to poll through; the agent is
 killed between the plane's CreateTask and its first GetTask instead); `stop_training_job` is not implemented
 (aborting a training job, which calls it, is not exercised); `invoke_endpoint_async` neither checks the
-endpoint nor reads the input, and answers with the result queued through moto's API.
+endpoint nor reads the input, and answers with the result queued through moto's API; a model, endpoint
+config or endpoint created again under its name is replaced where AWS refuses ("Cannot create already
+existing"), so the agents' handling of that refusal is not exercised (the kill test checks instead, by the
+endpoint's creation time, that CreateEndpoint was not called again).
 """
 
 from __future__ import annotations
