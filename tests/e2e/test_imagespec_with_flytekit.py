@@ -1,0 +1,64 @@
+"""ImageSpec without Docker: `pyflyte run --remote` with flyteplane's builder, and the plane builds a virtualenv.
+
+The plane is the command a user types (as in test_sandbox); the client is real flytekit with flyteplane's
+flytekit plugin installed (its entry point registers the builder, the default for an ImageSpec without
+`builder=`). The sklearn environment is built once and kept under the test cache (with uv's cache), so
+only the first run of the suite on a machine pays for downloading scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from flyteidl_py.core import execution_pb2 as core
+from tests.e2e.test_runs_with_flytekit import _outputs
+from tests.e2e.test_sandbox import Sandbox, _client, _env, _wait
+from tests.support.flytekit import flyteplane_plugin_path
+from tests.support.venvs import cache_root
+
+WORKFLOWS = Path(__file__).with_name("imagespec_workflows")
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[Sandbox]:
+    local = {
+        "default_environment": {"venv": str(flytekit_venv.parent)},
+        # Kept across runs, as the test virtualenvs are: a second run finds the environment built.
+        "image_spec": {"env_dir": str(cache_root() / "imagespec-envs")},
+    }
+    env = _env(flytekit_venv, {"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps({"backends": {"local": local}})})
+    plane = Sandbox(tmp_path / "plane", [], env)
+    await plane.start()
+    yield plane
+    if plane.process is not None and plane.process.returncode is None:
+        await plane.interrupt()
+
+
+async def test_an_imagespec_task_runs_in_a_virtualenv_built_from_its_spec(
+    sandbox: Sandbox, flytekit_venv: Path, tmp_path: Path
+) -> None:
+    client = _client(sandbox, flytekit_venv, tmp_path / "project")
+    client = replace(client, python_path=(flyteplane_plugin_path(flytekit_venv),))
+    client.add_package(WORKFLOWS, "imagespec_workflows")
+    # No Docker on this machine: flytekit's own builder could not have built these images.
+    await client.run_remote("imagespec_workflows/specs.py", "sklearn_wf", "--n", "7", name="sklearn-1")
+    await client.run_remote("imagespec_workflows/specs.py", "apt_wf", name="apt-1")
+
+    answer = await _wait(client, "sklearn-1")
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    outputs = _outputs(answer, "o0", "o1")
+    assert outputs["o0"] == 3.0
+    greeting, in_container, sklearn_version = outputs["o1"].split("|")
+    assert greeting == "set by the spec"
+    assert in_container == "True"  # flytekit's is_container(): the task runs in the spec's image
+    assert sklearn_version.split(".")[0] == "1"
+
+    refused = await _wait(client, "apt-1")
+    assert refused["phase"] == core.WorkflowExecution.FAILED
+    assert "apt_packages" in refused.get("error", ""), refused
+    assert "not supported" in refused["error"]
