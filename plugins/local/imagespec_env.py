@@ -187,13 +187,12 @@ class ImageSpecEnvironments:
         self._progress(build, 1, f"creating the virtualenv (python {build_plan.python})")
         venv_output = await uv.run("venv", "--python", build_plan.python, str(root), check=False)
         if venv_output.returncode != 0:
-            if "No interpreter found" in venv_output.text or "not found" in venv_output.text.lower():
-                raise BuildFailed(
-                    f"ImageSpec field 'python_version': Python {build_plan.python} is not available on the machine "
-                    f"that runs the plane (uv finds no such interpreter, and downloading one is off): "
-                    f"{venv_output.tail}"
-                )
-            raise BuildFailed(f"`uv venv` failed: {venv_output.tail}")
+            why = (
+                "is not available on the machine that runs the plane (uv finds no such interpreter; it downloads none)"
+                if "No interpreter found" in venv_output.text
+                else "cannot make a virtualenv there"
+            )
+            raise BuildFailed(f"ImageSpec field 'python_version': Python {build_plan.python} {why}: {venv_output.tail}")
         python = str(root / "bin" / "python")
         await asyncio.to_thread(_write_inputs, work, build_plan)
         self._progress(build, 5, f"resolving {len(build_plan.requirements)} requirement(s)")

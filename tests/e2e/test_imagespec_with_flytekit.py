@@ -8,6 +8,7 @@ only the first run of the suite on a machine pays for downloading scikit-learn.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -46,8 +47,10 @@ async def test_an_imagespec_task_runs_in_a_virtualenv_built_from_its_spec(
     client = replace(client, python_path=(flyteplane_plugin_path(flytekit_venv),))
     client.add_package(WORKFLOWS, "imagespec_workflows")
     # No Docker on this machine: flytekit's own builder could not have built these images.
-    await client.run_remote("imagespec_workflows/specs.py", "sklearn_wf", "--n", "7", name="sklearn-1")
-    await client.run_remote("imagespec_workflows/specs.py", "apt_wf", name="apt-1")
+    await asyncio.gather(
+        client.run_remote("imagespec_workflows/specs.py", "sklearn_wf", "--n", "7", name="sklearn-1"),
+        client.run_remote("imagespec_workflows/specs.py", "apt_wf", name="apt-1"),
+    )
 
     answer = await _wait(client, "sklearn-1")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
