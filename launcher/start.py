@@ -35,7 +35,7 @@ SANDBOX_OWNER = "sandbox"
 def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
     """A virtualenv with flytekit for task processes (created once; the first time takes a minute)."""
     marker = path / ".flyteplane-task-env"
-    requirements = [*TASK_ENV_REQUIREMENTS, *_flytekit_plugin()]
+    requirements = [*TASK_ENV_REQUIREMENTS, *flytekit_plugin_requirements()]
     wanted = "\n".join([*requirements, _plugin_digest()])
     if marker.exists() and marker.read_text() == wanted:
         return path
@@ -58,7 +58,8 @@ def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
     return path
 
 
-def _flytekit_plugin() -> list[str]:
+def flytekit_plugin_requirements() -> list[str]:
+    """The plugin's directory as a pip requirement, when this installation carries it (a checkout does)."""
     return [str(FLYTEKIT_PLUGIN)] if (FLYTEKIT_PLUGIN / "pyproject.toml").exists() else []
 
 
