@@ -14,26 +14,41 @@ from collections.abc import AsyncIterator
 from dataclasses import replace
 from pathlib import Path
 
+import boto3
 import pytest
 
 from flyteidl_py.core import execution_pb2 as core
 from tests.e2e.test_runs_with_flytekit import _outputs
-from tests.e2e.test_sandbox import Sandbox, _client, _env, _wait
-from tests.support.flytekit import flyteplane_plugin_path
+from tests.e2e.test_sandbox import S3_KEY, S3_SECRET, Sandbox, _client, _env, _wait, moto
+from tests.support.flytekit import Flytekit, flyteplane_plugin_path
 from tests.support.venvs import cache_root
 
 WORKFLOWS = Path(__file__).with_name("imagespec_workflows")
+__all__ = ["moto"]  # the S3-compatible server's fixture, used here as in test_sandbox
 
 
-@pytest.fixture
-async def sandbox(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[Sandbox]:
+def _plane(tmp_path: Path, flytekit_venv: Path, args: list[str], extra: dict[str, str] | None = None) -> Sandbox:
     local = {
         "default_environment": {"venv": str(flytekit_venv.parent)},
         # Kept across runs, as the test virtualenvs are: a second run finds the environment built.
         "image_spec": {"env_dir": str(cache_root() / "imagespec-envs")},
     }
-    env = _env(flytekit_venv, {"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps({"backends": {"local": local}})})
-    plane = Sandbox(tmp_path / "plane", [], env)
+    plugins = json.dumps({"backends": {"local": local}})
+    return Sandbox(
+        tmp_path / "plane", args, _env(flytekit_venv, {"FLYTEPLANE_PROPELLER__PLUGINS": plugins, **(extra or {})})
+    )
+
+
+def _client_with_plugin(plane: Sandbox, flytekit_venv: Path, project: Path) -> Flytekit:
+    """flytekit with flyteplane's plugin on its path, and the workflows of this module as a package."""
+    client = replace(_client(plane, flytekit_venv, project), python_path=(flyteplane_plugin_path(flytekit_venv),))
+    client.add_package(WORKFLOWS, "imagespec_workflows")
+    return client
+
+
+@pytest.fixture
+async def sandbox(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[Sandbox]:
+    plane = _plane(tmp_path, flytekit_venv, [])
     await plane.start()
     yield plane
     if plane.process is not None and plane.process.returncode is None:
@@ -43,9 +58,7 @@ async def sandbox(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[Sandbox]
 async def test_an_imagespec_task_runs_in_a_virtualenv_built_from_its_spec(
     sandbox: Sandbox, flytekit_venv: Path, tmp_path: Path
 ) -> None:
-    client = _client(sandbox, flytekit_venv, tmp_path / "project")
-    client = replace(client, python_path=(flyteplane_plugin_path(flytekit_venv),))
-    client.add_package(WORKFLOWS, "imagespec_workflows")
+    client = _client_with_plugin(sandbox, flytekit_venv, tmp_path / "project")
     # No Docker on this machine: flytekit's own builder could not have built these images.
     await asyncio.gather(
         client.run_remote("imagespec_workflows/specs.py", "sklearn_wf", "--n", "7", name="sklearn-1"),
@@ -65,3 +78,26 @@ async def test_an_imagespec_task_runs_in_a_virtualenv_built_from_its_spec(
     assert refused["phase"] == core.WorkflowExecution.FAILED
     assert "apt_packages" in refused.get("error", ""), refused
     assert "not supported" in refused["error"]
+
+
+async def test_the_spec_travels_through_the_data_proxy_on_s3_too(
+    tmp_path: Path, flytekit_venv: Path, moto: str
+) -> None:
+    credentials = {
+        "FLYTEPLANE_STORAGE__S3__ACCESS_KEY_ID": S3_KEY,
+        "FLYTEPLANE_STORAGE__S3__SECRET_ACCESS_KEY": S3_SECRET,
+    }
+    plane = _plane(tmp_path, flytekit_venv, ["--storage", "s3://plane", "--s3-endpoint", moto], credentials)
+    await plane.start()
+    try:
+        client = _client_with_plugin(plane, flytekit_venv, tmp_path / "project")
+        await client.run_remote("imagespec_workflows/specs.py", "sklearn_wf", "--n", "4", name="on-s3")
+        answer = await _wait(client, "on-s3")
+        assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+        assert _outputs(answer, "o0")["o0"] == 3.0
+        objects = boto3.client(
+            "s3", endpoint_url=moto, region_name="us-east-1", aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET
+        ).list_objects_v2(Bucket="plane")
+        assert any(o["Key"].endswith("/flyteplane-imagespec.json") for o in objects.get("Contents", []))
+    finally:
+        await plane.interrupt()
