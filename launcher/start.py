@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import venv
 from pathlib import Path
@@ -35,32 +37,38 @@ SANDBOX_OWNER = "sandbox"
 def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
     """A virtualenv with flytekit for task processes (created once; the first time takes a minute)."""
     marker = path / ".flyteplane-task-env"
-    requirements = [*TASK_ENV_REQUIREMENTS, *flytekit_plugin_requirements()]
-    wanted = "\n".join([*requirements, _plugin_digest()])
+    wanted = "\n".join([*TASK_ENV_REQUIREMENTS, _plugin_digest()])
     if marker.exists() and marker.read_text() == wanted:
         return path
     if not quiet:
         print(f"creating the task environment in {path} ({', '.join(TASK_ENV_REQUIREMENTS)}) ...", flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(path)
-    subprocess.run(
-        [
-            str(path / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            *requirements,
-        ],
-        check=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="flyteplane-plugin-") as scratch:
+        subprocess.run(
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *TASK_ENV_REQUIREMENTS,
+                *flytekit_plugin_requirements(Path(scratch)),
+            ],
+            check=True,
+        )
     marker.write_text(wanted)
     return path
 
 
-def flytekit_plugin_requirements() -> list[str]:
-    """The plugin's directory as a pip requirement, when this installation carries it (a checkout does)."""
-    return [str(FLYTEKIT_PLUGIN)] if (FLYTEKIT_PLUGIN / "pyproject.toml").exists() else []
+def flytekit_plugin_requirements(scratch: Path) -> list[str]:
+    """The plugin as a pip requirement -- a copy in `scratch`, as pip builds in the source tree -- when this
+    installation carries it (a checkout does; an installed wheel does not)."""
+    if not (FLYTEKIT_PLUGIN / "pyproject.toml").exists():
+        return []
+    copy = scratch / FLYTEKIT_PLUGIN.name
+    shutil.copytree(FLYTEKIT_PLUGIN, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return [str(copy)]
 
 
 def _plugin_digest() -> str:

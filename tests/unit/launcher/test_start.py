@@ -85,6 +85,7 @@ def test_imagespec_environments_live_in_the_data_directory_unless_configured(tmp
     assert LocalPluginConfig.model_validate(local).image_spec.env_dir == tmp_path / "elsewhere"
 
 
-def test_the_task_environment_gets_flyteplanesflytekit_plugin_requirements() -> None:
-    assert (FLYTEKIT_PLUGIN / "pyproject.toml").is_file()
-    assert flytekit_plugin_requirements() == [str(FLYTEKIT_PLUGIN)]
+def test_the_task_environment_gets_flyteplanes_flytekit_plugin_from_a_copy(tmp_path: Path) -> None:
+    (requirement,) = flytekit_plugin_requirements(tmp_path)
+    assert (Path(requirement) / "pyproject.toml").read_bytes() == (FLYTEKIT_PLUGIN / "pyproject.toml").read_bytes()
+    assert (Path(requirement) / "flytekitplugins" / "flyteplane" / "builder.py").is_file()
