@@ -215,7 +215,7 @@ class ImageSpecEnvironments:
             self._progress(build, 20 + (75 * done) // len(pinned), f"installed {done}/{len(pinned)} packages")
         if archive is not None:
             self._progress(build, 96, "unpacking the source root")
-            await asyncio.to_thread(_unpack, archive, root / SOURCE_DIR)
+            await asyncio.to_thread(unpack_source, archive, root / SOURCE_DIR)
         await asyncio.to_thread(_mark_ready, root)
         self._progress(build, 100, "ready")
 
@@ -304,7 +304,7 @@ def _pinned(locked: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith(("#", "-"))]
 
 
-def _unpack(archive: bytes, target: Path) -> None:
+def unpack_source(archive: bytes, target: Path) -> None:
     target.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         tar.extractall(target, filter="data")  # no absolute paths, no escaping links

@@ -24,6 +24,7 @@ from tests.support.flytekit import Flytekit, flyteplane_plugin_path
 from tests.support.venvs import cache_root
 
 WORKFLOWS = Path(__file__).with_name("imagespec_workflows")
+PROBE = Path(__file__).with_name("imagespec_document_probe.py")
 __all__ = ["moto"]  # the S3-compatible server's fixture, used here as in test_sandbox
 
 
@@ -101,3 +102,27 @@ async def test_the_spec_travels_through_the_data_proxy_on_s3_too(
         assert any(o["Key"].endswith("/flyteplane-imagespec.json") for o in objects.get("Contents", []))
     finally:
         await plane.interrupt()
+
+
+async def test_the_builder_ships_the_spec_its_requirements_text_and_its_source_roots_files(
+    flytekit_venv: Path, tmp_path: Path
+) -> None:
+    """The client side alone: what the builder would upload (no plane needed to see it)."""
+    project = tmp_path / "project"
+    (project / "pkg").mkdir(parents=True)
+    (project / "pkg" / "__init__.py").write_text("VALUE = 1\n")
+    (project / "requirements.txt").write_text("pandas==2.2.3\n")
+    client = Flytekit(
+        flytekit_venv, project / "unused.yaml", project, python_path=(flyteplane_plugin_path(flytekit_venv),)
+    )
+    answer = await client.remote(PROBE, {"root": str(project)})
+    assert answer["default_builder"] == "flyteplane"  # above flytekit's Docker builder once installed
+    assert {"default", "flyteplane"} <= set(answer["registered"])
+    document = answer["document"]
+    assert document["format"] == "flyteplane-imagespec/1"
+    assert document["packages"] == ["numpy"]
+    assert document["requirements"] == {"name": "requirements.txt", "text": "pandas==2.2.3\n"}
+    assert document["apt_packages"] == ["curl"]  # the plane refuses it, naming the field
+    assert document["flytekit_version"] == "1.16.31"
+    assert "pkg/__init__.py" in answer["members"]
+    assert answer["same_bytes"]  # content-addressed uploads: the same files give the same archive

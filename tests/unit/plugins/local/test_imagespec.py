@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
+import tarfile
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +19,7 @@ from plugins.local.imagespec import (
     plan,
     read_document,
 )
+from plugins.local.imagespec_env import SOURCE_DIR, environment_of, unpack_source
 
 URI = "s3://bucket/uploads/flytesnacks/development/imagespec-ab12/flyteplane-imagespec.json"
 
@@ -141,3 +145,25 @@ def test_a_document_of_another_format_is_refused() -> None:
     with pytest.raises(ImageSpecError, match="not JSON"):
         read_document(b"\xff")
     assert read_document(json.dumps(document()).encode())["name"] == "sk"
+
+
+def test_a_built_spec_stands_for_its_virtualenv_with_its_variables_and_source_files(tmp_path: Path) -> None:
+    with_source = plan(document(source_archive="s3://b/source.tar.gz", env={"A": "1"}), default_python="p",
+                       flytekit_version="1")  # fmt: skip
+    environment = environment_of(with_source, tmp_path / "env")
+    assert environment.venv == tmp_path / "env"
+    assert environment.python_path == (tmp_path / "env" / SOURCE_DIR,)
+    assert environment.env == {"A": "1", IMAGE_ID_VARIABLE: "Id1"}
+    assert environment_of(plan(document(), default_python="p", flytekit_version="1"), tmp_path).python_path == ()
+
+
+def test_the_source_archive_cannot_write_outside_its_directory(tmp_path: Path) -> None:
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        for name in ("pkg/mod.py", "../escaped.py"):
+            info = tarfile.TarInfo(name)
+            info.size = 1
+            tar.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(tarfile.OutsideDestinationError):
+        unpack_source(archive.getvalue(), tmp_path / "root")
+    assert not (tmp_path / "escaped.py").exists()
