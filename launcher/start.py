@@ -8,9 +8,12 @@ prints. Ctrl-C stops everything; starting again resumes the executions that were
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import venv
 from pathlib import Path
@@ -31,32 +34,55 @@ TASK_ENV_REQUIREMENTS = (
     "pandas>=2,<3",
     "pyarrow>=15,<30",
 )
+# flyteplane's ImageSpec builder for flytekit (no Docker: the plane builds a virtualenv from the spec), installed
+# into the task environment so that a client using it needs nothing more; absent from an installed wheel.
+FLYTEKIT_PLUGIN = Path(__file__).resolve().parents[1] / "clients" / "flytekit-plugin"
 SANDBOX_OWNER = "sandbox"
 
 
 def ensure_task_environment(path: Path, *, quiet: bool = False) -> Path:
     """A virtualenv with flytekit for task processes (created once; the first time takes a minute)."""
     marker = path / ".flyteplane-task-env"
-    wanted = "\n".join(TASK_ENV_REQUIREMENTS)
+    wanted = "\n".join([*TASK_ENV_REQUIREMENTS, _plugin_digest()])
     if marker.exists() and marker.read_text() == wanted:
         return path
     if not quiet:
         print(f"creating the task environment in {path} ({', '.join(TASK_ENV_REQUIREMENTS)}) ...", flush=True)
     venv.EnvBuilder(with_pip=True, clear=True).create(path)
-    subprocess.run(
-        [
-            str(path / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            *TASK_ENV_REQUIREMENTS,
-        ],
-        check=True,
-    )
+    with tempfile.TemporaryDirectory(prefix="flyteplane-plugin-") as scratch:
+        subprocess.run(
+            [
+                str(path / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                *TASK_ENV_REQUIREMENTS,
+                *flytekit_plugin_requirements(Path(scratch)),
+            ],
+            check=True,
+        )
     marker.write_text(wanted)
     return path
+
+
+def flytekit_plugin_requirements(scratch: Path) -> list[str]:
+    """The plugin as a pip requirement -- a copy in `scratch`, as pip builds in the source tree -- when this
+    installation carries it (a checkout does; an installed wheel does not)."""
+    if not (FLYTEKIT_PLUGIN / "pyproject.toml").exists():
+        return []
+    copy = scratch / FLYTEKIT_PLUGIN.name
+    shutil.copytree(FLYTEKIT_PLUGIN, copy, ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
+    return [str(copy)]
+
+
+def _plugin_digest() -> str:
+    """Changes when the plugin's files do, so an updated plugin is installed again."""
+    digest = hashlib.sha256()
+    for file in sorted([*FLYTEKIT_PLUGIN.glob("pyproject.toml"), *FLYTEKIT_PLUGIN.glob("flytekitplugins/**/*.py")]):
+        digest.update(str(file.relative_to(FLYTEKIT_PLUGIN)).encode() + b"\0" + file.read_bytes())
+    return f"# flytekitplugins-flyteplane {digest.hexdigest()[:16]}"
 
 
 def sandbox_config(
@@ -99,6 +125,8 @@ def sandbox_config(
         local.setdefault("log_link_base", f"http://{_client_host(base.admin.host)}:{base.admin.http_port}")
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})
+    # ImageSpec environments live with the plane's data, built once and kept across restarts.
+    local["image_spec"] = {"env_dir": str(data_dir / "imagespec-envs"), **local.get("image_spec", {})}
     plugins = plugins.model_copy(update={"backends": {**plugins.backends, "local": local}})
     # Admin serves the local attempts' logs from wherever the local backend keeps them.
     work_dir = Path(local["work_dir"]).expanduser().absolute()

@@ -161,6 +161,32 @@ class WarmPoolConfig(_Frozen):
     )
 
 
+class ImageSpecConfig(_Frozen):
+    """Virtualenvs built from flytekit ImageSpecs (see `plugins.local.imagespec`): where, and with what."""
+
+    env_dir: Path = Field(
+        default_factory=lambda: default_data_dir() / "imagespec-envs",
+        description="One virtualenv per ImageSpec build plan (named by its hash), built once and kept.",
+    )
+    uv_cache_dir: Path | None = Field(
+        default=None, description="uv's download and wheel cache; None: `<env_dir>/uv-cache`."
+    )
+    retry_failed_after_seconds: float = Field(
+        default=30.0, ge=0,
+        description="A failed build fails the attempts waiting for it; a task that asks for the spec after this "
+        "long builds it again (a network failure may pass).",
+    )  # fmt: skip
+
+    @field_validator("env_dir", "uv_cache_dir")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        return value.expanduser().absolute() if value is not None else None
+
+    @property
+    def uv_cache(self) -> Path:
+        return self.uv_cache_dir if self.uv_cache_dir is not None else self.env_dir / "uv-cache"
+
+
 class LocalPluginConfig(_Frozen):
     """The `local` backend: container tasks as processes on this machine (see `plugins.local.backend`)."""
 
@@ -238,6 +264,11 @@ class LocalPluginConfig(_Frozen):
         "-- without a round, a RUNNING event and a wake-up of its own. 0: report at once.",
     )  # fmt: skip
     warm_pool: WarmPoolConfig = Field(default_factory=WarmPoolConfig, description="The fork servers.")
+    image_spec: ImageSpecConfig = Field(
+        default_factory=ImageSpecConfig,
+        description="Tasks whose image is a flytekit ImageSpec (named by the flyteplane builder) run in a "
+        "virtualenv built from the spec.",
+    )
 
     @field_validator("work_dir")
     @classmethod

@@ -96,6 +96,8 @@ from plugins.local.command import (
     environment_variables,
     unmapped_code_hint,
 )
+from plugins.local.imagespec import parse_image
+from plugins.local.imagespec_env import ImageSpecEnvironments
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
     LOCK,
@@ -366,6 +368,7 @@ class LocalPlugin:
         # Each environment's variables, read from this process's environment once (the config does not change).
         self._base_envs: dict[int, dict[str, str]] = {}
         self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
+        self.image_specs = ImageSpecEnvironments(self.config.image_spec, self.config.default_environment)
         self.metrics: LocalMetrics | None = None
 
     def register_metrics(self, registry: CollectorRegistry) -> None:
@@ -423,6 +426,7 @@ class LocalPlugin:
         watches = list(self._watches.values())
         self._watches.clear()
         await cancel_and_wait(watch.task for watch in watches)
+        await self.image_specs.aclose()
         await self.warm_pool.aclose()
 
     # -- handle ---------------------------------------------------------------------------------------
@@ -548,16 +552,28 @@ class LocalPlugin:
 
     async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition | None:
         """Starts the attempt; None when its directory shows that a runner has (had) it already."""
+        container = container_of(ctx.template)
+        image_spec = parse_image(container.image) if container is not None else None
+        environment = None
+        if image_spec is not None:  # built once per spec; the attempt waits (INITIALIZING) while it builds
+            resolved = await self.image_specs.resolve(ctx, image_spec)
+            if isinstance(resolved, Transition):
+                return resolved
+            environment = resolved
         try:
             narrowed = await _narrowed_inputs(ctx)
             command_ctx = ctx
             if narrowed is not None:
                 command_ctx = replace(ctx, paths=replace(ctx.paths, inputs=str(attempt / ELEMENT_INPUTS)))
-            command = await build_command(command_ctx, self.config, attempt, base_envs=self._base_envs)
+            command = await build_command(
+                command_ctx, self.config, attempt, base_envs=self._base_envs, environment=environment
+            )
             if narrowed is not None and ctx.array_index is not None:
                 if INDEX_OFFSET_VARIABLE in command.env:  # the task shifts its index itself: give it the array's
                     narrowed = None
-                    command = await build_command(ctx, self.config, attempt, base_envs=self._base_envs)
+                    command = await build_command(
+                        ctx, self.config, attempt, base_envs=self._base_envs, environment=environment
+                    )
                 else:  # flytekit picks element offset + index: position 0 of the narrowed collections
                     command = replace(command, env={**command.env, INDEX_OFFSET_VARIABLE: str(-ctx.array_index)})
         except BadTaskDefinition as exc:

@@ -145,6 +145,7 @@ async def build_command(
     attempt_dir: Path,
     environ: Mapping[str, str] | None = None,
     base_envs: MutableMapping[int, dict[str, str]] | None = None,
+    environment: LocalEnvironment | None = None,
 ) -> Command:
     """The process for this attempt; BadTaskDefinition when the task cannot run locally as defined.
 
@@ -152,6 +153,8 @@ async def build_command(
     code bundle's destination; otherwise the bundle goes to `attempt_dir/code`. The caller creates both.
     `base_envs` keeps each environment's `environment_variables` (by the environment's identity) from one
     call to the next: a caller whose `config` and `environ` do not change passes the same mapping every time.
+    `environment`: the one standing in for the task's image when the caller resolved it (an ImageSpec's, see
+    `plugins.local.imagespec_env`; it must be the same object for the same environment); None: `environment_for`.
     """
     environ = os.environ if environ is None else environ
     container = container_of(ctx.template)
@@ -168,7 +171,8 @@ async def build_command(
             "the command still holds {{ .remote_package_path }}: register the task with `pyflyte register`, "
             "which uploads the code bundle and fills it in"
         )
-    environment = environment_for(container.image, config)
+    if environment is None:
+        environment = environment_for(container.image, config)
     cwd = environment.working_dir or attempt_dir / "cwd"
     # Flyte unpacks a code bundle into the image's working directory (`--dest-dir .`), and flytekit relies on
     # it: a pickled task (interactive mode) opens `pkl.gz` there, a `--copy all` bundle's data files are read

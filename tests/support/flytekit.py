@@ -10,15 +10,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import fcntl
+import hashlib
 import json
 import os
 import shutil
 import signal
+import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.support.venvs import ensure_venv
+from tests.support.venvs import cache_root, ensure_venv
 
 FLYTEKIT_VERSION = "1.16.31"
 # The `agent` extra: `pyflyte serve agent` (prometheus-client, grpcio-health-checking) runs from this environment
@@ -149,6 +153,9 @@ class Flytekit:
     project_dir: Path
     project: str = "flytesnacks"
     domain: str = "development"
+    # Directories put on the client's PYTHONPATH: flytekit plugins installed there (`pip install --target`)
+    # are found through their entry points, without a virtualenv of their own.
+    python_path: tuple[Path, ...] = ()
 
     @classmethod
     def for_admin(cls, bin_dir: Path, grpc_port: int, http_port: int, project_dir: Path) -> Flytekit:
@@ -166,8 +173,14 @@ class Flytekit:
     async def pyflyte(self, *args: str | os.PathLike[str], time_limit: float = DEFAULT_TIME_LIMIT) -> Finished:
         return await run_client(
             self.bin_dir / "pyflyte", "--config", self.config, *args,
-            cwd=self.project_dir, env=_client_env(self.bin_dir), time_limit=time_limit,
+            cwd=self.project_dir, env=self._env(), time_limit=time_limit,
         )  # fmt: skip
+
+    def _env(self) -> dict[str, str]:
+        env = _client_env(self.bin_dir)
+        if self.python_path:
+            env["PYTHONPATH"] = os.pathsep.join(str(p) for p in self.python_path)
+        return env
 
     async def register(self, *packages: str, version: str) -> Finished:
         """`pyflyte register` (fast register: the code bundle goes through the data proxy)."""
@@ -187,7 +200,7 @@ class Flytekit:
         """
         finished = await run_client(
             self.bin_dir / "python", script, self.config, self.project, self.domain, json.dumps(params),
-            cwd=self.project_dir, env=_client_env(self.bin_dir), time_limit=time_limit,
+            cwd=self.project_dir, env=self._env(), time_limit=time_limit,
         )  # fmt: skip
         lines = finished.stdout.strip().splitlines()
         try:
@@ -211,3 +224,32 @@ def registered_entities(output: str) -> dict[str, set[str]]:
             kind, _, name = line[4:].partition(": ")
             entities.setdefault(kind, set()).add(name.strip())
     return entities
+
+
+FLYTEKIT_PLUGIN = Path(__file__).resolve().parents[2] / "clients" / "flytekit-plugin"
+
+
+def flyteplane_plugin_path(bin_dir: Path) -> Path:
+    """A directory holding flyteplane's flytekit plugin (`clients/flytekit-plugin`) installed without its
+    dependencies: on a client's PYTHONPATH (`Flytekit.python_path`) it registers the `flyteplane` ImageSpec
+    builder. Installed once per version of the plugin's files (keyed by their digest), with `bin_dir`'s pip."""
+    digest = hashlib.sha256()
+    for file in sorted([*FLYTEKIT_PLUGIN.glob("pyproject.toml"), *FLYTEKIT_PLUGIN.glob("flytekitplugins/**/*.py")]):
+        digest.update(str(file.relative_to(FLYTEKIT_PLUGIN)).encode() + b"\0" + file.read_bytes())
+    target = cache_root() / f"flytekitplugins-flyteplane-{digest.hexdigest()[:12]}"
+    ready = target / ".ready"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not ready.exists():
+            shutil.rmtree(target, ignore_errors=True)
+            with tempfile.TemporaryDirectory() as scratch:  # pip builds in a copy: the checkout stays clean
+                source = Path(scratch) / "plugin"
+                shutil.copytree(FLYTEKIT_PLUGIN, source, ignore=shutil.ignore_patterns("build", "*.egg-info"))
+                subprocess.run(
+                    [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                     "--no-deps", "--target", str(target), str(source)],
+                    check=True,
+                )  # fmt: skip
+            ready.write_text(digest.hexdigest())
+    return target

@@ -162,3 +162,26 @@ def test_no_module_imports_itself_back_through_others() -> None:
 
 def test_the_cycle_check_finds_a_cycle() -> None:
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+
+
+def test_the_client_packages_import_nothing_of_ours() -> None:
+    """clients/ is installed into flytekit's environments, where no flyteplane package is: it imports none."""
+    ours = (*COMPONENTS, "flyteidl_py", "tests")
+    files = sorted((REPO_ROOT / "clients").rglob("*.py"))
+    assert files
+    wrong = [
+        f"{path.relative_to(REPO_ROOT)}:{node.lineno} imports {name}"
+        for path in files
+        for node in ast.walk(ast.parse(path.read_text()))
+        for name in _imported_names(node)
+        if name.split(".")[0] in ours
+    ]
+    assert not wrong, "\n".join(wrong)
+
+
+def _imported_names(node: ast.AST) -> list[str]:
+    if isinstance(node, ast.Import):
+        return [alias.name for alias in node.names]
+    if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+        return [node.module]
+    return []

@@ -6,8 +6,14 @@ import json
 from pathlib import Path
 
 from launcher.config import load_config
-from launcher.start import agent_server_for, sandbox_config, with_agent_server
-from plugins.config import PluginsConfig
+from launcher.start import (
+    FLYTEKIT_PLUGIN,
+    agent_server_for,
+    flytekit_plugin_requirements,
+    sandbox_config,
+    with_agent_server,
+)
+from plugins.config import LocalPluginConfig, PluginsConfig
 
 
 def test_local_attempts_link_to_admins_log_endpoint_which_reads_task_directories_and_the_store(
@@ -79,3 +85,18 @@ def test_the_agent_server_gets_the_task_environments_variables(tmp_path: Path) -
 
 def test_a_task_environment_without_flytekit_runs_no_agent_server(tmp_path: Path) -> None:
     assert agent_server_for(sandbox_config(load_config(env={}), tmp_path, task_env=tmp_path / "empty")) is None
+
+
+def test_imagespec_environments_live_in_the_data_directory_unless_configured(tmp_path: Path) -> None:
+    local = sandbox_config(load_config(env={}), tmp_path).propeller.plugins.backends["local"]
+    assert LocalPluginConfig.model_validate(local).image_spec.env_dir == tmp_path / "imagespec-envs"
+    plugins = {"backends": {"local": {"image_spec": {"env_dir": str(tmp_path / "elsewhere")}}}}
+    base = load_config(env={"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps(plugins)})
+    local = sandbox_config(base, tmp_path).propeller.plugins.backends["local"]
+    assert LocalPluginConfig.model_validate(local).image_spec.env_dir == tmp_path / "elsewhere"
+
+
+def test_the_task_environment_gets_flyteplanes_flytekit_plugin_from_a_copy(tmp_path: Path) -> None:
+    (requirement,) = flytekit_plugin_requirements(tmp_path)
+    assert (Path(requirement) / "pyproject.toml").read_bytes() == (FLYTEKIT_PLUGIN / "pyproject.toml").read_bytes()
+    assert (Path(requirement) / "flytekitplugins" / "flyteplane" / "builder.py").is_file()
