@@ -12,6 +12,7 @@ backend's mapping is validated here, at load time, as `LocalPluginConfig`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -27,6 +28,9 @@ from plugins.core import BadTaskDefinition
 CONTAINER_TASK_TYPES = ("python-task", "container", "raw-container", "sidecar")
 # The task type whose plugin also serves the types nothing else maps (Flyte's default plugin).
 CONTAINER = "container"
+# flytekit-java's tasks: a container whose args are jflyte's (`jflyte execute ...`), run by the local backend with a
+# local Java and jflyte (see `plugins.local.jflyte`).
+JAVA_TASK_TYPES = ("java-task",)
 # Task types only an agent serves (flytekit's sensors: FileSensor and the like), mapped to `agent` by default.
 AGENT_TASK_TYPES = ("sensor",)
 
@@ -146,6 +150,32 @@ class WarmPoolConfig(_Frozen):
     )
 
 
+def default_jflyte_home() -> Path:
+    """Where scripts/install-jflyte.sh puts jflyte by default: a cache shared by every data directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "flyteplane" / "jflyte"
+
+
+class JflyteConfig(_Frozen):
+    """How the `local` backend runs flytekit-java's tasks: jflyte, as its image would (`plugins.local.jflyte`)."""
+
+    home: Path = Field(
+        default_factory=default_jflyte_home,
+        description="jflyte as scripts/install-jflyte.sh lays it out, the image's /jflyte: its jars in lib/, its "
+        "file systems (jflyte-aws, jflyte-google-cloud) in modules/.",
+    )
+    java: str = Field(default="java", description="The Java 11+ executable (a name looked up on PATH, or a path).")
+    jvm_options: tuple[str, ...] = Field(
+        default=("-Dorg.slf4j.simpleLogger.defaultLogLevel=INFO",),
+        description="Options before the main class, as the image's entrypoint has.",
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+
 class LocalPluginConfig(_Frozen):
     """The `local` backend: container tasks as processes on this machine (see `plugins.local.backend`)."""
 
@@ -223,6 +253,7 @@ class LocalPluginConfig(_Frozen):
         "-- without a round, a RUNNING event and a wake-up of its own. 0: report at once.",
     )  # fmt: skip
     warm_pool: WarmPoolConfig = Field(default_factory=WarmPoolConfig, description="The fork servers.")
+    jflyte: JflyteConfig = Field(default_factory=JflyteConfig, description="flytekit-java's tasks (`java-task`).")
 
     @field_validator("work_dir")
     @classmethod
@@ -262,6 +293,7 @@ class PluginsConfig(_Frozen):
     task_types: dict[str, str] = Field(
         default_factory=lambda: {
             **dict.fromkeys(CONTAINER_TASK_TYPES, "local"),
+            **dict.fromkeys(JAVA_TASK_TYPES, "local"),
             "echo": "echo",
             **dict.fromkeys(AGENT_TASK_TYPES, "agent"),
         },

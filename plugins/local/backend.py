@@ -85,7 +85,7 @@ from flyteplane.errors import NotFound
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of
 from plugins.common.state import decode_state, encode_state
-from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
+from plugins.config import CONTAINER_TASK_TYPES, JAVA_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
 from plugins.local.attempt import log_tail
@@ -356,7 +356,7 @@ class LocalPlugin:
     """Runs container tasks as local processes; see the module docstring."""
 
     id = "local"
-    task_types: tuple[str, ...] = CONTAINER_TASK_TYPES
+    task_types: tuple[str, ...] = (*CONTAINER_TASK_TYPES, *JAVA_TASK_TYPES)
 
     def __init__(self, config: LocalPluginConfig | None = None) -> None:
         self.config = config or LocalPluginConfig()
