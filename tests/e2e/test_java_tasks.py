@@ -1,9 +1,10 @@
 """flytekit-java workflows on `flyteplane start`: registered with real jflyte, run by the local backend's jflyte.
 
 The plane is the command a user types, on an S3-compatible store (moto), since jflyte reads and writes only s3:// and
-gs://. The workflow (tests/e2e/java_workflows: two tasks, typed inputs and outputs, launch plans) is built with
-Maven against flytekit-java 0.4.35 and registered with `jflyte register workflows`, which stages its jars on the
-store; FlyteRemote launches it and reads the outputs. jflyte and the built jars are cached (tests/support/jflyte).
+gs://. The workflows (tests/e2e/java_workflows: two tasks with typed inputs and outputs, a dynamic workflow, launch
+plans) are built with Maven against flytekit-java 0.4.35 and registered with `jflyte register workflows`, which
+stages their jars on the store; FlyteRemote launches them and reads the outputs. jflyte and the built jars are cached
+(tests/support/jflyte).
 """
 
 from __future__ import annotations
@@ -114,6 +115,7 @@ async def runs(s3_plane: tuple[Sandbox, Flytekit]) -> dict[str, dict[str, Any]]:
         "typed": (WORKFLOW, {"name": "Java", "left": 2, "right": 1}),
         "defaults": ("GreetTwice", {}),
         "raises": (WORKFLOW, {"name": "", "left": 1, "right": 1}),
+        "dynamic": ("org.flyteplane.e2e.RepeatWorkflow", {"start": 10, "step": 5, "times": 2}),
     }
     answers = await _run_all(s3_plane[1], *cases.values())
     return dict(zip(cases, answers, strict=True))
@@ -134,6 +136,12 @@ def test_a_launch_plan_registered_by_jflyte_runs_with_its_default_inputs(runs: d
     answer = runs["defaults"]
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert _outputs(answer, "greeting", "total") == {"greeting": "Hello world! Hello world!", "total": 2}
+
+
+def test_a_java_dynamic_workflow_runs_the_nodes_it_makes(runs: dict[str, dict[str, Any]]) -> None:
+    answer = runs["dynamic"]
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "total") == {"total": 20}
 
 
 def test_a_java_tasks_exception_fails_the_execution_with_its_message(runs: dict[str, dict[str, Any]]) -> None:
