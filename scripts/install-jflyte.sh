@@ -16,7 +16,7 @@ for tool in java mvn; do
     exit 1
   fi
 done
-want=$(sha256sum "$pom" | cut -c1-16)
+want=$(cat "$pom" "$0" | sha256sum | cut -c1-16)  # a new pom or launcher reinstalls
 if [ "$(cat "$home/.flyteplane-jflyte" 2>/dev/null)" = "$want" ]; then
   echo "$home"
   exit 0
