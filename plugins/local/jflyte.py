@@ -62,9 +62,9 @@ def find_java(config: JflyteConfig) -> str:
             f"in {CONFIG_KEY}.java)"
         )
     lib = config.home / "lib"
-    if not any(lib.glob("jflyte-*.jar")):
+    if not any(lib.glob("jflyte-[0-9]*.jar")):  # jflyte itself, not its jflyte-api
         raise JflyteUnavailable(
-            f"cannot run the Java task: jflyte is not installed in {config.home} (no {lib}/jflyte-*.jar): run "
+            f"cannot run the Java task: jflyte is not installed in {config.home} (no jflyte jar in {lib}): run "
             f"`scripts/install-jflyte.sh {config.home}` (it resolves jflyte from Maven Central with Maven), or point "
             f"{CONFIG_KEY}.home at an installation"
         )
