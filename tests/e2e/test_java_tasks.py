@@ -96,7 +96,11 @@ async def s3_plane(
 ) -> AsyncIterator[tuple[Sandbox, Flytekit]]:
     """A plane on moto with the Java workflow registered, and a flytekit client of it."""
     root = tmp_path_factory.mktemp("java-s3")
-    plane = Sandbox(root / "plane", ["--storage", f"s3://{BUCKET}", "--s3-endpoint", moto], _s3_env(flytekit_venv))
+    plane = Sandbox(
+        root / "plane",
+        ["--no-agent-server", "--storage", f"s3://{BUCKET}", "--s3-endpoint", moto],
+        _s3_env(flytekit_venv),
+    )
     await plane.start()
     try:
         await _register(jflyte, plane, moto, workflow_jars)
@@ -161,7 +165,7 @@ async def test_a_java_task_on_the_local_store_fails_saying_jflyte_needs_s3_or_gs
     tmp_path: Path, flytekit_venv: Path, moto: str, jflyte: Path, workflow_jars: Path
 ) -> None:
     # Registration stages the jars on S3 (jflyte can stage nowhere else); the plane keeps its data on file://.
-    plane = Sandbox(tmp_path / "plane", [], _env(flytekit_venv))
+    plane = Sandbox(tmp_path / "plane", ["--no-agent-server"], _env(flytekit_venv))
     await plane.start()
     try:
         await _register(jflyte, plane, moto, workflow_jars)
