@@ -12,6 +12,7 @@ backend's mapping is validated here, at load time, as `LocalPluginConfig`.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -44,6 +45,9 @@ SAGEMAKER_TASK_TYPES = (
 # task that arrives before they answer would otherwise run as a container task): flytekit's sensors
 # (FileSensor and the like) and the SageMaker plugin's.
 AGENT_TASK_TYPES = ("sensor", *SAGEMAKER_TASK_TYPES)
+# flytekit-java's tasks: a container whose args are jflyte's (`jflyte execute ...`), run by the local backend with a
+# local Java and jflyte (see `plugins.local.jflyte`).
+JAVA_TASK_TYPES = ("java-task",)
 
 WarmMode = Literal["fork", "reuse"]
 
@@ -187,6 +191,32 @@ class ImageSpecConfig(_Frozen):
         return self.uv_cache_dir if self.uv_cache_dir is not None else self.env_dir / "uv-cache"
 
 
+def default_jflyte_home() -> Path:
+    """Where scripts/install-jflyte.sh puts jflyte by default: a cache shared by every data directory."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "flyteplane" / "jflyte"
+
+
+class JflyteConfig(_Frozen):
+    """How the `local` backend runs flytekit-java's tasks: jflyte, as its image would (`plugins.local.jflyte`)."""
+
+    home: Path = Field(
+        default_factory=default_jflyte_home,
+        description="jflyte as scripts/install-jflyte.sh lays it out, the image's /jflyte: its jars in lib/, its "
+        "file systems (jflyte-aws, jflyte-google-cloud) in modules/.",
+    )
+    java: str = Field(default="java", description="The Java 11+ executable (a name looked up on PATH, or a path).")
+    jvm_options: tuple[str, ...] = Field(
+        default=("-Dorg.slf4j.simpleLogger.defaultLogLevel=INFO",),
+        description="Options before the main class, as the image's entrypoint has.",
+    )
+
+    @field_validator("home")
+    @classmethod
+    def _expand(cls, value: Path) -> Path:
+        return value.expanduser().absolute()
+
+
 class LocalPluginConfig(_Frozen):
     """The `local` backend: container tasks as processes on this machine (see `plugins.local.backend`)."""
 
@@ -269,6 +299,7 @@ class LocalPluginConfig(_Frozen):
         description="Tasks whose image is a flytekit ImageSpec (named by the flyteplane builder) run in a "
         "virtualenv built from the spec.",
     )
+    jflyte: JflyteConfig = Field(default_factory=JflyteConfig, description="flytekit-java's tasks (`java-task`).")
 
     @field_validator("work_dir")
     @classmethod
@@ -308,6 +339,7 @@ class PluginsConfig(_Frozen):
     task_types: dict[str, str] = Field(
         default_factory=lambda: {
             **dict.fromkeys(CONTAINER_TASK_TYPES, "local"),
+            **dict.fromkeys(JAVA_TASK_TYPES, "local"),
             "echo": "echo",
             **dict.fromkeys(AGENT_TASK_TYPES, "agent"),
         },

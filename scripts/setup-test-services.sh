@@ -4,6 +4,7 @@
 # (grpcurl and kube-apiserver are built through the Go module proxy), etcd, a JRE for pyspark, and for
 # the generated-client tests (tests/e2e/clients) a JDK with Maven
 # and cargo, Debian's chromium for the console's browser tests. Debian packages; needs root when installing.
+# Then jflyte for the Java task tests (scripts/install-jflyte.sh, with Maven).
 set -euo pipefail
 
 need=()
@@ -36,3 +37,6 @@ fi
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1; then
   useradd --system --home /var/lib/postgresql --shell /bin/bash postgres
 fi
+# jflyte (flytekit-java's command line) for the Java task tests, where the plane looks for it by default (in this
+# user's cache; the tests run the same script, a no-op once installed).
+"$(dirname "$0")/install-jflyte.sh" >/dev/null

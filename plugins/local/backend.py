@@ -1,4 +1,4 @@
-"""The `local` backend: container tasks (python-task & co.) run as processes on this machine.
+"""The `local` backend: container tasks (python-task & co., flytekit-java's java-task) run as processes here.
 
 Each attempt gets a directory `<work_dir>/<generated name>` and a supervisor process
 (`plugins.local.runner`) in a session of its own, which runs the task's command and writes the
@@ -13,7 +13,8 @@ exit status to a file. That makes `handle` level-triggered and restart-safe:
   retryable system failure. A runner holds a lock on the attempt for its lifetime, so a second
   start of the same attempt never runs the task twice.
 
-Data paths of a `file://` store reach the process as plain local paths (see
+A flytekit-java task runs jflyte on a local Java (`plugins.local.jflyte`). Data paths of a `file://` store reach
+the process as plain local paths (see
 `plugins.common.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
 the environment.
 
@@ -85,7 +86,7 @@ from flyteplane.errors import NotFound
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of
 from plugins.common.state import decode_state, encode_state
-from plugins.config import CONTAINER_TASK_TYPES, LocalPluginConfig
+from plugins.config import CONTAINER_TASK_TYPES, JAVA_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
 from plugins.local import launch
 from plugins.local.attempt import log_tail
@@ -358,7 +359,7 @@ class LocalPlugin:
     """Runs container tasks as local processes; see the module docstring."""
 
     id = "local"
-    task_types: tuple[str, ...] = CONTAINER_TASK_TYPES
+    task_types: tuple[str, ...] = (*CONTAINER_TASK_TYPES, *JAVA_TASK_TYPES)
 
     def __init__(self, config: LocalPluginConfig | None = None) -> None:
         self.config = config or LocalPluginConfig()

@@ -20,6 +20,7 @@ from plugins.common.quantity import whole_units
 from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
+from plugins.local import jflyte
 from plugins.local.protocol import RunnerSpec
 from plugins.local.secrets import secret_environment
 
@@ -164,6 +165,10 @@ async def build_command(
     if not raw_argv:
         raise BadTaskDefinition("the task's container has neither command nor args")
 
+    java: str | None = None
+    if jflyte.runs_jflyte(container):
+        jflyte.check_store([ctx.paths.inputs, ctx.paths.output_prefix])
+        java = await asyncio.to_thread(jflyte.find_java, config.jflyte)
     execution = ctx.task_execution_id.node_execution_id.execution_id
     argv = await render_for_attempt(ctx, raw_argv, namespace=f"{execution.project}-{execution.domain}", path=local_path)
     if "remote_package_path" in variables_in(argv):
@@ -190,6 +195,8 @@ async def build_command(
     env.update(storage_environment(ctx.storage.config, data_uris))
     env.update(ctx.platform_environment)
     env.update(environment.env)  # the environment's own settings win over the store's and the plane's
+    if java is not None:
+        env.update(jflyte.environment(config.jflyte, container.image))
     env.update({pair.key: pair.value for pair in container.env})
     identity = flyte_environment(ctx)
     import_env = {**env, **ctx.environment}
@@ -205,13 +212,15 @@ async def build_command(
     if secrets:
         env.update(await asyncio.to_thread(secret_environment, secrets, attempt_dir))
 
+    limit = None if config.memory_limit == "off" else memory_limit(ctx, container, config.default_memory_limit_bytes)
+    if java is not None:
+        argv = jflyte.command(java, config.jflyte, argv, tmp_dir=env.get("TMPDIR"), memory_limit=limit)
+
     return Command(
         argv=argv,
         env=env,
         cwd=str(cwd),
-        memory_limit_bytes=(
-            None if config.memory_limit == "off" else memory_limit(ctx, container, config.default_memory_limit_bytes)
-        ),
+        memory_limit_bytes=limit,
         memory_limit_kind=config.memory_limit,
         environment=environment,
         base_env=base_env,

@@ -137,6 +137,13 @@ def execute_many_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[s
     return {"runs": [_wait(remote, execution, params) for execution in started]}
 
 
+def execute_all_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """Start one execution per entry of `runs` (each a launch plan `name`, `version`, `inputs`) at once, then wait
+    for all of them: several cases for the price of one client start."""
+    started = [_start(remote, run) for run in params["runs"]]
+    return {"runs": [_wait(remote, execution, params) for execution in started]}
+
+
 def wait_for(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
     """FlyteRemote.wait on an execution started elsewhere (e.g. by `pyflyte run --remote`)."""
     return _wait(remote, remote.fetch_execution(name=params["execution_name"]), params)
@@ -181,6 +188,7 @@ ACTIONS = {
         execute_then_terminate,
         execute_with_signals,
         execute_many_and_wait,
+        execute_all_and_wait,
         wait_for,
     )
 }
