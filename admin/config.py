@@ -119,6 +119,25 @@ class LogsConfig(Section):
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=10)
 
 
+class AuthConfig(Section):
+    """Authentication (`admin.auth`): admin's built-in authorization server and the token every call must carry.
+
+    The authorization server (token, revocation and JWKS endpoints) always answers, so what
+    AuthMetadataService advertises is true; `enabled` makes every RPC and REST call require a token.
+    """
+
+    enabled: bool = False
+    # The `iss` of the tokens admin issues and accepts; None: admin's HTTP address (http://host:port).
+    issuer: str | None = None
+    # The audiences accepted; tokens are issued for the first. Empty: the issuer.
+    audiences: list[str] = Field(default_factory=list)
+    access_token_seconds: int = Field(default=3600, ge=60, le=86400)
+    # The RSA key tokens are signed with (PEM, created if missing); replicas must share it. None: in the data dir.
+    signing_key_file: Path | None = None
+    # The gRPC metadata key flytekit sends the token under (it also always accepts `authorization`).
+    header_key: str = "flyte-authorization"
+
+
 class AdminConfig(Section):
     """FlyteAdmin: where it listens, its database, and the platform defaults Flyte keeps in admin's config."""
 
@@ -145,6 +164,7 @@ class AdminConfig(Section):
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
     logs: LogsConfig = Field(default_factory=LogsConfig)
 
