@@ -119,6 +119,25 @@ class LogsConfig(Section):
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=10)
 
 
+class ExternalAuthConfig(Section):
+    """An external OpenID Connect provider people log in with (`admin.auth.external`): flytekit and flytectl run
+    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS."""
+
+    issuer: str  # the provider's issuer URL; its discovery document is <issuer>/.well-known/openid-configuration
+    # The `aud` values accepted in its tokens (its access tokens name the client they were issued to). Empty:
+    # the client id.
+    audiences: list[str] = Field(default_factory=list)
+    client_id: str = "flytectl"  # the public client flytekit and flytectl log in as (PublicClientConfig)
+    redirect_uri: str = "http://localhost:53593/callback"  # flytekit's PKCE callback
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups", "offline_access"])
+    groups_claim: str = "groups"  # the claim listing a person's groups
+    # The claim that names a person in executions and audit records (their `sub` when the token lacks it).
+    principal_claim: str = "email"
+    # Where to read the discovery document and keys, if not at the issuer (e.g. the provider's in-cluster name).
+    discovery_url: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
 class AuthConfig(Section):
     """Authentication (`admin.auth`): admin's built-in authorization server and the token every call must carry.
 
@@ -136,6 +155,8 @@ class AuthConfig(Section):
     signing_key_file: Path | None = None
     # The gRPC metadata key flytekit sends the token under (it also always accepts `authorization`).
     header_key: str = "flyte-authorization"
+    # People's logins through an OpenID Connect provider; None: only the built-in server's service clients.
+    external: ExternalAuthConfig | None = None
 
 
 class AdminConfig(Section):

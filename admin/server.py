@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from admin.auth.clients import ServiceClients
+from admin.auth.external import IdentityProvider
 from admin.auth.guard import AuthInterceptor, Guard, RestGuard
 from admin.auth.server import AuthorizationServer
 from admin.auth.tokens import Revocations, TokenService
@@ -220,6 +221,7 @@ async def start_admin(
         auth.audiences,
         auth.access_token_seconds,
         Revocations(db),
+        IdentityProvider(auth.external) if auth.external is not None else None,
     )
     authorization = AuthorizationServer(tokens, ServiceClients(db))
     guard = Guard(tokens, credential, [auth.header_key]) if auth.enabled else None
@@ -238,7 +240,7 @@ async def start_admin(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key)
+    advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key, tokens.external)
     tables = route_tables(managers, http_base, advertised)
     names = add_services(server, tables)
     gateway = RestGateway(

@@ -10,6 +10,7 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
+from admin.auth.external import IdentityProvider
 from admin.auth.principal import current_principal
 from admin.auth.server import GRANT_TYPES, JWKS_PATH, SCOPES, TOKEN_PATH
 from admin.managers.attributes import PROJECT, PROJECT_DOMAIN, WORKFLOW, AttributesManager
@@ -175,21 +176,24 @@ def signal_routes(m: Managers) -> dict[str, Handler]:
 
 @dataclass(frozen=True)
 class AuthAdvertisement:
-    """What AuthMetadataService says about admin's authorization server (admin.auth.server serves it)."""
+    """What AuthMetadataService says: admin's authorization server (admin.auth.server), or, for people's logins,
+    the external OpenID Connect provider admin accepts tokens from."""
 
     issuer: str
     audience: str
     header_key: str = "flyte-authorization"
+    external: IdentityProvider | None = None
 
 
 def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[str, Handler]:
-    """AuthMetadataService: admin's own authorization server, as it is (flytekit reads this after an
-    UNAUTHENTICATED answer to find the token endpoint, the scopes to ask for and the header to send).
+    """AuthMetadataService, as things are (flytekit reads it after an UNAUTHENTICATED answer to find the token
+    endpoint, the scopes to ask for and the header to send).
 
-    Services and CI get tokens with client credentials (flytekit `authType: ClientSecret`); the endpoints for
-    people's logins (authorization code with PKCE, device flow) are not served yet, so they are not advertised."""
+    Without an external provider: admin's own server, where services and CI get tokens with client credentials
+    (flytekit `authType: ClientSecret`). With one: the provider's endpoints (authorization code with PKCE, device
+    flow, its token endpoint) and the public client people log in as."""
     auth = auth or AuthAdvertisement(issuer=http_base, audience=http_base)
-    metadata = auth_pb2.OAuth2MetadataResponse(
+    own = auth_pb2.OAuth2MetadataResponse(
         issuer=auth.issuer,
         token_endpoint=f"{http_base}{TOKEN_PATH}",
         scopes_supported=list(SCOPES),
@@ -205,10 +209,42 @@ def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[s
         service_http_endpoint=http_base,
         audience=auth.audience,
     )
-    return {
-        "GetOAuth2Metadata": lambda q: _const(metadata),
-        "GetPublicClientConfig": lambda q: _const(client),
-    }
+    external = auth.external
+    if external is None:
+        return {
+            "GetOAuth2Metadata": lambda q: _const(own),
+            "GetPublicClientConfig": lambda q: _const(client),
+        }
+    settings = external.settings
+    people = auth_pb2.PublicClientAuthConfigResponse(
+        client_id=settings.client_id,
+        redirect_uri=settings.redirect_uri,
+        scopes=list(settings.scopes),
+        authorization_metadata_key=auth.header_key,
+        service_http_endpoint=http_base,
+    )
+
+    async def provider_metadata(_: auth_pb2.OAuth2MetadataRequest) -> auth_pb2.OAuth2MetadataResponse:
+        document = await external.discovery()
+
+        def strings(key: str) -> list[str]:
+            value = document.get(key, [])
+            return [str(v) for v in value] if isinstance(value, list) else []
+
+        return auth_pb2.OAuth2MetadataResponse(
+            issuer=str(document.get("issuer", "")),
+            authorization_endpoint=str(document.get("authorization_endpoint", "")),
+            token_endpoint=str(document.get("token_endpoint", "")),
+            response_types_supported=strings("response_types_supported"),
+            scopes_supported=strings("scopes_supported"),
+            token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+            jwks_uri=str(document.get("jwks_uri", "")),
+            code_challenge_methods_supported=strings("code_challenge_methods_supported"),
+            grant_types_supported=strings("grant_types_supported"),
+            device_authorization_endpoint=str(document.get("device_authorization_endpoint", "")),
+        )
+
+    return {"GetOAuth2Metadata": provider_metadata, "GetPublicClientConfig": lambda q: _const(people)}
 
 
 def identity_routes() -> dict[str, Handler]:

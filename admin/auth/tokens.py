@@ -19,6 +19,7 @@ from typing import Any
 
 import jwt
 
+from admin.auth.external import IdentityProvider
 from admin.auth.keys import SigningKey
 from admin.auth.principal import Principal
 from admin.repositories import auth as auth_records
@@ -75,6 +76,7 @@ class TokenService:
         audiences: Sequence[str],
         access_token_seconds: int,
         revocations: Revocations,
+        external: IdentityProvider | None = None,
     ) -> None:
         self._key_file = key_file
         self._key: SigningKey | None = None
@@ -83,6 +85,7 @@ class TokenService:
         self.audiences = list(audiences) or [issuer]
         self.access_token_seconds = access_token_seconds
         self.revocations = revocations
+        self.external = external
 
     async def signing_key(self) -> SigningKey:
         """The key, loaded (or created) the first time it is needed: most admins with auth off never need one."""
@@ -137,8 +140,9 @@ class TokenService:
                 f"(accepted: {', '.join(self.audiences)})"
             ) from None
         except jwt.InvalidIssuerError:
+            accepted = self.issuer + (f" or its identity provider {self.external.issuer}" if self.external else "")
             raise Unauthenticated(
-                f"the access token was issued by {_unverified(token).get('iss')!r}, not by this server ({self.issuer})"
+                f"the access token was issued by {_unverified(token).get('iss')!r}, not by this server ({accepted})"
             ) from None
         except jwt.InvalidSignatureError:
             raise Unauthenticated("the access token's signature does not verify with this server's key") from None
@@ -154,6 +158,8 @@ class TokenService:
 
     async def verify(self, token: str) -> Principal:
         """The principal `token` stands for, or Unauthenticated naming why it is refused."""
+        if self.external is not None and str(_unverified(token).get("iss", "")).rstrip("/") == self.external.issuer:
+            return await self.external.verify(token)
         claims = await self.decode(token)
         if await self.revocations.contains(str(claims["jti"])):
             raise Unauthenticated("the access token was revoked")
