@@ -16,6 +16,8 @@ import os
 import sys
 from pathlib import Path
 
+import httpx
+
 from admin.auth.clients import ServiceClients
 from admin.db import MIGRATIONS
 from flyteplane.database import Database
@@ -42,6 +44,12 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     for action in (create, remove):
         action.add_argument("client_id", help="the client id (letters, digits, '.', '_', '-')")
     create.add_argument("--description", default="", help="what the client is for")
+    token = kinds.add_parser(
+        "token", help="print an access token from admin's token endpoint (for flytekit's authType: ExternalCommand)"
+    )
+    token.add_argument("--token-url", required=True, help="admin's token endpoint, http://HOST:PORT/oauth2/token")
+    token.add_argument("--client-id", required=True)
+    token.add_argument("--secret-file", type=Path, required=True, help="the file holding the client's secret")
 
 
 def _config(args: argparse.Namespace, config: FlyteplaneConfig) -> FlyteplaneConfig:
@@ -68,6 +76,24 @@ async def _run(args: argparse.Namespace, config: FlyteplaneConfig) -> tuple[int,
         return 1, f"flyteplane: {error}"
     finally:
         await db.dispose()
+
+
+def print_token(args: argparse.Namespace) -> int:
+    """A client-credentials token on stdout: what flytekit runs when its config says `authType: ExternalCommand`
+    (with an external identity provider, flytekit's own ClientSecret flow goes to the provider, not to admin)."""
+    secret = args.secret_file.read_text().strip()
+    try:
+        answer = httpx.post(
+            args.token_url, data={"grant_type": "client_credentials"}, auth=(args.client_id, secret), timeout=30
+        )
+    except httpx.HTTPError as error:
+        print(f"flyteplane: {args.token_url}: {error}", file=sys.stderr)
+        return 1
+    if answer.status_code != 200:
+        print(f"flyteplane: {args.token_url} answered {answer.status_code}: {answer.text}", file=sys.stderr)
+        return 1
+    print(answer.json()["access_token"])
+    return 0
 
 
 def main(args: argparse.Namespace, config: FlyteplaneConfig) -> int:

@@ -128,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        if args.command == "auth" and args.auth_kind == "token":  # a client of admin: no plane configuration
+            return auth.print_token(args)
         if args.command in client.COMMANDS:  # clients of an admin: their --config is flytekit's, not the plane's
             return client.main(args)
         config = load_config(args.config)

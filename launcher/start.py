@@ -11,6 +11,7 @@ import asyncio
 import os
 import signal
 import subprocess
+import sys
 import time
 import venv
 from pathlib import Path
@@ -172,9 +173,16 @@ def write_client_config(config: FlyteplaneConfig, http_port: int, auth_client: t
     host = _client_host(config.admin.host)
     admin: dict[str, Any] = {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True}
     if auth_client is not None:
-        admin.update(
-            {"authType": "ClientSecret", "clientId": auth_client[0], "clientSecretLocation": str(auth_client[1])}
-        )
+        client_id, secret_file = auth_client
+        if config.admin.auth.external is None:
+            admin.update({"authType": "ClientSecret", "clientId": client_id, "clientSecretLocation": str(secret_file)})
+        else:
+            # flytekit would ask the identity provider's token endpoint (what admin advertises for people's logins),
+            # which knows nothing of admin's own clients: the command asks admin's endpoint instead.
+            token_url = f"http://{_local(config.admin.host)}:{http_port}/oauth2/token"
+            command = [str(Path(sys.executable).with_name("flyteplane")), "auth", "token", "--token-url", token_url]
+            command += ["--client-id", client_id, "--secret-file", str(secret_file)]
+            admin.update({"authType": "ExternalCommand", "command": command})
     client: dict[str, Any] = {"admin": admin, "console": {"endpoint": f"http://{host}:{http_port}"}}
     s3 = config.storage.s3
     if config.storage.default_scheme == "s3":
