@@ -119,6 +119,46 @@ class LogsConfig(Section):
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=10)
 
 
+class ExternalAuthConfig(Section):
+    """An external OpenID Connect provider people log in with (`admin.auth.external`): flytekit and flytectl run
+    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS."""
+
+    issuer: str  # the provider's issuer URL; its discovery document is <issuer>/.well-known/openid-configuration
+    # The `aud` values accepted in its tokens (its access tokens name the client they were issued to). Empty:
+    # the client id.
+    audiences: list[str] = Field(default_factory=list)
+    client_id: str = "flytectl"  # the public client flytekit and flytectl log in as (PublicClientConfig)
+    redirect_uri: str = "http://localhost:53593/callback"  # flytekit's PKCE callback
+    scopes: list[str] = Field(default_factory=lambda: ["openid", "profile", "email", "groups", "offline_access"])
+    groups_claim: str = "groups"  # the claim listing a person's groups
+    # The claim that names a person in executions and audit records (their `sub` when the token lacks it).
+    principal_claim: str = "email"
+    # Where to read the discovery document and keys, if not at the issuer (e.g. the provider's in-cluster name).
+    discovery_url: str | None = None
+    timeout_seconds: float = Field(default=10.0, gt=0)
+
+
+class AuthConfig(Section):
+    """Authentication (`admin.auth`): admin's built-in authorization server and the token every call must carry.
+
+    The authorization server (token, revocation and JWKS endpoints) always answers, so what
+    AuthMetadataService advertises is true; `enabled` makes every RPC and REST call require a token.
+    """
+
+    enabled: bool = False
+    # The `iss` of the tokens admin issues and accepts; None: admin's HTTP address (http://host:port).
+    issuer: str | None = None
+    # The audiences accepted; tokens are issued for the first. Empty: the issuer.
+    audiences: list[str] = Field(default_factory=list)
+    access_token_seconds: int = Field(default=3600, ge=60, le=86400)
+    # The RSA key tokens are signed with (PEM, created if missing); replicas must share it. None: in the data dir.
+    signing_key_file: Path | None = None
+    # The gRPC metadata key flytekit sends the token under (it also always accepts `authorization`).
+    header_key: str = "flyte-authorization"
+    # People's logins through an OpenID Connect provider; None: only the built-in server's service clients.
+    external: ExternalAuthConfig | None = None
+
+
 class AdminConfig(Section):
     """FlyteAdmin: where it listens, its database, and the platform defaults Flyte keeps in admin's config."""
 
@@ -145,6 +185,7 @@ class AdminConfig(Section):
     notifications: NotificationsConfig = Field(default_factory=NotificationsConfig)
     cloud_events: CloudEventsConfig = Field(default_factory=CloudEventsConfig)
     console: ConsoleConfig = Field(default_factory=ConsoleConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
 
     logs: LogsConfig = Field(default_factory=LogsConfig)
 

@@ -18,6 +18,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from admin.auth.clients import ServiceClients
+from admin.auth.external import IdentityProvider
+from admin.auth.guard import AuthInterceptor, Guard, RestGuard
+from admin.auth.server import AuthorizationServer
+from admin.auth.tokens import Revocations, TokenService
 from admin.config import AdminPlaneConfig
 from admin.console import Console
 from admin.console_api import CacheExplainer, ConsoleApi
@@ -29,7 +34,7 @@ from admin.logs import LOG_ROUTE, LogEndpoint
 from admin.managers.context import AdminContext
 from admin.managers.task_logs import TaskLogs
 from admin.rest import RestGateway, openapi, routes_from
-from admin.service import SERVICES, Managers, add_services, route_tables
+from admin.service import SERVICES, AuthAdvertisement, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
 from flyteplane.database import Database
 from flyteplane.metrics import MetricsEndpoint, MetricsRegistry, metrics_route, serve_metrics, timed, watch_database
@@ -46,6 +51,7 @@ MAX_MESSAGE_BYTES = 20 * 1024 * 1024
 
 
 SIGNING_SECRET_FILE = "signing-secret"
+AUTH_KEY_FILE = "auth-signing-key.pem"
 
 # What only the engine may call: its reports on executions (flyteplane/credentials.py says why).
 ENGINE_ONLY_RPCS = (
@@ -131,8 +137,11 @@ def _http_app(
     registry: CollectorRegistry | None,
     console: Console,
     console_api: ConsoleApi,
+    authorization: AuthorizationServer,
+    guard: Guard | None,
 ) -> Starlette:
-    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs."""
+    """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs,
+    the OAuth2 endpoints; with auth on, behind the guard."""
 
     async def healthz(_: Request) -> JSONResponse:
         return JSONResponse({"status": "ok"})
@@ -154,13 +163,15 @@ def _http_app(
             Route("/healthcheck", healthz),
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
+            *authorization.routes(),
             Route(LOG_ROUTE, logs.handle, methods=["GET"]),
             *console_api.routes(),
             *console.routes(),
             Route("/api/{path:path}", gateway.handle, methods=verbs, middleware=COMPRESSED),
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
             Mount("/", app=signed_url_app(storage)),
-        ]
+        ],
+        middleware=[Middleware(RestGuard, guard=guard)] if guard is not None else [],
     )
 
 
@@ -201,11 +212,27 @@ async def start_admin(
     managers = Managers.build(ctx)
     await managers.projects.ensure_defaults()
 
+    http_base = f"http://{host}:{http_port}"
+    auth = config.admin.auth
+    key_file = auth.signing_key_file or config.data_dir.expanduser() / AUTH_KEY_FILE
+    tokens = TokenService(
+        key_file.expanduser(),
+        auth.issuer or http_base,
+        auth.audiences,
+        auth.access_token_seconds,
+        Revocations(db),
+        IdentityProvider(auth.external) if auth.external is not None else None,
+    )
+    authorization = AuthorizationServer(tokens, ServiceClients(db))
+    guard = Guard(tokens, credential, [auth.header_key]) if auth.enabled else None
+    if guard is not None:
+        await tokens.signing_key()  # a key file that cannot be read or created stops admin here, not at a call
     server = grpc.aio.server(
         interceptors=timed(
             registry,
             *traced(EXECUTION_CREATING_RPCS),
             ErrorInterceptor(),
+            *([AuthInterceptor(guard)] if guard is not None else []),
             CredentialInterceptor(credential, ENGINE_ONLY_RPCS),
         ),
         options=[
@@ -213,7 +240,8 @@ async def start_admin(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    tables = route_tables(managers, f"http://{host}:{http_port}")
+    advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key, tokens.external)
+    tables = route_tables(managers, http_base, advertised)
     names = add_services(server, tables)
     gateway = RestGateway(
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS),
@@ -226,7 +254,16 @@ async def start_admin(
     console_api = ConsoleApi(storage, cache_explainer, lambda: f"{local_host}:{bound[0]}")
     http_server = uvicorn.Server(
         uvicorn.Config(
-            _http_app(storage, gateway, logs, http_metrics, Console(config.admin.console), console_api),
+            _http_app(
+                storage,
+                gateway,
+                logs,
+                http_metrics,
+                Console(config.admin.console),
+                console_api,
+                authorization,
+                guard,
+            ),
             host=host,
             port=http_port,
             log_level="warning",

@@ -10,6 +10,9 @@ import platform
 from dataclasses import dataclass
 from typing import Any
 
+from admin.auth.external import IdentityProvider
+from admin.auth.principal import current_principal
+from admin.auth.server import GRANT_TYPES, JWKS_PATH, SCOPES, TOKEN_PATH
 from admin.managers.attributes import PROJECT, PROJECT_DOMAIN, WORKFLOW, AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.dataproxy import DataProxy
@@ -171,37 +174,95 @@ def signal_routes(m: Managers) -> dict[str, Handler]:
     }
 
 
-def auth_routes(http_base: str) -> dict[str, Handler]:
-    """Auth is off: answer with consistent, harmless metadata. Clients only ask after an
-    UNAUTHENTICATED answer, which flyteplane never gives while auth is off."""
-    metadata = auth_pb2.OAuth2MetadataResponse(
-        issuer=http_base,
-        authorization_endpoint=f"{http_base}/oauth2/authorize",
-        token_endpoint=f"{http_base}/oauth2/token",
-        response_types_supported=["code", "token", "code token"],
-        scopes_supported=["all", "offline"],
-        token_endpoint_auth_methods_supported=["client_secret_basic"],
-        jwks_uri=f"{http_base}/oauth2/jwks",
-        code_challenge_methods_supported=["S256"],
-        grant_types_supported=["client_credentials", "refresh_token", "authorization_code"],
+@dataclass(frozen=True)
+class AuthAdvertisement:
+    """What AuthMetadataService says: admin's authorization server (admin.auth.server), or, for people's logins,
+    the external OpenID Connect provider admin accepts tokens from."""
+
+    issuer: str
+    audience: str
+    header_key: str = "flyte-authorization"
+    external: IdentityProvider | None = None
+
+
+def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[str, Handler]:
+    """AuthMetadataService, as things are (flytekit reads it after an UNAUTHENTICATED answer to find the token
+    endpoint, the scopes to ask for and the header to send).
+
+    Without an external provider: admin's own server, where services and CI get tokens with client credentials
+    (flytekit `authType: ClientSecret`). With one: the provider's endpoints (authorization code with PKCE, device
+    flow, its token endpoint) and the public client people log in as."""
+    auth = auth or AuthAdvertisement(issuer=http_base, audience=http_base)
+    own = auth_pb2.OAuth2MetadataResponse(
+        issuer=auth.issuer,
+        token_endpoint=f"{http_base}{TOKEN_PATH}",
+        scopes_supported=list(SCOPES),
+        token_endpoint_auth_methods_supported=["client_secret_basic", "client_secret_post"],
+        jwks_uri=f"{http_base}{JWKS_PATH}",
+        grant_types_supported=list(GRANT_TYPES),
     )
     client = auth_pb2.PublicClientAuthConfigResponse(
         client_id="flytectl",
         redirect_uri="http://localhost:53593/callback",
-        scopes=["all", "offline"],
-        authorization_metadata_key="flyte-authorization",
+        scopes=["all"],
+        authorization_metadata_key=auth.header_key,
         service_http_endpoint=http_base,
-        audience=http_base,
+        audience=auth.audience,
     )
-    return {
-        "GetOAuth2Metadata": lambda q: _const(metadata),
-        "GetPublicClientConfig": lambda q: _const(client),
-    }
+    external = auth.external
+    if external is None:
+        return {
+            "GetOAuth2Metadata": lambda q: _const(own),
+            "GetPublicClientConfig": lambda q: _const(client),
+        }
+    settings = external.settings
+    people = auth_pb2.PublicClientAuthConfigResponse(
+        client_id=settings.client_id,
+        redirect_uri=settings.redirect_uri,
+        scopes=list(settings.scopes),
+        authorization_metadata_key=auth.header_key,
+        service_http_endpoint=http_base,
+    )
+
+    async def provider_metadata(_: auth_pb2.OAuth2MetadataRequest) -> auth_pb2.OAuth2MetadataResponse:
+        document = await external.discovery()
+
+        def strings(key: str) -> list[str]:
+            value = document.get(key, [])
+            return [str(v) for v in value] if isinstance(value, list) else []
+
+        return auth_pb2.OAuth2MetadataResponse(
+            issuer=str(document.get("issuer", "")),
+            authorization_endpoint=str(document.get("authorization_endpoint", "")),
+            token_endpoint=str(document.get("token_endpoint", "")),
+            response_types_supported=strings("response_types_supported"),
+            scopes_supported=strings("scopes_supported"),
+            token_endpoint_auth_methods_supported=strings("token_endpoint_auth_methods_supported"),
+            jwks_uri=str(document.get("jwks_uri", "")),
+            code_challenge_methods_supported=strings("code_challenge_methods_supported"),
+            grant_types_supported=strings("grant_types_supported"),
+            device_authorization_endpoint=str(document.get("device_authorization_endpoint", "")),
+        )
+
+    return {"GetOAuth2Metadata": provider_metadata, "GetPublicClientConfig": lambda q: _const(people)}
 
 
 def identity_routes() -> dict[str, Handler]:
+    """IdentityService: who the caller is (the token's subject), or anonymous while auth is off."""
     anonymous = identity_pb2.UserInfoResponse(subject="anonymous", name="anonymous", preferred_username="anonymous")
-    return {"UserInfo": lambda q: _const(anonymous)}
+
+    async def user_info(_: identity_pb2.UserInfoRequest) -> identity_pb2.UserInfoResponse:
+        principal = current_principal.get()
+        if principal is None:
+            return anonymous
+        return identity_pb2.UserInfoResponse(
+            subject=principal.subject,
+            name=principal.name or principal.subject,
+            preferred_username=principal.name or principal.subject,
+            email=principal.email,
+        )
+
+    return {"UserInfo": user_info}
 
 
 SERVICES = (
@@ -217,12 +278,12 @@ SERVICES = (
 )
 
 
-def route_tables(m: Managers, http_base: str) -> dict[str, dict[str, Handler]]:
+def route_tables(m: Managers, http_base: str, auth: AuthAdvertisement | None = None) -> dict[str, dict[str, Handler]]:
     """Each service's handlers by RPC name: what both the gRPC services and the REST gateway call."""
     return {
         "AdminService": admin_routes(m),
         "DataProxyService": dataproxy_routes(m),
-        "AuthMetadataService": auth_routes(http_base),
+        "AuthMetadataService": auth_routes(http_base, auth),
         "IdentityService": identity_routes(),
         "SignalService": signal_routes(m),
         "EventSinkService": {"RecordEvents": m.events.record_events},

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from admin.console_api import CacheExplainer
 from flyteidl_py.core import identifier_pb2
+from flyteplane.credentials import presenting
 from launcher.config import FlyteplaneConfig
 from propeller.catalog.node_report import NodeRef, explain_node
 
@@ -34,7 +35,9 @@ def main(args: argparse.Namespace, config: FlyteplaneConfig) -> int:
     admin = args.admin or f"{_local(config.admin.host)}:{config.admin.grpc_port}"
     catalog = args.datacatalog or catalog_endpoint(config)
     node = NodeRef(args.project, args.domain, args.execution, args.node_id)
-    print(asyncio.run(explain_node(admin, catalog, node, index=args.index)))
+    # The plane credential of this data directory: admin answers it when auth is on (an operator's command).
+    present = presenting(config.plane_credential())
+    print(asyncio.run(explain_node(admin, catalog, node, index=args.index, interceptors=present)))
     return 0
 
 
@@ -45,12 +48,13 @@ def catalog_endpoint(config: FlyteplaneConfig, port: int | None = None) -> str:
     return f"{_local(config.datacatalog.host)}:{port or config.datacatalog.grpc_port}"
 
 
-def explainer(catalog: str) -> CacheExplainer:
-    """The console's cache explanations (admin's route), reading DataCatalog at `catalog`."""
+def explainer(catalog: str, credential: str) -> CacheExplainer:
+    """The console's cache explanations (admin's route, behind its guard), reading DataCatalog at `catalog` and
+    admin with the plane credential."""
 
     async def explain(admin: str, node: identifier_pb2.NodeExecutionIdentifier, index: int | None) -> str:
         ref = NodeRef(node.execution_id.project, node.execution_id.domain, node.execution_id.name, node.node_id)
-        return await explain_node(admin, catalog, ref, index=index)
+        return await explain_node(admin, catalog, ref, index=index, interceptors=presenting(credential))
 
     return explain
 

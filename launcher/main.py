@@ -16,7 +16,8 @@ from flyteplane import __version__
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
 from flyteplane.tracing import configure_tracing, shutdown_tracing
-from launcher import cache, secrets, start
+from launcher import auth, cache, secrets, start
+from launcher.auth import check_exposure
 from launcher.client import commands as client
 from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
@@ -42,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     start.add_argument("--storage", help="s3://bucket or gs://bucket instead of the local store")
     start.add_argument("--s3-endpoint", help="S3-compatible endpoint URL for --storage s3://...")
     start.add_argument("--no-task-env", action="store_true", help="do not create the flytekit task environment")
+    start.add_argument("--auth", action="store_true", help="require a token on every call (admin.auth.enabled)")
+    start.add_argument(
+        "--insecure",
+        action="store_true",
+        help="serve beyond loopback with auth off (refused without this flag: anyone reaching it could do anything)",
+    )
     start.add_argument(
         "--no-agent-server",
         action="store_true",
@@ -50,8 +57,10 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run one component in the foreground")
     serve.add_argument("component", choices=COMPONENTS)
     serve.add_argument("--config", type=Path, help="YAML configuration file")
+    serve.add_argument("--insecure", action="store_true", help="admin: serve beyond loopback with auth off")
     cache.add_parser(commands)
     secrets.add_parser(commands)
+    auth.add_parser(commands)
     client.add_parsers(commands)
     return parser
 
@@ -78,8 +87,9 @@ async def _serve(component: str, config: FlyteplaneConfig) -> None:
         from admin.server import start_admin
         from launcher.cache import catalog_endpoint, explainer
 
+        credential = await asyncio.to_thread(config.plane_credential)
         await _until_signalled(
-            lambda: start_admin(config, cache_explainer=explainer(catalog_endpoint(config))),
+            lambda: start_admin(config, cache_explainer=explainer(catalog_endpoint(config), credential)),
             lambda s: (
                 f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}"
                 + _metrics(s)
@@ -118,6 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command is None:
             parser.print_help()
             return 0
+        if args.command == "auth" and args.auth_kind == "token":  # a client of admin: no plane configuration
+            return auth.print_token(args)
         if args.command in client.COMMANDS:  # clients of an admin: their --config is flytekit's, not the plane's
             return client.main(args)
         config = load_config(args.config)
@@ -134,11 +146,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "start":
             return start.main(args, config)
         elif args.command == "serve":
+            if args.component == "admin":
+                print(check_exposure(config, args.insecure), flush=True)
             asyncio.run(_serve(args.component, config))
         elif args.command == "cache":
             return cache.main(args, config)
         elif args.command == "secrets":
             return secrets.main(args, config)
+        elif args.command == "auth":
+            return auth.main(args, config)
     except FlyteplaneError as exc:
         print(f"flyteplane: {exc}", file=sys.stderr)
         return 2

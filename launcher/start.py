@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import sys
 import time
 import venv
 from pathlib import Path
@@ -23,6 +24,7 @@ import yaml
 
 from flyteplane.metrics import MetricsRegistry
 from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
+from launcher.auth import check_exposure, default_client_secret
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
@@ -201,13 +203,23 @@ def _client_host(host: str) -> str:
     return "localhost" if host in ("127.0.0.1", "0.0.0.0", "") else host
 
 
-def write_client_config(config: FlyteplaneConfig, http_port: int) -> Path:
-    """The flytekit / flytectl config that points at this plane."""
+def write_client_config(config: FlyteplaneConfig, http_port: int, auth_client: tuple[str, Path] | None = None) -> Path:
+    """The flytekit / flytectl config that points at this plane (with auth on: as `auth_client`, its id and the
+    file holding its secret)."""
     host = _client_host(config.admin.host)
-    client: dict[str, Any] = {
-        "admin": {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True},
-        "console": {"endpoint": f"http://{host}:{http_port}"},
-    }
+    admin: dict[str, Any] = {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True}
+    if auth_client is not None:
+        client_id, secret_file = auth_client
+        if config.admin.auth.external is None:
+            admin.update({"authType": "ClientSecret", "clientId": client_id, "clientSecretLocation": str(secret_file)})
+        else:
+            # flytekit would ask the identity provider's token endpoint (what admin advertises for people's logins),
+            # which knows nothing of admin's own clients: the command asks admin's endpoint instead.
+            token_url = f"http://{_local(config.admin.host)}:{http_port}/oauth2/token"
+            command = [str(Path(sys.executable).with_name("flyteplane")), "auth", "token", "--token-url", token_url]
+            command += ["--client-id", client_id, "--secret-file", str(secret_file)]
+            admin.update({"authType": "ExternalCommand", "command": command})
+    client: dict[str, Any] = {"admin": admin, "console": {"endpoint": f"http://{host}:{http_port}"}}
     s3 = config.storage.s3
     if config.storage.default_scheme == "s3":
         connection: dict[str, Any] = {"endpoint": s3.endpoint_url} if s3.endpoint_url else {}
@@ -251,20 +263,23 @@ async def start_plane(config: FlyteplaneConfig) -> Plane:
     registry = MetricsRegistry() if config.admin.http_metrics else None
     datacatalog = await start_datacatalog(config, registry=registry)
     propeller = await start_propeller(config, registry)
-    explain = explainer(catalog_endpoint(config, datacatalog.port))
+    explain = explainer(catalog_endpoint(config, datacatalog.port), await asyncio.to_thread(config.plane_credential))
     admin = await start_admin(config, registry=registry, cache_explainer=explain)
     # The admin address it was given may say port 0 (any free port): the scheduler needs the one it got.
     scheduler = await start_scheduler(
         config, admin_endpoint=f"{_local(config.admin.host)}:{admin.grpc_port}", registry=registry
     )
-    return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port), scheduler)
+    auth_client = (
+        await default_client_secret(admin.db, config.data_dir.expanduser()) if config.admin.auth.enabled else None
+    )
+    return Plane(admin, propeller, datacatalog, write_client_config(config, admin.http_port, auth_client), scheduler)
 
 
 def _local(host: str) -> str:
     return "127.0.0.1" if host in ("0.0.0.0", "") else host
 
 
-async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None) -> None:
+async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None, auth_note: str = "") -> None:
     began = time.monotonic()
     if agent_server is not None:
         # First: it imports flytekit while the plane starts, and the agent plugin asks it what it serves.
@@ -277,21 +292,24 @@ async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None)
             await agent_server.stop()
         raise
     ready = time.monotonic() - began
+    # Before the banner: a Ctrl-C the moment it appears stops the plane cleanly.
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
     print(
         f"flyteplane is running ({ready:.1f}s to healthy)\n"
         f"  admin gRPC   {config.admin.host}:{plane.admin.grpc_port}   (flytekit, flytectl, grpcurl)\n"
         f"  admin HTTP   http://{config.admin.host}:{plane.admin.http_port}\n"
         f"  data         {config.data_dir}\n"
         + (f"  agents       {agent_server.endpoint}   (flytekit's agent server)\n" if agent_server else "")
-        + f"  client config {plane.client_config}\n\n"
+        + f"  client config {plane.client_config}\n"
+        + (f"  {auth_note}\n" if auth_note else "")
+        + "\n"
         f"Next:\n  pyflyte --config {plane.client_config} run --remote <your_file.py> <workflow> [--inputs]\n"
         "Stop with Ctrl-C; starting again resumes running executions.",
         flush=True,
     )
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     print("stopping ...", flush=True)
     await plane.stop()
@@ -301,11 +319,18 @@ async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None)
 
 def main(args: Any, base: FlyteplaneConfig) -> int:
     data_dir = Path(args.data_dir) if args.data_dir else base.data_dir
+    if getattr(args, "auth", False):
+        base = base.model_copy(
+            update={
+                "admin": base.admin.model_copy(update={"auth": base.admin.auth.model_copy(update={"enabled": True})})
+            }
+        )
+    auth_note = check_exposure(base, getattr(args, "insecure", False))
     task_env = None if args.no_task_env else ensure_task_environment(data_dir.expanduser() / "task-env")
     config = sandbox_config(
         base, data_dir, database=args.database, storage=args.storage, s3_endpoint=args.s3_endpoint, task_env=task_env
     )
     os.environ.setdefault("FLYTEPLANE_HOME", str(config.data_dir))
     agent_server = None if getattr(args, "no_agent_server", False) else agent_server_for(config)
-    asyncio.run(run(config, agent_server))
+    asyncio.run(run(config, agent_server, auth_note))
     return 0

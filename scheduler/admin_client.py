@@ -9,6 +9,7 @@ import grpc
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2, schedules_pb2_grpc
 from flyteidl_py.service import admin_pb2_grpc
+from flyteplane.credentials import presenting
 from flyteplane.tracing import propagating
 
 
@@ -18,8 +19,9 @@ class AdminClient:
     timeout: float = 30.0
 
     @classmethod
-    def connect(cls, endpoint: str) -> AdminClient:
-        return cls(grpc.aio.insecure_channel(endpoint, interceptors=propagating()))
+    def connect(cls, endpoint: str, credential: str) -> AdminClient:
+        """A channel presenting the plane credential: with auth on, admin takes the scheduler for the plane."""
+        return cls(grpc.aio.insecure_channel(endpoint, interceptors=[*presenting(credential), *propagating()]))
 
     async def list_schedules(self, known_revision: str) -> schedules_pb2.ListSchedulesResponse:
         stub = schedules_pb2_grpc.ScheduleServiceStub(self.channel)

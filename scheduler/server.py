@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -45,7 +46,7 @@ async def start_scheduler(
     db = await MIGRATIONS.connect(config.database_url("scheduler", settings.database_url), "scheduler")
     watch_database(registry, db.engine, "scheduler")
     endpoint = admin_endpoint or settings.admin_endpoint
-    admin = AdminClient.connect(endpoint)
+    admin = AdminClient.connect(endpoint, await asyncio.to_thread(config.plane_credential))
     scheduler = Scheduler(
         SchedulerStore(db, settings.owner_id or default_owner()),
         admin,

@@ -18,6 +18,7 @@ from typing import Any
 from google.protobuf.timestamp_pb2 import Timestamp
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from admin.auth.principal import acting_subject
 from admin.engine import Launch
 from admin.lists import list_request
 from admin.managers import eager
@@ -229,6 +230,8 @@ class ExecutionManager:
         spec = execution_pb2.ExecutionSpec()
         spec.CopyFrom(request.spec)
         spec.ClearField("inputs")
+        # flytekit claims "placeholder"; with auth on, the token says who launched.
+        spec.metadata.principal = acting_subject(spec.metadata.principal)
         # Every read and check in one transaction; nothing is written until they all pass.
         async with self.ctx.db.session() as session:
             if task_row is None:
@@ -552,7 +555,9 @@ class ExecutionManager:
                 )
             closure = execution_pb2.ExecutionClosure.FromString(row.closure)
             closure.phase = Phase.ABORTING
-            closure.abort_metadata.CopyFrom(execution_pb2.AbortMetadata(cause=request.cause, principal=row.user))
+            closure.abort_metadata.CopyFrom(
+                execution_pb2.AbortMetadata(cause=request.cause, principal=acting_subject(row.user))
+            )
             closure.updated_at.CopyFrom(_ts(self.ctx))
             row.phase = "ABORTING"
             row.abort_cause = request.cause[:255]

@@ -1,5 +1,6 @@
 """Admin's persistent records (SQLAlchemy 2 typed ORM): one module per aggregate, one metadata for all."""
 
+from admin.models.auth import AuthClient, RevokedToken
 from admin.models.base import AdminBase
 from admin.models.entities import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from admin.models.execution import Execution, ExecutionTag
@@ -12,6 +13,7 @@ from admin.models.task_execution import TaskExecution
 
 __all__ = [
     "AdminBase",
+    "AuthClient",
     "DescriptionEntity",
     "Execution",
     "ExecutionTag",
@@ -21,6 +23,7 @@ __all__ = [
     "OutboxMessage",
     "Project",
     "Resource",
+    "RevokedToken",
     "Signal",
     "Task",
     "TaskExecution",

@@ -30,7 +30,7 @@ import math
 import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -138,18 +138,18 @@ class LocalUrlSigner:
         return SignedRequest(allowed, path, expires, content_md5)
 
 
-def persistent_secret(path: Path) -> bytes:
-    """The signing secret kept at `path`, created (random, readable by its owner only) the first time.
+def persistent_secret(path: Path, make: Callable[[], bytes] = lambda: secrets.token_bytes(32)) -> bytes:
+    """The secret kept at `path`, created by `make` (readable by its owner only) the first time.
 
     Signed URLs are handed out for up to an hour; a secret that outlives the process keeps them
-    valid across a restart. Blocking: call it off the event loop.
+    valid across a restart. Two processes creating it at once agree on one. Blocking: call it off the event loop.
     """
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
     path.parent.mkdir(parents=True, exist_ok=True)
-    secret = secrets.token_bytes(32)
+    secret = make()
     temp = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
     fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:

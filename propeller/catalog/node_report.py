@@ -45,9 +45,17 @@ class NodeRef:
         return f"node {self.node_id} of execution {self.project}/{self.domain}/{self.execution}"
 
 
-async def explain_node(admin: str, datacatalog: str, node: NodeRef, *, index: int | None = None) -> str:
-    """The report for one node (every element of a map task, or element `index`)."""
-    channel = grpc.aio.insecure_channel(admin)
+async def explain_node(
+    admin: str,
+    datacatalog: str,
+    node: NodeRef,
+    *,
+    index: int | None = None,
+    interceptors: Sequence[grpc.aio.ClientInterceptor] = (),
+) -> str:
+    """The report for one node (every element of a map task, or element `index`); `interceptors` present
+    whatever admin asks of its callers (the plane credential)."""
+    channel = grpc.aio.insecure_channel(admin, interceptors=list(interceptors))
     try:
         async with CatalogClient.connect(datacatalog) as catalog:
             stub: admin_pb2_grpc.AdminServiceAsyncStub = admin_pb2_grpc.AdminServiceStub(channel)

@@ -89,7 +89,12 @@ def _wait(remote: FlyteRemote, execution: Any, params: dict[str, Any]) -> dict[s
     execution = remote.wait(
         execution, timeout=timedelta(seconds=params.get("timeout", 120)), poll_interval=timedelta(seconds=0.2)
     )
-    answer: dict[str, Any] = {"name": execution.id.name, "phase": execution.closure.phase, "nodes": {}}
+    answer: dict[str, Any] = {
+        "name": execution.id.name,
+        "phase": execution.closure.phase,
+        "principal": execution.spec.metadata.principal,
+        "nodes": {},
+    }
     if execution.error is not None:
         answer["error"] = execution.error.message
     else:

@@ -88,7 +88,9 @@ async def running_plane(config: Any, *, migrate: bool = True) -> AsyncIterator[R
         await run_migrations(config, quiet=True)
     catalog = await start_datacatalog(config)
     propeller = await start_propeller(config)
-    admin = await start_admin(config, cache_explainer=explainer(catalog_endpoint(config, catalog.port)))
+    admin = await start_admin(
+        config, cache_explainer=explainer(catalog_endpoint(config, catalog.port), config.plane_credential())
+    )
     channel = grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}")
     try:
         yield RunningPlane(admin, propeller, channel, config)

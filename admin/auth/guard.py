@@ -1,0 +1,128 @@
+"""The guard: with auth on, every RPC and REST call must present a valid access token (or the plane credential).
+
+A call without one, or with an expired, forged, wrong-audience, wrong-issuer or revoked token, is answered
+UNAUTHENTICATED (HTTP 401) with the reason — never UNKNOWN, which flytekit would take for a login loop — and
+its handler never runs. A call with a valid token runs with its principal in `current_principal`. The plane's
+own components (the scheduler, the engine) present the plane credential instead and act as the plane.
+What a client needs before it has a token is open: AuthMetadataService, health and reflection.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from typing import Any
+
+import grpc
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from admin.auth.principal import PLANE, Principal, current_principal
+from admin.auth.tokens import TokenService
+from admin.rest import error_response
+from flyteplane.credentials import METADATA_KEY
+from flyteplane.errors import Unauthenticated
+from flyteplane.rpc import UnaryCall, UnaryInterceptor
+
+# Services a client calls before it has a token, or that say nothing about the plane's work.
+OPEN_SERVICES = (
+    "/flyteidl.service.AuthMetadataService/",
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1alpha.ServerReflection/",
+    "/grpc.reflection.v1.ServerReflection/",
+)
+
+
+class Guard:
+    """Finds the principal of a call from its metadata or headers (lower-case keys)."""
+
+    def __init__(self, tokens: TokenService, credential: str, header_keys: Collection[str]) -> None:
+        self.tokens = tokens
+        self._credential = credential.encode()
+        self._header_keys = tuple(dict.fromkeys(k.lower() for k in (*header_keys, "authorization")))
+
+    async def authenticate(self, headers: Mapping[str, str]) -> Principal:
+        presented = headers.get(METADATA_KEY, "")
+        if presented and hmac.compare_digest(presented.encode(), self._credential):
+            return PLANE
+        for key in self._header_keys:
+            value = headers.get(key, "")
+            if not value:
+                continue
+            scheme, _, token = value.strip().partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthenticated(f"the {key} header must be 'Bearer <access token>'")
+            return await self.tokens.verify(token.strip())
+        raise Unauthenticated(
+            f"this server requires an access token: send 'authorization: Bearer <token>'; get one from "
+            f"{self.tokens.issuer}/oauth2/token (flytekit: set authType in your config)"
+        )
+
+    async def run_as(self, headers: Mapping[str, str], call: Callable[[], Awaitable[Any]]) -> Any:
+        """Run `call` as the principal of `headers` (Unauthenticated, without running it, when there is none)."""
+        principal = await self.authenticate(headers)
+        reset = current_principal.set(principal)
+        try:
+            return await call()
+        finally:
+            current_principal.reset(reset)
+
+
+def _metadata(context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:
+    return {
+        key.lower(): value if isinstance(value, str) else value.decode(errors="replace")
+        for key, value in (context.invocation_metadata() or ())
+    }
+
+
+class AuthInterceptor(UnaryInterceptor):
+    """The guard on admin's gRPC server."""
+
+    def __init__(self, guard: Guard) -> None:
+        self._guard = guard
+
+    def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
+        if method.startswith(OPEN_SERVICES):
+            return call
+
+        async def guarded(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+            try:
+                return await self._guard.run_as(_metadata(context), lambda: call(request, context))
+            except Unauthenticated as error:
+                await context.abort(grpc.StatusCode.UNAUTHENTICATED, str(error))
+
+        return guarded
+
+
+def _needs_token(path: str) -> bool:
+    """The REST API, task logs, the console's data routes and /me; not the console's files, health, metrics,
+    OAuth2 endpoints, AuthMetadataService's routes, the OpenAPI document or the local store's signed URLs
+    (those carry their own signature)."""
+    if path in ("/.well-known/oauth-authorization-server", "/config/v1/flyte_client", "/api/v1/openapi.json"):
+        return False
+    return path.startswith("/api/") or path == "/me"
+
+
+class RestGuard:
+    """The guard on admin's HTTP port (an ASGI middleware): 401 with the reason, or the call as its principal."""
+
+    def __init__(self, app: ASGIApp, guard: Guard) -> None:
+        self.app = app
+        self.guard = guard
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not _needs_token(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        try:
+            principal = await self.guard.authenticate(headers)
+        except Unauthenticated as error:
+            response = error_response(error)
+            response.headers["WWW-Authenticate"] = 'Bearer realm="flyteplane"'
+            await response(scope, receive, send)
+            return
+        reset = current_principal.set(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            current_principal.reset(reset)
