@@ -13,8 +13,8 @@ import os
 import shutil
 import signal
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 import venv
 from pathlib import Path
