@@ -7,6 +7,7 @@ The plane is the command a user types (as in test_sandbox); flytekit registers a
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -51,3 +52,41 @@ async def test_a_file_sensor_waits_for_a_file_created_after_launch(
     impatient = await _wait(client, "gave-up-1")
     assert impatient["phase"] == core.WorkflowExecution.FAILED
     assert "timeout" in impatient.get("error", "").lower(), impatient
+
+
+async def test_a_users_own_agent_served_by_pyflyte_serve_agent_runs_through_the_plane(
+    flytekit_venv: Path, tmp_path: Path
+) -> None:
+    """The agent a user wrote and serves with `pyflyte serve agent`; the plane's configuration names only its
+    address, and learns what it serves from the agent itself (ListAgents)."""
+    from tests.integration.plugins.test_agent import PyflyteAgent, _free_port
+
+    agent = PyflyteAgent(_free_port(), tmp_path / "agent")
+    agent.directory.mkdir()
+    agent.start()
+    try:
+        plugins = {
+            "backends": {
+                "local": {"default_environment": {"venv": str(flytekit_venv.parent)}},
+                "agent": {"agents": {"counting": {"endpoint": agent.endpoint, "insecure": True}}},
+            },
+            "enabled": ["agent"],
+        }
+        plane = Sandbox(
+            tmp_path / "plane", [], _env(flytekit_venv, {"FLYTEPLANE_PROPELLER__PLUGINS": json.dumps(plugins)})
+        )
+        await plane.start()
+        try:
+            client = _client(plane, flytekit_venv, tmp_path / "project")
+            client.add_package(AGENT_WORKFLOWS, "agent_workflows")
+            await client.run_remote("agent_workflows/custom.py", "custom_agent_wf", "--n", "21", name="custom-1")
+            answer = await _wait(client, "custom-1")
+        finally:
+            await plane.interrupt()
+    finally:
+        agent.kill()
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    from tests.e2e.test_runs_with_flytekit import _outputs
+
+    assert _outputs(answer, "o0") == {"o0": "the agent doubled it: 42"}
+    assert len(agent.creates) == 1  # the agent's task was created once
