@@ -151,6 +151,8 @@ class AuthConfig(Section):
     # The audiences accepted; tokens are issued for the first. Empty: the issuer.
     audiences: list[str] = Field(default_factory=list)
     access_token_seconds: int = Field(default=3600, ge=60, le=86400)
+    # A task process's token (its calls back into admin): it lives as long as a long task may run.
+    task_token_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
     # The RSA key tokens are signed with (PEM, created if missing); replicas must share it. None: in the data dir.
     signing_key_file: Path | None = None
     # The gRPC metadata key flytekit sends the token under (it also always accepts `authorization`).

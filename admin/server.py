@@ -22,6 +22,7 @@ from admin.auth.clients import ServiceClients
 from admin.auth.external import IdentityProvider
 from admin.auth.guard import AuthInterceptor, Guard, RestGuard
 from admin.auth.server import AuthorizationServer
+from admin.auth.task_tokens import TaskTokens
 from admin.auth.tokens import Revocations, TokenService
 from admin.config import AdminPlaneConfig
 from admin.console import Console
@@ -59,6 +60,7 @@ ENGINE_ONLY_RPCS = (
     "/flyteidl.service.AdminService/CreateNodeEvent",
     "/flyteidl.service.AdminService/CreateTaskEvent",
     "/flyteplane.events.v1.EventSinkService/RecordEvents",
+    "/flyteplane.auth.v1.TaskTokenService/IssueTaskToken",
 )
 
 # What creates an execution: without a caller's trace context, its request roots the execution's derived trace
@@ -241,7 +243,8 @@ async def start_admin(
         ],
     )
     advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key, tokens.external)
-    tables = route_tables(managers, http_base, advertised)
+    task_tokens = TaskTokens(tokens, db, enabled=auth.enabled, seconds=auth.task_token_seconds)
+    tables = route_tables(managers, http_base, advertised, task_tokens.issue)
     names = add_services(server, tables)
     gateway = RestGateway(
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS),

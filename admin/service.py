@@ -26,6 +26,7 @@ from admin.managers.schedules import ScheduleFeed
 from admin.managers.signals import SignalManager
 from flyteidl_py.admin import version_pb2
 from flyteidl_py.core import identifier_pb2
+from flyteidl_py.flyteplane.auth.v1 import tokens_pb2, tokens_pb2_grpc
 from flyteidl_py.flyteplane.events.v1 import events_pb2, events_pb2_grpc
 from flyteidl_py.flyteplane.schedules.v1 import schedules_pb2, schedules_pb2_grpc
 from flyteidl_py.service import (
@@ -275,10 +276,14 @@ SERVICES = (
     (events_pb2.DESCRIPTOR.services_by_name["EventSinkService"], events_pb2_grpc),
     # flyteplane's own: the active schedules, for the scheduler (see admin.managers.schedules).
     (schedules_pb2.DESCRIPTOR.services_by_name["ScheduleService"], schedules_pb2_grpc),
+    # flyteplane's own: tokens for task processes, for the engine (see admin.auth.task_tokens).
+    (tokens_pb2.DESCRIPTOR.services_by_name["TaskTokenService"], tokens_pb2_grpc),
 )
 
 
-def route_tables(m: Managers, http_base: str, auth: AuthAdvertisement | None = None) -> dict[str, dict[str, Handler]]:
+def route_tables(
+    m: Managers, http_base: str, auth: AuthAdvertisement | None = None, task_tokens: Handler | None = None
+) -> dict[str, dict[str, Handler]]:
     """Each service's handlers by RPC name: what both the gRPC services and the REST gateway call."""
     return {
         "AdminService": admin_routes(m),
@@ -288,6 +293,7 @@ def route_tables(m: Managers, http_base: str, auth: AuthAdvertisement | None = N
         "SignalService": signal_routes(m),
         "EventSinkService": {"RecordEvents": m.events.record_events},
         "ScheduleService": {"ListSchedules": m.schedules.list_schedules},
+        "TaskTokenService": {"IssueTaskToken": task_tokens} if task_tokens is not None else {},
     }
 
 

@@ -198,6 +198,8 @@ class TaskExecutionContext:
     outputs_writer: Callable[[literals_pb2.LiteralMap], Awaitable[None]] | None = None
     # The engine's resolver of requested secrets from the plane's secrets store (see `read_secrets`).
     secrets_reader: Callable[[Sequence[security_pb2.Secret]], Awaitable[Sequence[SecretValue]]] | None = None
+    # The engine's source of the token a task process calls admin with when auth is on (see `read_task_token`).
+    task_token_reader: Callable[[], Awaitable[str]] | None = None
 
     async def read_inputs(self) -> literals_pb2.LiteralMap:
         """The attempt's inputs (an empty map when it has none). Through the engine when it provides a
@@ -228,6 +230,11 @@ class TaskExecutionContext:
         if self.secrets_reader is None:
             raise SecretNotFound("the task requests secrets and this engine has no secrets store")
         return await self.secrets_reader(requests)
+
+    async def read_task_token(self) -> str:
+        """The access token the task process calls admin with (its execution's principal); "" when admin needs
+        none. Read when the plugin starts the attempt, never kept in plugin state."""
+        return await self.task_token_reader() if self.task_token_reader is not None else ""
 
     @property
     def attempt(self) -> int:

@@ -48,6 +48,7 @@ from propeller.scope import Scope, task_key, upstream_of
 from propeller.services import EngineSettings, Plugins, Services
 from propeller.status import WorkflowPhase
 from propeller.store import ExecutionState, LeaseLost, Store
+from propeller.task_tokens import TaskTokenSource
 
 log = logging.getLogger("flyteplane.propeller")
 
@@ -77,6 +78,7 @@ class Engine:
             wake_cb=self.wake,
             timer_cb=self.wake_later,
             metrics=metrics,
+            task_tokens=TaskTokenSource(admin.channel) if admin is not None else None,
         )
         self.executor = Executor(self.services, self._handlers)
         self._queue: asyncio.Queue[int] = asyncio.Queue()

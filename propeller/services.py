@@ -20,6 +20,7 @@ from propeller.catalog.client import CatalogClient
 from propeller.config import EngineConfig
 from propeller.secrets import SecretsStore
 from propeller.store import ExecutionState
+from propeller.task_tokens import TaskTokenSource
 
 
 def default_owner() -> str:
@@ -72,6 +73,7 @@ class Services:
     timer_cb: Callable[[int, float], None]
     catalog: CatalogClient | None = None  # None when caching is off
     secrets: SecretsStore | None = None  # what task attempts' secret requests resolve against
+    task_tokens: TaskTokenSource | None = None  # what task processes call admin with when auth is on
     metrics: EngineMetrics | None = None  # None when metrics are off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
     # Written later (see write_literals_later) and not yet in the store: kept until they are.

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -100,22 +100,33 @@ class TokenService:
         """The audience tokens are issued for (the first accepted one)."""
         return self.audiences[0]
 
-    async def issue(self, subject: str, client_id: str, scopes: Sequence[str]) -> IssuedToken:
+    async def issue(
+        self,
+        subject: str,
+        client_id: str,
+        scopes: Sequence[str],
+        *,
+        seconds: int | None = None,
+        claims: Mapping[str, str] | None = None,
+    ) -> IssuedToken:
+        """A token for `subject`, valid `seconds` (default: access_token_seconds), with extra `claims`."""
         key = await self.signing_key()
         now = int(time.time())
         jti = secrets.token_hex(16)
-        claims: dict[str, Any] = {
+        lifetime = seconds or self.access_token_seconds
+        payload: dict[str, Any] = {
+            **(claims or {}),
             "iss": self.issuer,
             "sub": subject,
             "aud": self.audience,
             "iat": now,
-            "exp": now + self.access_token_seconds,
+            "exp": now + lifetime,
             "jti": jti,
             "client_id": client_id,
             "scp": list(scopes),
         }
-        token = jwt.encode(claims, key.private, algorithm="RS256", headers={"kid": key.kid})
-        return IssuedToken(token, self.access_token_seconds, " ".join(scopes), jti)
+        token = jwt.encode(payload, key.private, algorithm="RS256", headers={"kid": key.kid})
+        return IssuedToken(token, lifetime, " ".join(scopes), jti)
 
     async def decode(self, token: str, *, verify_expiry: bool = True) -> dict[str, Any]:
         """The verified claims of `token` (revocation aside), or Unauthenticated saying what is wrong with it."""

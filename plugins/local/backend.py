@@ -82,7 +82,7 @@ from urllib.parse import quote, urlencode
 from prometheus_client import CollectorRegistry
 
 from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
-from flyteplane.errors import NotFound
+from flyteplane.errors import NotFound, Unavailable
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of
 from plugins.common.state import decode_state, encode_state
@@ -581,6 +581,8 @@ class LocalPlugin:
             return exc.transition()
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
+        except Unavailable as exc:  # admin gave no token for the task's calls back (auth on)
+            return Transition.failure("TaskTokenUnavailable", str(exc), retryable=True, system=True)
         inputs = None if narrowed is None else narrowed.SerializeToString(deterministic=True)
         warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs)
         if found == "held":

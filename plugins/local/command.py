@@ -22,7 +22,7 @@ from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.local import jflyte
 from plugins.local.protocol import RunnerSpec
-from plugins.local.secrets import secret_environment
+from plugins.local.secrets import secret_environment, token_environment
 
 
 @dataclass(frozen=True)
@@ -211,6 +211,9 @@ async def build_command(
     secrets = await ctx.read_secrets()
     if secrets:
         env.update(await asyncio.to_thread(secret_environment, secrets, attempt_dir))
+    token = await ctx.read_task_token()
+    if token:
+        env.update(await asyncio.to_thread(token_environment, token, attempt_dir))
 
     limit = None if config.memory_limit == "off" else memory_limit(ctx, container, config.default_memory_limit_bytes)
     if java is not None:

@@ -64,3 +64,15 @@ def secret_environment(values: Sequence[SecretValue], attempt_dir: Path) -> dict
         if request.env_var:
             env[request.env_var] = text
     return env
+
+
+TOKEN_FILE = "admin-token"
+
+
+def token_environment(token: str, attempt_dir: Path) -> dict[str, str]:
+    """Writes the attempt's admin token (owner-readable only, gone with the attempt) and returns the variables
+    with which flytekit sends it: `authType: ExternalCommand`, the command printing the file. Blocking."""
+    path = attempt_dir / DIRECTORY / TOKEN_FILE
+    _write(path, token.encode())
+    # flytekit splits FLYTE_CREDENTIALS_COMMAND at commas; an attempt directory holds none.
+    return {"FLYTE_CREDENTIALS_AUTH_MODE": "ExternalCommand", "FLYTE_CREDENTIALS_COMMAND": f"cat,{path}"}

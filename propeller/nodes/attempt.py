@@ -90,6 +90,7 @@ def task_context(
         platform_environment=services.settings.platform_environment,
         wake=lambda: services.wake(state.record_id),
         secrets_reader=_secrets_reader(services, e.project, e.domain),
+        task_token_reader=_task_token_reader(services, e),
         inputs_reader=lambda: services.read_literals(state, paths.inputs),
         # An array element's outputs are read back from the store (the array gathers them): written now.
         outputs_writer=(
@@ -107,6 +108,15 @@ def _secrets_reader(
     if store is None:
         return None
     return lambda requests: store.resolve(project, domain, requests)
+
+
+def _task_token_reader(
+    services: Services, execution: identifier_pb2.WorkflowExecutionIdentifier
+) -> Callable[[], Awaitable[str]] | None:
+    source = services.task_tokens
+    if source is None:
+        return None
+    return lambda: source.token(execution)
 
 
 async def _write_outputs(

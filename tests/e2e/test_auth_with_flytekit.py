@@ -26,6 +26,8 @@ WORKFLOW = (
     "@workflow\ndef my_wf(word: str = 'hey') -> str:\n    return shout(word=word)\n"
 )
 PROBE = Path(__file__).with_name("flyteremote_probe.py")
+USER_PROBE = Path(__file__).with_name("user_code_probe.py")
+USER_CODE = Path(__file__).with_name("user_code")
 
 
 @pytest.fixture
@@ -114,6 +116,25 @@ async def test_a_client_made_with_the_cli_works_and_a_wrong_secret_fails_fast_na
     fresh = Flytekit(flytekit_venv, tmp_path / "ci.yaml", project)
     with pytest.raises(FlytekitFailed, match="invalid_client"):
         await fresh.remote(PROBE, {"action": "wait_for", "execution_name": "by-ci"}, time_limit=60)
+
+
+async def test_an_eager_workflow_calls_back_into_the_plane_with_its_own_token(
+    sandbox: Sandbox, flytekit_venv: Path, tmp_path: Path
+) -> None:
+    """The eager task runs FlyteRemote inside itself; with auth on, the plane hands it a token acting as the
+    execution's principal (flytekit's authType ExternalCommand), so its launches pass the guard."""
+    client = _client(sandbox, flytekit_venv, tmp_path / "project")
+    client.add_package(USER_CODE, "user_code")
+    await client.run_remote("user_code/eager_flow.py", "eager_sum", "--x", "1", name="eager-authed")
+    answer = await _wait(client, "eager-authed")
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    from tests.e2e.test_runs_with_flytekit import _outputs
+
+    assert _outputs(answer, "o0") == {"o0": (1 + 1) * (1 + 10 + 1)}
+    children = (await client.remote(USER_PROBE, {"action": "eager_children", "name": "eager-authed"}))["children"]
+    assert len(children) == 3
+    assert {child["principal"] for child in children} == {"flyteplane-default"}  # who launched the eager run
+    assert {child["phase"] for child in children} == {core.WorkflowExecution.SUCCEEDED}
 
 
 async def test_serving_beyond_loopback_without_auth_is_refused_unless_insecure_is_said(

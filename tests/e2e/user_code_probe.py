@@ -50,7 +50,15 @@ def eager_children(config_file: str, project: str, domain: str, params: dict[str
     executions, _ = remote.client.list_executions_paginated(project, domain, limit=100)
     children = [e for e in executions if (e.spec.labels.values or {}).get("eager-exec") == params["name"]]
     return {
-        "children": [{"name": e.id.name, "phase": e.closure.phase, "entity": e.spec.launch_plan.name} for e in children]
+        "children": [
+            {
+                "name": e.id.name,
+                "phase": e.closure.phase,
+                "entity": e.spec.launch_plan.name,
+                "principal": e.spec.metadata.principal,
+            }
+            for e in children
+        ]
     }
 
 

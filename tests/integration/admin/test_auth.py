@@ -322,3 +322,57 @@ async def test_with_auth_off_no_token_is_needed_and_the_token_endpoint_still_ans
             assert me.subject == "anonymous"
         secret = await ServiceClients(admin.server.db).create("ci-bot")
         assert (await _token(admin, secret))["access_token"]
+
+
+async def test_a_task_token_is_for_the_plane_to_ask_and_acts_as_the_executions_principal(
+    admin: RunningAdmin, token: str, open_channel: grpc.aio.Channel
+) -> None:
+    from flyteidl_py.flyteplane.auth.v1 import tokens_pb2, tokens_pb2_grpc
+
+    class Authed:
+        def __init__(self) -> None:
+            self._stub = admin_pb2_grpc.AdminServiceStub(open_channel)
+
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(self._stub, name)
+            return lambda request: method(request, metadata=_bearer(token))
+
+    stub: Any = Authed()
+    await register(stub)
+    ident = await launch(stub, "tokened")
+    request = tokens_pb2.IssueTaskTokenRequest(execution_id=ident)
+    with pytest.raises(grpc.aio.AioRpcError) as refused:  # a user's token does not get task tokens
+        await tokens_pb2_grpc.TaskTokenServiceStub(open_channel).IssueTaskToken(request, metadata=_bearer(token))
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    plane = tokens_pb2_grpc.TaskTokenServiceStub(admin.channel)  # the plane credential
+    issued = await plane.IssueTaskToken(request)
+    assert issued.expires_in == 86400
+    claims = jwt.decode(issued.access_token, options={"verify_signature": False})
+    assert (claims["sub"], claims["client_id"]) == ("ci-bot", "flyteplane-task")
+    assert claims["flyteplane_execution"] == f"{PROJECT}/{DOMAIN}/tokened"
+    me = await identity_pb2_grpc.IdentityServiceStub(open_channel).UserInfo(
+        identity_pb2.UserInfoRequest(), metadata=_bearer(issued.access_token)
+    )
+    assert me.subject == "ci-bot"
+    missing = tokens_pb2.IssueTaskTokenRequest(
+        execution_id=ident.__class__(project=PROJECT, domain=DOMAIN, name="nope")
+    )
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await plane.IssueTaskToken(missing)
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
+    with pytest.raises(grpc.aio.AioRpcError) as bad:
+        await plane.IssueTaskToken(tokens_pb2.IssueTaskTokenRequest())
+    assert bad.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+async def test_with_auth_off_a_task_gets_no_token(tmp_path: Path) -> None:
+    from flyteidl_py.flyteplane.auth.v1 import tokens_pb2, tokens_pb2_grpc
+
+    async with running_admin(f"sqlite:///{tmp_path / 'admin.db'}", tmp_path) as admin:
+        stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
+        await register(stub)
+        ident = await launch(stub, "untokened")
+        issued = await tokens_pb2_grpc.TaskTokenServiceStub(admin.channel).IssueTaskToken(
+            tokens_pb2.IssueTaskTokenRequest(execution_id=ident)
+        )
+        assert issued.access_token == ""

@@ -1,0 +1,1 @@
+"""Generated from idl/ by scripts/generate_idl.py. Do not edit."""
