@@ -138,6 +138,24 @@ class ExternalAuthConfig(Section):
     timeout_seconds: float = Field(default=10.0, gt=0)
 
 
+class RoleBinding(Section):
+    """A role given to principals in some projects and domains ("*": all)."""
+
+    role: Literal["viewer", "launcher", "admin"]
+    subjects: list[str] = Field(default_factory=list)  # token principals: service client ids, people's emails
+    groups: list[str] = Field(default_factory=list)  # groups from the identity provider's groups claim
+    clients: list[str] = Field(default_factory=list)  # OAuth2 clients the token was issued to
+    projects: list[str] = Field(default_factory=lambda: ["*"])
+    domains: list[str] = Field(default_factory=lambda: ["*"])
+
+
+class AuthorizationConfig(Section):
+    """Roles per project and domain (`admin.auth.authorization`); off: every authenticated caller may do anything."""
+
+    enabled: bool = False
+    bindings: list[RoleBinding] = Field(default_factory=list)
+
+
 class AuthConfig(Section):
     """Authentication (`admin.auth`): admin's built-in authorization server and the token every call must carry.
 
@@ -159,6 +177,7 @@ class AuthConfig(Section):
     header_key: str = "flyte-authorization"
     # People's logins through an OpenID Connect provider; None: only the built-in server's service clients.
     external: ExternalAuthConfig | None = None
+    authorization: AuthorizationConfig = Field(default_factory=AuthorizationConfig)
 
 
 class AdminConfig(Section):

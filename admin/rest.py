@@ -19,7 +19,7 @@ import hmac
 import logging
 import re
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -208,12 +208,24 @@ def error_response(error: FlyteplaneError) -> JSONResponse:
     )
 
 
+# Runs an RPC's handler (the callable) for a REST call if its caller may call the RPC (short name) with the request.
+Authorize = Callable[[str, Message, Callable[[], Awaitable[Message]]], Awaitable[Message]]
+
+
 class RestGateway:
     """Dispatches HTTP requests under `/api/` to the route they match."""
 
-    def __init__(self, routes: list[Route], credential: str, roots_execution: frozenset[str] = frozenset()) -> None:
+    def __init__(
+        self,
+        routes: list[Route],
+        credential: str,
+        roots_execution: frozenset[str] = frozenset(),
+        authorize: Authorize | None = None,
+    ) -> None:
         self.routes = routes
         self._credential = credential.encode()
+        # With auth on: runs the handler if the caller may call the RPC (by its short name) with the request.
+        self._authorize = authorize
         # The RPCs (`/package.Service/Method`) that create an execution: see flyteplane.tracing.server_span.
         self.roots_execution = roots_execution
 
@@ -276,7 +288,10 @@ class RestGateway:
                         f"valid {METADATA_KEY}"
                     )
             message = await _request_of(route, match, request)
-            response = await route.handler(message)
+            if self._authorize is not None:
+                response = await self._authorize(route.method.name, message, lambda: route.handler(message))
+            else:
+                response = await route.handler(message)
         except FlyteplaneError as error:
             return error_response(error)
         except Exception:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import grpc
 import uvicorn
+from google.protobuf.message import Message
 from prometheus_client import CollectorRegistry
 from pydantic import SecretStr
 from starlette.applications import Starlette
@@ -18,9 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
+from admin.auth.authorization import Authorizer
 from admin.auth.clients import ServiceClients
 from admin.auth.external import IdentityProvider
-from admin.auth.guard import AuthInterceptor, Guard, RestGuard
+from admin.auth.guard import AuthInterceptor, Guard, RestGuard, authorized
+from admin.auth.principal import current_principal
 from admin.auth.server import AuthorizationServer
 from admin.auth.task_tokens import TaskTokens
 from admin.auth.tokens import Revocations, TokenService
@@ -120,6 +124,22 @@ class AdminServer:
 COMPRESSED = [Middleware(GZipMiddleware, minimum_size=1024, compresslevel=5)]
 
 
+def _rest_authorization(
+    authorizer: Authorizer,
+) -> Callable[[str, Message, Callable[[], Awaitable[Message]]], Awaitable[Message]]:
+    """Runs a REST route's RPC handler only if the caller may, and shapes what it answers (AuthInterceptor's rules)."""
+
+    async def authorize(method: str, request: Message, call: Callable[[], Awaitable[Message]]) -> Message:
+        principal = current_principal.get()
+        if principal is not None:
+            authorizer.check(principal, method, request)
+        response = await call()
+        shaped: Message = authorized(authorizer, method, request, response)
+        return shaped
+
+    return authorize
+
+
 def task_logs(config: AdminPlaneConfig, ctx: AdminContext) -> TaskLogs:
     """The log finder with the configured roots and task directories, defaulting to the data directory's.
 
@@ -141,6 +161,7 @@ def _http_app(
     console_api: ConsoleApi,
     authorization: AuthorizationServer,
     guard: Guard | None,
+    authorizer: Authorizer,
 ) -> Starlette:
     """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs,
     the OAuth2 endpoints; with auth on, behind the guard."""
@@ -173,7 +194,7 @@ def _http_app(
             *(Route(template, gateway.handle, methods=verbs) for template in outside),
             Mount("/", app=signed_url_app(storage)),
         ],
-        middleware=[Middleware(RestGuard, guard=guard)] if guard is not None else [],
+        middleware=[Middleware(RestGuard, guard=guard, authorizer=authorizer)] if guard is not None else [],
     )
 
 
@@ -227,6 +248,7 @@ async def start_admin(
     )
     authorization = AuthorizationServer(tokens, ServiceClients(db))
     guard = Guard(tokens, credential, [auth.header_key]) if auth.enabled else None
+    authorizer = Authorizer(auth.authorization)
     if guard is not None:
         await tokens.signing_key()  # a key file that cannot be read or created stops admin here, not at a call
     server = grpc.aio.server(
@@ -234,7 +256,7 @@ async def start_admin(
             registry,
             *traced(EXECUTION_CREATING_RPCS),
             ErrorInterceptor(),
-            *([AuthInterceptor(guard)] if guard is not None else []),
+            *([AuthInterceptor(guard, authorizer)] if guard is not None else []),
             CredentialInterceptor(credential, ENGINE_ONLY_RPCS),
         ),
         options=[
@@ -250,6 +272,8 @@ async def start_admin(
         routes_from(((d, tables[d.name]) for d, _ in SERVICES), engine_only=ENGINE_ONLY_RPCS),
         credential,
         EXECUTION_CREATING_RPCS,
+        # With auth on, the REST routes are authorized as the RPCs they stand for (the guard set the principal).
+        authorize=_rest_authorization(authorizer) if guard is not None else None,
     )
     logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
     bound: list[int] = []  # admin's gRPC port, bound below; the explainer asks admin over it
@@ -266,6 +290,7 @@ async def start_admin(
                 console_api,
                 authorization,
                 guard,
+                authorizer,
             ),
             host=host,
             port=http_port,

@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from admin.auth.clients import ServiceClients
+from admin.config import RoleBinding
 from admin.db import MIGRATIONS
 from flyteplane.database import Database
 from flyteplane.errors import FlyteplaneError
@@ -156,3 +157,15 @@ def _write_private(path: Path, text: str) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(text)
+
+
+def with_default_client_bound(config: FlyteplaneConfig) -> FlyteplaneConfig:
+    """With roles on, the client `start --auth` writes into its flytekit config is an admin of every project (the
+    person who started the plane); other principals get only what the bindings give them."""
+    auth = config.admin.auth
+    if not (auth.enabled and auth.authorization.enabled):
+        return config
+    bound = RoleBinding(role="admin", subjects=[DEFAULT_CLIENT])
+    authorization = auth.authorization.model_copy(update={"bindings": [*auth.authorization.bindings, bound]})
+    admin = config.admin.model_copy(update={"auth": auth.model_copy(update={"authorization": authorization})})
+    return config.model_copy(update={"admin": admin})

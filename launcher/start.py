@@ -24,7 +24,7 @@ import yaml
 
 from flyteplane.metrics import MetricsRegistry
 from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
-from launcher.auth import check_exposure, default_client_secret
+from launcher.auth import check_exposure, default_client_secret, with_default_client_bound
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
 
@@ -325,6 +325,7 @@ def main(args: Any, base: FlyteplaneConfig) -> int:
                 "admin": base.admin.model_copy(update={"auth": base.admin.auth.model_copy(update={"enabled": True})})
             }
         )
+    base = with_default_client_bound(base)
     auth_note = check_exposure(base, getattr(args, "insecure", False))
     task_env = None if args.no_task_env else ensure_task_environment(data_dir.expanduser() / "task-env")
     config = sandbox_config(
