@@ -82,7 +82,7 @@ def _metrics(server: Any) -> str:
     return f"; metrics on port {endpoint.port} (/metrics)" if endpoint is not None else ""
 
 
-async def _serve(component: str, config: FlyteplaneConfig) -> None:
+async def _serve(component: str, config: FlyteplaneConfig, note: str = "") -> None:
     if component == "admin":
         from admin.server import start_admin
         from launcher.cache import catalog_endpoint, explainer
@@ -93,6 +93,7 @@ async def _serve(component: str, config: FlyteplaneConfig) -> None:
             lambda s: (
                 f"admin: gRPC on {config.admin.host}:{s.grpc_port}, HTTP on {config.admin.host}:{s.http_port}"
                 + _metrics(s)
+                + (f"; {note}" if note else "")
             ),
         )
     elif component == "propeller":
@@ -146,9 +147,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "start":
             return start.main(args, config)
         elif args.command == "serve":
-            if args.component == "admin":
-                print(check_exposure(config, args.insecure), flush=True)
-            asyncio.run(_serve(args.component, config))
+            # Refused here, before anything starts; said on admin's first line (its readiness line).
+            note = check_exposure(config, args.insecure) if args.component == "admin" else ""
+            asyncio.run(_serve(args.component, config, note))
         elif args.command == "cache":
             return cache.main(args, config)
         elif args.command == "secrets":

@@ -21,4 +21,5 @@ echo "== pytest"
 # Two workers (pytest-xdist), a test file per worker at a time so a module's shared plane stays one;
 # most of a test's time is spent waiting on servers and flytekit subprocesses, not on this process.
 # FLYTEPLANE_TEST_WORKERS=0 runs everything in one process.
-pytest -q -n "${FLYTEPLANE_TEST_WORKERS:-2}" --dist loadfile "$@"
+# The slowest tests are listed at the end: where the suite's time goes.
+pytest -q -n "${FLYTEPLANE_TEST_WORKERS:-2}" --dist loadfile --durations=30 "$@"

@@ -20,6 +20,7 @@ class RunningAdmin:
     engine: object
     database_url: str
     storage_root: Path
+    credential: str = ""  # the plane credential admin's engine-only RPCs (and, with auth on, the plane) present
 
 
 @asynccontextmanager
@@ -54,11 +55,10 @@ async def running_admin(database_url: str, data_dir: Path, **admin: Any) -> Asyn
     engine = RecordingEngine()
     server = await start_admin(config, engine)
     # These tests play the engine's part too (they send events): the channel presents the plane credential.
-    channel = grpc.aio.insecure_channel(
-        f"127.0.0.1:{server.grpc_port}", interceptors=presenting(config.plane_credential())
-    )
+    credential = config.plane_credential()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{server.grpc_port}", interceptors=presenting(credential))
     try:
-        yield RunningAdmin(server, channel, server.grpc_port, server.http_port, engine, database_url, root)
+        yield RunningAdmin(server, channel, server.grpc_port, server.http_port, engine, database_url, root, credential)
     finally:
         await channel.close()
         await server.stop(0)

@@ -78,7 +78,7 @@ async def scheduler(admin: RunningAdmin, owner: str) -> AsyncIterator[Scheduler]
     """A scheduler on admin's database (as replicas share one) with short polls and leases."""
     db = Database.connect(admin.database_url)
     await MIGRATIONS.upgrade(db, admin.database_url)
-    client = AdminClient.connect(f"127.0.0.1:{admin.grpc_port}")
+    client = AdminClient.connect(f"127.0.0.1:{admin.grpc_port}", admin.credential)
     running = Scheduler(SchedulerStore(db, owner), client, SETTINGS)
     running.start()
     try:
@@ -268,7 +268,7 @@ async def test_activating_a_version_stored_with_an_invalid_schedule_is_refused_n
 
 async def test_the_schedule_feed_answers_unchanged_until_the_active_set_changes(admin: RunningAdmin) -> None:
     stub = admin_pb2_grpc.AdminServiceStub(admin.channel)
-    feed = AdminClient.connect(f"127.0.0.1:{admin.grpc_port}")
+    feed = AdminClient.connect(f"127.0.0.1:{admin.grpc_port}", admin.credential)
     try:
         await register(stub)
         empty = await feed.list_schedules("")
