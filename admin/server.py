@@ -22,6 +22,7 @@ from starlette.routing import Mount, Route
 
 from admin.auth.authorization import Authorizer
 from admin.auth.clients import ServiceClients
+from admin.auth.console_login import ConsoleLogin
 from admin.auth.external import IdentityProvider
 from admin.auth.guard import AuthInterceptor, Guard, RestGuard, authorized
 from admin.auth.principal import current_principal
@@ -162,6 +163,7 @@ def _http_app(
     authorization: AuthorizationServer,
     guard: Guard | None,
     authorizer: Authorizer,
+    console_login: ConsoleLogin,
 ) -> Starlette:
     """Admin's HTTP port: health, metrics, the console, the REST API (and OpenAPI document), task logs, signed URLs,
     the OAuth2 endpoints; with auth on, behind the guard."""
@@ -187,6 +189,7 @@ def _http_app(
             *metrics,
             Route("/api/v1/openapi.json", openapi_document),
             *authorization.routes(),
+            *console_login.routes(),
             Route(LOG_ROUTE, logs.handle, methods=["GET"]),
             *console_api.routes(),
             *console.routes(),
@@ -291,6 +294,7 @@ async def start_admin(
                 authorization,
                 guard,
                 authorizer,
+                ConsoleLogin(tokens.external, http_base, credential),
             ),
             host=host,
             port=http_port,

@@ -9,8 +9,10 @@ What a client needs before it has a token is open: AuthMetadataService, health a
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Awaitable, Callable, Collection, Mapping
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import grpc
@@ -18,6 +20,7 @@ from google.protobuf.message import Message
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from admin.auth.authorization import Authorizer
+from admin.auth.console_login import TOKEN_COOKIE
 from admin.auth.principal import PLANE, Principal, current_principal
 from admin.auth.tokens import TokenService
 from admin.rest import error_response
@@ -142,6 +145,12 @@ class RestGuard:
             await self.app(scope, receive, send)
             return
         headers = {key.decode("latin-1").lower(): value.decode("latin-1") for key, value in scope["headers"]}
+        if "authorization" not in headers:  # the console's session (admin/auth/console_login.py)
+            cookies = SimpleCookie()
+            with contextlib.suppress(CookieError):
+                cookies.load(headers.get("cookie", ""))
+            if TOKEN_COOKIE in cookies and cookies[TOKEN_COOKIE].value:
+                headers["authorization"] = f"Bearer {cookies[TOKEN_COOKIE].value}"
         try:
             principal = await self.guard.authenticate(headers)
         except Unauthenticated as error:

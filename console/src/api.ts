@@ -48,7 +48,16 @@ function fill(template: string, vars: Record<string, string>): string {
   });
 }
 
+/** With auth on, a call without a valid session answers 401: the person logs in (admin's /login, through the
+ * identity provider) and comes back to the page they were on. */
+export function loginIfUnauthenticated(response: Response): void {
+  if (response.status !== 401) return;
+  const here = window.location.pathname + window.location.search;
+  window.location.assign(`/login?${new URLSearchParams({ redirect: here })}`);
+}
+
 async function answer(response: Response): Promise<unknown> {
+  loginIfUnauthenticated(response);
   const text = await response.text();
   let parsed: unknown = undefined;
   try {

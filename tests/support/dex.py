@@ -15,7 +15,7 @@ import fcntl
 import os
 import shutil
 import subprocess
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +80,12 @@ class RunningDex:
         return token
 
 
-def _prepare(port: int, directory: Path) -> Path:
+def _prepare(port: int, directory: Path, redirect_uris: Sequence[str]) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
-    return _config(port, directory)
+    return _config(port, directory, redirect_uris)
 
 
-def _config(port: int, directory: Path) -> Path:
+def _config(port: int, directory: Path, redirect_uris: Sequence[str] = ()) -> Path:
     issuer = f"http://127.0.0.1:{port}/dex"
     hashed = bcrypt.hashpw(USER_PASSWORD.encode(), bcrypt.gensalt(rounds=10)).decode()
     config = {
@@ -118,7 +118,7 @@ def _config(port: int, directory: Path) -> Path:
                 "name": "flytectl",
                 "public": True,
                 # Dex sends the device flow's login back to its own /device/callback, which must be registered.
-                "redirectURIs": ["http://localhost:53593/callback", "/device/callback"],
+                "redirectURIs": ["http://localhost:53593/callback", "/device/callback", *redirect_uris],
             },
             {"id": OTHER_CLIENT, "name": OTHER_CLIENT, "secret": OTHER_SECRET, "redirectURIs": []},
         ],
@@ -129,10 +129,11 @@ def _config(port: int, directory: Path) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def running_dex(binary: Path, directory: Path) -> AsyncIterator[RunningDex]:
-    """Dex on a free loopback port, ready (its discovery document answers); stopped at the end."""
+async def running_dex(binary: Path, directory: Path, redirect_uris: Sequence[str] = ()) -> AsyncIterator[RunningDex]:
+    """Dex on a free loopback port, ready (its discovery document answers); stopped at the end. `redirect_uris`:
+    more places the public client `flytectl` may be sent back to (admin's /callback, for the console)."""
     port = free_port()
-    config = await asyncio.to_thread(_prepare, port, directory)
+    config = await asyncio.to_thread(_prepare, port, directory, redirect_uris)
     log = directory / "dex.log"
     out = await asyncio.to_thread(log.open, "wb")
     with out:
