@@ -71,6 +71,18 @@ def _bearer(token: str, key: str = "flyte-authorization") -> list[tuple[str, str
     return [(key, f"Bearer {token}")]
 
 
+def authed(channel: grpc.aio.Channel, token: str) -> Any:
+    """AdminService over `channel`, every call with the bearer token (for the helpers that take a stub)."""
+    stub = admin_pb2_grpc.AdminServiceStub(channel)
+
+    class Authed:
+        def __getattr__(self, name: str) -> Any:
+            method = getattr(stub, name)
+            return lambda request: method(request, metadata=_bearer(token))
+
+    return Authed()
+
+
 async def _refused(channel: grpc.aio.Channel, metadata: list[tuple[str, str]] | None = None) -> grpc.aio.AioRpcError:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await admin_pb2_grpc.AdminServiceStub(channel).RegisterProject(
@@ -162,17 +174,7 @@ async def test_user_info_and_executions_name_the_token_subject(
     )
     assert me.subject == "ci-bot"
 
-    class Authed:
-        """The AdminService stub, every call with the bearer token."""
-
-        def __init__(self) -> None:
-            self._stub = admin_pb2_grpc.AdminServiceStub(open_channel)
-
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(self._stub, name)
-            return lambda request: method(request, metadata=_bearer(token))
-
-    stub: Any = Authed()
+    stub = authed(open_channel, token)
     await register(stub)
     ident = await launch(stub, "by-bot")
     got = await stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))
@@ -329,15 +331,7 @@ async def test_a_task_token_is_for_the_plane_to_ask_and_acts_as_the_executions_p
 ) -> None:
     from flyteidl_py.flyteplane.auth.v1 import tokens_pb2, tokens_pb2_grpc
 
-    class Authed:
-        def __init__(self) -> None:
-            self._stub = admin_pb2_grpc.AdminServiceStub(open_channel)
-
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(self._stub, name)
-            return lambda request: method(request, metadata=_bearer(token))
-
-    stub: Any = Authed()
+    stub = authed(open_channel, token)
     await register(stub)
     ident = await launch(stub, "tokened")
     request = tokens_pb2.IssueTaskTokenRequest(execution_id=ident)

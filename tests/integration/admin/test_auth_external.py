@@ -18,7 +18,7 @@ from admin.config import AuthConfig, ExternalAuthConfig
 from flyteidl_py.admin import execution_pb2, project_pb2
 from flyteidl_py.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, identity_pb2, identity_pb2_grpc
 from tests.integration.admin.helpers import launch, register
-from tests.integration.admin.test_auth import _bearer, _token
+from tests.integration.admin.test_auth import _bearer, _token, authed
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.dex import OTHER_CLIENT, OTHER_SECRET, USER_EMAIL, RunningDex, ensure_dex, running_dex
 
@@ -73,15 +73,7 @@ async def test_a_persons_token_from_the_provider_is_accepted_and_names_them(
     assert me.subject == USER_EMAIL
     assert me.email == USER_EMAIL
 
-    class Authed:
-        def __init__(self) -> None:
-            self._stub = admin_pb2_grpc.AdminServiceStub(channel)
-
-        def __getattr__(self, name: str) -> object:
-            method = getattr(self._stub, name)
-            return lambda request: method(request, metadata=_bearer(token))
-
-    stub: Any = Authed()  # the stub's calls, each with the token
+    stub = authed(channel, token)
     await register(stub)
     ident = await launch(stub, "by-alice")
     got = await admin_pb2_grpc.AdminServiceStub(admin.channel).GetExecution(

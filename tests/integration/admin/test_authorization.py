@@ -23,7 +23,7 @@ from admin.config import AuthConfig, AuthorizationConfig, RoleBinding
 from flyteidl_py.admin import common_pb2, execution_pb2, project_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from tests.integration.admin.helpers import DOMAIN, PROJECT, launch, lp_id, register
-from tests.integration.admin.test_auth import _bearer, _token
+from tests.integration.admin.test_auth import _token, authed
 from tests.support.admin import RunningAdmin, running_admin
 
 BINDINGS = [
@@ -58,17 +58,6 @@ async def channel(admin: RunningAdmin) -> AsyncIterator[grpc.aio.Channel]:
         yield opened
 
 
-def _as(channel: grpc.aio.Channel, token: str) -> Any:
-    stub = admin_pb2_grpc.AdminServiceStub(channel)
-
-    class Authed:
-        def __getattr__(self, name: str) -> Any:
-            method = getattr(stub, name)
-            return lambda request: method(request, metadata=_bearer(token))
-
-    return Authed()
-
-
 async def _denied(call: Any) -> str:
     with pytest.raises(grpc.aio.AioRpcError) as refused:
         await call
@@ -87,15 +76,15 @@ async def test_each_role_does_what_it_grants_where_it_is_bound_and_nothing_else(
     admin: RunningAdmin, tokens: dict[str, str], channel: grpc.aio.Channel, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="flyteplane.audit")
-    await register(_as(channel, tokens["admin-bot"]))  # registering needs admin
+    await register(authed(channel, tokens["admin-bot"]))  # registering needs admin
 
-    viewer = _as(channel, tokens["viewer-bot"])
+    viewer = authed(channel, tokens["viewer-bot"])
     reason = await _denied(launch(viewer, "by-viewer"))
     assert "viewer-bot lacks the 'execute' permission in project flytesnacks, domain development" in reason
     assert "by-viewer" not in await _executions(admin)
     assert "administer" in await _denied(register(viewer))
 
-    ops = _as(channel, tokens["ops-bot"])
+    ops = authed(channel, tokens["ops-bot"])
     ident = await launch(ops, "by-ops")
     assert (await viewer.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))).id.name == "by-ops"
     staging = execution_pb2.ExecutionCreateRequest(
@@ -104,7 +93,7 @@ async def test_each_role_does_what_it_grants_where_it_is_bound_and_nothing_else(
     assert "domain staging" in await _denied(ops.CreateExecution(staging))
     await ops.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=ident, cause="done"))
 
-    nobody = _as(channel, tokens["nobody-bot"])
+    nobody = authed(channel, tokens["nobody-bot"])
     assert "'view'" in await _denied(nobody.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident)))
 
     audited = [r.getMessage() for r in caplog.records if r.name == "flyteplane.audit"]
@@ -116,16 +105,15 @@ async def test_each_role_does_what_it_grants_where_it_is_bound_and_nothing_else(
 async def test_projects_are_listed_only_where_the_caller_may_view(
     admin: RunningAdmin, tokens: dict[str, str], channel: grpc.aio.Channel
 ) -> None:
-    boss = _as(channel, tokens["admin-bot"])
+    boss = authed(channel, tokens["admin-bot"])
     await boss.RegisterProject(project_pb2.ProjectRegisterRequest(project=project_pb2.Project(id="secret", name="s")))
     everything = {p.id for p in (await boss.ListProjects(project_pb2.ProjectListRequest())).projects}
     assert {"secret", PROJECT} <= everything
-    seen = {
-        p.id for p in (await _as(channel, tokens["viewer-bot"]).ListProjects(project_pb2.ProjectListRequest())).projects
-    }
+    listing = await authed(channel, tokens["viewer-bot"]).ListProjects(project_pb2.ProjectListRequest())
+    seen = {p.id for p in listing.projects}
     assert seen == {PROJECT}
     reason = await _denied(
-        _as(channel, tokens["ops-bot"]).RegisterProject(
+        authed(channel, tokens["ops-bot"]).RegisterProject(
             project_pb2.ProjectRegisterRequest(project=project_pb2.Project(id="mine", name="m"))
         )
     )
@@ -135,7 +123,7 @@ async def test_projects_are_listed_only_where_the_caller_may_view(
 async def test_a_group_from_the_token_gets_its_bindings(
     admin: RunningAdmin, tokens: dict[str, str], channel: grpc.aio.Channel, tmp_path: Path
 ) -> None:
-    await register(_as(channel, tokens["admin-bot"]))
+    await register(authed(channel, tokens["admin-bot"]))
     base = f"http://127.0.0.1:{admin.http_port}"
     now = int(time.time())
     claims = {
@@ -143,7 +131,7 @@ async def test_a_group_from_the_token_gets_its_bindings(
         "jti": uuid.uuid4().hex, "groups": ["ml-team"],
     }  # fmt: skip
     carol = jwt.encode(claims, (tmp_path / "auth-signing-key.pem").read_bytes(), algorithm="RS256")
-    ident = await launch(_as(channel, carol), "by-carol")
+    ident = await launch(authed(channel, carol), "by-carol")
     got = await admin_pb2_grpc.AdminServiceStub(admin.channel).GetExecution(
         execution_pb2.WorkflowExecutionGetRequest(id=ident)
     )
