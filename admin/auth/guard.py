@@ -26,7 +26,7 @@ from admin.auth.tokens import TokenService
 from admin.rest import error_response
 from flyteidl_py.admin import project_pb2
 from flyteplane.credentials import METADATA_KEY
-from flyteplane.errors import PermissionDenied, Unauthenticated
+from flyteplane.errors import FlyteplaneError, PermissionDenied, Unauthenticated
 from flyteplane.rpc import UnaryCall, UnaryInterceptor
 
 # Services a client calls before it has a token, or that say nothing about the plane's work.
@@ -153,9 +153,10 @@ class RestGuard:
                 headers["authorization"] = f"Bearer {cookies[TOKEN_COOKIE].value}"
         try:
             principal = await self.guard.authenticate(headers)
-        except Unauthenticated as error:
+        except FlyteplaneError as error:  # mostly Unauthenticated; Unavailable when the provider cannot be read
             response = error_response(error)
-            response.headers["WWW-Authenticate"] = 'Bearer realm="flyteplane"'
+            if isinstance(error, Unauthenticated):
+                response.headers["WWW-Authenticate"] = 'Bearer realm="flyteplane"'
             await response(scope, receive, send)
             return
         try:

@@ -370,3 +370,26 @@ async def test_with_auth_off_a_task_gets_no_token(tmp_path: Path) -> None:
             tokens_pb2.IssueTaskTokenRequest(execution_id=ident)
         )
         assert issued.access_token == ""
+
+
+async def test_an_unreachable_identity_provider_is_unavailable_not_unknown(tmp_path: Path) -> None:
+    from admin.config import ExternalAuthConfig
+    from tests.support.postgres import free_port
+
+    issuer = f"http://127.0.0.1:{free_port()}/dex"  # nothing listens there
+    auth = AuthConfig(enabled=True, external=ExternalAuthConfig(issuer=issuer))
+    now = int(time.time())
+    claims = {"iss": issuer, "sub": "someone", "aud": "flytectl", "iat": now, "exp": now + 600}
+    token = jwt.encode(claims, rsa.generate_private_key(public_exponent=65537, key_size=2048), algorithm="RS256")
+    async with running_admin(f"sqlite:///{tmp_path / 'admin.db'}", tmp_path, auth=auth) as admin:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{admin.grpc_port}") as channel:
+            with pytest.raises(grpc.aio.AioRpcError) as refused:
+                await admin_pb2_grpc.AdminServiceStub(channel).ListProjects(
+                    project_pb2.ProjectListRequest(), metadata=_bearer(token)
+                )
+        assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
+        assert "cannot be read" in (refused.value.details() or "")
+        async with _http(admin) as http:
+            answer = await http.get("/api/v1/projects", headers={"Authorization": f"Bearer {token}"})
+        assert answer.status_code == 503
+        assert "cannot be read" in answer.json()["message"]
