@@ -78,6 +78,7 @@ def test_our_own_services_carry_options_of_our_own() -> None:
     ours = _describe(sys.executable, "flyteidl_py", "flyteplane")
     files = {k.removeprefix("file "): v for k, v in ours.items() if k.startswith("file flyteplane/")}
     assert sorted(files) == [
+        "flyteplane/auth/v1/tokens.proto",
         "flyteplane/engine/v1/engine.proto",
         "flyteplane/events/v1/events.proto",
         "flyteplane/schedules/v1/schedules.proto",
