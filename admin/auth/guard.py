@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Collection, Mapping
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -62,15 +62,6 @@ class Guard:
             f"this server requires an access token: send 'authorization: Bearer <token>'; get one from "
             f"{self.tokens.issuer}/oauth2/token (flytekit: set authType in your config)"
         )
-
-    async def run_as(self, headers: Mapping[str, str], call: Callable[[], Awaitable[Any]]) -> Any:
-        """Run `call` as the principal of `headers` (Unauthenticated, without running it, when there is none)."""
-        principal = await self.authenticate(headers)
-        reset = current_principal.set(principal)
-        try:
-            return await call()
-        finally:
-            current_principal.reset(reset)
 
 
 def _metadata(context: grpc.aio.ServicerContext[Any, Any]) -> dict[str, str]:
