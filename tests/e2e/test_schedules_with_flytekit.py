@@ -2,13 +2,13 @@
 
 `pyflyte register --activate-launchplans` registers a one-minute FixedRate and a `* * * * *` cron launch
 plan (tests/e2e/schedules/minutely.py), each with a kickoff-time input. Two `flyteplane serve scheduler`
-processes share one database; the test runs one timeline (one-minute ticks are the smallest unit, so the
-cases share their minutes):
+processes share one database; the test runs one timeline of two one-minute ticks (the smallest unit, so
+the cases share their minutes):
 
-1. both schedulers run; each launch plan's first tick fires; the active scheduler is killed (SIGKILL);
-2. the survivor takes over and fires the second ticks; the cron launch plan is deactivated and the
-   survivor stopped;
-3. with no scheduler running, the third fixed-rate tick passes; a scheduler started afterwards catches
+1. both schedulers start and one takes the lease; it is killed (SIGKILL) before the first tick; the
+   survivor takes over and fires each launch plan's first tick on time; the cron launch plan is
+   deactivated and the survivor stopped;
+2. with no scheduler running, the second fixed-rate tick passes; a scheduler started afterwards catches
    it up, and fires nothing for the deactivated cron launch plan.
 
 Each tick's execution exists once (consecutive scheduled times, none twice), mode SCHEDULED, with the
@@ -156,19 +156,15 @@ async def test_minutely_schedules_fire_once_per_tick_across_a_killed_scheduler_a
     )
     activated = datetime.now(UTC)
 
-    # 1. Both fire their first tick on time with two schedulers running; then the active one is killed.
+    # 1. The active scheduler is killed before the first tick; the survivor takes over and fires it on time.
+    leader = await plane.leader()
+    await plane.schedulers[leader].kill()
+    survivor = next(o for o in ("sched-a", "sched-b") if o != leader)
+    assert await plane.leader() == survivor
     rate = await plane.until_ticks(RATE, 1)
     cron = await plane.until_ticks(CRON, 1)
     assert activated < rate[0].scheduled_at <= activated + MINUTE + timedelta(seconds=1)
     assert cron[0].scheduled_at.second == 0 and activated < cron[0].scheduled_at <= activated + MINUTE
-    leader = await plane.leader()
-    await plane.schedulers[leader].kill()
-    survivor = next(o for o in ("sched-a", "sched-b") if o != leader)
-
-    # 2. The survivor fires the second ticks, on time; the cron launch plan is deactivated, the survivor stopped.
-    await plane.until_ticks(RATE, 2)
-    await plane.until_ticks(CRON, 2)
-    assert await plane.leader() == survivor
     await plane.stub.UpdateLaunchPlan(
         launch_plan_pb2.LaunchPlanUpdateRequest(id=lp_id(CRON), state=launch_plan_pb2.INACTIVE)
     )
@@ -177,14 +173,14 @@ async def test_minutely_schedules_fire_once_per_tick_across_a_killed_scheduler_a
     await plane.schedulers[survivor].stop()
     stopped = datetime.now(UTC)
 
-    # 3. The third fixed-rate tick passes with no scheduler; the next scheduler catches it up.
-    third = (await plane.ticks(RATE))[1].scheduled_at + MINUTE
-    await asyncio.sleep(max(0.0, (third - datetime.now(UTC)).total_seconds()) + 3)
-    assert len(await plane.ticks(RATE)) == 2
+    # 2. The second fixed-rate tick passes with no scheduler; the next scheduler catches it up.
+    second = rate[0].scheduled_at + MINUTE
+    await asyncio.sleep(max(0.0, (second - datetime.now(UTC)).total_seconds()) + 3)
+    assert len(await plane.ticks(RATE)) == 1
     await plane.schedulers["sched-c"].start()
     restarted = datetime.now(UTC)
-    rate = await plane.until_ticks(RATE, 3)
-    assert rate[2].scheduled_at == third and rate[2].created_at >= restarted - timedelta(seconds=1)
+    rate = await plane.until_ticks(RATE, 2)
+    assert rate[1].scheduled_at == second and rate[1].created_at >= restarted - timedelta(seconds=1)
     await asyncio.sleep(3)
 
     fired = await plane.fired()
@@ -193,9 +189,9 @@ async def test_minutely_schedules_fire_once_per_tick_across_a_killed_scheduler_a
     assert_each_tick_once(RATE, rate)
     assert_each_tick_once(CRON, cron)
     assert all(f.scheduled_at <= deactivated + timedelta(seconds=1) for f in cron)
-    for f in [*rate[:2], *cron]:  # fired while a scheduler ran: on time
+    for f in [rate[0], *cron]:  # fired while a scheduler ran: on time
         assert f.scheduled_at <= f.created_at <= f.scheduled_at + ON_TIME, f
-    assert stopped < third < rate[2].created_at
+    assert stopped < second < rate[1].created_at
     for f in [rate[0], cron[0]]:
         data = await plane.stub.GetExecutionData(
             execution_pb2.WorkflowExecutionGetDataRequest(
@@ -205,5 +201,5 @@ async def test_minutely_schedules_fire_once_per_tick_across_a_killed_scheduler_a
         inputs = data.full_inputs.literals
         assert inputs["kickoff"].scalar.primitive.datetime.ToDatetime(tzinfo=UTC) == f.scheduled_at
         assert inputs["label"].scalar.primitive.string_value == ("rate" if f.launch_plan == RATE else "cron")
-    delays = [(f.created_at - f.scheduled_at).total_seconds() for f in [*rate[:2], *cron]]
+    delays = [(f.created_at - f.scheduled_at).total_seconds() for f in [rate[0], *cron]]
     print(f"\nfiring delays of on-time ticks: {', '.join(f'{d:.2f}s' for d in delays)}")
