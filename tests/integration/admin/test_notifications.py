@@ -7,7 +7,6 @@ propeller sends them. The receivers are a real SMTP server (aiosmtpd) and a real
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any, Literal
@@ -272,7 +271,7 @@ async def test_a_message_is_given_up_after_max_attempts_and_counted(database_url
     assert await _pending(database_url) == 0
 
 
-async def test_an_unreachable_smtp_server_delays_neither_the_execution_nor_other_notifications(
+async def test_an_unreachable_smtp_server_is_retried_while_the_execution_and_slack_go_on(
     database_url: str, tmp_path: Path, hook: WebhookReceiver
 ) -> None:
     dead_port = free_port()  # nothing listens there: every attempt is refused
@@ -282,14 +281,12 @@ async def test_an_unreachable_smtp_server_delays_neither_the_execution_nor_other
         await register(stub)
         lp = await _launch_plan(stub, "notify_broken_smtp", _email("oncall@example.com"), _slack("#ml-alerts"))
         ident = await _execute(stub, lp)
-        began = time.monotonic()
         await _fail(stub, ident)
-        recorded = time.monotonic() - began
         execution = await stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))
         assert execution.closure.phase == WF.FAILED
         await eventually(lambda: len(hook.posts) == 1)
         await eventually(lambda: _count(admin, "failed_attempts", "email") >= 2)
-    assert recorded < 5.0  # generous: recording two events never waits for a mail server
+    # That no send holds up recording an event is shown with a mail server that never answers, below.
 
 
 async def test_a_hanging_smtp_server_does_not_hold_up_slack(
