@@ -243,8 +243,11 @@ class PeopleLogins:
         if request.method == "GET":
             shown = request.query_params.get("user_code", "")
             return _page("Log in to Flyte", "Enter the code your terminal shows.", form=_code_form(shown))
-        form = await request.form()
-        user_code = _normalized(str(form.get("user_code", "")))
+        try:
+            form = await read_form(request)
+        except OAuthError as error:
+            return _page("Bad request", error.description, 400, form=_code_form())
+        user_code = _normalized(form.get("user_code", ""))
         async with self._db.session() as session:
             login = await auth_records.find_device_login(session, user_code) if user_code else None
         if login is None or login.expires_at <= datetime.now(UTC):

@@ -25,7 +25,7 @@ import yaml
 
 from flyteidl_py.core import execution_pb2 as core
 from tests.e2e.test_sandbox import Sandbox, _env
-from tests.support.dex import USER_EMAIL, RunningDex, ensure_dex, running_dex
+from tests.support.dex import USER_EMAIL, RunningDex, running_dex
 from tests.support.flytekit import Flytekit
 from tests.support.paths import REPO_ROOT
 
@@ -39,11 +39,6 @@ WORKFLOW = (
 )
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 DEVICE_PROMPT = "navigate in a browser to the following URL:"
-
-
-@pytest.fixture(scope="module")
-def dex_binary() -> Path:
-    return ensure_dex()
 
 
 @pytest.fixture
