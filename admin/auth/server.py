@@ -148,7 +148,8 @@ class AuthorizationServer:
         try:
             form = await read_form(request)
             # A public client (no secret) names itself; a confidential one authenticates.
-            public = form.get("client_id", "") in self.people.clients and "client_secret" not in form
+            public = self.people.enabled and form.get("client_id", "") in self.people.clients
+            public = public and "client_secret" not in form
             client_id = form["client_id"] if public else await self._client(request, form)
             token = form.get("token", "")
             if not token:

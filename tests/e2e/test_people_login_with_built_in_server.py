@@ -88,25 +88,38 @@ async def test_a_person_logs_in_at_admin_with_pkce_and_the_run_names_them(
     project = _project(tmp_path)
     config = _person_config(sandbox, tmp_path, "Pkce")
     shots = ARTIFACTS / "pkce"
-    browser = tmp_path / "browser"
-    browser.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{LOGIN}" --detach "$1" "{shots}"\n')
-    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
-    await _pyflyte_run(
-        flytekit_venv, config, project, "builtin-pkce", _client_env(flytekit_venv, BROWSER=str(browser)), shots
-    )
+    env = _client_env(flytekit_venv, BROWSER=str(_browser(tmp_path, shots)))
+    await _pyflyte_run(flytekit_venv, config, project, "builtin-pkce", env, shots)
     answer = await _wait_as_service(sandbox, flytekit_venv, project, "builtin-pkce")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     assert answer["principal"] == USER_EMAIL
     assert (shots / "done.png").exists()
 
 
+def _browser(directory: Path, shots: Path) -> Path:
+    """The `BROWSER` flytekit opens its authorization URL with: the person logs in (each time noted in a file)."""
+    browser = directory / "browser"
+    opened = directory / "browser-opened"
+    script = f'echo "$1" >> "{opened}"\nexec "{sys.executable}" "{LOGIN}" --detach "$1" "{shots}"\n'
+    browser.write_text("#!/bin/sh\n" + script)
+    browser.chmod(browser.stat().st_mode | stat.S_IXUSR)
+    return browser
+
+
+@pytest.mark.parametrize("auth_type", ["DeviceFlow", "Pkce"])
 async def test_flytekit_renews_an_expired_token_with_its_refresh_token_without_a_new_login(
-    plane: tuple[Sandbox, str], flytekit_venv: Path, tmp_path: Path
+    plane: tuple[Sandbox, str], flytekit_venv: Path, tmp_path: Path, auth_type: str
 ) -> None:
-    sandbox, _ = plane
-    config = _person_config(sandbox, tmp_path, "DeviceFlow")
+    sandbox, base = plane
+    config = _person_config(sandbox, tmp_path, auth_type)
     params = json.dumps({"action": "list_projects_twice", "pause": PAUSE})
     command = [str(flytekit_venv / "python"), str(PROBE), str(config), "flytesnacks", "development", params]
-    output = await run_logging_in(command, tmp_path, _client_env(flytekit_venv), ARTIFACTS / "refresh")
-    assert output.count(DEVICE_PROMPT) == 1, output  # one login; the second call renewed the token
+    shots = ARTIFACTS / f"refresh-{auth_type}"
+    env = _client_env(flytekit_venv, BROWSER=str(_browser(tmp_path, shots)))
+    output = await run_logging_in(command, tmp_path, env, shots)
+    opened = (tmp_path / "browser-opened").read_text().splitlines() if auth_type == "Pkce" else []
+    # One login (a device-flow link, or the browser opened at admin's authorize endpoint); the second call renewed
+    # the expired token with the refresh token.
+    assert output.count(DEVICE_PROMPT) + len(opened) == 1, output
+    assert all(url.startswith(f"{base}/oauth2/authorize?") for url in opened)
     assert json.loads(output.strip().splitlines()[-1])["projects"][1] >= 1
