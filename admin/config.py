@@ -121,7 +121,8 @@ class LogsConfig(Section):
 
 class ExternalAuthConfig(Section):
     """An external OpenID Connect provider people log in with (`admin.auth.external`): flytekit and flytectl run
-    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS."""
+    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS; or, with
+    `admin.auth.people: built-in`, admin's own server sends people to it to say who they are."""
 
     issuer: str  # the provider's issuer URL; its discovery document is <issuer>/.well-known/openid-configuration
     # The `aud` values accepted in its tokens (its access tokens name the client they were issued to). Empty:
@@ -186,7 +187,7 @@ class AuthConfig(Section):
     # The audiences accepted; tokens are issued for the first. Empty: the issuer.
     audiences: list[str] = Field(default_factory=list)
     access_token_seconds: int = Field(default=3600, ge=5, le=86400)
-    # How far a token's `exp` and `iat` may be off for clocks that disagree.
+    # How far the `exp` and `iat` of admin's own tokens may be off, for clocks that disagree.
     leeway_seconds: int = Field(default=30, ge=0, le=300)
     # A task process's token (its calls back into admin): it lives as long as a long task may run.
     task_token_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
@@ -202,6 +203,7 @@ class AuthConfig(Section):
     # `external`; without one people cannot log in (the people's endpoints answer so and are not advertised).
     people: Literal["provider", "built-in"] = "provider"
     # The built-in server's public clients (people's logins); flytekit's and flytectl's default is `flytectl`.
+    # AuthMetadataService's PublicClientConfig names the first (and its first redirect URI).
     public_clients: list[PublicClient] = Field(default_factory=_default_public_clients)
     refresh_token_seconds: int = Field(default=30 * 86400, ge=60, le=365 * 86400)  # rotated at each use
     device_code_seconds: int = Field(default=600, ge=5, le=3600)  # how long a person has to enter the code
