@@ -108,7 +108,7 @@ class Grants:
         if record is None or refused is not None:
             raise OAuthError("invalid_grant", refused or "unknown refresh token")
         if not rotated:  # used already: a copy is being replayed (or a concurrent refresh won)
-            await self._end(record.grant_id)
+            await self.end(record.grant_id)
             log.warning("a used refresh token of grant %s was presented again: the grant is revoked", record.grant_id)
             raise OAuthError("invalid_grant", "the refresh token was used already: its grant is revoked, log in again")
         person = Person.from_json(record.identity)
@@ -125,10 +125,11 @@ class Grants:
         async with self._db.session() as session:
             record = await auth_records.find_refresh_token(session, digest(token))
         if record is not None:
-            await self._end(record.grant_id)
+            await self.end(record.grant_id)
             log.info("refresh token of grant %s revoked: the grant ends", record.grant_id)
 
-    async def _end(self, grant_id: str) -> None:
+    async def end(self, grant_id: str) -> None:
+        """Revoke every refresh token of a grant and the access tokens issued with them."""
         async with self._db.session() as session:
             access_tokens = await auth_records.revoke_grant(session, grant_id, datetime.now(UTC))
         for jti, expires_at in access_tokens:

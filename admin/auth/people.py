@@ -333,7 +333,9 @@ class PeopleLogins:
         if login is None:
             raise OAuthError("invalid_grant", "unknown authorization code")
         if login.state != "approved":
-            raise OAuthError("invalid_grant", "the authorization code was used already")
+            # RFC 6749 4.1.2: a code presented twice may have been stolen; what it gave is taken back.
+            await self.grants.end(_grant_of(login))
+            raise OAuthError("invalid_grant", "the authorization code was used already: its grant is revoked")
         if login.expires_at <= now:
             raise OAuthError("invalid_grant", "the authorization code has expired: log in again")
         if login.client_id != client.client_id:
@@ -370,7 +372,8 @@ class PeopleLogins:
         if login is None or login.client_id != client.client_id:
             raise OAuthError("invalid_grant", "unknown device code")
         if login.state == "used":
-            raise OAuthError("invalid_grant", "the device code was used already")
+            await self.grants.end(_grant_of(login))  # as for a code presented twice
+            raise OAuthError("invalid_grant", "the device code was used already: its grant is revoked")
         if login.state == "denied":
             raise OAuthError("access_denied", "the person's login was refused")
         if login.expires_at <= now:
@@ -384,4 +387,10 @@ class PeopleLogins:
         scopes = login.scope.split()
         offline = "offline" in scopes
         granted = [s for s in scopes if s != "offline"] or ["all"]
-        return await self.grants.issue(Person.from_json(login.identity), login.client_id, granted, offline)
+        person = Person.from_json(login.identity)
+        return await self.grants.issue(person, login.client_id, granted, offline, _grant_of(login))
+
+
+def _grant_of(login: PendingLogin) -> str:
+    """The grant a code's (or device code's) tokens belong to: derived from the code, so a replay finds it."""
+    return login.secret_hash[:32]

@@ -139,8 +139,12 @@ async def test_a_person_logs_in_with_pkce_and_gets_the_servers_own_token_naming_
     assert (claims["iss"], claims["sub"], claims["client_id"]) == (base, USER_EMAIL, "flytectl")
     me = await _grpc(admin, tokens["access_token"])
     assert (me.subject, me.email) == (USER_EMAIL, USER_EMAIL)
-    # The code is single use: a second exchange is refused and issues nothing.
+    # The code is single use: a second exchange is refused, issues nothing, and takes back what the first gave.
     _refused(await _exchange(http, code, verifier), "invalid_grant")
+    _refused(await _token(http, grant_type="refresh_token", refresh_token=tokens["refresh_token"]), "invalid_grant")
+    with pytest.raises(grpc.aio.AioRpcError) as revoked:
+        await _grpc(admin, tokens["access_token"])
+    assert revoked.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 async def test_a_wrong_pkce_verifier_or_redirect_uri_gets_no_token(http: httpx.AsyncClient) -> None:
