@@ -121,7 +121,8 @@ class LogsConfig(Section):
 
 class ExternalAuthConfig(Section):
     """An external OpenID Connect provider people log in with (`admin.auth.external`): flytekit and flytectl run
-    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS."""
+    PKCE or the device flow against it, and admin accepts its tokens, verified against its JWKS; or, with
+    `admin.auth.people: built-in`, admin's own server sends people to it to say who they are."""
 
     issuer: str  # the provider's issuer URL; its discovery document is <issuer>/.well-known/openid-configuration
     # The `aud` values accepted in its tokens (its access tokens name the client they were issued to). Empty:
@@ -156,6 +157,23 @@ class AuthorizationConfig(Section):
     bindings: list[RoleBinding] = Field(default_factory=list)
 
 
+class PublicClient(Section):
+    """A public OAuth2 client people log in through at the built-in server (no secret: PKCE or the device flow)."""
+
+    client_id: str
+    # Where /oauth2/authorize may send the code back to (exact match), as flyteadmin's default `flytectl` client.
+    redirect_uris: list[str] = Field(default_factory=list)
+
+
+def _default_public_clients() -> list[PublicClient]:
+    return [
+        PublicClient(
+            client_id="flytectl",
+            redirect_uris=["http://localhost:53593/callback", "http://localhost:12345/callback"],
+        )
+    ]
+
+
 class AuthConfig(Section):
     """Authentication (`admin.auth`): admin's built-in authorization server and the token every call must carry.
 
@@ -168,7 +186,9 @@ class AuthConfig(Section):
     issuer: str | None = None
     # The audiences accepted; tokens are issued for the first. Empty: the issuer.
     audiences: list[str] = Field(default_factory=list)
-    access_token_seconds: int = Field(default=3600, ge=60, le=86400)
+    access_token_seconds: int = Field(default=3600, ge=5, le=86400)
+    # How far the `exp` and `iat` of admin's own tokens may be off, for clocks that disagree.
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
     # A task process's token (its calls back into admin): it lives as long as a long task may run.
     task_token_seconds: int = Field(default=86400, ge=60, le=7 * 86400)
     # The RSA key tokens are signed with (PEM, created if missing); replicas must share it. None: in the data dir.
@@ -177,6 +197,17 @@ class AuthConfig(Section):
     header_key: str = "flyte-authorization"
     # People's logins through an OpenID Connect provider; None: only the built-in server's service clients.
     external: ExternalAuthConfig | None = None
+    # Who issues people's tokens. "provider": flytekit logs in at the provider and admin accepts its tokens.
+    # "built-in": flytekit logs in at admin's own server (/oauth2/authorize, /oauth2/device/code), which sends the
+    # person to the provider to say who they are, then issues its own tokens and refresh tokens. Either needs
+    # `external`; without one people cannot log in (the people's endpoints answer so and are not advertised).
+    people: Literal["provider", "built-in"] = "provider"
+    # The built-in server's public clients (people's logins); flytekit's and flytectl's default is `flytectl`.
+    # AuthMetadataService's PublicClientConfig names the first (and its first redirect URI).
+    public_clients: list[PublicClient] = Field(default_factory=_default_public_clients)
+    refresh_token_seconds: int = Field(default=30 * 86400, ge=60, le=365 * 86400)  # rotated at each use
+    device_code_seconds: int = Field(default=600, ge=5, le=3600)  # how long a person has to enter the code
+    device_poll_seconds: int = Field(default=5, ge=1, le=60)  # the device flow's polling interval
     authorization: AuthorizationConfig = Field(default_factory=AuthorizationConfig)
 
 

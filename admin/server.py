@@ -24,7 +24,9 @@ from admin.auth.authorization import Authorizer
 from admin.auth.clients import ServiceClients
 from admin.auth.console_login import ConsoleLogin
 from admin.auth.external import IdentityProvider
+from admin.auth.grants import Grants
 from admin.auth.guard import AuthInterceptor, Guard, RestGuard, authorized
+from admin.auth.people import PeopleLogins
 from admin.auth.principal import current_principal
 from admin.auth.server import AuthorizationServer
 from admin.auth.task_tokens import TaskTokens
@@ -248,8 +250,20 @@ async def start_admin(
         auth.access_token_seconds,
         Revocations(db),
         IdentityProvider(auth.external) if auth.external is not None else None,
+        auth.leeway_seconds,
     )
-    authorization = AuthorizationServer(tokens, ServiceClients(db))
+    people = PeopleLogins(
+        db,
+        Grants(db, tokens, auth.refresh_token_seconds),
+        tokens.external,
+        auth,
+        http_base,
+        credential,
+        tokens.audiences,
+    )
+    if auth.people == "built-in" and not people.enabled:
+        log.warning("admin.auth.people is 'built-in' but no provider is configured: %s", people.off())
+    authorization = AuthorizationServer(tokens, ServiceClients(db), people)
     guard = Guard(tokens, credential, [auth.header_key]) if auth.enabled else None
     authorizer = Authorizer(auth.authorization)
     if guard is not None:
@@ -267,7 +281,8 @@ async def start_admin(
             ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
         ],
     )
-    advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key, tokens.external)
+    people_client = next(iter(people.clients.values()), None) if people.enabled else None
+    advertised = AuthAdvertisement(tokens.issuer, tokens.audience, auth.header_key, tokens.external, people_client)
     task_tokens = TaskTokens(tokens, db, enabled=auth.enabled, seconds=auth.task_token_seconds)
     tables = route_tables(managers, http_base, advertised, task_tokens.issue)
     names = add_services(server, tables)

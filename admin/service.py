@@ -11,8 +11,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from admin.auth.external import IdentityProvider
+from admin.auth.oauth import SCOPES
+from admin.auth.people import AUTHORIZE_PATH, DEVICE_CODE_PATH, PEOPLE_GRANTS
 from admin.auth.principal import current_principal
-from admin.auth.server import GRANT_TYPES, JWKS_PATH, SCOPES, TOKEN_PATH
+from admin.auth.server import GRANT_TYPES, JWKS_PATH, TOKEN_PATH
+from admin.config import PublicClient
 from admin.managers.attributes import PROJECT, PROJECT_DOMAIN, WORKFLOW, AttributesManager
 from admin.managers.context import AdminContext
 from admin.managers.dataproxy import DataProxy
@@ -184,6 +187,8 @@ class AuthAdvertisement:
     audience: str
     header_key: str = "flyte-authorization"
     external: IdentityProvider | None = None
+    # People log in at admin's own server (admin.auth.people: built-in, with a provider), as this public client.
+    people_client: PublicClient | None = None
 
 
 def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[str, Handler]:
@@ -192,7 +197,8 @@ def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[s
 
     Without an external provider: admin's own server, where services and CI get tokens with client credentials
     (flytekit `authType: ClientSecret`). With one: the provider's endpoints (authorization code with PKCE, device
-    flow, its token endpoint) and the public client people log in as."""
+    flow, its token endpoint) and the public client people log in as — unless people log in at admin's own server
+    (`people_client`): then its own endpoints for people too, and its public client (`flytectl`)."""
     auth = auth or AuthAdvertisement(issuer=http_base, audience=http_base)
     own = auth_pb2.OAuth2MetadataResponse(
         issuer=auth.issuer,
@@ -202,6 +208,22 @@ def auth_routes(http_base: str, auth: AuthAdvertisement | None = None) -> dict[s
         jwks_uri=f"{http_base}{JWKS_PATH}",
         grant_types_supported=list(GRANT_TYPES),
     )
+    if auth.people_client is not None:
+        own.authorization_endpoint = f"{http_base}{AUTHORIZE_PATH}"
+        own.device_authorization_endpoint = f"{http_base}{DEVICE_CODE_PATH}"
+        own.response_types_supported.append("code")
+        own.code_challenge_methods_supported.append("S256")
+        own.grant_types_supported.extend(PEOPLE_GRANTS)
+        own.token_endpoint_auth_methods_supported.append("none")  # public clients
+        builtin = auth_pb2.PublicClientAuthConfigResponse(
+            client_id=auth.people_client.client_id,
+            redirect_uri=auth.people_client.redirect_uris[0] if auth.people_client.redirect_uris else "",
+            scopes=list(SCOPES),  # "offline" too: people's logins get a refresh token
+            authorization_metadata_key=auth.header_key,
+            service_http_endpoint=http_base,
+            audience=auth.audience,
+        )
+        return {"GetOAuth2Metadata": lambda q: _const(own), "GetPublicClientConfig": lambda q: _const(builtin)}
     client = auth_pb2.PublicClientAuthConfigResponse(
         client_id="flytectl",
         redirect_uri="http://localhost:53593/callback",

@@ -210,11 +210,11 @@ def write_client_config(config: FlyteplaneConfig, http_port: int, auth_client: t
     admin: dict[str, Any] = {"endpoint": f"dns:///{host}:{config.admin.grpc_port}", "insecure": True}
     if auth_client is not None:
         client_id, secret_file = auth_client
-        if config.admin.auth.external is None:
+        # Admin advertises its own token endpoint unless people log in at the provider (whose endpoint knows
+        # nothing of admin's own clients): then a command asks admin's endpoint instead.
+        if config.admin.auth.external is None or config.admin.auth.people == "built-in":
             admin.update({"authType": "ClientSecret", "clientId": client_id, "clientSecretLocation": str(secret_file)})
         else:
-            # flytekit would ask the identity provider's token endpoint (what admin advertises for people's logins),
-            # which knows nothing of admin's own clients: the command asks admin's endpoint instead.
             token_url = f"http://{_local(config.admin.host)}:{http_port}/oauth2/token"
             command = [str(Path(sys.executable).with_name("flyteplane")), "auth", "token", "--token-url", token_url]
             command += ["--client-id", client_id, "--secret-file", str(secret_file)]

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.support.admin import RunningAdmin, running_admin
+from tests.support.dex import ensure_dex
 from tests.support.postgres import create_database, postgres_server
 
 __all__ = ["RunningAdmin"]  # re-exported: tests import it from here
@@ -20,6 +21,12 @@ _counter = itertools.count()
 def postgres_base_url() -> Iterator[str]:
     with postgres_server() as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def dex_binary() -> Path:
+    """Dex (a real OpenID Connect provider), built once from the Go module proxy (tests/support/dex.py)."""
+    return ensure_dex()
 
 
 DATABASE_KINDS = ["sqlite", "postgresql"]

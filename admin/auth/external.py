@@ -3,14 +3,20 @@
 People log in with the provider (flytekit's PKCE or device flow runs against it, as AuthMetadataService then
 advertises its endpoints); admin accepts the access tokens it issues, verified against its JWKS (fetched when
 first needed and again when a token names a key not seen yet — the provider rotated its keys — at most every
-`REFETCH_SECONDS`), its issuer and the configured audiences.
+`REFETCH_SECONDS`), its issuer and the configured audiences. `login_url` and `finish_login` are the two halves
+of a person's login at the provider (authorization code with PKCE, as its public client), for the console's login
+and for the built-in server's people's logins.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
 import time
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import jwt
@@ -22,6 +28,20 @@ from flyteplane.errors import Unauthenticated, Unavailable
 REFETCH_SECONDS = 10.0
 ALGORITHMS = ["RS256", "RS384", "RS512", "ES256", "ES384", "ES512", "PS256"]
 LEEWAY_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class ProviderLogin:
+    """A person's finished login at the provider: who they are, and the provider's access token."""
+
+    principal: Principal
+    access_token: str
+    expires_in: int
+
+
+def code_challenge(verifier: str) -> str:
+    """PKCE's S256 challenge of `verifier` (RFC 7636 4.2)."""
+    return base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).decode().rstrip("=")
 
 
 class IdentityProvider:
@@ -62,6 +82,47 @@ class IdentityProvider:
             self._discovery = document
         return self._discovery
 
+    async def login_url(self, redirect_uri: str, state: str, verifier: str) -> str:
+        """Where to send a person's browser to log in, coming back to `redirect_uri` with a code and `state`."""
+        document = await self.discovery()
+        query = {
+            "client_id": self.settings.client_id,
+            "response_type": "code",
+            "redirect_uri": redirect_uri,
+            "scope": " ".join(self.settings.scopes),
+            "state": state,
+            "code_challenge": code_challenge(verifier),
+            "code_challenge_method": "S256",
+        }
+        return f"{document['authorization_endpoint']}?{urlencode(query)}"
+
+    async def finish_login(self, code: str, redirect_uri: str, verifier: str) -> ProviderLogin:
+        """Exchange the code the provider sent back for its token, verified; Unauthenticated if refused."""
+        document = await self.discovery()
+        try:
+            async with httpx.AsyncClient(timeout=self.settings.timeout_seconds) as http:
+                answer = await http.post(
+                    str(document["token_endpoint"]),
+                    data={
+                        "grant_type": "authorization_code",
+                        "code": code,
+                        "redirect_uri": redirect_uri,
+                        "client_id": self.settings.client_id,
+                        "code_verifier": verifier,
+                    },
+                )
+        except httpx.HTTPError as error:
+            raise Unavailable(f"the identity provider at {self.issuer} cannot be reached: {error}") from None
+        if answer.status_code != 200:
+            raise Unauthenticated(f"the identity provider answered {answer.status_code}: {answer.text[:300]}")
+        try:
+            tokens = answer.json()
+            token = str(tokens["access_token"])
+            expires_in = int(tokens.get("expires_in", 3600))
+        except (ValueError, KeyError, TypeError):
+            raise Unauthenticated("the identity provider's token answer has no access_token") from None
+        return ProviderLogin(await self.verify(token), token, expires_in)
+
     async def _key(self, kid: str) -> jwt.PyJWK:
         if kid in self._keys:
             return self._keys[kid]
@@ -101,8 +162,9 @@ class IdentityProvider:
         except jwt.ExpiredSignatureError:
             raise Unauthenticated("the identity provider's token has expired: log in again") from None
         except jwt.InvalidAudienceError:
+            audience = unverified_claims(token).get("aud")
             raise Unauthenticated(
-                f"the identity provider's token is for audience {_claim(token, 'aud')!r}, not this server "
+                f"the identity provider's token is for audience {audience!r}, not this server "
                 f"(accepted: {', '.join(self.audiences)})"
             ) from None
         except jwt.InvalidSignatureError:
@@ -125,8 +187,10 @@ class IdentityProvider:
         )
 
 
-def _claim(token: str, name: str) -> Any:
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The claims of a token that failed verification (or whose issuer says who verifies it), never trusted."""
     try:
-        return jwt.decode(token, options={"verify_signature": False}).get(name)
-    except jwt.PyJWTError:
-        return None
+        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
+    except jwt.InvalidTokenError:
+        return {}
+    return claims

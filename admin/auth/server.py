@@ -1,4 +1,7 @@
-"""The OAuth2 endpoints on admin's HTTP port: token (client credentials), revocation (RFC 7009) and the JWKS.
+"""The OAuth2 endpoints on admin's HTTP port: token, revocation (RFC 7009) and the JWKS.
+
+The token endpoint answers client credentials (service clients) and, when people log in here
+(admin.auth.people), the authorization code, device code and refresh token grants of public clients.
 
 Their addresses are what AuthMetadataService (`/.well-known/oauth-authorization-server`) advertises, so
 flytekit's `authType: ClientSecret` and any OAuth2 client library find them. Errors are RFC 6749's JSON
@@ -11,13 +14,16 @@ import base64
 import binascii
 import logging
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, unquote_plus
+from urllib.parse import unquote_plus
 
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from admin.auth.clients import ServiceClients
+from admin.auth.grants import TokenAnswer
+from admin.auth.oauth import NO_STORE, OAuthError, granted_scopes, read_form
+from admin.auth.people import PEOPLE_GRANTS, PeopleLogins
 from admin.auth.tokens import TokenService
 from flyteplane.errors import Unauthenticated
 
@@ -26,25 +32,7 @@ log = logging.getLogger("flyteplane.admin.auth")
 TOKEN_PATH = "/oauth2/token"
 REVOKE_PATH = "/oauth2/revoke"
 JWKS_PATH = "/oauth2/jwks"
-SCOPES = ("all", "offline")  # Flyte's: "all" is every API; "offline" asks for a refresh token (people's flows)
-GRANT_TYPES = ("client_credentials",)
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-class OAuthError(Exception):
-    """An RFC 6749 error answer."""
-
-    def __init__(self, error: str, description: str, status: int = 400) -> None:
-        super().__init__(description)
-        self.error, self.description, self.status = error, description, status
-
-    def response(self) -> JSONResponse:
-        headers = dict(_NO_STORE)
-        if self.status == 401:
-            headers["WWW-Authenticate"] = 'Basic realm="flyteplane"'
-        return JSONResponse(
-            {"error": self.error, "error_description": self.description}, status_code=self.status, headers=headers
-        )
+GRANT_TYPES = ("client_credentials",)  # and, when people log in here, PEOPLE_GRANTS
 
 
 def _basic_credentials(header: str) -> tuple[str, str] | None:
@@ -65,12 +53,14 @@ def _basic_credentials(header: str) -> tuple[str, str] | None:
 class AuthorizationServer:
     """Answers the OAuth2 endpoints."""
 
-    def __init__(self, tokens: TokenService, clients: ServiceClients) -> None:
+    def __init__(self, tokens: TokenService, clients: ServiceClients, people: PeopleLogins) -> None:
         self.tokens = tokens
         self.clients = clients
+        self.people = people
 
     def routes(self) -> list[Route]:
         return [
+            *self.people.routes(),
             Route(TOKEN_PATH, self.token, methods=["POST"]),
             Route(REVOKE_PATH, self.revoke, methods=["POST"]),
             Route(JWKS_PATH, self.jwks, methods=["GET"]),
@@ -101,22 +91,20 @@ class AuthorizationServer:
 
     async def token(self, request: Request) -> Response:
         try:
-            form = await _form(request)
+            form = await read_form(request)
             grant = form.get("grant_type", "")
             if not grant:
                 raise OAuthError("invalid_request", "grant_type is required")
+            if grant in PEOPLE_GRANTS and self.people.enabled:
+                return JSONResponse(await self._people_grant(grant, form), headers=NO_STORE)
             if grant not in GRANT_TYPES:
+                why = f" ({self.people.off()})" if grant in PEOPLE_GRANTS else ""
                 raise OAuthError(
                     "unsupported_grant_type",
-                    f"grant_type {grant!r} is not supported here (supported: {', '.join(GRANT_TYPES)})",
+                    f"grant_type {grant!r} is not supported here{why} (supported: {', '.join(self.grant_types)})",
                 )
-            audience = form.get("audience", "")
-            if audience and audience not in self.tokens.audiences:
-                raise OAuthError(
-                    "invalid_target",
-                    f"audience {audience!r} is not this server's (accepted: {', '.join(self.tokens.audiences)})",
-                )
-            scopes = _scopes(form.get("scope", ""))
+            self._check_audience(form.get("audience", ""))
+            scopes = granted_scopes(form.get("scope", ""))
             client_id = await self._client(request, form)
         except OAuthError as error:
             return error.response()
@@ -129,52 +117,59 @@ class AuthorizationServer:
                 "expires_in": issued.expires_in,
                 "scope": issued.scope,
             },
-            headers=_NO_STORE,
+            headers=NO_STORE,
         )
+
+    @property
+    def grant_types(self) -> list[str]:
+        return [*GRANT_TYPES, *(PEOPLE_GRANTS if self.people.enabled else ())]
+
+    def _check_audience(self, audience: str) -> None:
+        if audience and audience not in self.tokens.audiences:
+            raise OAuthError(
+                "invalid_target",
+                f"audience {audience!r} is not this server's (accepted: {', '.join(self.tokens.audiences)})",
+            )
+
+    async def _people_grant(self, grant: str, form: dict[str, str]) -> TokenAnswer:
+        """A public client's grant: it names itself (it has no secret); PKCE or the device code stand for it."""
+        client = self.people.public_client(form)
+        self._check_audience(form.get("audience", ""))
+        if grant == "authorization_code":
+            return await self.people.exchange_code(form, client)
+        if grant == "refresh_token":
+            token = form.get("refresh_token", "")
+            if not token:
+                raise OAuthError("invalid_request", "refresh_token is required")
+            return await self.people.grants.refresh(token, client.client_id)
+        return await self.people.poll_device(form, client)
 
     async def revoke(self, request: Request) -> Response:
         try:
-            form = await _form(request)
-            client_id = await self._client(request, form)
+            form = await read_form(request)
+            # A public client (no secret) names itself; a confidential one authenticates.
+            public = self.people.enabled and form.get("client_id", "") in self.people.clients
+            public = public and "client_secret" not in form
+            client_id = form["client_id"] if public else await self._client(request, form)
             token = form.get("token", "")
             if not token:
                 raise OAuthError("invalid_request", "token is required")
+            # A refresh token (opaque) first, unless the client says it is an access token.
+            if form.get("token_type_hint") != "access_token":
+                owner = await self.people.grants.client_of(token)
+                if owner is not None:
+                    if owner != client_id:
+                        raise OAuthError("unauthorized_client", "the token was not issued to this client")
+                    await self.people.grants.revoke(token)
+                    return Response(status_code=200, headers=NO_STORE)
             try:
                 claims = await self.tokens.decode(token, verify_expiry=False)
             except Unauthenticated:
-                return Response(status_code=200, headers=_NO_STORE)  # RFC 7009: not ours or invalid -> nothing to do
+                return Response(status_code=200, headers=NO_STORE)  # RFC 7009: not ours or invalid -> nothing to do
             if claims.get("client_id") != client_id:
                 raise OAuthError("unauthorized_client", "the token was not issued to this client")
         except OAuthError as error:
             return error.response()
         await self.tokens.revocations.add(str(claims["jti"]), datetime.fromtimestamp(int(claims["exp"]), UTC))
         log.info("client %r revoked token %s", client_id, claims["jti"])
-        return Response(status_code=200, headers=_NO_STORE)
-
-
-async def _form(request: Request) -> dict[str, str]:
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/x-www-form-urlencoded":
-        raise OAuthError("invalid_request", "the body must be application/x-www-form-urlencoded")
-    body = await request.body()
-    if len(body) > 64 * 1024:
-        raise OAuthError("invalid_request", "the body is larger than 64 KiB")
-    try:
-        pairs = parse_qsl(body.decode(), keep_blank_values=True, strict_parsing=False)
-    except UnicodeDecodeError:
-        raise OAuthError("invalid_request", "the body is not UTF-8") from None
-    form: dict[str, str] = {}
-    for key, value in pairs:
-        if key in form:  # RFC 6749 3.1: parameters must not be included more than once
-            raise OAuthError("invalid_request", f"parameter {key!r} is given more than once")
-        form[key] = value
-    return form
-
-
-def _scopes(requested: str) -> list[str]:
-    """The scopes granted: those requested (all of them known), else "all"."""
-    asked = [s for s in requested.replace(",", " ").split() if s]
-    unknown = [s for s in asked if s not in SCOPES]
-    if unknown:
-        raise OAuthError("invalid_scope", f"unknown scope {unknown[0]!r} (this server grants: {', '.join(SCOPES)})")
-    return [s for s in asked if s != "offline"] or ["all"]
+        return Response(status_code=200, headers=NO_STORE)

@@ -19,14 +19,13 @@ from typing import Any
 
 import jwt
 
-from admin.auth.external import IdentityProvider
+from admin.auth.external import IdentityProvider, unverified_claims
 from admin.auth.keys import SigningKey
 from admin.auth.principal import Principal
 from admin.repositories import auth as auth_records
 from flyteplane.database import Database
 from flyteplane.errors import Unauthenticated
 
-LEEWAY_SECONDS = 30
 REQUIRED_CLAIMS = ["iss", "sub", "aud", "iat", "exp", "jti"]
 
 
@@ -77,6 +76,7 @@ class TokenService:
         access_token_seconds: int,
         revocations: Revocations,
         external: IdentityProvider | None = None,
+        leeway_seconds: int = 30,
     ) -> None:
         self._key_file = key_file
         self._key: SigningKey | None = None
@@ -86,6 +86,7 @@ class TokenService:
         self.access_token_seconds = access_token_seconds
         self.revocations = revocations
         self.external = external
+        self.leeway_seconds = leeway_seconds
 
     async def signing_key(self) -> SigningKey:
         """The key, loaded (or created) the first time it is needed: most admins with auth off never need one."""
@@ -107,7 +108,7 @@ class TokenService:
         scopes: Sequence[str],
         *,
         seconds: int | None = None,
-        claims: Mapping[str, str] | None = None,
+        claims: Mapping[str, str | list[str]] | None = None,
     ) -> IssuedToken:
         """A token for `subject`, valid `seconds` (default: access_token_seconds), with extra `claims`."""
         key = await self.signing_key()
@@ -138,22 +139,23 @@ class TokenService:
                 algorithms=["RS256"],
                 audience=self.audiences,
                 issuer=self.issuer,
-                leeway=LEEWAY_SECONDS,
+                leeway=self.leeway_seconds,
                 options={"require": REQUIRED_CLAIMS, "verify_exp": verify_expiry},
             )
         except jwt.ExpiredSignatureError:
-            expired = _unverified(token).get("exp")
+            expired = unverified_claims(token).get("exp")
             when = datetime.fromtimestamp(expired, UTC).isoformat() if isinstance(expired, int | float) else "?"
             raise Unauthenticated(f"the access token expired at {when}: get a new one") from None
         except jwt.InvalidAudienceError:
             raise Unauthenticated(
-                f"the access token is for audience {_unverified(token).get('aud')!r}, not this server "
+                f"the access token is for audience {unverified_claims(token).get('aud')!r}, not this server "
                 f"(accepted: {', '.join(self.audiences)})"
             ) from None
         except jwt.InvalidIssuerError:
             accepted = self.issuer + (f" or its identity provider {self.external.issuer}" if self.external else "")
+            issuer = unverified_claims(token).get("iss")
             raise Unauthenticated(
-                f"the access token was issued by {_unverified(token).get('iss')!r}, not by this server ({accepted})"
+                f"the access token was issued by {issuer!r}, not by this server ({accepted})"
             ) from None
         except jwt.InvalidSignatureError:
             raise Unauthenticated("the access token's signature does not verify with this server's key") from None
@@ -169,7 +171,10 @@ class TokenService:
 
     async def verify(self, token: str) -> Principal:
         """The principal `token` stands for, or Unauthenticated naming why it is refused."""
-        if self.external is not None and str(_unverified(token).get("iss", "")).rstrip("/") == self.external.issuer:
+        if (
+            self.external is not None
+            and str(unverified_claims(token).get("iss", "")).rstrip("/") == self.external.issuer
+        ):
             return await self.external.verify(token)
         claims = await self.decode(token)
         if await self.revocations.contains(str(claims["jti"])):
@@ -182,13 +187,6 @@ class TokenService:
             scopes=frozenset(str(s) for s in scopes) if isinstance(scopes, list) else frozenset(),
             groups=frozenset(str(g) for g in groups) if isinstance(groups, list) else frozenset(),
             issuer=str(claims["iss"]),
+            name=str(claims.get("name", "")),
+            email=str(claims.get("email", "")),
         )
-
-
-def _unverified(token: str) -> dict[str, Any]:
-    """The claims of a token that failed verification, only to name what was wrong with it."""
-    try:
-        claims: dict[str, Any] = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        return {}
-    return claims

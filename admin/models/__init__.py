@@ -1,6 +1,6 @@
 """Admin's persistent records (SQLAlchemy 2 typed ORM): one module per aggregate, one metadata for all."""
 
-from admin.models.auth import AuthClient, RevokedToken
+from admin.models.auth import AuthClient, PendingLogin, RefreshToken, RevokedToken
 from admin.models.base import AdminBase
 from admin.models.entities import DescriptionEntity, LaunchPlan, NamedEntityMetadata, Task, Workflow
 from admin.models.execution import Execution, ExecutionTag
@@ -21,7 +21,9 @@ __all__ = [
     "NamedEntityMetadata",
     "NodeExecution",
     "OutboxMessage",
+    "PendingLogin",
     "Project",
+    "RefreshToken",
     "Resource",
     "RevokedToken",
     "Signal",

@@ -181,6 +181,15 @@ def execute_with_signals(remote: FlyteRemote, params: dict[str, Any]) -> dict[st
     return _wait(remote, execution, params)
 
 
+def list_projects_twice(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """List projects, wait `pause` seconds (past the access token's lifetime), list again: flytekit logs in for
+    the first call only, and renews the expired token with its refresh token for the second."""
+    first = remote.client.list_projects_paginated()[0]
+    time.sleep(params["pause"])
+    second = remote.client.list_projects_paginated()[0]
+    return {"projects": [len(first), len(second)]}
+
+
 ACTIONS = {
     f.__name__: f
     for f in (
@@ -195,6 +204,7 @@ ACTIONS = {
         execute_many_and_wait,
         execute_all_and_wait,
         wait_for,
+        list_projects_twice,
     )
 }
 

@@ -25,7 +25,7 @@ import yaml
 
 from flyteidl_py.core import execution_pb2 as core
 from tests.e2e.test_sandbox import Sandbox, _env
-from tests.support.dex import USER_EMAIL, RunningDex, ensure_dex, running_dex
+from tests.support.dex import USER_EMAIL, running_dex
 from tests.support.flytekit import Flytekit
 from tests.support.paths import REPO_ROOT
 
@@ -42,24 +42,19 @@ DEVICE_PROMPT = "navigate in a browser to the following URL:"
 
 
 @pytest.fixture(scope="module")
-def dex_binary() -> Path:
-    return ensure_dex()
-
-
-@pytest.fixture
-async def dex(dex_binary: Path, tmp_path: Path) -> AsyncIterator[RunningDex]:
-    async with running_dex(dex_binary, tmp_path / "dex") as running:
-        yield running
-
-
-@pytest.fixture
-async def sandbox(tmp_path: Path, flytekit_venv: Path, dex: RunningDex) -> AsyncIterator[Sandbox]:
-    external = json.dumps({"issuer": dex.issuer})
-    plane = Sandbox(tmp_path / "plane", ["--auth"], _env(flytekit_venv, {"FLYTEPLANE_ADMIN__AUTH__EXTERNAL": external}))
-    await plane.start()
-    yield plane
-    if plane.process is not None and plane.process.returncode is None:
-        await plane.interrupt()
+async def sandbox(
+    tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, dex_binary: Path
+) -> AsyncIterator[Sandbox]:
+    """One plane (and one Dex) for the module: each test logs in afresh (no keyring), under its own run name."""
+    directory = tmp_path_factory.mktemp("people-login")
+    async with running_dex(dex_binary, directory / "dex") as dex:
+        external = json.dumps({"issuer": dex.issuer})
+        env = _env(flytekit_venv, {"FLYTEPLANE_ADMIN__AUTH__EXTERNAL": external})
+        plane = Sandbox(directory / "plane", ["--auth"], env)
+        await plane.start()
+        yield plane
+        if plane.process is not None and plane.process.returncode is None:
+            await plane.interrupt()
 
 
 def _person_config(sandbox: Sandbox, directory: Path, auth_type: str) -> Path:
@@ -90,9 +85,16 @@ async def _pyflyte_run(
     flytekit_venv: Path, config: Path, project: Path, name: str, env: dict[str, str], shots: Path
 ) -> str:
     """`pyflyte run --remote`; when flytekit prints a device-flow link, the person opens it and logs in."""
+    command = [str(flytekit_venv / "pyflyte"), "--config", str(config), "run", "--remote", "--name", name]
+    return await run_logging_in([*command, "mine.py", "wf"], project, env, shots)
+
+
+async def run_logging_in(command: list[str], cwd: Path, env: dict[str, str], shots: Path) -> str:
+    """Run a flytekit command to its end; each time it prints a device-flow link, the person opens it and logs in.
+    Its output."""
     process = await asyncio.create_subprocess_exec(
-        str(flytekit_venv / "pyflyte"), "--config", str(config), "run", "--remote", "--name", name, "mine.py", "wf",
-        cwd=project, env=env, stdin=asyncio.subprocess.DEVNULL,
+        *command,
+        cwd=cwd, env=env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
     )  # fmt: skip
     assert process.stdout is not None

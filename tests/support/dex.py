@@ -4,7 +4,8 @@ Dex's module cannot be `go install`ed (its go.mod replaces its own API module), 
 dependency of a one-file module in the test cache; a pinned commit (a pseudo-version the proxy serves) keeps
 builds repeatable. Each run gets an in-memory store, one person with a static password, and the clients the
 tests log in as: `flytectl` (public: PKCE and the device flow, flytekit's default client id) and `other-app`
-(a confidential client whose tokens are for someone else).
+(a confidential client whose tokens are for someone else). `log_in` plays the person's browser at Dex's login
+page over plain HTTP, for tests that need a login but not a browser.
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
+import html
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import AsyncIterator, Sequence
@@ -157,3 +160,26 @@ async def running_dex(binary: Path, directory: Path, redirect_uris: Sequence[str
         with contextlib.suppress(ProcessLookupError):
             process.terminate()
         await process.wait()
+
+
+_LOGIN_FORM = re.compile(r'<form method="post" action="([^"]*/auth/local/login[^"]*)"')
+
+
+async def log_in(http: httpx.AsyncClient, url: str, stop_at: str = "") -> httpx.Response:
+    """What a person's browser does from `url` (with the cookies `http` keeps): follow redirects, and at Dex's
+    login page log in as the test person. Ends at a redirect to a URL starting with `stop_at` (returned, not
+    followed: a client's localhost callback) or at the first page that is not Dex's login."""
+    answer = await http.get(url)
+    for _ in range(12):
+        if answer.is_redirect:
+            target = str(answer.url.join(answer.headers["location"]))
+            if stop_at and target.startswith(stop_at):
+                return answer
+            answer = await http.get(target)
+            continue
+        form = _LOGIN_FORM.search(answer.text)
+        if form is None:
+            return answer
+        action = str(answer.url.join(html.unescape(form.group(1))))
+        answer = await http.post(action, data={"login": USER_EMAIL, "password": USER_PASSWORD})
+    raise AssertionError(f"the login did not end: at {answer.url}")

@@ -20,12 +20,7 @@ from flyteidl_py.service import admin_pb2_grpc, auth_pb2, auth_pb2_grpc, identit
 from tests.integration.admin.helpers import launch, register
 from tests.integration.admin.test_auth import _bearer, _token, authed
 from tests.support.admin import RunningAdmin, running_admin
-from tests.support.dex import OTHER_CLIENT, OTHER_SECRET, USER_EMAIL, RunningDex, ensure_dex, running_dex
-
-
-@pytest.fixture(scope="module")
-def dex_binary() -> Path:
-    return ensure_dex()
+from tests.support.dex import OTHER_CLIENT, OTHER_SECRET, USER_EMAIL, RunningDex, running_dex
 
 
 @pytest.fixture
