@@ -12,6 +12,7 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteplane import tracing
 from flyteplane.errors import FlyteplaneError
 from flyteplane.storage.task_credentials import TaskCredentials, TaskScope, read_prefixes
+from flyteplane.storage.uri import parse_bucket_key
 from flyteplane.tracing import tracing_on
 from plugins.core import DataPaths, SecretValue, TaskExecutionContext
 from propeller import traces
@@ -137,7 +138,7 @@ def _storage_credentials_reader(
         return None
     e = state.ident
     container = template.container if template.HasField("container") else None
-    named = [arg for arg in [*container.command, *container.args] if arg.startswith("s3://")] if container else []
+    named = [arg for arg in [*container.command, *container.args] if _object_uri(arg)] if container else []
     reads = [
         f"{services.workflow_dir(state)}/",
         state.inputs_uri.rsplit("/", 1)[0] + "/",
@@ -154,6 +155,17 @@ def _storage_credentials_reader(
         writes=tuple(uri for uri in (paths.output_prefix, paths.raw_output_prefix) if uri.startswith("s3://")),
     )
     return lambda: issuer.credentials(scope)
+
+
+def _object_uri(arg: str) -> bool:
+    """Whether a command argument names an S3 object (the code bundle, a pickled task) the task will read."""
+    if not arg.startswith("s3://"):
+        return False
+    try:
+        parse_bucket_key(arg)
+    except FlyteplaneError:
+        return False
+    return True
 
 
 async def _write_outputs(
