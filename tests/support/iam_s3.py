@@ -11,6 +11,8 @@ plane's user (user, access key, policy); everything after them is checked.
 
 moto names a few S3 requests by their operation rather than the IAM action AWS checks (a v2 listing is
 `s3:ListObjectsV2`, AWS's `s3:ListBucket`): `moto_policy` adds those names wherever a policy grants the action.
+And moto (5.2) answers 403 to a HEAD of an object signed with an assumed role's keys even where the role may
+read it (a GET succeeds): tests read objects with GET.
 """
 
 from __future__ import annotations
