@@ -6,6 +6,9 @@ does not enforce the session policy the plane also sends (AWS would, narrowing a
 tests/integration/flyteplane/storage/test_task_credentials.py shows that document enforced), so here the
 boundary a task of project B meets is its project's.
 
+The session policies the engine built are recorded and evaluated with moto's IAM policy evaluator against the
+objects the tasks touched: what AWS would have allowed each attempt.
+
 The code is registered without a bundle (`--copy none`) and inputs are plain values: moto checks no presigned
 URL under IAM, so nothing goes through the data proxy's signed uploads.
 """
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from moto.iam.access_control import IAMPolicy, PermissionResult
 from pydantic import SecretStr
 
 from flyteidl_py.admin import project_pb2
@@ -29,6 +33,7 @@ from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import literals_pb2
 from flyteplane.storage import S3Config, StorageConfig
 from flyteplane.storage.config import TaskCredentialsConfig
+from flyteplane.storage.task_credentials import TaskCredentials, TaskCredentialsIssuer, TaskScope, session_policy
 from tests.support.flytekit import Flytekit
 from tests.support.iam_s3 import EnforcingS3, enforcing_s3
 from tests.support.literals import plain_map
@@ -74,6 +79,25 @@ def project_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("tenants")
 
 
+class RecordingIssuer(TaskCredentialsIssuer):
+    """The plane's issuer, keeping the scope of every attempt it was asked for."""
+
+    def __init__(self, config: S3Config) -> None:
+        super().__init__(config)
+        self.scopes: list[TaskScope] = []
+
+    async def credentials(self, scope: TaskScope) -> TaskCredentials:
+        self.scopes.append(scope)
+        return await super().credentials(scope)
+
+
+def _allows(scope: TaskScope, action: str, uri: str) -> bool:
+    resource = f"arn:aws:s3:::{uri.removeprefix('s3://')}"
+    return (
+        IAMPolicy(json.dumps(session_policy(scope))).is_action_permitted(action, resource) is PermissionResult.PERMITTED
+    )
+
+
 @pytest.fixture(scope="module")
 async def plane(
     tmp_path_factory: pytest.TempPathFactory, flytekit_venv: Path, project_dir: Path, server: EnforcingS3
@@ -90,6 +114,7 @@ async def plane(
     )
     store = StorageConfig(default_scheme="s3", default_bucket=BUCKET, s3=s3, local_root=directory / "store")
     async with running_plane(config.model_copy(update={"storage": store})) as running:
+        running.propeller.engine.services.task_credentials = RecordingIssuer(s3)
         await running.stub.RegisterProject(
             project_pb2.ProjectRegisterRequest(project=project_pb2.Project(id=PROJECT_B, name=PROJECT_B))
         )
@@ -109,7 +134,7 @@ async def tenants(plane: RunningPlane, flytekit_venv: Path, project_dir: Path) -
     return alpha, rival
 
 
-async def _run(client: Flytekit, workflow: str, **inputs: Any) -> dict[str, Any]:
+async def _run(client: Flytekit, workflow: str, **inputs: Any) -> tuple[str, dict[str, Any]]:
     params = {
         "action": "execute_and_wait",
         "name": f"tenant_code.tenants.{workflow}",
@@ -119,22 +144,23 @@ async def _run(client: Flytekit, workflow: str, **inputs: Any) -> dict[str, Any]
     }
     answer: dict[str, Any] = await client.remote(PROBE, params, time_limit=240)
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
-    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
+    return answer["name"], plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
 
 
 async def test_a_task_of_another_project_is_refused_a_projects_output_with_its_own_short_lived_keys(
-    tenants: tuple[Flytekit, Flytekit], server: EnforcingS3
+    tenants: tuple[Flytekit, Flytekit], server: EnforcingS3, plane: RunningPlane
 ) -> None:
     alpha, rival = tenants
     # Project A's tasks pass a file between them with their scoped credentials.
-    produced = await _run(alpha, "produce", text="alpha's secret")
+    producer, produced = await _run(alpha, "produce", text="alpha's secret")
     uri, length = produced["o0"], produced["o1"]
     assert length == len("alpha's secret")
     assert uri.startswith(f"s3://{BUCKET}/raw/{PROJECT_A}/development/")
     assert server.client("s3").get_object(Bucket=BUCKET, Key=uri.split("/", 3)[3])["Body"].read() == b"alpha's secret"
 
     started = time.time()
-    report = json.loads((await _run(rival, "look", uri=uri))["o0"])
+    looker, looked = await _run(rival, "look", uri=uri)
+    report = json.loads(looked["o0"])
     finished = time.time()
     assert "read" not in report, report
     assert report["error"] == "PermissionError: Access Denied", report["error"]  # s3fs's word for AccessDenied
@@ -146,5 +172,17 @@ async def test_a_task_of_another_project_is_refused_a_projects_output_with_its_o
     assert started + 900 - 1 <= expires <= finished + 900 + 1  # issued for the attempt, for 15 minutes
 
     # The same URI handed to a task of project A is read: the refusal is the project's boundary.
-    own = json.loads((await _run(alpha, "look", uri=uri))["o0"])
+    second, seen = await _run(alpha, "look", uri=uri)
+    own = json.loads(seen["o0"])
     assert own.get("read") == "alpha's secret", own.get("error")
+
+    # The session policies sent with them: AWS would also keep A's other execution out of the file, and let each
+    # attempt write only its own outputs.
+    issuer = plane.propeller.engine.services.task_credentials
+    assert isinstance(issuer, RecordingIssuer)
+    scopes = {(scope.execution, scope.attempt_key.split("/")[3]): scope for scope in issuer.scopes}
+    writer, counter = scopes[(producer, "n0")], scopes[(producer, "n1")]
+    assert _allows(writer, "s3:PutObject", uri) and _allows(counter, "s3:GetObject", uri)
+    assert not _allows(counter, "s3:PutObject", uri)  # read-only for the task downstream
+    assert not _allows(scopes[(looker, "n0")], "s3:GetObject", uri)
+    assert not _allows(scopes[(second, "n0")], "s3:GetObject", uri)
