@@ -89,16 +89,23 @@ def _as_prefix(uri: str) -> str:
     return uri if uri.endswith("/") else f"{uri}/"
 
 
+def _covering(uris: Iterable[str]) -> list[str]:
+    """`uris` without those another of them (a prefix) already covers: the policy is kept short, as STS wants."""
+    unique = sorted(set(uris))
+    prefixes = [uri for uri in unique if uri.endswith("/")]
+    return [uri for uri in unique if not any(uri != prefix and uri.startswith(prefix) for prefix in prefixes)]
+
+
 def _resources(uris: Iterable[str]) -> list[str]:
     """Object ARNs: everything under a prefix, or the object itself."""
-    return sorted({_object_arn(uri) + ("*" if uri.endswith("/") else "") for uri in uris})
+    return [_object_arn(uri) + ("*" if uri.endswith("/") else "") for uri in _covering(uris)]
 
 
 def _listing(uris: Iterable[str]) -> dict[str, list[str]]:
     """Per bucket, the `s3:prefix` values a listing may ask for: a prefix itself (with and without its slash,
     as s3fs asks for a directory both ways) and anything under it; an object's own key."""
     per_bucket: dict[str, set[str]] = {}
-    for uri in uris:
+    for uri in _covering(uris):
         where = parse_bucket_key(uri, key_required=False)
         values = per_bucket.setdefault(where.bucket, set())
         if uri.endswith("/"):
@@ -114,18 +121,16 @@ def session_policy(scope: TaskScope) -> dict[str, object]:
     writes = [_as_prefix(uri) for uri in scope.writes]
     readable = [*scope.reads, *writes]
     statements: list[Statement] = [
-        {"Sid": "Read", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": _resources(readable)},
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": _resources(readable)},
         {
-            "Sid": "Write",
             "Effect": "Allow",
             "Action": ["s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"],
             "Resource": _resources(writes),
         },
     ]
-    for index, (bucket, prefixes) in enumerate(sorted(_listing(readable).items())):
+    for bucket, prefixes in sorted(_listing(readable).items()):
         statements.append(
             {
-                "Sid": f"List{index}",
                 "Effect": "Allow",
                 "Action": ["s3:ListBucket"],
                 "Resource": f"arn:aws:s3:::{bucket}",

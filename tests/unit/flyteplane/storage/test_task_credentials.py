@@ -30,24 +30,26 @@ SCOPE = TaskScope(
 )
 
 
-def _statement(policy: dict[str, Any], sid: str) -> dict[str, Any]:
-    return next(s for s in policy["Statement"] if s["Sid"] == sid)
+def _statement(policy: dict[str, Any], action: str) -> dict[str, Any]:
+    return next(s for s in policy["Statement"] if s["Action"][0] == action)
 
 
 def test_reads_cover_prefixes_objects_and_what_the_attempt_writes() -> None:
-    read = _statement(session_policy(SCOPE), "Read")
+    read = _statement(session_policy(SCOPE), "s3:GetObject")
     assert read["Action"] == ["s3:GetObject"]
+    # What the attempt writes lies under its execution's prefix here: named once.
     assert read["Resource"] == [
         "arn:aws:s3:::bkt/bundles/code.tar.gz",
         "arn:aws:s3:::bkt/metadata/propeller/alpha-development-exec1/*",
-        "arn:aws:s3:::bkt/metadata/propeller/alpha-development-exec1/n0/0/*",
         "arn:aws:s3:::raw-data/x/*",
     ]
+    elsewhere = TaskScope("p", "d", "e", "k", reads=(), writes=("s3://bkt/out",))
+    assert _statement(session_policy(elsewhere), "s3:GetObject")["Resource"] == ["arn:aws:s3:::bkt/out/*"]
 
 
 def test_writes_are_puts_under_the_attempts_prefixes_only_and_nothing_deletes() -> None:
     policy = session_policy(SCOPE)
-    write = _statement(policy, "Write")
+    write = _statement(policy, "s3:PutObject")
     assert write["Resource"] == ["arn:aws:s3:::bkt/metadata/propeller/alpha-development-exec1/n0/0/*"]
     actions = {action for statement in policy["Statement"] for action in statement["Action"]}
     assert actions == {
@@ -63,9 +65,21 @@ def test_listing_is_per_bucket_and_bounded_by_prefix() -> None:
         "bundles/code.tar.gz",
         "metadata/propeller/alpha-development-exec1",
         "metadata/propeller/alpha-development-exec1/*",
-        "metadata/propeller/alpha-development-exec1/n0/0",
-        "metadata/propeller/alpha-development-exec1/n0/0/*",
     ]
+
+
+def test_a_policy_of_a_real_sized_attempt_fits_what_sts_accepts() -> None:
+    bucket, execution = "my-company-flyte-data-bucket", "a" * 20
+    metadata = f"s3://{bucket}/metadata/propeller/myproject-development-{execution}/"
+    raw = f"s3://{bucket}/raw/myproject/development/{execution}/"
+    scope = TaskScope(
+        "myproject", "development", execution, "k",
+        reads=(metadata, f"s3://{bucket}/metadata/myproject/development/{execution}/", raw,
+               f"s3://{bucket}/uploads/myproject/development/",
+               f"s3://{bucket}/uploads/myproject/development/{'B' * 26}/fast{'0' * 32}.tar.gz"),
+        writes=(f"{metadata}end-node-with-a-long-name/data/0", f"{raw}ab/f{'x' * 20}"),
+    )  # fmt: skip
+    assert len(session_policy_text(scope)) < 1500
 
 
 def test_a_policy_longer_than_sts_accepts_is_refused_before_asking() -> None:
