@@ -43,6 +43,8 @@ class Command:
     # modules ahead of its attempts starts with, so that module-level code reads the task's registered and
     # execution variables as on a cold start (`plugins.local.warm.plan`).
     import_env: dict[str, str] = field(default_factory=dict)
+    # `env` holds S3 credentials of this attempt's own (`storage.s3.task_credentials.mode: sts`).
+    scoped_credentials: bool = False
 
     def spec(self, log: Path) -> RunnerSpec:
         return {
@@ -231,4 +233,5 @@ async def build_command(
         environment=environment,
         base_env=base_env,
         import_env=import_env,
+        scoped_credentials=credentials is not None,
     )

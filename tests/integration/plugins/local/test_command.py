@@ -176,6 +176,7 @@ async def test_scoped_credentials_replace_the_stores_keys(tmp_path: Path) -> Non
     ctx = dataclasses.replace(ctx, storage_credentials_reader=attempts_own)
     command = await build_command(ctx, _config(tmp_path), tmp_path / "a", {**ENVIRON, "AWS_ACCESS_KEY_ID": "plane"})
     env = command.env
+    assert command.scoped_credentials  # so it never runs in a reuse worker (see plugins.local.warm.plan)
     assert env["FLYTE_AWS_ENDPOINT"] == "http://127.0.0.1:9000"
     assert "FLYTE_AWS_ACCESS_KEY_ID" not in env and "FLYTE_AWS_SECRET_ACCESS_KEY" not in env
     assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
