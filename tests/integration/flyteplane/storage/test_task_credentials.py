@@ -173,7 +173,9 @@ async def test_credentials_near_expiry_are_not_handed_out_again(server: Enforcin
     now = [time.time()]
     issuer = _issuer(server, attempt_role, clock=lambda: now[0])
     first = await issuer.credentials(SCOPE)
-    now[0] += 900 - issuer.refresh_margin + 1  # within the margin of expiry: a task started now gets fresh ones
+    now[0] = first.expiration.timestamp() - issuer.refresh_margin - 1
+    assert await issuer.credentials(SCOPE) is first
+    now[0] += 2  # within the margin of expiry: a task started now gets fresh ones
     assert (await issuer.credentials(SCOPE)).access_key_id != first.access_key_id
 
 
