@@ -22,6 +22,7 @@ from flyteidl_py.core import execution_pb2, identifier_pb2, literals_pb2, securi
 from flyteidl_py.event import event_pb2
 from flyteplane.errors import NotFound
 from flyteplane.storage import Storage
+from flyteplane.storage.task_credentials import TaskCredentials
 
 JsonValue: TypeAlias = "str | int | float | bool | Sequence[JsonValue] | Mapping[str, JsonValue] | None"
 """What a google.protobuf.Struct holds (custom info in task events, a backend's settings)."""
@@ -200,6 +201,9 @@ class TaskExecutionContext:
     secrets_reader: Callable[[Sequence[security_pb2.Secret]], Awaitable[Sequence[SecretValue]]] | None = None
     # The engine's source of the token a task process calls admin with when auth is on (see `read_task_token`).
     task_token_reader: Callable[[], Awaitable[str]] | None = None
+    # The engine's source of the attempt's own S3 credentials when the store hands tasks scoped ones (see
+    # `read_storage_credentials`); None: tasks use the store's credentials (`storage.s3.task_credentials.mode`).
+    storage_credentials_reader: Callable[[], Awaitable[TaskCredentials]] | None = None
 
     async def read_inputs(self) -> literals_pb2.LiteralMap:
         """The attempt's inputs (an empty map when it has none). Through the engine when it provides a
@@ -235,6 +239,17 @@ class TaskExecutionContext:
         """The access token the task process calls admin with (its execution's principal); "" when admin needs
         none. Read when the plugin starts the attempt, never kept in plugin state."""
         return await self.task_token_reader() if self.task_token_reader is not None else ""
+
+    @property
+    def scoped_storage_credentials(self) -> bool:
+        """Whether the task must get `read_storage_credentials()` rather than the store's own credentials."""
+        return self.storage_credentials_reader is not None
+
+    async def read_storage_credentials(self) -> TaskCredentials | None:
+        """The attempt's short-lived S3 credentials, scoped to its data; None when tasks get the store's own.
+        CredentialsUnavailable (retryable) when they cannot be had. Read when the plugin starts the attempt,
+        never kept in plugin state."""
+        return await self.storage_credentials_reader() if self.storage_credentials_reader is not None else None
 
     @property
     def attempt(self) -> int:

@@ -33,6 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from flyteidl_py.core import errors_pb2, execution_pb2
 from flyteplane.errors import NotFound, Unavailable
+from flyteplane.storage.task_credentials import CredentialsUnavailable
 from plugins.common.background import cancel_and_wait
 from plugins.common.command import (
     NO_PREVIOUS_CHECKPOINT,
@@ -131,6 +132,8 @@ class RayJobsPlugin:
                 request = await self.submission(ctx)
             except BadTaskDefinition as exc:
                 return exc.transition()
+            except CredentialsUnavailable as exc:  # never the store's keys instead of the attempt's own
+                return Transition.failure("StorageCredentialsUnavailable", str(exc), retryable=True, system=True)
             response = await self._call("POST", "/api/jobs/", request)
             if response.status_code >= 400:
                 details = await self.job(submission_id)  # "already exists": a concurrent submit won
@@ -184,12 +187,17 @@ class RayJobsPlugin:
         argv = rewritten
         paths = ctx.paths
         env = storage_environment(
-            ctx.storage.config, [paths.inputs, paths.output_prefix, paths.raw_output_prefix, *argv]
+            ctx.storage.config,
+            [paths.inputs, paths.output_prefix, paths.raw_output_prefix, *argv],
+            scoped=ctx.scoped_storage_credentials,
         )
         env.update(self.config.env)
         env.update({pair.key: pair.value for pair in container.env})
         env.update(flyte_environment(ctx))
         env.update(ctx.environment)
+        credentials = await ctx.read_storage_credentials()  # the attempt's own, when the store scopes them
+        if credentials is not None:
+            env.update(credentials.environment())
         env["PYTHONUNBUFFERED"] = "1"
         if self.config.python_path:
             env["PYTHONPATH"] = os.pathsep.join(self.config.python_path)

@@ -16,6 +16,7 @@ from flyteplane.errors import InvalidArgument
 from flyteplane.metrics import EngineMetrics, MetricsEndpoint, MetricsRegistry, serve_metrics, timed, watch_database
 from flyteplane.rpc import ErrorInterceptor, add_health_and_reflection
 from flyteplane.storage import Storage, join
+from flyteplane.storage.task_credentials import TaskCredentialsIssuer
 from flyteplane.tracing import traced
 from plugins.registry import PluginRegistry
 from propeller.admin_client import AdminClient
@@ -107,6 +108,8 @@ async def start_propeller(config: PropellerPlaneConfig, registry: MetricsRegistr
     if settings.datacatalog_endpoint:
         engine.services.catalog = CatalogClient.connect(settings.datacatalog_endpoint)
     engine.services.secrets = SecretsStore(db, await asyncio.to_thread(config.secrets_key))
+    if config.storage.default_scheme == "s3" and config.storage.s3.task_credentials.mode == "sts":
+        engine.services.task_credentials = TaskCredentialsIssuer(config.storage.s3)
     await engine.start()
     engine_api = engine_pb2.DESCRIPTOR.services_by_name["EngineService"]
     only_admin = [f"/{engine_api.full_name}/{method.name}" for method in engine_api.methods]

@@ -14,6 +14,7 @@ from flyteidl_py.core import literals_pb2
 from flyteplane.errors import NotFound
 from flyteplane.metrics import EngineMetrics
 from flyteplane.storage import Storage
+from flyteplane.storage.task_credentials import TaskCredentialsIssuer
 from plugins.core import Plugin
 from propeller.admin_client import AdminClient
 from propeller.catalog.client import CatalogClient
@@ -74,6 +75,8 @@ class Services:
     catalog: CatalogClient | None = None  # None when caching is off
     secrets: SecretsStore | None = None  # what task attempts' secret requests resolve against
     task_tokens: TaskTokenSource | None = None  # what task processes call admin with when auth is on
+    # Scoped S3 credentials per attempt (storage.s3.task_credentials.mode sts on an S3 store); None: the store's own.
+    task_credentials: TaskCredentialsIssuer | None = None
     metrics: EngineMetrics | None = None  # None when metrics are off
     _literals: dict[str, literals_pb2.LiteralMap] = field(default_factory=dict)
     # Written later (see write_literals_later) and not yet in the store: kept until they are.

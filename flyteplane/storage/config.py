@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import string
 from pathlib import Path
 from typing import Literal
 
@@ -11,6 +12,78 @@ MiB = 1024 * 1024
 GiB = 1024 * MiB
 
 Scheme = Literal["file", "s3", "gs"]
+
+
+ROLE_FIELDS = frozenset({"project", "domain"})
+PREFIX_FIELDS = frozenset({"project", "domain", "bucket"})
+
+
+def _template_fields(text: str, allowed: frozenset[str], name: str) -> str:
+    """`text` once every `{field}` in it is one of `allowed` (a typo would otherwise fail each attempt at run time)."""
+    try:
+        fields = {field for _, field, _, _ in string.Formatter().parse(text) if field is not None}
+    except ValueError as exc:
+        raise ValueError(f"{name}: {exc}") from None
+    unknown = fields - allowed
+    if unknown:
+        raise ValueError(f"{name} may name only {sorted(allowed)}, not {sorted(unknown)}")
+    return text
+
+
+class TaskCredentialsConfig(BaseModel):
+    """Which S3 credentials task processes get: the plane's own, or short-lived ones scoped to their attempt."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    mode: Literal["plane", "sts"] = Field(
+        default="plane",
+        description=(
+            "`plane`: tasks get the store's own credentials (one tenant). `sts`: each attempt gets credentials from "
+            "STS AssumeRole on `role_arn`, with a session policy that admits only the attempt's data, and never the "
+            "plane's keys."
+        ),
+    )
+    role_arn: str = Field(
+        default="",
+        description=(
+            "The role to assume; `{project}` and `{domain}` are replaced by the execution's, so each project can "
+            "have a role of its own (e.g. arn:aws:iam::123456789012:role/flyteplane-{project})."
+        ),
+    )
+    duration_seconds: int = Field(
+        default=900, ge=900, le=43200, description="Lifetime of an attempt's credentials (STS allows 900 to 43200)."
+    )
+    read_prefixes: tuple[str, ...] = Field(
+        default=("s3://{bucket}/uploads/{project}/{domain}/",),
+        description=(
+            "More prefixes an attempt may read, besides its execution's data: the data proxy's uploads of its project "
+            "and domain (code bundles, files passed from a user's machine) by default. `{bucket}` is the default "
+            "bucket."
+        ),
+    )
+    endpoint_url: str | None = Field(
+        default=None, description="STS endpoint; None means the S3 endpoint_url (MinIO, moto) or AWS's."
+    )
+
+    @field_validator("role_arn")
+    @classmethod
+    def _role_fields(cls, value: str) -> str:
+        return _template_fields(value, ROLE_FIELDS, "role_arn")
+
+    @field_validator("read_prefixes")
+    @classmethod
+    def _prefix_fields(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for prefix in value:
+            _template_fields(prefix, PREFIX_FIELDS, "read_prefixes")
+            if not prefix.startswith("s3://"):
+                raise ValueError(f"read_prefixes must be s3:// URIs, not {prefix!r}")
+        return value
+
+    @model_validator(mode="after")
+    def _sts_needs_a_role(self) -> TaskCredentialsConfig:
+        if self.mode == "sts" and not self.role_arn:
+            raise ValueError("task_credentials.mode sts needs role_arn")
+        return self
 
 
 class S3Config(BaseModel):
@@ -33,6 +106,7 @@ class S3Config(BaseModel):
     multipart_part_size: int = Field(
         default=8 * MiB, ge=5 * MiB, le=5 * GiB, description="Part size of streamed multipart uploads."
     )
+    task_credentials: TaskCredentialsConfig = TaskCredentialsConfig()
 
     @model_validator(mode="after")
     def _keys_come_in_pairs(self) -> S3Config:

@@ -91,8 +91,11 @@ def flyte_environment(ctx: TaskExecutionContext) -> dict[str, str]:
     return env
 
 
-def storage_environment(config: StorageConfig, uris: Iterable[str]) -> dict[str, str]:
-    """How flytekit (fsspec) inside the task reaches the object stores `uris` live in, from our storage settings."""
+def storage_environment(config: StorageConfig, uris: Iterable[str], *, scoped: bool = False) -> dict[str, str]:
+    """How flytekit (fsspec) inside the task reaches the object stores `uris` live in, from our storage settings.
+
+    `scoped`: the attempt gets credentials of its own (`TaskExecutionContext.read_storage_credentials`), so the
+    store's keys are left out."""
     schemes = {uri.split("://", 1)[0] for uri in uris if "://" in uri}
     env: dict[str, str] = {}
     if "s3" in schemes:
@@ -100,7 +103,7 @@ def storage_environment(config: StorageConfig, uris: Iterable[str]) -> dict[str,
         env["AWS_DEFAULT_REGION"] = s3.region
         if s3.endpoint_url:
             env["FLYTE_AWS_ENDPOINT"] = s3.endpoint_url
-        if s3.access_key_id and s3.secret_access_key is not None:
+        if s3.access_key_id and s3.secret_access_key is not None and not scoped:
             env["FLYTE_AWS_ACCESS_KEY_ID"] = s3.access_key_id
             env["FLYTE_AWS_SECRET_ACCESS_KEY"] = s3.secret_access_key.get_secret_value()
     if "gs" in schemes:

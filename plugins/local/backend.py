@@ -16,7 +16,8 @@ exit status to a file. That makes `handle` level-triggered and restart-safe:
 A flytekit-java task runs jflyte on a local Java (`plugins.local.jflyte`). Data paths of a `file://` store reach
 the process as plain local paths (see
 `plugins.common.command.local_path`), others (s3://, gs://) as URIs with the store's credentials in
-the environment.
+the environment -- or, with `storage.s3.task_credentials.mode: sts`, short-lived credentials of the attempt's own
+(`flyteplane.storage.task_credentials`), never the store's keys.
 
 Outcome: flytekit exits 0 even when the task failed, so success is exit 0 and no error document;
 `error.pb` decides retryable (RECOVERABLE) or permanent, user or system (its origin). Without one, a
@@ -83,6 +84,7 @@ from prometheus_client import CollectorRegistry
 
 from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteplane.errors import NotFound, Unavailable
+from flyteplane.storage.task_credentials import CredentialsUnavailable
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of
 from plugins.common.state import decode_state, encode_state
@@ -581,6 +583,8 @@ class LocalPlugin:
             return exc.transition()
         except NotFound as exc:
             return Transition.failure("InputsNotFound", str(exc), retryable=True, system=True)
+        except CredentialsUnavailable as exc:  # STS gave no scoped credentials: never the plane's keys instead
+            return Transition.failure("StorageCredentialsUnavailable", str(exc), retryable=True, system=True)
         except Unavailable as exc:  # admin gave no token for the task's calls back (auth on)
             return Transition.failure("TaskTokenUnavailable", str(exc), retryable=True, system=True)
         inputs = None if narrowed is None else narrowed.SerializeToString(deterministic=True)

@@ -43,6 +43,8 @@ class Command:
     # modules ahead of its attempts starts with, so that module-level code reads the task's registered and
     # execution variables as on a cold start (`plugins.local.warm.plan`).
     import_env: dict[str, str] = field(default_factory=dict)
+    # `env` holds S3 credentials of this attempt's own (`storage.s3.task_credentials.mode: sts`).
+    scoped_credentials: bool = False
 
     def spec(self, log: Path) -> RunnerSpec:
         return {
@@ -192,7 +194,7 @@ async def build_command(
     env = dict(base_env)
     paths = ctx.paths
     data_uris = [paths.inputs, paths.output_prefix, paths.raw_output_prefix, paths.checkpoint_prefix, *argv]
-    env.update(storage_environment(ctx.storage.config, data_uris))
+    env.update(storage_environment(ctx.storage.config, data_uris, scoped=ctx.scoped_storage_credentials))
     env.update(ctx.platform_environment)
     env.update(environment.env)  # the environment's own settings win over the store's and the plane's
     if java is not None:
@@ -214,6 +216,9 @@ async def build_command(
     token = await ctx.read_task_token()
     if token:
         env.update(await asyncio.to_thread(token_environment, token, attempt_dir))
+    credentials = await ctx.read_storage_credentials()  # scoped to this attempt's data, short-lived
+    if credentials is not None:
+        env.update(credentials.environment())
 
     limit = None if config.memory_limit == "off" else memory_limit(ctx, container, config.default_memory_limit_bytes)
     if java is not None:
@@ -228,4 +233,5 @@ async def build_command(
         environment=environment,
         base_env=base_env,
         import_env=import_env,
+        scoped_credentials=credentials is not None,
     )

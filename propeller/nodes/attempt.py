@@ -11,6 +11,8 @@ from flyteidl_py.core import errors_pb2, identifier_pb2, literals_pb2, security_
 from flyteidl_py.core import execution_pb2 as core
 from flyteplane import tracing
 from flyteplane.errors import FlyteplaneError
+from flyteplane.storage.task_credentials import TaskCredentials, TaskScope, read_prefixes
+from flyteplane.storage.uri import parse_bucket_key
 from flyteplane.tracing import tracing_on
 from plugins.core import DataPaths, SecretValue, TaskExecutionContext
 from propeller import traces
@@ -48,6 +50,10 @@ def task_context(
     # flytekit treats a file:// blob URI as a local path and then cannot find the file: hand it plain
     # paths for user data on this machine (metadata files keep their URIs; flytekit reads those fine).
     raw_base = raw_base.removeprefix("file://")
+    if services.task_credentials is not None:
+        # Scoped credentials admit an attempt to its own execution's raw data only, so that data needs a prefix
+        # of its own; project and domain first, so a role per project can bound it too.
+        raw_base = f"{raw_base.rstrip('/')}/{e.project}/{e.domain}/{e.name}"
     raw_id = fixed_length_id(50, [e.name, unique, str(attempt)])
     raw = f"{raw_base.rstrip('/')}/{raw_output_shard(raw_id)}/{raw_id}"
     previous = ""
@@ -91,6 +97,7 @@ def task_context(
         wake=lambda: services.wake(state.record_id),
         secrets_reader=_secrets_reader(services, e.project, e.domain),
         task_token_reader=_task_token_reader(services, e),
+        storage_credentials_reader=_storage_credentials_reader(ctx, template, paths, raw_base, f"{unique}/{attempt}"),
         inputs_reader=lambda: services.read_literals(state, paths.inputs),
         # An array element's outputs are read back from the store (the array gathers them): written now.
         outputs_writer=(
@@ -117,6 +124,48 @@ def _task_token_reader(
     if source is None:
         return None
     return lambda: source.token(execution)
+
+
+def _storage_credentials_reader(
+    ctx: NodeContext, template: tasks_pb2.TaskTemplate, paths: DataPaths, raw_base: str, attempt_key: str
+) -> Callable[[], Awaitable[TaskCredentials]] | None:
+    """With scoped task credentials, the reader of this attempt's: it may read its execution's metadata (node
+    inputs and upstream outputs, admin's inputs) and raw data, the objects its command names (the code bundle) and
+    its project's configured prefixes (uploads); it may write its output and raw-output prefixes."""
+    state, services = ctx.state, ctx.services
+    issuer = services.task_credentials
+    if issuer is None:
+        return None
+    e = state.ident
+    container = template.container if template.HasField("container") else None
+    named = [arg for arg in [*container.command, *container.args] if _object_uri(arg)] if container else []
+    reads = [
+        f"{services.workflow_dir(state)}/",
+        state.inputs_uri.rsplit("/", 1)[0] + "/",
+        f"{raw_base}/",
+        *named,
+        *read_prefixes(issuer.config, services.storage.config.default_bucket, e.project, e.domain),
+    ]
+    scope = TaskScope(
+        project=e.project,
+        domain=e.domain,
+        execution=e.name,
+        attempt_key=f"{e.project}/{e.domain}/{e.name}/{attempt_key}",
+        reads=tuple(uri for uri in dict.fromkeys(reads) if uri.startswith("s3://")),
+        writes=tuple(uri for uri in (paths.output_prefix, paths.raw_output_prefix) if uri.startswith("s3://")),
+    )
+    return lambda: issuer.credentials(scope)
+
+
+def _object_uri(arg: str) -> bool:
+    """Whether a command argument names an S3 object (the code bundle, a pickled task) the task will read."""
+    if not arg.startswith("s3://"):
+        return False
+    try:
+        parse_bucket_key(arg)
+    except FlyteplaneError:
+        return False
+    return True
 
 
 async def _write_outputs(

@@ -195,6 +195,10 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     mode, why = warm_mode(environment, config, command.env)
     if mode is None:
         return why
+    if mode == "reuse" and command.scoped_credentials:
+        # A reuse worker keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the
+        # next (of any project): an attempt with credentials of its own starts from a fork server instead.
+        mode = "fork"
     python = python_of(environment)
     if python is None:
         return "the environment names no virtualenv with a python"

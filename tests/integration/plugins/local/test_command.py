@@ -4,19 +4,23 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from google.protobuf import struct_pb2
 from pydantic import SecretStr
 
-from flyteidl_py.core import tasks_pb2
+from flyteidl_py.core import execution_pb2, tasks_pb2
 from flyteplane.storage import S3Config, Storage, StorageConfig
+from flyteplane.storage.task_credentials import CredentialsUnavailable, TaskCredentials
 from plugins.common.command import container_of
 from plugins.common.quantity import whole_units
 from plugins.config import LocalEnvironment, LocalPluginConfig
-from plugins.core import BadTaskDefinition
+from plugins.core import BadTaskDefinition, Phase
+from plugins.local.backend import LocalPlugin
 from plugins.local.command import build_command, environment_for, unmapped_code_hint
+from plugins.local.protocol import RECORD
 from tests.integration.plugins.helpers import (
     container_task,
     fixture_task,
@@ -158,6 +162,29 @@ async def test_s3_store_gives_the_task_its_credentials(tmp_path: Path) -> None:
     assert env["FLYTE_AWS_ENDPOINT"] == "http://127.0.0.1:9000"
     assert env["FLYTE_AWS_ACCESS_KEY_ID"] == "k"
     assert env["FLYTE_AWS_SECRET_ACCESS_KEY"] == "s"
+
+
+async def test_scoped_credentials_replace_the_stores_keys(tmp_path: Path) -> None:
+    s3 = S3Config(endpoint_url="http://127.0.0.1:9000", access_key_id="k", secret_access_key=SecretStr("s"))
+    storage = Storage(StorageConfig(default_scheme="s3", default_bucket="bucket", s3=s3))
+    expires = datetime(2030, 1, 1, tzinfo=UTC)
+
+    async def attempts_own() -> TaskCredentials:
+        return TaskCredentials("ASIATASK", "task-secret", "task-token", expires)
+
+    ctx = task_context(storage, container_task("true"), execution="e1")
+    ctx = dataclasses.replace(ctx, storage_credentials_reader=attempts_own)
+    command = await build_command(ctx, _config(tmp_path), tmp_path / "a", {**ENVIRON, "AWS_ACCESS_KEY_ID": "plane"})
+    env = command.env
+    assert command.scoped_credentials  # so it never runs in a reuse worker (see plugins.local.warm.plan)
+    assert env["FLYTE_AWS_ENDPOINT"] == "http://127.0.0.1:9000"
+    assert "FLYTE_AWS_ACCESS_KEY_ID" not in env and "FLYTE_AWS_SECRET_ACCESS_KEY" not in env
+    assert (env["AWS_ACCESS_KEY_ID"], env["AWS_SECRET_ACCESS_KEY"], env["AWS_SESSION_TOKEN"]) == (
+        "ASIATASK", "task-secret", "task-token",
+    )  # fmt: skip
+    assert env["AWS_CREDENTIAL_EXPIRATION"] == "2030-01-01T00:00:00+00:00"
+    # Per attempt: never in what a warm server starts with.
+    assert not {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} & set(command.import_env)
 
 
 async def test_local_store_passes_no_storage_credentials(storage: Storage, tmp_path: Path) -> None:
@@ -344,3 +371,23 @@ def test_a_mapped_image_or_a_code_bundle_gets_no_hint(tmp_path: Path) -> None:
     config = _config(tmp_path, images={"registry.example/*": LocalEnvironment()})
     assert unmapped_code_hint(mapped, config) == ""
     assert unmapped_code_hint(bundled, _config(tmp_path)) == ""
+
+
+async def test_credentials_sts_refuses_fail_the_attempt_retryably_and_start_nothing(
+    local_plugin: LocalPlugin, tmp_path: Path
+) -> None:
+    s3 = S3Config(endpoint_url="http://127.0.0.1:9000", access_key_id="k", secret_access_key=SecretStr("s"))
+    storage = Storage(StorageConfig(default_scheme="s3", default_bucket="bucket", s3=s3))
+
+    async def refused() -> TaskCredentials:
+        raise CredentialsUnavailable("STS refused to assume arn:aws:iam::123456789012:role/r: AccessDenied")
+
+    ctx = task_context(storage, fixture_task("examples.basics.scalars"), execution="refused")
+    transition = await local_plugin.handle(dataclasses.replace(ctx, storage_credentials_reader=refused))
+    assert transition.phase is Phase.RETRYABLE_FAILURE
+    assert transition.error is not None
+    assert (transition.error.code, transition.error.kind) == (
+        "StorageCredentialsUnavailable", execution_pb2.ExecutionError.SYSTEM,
+    )  # fmt: skip
+    assert "role/r: AccessDenied" in transition.error.message
+    assert not (local_plugin.config.work_dir / ctx.generated_name / RECORD).exists()

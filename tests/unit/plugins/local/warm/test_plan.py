@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -214,6 +215,15 @@ def test_reuse_workers_and_fork_servers_of_one_environment_are_different_process
     assert fork != reuse
     assert fork.digest != reuse.digest
     assert (fork.reuse, reuse.reuse) == (False, True)
+
+
+def test_an_attempt_with_credentials_of_its_own_is_forked_rather_than_reusing_a_worker(
+    config: LocalPluginConfig,
+) -> None:
+    # A reuse worker's cached fsspec filesystems would carry one attempt's credentials into the next.
+    reusing = config.model_copy(update={"warm_mode": "reuse"})
+    scoped = dataclasses.replace(command(reusing, ["pyflyte-execute", *ENTRY_ARGS]), scoped_credentials=True)
+    assert warm(plan(scoped, reusing)).key.mode == "fork"
 
 
 def test_a_task_cannot_opt_into_warm_starts_its_environment_turned_off(config: LocalPluginConfig) -> None:
