@@ -84,7 +84,7 @@ from prometheus_client import CollectorRegistry
 from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteplane.errors import NotFound, Unavailable
 from plugins.common.background import cancel_and_wait, wait_briefly
-from plugins.common.command import container_of
+from plugins.common.command import container_of, local_path
 from plugins.common.state import decode_state, encode_state
 from plugins.config import CONTAINER_TASK_TYPES, JAVA_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
@@ -99,6 +99,14 @@ from plugins.local.command import (
 )
 from plugins.local.imagespec import parse_image
 from plugins.local.imagespec_env import ImageSpecEnvironments
+from plugins.local.isolation import (
+    TASK_USER,
+    check_privileges,
+    literal_paths,
+    plan_sandbox,
+    prepare_attempt,
+    project_uid,
+)
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
     LOCK,
@@ -114,6 +122,7 @@ from plugins.local.protocol import (
 )
 from plugins.local.secrets import DIRECTORY as SECRETS_DIRECTORY
 from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import bundle_dir as warm_bundle_dir
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
 
@@ -123,6 +132,7 @@ STATE_VERSION = 1
 LOG_FILE = "task.log"
 # A map-task element's own inputs (`_narrowed_inputs`), in its attempt directory.
 ELEMENT_INPUTS = "inputs.pb"
+BUNDLE_FLAG = "--additional-distribution"
 MAP_TASK_RESOLVER = "flytekit.core.array_node_map_task.ArrayNodeMapTaskResolver"
 INDEX_OFFSET_VARIABLE = "BATCH_JOB_ARRAY_INDEX_OFFSET"
 # What a task that outgrew a memory rlimit leaves in its log: Python's MemoryError, C++'s bad_alloc, libc's ENOMEM.
@@ -174,6 +184,15 @@ class _Watch:
 class _LogUpload:
     at: float = 0.0
     size: int = -1
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """What an isolated attempt's uid is given before it starts (`plugins.local.isolation.prepare_attempt`)."""
+
+    uid: int
+    writable_dirs: tuple[Path, ...]
+    owned_files: tuple[Path, ...]
 
 
 def live_log_url(base: str, ctx: TaskExecutionContext) -> str:
@@ -378,7 +397,9 @@ class LocalPlugin:
         self.warm_pool.count()
 
     async def start(self) -> None:
-        """Pre-warms the default environment's fork servers (in the background) when warm starts are on."""
+        """Checks that isolation (if on) can be had; pre-warms the default environment's fork servers (in the
+        background) when warm starts are on."""
+        check_privileges(self.config.isolation)
         environment = self.config.default_environment
         python = python_of(environment)
         if not self.config.warm_pool.prewarm or not warm_enabled(environment, self.config) or python is None:
@@ -584,7 +605,10 @@ class LocalPlugin:
         except Unavailable as exc:  # admin gave no token for the task's calls back (auth on)
             return Transition.failure("TaskTokenUnavailable", str(exc), retryable=True, system=True)
         inputs = None if narrowed is None else narrowed.SerializeToString(deterministic=True)
-        warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs)
+        owned: _Owned | None = None
+        if self.config.isolation.mode != "off":
+            command, owned = await self._isolated(ctx, attempt, command, narrowed)
+        warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs, owned)
         if found == "held":
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
         if found == "ran":
@@ -618,7 +642,9 @@ class LocalPlugin:
         self._watch(ctx, name, attempt, record, process, linger=False)
         return await self._running(ctx, name, attempt, record)
 
-    def _plan_start(self, attempt: Path, command: Command, inputs: bytes | None) -> tuple[WarmPlan | str, str]:
+    def _plan_start(
+        self, attempt: Path, command: Command, inputs: bytes | None, owned: _Owned | None = None
+    ) -> tuple[WarmPlan | str, str]:
         """How the attempt starts (warm, or why not), and what its directory shows: a runner holding it ("held"),
         one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
         attempt waits for a fork server -- with `inputs` as its own inputs.pb when given)."""
@@ -628,7 +654,57 @@ class LocalPlugin:
         if _lock_held(attempt):
             return warm, "held"
         _prepare(attempt, command, inputs)
+        if owned is not None:
+            prepare_attempt(attempt, owned.uid, owned.writable_dirs, owned.owned_files)
         return warm, "new"
+
+    async def _isolated(
+        self,
+        ctx: TaskExecutionContext,
+        attempt: Path,
+        command: Command,
+        narrowed: literals_pb2.LiteralMap | None,
+    ) -> tuple[Command, _Owned]:
+        """`command` fenced in as `plugins.local.isolation` says: the project's uid, the sandbox it enters, HOME and
+        USER of its own; and what that uid is given before the attempt starts."""
+        project = ctx.task_execution_id.node_execution_id.execution_id.project
+        uid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+        inputs = narrowed if narrowed is not None else await ctx.read_inputs()
+        environment = command.environment
+        paths = ctx.paths
+        tmp = attempt / TMP_DIRECTORY
+        writable = [tmp, attempt / "code"]
+        expose: list[tuple[str, bool]] = [(str(attempt), True), (command.cwd, True)]
+        if environment.working_dir is None:
+            writable.append(Path(command.cwd))
+        for place in (paths.output_prefix, paths.raw_output_prefix):
+            local = local_path(place)
+            if local.startswith("/"):
+                writable.append(Path(local))
+                expose.append((local, True))
+        read_only = [local_path(paths.inputs).rpartition("/")[0], local_path(paths.previous_checkpoint_prefix)]
+        read_only += literal_paths(inputs)
+        # The code bundle (or pickled task) `pyflyte-fast-execute` fetches: what the task's registration names.
+        argv = command.argv
+        read_only += [local_path(argv[i + 1]) for i in range(len(argv) - 1) if argv[i] == BUNDLE_FLAG]
+        code = [environment.venv, *environment.python_path, self.config.jflyte.home]
+        warm = warm_plan(command, self.config)
+        if isinstance(warm, WarmPlan) and warm.key.bundle_uri:
+            code.append(warm_bundle_dir(self.config, warm.key.bundle_uri))
+        read_only += [str(path) for path in code if path is not None]
+        expose += [(path, False) for path in read_only if path.startswith("/")]
+        hide = [str(self.config.work_dir), *(str(path) for path in self.config.isolation.hide)]
+        storage_config = getattr(ctx.storage, "config", None)
+        if storage_config is not None:
+            hide.append(str(storage_config.local_root))
+        # A /tmp of its own: where a fork server's flytekit named its scratch directory (created anew as the uid).
+        sandbox = plan_sandbox(uid, hide, expose, scratch=command.base_env.get("TMPDIR") or "/tmp")
+        env = dict(command.env)
+        if "HOME" not in environment.env:
+            env["HOME"] = str(tmp)  # the plane's own home is not the task's (nor reachable)
+        env.update(USER=TASK_USER, LOGNAME=TASK_USER)  # no passwd entry: getpass reads these first
+        owned = _Owned(uid, tuple(writable), (attempt / SECRETS_DIRECTORY, attempt / ELEMENT_INPUTS))
+        return replace(command, env=env, sandbox=sandbox), owned
 
     async def _start_warm(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan

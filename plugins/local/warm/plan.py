@@ -116,7 +116,7 @@ class WarmPlan:
 
     def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> AttemptRequest:
         """What a fork server or reuse worker is asked to run."""
-        return {
+        request: AttemptRequest = {
             "attempt": str(attempt),
             "entry": self.entry,
             "script": self.script,
@@ -129,6 +129,9 @@ class WarmPlan:
             "modules": list(self.modules),
             "fsync_status": fsync_status,
         }
+        if command.sandbox is not None:
+            request["sandbox"] = command.sandbox
+        return request
 
 
 def warm_enabled(environment: LocalEnvironment, config: LocalPluginConfig) -> bool:
@@ -195,6 +198,11 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     mode, why = warm_mode(environment, config, command.env)
     if mode is None:
         return why
+    isolated = config.isolation.mode != "off"
+    if isolated:
+        # A reuse worker outlives its attempts, so it would have to stay root to fence each one in, and run the
+        # task's code in that root process: isolated attempts are forked instead (each its own process and user).
+        mode = "fork"
     python = python_of(environment)
     if python is None:
         return "the environment names no virtualenv with a python"
@@ -226,7 +234,8 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     if bundle_path is not None:
         args = _with_dynamic_distribution(args, bundle_uri, dest_dir)
         env["PYTHONPATH"] = _append_path(command.env.get("PYTHONPATH"), str(bundle_path))  # as fast-execute does
-    preload_modules = mode == "fork" and (bundle_path is not None or environment.preload_task_modules)
+    # Isolated: the task's modules are imported in its own process, never in the fork server, which is root.
+    preload_modules = mode == "fork" and not isolated and (bundle_path is not None or environment.preload_task_modules)
     modules = tuple(_task_modules(args)) if preload_modules else ()
     # A server that imports the task's modules starts with the task's own variables, so that module-level code
     # reads what it reads on a cold start; one that imports flytekit alone serves all of the environment's tasks.
