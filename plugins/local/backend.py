@@ -45,6 +45,14 @@ worker has gone on to another attempt), and aborting an attempt kills its worker
 replaces. An attempt that finds every worker busy waits in the pool's queue (NOT_READY: no event) and
 is woken when a worker takes it.
 
+Isolation (`isolation.mode: users`, off by default; `plugins.local.isolation`): the task process of every path runs
+as its project's own unprivileged uid in a private mount namespace that shows it only its own attempt's places,
+inputs, outputs, raw-output prefix and code -- entered by the cold runner between fork and exec and by a fork
+server's task process after the fork (`plugins.local.sandbox`); runners, supervisors and fork servers stay root, and
+the attempt directory stays theirs, so its record and status are still the plane's word. Isolated attempts do not
+run in reuse workers (they are forked instead) and fork servers import no task module for them. `start` refuses
+to run with isolation on when the plane lacks root's privileges.
+
 From "node ready" to "task running" nothing sleeps or polls: the command is built, the attempt
 handed to a fork server or worker (or the cold runner started, which says on a pipe when it has
 recorded itself), and RUNNING returned. A watcher per running attempt calls `ctx.wake()` when it

@@ -15,8 +15,10 @@ An attempt starts warm when all of these hold, otherwise it takes the cold path 
 Warm attempts run in one of two modes: `fork` (a fresh process forked from the fork server per
 attempt) or `reuse` (successive attempts in the same long-lived warm worker, `plugins.local.warm.worker`).
 The backend's `warm_mode`, overridden by the environment's, decides; a task's FLYTEPLANE_WARM=reuse
-(or =fork; true/1/yes/on keep the environment's mode) overrides both. The mode is part of the key:
-an environment's fork servers and reuse workers are separate processes.
+(or =fork; true/1/yes/on keep the environment's mode) overrides both. With isolation on
+(`plugins.local.isolation`) every warm attempt is forked -- a reuse worker would run the task's code in a
+process that must stay root to fence in the next one -- and no task module is imported by a fork server
+(root). The mode is part of the key: an environment's fork servers and reuse workers are separate processes.
 
 For a fast-registered task the plan is what `pyflyte-fast-execute` would do after extracting the
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
