@@ -27,6 +27,7 @@ from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
 from launcher.auth import check_exposure, default_client_secret, with_default_client_bound
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
+from plugins.local.isolation import check_privileges
 
 # flytekit's `agent` extra: its agent server (prometheus-client, grpcio-health-checking) runs from here too, with
 # the agents of the AWS SageMaker plugin (endpoints, invocations, training jobs, any boto3 call).
@@ -331,6 +332,7 @@ def main(args: Any, base: FlyteplaneConfig) -> int:
         )
     base = with_default_client_bound(base)
     auth_note = check_exposure(base, getattr(args, "insecure", False))
+    check_privileges(base.propeller.plugins.local.isolation)  # refused before anything starts
     if base.admin.auth.enabled and base.propeller.plugins.local.isolation.mode == "off":
         # Not turned on for the user: it needs root, and changes who owns the store's files (see README).
         auth_note += (

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from flyteidl_py.core import literals_pb2
+from flyteplane.errors import FlyteplaneError
 from plugins.common.command import local_path
 from plugins.config import IsolationConfig
 from plugins.local.protocol import Sandbox
@@ -44,7 +45,7 @@ _NEEDED_CAPABILITIES = {"CAP_CHOWN": 0, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_S
 TASK_USER = "flyteplane-task"
 
 
-class IsolationUnavailable(RuntimeError):
+class IsolationUnavailable(FlyteplaneError):
     """`isolation.mode: users` on a plane that lacks the privileges to run tasks as other users."""
 
 

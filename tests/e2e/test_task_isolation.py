@@ -15,6 +15,7 @@ import json
 import os
 import re
 import stat
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -103,3 +104,20 @@ async def test_a_task_of_another_project_reads_neither_the_owners_data_nor_the_p
     finally:
         if sandbox.process is not None and sandbox.process.returncode is None:
             await sandbox.interrupt()
+
+
+async def test_a_plane_without_roots_privileges_refuses_to_start_with_isolation_on(
+    tmp_path: Path, flytekit_venv: Path
+) -> None:
+    env = _env(flytekit_venv)
+    env["FLYTEPLANE_PROPELLER__PLUGINS"] = json.dumps({"backends": {"local": {"isolation": ISOLATED}}})
+    process = await asyncio.create_subprocess_exec(
+        "setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
+        str(Path(sys.executable).with_name("flyteplane")), "start", "--data-dir", str(tmp_path / "plane"),
+        "--no-task-env", "--no-agent-server",
+        env=env, cwd="/", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+    )  # fmt: skip
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 2, output.decode()
+    assert "isolation.mode is 'users'" in output.decode()
+    assert "lacks root (euid 0), CAP_CHOWN, CAP_SETGID, CAP_SETUID, CAP_SYS_ADMIN" in output.decode()
