@@ -692,13 +692,13 @@ class LocalPlugin:
                 expose.append((local, True))
         read_only = [local_path(paths.inputs).rpartition("/")[0], local_path(paths.previous_checkpoint_prefix)]
         read_only += literal_paths(inputs)
-        # The code bundle (or pickled task) `pyflyte-fast-execute` fetches: what the task's registration names.
+        # The code bundle (or pickled task) `pyflyte-fast-execute` fetches -- what the task's registration names --
+        # and where fork servers have it extracted (on their PYTHONPATH).
         argv = command.argv
-        read_only += [local_path(argv[i + 1]) for i in range(len(argv) - 1) if argv[i] == BUNDLE_FLAG]
+        bundles = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == BUNDLE_FLAG]
+        read_only += [local_path(bundle) for bundle in bundles]
         code = [environment.venv, *environment.python_path, self.config.jflyte.home]
-        warm = warm_plan(command, self.config)
-        if isinstance(warm, WarmPlan) and warm.key.bundle_uri:
-            code.append(warm_bundle_dir(self.config, warm.key.bundle_uri))
+        code += [warm_bundle_dir(self.config, bundle) for bundle in bundles]
         read_only += [str(path) for path in code if path is not None]
         expose += [(path, False) for path in read_only if path.startswith("/")]
         hide = [str(self.config.work_dir), *(str(path) for path in self.config.isolation.hide)]

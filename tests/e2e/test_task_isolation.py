@@ -1,10 +1,10 @@
 """Task isolation as a shared plane runs it: `flyteplane start --auth` as root with `isolation.mode: users`.
 
 One plane, real flytekit, two projects. The owner's workflow passes a file from task to task (its data still
-flows); a task of another project is given the paths of that file, the plane's databases, signing key, secrets
-key and credential, and /etc/shadow, and reads none of them -- started cold, forked from a fork server, and in
-reuse mode (which isolated attempts leave for the fork path) -- running as a uid that is neither root's nor the
-owner's.
+flows) and reads its own secret and task token; a task of another project is given the paths of that file, the
+plane's databases, signing key and credential, and /etc/shadow, and reads none of them -- started cold, forked
+from a fork server, and in reuse mode (which isolated attempts leave for the fork path) -- running as a uid that
+is neither root's nor the owner's.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from flyteidl_py.core import literals_pb2
 from flyteidl_py.service import admin_pb2_grpc
 from flyteplane.credentials import plane_credential, presenting
 from tests.e2e.test_sandbox import Sandbox, _client, _env, _wait
+from tests.e2e.test_secrets_with_flytekit import _secrets_command
 
 WORKFLOWS = Path(__file__).with_name("isolation_workflows")
 INTRUDER = "intruder"
@@ -60,6 +61,7 @@ async def test_a_task_of_another_project_reads_neither_the_owners_data_nor_the_p
     sandbox = Sandbox(tmp_path / "plane", ["--auth"], env)
     await sandbox.start()
     try:
+        await _secrets_command(sandbox.data_dir, "create", "--project", "flytesnacks", "vault/key", value=b"sesame")
         owner = _client(sandbox, flytekit_venv, tmp_path / "owner")
         owner.add_package(WORKFLOWS, "isolation_workflows")
         await owner.run_remote("isolation_workflows/flows.py", "owner_wf", "--text", "for my eyes", name="owned")
@@ -67,6 +69,10 @@ async def test_a_task_of_another_project_reads_neither_the_owners_data_nor_the_p
         assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
         outputs = _outputs(answer)
         assert outputs.literals["o1"].scalar.primitive.string_value == "for my eyes"
+        own = json.loads(outputs.literals["o2"].scalar.primitive.string_value)
+        assert own == {"secret": "sesame", "token": True}  # its secret file and task token are its uid's
+        doubled = [item.scalar.primitive.integer for item in outputs.literals["o3"].collection.literals]
+        assert doubled == [2, 4, 6]
         note = Path(outputs.literals["o0"].scalar.blob.uri.removeprefix("file://"))
         noted = await asyncio.to_thread(note.stat)
         owner_uid = noted.st_uid

@@ -4,7 +4,7 @@ import json
 import os
 
 import flytekit
-from flytekit import task, workflow
+from flytekit import Secret, map_task, task, workflow
 from flytekit.types.file import FlyteFile
 
 
@@ -22,11 +22,28 @@ def read_note(note: FlyteFile) -> str:
         return handle.read()
 
 
+@task(secret_requests=[Secret(group="vault", key="key", mount_requirement=Secret.MountType.FILE)])
+def own_secrets() -> str:
+    """The task's own secret file and its token for calls back into admin (`authType: ExternalCommand`)."""
+    with open(flytekit.current_context().secrets.get_secrets_file("vault", "key")) as handle:
+        secret = handle.read()
+    command = os.environ["FLYTE_CREDENTIALS_COMMAND"]  # "cat,<token file>"
+    with open(command.split(",", 1)[1]) as handle:
+        token = handle.read()
+    return json.dumps({"secret": secret, "token": bool(token)})
+
+
+@task
+def double(x: int) -> int:
+    return 2 * x
+
+
 @workflow
-def owner_wf(text: str) -> tuple[FlyteFile, str]:
-    """A file passed from one task to the next: the project's own data still flows."""
+def owner_wf(text: str) -> tuple[FlyteFile, str, str, list[int]]:
+    """A file passed from one task to the next and a map task's elements (each reading its own narrowed inputs): the
+    project's own data still flows; its secrets still reach it."""
     note = write_note(text=text)
-    return note, read_note(note=note)
+    return note, read_note(note=note), own_secrets(), map_task(double)(x=[1, 2, 3])
 
 
 def _probe(paths: list[str]) -> str:
