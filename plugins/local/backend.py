@@ -358,6 +358,11 @@ def _cleanup(attempt: Path) -> int | None:
         return None
 
 
+def _resolved(expose: list[tuple[str, bool]], trusted: set[str]) -> list[tuple[str, bool]]:
+    """`expose` with the `trusted` paths (the plane's own) resolved to their real paths; blocking."""
+    return [(os.path.realpath(path) if path in trusted else path, writable) for path, writable in expose]
+
+
 def _distributed_errors(ctx: TaskExecutionContext) -> bool:
     """Whether flytekit writes `error-<id>.pb` instead of error.pb for this task (a distributed error strategy)."""
     names = ("FLYTE_INTERNAL_DIST_ERROR_STRATEGY", "_F_DES")
@@ -691,11 +696,13 @@ class LocalPlugin:
                 writable.append(Path(local))
                 expose.append((local, True))
         read_only = [local_path(paths.inputs).rpartition("/")[0], local_path(paths.previous_checkpoint_prefix)]
-        read_only += literal_paths(inputs)
+        task_named = set(literal_paths(inputs))
+        read_only += sorted(task_named)
         # The code bundle (or pickled task) `pyflyte-fast-execute` fetches -- what the task's registration names --
         # and where fork servers have it extracted (on their PYTHONPATH).
         argv = command.argv
         bundles = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == BUNDLE_FLAG]
+        task_named.update(local_path(bundle) for bundle in bundles)
         read_only += [local_path(bundle) for bundle in bundles]
         code = [environment.venv, *environment.python_path, self.config.jflyte.home]
         code += [warm_bundle_dir(self.config, bundle) for bundle in bundles]
@@ -705,6 +712,10 @@ class LocalPlugin:
         storage_config = getattr(ctx.storage, "config", None)
         if storage_config is not None:
             hide.append(str(storage_config.local_root))
+        # The plane's own paths as they really are: the sandbox shows nothing reached through a symbolic link, which
+        # is how a link a task planted among its project's data (an input) is kept from showing the plane's files.
+        trusted = {path for path, _ in expose if path not in task_named}
+        expose = await asyncio.to_thread(_resolved, expose, trusted)
         # A /tmp of its own: where a fork server's flytekit named its scratch directory (created anew as the uid).
         sandbox = plan_sandbox(uid, hide, expose, scratch=command.base_env.get("TMPDIR") or "/tmp")
         env = dict(command.env)

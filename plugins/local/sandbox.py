@@ -5,7 +5,8 @@ Called in the task process just before it runs the task -- between fork and exec
 still root. `plugins.local.isolation` plans the `Sandbox` (`plugins.local.protocol`); this only carries it out:
 
 1. a mount namespace of its own (`unshare(CLONE_NEWNS)`), every mount made private so nothing leaks back;
-2. the paths to expose are opened (O_PATH) there, before hiding their ancestors would hide them too;
+2. the paths to expose are opened (O_PATH) there, before hiding their ancestors would hide them too; one reached
+   through a symbolic link is not shown;
 3. an empty tmpfs over each hidden directory (the plane's data directory, its work directory, directories the
    task's uid could not traverse anyway, such as /root) -- and a fresh /tmp of its own (`scratch`: anyone may
    write there, as in /tmp), where nothing of the plane's or another task's is, and where flytekit's scratch
@@ -71,6 +72,12 @@ def enter(sandbox: Any) -> None:
             fd = os.open(path, os.O_PATH | os.O_CLOEXEC)
         except FileNotFoundError:
             continue  # nothing to show (an input that is gone, an optional directory)
+        if os.readlink(f"/proc/self/fd/{fd}") != path:
+            # A symbolic link on the way (the planner resolved the plane's own paths): an input a task of the
+            # project made a link to the plane's files must not bring them into view. What was opened is checked,
+            # so swapping a link in after the plugin looked changes nothing.
+            os.close(fd)
+            continue
         opened.append((path, bool(writable), fd))
     try:
         scratch = set(sandbox.get("scratch", ()))

@@ -42,6 +42,7 @@ report = {
     "planes_tmp": attempt(lambda: open(sys.argv[5]).read()),
     "own_tmp": attempt(lambda: open("/tmp/mine", "w").close()),
     "data": attempt(lambda: sorted(os.listdir(sys.argv[6]))),
+    "planted_link": attempt(lambda: open(sys.argv[7]).read()),
 }
 print(json.dumps(report))
 """
@@ -69,11 +70,16 @@ def test_a_sandboxed_process_sees_only_what_is_shown_as_its_own_user_and_cannot_
     own = data / "store" / "outputs"
     own.mkdir()
     os.chown(own, UID, UID)
+    # What a task of the project could leave among its data, for a later task to be given as an input.
+    planted = data / "store" / "planted"
+    planted.symlink_to(data / "keys" / "signing.pem")
     planes_tmp = Path("/tmp") / f"plane-{uuid.uuid4().hex}"
     planes_tmp.write_text("the plane's")
     try:
-        sandbox = plan_sandbox(UID, [str(data)], [(str(shown), False), (str(own), True)])
-        report = _enter(sandbox, str(data / "keys" / "signing.pem"), str(shown), str(own), str(planes_tmp), str(data))
+        sandbox = plan_sandbox(UID, [str(data)], [(str(shown), False), (str(own), True), (str(planted), False)])
+        report = _enter(
+            sandbox, str(data / "keys" / "signing.pem"), str(shown), str(own), str(planes_tmp), str(data), str(planted)
+        )
     finally:
         planes_tmp.unlink()
     assert (report["uid"], report["gid"], report["groups"]) == (UID, UID, [])
@@ -88,3 +94,4 @@ def test_a_sandboxed_process_sees_only_what_is_shown_as_its_own_user_and_cannot_
     assert report["planes_tmp"] == "FileNotFoundError"  # a /tmp of its own
     assert report["own_tmp"] == "ok"
     assert report["data"] == ["store"]
+    assert report["planted_link"] == "FileNotFoundError"  # a path reached through a link is not shown
