@@ -114,6 +114,7 @@ from plugins.local.isolation import (
     plan_sandbox,
     prepare_attempt,
     project_uid,
+    seal,
 )
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
@@ -835,6 +836,14 @@ class LocalPlugin:
             "custom_info": {"work_dir": str(attempt), "exit_code": exit_code, "signal": signal_number},
             "state": state,
         }
+        if self.config.isolation.mode != "off":
+            places = [Path(p) for p in map(local_path, (ctx.paths.output_prefix, ctx.paths.raw_output_prefix))]
+            project = ctx.task_execution_id.node_execution_id.execution_id.project
+            gid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+            links = await asyncio.to_thread(seal, [place for place in places if place.is_absolute()], gid)
+            if links:
+                message = f"the task left symbolic links among its outputs, which isolation refuses: {', '.join(links)}"
+                return Transition.failure("SymbolicLinkInOutputs", message, retryable=False, **common)
         limit = status.get("memory_limit_bytes")
         document = await self._error_document(ctx)
         if document is not None:

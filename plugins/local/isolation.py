@@ -18,6 +18,9 @@ isolated attempts, see `plugins.local.warm.plan`). What the task can reach:
 - shown again, writable by the task's uid alone: its attempt's `tmp` (TMPDIR and HOME), `cwd` and `code`
   directories, its output prefix and its raw-output prefix (made the uid's, mode 0700). The attempt directory
   itself stays root's (0711): its record and status files are the plane's word on the attempt, not the task's.
+  Once the attempt is over, its output and raw-output prefixes are `seal`ed (root's again, readable by the
+  project's group: its later tasks read them; symbolic links removed and the attempt failed): the plane reads
+  them as root and must not be led elsewhere.
 
 Secrets and the task token (`plugins.local.secrets`) are made the uid's. Object stores (s3://, gs://) are not paths:
 their data is not fenced here (their credentials are the store's concern); only local paths are.
@@ -208,3 +211,35 @@ def prepare_attempt(attempt: Path, uid: int, writable_dirs: Sequence[Path], owne
                 for root, dirs, files in os.walk(path):
                     for name in (*dirs, *files):
                         os.chown(os.path.join(root, name), uid, uid)
+
+
+def seal(directories: Sequence[Path], gid: int) -> list[str]:
+    """Takes back what an isolated task wrote (its output and raw-output prefixes) once it is over: everything there
+    becomes root's, readable by the project's group `gid` alone (the project's later tasks read it as inputs), so no
+    process of the uid changes it while the plane reads it; then removes and returns the symbolic links found there.
+    The plane reads those files as root, and a link -- to another execution's outputs in the store, say -- would
+    have it hand the task's project data the task itself could not read. Blocking."""
+
+    def take(path: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.lchown(path, 0, gid)
+            info = os.lstat(path)
+            if stat.S_ISDIR(info.st_mode):
+                os.chmod(path, 0o750)
+            elif stat.S_ISREG(info.st_mode):
+                os.chmod(path, 0o640)
+
+    for directory in directories:
+        for root, dirs, files in os.walk(directory):
+            take(root)
+            for name in (*dirs, *files):
+                take(os.path.join(root, name))
+    links: list[str] = []
+    for directory in directories:  # again, now that nothing there can change: what was added meanwhile is seen
+        for root, dirs, files in os.walk(directory):
+            for name in (*dirs, *files):
+                path = os.path.join(root, name)
+                if os.path.islink(path):
+                    os.unlink(path)
+                    links.append(path)
+    return links

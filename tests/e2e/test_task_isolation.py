@@ -75,9 +75,9 @@ async def test_a_task_of_another_project_reads_neither_the_owners_data_nor_the_p
         assert doubled == [2, 4, 6]
         note = Path(outputs.literals["o0"].scalar.blob.uri.removeprefix("file://"))
         noted = await asyncio.to_thread(note.stat)
-        owner_uid = noted.st_uid
-        assert owner_uid >= ISOLATED["uid_base"]
-        assert stat.S_IMODE(noted.st_mode) & 0o077 == 0  # the owner's alone
+        owner_uid = noted.st_gid  # sealed once its task was over: root's, readable by the project's group alone
+        assert noted.st_uid == 0 and owner_uid >= ISOLATED["uid_base"]
+        assert stat.S_IMODE(noted.st_mode) == 0o640
 
         data = sandbox.data_dir
         secrets = [data / "admin.db", data / "propeller.db", data / "auth-signing-key.pem", data / "plane-credential"]

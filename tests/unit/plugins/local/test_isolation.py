@@ -17,6 +17,7 @@ from plugins.local.isolation import (
     missing_privileges,
     plan_sandbox,
     project_uid,
+    seal,
 )
 
 ALL_CAPABILITIES = "CapEff:\t000001ffffffffff\n"
@@ -106,3 +107,19 @@ def test_the_local_paths_inputs_reference_are_found_wherever_they_nest() -> None
         }
     )
     assert sorted(literal_paths(literals)) == ["/store/b", "/store/big.pb", "/store/df", "/store/raw/a/file.txt"]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="taking files back needs root")
+def test_sealing_takes_a_tasks_outputs_back_for_its_projects_group_and_removes_links(tmp_path: Path) -> None:
+    outputs = tmp_path / "outputs"
+    (outputs / "deck").mkdir(parents=True)
+    (outputs / "outputs.pb").write_bytes(b"")
+    (outputs / "deck" / "deck.html").write_text("<p>")
+    (outputs / "elsewhere.pb").symlink_to(tmp_path / "another-executions-outputs.pb")
+    for path in (outputs, outputs / "deck", outputs / "outputs.pb", outputs / "deck" / "deck.html"):
+        os.chown(path, 4242, 4242)
+    assert seal([outputs], 4242) == [str(outputs / "elsewhere.pb")]
+    assert not (outputs / "elsewhere.pb").is_symlink()
+    for path, mode in ((outputs, 0o750), (outputs / "deck", 0o750), (outputs / "outputs.pb", 0o640)):
+        info = path.stat()
+        assert (info.st_uid, info.st_gid, info.st_mode & 0o777) == (0, 4242, mode), path
