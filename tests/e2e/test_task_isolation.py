@@ -81,7 +81,7 @@ async def test_a_task_of_another_project_reads_neither_the_owners_data_nor_the_p
 
         data = sandbox.data_dir
         secrets = [data / "admin.db", data / "propeller.db", data / "auth-signing-key.pem", data / "plane-credential"]
-        assert all(path.exists() for path in secrets)
+        assert all(await asyncio.gather(*(asyncio.to_thread(path.exists) for path in secrets)))
         targets = [str(note), str(note.parent), *map(str, secrets), "/etc/shadow", str(data)]
         await _register_project(sandbox, INTRUDER)
         intruder = replace(_client(sandbox, flytekit_venv, tmp_path / "intruder"), project=INTRUDER)
