@@ -14,7 +14,8 @@ isolated attempts, see `plugins.local.warm.plan`). What the task can reach:
 - shown again, read-only: the task environment (virtualenv, `python_path`), its code bundle's extraction, jflyte,
   the directory of its inputs.pb (its node's), the previous attempt's checkpoint, and the local files and
   directories its inputs reference (blobs, dataframes, offloaded literals) -- which the uid must still be allowed
-  to read: another project's raw data is its uid's own (mode 0700), so naming it as an input gains nothing;
+  to read: another project's raw data is its group's alone (see `seal`), so naming it as an input gains nothing,
+  and a path reached through a symbolic link is not shown at all;
 - shown again, writable by the task's uid alone: its attempt's `tmp` (TMPDIR and HOME), `cwd` and `code`
   directories, its output prefix and its raw-output prefix (made the uid's, mode 0700). The attempt directory
   itself stays root's (0711): its record and status files are the plane's word on the attempt, not the task's.
