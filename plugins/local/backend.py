@@ -401,6 +401,7 @@ class LocalPlugin:
         self._log_uploads: dict[str, _LogUpload] = {}
         # Each environment's variables, read from this process's environment once (the config does not change).
         self._base_envs: dict[int, dict[str, str]] = {}
+        self._uids: dict[str, int] = {}  # isolation: each project's uid, once looked up
         self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
         self.image_specs = ImageSpecEnvironments(self.config.image_spec, self.config.default_environment)
         self.metrics: LocalMetrics | None = None
@@ -681,8 +682,7 @@ class LocalPlugin:
     ) -> tuple[Command, _Owned]:
         """`command` fenced in as `plugins.local.isolation` says: the project's uid, the sandbox it enters, HOME and
         USER of its own; and what that uid is given before the attempt starts."""
-        project = ctx.task_execution_id.node_execution_id.execution_id.project
-        uid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+        uid = await self._project_uid(ctx)
         inputs = narrowed if narrowed is not None else await ctx.read_inputs()
         environment = command.environment
         paths = ctx.paths
@@ -725,6 +725,15 @@ class LocalPlugin:
         env.update(USER=TASK_USER, LOGNAME=TASK_USER)  # no passwd entry: getpass reads these first
         owned = _Owned(uid, tuple(writable), (attempt / SECRETS_DIRECTORY, attempt / ELEMENT_INPUTS))
         return replace(command, env=env, sandbox=sandbox), owned
+
+    async def _project_uid(self, ctx: TaskExecutionContext) -> int:
+        """The uid (and gid) of the attempt's project: recorded once, then known (a project keeps its uid)."""
+        project = ctx.task_execution_id.node_execution_id.execution_id.project
+        uid = self._uids.get(project)
+        if uid is None:
+            uid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+            self._uids[project] = uid
+        return uid
 
     async def _start_warm(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan
@@ -838,8 +847,7 @@ class LocalPlugin:
         }
         if self.config.isolation.mode != "off":
             places = [Path(p) for p in map(local_path, (ctx.paths.output_prefix, ctx.paths.raw_output_prefix))]
-            project = ctx.task_execution_id.node_execution_id.execution_id.project
-            gid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+            gid = await self._project_uid(ctx)
             links = await asyncio.to_thread(seal, [place for place in places if place.is_absolute()], gid)
             if links:
                 message = f"the task left symbolic links among its outputs, which isolation refuses: {', '.join(links)}"
