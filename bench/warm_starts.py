@@ -16,9 +16,11 @@ p90 of, per task:
 
 Then a fan-out: `--fanout` tasks started together, total wall time and wall time per task.
 Rows: cold; warm; warm with the task's module imported by the fork server (`preload_task_modules`,
-what a fast-registered bundle gets); reuse (attempts in long-lived warm workers, `warm_mode: reuse`).
+what a fast-registered bundle gets); reuse (attempts in long-lived warm workers, `warm_mode: reuse`); and, when
+asked for with --paths (they need root), cold-isolated and warm-isolated: the same with `isolation.mode: users`
+(`plugins.local.isolation`: the project's own uid in a private mount namespace).
 A quick warm attempt is often reported done by the call that started it (`linger_seconds`): then
-start = wall. Run: .venv/bin/python bench/warm_starts.py [-n 30] [--fanout 20]
+start = wall. Run: .venv/bin/python bench/warm_starts.py [-n 30] [--fanout 20] [--paths cold,warm,cold-isolated,...]
 """
 
 from __future__ import annotations
@@ -64,6 +66,7 @@ class Row:
     warm: bool
     preload_task_modules: bool = False
     warm_mode: str = "fork"
+    isolated: bool = False  # isolation.mode: users (needs root): the project's own uid, in a mount namespace
 
 
 def _log_time(line: str) -> float | None:
@@ -134,6 +137,7 @@ async def measure(row: Row, root: Path, venv: Path, code: Path, count: int, fano
             "warm": row.warm,
             "warm_mode": row.warm_mode,
             "log_upload_interval_seconds": 0.0,
+            "isolation": {"mode": "users" if row.isolated else "off"},
         }
     )
     plugin = LocalPlugin(config)
@@ -192,6 +196,8 @@ async def main() -> None:
         "warm": Row("warm", warm=True),
         "warm-preloaded": Row("warm-preloaded", warm=True, preload_task_modules=True),
         "reuse": Row("reuse", warm=True, warm_mode="reuse"),
+        "cold-isolated": Row("cold-isolated", warm=False, isolated=True),
+        "warm-isolated": Row("warm-isolated", warm=True, isolated=True),
     }
     venv = flytekit_bin().parent
     results = []

@@ -21,6 +21,7 @@ from launcher.auth import check_exposure
 from launcher.client import commands as client
 from launcher.config import FlyteplaneConfig, load_config
 from launcher.migrate import COMPONENTS, migrate
+from plugins.local.isolation import check_privileges
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "serve":
             # Refused here, before anything starts; said on admin's first line (its readiness line).
             note = check_exposure(config, args.insecure) if args.component == "admin" else ""
+            if args.component == "propeller":
+                check_privileges(config.propeller.plugins.local.isolation)
             asyncio.run(_serve(args.component, config, note))
         elif args.command == "cache":
             return cache.main(args, config)

@@ -27,6 +27,7 @@ from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
 from launcher.auth import check_exposure, default_client_secret, with_default_client_bound
 from launcher.config import FlyteplaneConfig
 from launcher.migrate import migrate
+from plugins.local.isolation import check_privileges
 
 # flytekit's `agent` extra: its agent server (prometheus-client, grpcio-health-checking) runs from here too, with
 # the agents of the AWS SageMaker plugin (endpoints, invocations, training jobs, any boto3 call).
@@ -127,6 +128,10 @@ def sandbox_config(
         local.setdefault("log_link_base", f"http://{_client_host(base.admin.host)}:{base.admin.http_port}")
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})
+    # Isolated tasks (`plugins.local.isolation`) must not see the data directory: databases, keys, credential.
+    isolation = dict(local.get("isolation", {}))
+    isolation["hide"] = [*isolation.get("hide", []), str(data_dir)]
+    local["isolation"] = isolation
     # ImageSpec environments live with the plane's data, built once and kept across restarts.
     local["image_spec"] = {"env_dir": str(data_dir / "imagespec-envs"), **local.get("image_spec", {})}
     plugins = plugins.model_copy(update={"backends": {**plugins.backends, "local": local}})
@@ -327,6 +332,13 @@ def main(args: Any, base: FlyteplaneConfig) -> int:
         )
     base = with_default_client_bound(base)
     auth_note = check_exposure(base, getattr(args, "insecure", False))
+    check_privileges(base.propeller.plugins.local.isolation)  # refused before anything starts
+    if base.admin.auth.enabled and base.propeller.plugins.local.isolation.mode == "off":
+        # Not turned on for the user: it needs root, and changes who owns the store's files (see README).
+        auth_note += (
+            "\n  tasks are not isolated from each other: propeller.plugins.backends.local.isolation.mode: users "
+            "runs each project's tasks as a user of its own (needs root)"
+        )
     task_env = None if args.no_task_env else ensure_task_environment(data_dir.expanduser() / "task-env")
     config = sandbox_config(
         base, data_dir, database=args.database, storage=args.storage, s3_endpoint=args.s3_endpoint, task_env=task_env

@@ -217,6 +217,39 @@ class JflyteConfig(_Frozen):
         return value.expanduser().absolute()
 
 
+IsolationMode = Literal["off", "users"]
+
+
+class IsolationConfig(_Frozen):
+    """Task isolation on the `local` backend (`plugins.local.isolation`): each project's tasks run as an unprivileged
+    user of their own, in a mount namespace that shows them only their attempt's files and data."""
+
+    mode: IsolationMode = Field(
+        default="off",
+        description="`off`: tasks run as the plane's own user (the single-user laptop). `users`: each project's tasks "
+        "run as a uid/gid of their own from `uid_base`, in a private mount namespace where the plane's data "
+        "directory (databases, keys, credential, other attempts, other executions' data) is an empty tmpfs with "
+        "only the attempt's own directories, inputs and outputs mounted back. Needs root (CAP_SYS_ADMIN, "
+        "CAP_SETUID, CAP_SETGID, CAP_CHOWN): the plane refuses to start without them.",
+    )
+    uid_base: int = Field(
+        default=600_000, ge=1000, description="The first uid (and gid) given to a project; each project gets the next "
+        "free one, recorded in `<work_dir>/.isolation/uids.json` so a project keeps its uid across restarts.",
+    )  # fmt: skip
+    uid_count: int = Field(default=100_000, ge=1, description="How many uids from `uid_base` projects may get.")
+    hide: tuple[Path, ...] = Field(
+        default=(),
+        description="Directories a task must not see, beside the backend's `work_dir` and the local store's root, "
+        "which are always hidden: `flyteplane start` adds its data directory (databases, signing key, secrets key, "
+        "plane credential).",
+    )
+
+    @field_validator("hide")
+    @classmethod
+    def _absolute_all(cls, value: tuple[Path, ...]) -> tuple[Path, ...]:
+        return tuple(p.expanduser().absolute() for p in value)
+
+
 class LocalPluginConfig(_Frozen):
     """The `local` backend: container tasks as processes on this machine (see `plugins.local.backend`)."""
 
@@ -300,6 +333,9 @@ class LocalPluginConfig(_Frozen):
         "virtualenv built from the spec.",
     )
     jflyte: JflyteConfig = Field(default_factory=JflyteConfig, description="flytekit-java's tasks (`java-task`).")
+    isolation: IsolationConfig = Field(
+        default_factory=IsolationConfig, description="Whether tasks of different projects are kept apart."
+    )
 
     @field_validator("work_dir")
     @classmethod

@@ -46,6 +46,14 @@ worker has gone on to another attempt), and aborting an attempt kills its worker
 replaces. An attempt that finds every worker busy waits in the pool's queue (NOT_READY: no event) and
 is woken when a worker takes it.
 
+Isolation (`isolation.mode: users`, off by default; `plugins.local.isolation`): the task process of every path runs
+as its project's own unprivileged uid in a private mount namespace that shows it only its own attempt's places,
+inputs, outputs, raw-output prefix and code -- entered by the cold runner between fork and exec and by a fork
+server's task process after the fork (`plugins.local.sandbox`); runners, supervisors and fork servers stay root, and
+the attempt directory stays theirs, so its record and status are still the plane's word. Isolated attempts do not
+run in reuse workers (they are forked instead) and fork servers import no task module for them. `start` refuses
+to run with isolation on when the plane lacks root's privileges.
+
 From "node ready" to "task running" nothing sleeps or polls: the command is built, the attempt
 handed to a fork server or worker (or the cold runner started, which says on a pipe when it has
 recorded itself), and RUNNING returned. A watcher per running attempt calls `ctx.wake()` when it
@@ -86,7 +94,7 @@ from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteplane.errors import NotFound, Unavailable
 from flyteplane.storage.task_credentials import CredentialsUnavailable
 from plugins.common.background import cancel_and_wait, wait_briefly
-from plugins.common.command import container_of
+from plugins.common.command import container_of, local_path
 from plugins.common.state import decode_state, encode_state
 from plugins.config import CONTAINER_TASK_TYPES, JAVA_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
@@ -101,6 +109,15 @@ from plugins.local.command import (
 )
 from plugins.local.imagespec import parse_image
 from plugins.local.imagespec_env import ImageSpecEnvironments
+from plugins.local.isolation import (
+    TASK_USER,
+    check_privileges,
+    literal_paths,
+    plan_sandbox,
+    prepare_attempt,
+    project_uid,
+    seal,
+)
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
     LOCK,
@@ -116,6 +133,7 @@ from plugins.local.protocol import (
 )
 from plugins.local.secrets import DIRECTORY as SECRETS_DIRECTORY
 from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
+from plugins.local.warm.plan import bundle_dir as warm_bundle_dir
 from plugins.local.warm.plan import plan as warm_plan
 from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
 
@@ -125,6 +143,7 @@ STATE_VERSION = 1
 LOG_FILE = "task.log"
 # A map-task element's own inputs (`_narrowed_inputs`), in its attempt directory.
 ELEMENT_INPUTS = "inputs.pb"
+BUNDLE_FLAG = "--additional-distribution"
 MAP_TASK_RESOLVER = "flytekit.core.array_node_map_task.ArrayNodeMapTaskResolver"
 INDEX_OFFSET_VARIABLE = "BATCH_JOB_ARRAY_INDEX_OFFSET"
 # What a task that outgrew a memory rlimit leaves in its log: Python's MemoryError, C++'s bad_alloc, libc's ENOMEM.
@@ -176,6 +195,15 @@ class _Watch:
 class _LogUpload:
     at: float = 0.0
     size: int = -1
+
+
+@dataclass(frozen=True)
+class _Owned:
+    """What an isolated attempt's uid is given before it starts (`plugins.local.isolation.prepare_attempt`)."""
+
+    uid: int
+    writable_dirs: tuple[Path, ...]
+    owned_files: tuple[Path, ...]
 
 
 def live_log_url(base: str, ctx: TaskExecutionContext) -> str:
@@ -333,6 +361,11 @@ def _cleanup(attempt: Path) -> int | None:
         return None
 
 
+def _resolved(expose: list[tuple[str, bool]], trusted: set[str]) -> list[tuple[str, bool]]:
+    """`expose` with the `trusted` paths (the plane's own) resolved to their real paths; blocking."""
+    return [(os.path.realpath(path) if path in trusted else path, writable) for path, writable in expose]
+
+
 def _distributed_errors(ctx: TaskExecutionContext) -> bool:
     """Whether flytekit writes `error-<id>.pb` instead of error.pb for this task (a distributed error strategy)."""
     names = ("FLYTE_INTERNAL_DIST_ERROR_STRATEGY", "_F_DES")
@@ -370,6 +403,7 @@ class LocalPlugin:
         self._log_uploads: dict[str, _LogUpload] = {}
         # Each environment's variables, read from this process's environment once (the config does not change).
         self._base_envs: dict[int, dict[str, str]] = {}
+        self._uids: dict[str, int] = {}  # isolation: each project's uid, once looked up
         self.warm_pool = WarmPool(self.config.warm_pool, self.config.work_dir, self.config.start_timeout_seconds)
         self.image_specs = ImageSpecEnvironments(self.config.image_spec, self.config.default_environment)
         self.metrics: LocalMetrics | None = None
@@ -380,7 +414,9 @@ class LocalPlugin:
         self.warm_pool.count()
 
     async def start(self) -> None:
-        """Pre-warms the default environment's fork servers (in the background) when warm starts are on."""
+        """Checks that isolation (if on) can be had; pre-warms the default environment's fork servers (in the
+        background) when warm starts are on."""
+        check_privileges(self.config.isolation)
         environment = self.config.default_environment
         python = python_of(environment)
         if not self.config.warm_pool.prewarm or not warm_enabled(environment, self.config) or python is None:
@@ -588,7 +624,10 @@ class LocalPlugin:
         except Unavailable as exc:  # admin gave no token for the task's calls back (auth on)
             return Transition.failure("TaskTokenUnavailable", str(exc), retryable=True, system=True)
         inputs = None if narrowed is None else narrowed.SerializeToString(deterministic=True)
-        warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs)
+        owned: _Owned | None = None
+        if self.config.isolation.mode != "off":
+            command, owned = await self._isolated(ctx, attempt, command, narrowed)
+        warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs, owned)
         if found == "held":
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
         if found == "ran":
@@ -622,7 +661,9 @@ class LocalPlugin:
         self._watch(ctx, name, attempt, record, process, linger=False)
         return await self._running(ctx, name, attempt, record)
 
-    def _plan_start(self, attempt: Path, command: Command, inputs: bytes | None) -> tuple[WarmPlan | str, str]:
+    def _plan_start(
+        self, attempt: Path, command: Command, inputs: bytes | None, owned: _Owned | None = None
+    ) -> tuple[WarmPlan | str, str]:
         """How the attempt starts (warm, or why not), and what its directory shows: a runner holding it ("held"),
         one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
         attempt waits for a fork server -- with `inputs` as its own inputs.pb when given)."""
@@ -632,7 +673,71 @@ class LocalPlugin:
         if _lock_held(attempt):
             return warm, "held"
         _prepare(attempt, command, inputs)
+        if owned is not None:
+            prepare_attempt(attempt, owned.uid, owned.writable_dirs, owned.owned_files)
         return warm, "new"
+
+    async def _isolated(
+        self,
+        ctx: TaskExecutionContext,
+        attempt: Path,
+        command: Command,
+        narrowed: literals_pb2.LiteralMap | None,
+    ) -> tuple[Command, _Owned]:
+        """`command` fenced in as `plugins.local.isolation` says: the project's uid, the sandbox it enters, HOME and
+        USER of its own; and what that uid is given before the attempt starts."""
+        uid = await self._project_uid(ctx)
+        inputs = narrowed if narrowed is not None else await ctx.read_inputs()
+        environment = command.environment
+        paths = ctx.paths
+        tmp = attempt / TMP_DIRECTORY
+        writable = [tmp, attempt / "code"]
+        expose: list[tuple[str, bool]] = [(str(attempt), True), (command.cwd, True)]
+        if environment.working_dir is None:
+            writable.append(Path(command.cwd))
+        for place in (paths.output_prefix, paths.raw_output_prefix):
+            local = local_path(place)
+            if local.startswith("/"):
+                writable.append(Path(local))
+                expose.append((local, True))
+        read_only = [local_path(paths.inputs).rpartition("/")[0], local_path(paths.previous_checkpoint_prefix)]
+        task_named = set(literal_paths(inputs))
+        read_only += sorted(task_named)
+        # The code bundle (or pickled task) `pyflyte-fast-execute` fetches -- what the task's registration names --
+        # and where fork servers have it extracted (on their PYTHONPATH).
+        argv = command.argv
+        bundles = [argv[i + 1] for i in range(len(argv) - 1) if argv[i] == BUNDLE_FLAG]
+        task_named.update(local_path(bundle) for bundle in bundles)
+        read_only += [local_path(bundle) for bundle in bundles]
+        code = [environment.venv, *environment.python_path, self.config.jflyte.home]
+        code += [warm_bundle_dir(self.config, bundle) for bundle in bundles]
+        read_only += [str(path) for path in code if path is not None]
+        expose += [(path, False) for path in read_only if path.startswith("/")]
+        hide = [str(self.config.work_dir), *(str(path) for path in self.config.isolation.hide)]
+        storage_config = getattr(ctx.storage, "config", None)
+        if storage_config is not None:
+            hide.append(str(storage_config.local_root))
+        # The plane's own paths as they really are: the sandbox shows nothing reached through a symbolic link, which
+        # is how a link a task planted among its project's data (an input) is kept from showing the plane's files.
+        trusted = {path for path, _ in expose if path not in task_named}
+        expose = await asyncio.to_thread(_resolved, expose, trusted)
+        # A /tmp of its own: where a fork server's flytekit named its scratch directory (created anew as the uid).
+        sandbox = plan_sandbox(uid, hide, expose, scratch=command.base_env.get("TMPDIR") or "/tmp")
+        env = dict(command.env)
+        if "HOME" not in environment.env:
+            env["HOME"] = str(tmp)  # the plane's own home is not the task's (nor reachable)
+        env.update(USER=TASK_USER, LOGNAME=TASK_USER)  # no passwd entry: getpass reads these first
+        owned = _Owned(uid, tuple(writable), (attempt / SECRETS_DIRECTORY, attempt / ELEMENT_INPUTS))
+        return replace(command, env=env, sandbox=sandbox), owned
+
+    async def _project_uid(self, ctx: TaskExecutionContext) -> int:
+        """The uid (and gid) of the attempt's project: recorded once, then known (a project keeps its uid)."""
+        project = ctx.task_execution_id.node_execution_id.execution_id.project
+        uid = self._uids.get(project)
+        if uid is None:
+            uid = await asyncio.to_thread(project_uid, self.config.work_dir, project, self.config.isolation)
+            self._uids[project] = uid
+        return uid
 
     async def _start_warm(
         self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan
@@ -744,6 +849,13 @@ class LocalPlugin:
             "custom_info": {"work_dir": str(attempt), "exit_code": exit_code, "signal": signal_number},
             "state": state,
         }
+        if self.config.isolation.mode != "off":
+            places = [Path(p) for p in map(local_path, (ctx.paths.output_prefix, ctx.paths.raw_output_prefix))]
+            gid = await self._project_uid(ctx)
+            links = await asyncio.to_thread(seal, [place for place in places if place.is_absolute()], gid)
+            if links:
+                message = f"the task left symbolic links among its outputs, which isolation refuses: {', '.join(links)}"
+                return Transition.failure("SymbolicLinkInOutputs", message, retryable=False, **common)
         limit = status.get("memory_limit_bytes")
         document = await self._error_document(ctx)
         if document is not None:

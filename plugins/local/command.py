@@ -21,7 +21,7 @@ from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.local import jflyte
-from plugins.local.protocol import RunnerSpec
+from plugins.local.protocol import RunnerSpec, Sandbox
 from plugins.local.secrets import secret_environment, token_environment
 
 
@@ -45,9 +45,11 @@ class Command:
     import_env: dict[str, str] = field(default_factory=dict)
     # `env` holds S3 credentials of this attempt's own (`storage.s3.task_credentials.mode: sts`).
     scoped_credentials: bool = False
+    # Isolation on: what the task process is fenced in by (`plugins.local.isolation`), entered before it runs.
+    sandbox: Sandbox | None = None
 
     def spec(self, log: Path) -> RunnerSpec:
-        return {
+        spec: RunnerSpec = {
             "argv": self.argv,
             "env": self.env,
             "cwd": self.cwd,
@@ -55,6 +57,9 @@ class Command:
             "memory_limit_bytes": self.memory_limit_bytes,
             "memory_limit_kind": self.memory_limit_kind,
         }
+        if self.sandbox is not None:
+            spec["sandbox"] = self.sandbox
+        return spec
 
 
 def environment_for(image: str, config: LocalPluginConfig) -> LocalEnvironment:

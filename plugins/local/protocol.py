@@ -46,6 +46,18 @@ RESULTS: tuple[Result, ...] = ("started", "busy", "done")
 # -- the attempt directory ---------------------------------------------------------------------------------
 
 
+class Sandbox(TypedDict):
+    """How an isolated task process is fenced in (`plugins.local.sandbox` enters it, `plugins.local.isolation` plans
+    it): tmpfs over `hide`, then each `expose` path (path, writable) mounted back from the real tree, then the
+    process becomes `uid`/`gid` with no supplementary groups and no way to gain privileges."""
+
+    uid: int
+    gid: int
+    hide: list[str]
+    expose: list[list[Any]]  # [path, writable]
+    scratch: NotRequired[list[str]]  # hidden directories whose tmpfs anyone may write to (sticky, as /tmp is)
+
+
 class RunnerSpec(TypedDict):
     """spec.json: the cold runner's command."""
 
@@ -55,6 +67,7 @@ class RunnerSpec(TypedDict):
     log: str
     memory_limit_bytes: int | None
     memory_limit_kind: str  # "address-space" or "data"
+    sandbox: NotRequired[Sandbox]  # isolation on: the task process enters it before it runs
 
 
 class RunnerRecord(TypedDict):
@@ -135,6 +148,7 @@ class AttemptRequest(TypedDict):
     memory_limit_kind: str
     modules: list[str]  # task modules a fork server imports before forking
     fsync_status: bool
+    sandbox: NotRequired[Sandbox]  # isolation on: the task process enters it (a reuse worker refuses such a request)
 
 
 class Ready(TypedDict):

@@ -6,7 +6,8 @@ library only, and single-threaded, so it can set resource limits between fork an
 
 Files in the attempt directory (`plugins.local.protocol` names and types them):
 
-- `spec.json` (read): argv, env, cwd, log path, memory limit -- written by the plugin.
+- `spec.json` (read): argv, env, cwd, log path, memory limit, sandbox (isolation on: `plugins.local.sandbox`
+  fences the task process in and makes it the project's user between fork and exec) -- written by the plugin.
 - `run.lock` (held for the runner's lifetime): a second runner of the same attempt exits at once,
   so starting one twice never runs the task twice.
 - `runner.json` (written first): pid, process group and start time, to re-attach to and to signal.
@@ -36,10 +37,12 @@ from .protocol import (
     RECORDED,
     SPEC,
     STATUS,
+    RunnerSpec,
     attempt_status,
     decode_spec,
     status_of_returncode,
 )
+from .sandbox import enter as enter_sandbox
 
 
 def _limit_memory(kind: str, limit: int | None) -> None:
@@ -47,6 +50,14 @@ def _limit_memory(kind: str, limit: int | None) -> None:
         return
     which = resource.RLIMIT_AS if kind == "address-space" else resource.RLIMIT_DATA
     resource.setrlimit(which, (limit, limit))
+
+
+def _before_exec(spec: RunnerSpec) -> None:
+    """In the task's process, before it execs: its memory limit, and (isolation on) its sandbox and user."""
+    _limit_memory(spec["memory_limit_kind"], spec["memory_limit_bytes"])
+    sandbox = spec.get("sandbox")
+    if sandbox is not None:
+        enter_sandbox(sandbox)
 
 
 def _announce_record() -> None:
@@ -94,7 +105,7 @@ def run(attempt_dir: Path) -> int:
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     # The runner has one thread, so running code between fork and exec is safe here.
-                    preexec_fn=lambda: _limit_memory(spec["memory_limit_kind"], spec["memory_limit_bytes"]),  # noqa: PLW1509
+                    preexec_fn=lambda: _before_exec(spec),  # noqa: PLW1509
                 )
             except OSError as exc:
                 log.write(f"cannot start {spec['argv'][0]!r}: {exc}\n".encode())

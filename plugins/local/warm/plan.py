@@ -15,8 +15,10 @@ An attempt starts warm when all of these hold, otherwise it takes the cold path 
 Warm attempts run in one of two modes: `fork` (a fresh process forked from the fork server per
 attempt) or `reuse` (successive attempts in the same long-lived warm worker, `plugins.local.warm.worker`).
 The backend's `warm_mode`, overridden by the environment's, decides; a task's FLYTEPLANE_WARM=reuse
-(or =fork; true/1/yes/on keep the environment's mode) overrides both. The mode is part of the key:
-an environment's fork servers and reuse workers are separate processes.
+(or =fork; true/1/yes/on keep the environment's mode) overrides both. With isolation on
+(`plugins.local.isolation`) every warm attempt is forked -- a reuse worker would run the task's code in a
+process that must stay root to fence in the next one -- and no task module is imported by a fork server
+(root). The mode is part of the key: an environment's fork servers and reuse workers are separate processes.
 
 For a fast-registered task the plan is what `pyflyte-fast-execute` would do after extracting the
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
@@ -116,7 +118,7 @@ class WarmPlan:
 
     def request(self, attempt: Path, command: Command, log: Path, *, fsync_status: bool) -> AttemptRequest:
         """What a fork server or reuse worker is asked to run."""
-        return {
+        request: AttemptRequest = {
             "attempt": str(attempt),
             "entry": self.entry,
             "script": self.script,
@@ -129,6 +131,9 @@ class WarmPlan:
             "modules": list(self.modules),
             "fsync_status": fsync_status,
         }
+        if command.sandbox is not None:
+            request["sandbox"] = command.sandbox
+        return request
 
 
 def warm_enabled(environment: LocalEnvironment, config: LocalPluginConfig) -> bool:
@@ -195,9 +200,12 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     mode, why = warm_mode(environment, config, command.env)
     if mode is None:
         return why
-    if mode == "reuse" and command.scoped_credentials:
-        # A reuse worker keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the
-        # next (of any project): an attempt with credentials of its own starts from a fork server instead.
+    isolated = config.isolation.mode != "off"
+    if mode == "reuse" and (isolated or command.scoped_credentials):
+        # A reuse worker outlives its attempts, so it would have to stay root to fence each one in, and run the
+        # task's code in that root process: isolated attempts are forked instead (each its own process and user).
+        # It also keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the next
+        # (of any project): an attempt with S3 credentials of its own starts from a fork server too.
         mode = "fork"
     python = python_of(environment)
     if python is None:
@@ -230,7 +238,8 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     if bundle_path is not None:
         args = _with_dynamic_distribution(args, bundle_uri, dest_dir)
         env["PYTHONPATH"] = _append_path(command.env.get("PYTHONPATH"), str(bundle_path))  # as fast-execute does
-    preload_modules = mode == "fork" and (bundle_path is not None or environment.preload_task_modules)
+    # Isolated: the task's modules are imported in its own process, never in the fork server, which is root.
+    preload_modules = mode == "fork" and not isolated and (bundle_path is not None or environment.preload_task_modules)
     modules = tuple(_task_modules(args)) if preload_modules else ()
     # A server that imports the task's modules starts with the task's own variables, so that module-level code
     # reads what it reads on a cold start; one that imports flytekit alone serves all of the environment's tasks.

@@ -28,9 +28,10 @@ Life of a server:
    `status.json` and kills what the task left in its process group -- exactly as the cold runner
    does, so re-attaching after a propeller restart, abort and the exit-status rules do not care
    which path started an attempt. The *task process* redirects stdin to /dev/null and stdout/stderr
-   to the attempt's log, applies the memory limit, enters the working directory, replaces its
-   environment with the attempt's, and calls flytekit's `pyflyte-execute` or `pyflyte-map-execute`
-   command in-process with the attempt's arguments; it then exits the way the console script would
+   to the attempt's log, enters the attempt's sandbox (isolation on: `plugins.local.sandbox`, which makes it the
+   project's user; the server and supervisor stay root), applies the memory limit, enters the working
+   directory, replaces its environment with the attempt's, and calls flytekit's `pyflyte-execute` or
+   `pyflyte-map-execute` command in-process with the attempt's arguments; it then exits the way the console script would
    (the command's exit status, non-daemon threads joined, atexit handlers run), minus the
    interpreter's final teardown of modules. A pair forked before the server imported a request's
    task modules is discarded (EOF on its pipe) for a fresh one that shares them.
@@ -75,6 +76,7 @@ from ..protocol import (
     refusal,
     status_of_returncode,
 )
+from ..sandbox import enter as enter_sandbox
 from .interpreter import (
     Channel,
     call,
@@ -205,7 +207,10 @@ class TaskProcess:
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
-        redirect_output(request["log"])
+        redirect_output(request["log"])  # opened as root: the log is the plane's file
+        sandbox = request.get("sandbox")
+        if sandbox is not None:  # isolation on: the task's own namespace and user, before any of its code runs
+            enter_sandbox(sandbox)
         limit = request["memory_limit_bytes"]
         if limit is not None:
             resource.setrlimit(memory_limit_kind(request), (limit, limit))

@@ -66,6 +66,7 @@ from ..protocol import (
     RunnerRecord,
     attempt_status,
     decode_settings,
+    refusal,
 )
 from . import interpreter
 
@@ -186,6 +187,9 @@ class Worker:
     def attempt(self, request: AttemptRequest) -> str | None:
         """Runs one attempt (if it is this worker's to run); why the worker must be replaced, if it must."""
         attempt = Path(request["attempt"])
+        if "sandbox" in request:  # isolated attempts are forked (`plugins.local.warm.plan`): this process is root
+            self.reply(refusal("a reuse worker does not run isolated attempts", fatal=False))
+            return None
         lock = claim(attempt)
         if isinstance(lock, str):  # another runner owns this attempt, or it ran already
             self.reply({"ok": True, "result": lock, "pid": self.pid})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.config import LocalEnvironment, LocalPluginConfig
+from plugins.config import IsolationConfig, LocalEnvironment, LocalPluginConfig
 from plugins.local.command import Command, environment_variables
 from plugins.local.warm.plan import ServerKey, WarmPlan, bundle_dir, plan
 
@@ -266,3 +266,16 @@ def test_request_carries_what_the_task_process_needs(config: LocalPluginConfig, 
     assert request["env"] == cmd.env
     assert (request["cwd"], request["entry"], request["args"]) == ("/w/cwd", "pyflyte-execute", ENTRY_ARGS)
     assert request["fsync_status"] is False
+
+
+def test_isolated_attempts_leave_reuse_mode_for_fork_and_import_no_task_module_in_the_root_server(
+    config: LocalPluginConfig, venv: Path
+) -> None:
+    isolated = config.model_copy(update={"isolation": IsolationConfig(mode="users"), "warm_mode": "reuse"})
+    fast = [str(venv / "bin" / "pyflyte-fast-execute"), "--additional-distribution", BUNDLE, "--dest-dir", "/w/cwd"]
+    planned = warm(plan(command(isolated, [*fast, "--", str(venv / "bin" / "pyflyte-execute"), *ENTRY_ARGS]), isolated))
+    assert planned.key.mode == "fork"
+    assert planned.modules == ()  # the task's module-level code runs as its own user, never in the fork server
+    assert planned.key.bundle_dir  # the bundle is still extracted once and on PYTHONPATH
+    forced = command(isolated, [str(venv / "bin" / "pyflyte-execute"), *ENTRY_ARGS], FLYTEPLANE_WARM="reuse")
+    assert warm(plan(forced, isolated)).key.mode == "fork"
