@@ -4,7 +4,8 @@ The job's entrypoint is the task's own command (`pyflyte-execute ...`, template 
 rendered); flytekitplugins-ray's `ray.init()` inside it then joins the cluster the job runs on.
 The submission id is the attempt's generated name, so `handle` is idempotent and a restarted
 propeller finds its job: it reads `GET /api/jobs/<id>`, submits only on 404 (a lost race ends in
-"already exists", which is fine), and maps the job status: PENDING -> initializing, RUNNING ->
+"already exists", which is fine; a submission Ray answers with 5xx or 429, "try again later", leaves the
+attempt waiting for resources and is tried again after a poll interval), and maps the job status: PENDING -> initializing, RUNNING ->
 running, SUCCEEDED -> success (propeller then reads outputs.pb/error.pb), FAILED -> the task's
 error document if it wrote one, else a retryable system failure quoting the job's message and
 log tail, STOPPED -> a retryable system failure.
@@ -134,7 +135,15 @@ class RayJobsPlugin:
                 return exc.transition()
             except CredentialsUnavailable as exc:  # never the store's keys instead of the attempt's own
                 return Transition.failure("StorageCredentialsUnavailable", str(exc), retryable=True, system=True)
-            response = await self._call("POST", "/api/jobs/", request)
+            try:
+                response = await self._call("POST", "/api/jobs/", request)
+            except Unavailable as exc:
+                if exc.__cause__ is not None:  # no answer at all: the round fails, propeller tries again (backoff)
+                    raise
+                # Ray answered 5xx/429, "try again later" (its job agent not registered yet, or busy): the attempt
+                # waits for it rather than failing the round, and is looked at again after a poll interval.
+                asyncio.get_running_loop().call_later(self.config.poll_interval_seconds, ctx.wake)
+                return Transition(Phase.WAITING_FOR_RESOURCES, reason=f"waiting for Ray to take the job: {exc}")
             if response.status_code >= 400:
                 details = await self.job(submission_id)  # "already exists": a concurrent submit won
                 if details is None:
