@@ -1,8 +1,9 @@
 """The console with auth on, as a person meets it: opened in a real browser (Debian's chromium, headless), it sends
 them to the identity provider (Dex, a real one) to log in and brings them back to the page they asked for.
 
-`flyteplane start --auth` with `admin.auth.external` naming Dex; Dex knows admin's /callback. Screenshots in
-test-artifacts/console-login.
+`flyteplane start --auth` with `admin.auth.external` naming Dex; Dex knows admin's /callback. The login is the
+same whether flytekit's people log in at the provider or at admin's built-in server (`admin.auth.people`), as
+Flyte's console logs in at the identity provider in both; both are run. Screenshots in test-artifacts/console-login.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ ARTIFACTS = REPO_ROOT / "test-artifacts" / "console-login"
 
 
 @pytest.fixture
-async def plane(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[tuple[Sandbox, str]]:
+async def plane(
+    request: pytest.FixtureRequest, tmp_path: Path, flytekit_venv: Path
+) -> AsyncIterator[tuple[Sandbox, str]]:
     env = _env(flytekit_venv)
     base = f"http://127.0.0.1:{env['FLYTEPLANE_ADMIN__HTTP_PORT']}"
     async with running_dex(ensure_dex(), tmp_path / "dex", [f"{base}/callback"]) as dex:
         env["FLYTEPLANE_ADMIN__AUTH__EXTERNAL"] = json.dumps({"issuer": dex.issuer})
+        env["FLYTEPLANE_ADMIN__AUTH__PEOPLE"] = getattr(request, "param", "provider")
         sandbox = Sandbox(tmp_path / "plane", ["--auth", "--no-agent-server"], env)
         await sandbox.start()
         try:
@@ -36,6 +40,7 @@ async def plane(tmp_path: Path, flytekit_venv: Path) -> AsyncIterator[tuple[Sand
             await sandbox.interrupt()
 
 
+@pytest.mark.parametrize("plane", ["provider", "built-in"], indirect=True)
 async def test_the_console_sends_a_person_to_log_in_and_back_to_their_page(plane: tuple[Sandbox, str]) -> None:
     _, base = plane
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
