@@ -9,6 +9,7 @@ the plane and the client do.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import uuid
@@ -136,6 +137,63 @@ async def test_typed_inputs_and_outputs_pass_through_the_store_between_pods(clie
     assert outputs == {"o0": f"pods: 5 in {NAMESPACE} (10.96.0.1)", "o1": "PODS"}
 
 
-def _pods(node: Node) -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = json.loads(node.kubectl("get", "pods", "-n", NAMESPACE, "-o", "json"))["items"]
+@pytest.fixture(scope="module")
+async def runs(client: Flytekit) -> dict[str, dict[str, Any]]:
+    """One execution of each workflow below, started together by one FlyteRemote and waited for: by workflow."""
+    workflows = ["retried", "raising", "exiting", "out_of_memory", "resources"]
+    params = {"action": "execute_all_and_wait", "timeout": 400,
+              "runs": [{"name": f"k8s_workflows.pods.{w}", "version": VERSION} for w in workflows]}  # fmt: skip
+    answer: dict[str, Any] = await client.remote(PROBE, params, time_limit=480)
+    return dict(zip(workflows, answer["runs"], strict=True))
+
+
+async def test_a_failed_attempt_is_retried_in_a_new_pod_until_it_succeeds(runs: dict[str, dict[str, Any]]) -> None:
+    answer = runs["retried"]
+    assert _outputs(answer) == {"o0": 2}
+    assert [node["attempts"] for node in answer["nodes"].values() if node["attempts"]] == [3]
+
+
+async def test_a_raised_exception_reaches_flyteremote_as_the_executions_error(runs: dict[str, dict[str, Any]]) -> None:
+    answer = runs["raising"]
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "the task raised on purpose" in answer["error"]
+    assert "ValueError" in answer["error"]
+
+
+async def test_a_pod_that_exits_without_an_error_document_fails_with_its_exit_code(
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    answer = runs["exiting"]
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "exit code (3)" in answer["error"], answer["error"]
+
+
+async def test_a_container_over_its_memory_limit_fails_as_oomkilled(runs: dict[str, dict[str, Any]]) -> None:
+    answer = runs["out_of_memory"]
+    assert answer["phase"] == core.WorkflowExecution.FAILED
+    assert "OOMKilled" in answer["error"], answer["error"]
+
+
+async def test_the_tasks_requests_and_limits_are_applied_to_its_container(runs: dict[str, dict[str, Any]]) -> None:
+    # 400Mi of memory, 400m of CPU: the cgroup the kubelet made for the container says so.
+    assert _outputs(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
+
+
+def _pods(node: Node, execution: str) -> list[dict[str, Any]]:
+    listed = node.kubectl("get", "pods", "-n", NAMESPACE, "-l", f"execution-id={execution}", "-o", "json")
+    items: list[dict[str, Any]] = json.loads(listed)["items"]
     return items
+
+
+async def test_aborting_an_execution_deletes_its_running_pod(client: Flytekit, node: Node) -> None:
+    name = f"abort-{uuid.uuid4().hex[:8]}"
+    params = {"action": "execute_then_terminate", "name": "k8s_workflows.pods.sleeper", "version": VERSION,
+              "inputs": {"seconds": 600}, "execution_name": name, "timeout": 120}  # fmt: skip
+    answer: dict[str, Any] = await client.remote(PROBE, params, time_limit=240)
+    assert answer["phase"] == core.WorkflowExecution.ABORTED
+    for _ in range(120):  # the pod goes once its finalizer is removed; a minute at most
+        pods = await asyncio.to_thread(_pods, node, name)
+        if not pods:
+            break
+        await asyncio.sleep(0.5)
+    assert pods == []

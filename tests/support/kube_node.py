@@ -2,7 +2,7 @@
 
 etcd, kube-apiserver, kube-controller-manager, kube-scheduler, containerd and a kubelet, as this
 user's processes (root: the kubelet and runc need it). The Kubernetes commands are built once from
-the Go module in `kube_node/` (v1.34.x: the last kubelet that runs on cgroup v1) and cached beside
+the Go module in `kube_node_module/` (v1.34.x: the last kubelet that runs on cgroup v1) and cached beside
 the tests' virtualenvs; the rest are Debian packages (`scripts/setup-test-services.sh`, or installed
 here when missing). The images are local and never pulled: a sandbox image whose one binary sleeps
 until SIGTERM, and a task image (Debian's python3 from debootstrap with a virtualenv holding
@@ -43,7 +43,7 @@ from tests.support.paths import FLYTEKIT_VERSION
 from tests.support.venvs import cache_root
 
 KUBERNETES_VERSION = "v1.34.4"
-MODULE_DIR = Path(__file__).with_name("kube_node")
+MODULE_DIR = Path(__file__).with_name("kube_node_module")
 COMMANDS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kubectl")
 # What the node needs from Debian, by the command (or file) that shows it is installed.
 DEBIAN_PACKAGES = {

@@ -4,6 +4,7 @@ import os
 import time
 
 from flytekit import Resources, task, workflow
+from flytekit.exceptions.user import FlyteRecoverableException
 from flytekit.types.file import FlyteFile
 
 
@@ -42,10 +43,11 @@ def typed_io(a: int, b: int, name: str) -> tuple[str, str]:
 
 @task(retries=2)
 def flaky() -> int:
-    """Fails on its first two attempts (a user error each time), succeeds on the third."""
+    """Fails on its first two attempts (a recoverable user error: flytekit's others are not retried), succeeds on
+    the third."""
     attempt = int(os.environ.get("FLYTE_ATTEMPT_NUMBER", "0"))
     if attempt < 2:
-        raise RuntimeError(f"attempt {attempt} fails on purpose")
+        raise FlyteRecoverableException(f"attempt {attempt} fails on purpose")
     return attempt
 
 
@@ -90,10 +92,13 @@ def out_of_memory() -> int:
     return hungry()
 
 
-@task(requests=Resources(cpu="150m", mem="300Mi"), limits=Resources(cpu="500m", mem="400Mi"))
+@task(requests=Resources(cpu="150m", mem="300Mi"), limits=Resources(cpu="400m", mem="400Mi"))
 def sized() -> str:
-    with open("/sys/fs/cgroup/memory/memory.limit_in_bytes") as limit:
-        return limit.read().strip()
+    """The limits the kubelet gave this container's cgroup (v1): memory in bytes, CPU as quota/period."""
+    with open("/sys/fs/cgroup/memory/memory.limit_in_bytes") as memory:
+        limit = memory.read().strip()
+    with open("/sys/fs/cgroup/cpu/cpu.cfs_quota_us") as quota, open("/sys/fs/cgroup/cpu/cpu.cfs_period_us") as period:
+        return f"memory {limit}, cpu {quota.read().strip()}/{period.read().strip()}"
 
 
 @workflow
