@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -145,10 +146,16 @@ def _go() -> str:
     return go
 
 
+def _digest(*parts: bytes) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part + b"\0")
+    return digest.hexdigest()[:12]
+
+
 def _module_key() -> str:
-    done = subprocess.run(["sha256sum", str(MODULE_DIR / "go.sum"), str(MODULE_DIR / "pause" / "main.go")],
-                          capture_output=True, text=True, check=True)  # fmt: skip
-    return subprocess.run(["sha256sum"], input=done.stdout, capture_output=True, text=True, check=True).stdout[:12]
+    """What the built commands depend on, whatever the checkout's path: the module's pins and the pause source."""
+    return _digest(*((MODULE_DIR / name).read_bytes() for name in ("go.mod", "go.sum", "tools.go", "pause/main.go")))
 
 
 def binaries() -> dict[str, Path]:
@@ -190,7 +197,7 @@ def _oci_to_archive(layout: Path, tag: str, reference: str, target: Path) -> Non
 def pause_image_archive() -> Path:
     """A docker-archive of the sandbox image: the static `pause` binary as its entrypoint."""
     pause = binaries()["pause"]
-    key = subprocess.run(["sha256sum", str(pause)], capture_output=True, text=True, check=True).stdout[:12]
+    key = _digest(pause.read_bytes())
     target = _image_archive("pause", key)
     if target.exists():
         return target
@@ -219,8 +226,7 @@ def task_image_archive(requirements: tuple[str, ...] = TASK_REQUIREMENTS) -> Pat
 
     Built once per requirement set (a few minutes: debootstrap and pip download from their registries).
     """
-    key = subprocess.run(["sha256sum"], input="\n".join([DEBIAN_SUITE, *requirements]),
-                         capture_output=True, text=True, check=True).stdout[:12]  # fmt: skip
+    key = _digest(DEBIAN_SUITE.encode(), *(r.encode() for r in requirements))
     target = _image_archive("task", key)
     if target.exists():
         return target
