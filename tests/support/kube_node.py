@@ -11,7 +11,9 @@ flytekit), both built once into cached archives and imported into this node's ow
 Everything a node writes lives in its directory: etcd's data, containerd's root and state and its
 socket, the kubelet's root, pod logs and certificates, and a kubeconfig for kubectl. Its cgroups live
 under a root of their own, so `down` leaves no process, mount or cgroup behind, and two nodes (a
-developer's and a test run's) can run side by side on different ports.
+developer's and a test run's) can run side by side on different ports. `down` also puts back the kernel
+settings the kubelet changes (overcommit, panic on oops, ...); the kubelet's empty iptables chains
+(KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT) stay, as the next kubelet reuses them.
 
 Facts of this machine the configuration answers (issue 23): cgroup v1 and no systemd
 (`cgroupDriver: cgroupfs`), no swap accounting (`failSwapOn: false`), and root without
@@ -36,7 +38,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator, Mapping
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +68,10 @@ TASK_IMAGE = f"localhost/flyteplane/flytekit:{FLYTEKIT_VERSION}"
 # What the task image's virtualenv holds: flytekit as the suite pins it.
 TASK_REQUIREMENTS = (f"flytekit=={FLYTEKIT_VERSION}",)
 CGROUP_ROOT = Path("/sys/fs/cgroup")
+KUBELET_SYSCTLS = (
+    "vm.overcommit_memory", "vm.panic_on_oom", "kernel.panic", "kernel.panic_on_oops",
+    "kernel.keys.root_maxkeys", "kernel.keys.root_maxbytes", "net.ipv4.ip_forward",
+)  # fmt: skip
 PORT_NAMES = ("etcd", "etcd_peer", "apiserver", "controller_manager", "scheduler", "kubelet", "kubelet_healthz")
 
 
@@ -83,6 +89,8 @@ class Node:
     kubeconfig: Path
     ports: dict[str, int]
     pids: dict[str, int]
+    # The machine's kernel settings before the kubelet set its own (restored by `down`).
+    sysctls: dict[str, str] = field(default_factory=dict)
 
     def kubectl(self, *args: str, check: bool = True) -> str:
         """`kubectl` against this node; its standard output."""
@@ -105,6 +113,7 @@ class Node:
             return cls(
                 directory=Path(data["directory"]), api_url=data["api_url"], token=data["token"],
                 kubeconfig=Path(data["kubeconfig"]), ports=dict(data["ports"]), pids=dict(data["pids"]),
+                sysctls=dict(data.get("sysctls", {})),
             )  # fmt: skip
         return None
 
@@ -321,6 +330,13 @@ def _alive(pid: int) -> bool:
         finished, _ = os.waitpid(pid, os.WNOHANG)
         return finished == 0
     return True
+
+
+def _ours(pid: int, directory: Path) -> bool:
+    """Whether `pid` is a live process of the node in `directory` (every one names the directory in its arguments)."""
+    with contextlib.suppress(OSError):
+        return _alive(pid) and str(directory).encode() in Path(f"/proc/{pid}/cmdline").read_bytes()
+    return False
 
 
 def _log_tail(directory: Path, name: str) -> str:
@@ -545,6 +561,8 @@ def _up(node: Node, found: dict[str, Path], archives: list[Path], etcd: str, con
             done.append(archive.name)
     _make_cgroup_root(_cgroup_root(ports))
     subprocess.run(["ip", "addr", "add", f"{node_ip(ports)}/32", "dev", "lo"], capture_output=True, check=False)
+    node.sysctls.update(_sysctls())
+    node.save()
     pids["kubelet"] = _start(directory, "kubelet", [
         str(found["kubelet"]), f"--config={_kubelet_config(directory, ports)}", f"--kubeconfig={kubeconfig}",
         f"--root-dir={directory / 'kubelet'}", f"--hostname-override={NODE_NAME}", f"--node-ip={node_ip(ports)}",
@@ -569,6 +587,19 @@ def _clear(directory: Path) -> None:
             shutil.rmtree(entry, ignore_errors=True)
         else:
             entry.unlink(missing_ok=True)
+
+
+def _sysctl_path(name: str) -> Path:
+    return Path("/proc/sys") / name.replace(".", "/")
+
+
+def _sysctls() -> dict[str, str]:
+    """The kernel settings a kubelet changes (its `protectKernelDefaults` list) and the bridge plugin's forwarding."""
+    found = {}
+    for name in KUBELET_SYSCTLS:
+        with contextlib.suppress(OSError):
+            found[name] = _sysctl_path(name).read_text().strip()
+    return found
 
 
 def _node_ready(url: str) -> bool:
@@ -623,7 +654,8 @@ def down(directory: Path) -> None:
     node = Node.load(directory)
     if node is None:
         return
-    pids = node.pids
+    # Only processes of this node: after a reboot, a recorded pid may belong to anything.
+    pids = {name: pid for name, pid in node.pids.items() if _ours(pid, directory)}
     if "apiserver" in pids and "kubelet" in pids and _alive(pids["kubelet"]):
         # The kubelet tears each pod's sandbox (and its network) down when the pod goes.
         with contextlib.suppress(Exception):
@@ -655,6 +687,9 @@ def down(directory: Path) -> None:
     bridge = f"fpk{node.ports['kubelet']}"
     if Path(f"/sys/class/net/{bridge}").exists():
         subprocess.run(["ip", "link", "delete", bridge], capture_output=True, check=False)
+    for name, value in node.sysctls.items():
+        with contextlib.suppress(OSError):
+            _sysctl_path(name).write_text(value)
     (directory / "node.json").unlink(missing_ok=True)
 
 
@@ -711,7 +746,7 @@ def shared_node() -> Iterator[Node]:
         fcntl.flock(lock, fcntl.LOCK_EX)
         alive = users()
         node = Node.load(directory) if alive else None
-        if node is None or not all(_alive(pid) for pid in node.pids.values()):
+        if node is None or not all(_ours(pid, directory) for pid in node.pids.values()):
             node = up(directory)
         alive.add(os.getpid())
         users_path.write_text(" ".join(map(str, sorted(alive))))
