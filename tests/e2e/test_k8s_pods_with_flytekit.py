@@ -12,6 +12,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+import ssl
+import urllib.error
+import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -21,8 +24,9 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
+from flyteidl_py.admin import execution_pb2, task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import literals_pb2
+from flyteidl_py.core import identifier_pb2, literals_pb2
 from flyteplane.storage import S3Config, StorageConfig
 from tests.integration.flyteplane.storage.conftest import S3_KEY, S3_SECRET, moto_endpoint
 from tests.support.flytekit import Flytekit
@@ -37,6 +41,8 @@ PROBE = Path(__file__).with_name("flyteremote_probe.py")
 PROJECT, DOMAIN = "flytesnacks", "development"
 NAMESPACE = f"{PROJECT}-{DOMAIN}"
 VERSION = "k8s-v1"
+LOG_LINK = "Pod log API"
+GREETING = "hello from the pod's container"  # what k8s_workflows.pods.talks prints
 
 
 @pytest.fixture(scope="module")
@@ -88,6 +94,16 @@ def pod_backend(node: Node, storage_secret: str) -> dict[str, Any]:
         "image_pull_policy": "Never",
         "default_env_from_secrets": [storage_secret],
         "default_pod_template": {"spec": {"hostNetwork": True}},
+        # A link per task to the API server's pod log API (what `kubectl logs` reads).
+        "logs": {
+            "templates": [
+                {
+                    "name": LOG_LINK,
+                    "template": f"{node.api_url}/api/v1/namespaces/{{{{ .namespace }}}}"
+                    "/pods/{{ .podName }}/log?container={{ .containerName }}",
+                }
+            ]
+        },
     }
 
 
@@ -138,9 +154,19 @@ async def test_typed_inputs_and_outputs_pass_through_the_store_between_pods(clie
 
 
 @pytest.fixture(scope="module")
-async def runs(client: Flytekit) -> dict[str, dict[str, Any]]:
+def task_secrets(node: Node) -> dict[str, str]:
+    """Kubernetes Secrets named after the groups the `secrets` workflow's tasks request."""
+    values = {"poddb": "password=s3cret-from-env", "podfiles": "token=s3cret-from-file"}
+    for name, literal in values.items():
+        node.kubectl("delete", "secret", "-n", NAMESPACE, name, "--ignore-not-found")
+        node.kubectl("create", "secret", "generic", "-n", NAMESPACE, name, f"--from-literal={literal}")
+    return values
+
+
+@pytest.fixture(scope="module")
+async def runs(client: Flytekit, task_secrets: dict[str, str]) -> dict[str, dict[str, Any]]:
     """One execution of each workflow below, started together by one FlyteRemote and waited for: by workflow."""
-    workflows = ["retried", "raising", "exiting", "out_of_memory", "resources"]
+    workflows = ["retried", "raising", "exiting", "out_of_memory", "resources", "secrets"]
     params = {"action": "execute_all_and_wait", "timeout": 400,
               "runs": [{"name": f"k8s_workflows.pods.{w}", "version": VERSION} for w in workflows]}  # fmt: skip
     answer: dict[str, Any] = await client.remote(PROBE, params, time_limit=480)
@@ -179,6 +205,10 @@ async def test_the_tasks_requests_and_limits_are_applied_to_its_container(runs: 
     assert _outputs(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
 
 
+async def test_secrets_come_from_kubernetes_secrets_as_environment_and_files(runs: dict[str, dict[str, Any]]) -> None:
+    assert _outputs(runs["secrets"]) == {"o0": "s3cret-from-env", "o1": "s3cret-from-file"}
+
+
 def _pods(node: Node, execution: str) -> list[dict[str, Any]]:
     listed = node.kubectl("get", "pods", "-n", NAMESPACE, "-l", f"execution-id={execution}", "-o", "json")
     items: list[dict[str, Any]] = json.loads(listed)["items"]
@@ -197,3 +227,42 @@ async def test_aborting_an_execution_deletes_its_running_pod(client: Flytekit, n
             break
         await asyncio.sleep(0.5)
     assert pods == []
+
+
+def _read_log(url: str, token: str) -> str:
+    """The log the link points at, read with the node's token; "" until the container has started."""
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=10) as answer:
+            return str(answer.read().decode())
+    except urllib.error.HTTPError:
+        return ""
+
+
+async def test_a_running_tasks_log_link_reads_its_pods_output(
+    client: Flytekit, plane: RunningPlane, node: Node
+) -> None:
+    name = f"logs-{uuid.uuid4().hex[:8]}"
+    params = {"action": "execute_launch_plan", "name": "k8s_workflows.pods.talker", "version": VERSION,
+              "inputs": {"seconds": 600}, "execution_name": name}  # fmt: skip
+    await client.remote(PROBE, params)
+    execution = identifier_pb2.WorkflowExecutionIdentifier(project=PROJECT, domain=DOMAIN, name=name)
+    request = task_execution_pb2.TaskExecutionListRequest(
+        node_execution_id=identifier_pb2.NodeExecutionIdentifier(node_id="n0", execution_id=execution), limit=10
+    )
+    text = ""
+    try:
+        for _ in range(360):  # the pod starts within three minutes even on a busy machine
+            listed = await plane.stub.ListTaskExecutions(request)
+            links = [log.uri for t in listed.task_executions for log in t.closure.logs if log.name.startswith(LOG_LINK)]
+            if links:
+                text = await asyncio.to_thread(_read_log, links[0], node.token)
+                if GREETING in text:
+                    break
+            await asyncio.sleep(0.5)
+    finally:
+        await plane.stub.TerminateExecution(execution_pb2.ExecutionTerminateRequest(id=execution, cause="read its log"))
+    assert GREETING in text, text

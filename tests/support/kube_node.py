@@ -12,8 +12,9 @@ Everything a node writes lives in its directory: etcd's data, containerd's root 
 socket, the kubelet's root, pod logs and certificates, and a kubeconfig for kubectl. Its cgroups live
 under a root of their own, so `down` leaves no process, mount or cgroup behind, and two nodes (a
 developer's and a test run's) can run side by side on different ports. `down` also puts back the kernel
-settings the kubelet changes (overcommit, panic on oops, ...); the kubelet's empty iptables chains
-(KUBE-FIREWALL, KUBE-KUBELET-CANARY, KUBE-IPTABLES-HINT) stay, as the next kubelet reuses them.
+settings the kubelet changes (overcommit, panic on oops, ...); the kubelet's iptables chains stay (the next
+kubelet reuses them): KUBE-KUBELET-CANARY and KUBE-IPTABLES-HINT empty, KUBE-FIREWALL with its one rule
+dropping new connections to 127.0.0.0/8 from other source addresses.
 
 Facts of this machine the configuration answers (issue 23): cgroup v1 and no systemd
 (`cgroupDriver: cgroupfs`), no swap accounting (`failSwapOn: false`), and root without

@@ -3,7 +3,7 @@
 import os
 import time
 
-from flytekit import Resources, task, workflow
+from flytekit import Resources, Secret, current_context, task, workflow
 from flytekit.exceptions.user import FlyteRecoverableException
 from flytekit.types.file import FlyteFile
 
@@ -115,3 +115,30 @@ def sleeps(seconds: int) -> int:
 @workflow
 def sleeper(seconds: int) -> int:
     return sleeps(seconds=seconds)
+
+
+@task(secret_requests=[Secret(group="poddb", key="password", mount_requirement=Secret.MountType.ENV_VAR)])
+def env_secret() -> str:
+    return current_context().secrets.get("poddb", "password")
+
+
+@task(secret_requests=[Secret(group="podfiles", key="token", mount_requirement=Secret.MountType.FILE)])
+def file_secret() -> str:
+    return current_context().secrets.get("podfiles", "token").strip()
+
+
+@workflow
+def secrets() -> tuple[str, str]:
+    return env_secret(), file_secret()
+
+
+@task
+def talks(seconds: int) -> int:
+    print("hello from the pod's container", flush=True)
+    time.sleep(seconds)
+    return seconds
+
+
+@workflow
+def talker(seconds: int) -> int:
+    return talks(seconds=seconds)
