@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What the tests need beyond Python packages, installed when missing: PostgreSQL (the tests start
 # throwaway servers with initdb/pg_ctl), Node.js/npm (buf comes from the npm registry) and Go
-# (grpcurl and kube-apiserver are built through the Go module proxy), etcd, a JRE for pyspark, and for
+# (grpcurl and the Kubernetes commands are built through the Go module proxy), etcd, a single Kubernetes node's
+# runtime (containerd, runc, CNI plugins) and image tools (debootstrap, umoci, skopeo), a JRE for pyspark, and for
 # the generated-client tests (tests/e2e/clients) a JDK with Maven
 # and cargo, Debian's chromium for the console's browser tests. Debian packages; needs root when installing.
 # Then jflyte for the Java task tests (scripts/install-jflyte.sh, with Maven).
@@ -15,6 +16,12 @@ command -v npm >/dev/null 2>&1 || need+=(npm)
 command -v go >/dev/null 2>&1 || need+=(golang-go)
 command -v runuser >/dev/null 2>&1 || need+=(util-linux)
 command -v etcd >/dev/null 2>&1 || need+=(etcd-server)  # the kube-apiserver tests store in it
+# A real Kubernetes node (tests/support/kube_node.py): containerd and runc run its pods, the CNI plugins
+# network them, debootstrap, umoci and skopeo build its images.
+for tool in containerd runc debootstrap umoci skopeo; do
+  command -v "$tool" >/dev/null 2>&1 || need+=("$tool")
+done
+[ -x /usr/lib/cni/bridge ] || need+=(containernetworking-plugins)
 command -v java >/dev/null 2>&1 || need+=(default-jre-headless)  # pyspark, for the local Spark backend
 command -v javac >/dev/null 2>&1 || need+=(default-jdk-headless)  # the Java client test
 command -v mvn >/dev/null 2>&1 || need+=(maven)
