@@ -5,10 +5,10 @@ rendered); flytekitplugins-ray's `ray.init()` inside it then joins the cluster t
 The submission id is the attempt's generated name, so `handle` is idempotent and a restarted
 propeller finds its job: it reads `GET /api/jobs/<id>`, submits only on 404 (a lost race ends in
 "already exists", which is fine; a submission Ray answers with 5xx or 429, "try again later", leaves the
-attempt waiting for resources and is tried again after a poll interval), and maps the job status: PENDING -> initializing, RUNNING ->
-running, SUCCEEDED -> success (propeller then reads outputs.pb/error.pb), FAILED -> the task's
-error document if it wrote one, else a retryable system failure quoting the job's message and
-log tail, STOPPED -> a retryable system failure.
+attempt waiting for resources and is tried again after a poll interval), and maps the job status:
+PENDING -> initializing, RUNNING -> running, SUCCEEDED -> success (propeller then reads
+outputs.pb/error.pb), FAILED -> the task's error document if it wrote one, else a retryable system
+failure quoting the job's message and log tail, STOPPED -> a retryable system failure.
 
 The runtime environment is the configured one under the task's `RayJob` runtime env, with the
 task's environment (`FLYTE_INTERNAL_*`, store endpoints, `PYTHONPATH`) in `env_vars`. The job's
