@@ -18,9 +18,8 @@ ruff format --check .
 echo "== mypy --strict"
 mypy
 echo "== pytest"
-# Three workers (pytest-xdist) on the two cores, a test file per worker at a time so a module's shared
-# plane stays one: much of a test's time is spent waiting (servers starting, flytekit subprocesses,
-# schedules' minute ticks), which a third worker fills.
+# Two workers (pytest-xdist), a test file per worker at a time so a module's shared plane stays one;
+# most of a test's time is spent waiting on servers and flytekit subprocesses, not on this process.
 # FLYTEPLANE_TEST_WORKERS=0 runs everything in one process.
 # The slowest tests are listed at the end: where the suite's time goes.
-pytest -q -n "${FLYTEPLANE_TEST_WORKERS:-3}" --dist loadfile --durations=30 "$@"
+pytest -q -n "${FLYTEPLANE_TEST_WORKERS:-2}" --dist loadfile --durations=30 "$@"
