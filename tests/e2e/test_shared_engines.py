@@ -139,6 +139,9 @@ async def test_the_surviving_engine_finishes_the_executions_of_a_killed_one(shar
     survivor = next(owner for owner in shared.engines if owner != victim)
     killed_at = time.monotonic()
     await shared.engines[victim].kill()
+    # What the victim owned unfinished when it died (it may have finished some since the look above): looked at
+    # after the kill, before its leases run out and the survivor takes them over.
+    owners = await shared.owners()
     orphans = [name for name, (owner, finished) in owners.items() if owner == victim and not finished]
     orphaned_slow = [e for e in slow if e.name in orphans]
 
