@@ -611,14 +611,15 @@ function NodeDetails({ id, node, running }: { id: ExecutionIdentifier; node: Nod
 // A lookup that missed: CACHE_POPULATED is a miss whose outputs were then stored.
 const MISSES = ["CACHE_MISS", "CACHE_POPULATED"];
 
-/** Why the node's cache lookup missed: `flyteplane cache explain`'s report, asked of admin on demand. */
-function CacheExplain({ id, nodeId }: { id: ExecutionIdentifier; nodeId: string }) {
+/** Why the node's cache lookup missed (or a map element's: `index`): `flyteplane cache explain`'s report, asked of
+ * admin on demand. */
+function CacheExplain({ id, nodeId, index }: { id: ExecutionIdentifier; nodeId: string; index?: number }) {
   const [state, setState] = useState<{ loading?: boolean; report?: string; error?: string }>({});
   const ask = async () => {
     setState({ loading: true });
     const path = [id.project, id.domain, id.name].map((p) => encodeURIComponent(p ?? "")).join("/");
     try {
-      const response = await fetch(`/api/v1/console/cache_explain/${path}?${new URLSearchParams({ node_id: nodeId })}`);
+      const response = await fetch(`/api/v1/console/cache_explain/${path}?${new URLSearchParams(index === undefined ? { node_id: nodeId } : { node_id: nodeId, index: String(index) })}`);
       const body = await response.text();
       if (response.ok) return setState({ report: body });
       let message = body.slice(0, 500);
@@ -648,8 +649,12 @@ function CacheExplain({ id, nodeId }: { id: ExecutionIdentifier; nodeId: string 
 /** A map task's element log: the element is chosen by its index; its phase comes from the external resources. */
 function ElementLog({ id, nodeId, attempts, running }: { id: ExecutionIdentifier; nodeId: string; attempts: TaskExecution[]; running: boolean }) {
   const phases = new Map<number, string>();
+  const caching = new Map<number, string>();
   for (const attempt of attempts) {
-    for (const resource of attempt.closure?.metadata?.externalResources ?? []) phases.set(resource.index ?? 0, resource.phase ?? "UNDEFINED");
+    for (const resource of attempt.closure?.metadata?.externalResources ?? []) {
+      phases.set(resource.index ?? 0, resource.phase ?? "UNDEFINED");
+      if (resource.cacheStatus) caching.set(resource.index ?? 0, resource.cacheStatus);
+    }
   }
   const size = phases.size ? Math.max(...phases.keys()) + 1 : 0;
   const [text, setText] = useState("0");
@@ -664,6 +669,7 @@ function ElementLog({ id, nodeId, attempts, running }: { id: ExecutionIdentifier
     setShown(Number(value));
   };
   const phase = shown !== undefined ? phases.get(shown) : undefined;
+  const cacheStatus = shown !== undefined ? caching.get(shown) : undefined;
   return (
     <Section title="Element logs">
       <form class="element-log" onSubmit={show}>
@@ -676,6 +682,12 @@ function ElementLog({ id, nodeId, attempts, running }: { id: ExecutionIdentifier
         {phase ? <Phase phase={phase} /> : null}
       </form>
       {problem ? <p class="error-inline">{problem}</p> : null}
+      {shown !== undefined && cacheStatus && cacheStatus !== "CACHE_DISABLED" ? (
+        <p class="element-cache" data-element-cache={cacheStatus}>
+          Cache {cacheStatus}
+          {MISSES.includes(cacheStatus) ? <CacheExplain key={shown} id={id} nodeId={nodeId} index={shown} /> : null}
+        </p>
+      ) : null}
       {shown !== undefined ? (
         <LogsPanel key={`${nodeId}[${shown}]`} id={id} nodeId={nodeId} index={shown} running={running && !isTerminal(phase)} />
       ) : null}

@@ -40,6 +40,7 @@ PROJECT, DOMAIN = "flytesnacks", "development"
 EVERYTHING = "console_flows.everything.everything"
 TYPED = "console_flows.everything.typed"
 LARGE = "console_flows.everything.large_map"
+CACHED_MAP = "console_flows.everything.cached_map"
 FRAMES = "console_flows.frames.frames"
 HOSTILE = "<img src=x onerror=\"window.__xss='label'\">"
 HOSTILE_FRAME = "<img src=x onerror=\"window.__xss='frame'\">"  # as console_flows.frames writes it
@@ -269,6 +270,31 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     await expect(report).to_contain_text("verdict", timeout=60_000)
     await expect(report).to_contain_text("input 'n' differs: now 4, cached 3")
     await _shot(page, "16-cache-miss-explained")
+
+
+async def test_a_map_elements_cache_miss_is_explained_from_the_page(page: Page, client: Flytekit) -> None:
+    # Three elements cached by a first run; a second run changes the last element's input only: it misses, the
+    # other two hit, and the console says why the one missed.
+    for name, xs in (("consolecachedmap", [1, 2, 3]), ("consolecachedmapmiss", [1, 2, 5])):
+        params = {"name": CACHED_MAP, "version": VERSION, "inputs": {"xs": xs}, "execution_name": name}
+        await client.remote(PROBE, {"action": "execute_launch_plan", **params})
+        await page.goto(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions/{name}")
+        await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=240_000)
+    await page.locator(".graph svg g.node[data-node='n0']").click()
+    details = page.locator(".node-details")
+    form = details.locator("form.element-log")
+    await form.locator("input[name='element']").fill("0")
+    await form.get_by_role("button", name="Show log").click()
+    await expect(details.locator("[data-element-cache]")).to_have_attribute("data-element-cache", "CACHE_HIT")
+    await expect(details.get_by_role("button", name="Why a miss?")).to_have_count(0)
+    await form.locator("input[name='element']").fill("2")
+    await form.get_by_role("button", name="Show log").click()
+    await expect(details.locator("[data-element-cache]")).to_have_attribute("data-element-cache", "CACHE_POPULATED")
+    await details.get_by_role("button", name="Why a miss?").click()
+    report = details.locator("pre.cache-explain")
+    await expect(report).to_contain_text("element 2 of", timeout=60_000)
+    await expect(report).to_contain_text("input 'x' differs: now 5, cached 3")
+    await _shot(page, "17-map-element-cache-miss-explained")
 
 
 async def test_a_launch_from_the_form_runs_with_typed_inputs(page: Page, client: Flytekit, plane: RunningPlane) -> None:

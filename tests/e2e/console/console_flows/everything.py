@@ -1,5 +1,5 @@
 """What the console must show at once: a sub-workflow, a @dynamic, a large map task, a task that fails once
-and is retried, a gate waiting for approval, and a task that writes its log slowly."""
+and is retried, a gate waiting for approval, and a task that writes its log slowly; and a map of cached elements."""
 
 import os
 import sys
@@ -101,3 +101,14 @@ def slow_square(x: int) -> int:
 @workflow
 def large_map(xs: list[int]) -> list[int]:
     return map_task(slow_square)(x=xs)
+
+
+@task(cache=True, cache_version="1")
+def cached_square(x: int) -> int:
+    return x * x
+
+
+@workflow
+def cached_map(xs: list[int]) -> list[int]:
+    # Each element is cached on its own: run again with one value changed, only that element misses.
+    return map_task(cached_square)(x=xs)
