@@ -16,7 +16,8 @@ plane process (admin, propeller and datacatalog share it) per element and of the
 processes, this client and whatever else runs) per element; then, from admin's node executions, where
 the wall time went: submit -> map node started, the map node's own duration, map end -> outputs read.
 
-Run: .venv/bin/python bench/map_scale.py [--sizes 1000,10000] [--shapes produced,input] [--port-base P]
+Run: .venv/bin/python bench/map_scale.py [--sizes 1000,10000] [--shapes produced,input] [--path warm|reuse|cold]
+     [--port-base P]
 """
 
 from __future__ import annotations
@@ -144,9 +145,9 @@ def use_ports(plane: Plane, base: int) -> None:
     plane.grpc_port = base
 
 
-def report(runs: list[Run], poll: float) -> None:
+def report(runs: list[Run], poll: float, path: str) -> None:
     print(
-        "\nMap tasks through `flyteplane start` (local backend defaults: warm fork), real flytekit 1.16.31 "
+        f"\nMap tasks through `flyteplane start` (local backend path: {path}), real flytekit 1.16.31 "
         f"`x + 1` elements, client polling GetExecution every {poll * 1000:g} ms."
     )
     print("CPU per element: of the plane process (admin + propeller + datacatalog) / of the whole machine\n")
@@ -173,6 +174,8 @@ async def main() -> None:
     parser.add_argument("--poll-ms", type=float, default=100.0, help="GetExecution polling interval")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds one run may take before it is abandoned")
     parser.add_argument("--port-base", type=int, default=0, help="use ports from here on (default: free ports)")
+    parser.add_argument("--path", default="warm", choices=("warm", "reuse", "cold"),
+                        help="the local backend's path: warm (fork, the default), reuse or cold")  # fmt: skip
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (plane log) and print it")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s]
@@ -182,7 +185,7 @@ async def main() -> None:
     scratch = Path(tempfile.mkdtemp(prefix="map-scale-"))
     project = scratch / "project"
     shutil.copytree(ROOT / "bench" / "workflows", project / "workflows")
-    plane = Plane(scratch, "warm", bin_dir.parent)
+    plane = Plane(scratch, args.path, bin_dir.parent)
     if args.port_base:
         use_ports(plane, args.port_base)
     runs: list[Run] = []
@@ -204,7 +207,7 @@ async def main() -> None:
             print(f"\nscratch directory (plane log): {scratch}", file=sys.stderr)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
-    report(runs, poll)
+    report(runs, poll, args.path)
 
 
 if __name__ == "__main__":

@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from flyteidl_py.core import catalog_pb2, literals_pb2, tasks_pb2, workflow_pb2
@@ -48,6 +49,12 @@ _STEPS_PER_ROUND = 2000
 # looking at elements it will not start costs every round. The rest start next round.
 _START_SECONDS = 1.0
 _STARTS_PER_ROUND = 4 * _CONCURRENCY
+# Started elements are looked at when their plugin woke the execution for them (it saw their state change),
+# and every one of them at least this often: a plugin that follows its attempt without waking for it is still
+# polled, and an engine that took the execution over (it has no record of wakes) looks at every one at once.
+# Looking at every started element every round made a round's cost grow with the elements in flight, and the
+# rounds with them (each element's end wakes one): quadratic in the array's width.
+_SWEEP_SECONDS = 5.0
 # Element outputs are gathered this many at a time: each parsed message holds memory of its own until copied.
 _GATHER_SLICE = 1024
 # The failed elements' own error messages kept in the node's record (the first ones to fail; the record is
@@ -90,6 +97,32 @@ class _ElementCache:
 class ArrayNode(NodeHandler):
     counts_for_parallelism = True
 
+    def __init__(self) -> None:
+        # Per array node instance (execution record, node's unique id): the elements whose plugin woke the
+        # execution since they were last looked at, and when every started element was last looked at. In memory
+        # only: a restarted or new engine has none, so it looks at every element first.
+        self._woken: dict[tuple[int, str], set[int]] = {}
+        self._swept: dict[tuple[int, str], float] = {}
+
+    def _forget(self, ctx: NodeContext) -> None:
+        key = (ctx.state.record_id, ctx.unique_id)
+        self._woken.pop(key, None)
+        self._swept.pop(key, None)
+
+    def _element_wake(self, ctx: NodeContext, index: int) -> Callable[[], None]:
+        services, record_id, key = ctx.services, ctx.state.record_id, (ctx.state.record_id, ctx.unique_id)
+
+        def wake() -> None:
+            woken = self._woken.get(key)
+            if woken is not None:  # else the node is over, or its next round looks at every element anyway
+                woken.add(index)
+            services.wake(record_id)
+
+        return wake
+
+    def _woken_of(self, ctx: NodeContext) -> set[int]:
+        return self._woken.setdefault((ctx.state.record_id, ctx.unique_id), set())
+
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
         return task_template(ctx, ctx.node.array_node.node.task_node.reference_id)
 
@@ -108,6 +141,7 @@ class ArrayNode(NodeHandler):
             output_dir=self._element_dir(ctx, index),
             array_index=index,
             narrowed_inputs_reader=lambda: self._narrowed_inputs(ctx, index),
+            wake=self._element_wake(ctx, index),
         )
 
     async def _narrowed_inputs(self, ctx: NodeContext, index: int) -> literals_pb2.LiteralMap | None:
@@ -143,7 +177,16 @@ class ArrayNode(NodeHandler):
             batch = running[: min(limit, _STEPS_PER_ROUND)]
             if len(running) > len(batch) and len(batch) < limit:
                 ctx.wake()  # the rest of the elements that may run now: next round
-            # Elements already started are all looked at; of those not started, a round takes `_STARTS_PER_ROUND`.
+            # Of the elements already started, those woken for (all of them on a sweep); of those not started, a
+            # round takes `_STARTS_PER_ROUND`.
+            key, now = (ctx.state.record_id, ctx.unique_id), time.monotonic()
+            swept = self._swept.get(key)
+            sweep = swept is None or now - swept >= _SWEEP_SECONDS
+            if sweep:
+                self._swept[key] = now
+                # However quiet its elements, the node is looked at again by the next sweep's time.
+                ctx.services.wake_later(ctx.state.record_id, _SWEEP_SECONDS)
+            woken = self._woken_of(ctx)
             element_plugin, fresh, deferred = status.element_plugin, 0, False
             selected = []
             for index in batch:
@@ -152,7 +195,11 @@ class ArrayNode(NodeHandler):
                         deferred = True
                         continue
                     fresh += 1
+                elif not sweep and index not in woken:
+                    continue
                 selected.append(index)
+            # Taken before they are looked at: a wake while one is being looked at is for the next round.
+            woken.difference_update(selected)
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
@@ -182,6 +229,8 @@ class ArrayNode(NodeHandler):
                 status.array_phase = FAILING
             elif succeeded >= minimum and active == 0:
                 status.array_phase = SUCCEEDING
+        if status.array_phase != EXECUTING:
+            self._forget(ctx)
         if status.array_phase == FAILING:
             # Aborted before the failure is reported, so that its event already shows them ABORTED.
             aborted = await self._abort_elements(ctx, template, plugin)
@@ -395,6 +444,7 @@ class ArrayNode(NodeHandler):
         ctx.state.emit("task", payload)
 
     async def abort(self, ctx: NodeContext, reason: str) -> None:
+        self._forget(ctx)
         status = ctx.status
         if not status.element_phase:
             return

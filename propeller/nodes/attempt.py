@@ -40,8 +40,10 @@ def task_context(
     array_index: int | None = None,
     inputs_uri: str | None = None,
     narrowed_inputs_reader: Callable[[], Awaitable[literals_pb2.LiteralMap | None]] | None = None,
+    wake: Callable[[], None] | None = None,
 ) -> TaskExecutionContext:
-    """The plugin's view of one attempt (also used by array nodes for their elements)."""
+    """The plugin's view of one attempt (also used by array nodes for their elements); `wake` replaces the plain
+    wake of the execution (an array node's also notes which element called it)."""
     state, services = ctx.state, ctx.services
     spec = state.spec
     e = state.ident
@@ -94,7 +96,7 @@ def task_context(
         array_index=array_index,
         narrowed_inputs_reader=narrowed_inputs_reader,
         platform_environment=services.settings.platform_environment,
-        wake=lambda: services.wake(state.record_id),
+        wake=wake or (lambda: services.wake(state.record_id)),
         secrets_reader=_secrets_reader(services, e.project, e.domain),
         task_token_reader=_task_token_reader(services, e),
         storage_credentials_reader=_storage_credentials_reader(ctx, template, paths, raw_base, f"{unique}/{attempt}"),
