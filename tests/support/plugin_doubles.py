@@ -4,7 +4,10 @@ Those that succeed echo their inputs as outputs, like the built-in echo plugin, 
 still checks that data flows; they differ in when they finish:
 
 - `sleep` succeeds `seconds` after its first `handle`. The start time lives in the plugin state, so
-  an engine that takes the execution over from a dead one keeps the same clock.
+  an engine that takes the execution over from a dead one keeps the same clock. It wakes the execution when
+  the time is up, unless `wakes: false` (a backend that only answers when asked). An array element sleeps
+  `stagger` seconds more per index (so the elements end one after another); with `record`, each `handle` of
+  an array element appends its index there (how often the engine looked at it).
 - `fail-once` fails (permanently) the first time it runs a node of a given id, and succeeds every
   time after: the first execution fails there, and a recovery of it succeeds.
 - `flaky` fails (retryably) the first `failures` attempts of every node and succeeds after; each
@@ -45,15 +48,21 @@ class SleepPlugin:
     id = "sleep"
     task_types: tuple[str, ...] = ("sleep",)
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, *, wakes: bool = True, stagger: float = 0.0, record: Path | None = None) -> None:
         self.seconds = seconds
+        self.wakes = wakes
+        self.stagger = stagger
+        self.record = record
 
     async def handle(self, ctx: TaskExecutionContext) -> Transition:
+        if self.record is not None and ctx.array_index is not None:
+            await _append(self.record, {"index": ctx.array_index})
         started = float(ctx.plugin_state.decode()) if ctx.plugin_state else time.time()
         state = repr(started).encode()
-        remaining = started + self.seconds - time.time()
+        remaining = started + self.seconds + self.stagger * (ctx.array_index or 0) - time.time()
         if remaining > 0:
-            asyncio.get_running_loop().call_later(remaining, ctx.wake)
+            if self.wakes:
+                asyncio.get_running_loop().call_later(remaining, ctx.wake)
             return Transition(Phase.RUNNING, reason=f"sleeping {self.seconds:g}s", state=state)
         await _echo(ctx)
         return Transition(Phase.SUCCESS, reason="slept", state=state)
@@ -88,7 +97,13 @@ class FailOncePlugin:
 
 
 def sleep(config: Mapping[str, Any]) -> SleepPlugin:
-    return SleepPlugin(float(config.get("seconds", 2.0)))
+    record = config.get("record")
+    return SleepPlugin(
+        float(config.get("seconds", 2.0)),
+        wakes=bool(config.get("wakes", True)),
+        stagger=float(config.get("stagger", 0.0)),
+        record=Path(record) if record else None,
+    )
 
 
 def fail_once(config: Mapping[str, Any]) -> FailOncePlugin:
@@ -104,7 +119,7 @@ async def _append(record: Path, entry: dict[str, Any]) -> None:
 
 
 def read_records(record: Path) -> list[dict[str, Any]]:
-    """What `flaky` or `fail-or-hang` appended to `record`, in order."""
+    """What `sleep`, `flaky` or `fail-or-hang` appended to `record`, in order."""
     if not record.exists():
         return []
     return [json.loads(line) for line in record.read_text().splitlines() if line]

@@ -1,0 +1,78 @@
+"""How often a map task's elements are looked at: a started element when its plugin says it changed (it wakes
+the execution), and every one at least every few seconds for a plugin that never says so.
+
+The elements run the `sleep` double (tests/support/plugin_doubles.py), which appends each look at an element
+to a record. Looking at every running element in every round made a wide map's rounds cost more with every
+element in flight, and its elements' ends (each one a round) multiplied that.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2
+from tests.integration.propeller.helpers import launch, outputs, register, wait
+from tests.support.echo import echo_list_task, mapped
+from tests.support.plane import RunningPlane, plane_config, running_plane
+from tests.support.plugin_doubles import read_records
+
+ELEMENTS = 60
+SWEEP_SECONDS = 5.0  # propeller/nodes/array.py's
+
+
+def _plane_config(directory: Path, *, wakes: bool) -> Any:
+    plugins = {
+        "factories": {"sleep": "tests.support.plugin_doubles:sleep"},
+        "backends": {
+            "sleep": {"seconds": 1.0, "stagger": 0.05, "wakes": wakes, "record": str(directory / "looks.jsonl")}
+        },
+    }
+    return plane_config(
+        directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
+    )
+
+
+@pytest.fixture(params=[True, False], ids=["waking", "silent"])
+async def plane(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[RunningPlane]:
+    async with running_plane(_plane_config(tmp_path, wakes=request.param)) as running:
+        yield running
+
+
+def _xs(count: int) -> literals_pb2.LiteralMap:
+    items = [
+        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
+        for i in range(count)
+    ]
+    return literals_pb2.LiteralMap(
+        literals={"xs": literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))}
+    )
+
+
+async def test_each_element_is_looked_at_when_it_changes_not_in_every_round(
+    plane: RunningPlane, tmp_path: Path
+) -> None:
+    task = echo_list_task("sleep.map")
+    task.spec.template.type = "sleep"
+    await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
+    execution_id = await launch(plane.stub, "sleepy", _xs(ELEMENTS))
+    execution = await wait(plane.stub, execution_id)
+
+    # Every element ran and the outputs are the inputs, whether the plugin wakes the execution or only answers
+    # when asked (then it is asked again within a few seconds, not never).
+    assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+    result = await outputs(plane.stub, execution_id)
+    assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(ELEMENTS))
+    looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
+    assert sorted(looks) == list(range(ELEMENTS))
+    # The elements end one after another over three seconds, each end a round. An element is started, then looked
+    # at again when it woke, and by each sweep of all of them (every 5 s: as many as the run's duration allows):
+    # a handful of looks, however many rounds the other elements' ends caused -- not one per round while it runs.
+    sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
+    assert max(looks.values()) <= 3 + sweeps, (sweeps, looks.most_common(3))
