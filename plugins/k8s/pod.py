@@ -32,7 +32,7 @@ from plugins.config import CONTAINER_TASK_TYPES
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition, requested_secrets
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
-from plugins.k8s.logs import pod_log_links
+from plugins.k8s.logs import pod_log_context, pod_log_links
 from plugins.k8s.manager import (
     ConfiguredBackend,
     KubePlugin,
@@ -487,6 +487,8 @@ class PodBackend(ConfiguredBackend[PodConfig]):
     def phase_of(self, ctx: TaskExecutionContext, resource: JSON, now: datetime) -> Transition:
         transition = pod_phase(resource, self.config, now)
         primary = ((resource.get("metadata") or {}).get("annotations") or {}).get(PRIMARY_CONTAINER_ANNOTATION, "")
+        # Named from the pod's creation on, so a log can be followed from before its container starts.
+        transition = replace(transition, log_context=pod_log_context(resource, primary))
         if (resource.get("status") or {}).get("containerStatuses"):
             logs = pod_log_links(ctx, self.config.logs, resource, primary, suffix=" (User)")
             transition = replace(transition, logs=logs)
