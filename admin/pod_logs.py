@@ -103,6 +103,8 @@ class PodLogs:
             answer = await client.get(f"{container.path}/log", params=params, timeout=httpx.Timeout(30.0))
         except httpx.HTTPError as error:
             raise Unavailable(f"cannot read {container}'s log: {error}") from error
+        if answer.status_code == 204:  # nothing written yet
+            return b""
         if answer.status_code != 200:
             refusal = _refusal(container, answer.status_code, answer.content)
             if isinstance(refusal, ContainerWaiting):
@@ -119,6 +121,8 @@ class PodLogs:
         skip = offset
         try:
             async with client.stream("GET", f"{container.path}/log", params=params) as answer:
+                if answer.status_code == 204:  # nothing written yet: the caller asks again
+                    return
                 if answer.status_code != 200:
                     raise _refusal(container, answer.status_code, await answer.aread())
                 async for chunk in answer.aiter_raw():

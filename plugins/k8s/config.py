@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flyteplane.kube import KubeConnection
+from plugins.common.log_links import check_log_link_base
 from plugins.k8s.names import render_template
 
 
@@ -140,6 +141,17 @@ class PodConfig(_Frozen):
     pod_pending_timeout_seconds: float = Field(default=0.0, ge=0, description="0: pending forever is fine.")
     console_url: str = Field(default="", description="For FLYTE_EXECUTION_URL.")
     logs: LogConfig = Field(default_factory=LogConfig)
+    log_link_base: str | None = Field(
+        default=None,
+        description="Admin's HTTP base URL (`http://host:port`, as people reach it): each attempt then also reports "
+        "a `Task log` link to admin's live log endpoint (`<base>/api/v1/logs/...`), which reads the pod log API. "
+        "`flyteplane start` sets it for `k8s-pod`; None: only the templates' links.",
+    )
+
+    @field_validator("log_link_base")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        return check_log_link_base(value)
 
 
 class ArrayConfig(PodConfig):

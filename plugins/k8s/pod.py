@@ -25,9 +25,10 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flyteidl_py.core import security_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
 from plugins.common.command import NO_PREVIOUS_CHECKPOINT, flyte_environment, render_for_attempt
+from plugins.common.log_links import live_log_url
 from plugins.config import CONTAINER_TASK_TYPES
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition, requested_secrets
 from plugins.k8s.client import JSON, POD, ResourceKind
@@ -491,6 +492,8 @@ class PodBackend(ConfiguredBackend[PodConfig]):
         transition = replace(transition, log_context=pod_log_context(resource, primary))
         if (resource.get("status") or {}).get("containerStatuses"):
             logs = pod_log_links(ctx, self.config.logs, resource, primary, suffix=" (User)")
+            if self.config.log_link_base is not None:
+                logs.append(execution_pb2.TaskLog(uri=live_log_url(self.config.log_link_base, ctx), name="Task log"))
             transition = replace(transition, logs=logs)
         return transition
 
