@@ -159,11 +159,11 @@ class LogEndpoint:
         """A pod's log (see the module docstring); 404 naming the pod once it is gone."""
         assert found.pod is not None
         headers = {PHASE_HEADER: found.phase_name, ATTEMPT_HEADER: str(found.attempt), "Cache-Control": "no-store"}
-        # Also before a followed answer starts: a pod that is gone is a 404 then, not an empty stream.
-        data = await self.pods.read(found.pod, offset, 1 if follow else self.pod_window)
         if follow:
+            await self.pods.read(found.pod, 0, 1)  # a pod that is gone is a 404 now, not an empty stream
             stream = self._follow_pod(request, found, found.pod, offset, query)
             return StreamingResponse(stream, media_type=MEDIA_TYPE, headers=headers)
+        data = await self.pods.read(found.pod, offset, self.pod_window)
         headers[OFFSET_HEADER] = str(offset + len(data))
         return Response(data, media_type=MEDIA_TYPE, headers=headers)
 
