@@ -33,10 +33,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from admin.managers.task_logs import AttemptLog, LogQuery, TaskLogs
-from admin.pod_logs import ContainerWaiting, PodContainer, PodLogs
+from admin.pod_logs import ContainerWaiting, PodContainer, PodLogs, Refused
 from admin.rest import error_response
 from flyteidl_py.core import identifier_pb2
-from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound
+from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound, Unavailable
 
 LOG_ROUTE = "/api/v1/logs/{project}/{domain}/{name}"
 OFFSET_HEADER = "X-Flyteplane-Log-Offset"
@@ -174,8 +174,8 @@ class LogEndpoint:
         sent (or its attempt is terminal without it), the pod is gone, or the client is gone.
 
         The API server ends a followed stream when the container ends, and may drop it before; each new
-        stream skips what was sent. The attempt's phase is looked at only while the container has not started:
-        an attempt can fail before it ever does."""
+        stream skips what was sent. The attempt's phase is looked at between streams only: an attempt can end
+        without its container ever starting."""
         sent = offset
         terminal = found.terminal
         query = replace(query, attempt=found.attempt)  # this attempt's phase, not a later retry's
@@ -184,9 +184,11 @@ class LogEndpoint:
                 async for chunk in self.pods.follow(pod, sent):
                     sent += len(chunk)
                     yield chunk
-            except ContainerWaiting:
+            except Refused:  # the answer's status is sent already: nothing to say it with
+                return
+            except (ContainerWaiting, Unavailable):  # not started yet, or the connection dropped: ask again
                 pass
-            except FlyteplaneError:  # gone, or the API server unreachable: the answer's status is sent already
+            except FlyteplaneError:  # the pod is gone
                 return
             if await self.pods.ended(pod):
                 # Whatever the container wrote between a dropped stream and its end.

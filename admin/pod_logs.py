@@ -37,6 +37,11 @@ class PodContainer:
         return f"/api/v1/namespaces/{self.namespace}/pods/{self.pod}"
 
 
+class Refused(Unavailable):
+    """The API server answered, but not with the log (401, 403, 5xx, ...): asking again the same way will not help
+    soon."""
+
+
 class ContainerWaiting(Exception):
     """The container has not started (or its pod is not scheduled yet): the API has no log for it so far."""
 
@@ -61,7 +66,7 @@ def _refusal(container: PodContainer, status: int, body: bytes) -> Exception:
         return ContainerWaiting(message)
     if status == 400:
         return NotFound(f"{container} is not in the pod: {message}", field="pod")
-    return Unavailable(f"the Kubernetes API server refused {container}'s log: {status} {message}".rstrip())
+    return Refused(f"the Kubernetes API server refused {container}'s log: {status} {message}".rstrip())
 
 
 class PodLogs:
