@@ -10,10 +10,12 @@ import os
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+if TYPE_CHECKING:
+    from kubernetes import client as k8s
 
 
 class KubeConnection(BaseModel):
@@ -33,6 +35,10 @@ class KubeConnection(BaseModel):
 
 def api_configuration(connection: KubeConnection) -> k8s.Configuration:
     """The client configuration `connection` describes (reads kubeconfig or service-account files: blocking)."""
+    # Imported here: `kubernetes` takes about a second to import, and every `flyteplane` command reads this schema.
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
     configuration = k8s.Configuration()
     if connection.host:
         configuration.host = connection.host.rstrip("/")
@@ -64,8 +70,7 @@ class HttpEndpoint:
 def http_endpoint(connection: KubeConnection) -> HttpEndpoint:
     """The endpoint `connection` describes, for clients other than `kubernetes`' own (blocking: reads files).
 
-    The bearer token is read through the configuration's own hook, so an in-cluster token that the kubelet
-    rotates is read again each time this is called.
+    The bearer token is the one the configuration holds now (a caller that keeps the endpoint keeps the token).
     """
     configuration = api_configuration(connection)
     base_url = str(configuration.host).rstrip("/")
