@@ -111,8 +111,8 @@ async def test_a_running_pods_log_is_followed_through_admin_as_the_pod_prints_it
     assert _ticks("".join(text for _, text in chunks)) == list(range(8))
     first = next(when for when, text in chunks if "pod tick 0" in text)
     last = next(when for when, text in chunks if "pod tick 7" in text)
-    assert last - first >= 5, chunks  # 7 pauses of 1 s: line by line, not all at the end
-    # The stream ended with the container, before the attempt had even been reported finished, at most.
+    assert last - first >= 3, chunks  # 7 pauses of 1 s: line by line, not all at the end
+    # The stream ended by itself, with the container; the execution then succeeded.
     assert await _finished(plane, followed["id"]) == core.WorkflowExecution.SUCCEEDED
     assert followed["headers"]["x-flyteplane-log-attempt"] == "0"
 

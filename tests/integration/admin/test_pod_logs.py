@@ -99,7 +99,7 @@ async def test_a_finished_containers_log_is_read_whole_and_from_an_offset_within
 async def test_a_followed_log_yields_lines_as_the_container_prints_them_and_ends_with_it(
     node: Node, pods: PodLogs
 ) -> None:
-    pod = _start_pod(node, _count(6, 1.0))
+    pod = _start_pod(node, _count(8, 1.0))
     received: list[tuple[float, bytes]] = []
     for _ in range(240):  # until the container has started and printed (an empty log is no stream: 204)
         try:
@@ -111,9 +111,10 @@ async def test_a_followed_log_yields_lines_as_the_container_prints_them_and_ends
             break
         await asyncio.sleep(0.5)
     text = b"".join(chunk for _, chunk in received)
-    assert text == b"".join(f"line {i}\n".encode() for i in range(6))
-    # Streamed, not read at the end: the first line arrived seconds before the last.
-    assert received[-1][0] - received[0][0] >= 3, received
+    assert text == b"".join(f"line {i}\n".encode() for i in range(8))
+    # Streamed, not read at the end: the last lines came a second apart (the first may come together, when the
+    # container started before the stream did).
+    assert received[-1][0] - received[0][0] >= 1.5, received
     await _ended(pods, pod)  # once the kubelet has reported the container's end, a moment after the stream's
 
 
