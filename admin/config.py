@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import Field, SecretStr, model_validator
 
 from flyteplane.config import PlaneConfig, Section
+from flyteplane.kube import KubeConnection
 
 # The default texts of a notification (Flyte's placeholders; see admin.managers.notifications).
 DEFAULT_SUBJECT = "Execution {{ project }}/{{ domain }}/{{ name }} has {{ phase }}"
@@ -117,6 +118,15 @@ class LogsConfig(Section):
     task_dirs: list[Path] = Field(default_factory=list)
     # How often a followed log is looked at for new bytes, and its attempt for a terminal phase.
     poll_interval_seconds: float = Field(default=0.25, gt=0, le=10)
+    # The Kubernetes API servers whose pods' logs admin reads (the pod log API), by the id of the backend an
+    # attempt's events name (`k8s-pod`, `k8s-array`, ...): the connection that backend uses. `flyteplane` fills
+    # it in from `propeller.plugins.backends.<id>.kube.connection` where the same file configures the backends;
+    # `serve admin` alone needs it here. A pod of a backend not listed has no log admin can read (404).
+    kubernetes: dict[str, KubeConnection] = Field(default_factory=dict)
+    # The most one request without `follow` answers from a pod's log (the pod log API has no byte offsets:
+    # each request reads the log from its start up to offset + this); the answer's offset header says where
+    # to ask again from.
+    pod_window_bytes: int = Field(default=4 * 1024 * 1024, gt=0, le=256 * 1024 * 1024)
 
 
 class ExternalAuthConfig(Section):

@@ -9,8 +9,15 @@ The answer is `text/plain; charset=utf-8`, the log's bytes as written (a task ma
 clients decode leniently). `X-Flyteplane-Attempt-Phase` names the attempt's phase and
 `X-Flyteplane-Log-Attempt` its retry attempt; without `follow`, `X-Flyteplane-Log-Offset` is the
 offset after what was sent, to ask again from. Errors are the REST gateway's (`admin.rest`): 400
-for a bad parameter, 404 naming what is missing -- the execution, the node, the attempt, or "no
-local log for this attempt" (a Kubernetes pod's, or a file outside `admin.logs.roots`).
+for a bad parameter, 404 naming what is missing -- the execution, the node, the attempt, the pod
+that is gone, or "no local log for this attempt" (a file outside `admin.logs.roots`, a pod of a
+cluster `admin.logs.kubernetes` does not name).
+
+A Kubernetes pod's log (`admin.pod_logs`) keeps this contract with two differences, both from the pod
+log API having no byte offsets: an offset is served by reading the log from its start and skipping
+that many bytes, and an answer without `follow` holds at most `admin.logs.pod_window_bytes` (its
+offset header says where the next one starts). Before the container starts, the log is empty (a
+followed one waits for it); a followed log ends when the container does.
 """
 
 from __future__ import annotations
@@ -26,9 +33,10 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 
 from admin.managers.task_logs import AttemptLog, LogQuery, TaskLogs
+from admin.pod_logs import ContainerWaiting, PodContainer, PodLogs, Refused
 from admin.rest import error_response
 from flyteidl_py.core import identifier_pb2
-from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound
+from flyteplane.errors import FlyteplaneError, InvalidArgument, NotFound, Unavailable
 
 LOG_ROUTE = "/api/v1/logs/{project}/{domain}/{name}"
 OFFSET_HEADER = "X-Flyteplane-Log-Offset"
@@ -38,6 +46,8 @@ MEDIA_TYPE = "text/plain; charset=utf-8"
 CHUNK_BYTES = 64 * 1024
 # A followed attempt's phase is read from the database at most this often (the file is looked at every poll).
 PHASE_CHECK_SECONDS = 1.0
+# How often a followed pod's log is asked for again while its container has not started (an API call each).
+POD_RETRY_SECONDS = 1.0
 _PARAMETERS = frozenset({"node_id", "attempt", "index", "offset", "follow"})
 
 
@@ -76,16 +86,24 @@ def _read_at(fd: int, offset: int, size: int) -> bytes:
 class LogEndpoint:
     """The Starlette endpoint; see the module docstring."""
 
-    def __init__(self, logs: TaskLogs, poll_interval_seconds: float) -> None:
+    def __init__(
+        self, logs: TaskLogs, poll_interval_seconds: float, pods: PodLogs | None = None, pod_window_bytes: int = 1 << 22
+    ) -> None:
         self.logs = logs
         self.poll = poll_interval_seconds
+        self.pods = pods or PodLogs({})
+        self.pod_window = pod_window_bytes
 
     async def handle(self, request: Request) -> Response:
         try:
             query, offset, follow = _query(request)
             found = await self.logs.find(query)
+            if found.path is None and found.pod is not None and self.pods.serves(found.pod.backend):
+                return await self._pod_log(request, found, query, offset, follow)
             if found.path is None:
                 where = f"attempt {found.attempt} of node {query.node_id}"
+                if found.pod is not None:
+                    where += f", {found.pod} of backend {found.pod.backend}, a cluster admin.logs.kubernetes lacks"
                 raise NotFound(f"no local log for this attempt ({where}, {found.phase_name})")
             size = (await asyncio.to_thread(os.stat, found.path)).st_size
         except FlyteplaneError as error:
@@ -134,6 +152,64 @@ class LogEndpoint:
                 await asyncio.sleep(self.poll)
         finally:
             os.close(fd)  # not awaited: a cancelled stream (the client left) cannot await anything here
+
+    async def _pod_log(
+        self, request: Request, found: AttemptLog, query: LogQuery, offset: int, follow: bool
+    ) -> Response:
+        """A pod's log (see the module docstring); 404 naming the pod once it is gone."""
+        assert found.pod is not None
+        headers = {PHASE_HEADER: found.phase_name, ATTEMPT_HEADER: str(found.attempt), "Cache-Control": "no-store"}
+        if follow:
+            await self.pods.read(found.pod, 0, 1)  # a pod that is gone is a 404 now, not an empty stream
+            stream = self._follow_pod(request, found, found.pod, offset, query)
+            return StreamingResponse(stream, media_type=MEDIA_TYPE, headers=headers)
+        data = await self.pods.read(found.pod, offset, self.pod_window)
+        headers[OFFSET_HEADER] = str(offset + len(data))
+        return Response(data, media_type=MEDIA_TYPE, headers=headers)
+
+    async def _follow_pod(
+        self, request: Request, found: AttemptLog, pod: PodContainer, offset: int, query: LogQuery
+    ) -> AsyncIterator[bytes]:
+        """The pod's log from `offset` as the container writes it, until the container has ended and everything is
+        sent (or its attempt is terminal without it), the pod is gone, or the client is gone.
+
+        The API server ends a followed stream when the container ends, and may drop it before; each new
+        stream skips what was sent. The attempt's phase is looked at between streams only: an attempt can end
+        without its container ever starting."""
+        sent = offset
+        terminal = found.terminal
+        query = replace(query, attempt=found.attempt)  # this attempt's phase, not a later retry's
+        while True:
+            try:
+                async for chunk in self.pods.follow(pod, sent):
+                    sent += len(chunk)
+                    yield chunk
+            except Refused:  # the answer's status is sent already: nothing to say it with
+                return
+            except (ContainerWaiting, Unavailable):  # not started yet, or the connection dropped: ask again
+                pass
+            except FlyteplaneError:  # the pod is gone
+                return
+            if await self.pods.ended(pod):
+                # Whatever the container wrote between a dropped stream and its end.
+                while chunk := await _pod_read_or_nothing(self.pods, pod, sent, self.pod_window):
+                    sent += len(chunk)
+                    yield chunk
+                return
+            if terminal or await request.is_disconnected():
+                return
+            await asyncio.sleep(POD_RETRY_SECONDS)
+            try:
+                terminal = (await self.logs.find(query)).terminal
+            except FlyteplaneError:  # the execution was deleted meanwhile: nothing more will come
+                return
+
+
+async def _pod_read_or_nothing(pods: PodLogs, pod: PodContainer, offset: int, window: int) -> bytes:
+    try:
+        return await pods.read(pod, offset, window)
+    except FlyteplaneError:
+        return b""
 
 
 async def _open(path: Path) -> int | None:

@@ -41,6 +41,7 @@ from admin.engine_client import GrpcEngine
 from admin.logs import LOG_ROUTE, LogEndpoint
 from admin.managers.context import AdminContext
 from admin.managers.task_logs import TaskLogs
+from admin.pod_logs import PodLogs
 from admin.rest import RestGateway, openapi, routes_from
 from admin.service import SERVICES, AuthAdvertisement, Managers, add_services, route_tables
 from flyteplane.credentials import CredentialInterceptor
@@ -108,6 +109,7 @@ class AdminServer:
     managers: Managers
     dispatcher: OutboxDispatcher
     metrics: MetricsEndpoint | None = None
+    pod_logs: PodLogs | None = None
 
     async def stop(self, grace: float = 2.0) -> None:
         if self.metrics is not None:
@@ -116,6 +118,8 @@ class AdminServer:
         await self.grpc_server.stop(grace)
         await self.dispatcher.stop()  # undelivered messages stay in the outbox for the next start
         await self.http_task
+        if self.pod_logs is not None:
+            await self.pod_logs.aclose()
         await self.db.dispose()
 
     async def wait(self) -> None:
@@ -293,7 +297,10 @@ async def start_admin(
         # With auth on, the REST routes are authorized as the RPCs they stand for (the guard set the principal).
         authorize=_rest_authorization(authorizer) if guard is not None else None,
     )
-    logs = LogEndpoint(task_logs(config, ctx), config.admin.logs.poll_interval_seconds)
+    pod_logs = PodLogs(config.admin.logs.kubernetes)
+    logs = LogEndpoint(
+        task_logs(config, ctx), config.admin.logs.poll_interval_seconds, pod_logs, config.admin.logs.pod_window_bytes
+    )
     bound: list[int] = []  # admin's gRPC port, bound below; the explainer asks admin over it
     local_host = "127.0.0.1" if host in ("0.0.0.0", "") else host
     console_api = ConsoleApi(storage, cache_explainer, lambda: f"{local_host}:{bound[0]}")
@@ -332,4 +339,6 @@ async def start_admin(
     if registry is not None and config.admin.metrics_port:
         metrics = serve_metrics(registry, host, config.admin.metrics_port)
         log.info("admin serving metrics on http://%s:%d/metrics", host, metrics.port)
-    return AdminServer(server, http_server, http_task, db, grpc_port, http_port, managers, dispatcher, metrics)
+    return AdminServer(
+        server, http_server, http_task, db, grpc_port, http_port, managers, dispatcher, metrics, pod_logs
+    )

@@ -126,6 +126,10 @@ def sandbox_config(
         local.setdefault("log_link_base", base.admin.console_url.rstrip("/"))
     elif base.admin.http_port:
         local.setdefault("log_link_base", f"http://{_client_host(base.admin.host)}:{base.admin.http_port}")
+    # A `k8s-pod` attempt links to the same view, which reads its pod's log from the pod log API.
+    pod_backend = dict(plugins.backends.get("k8s-pod", {}))
+    if "log_link_base" in local and "k8s-pod" in plugins.backends:
+        pod_backend.setdefault("log_link_base", local["log_link_base"])
     if task_env is not None:
         local.setdefault("default_environment", {"venv": str(task_env)})
     # Isolated tasks (`plugins.local.isolation`) must not see the data directory: databases, keys, credential.
@@ -134,7 +138,8 @@ def sandbox_config(
     local["isolation"] = isolation
     # ImageSpec environments live with the plane's data, built once and kept across restarts.
     local["image_spec"] = {"env_dir": str(data_dir / "imagespec-envs"), **local.get("image_spec", {})}
-    plugins = plugins.model_copy(update={"backends": {**plugins.backends, "local": local}})
+    backends = {**plugins.backends, "local": local, **({"k8s-pod": pod_backend} if pod_backend else {})}
+    plugins = plugins.model_copy(update={"backends": backends})
     # Admin serves the local attempts' logs from wherever the local backend keeps them.
     work_dir = Path(local["work_dir"]).expanduser().absolute()
     logs = admin.logs.model_copy(

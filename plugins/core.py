@@ -93,6 +93,8 @@ class Transition:
     version: int = 0
     reason: str = ""
     logs: Sequence[execution_pb2.TaskLog] = ()
+    # The attempt's pods and containers (Kubernetes backends), so admin can read their logs from the pod log API.
+    log_context: execution_pb2.LogContext | None = None
     custom_info: Mapping[str, JsonValue] | None = None
     external_resources: Sequence[event_pb2.ExternalResourceInfo] = ()
     error: execution_pb2.ExecutionError | None = None

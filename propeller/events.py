@@ -157,6 +157,8 @@ def task_event(
     if transition.reason:
         event.reason = transition.reason
         event.reasons.append(event_pb2.EventReason(reason=transition.reason, occurred_at=timestamp(ctx.now)))
+    if transition.log_context is not None:
+        event.log_context.CopyFrom(transition.log_context)
     if transition.custom_info:
         info = struct_pb2.Struct()
         info.update(dict(transition.custom_info))

@@ -10,6 +10,7 @@ import pytest
 
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.dex import ensure_dex
+from tests.support.kube_node import Node, Unavailable, shared_node
 from tests.support.postgres import create_database, postgres_server
 
 __all__ = ["RunningAdmin"]  # re-exported: tests import it from here
@@ -30,6 +31,20 @@ def dex_binary() -> Path:
 
 
 DATABASE_KINDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session")
+def k8s_node() -> Iterator[Node]:
+    """A real single-node Kubernetes cluster, one for the whole machine's test run (see tests/support/kube_node.py).
+
+    Built and cached on first use (the Kubernetes commands, the sandbox and task images); skipped where a node
+    cannot run (not root, no Go toolchain), with the reason.
+    """
+    try:
+        with shared_node() as node:
+            yield node
+    except Unavailable as exc:
+        pytest.skip(f"no Kubernetes node here: {exc}")
 
 
 def new_database_url(request: pytest.FixtureRequest, directory: Path) -> str:

@@ -239,15 +239,21 @@ def _logs(args: argparse.Namespace, target: Target, ref: ExecutionRef) -> int:
                         error = _error_of(response)
                         # Following a node or an attempt that has not started yet: wait for it.
                         waiting = response.status_code == 404 and args.follow and "no local log" not in error
+                        waiting = waiting and "is gone" not in error  # a pod deleted since: its log will not come
                         if waiting and _may_appear(target, ref):
                             time.sleep(1.0)
                             continue
                         raise ClientError(f"{url} answered {response.status_code}: {error}")
+                    received = 0
                     for chunk in response.iter_bytes():
                         out.write(chunk)
                         out.flush()
-                        offset += len(chunk)
-                return 0
+                        received += len(chunk)
+                    offset += received
+                # An answer without `follow` may hold only part of a pod's log (admin.logs.pod_window_bytes): its
+                # offset header says where the rest starts.
+                if args.follow or not received or "X-Flyteplane-Log-Offset" not in response.headers:
+                    return 0
             except httpx.TransportError as error:
                 raise ClientError(f"cannot read {url}: {error} (is --http-endpoint right?)") from None
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
@@ -19,10 +18,9 @@ from typing import Any, cast
 import grpc
 import urllib3
 from kubernetes import client as k8s
-from kubernetes import config as k8s_config
 
 from flyteplane.errors import FlyteplaneError
-from plugins.k8s.config import KubeConnection
+from flyteplane.kube import KubeConnection, api_configuration
 
 JSON = dict[str, Any]
 MERGE_PATCH = "application/merge-patch+json"
@@ -98,27 +96,6 @@ def _error_from(exc: BaseException, what: str) -> KubeApiError:
         text = f"{what}: {status} {reason}: {message}".rstrip(": ")
         return KubeApiError(text, status=status, reason=reason, retryable=is_retryable(status, reason))
     return KubeApiError(f"{what}: {exc}", status=0, reason=type(exc).__name__, retryable=True)
-
-
-def api_configuration(connection: KubeConnection) -> k8s.Configuration:
-    """The client configuration `connection` describes (reads kubeconfig or service-account files: blocking)."""
-    configuration = k8s.Configuration()
-    if connection.host:
-        configuration.host = connection.host.rstrip("/")
-        if connection.token is not None:
-            configuration.api_key = {"authorization": f"Bearer {connection.token.get_secret_value()}"}
-        if connection.ca_file is not None:
-            configuration.ssl_ca_cert = str(connection.ca_file)
-        configuration.verify_ssl = connection.verify_ssl
-    elif connection.in_cluster or (connection.kubeconfig is None and os.environ.get("KUBERNETES_SERVICE_HOST")):
-        k8s_config.load_incluster_config(client_configuration=configuration)
-    else:
-        k8s_config.load_kube_config(
-            config_file=str(connection.kubeconfig) if connection.kubeconfig else None,
-            context=connection.context,
-            client_configuration=configuration,
-        )
-    return configuration
 
 
 class KubeClient:

@@ -1,4 +1,5 @@
-"""Settings of the Kubernetes backends: the connection and resource manager, pods, logs, Spark and Ray.
+"""Settings of the Kubernetes backends: the resource manager (its connection is `flyteplane.kube`), pods, logs,
+Spark and Ray.
 
 Each Kubernetes backend reads its own `plugins.backends.<id>` mapping; they share the shapes here,
 so `kube` (connection, namespace template, labels, finalizers) reads the same in every one of them.
@@ -7,29 +8,17 @@ Names follow Flyte's K8s plugin configuration (`default-cpus` -> `default_cpu`, 
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from flyteplane.kube import KubeConnection
+from plugins.common.log_links import check_log_link_base
 from plugins.k8s.names import render_template
 
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class KubeConnection(_Frozen):
-    """How to reach the Kubernetes API server. Precedence: `host`, then `in_cluster`, then a kubeconfig."""
-
-    host: str | None = Field(default=None, description="API server URL, e.g. https://10.0.0.1:6443.")
-    token: SecretStr | None = Field(default=None, description="Bearer token used with `host`.")
-    ca_file: Path | None = Field(default=None, description="CA bundle for `host`; None: the system's.")
-    verify_ssl: bool = True
-    in_cluster: bool = Field(default=False, description="Use the pod's service account (KUBERNETES_SERVICE_HOST).")
-    kubeconfig: Path | None = Field(default=None, description="None: $KUBECONFIG or ~/.kube/config.")
-    context: str | None = Field(default=None, description="Kubeconfig context; None: the current one.")
-    request_timeout_seconds: float = Field(default=30.0, gt=0)
 
 
 class OwnerReference(_Frozen):
@@ -152,6 +141,17 @@ class PodConfig(_Frozen):
     pod_pending_timeout_seconds: float = Field(default=0.0, ge=0, description="0: pending forever is fine.")
     console_url: str = Field(default="", description="For FLYTE_EXECUTION_URL.")
     logs: LogConfig = Field(default_factory=LogConfig)
+    log_link_base: str | None = Field(
+        default=None,
+        description="Admin's HTTP base URL (`http://host:port`, as people reach it): each attempt then also reports "
+        "a `Task log` link to admin's live log endpoint (`<base>/api/v1/logs/...`), which reads the pod log API. "
+        "`flyteplane start` sets it for `k8s-pod`; None: only the templates' links.",
+    )
+
+    @field_validator("log_link_base")
+    @classmethod
+    def _http_base(cls, value: str | None) -> str | None:
+        return check_log_link_base(value)
 
 
 class ArrayConfig(PodConfig):

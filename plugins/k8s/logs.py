@@ -1,4 +1,5 @@
-"""Log links for a task's pods from configured templates: kubectl-, dashboard-, CloudWatch- and Stackdriver-style.
+"""Where a task's pod logs are: links from configured templates (kubectl-, dashboard-, CloudWatch- and
+Stackdriver-style) and the pod's log context (namespace, pod, containers), from which admin reads the pod log API.
 
 Templates use Flyte's variables (`{{ .podName }}`, `{{ .namespace }}`, `{{ .containerName }}`,
 `{{ .containerId }}`, `{{ .podUnixStartTime }}`, ... see `LogTemplate`), matched case-insensitively.
@@ -9,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from typing import Any
+
+from google.protobuf import timestamp_pb2
 
 from flyteidl_py.core import execution_pb2
 from plugins.core import TaskExecutionContext
@@ -104,3 +107,36 @@ def pod_log_links(
         **(extra or {}),
     }
     return [execution_pb2.TaskLog(uri=render_link(t.template, values), name=f"{t.name}{suffix}") for t in templates]
+
+
+def _container_contexts(pod: Mapping[str, Any], spec_key: str, status_key: str) -> list[execution_pb2.ContainerContext]:
+    statuses = {entry.get("name"): entry for entry in (pod.get("status") or {}).get(status_key) or []}
+    contexts = []
+    for container in (pod.get("spec") or {}).get(spec_key) or []:
+        name = str(container.get("name", ""))
+        context = execution_pb2.ContainerContext(container_name=name)
+        state = (statuses.get(name) or {}).get("state") or {}
+        started = (state.get("running") or state.get("terminated") or {}).get("startedAt")
+        finished = (state.get("terminated") or {}).get("finishedAt")
+        for when, field in ((started, "container_start_time"), (finished, "container_end_time")):
+            moment = parse_time(when)
+            if moment is not None:
+                stamp = timestamp_pb2.Timestamp()
+                stamp.FromDatetime(moment)
+                getattr(context.process, field).CopyFrom(stamp)
+        contexts.append(context)
+    return contexts
+
+
+def pod_log_context(pod: Mapping[str, Any], primary: str) -> execution_pb2.LogContext:
+    """Flyte's log context of one pod (an API object): its namespace and name, its containers and their run times."""
+    metadata = pod.get("metadata") or {}
+    name = str(metadata.get("name", ""))
+    context = execution_pb2.PodLogContext(
+        namespace=str(metadata.get("namespace", "")),
+        pod_name=name,
+        containers=_container_contexts(pod, "containers", "containerStatuses"),
+        primary_container_name=primary,
+        init_containers=_container_contexts(pod, "initContainers", "initContainerStatuses"),
+    )
+    return execution_pb2.LogContext(pods=[context], primary_pod_name=name)

@@ -25,14 +25,15 @@ from typing import Any
 
 from google.protobuf import json_format
 
-from flyteidl_py.core import security_pb2, tasks_pb2
+from flyteidl_py.core import execution_pb2, security_pb2, tasks_pb2
 from flyteplane.errors import Unavailable
 from plugins.common.command import NO_PREVIOUS_CHECKPOINT, flyte_environment, render_for_attempt
+from plugins.common.log_links import live_log_url
 from plugins.config import CONTAINER_TASK_TYPES
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition, requested_secrets
 from plugins.k8s.client import JSON, POD, ResourceKind
 from plugins.k8s.config import PodConfig
-from plugins.k8s.logs import pod_log_links
+from plugins.k8s.logs import pod_log_context, pod_log_links
 from plugins.k8s.manager import (
     ConfiguredBackend,
     KubePlugin,
@@ -487,8 +488,12 @@ class PodBackend(ConfiguredBackend[PodConfig]):
     def phase_of(self, ctx: TaskExecutionContext, resource: JSON, now: datetime) -> Transition:
         transition = pod_phase(resource, self.config, now)
         primary = ((resource.get("metadata") or {}).get("annotations") or {}).get(PRIMARY_CONTAINER_ANNOTATION, "")
+        # Named from the pod's creation on, so a log can be followed from before its container starts.
+        transition = replace(transition, log_context=pod_log_context(resource, primary))
         if (resource.get("status") or {}).get("containerStatuses"):
             logs = pod_log_links(ctx, self.config.logs, resource, primary, suffix=" (User)")
+            if self.config.log_link_base is not None:
+                logs.append(execution_pb2.TaskLog(uri=live_log_url(self.config.log_link_base, ctx), name="Task log"))
             transition = replace(transition, logs=logs)
         return transition
 

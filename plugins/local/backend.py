@@ -86,7 +86,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 from prometheus_client import CollectorRegistry
 
@@ -95,6 +94,7 @@ from flyteplane.errors import NotFound, Unavailable
 from flyteplane.storage.task_credentials import CredentialsUnavailable
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of, local_path
+from plugins.common.log_links import live_log_url
 from plugins.common.state import decode_state, encode_state
 from plugins.config import CONTAINER_TASK_TYPES, JAVA_TASK_TYPES, LocalPluginConfig
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition
@@ -204,17 +204,6 @@ class _Owned:
     uid: int
     writable_dirs: tuple[Path, ...]
     owned_files: tuple[Path, ...]
-
-
-def live_log_url(base: str, ctx: TaskExecutionContext) -> str:
-    """Admin's log endpoint for this attempt (admin.logs): execution, node, retry attempt and map element."""
-    node = ctx.task_execution_id.node_execution_id
-    e = node.execution_id
-    params: dict[str, str | int] = {"node_id": node.node_id, "attempt": ctx.task_execution_id.retry_attempt}
-    if ctx.array_index is not None:
-        params["index"] = ctx.array_index
-    path = "/".join(quote(part, safe="") for part in (e.project, e.domain, e.name))
-    return f"{base}/api/v1/logs/{path}?{urlencode(params)}"
 
 
 def process_alive(record: AttemptRecord) -> bool:

@@ -6,7 +6,7 @@ registration of the example workflows; tests then only read what those calls lef
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -15,7 +15,6 @@ from tests.conftest import DATABASE_KINDS, RunningAdmin, new_database_url
 from tests.support.admin import running_admin
 from tests.support.flytekit import Flytekit, flytekit_bin
 from tests.support.grpcurl import ensure_grpcurl
-from tests.support.kube_node import Node, Unavailable, shared_node
 
 WORKFLOWS = Path(__file__).with_name("workflows")
 
@@ -29,20 +28,6 @@ def flytekit_venv() -> Path:
 @pytest.fixture(scope="session")
 def grpcurl_binary() -> Path:
     return ensure_grpcurl()
-
-
-@pytest.fixture(scope="session")
-def k8s_node() -> Iterator[Node]:
-    """A real single-node Kubernetes cluster, one for the whole machine's test run (see tests/support/kube_node.py).
-
-    Built and cached on first use (the Kubernetes commands, the sandbox and task images); skipped where a node
-    cannot run (not root, no Go toolchain), with the reason.
-    """
-    try:
-        with shared_node() as node:
-            yield node
-    except Unavailable as exc:
-        pytest.skip(f"no Kubernetes node here: {exc}")
 
 
 @pytest.fixture(scope="module", params=DATABASE_KINDS)

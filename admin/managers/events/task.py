@@ -165,6 +165,8 @@ class TaskEvents(Applier):
             closure.started_at.CopyFrom(event.occurred_at)
         if event.HasField("custom_info"):
             closure.custom_info.CopyFrom(merge.custom_info_merged(closure.custom_info, event.custom_info))
+        if event.HasField("log_context"):  # where the attempt's pods are now (the latest report names them all)
+            closure.log_context.CopyFrom(event.log_context)
         merge.merge_task_metadata(closure.metadata, event.metadata, phase_changed)
         closure.event_version = max(closure.event_version, event.event_version)
         row.phase_version = event.phase_version

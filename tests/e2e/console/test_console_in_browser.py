@@ -19,22 +19,17 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import identifier_pb2
+from tests.e2e.console.browser import browser, shot
 from tests.support.flytekit import Flytekit
-from tests.support.paths import REPO_ROOT
 from tests.support.plane import RunningPlane, local_plane_config, running_plane
 
 FLOWS = Path(__file__).with_name("console_flows")
 PROBE = Path(__file__).parents[1] / "flyteremote_probe.py"
-ARTIFACTS = REPO_ROOT / "test-artifacts" / "console"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-]  # fmt: skip
+__all__ = ["browser"]  # a fixture, used by name
 VERSION = "console-v1"
 PROJECT, DOMAIN = "flytesnacks", "development"
 EVERYTHING = "console_flows.everything.everything"
@@ -68,15 +63,6 @@ async def client(plane: RunningPlane, flytekit_venv: Path, tmp_path_factory: pyt
     return flytekit
 
 
-@pytest.fixture(scope="module")
-async def browser() -> AsyncIterator[Browser]:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
-
-
 @pytest.fixture
 async def page(browser: Browser, plane: RunningPlane) -> AsyncIterator[Page]:
     context = await browser.new_context(base_url=_base(plane), viewport={"width": 1600, "height": 1000})
@@ -93,10 +79,6 @@ async def page(browser: Browser, plane: RunningPlane) -> AsyncIterator[Page]:
 
 def _base(plane: RunningPlane) -> str:
     return f"http://127.0.0.1:{plane.admin.http_port}"
-
-
-async def _shot(page: Page, name: str) -> None:
-    await page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 async def _no_script_ran(page: Page) -> None:
@@ -120,7 +102,7 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     await page.goto(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions")
     row = page.locator(f"[data-execution='{name}']")
     await expect(row).to_be_visible(timeout=20_000)
-    await _shot(page, "01-executions-list")
+    await shot(page, "01-executions-list")
     await row.get_by_role("link", name=name).click()
     await expect(page).to_have_url(re.compile(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions/{name}$"))
     await expect(page.locator(".execution-name")).to_have_text(name)
@@ -139,7 +121,7 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     early = (await log.text_content()) or ""
     await expect(log).to_contain_text("console-log-line 8", timeout=30_000)
     assert "console-log-line 8" not in early  # it arrived after the panel opened: streamed, not loaded once
-    await _shot(page, "02-graph-and-streaming-log")
+    await shot(page, "02-graph-and-streaming-log")
 
     # The sub-workflow expands (its nodes take the parent's edges).
     await graph.locator("[data-expand='n1']").click()
@@ -148,10 +130,10 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     # The gate asks for approval; approving it from the page lets the execution finish.
     approve = page.locator("[data-approve='review']")
     await expect(approve).to_be_visible(timeout=240_000)
-    await _shot(page, "03-waiting-gate")
+    await shot(page, "03-waiting-gate")
     await approve.click()
     await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=600_000)
-    await _shot(page, "04-succeeded-graph")
+    await shot(page, "04-succeeded-graph")
 
     # The map task is one node with its elements counted by phase.
     await expect(graph.locator("g.node[data-node='n4'] .node-extra")).to_have_text(
@@ -165,7 +147,7 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     await element.get_by_role("button", name="Show log").click()
     await expect(page.locator("pre.log[data-log='n4[7]']")).to_contain_text("square of 7", timeout=30_000)
     assert "square of 8" not in ((await page.locator("pre.log[data-log='n4[7]']").text_content()) or "")
-    await _shot(page, "13-map-element-log")
+    await shot(page, "13-map-element-log")
     # The @dynamic's children expand once it has run.
     await graph.locator("[data-expand='n2']").click()
     await expect(graph.locator("g.node[data-node^='n2/']").first).to_be_visible(timeout=20_000)
@@ -175,19 +157,19 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     details = page.locator(".node-details")
     await expect(details.locator("[data-attempts]")).to_have_text("2", timeout=20_000)
     await expect(details.locator(".attempt-error").first).to_contain_text("first attempt fails on purpose <img")
-    await _shot(page, "05-retried-task")
+    await shot(page, "05-retried-task")
     await _no_script_ran(page)
 
     # The timeline: a bar per node, and per attempt of the retried task.
     await page.get_by_role("tab", name="Timeline").click()
     await expect(page.locator("[data-timeline='n0'] .timeline-bar")).to_be_visible()
     await expect(page.locator("[data-timeline='n5#1'] .timeline-bar")).to_be_visible(timeout=20_000)
-    await _shot(page, "06-timeline")
+    await shot(page, "06-timeline")
 
     # The node list, with the sub-workflow opened.
     await page.get_by_role("tab", name="Nodes").click()
     await expect(page.locator("[data-node-row='n4']")).to_be_visible()
-    await _shot(page, "07-nodes")
+    await shot(page, "07-nodes")
 
 
 async def test_a_large_map_task_is_one_node_counted_by_phase_and_terminated_from_the_page(
@@ -206,12 +188,12 @@ async def test_a_large_map_task_is_one_node_counted_by_phase_and_terminated_from
     assert await graph.locator("g.node").count() < 40
     await graph.locator("g.node[data-node='n0']").click()
     await expect(page.locator(".node-details")).to_be_visible()
-    await _shot(page, "11-large-map-running")
+    await shot(page, "11-large-map-running")
 
     await page.get_by_role("button", name="Terminate").click()
     await expect(page.locator(".summary .phase")).to_have_text("ABORTED", timeout=120_000)
     await expect(page.get_by_role("button", name="Terminate")).to_have_count(0)
-    await _shot(page, "12-large-map-terminated")
+    await shot(page, "12-large-map-terminated")
 
 
 async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_recovered_from_the_page(
@@ -243,7 +225,7 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     parquet = await preview.locator("a.parquet-file").get_attribute("href")
     assert parquet is not None
     assert (await (await page.request.get(parquet)).body()).startswith(b"PAR1")  # the file the preview read
-    await _shot(page, "14-dataframe-preview")
+    await shot(page, "14-dataframe-preview")
     await _no_script_ran(page)
 
     # Recover: a new execution reusing the table; only the failed task runs again, and succeeds now.
@@ -254,7 +236,7 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     await expect(page.locator(".summary")).to_contain_text(f"Recovery of{name}")
     await expect(graph.locator("g.node[data-node='n0']")).to_have_attribute("data-phase", "RECOVERED", timeout=30_000)
     await expect(graph.locator("g.node[data-node='n1']")).to_have_attribute("data-phase", "SUCCEEDED")
-    await _shot(page, "15-recovered")
+    await shot(page, "15-recovered")
     ident = identifier_pb2.WorkflowExecutionIdentifier(project=PROJECT, domain=DOMAIN, name=recovered)
     got = await plane.stub.GetExecution(execution_pb2.WorkflowExecutionGetRequest(id=ident))
     assert got.spec.metadata.mode == execution_pb2.ExecutionMetadata.RECOVERED
@@ -269,7 +251,7 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     report = details.locator("pre.cache-explain")
     await expect(report).to_contain_text("verdict", timeout=60_000)
     await expect(report).to_contain_text("input 'n' differs: now 4, cached 3")
-    await _shot(page, "16-cache-miss-explained")
+    await shot(page, "16-cache-miss-explained")
 
 
 async def test_a_map_elements_cache_miss_is_explained_from_the_page(page: Page, client: Flytekit) -> None:
@@ -308,7 +290,7 @@ async def test_a_launch_from_the_form_runs_with_typed_inputs(page: Page, client:
     await form.get_by_role("button", name="Launch").click()
     await expect(form.locator("[data-problem='count']")).to_contain_text("required")
     await expect(form.locator("[data-problem='ratio']")).to_contain_text("number")
-    await _shot(page, "08-launch-form-refused")
+    await shot(page, "08-launch-form-refused")
 
     await form.locator("input[name='count']").fill("7")
     await form.locator("input[name='ratio']").fill("2.5")
@@ -319,7 +301,7 @@ async def test_a_launch_from_the_form_runs_with_typed_inputs(page: Page, client:
     await form.get_by_role("button", name="Launch").click()
     await expect(page).to_have_url(re.compile(r"/executions/[a-z0-9-]+$"), timeout=20_000)
     await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=180_000)
-    await _shot(page, "09-launched-from-form")
+    await shot(page, "09-launched-from-form")
     name = page.url.rsplit("/", 1)[1]
 
     ident = identifier_pb2.WorkflowExecutionIdentifier(project=PROJECT, domain=DOMAIN, name=name)
@@ -361,5 +343,5 @@ async def test_stored_markup_in_labels_and_bad_pages_render_as_text(page: Page, 
     await expect(page.locator(".error")).to_contain_text("404")
     await page.goto("/console/projects/flytesnacks/somewhere/else")
     await expect(page.locator(".error")).to_contain_text("no page")
-    await _shot(page, "10-errors-as-text")
+    await shot(page, "10-errors-as-text")
     await asyncio.sleep(0)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.async_api import async_playwright, expect
 
-from tests.e2e.console.test_console_in_browser import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.console.browser import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_sandbox import Sandbox, _env
 from tests.support.dex import USER_EMAIL, USER_PASSWORD, ensure_dex, running_dex
 from tests.support.paths import REPO_ROOT

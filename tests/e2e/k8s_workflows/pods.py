@@ -142,3 +142,17 @@ def talks(seconds: int) -> int:
 @workflow
 def talker(seconds: int) -> int:
     return talks(seconds=seconds)
+
+
+@task
+def counts(lines: int, pause: float) -> int:
+    """Prints a numbered line every `pause` seconds: a log to follow while the pod writes it."""
+    for i in range(lines):
+        print(f"pod tick {i}", flush=True)
+        time.sleep(pause)
+    return lines
+
+
+@workflow
+def counter(lines: int, pause: float) -> int:
+    return counts(lines=lines, pause=pause)

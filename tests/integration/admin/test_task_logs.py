@@ -18,6 +18,7 @@ import pytest
 from google.protobuf import struct_pb2
 
 from admin.logs import ATTEMPT_HEADER, OFFSET_HEADER, PHASE_HEADER
+from flyteidl_py.admin import task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.event import event_pb2
@@ -221,6 +222,42 @@ async def test_an_attempt_with_only_remote_links_has_no_local_log(
     answer = await http.get(_url(ident), params={"node_id": "n0"})
     assert answer.status_code == 404
     assert answer.json()["message"].startswith("no local log for this attempt")
+
+
+def _pod_context(pod: str, started: bool) -> core.LogContext:
+    container = core.ContainerContext(container_name="primary")
+    if started:
+        container.process.container_start_time.FromSeconds(1_700_000_000)
+    pods = [core.PodLogContext(namespace="p-d", pod_name=pod, containers=[container], primary_container_name="primary")]
+    return core.LogContext(pods=pods, primary_pod_name=pod)
+
+
+async def test_a_pods_log_context_is_kept_and_updated_by_later_events(
+    stub: admin_pb2_grpc.AdminServiceStub,
+) -> None:
+    ident = await _execution(stub)
+    await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2))
+    metadata = event_pb2.TaskExecutionMetadata(generated_name="pod-a", plugin_identifier="k8s-pod")
+    await _attempt(stub, ident, "n0", 0, TASK.QUEUED, 3, metadata=metadata, log_context=_pod_context("pod-a", False))
+    await _attempt(stub, ident, "n0", 0, TASK.RUNNING, 4, metadata=metadata, log_context=_pod_context("pod-a", True))
+    node = identifier_pb2.NodeExecutionIdentifier(execution_id=ident, node_id="n0")
+    listed = await stub.ListTaskExecutions(task_execution_pb2.TaskExecutionListRequest(node_execution_id=node, limit=5))
+    (attempt,) = listed.task_executions
+    assert attempt.closure.log_context == _pod_context("pod-a", True)
+
+
+async def test_a_pod_of_a_cluster_admin_is_not_given_has_no_log_here_naming_it(
+    stub: admin_pb2_grpc.AdminServiceStub, http: httpx.AsyncClient
+) -> None:
+    ident = await _execution(stub)
+    await stub.CreateNodeEvent(node_event(ident, "n0", NODE.RUNNING, 2))
+    metadata = event_pb2.TaskExecutionMetadata(generated_name="pod-b", plugin_identifier="k8s-pod")
+    await _attempt(stub, ident, "n0", 0, TASK.RUNNING, 3, metadata=metadata, log_context=_pod_context("pod-b", True))
+    answer = await http.get(_url(ident), params={"node_id": "n0"})
+    assert answer.status_code == 404
+    message = answer.json()["message"]
+    assert message.startswith("no local log for this attempt") and "pod p-d/pod-b" in message, message
+    assert "admin.logs.kubernetes" in message
 
 
 async def test_what_is_missing_is_named_in_a_404(

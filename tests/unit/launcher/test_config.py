@@ -90,3 +90,19 @@ def test_a_retry_backoff_override_scope_is_a_project_or_a_project_and_domain(tmp
     with pytest.raises(InvalidArgument) as refused:
         load_config(path, env={})
     assert refused.value.field is not None and refused.value.field.startswith("propeller.retry_backoff.overrides")
+
+
+def test_admin_reads_pod_logs_with_each_kubernetes_backends_connection(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path,
+        "propeller:\n  plugins:\n    backends:\n"
+        "      k8s-pod: {kube: {connection: {host: 'https://10.0.0.1:6443', token: t}}}\n"
+        "      spark: {kube: {connection: {host: 'https://10.0.0.2:6443'}}}\n"
+        "      local: {work_dir: /tmp/tasks}\n"
+        "admin:\n  logs:\n    kubernetes:\n      spark: {host: 'https://elsewhere:6443'}\n",
+    )
+    clusters = load_config(path, env={}).admin.logs.kubernetes
+    assert set(clusters) == {"k8s-pod", "spark"}
+    assert clusters["k8s-pod"].host == "https://10.0.0.1:6443"
+    assert clusters["k8s-pod"].token is not None and clusters["k8s-pod"].token.get_secret_value() == "t"
+    assert clusters["spark"].host == "https://elsewhere:6443"  # admin's own setting wins

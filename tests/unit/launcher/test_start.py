@@ -51,6 +51,17 @@ def test_admins_console_url_is_where_people_reach_the_logs(tmp_path: Path) -> No
     )
 
 
+def test_k8s_pod_attempts_link_to_admins_log_endpoint_too(tmp_path: Path) -> None:
+    base = load_config(env={})
+    plugins = PluginsConfig.model_validate({"backends": {"k8s-pod": {"kube": {"namespace_template": "tasks"}}}})
+    base = base.model_copy(update={"propeller": base.propeller.model_copy(update={"plugins": plugins})})
+    backends = sandbox_config(base, tmp_path).propeller.plugins.backends
+    assert backends["k8s-pod"]["log_link_base"] == "http://localhost:30081"
+    assert backends["k8s-pod"]["kube"] == {"namespace_template": "tasks"}
+    # Without a k8s-pod backend configured, none is made up.
+    assert "k8s-pod" not in sandbox_config(load_config(env={}), tmp_path).propeller.plugins.backends
+
+
 def test_the_agent_server_start_runs_is_the_default_agent_and_its_task_types_count(tmp_path: Path) -> None:
     config = with_agent_server(sandbox_config(load_config(env={}), tmp_path), "127.0.0.1:45001")
     plugins = config.propeller.plugins

@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from flyteidl_py.core import security_pb2, tasks_pb2
+from flyteplane.kube import KubeConnection
 from flyteplane.storage import Storage
 from plugins.core import Phase, Plugin, TaskExecutionContext
 from plugins.k8s import array, pod, ray, spark
 from plugins.k8s.client import JSON, POD, KubeClient, ResourceKind
-from plugins.k8s.config import KubeConnection
 from plugins.k8s.manager import KubePlugin
 from plugins.k8s.ray import RAY_JOB
 from plugins.k8s.spark import SPARK_APPLICATION

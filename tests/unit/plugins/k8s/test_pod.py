@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from flyteplane.storage import Storage
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.k8s.config import PodConfig
 from plugins.k8s.manager import ResourceManager
-from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, build_pod
+from plugins.k8s.pod import PRIMARY_CONTAINER_ANNOTATION, PodBackend, build_pod
 from tests.unit.plugins.k8s.contexts import context, template, with_secrets
 from tests.unit.plugins.k8s.schemas import pod_errors
 
@@ -301,3 +302,26 @@ async def test_long_generated_names_become_dns_labels(storage: Storage) -> None:
     pod = manager.decorate(ctx, pod, manager.object_name(ctx.generated_name), manager.namespace(ctx))
     errors = pod_errors(pod)
     assert [e for e in errors if "a/b/c" not in e] == []
+
+
+async def test_a_pods_phase_names_the_pod_for_admin_and_links_admins_live_log(storage: Storage) -> None:
+    ctx = context(storage, template("examples.basics.scalars"))
+    config = PodConfig(log_link_base="http://plane.example:30081/")
+    pod, primary = await pod_for(ctx, config)
+    backend = PodBackend(config, ResourceManager("k8s-pod", config.kube))
+    now = datetime.now(UTC)
+    pending = backend.phase_of(ctx, pod, now)
+    assert pending.log_context is not None and not pending.logs  # named before any container has started
+    (entry,) = pending.log_context.pods
+    assert (entry.namespace, entry.pod_name, entry.primary_container_name) == (
+        pod["metadata"]["namespace"], pod["metadata"]["name"], primary,
+    )  # fmt: skip
+    running = {
+        **pod,
+        "status": {"phase": "Running", "containerStatuses": [{"name": primary, "state": {"running": {}}}]},
+    }
+    (link,) = backend.phase_of(ctx, running, now).logs
+    execution = ctx.task_execution_id.node_execution_id.execution_id
+    assert link.name == "Task log"
+    assert link.uri.startswith(f"http://plane.example:30081/api/v1/logs/{execution.project}/{execution.domain}/")
+    assert "node_id=n0&attempt=0" in link.uri
