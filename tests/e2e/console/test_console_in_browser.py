@@ -276,7 +276,7 @@ async def test_a_map_elements_cache_miss_is_explained_from_the_page(page: Page, 
     report = details.locator("pre.cache-explain")
     await expect(report).to_contain_text("element 2 of", timeout=60_000)
     await expect(report).to_contain_text("input 'x' differs: now 5, cached 3")
-    await _shot(page, "17-map-element-cache-miss-explained")
+    await shot(page, "17-map-element-cache-miss-explained")
 
 
 async def test_a_launch_from_the_form_runs_with_typed_inputs(page: Page, client: Flytekit, plane: RunningPlane) -> None:
