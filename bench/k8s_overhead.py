@@ -195,8 +195,8 @@ def _time(text: str) -> datetime:
 
 
 def pod_times(node: Node) -> list[PodTimes]:
-    """The W1 pods' timestamps (by the workflow-name label the plugin sets)."""
-    listed = node.kubectl("get", "pods", "-n", NAMESPACE, "-l", "workflow-name=workflows.pods.fan_out100", "-o", "json")
+    """The timestamps of the namespace's pods (W1's: the warm-up's were deleted before it)."""
+    listed = node.kubectl("get", "pods", "-n", NAMESPACE, "-o", "json")
     times = []
     for pod in json.loads(listed)["items"]:
         states = [
@@ -234,7 +234,15 @@ def pod_report(times: list[PodTimes]) -> list[str]:
     ]
 
 
-async def measure(backend: str, plane: Plane, workload: Workload, bin_dir: Path, project: Path, poll: float) -> Result:
+async def measure(
+    backend: str,
+    plane: Plane,
+    workload: Workload,
+    bin_dir: Path,
+    project: Path,
+    poll: float,
+    node: Node | None = None,
+) -> Result:
     healthy = plane.start()
     try:
         registered = register(bin_dir, plane, project)
@@ -245,6 +253,8 @@ async def measure(backend: str, plane: Plane, workload: Workload, bin_dir: Path,
             first = time.perf_counter() - began
             print(f"[{backend}] healthy {healthy:.1f}s, registered {registered:.1f}s, first run {first:.1f}s",
                   file=sys.stderr)  # fmt: skip
+            if node is not None:  # W1's pods alone in the namespace afterwards
+                await asyncio.to_thread(delete_pods, node)
             result = await run_workload(client, workload, plane, backend)
             print(f"[{backend}] W1: {result.wall:.2f}s", file=sys.stderr)
             return result
@@ -309,7 +319,7 @@ async def main() -> None:
                     if args.port_base:
                         use_ports(plane, args.port_base + 4)
                     try:
-                        results.append(await measure("k8s-pod", plane, POD_W1, bin_dir, project, poll))
+                        results.append(await measure("k8s-pod", plane, POD_W1, bin_dir, project, poll, node))
                         pods = pod_report(await asyncio.to_thread(pod_times, node))
                     finally:
                         await asyncio.to_thread(delete_pods, node)

@@ -6,9 +6,10 @@ the pods' settings). While four naps are in flight the engine is killed -- no cl
 and kept down until one nap has finished unseen; restarted on the same databases and configuration,
 it must find the pods it made (their names are the attempts' deterministic names), collect the
 finished one, wait for the rest and start the downstream pod -- killed and restarted once more the
-moment that pod appears -- and leave nothing behind. A `kubectl get
---watch` records every pod of the execution from before its first pod to the end, so a copy made
-and deleted between two looks could not go unseen.
+moment that pod appears (when the naps' ends and the downstream start fall in one round, the naps'
+pods are deleted by then and their end not yet committed) -- and leave nothing behind. A `kubectl get
+--watch` records every pod of the execution from before its first pod to the end, so a copy made and
+deleted between two looks could not go unseen.
 """
 
 from __future__ import annotations
@@ -39,7 +40,6 @@ from tests.e2e.test_k8s_pods_with_flytekit import (
     moto_endpoint,
     node,
     pod_backend,
-    storage_secret,
     store,
 )
 from tests.integration.propeller.helpers import wait
@@ -48,11 +48,28 @@ from tests.support.kube_node import TASK_IMAGE, Node, binaries
 from tests.support.plane import plane_config
 from tests.support.processes import ServedComponent, flyteplane_env
 
-__all__ = ["moto_endpoint", "node", "storage_secret", "store"]  # fixtures, shared with the pods' tests
+__all__ = ["moto_endpoint", "node", "store"]  # fixtures, shared with the pods' tests
 
 VERSION = "k8s-restart-v1"
 NAPS = 4  # the fan-out of k8s_workflows.pods.fanned
 NAP_SECONDS = 10  # the first nap's; each next one is five seconds longer
+
+
+@pytest.fixture(scope="module")
+def storage_secret(node: Node, store: StorageConfig) -> str:
+    """The store's endpoint and keys as a Secret for every task pod; this module's own, since the pods' tests may
+    run beside it (other test processes) with a store of theirs."""
+    s3 = store.s3
+    assert s3.endpoint_url and s3.access_key_id and s3.secret_access_key
+    values = {
+        "FLYTE_AWS_ENDPOINT": s3.endpoint_url, "FLYTE_AWS_ACCESS_KEY_ID": s3.access_key_id,
+        "FLYTE_AWS_SECRET_ACCESS_KEY": s3.secret_access_key.get_secret_value(), "AWS_DEFAULT_REGION": s3.region,
+    }  # fmt: skip
+    name = "flyte-storage-restart"
+    node.kubectl("delete", "secret", "-n", NAMESPACE, name, "--ignore-not-found")
+    node.kubectl("create", "secret", "generic", "-n", NAMESPACE, name,
+                 *(f"--from-literal={k}={v}" for k, v in values.items()))  # fmt: skip
+    return name
 
 
 @dataclass
