@@ -10,8 +10,10 @@ attempt, and what phase an observed object is in. `KubePlugin` turns such a back
   makes a second one. Quota exceeded -> WAITING_FOR_RESOURCES; forbidden -> retryable failure;
   an object the API server refuses as invalid or too large -> permanent failure; an error worth
   retrying (no answer, 5xx, 429, conflict) is raised, which fails the round and propeller retries it;
-- started: read the object and ask the backend for its phase; a vanished object is a retryable
-  system failure, as is one being deleted by someone else before it finished; Kubernetes events
+- started: read the object and ask the backend for its phase; a vanished object is a success for
+  propeller to judge when the task left its documents (finalize deleted it and propeller died before
+  recording the end: see `finished_before_deletion`), else a retryable system failure, as is one being
+  deleted by someone else before it finished; Kubernetes events
   newer than the last seen are appended to the reason and bump the phase version;
 - abort deletes the object; finalize removes our finalizer (re-reading on conflicts) and deletes it.
 
@@ -361,6 +363,10 @@ class KubePlugin:
 
         resource = await self.manager.client.get(kind, state.namespace, state.name)
         if resource is None:
+            if await finished_before_deletion(ctx):
+                reason = f"{kind.kind} {state.namespace}/{state.name} is gone after its task finished"
+                done = replace(state, phase=int(Phase.SUCCESS), phase_version=0, reason=reason)
+                return Transition(Phase.SUCCESS, reason=reason, state=done.encode())
             message = f"{kind.kind} {state.namespace}/{state.name} was deleted externally"
             return Transition.failure("ResourceDeletedExternally", message, retryable=True, system=True,
                                       state=state.encode())  # fmt: skip
@@ -402,6 +408,21 @@ class KubePlugin:
 
     async def aclose(self) -> None:
         await self.manager.aclose()
+
+
+async def finished_before_deletion(ctx: TaskExecutionContext) -> bool:
+    """Whether the attempt's task left its verdict (outputs, error or futures document) in its output prefix.
+
+    Finalizing deletes the object before propeller has recorded the attempt's end (it commits a round's
+    states after the round): a propeller killed in between finds, on restart, a started attempt whose
+    object is gone. The task writes its documents before its container exits, so before the object can
+    have finished and been finalized; with them the attempt is over and propeller reads its verdict from
+    them as after any success (`propeller.nodes.attempt.completion`), instead of retrying it. Without
+    them (a raw container that writes none, or a failure before flytekit wrote anything) the object was
+    deleted by someone else, or its end is unknowable: a retryable system failure, as in Flyte.
+    """
+    paths = ctx.paths
+    return any(await ctx.storage.exist([paths.outputs, paths.error, paths.futures]))
 
 
 def elapsed_since(resource: Mapping[str, Any], now: datetime) -> float:

@@ -67,10 +67,13 @@ def storage_secret(node: Node, store: StorageConfig) -> str:
         "FLYTE_AWS_ENDPOINT": s3.endpoint_url, "FLYTE_AWS_ACCESS_KEY_ID": s3.access_key_id,
         "FLYTE_AWS_SECRET_ACCESS_KEY": s3.secret_access_key.get_secret_value(), "AWS_DEFAULT_REGION": s3.region,
     }  # fmt: skip
-    node.kubectl("delete", "secret", "-n", NAMESPACE, "flyte-storage", "--ignore-not-found")
-    node.kubectl("create", "secret", "generic", "-n", NAMESPACE, "flyte-storage",
+    # Named after the module's bucket: the namespace is shared by every test process of the machine (one node), and
+    # a module recreating a common name would point another module's pods at its own store.
+    name = f"flyte-storage-{store.default_bucket}"
+    node.kubectl("delete", "secret", "-n", NAMESPACE, name, "--ignore-not-found")
+    node.kubectl("create", "secret", "generic", "-n", NAMESPACE, name,
                  *(f"--from-literal={k}={v}" for k, v in values.items()))  # fmt: skip
-    return "flyte-storage"
+    return name
 
 
 def pod_backend_for(node: Node, storage_secret: str) -> dict[str, Any]:

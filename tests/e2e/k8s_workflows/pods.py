@@ -156,3 +156,22 @@ def counts(lines: int, pause: float) -> int:
 @workflow
 def counter(lines: int, pause: float) -> int:
     return counts(lines=lines, pause=pause)
+
+
+# Half a core requested (up to a whole one used while flytekit starts): four naps fill the node's two cores.
+@task(requests=Resources(cpu="500m", mem="400Mi"), limits=Resources(cpu="1", mem="400Mi"))
+def naps(seconds: int, index: int) -> int:
+    """Sleeps five seconds longer than the nap before it, so the naps end one by one."""
+    time.sleep(seconds + 5 * index)
+    return index * index
+
+
+@task
+def adds_up(xs: list[int]) -> int:
+    return sum(xs)
+
+
+@workflow
+def fanned(seconds: int) -> int:
+    """Four pods in flight at once, then a fifth adding up what they return (14)."""
+    return adds_up(xs=[naps(seconds=seconds, index=i) for i in range(4)])

@@ -129,6 +129,22 @@ async def test_a_pod_deleted_by_someone_else_is_a_system_retry(
     assert gone.error is not None and gone.error.code == "ResourceDeletedExternally"
 
 
+async def test_a_pod_gone_after_its_task_wrote_its_outputs_is_a_success_for_propeller_to_judge(
+    fake_api: FakeApiServer, pods: KubePlugin, storage: Storage
+) -> None:
+    # Finalize deleted it, then propeller died before it recorded the attempt's end: restarted, it must not
+    # retry an attempt that finished (its pod would run a second time).
+    ctx = scalars(storage)
+    started = await pods.handle(ctx)
+    await storage.write_proto(ctx.paths.outputs, literals_pb2.LiteralMap())
+    await pods.finalize(dataclasses.replace(ctx, plugin_state=started.state))
+    assert fake_api.names("pods") == []
+    again = await pods.handle(dataclasses.replace(ctx, plugin_state=started.state))
+    assert again.phase is Phase.SUCCESS, again.error
+    assert "gone after its task finished" in again.reason
+    assert fake_api.names("pods") == []
+
+
 async def test_a_pod_being_deleted_before_it_finished_is_a_system_retry(
     fake_api: FakeApiServer, pods: KubePlugin, storage: Storage
 ) -> None:
