@@ -231,12 +231,24 @@ def pause_image_archive() -> Path:
     return target
 
 
-def task_image_archive(requirements: tuple[str, ...] = TASK_REQUIREMENTS) -> Path:
-    """A docker-archive of the task image: Debian's python3 (debootstrap) with /opt/venv holding `requirements`.
+def task_image_archive(
+    requirements: tuple[str, ...] = TASK_REQUIREMENTS,
+    reference: str = TASK_IMAGE,
+    *,
+    venv: Path | None = None,
+    debian_packages: tuple[str, ...] = (),
+) -> Path:
+    """A docker-archive of an image `reference`: Debian's python3 (debootstrap) with /opt/venv holding `requirements`.
 
-    Built once per requirement set (a few minutes: debootstrap and pip download from their registries).
+    Built once per requirement set and reference (a few minutes: debootstrap and pip download from their registries).
+    With `venv` (a virtualenv of this machine's Python 3.11 that pip filled with `requirements`), its installed
+    packages are copied instead of downloaded again: the same wheels, and no second download of a large set.
     """
-    key = _digest(DEBIAN_SUITE.encode(), *(r.encode() for r in requirements))
+    # The suite's task image keeps the key it had before images were named (its cached archive stays valid).
+    named = (
+        () if reference == TASK_IMAGE else (reference.encode(), str(venv).encode(), *map(str.encode, debian_packages))
+    )
+    key = _digest(DEBIAN_SUITE.encode(), *(r.encode() for r in requirements), *named)
     target = _image_archive("task", key)
     if target.exists():
         return target
@@ -248,21 +260,25 @@ def task_image_archive(requirements: tuple[str, ...] = TASK_REQUIREMENTS) -> Pat
             shutil.rmtree(work, ignore_errors=True)
             work.mkdir(parents=True)
             rootfs = work / "rootfs"
-            _run(["debootstrap", "--variant=minbase", "--include=python3,python3-venv,ca-certificates",
-                  DEBIAN_SUITE, str(rootfs), DEBIAN_MIRROR], what="debootstrap")  # fmt: skip
-            # The wheels come through this machine's pip (its index, proxy and certificates, the same Python
-            # 3.11 and platform as the image's), then the image's own pip installs them offline.
-            wheels = rootfs / "tmp" / "wheels"
-            _run([sys.executable, "-m", "pip", "download", "-q", "--dest", str(wheels), "--only-binary=:all:",
-                  *requirements], what="pip download")  # fmt: skip
+            include = ",".join(("python3", "python3-venv", "ca-certificates", *debian_packages))
+            _run(["debootstrap", "--variant=minbase", f"--include={include}", DEBIAN_SUITE, str(rootfs),
+                  DEBIAN_MIRROR], what="debootstrap")  # fmt: skip
             chroot = shutil.which("chroot") or "/usr/sbin/chroot"
             image_env = {"PATH": "/usr/bin:/bin", "HOME": "/root"}
             _run([chroot, str(rootfs), "/usr/bin/python3", "-m", "venv", "/opt/venv"], what="python3 -m venv",
                  env=image_env)  # fmt: skip
-            _run([chroot, str(rootfs), "/opt/venv/bin/pip", "install", "--no-index", "--find-links", "/tmp/wheels",
-                  "--no-cache-dir", "-q", *requirements],
-                 what="pip install in the task image", env=image_env)  # fmt: skip
-            shutil.rmtree(wheels)
+            if venv is not None:
+                _copy_venv(venv, rootfs / "opt" / "venv")
+            else:
+                # The wheels come through this machine's pip (its index, proxy and certificates, the same Python
+                # 3.11 and platform as the image's), then the image's own pip installs them offline.
+                wheels = rootfs / "tmp" / "wheels"
+                _run([sys.executable, "-m", "pip", "download", "-q", "--dest", str(wheels), "--only-binary=:all:",
+                      *requirements], what="pip download")  # fmt: skip
+                _run([chroot, str(rootfs), "/opt/venv/bin/pip", "install", "--no-index", "--find-links",
+                      "/tmp/wheels", "--no-cache-dir", "-q", *requirements],
+                     what="pip install in the task image", env=image_env)  # fmt: skip
+                shutil.rmtree(wheels)
             for junk in ("var/cache/apt/archives", "var/lib/apt/lists"):
                 shutil.rmtree(rootfs / junk, ignore_errors=True)
             layout = work / "layout"
@@ -273,9 +289,26 @@ def task_image_archive(requirements: tuple[str, ...] = TASK_REQUIREMENTS) -> Pat
                   "--config.env", "PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
                   "--config.env", "LANG=C.UTF-8", "--config.workingdir", "/root"],
                  what="umoci config")  # fmt: skip
-            _oci_to_archive(layout, "task", TASK_IMAGE, target)
+            _oci_to_archive(layout, "task", reference, target)
             shutil.rmtree(work, ignore_errors=True)
     return target
+
+
+def _copy_venv(source: Path, target: Path) -> None:
+    """`source`'s installed packages and console scripts into the image's virtualenv `target` (same Python 3.11)."""
+    packages = source / "lib" / "python3.11" / "site-packages"
+    if not packages.is_dir():
+        raise Unavailable(f"{source} is not a Python 3.11 virtualenv")
+    shutil.copytree(packages, target / "lib" / "python3.11" / "site-packages", symlinks=True, dirs_exist_ok=True)
+    interpreter = f"#!{source / 'bin' / 'python'}".encode()
+    for script in (source / "bin").iterdir():
+        if script.is_symlink() or not script.is_file() or (target / "bin" / script.name).exists():
+            continue
+        body = script.read_bytes()
+        if body.startswith(interpreter):  # a console script: run by the image's interpreter instead
+            body = b"#!/opt/venv/bin/python" + body[len(interpreter) :]
+        (target / "bin" / script.name).write_bytes(body)
+        (target / "bin" / script.name).chmod(0o755)
 
 
 # -- bringing it up ---------------------------------------------------------------------------------------
