@@ -5,8 +5,10 @@ from __future__ import annotations
 import itertools
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from xdist.scheduler import LoadFileScheduling
 
 from tests.support.admin import RunningAdmin, running_admin
 from tests.support.dex import ensure_dex
@@ -14,6 +16,15 @@ from tests.support.kube_node import Node, Unavailable, shared_node
 from tests.support.postgres import create_database, postgres_server
 
 __all__ = ["RunningAdmin"]  # re-exported: tests import it from here
+
+# The test modules that run pods on the machine's one Kubernetes node (the `k8s_node` fixture). The node has two
+# allocatable CPUs, which one module's pods fill: two such modules at once on the two xdist workers leave one's
+# pods Pending behind the other's until its waits time out. They run one after another, on one worker.
+NODE_MODULES = (
+    "tests/e2e/test_k8s_",
+    "tests/e2e/test_kuberay_with_flytekit.py",
+    "tests/integration/admin/test_pod_logs.py",
+)
 
 _counter = itertools.count()
 
@@ -66,3 +77,15 @@ async def admin(database_url: str, tmp_path: Path) -> AsyncIterator[RunningAdmin
     """Admin on loopback with free ports, a migrated database and a local store (see running_admin)."""
     async with running_admin(database_url, tmp_path) as running:
         yield running
+
+
+class OneNodeAtATime(LoadFileScheduling):
+    """`--dist loadfile` (scripts/test.sh), with the modules of `NODE_MODULES` as one unit: one worker runs them all."""
+
+    def _split_scope(self, nodeid: str) -> str:
+        scope: str = super()._split_scope(nodeid)
+        return "kubernetes-node" if scope.startswith(NODE_MODULES) else scope
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> LoadFileScheduling | None:
+    return OneNodeAtATime(config, log) if config.getoption("dist") == "loadfile" else None
