@@ -10,8 +10,6 @@ the plane and the client do.
 from __future__ import annotations
 
 import asyncio
-import base64
-import json
 import ssl
 import urllib.error
 import urllib.request
@@ -20,102 +18,45 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from pydantic import SecretStr
 
 from flyteidl_py.admin import execution_pb2, task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, literals_pb2
-from flyteplane.storage import S3Config, StorageConfig
-from tests.integration.flyteplane.storage.conftest import S3_KEY, S3_SECRET, moto_endpoint
+from flyteidl_py.core import identifier_pb2
+from flyteplane.storage import StorageConfig
+from tests.e2e.k8s_support import (
+    DOMAIN,
+    LOG_LINK,
+    NAMESPACE,
+    PROBE,
+    PROJECT,
+    WORKFLOWS,
+    node,
+    outputs,
+    pod_backend,
+    pods,
+    store,
+)
+from tests.integration.flyteplane.storage.conftest import moto_endpoint
 from tests.support.flytekit import Flytekit
 from tests.support.kube_node import TASK_IMAGE, Node
-from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane, plane_config, running_plane
 
-__all__ = ["moto_endpoint"]  # a fixture, shared with the storage tests
+__all__ = ["moto_endpoint", "node", "store"]  # fixtures, shared with the storage tests and tests.e2e.k8s_support
 
-WORKFLOWS = Path(__file__).with_name("k8s_workflows")
-PROBE = Path(__file__).with_name("flyteremote_probe.py")
-PROJECT, DOMAIN = "flytesnacks", "development"
-NAMESPACE = f"{PROJECT}-{DOMAIN}"
 VERSION = "k8s-v1"
-LOG_LINK = "Pod log API"
 GREETING = "hello from the pod's container"  # what k8s_workflows.pods.talks prints
 
 
 @pytest.fixture(scope="module")
-def node(k8s_node: Node) -> Node:
-    """The node, with the namespace of flytesnacks/development and its `default` service account."""
-    if not k8s_node.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
-        k8s_node.kubectl("create", "namespace", NAMESPACE)
-    k8s_node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", NAMESPACE, "serviceaccount/default",
-                     "--timeout=60s")  # fmt: skip
-    return k8s_node
-
-
-@pytest.fixture(scope="module")
-def store(moto_endpoint: str) -> StorageConfig:
-    bucket = f"pods-{uuid.uuid4().hex[:12]}"
-    boto3.client(
-        "s3", endpoint_url=moto_endpoint, region_name="us-east-1",
-        aws_access_key_id=S3_KEY, aws_secret_access_key=S3_SECRET,
-    ).create_bucket(Bucket=bucket)  # fmt: skip
-    s3 = S3Config(endpoint_url=moto_endpoint, access_key_id=S3_KEY, secret_access_key=SecretStr(S3_SECRET))
-    return StorageConfig(default_scheme="s3", default_bucket=bucket, s3=s3)
-
-
-@pytest.fixture(scope="module")
-def storage_secret(node: Node, store: StorageConfig) -> str:
-    """A Kubernetes Secret with the store's endpoint and keys, as a platform hands them to every task pod (Flyte's
-    pods get no credentials of the plane's own: they come from the platform's pod settings)."""
-    s3 = store.s3
-    assert s3.endpoint_url and s3.access_key_id and s3.secret_access_key
-    values = {
-        "FLYTE_AWS_ENDPOINT": s3.endpoint_url, "FLYTE_AWS_ACCESS_KEY_ID": s3.access_key_id,
-        "FLYTE_AWS_SECRET_ACCESS_KEY": s3.secret_access_key.get_secret_value(), "AWS_DEFAULT_REGION": s3.region,
-    }  # fmt: skip
-    node.kubectl("delete", "secret", "-n", NAMESPACE, "flyte-storage", "--ignore-not-found")
-    node.kubectl("create", "secret", "generic", "-n", NAMESPACE, "flyte-storage",
-                 *(f"--from-literal={k}={v}" for k, v in values.items()))  # fmt: skip
-    return "flyte-storage"
-
-
-def pod_backend(node: Node, storage_secret: str) -> dict[str, Any]:
-    """`plugins.backends.k8s-pod` for this node."""
-    return {
-        "kube": {
-            "connection": {"host": node.api_url, "token": node.token, "verify_ssl": False},
-            "watch_interval_seconds": 0.5,
-        },
-        # Half a core each (the limit equals the request): flytekit starts in a few seconds, four pods at once.
-        "default_requests": {"cpu": "500m", "memory": "400Mi"},
-        "image_pull_policy": "Never",
-        "default_env_from_secrets": [storage_secret],
-        "default_pod_template": {"spec": {"hostNetwork": True}},
-        # A link per task to the API server's pod log API (what `kubectl logs` reads).
-        "logs": {
-            "templates": [
-                {
-                    "name": LOG_LINK,
-                    "template": f"{node.api_url}/api/v1/namespaces/{{{{ .namespace }}}}"
-                    "/pods/{{ .podName }}/log?container={{ .containerName }}",
-                }
-            ]
-        },
-    }
-
-
-@pytest.fixture(scope="module")
 async def plane(
-    tmp_path_factory: pytest.TempPathFactory, node: Node, store: StorageConfig, storage_secret: str
+    tmp_path_factory: pytest.TempPathFactory, node: Node, store: StorageConfig
 ) -> AsyncIterator[RunningPlane]:
     directory = tmp_path_factory.mktemp("plane")
     config = plane_config(
         directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db",
         plugins={"task_types": {"python-task": "k8s-pod", "container": "k8s-pod"},
-                 "backends": {"k8s-pod": pod_backend(node, storage_secret)}},
+                 "backends": {"k8s-pod": pod_backend(node)}},
     )  # fmt: skip
     config = config.model_copy(update={"storage": store.model_copy(update={"local_root": directory / "store"})})
     async with running_plane(config) as running:
@@ -142,15 +83,10 @@ async def _run(client: Flytekit, workflow: str, inputs: dict[str, Any] | None = 
     return answer
 
 
-def _outputs(answer: dict[str, Any]) -> dict[str, Any]:
-    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
-    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
-
-
 async def test_typed_inputs_and_outputs_pass_through_the_store_between_pods(client: Flytekit) -> None:
-    outputs = _outputs(await _run(client, "typed_io", {"a": 2, "b": 3, "name": "pods"}))
+    answer = await _run(client, "typed_io", {"a": 2, "b": 3, "name": "pods"})
     # The task ran in a pod of the project/domain's namespace, on a node whose kubelet named the API server.
-    assert outputs == {"o0": f"pods: 5 in {NAMESPACE} (10.96.0.1)", "o1": "PODS"}
+    assert outputs(answer) == {"o0": f"pods: 5 in {NAMESPACE} (10.96.0.1)", "o1": "PODS"}
 
 
 @pytest.fixture(scope="module")
@@ -175,7 +111,7 @@ async def runs(client: Flytekit, task_secrets: dict[str, str]) -> dict[str, dict
 
 async def test_a_failed_attempt_is_retried_in_a_new_pod_until_it_succeeds(runs: dict[str, dict[str, Any]]) -> None:
     answer = runs["retried"]
-    assert _outputs(answer) == {"o0": 2}
+    assert outputs(answer) == {"o0": 2}
     assert [node["attempts"] for node in answer["nodes"].values() if node["attempts"]] == [3]
 
 
@@ -202,17 +138,11 @@ async def test_a_container_over_its_memory_limit_fails_as_oomkilled(runs: dict[s
 
 async def test_the_tasks_requests_and_limits_are_applied_to_its_container(runs: dict[str, dict[str, Any]]) -> None:
     # 400Mi of memory, 400m of CPU: the cgroup the kubelet made for the container says so.
-    assert _outputs(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
+    assert outputs(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
 
 
 async def test_secrets_come_from_kubernetes_secrets_as_environment_and_files(runs: dict[str, dict[str, Any]]) -> None:
-    assert _outputs(runs["secrets"]) == {"o0": "s3cret-from-env", "o1": "s3cret-from-file"}
-
-
-def _pods(node: Node, execution: str) -> list[dict[str, Any]]:
-    listed = node.kubectl("get", "pods", "-n", NAMESPACE, "-l", f"execution-id={execution}", "-o", "json")
-    items: list[dict[str, Any]] = json.loads(listed)["items"]
-    return items
+    assert outputs(runs["secrets"]) == {"o0": "s3cret-from-env", "o1": "s3cret-from-file"}
 
 
 async def test_aborting_an_execution_deletes_its_running_pod(client: Flytekit, node: Node) -> None:
@@ -222,11 +152,11 @@ async def test_aborting_an_execution_deletes_its_running_pod(client: Flytekit, n
     answer: dict[str, Any] = await client.remote(PROBE, params, time_limit=240)
     assert answer["phase"] == core.WorkflowExecution.ABORTED
     for _ in range(120):  # the pod goes once its finalizer is removed; a minute at most
-        pods = await asyncio.to_thread(_pods, node, name)
-        if not pods:
+        left = await asyncio.to_thread(pods, node, NAMESPACE, name)
+        if not left:
             break
         await asyncio.sleep(0.5)
-    assert pods == []
+    assert left == []
 
 
 def _read_log(url: str, token: str) -> str:
