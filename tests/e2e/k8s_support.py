@@ -30,13 +30,18 @@ WORKFLOWS = Path(__file__).with_name("k8s_workflows")
 PROBE = Path(__file__).with_name("flyteremote_probe.py")
 PROJECT, DOMAIN = "flytesnacks", "development"
 NAMESPACE = f"{PROJECT}-{DOMAIN}"  # the backends' default namespace template, `{{ project }}-{{ domain }}`
-STORAGE_SECRET = "flyte-storage"
 LOG_LINK = "Pod log API"
 
 
+def storage_secret(store: StorageConfig) -> str:
+    """The name of the Kubernetes Secret with `store`'s endpoint and keys: one per store (bucket), since the node
+    and its namespaces are shared by every test process of the machine, each with a store of its own."""
+    return f"flyte-storage-{store.default_bucket}"
+
+
 def prepare_namespace(node: Node, namespace: str, store: StorageConfig) -> None:
-    """`namespace` with its `default` service account and the store's Secret, as a platform sets one up for a
-    project/domain before its tasks run (the plane does not create namespaces unless told to)."""
+    """`namespace` with its `default` service account and the store's Secret (`storage_secret`), as a platform
+    sets one up for a project/domain before its tasks run (the plane does not create namespaces unless told to)."""
     if not node.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"):
         node.kubectl("create", "namespace", namespace)
     node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", namespace, "serviceaccount/default",
@@ -47,8 +52,8 @@ def prepare_namespace(node: Node, namespace: str, store: StorageConfig) -> None:
         "FLYTE_AWS_ENDPOINT": s3.endpoint_url, "FLYTE_AWS_ACCESS_KEY_ID": s3.access_key_id,
         "FLYTE_AWS_SECRET_ACCESS_KEY": s3.secret_access_key.get_secret_value(), "AWS_DEFAULT_REGION": s3.region,
     }  # fmt: skip
-    node.kubectl("delete", "secret", "-n", namespace, STORAGE_SECRET, "--ignore-not-found")
-    node.kubectl("create", "secret", "generic", "-n", namespace, STORAGE_SECRET,
+    node.kubectl("delete", "secret", "-n", namespace, storage_secret(store), "--ignore-not-found")
+    node.kubectl("create", "secret", "generic", "-n", namespace, storage_secret(store),
                  *(f"--from-literal={k}={v}" for k, v in values.items()))  # fmt: skip
 
 
@@ -71,8 +76,9 @@ def node(k8s_node: Node, store: StorageConfig) -> Node:
     return k8s_node
 
 
-def pod_backend(node: Node, **settings: Any) -> dict[str, Any]:
-    """`plugins.backends.k8s-pod` (and the pod part of `k8s-array`) for this node, updated with `settings`."""
+def pod_backend(node: Node, store: StorageConfig, **settings: Any) -> dict[str, Any]:
+    """`plugins.backends.k8s-pod` (and the pod part of `k8s-array`) for this node and store, updated with
+    `settings`."""
     return {
         "kube": {
             "connection": {"host": node.api_url, "token": node.token, "verify_ssl": False},
@@ -81,7 +87,7 @@ def pod_backend(node: Node, **settings: Any) -> dict[str, Any]:
         # Half a core each (the limit equals the request): flytekit starts in a few seconds, four pods at once.
         "default_requests": {"cpu": "500m", "memory": "400Mi"},
         "image_pull_policy": "Never",
-        "default_env_from_secrets": [STORAGE_SECRET],
+        "default_env_from_secrets": [storage_secret(store)],
         "default_pod_template": {"spec": {"hostNetwork": True}},
         # A link per task to the API server's pod log API (what `kubectl logs` reads).
         "logs": {

@@ -56,7 +56,7 @@ async def plane(
     config = plane_config(
         directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db",
         plugins={"task_types": {"python-task": "k8s-pod", "container": "k8s-pod"},
-                 "backends": {"k8s-pod": pod_backend(node)}},
+                 "backends": {"k8s-pod": pod_backend(node, store)}},
     )  # fmt: skip
     config = config.model_copy(update={"storage": store.model_copy(update={"local_root": directory / "store"})})
     async with running_plane(config) as running:
