@@ -114,12 +114,11 @@ def execute_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, A
     return _wait(remote, _start(remote, params), params)
 
 
-def execute_and_wait_with_elements(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
-    """execute_and_wait, plus each map-task element's phase and cache status (the array node's task
-    execution's external resources), by node id."""
-    answer = _wait(remote, _start(remote, params), params)
-    synced = remote.sync_execution(remote.fetch_execution(name=answer["name"]), sync_nodes=True)
-    elements: dict[str, list[dict[str, int]]] = {}
+def _elements(remote: FlyteRemote, name: str) -> dict[str, list[dict[str, Any]]]:
+    """Each map-task element's index, attempt, phase, cache status and id (the array node's task execution's
+    external resources), by node id."""
+    synced = remote.sync_execution(remote.fetch_execution(name=name), sync_nodes=True)
+    elements: dict[str, list[dict[str, Any]]] = {}
     for node_id, node in synced.node_executions.items():
         for task_execution in node.task_executions or []:
             metadata = task_execution.closure.metadata
@@ -130,9 +129,16 @@ def execute_and_wait_with_elements(remote: FlyteRemote, params: dict[str, Any]) 
                         "attempt": resource.retry_attempt,
                         "phase": resource.phase,
                         "cache": resource.cache_status,
+                        "id": resource.external_id,
                     }
                 )
-    answer["elements"] = elements
+    return elements
+
+
+def execute_and_wait_with_elements(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:
+    """execute_and_wait, plus each map-task element as `_elements` gives it, by node id."""
+    answer = _wait(remote, _start(remote, params), params)
+    answer["elements"] = _elements(remote, answer["name"])
     return answer
 
 
@@ -146,7 +152,11 @@ def execute_all_and_wait(remote: FlyteRemote, params: dict[str, Any]) -> dict[st
     """Start one execution per entry of `runs` (each a launch plan `name`, `version`, `inputs`) at once, then wait
     for all of them: several cases for the price of one client start."""
     started = [_start(remote, run) for run in params["runs"]]
-    return {"runs": [_wait(remote, execution, params) for execution in started]}
+    runs = [_wait(remote, execution, params) for execution in started]
+    if params.get("elements"):  # and each map-task element, as `_elements` gives it
+        for run in runs:
+            run["elements"] = _elements(remote, run["name"])
+    return {"runs": runs}
 
 
 def wait_for(remote: FlyteRemote, params: dict[str, Any]) -> dict[str, Any]:

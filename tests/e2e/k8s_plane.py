@@ -10,6 +10,8 @@ the plane and the client do.
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,11 +21,14 @@ import boto3
 import pytest
 from pydantic import SecretStr
 
+from flyteidl_py.core import execution_pb2 as core
+from flyteidl_py.core import literals_pb2
 from flyteplane.storage import S3Config, StorageConfig
 from launcher.config import with_pod_log_clusters
 from tests.integration.flyteplane.storage.conftest import S3_KEY, S3_SECRET, moto_endpoint
 from tests.support.flytekit import Flytekit
 from tests.support.kube_node import TASK_IMAGE, Node
+from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane, plane_config, running_plane
 
 __all__ = ["moto_endpoint"]  # a fixture, shared with the storage tests
@@ -57,27 +62,41 @@ def store(moto_endpoint: str) -> StorageConfig:
     return StorageConfig(default_scheme="s3", default_bucket=bucket, s3=s3)
 
 
-@pytest.fixture(scope="module")
-def storage_secret(node: Node, store: StorageConfig) -> str:
-    """A Kubernetes Secret with the store's endpoint and keys, as a platform hands them to every task pod (Flyte's
-    pods get no credentials of the plane's own: they come from the platform's pod settings)."""
+def secret_name(store: StorageConfig) -> str:
+    """The name of the Kubernetes Secret with `store`'s endpoint and keys: one per store (bucket), since the node
+    and its namespaces are shared by every test process of the machine, each with a store of its own (a module
+    recreating a common name would point another module's pods at its own store)."""
+    return f"flyte-storage-{store.default_bucket}"
+
+
+def prepare_namespace(node: Node, namespace: str, store: StorageConfig) -> None:
+    """`namespace` with its `default` service account and the store's Secret (`secret_name`), as a platform sets
+    one up for a project/domain before its tasks run (Flyte's pods get no credentials of the plane's own: they come
+    from the platform's pod settings; the plane does not create namespaces unless told to)."""
+    if not node.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"):
+        node.kubectl("create", "namespace", namespace)
+    node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", namespace, "serviceaccount/default",
+                 "--timeout=60s")  # fmt: skip
     s3 = store.s3
     assert s3.endpoint_url and s3.access_key_id and s3.secret_access_key
     values = {
         "FLYTE_AWS_ENDPOINT": s3.endpoint_url, "FLYTE_AWS_ACCESS_KEY_ID": s3.access_key_id,
         "FLYTE_AWS_SECRET_ACCESS_KEY": s3.secret_access_key.get_secret_value(), "AWS_DEFAULT_REGION": s3.region,
     }  # fmt: skip
-    # Named after the module's bucket: the namespace is shared by every test process of the machine (one node), and
-    # a module recreating a common name would point another module's pods at its own store.
-    name = f"flyte-storage-{store.default_bucket}"
-    node.kubectl("delete", "secret", "-n", NAMESPACE, name, "--ignore-not-found")
-    node.kubectl("create", "secret", "generic", "-n", NAMESPACE, name,
+    node.kubectl("delete", "secret", "-n", namespace, secret_name(store), "--ignore-not-found")
+    node.kubectl("create", "secret", "generic", "-n", namespace, secret_name(store),
                  *(f"--from-literal={k}={v}" for k, v in values.items()))  # fmt: skip
-    return name
 
 
-def pod_backend_for(node: Node, storage_secret: str) -> dict[str, Any]:
-    """`plugins.backends.k8s-pod` for this node."""
+@pytest.fixture(scope="module")
+def storage_secret(node: Node, store: StorageConfig) -> str:
+    """The Secret every task pod of flytesnacks/development gets the store's endpoint and keys from."""
+    prepare_namespace(node, NAMESPACE, store)
+    return secret_name(store)
+
+
+def pod_backend_for(node: Node, storage_secret: str, **settings: Any) -> dict[str, Any]:
+    """`plugins.backends.k8s-pod` (and the pod part of `k8s-array`) for this node, updated with `settings`."""
     return {
         "kube": {
             "connection": {"host": node.api_url, "token": node.token, "verify_ssl": False},
@@ -98,6 +117,7 @@ def pod_backend_for(node: Node, storage_secret: str) -> dict[str, Any]:
                 }
             ]
         },
+        **settings,
     }
 
 
@@ -134,3 +154,16 @@ async def client(plane: RunningPlane, flytekit_venv: Path, tmp_path_factory: pyt
         "register", "-p", PROJECT, "-d", DOMAIN, "--version", VERSION, "--image", TASK_IMAGE, "k8s_workflows"
     )
     return flytekit
+
+
+def outputs(answer: dict[str, Any]) -> dict[str, Any]:
+    """The outputs of a succeeded execution as the probe answered them, as plain Python values."""
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
+
+
+def pods(node: Node, namespace: str, execution: str) -> list[dict[str, Any]]:
+    """The pods of execution `execution` in `namespace` (every backend labels its objects `execution-id`)."""
+    listed = node.kubectl("get", "pods", "-n", namespace, "-l", f"execution-id={execution}", "-o", "json")
+    items: list[dict[str, Any]] = json.loads(listed)["items"]
+    return items

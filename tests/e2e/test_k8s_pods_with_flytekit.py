@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 import asyncio
-import base64
 import json
 import ssl
 import urllib.error
@@ -17,7 +16,7 @@ import pytest
 
 from flyteidl_py.admin import execution_pb2, task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, literals_pb2
+from flyteidl_py.core import identifier_pb2
 from tests.e2e.k8s_plane import (
     DOMAIN,
     LOG_LINK,
@@ -33,9 +32,9 @@ from tests.e2e.k8s_plane import (
     storage_secret,
     store,
 )
+from tests.e2e.k8s_plane import outputs as outputs_of
 from tests.support.flytekit import Flytekit
 from tests.support.kube_node import Node
-from tests.support.literals import plain_map
 from tests.support.plane import RunningPlane
 
 # The plane's fixtures, used by name.
@@ -51,13 +50,8 @@ async def _run(client: Flytekit, workflow: str, inputs: dict[str, Any] | None = 
     return answer
 
 
-def _outputs(answer: dict[str, Any]) -> dict[str, Any]:
-    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
-    return plain_map(literals_pb2.LiteralMap.FromString(base64.b64decode(answer["outputs"])))
-
-
 async def test_typed_inputs_and_outputs_pass_through_the_store_between_pods(client: Flytekit) -> None:
-    outputs = _outputs(await _run(client, "typed_io", {"a": 2, "b": 3, "name": "pods"}))
+    outputs = outputs_of(await _run(client, "typed_io", {"a": 2, "b": 3, "name": "pods"}))
     # The task ran in a pod of the project/domain's namespace, on a node whose kubelet named the API server.
     assert outputs == {"o0": f"pods: 5 in {NAMESPACE} (10.96.0.1)", "o1": "PODS"}
 
@@ -84,7 +78,7 @@ async def runs(client: Flytekit, task_secrets: dict[str, str]) -> dict[str, dict
 
 async def test_a_failed_attempt_is_retried_in_a_new_pod_until_it_succeeds(runs: dict[str, dict[str, Any]]) -> None:
     answer = runs["retried"]
-    assert _outputs(answer) == {"o0": 2}
+    assert outputs_of(answer) == {"o0": 2}
     assert [node["attempts"] for node in answer["nodes"].values() if node["attempts"]] == [3]
 
 
@@ -111,11 +105,11 @@ async def test_a_container_over_its_memory_limit_fails_as_oomkilled(runs: dict[s
 
 async def test_the_tasks_requests_and_limits_are_applied_to_its_container(runs: dict[str, dict[str, Any]]) -> None:
     # 400Mi of memory, 400m of CPU: the cgroup the kubelet made for the container says so.
-    assert _outputs(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
+    assert outputs_of(runs["resources"]) == {"o0": f"memory {400 * 1024 * 1024}, cpu 40000/100000"}
 
 
 async def test_secrets_come_from_kubernetes_secrets_as_environment_and_files(runs: dict[str, dict[str, Any]]) -> None:
-    assert _outputs(runs["secrets"]) == {"o0": "s3cret-from-env", "o1": "s3cret-from-file"}
+    assert outputs_of(runs["secrets"]) == {"o0": "s3cret-from-env", "o1": "s3cret-from-file"}
 
 
 def _pods(node: Node, execution: str) -> list[dict[str, Any]]:
