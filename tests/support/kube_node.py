@@ -421,6 +421,9 @@ def _cgroup_root(ports: Mapping[str, int]) -> str:
     return f"/flyteplane-node-{ports['kubelet']}"
 
 
+NODE_CPU_SHARES = 4096
+
+
 def _make_cgroup_root(name: str) -> None:
     """The kubelet's cgroup root in every v1 hierarchy; cpuset needs its CPUs and memory nodes before use."""
     for hierarchy in CGROUP_ROOT.iterdir():
@@ -431,6 +434,10 @@ def _make_cgroup_root(name: str) -> None:
         for inherited in ("cpuset.cpus", "cpuset.mems"):
             if (hierarchy / inherited).exists():
                 (target / inherited).write_text((hierarchy / inherited).read_text())
+        if (target / "cpu.shares").exists():
+            # The weight of as many processes as pods run at once (the tests' four), not of one: at the default
+            # 1024, a node's pods got ~1% of a core each for minutes beside a busy test worker's own processes.
+            (target / "cpu.shares").write_text(str(NODE_CPU_SHARES))
 
 
 def _remove_cgroup_root(name: str) -> None:
