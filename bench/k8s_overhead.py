@@ -22,9 +22,9 @@ brought up and taken down at the end; FLYTEPLANE_K8S_NODE_DIR gives it another d
 `--node-dir` one brought up by hand (`FLYTEPLANE_K8S_NODE_DIR=<dir> scripts/k8s-node.sh up`), left running.
 Its allocatable CPU (2 cores here) caps how many pods run at once: requests of 200m give ten.
 
-CPU weights (cgroup v1): all of the node's pods live under one cgroup root whose `cpu.shares` is 1024, the
-weight of a single process at the machine's top level, where the local backend's task processes compete
-one weight each. On a busy machine the pods then get a small fraction of what local tasks get (seen: ten
+CPU weights (cgroup v1): all of the node's pods live under one cgroup root whose `cpu.shares` is
+tests/support/kube_node.py's NODE_CPU_SHARES (4096, four processes' weight) at the machine's top level, where
+the local backend's task processes compete one weight each. On a busy machine the pods then get a small fraction of what local tasks get (seen: ten
 pods at ~1% of a core each for minutes under a load of 30). `--node-cpu-shares 10240` gives the node the
 weight of ten processes, one per pod that runs at once.
 
