@@ -24,9 +24,9 @@ Its allocatable CPU (2 cores here) caps how many pods run at once: requests of 2
 
 CPU weights (cgroup v1): all of the node's pods live under one cgroup root whose `cpu.shares` is
 tests/support/kube_node.py's NODE_CPU_SHARES (4096, four processes' weight) at the machine's top level, where
-the local backend's task processes compete one weight each. On a busy machine the pods then get a small fraction of what local tasks get (seen: ten
-pods at ~1% of a core each for minutes under a load of 30). `--node-cpu-shares 10240` gives the node the
-weight of ten processes, one per pod that runs at once.
+the local backend's task processes compete one weight each. On a busy machine the pods then get a small
+fraction of what local tasks get (seen at the default 1024: ten pods at ~1% of a core each for minutes under a
+load of 30). `--node-cpu-shares 10240` gives the node the weight of ten processes, one per pod that runs at once.
 
 Run (as root): .venv/bin/python bench/k8s_overhead.py [--backends local,k8s-pod] [--port-base P]
 [--node-dir DIR] [--node-cpu-shares N] [--keep]
