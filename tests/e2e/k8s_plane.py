@@ -44,10 +44,7 @@ LOG_LINK = "Pod log API"
 @pytest.fixture(scope="module")
 def node(k8s_node: Node) -> Node:
     """The node, with the namespace of flytesnacks/development and its `default` service account."""
-    if not k8s_node.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
-        k8s_node.kubectl("create", "namespace", NAMESPACE)
-    k8s_node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", NAMESPACE, "serviceaccount/default",
-                     "--timeout=60s")  # fmt: skip
+    k8s_node.namespace(NAMESPACE)
     return k8s_node
 
 
@@ -73,10 +70,7 @@ def prepare_namespace(node: Node, namespace: str, store: StorageConfig) -> None:
     """`namespace` with its `default` service account and the store's Secret (`secret_name`), as a platform sets
     one up for a project/domain before its tasks run (Flyte's pods get no credentials of the plane's own: they come
     from the platform's pod settings; the plane does not create namespaces unless told to)."""
-    if not node.kubectl("get", "namespace", namespace, "--ignore-not-found", "-o", "name"):
-        node.kubectl("create", "namespace", namespace)
-    node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", namespace, "serviceaccount/default",
-                 "--timeout=60s")  # fmt: skip
+    node.namespace(namespace)
     s3 = store.s3
     assert s3.endpoint_url and s3.access_key_id and s3.secret_access_key
     values = {

@@ -41,8 +41,7 @@ VERSION = "kuberay-v1"
 def operator(k8s_node: Node, tmp_path_factory: pytest.TempPathFactory) -> Iterator[KubeRay]:
     """KubeRay on the node, with the namespace of flytesnacks/development; skipped, with the reason, where the
     operator, CoreDNS or the Ray image cannot be built here."""
-    if not k8s_node.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
-        k8s_node.kubectl("create", "namespace", NAMESPACE)
+    k8s_node.namespace(NAMESPACE)
     try:
         import_image(k8s_node, ray_image_archive())
         with kuberay(k8s_node, tmp_path_factory.mktemp("kuberay")) as running:

@@ -103,6 +103,14 @@ class Node:
             raise RuntimeError(f"kubectl {' '.join(args)} failed: {done.stderr}")
         return done.stdout
 
+    def namespace(self, name: str) -> None:
+        """Namespace `name` exists, with the `default` service account pods need (created by the controller manager
+        just after the namespace)."""
+        if not self.kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name"):
+            self.kubectl("create", "namespace", name)
+        self.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", name, "serviceaccount/default",
+                     "--timeout=60s")  # fmt: skip
+
     def save(self) -> None:
         data = {**asdict(self), "directory": str(self.directory), "kubeconfig": str(self.kubeconfig)}
         (self.directory / "node.json").write_text(json.dumps(data, indent=2))

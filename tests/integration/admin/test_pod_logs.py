@@ -27,10 +27,7 @@ BACKEND = "k8s-pod"
 
 @pytest.fixture(scope="module")
 def node(k8s_node: Node) -> Node:
-    if not k8s_node.kubectl("get", "namespace", NAMESPACE, "--ignore-not-found", "-o", "name"):
-        k8s_node.kubectl("create", "namespace", NAMESPACE)
-    k8s_node.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", NAMESPACE, "serviceaccount/default",
-                     "--timeout=60s")  # fmt: skip
+    k8s_node.namespace(NAMESPACE)
     return k8s_node
 
 

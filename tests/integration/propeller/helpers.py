@@ -39,6 +39,17 @@ def ints(**values: int) -> literals_pb2.LiteralMap:
     )
 
 
+def int_list(name: str, count: int) -> literals_pb2.LiteralMap:
+    """`{name: [0, 1, ..., count - 1]}`: a map task's list input."""
+    items = [
+        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
+        for i in range(count)
+    ]
+    return literals_pb2.LiteralMap(
+        literals={name: literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))}
+    )
+
+
 async def launch(
     stub: admin_pb2_grpc.AdminServiceStub, lp: str, inputs: literals_pb2.LiteralMap, name: str = ""
 ) -> identifier_pb2.WorkflowExecutionIdentifier:

@@ -16,8 +16,8 @@ import pytest
 
 from flyteidl_py.admin import execution_pb2, task_execution_pb2
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import identifier_pb2, literals_pb2
-from tests.integration.propeller.helpers import launch, register, wait
+from flyteidl_py.core import identifier_pb2
+from tests.integration.propeller.helpers import int_list, launch, register, wait
 from tests.support.echo import echo_list_task, mapped
 from tests.support.plane import RunningPlane, plane_config, running_plane
 from tests.support.plugin_doubles import read_records
@@ -36,23 +36,13 @@ async def plane(tmp_path: Path) -> AsyncIterator[RunningPlane]:
         yield running
 
 
-def _xs(count: int) -> literals_pb2.LiteralMap:
-    items = [
-        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
-        for i in range(count)
-    ]
-    return literals_pb2.LiteralMap(
-        literals={"xs": literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))}
-    )
-
-
 async def test_a_failed_map_task_names_the_failed_element_and_aborts_the_running_ones(
     plane: RunningPlane, tmp_path: Path
 ) -> None:
     task = echo_list_task("hang.map")
     task.spec.template.type = "fail-or-hang"
     await register(plane.stub, [task, *mapped("hang6", task="hang.map")])
-    execution_id = await launch(plane.stub, "hang6", _xs(6))
+    execution_id = await launch(plane.stub, "hang6", int_list("xs", 6))
     execution = await wait(plane.stub, execution_id)
 
     assert execution.closure.phase == core.WorkflowExecution.FAILED
@@ -79,7 +69,7 @@ async def test_terminating_a_running_map_task_aborts_its_elements_and_reports_th
     task = echo_list_task("hang.map")
     task.spec.template.type = "fail-or-hang"
     await register(plane.stub, [task, *mapped("hang3", task="hang.map")])
-    execution_id = await launch(plane.stub, "hang3", _xs(3))  # element 3 does not exist: all three hang
+    execution_id = await launch(plane.stub, "hang3", int_list("xs", 3))  # element 3 does not exist: all three hang
     node = identifier_pb2.NodeExecutionIdentifier(execution_id=execution_id, node_id="n0")
     for _ in range(600):
         try:

@@ -17,8 +17,7 @@ from typing import Any
 import pytest
 
 from flyteidl_py.core import execution_pb2 as core
-from flyteidl_py.core import literals_pb2
-from tests.integration.propeller.helpers import launch, outputs, register, wait
+from tests.integration.propeller.helpers import int_list, launch, outputs, register, wait
 from tests.support.echo import echo_list_task, mapped
 from tests.support.plane import RunningPlane, plane_config, running_plane
 from tests.support.plugin_doubles import read_records
@@ -45,23 +44,13 @@ async def plane(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
         yield running
 
 
-def _xs(count: int) -> literals_pb2.LiteralMap:
-    items = [
-        literals_pb2.Literal(scalar=literals_pb2.Scalar(primitive=literals_pb2.Primitive(integer=i)))
-        for i in range(count)
-    ]
-    return literals_pb2.LiteralMap(
-        literals={"xs": literals_pb2.Literal(collection=literals_pb2.LiteralCollection(literals=items))}
-    )
-
-
 async def test_each_element_is_looked_at_when_it_changes_not_in_every_round(
     plane: RunningPlane, tmp_path: Path
 ) -> None:
     task = echo_list_task("sleep.map")
     task.spec.template.type = "sleep"
     await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
-    execution_id = await launch(plane.stub, "sleepy", _xs(ELEMENTS))
+    execution_id = await launch(plane.stub, "sleepy", int_list("xs", ELEMENTS))
     execution = await wait(plane.stub, execution_id)
 
     # Every element ran and the outputs are the inputs, whether the plugin wakes the execution or only answers
