@@ -39,10 +39,10 @@ CACHED_MAP = "console_flows.everything.cached_map"
 FRAMES = "console_flows.frames.frames"
 HOSTILE = "<img src=x onerror=\"window.__xss='label'\">"
 HOSTILE_FRAME = "<img src=x onerror=\"window.__xss='frame'\">"  # as console_flows.frames writes it
-# Elements of the map task: each is a real task process on the local backend. The execution that runs to
-# its end maps a few hundred (each element is a process: 10,000 of them take minutes on a 2-core machine);
-# a second one maps LARGE_MAP, given as its input, and is watched while they run, then terminated from the page.
-MAP_ELEMENTS = 200
+# Elements of the map task: each is a real flytekit task run on the local backend. The execution that runs to its
+# end maps MAP_ELEMENTS (in reuse workers: about 2.5 minutes on a quiet 2-core machine); a second one maps
+# LARGE_MAP, given as its input, and is watched while they run, then terminated from the page.
+MAP_ELEMENTS = 10_000
 LARGE_MAP = 10_000
 
 
@@ -132,7 +132,7 @@ async def test_an_execution_is_found_watched_approved_and_finishes(
     await expect(approve).to_be_visible(timeout=240_000)
     await shot(page, "03-waiting-gate")
     await approve.click()
-    await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=600_000)
+    await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=1_800_000)
     await shot(page, "04-succeeded-graph")
 
     # The map task is one node with its elements counted by phase.
