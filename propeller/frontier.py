@@ -27,11 +27,16 @@ Counts = Callable[[workflow_pb2.Node], bool]
 
 _FAILED = (NodePhase.FAILED, NodePhase.TIMED_OUT)
 _ACTIVE = (NodePhase.QUEUED, NodePhase.RUNNING, NodePhase.DYNAMIC_RUNNING)
+# A dynamic parent running its generated nodes (DYNAMIC_RUNNING) holds no slot: its task has ended, and the nodes
+# it yielded take slots of their own, as on Flyte (whose dynamic handler stops counting once the parent task is
+# done). Holding one would let nested dynamics fill max parallelism with waiting parents and never finish.
+_HOLDS_SLOT = (NodePhase.QUEUED, NodePhase.RUNNING)
 
 
 def occupies_slot(status: NodeStatus) -> bool:
-    """Whether a node counts against max parallelism: active and handed to its plugin or child."""
-    return status.node_phase in _ACTIVE and bool(
+    """Whether a node counts against max parallelism: active and handed to its plugin or child (a dynamic
+    parent only while its own task runs)."""
+    return status.node_phase in _HOLDS_SLOT and bool(
         status.plugin_phase >= 0 or status.array_phase or status.child_execution
     )
 

@@ -178,6 +178,14 @@ async def test_dataframes_directories_and_nested_dynamics_flow_between_tasks(cli
     assert _outputs(answer, "o0", "o1", "o2", "o3") == {"o0": 14, "o1": 4, "o2": 4, "o3": 24}
 
 
+async def test_nested_dynamics_finish_with_more_waiting_parents_than_max_parallelism(client: Flytekit) -> None:
+    # 13 dynamic parents wait on their children at once under max_parallelism 4: a parent running its generated
+    # nodes holds no slot (as on Flyte), or the execution would stall with every slot taken by a waiting parent.
+    answer = await _run(client, "engine_cases.parallelism.narrow", n=18, k=3)
+    assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    assert _outputs(answer, "o0") == {"o0": sum(i + 1 for i in range(18))}
+
+
 async def test_every_task_ran_on_the_planes_warm_path(
     client: Flytekit, run_plane: RunningPlane, warm_mode: str
 ) -> None:

@@ -190,7 +190,12 @@ def test_a_node_holds_a_parallelism_slot_once_handed_to_its_plugin_array_or_chil
     assert occupies_slot(record(NodePhase.RUNNING, plugin_phase=0))
     assert occupies_slot(record(NodePhase.RUNNING, array_phase=1))
     assert occupies_slot(record(NodePhase.QUEUED, child_execution="child"))
-    assert occupies_slot(record(NodePhase.DYNAMIC_RUNNING, plugin_phase=5))
+    assert occupies_slot(record(NodePhase.RUNNING, plugin_phase=2))  # a dynamic parent while its task runs
+
+
+def test_a_dynamic_parent_running_its_generated_nodes_holds_no_parallelism_slot() -> None:
+    # Its children take slots of their own; nested dynamics would otherwise fill every slot with waiting parents.
+    assert not occupies_slot(record(NodePhase.DYNAMIC_RUNNING, plugin_phase=5))
 
 
 def test_a_finished_or_retrying_node_holds_no_parallelism_slot() -> None:
