@@ -18,7 +18,9 @@ The backend's `warm_mode`, overridden by the environment's, decides; a task's FL
 (or =fork; true/1/yes/on keep the environment's mode) overrides both. With isolation on
 (`plugins.local.isolation`) every warm attempt is forked -- a reuse worker would run the task's code in a
 process that must stay root to fence in the next one -- and no task module is imported by a fork server
-(root). The mode is part of the key: an environment's fork servers and reuse workers are separate processes.
+(root). A flytekit `@dynamic` task is forked too: flytekit compiles a dynamic task's workflow once per process
+and keeps it on the task object, so a reuse worker would answer every later call with the first call's graph.
+The mode is part of the key: an environment's fork servers and reuse workers are separate processes.
 
 For a fast-registered task the plan is what `pyflyte-fast-execute` would do after extracting the
 bundle: the inner command with `--dynamic-addl-distro <bundle> --dynamic-dest-dir <dest dir>` before
@@ -136,6 +138,11 @@ class WarmPlan:
         return request
 
 
+# flytekit gives only its `@dynamic` tasks (and eager ones) this variable: the serialization settings their
+# compile step needs at run time.
+DYNAMIC_MARKER = "_F_SS_C"
+
+
 def warm_enabled(environment: LocalEnvironment, config: LocalPluginConfig) -> bool:
     return config.warm if environment.warm is None else environment.warm
 
@@ -206,6 +213,8 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
         # task's code in that root process: isolated attempts are forked instead (each its own process and user).
         # It also keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the next
         # (of any project): an attempt with S3 credentials of its own starts from a fork server too.
+        mode = "fork"
+    if mode == "reuse" and DYNAMIC_MARKER in command.env:  # see the module docstring
         mode = "fork"
     python = python_of(environment)
     if python is None:

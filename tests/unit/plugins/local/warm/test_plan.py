@@ -226,6 +226,17 @@ def test_an_attempt_with_credentials_of_its_own_is_forked_rather_than_reusing_a_
     assert warm(plan(scoped, reusing)).key.mode == "fork"
 
 
+def test_a_dynamic_task_is_forked_even_where_attempts_reuse_workers(config: LocalPluginConfig) -> None:
+    # flytekit compiles a @dynamic's workflow once per process: a reused worker would hand every later call the
+    # first call's graph. flytekit marks dynamic (and eager) tasks with the serialization settings variable.
+    reusing = config.model_copy(update={"warm_mode": "reuse"})
+    argv = ["pyflyte-execute", *ENTRY_ARGS]
+    assert warm(plan(command(reusing, argv), reusing)).key.mode == "reuse"
+    assert warm(plan(command(reusing, argv, _F_SS_C="H4sI..."), reusing)).key.mode == "fork"
+    asked = command(config, argv, _F_SS_C="H4sI...", FLYTEPLANE_WARM="reuse")
+    assert warm(plan(asked, config)).key.mode == "fork"
+
+
 def test_a_task_cannot_opt_into_warm_starts_its_environment_turned_off(config: LocalPluginConfig) -> None:
     off = config.model_copy(update={"warm": False})
     assert isinstance(plan(command(off, ["pyflyte-execute", *ENTRY_ARGS], FLYTEPLANE_WARM="reuse"), off), str)
