@@ -61,9 +61,11 @@ async def _run(client: Flytekit, launch_plan: str, **inputs: Any) -> dict[str, A
     return answer
 
 
-def _runner_records(work_dir: Path) -> list[dict[str, Any]]:
-    """What the local backend recorded of every attempt it started (runner.json)."""
-    return [json.loads(path.read_text()) for path in work_dir.glob("*/runner.json")]
+def _runner_records(work_dir: Path, execution: str = "") -> dict[str, dict[str, Any]]:
+    """What the local backend recorded of every attempt it started (runner.json), by attempt directory; only
+    `execution`'s attempts (named `<execution>-<digest>`) when given."""
+    pattern = f"{execution}-*/runner.json" if execution else "*/runner.json"
+    return {path.parent.name: json.loads(path.read_text()) for path in work_dir.glob(pattern)}
 
 
 def _outputs(answer: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -192,6 +194,12 @@ async def test_every_task_ran_on_the_planes_warm_path(
     answer = await _run(client, "workflows.typed_io.typed_io_wf", a=1, b="x")
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
     work_dir = Path(run_plane.config.propeller.plugins.backends["local"]["work_dir"])
-    records = await asyncio.to_thread(_runner_records, work_dir)
+    records = await asyncio.to_thread(_runner_records, work_dir, answer["name"])
     assert records
-    assert {(record.get("warm"), record.get("reuse", False)) for record in records} == {(True, warm_mode == "reuse")}
+    assert {(r.get("warm"), r.get("reuse", False)) for r in records.values()} == {(True, warm_mode == "reuse")}
+    # Every attempt of the module's executions started warm. In reuse mode flytekit's @dynamic tasks are forked
+    # (plugins.local.warm.plan: a reused process would answer a dynamic with its first call's graph).
+    everything = await asyncio.to_thread(_runner_records, work_dir)
+    assert {r.get("warm") for r in everything.values()} == {True}
+    if warm_mode == "reuse":
+        assert any(r.get("reuse") for r in everything.values())
