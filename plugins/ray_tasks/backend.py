@@ -310,6 +310,8 @@ class RayTasksPlugin:
             "python_path": list(self.config.python_path),
             "log_uri": local_path(ctx.storage.join(paths.output_prefix, LOG_FILE)),
             "log_upload_seconds": self.config.log_upload_interval_seconds,
+            # Not in the warm worker's own process: its cached filesystems would keep these credentials.
+            "own_process": credentials is not None,
         }
         return spec, ray_options(ctx, container, self.config)
 

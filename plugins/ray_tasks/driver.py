@@ -17,7 +17,9 @@ next (warm): it points fds 1 and 2 at the attempt's log, adds the attempt's vari
 flytekit's `pyflyte-execute` / `pyflyte-map-execute` in-process (a fast-registered code bundle is extracted once
 per node and put on `sys.path`), uploads the log to `<output prefix>/task.log` every few seconds and at the end
 (flytekit's own data layer, with the attempt's store credentials), then restores the worker. Commands that are
-not flytekit's entrypoints (and pickled tasks) run as a subprocess of the worker instead.
+not flytekit's entrypoints (and pickled tasks), and attempts with S3 credentials of their own (`own_process`:
+fsspec's cached filesystems would carry them into the next attempt of the worker), run as a child process of the
+worker instead.
 
 The protocol with the plane, one JSON object per line: first `{"ready": true}` (or `{"ready": false, "error":
 ...}` and exit 1); then for each request `{"id": n, "op": "submit"|"status"|"cancel", "name": ..., ...}` a reply
@@ -206,16 +208,26 @@ def _call(command: Any) -> int:
     return 1
 
 
+def _process(argv: list[str], cwd: Path) -> int:
+    """The command as a child process of this worker; a bare console script name is this environment's."""
+    own = Path(sys.executable).parent / argv[0]
+    if "/" not in argv[0] and own.exists():
+        argv = [str(own), *argv[1:]]
+    return subprocess.call(argv, cwd=cwd)
+
+
 def _execute(spec: dict[str, Any], attempt_dir: Path, state: dict[str, Any]) -> tuple[int, bool]:
     """Runs the attempt's command; its exit status and whether it ran in this process (warm)."""
     argv = list(spec["argv"])
     cwd = attempt_dir / "cwd"
     cwd.mkdir(parents=True, exist_ok=True)
+    if spec.get("own_process"):
+        return _process(argv, cwd), False
     if Path(argv[0]).name == FAST_EXECUTE:
         parsed = parse_fast_execute(argv[1:])
         if isinstance(parsed, str):
             print(f"flyteplane: {parsed}; running it as a process", file=sys.stderr, flush=True)
-            return subprocess.call(argv, cwd=cwd), False
+            return _process(argv, cwd), False
         bundle_uri, inner = parsed
         bundle = _bundle(bundle_uri, Path(spec["work_dir"]))
         _use_bundle(state, bundle)
@@ -224,7 +236,7 @@ def _execute(spec: dict[str, Any], attempt_dir: Path, state: dict[str, Any]) -> 
         cwd = bundle  # Flyte unpacks the bundle into the task's working directory
     entry = Path(argv[0]).name if argv else ""
     if entry not in ENTRYPOINTS:
-        return subprocess.call(argv, cwd=cwd), False
+        return _process(argv, cwd), False
     for entry_path in reversed(spec.get("python_path", [])):
         sys.path.insert(0, entry_path)
     os.chdir(cwd)
