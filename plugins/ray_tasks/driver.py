@@ -16,7 +16,8 @@ The Ray task (`run_attempt`) runs in a Ray worker process, where flytekit stays 
 next (warm): it points fds 1 and 2 at the attempt's log, adds the attempt's variables to the environment, calls
 flytekit's `pyflyte-execute` / `pyflyte-map-execute` in-process (a fast-registered code bundle is extracted once
 per node and put on `sys.path`), uploads the log to `<output prefix>/task.log` every few seconds and at the end
-(flytekit's own data layer, with the attempt's store credentials), then restores the worker. Commands that are
+(flytekit's own data layer, with the attempt's store credentials), then restores the worker and removes the
+attempt's directory (its working directory and TMPDIR, unless the task names its own). Commands that are
 not flytekit's entrypoints (and pickled tasks), and attempts with S3 credentials of their own (`own_process`:
 fsspec's cached filesystems would carry them into the next attempt of the worker), run as a child process of the
 worker instead.
@@ -253,14 +254,18 @@ def run_attempt(spec: dict[str, Any]) -> dict[str, Any]:
     state: dict[str, Any] = getattr(sys, _WORKER_STATE, None) or {"attempts": 0}
     setattr(sys, _WORKER_STATE, state)
     state["attempts"] += 1
+    # flytekit is imported once per worker with the worker's own environment (its import-time sandbox then lives in
+    # the worker's temp directory, not in an attempt's, which goes with the attempt).
+    importlib.import_module("flytekit.bin.entrypoint")
     attempt_dir = Path(spec["work_dir"]) / spec["name"]
-    attempt_dir.mkdir(parents=True, exist_ok=True)
+    (attempt_dir / "tmp").mkdir(parents=True, exist_ok=True)
     log = attempt_dir / "task.log"
     saved = _Saved()
     uploader: _LogUploader | None = None
     in_process = False
     try:
-        os.environ.update(spec["env"])
+        # The attempt's temporary files (flytekit's `flyte-*` sandbox per execution) go with its directory.
+        os.environ.update({"TMPDIR": str(attempt_dir / "tmp"), **spec["env"]})
         log_fd = os.open(log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
         os.dup2(log_fd, 1)
         os.dup2(log_fd, 2)
@@ -274,6 +279,7 @@ def run_attempt(spec: dict[str, Any]) -> dict[str, Any]:
         if uploader is not None:
             uploader.finish()  # with the attempt's variables (its store credentials) still set
         saved.restore()
+        shutil.rmtree(attempt_dir, ignore_errors=True)  # its log is in the store now
     return {
         "exit_code": code,
         "node": ray.get_runtime_context().get_node_id(),
