@@ -17,7 +17,7 @@ CPU per task of the plane process (admin, propeller and datacatalog), of its ray
 of the whole machine (Ray workers and raylets included).
 
 Ports: the plane's from `--port-base` (4 consecutive), the cluster's from `--ray-ports` ("low-high").
-Run: .venv/bin/python bench/ray_tasks.py [--workloads W1,F2000] [--cpus 2,2] [--port-base 23400]
+Run: .venv/bin/python bench/ray_tasks.py [--workloads W1,F2000] [--repeat 1] [--cpus 2,2] [--port-base 23400]
      [--ray-ports 23000-23399]
 """
 
@@ -139,6 +139,7 @@ async def main() -> None:
     parser.add_argument("--port-base", type=int, default=23400, help="the plane's 4 ports start here")
     parser.add_argument("--ray-ports", default="23000-23399", help="every port of the Ray cluster, low-high")
     parser.add_argument("--poll-ms", type=float, default=20.0, help="GetExecution polling interval")
+    parser.add_argument("--repeat", type=int, default=1, help="measure each workload this many times")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (logs) and print it")
     args = parser.parse_args()
     os.environ[PORTS_VARIABLE] = args.ray_ports
@@ -161,7 +162,8 @@ async def main() -> None:
                     warm_up = time.perf_counter() - began
                     print(f"healthy {healthy:.1f}s, registered {registered:.1f}s, warm-up W1 {warm_up:.1f}s",
                           file=sys.stderr)  # fmt: skip
-                    lines = [await measure(client, plane, name) for name in args.workloads.split(",") if name]
+                    names = [name for name in args.workloads.split(",") if name]
+                    lines = [await measure(client, plane, name) for _ in range(args.repeat) for name in names]
                 finally:
                     await client.close()
             finally:

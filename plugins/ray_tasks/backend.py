@@ -7,7 +7,9 @@ module): `submit`, `status` and `cancel` by the attempt's generated name, and an
 attempt that ends. The driver holds a named detached dispatcher actor on the cluster, which starts each attempt
 once under its name and keeps its outcome for `keep_finished_seconds`: so `handle` is idempotent, and a restarted
 plane (with a new driver) finds its running attempts by name instead of starting them again. A driver that dies is
-started again on the next call.
+started again on the next call; the executions of attempts known to run are woken to ask for them again (the new
+driver hears only of attempts that end while it runs), as is a running attempt without news for
+`recheck_seconds` when it is handled.
 
 An attempt is the task's own command (`pyflyte-fast-execute ... pyflyte-execute ...`, template variables rendered
 for the attempt) with the task's environment (`FLYTE_INTERNAL_*`, the store's endpoint and credentials, the
@@ -35,6 +37,7 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -89,17 +92,24 @@ class RayTasksConfig(BaseModel):
     request_timeout_seconds: float = Field(default=60.0, gt=0)
     driver_threads: int = Field(default=16, ge=1, description="Requests the driver has in flight at once.")
     error_tail_bytes: int = Field(default=4000, ge=0)
+    recheck_seconds: float = Field(
+        default=60.0, gt=0, description="A running attempt handled again after this long without news is asked for."
+    )
 
 
 State = dict[str, Any]
 
 
 class _Driver:
-    """The driver subprocess and the requests in flight to it; `on_finished` gets every `finished` event."""
+    """The driver subprocess and the requests in flight to it; `on_finished` gets every `finished` event,
+    `on_reset` is called whenever a driver ended or started (no events of attempts that end in between)."""
 
-    def __init__(self, config: RayTasksConfig, on_finished: Callable[[State], None]) -> None:
+    def __init__(
+        self, config: RayTasksConfig, on_finished: Callable[[State], None], on_reset: Callable[[], None]
+    ) -> None:
         self.config = config
         self.on_finished = on_finished
+        self.on_reset = on_reset
         self.process: asyncio.subprocess.Process | None = None
         self.reader: asyncio.Task[None] | None = None
         self.pending: dict[int, asyncio.Future[State | None]] = {}
@@ -114,6 +124,10 @@ class _Driver:
         async with self.starting:
             if self.alive:
                 return
+            if self.process is not None and self.process.returncode is None:  # its output ended: it is no use
+                with contextlib.suppress(ProcessLookupError):
+                    self.process.kill()
+                await self.process.wait()
             settings = {
                 "address": self.config.address,
                 "namespace": self.config.namespace,
@@ -140,6 +154,7 @@ class _Driver:
                 raise Unavailable(f"the Ray cluster at {self.config.address} could not be joined: {hello.get('error')}")
             self.process = process
             self.reader = asyncio.create_task(self._read(process), name="ray-tasks-driver")
+            self.on_reset()
 
     async def _read(self, process: asyncio.subprocess.Process) -> None:
         assert process.stdout is not None
@@ -162,6 +177,9 @@ class _Driver:
                     future.set_exception(Unavailable(f"the Ray dispatcher refused: {message.get('error')}"))
         finally:
             self.reader = None
+            if self.process is process:  # not closed on purpose: the next call starts a new driver
+                log.warning("the ray-tasks driver ended (exit status %s)", process.returncode)
+                self.on_reset()
             failed, self.pending = self.pending, {}
             for future in failed.values():
                 if not future.done():
@@ -209,10 +227,21 @@ class RayTasksPlugin:
 
     def __init__(self, config: RayTasksConfig | None = None) -> None:
         self.config = config or RayTasksConfig()
-        self.driver = _Driver(self.config, self._finished)
-        # The attempts this plane handles: their last known record, and how to wake their execution.
+        self.driver = _Driver(self.config, self._finished, self._driver_reset)
+        # The attempts this plane handles: their last known record (and when it was last asked for), and how to
+        # wake their execution.
         self._states: dict[str, State] = {}
+        self._checked: dict[str, float] = {}
         self._wakes: dict[str, Callable[[], None]] = {}
+
+    def _driver_reset(self) -> None:
+        """A driver hears only of attempts that end while it runs: what is known to run is asked for again (the
+        executions are woken, and their next round starts a driver if none runs)."""
+        for name in [n for n, state in self._states.items() if state.get("status") == "running"]:
+            del self._states[name]
+            wake = self._wakes.get(name)
+            if wake is not None:
+                wake()
 
     def _finished(self, state: State) -> None:
         name = str(state.get("name", ""))
@@ -228,6 +257,7 @@ class RayTasksPlugin:
         if known is not None and known.get("status") != "running" and state.get("status") == "running":
             return known
         self._states[name] = state
+        self._checked[name] = time.monotonic()
         return state
 
     # -- the plugin interface -----------------------------------------------------------------------------
@@ -236,8 +266,11 @@ class RayTasksPlugin:
         name = ctx.generated_name
         self._wakes[name] = ctx.wake
         state = self._states.get(name)
+        stale = time.monotonic() - self._checked.get(name, 0.0) > self.config.recheck_seconds
+        if state is not None and state.get("status") == "running" and stale:
+            state = None  # no news for a long while: ask (the dispatcher may be gone with a restarted cluster)
         if state is None:
-            if ctx.plugin_state == SUBMITTED:
+            if ctx.plugin_state == SUBMITTED or name in self._states:
                 found = await self.driver.call("status", name)
                 if found is None:
                     return await self._lost(ctx)
@@ -262,6 +295,7 @@ class RayTasksPlugin:
     async def finalize(self, ctx: TaskExecutionContext) -> None:
         self._wakes.pop(ctx.generated_name, None)
         self._states.pop(ctx.generated_name, None)
+        self._checked.pop(ctx.generated_name, None)
 
     async def aclose(self) -> None:
         await self.driver.close()

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import signal
 import time
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
@@ -202,6 +203,32 @@ async def test_abort_kills_the_running_ray_task(plane: RunningPlane, flytekit: F
     answer = await flytekit.remote(PROBE, {"action": "wait_for", "execution_name": "rtabort", "timeout": 120})
     assert answer["phase"] == Phase.ABORTED
     assert "finished" not in text(marker)
+
+
+def driver_pid() -> int:
+    """The ray-tasks driver the plane in this process started."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit() and entry.name != str(os.getpid()):
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            if parent == os.getpid() and b"ray_tasks/driver.py" in cmdline:
+                return int(entry.name)
+    raise AssertionError("no ray-tasks driver runs")
+
+
+async def test_a_killed_driver_is_replaced_and_finds_the_running_ray_task(
+    plane: RunningPlane, flytekit: Flytekit, tmp_path: Path
+) -> None:
+    marker = tmp_path / "driver.txt"
+    await start(flytekit, "sleepy", {"marker": str(marker), "seconds": 6}, name="rtdriver")
+    await wait_for_start(marker)
+    os.kill(driver_pid(), signal.SIGKILL)  # the event of the attempt's end will never come from that one
+    answer = await flytekit.remote(PROBE, {"action": "wait_for", "execution_name": "rtdriver", "timeout": 120})
+    assert outputs(answer)["o0"].scalar.primitive.integer == 1
+    assert text(marker).count("started") == 1
 
 
 async def test_a_restarted_engine_reattaches_to_its_running_ray_task(
