@@ -6,11 +6,12 @@ only. Standard library and ray only, no module of ours, so the definitions below
 them to the cluster by value (cloudpickle): the cluster needs no copy of this repository.
 
 The driver `ray.init`s against the configured address and gets (or creates) a *named, detached* dispatcher actor
-in the configured namespace, placed on the head node. The dispatcher holds the attempts: `submit` starts an
-attempt once under its name (a second `submit` of that name answers what the first started), as a Ray task with
-the attempt's resource request (`num_cpus`, `memory`, `num_gpus`, custom resources) and `max_retries=0` (Flyte
-retries, not Ray). Because the actor is detached, attempts outlive this driver and the plane: a restarted plane
-starts a new driver, which finds the actor by name, and the attempts by theirs.
+in the configured namespace (`<dispatcher>-v<PROTOCOL_VERSION>`), placed on the head node. The dispatcher holds
+the attempts: `submit` starts an attempt once under its name (a second `submit` of that name answers what the
+first started), as a Ray task with the attempt's resource request (`num_cpus`, `memory`, `num_gpus`, custom
+resources) and `max_retries=0` (Flyte retries, not Ray). Because the actor is detached, attempts outlive this
+driver and the plane: a restarted plane starts a new driver, which finds the actor by name, and the attempts by
+theirs.
 
 The Ray task (`run_attempt`) runs in a Ray worker process, where flytekit stays imported from one attempt to the
 next (warm): it points fds 1 and 2 at the attempt's log, adds the attempt's variables to the environment, calls
@@ -53,6 +54,9 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any
 
+# Part of the dispatcher's name: a plane whose driver speaks another version gets a dispatcher of its own, not one
+# an older plane left on the cluster running older code.
+PROTOCOL_VERSION = 1
 ENTRYPOINTS = {"pyflyte-execute": "execute_task_cmd", "pyflyte-map-execute": "map_execute_task_cmd"}
 FAST_EXECUTE = "pyflyte-fast-execute"
 BUNDLE_SUFFIX = ".tar.gz"
@@ -394,7 +398,7 @@ class _Channel:
 
 def _dispatcher(ray: Any, settings: dict[str, Any]) -> Any:
     actor = ray.remote(Dispatcher).options(
-        name=settings["dispatcher"],
+        name=f"{settings['dispatcher']}-v{PROTOCOL_VERSION}",
         namespace=settings["namespace"],
         lifetime="detached",
         get_if_exists=True,
