@@ -6,8 +6,8 @@ receives `PluginsConfig.backends[<id>]`. Factories come from, in order of preced
 1. `PluginsConfig.factories` (`"module:callable"` import paths),
 2. the `flyteplane.plugins` entry-point group of installed distributions (entry-point name = id),
 3. the built-ins: `local`, `echo`, `k8s-pod`, `k8s-array`, `spark` and `ray` (Kubernetes),
-   `spark-local` (pyspark without Kubernetes), `ray-jobs` (a Ray cluster's Jobs API) and `agent` (Flyte agents
-   over gRPC).
+   `spark-local` (pyspark without Kubernetes), `ray-jobs` (a Ray cluster's Jobs API), `ray-tasks` (ordinary
+   Python tasks as Ray tasks on a Ray cluster) and `agent` (Flyte agents over gRPC).
 
 So a new backend is one module with a factory plus one configuration entry: `factories: {ray:
 "plugins.ray:create"}` (or, for a distribution with an entry point, `enabled: [ray]`); it then serves
@@ -69,6 +69,7 @@ def factory_loaders(
         "ray": _builtin("plugins.k8s.ray"),
         "spark-local": _builtin("plugins.spark_local"),
         "ray-jobs": _builtin("plugins.ray_jobs"),
+        "ray-tasks": _builtin("plugins.ray_tasks.backend"),
         "agent": _builtin("plugins.agent"),
     }
     if entry_points is None:
