@@ -25,6 +25,12 @@ ARRAY_INDEX_VARIABLE = "FLYTE_K8S_ARRAY_INDEX"
 NO_PREVIOUS_CHECKPOINT = '""'
 
 
+# flytekit gives only its `@dynamic` tasks (and eager ones) this variable: the serialization settings their compile
+# step needs at run time. flytekit compiles a dynamic's workflow once per process and keeps it on the task object,
+# so such a task must never run in a process that ran it before (a reuse worker, a Ray worker).
+DYNAMIC_MARKER = "_F_SS_C"
+
+
 def container_of(template: tasks_pb2.TaskTemplate) -> tasks_pb2.Container | None:
     """The container a task runs: its `container` target, or the primary container of its `k8s_pod` target."""
     target = template.WhichOneof("target")

@@ -48,7 +48,14 @@ from flyteidl_py.core import errors_pb2, execution_pb2, tasks_pb2
 from flyteplane.errors import NotFound, Unavailable
 from flyteplane.storage.task_credentials import CredentialsUnavailable
 from plugins.common.background import cancel_and_wait
-from plugins.common.command import container_of, flyte_environment, local_path, render_for_attempt, storage_environment
+from plugins.common.command import (
+    DYNAMIC_MARKER,
+    container_of,
+    flyte_environment,
+    local_path,
+    render_for_attempt,
+    storage_environment,
+)
 from plugins.common.quantity import quantity, whole_units
 from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transition, requested_secrets
@@ -344,8 +351,9 @@ class RayTasksPlugin:
             "python_path": list(self.config.python_path),
             "log_uri": local_path(ctx.storage.join(paths.output_prefix, LOG_FILE)),
             "log_upload_seconds": self.config.log_upload_interval_seconds,
-            # Not in the warm worker's own process: its cached filesystems would keep these credentials.
-            "own_process": credentials is not None,
+            # Not in the warm worker's own process: its cached filesystems would keep these credentials, and a
+            # flytekit @dynamic run there before would answer with its first call's graph.
+            "own_process": credentials is not None or DYNAMIC_MARKER in env,
         }
         return spec, ray_options(ctx, container, self.config)
 

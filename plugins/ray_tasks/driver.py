@@ -19,8 +19,9 @@ flytekit's `pyflyte-execute` / `pyflyte-map-execute` in-process (a fast-register
 per node and put on `sys.path`), uploads the log to `<output prefix>/task.log` every few seconds and at the end
 (flytekit's own data layer, with the attempt's store credentials), then restores the worker and removes the
 attempt's directory (its working directory and TMPDIR, unless the task names its own). Commands that are
-not flytekit's entrypoints (and pickled tasks), and attempts with S3 credentials of their own (`own_process`:
-fsspec's cached filesystems would carry them into the next attempt of the worker), run as a child process of the
+not flytekit's entrypoints (and pickled tasks), attempts with S3 credentials of their own (`own_process`:
+fsspec's cached filesystems would carry them into the next attempt of the worker) and flytekit @dynamic tasks
+(`own_process` too: flytekit compiles a dynamic's workflow once per process), run as a child process of the
 worker instead.
 
 The protocol with the plane, one JSON object per line: first `{"ready": true}` (or `{"ready": false, "error":

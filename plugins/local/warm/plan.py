@@ -56,6 +56,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
 
+from plugins.common.command import DYNAMIC_MARKER
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmMode
 from plugins.local.command import Command
 from plugins.local.protocol import AttemptRequest
@@ -136,11 +137,6 @@ class WarmPlan:
         if command.sandbox is not None:
             request["sandbox"] = command.sandbox
         return request
-
-
-# flytekit gives only its `@dynamic` tasks (and eager ones) this variable: the serialization settings their
-# compile step needs at run time.
-DYNAMIC_MARKER = "_F_SS_C"
 
 
 def warm_enabled(environment: LocalEnvironment, config: LocalPluginConfig) -> bool:

@@ -192,6 +192,14 @@ async def test_the_backend_is_chosen_per_project_and_domain(flytekit: Flytekit) 
     assert local["o0"].scalar.primitive.string_value == "none"  # a local process, not a Ray worker
 
 
+async def test_a_dynamic_run_again_yields_the_graph_of_its_own_inputs(flytekit: Flytekit) -> None:
+    # flytekit compiles a @dynamic's workflow once per process: in a Ray worker that ran it before, the second call
+    # would get the first call's graph. A dynamic therefore runs as a child process of the worker.
+    for n in (2, 4, 3):
+        found = outputs(await run(flytekit, "dynamic_squares", {"n": n}))
+        assert [item.scalar.primitive.integer for item in found["o0"].collection.literals] == [i * i for i in range(n)]
+
+
 async def test_abort_kills_the_running_ray_task(plane: RunningPlane, flytekit: Flytekit, tmp_path: Path) -> None:
     marker = tmp_path / "aborted.txt"
     await start(flytekit, "sleepy", {"marker": str(marker), "seconds": 120}, name="rtabort")

@@ -54,6 +54,12 @@ async def test_the_attempt_spec_is_the_tasks_command_and_environment(storage: St
     assert spec["log_uri"].endswith("/0/task.log") and spec["own_process"] is False
 
 
+async def test_a_dynamic_task_runs_in_a_process_of_its_own(storage: Storage) -> None:
+    task = template("examples.advanced.dyn_sum_squares")  # flytekit marks it with _F_SS_C
+    spec, _ = await RayTasksPlugin(RayTasksConfig(work_dir="/w")).submission(context(storage, task))
+    assert "_F_SS_C" in spec["env"] and spec["own_process"] is True
+
+
 async def test_a_task_that_requests_secrets_is_refused(storage: Storage) -> None:
     task = tasks_pb2.TaskTemplate()
     task.CopyFrom(template("examples.basics.scalars"))

@@ -5,7 +5,7 @@ import time
 import typing
 from pathlib import Path
 
-from flytekit import Resources, task, workflow
+from flytekit import Resources, dynamic, task, workflow
 from flytekit.exceptions.user import FlyteRecoverableException
 
 
@@ -93,3 +93,18 @@ def sleeps(marker: str, seconds: int) -> int:
 @workflow
 def sleepy(marker: str, seconds: int = 5) -> int:
     return sleeps(marker=marker, seconds=seconds)
+
+
+@task
+def square(x: int) -> int:
+    return x * x
+
+
+@dynamic
+def squares(n: int) -> list[int]:
+    return [square(x=i) for i in range(n)]
+
+
+@workflow
+def dynamic_squares(n: int = 2) -> list[int]:
+    return squares(n=n)
