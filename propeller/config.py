@@ -77,6 +77,11 @@ class EngineConfig(Section):
     # Nodes a round may start: a wide graph is started in rounds of this many, each committed (and its
     # events on their way to admin) before the next, rather than in one long round.
     max_nodes_per_round: int = Field(default=500, ge=1)
+    # And at most this many in one pass, so that a round stays within `round_seconds`: it starts nodes and makes
+    # further passes only that long after it began; the rest is the next round's, which comes at once. A round's
+    # length then does not grow with the graph's width, and its events reach admin that much sooner.
+    max_starts_per_pass: int = Field(default=100, ge=1)
+    round_seconds: float = Field(default=1.0, gt=0)
     max_failed_rounds: int = Field(default=10, ge=1)  # rounds that raise before an execution fails
     event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin
     event_batch_bytes: int = Field(default=2 << 20, ge=1)  # and their size at most

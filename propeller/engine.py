@@ -294,17 +294,17 @@ class Engine:
             sub_workflows={task_key(s.template.id): s for s in closure.sub_workflows},
         )
 
-    @staticmethod
-    def _budget(state: ExecutionState) -> RoundBudget:
+    def _budget(self, state: ExecutionState) -> RoundBudget:
         """What a round may start: the slots of max parallelism free at its start. The nodes holding one
         are counted once per loaded execution, then kept up to date from the records each round changes."""
+        until = time.monotonic() + self.settings.tuning.round_seconds
         limit = state.spec.max_parallelism
         if limit <= 0:
-            return RoundBudget()
+            return RoundBudget(until=until)
         occupied = state.derived.occupied
         if occupied is None:
             occupied = state.derived.occupied = {k for k, s in state.nodes.items() if occupies_slot(s)}
-        return RoundBudget(slots=limit - len(occupied))
+        return RoundBudget(slots=limit - len(occupied), until=until)
 
     @staticmethod
     def _track_slots(state: ExecutionState) -> None:
@@ -340,8 +340,9 @@ class Engine:
             log.info("execution started: workflow %s", state.closure.primary.template.id.name)
         if state.phase == WorkflowPhase.HANDLING_FAILURE_NODE:
             return await self._run_failure_node(state, scope)
+        budget = self._budget(state)
         try:
-            outcome = await self.executor.run_scope(state, scope, self._budget(state))
+            outcome = await self.executor.run_scope(state, scope, budget)
         finally:
             self._track_slots(state)
         if outcome.done and outcome.error is not None:
@@ -360,7 +361,7 @@ class Engine:
             end = state.nodes[scope.key("end-node")]
             self._transition(state, WorkflowPhase.SUCCEEDING, None)
             self._finish(state, WorkflowPhase.SUCCEEDED, None, output_uri=scope.outputs_uri("end-node", end))
-        return outcome.progressed
+        return outcome.progressed or budget.more
 
     def _failure_scope(self, state: ExecutionState, scope: Scope) -> Scope:
         failure = state.derived.failure
@@ -372,8 +373,9 @@ class Engine:
         """Advance the failed workflow's failure node; once it is done, fail the execution with the
         workflow's error (or with the failure node's, if it failed too)."""
         failure = self._failure_scope(state, scope)
+        budget = self._budget(state)
         try:
-            outcome = await self.executor.run_scope(state, failure, self._budget(state))
+            outcome = await self.executor.run_scope(state, failure, budget)
         finally:
             self._track_slots(state)
         if outcome.done:
@@ -383,7 +385,7 @@ class Engine:
                     code="TimedOut", message="FailureNode Timed-out", kind=core.ExecutionError.USER
                 )
             self._finish(state, WorkflowPhase.FAILED, error or failure.handled_error)
-        return outcome.progressed
+        return outcome.progressed or budget.more
 
     def _transition(
         self, state: ExecutionState, phase: WorkflowPhase, error: core.ExecutionError | None, output_uri: str = ""

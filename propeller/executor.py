@@ -142,15 +142,21 @@ class Executor:
         """Advance every node that can move; return whether the scope finished and how.
 
         A pass visits the running nodes and starts ready ones (see propeller.frontier): at most
-        `max_nodes_per_round` per round across nested scopes, and nodes that take a slot of max
-        parallelism only while `budget.slots` (shared by the round's scopes) allows. A node that finishes
-        gives its slot back at once, so quick nodes do not hold a round to `max_parallelism` starts.
+        `max_starts_per_pass` per pass and `max_nodes_per_round` per round across nested scopes, and nodes that
+        take a slot of max parallelism only while `budget.slots` (shared by the round's scopes) allows. A node that
+        finishes gives its slot back at once, so quick nodes do not hold a round to `max_parallelism` starts. No
+        pass begins after `budget.until`. A scope left with work for those limits sets `budget.more`.
         """
         progressed = False
         frontier = self.frontier(state, scope)
-        cap = self.services.settings.tuning.max_nodes_per_round
+        tuning = self.services.settings.tuning
+        cap = tuning.max_nodes_per_round
         nodes, key = state.nodes, scope.key
-        for _ in range(self.services.settings.tuning.max_passes_per_round):
+        limited = False  # whether the scope stopped for the round's limits with nodes it could still move
+        for number in range(tuning.max_passes_per_round):
+            if number and time.monotonic() >= budget.until:  # the last pass moved: the next round goes on
+                limited = True
+                break
             now = time.time()
             runnable: list[NodeContext] = []
             picked: dict[str, bool] = {}  # node started by this pass -> whether it took a slot
@@ -165,7 +171,7 @@ class Executor:
                 if occupies_slot(ctx.status) and self.counts(ctx.node):
                     slots.add(node_id)
                 runnable.append(ctx)
-            room = cap - budget.started
+            room = min(cap - budget.started, tuning.max_starts_per_pass)
             for ready, counted in ((frontier.ready_free, False), (frontier.ready_counted, True)):
                 kept: list[str] = []
                 taken = 0
@@ -192,8 +198,9 @@ class Executor:
                     runnable.append(self.context(state, scope, node, now, budget))
                 if taken:
                     ready[:taken] = kept
-            if frontier.has_ready and room <= 0:
-                progressed = True  # nodes to start in the next round, which comes at once
+            limited = frontier.has_ready and room <= 0
+            if limited:
+                progressed = True  # nodes to start in a later pass, or in the next round, which comes at once
             if not runnable:
                 break
             budget.started += len(picked)
@@ -216,6 +223,8 @@ class Executor:
                     frontier.running.add(node_id)
             if not moved or failed or budget.started >= cap:
                 break
+        if limited:
+            budget.more = True
         return self.outcome(state, frontier, progressed)
 
     def outcome(self, state: ExecutionState, frontier: Frontier, progressed: bool) -> ScopeResult:

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
@@ -79,6 +80,12 @@ class RoundBudget:
 
     slots: int = UNLIMITED  # free slots of the execution's max parallelism
     started: int = 0  # nodes started this round, across nested scopes
+    # When the round stops starting nodes and making further passes (time.monotonic()); what is left is the
+    # next round's.
+    until: float = math.inf
+    # A scope stopped for the round's limits (nodes, time) with nodes it could still move: the next round
+    # comes at once. Scopes nested in a node report it here, since their node's phase does not change.
+    more: bool = False
 
 
 @dataclass(frozen=True)
