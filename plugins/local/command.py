@@ -47,6 +47,8 @@ class Command:
     scoped_credentials: bool = False
     # Isolation on: what the task process is fenced in by (`plugins.local.isolation`), entered before it runs.
     sandbox: Sandbox | None = None
+    # The task is a flytekit eager workflow (its template's `metadata.is_eager`): it runs in a process of its own.
+    eager: bool = False
 
     def spec(self, log: Path) -> RunnerSpec:
         spec: RunnerSpec = {
@@ -239,4 +241,5 @@ async def build_command(
         base_env=base_env,
         import_env=import_env,
         scoped_credentials=credentials is not None,
+        eager=ctx.template.metadata.is_eager,
     )

@@ -180,12 +180,20 @@ async def test_dataframes_directories_and_nested_dynamics_flow_between_tasks(cli
     assert _outputs(answer, "o0", "o1", "o2", "o3") == {"o0": 14, "o1": 4, "o2": 4, "o3": 24}
 
 
-async def test_nested_dynamics_finish_with_more_waiting_parents_than_max_parallelism(client: Flytekit) -> None:
+async def test_nested_dynamics_finish_with_more_waiting_parents_than_max_parallelism(
+    client: Flytekit, run_plane: RunningPlane, warm_mode: str
+) -> None:
     # 13 dynamic parents wait on their children at once under max_parallelism 4: a parent running its generated
     # nodes holds no slot (as on Flyte), or the execution would stall with every slot taken by a waiting parent.
     answer = await _run(client, "engine_cases.parallelism.narrow", n=18, k=3)
     assert answer["phase"] == core.WorkflowExecution.SUCCEEDED, answer.get("error")
+    # Each dynamic call's graph depends on its own `start`: a graph kept from an earlier call would miscount.
     assert _outputs(answer, "o0") == {"o0": sum(i + 1 for i in range(18))}
+    # In reuse mode the dynamic tasks ran in reuse workers too, several of them in the same worker.
+    work_dir = Path(run_plane.config.propeller.plugins.backends["local"]["work_dir"])
+    records = await asyncio.to_thread(_runner_records, work_dir, answer["name"])
+    assert len(records) == 13 + 18 + 13  # dynamics, plus_one tasks, the sums of every dynamic
+    assert {r.get("reuse", False) for r in records.values()} == {warm_mode == "reuse"}
 
 
 async def test_every_task_ran_on_the_planes_warm_path(
@@ -197,8 +205,8 @@ async def test_every_task_ran_on_the_planes_warm_path(
     records = await asyncio.to_thread(_runner_records, work_dir, answer["name"])
     assert records
     assert {(r.get("warm"), r.get("reuse", False)) for r in records.values()} == {(True, warm_mode == "reuse")}
-    # Every attempt of the module's executions started warm. In reuse mode flytekit's @dynamic tasks are forked
-    # (plugins.local.warm.plan: a reused process would answer a dynamic with its first call's graph).
+    # Every attempt of the module's executions started warm (in reuse mode, @dynamic tasks too: a worker drops the
+    # graph flytekit kept from the task's previous call, plugins.local.warm.plan).
     everything = await asyncio.to_thread(_runner_records, work_dir)
     assert {r.get("warm") for r in everything.values()} == {True}
     if warm_mode == "reuse":

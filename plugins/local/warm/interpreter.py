@@ -34,6 +34,32 @@ ENTRYPOINT_MODULE = "flytekit.bin.entrypoint"
 # Imported at start: the entrypoint and the resolvers the entrypoints name, so an attempt does not pay for them.
 BASE_MODULES = (ENTRYPOINT_MODULE, "flytekit.core.python_auto_container", "flytekit.core.array_node_map_task")
 LOGGING_PREFIX = "FLYTE_SDK_"
+# flytekit's default task resolver, as task commands name it: `--resolver <this> -- task-module M task-name T`.
+DEFAULT_RESOLVER = "flytekit.core.python_auto_container.default_task_resolver"
+
+
+def resolved_task(args: list[str] | tuple[str, ...]) -> tuple[str, str] | None:
+    """The task module and name the entrypoint arguments name through flytekit's default task resolver; None for
+    any other resolver (a pickled task's, a class-based task's) or arguments it does not read that way."""
+    try:
+        resolver = args[args.index("--resolver") + 1]
+        rest = list(args[args.index("--") + 1 :])
+    except (ValueError, IndexError):
+        return None
+    if resolver != DEFAULT_RESOLVER or len(rest) != 4 or rest[0] != "task-module" or rest[2] != "task-name":
+        return None
+    return rest[1], rest[3]
+
+
+def forget_compiled_workflow(args: list[str] | tuple[str, ...]) -> None:
+    """Drops the workflow flytekit compiled and kept on the task object when the task (a `@dynamic`) last ran in
+    this process, so that it compiles this call's graph from this call's inputs. A task module not imported yet
+    holds nothing to forget."""
+    named = resolved_task(args)
+    module = sys.modules.get(named[0]) if named is not None else None
+    task = getattr(module, named[1], None) if named is not None and module is not None else None
+    if task is not None and getattr(task, "_wf", None) is not None:
+        task._wf = None
 
 
 class Channel:

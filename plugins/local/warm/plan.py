@@ -18,8 +18,10 @@ The backend's `warm_mode`, overridden by the environment's, decides; a task's FL
 (or =fork; true/1/yes/on keep the environment's mode) overrides both. With isolation on
 (`plugins.local.isolation`) every warm attempt is forked -- a reuse worker would run the task's code in a
 process that must stay root to fence in the next one -- and no task module is imported by a fork server
-(root). A flytekit `@dynamic` task is forked too: flytekit compiles a dynamic task's workflow once per process
-and keeps it on the task object, so a reuse worker would answer every later call with the first call's graph.
+(root). flytekit compiles a `@dynamic` task's workflow once per process and keeps it on the task object, so a
+reuse worker forgets it before each attempt (`interpreter.forget_compiled_workflow`) and the task compiles the
+call's own graph; that needs the task named through flytekit's default resolver (module and name), so a
+dynamic task named any other way is forked, and so is an eager one (flytekit marks both with `_F_SS_C`).
 The mode is part of the key: an environment's fork servers and reuse workers are separate processes.
 
 For a fast-registered task the plan is what `pyflyte-fast-execute` would do after extracting the
@@ -60,6 +62,7 @@ from plugins.common.command import DYNAMIC_MARKER
 from plugins.config import LocalEnvironment, LocalPluginConfig, WarmMode
 from plugins.local.command import Command
 from plugins.local.protocol import AttemptRequest
+from plugins.local.warm.interpreter import resolved_task
 
 OPT_OUT_VARIABLE = "FLYTEPLANE_WARM"
 FAST_EXECUTE = "pyflyte-fast-execute"
@@ -210,8 +213,8 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
         # It also keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the next
         # (of any project): an attempt with S3 credentials of its own starts from a fork server too.
         mode = "fork"
-    if mode == "reuse" and DYNAMIC_MARKER in command.env:  # see the module docstring
-        mode = "fork"
+    if mode == "reuse" and DYNAMIC_MARKER in command.env and (command.eager or not _names_its_task(command.argv)):
+        mode = "fork"  # see the module docstring
     python = python_of(environment)
     if python is None:
         return "the environment names no virtualenv with a python"
@@ -313,6 +316,18 @@ def _with_dynamic_distribution(args: Sequence[str], bundle_uri: str, dest_dir: s
             out.extend(["--dynamic-addl-distro", bundle_uri, "--dynamic-dest-dir", dest_dir])
         out.append(arg)
     return out
+
+
+def _names_its_task(argv: Sequence[str]) -> bool:
+    """Whether the task command (`pyflyte-fast-execute`'s inner one, if it is that) names its task through flytekit's
+    default resolver, so a reuse worker can find the task object."""
+    args = list(argv[1:])
+    if argv and _name(argv[0]) == FAST_EXECUTE:
+        fast = _parse_fast_execute(args)
+        if isinstance(fast, str):
+            return False
+        args = fast[2][1:]
+    return resolved_task(args) is not None
 
 
 def _task_modules(args: Sequence[str]) -> list[str]:

@@ -246,6 +246,7 @@ class Worker:
                 status = attempt_status(start_error=str(exc), error_number=exc.errno)
                 return status, None
             command = interpreter.enter(request)
+            interpreter.forget_compiled_workflow(request["args"])  # a @dynamic's graph is this call's own
             self._logging(request["env"])
             # A fresh copy of the context: flytekit's context stack lives there. MemoryError propagates (see below).
             status["exit_code"] = contextvars.copy_context().run(interpreter.call, command, passing=(MemoryError,))

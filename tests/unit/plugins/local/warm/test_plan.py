@@ -226,14 +226,24 @@ def test_an_attempt_with_credentials_of_its_own_is_forked_rather_than_reusing_a_
     assert warm(plan(scoped, reusing)).key.mode == "fork"
 
 
-def test_a_dynamic_task_is_forked_even_where_attempts_reuse_workers(config: LocalPluginConfig) -> None:
-    # flytekit compiles a @dynamic's workflow once per process: a reused worker would hand every later call the
-    # first call's graph. flytekit marks dynamic (and eager) tasks with the serialization settings variable.
+def test_a_dynamic_task_reuses_workers_when_they_can_find_it_and_is_forked_otherwise(config: LocalPluginConfig) -> None:
+    # flytekit compiles a @dynamic's workflow once per process and keeps it on the task object; a reuse worker finds
+    # the object through the default resolver's arguments and drops it before each attempt. flytekit marks dynamic
+    # (and eager) tasks with the serialization settings variable.
     reusing = config.model_copy(update={"warm_mode": "reuse"})
     argv = ["pyflyte-execute", *ENTRY_ARGS]
     assert warm(plan(command(reusing, argv), reusing)).key.mode == "reuse"
-    assert warm(plan(command(reusing, argv, _F_SS_C="H4sI..."), reusing)).key.mode == "fork"
-    asked = command(config, argv, _F_SS_C="H4sI...", FLYTEPLANE_WARM="reuse")
+    assert warm(plan(command(reusing, argv, _F_SS_C="H4sI..."), reusing)).key.mode == "reuse"
+    fast = ["pyflyte-fast-execute", "--additional-distribution", BUNDLE, "--dest-dir", "/w/code", "--", *argv]
+    assert warm(plan(command(reusing, fast, _F_SS_C="H4sI..."), reusing)).key.mode == "reuse"
+    # Named through another resolver (here a pickled task's), the worker could not find it: forked.
+    other = [a if a != "flytekit.core.python_auto_container.default_task_resolver" else "my.Resolver" for a in argv]
+    assert warm(plan(command(reusing, other, _F_SS_C="H4sI..."), reusing)).key.mode == "fork"
+    assert warm(plan(command(reusing, other), reusing)).key.mode == "reuse"  # a plain task: nothing compiled
+    # An eager workflow runs in a process of its own.
+    eager = dataclasses.replace(command(reusing, argv, _F_SS_C="H4sI..."), eager=True)
+    assert warm(plan(eager, reusing)).key.mode == "fork"
+    asked = dataclasses.replace(command(config, argv, _F_SS_C="H4sI...", FLYTEPLANE_WARM="reuse"), eager=True)
     assert warm(plan(asked, config)).key.mode == "fork"
 
 
