@@ -262,6 +262,8 @@ async def run_case(
     assert sum(owned.values()) == len(executions) and set(owned) <= set(plane.engines), owned
     if len(executions) >= engines:
         assert set(owned) == set(plane.engines), f"an engine owned no execution: {dict(owned)}"
+    # The owner at the end ran it throughout: no engine took an execution over from another.
+    assert not [name for name, served in plane.engines.items() if "took over" in served.log.read_text()]
     label, nodes = workload.label, workload.nodes
     if postgres is None and engines == 1:
         print(
