@@ -39,6 +39,8 @@ from tests.support.plane import plane_config
 from tests.support.postgres import create_database, free_port, postgres_server
 from tests.support.processes import ServedComponent, flyteplane_env
 
+REPO = Path(__file__).resolve().parents[1]
+
 
 def cpu_seconds(pid: int) -> tuple[float, float]:
     """User and system CPU seconds the process has used so far."""
@@ -181,6 +183,8 @@ async def served_plane(
         }
     )
     env = flyteplane_env(base)
+    # The served processes run this tree's code, not the one the virtualenv's `flyteplane` was installed from.
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     exe = Path(sys.executable).with_name("flyteplane")
     await asyncio.to_thread(
         subprocess.run, [str(exe), "migrate", "admin", "propeller"], env=env, check=True, capture_output=True
@@ -190,7 +194,9 @@ async def served_plane(
         config = base.model_copy(
             update={"propeller": base.propeller.model_copy(update={"grpc_port": port, "owner_id": name})}
         )
-        served[name] = ServedComponent("propeller", flyteplane_env(config), directory / f"{name}.log")
+        served[name] = ServedComponent(
+            "propeller", {**flyteplane_env(config), "PYTHONPATH": env["PYTHONPATH"]}, directory / f"{name}.log"
+        )
     admin = ServedComponent("admin", env, directory / "admin.log")
     plane = Plane(admin, served, admin_port, propeller_url)
     try:
