@@ -279,13 +279,14 @@ async def run_case(
             flush=True,
         )
     else:
+        label = f"{label}, {engines} engine{'s' if engines > 1 else ''}"
         print(
-            f"{label:28} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s peak RSS "
+            f"{label:39} {nodes:8d} nodes {seconds:8.2f} s {nodes / seconds:9.1f} node completions/s peak RSS "
             + ", ".join(f"{name} {mib:.1f} MiB" for name, mib in rss.items())
-            + f"\n{'':28} CPU ms per node (user+system): "
+            + f"\n{'':39} CPU ms per node (user+system): "
             + ", ".join(f"{name} {per_node(used, nodes)}" for name, used in cpu.items())
             + (
-                f"\n{'':28} executions per engine: " + ", ".join(f"{name} {owned[name]}" for name in plane.engines)
+                f"\n{'':39} executions per engine: " + ", ".join(f"{name} {owned[name]}" for name in plane.engines)
                 if engines > 1
                 else ""
             ),
@@ -414,11 +415,12 @@ async def main() -> None:
             workloads.append(concurrent(args.executions, args.chain, args.fan_out))
         rates: dict[tuple[str, int], float] = {}
         for database in databases:
-            for engines in engine_counts if database == "postgresql" else [1]:
-                if database == "postgresql":
-                    print(f"PostgreSQL, {engines} engine{'s' if engines > 1 else ''}:", flush=True)
-                for n, workload in enumerate(workloads):
-                    directory = root / f"{database}-{engines}-{n}-{workload.label.split()[0]}"
+            if database == "postgresql":
+                # Each workload with every engine count in turn, so that the ratio compares runs close in time.
+                print(f"PostgreSQL: each workload with {' then '.join(map(str, engine_counts))} engine(s)", flush=True)
+            for n, workload in enumerate(workloads):
+                for engines in engine_counts if database == "postgresql" else [1]:
+                    directory = root / f"{database}-{n}-{workload.label.split()[0]}-{engines}"
                     directory.mkdir()
                     rates[workload.label, engines] = await run_case(
                         workload,
