@@ -87,6 +87,9 @@ class Engine:
         self._again: set[int] = set()
         self._cache: dict[int, ExecutionState] = {}
         self._owned: set[int] = set()  # unfinished executions this process launched or took over
+        # Executions that ended (or went to another engine) since the current lease maintenance began: a claim
+        # that read one as ours and unfinished just before its end must not take it over again.
+        self._ended: set[int] = set()
         self._tasks: list[asyncio.Task[None]] = []
         self._loop: asyncio.AbstractEventLoop | None = None
         self._outbox = asyncio.Event()  # set when there may be events to deliver
@@ -202,7 +205,8 @@ class Engine:
         """Renew leases, take over orphaned executions, and re-evaluate everything now and then."""
         while True:
             try:
-                claimed = await self.store.claim()
+                self._ended.clear()
+                claimed = [record_id for record_id in await self.store.claim() if record_id not in self._ended]
                 taken = [record_id for record_id in claimed if record_id not in self._owned]
                 if taken:
                     self._owned.update(taken)
@@ -275,10 +279,12 @@ class Engine:
             state.spans.clear()
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
+            self._ended.add(record_id)
             return False
         if state.phase.is_terminal:
             self._cache.pop(record_id, None)
             self._owned.discard(record_id)
+            self._ended.add(record_id)
             return False
         return progressed
 

@@ -83,8 +83,9 @@ def _as_owner(cmd: list[str]) -> list[str]:
 
 
 @contextmanager
-def postgres_server() -> Iterator[str]:
-    """Yields a base URL `postgresql://postgres@127.0.0.1:PORT`; the server is gone afterwards."""
+def postgres_server(port: int | None = None) -> Iterator[str]:
+    """Yields a base URL `postgresql://postgres@127.0.0.1:PORT` (on `port`, or a free one); the server is gone
+    afterwards."""
     root = Path(tempfile.mkdtemp(prefix="flyteplane-pg-"))
     data = root / "data"
     if os.geteuid() == 0:
@@ -94,7 +95,7 @@ def postgres_server() -> Iterator[str]:
         check=True,
         capture_output=True,
     )
-    port = free_port()
+    port = port or free_port()
     log = root / "server.log"
     subprocess.run(
         _as_owner(

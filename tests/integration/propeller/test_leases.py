@@ -1,22 +1,29 @@
-"""Leases in propeller's store: what a live engine takes over from one that stopped renewing its leases."""
+"""Leases in propeller's store: what a live engine takes over from one that stopped renewing its leases,
+and what it does not: its own executions, even one that ends while its lease is being renewed."""
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 
+from flyteidl_py.core import execution_pb2 as core
 from flyteidl_py.core import identifier_pb2
 from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from propeller.db import MIGRATIONS
 from propeller.status import WorkflowPhase
 from propeller.store import Store
+from tests.integration.propeller.helpers import ints, launch, register, wait
+from tests.support.echo import chain, echo_task
+from tests.support.plane import plane_config, running_plane
 
 EXECUTION = identifier_pb2.WorkflowExecutionIdentifier(project="flytesnacks", domain="development", name="e1")
 SHORT_LEASE = 0.2
+SLEEP = {"factories": {"sleep": "tests.support.plugin_doubles:sleep"}, "backends": {"sleep": {"seconds": 1.5}}}
 
 
 @pytest.fixture
@@ -58,3 +65,37 @@ async def test_the_undelivered_events_of_a_finished_execution_are_taken_over_wit
     assert await alive.with_pending_events() == [record]
     assert [e.payload for e in await alive.pending_events(record)] == [b"event"]
     assert await dead.with_pending_events() == []
+
+
+async def test_an_execution_that_ends_while_its_lease_is_renewed_is_not_taken_over(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The renewal reads the execution as ours and unfinished, and returns only after it ended (the engine
+    # renews leases while its rounds run): a finished execution of our own is not one taken over.
+    caplog.set_level(logging.INFO, logger="flyteplane.propeller")
+    config = plane_config(
+        tmp_path, f"sqlite:///{tmp_path}/admin.db", f"sqlite:///{tmp_path}/propeller.db", plugins=SLEEP
+    )
+    async with running_plane(config) as plane:
+        sleep = echo_task("sleep.int")
+        sleep.spec.template.type = "sleep"
+        await register(plane.stub, [sleep, *chain("sleepy1", 1, task="sleep.int")])
+        store = plane.propeller.engine.store
+        renew, ended, returned = store.claim, asyncio.Event(), asyncio.Event()
+
+        async def renewal_outlived_by_its_execution(limit: int = 1000) -> list[int]:
+            claimed = await renew(limit)
+            if claimed and not ended.is_set():
+                await ended.wait()
+                returned.set()
+            return claimed
+
+        store.claim = renewal_outlived_by_its_execution  # type: ignore[method-assign]
+        execution = await launch(plane.stub, "sleepy1", ints(x=1))
+        done = await wait(plane.stub, execution, limit=30)
+        assert done.closure.phase == core.WorkflowExecution.SUCCEEDED
+        assert not returned.is_set()
+        ended.set()
+        await asyncio.wait_for(returned.wait(), 5)
+        await asyncio.sleep(0.1)
+    assert "took over" not in caplog.text
