@@ -29,7 +29,11 @@ metrics cost a little time themselves, so the headline figures come from runs wi
 
 Paths: cold (a fresh interpreter per attempt), warm (a process forked from a warm fork server per
 attempt), reuse (attempts run one after another in long-lived warm workers; `warm_mode: reuse`).
-Run: .venv/bin/python bench/peer_workloads.py [--paths cold,warm,reuse] [--workloads W1,W2,W3,W4]
+With `--runs N` each workload runs N times on each path and the median repetition is shown; with
+`--peers prefect,dagster` the same workloads then run on the peer orchestrators (bench/peers.py) with the same
+repetitions, so one command measures the whole comparison on the same machine in one go.
+Run: .venv/bin/python bench/peer_workloads.py [--paths cold,warm,reuse] [--workloads W1,W2,W3,W4] [--runs 3]
+     [--peers prefect,dagster]
 """
 
 from __future__ import annotations
@@ -419,7 +423,18 @@ def _quantiles(values: list[float]) -> tuple[float, float]:
     return statistics.median(ordered), ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
+def medians(results: list[Result]) -> tuple[list[Result], dict[tuple[str, str], list[float]]]:
+    """Per workload and path, the repetition of median wall time (the lower middle one of an even count), and
+    every repetition's wall time, in the order of first appearance."""
+    groups: dict[tuple[str, str], list[Result]] = {}
+    for result in results:
+        groups.setdefault((result.workload.name, result.path), []).append(result)
+    chosen = [sorted(group, key=lambda r: r.wall)[(len(group) - 1) // 2] for group in groups.values()]
+    return chosen, {key: [r.wall for r in group] for key, group in groups.items()}
+
+
 def report(results: list[Result], poll: float) -> None:
+    results, walls = medians(results)
     print(
         "\nPeer workloads through `flyteplane start`, real flytekit 1.16.31 `x + 1` tasks, "
         f"gRPC client polling GetExecution every {poll * 1000:g} ms."
@@ -443,6 +458,9 @@ def report(results: list[Result], poll: float) -> None:
             f"{result.plane_cpu / result.tasks * 1000:>8.1f} /{result.machine_cpu / result.tasks * 1000:>6.1f}ms"
             f"   {runs}"
         )
+        repeated = walls[(workload.name, result.path)]
+        if len(repeated) > 1:
+            print(f"    median of {len(repeated)} repetitions; walls {', '.join(f'{w:.2f}' for w in repeated)} s")
         for line in result.breakdown:
             print(f"    {line}")
 
@@ -455,6 +473,13 @@ async def main() -> None:
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory (plane logs) and print it")
     parser.add_argument("--breakdown", action="store_true", help="turn the metrics on and print where time goes")
     parser.add_argument("--w3-runs", type=int, default=10, help="W3's runs in a row (more: a steadier median)")
+    parser.add_argument("--runs", type=int, default=1, help="repetitions of each workload; the median is shown")
+    parser.add_argument(
+        "--peers",
+        default="",
+        help="then run the same workloads on these peers (bench/peers.py: prefect, dagster) with the same --runs, "
+        "so that one command measures the whole comparison",
+    )
     args = parser.parse_args()
     paths = [p for p in args.paths.split(",") if p]
     workloads = [WORKLOADS[w] for w in args.workloads.split(",") if w]
@@ -462,6 +487,7 @@ async def main() -> None:
         replace(w, runs=args.w3_runs, description=f"one task, {args.w3_runs} runs in a row") if w.name == "W3" else w
         for w in workloads
     ]
+    workloads = [w for w in workloads for _ in range(max(1, args.runs))]
     bin_dir = flytekit_bin()
     poll = args.poll_ms / 1000
     scratch = Path(tempfile.mkdtemp(prefix="peer-workloads-"))
@@ -476,6 +502,11 @@ async def main() -> None:
             print(f"\nscratch directory (plane logs): {scratch}", file=sys.stderr)
         else:
             shutil.rmtree(scratch, ignore_errors=True)
+    if args.peers:
+        peers = [sys.executable, str(ROOT / "bench" / "peers.py"), "--peers", args.peers, "--workloads", args.workloads]
+        peers += ["--runs", str(max(1, args.runs)), "--w3-runs", str(args.w3_runs)]
+        sys.stdout.flush()
+        await asyncio.to_thread(subprocess.run, peers, check=True)
 
 
 if __name__ == "__main__":
