@@ -11,7 +11,9 @@ task runs reach the server as events over a websocket, which the server records 
 after the flow may have returned (so each repetition also waits for the server to have recorded all its
 task runs as completed, `Records.settle`, timed separately); and a sync flow run's exit joins its heartbeat thread
 (PREFECT_FLOWS_HEARTBEAT_FREQUENCY, default 180 s; the variable cannot turn it off), which sleeps in
-one-second steps: a flow run shorter than about a second takes about a second.
+one-second steps: a flow run shorter than about a second takes about a second. Under W4's 20
+concurrent flow runs the SQLite-backed server answers some calls 503, which the client retries with
+exponential backoff (up to ~30 s; PREFECT_LOGGING_LEVEL=DEBUG shows it): most of W4's time is waiting.
 """
 
 import os
