@@ -301,8 +301,9 @@ class Engine:
         )
 
     def _budget(self, state: ExecutionState) -> RoundBudget:
-        """What a round may start: the slots of max parallelism free at its start. The nodes holding one
-        are counted once per loaded execution, then kept up to date from the records each round changes."""
+        """What a round may start: the slots of max parallelism free at its start, until `round_seconds` from now.
+        The nodes holding a slot are counted once per loaded execution, then kept up to date from the records each
+        round changes."""
         until = time.monotonic() + self.settings.tuning.round_seconds
         limit = state.spec.max_parallelism
         if limit <= 0:
