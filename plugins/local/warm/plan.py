@@ -213,8 +213,6 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
         # It also keeps fsspec's cached filesystems, and the credentials they hold, from one attempt to the next
         # (of any project): an attempt with S3 credentials of its own starts from a fork server too.
         mode = "fork"
-    if mode == "reuse" and DYNAMIC_MARKER in command.env and (command.eager or not _names_its_task(command.argv)):
-        mode = "fork"  # see the module docstring
     python = python_of(environment)
     if python is None:
         return "the environment names no virtualenv with a python"
@@ -241,6 +239,8 @@ def plan(command: Command, config: LocalPluginConfig) -> WarmPlan | str:
     if _name(bundle_uri) == PICKLE_NAME:
         pickle_uri, bundle_uri = bundle_uri, ""
         args = _with_dynamic_distribution(args, pickle_uri, dest_dir)
+    if mode == "reuse" and DYNAMIC_MARKER in command.env and (command.eager or resolved_task(args) is None):
+        mode = "fork"  # see the module docstring
     bundle_path = bundle_dir(config, bundle_uri) if bundle_uri else None
     env = dict(command.env)
     if bundle_path is not None:
@@ -316,18 +316,6 @@ def _with_dynamic_distribution(args: Sequence[str], bundle_uri: str, dest_dir: s
             out.extend(["--dynamic-addl-distro", bundle_uri, "--dynamic-dest-dir", dest_dir])
         out.append(arg)
     return out
-
-
-def _names_its_task(argv: Sequence[str]) -> bool:
-    """Whether the task command (`pyflyte-fast-execute`'s inner one, if it is that) names its task through flytekit's
-    default resolver, so a reuse worker can find the task object."""
-    args = list(argv[1:])
-    if argv and _name(argv[0]) == FAST_EXECUTE:
-        fast = _parse_fast_execute(args)
-        if isinstance(fast, str):
-            return False
-        args = fast[2][1:]
-    return resolved_task(args) is not None
 
 
 def _task_modules(args: Sequence[str]) -> list[str]:
