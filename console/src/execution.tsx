@@ -233,7 +233,9 @@ export function ExecutionPage({ project, domain, name }: { project: string; doma
               expanded={graphExpanded}
               onToggle={toggleGraph}
               selected={selected}
-              onSelect={(execId) => execId && setSelected(execId)}
+              // A node clicked before its execution state arrived is chosen by its key: at the top level that is
+              // its node id, so its details open as soon as the node list loads.
+              onSelect={(execId, key) => setSelected(execId ?? key)}
             />
           ) : null}
           {tab === "nodes" ? (

@@ -19,7 +19,7 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.async_api import Browser, Page, expect
+from playwright.async_api import Browser, Page, Route, expect
 
 from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import identifier_pb2
@@ -242,10 +242,23 @@ async def test_a_failed_execution_shows_its_dataframe_and_cache_miss_and_is_reco
     assert got.spec.metadata.mode == execution_pb2.ExecutionMetadata.RECOVERED
     assert got.spec.metadata.reference_execution.name == name
 
-    # Why the second table's lookup missed, asked from its node's details.
+    # Why the second table's lookup missed, asked from its node's details. The node is clicked while the list of
+    # node executions is held back, before the graph knows its phase: the details still open once the list loads.
+    listing = re.compile(r"/api/v1/node_executions/[^/]+/[^/]+/consoleframesmiss(\?|$)")
+
+    clicked = asyncio.Event()
+
+    async def held_back(route: Route) -> None:
+        await clicked.wait()
+        await route.continue_()
+
+    await page.route(listing, held_back)
     await page.goto(f"/console/projects/{PROJECT}/domains/{DOMAIN}/executions/consoleframesmiss")
     await expect(page.locator(".summary .phase")).to_have_text("SUCCEEDED", timeout=240_000)
+    await expect(graph.locator("g.node[data-node='n0']")).to_have_attribute("data-phase", "UNDEFINED", timeout=20_000)
     await graph.locator("g.node[data-node='n0']").click()
+    clicked.set()
+    await expect(graph.locator("g.node[data-node='n0']")).to_have_attribute("data-phase", "SUCCEEDED", timeout=30_000)
     await expect(details.locator("[data-cache]")).to_contain_text("CACHE_POPULATED", timeout=20_000)
     await details.get_by_role("button", name="Why a miss?").click()
     report = details.locator("pre.cache-explain")
