@@ -135,7 +135,7 @@ from plugins.local.secrets import DIRECTORY as SECRETS_DIRECTORY
 from plugins.local.warm.plan import PICKLE_NAME, WarmPlan, python_of, server_key, warm_enabled
 from plugins.local.warm.plan import bundle_dir as warm_bundle_dir
 from plugins.local.warm.plan import plan as warm_plan
-from plugins.local.warm.pool import Readiness, WarmPool, copy_bundle, download
+from plugins.local.warm.pool import Readiness, WarmPool, download
 
 log = logging.getLogger(__name__)
 
@@ -733,8 +733,6 @@ class LocalPlugin:
     ) -> Transition | None:
         """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
         it cold)."""
-        if warm.key.bundle_dir and warm.dest_dir:  # the server is ready, so the bundle is extracted
-            await asyncio.to_thread(copy_bundle, Path(warm.key.bundle_dir), Path(warm.dest_dir))
         if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
             try:
                 await download(warm.pickle_uri, Path(warm.dest_dir) / PICKLE_NAME, ctx.storage)

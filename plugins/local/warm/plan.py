@@ -139,6 +139,8 @@ class WarmPlan:
         }
         if command.sandbox is not None:
             request["sandbox"] = command.sandbox
+        if self.key.bundle_dir and self.dest_dir:
+            request["bundle"] = [self.key.bundle_dir, self.dest_dir]
         return request
 
 
@@ -275,11 +277,23 @@ def _name(arg: str) -> str:
 
 def _resolves_to(name: str, arg: str, python: Path, path: str) -> str:
     """The console script `arg` runs, if it is the environment's own `name`; "" otherwise."""
+    known = _RESOLVED.get((name, arg, python, path))
+    if known is not None:
+        return known
     expected = python.parent / name
     found = arg if "/" in arg else shutil.which(arg, path=path)
     if found and os.path.realpath(found) == os.path.realpath(expected):
+        if len(_RESOLVED) >= _RESOLVED_LIMIT:
+            _RESOLVED.clear()
+        _RESOLVED[(name, arg, python, path)] = str(expected)
         return str(expected)
     return ""
+
+
+# What `_resolves_to` found (a PATH search and two realpath walks per attempt otherwise). Only the scripts that are
+# the environment's are kept: one not found may yet be installed, while a venv's own script stays its own.
+_RESOLVED: dict[tuple[str, str, Path, str], str] = {}
+_RESOLVED_LIMIT = 256
 
 
 def _parse_fast_execute(args: Sequence[str]) -> tuple[str, str, list[str]] | str:

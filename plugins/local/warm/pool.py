@@ -62,11 +62,11 @@ from plugins.config import WarmPoolConfig
 from plugins.local import launch, protocol
 from plugins.local.attempt import log_tail, write_json_atomically
 from plugins.local.metrics import SERVER_KINDS, LocalMetrics
+from plugins.local.warm.interpreter import BUNDLE_COMPLETE
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
 
-_COMPLETE = ".flyteplane-complete"
 _STOP_GRACE_SECONDS = 2.0
 _LOG_TAIL_BYTES = 2000
 
@@ -696,7 +696,7 @@ class WarmPool:
         target = Path(key.bundle_dir)
         lock = self._bundle_locks.setdefault(key.bundle_dir, asyncio.Lock())
         async with lock:
-            if await asyncio.to_thread((target / _COMPLETE).exists):
+            if await asyncio.to_thread((target / BUNDLE_COMPLETE).exists):
                 return
             temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             await asyncio.to_thread(shutil.rmtree, temp, True)
@@ -743,31 +743,17 @@ async def download(uri: str, target: Path, storage: Storage | None) -> None:
         await asyncio.to_thread(handle.close)
 
 
-def copy_bundle(bundle_dir: Path, destination: Path) -> None:
-    """The extracted bundle's files into an attempt's own destination, as a cold start would unpack them there.
-
-    Copies, not links: a task may write over a file it was shipped, which must not change its siblings' bundle.
-    """
-    for entry in bundle_dir.iterdir():
-        if entry.name == _COMPLETE:
-            continue
-        if entry.is_dir():
-            shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True)
-        else:
-            shutil.copy2(entry, destination / entry.name, follow_symlinks=False)
-
-
 def _extract(archive: Path, destination: Path) -> None:
     with tarfile.open(archive) as bundle:
         bundle.extractall(destination, filter="data")
-    (destination / _COMPLETE).touch()
+    (destination / BUNDLE_COMPLETE).touch()
 
 
 def _publish(temp: Path, target: Path) -> None:
     try:
         temp.rename(target)
     except OSError:  # another process published it first
-        if not (target / _COMPLETE).exists():
+        if not (target / BUNDLE_COMPLETE).exists():
             raise
         shutil.rmtree(temp, ignore_errors=True)
 

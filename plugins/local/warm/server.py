@@ -89,6 +89,7 @@ from .interpreter import (
     reset_flytekit_logging,
     resident_bytes,
     start,
+    unpack_bundle,
 )
 
 # Native threads of libraries that stop and restart them around fork() themselves.
@@ -214,6 +215,7 @@ class TaskProcess:
         limit = request["memory_limit_bytes"]
         if limit is not None:
             resource.setrlimit(memory_limit_kind(request), (limit, limit))
+        unpack_bundle(request)
         os.chdir(request["cwd"])
         command = enter(request)
         self._fresh_process_state(request["env"])

@@ -240,6 +240,7 @@ class Worker:
                 if limit is not None:
                     hard = old_limit[1]
                     resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+                interpreter.unpack_bundle(request)
                 os.chdir(request["cwd"])
             except OSError as exc:  # what the cold runner reports when it cannot start the command
                 print(f"cannot start the task: {exc}", file=sys.stderr, flush=True)
