@@ -12,6 +12,7 @@ backend's mapping is validated here, at load time, as `LocalPluginConfig`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -361,6 +362,7 @@ class LocalPluginConfig(_Frozen):
         return None if self.default_memory_limit is None else _bytes(self.default_memory_limit)
 
 
+@functools.lru_cache(maxsize=64)  # asked for every attempt's command, of the same few settings
 def _bytes(value: str) -> int:
     """A memory quantity (`2Gi`) in bytes; ValueError if it is not one."""
     try:

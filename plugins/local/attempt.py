@@ -11,12 +11,13 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .protocol import LOCK, STATUS, RunnerRecord
+from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, RunnerRecord
 
 
 def claim(attempt: Path) -> IO[str] | Literal["busy", "done"]:
@@ -60,6 +61,25 @@ def write_json_atomically(path: Path, value: Mapping[str, Any], *, durable: bool
             handle.flush()
             os.fsync(handle.fileno())
     os.replace(temp, path)
+
+
+def clear_scratch(attempt: Path) -> None:
+    """Empties the attempt's scratch directories (the task has ended: nothing reads them any more). Their contents
+    only: a sandboxed task may not remove entries of the attempt directory. What cannot be removed stays, for the
+    plugin's own clean-up."""
+    for name in SCRATCH_DIRECTORIES:
+        try:
+            entries = list(os.scandir(attempt / name))
+        except OSError:
+            continue
+        for entry in entries:
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path, ignore_errors=True)
+                else:
+                    os.unlink(entry.path)
+            except OSError:
+                pass
 
 
 def log_tail(path: Path, size: int) -> str:

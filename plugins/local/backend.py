@@ -101,7 +101,6 @@ from plugins.core import BadTaskDefinition, Phase, TaskExecutionContext, Transit
 from plugins.local import launch
 from plugins.local.attempt import log_tail
 from plugins.local.command import (
-    TMP_DIRECTORY,
     Command,
     build_command,
     environment_variables,
@@ -124,8 +123,10 @@ from plugins.local.protocol import (
     RECORD,
     RECORDED,
     RUNNER_ERRORS,
+    SCRATCH_DIRECTORIES,
     SPEC,
     STATUS,
+    TMP_DIRECTORY,
     AttemptStatus,
     RunnerRecord,
     decode_record,
@@ -334,9 +335,9 @@ async def _narrowed_inputs(ctx: TaskExecutionContext) -> literals_pb2.LiteralMap
 
 def _cleanup(attempt: Path) -> int | None:
     """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
-    for name in ("code", "cwd", TMP_DIRECTORY, SECRETS_DIRECTORY):
+    for name in (*SCRATCH_DIRECTORIES, SECRETS_DIRECTORY):
         try:
-            (attempt / name).rmdir()  # usually empty: spares rmtree's walk
+            (attempt / name).rmdir()  # usually emptied by the runner: spares rmtree's walk
         except FileNotFoundError:
             pass
         except OSError:

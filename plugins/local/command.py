@@ -21,7 +21,7 @@ from plugins.common.templates import rewrite_dest_dir, variables_in
 from plugins.config import LocalEnvironment, LocalPluginConfig
 from plugins.core import BadTaskDefinition, TaskExecutionContext
 from plugins.local import jflyte
-from plugins.local.protocol import RunnerSpec, Sandbox
+from plugins.local.protocol import TMP_DIRECTORY, RunnerSpec, Sandbox
 from plugins.local.secrets import secret_environment, token_environment
 
 
@@ -126,9 +126,6 @@ def _memory(entries: Iterable[tasks_pb2.Resources.ResourceEntry]) -> int | None:
 def _inherited(environ: Mapping[str, str], patterns: Iterable[str]) -> dict[str, str]:
     wanted = tuple(patterns)
     return {k: v for k, v in environ.items() if any(fnmatch.fnmatchcase(k, p) for p in wanted)}
-
-
-TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 
 
 def environment_variables(

@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from .attempt import claim, runner_record, write_json_atomically
+from .attempt import claim, clear_scratch, runner_record, write_json_atomically
 from .protocol import (
     RECORD,
     RECORDED,
@@ -114,6 +114,7 @@ def run(attempt_dir: Path) -> int:
                 if received and child.poll() is None:  # a signal that came during Popen
                     child.send_signal(received[0])
                 status = status_of_returncode(child.wait())
+    clear_scratch(attempt_dir)
     status["finished_at"] = time.time()
     status["memory_limit_bytes"] = spec["memory_limit_bytes"]
     write_json_atomically(attempt_dir / STATUS, status)

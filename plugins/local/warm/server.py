@@ -60,7 +60,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from ..attempt import claim, process_start_time, runner_record, write_json_atomically
+from ..attempt import claim, clear_scratch, process_start_time, runner_record, write_json_atomically
 from ..protocol import (
     RECORD,
     RUNNER_ERRORS,
@@ -363,6 +363,7 @@ class Supervisor:
                 _write_all(request_write, data)
             self._notify(STARTED)  # after the hand-over: the task starts while the server forks the next pair
             status = status_of_returncode(_exit_status(child, report_read))
+        clear_scratch(attempt)
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request["memory_limit_bytes"]
         write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])

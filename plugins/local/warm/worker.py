@@ -54,7 +54,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ..attempt import claim, process_start_time, write_json_atomically
+from ..attempt import claim, clear_scratch, process_start_time, write_json_atomically
 from ..protocol import (
     RECORD,
     STATUS,
@@ -209,6 +209,7 @@ class Worker:
         self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
 
         status, recycle = self.run(request)
+        clear_scratch(attempt)
         status["finished_at"] = time.time()
         status["memory_limit_bytes"] = request["memory_limit_bytes"]
         write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])

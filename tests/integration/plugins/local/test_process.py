@@ -300,15 +300,17 @@ async def test_finished_task_log_is_uploaded_and_linked(local_plugin: LocalPlugi
     assert (await storage.read(link.uri)).decode().splitlines() == ["out", "err"]
 
 
-async def test_finalize_removes_scratch_directories_but_keeps_the_log(
+async def test_scratch_is_emptied_when_the_task_ends_and_finalize_removes_it_but_keeps_the_log(
     local_plugin: LocalPlugin, storage: Storage
 ) -> None:
-    ctx = task_context(storage, shell("echo kept > scratch.txt; echo kept"), execution="final")
+    ctx = task_context(storage, shell("echo gone > scratch.txt; mkdir -p deep/er; echo kept"), execution="final")
     transition = await drive(local_plugin, ctx)
     record = AttemptRecord.decode(transition.state)
     assert record is not None
     work = Path(record.work_dir)
-    assert (work / "cwd" / "scratch.txt").exists()
+    # The runner emptied the working directory before it recorded the status; the directory itself stays.
+    assert list((work / "cwd").iterdir()) == []
+    (work / "cwd" / "late.txt").write_text("what a task's leftover process wrote after that")
 
     await local_plugin.finalize(with_state(ctx, transition.state))
     assert not (work / "cwd").exists()
@@ -326,7 +328,8 @@ async def test_an_attempts_temporary_files_go_with_it(local_plugin: LocalPlugin,
     work = Path(record.work_dir)
     made = (work / "task.log").read_text().strip()
     assert made.startswith(f"{work / 'tmp'}/flyte-")
-    assert (work / "tmp" / Path(made).name).is_dir()
+    assert not (work / "tmp" / Path(made).name).exists()  # gone with the task
+    (work / "tmp" / "late").mkdir()  # a leftover process's, made after the runner emptied TMPDIR
 
     await local_plugin.finalize(with_state(ctx, transition.state))
     assert not (work / "tmp").exists()

@@ -85,7 +85,7 @@ def view(x: int) -> int:
 
     in_task = {"registered": os.environ.get("REGISTERED_ENV"), "cwd": os.getcwd(), "argv": list(sys.argv),
                "environ": dict(os.environ), "path": list(sys.path)}
-    with open("view.json", "w") as handle:
+    with open(os.environ["VIEW_FILE"], "w") as handle:  # outside the attempt: its scratch goes with the task
         json.dump({"at_import": AT_IMPORT, "in_task": in_task}, handle)
     return x + 1
 
@@ -525,30 +525,34 @@ async def test_unusable_environment_runs_cold(
     assert not started_warm(transition)
 
 
-async def run_view(plugin: LocalPlugin, storage: Storage, execution: str) -> tuple[Transition, dict[str, Any]]:
+async def run_view(
+    plugin: LocalPlugin, storage: Storage, execution: str, views: Path
+) -> tuple[Transition, dict[str, Any]]:
     """Runs `warmtasks.view`, registered with REGISTERED_ENV (as `pyflyte register --env` does); what it saw."""
     template = nap_task("view")
     template.container.env.add(key="REGISTERED_ENV", value="from-register")
+    view = views / f"{execution}.json"  # its name differs between runs only by the execution's
+    template.container.env.add(key="VIEW_FILE", value=str(view))
     ctx = task_context(storage, template, execution=execution)
     await write_inputs(ctx, int_inputs(x=1))
     transition = await drive(plugin, ctx)
     assert transition.phase is Phase.SUCCESS, transition.reason
     assert isinstance(transition.custom_info, dict)
-    seen = json.loads((Path(str(transition.custom_info["work_dir"])) / "cwd" / "view.json").read_text())
+    seen = json.loads(view.read_text())
     assert isinstance(seen, dict)
     return transition, seen
 
 
 async def test_warm_and_cold_attempts_see_the_same_environment_directory_and_command_line(
-    warm_config: LocalPluginConfig, storage: Storage
+    warm_config: LocalPluginConfig, storage: Storage, tmp_path: Path
 ) -> None:
     # The fork server imports the task's module before forking: module-level code runs there.
     environment = warm_config.default_environment.model_copy(update={"preload_task_modules": True})
     warm = LocalPlugin(warm_config.model_copy(update={"default_environment": environment}))
     cold = LocalPlugin(warm_config.model_copy(update={"default_environment": environment, "warm": False}))
     try:
-        warm_run, warm_seen = await run_view(warm, storage, "view-warm")
-        cold_run, cold_seen = await run_view(cold, storage, "view-cold")
+        warm_run, warm_seen = await run_view(warm, storage, "view-warm", tmp_path)
+        cold_run, cold_seen = await run_view(cold, storage, "view-cold", tmp_path)
     finally:
         await warm.aclose()
         await cold.aclose()
