@@ -64,22 +64,10 @@ def write_json_atomically(path: Path, value: Mapping[str, Any], *, durable: bool
 
 
 def clear_scratch(attempt: Path) -> None:
-    """Empties the attempt's scratch directories (the task has ended: nothing reads them any more). Their contents
-    only: a sandboxed task may not remove entries of the attempt directory. What cannot be removed stays, for the
-    plugin's own clean-up."""
+    """Removes the attempt's scratch directories: the task has ended, nothing reads them any more. A runner may (it
+    is the plane's user, or root, outside any sandbox); what it cannot remove stays for the plugin's own clean-up."""
     for name in SCRATCH_DIRECTORIES:
-        try:
-            entries = list(os.scandir(attempt / name))
-        except OSError:
-            continue
-        for entry in entries:
-            try:
-                if entry.is_dir(follow_symlinks=False):
-                    shutil.rmtree(entry.path, ignore_errors=True)
-                else:
-                    os.unlink(entry.path)
-            except OSError:
-                pass
+        shutil.rmtree(attempt / name, ignore_errors=True)
 
 
 def log_tail(path: Path, size: int) -> str:

@@ -294,7 +294,8 @@ def _lock_held(attempt: Path) -> bool:
 
 def _prepare(attempt: Path, command: Command, inputs: bytes | None = None) -> None:
     attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
-    (attempt / "code").mkdir(exist_ok=True)
+    if command.environment.working_dir is not None:  # the bundle's destination (otherwise the working directory)
+        (attempt / "code").mkdir(exist_ok=True)
     (attempt / TMP_DIRECTORY).mkdir(exist_ok=True)
     Path(command.cwd).mkdir(parents=True, exist_ok=True)
     (attempt / LOG_FILE).touch()
@@ -337,7 +338,7 @@ def _cleanup(attempt: Path) -> int | None:
     """Everything but the log and the small records that keep a late `handle` from starting a copy; the log's size."""
     for name in (*SCRATCH_DIRECTORIES, SECRETS_DIRECTORY):
         try:
-            (attempt / name).rmdir()  # usually emptied by the runner: spares rmtree's walk
+            (attempt / name).rmdir()  # usually removed by the runner already: spares rmtree's walk
         except FileNotFoundError:
             pass
         except OSError:

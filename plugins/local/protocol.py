@@ -35,7 +35,7 @@ LOCK = "run.lock"
 RECORD = "runner.json"
 STATUS = "status.json"
 RUNNER_ERRORS = "runner.err"
-# An attempt's scratch directories: the code bundle's copy, the working directory and TMPDIR. The runner empties them
+# An attempt's scratch directories: the code bundle's copy, the working directory and TMPDIR. The runner removes them
 # once the task is over, before it records the status; the plugin removes what is left (`plugins.local.backend`).
 TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 SCRATCH_DIRECTORIES = ("code", "cwd", TMP_DIRECTORY)

@@ -308,8 +308,9 @@ async def test_scratch_is_emptied_when_the_task_ends_and_finalize_removes_it_but
     record = AttemptRecord.decode(transition.state)
     assert record is not None
     work = Path(record.work_dir)
-    # The runner emptied the working directory before it recorded the status; the directory itself stays.
-    assert list((work / "cwd").iterdir()) == []
+    # The runner removed the working directory before it recorded the status.
+    assert not (work / "cwd").exists()
+    (work / "cwd").mkdir()
     (work / "cwd" / "late.txt").write_text("what a task's leftover process wrote after that")
 
     await local_plugin.finalize(with_state(ctx, transition.state))
@@ -328,8 +329,8 @@ async def test_an_attempts_temporary_files_go_with_it(local_plugin: LocalPlugin,
     work = Path(record.work_dir)
     made = (work / "task.log").read_text().strip()
     assert made.startswith(f"{work / 'tmp'}/flyte-")
-    assert not (work / "tmp" / Path(made).name).exists()  # gone with the task
-    (work / "tmp" / "late").mkdir()  # a leftover process's, made after the runner emptied TMPDIR
+    assert not (work / "tmp").exists()  # gone with the task
+    (work / "tmp" / "late").mkdir(parents=True)  # a leftover process's, made after the runner removed TMPDIR
 
     await local_plugin.finalize(with_state(ctx, transition.state))
     assert not (work / "tmp").exists()
