@@ -35,9 +35,9 @@ LOCK = "run.lock"
 RECORD = "runner.json"
 STATUS = "status.json"
 RUNNER_ERRORS = "runner.err"
+TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 # An attempt's scratch directories: the code bundle's copy, the working directory and TMPDIR. The runner removes them
 # once the task is over, before it records the status; the plugin removes what is left (`plugins.local.backend`).
-TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 SCRATCH_DIRECTORIES = ("code", "cwd", TMP_DIRECTORY)
 # What the cold runner writes to its stdout once runner.json is there (its starter awaits it instead of polling).
 RECORDED = b"recorded\n"

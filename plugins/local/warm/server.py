@@ -450,6 +450,8 @@ class Server:
             return False
         cwd, argv = os.getcwd(), sys.argv
         try:
+            with contextlib.suppress(OSError):  # the task process copies it again, and reports what fails
+                unpack_bundle(request)  # module-level code may read the bundle's files
             with contextlib.suppress(OSError):  # gone already: the task process reports that
                 os.chdir(request["cwd"])
             sys.argv = [request["script"], *request["args"]]
