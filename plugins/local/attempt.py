@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, RunnerRecord
+from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, TMP_DIRECTORY, RunnerRecord
 
 
 def claim(attempt: Path) -> IO[str] | Literal["busy", "done"]:
@@ -61,6 +61,13 @@ def write_json_atomically(path: Path, value: Mapping[str, Any], *, durable: bool
             handle.flush()
             os.fsync(handle.fileno())
     os.replace(temp, path)
+
+
+def make_scratch(attempt: Path, cwd: str) -> None:
+    """Makes the attempt's TMPDIR and its working directory (the attempt's own, or its environment's), before the
+    task starts; an isolated attempt's are there already, made for its user."""
+    (attempt / TMP_DIRECTORY).mkdir(exist_ok=True)
+    Path(cwd).mkdir(parents=True, exist_ok=True)
 
 
 def clear_scratch(attempt: Path) -> None:

@@ -292,15 +292,21 @@ def _lock_held(attempt: Path) -> bool:
         return False
 
 
-def _prepare(attempt: Path, command: Command, inputs: bytes | None = None) -> None:
+def _prepare(attempt: Path, command: Command, inputs: bytes | None = None, *, cold: bool = True) -> None:
+    """The attempt's directory, log and inputs, and for a `cold` start the cold runner's spec. The runner makes the
+    scratch directories (`plugins.local.attempt.make_scratch`); the bundle's destination is made here when it is
+    not the working directory."""
     attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
-    if command.environment.working_dir is not None:  # the bundle's destination (otherwise the working directory)
+    if command.environment.working_dir is not None:
         (attempt / "code").mkdir(exist_ok=True)
-    (attempt / TMP_DIRECTORY).mkdir(exist_ok=True)
-    Path(command.cwd).mkdir(parents=True, exist_ok=True)
     (attempt / LOG_FILE).touch()
     if inputs is not None:
         _write_new(attempt / ELEMENT_INPUTS, inputs)
+    if cold:
+        _write_spec(attempt, command)
+
+
+def _write_spec(attempt: Path, command: Command) -> None:
     # The environment may carry storage credentials: owner-readable only.
     _write_new(attempt / SPEC, json.dumps(command.spec(attempt / LOG_FILE)).encode())
 
@@ -634,6 +640,8 @@ class LocalPlugin:
                 return running
         elif isinstance(warm, str):
             log.debug("%s starts cold: %s", name, warm)
+        if isinstance(warm, WarmPlan):  # planned warm, so prepared without the cold runner's spec
+            await asyncio.to_thread(_write_spec, attempt, command)
         errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
         with errors:
             process = await asyncio.create_subprocess_exec(
@@ -663,7 +671,7 @@ class LocalPlugin:
             return warm, "ran"
         if _lock_held(attempt):
             return warm, "held"
-        _prepare(attempt, command, inputs)
+        _prepare(attempt, command, inputs, cold=not isinstance(warm, WarmPlan))
         if owned is not None:
             prepare_attempt(attempt, owned.uid, owned.writable_dirs, owned.owned_files)
         return warm, "new"
@@ -737,6 +745,7 @@ class LocalPlugin:
         it cold)."""
         if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
             try:
+                await asyncio.to_thread(Path(warm.dest_dir).mkdir, parents=True, exist_ok=True)
                 await download(warm.pickle_uri, Path(warm.dest_dir) / PICKLE_NAME, ctx.storage)
             except (OSError, NotFound):
                 log.info("%s starts cold: cannot fetch %s", name, warm.pickle_uri, exc_info=True)

@@ -31,7 +31,7 @@ import sys
 import time
 from pathlib import Path
 
-from .attempt import claim, clear_scratch, runner_record, write_json_atomically
+from .attempt import claim, clear_scratch, make_scratch, runner_record, write_json_atomically
 from .protocol import (
     RECORD,
     RECORDED,
@@ -97,6 +97,7 @@ def run(attempt_dir: Path) -> int:
             status = attempt_status(signal_number=received[0])
         else:
             try:
+                make_scratch(attempt_dir, spec["cwd"])
                 child = subprocess.Popen(
                     spec["argv"],
                     env=spec["env"],

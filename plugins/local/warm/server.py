@@ -60,7 +60,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any, NoReturn
 
-from ..attempt import claim, clear_scratch, process_start_time, runner_record, write_json_atomically
+from ..attempt import claim, clear_scratch, make_scratch, process_start_time, runner_record, write_json_atomically
 from ..protocol import (
     RECORD,
     RUNNER_ERRORS,
@@ -359,6 +359,8 @@ class Supervisor:
             os.waitpid(child, 0)
             status = attempt_status(signal_number=received[0])
         else:
+            with contextlib.suppress(OSError):  # the task process reports a working directory it cannot enter
+                make_scratch(attempt, request["cwd"])
             with contextlib.suppress(BrokenPipeError):  # the task process is gone: its exit status says why
                 _write_all(request_write, data)
             self._notify(STARTED)  # after the hand-over: the task starts while the server forks the next pair
@@ -451,6 +453,7 @@ class Server:
         cwd, argv = os.getcwd(), sys.argv
         try:
             with contextlib.suppress(OSError):  # the task process copies it again, and reports what fails
+                make_scratch(Path(request["attempt"]), request["cwd"])
                 unpack_bundle(request)  # module-level code may read the bundle's files
             with contextlib.suppress(OSError):  # gone already: the task process reports that
                 os.chdir(request["cwd"])

@@ -54,7 +54,7 @@ import time
 import traceback
 from pathlib import Path
 
-from ..attempt import claim, clear_scratch, process_start_time, write_json_atomically
+from ..attempt import claim, clear_scratch, make_scratch, process_start_time, write_json_atomically
 from ..protocol import (
     RECORD,
     STATUS,
@@ -241,6 +241,7 @@ class Worker:
                 if limit is not None:
                     hard = old_limit[1]
                     resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
+                make_scratch(Path(request["attempt"]), request["cwd"])
                 interpreter.unpack_bundle(request)
                 os.chdir(request["cwd"])
             except OSError as exc:  # what the cold runner reports when it cannot start the command
