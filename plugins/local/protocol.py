@@ -35,6 +35,7 @@ LOCK = "run.lock"
 RECORD = "runner.json"
 STATUS = "status.json"
 RUNNER_ERRORS = "runner.err"
+BUNDLE_COMPLETE = ".flyteplane-complete"  # the marker of a finished extraction in a bundle's shared directory
 TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 # An attempt's scratch directories: the code bundle's copy, the working directory and TMPDIR. The runner removes them
 # once the task is over, before it records the status; the plugin removes what is left (`plugins.local.backend`).

@@ -25,7 +25,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import IO, Any
 
-from ..protocol import Answer, AttemptRequest, Finished, Ready, WarmSettings, decode_request, encode, refusal
+from ..protocol import (
+    BUNDLE_COMPLETE,
+    Answer,
+    AttemptRequest,
+    Finished,
+    Ready,
+    WarmSettings,
+    decode_request,
+    encode,
+    refusal,
+)
 
 ENTRYPOINTS = MappingProxyType({
     "pyflyte-execute": "execute_task_cmd",
@@ -37,7 +47,6 @@ BASE_MODULES = (ENTRYPOINT_MODULE, "flytekit.core.python_auto_container", "flyte
 LOGGING_PREFIX = "FLYTE_SDK_"
 # flytekit's default task resolver, as task commands name it: `--resolver <this> -- task-module M task-name T`.
 DEFAULT_RESOLVER = "flytekit.core.python_auto_container.default_task_resolver"
-BUNDLE_COMPLETE = ".flyteplane-complete"  # the marker of a finished extraction in a bundle's shared directory
 
 
 def resolved_task(args: list[str] | tuple[str, ...]) -> tuple[str, str] | None:
@@ -127,27 +136,22 @@ def redirect_output(log: str) -> None:
     os.close(log_fd)
 
 
-def copy_bundle(bundle_dir: Path, destination: Path) -> None:
-    """The extracted bundle's files into an attempt's own destination, as a cold start would unpack them there.
-
-    Copies, not links: a task may write over a file it was shipped, which must not change its siblings' bundle.
-    """
-    for entry in bundle_dir.iterdir():
+def unpack_bundle(request: AttemptRequest) -> None:
+    """The attempt's copy of its code bundle's extracted files, if it has a bundle: made by the task process itself,
+    in its sandbox and as its user, before its working directory is entered (the cold path's pyflyte-fast-execute
+    unpacks the bundle there too). Copies, not links: a task may write over a file it was shipped, which must not
+    change its siblings' bundle."""
+    bundle = request.get("bundle")
+    if not bundle:
+        return
+    source, destination = Path(bundle[0]), Path(bundle[1])
+    for entry in source.iterdir():
         if entry.name == BUNDLE_COMPLETE:
             continue
         if entry.is_dir():
             shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True)
         else:
             shutil.copy2(entry, destination / entry.name, follow_symlinks=False)
-
-
-def unpack_bundle(request: AttemptRequest) -> None:
-    """The attempt's copy of its code bundle, if it has one: made by the task process itself, in its sandbox and
-    as its user, before its working directory is entered (the cold path's pyflyte-fast-execute does the same)."""
-    bundle = request.get("bundle")
-    if bundle:
-        source, destination = bundle
-        copy_bundle(Path(source), Path(destination))
 
 
 def memory_limit_kind(request: AttemptRequest) -> int:

@@ -62,7 +62,6 @@ from plugins.config import WarmPoolConfig
 from plugins.local import launch, protocol
 from plugins.local.attempt import log_tail, write_json_atomically
 from plugins.local.metrics import SERVER_KINDS, LocalMetrics
-from plugins.local.warm.interpreter import BUNDLE_COMPLETE
 from plugins.local.warm.plan import WARM_DIR, ServerKey
 
 log = logging.getLogger(__name__)
@@ -696,7 +695,7 @@ class WarmPool:
         target = Path(key.bundle_dir)
         lock = self._bundle_locks.setdefault(key.bundle_dir, asyncio.Lock())
         async with lock:
-            if await asyncio.to_thread((target / BUNDLE_COMPLETE).exists):
+            if await asyncio.to_thread((target / protocol.BUNDLE_COMPLETE).exists):
                 return
             temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             await asyncio.to_thread(shutil.rmtree, temp, True)
@@ -746,14 +745,14 @@ async def download(uri: str, target: Path, storage: Storage | None) -> None:
 def _extract(archive: Path, destination: Path) -> None:
     with tarfile.open(archive) as bundle:
         bundle.extractall(destination, filter="data")
-    (destination / BUNDLE_COMPLETE).touch()
+    (destination / protocol.BUNDLE_COMPLETE).touch()
 
 
 def _publish(temp: Path, target: Path) -> None:
     try:
         temp.rename(target)
     except OSError:  # another process published it first
-        if not (target / BUNDLE_COMPLETE).exists():
+        if not (target / protocol.BUNDLE_COMPLETE).exists():
             raise
         shutil.rmtree(temp, ignore_errors=True)
 
