@@ -13,7 +13,7 @@ real path read back from /proc/self/fd (one open, one readlink, one close whatev
 directory that does not exist yet, or a system without /proc, takes `os.path.realpath`'s walk. The
 object's own name is then resolved only when it is a symlink. Small reads and writes and existence
 checks issued together (the engine issues hundreds per pass) run together in one worker-thread job,
-each with its own result (`_Batches`).
+each with its own result (`flyteplane.threads.Batches`).
 """
 
 from __future__ import annotations
@@ -29,13 +29,14 @@ import threading
 from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterator, Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import BinaryIO
 
 from flyteplane.errors import InvalidArgument, NotFound, ResourceExhausted
 from flyteplane.storage.base import HttpMethod, ObjectInfo, SignedUrl
 from flyteplane.storage.signing import LocalUrlSigner
 from flyteplane.storage.streams import file_md5, rechunk
 from flyteplane.storage.uri import split_scheme
+from flyteplane.threads import Batches
 
 TEMP_PREFIX = ".flyteplane-tmp-"
 # What Linux file systems take (NAME_MAX, PATH_MAX less room for a temporary name beside an object):
@@ -46,16 +47,12 @@ _MAX_PATH_BYTES = 4096 - 64
 _TEMP_SALT = secrets.token_hex(6)
 _TEMP_COUNTER = itertools.count()
 _WRITE_BLOCK = 1024 * 1024
-# Writes up to this size go through the batches below; larger ones take a worker thread of their own.
+# Writes up to this size are batched (`flyteplane.threads.Batches`); larger ones take a worker thread of their own.
 _BATCHED_WRITE = 256 * 1024
-# A batch larger than this is split between two worker threads.
-_BATCH_SPLIT = 64
 
 # Objects up to this size may share a file with an identical one (_Twins).
 _TWIN_MAX = 64 * 1024
 _TWINS_KEPT = 4096
-
-T = TypeVar("T")
 
 
 class _Twins:
@@ -100,56 +97,6 @@ class _Twins:
             self._files[self._key(data)] = (path, info.st_ino, info.st_size, info.st_mtime_ns)
 
 
-class _Batches:
-    """Runs the small blocking calls issued in one event-loop iteration together, in one worker-thread
-    job (two for a large batch), instead of one thread hand-off each.
-
-    A pass of the engine issues hundreds of object operations at once (one per node it advances); one
-    hand-off each costs a futex wake-up and a loop wake-up per call, which on two cores was a good part
-    of the engine's time. Each call still gets its own result or exception, exactly as it would alone.
-    """
-
-    def __init__(self) -> None:
-        self._pending: dict[asyncio.AbstractEventLoop, list[tuple[Callable[[], Any], asyncio.Future[Any]]]] = {}
-
-    async def run(self, call: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        pending = self._pending.get(loop)
-        if pending is None:
-            pending = self._pending[loop] = []
-            loop.call_soon(self._dispatch, loop)
-        future: asyncio.Future[T] = loop.create_future()
-        pending.append((call, future))
-        return await future
-
-    def _dispatch(self, loop: asyncio.AbstractEventLoop) -> None:
-        batch = self._pending.pop(loop, [])
-        half = len(batch) // 2 if len(batch) > _BATCH_SPLIT else len(batch)
-        for part in (batch[:half], batch[half:]):
-            if part:
-                loop.run_in_executor(None, self._run, loop, part)
-
-    @staticmethod
-    def _run(loop: asyncio.AbstractEventLoop, part: list[tuple[Callable[[], Any], asyncio.Future[Any]]]) -> None:
-        settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        for call, future in part:
-            try:
-                settled.append((future, call(), None))
-            except BaseException as error:  # handed to the caller, as asyncio.to_thread would
-                settled.append((future, None, error))
-        loop.call_soon_threadsafe(_settle, settled)
-
-
-def _settle(settled: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for future, value, error in settled:
-        if future.cancelled():
-            continue
-        if error is not None:
-            future.set_exception(error)
-        else:
-            future.set_result(value)
-
-
 class FileBackend:
     """Objects as files under `root`; see the module docstring for the rules."""
 
@@ -160,7 +107,7 @@ class FileBackend:
         self._root_prefix = self._real_root.rstrip(os.sep) + os.sep
         self._signer = signer
         self._proc_fd = os.path.isdir("/proc/self/fd")
-        self._batches = _Batches()
+        self._batches = Batches()
         self._twins = _Twins()
 
     # -- paths ------------------------------------------------------------------------------------
@@ -359,6 +306,19 @@ class FileBackend:
             self._discard(temp, handle)
             raise
 
+    def _copy_small(self, uri: str, path: str | os.PathLike[str]) -> bool:
+        """Writes the local file `path` to `uri` as `_write_bytes` writes bytes, if it is small enough to be batched
+        (a task's log, mostly); False, with nothing written, for a larger one."""
+        try:
+            with open(path, "rb") as source:
+                data = source.read(_BATCHED_WRITE + 1)
+        except FileNotFoundError:
+            raise NotFound(f"local file {os.fspath(path)} does not exist", field="path") from None
+        if len(data) > _BATCHED_WRITE:
+            return False
+        self._write_bytes(uri, data)
+        return True
+
     def _scan(self, directory: str) -> list[tuple[str, bool, int]]:
         """(name, is_directory, size) of the entries of `directory` worth listing."""
         found: list[tuple[str, bool, int]] = []
@@ -411,6 +371,9 @@ class FileBackend:
             raise
 
     async def write_file(self, uri: str, path: str | os.PathLike[str]) -> None:
+        if not self._fsync and await self._batches.run(lambda: self._copy_small(uri, path)):
+            return
+
         def fill(handle: BinaryIO) -> None:
             try:
                 source = open(path, "rb")  # noqa: SIM115 -- closed just below

@@ -84,6 +84,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,7 @@ from prometheus_client import CollectorRegistry
 from flyteidl_py.core import errors_pb2, execution_pb2, literals_pb2
 from flyteplane.errors import NotFound, Unavailable
 from flyteplane.storage.task_credentials import CredentialsUnavailable
+from flyteplane.threads import batched
 from plugins.common.background import cancel_and_wait, wait_briefly
 from plugins.common.command import container_of, local_path
 from plugins.common.log_links import live_log_url
@@ -295,8 +297,7 @@ def _lock_held(attempt: Path) -> bool:
 def _prepare(attempt: Path, command: Command, inputs: bytes | None = None, *, cold: bool = True) -> None:
     """The attempt's directory, log and inputs, and for a `cold` start the cold runner's spec. The runner makes the
     scratch directories (`plugins.local.attempt.make_scratch`); the bundle's destination is made here when it is
-    not the working directory."""
-    attempt.mkdir(mode=0o700, parents=True, exist_ok=True)
+    not the working directory; the attempt's directory exists already."""
     if command.environment.working_dir is not None:
         (attempt / "code").mkdir(exist_ok=True)
     (attempt / LOG_FILE).touch()
@@ -452,7 +453,7 @@ class LocalPlugin:
             if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
             self._stop_watch(name)
-            size = await asyncio.to_thread(_cleanup, attempt)
+            size = await batched(partial(_cleanup, attempt))
             await self._upload_log(ctx, name, attempt, force=True, size=size)
             self._log_uploads.pop(name, None)
         self._locks.pop(name, None)
@@ -526,7 +527,7 @@ class LocalPlugin:
             if started is not None:
                 return started
         try:
-            look = await asyncio.to_thread(_look, attempt, record)
+            look = await batched(partial(_look, attempt, record))
         except (ValueError, TypeError, KeyError) as exc:
             return Transition.failure(
                 "CorruptedRunnerRecord", f"cannot read the attempt's record: {exc}", retryable=True, system=True
@@ -539,7 +540,7 @@ class LocalPlugin:
             if finished is not None or (process_alive(record) and not self._moved_on(record)):
                 self._watch(ctx, name, attempt, record, None, linger=record.reuse)
                 return await self._running(ctx, name, attempt, record)
-            status = await asyncio.to_thread(_read_status, attempt)  # it may have just finished
+            status = await batched(partial(_read_status, attempt))  # it may have just finished
             if status is not None:
                 return await self._finished(ctx, name, attempt, record, status, None)
             if not record.reuse or not process_alive(record):
@@ -563,7 +564,7 @@ class LocalPlugin:
         if record is not None:
             return Path(record.work_dir), record
         attempt = self.config.work_dir / name
-        return attempt, await asyncio.to_thread(_read_record, attempt)
+        return attempt, await batched(partial(_read_record, attempt))
 
     def _reuse_finished(self, attempt: Path, record: AttemptRecord) -> asyncio.Future[None] | None:
         """For an attempt in one of this plugin's reuse workers: what resolves once it is finished."""
@@ -584,7 +585,7 @@ class LocalPlugin:
             return True
         if self._moved_on(record) or not process_alive(record):
             return False
-        return await asyncio.to_thread(_read_status, attempt) is None
+        return await batched(partial(_read_status, attempt)) is None
 
     async def _start(self, ctx: TaskExecutionContext, name: str, attempt: Path) -> Transition | None:
         """Starts the attempt; None when its directory shows that a runner has (had) it already."""
@@ -624,7 +625,7 @@ class LocalPlugin:
         owned: _Owned | None = None
         if self.config.isolation.mode != "off":
             command, owned = await self._isolated(ctx, attempt, command, narrowed)
-        warm, found = await asyncio.to_thread(self._plan_start, attempt, command, inputs, owned)
+        warm, found = await batched(partial(self._plan_start, attempt, command, inputs, owned))
         if found == "held":
             return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
         if found == "ran":
@@ -667,10 +668,13 @@ class LocalPlugin:
         one's record or result ("ran"), or neither ("new": then it is prepared -- again, harmlessly, when the
         attempt waits for a fork server -- with `inputs` as its own inputs.pb when given)."""
         warm = warm_plan(command, self.config)
-        if (attempt / RECORD).exists() or (attempt / STATUS).exists():
-            return warm, "ran"
-        if _lock_held(attempt):
-            return warm, "held"
+        try:  # a directory this call makes holds nothing yet: no runner, record or result to look for
+            attempt.mkdir(mode=0o700, parents=True)
+        except FileExistsError:
+            if (attempt / RECORD).exists() or (attempt / STATUS).exists():
+                return warm, "ran"
+            if _lock_held(attempt):
+                return warm, "held"
         _prepare(attempt, command, inputs, cold=not isinstance(warm, WarmPlan))
         if owned is not None:
             prepare_attempt(attempt, owned.uid, owned.writable_dirs, owned.owned_files)
@@ -745,7 +749,7 @@ class LocalPlugin:
         it cold)."""
         if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
             try:
-                await asyncio.to_thread(Path(warm.dest_dir).mkdir, parents=True, exist_ok=True)
+                await batched(partial(Path(warm.dest_dir).mkdir, parents=True, exist_ok=True))
                 await download(warm.pickle_uri, Path(warm.dest_dir) / PICKLE_NAME, ctx.storage)
             except (OSError, NotFound):
                 log.info("%s starts cold: cannot fetch %s", name, warm.pickle_uri, exc_info=True)
@@ -1028,7 +1032,7 @@ class LocalPlugin:
             return
         if size is None:
             try:
-                size = (await asyncio.to_thread(path.stat)).st_size
+                size = (await batched(path.stat)).st_size
             except FileNotFoundError:
                 return
         if size == last.size:

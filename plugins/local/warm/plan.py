@@ -169,7 +169,13 @@ def python_of(environment: LocalEnvironment) -> Path | None:
     if environment.venv is None:
         return None
     python = environment.venv / "bin" / "python"
-    return python if python.exists() else None
+    if python in _PYTHONS:
+        return python
+    if not python.exists():
+        return None
+    if len(_PYTHONS) < _RESOLVED_LIMIT:
+        _PYTHONS.add(python)
+    return python
 
 
 def bundle_dir(config: LocalPluginConfig, bundle_uri: str) -> Path:
@@ -294,6 +300,8 @@ def _resolves_to(name: str, arg: str, python: Path, path: str) -> str:
 # the environment's are kept: one not found may yet be installed, while a venv's own script stays its own.
 _RESOLVED: dict[tuple[str, str, Path, str], str] = {}
 _RESOLVED_LIMIT = 256
+# The virtualenv interpreters `python_of` found (a stat per attempt otherwise); kept on the same terms.
+_PYTHONS: set[Path] = set()
 
 
 def _parse_fast_execute(args: Sequence[str]) -> tuple[str, str, list[str]] | str:
