@@ -161,7 +161,7 @@ class WarmPoolConfig(_Frozen):
     )  # fmt: skip
     fsync_status: bool = Field(
         default=False,
-        description="Flush an attempt's status.json to disk before its supervisor exits. Without it (a disk "
+        description="Flush an attempt's status.json to disk before its runner exits. Without it (a disk "
         "flush per task saved), a machine crash right after a task finished reports it as a lost process.",
     )
 

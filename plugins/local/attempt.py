@@ -1,6 +1,6 @@
 """The attempt directory as every runner of an attempt uses it: claiming it, recording who runs it, writing its files.
 
-A runner -- the cold runner, a fork server's supervisor, a reuse worker -- `claim`s the attempt (its lock, unless
+A runner -- the cold runner, a fork server, a reuse worker -- `claim`s the attempt (its lock, unless
 another runner holds it or the attempt ran already), writes `runner_record` to runner.json, runs the attempt and
 writes its status.json; each JSON file is replaced atomically (`write_json_atomically`). The plugin and the warm
 pool read them back. Standard library only, runnable by any Python from 3.9 on (see `plugins.local.launch`).

@@ -31,9 +31,11 @@ uploaded to `<output prefix>/task.log` while the task runs (at most every
 
 Warm starts (`warm`, on by default): a flytekit task whose environment has a virtualenv starts as a
 process forked from a fork server of that environment (and code bundle) that has already imported
-flytekit (`plugins.local.warm.plan` decides, `plugins.local.warm.pool` runs the servers). Its supervisor
-is a forked process that keeps the runner's files and rules, so everything above holds whichever
-path started an attempt. While an environment's first server starts, its attempts report
+flytekit (`plugins.local.warm.plan` decides, `plugins.local.warm.pool` runs the servers). The server
+itself keeps the runner's files and rules for the task processes it forks (lock, record, status), so
+everything above holds whichever path started an attempt; a task process that died without reporting its
+exit is recorded by the server a moment later, while it still holds the attempt's lock, which `handle` waits
+for. While an environment's first server starts, its attempts report
 INITIALIZING and are woken when it is ready; when no server can take an attempt (it failed to
 start, died, or cannot fork safely) the attempt starts cold.
 
@@ -49,7 +51,7 @@ is woken when a worker takes it.
 Isolation (`isolation.mode: users`, off by default; `plugins.local.isolation`): the task process of every path runs
 as its project's own unprivileged uid in a private mount namespace that shows it only its own attempt's places,
 inputs, outputs, raw-output prefix and code -- entered by the cold runner between fork and exec and by a fork
-server's task process after the fork (`plugins.local.sandbox`); runners, supervisors and fork servers stay root, and
+server's task process after the fork (`plugins.local.sandbox`); runners and fork servers stay root, and
 the attempt directory stays theirs, so its record and status are still the plane's word. Isolated attempts do not
 run in reuse workers (they are forked instead) and fork servers import no task module for them. `start` refuses
 to run with isolation on when the plane lacks root's privileges.
@@ -63,8 +65,8 @@ without touching a file. A warm attempt `handle` finds running (or queued for a 
 for up to `linger_seconds`, once: a quick task is then reported done by the call that started it,
 which spares propeller a round, a wake-up and the RUNNING events of its own.
 
-The event loop never blocks: file work runs in threads (one trip per look at an attempt's files)
-and processes are asyncio subprocesses.
+The event loop never blocks: file work runs in threads (one trip per look at an attempt's files, batched with the
+engine pass's others: `flyteplane.threads`) and processes are asyncio subprocesses.
 """
 
 from __future__ import annotations
@@ -154,6 +156,8 @@ _OUT_OF_MEMORY = ("MemoryError", "std::bad_alloc", "Cannot allocate memory")
 # flytekit (1.16) reports a MemoryError the task raised as USER:RuntimeError, its traceback ending in this line.
 _MEMORY_ERROR = re.compile(r"^\s*MemoryError\b", re.MULTILINE)
 _MODULE_NOT_FOUND = re.compile(r"\bModuleNotFoundError\b")
+# How long a runner that holds an attempt's lock after its task process died may take to record the status.
+_RECORDING_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -541,6 +545,8 @@ class LocalPlugin:
                 self._watch(ctx, name, attempt, record, None, linger=record.reuse)
                 return await self._running(ctx, name, attempt, record)
             status = await batched(partial(_read_status, attempt))  # it may have just finished
+            if status is None:
+                status = await self._recorded_status(attempt)
             if status is not None:
                 return await self._finished(ctx, name, attempt, record, status, None)
             if not record.reuse or not process_alive(record):
@@ -557,6 +563,16 @@ class LocalPlugin:
                 logs=self._log_links(ctx),
             )
         return Transition(Phase.INITIALIZING, reason="another runner of this attempt is starting")
+
+    @staticmethod
+    async def _recorded_status(attempt: Path) -> AttemptStatus | None:
+        """The status of an attempt whose recorded runner is gone while its lock is still held: a fork server's task
+        process that died without a report is, until the server (which holds the lock) has written its status."""
+        deadline = time.monotonic() + _RECORDING_SECONDS
+        held = partial(_lock_held, attempt)
+        while await batched(held) and time.monotonic() < deadline:  # noqa: ASYNC110 - a lock has no event
+            await asyncio.sleep(0.01)
+        return await batched(partial(_read_status, attempt))
 
     async def _find(self, ctx: TaskExecutionContext, name: str) -> tuple[Path, AttemptRecord | None]:
         """The attempt directory and its runner record: from the plugin state, else from the record file."""

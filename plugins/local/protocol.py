@@ -11,7 +11,7 @@ they rely on (ValueError otherwise) and ignore fields they do not know.
 The attempt directory (one per task attempt, named by the plugin):
 
 - `spec.json` (`RunnerSpec`, written by the plugin): what the cold runner runs.
-- `run.lock`: held by whichever runner (cold runner, fork-server supervisor, reuse worker) runs the attempt.
+- `run.lock`: held by whichever runner (cold runner, fork server, reuse worker) runs the attempt.
 - `runner.json` (`RunnerRecord`, written first): who runs the attempt, to re-attach to and to signal.
 - `status.json` (`AttemptStatus`, written last): how the attempt's command ended.
 - `runner.err`: what a runner could not report any other way.
@@ -76,7 +76,7 @@ class RunnerSpec(TypedDict):
 
 
 class RunnerRecord(TypedDict):
-    """runner.json: who runs the attempt -- the cold runner, a fork server's supervisor (`warm`) or a reuse worker
+    """runner.json: who runs the attempt -- the cold runner, a fork server's task process (`warm`) or a reuse worker
     (`reuse`: its process outlives the attempt). A fork server's `Answer` carries the first three fields."""
 
     pid: int
@@ -139,7 +139,7 @@ class WarmSettings(TypedDict):
 
 
 class AttemptRequest(TypedDict):
-    """One attempt for a fork server (which hands it on to the supervisor it forked) or a reuse worker: the console
+    """One attempt for a fork server (which hands it on to the task process it forked) or a reuse worker: the console
     script to call in-process, with what the cold runner's command would have had."""
 
     attempt: str  # the attempt directory
@@ -209,7 +209,7 @@ def decode_settings(text: str) -> WarmSettings:
 
 
 def decode_request(data: bytes) -> AttemptRequest:
-    """The request in `data` (a line, or a fork server's hand-over to its supervisor); ValueError if it is not one."""
+    """The request in `data` (a line, or a fork server's hand-over to its task process); ValueError if it is not one."""
     return cast(AttemptRequest, _checked(_object(data), _REQUEST_FIELDS))
 
 

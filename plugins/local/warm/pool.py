@@ -8,11 +8,11 @@ bundle, preloads -- with up to `servers_per_environment` per key and `max_server
   a server that is starting (`WARMING`; the caller's wake callback fires once it is ready or has
   failed), or must take the cold path (`COLD`: the key's servers failed to start within
   `retry_after_seconds`, or no server can be made room for). It starts servers as needed.
-- `start_attempt(key, request)` hands one attempt to a ready server and returns the supervisor's
-  answer (`started`, `busy`, `done`) with its pid, or None when the server died, hung or refused:
-  the caller then starts the attempt cold. That is safe because the supervisor takes the attempt's
-  lock before it records or runs anything, exactly like the cold runner: whichever gets the lock
-  runs the attempt, the other finds its record.
+- `start_attempt(key, request)` hands one attempt to a ready server and returns its answer
+  (`started`, `busy`, `done`) with the task process's pid, or None when the server died, hung or
+  refused: the caller then starts the attempt cold. That is safe because the server takes the
+  attempt's lock before it records or runs anything, exactly like the cold runner: whichever gets the
+  lock runs the attempt, the other finds its record.
 - After each attempt a server that has forked `recycle_after_forks` times or grown beyond
   `recycle_rss_bytes` is replaced: a new one starts and the old one keeps serving until it is ready,
   then gets EOF and exits. A server that dies otherwise is replaced at once (`restart_dead`) unless
@@ -20,7 +20,10 @@ bundle, preloads -- with up to `servers_per_environment` per key and `max_server
   (as does a server that cannot start, or cannot fork safely because threads run in it). Servers unused
   for `idle_seconds` are stopped, except the pre-warmed ones of the default environment.
 
-Stopping a server never stops the attempts it started: their supervisors run in sessions of their own.
+Stopping a server never stops the attempts it started (they run in sessions of their own): it gets EOF, forks no
+more, records their ends and exits once they are recorded -- it is not killed for taking its time, and closing the
+pool does not wait for it. Only a server that died or hung is killed; the attempts it was running then end without
+a status, as lost processes (retried).
 A code bundle is downloaded and extracted once, here, into the directory its key names, before its
 first server starts.
 
@@ -67,6 +70,8 @@ from plugins.local.warm.plan import WARM_DIR, ServerKey
 log = logging.getLogger(__name__)
 
 _STOP_GRACE_SECONDS = 2.0
+# How long closing the pool waits for its fork servers to exit (one still recording attempts is left to it).
+_FORK_SERVER_EXIT_SECONDS = 0.5
 _LOG_TAIL_BYTES = 2000
 
 
@@ -78,7 +83,7 @@ class Readiness(enum.Enum):
 
 @dataclass(frozen=True)
 class Started:
-    """A server's answer to an attempt: `started` (pid: its supervisor, or the reuse worker), `busy` (another
+    """A server's answer to an attempt: `started` (pid: the task process, or the reuse worker), `busy` (another
     runner has it), `done` (it ran already) or, for reuse workers, `queued` (all busy: it starts when one is free)."""
 
     result: str
@@ -296,7 +301,15 @@ class WarmPool:
         servers = list(self._processes)
         for server in servers:
             self._stop(server)
-        await asyncio.gather(*(self._reap(server) for server in servers if server.attempt is None))
+        await asyncio.gather(*(self._reap(server) for server in servers if server.key.reuse and server.attempt is None))
+        # A fork server exits once the attempts it started are recorded: at once when there are none.
+        forking = [asyncio.ensure_future(s.process.wait()) for s in servers if not s.key.reuse]
+        if forking:
+            await asyncio.wait(forking, timeout=_FORK_SERVER_EXIT_SECONDS)
+            for waiting in forking:
+                waiting.cancel()
+        for server in servers:
+            self._forget(server)  # out of the pool, even while still recording attempts
         await cancel_and_wait(self._background)
         for slot in self._slots.values():
             self._wake(slot)
@@ -505,8 +518,10 @@ class WarmPool:
         self._dispatch(slot)
 
     async def _reap(self, server: _Server) -> None:
-        # A reuse worker in the middle of an attempt finishes and records it first, however long that takes.
-        grace = None if server.attempt is not None and not server.killed else _STOP_GRACE_SECONDS
+        # A reuse worker in the middle of an attempt finishes and records it first, however long that takes; a fork
+        # server records the attempts it started.
+        busy = server.attempt is not None or not server.key.reuse
+        grace = None if busy and not server.killed else _STOP_GRACE_SECONDS
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.shield(server.process.wait()), grace)
         if server.process.returncode is None:

@@ -17,27 +17,30 @@ Life of a server:
    with its `sys.argv`, under the task's variables it was started with) and checks that it runs no other
    thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
    that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
-   refuses with a fatal error and exits. EOF on stdin ends the server; attempts it started keep
-   running.
-3. Per attempt, a pair of processes that keeps the cold path's guarantees (`plugins.local.runner`),
-   forked ahead of time so that starting an attempt costs no fork: the *supervisor* starts a session
-   of its own and forks the *task process* into it, and both wait. Given an attempt, the supervisor
-   takes its `run.lock` (or reports it as another runner's, or as finished when `status.json`
-   exists), writes `runner.json`, tells the server (which replies `started` with the supervisor's
-   pid and forks the next pair), hands the attempt to the task process, waits for it, writes
-   `status.json` and kills what the task left in its process group -- exactly as the cold runner
-   does, so re-attaching after a propeller restart, abort and the exit-status rules do not care
-   which path started an attempt. The *task process* redirects stdin to /dev/null and stdout/stderr
-   to the attempt's log, enters the attempt's sandbox (isolation on: `plugins.local.sandbox`, which makes it the
-   project's user; the server and supervisor stay root), applies the memory limit, enters the working
-   directory, replaces its environment with the attempt's, and calls flytekit's `pyflyte-execute` or
-   `pyflyte-map-execute` command in-process with the attempt's arguments; it then exits the way the console script would
-   (the command's exit status, non-daemon threads joined, atexit handlers run), minus the
-   interpreter's final teardown of modules. A pair forked before the server imported a request's
+   refuses with a fatal error and exits. EOF on stdin ends the serving: the server forks no more, and
+   exits once the attempts it started are recorded.
+3. Per attempt, one *task process*, forked ahead of time so that starting an attempt costs no fork; it
+   starts a session of its own at once and waits. Given an attempt, the server keeps the cold runner's
+   guarantees (`plugins.local.runner`) itself: it takes the attempt's `run.lock` (or reports it as
+   another runner's, or as finished when `status.json` exists), writes `runner.json` naming the task
+   process (a session leader: its group is its pid), replies `started`, hands the attempt over and forks
+   the next spare. The task process redirects stdin to /dev/null and stdout/stderr to the attempt's log,
+   enters the attempt's sandbox (isolation on: `plugins.local.sandbox`, which makes it the project's
+   user; the server stays root), applies the memory limit, enters the working directory, replaces its
+   environment with the attempt's, and calls flytekit's `pyflyte-execute` or `pyflyte-map-execute`
+   command in-process with the attempt's arguments. It then ends the way the console script would (the
+   command's exit status, non-daemon threads joined, atexit handlers run), minus the interpreter's final
+   teardown of modules: it reports its exit status to the server and waits. The server removes the
+   attempt's scratch directories, writes `status.json` (from the report, or from the process's death
+   when there was none), kills the attempt's process group -- the waiting task process and whatever it
+   left -- and lets go of the lock, exactly as the cold runner does; so re-attaching after a propeller
+   restart, abort and the exit-status rules do not care which path started an attempt, and the recorded
+   runner is alive until its status is written. A spare forked before the server imported a request's
    task modules is discarded (EOF on its pipe) for a fresh one that shares them.
 
-The server ignores SIGCHLD, so the kernel reaps its supervisors; a supervisor restores the default
-before it forks, so the task process (and whatever it runs) sees ordinary child handling.
+One fork per attempt: a process of its own for the task, nothing more. The server reaps its task processes
+itself, once their status is recorded (until then a dead one is a zombie, which keeps its pid); a task process
+sees ordinary child handling.
 """
 
 from __future__ import annotations
@@ -55,22 +58,18 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from pathlib import Path
-from types import MappingProxyType
-from typing import Any, NoReturn
+from typing import IO, NoReturn
 
-from ..attempt import claim, clear_scratch, make_scratch, process_start_time, runner_record, write_json_atomically
+from ..attempt import claim, clear_scratch, make_scratch, process_start_time, write_json_atomically
 from ..protocol import (
     RECORD,
-    RUNNER_ERRORS,
     STATUS,
     Answer,
     AttemptRequest,
-    AttemptStatus,
-    Result,
+    RunnerRecord,
     WarmSettings,
-    attempt_status,
     decode_request,
     decode_settings,
     refusal,
@@ -95,10 +94,10 @@ from .interpreter import (
 # Native threads of libraries that stop and restart them around fork() themselves.
 FORK_SAFE_NATIVE_THREADS = frozenset({"jemalloc_bg_thd"})  # jemalloc, bundled by pyarrow
 
-# A supervisor's word to the server, one byte on its notify pipe.
-STARTED, BUSY, DONE = b"S", b"B", b"D"
-_RESULTS: Mapping[bytes, Result] = MappingProxyType({STARTED: "started", BUSY: "busy", DONE: "done"})
-_FORWARDED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+# A spare task process's word that it is in a session of its own, one byte on its ready pipe.
+READY = b"R"
+# Without pidfds (Linux before 5.3), how often the server looks for task processes that died without a report.
+_POLL_SECONDS = 0.05
 
 
 def other_threads() -> list[str]:
@@ -155,43 +154,40 @@ def settle_threads() -> list[str]:
     return other_threads()
 
 
-def _read_to_eof(fd: int) -> bytes:
-    """Everything written to the pipe `fd` until its writer closes it; closes `fd`."""
+def _read_line(fd: int) -> bytes:
+    """One line from the pipe `fd` (without its newline); b"" if its writer closed it first."""
     parts = []
-    try:
-        while chunk := os.read(fd, 1 << 16):
-            parts.append(chunk)
-    finally:
-        os.close(fd)
-    return b"".join(parts)
+    while chunk := os.read(fd, 1 << 16):
+        parts.append(chunk)
+        if chunk.endswith(b"\n"):
+            return b"".join(parts)[:-1]
+    return b""
 
 
 def _write_all(fd: int, data: bytes) -> None:
-    """Writes `data` to the pipe `fd` and closes it (the reader then sees EOF)."""
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-    finally:
-        os.close(fd)
+    """Writes `data` to the pipe `fd`, which stays open."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class TaskProcess:
-    """The task process of a spare pair: waits for its attempt, becomes its `pyflyte-execute`, never returns."""
+    """A spare task process: waits for its attempt, becomes its `pyflyte-execute`, never returns."""
 
-    def __init__(
-        self, request_fd: int, report_fd: int, handlers: dict[signal.Signals, Any], server_env: dict[str, str]
-    ) -> None:
+    def __init__(self, request_fd: int, ready_fd: int, report_fd: int, server_env: dict[str, str]) -> None:
         self.request_fd = request_fd
-        self.report_fd = report_fd  # the exit status goes here first, so the supervisor need not await our teardown
-        self.handlers = handlers
+        self.report_fd = report_fd  # the exit status goes here, then the process waits for the server to record it
         self.server_env = server_env
+        # A session (and process group) of its own, the attempt's, before the server may record it as such.
+        os.setsid()
+        os.write(ready_fd, READY)
+        os.close(ready_fd)
 
     def run(self) -> NoReturn:
         """Runs the console script's command and exits with its status."""
-        data = _read_to_eof(self.request_fd)
+        data = _read_line(self.request_fd)
         if not data:
-            os._exit(0)  # the pair was discarded before it got an attempt
+            os._exit(0)  # the spare was discarded before it got an attempt
         request = decode_request(data)
         try:
             command = self._prepare(request)
@@ -200,11 +196,9 @@ class TaskProcess:
             code = 1
         else:
             code = call(command)
-        _exit(code, self.report_fd)
+        _exit(code, self.report_fd, self.request_fd)
 
     def _prepare(self, request: AttemptRequest) -> Callable[[], object]:
-        for signum, handler in self.handlers.items():
-            signal.signal(signum, handler)  # what the server had (flytekit sets SIGINT's at import)
         devnull = os.open(os.devnull, os.O_RDONLY)
         os.dup2(devnull, 0)
         os.close(devnull)
@@ -237,11 +231,14 @@ class TaskProcess:
             reset_flytekit_logging()
 
 
-def _exit(code: int, report_fd: int) -> NoReturn:
+def _exit(code: int, report_fd: int, request_fd: int) -> NoReturn:
     """Exits as the interpreter would -- non-daemon threads joined, atexit handlers run, output flushed --
     but without tearing down the modules inherited from the server, which costs a few hundred
     milliseconds and has no effect outside the process (multiprocessing's forked workers do the same).
-    The status is reported on `report_fd` first: unmapping this process's memory takes milliseconds more."""
+
+    The status goes to the server on `report_fd`; the process then waits, alive, until the server has recorded
+    it and ends the attempt's process group (or is gone: EOF on `request_fd`), so the recorded runner outlives
+    the recording of its status."""
     shutdown = getattr(threading, "_shutdown", None)
     if shutdown is not None:
         with contextlib.suppress(Exception):
@@ -253,195 +250,196 @@ def _exit(code: int, report_fd: int) -> NoReturn:
             stream.flush()
     with contextlib.suppress(OSError):
         os.write(report_fd, b"%d\n" % (code & 0xFF))  # what waitpid would say
+    with contextlib.suppress(OSError):
+        os.read(request_fd, 1)
     os._exit(code)
 
 
-def _exit_status(child: int, report_fd: int) -> int:
-    """The task process's exit status as `os.waitstatus_to_exitcode` gives it: as it reports it once it is
-    done (before the kernel has unmapped it), else from its death (a signal, or an exit that skipped it)."""
-    pidfd = -1
-    with contextlib.suppress(AttributeError, OSError):
-        pidfd = os.pidfd_open(child)
-    reported = b""
-    try:
-        while pidfd >= 0:  # otherwise waitpid alone: the pipe may outlive the task in processes it forked
-            readable, _, _ = select.select([report_fd, pidfd], [], [])
-            if report_fd in readable:
-                chunk = os.read(report_fd, 64)
-                reported += chunk
-                if reported.endswith(b"\n"):
-                    return int(reported)
-                if chunk:
-                    continue
-            break  # the task process ended without a report
-    finally:
-        os.close(report_fd)
-        if pidfd >= 0:
-            os.close(pidfd)
-    _, wait_status = os.waitpid(child, 0)
-    return os.waitstatus_to_exitcode(wait_status)
+class _Running:
+    """An attempt a task process of this server runs: what the server needs to record its end."""
 
+    def __init__(self, pid: int, request: AttemptRequest, lock: IO[str], request_fd: int, report_fd: int) -> None:
+        self.pid = pid
+        self.attempt = Path(request["attempt"])
+        self.memory_limit_bytes = request["memory_limit_bytes"]
+        self.fsync_status = request["fsync_status"]
+        self.lock = lock  # held until the status is recorded
+        self.request_fd = request_fd  # open while the task process waits for that
+        self.report_fd = report_fd
+        self.reported = b""
+        self.pidfd = -1
+        with contextlib.suppress(AttributeError, OSError):  # without pidfds: polled (`_POLL_SECONDS`)
+            self.pidfd = os.pidfd_open(pid)
 
-class Supervisor:
-    """The supervisor of a spare pair: the cold runner's duties for the one attempt it is given."""
+    def fds(self) -> list[int]:
+        return [fd for fd in (self.report_fd, self.pidfd) if fd >= 0]
 
-    def __init__(self, assignment_fd: int, notify_fd: int, server_env: dict[str, str]) -> None:
-        self.assignment_fd = assignment_fd
-        self.notify_fd = notify_fd
-        self.server_env = server_env
-        self.errors: Path | None = None
+    def close(self) -> None:
+        for fd in (self.request_fd, self.report_fd, self.pidfd):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+        self.request_fd = self.report_fd = self.pidfd = -1
+        with contextlib.suppress(OSError):
+            self.lock.close()
 
-    def supervise(self) -> TaskProcess:
-        """Runs one attempt; returns only in the forked task process."""
+    def exit_status(self, readable: set[int]) -> int | None:
+        """The task process's exit status as `os.waitstatus_to_exitcode` gives it, once it has one: as it reported
+        it, else from its death (a signal, or an exit that skipped the report) -- read without reaping it, so that
+        the recorded runner stays until its status is written; None while it runs."""
+        if self.report_fd in readable:
+            chunk = b""
+            with contextlib.suppress(OSError):
+                chunk = os.read(self.report_fd, 64)
+            self.reported += chunk
+            if self.reported.endswith(b"\n"):
+                return int(self.reported)
+            if not chunk:  # closed without a report: its death says the rest
+                os.close(self.report_fd)
+                self.report_fd = -1
+        if self.pidfd >= 0 and self.pidfd not in readable:
+            return None
         try:
-            return self._supervise()
-        except BaseException:  # whatever happens, the server's code below must not run here
-            with contextlib.suppress(Exception):
-                if self.errors is not None:
-                    with self.errors.open("a") as errors:
-                        errors.write(traceback.format_exc())
-                else:
-                    traceback.print_exc()
-            os._exit(1)
-
-    def _notify(self, result: bytes) -> None:
-        if self.notify_fd >= 0:
-            os.write(self.notify_fd, result)
-            os.close(self.notify_fd)
-            self.notify_fd = -1
-
-    def _supervise(self) -> TaskProcess:
-        # A session (and process group) of its own, entered before the task process is forked into it.
-        os.setsid()
-        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
-        handlers = {signum: signal.getsignal(signum) for signum in _FORWARDED}
-        request_read, request_write = os.pipe()
-        report_read, report_write = os.pipe()
-        child = os.fork()
-        if child == 0:
-            for fd in (request_write, report_read, self.assignment_fd, self.notify_fd):
-                os.close(fd)
-            return TaskProcess(request_read, report_write, handlers, self.server_env)
-        os.close(request_read)
-        os.close(report_write)
-
-        data = _read_to_eof(self.assignment_fd)
-        if not data:  # discarded by the server, or the server is gone
-            self._abandon(child)
-        request = decode_request(data)
-        attempt = Path(request["attempt"])
-        self.errors = attempt / RUNNER_ERRORS
-        lock = claim(attempt)  # held until the supervisor exits
-        if isinstance(lock, str):
-            self._notify(BUSY if lock == "busy" else DONE)  # another runner owns this attempt, or it ran already
-            self._abandon(child)
-        pid = os.getpid()
-        record = runner_record()
-        record["warm"], record["server_pid"] = True, os.getppid()
-        # Not fsynced: the record only matters while this process lives, which a machine crash ends too.
-        write_json_atomically(attempt / RECORD, record, durable=False)
-
-        received: list[int] = []
-
-        def forward(signum: int, _frame: object) -> None:
-            # A signal sent to the supervisor alone (not to the group) still reaches the task.
-            received.append(signum)
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(child, signum)
-
-        for signum in _FORWARDED:
-            signal.signal(signum, forward)
-        status: AttemptStatus
-        if received:  # stopped before it started
-            self._notify(STARTED)
-            os.kill(child, signal.SIGKILL)
-            os.close(request_write)
-            os.waitpid(child, 0)
-            status = attempt_status(signal_number=received[0])
-        else:
-            with contextlib.suppress(OSError):  # the task process reports a working directory it cannot enter
-                make_scratch(attempt, request["cwd"])
-            with contextlib.suppress(BrokenPipeError):  # the task process is gone: its exit status says why
-                _write_all(request_write, data)
-            self._notify(STARTED)  # after the hand-over: the task starts while the server forks the next pair
-            status = status_of_returncode(_exit_status(child, report_read))
-        clear_scratch(attempt)
-        status["finished_at"] = time.time()
-        status["memory_limit_bytes"] = request["memory_limit_bytes"]
-        write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])
-        # Leftovers of the task die with it; this kills the supervisor too, which has nothing left to do.
-        os.killpg(pid, signal.SIGKILL)
-        os._exit(0)  # pragma: no cover - SIGKILL came first
-
-    @staticmethod
-    def _abandon(child: int) -> NoReturn:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(child, signal.SIGKILL)
-        os.waitpid(child, 0)
-        os._exit(0)
+            result = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:  # reaped already (it cannot be: only this server reaps it)
+            return -signal.SIGKILL
+        if result is None:
+            return None
+        if result.si_code == os.CLD_EXITED:
+            return result.si_status
+        return -result.si_status
 
 
 class _Spare:
-    """The server's end of a forked spare pair."""
+    """The server's end of a forked spare task process."""
 
-    def __init__(self, pid: int, assignment_fd: int, notify_fd: int) -> None:
+    def __init__(self, pid: int, request_fd: int, ready_fd: int, report_fd: int) -> None:
         self.pid = pid
-        self.assignment_fd = assignment_fd
-        self.notify_fd = notify_fd
+        self.request_fd = request_fd
+        self.ready_fd = ready_fd
+        self.report_fd = report_fd
+        self.gone = False
 
-    def assign(self, request: bytes) -> bytes:
-        """Hands the attempt (an `AttemptRequest`) over; the supervisor's answer (STARTED, BUSY, DONE), b"" if it
-        died."""
-        with contextlib.suppress(BrokenPipeError):
-            _write_all(self.assignment_fd, request)
-        try:
-            return os.read(self.notify_fd, 1)
-        finally:
-            os.close(self.notify_fd)
+    def wait_ready(self) -> bool:
+        """Whether the spare is in its own session by now (False: it died)."""
+        if self.ready_fd >= 0:
+            ready = os.read(self.ready_fd, 1) == READY
+            os.close(self.ready_fd)
+            self.ready_fd = -1
+            if not ready:
+                self.discard()
+        return not self.gone
 
     def discard(self) -> None:
-        os.close(self.assignment_fd)  # EOF: the pair exits
-        os.close(self.notify_fd)
+        """EOF on its request: it exits (reaped here)."""
+        for fd in (self.request_fd, self.ready_fd, self.report_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.request_fd = self.ready_fd = self.report_fd = -1
+        self.gone = True
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(self.pid, 0)
 
 
 class Server:
-    """The serving loop; `serve` returns only in a forked spare supervisor."""
+    """The serving loop, which also supervises the attempts it started; `serve` returns only in a forked spare."""
 
     def __init__(self, channel: Channel, server_env: dict[str, str]) -> None:
         self.channel = channel
         self.server_env = server_env
         self.forks = 0
         self.failed_imports: set[str] = set()
+        self.running: dict[int, _Running] = {}
+        self.ended: list[_Running] = []  # recorded, killed, not reaped yet
+        self.exit_code: int | None = None  # set when the server serves no more
 
-    def serve(self) -> Supervisor:
-        """Answers requests, keeping a spare pair forked ahead so that an attempt starts without a fork."""
+    def serve(self) -> TaskProcess:
+        """Answers requests, keeping a spare forked ahead so that an attempt starts without a fork; records the end
+        of every attempt it started. At EOF (or after a fatal refusal) it stops forking, and exits once those
+        attempts are recorded."""
+        requests = self.channel.requests.fileno()
         forked = self._fork_spare()
         spare = forked if isinstance(forked, _Spare) else None
-        while not isinstance(forked, Supervisor):  # a Supervisor: we are the forked spare
+        while not isinstance(forked, TaskProcess):  # a TaskProcess: we are the forked spare
+            if self.exit_code is not None and spare is not None:
+                spare.discard()
+                spare = None
+            if self.exit_code is not None and not self.running and not self.ended:
+                sys.exit(self.exit_code)
+            readable = self._wait(requests if self.exit_code is None else -1)
+            self._supervise(readable)
+            if requests not in readable or self.exit_code is not None:
+                continue
             request = self.channel.next_request()
             if request is None:
-                if spare is not None:
-                    spare.discard()
-                sys.exit(0)
+                self.exit_code = 0
+                continue
             if self._import_task_modules(request) and spare is not None:
-                spare.discard()  # forked before those imports: a fresh pair shares them
+                spare.discard()  # forked before those imports: a fresh one shares them
                 spare = None
             if spare is None:
                 forked = self._fork_spare()
                 if not isinstance(forked, _Spare):
-                    if not isinstance(forked, Supervisor):  # a refusal; a Supervisor ends the loop
+                    if not isinstance(forked, TaskProcess):  # a refusal; a TaskProcess ends the loop
                         self._answer(forked)
                     continue
                 spare = forked
             self._answer(self._assign(spare, request))
-            forked = self._fork_spare()  # the next one, off this attempt's path
-            spare = forked if isinstance(forked, _Spare) else None
+            if self.exit_code is None and (spare.pid in self.running or spare.gone):
+                forked = self._fork_spare()  # handed over, or dead: the next one, off this attempt's path
+                spare = forked if isinstance(forked, _Spare) else None
         return forked
 
     def _answer(self, reply: Answer) -> None:
         self.channel.send(reply)
         if reply.get("fatal"):
-            sys.exit(1)
+            self.exit_code = 1  # the pool stops this server; the attempts running are still recorded
+
+    def _wait(self, requests: int) -> set[int]:
+        """The descriptors ready among the pool's `requests` (-1: none) and the running attempts' (waits for one)."""
+        poll = select.poll()
+        fds = [requests] if requests >= 0 else []
+        for running in self.running.values():
+            fds.extend(running.fds())
+        fds.extend(ended.pidfd for ended in self.ended if ended.pidfd >= 0)
+        for fd in fds:
+            poll.register(fd, select.POLLIN)
+        polled = any(r.pidfd < 0 for r in (*self.running.values(), *self.ended))
+        return {fd for fd, _ in poll.poll(_POLL_SECONDS * 1000 if polled else None)}
+
+    def _supervise(self, readable: set[int]) -> None:
+        """Records the attempts that ended (status.json, as the cold runner writes it), kills what they left in their
+        process groups, and reaps the task processes once recorded."""
+        for ended in list(self.ended):
+            if ended.pidfd < 0 or ended.pidfd in readable:
+                with contextlib.suppress(ChildProcessError):
+                    if os.waitpid(ended.pid, os.WNOHANG)[0] == 0:
+                        continue
+                ended.close()
+                self.ended.remove(ended)
+        for pid, running in list(self.running.items()):
+            code = running.exit_status(readable)
+            if code is None:
+                continue
+            del self.running[pid]
+            try:
+                clear_scratch(running.attempt)
+                status = status_of_returncode(code)
+                status["finished_at"] = time.time()
+                status["memory_limit_bytes"] = running.memory_limit_bytes
+                write_json_atomically(running.attempt / STATUS, status, durable=running.fsync_status)
+            except OSError:  # the attempt's directory is gone: nobody is left to read the status
+                traceback.print_exc()
+            # Leftovers of the task die with it, and so does the task process, which waits for this.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(pid, signal.SIGKILL)
+            with contextlib.suppress(OSError):
+                running.lock.close()
+            for fd in (running.request_fd, running.report_fd):
+                if fd >= 0:
+                    os.close(fd)
+            running.request_fd = running.report_fd = -1
+            self.ended.append(running)
 
     def _import_task_modules(self, request: AttemptRequest) -> bool:
         """Imports the request's task modules not imported yet, where and as `pyflyte-execute` would import them
@@ -470,48 +468,70 @@ class Server:
         gc.freeze()  # what is imported now is shared with every child: keep their collector off it
         return True
 
-    def _fork_spare(self) -> _Spare | Supervisor | Answer:
+    def _fork_spare(self) -> _Spare | TaskProcess | Answer:
         threads = settle_threads()
         if threads:
             message = f"threads are running in the fork server ({', '.join(threads)}); forking would break them"
             return refusal(message, fatal=True)
         sys.stdout.flush()
         sys.stderr.flush()
-        assignment_read, assignment_write = os.pipe()
-        notify_read, notify_write = os.pipe()
+        pipes = [os.pipe() for _ in range(3)]  # request (server -> task), ready and report (task -> server)
         try:
             pid = os.fork()
         except OSError as exc:
-            for fd in (assignment_read, assignment_write, notify_read, notify_write):
-                os.close(fd)
+            for pipe in pipes:
+                for fd in pipe:
+                    os.close(fd)
             return refusal(f"fork failed: {exc}", fatal=False)
+        (request_read, request_write), (ready_read, ready_write), (report_read, report_write) = pipes
         if pid == 0:
-            os.close(assignment_write)
-            os.close(notify_read)
+            for fd in (request_write, ready_read, report_read):
+                os.close(fd)
             self.channel.close()
-            return Supervisor(assignment_read, notify_write, self.server_env)
-        os.close(assignment_read)
-        os.close(notify_write)
-        return _Spare(pid, assignment_write, notify_read)
+            for other in (*self.running.values(), *self.ended):  # other attempts' locks and pipes are not ours
+                other.close()
+            return TaskProcess(request_read, ready_write, report_write, self.server_env)
+        for fd in (request_read, ready_write, report_write):
+            os.close(fd)
+        return _Spare(pid, request_write, ready_read, report_read)
 
     def _assign(self, spare: _Spare, request: AttemptRequest) -> Answer:
-        result = spare.assign(json.dumps(request).encode())
-        self.forks += 1
-        if result not in _RESULTS:
-            return refusal("the attempt's supervisor exited before starting it", fatal=False)
-        reply: Answer = {
-            "ok": True,
-            "result": _RESULTS[result],
+        """Claims the attempt, records the spare as its runner and hands the attempt over to it."""
+        if not spare.wait_ready():
+            return refusal("the spare task process exited before it got an attempt", fatal=False)
+        attempt = Path(request["attempt"])
+        reply: Answer = {"ok": True, "pid": spare.pid, "forks": self.forks, "rss": resident_bytes()}
+        try:
+            lock = claim(attempt)
+        except OSError as exc:
+            return refusal(f"cannot claim the attempt: {exc}", fatal=False)
+        if isinstance(lock, str):  # another runner owns this attempt, or it ran already
+            reply["result"] = "busy" if lock == "busy" else "done"
+            return reply
+        # The task process is the runner on record: a session leader (its group is its pid), and alive until the
+        # server has recorded its status. Not fsynced: the record only matters while it lives.
+        record: RunnerRecord = {
             "pid": spare.pid,
-            "forks": self.forks,
-            "rss": resident_bytes(),
+            "pgid": spare.pid,
+            "start_time": process_start_time(spare.pid),
+            "started_at": time.time(),
+            "warm": True,
+            "server_pid": os.getpid(),
         }
-        if result == STARTED:
-            # What the supervisor wrote to runner.json (a session leader: its group is its pid), so the plugin
-            # need not read it back; gone already if the task was that quick -- then the file tells.
-            start_time = process_start_time(spare.pid)
-            if start_time is not None:
-                reply["record"] = {"pid": spare.pid, "pgid": spare.pid, "start_time": start_time}
+        try:
+            write_json_atomically(attempt / RECORD, record, durable=False)
+        except OSError as exc:
+            lock.close()
+            return refusal(f"cannot record the attempt's runner: {exc}", fatal=False)
+        with contextlib.suppress(OSError):  # the task process reports a working directory it cannot enter
+            make_scratch(attempt, request["cwd"])
+        self.running[spare.pid] = _Running(spare.pid, request, lock, spare.request_fd, spare.report_fd)
+        with contextlib.suppress(BrokenPipeError):  # the task process is gone: its exit status says why
+            _write_all(spare.request_fd, json.dumps(request).encode() + b"\n")
+        self.forks += 1
+        reply["forks"] = self.forks
+        reply["result"] = "started"
+        reply["record"] = {"pid": spare.pid, "pgid": spare.pid, "start_time": record["start_time"]}
         return reply
 
 
@@ -521,7 +541,6 @@ def _start(settings: WarmSettings) -> Server:
     threads = settle_threads()
     if threads:
         channel.refuse_to_start(f"threads run after the imports ({', '.join(threads)}): cannot fork")
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # supervisors are reaped by the kernel
     gc.freeze()  # shared with every child: keep their collector off it (fewer copied pages, shorter pauses)
     channel.ready(import_seconds)
     return Server(channel, server_env)
@@ -529,8 +548,7 @@ def _start(settings: WarmSettings) -> Server:
 
 def main() -> None:
     server = _start(decode_settings(sys.argv[1]))
-    supervisor = server.serve()  # returns only in a forked supervisor
-    task = supervisor.supervise()  # returns only in the forked task process
+    task = server.serve()  # returns only in a forked task process
     task.run()
 
 
