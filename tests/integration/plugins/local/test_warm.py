@@ -303,6 +303,29 @@ async def test_abort_kills_a_warm_attempts_process_group(
     assert json.loads((Path(record.work_dir) / "runner.json").read_text())["warm"] is True
 
 
+async def test_a_warm_task_process_killed_from_outside_is_recorded_as_killed_not_lost(
+    warm_config: LocalPluginConfig, storage: Storage, tmp_path: Path
+) -> None:
+    # As an OOM killer would: the task process dies without reporting its exit; its fork server records how.
+    plugin = LocalPlugin(warm_config)
+    marker = tmp_path / "nap.pids"
+    ctx = with_env(task_context(storage, nap_task(), execution="killed"), NAP_MARKER=str(marker))
+    await write_inputs(ctx, int_inputs(x=120))
+    try:
+        record = await start_running(plugin, ctx)
+        await wait_until(lambda: pids_in(marker))
+        (task_pid,) = pids_in(marker)
+        assert task_pid == record.pid  # one process per attempt: the task process is the runner on record
+        os.kill(task_pid, signal.SIGKILL)
+        transition = await drive(plugin, dataclasses.replace(ctx, plugin_state=record.encode()))
+    finally:
+        await plugin.aclose()
+    assert transition.phase is Phase.RETRYABLE_FAILURE
+    assert transition.error is not None and transition.error.code == "Interrupted", transition.error
+    assert "SIGKILL" in transition.error.message
+    assert json.loads((Path(record.work_dir) / "status.json").read_text())["signal"] == signal.SIGKILL
+
+
 async def test_restarted_plugin_reattaches_to_a_running_warm_attempt(
     warm_config: LocalPluginConfig, storage: Storage, tmp_path: Path
 ) -> None:
