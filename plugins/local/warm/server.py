@@ -17,8 +17,8 @@ Life of a server:
    with its `sys.argv`, under the task's variables it was started with) and checks that it runs no other
    thread (a fork would copy a thread's locks but not the thread; only native threads of libraries
    that handle fork themselves, like jemalloc's, are let be); a server that cannot get rid of one
-   refuses with a fatal error and exits. EOF on stdin ends the serving: the server forks no more, and
-   exits once the attempts it started are recorded.
+   refuses with a fatal error and serves no more. EOF on stdin ends the serving too. Either way the
+   server forks no more, and exits once the attempts it started are recorded.
 3. Per attempt, one *task process*, forked ahead of time so that starting an attempt costs no fork; it
    starts a session of its own at once and waits. Given an attempt, the server keeps the cold runner's
    guarantees (`plugins.local.runner`) itself: it takes the attempt's `run.lock` (or reports it as
@@ -39,8 +39,9 @@ Life of a server:
    task modules is discarded (EOF on its pipe) for a fresh one that shares them.
 
 One fork per attempt: a process of its own for the task, nothing more. The server reaps its task processes
-itself, once their status is recorded (until then a dead one is a zombie, which keeps its pid); a task process
-sees ordinary child handling.
+itself, once their status is recorded; a task process that died without a report stays a zombie until then, and
+the plugin, finding it dead and its lock still held, waits for the status. A task process sees ordinary child
+handling.
 """
 
 from __future__ import annotations
