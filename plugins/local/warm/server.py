@@ -275,14 +275,20 @@ class _Running:
     def fds(self) -> list[int]:
         return [fd for fd in (self.report_fd, self.pidfd) if fd >= 0]
 
-    def close(self) -> None:
-        for fd in (self.request_fd, self.report_fd, self.pidfd):
-            if fd >= 0:
-                with contextlib.suppress(OSError):
-                    os.close(fd)
-        self.request_fd = self.report_fd = self.pidfd = -1
+    def release(self) -> None:
+        """Lets go of the lock and the pipes (the status is recorded); the pidfd stays, to reap the process."""
         with contextlib.suppress(OSError):
             self.lock.close()
+        for fd in (self.request_fd, self.report_fd):
+            if fd >= 0:
+                os.close(fd)
+        self.request_fd = self.report_fd = -1
+
+    def close(self) -> None:
+        self.release()
+        if self.pidfd >= 0:
+            os.close(self.pidfd)
+            self.pidfd = -1
 
     def exit_status(self, readable: set[int]) -> int | None:
         """The task process's exit status as `os.waitstatus_to_exitcode` gives it, once it has one: as it reported
@@ -434,12 +440,7 @@ class Server:
             # Leftovers of the task die with it, and so does the task process, which waits for this.
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(pid, signal.SIGKILL)
-            with contextlib.suppress(OSError):
-                running.lock.close()
-            for fd in (running.request_fd, running.report_fd):
-                if fd >= 0:
-                    os.close(fd)
-            running.request_fd = running.report_fd = -1
+            running.release()
             self.ended.append(running)
 
     def _import_task_modules(self, request: AttemptRequest) -> bool:

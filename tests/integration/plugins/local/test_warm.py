@@ -196,6 +196,14 @@ async def wait_until(condition: Callable[[], object], time_limit: float = 30.0) 
         await asyncio.sleep(0.05)
 
 
+async def start_napping(plugin: LocalPlugin, ctx: TaskExecutionContext, marker: Path) -> tuple[AttemptRecord, int]:
+    """Starts a `nap_task` attempt that records its pid in `marker`; its runner's record and the task's pid."""
+    record = await start_running(plugin, ctx)
+    await wait_until(lambda: pids_in(marker))
+    (task_pid,) = pids_in(marker)
+    return record, task_pid
+
+
 def pids_in(marker: Path) -> list[int]:
     return [int(line) for line in marker.read_text().split()] if marker.exists() else []
 
@@ -292,9 +300,7 @@ async def test_abort_kills_a_warm_attempts_process_group(
     ctx = with_env(task_context(storage, nap_task(), execution="abort"), NAP_MARKER=str(marker))
     await write_inputs(ctx, int_inputs(x=120))
     try:
-        record = await start_running(plugin, ctx)
-        await wait_until(lambda: pids_in(marker))
-        (task_pid,) = pids_in(marker)
+        record, task_pid = await start_napping(plugin, ctx, marker)
         await plugin.abort(dataclasses.replace(ctx, plugin_state=record.encode()))
         assert not process_alive(record)
         await wait_until(lambda: pid_gone(task_pid), 10)
@@ -312,9 +318,7 @@ async def test_a_warm_task_process_killed_from_outside_is_recorded_as_killed_not
     ctx = with_env(task_context(storage, nap_task(), execution="killed"), NAP_MARKER=str(marker))
     await write_inputs(ctx, int_inputs(x=120))
     try:
-        record = await start_running(plugin, ctx)
-        await wait_until(lambda: pids_in(marker))
-        (task_pid,) = pids_in(marker)
+        record, task_pid = await start_napping(plugin, ctx, marker)
         assert task_pid == record.pid  # one process per attempt: the task process is the runner on record
         os.kill(task_pid, signal.SIGKILL)
         transition = await drive(plugin, dataclasses.replace(ctx, plugin_state=record.encode()))
