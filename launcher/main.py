@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from flyteplane import __version__
+from flyteplane import __version__, collector
 from flyteplane.errors import FlyteplaneError
 from flyteplane.logs import configure_logging
 from flyteplane.tracing import configure_tracing, shutdown_tracing
@@ -68,6 +68,7 @@ def _parser() -> argparse.ArgumentParser:
 
 async def _until_signalled(start: Callable[[], Awaitable[Any]], describe: Callable[[Any], str]) -> None:
     server = await start()
+    collector.settle()
     print(describe(server), flush=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from flyteplane import collector
 from flyteplane.metrics import MetricsRegistry
 from launcher.agent_server import AgentServer, free_loopback_port, serves_agents
 from launcher.auth import check_exposure, default_client_secret, with_default_client_bound
@@ -301,6 +302,7 @@ async def run(config: FlyteplaneConfig, agent_server: AgentServer | None = None,
         if agent_server is not None:
             await agent_server.stop()
         raise
+    collector.settle()
     ready = time.monotonic() - began
     # Before the banner: a Ctrl-C the moment it appears stops the plane cleanly.
     stop = asyncio.Event()
