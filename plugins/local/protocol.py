@@ -154,8 +154,9 @@ class AttemptRequest(TypedDict):
     modules: list[str]  # task modules a fork server imports before forking
     fsync_status: bool
     sandbox: NotRequired[Sandbox]  # isolation on: the task process enters it (a reuse worker refuses such a request)
-    # [extracted bundle, destination]: the task process copies the bundle's files there before the task runs, as
-    # the cold path's pyflyte-fast-execute unpacks them (as the task's own user, inside its sandbox)
+    # [extracted bundle, destination, the archive's file name]: the task process copies the bundle's files there
+    # before the task runs, as the cold path's pyflyte-fast-execute unpacks them (as the task's own user, inside its
+    # sandbox)
     bundle: NotRequired[list[str]]
 
 

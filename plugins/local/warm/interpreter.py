@@ -140,18 +140,48 @@ def unpack_bundle(request: AttemptRequest) -> None:
     """The attempt's copy of its code bundle's extracted files, if it has a bundle: made by the task process itself,
     in its sandbox and as its user, before its working directory is entered (the cold path's pyflyte-fast-execute
     unpacks the bundle there too). Copies, not links: a task may write over a file it was shipped, which must not
-    change its siblings' bundle."""
+    change its siblings' bundle -- except for the files nobody rewrites in place, which are linked where the file
+    system lets the task's user (`_shared`)."""
     bundle = request.get("bundle")
     if not bundle:
         return
     source, destination = Path(bundle[0]), Path(bundle[1])
+    archive = bundle[2] if len(bundle) > 2 else ""
     for entry in source.iterdir():
         if entry.name == BUNDLE_COMPLETE:
             continue
         if entry.is_dir():
-            shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True)
+            shutil.copytree(entry, destination / entry.name, symlinks=True, dirs_exist_ok=True, copy_function=_copy)
+        elif entry.name == archive and not entry.is_symlink():
+            _share(entry, destination / entry.name)
         else:
             shutil.copy2(entry, destination / entry.name, follow_symlinks=False)
+
+
+def _copy(source: str, destination: str) -> object:
+    """copytree's copy of one file: bytecode is shared (`_share`), anything else copied."""
+    if source.endswith(".pyc") and not os.path.islink(source):
+        return _share(Path(source), Path(destination))
+    return shutil.copy2(source, destination, follow_symlinks=False)
+
+
+def _share(source: Path, destination: Path) -> Path:
+    """A file nobody rewrites in place -- the downloaded archive, only ever unpacked, and compiled bytecode, which
+    Python replaces (writes a new file and renames it) rather than rewrites -- given to the attempt as a hard link:
+    one inode for every attempt, no bytes copied. Copied where linking is refused (another file system, or a
+    sandboxed user that may not link the plane's files)."""
+    try:
+        os.link(source, destination)
+        return destination
+    except FileExistsError:  # copied there before (the fork server's import): replaced, as a copy would replace it
+        with contextlib.suppress(OSError):
+            destination.unlink()
+            os.link(source, destination)
+            return destination
+    except OSError:
+        pass
+    shutil.copy2(source, destination)
+    return destination
 
 
 def memory_limit_kind(request: AttemptRequest) -> int:

@@ -140,7 +140,7 @@ class WarmPlan:
         if command.sandbox is not None:
             request["sandbox"] = command.sandbox
         if self.key.bundle_dir and self.dest_dir:
-            request["bundle"] = [self.key.bundle_dir, self.dest_dir]
+            request["bundle"] = [self.key.bundle_dir, self.dest_dir, bundle_archive(self.key.bundle_uri)]
         return request
 
 
@@ -176,6 +176,12 @@ def python_of(environment: LocalEnvironment) -> Path | None:
     if len(_PYTHONS) < _RESOLVED_LIMIT:
         _PYTHONS.add(python)
     return python
+
+
+def bundle_archive(bundle_uri: str) -> str:
+    """The file name of a bundle's archive: downloaded under it into the bundle's directory, as pyflyte-fast-execute
+    downloads it into its destination."""
+    return bundle_uri.rstrip("/").rsplit("/", 1)[-1]
 
 
 def bundle_dir(config: LocalPluginConfig, bundle_uri: str) -> Path:

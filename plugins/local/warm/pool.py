@@ -65,7 +65,7 @@ from plugins.config import WarmPoolConfig
 from plugins.local import launch, protocol
 from plugins.local.attempt import log_tail, write_json_atomically
 from plugins.local.metrics import SERVER_KINDS, LocalMetrics
-from plugins.local.warm.plan import WARM_DIR, ServerKey
+from plugins.local.warm.plan import WARM_DIR, ServerKey, bundle_archive
 
 log = logging.getLogger(__name__)
 
@@ -715,7 +715,7 @@ class WarmPool:
             temp = target.with_name(f"{target.name}.{os.getpid()}.tmp")
             await asyncio.to_thread(shutil.rmtree, temp, True)
             await asyncio.to_thread(temp.mkdir, parents=True)
-            archive = temp / key.bundle_uri.rstrip("/").rsplit("/", 1)[-1]
+            archive = temp / bundle_archive(key.bundle_uri)
             await download(key.bundle_uri, archive, storage)
             await asyncio.to_thread(_extract, archive, temp)
             await asyncio.to_thread(_publish, temp, target)

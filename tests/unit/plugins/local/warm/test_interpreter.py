@@ -1,14 +1,17 @@
-"""What a reuse worker undoes of flytekit's per-process state between attempts (`plugins.local.warm.interpreter`)."""
+"""What a reuse worker undoes of flytekit's per-process state between attempts, and an attempt's copy of its code
+bundle (`plugins.local.warm.interpreter`)."""
 
 from __future__ import annotations
 
 import sys
 import types
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
-from plugins.local.warm.interpreter import DEFAULT_RESOLVER, forget_compiled_workflow, resolved_task
+from plugins.local.protocol import BUNDLE_COMPLETE, AttemptRequest
+from plugins.local.warm.interpreter import DEFAULT_RESOLVER, forget_compiled_workflow, resolved_task, unpack_bundle
 
 ARGS = ["--inputs", "/d/inputs.pb", "--resolver", DEFAULT_RESOLVER, "--", "task-module", "app.dyn", "task-name", "fan"]
 
@@ -48,3 +51,52 @@ def test_nothing_changes_for_other_tasks_and_modules_not_imported(module: types.
     forget_compiled_workflow([*ARGS[:-3], "not.imported", "task-name", "fan"])
     forget_compiled_workflow([*ARGS[:3], "my.Resolver", *ARGS[4:]])
     assert module.fan._wf == "kept"  # type: ignore[attr-defined]
+
+
+def _bundle(root: Path) -> Path:
+    """An extracted bundle as the pool leaves it: its archive, a package with its bytecode, a data file."""
+    bundle = root / "bundle"
+    (bundle / "app" / "__pycache__").mkdir(parents=True)
+    (bundle / "fastabc.tar.gz").write_bytes(b"the archive")
+    (bundle / "app" / "tasks.py").write_text("x = 1\n")
+    (bundle / "app" / "__pycache__" / "tasks.cpython-311.pyc").write_bytes(b"bytecode")
+    (bundle / "app" / "greeting.txt").write_text("hello")
+    (bundle / BUNDLE_COMPLETE).touch()
+    return bundle
+
+
+def _unpacked(bundle: Path, destination: Path) -> Path:
+    destination.mkdir()
+    request: AttemptRequest = {"bundle": [str(bundle), str(destination), "fastabc.tar.gz"]}  # type: ignore[typeddict-item]
+    unpack_bundle(request)
+    return destination
+
+
+def test_each_attempt_has_its_own_sources_and_data_and_shares_the_archive_and_bytecode(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    first, second = _unpacked(bundle, tmp_path / "first"), _unpacked(bundle, tmp_path / "second")
+    files = ["fastabc.tar.gz", "app/tasks.py", "app/__pycache__/tasks.cpython-311.pyc", "app/greeting.txt"]
+    for attempt in (first, second):
+        assert sorted(str(p.relative_to(attempt)) for p in attempt.rglob("*") if p.is_file()) == sorted(files)
+        assert not (attempt / BUNDLE_COMPLETE).exists()
+        for name in files:
+            assert (attempt / name).read_bytes() == (bundle / name).read_bytes()
+    # Never rewritten in place: one file for every attempt.
+    for name in ("fastabc.tar.gz", "app/__pycache__/tasks.cpython-311.pyc"):
+        assert (first / name).stat().st_ino == (second / name).stat().st_ino == (bundle / name).stat().st_ino
+    # A task that writes over a file it was shipped changes its own copy only.
+    (first / "app" / "greeting.txt").write_text("overwritten")
+    (first / "app" / "tasks.py").write_text("x = 2\n")
+    assert (second / "app" / "greeting.txt").read_text() == (bundle / "app" / "greeting.txt").read_text() == "hello"
+    assert (second / "app" / "tasks.py").read_text() == "x = 1\n"
+
+
+def test_a_copy_made_earlier_in_the_destination_is_replaced(tmp_path: Path) -> None:
+    bundle = _bundle(tmp_path)
+    destination = tmp_path / "attempt"
+    (destination / "app" / "__pycache__").mkdir(parents=True)
+    (destination / "fastabc.tar.gz").write_bytes(b"an older copy")
+    (destination / "app" / "__pycache__" / "tasks.cpython-311.pyc").write_bytes(b"older bytecode")
+    unpack_bundle({"bundle": [str(bundle), str(destination), "fastabc.tar.gz"]})  # type: ignore[typeddict-item]
+    assert (destination / "fastabc.tar.gz").read_bytes() == b"the archive"
+    assert (destination / "app" / "__pycache__" / "tasks.cpython-311.pyc").read_bytes() == b"bytecode"
