@@ -21,8 +21,8 @@ YOUNG_THRESHOLD = 20_000
 
 
 def settle() -> None:
-    """Called once a server has started (before it serves requests): what exists now is kept out of every
-    later collection, and young collections run every `YOUNG_THRESHOLD` allocations."""
+    """Called once a server has started: what exists now is kept out of every later collection, and young
+    collections run every `YOUNG_THRESHOLD` allocations."""
     gc.collect()
     gc.freeze()
     _, middle, old = gc.get_threshold()

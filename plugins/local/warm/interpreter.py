@@ -141,7 +141,7 @@ def unpack_bundle(request: AttemptRequest) -> None:
     in its sandbox and as its user, before its working directory is entered (the cold path's pyflyte-fast-execute
     unpacks the bundle there too). Copies, not links: a task may write over a file it was shipped, which must not
     change its siblings' bundle -- except for the files nobody rewrites in place, which are linked where the file
-    system lets the task's user (`_shared`)."""
+    system lets the task's user (`_share`)."""
     bundle = request.get("bundle")
     if not bundle:
         return
@@ -159,8 +159,9 @@ def unpack_bundle(request: AttemptRequest) -> None:
 
 
 def _copy(source: str, destination: str) -> object:
-    """copytree's copy of one file: bytecode is shared (`_share`), anything else copied."""
-    if source.endswith(".pyc") and not os.path.islink(source):
+    """copytree's copy of one file (never a symbolic link: copytree recreates those): bytecode is shared (`_share`),
+    anything else copied."""
+    if source.endswith(".pyc"):
         return _share(Path(source), Path(destination))
     return shutil.copy2(source, destination, follow_symlinks=False)
 
