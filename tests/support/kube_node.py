@@ -64,6 +64,8 @@ DEBIAN_SUITE = "bookworm"
 DEBIAN_MIRROR = "http://deb.debian.org/debian"
 TOKEN = "flyteplane-node-token"
 NODE_NAME = "flyteplane-node"
+# How long a new namespace may take to get its `default` service account (the controller manager makes it).
+SERVICE_ACCOUNT_SECONDS = 60.0
 PAUSE_IMAGE = "localhost/flyteplane/pause:1"
 TASK_IMAGE = f"localhost/flyteplane/flytekit:{FLYTEKIT_VERSION}"
 # What the task image's virtualenv holds: flytekit as the suite pins it.
@@ -108,8 +110,12 @@ class Node:
         just after the namespace)."""
         if not self.kubectl("get", "namespace", name, "--ignore-not-found", "-o", "name"):
             self.kubectl("create", "namespace", name)
-        self.kubectl("wait", "--for=jsonpath={.metadata.name}=default", "-n", name, "serviceaccount/default",
-                     "--timeout=60s")  # fmt: skip
+        # Polled: `kubectl wait` fails at once (NotFound) when the account is not there yet.
+        deadline = time.monotonic() + SERVICE_ACCOUNT_SECONDS
+        while not self.kubectl("get", "serviceaccount", "default", "-n", name, "--ignore-not-found", "-o", "name"):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"namespace {name} got no default service account in {SERVICE_ACCOUNT_SECONDS:.0f}s")
+            time.sleep(0.2)
 
     def save(self) -> None:
         data = {**asdict(self), "directory": str(self.directory), "kubeconfig": str(self.kubeconfig)}
