@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, TMP_DIRECTORY, RunnerRecord
+from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, TMP_DIRECTORY, AttemptStatus, RunnerRecord
 
 
 def claim(attempt: Path) -> IO[str] | Literal["busy", "done"]:
@@ -75,6 +75,17 @@ def clear_scratch(attempt: Path) -> None:
     is the plane's user, or root, outside any sandbox); what it cannot remove stays for the plugin's own clean-up."""
     for name in SCRATCH_DIRECTORIES:
         shutil.rmtree(attempt / name, ignore_errors=True)
+
+
+def record_status(
+    attempt: Path, status: AttemptStatus, memory_limit_bytes: int | None, *, durable: bool = True
+) -> None:
+    """How the attempt's command ended, recorded as every runner records it, last: its scratch directories removed,
+    then status.json written (with the end time and the memory limit the command ran under)."""
+    clear_scratch(attempt)
+    status["finished_at"] = time.time()
+    status["memory_limit_bytes"] = memory_limit_bytes
+    write_json_atomically(attempt / STATUS, status, durable=durable)
 
 
 def log_tail(path: Path, size: int) -> str:

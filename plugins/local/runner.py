@@ -28,15 +28,13 @@ import resource
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from .attempt import claim, clear_scratch, make_scratch, runner_record, write_json_atomically
+from .attempt import claim, make_scratch, record_status, runner_record, write_json_atomically
 from .protocol import (
     RECORD,
     RECORDED,
     SPEC,
-    STATUS,
     RunnerSpec,
     attempt_status,
     decode_spec,
@@ -115,10 +113,7 @@ def run(attempt_dir: Path) -> int:
                 if received and child.poll() is None:  # a signal that came during Popen
                     child.send_signal(received[0])
                 status = status_of_returncode(child.wait())
-    clear_scratch(attempt_dir)
-    status["finished_at"] = time.time()
-    status["memory_limit_bytes"] = spec["memory_limit_bytes"]
-    write_json_atomically(attempt_dir / STATUS, status)
+    record_status(attempt_dir, status, spec["memory_limit_bytes"])
     if os.getpgid(0) == pid:  # only a group of our own: never the group of whoever started us
         # Leftovers of the task die with it; this kills the runner too, which has nothing left to do.
         os.killpg(pid, signal.SIGKILL)

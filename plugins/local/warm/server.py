@@ -63,10 +63,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, NoReturn
 
-from ..attempt import claim, clear_scratch, make_scratch, process_start_time, write_json_atomically
+from ..attempt import claim, make_scratch, process_start_time, record_status, write_json_atomically
 from ..protocol import (
     RECORD,
-    STATUS,
     Answer,
     AttemptRequest,
     RunnerRecord,
@@ -430,11 +429,8 @@ class Server:
                 continue
             del self.running[pid]
             try:
-                clear_scratch(running.attempt)
                 status = status_of_returncode(code)
-                status["finished_at"] = time.time()
-                status["memory_limit_bytes"] = running.memory_limit_bytes
-                write_json_atomically(running.attempt / STATUS, status, durable=running.fsync_status)
+                record_status(running.attempt, status, running.memory_limit_bytes, durable=running.fsync_status)
             except OSError:  # the attempt's directory is gone: nobody is left to read the status
                 traceback.print_exc()
             # Leftovers of the task die with it, and so does the task process, which waits for this.

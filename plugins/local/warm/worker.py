@@ -54,10 +54,9 @@ import time
 import traceback
 from pathlib import Path
 
-from ..attempt import claim, clear_scratch, make_scratch, process_start_time, write_json_atomically
+from ..attempt import claim, make_scratch, process_start_time, record_status, write_json_atomically
 from ..protocol import (
     RECORD,
-    STATUS,
     Answer,
     AttemptRequest,
     AttemptStatus,
@@ -209,10 +208,7 @@ class Worker:
         self.reply({"ok": True, "result": "started", "pid": self.pid, "record": record})
 
         status, recycle = self.run(request)
-        clear_scratch(attempt)
-        status["finished_at"] = time.time()
-        status["memory_limit_bytes"] = request["memory_limit_bytes"]
-        write_json_atomically(attempt / STATUS, status, durable=request["fsync_status"])
+        record_status(attempt, status, request["memory_limit_bytes"], durable=request["fsync_status"])
         lock.close()
         code = status["exit_code"]
         if code not in (0, None) and not recycle:

@@ -157,7 +157,7 @@ def runner_record(transition: Transition) -> dict[str, object]:
 
 
 def started_warm(transition: Transition) -> bool:
-    """Whether the attempt was forked from a warm fork server (its supervisor says so in runner.json)."""
+    """Whether the attempt was forked from a warm fork server (its runner.json says so)."""
     return runner_record(transition).get("warm") is True
 
 

@@ -153,7 +153,7 @@ async def test_fast_registered_task_runs_from_its_code_bundle_in_the_store(
     expected = outputs_of(runtime_fixture("scalars.outputs.pb"))
     assert await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap) == expected
     # The bundle's files went to the working directory (as pyflyte-fast-execute puts them) and went with the task:
-    # the runner (cold runner, fork server's supervisor or reuse worker) removed it before it recorded the status.
+    # the runner (cold runner, fork server or reuse worker) removed it before it recorded the status.
     work = local_config.work_dir / ctx.generated_name
     assert (work / "task.log").exists()
     assert [(work / name).exists() for name in ("cwd", "tmp", "code")] == [False, False, False]

@@ -196,8 +196,15 @@ async def wait_until(condition: Callable[[], object], time_limit: float = 30.0) 
         await asyncio.sleep(0.05)
 
 
+def napping(storage: Storage, tmp_path: Path, execution: str) -> tuple[TaskExecutionContext, Path]:
+    """A `nap_task` attempt's context (of 120 s) whose task records its pid in the returned marker file."""
+    marker = tmp_path / "nap.pids"
+    return with_env(task_context(storage, nap_task(), execution=execution), NAP_MARKER=str(marker)), marker
+
+
 async def start_napping(plugin: LocalPlugin, ctx: TaskExecutionContext, marker: Path) -> tuple[AttemptRecord, int]:
-    """Starts a `nap_task` attempt that records its pid in `marker`; its runner's record and the task's pid."""
+    """Starts a `napping` attempt; its runner's record and the task's pid."""
+    await write_inputs(ctx, int_inputs(x=120))
     record = await start_running(plugin, ctx)
     await wait_until(lambda: pids_in(marker))
     (task_pid,) = pids_in(marker)
@@ -282,7 +289,7 @@ async def test_warm_attempt_logs_its_output_and_wakes_propeller_when_it_exits(
     try:
         record = await start_running(plugin, ctx)
         wakes_before_exit = wake.count
-        assert await wake.wait(30.0)  # no polling: the supervisor's exit wakes propeller
+        assert await wake.wait(30.0)  # no polling: the task process's end wakes propeller
         assert wake.count == wakes_before_exit + 1
         transition = await plugin.handle(dataclasses.replace(ctx, plugin_state=record.encode()))
     finally:
@@ -296,9 +303,7 @@ async def test_abort_kills_a_warm_attempts_process_group(
     warm_config: LocalPluginConfig, storage: Storage, tmp_path: Path
 ) -> None:
     plugin = LocalPlugin(warm_config)
-    marker = tmp_path / "nap.pids"
-    ctx = with_env(task_context(storage, nap_task(), execution="abort"), NAP_MARKER=str(marker))
-    await write_inputs(ctx, int_inputs(x=120))
+    ctx, marker = napping(storage, tmp_path, "abort")
     try:
         record, task_pid = await start_napping(plugin, ctx, marker)
         await plugin.abort(dataclasses.replace(ctx, plugin_state=record.encode()))
@@ -314,9 +319,7 @@ async def test_a_warm_task_process_killed_from_outside_is_recorded_as_killed_not
 ) -> None:
     # As an OOM killer would: the task process dies without reporting its exit; its fork server records how.
     plugin = LocalPlugin(warm_config)
-    marker = tmp_path / "nap.pids"
-    ctx = with_env(task_context(storage, nap_task(), execution="killed"), NAP_MARKER=str(marker))
-    await write_inputs(ctx, int_inputs(x=120))
+    ctx, marker = napping(storage, tmp_path, "killed")
     try:
         record, task_pid = await start_napping(plugin, ctx, marker)
         assert task_pid == record.pid  # one process per attempt: the task process is the runner on record
