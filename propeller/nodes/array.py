@@ -103,20 +103,36 @@ class ArrayNode(NodeHandler):
         # only: a restarted or new engine has none, so it looks at every element first.
         self._woken: dict[tuple[int, str], set[int]] = {}
         self._swept: dict[tuple[int, str], float] = {}
+        # The elements the last round left running (not ended), and the nodes whose woken elements wait for a
+        # round asked for `array_batch_seconds` later (see `_element_wake`).
+        self._running: dict[tuple[int, str], int] = {}
+        self._batching: set[tuple[int, str]] = set()
 
     def _forget(self, ctx: NodeContext) -> None:
         key = (ctx.state.record_id, ctx.unique_id)
         self._woken.pop(key, None)
         self._swept.pop(key, None)
+        self._running.pop(key, None)
+        self._batching.discard(key)
 
     def _element_wake(self, ctx: NodeContext, index: int) -> Callable[[], None]:
+        """What element `index`'s plugin calls when the element changed: the element is looked at next round. That
+        round comes at once when every element still running has woken (the array may be over), else within the
+        engine's `array_batch_seconds`, for the elements that woke meanwhile too."""
         services, record_id, key = ctx.services, ctx.state.record_id, (ctx.state.record_id, ctx.unique_id)
 
         def wake() -> None:
             woken = self._woken.get(key)
-            if woken is not None:  # else the node is over, or its next round looks at every element anyway
-                woken.add(index)
-            services.wake(record_id)
+            if woken is None:  # the node is over, or its next round looks at every element anyway
+                services.wake(record_id)
+                return
+            woken.add(index)
+            delay = services.settings.tuning.array_batch_seconds
+            if delay <= 0 or len(woken) >= self._running.get(key, 0):
+                services.wake(record_id)
+            elif key not in self._batching:
+                self._batching.add(key)
+                services.wake_later(record_id, delay)
 
         return wake
 
@@ -200,6 +216,7 @@ class ArrayNode(NodeHandler):
                 selected.append(index)
             # Taken before they are looked at: a wake while one is being looked at is for the next round.
             woken.difference_update(selected)
+            self._batching.discard(key)  # a wake from now on asks for a round of its own
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
@@ -224,6 +241,7 @@ class ArrayNode(NodeHandler):
             failed = sum(p in _FAILED for p in status.element_phase)
             succeeded = sum(p in _SUCCESS for p in status.element_phase)
             active = size - failed - succeeded
+            self._running[key] = active
             minimum = min_successes(array, size)
             if size - failed < minimum:
                 status.array_phase = FAILING

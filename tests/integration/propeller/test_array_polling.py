@@ -26,11 +26,11 @@ ELEMENTS = 60
 SWEEP_SECONDS = 5.0  # propeller/nodes/array.py's
 
 
-def _plane_config(directory: Path, *, wakes: bool) -> Any:
+def _plane_config(directory: Path, *, wakes: bool, stagger: float = 0.05) -> Any:
     plugins = {
         "factories": {"sleep": "tests.support.plugin_doubles:sleep"},
         "backends": {
-            "sleep": {"seconds": 1.0, "stagger": 0.05, "wakes": wakes, "record": str(directory / "looks.jsonl")}
+            "sleep": {"seconds": 1.0, "stagger": stagger, "wakes": wakes, "record": str(directory / "looks.jsonl")}
         },
     }
     return plane_config(
@@ -60,8 +60,38 @@ async def test_each_element_is_looked_at_when_it_changes_not_in_every_round(
     assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(ELEMENTS))
     looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
     assert sorted(looks) == list(range(ELEMENTS))
-    # The elements end one after another over three seconds, each end a round. An element is started, then looked
+    # The elements end one after another over three seconds, a round every 0.1 s. An element is started, then looked
     # at again when it woke, and by each sweep of all of them (every 5 s: as many as the run's duration allows):
     # a handful of looks, however many rounds the other elements' ends caused -- not one per round while it runs.
     sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
     assert max(looks.values()) <= 3 + sweeps, (sweeps, looks.most_common(3))
+
+
+async def test_elements_ending_while_others_run_share_a_round_and_the_last_ones_end_finishes_the_map_at_once(
+    tmp_path: Path,
+) -> None:
+    # The elements end one after another over 0.3 s, each waking the execution. With a batch window far longer
+    # than that and than the sweep, they are looked at together: once the last running one woke, at once.
+    config = _plane_config(tmp_path, wakes=True, stagger=0.005)
+    # Nor does the engine's resync of every execution come before the sweep.
+    engine = {"array_batch_seconds": 60.0, "resync_seconds": 60.0}
+    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
+    async with running_plane(config) as plane:
+        task = echo_list_task("sleep.map")
+        task.spec.template.type = "sleep"
+        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
+        rounds_before = plane.propeller.engine.rounds
+        execution_id = await launch(plane.stub, "sleepy", int_list("xs", ELEMENTS))
+        execution = await wait(plane.stub, execution_id)
+        rounds = plane.propeller.engine.rounds - rounds_before
+
+        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+        result = await outputs(plane.stub, execution_id)
+        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(ELEMENTS))
+        # Not a round per element's end (60): the start, the ends together, the nodes after the map.
+        assert rounds <= 12, rounds
+        # Every element was started and then looked at once more when they had all ended: no element waited for
+        # the batch window (a minute) or for a sweep of all of them (5 s) to be seen.
+        looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
+        assert set(looks.values()) == {2}, looks
+        assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
