@@ -41,7 +41,8 @@ from propeller.status import NodePhase
 EXECUTING, FAILING, SUCCEEDING = 1, 2, 3
 _CONCURRENCY = 64
 # Elements advanced per round: a round's work, its task event (the elements that changed) and the time
-# other executions wait stay bounded however large the array; the node asks for another round at once.
+# other executions wait stay bounded however large the array; when more are due, the node asks for another
+# round at once.
 _STEPS_PER_ROUND = 2000
 # Elements are started in a round only within this many seconds of its start, and at most this many (those
 # already started are still looked at): starting one costs a process, so a round that started 2,000 would keep
@@ -189,12 +190,10 @@ class ArrayNode(NodeHandler):
         if status.array_phase == EXECUTING:
             limit = array.parallelism if array.WhichOneof("parallelism_option") and array.parallelism else size
             element_phase = status.element_phase
-            running = [i for i in range(size) if element_phase[i] not in _TERMINAL]
-            batch = running[: min(limit, _STEPS_PER_ROUND)]
-            if len(running) > len(batch) and len(batch) < limit:
-                ctx.wake()  # the rest of the elements that may run now: next round
-            # Of the elements already started, those woken for (all of them on a sweep); of those not started, a
-            # round takes `_STARTS_PER_ROUND`.
+            # The elements that may run now (the first `limit` not ended): of those already started, the ones woken
+            # for (all of them on a sweep) are looked at; of those not started, a round takes `_STARTS_PER_ROUND`;
+            # and at most `_STEPS_PER_ROUND` in all -- the rest are due next round, which then comes at once.
+            window = [i for i in range(size) if element_phase[i] not in _TERMINAL][:limit]
             key, now = (ctx.state.record_id, ctx.unique_id), time.monotonic()
             swept = self._swept.get(key)
             sweep = swept is None or now - swept >= _SWEEP_SECONDS
@@ -204,15 +203,21 @@ class ArrayNode(NodeHandler):
                 ctx.services.wake_later(ctx.state.record_id, _SWEEP_SECONDS)
             woken = self._woken_of(ctx)
             element_plugin, fresh, deferred = status.element_plugin, 0, False
-            selected = []
-            for index in batch:
-                if int(element_plugin[index][0]) < 0:
-                    if fresh == _STARTS_PER_ROUND:
-                        deferred = True
-                        continue
-                    fresh += 1
-                elif not sweep and index not in woken:
+            selected: list[int] = []
+            for index in window:
+                started = int(element_plugin[index][0]) >= 0
+                due = not started or index in woken
+                if not due and not sweep:
                     continue
+                if not started and fresh == _STARTS_PER_ROUND:
+                    deferred = True
+                    continue
+                if len(selected) == _STEPS_PER_ROUND:
+                    if due:  # a sweep reaches the first `_STEPS_PER_ROUND` only; the rest are swept as they move up
+                        deferred = True
+                        break
+                    continue
+                fresh += not started
                 selected.append(index)
             # Taken before they are looked at: a wake while one is being looked at is for the next round.
             woken.difference_update(selected)

@@ -95,3 +95,33 @@ async def test_elements_ending_while_others_run_share_a_round_and_the_last_ones_
         looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
         assert set(looks.values()) == {2}, looks
         assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
+
+
+async def test_a_map_wider_than_a_rounds_steps_does_not_ask_for_rounds_while_its_elements_only_run(
+    tmp_path: Path,
+) -> None:
+    # 2,500 elements, more than a round looks at (2,000): while they all sleep, nothing is due, so no round is
+    # asked for -- but for the sweeps, and the rounds their ends and starts make.
+    wide = 2500
+    config = _plane_config(tmp_path, wakes=True, stagger=0.0)
+    engine = {"array_batch_seconds": 0.5}
+    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
+    async with running_plane(config) as plane:
+        task = echo_list_task("sleep.map")
+        task.spec.template.type = "sleep"
+        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
+        rounds_before = plane.propeller.engine.rounds
+        execution_id = await launch(plane.stub, "sleepy", int_list("xs", wide))
+        execution = await wait(plane.stub, execution_id)
+        rounds = plane.propeller.engine.rounds - rounds_before
+
+        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+        result = await outputs(plane.stub, execution_id)
+        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(wide))
+        looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
+        assert sorted(looks) == list(range(wide))
+        # Starting them takes about ten rounds (256 a round); their ends about as many again (2,000 a round, or
+        # one per half second); a sweep every 5 s. A round asked for at once after every round while they sleep
+        # would be hundreds.
+        sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
+        assert rounds <= 30 + 2 * sweeps, (rounds, sweeps)
