@@ -7,6 +7,7 @@ like Flyte does. `{{.Inputs.<name>}}` renders a primitive input literal as text.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Sequence
@@ -59,9 +60,15 @@ class TemplateValues:
         return values
 
 
-def variables_in(args: Sequence[str]) -> set[str]:
+def variables_in(args: Sequence[str]) -> frozenset[str]:
     """The lower-cased variable names `args` mention (`inputs.x` for input references)."""
-    return {match.group(1).lower() for arg in args for match in _VARIABLE.finditer(arg)}
+    return _variables_in(tuple(args))
+
+
+@functools.lru_cache(maxsize=256)
+def _variables_in(args: tuple[str, ...]) -> frozenset[str]:
+    # Cached: every attempt of a task (every element of a map task) asks about the same command.
+    return frozenset(match.group(1).lower() for arg in args for match in _VARIABLE.finditer(arg))
 
 
 def render(args: Sequence[str], values: TemplateValues, inputs: literals_pb2.LiteralMap | None = None) -> list[str]:

@@ -177,7 +177,7 @@ async def build_command(
         java = await asyncio.to_thread(jflyte.find_java, config.jflyte)
     execution = ctx.task_execution_id.node_execution_id.execution_id
     argv = await render_for_attempt(ctx, raw_argv, namespace=f"{execution.project}-{execution.domain}", path=local_path)
-    if "remote_package_path" in variables_in(argv):
+    if "remote_package_path" in variables_in(raw_argv) and not ctx.remote_package_path:  # it stayed as it was
         raise BadTaskDefinition(
             "the command still holds {{ .remote_package_path }}: register the task with `pyflyte register`, "
             "which uploads the code bundle and fills it in"
