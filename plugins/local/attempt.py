@@ -8,6 +8,7 @@ pool read them back. Standard library only, runnable by any Python from 3.9 on (
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import os
@@ -17,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from .protocol import LOCK, SCRATCH_DIRECTORIES, STATUS, TMP_DIRECTORY, AttemptStatus, RunnerRecord
+from .protocol import ELEMENT_INPUTS, LOCK, SCRATCH_DIRECTORIES, STATUS, TMP_DIRECTORY, AttemptStatus, RunnerRecord
 
 
 def claim(attempt: Path) -> IO[str] | Literal["busy", "done"]:
@@ -71,10 +72,14 @@ def make_scratch(attempt: Path, cwd: str) -> None:
 
 
 def clear_scratch(attempt: Path) -> None:
-    """Removes the attempt's scratch directories: the task has ended, nothing reads them any more. A runner may (it
-    is the plane's user, or root, outside any sandbox); what it cannot remove stays for the plugin's own clean-up."""
+    """Removes the attempt's scratch directories and a map element's inputs: the task has ended, nothing reads them
+    any more. A runner may (it is the plane's user, or root, outside any sandbox); what it cannot remove stays for the
+    plugin's own clean-up."""
     for name in SCRATCH_DIRECTORIES:
         shutil.rmtree(attempt / name, ignore_errors=True)
+    # None (not a map element), or not the runner's to remove: the plugin's clean-up does it.
+    with contextlib.suppress(OSError):
+        (attempt / ELEMENT_INPUTS).unlink()
 
 
 def record_status(

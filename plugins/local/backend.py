@@ -72,6 +72,7 @@ engine pass's others: `flyteplane.threads`) and processes are asyncio subprocess
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import errno
 import fcntl
@@ -123,6 +124,7 @@ from plugins.local.isolation import (
 )
 from plugins.local.metrics import LocalMetrics
 from plugins.local.protocol import (
+    ELEMENT_INPUTS,
     LOCK,
     RECORD,
     RECORDED,
@@ -146,8 +148,6 @@ log = logging.getLogger(__name__)
 
 STATE_VERSION = 1
 LOG_FILE = "task.log"
-# A map-task element's own inputs (`_narrowed_inputs`), in its attempt directory.
-ELEMENT_INPUTS = "inputs.pb"
 BUNDLE_FLAG = "--additional-distribution"
 MAP_TASK_RESOLVER = "flytekit.core.array_node_map_task.ArrayNodeMapTaskResolver"
 INDEX_OFFSET_VARIABLE = "BATCH_JOB_ARRAY_INDEX_OFFSET"
@@ -299,15 +299,16 @@ def _lock_held(attempt: Path) -> bool:
 
 
 def _prepare(attempt: Path, command: Command, inputs: bytes | None = None, *, cold: bool = True) -> None:
-    """The attempt's directory, log and inputs, and for a `cold` start the cold runner's spec. The runner makes the
-    scratch directories (`plugins.local.attempt.make_scratch`); the bundle's destination is made here when it is
-    not the working directory; the attempt's directory exists already."""
+    """The attempt's directory, inputs (when given) and, for a `cold` start, its log and the cold runner's spec. The
+    runner makes the scratch directories (`plugins.local.attempt.make_scratch`) and a warm one the log (its first
+    open of it); the bundle's destination is made here when it is not the working directory; the attempt's directory
+    exists already."""
     if command.environment.working_dir is not None:
         (attempt / "code").mkdir(exist_ok=True)
-    (attempt / LOG_FILE).touch()
     if inputs is not None:
         _write_new(attempt / ELEMENT_INPUTS, inputs)
     if cold:
+        (attempt / LOG_FILE).touch()
         _write_spec(attempt, command)
 
 
@@ -651,14 +652,15 @@ class LocalPlugin:
             readiness = self.warm_pool.readiness(warm.key, ctx.storage, ctx.wake)
             if readiness is Readiness.WARMING:
                 return Transition(Phase.INITIALIZING, reason="waiting for a warm fork server of the task's environment")
+        handed = inputs if isinstance(warm, WarmPlan) and owned is None else None  # see `_plan_start`
         if isinstance(warm, WarmPlan) and readiness is Readiness.READY:
-            running = await self._start_warm(ctx, name, attempt, command, warm)
+            running = await self._start_warm(ctx, name, attempt, command, warm, handed)
             if running is not None:
                 return running
         elif isinstance(warm, str):
             log.debug("%s starts cold: %s", name, warm)
-        if isinstance(warm, WarmPlan):  # planned warm, so prepared without the cold runner's spec
-            await asyncio.to_thread(_write_spec, attempt, command)
+        if isinstance(warm, WarmPlan):  # planned warm, so prepared without what the cold runner reads
+            await asyncio.to_thread(_prepare, attempt, command, handed)
         errors = await asyncio.to_thread((attempt / RUNNER_ERRORS).open, "ab")
         with errors:
             process = await asyncio.create_subprocess_exec(
@@ -691,7 +693,10 @@ class LocalPlugin:
                 return warm, "ran"
             if _lock_held(attempt):
                 return warm, "held"
-        _prepare(attempt, command, inputs, cold=not isinstance(warm, WarmPlan))
+        # A warm attempt's own inputs go with the request to whoever runs it, who writes them (a file less for the
+        # plane per map element) -- but for an isolated one: its inputs are the plane's file, given to its user.
+        handed_over = isinstance(warm, WarmPlan) and owned is None
+        _prepare(attempt, command, None if handed_over else inputs, cold=not isinstance(warm, WarmPlan))
         if owned is not None:
             prepare_attempt(attempt, owned.uid, owned.writable_dirs, owned.owned_files)
         return warm, "new"
@@ -759,10 +764,16 @@ class LocalPlugin:
         return uid
 
     async def _start_warm(
-        self, ctx: TaskExecutionContext, name: str, attempt: Path, command: Command, warm: WarmPlan
+        self,
+        ctx: TaskExecutionContext,
+        name: str,
+        attempt: Path,
+        command: Command,
+        warm: WarmPlan,
+        inputs: bytes | None = None,
     ) -> Transition | None:
-        """Starts the attempt from a fork server (or in a reuse worker); None when none took it (the caller starts
-        it cold)."""
+        """Starts the attempt from a fork server (or in a reuse worker), handing it its own `inputs` if given; None
+        when none took it (the caller starts it cold)."""
         if warm.pickle_uri:  # what pyflyte-fast-execute would fetch: flytekit opens it from the working directory
             try:
                 await batched(partial(Path(warm.dest_dir).mkdir, parents=True, exist_ok=True))
@@ -771,6 +782,8 @@ class LocalPlugin:
                 log.info("%s starts cold: cannot fetch %s", name, warm.pickle_uri, exc_info=True)
                 return None
         request = warm.request(attempt, command, attempt / LOG_FILE, fsync_status=self.config.warm_pool.fsync_status)
+        if inputs is not None:
+            request["inputs"] = base64.b64encode(inputs).decode()
         started = await self.warm_pool.start_attempt(warm.key, request, ctx.wake)
         if started is None:
             log.info("%s starts cold: no warm fork server took it", name)

@@ -40,6 +40,9 @@ TMP_DIRECTORY = "tmp"  # an attempt's TMPDIR, inside its attempt directory
 # An attempt's scratch directories: the code bundle's copy, the working directory and TMPDIR. The runner removes them
 # once the task is over, before it records the status; the plugin removes what is left (`plugins.local.backend`).
 SCRATCH_DIRECTORIES = ("code", "cwd", TMP_DIRECTORY)
+# A map task element's own inputs (the array's narrowed to it), read by its command; removed with the scratch
+# directories, by whoever removes those.
+ELEMENT_INPUTS = "inputs.pb"
 # What the cold runner writes to its stdout once runner.json is there (its starter awaits it instead of polling).
 RECORDED = b"recorded\n"
 
@@ -158,6 +161,10 @@ class AttemptRequest(TypedDict):
     # before the task runs, as the cold path's pyflyte-fast-execute unpacks them (as the task's own user, inside its
     # sandbox)
     bundle: NotRequired[list[str]]
+    # A map task element's own inputs (base64): the process that runs the attempt writes them to ELEMENT_INPUTS in
+    # the attempt directory before the task starts (so the plane does not make that file per element). Only without
+    # isolation: an isolated attempt's inputs are the plane's file, made readable to the task's user.
+    inputs: NotRequired[str]
 
 
 class Ready(TypedDict):

@@ -10,6 +10,7 @@ level, runnable by any Python from 3.9 on, like the programs that use it.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import importlib
 import os
@@ -27,6 +28,7 @@ from typing import IO, Any
 
 from ..protocol import (
     BUNDLE_COMPLETE,
+    ELEMENT_INPUTS,
     Answer,
     AttemptRequest,
     Finished,
@@ -134,6 +136,15 @@ def redirect_output(log: str) -> None:
     os.dup2(log_fd, 1)
     os.dup2(log_fd, 2)
     os.close(log_fd)
+
+
+def write_inputs(request: AttemptRequest) -> None:
+    """A map task element's inputs handed over in the request, written where its command reads them."""
+    data = request.get("inputs")
+    if data is None:
+        return
+    with open(Path(request["attempt"]) / ELEMENT_INPUTS, "wb") as handle:
+        handle.write(base64.b64decode(data))
 
 
 def unpack_bundle(request: AttemptRequest) -> None:

@@ -89,6 +89,7 @@ from .interpreter import (
     resident_bytes,
     start,
     unpack_bundle,
+    write_inputs,
 )
 
 # Native threads of libraries that stop and restart them around fork() themselves.
@@ -209,6 +210,7 @@ class TaskProcess:
         limit = request["memory_limit_bytes"]
         if limit is not None:
             resource.setrlimit(memory_limit_kind(request), (limit, limit))
+        write_inputs(request)
         unpack_bundle(request)
         os.chdir(request["cwd"])
         command = enter(request)

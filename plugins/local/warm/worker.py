@@ -238,6 +238,7 @@ class Worker:
                     hard = old_limit[1]
                     resource.setrlimit(which, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard))
                 make_scratch(Path(request["attempt"]), request["cwd"])
+                interpreter.write_inputs(request)
                 interpreter.unpack_bundle(request)
                 os.chdir(request["cwd"])
             except OSError as exc:  # what the cold runner reports when it cannot start the command

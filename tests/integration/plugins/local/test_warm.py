@@ -555,6 +555,31 @@ async def test_unusable_environment_runs_cold(
     assert not started_warm(transition)
 
 
+async def test_a_map_element_planned_warm_but_started_cold_still_gets_its_own_inputs(
+    local_config: LocalPluginConfig, storage: Storage, flytekit_venv: Path, examples_root: Path
+) -> None:
+    # A warm attempt is handed its element's inputs in its request; one that falls back to the cold path gets them
+    # as a file, like any cold attempt. Index 1 of x = [1, 2, 3] is given as x = [2].
+    environment = LocalEnvironment(venv=flytekit_venv, python_path=(examples_root,), preload=("no_such_module_x",))
+    plugin = LocalPlugin(local_config.model_copy(update={"default_environment": environment, "warm": True}))
+    ctx = task_context(storage, fixture_task("examples.advanced.map_square"), execution="unusablemap", array_index=1)
+    narrowed = literals_pb2.LiteralMap()
+    narrowed.literals["x"].collection.literals.add().scalar.primitive.integer = 2
+
+    async def narrowed_reader() -> literals_pb2.LiteralMap | None:
+        return narrowed
+
+    ctx = dataclasses.replace(ctx, narrowed_inputs_reader=narrowed_reader)
+    try:
+        transition = await drive(plugin, ctx)
+    finally:
+        await plugin.aclose()
+    assert transition.phase is Phase.SUCCESS, transition.reason
+    assert not started_warm(transition)
+    outputs = await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap)
+    assert outputs.literals["o0"].scalar.primitive.integer == 4, outputs
+
+
 async def run_view(
     plugin: LocalPlugin, storage: Storage, execution: str, views: Path
 ) -> tuple[Transition, dict[str, Any]]:

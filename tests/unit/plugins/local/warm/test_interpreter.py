@@ -3,6 +3,7 @@ bundle (`plugins.local.warm.interpreter`)."""
 
 from __future__ import annotations
 
+import base64
 import sys
 import types
 from collections.abc import Iterator
@@ -10,8 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from plugins.local.protocol import BUNDLE_COMPLETE, AttemptRequest
-from plugins.local.warm.interpreter import DEFAULT_RESOLVER, forget_compiled_workflow, resolved_task, unpack_bundle
+from plugins.local.protocol import BUNDLE_COMPLETE, ELEMENT_INPUTS, AttemptRequest
+from plugins.local.warm.interpreter import (
+    DEFAULT_RESOLVER,
+    forget_compiled_workflow,
+    resolved_task,
+    unpack_bundle,
+    write_inputs,
+)
 
 ARGS = ["--inputs", "/d/inputs.pb", "--resolver", DEFAULT_RESOLVER, "--", "task-module", "app.dyn", "task-name", "fan"]
 
@@ -100,3 +107,15 @@ def test_a_copy_made_earlier_in_the_destination_is_replaced(tmp_path: Path) -> N
     unpack_bundle({"bundle": [str(bundle), str(destination), "fastabc.tar.gz"]})  # type: ignore[typeddict-item]
     assert (destination / "fastabc.tar.gz").read_bytes() == b"the archive"
     assert (destination / "app" / "__pycache__" / "tasks.cpython-311.pyc").read_bytes() == b"bytecode"
+
+
+def test_an_elements_inputs_handed_over_in_the_request_are_written_where_its_command_reads_them(
+    tmp_path: Path,
+) -> None:
+    inputs = b"\x0a\x05\x0a\x01x\x12\x00 not text"
+    write_inputs({"attempt": str(tmp_path), "inputs": base64.b64encode(inputs).decode()})  # type: ignore[typeddict-item]
+    assert (tmp_path / ELEMENT_INPUTS).read_bytes() == inputs
+    other = tmp_path / "other"
+    other.mkdir()
+    write_inputs({"attempt": str(other)})  # type: ignore[typeddict-item]
+    assert list(other.iterdir()) == []  # none handed over: none made
