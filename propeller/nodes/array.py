@@ -104,8 +104,9 @@ class ArrayNode(NodeHandler):
         # only: a restarted or new engine has none, so it looks at every element first.
         self._woken: dict[tuple[int, str], set[int]] = {}
         self._swept: dict[tuple[int, str], float] = {}
-        # The elements the last round left running (not ended), and the nodes whose woken elements wait for a
-        # round asked for `array_batch_seconds` later (see `_element_wake`).
+        # The elements the last round left running (not ended; 0 while the array's parallelism holds some back),
+        # and the nodes whose woken elements wait for a round asked for `array_batch_seconds` later (see
+        # `_element_wake`).
         self._running: dict[tuple[int, str], int] = {}
         self._batching: set[tuple[int, str]] = set()
 
@@ -193,7 +194,8 @@ class ArrayNode(NodeHandler):
             # The elements that may run now (the first `limit` not ended): of those already started, the ones woken
             # for (all of them on a sweep) are looked at; of those not started, a round takes `_STARTS_PER_ROUND`;
             # and at most `_STEPS_PER_ROUND` in all -- the rest are due next round, which then comes at once.
-            window = [i for i in range(size) if element_phase[i] not in _TERMINAL][:limit]
+            not_ended = [i for i in range(size) if element_phase[i] not in _TERMINAL]
+            window, held_back = not_ended[:limit], len(not_ended) > limit
             key, now = (ctx.state.record_id, ctx.unique_id), time.monotonic()
             swept = self._swept.get(key)
             sweep = swept is None or now - swept >= _SWEEP_SECONDS
@@ -239,6 +241,8 @@ class ArrayNode(NodeHandler):
                         changed.append(resource)
 
             await asyncio.gather(*(step(i) for i in selected))
+            if held_back and any(status.element_phase[i] in _TERMINAL for i in selected):
+                deferred = True  # ended elements made room for ones the parallelism held back: they start next round
             if deferred:
                 ctx.wake()
             if changed:
@@ -246,7 +250,9 @@ class ArrayNode(NodeHandler):
             failed = sum(p in _FAILED for p in status.element_phase)
             succeeded = sum(p in _SUCCESS for p in status.element_phase)
             active = size - failed - succeeded
-            self._running[key] = active
+            # An element's end is worth a round at once when it may let one waiting for a slot start (the array's
+            # parallelism leaves some out of the window), else when it is the last running one's (`_element_wake`).
+            self._running[key] = active if active <= limit else 0
             minimum = min_successes(array, size)
             if size - failed < minimum:
                 status.array_phase = FAILING

@@ -105,8 +105,8 @@ def echo_list_task(name: str = "echo.map") -> task_pb2.TaskCreateRequest:
     return task_pb2.TaskCreateRequest(id=template.id, spec=task_pb2.TaskSpec(template=template))
 
 
-def mapped(name: str, task: str = "echo.map") -> list[object]:
-    """xs: [int] -> an array node over echo elements -> xs."""
+def mapped(name: str, task: str = "echo.map", *, parallelism: int = 0) -> list[object]:
+    """xs: [int] -> an array node over echo elements (at most `parallelism` at once, if given) -> xs."""
     ints = types_pb2.LiteralType(collection_type=INT)
     sub = core_wf.Node(
         id="echo-element",
@@ -117,7 +117,7 @@ def mapped(name: str, task: str = "echo.map") -> list[object]:
         id="n0",
         metadata=core_wf.NodeMetadata(name="map"),
         inputs=[literals_pb2.Binding(var="x", binding=_promise("", "xs"))],
-        array_node=core_wf.ArrayNode(node=sub),
+        array_node=core_wf.ArrayNode(node=sub, parallelism=parallelism) if parallelism else core_wf.ArrayNode(node=sub),
     )
     wf_id = ident(identifier_pb2.WORKFLOW, name)
     template = core_wf.WorkflowTemplate(

@@ -26,12 +26,11 @@ ELEMENTS = 60
 SWEEP_SECONDS = 5.0  # propeller/nodes/array.py's
 
 
-def _plane_config(directory: Path, *, wakes: bool, stagger: float = 0.05) -> Any:
+def _plane_config(directory: Path, *, wakes: bool, stagger: float = 0.05, seconds: float = 1.0) -> Any:
+    record = str(directory / "looks.jsonl")
     plugins = {
         "factories": {"sleep": "tests.support.plugin_doubles:sleep"},
-        "backends": {
-            "sleep": {"seconds": 1.0, "stagger": stagger, "wakes": wakes, "record": str(directory / "looks.jsonl")}
-        },
+        "backends": {"sleep": {"seconds": seconds, "stagger": stagger, "wakes": wakes, "record": record}},
     }
     return plane_config(
         directory, f"sqlite:///{directory}/admin.db", f"sqlite:///{directory}/propeller.db", plugins=plugins
@@ -125,3 +124,22 @@ async def test_a_map_wider_than_a_rounds_steps_does_not_ask_for_rounds_while_its
         # would be hundreds.
         sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
         assert rounds <= 30 + 2 * sweeps, (rounds, sweeps)
+
+
+async def test_an_element_ending_in_a_map_with_parallelism_lets_the_next_one_start_at_once(tmp_path: Path) -> None:
+    # Two at a time of six 0.2 s elements: each end frees a slot, so it is looked at at once -- not after the batch
+    # window (a minute here), nor at the next sweep (every 5 s).
+    config = _plane_config(tmp_path, wakes=True, stagger=0.0, seconds=0.2)
+    engine = {"array_batch_seconds": 60.0, "resync_seconds": 60.0}
+    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
+    async with running_plane(config) as plane:
+        task = echo_list_task("sleep.map")
+        task.spec.template.type = "sleep"
+        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map", parallelism=2)])
+        execution_id = await launch(plane.stub, "sleepy", int_list("xs", 6))
+        execution = await wait(plane.stub, execution_id)
+
+        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+        result = await outputs(plane.stub, execution_id)
+        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(6))
+        assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
