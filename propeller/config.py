@@ -82,10 +82,12 @@ class EngineConfig(Section):
     # length then does not grow with the graph's width, and its events reach admin that much sooner.
     max_starts_per_pass: int = Field(default=100, ge=1)
     round_seconds: float = Field(default=1.0, gt=0)
-    # A map task's element that ends while others of its array still run is looked at within this many seconds,
-    # together with the others that ended meanwhile, in one round (one save, one task event); the last of the
-    # array's running elements to end, or one whose end lets an element its parallelism holds back start, at once. A round per element end made a wide map's rounds --
-    # each a save of the array's record and a task event -- most of the engine's work per element. 0: at once.
+    # A map task's element that ends while others of its array still run is looked at within this many seconds
+    # (longer for an array of more than 1,000 elements, in proportion, up to ten times), together with the others
+    # that ended meanwhile, in one round (one save, one task event); the last of the array's running elements to
+    # end, or one whose end lets an element its parallelism holds back start, at once. A round per element end made
+    # a wide map's rounds -- each a save of the array's record and a task event -- most of the engine's work per
+    # element. 0: at once.
     array_batch_seconds: float = Field(default=0.1, ge=0)
     max_failed_rounds: int = Field(default=10, ge=1)  # rounds that raise before an execution fails
     event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin
