@@ -299,16 +299,17 @@ def _lock_held(attempt: Path) -> bool:
 
 
 def _prepare(attempt: Path, command: Command, inputs: bytes | None = None, *, cold: bool = True) -> None:
-    """The attempt's directory, inputs (when given) and, for a `cold` start, its log and the cold runner's spec. The
-    runner makes the scratch directories (`plugins.local.attempt.make_scratch`) and a warm one the log (its first
-    open of it); the bundle's destination is made here when it is not the working directory; the attempt's directory
-    exists already."""
+    """The attempt's directory, log and inputs (when given), and for a `cold` start the cold runner's spec. The runner
+    makes the scratch directories (`plugins.local.attempt.make_scratch`); the bundle's destination is made here when
+    it is not the working directory; the attempt's directory exists already. The log is there before anything runs:
+    admin streams a running attempt's log from that file when it exists, else from the copy uploaded every few
+    seconds."""
     if command.environment.working_dir is not None:
         (attempt / "code").mkdir(exist_ok=True)
+    (attempt / LOG_FILE).touch()
     if inputs is not None:
         _write_new(attempt / ELEMENT_INPUTS, inputs)
     if cold:
-        (attempt / LOG_FILE).touch()
         _write_spec(attempt, command)
 
 
