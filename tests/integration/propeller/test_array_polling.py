@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 
+from flyteidl_py.admin import execution_pb2
 from flyteidl_py.core import execution_pb2 as core
 from tests.integration.propeller.helpers import int_list, launch, outputs, register, wait
 from tests.support.echo import echo_list_task, mapped
@@ -66,34 +67,44 @@ async def test_each_element_is_looked_at_when_it_changes_not_in_every_round(
     assert max(looks.values()) <= 3 + sweeps, (sweeps, looks.most_common(3))
 
 
+async def _run_sleepy(config: Any, elements: int, *, parallelism: int = 0) -> tuple[execution_pb2.Execution, int]:
+    """Runs a map of `elements` sleep-double elements on a plane of `config`, checks it returned its inputs; the
+    execution and the engine's rounds during it."""
+    async with running_plane(config) as plane:
+        task = echo_list_task("sleep.map")
+        task.spec.template.type = "sleep"
+        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map", parallelism=parallelism)])
+        rounds_before = plane.propeller.engine.rounds
+        execution_id = await launch(plane.stub, "sleepy", int_list("xs", elements))
+        execution = await wait(plane.stub, execution_id)
+        rounds = plane.propeller.engine.rounds - rounds_before
+        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
+        result = await outputs(plane.stub, execution_id)
+        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(elements))
+    return execution, rounds
+
+
+def _with_engine(config: Any, **engine: float) -> Any:
+    return config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
+
+
 async def test_elements_ending_while_others_run_share_a_round_and_the_last_ones_end_finishes_the_map_at_once(
     tmp_path: Path,
 ) -> None:
     # The elements end one after another over 0.3 s, each waking the execution. With a batch window far longer
     # than that and than the sweep, they are looked at together: once the last running one woke, at once.
-    config = _plane_config(tmp_path, wakes=True, stagger=0.005)
     # Nor does the engine's resync of every execution come before the sweep.
-    engine = {"array_batch_seconds": 60.0, "resync_seconds": 60.0}
-    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
-    async with running_plane(config) as plane:
-        task = echo_list_task("sleep.map")
-        task.spec.template.type = "sleep"
-        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
-        rounds_before = plane.propeller.engine.rounds
-        execution_id = await launch(plane.stub, "sleepy", int_list("xs", ELEMENTS))
-        execution = await wait(plane.stub, execution_id)
-        rounds = plane.propeller.engine.rounds - rounds_before
-
-        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
-        result = await outputs(plane.stub, execution_id)
-        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(ELEMENTS))
-        # Not a round per element's end (60): the start, the ends together, the nodes after the map.
-        assert rounds <= 12, rounds
-        # Every element was started and then looked at once more when they had all ended: no element waited for
-        # the batch window (a minute) or for a sweep of all of them (5 s) to be seen.
-        looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
-        assert set(looks.values()) == {2}, looks
-        assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
+    config = _with_engine(
+        _plane_config(tmp_path, wakes=True, stagger=0.005), array_batch_seconds=60.0, resync_seconds=60.0
+    )
+    execution, rounds = await _run_sleepy(config, ELEMENTS)
+    # Not a round per element's end (60): the start, the ends together, the nodes after the map.
+    assert rounds <= 12, rounds
+    # Every element was started and then looked at once more when they had all ended: no element waited for
+    # the batch window (a minute) or for a sweep of all of them (5 s) to be seen.
+    looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
+    assert set(looks.values()) == {2}, looks
+    assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
 
 
 async def test_a_map_wider_than_a_rounds_steps_does_not_ask_for_rounds_while_its_elements_only_run(
@@ -102,44 +113,22 @@ async def test_a_map_wider_than_a_rounds_steps_does_not_ask_for_rounds_while_its
     # 2,500 elements, more than a round looks at (2,000): while they all sleep, nothing is due, so no round is
     # asked for -- but for the sweeps, and the rounds their ends and starts make.
     wide = 2500
-    config = _plane_config(tmp_path, wakes=True, stagger=0.0)
-    engine = {"array_batch_seconds": 0.5}
-    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
-    async with running_plane(config) as plane:
-        task = echo_list_task("sleep.map")
-        task.spec.template.type = "sleep"
-        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map")])
-        rounds_before = plane.propeller.engine.rounds
-        execution_id = await launch(plane.stub, "sleepy", int_list("xs", wide))
-        execution = await wait(plane.stub, execution_id)
-        rounds = plane.propeller.engine.rounds - rounds_before
-
-        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
-        result = await outputs(plane.stub, execution_id)
-        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(wide))
-        looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
-        assert sorted(looks) == list(range(wide))
-        # Starting them takes about ten rounds (256 a round); their ends about as many again (2,000 a round, or
-        # one per half second); a sweep every 5 s. A round asked for at once after every round while they sleep
-        # would be hundreds.
-        sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
-        assert rounds <= 30 + 2 * sweeps, (rounds, sweeps)
+    config = _with_engine(_plane_config(tmp_path, wakes=True, stagger=0.0), array_batch_seconds=0.5)
+    execution, rounds = await _run_sleepy(config, wide)
+    looks = Counter(int(entry["index"]) for entry in read_records(tmp_path / "looks.jsonl"))
+    assert sorted(looks) == list(range(wide))
+    # Starting them takes about ten rounds (256 a round); their ends about as many again (2,000 a round, or
+    # one per half second); a sweep every 5 s. A round asked for at once after every round while they sleep
+    # would be hundreds.
+    sweeps = math.ceil(execution.closure.duration.ToTimedelta().total_seconds() / SWEEP_SECONDS)
+    assert rounds <= 30 + 2 * sweeps, (rounds, sweeps)
 
 
 async def test_an_element_ending_in_a_map_with_parallelism_lets_the_next_one_start_at_once(tmp_path: Path) -> None:
     # Two at a time of six 0.2 s elements: each end frees a slot, so it is looked at at once -- not after the batch
     # window (a minute here), nor at the next sweep (every 5 s).
-    config = _plane_config(tmp_path, wakes=True, stagger=0.0, seconds=0.2)
-    engine = {"array_batch_seconds": 60.0, "resync_seconds": 60.0}
-    config = config.model_copy(update={"propeller": config.propeller.model_copy(update=engine)})
-    async with running_plane(config) as plane:
-        task = echo_list_task("sleep.map")
-        task.spec.template.type = "sleep"
-        await register(plane.stub, [task, *mapped("sleepy", task="sleep.map", parallelism=2)])
-        execution_id = await launch(plane.stub, "sleepy", int_list("xs", 6))
-        execution = await wait(plane.stub, execution_id)
-
-        assert execution.closure.phase == core.WorkflowExecution.SUCCEEDED, execution.closure.error.message
-        result = await outputs(plane.stub, execution_id)
-        assert [x.scalar.primitive.integer for x in result.literals["xs"].collection.literals] == list(range(6))
-        assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS
+    config = _with_engine(
+        _plane_config(tmp_path, wakes=True, stagger=0.0, seconds=0.2), array_batch_seconds=60.0, resync_seconds=60.0
+    )
+    execution, _ = await _run_sleepy(config, 6, parallelism=2)
+    assert execution.closure.duration.ToTimedelta().total_seconds() < SWEEP_SECONDS

@@ -539,20 +539,28 @@ async def test_plugin_start_prewarms_the_default_environment(warm_config: LocalP
     assert started_warm(transition)
 
 
-async def test_unusable_environment_runs_cold(
-    local_config: LocalPluginConfig, storage: Storage, flytekit_venv: Path, examples_root: Path
-) -> None:
-    # A preload that cannot be imported keeps the server from starting; the task itself is fine.
+async def run_unusable(
+    local_config: LocalPluginConfig, flytekit_venv: Path, examples_root: Path, ctx: TaskExecutionContext
+) -> Transition:
+    """Runs `ctx` with warm starts on in an environment whose fork server cannot start (a preload that cannot be
+    imported; the task itself is fine): it succeeds, on the cold path."""
     environment = LocalEnvironment(venv=flytekit_venv, python_path=(examples_root,), preload=("no_such_module_x",))
     plugin = LocalPlugin(local_config.model_copy(update={"default_environment": environment, "warm": True}))
-    ctx = task_context(storage, fixture_task("examples.configured.retried"), execution="unusable")
-    await write_inputs(ctx, int_inputs(x=1))
     try:
         transition = await drive(plugin, ctx)
     finally:
         await plugin.aclose()
     assert transition.phase is Phase.SUCCESS, transition.reason
     assert not started_warm(transition)
+    return transition
+
+
+async def test_unusable_environment_runs_cold(
+    local_config: LocalPluginConfig, storage: Storage, flytekit_venv: Path, examples_root: Path
+) -> None:
+    ctx = task_context(storage, fixture_task("examples.configured.retried"), execution="unusable")
+    await write_inputs(ctx, int_inputs(x=1))
+    await run_unusable(local_config, flytekit_venv, examples_root, ctx)
 
 
 async def test_a_map_element_planned_warm_but_started_cold_still_gets_its_own_inputs(
@@ -560,8 +568,6 @@ async def test_a_map_element_planned_warm_but_started_cold_still_gets_its_own_in
 ) -> None:
     # A warm attempt is handed its element's inputs in its request; one that falls back to the cold path gets them
     # as a file, like any cold attempt. Index 1 of x = [1, 2, 3] is given as x = [2].
-    environment = LocalEnvironment(venv=flytekit_venv, python_path=(examples_root,), preload=("no_such_module_x",))
-    plugin = LocalPlugin(local_config.model_copy(update={"default_environment": environment, "warm": True}))
     ctx = task_context(storage, fixture_task("examples.advanced.map_square"), execution="unusablemap", array_index=1)
     narrowed = literals_pb2.LiteralMap()
     narrowed.literals["x"].collection.literals.add().scalar.primitive.integer = 2
@@ -570,12 +576,7 @@ async def test_a_map_element_planned_warm_but_started_cold_still_gets_its_own_in
         return narrowed
 
     ctx = dataclasses.replace(ctx, narrowed_inputs_reader=narrowed_reader)
-    try:
-        transition = await drive(plugin, ctx)
-    finally:
-        await plugin.aclose()
-    assert transition.phase is Phase.SUCCESS, transition.reason
-    assert not started_warm(transition)
+    await run_unusable(local_config, flytekit_venv, examples_root, ctx)
     outputs = await storage.read_proto(ctx.paths.outputs, literals_pb2.LiteralMap)
     assert outputs.literals["o0"].scalar.primitive.integer == 4, outputs
 
