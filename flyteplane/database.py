@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.pool import NullPool
 from sqlalchemy.types import TypeDecorator
 
+from flyteplane import sqlite_trips
 from flyteplane.errors import FailedPrecondition, InvalidArgument
 
 # Constraint names that are the same on SQLite and PostgreSQL, so migrations can name them.
@@ -84,7 +85,12 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
         path = make_url(full).database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(full, poolclass=NullPool if path == ":memory:" else None)
+        url_args = make_url(full).get_dialect()().create_connect_args(make_url(full))
+        engine = create_async_engine(
+            full,
+            poolclass=NullPool if path == ":memory:" else None,
+            async_creator=sqlite_trips.connector(*url_args),
+        )
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
     return create_async_engine(full, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)

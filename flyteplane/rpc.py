@@ -63,6 +63,14 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         handler = await continuation(handler_call_details)
         if handler is None or handler.unary_unary is None:
             return handler
+        # grpc.aio asks every interceptor for the handler of every call; a method's wrapped handler
+        # is built once (wrap depends only on the method and the handler beneath, both stable).
+        method = handler_call_details.method
+        cache: dict[str, tuple[Any, grpc.RpcMethodHandler[Any, Any]]] = self.__dict__.setdefault("_built", {})
+        built = cache.get(method)
+        if built is not None and built[0] is handler:
+            wrapped: grpc.RpcMethodHandler[Any, Any] = built[1]
+            return wrapped
         inner = handler.unary_unary
 
         async def call(request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
@@ -70,11 +78,13 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
             # Some stock servicers (grpc's health Check) are synchronous even on an aio server.
             return await result if inspect.isawaitable(result) else result
 
-        return grpc.unary_unary_rpc_method_handler(
-            self.wrap(handler_call_details.method, call),
+        wrapped = grpc.unary_unary_rpc_method_handler(
+            self.wrap(method, call),
             request_deserializer=self.deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
+        cache[method] = (handler, wrapped)
+        return wrapped
 
     def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         """The RPC `method` (`/package.Service/Method`) as this interceptor runs it."""
