@@ -81,6 +81,32 @@ _UPDATE_NODE = (
     .where(_NODES.c.workflow_id == bindparam("b_workflow"), _NODES.c.key == bindparam("b_key"))
     .values(data=bindparam("data"))
 )
+_INSERT_NODES = insert(_NODES)
+_INSERT_OUTBOX = insert(_OUTBOX)
+# The statements of every round, built once (a statement made per call costs more CPU than SQLite
+# takes to run it). Their parameters are prefixed: update() reserves the columns' own names.
+_SAVE_WORKFLOW = (
+    update(WorkflowRecord)
+    .where(WorkflowRecord.id == bindparam("b_id"), WorkflowRecord.owner == bindparam("b_owner"))
+    .values(
+        phase=bindparam("b_phase"),
+        terminal=bindparam("b_terminal"),
+        error=bindparam("b_error"),
+        started_at=bindparam("b_started_at"),
+        failed_rounds=bindparam("b_failed_rounds"),
+        version=bindparam("b_version"),
+        lease_until=bindparam("b_lease_until"),
+    )
+)
+_NODES_OF = select(NodeRecord.key, NodeRecord.data).where(NodeRecord.workflow_id == bindparam("workflow_id"))
+_NEXT_EVENTS = (
+    select(OutboxEvent)
+    .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
+    .where(WorkflowRecord.owner == bindparam("owner"))
+    .order_by(OutboxEvent.id)
+    .limit(bindparam("limit"))
+)
+_ACK = delete(OutboxEvent).where(OutboxEvent.id.in_(bindparam("ids", expanding=True)))
 
 
 class LeaseLost(Aborted):
@@ -136,11 +162,7 @@ class Store:
             record = await session.get(WorkflowRecord, record_id)
             if record is None:
                 raise NotFound(f"execution record {record_id} not found")
-            rows = list(
-                await session.execute(
-                    select(NodeRecord.key, NodeRecord.data).where(NodeRecord.workflow_id == record_id)
-                )
-            )
+            rows = list(await session.execute(_NODES_OF, {"workflow_id": record_id}))
         state = ExecutionState(
             record_id=record.id,
             ident=identifier_pb2.WorkflowExecutionIdentifier(
@@ -173,17 +195,18 @@ class Store:
         """Write the round: workflow row, touched node records, new events — atomically, under the lease."""
         async with self.db.session() as session:
             result = await session.execute(
-                update(WorkflowRecord)
-                .where(WorkflowRecord.id == state.record_id, WorkflowRecord.owner == self.owner)
-                .values(
-                    phase=int(state.phase),
-                    terminal=state.phase.is_terminal,
-                    error=state.error,
-                    started_at=state.started_at,
-                    failed_rounds=state.failed_rounds,
-                    version=state.version + 1,
-                    lease_until=time.time() + self.lease_seconds,
-                )
+                _SAVE_WORKFLOW,
+                {
+                    "b_id": state.record_id,
+                    "b_owner": self.owner,
+                    "b_phase": int(state.phase),
+                    "b_terminal": state.phase.is_terminal,
+                    "b_error": state.error,
+                    "b_started_at": state.started_at,
+                    "b_failed_rounds": state.failed_rounds,
+                    "b_version": state.version + 1,
+                    "b_lease_until": time.time() + self.lease_seconds,
+                },
             )
             if result.rowcount != 1:  # type: ignore[attr-defined]
                 raise LeaseLost(f"lost the lease on execution {state.ident.name}")
@@ -201,10 +224,10 @@ class Store:
             if updates:  # one executemany, not a statement per node
                 await connection.execute(_UPDATE_NODE, updates)
             if inserts:
-                await connection.execute(insert(_NODES), inserts)
+                await connection.execute(_INSERT_NODES, inserts)
             if state.events:
                 await connection.execute(
-                    insert(_OUTBOX),
+                    _INSERT_OUTBOX,
                     [{"workflow_id": state.record_id, "kind": k, "payload": p} for k, p in state.events],
                 )
         state.version += 1
@@ -224,15 +247,7 @@ class Store:
         """The oldest undelivered events of the executions this process owns, in the order they were
         decided: at most `limit` of them and about `max_bytes` of payload (at least one)."""
         async with self.db.session() as session:
-            rows = list(
-                await session.scalars(
-                    select(OutboxEvent)
-                    .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
-                    .where(WorkflowRecord.owner == self.owner)
-                    .order_by(OutboxEvent.id)
-                    .limit(limit)
-                )
-            )
+            rows = list(await session.scalars(_NEXT_EVENTS, {"owner": self.owner, "limit": limit}))
         size = 0
         for count, row in enumerate(rows):
             size += len(row.payload)
@@ -243,7 +258,7 @@ class Store:
     async def ack(self, event_ids: list[int]) -> None:
         if event_ids:
             async with self.db.session() as session:
-                await session.execute(delete(OutboxEvent).where(OutboxEvent.id.in_(event_ids)))
+                await session.execute(_ACK, {"ids": event_ids})
 
     async def request_abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> int | None:
         async with self.db.session() as session:

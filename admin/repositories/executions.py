@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
@@ -29,17 +29,25 @@ def _text(ident: identifier_pb2.WorkflowExecutionIdentifier) -> str:
     return f"{ident.project}/{ident.domain}/{ident.name}"
 
 
+# Built once: a statement made per call (each `column == value` an expression, then its cache
+# key) costs more CPU than SQLite takes to answer it, and admin looks executions up on every poll.
+_BY_NAME = select(Execution).where(
+    Execution.execution_project == bindparam("project"),
+    Execution.execution_domain == bindparam("domain"),
+    Execution.execution_name == bindparam("name"),
+)
+_BY_NAME_FOR_UPDATE = _BY_NAME.with_for_update()
+
+
 async def find(
     session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier, *, for_update: bool = False
 ) -> Execution | None:
     """The execution row; `for_update` locks it until the transaction ends (PostgreSQL; SQLite serializes
     writers anyway), for a writer that reads the closure, changes it and writes it back."""
-    query = select(Execution).where(
-        Execution.execution_project == ident.project,
-        Execution.execution_domain == ident.domain,
-        Execution.execution_name == ident.name,
+    row: Execution | None = await session.scalar(
+        _BY_NAME_FOR_UPDATE if for_update else _BY_NAME,
+        {"project": ident.project, "domain": ident.domain, "name": ident.name},
     )
-    row: Execution | None = await session.scalar(query.with_for_update() if for_update else query)
     return row
 
 

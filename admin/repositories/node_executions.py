@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
@@ -48,13 +48,16 @@ async def find_pk(session: AsyncSession, execution_pk: int, node_id: str) -> int
     return pk
 
 
+# Built once: every batch of node events looks its nodes up.
+_MANY = select(NodeExecution).where(
+    NodeExecution.execution_id == bindparam("execution_pk"),
+    NodeExecution.node_id.in_(bindparam("node_ids", expanding=True)),
+)
+
+
 async def find_many(session: AsyncSession, execution_pk: int, node_ids: Sequence[str]) -> list[NodeExecution]:
     """The node executions among these node ids of one execution that exist, in one query."""
-    return list(
-        await session.scalars(
-            select(NodeExecution).where(NodeExecution.execution_id == execution_pk, NodeExecution.node_id.in_(node_ids))
-        )
-    )
+    return list(await session.scalars(_MANY, {"execution_pk": execution_pk, "node_ids": list(node_ids)}))
 
 
 async def top_level(session: AsyncSession, execution_pk: int) -> list[NodeExecution]:

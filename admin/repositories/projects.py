@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
 from admin.models import Project
 from flyteidl_py.admin import project_pb2
 
+# Built once (executions are made and their attributes resolved against a project on every call).
+_BY_ID = select(Project).where(Project.identifier == bindparam("identifier"))
+_ID_BY_ID = select(Project.id).where(Project.identifier == bindparam("identifier"))
+
 
 async def find(session: AsyncSession, identifier: str) -> Project | None:
-    project: Project | None = await session.scalar(select(Project).where(Project.identifier == identifier))
+    project: Project | None = await session.scalar(_BY_ID, {"identifier": identifier})
     return project
 
 
 async def exists(session: AsyncSession, identifier: str) -> bool:
-    return await session.scalar(select(Project.id).where(Project.identifier == identifier)) is not None
+    return await session.scalar(_ID_BY_ID, {"identifier": identifier}) is not None
 
 
 async def existing(session: AsyncSession, identifiers: Sequence[str]) -> set[str]:

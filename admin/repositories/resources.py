@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.models import Resource
@@ -49,19 +49,32 @@ async def find(session: AsyncSession, scope: Scope, type_name: str) -> Resource 
     return row
 
 
+# Built once: every execution made resolves several attribute types against its scope.
+_MOST_SPECIFIC = (
+    select(Resource)
+    .where(
+        Resource.resource_type == bindparam("type_name"),
+        Resource.project.in_(bindparam("projects", expanding=True)),
+        Resource.domain.in_(bindparam("domains", expanding=True)),
+        Resource.workflow.in_(bindparam("workflows", expanding=True)),
+        Resource.launch_plan.in_(bindparam("launch_plans", expanding=True)),
+    )
+    .order_by(Resource.priority.desc())
+    .limit(1)
+)
+
+
 async def most_specific(session: AsyncSession, scope: Scope, type_name: str) -> Resource | None:
     """The stored attributes of the highest priority among those that apply to the scope."""
     row: Resource | None = await session.scalar(
-        select(Resource)
-        .where(
-            Resource.resource_type == type_name,
-            Resource.project.in_(["", scope.project]),
-            Resource.domain.in_(["", scope.domain] if scope.domain else [""]),
-            Resource.workflow.in_(["", scope.workflow] if scope.workflow else [""]),
-            Resource.launch_plan.in_(["", scope.launch_plan] if scope.launch_plan else [""]),
-        )
-        .order_by(Resource.priority.desc())
-        .limit(1)
+        _MOST_SPECIFIC,
+        {
+            "type_name": type_name,
+            "projects": ["", scope.project],
+            "domains": ["", scope.domain] if scope.domain else [""],
+            "workflows": ["", scope.workflow] if scope.workflow else [""],
+            "launch_plans": ["", scope.launch_plan] if scope.launch_plan else [""],
+        },
     )
     return row
 
