@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import Select, and_, bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
@@ -71,26 +72,34 @@ async def name_taken(session: AsyncSession, ident: identifier_pb2.WorkflowExecut
     return taken is not None
 
 
-async def find_many(session: AsyncSession, keys: Sequence[ExecKey], *, for_update: bool = False) -> list[Execution]:
-    """The executions among these keys that exist, in one query (locked in id order with `for_update`)."""
+@functools.lru_cache(maxsize=64)
+def _many(count: int, for_update: bool) -> Select[Execution]:
+    """The statement of `find_many` for `count` keys, built once per count (every event batch runs one)."""
     query = (
         select(Execution)
         .where(
             or_(
                 *(
                     and_(
-                        Execution.execution_project == p,
-                        Execution.execution_domain == d,
-                        Execution.execution_name == n,
+                        Execution.execution_project == bindparam(f"p{i}"),
+                        Execution.execution_domain == bindparam(f"d{i}"),
+                        Execution.execution_name == bindparam(f"n{i}"),
                     )
-                    for p, d, n in keys
+                    for i in range(count)
                 )
             )
         )
         .order_by(Execution.id)
     )
-    rows = await session.scalars(query.with_for_update() if for_update else query)
-    return list(rows)
+    return query.with_for_update() if for_update else query
+
+
+async def find_many(session: AsyncSession, keys: Sequence[ExecKey], *, for_update: bool = False) -> list[Execution]:
+    """The executions among these keys that exist, in one query (locked in id order with `for_update`)."""
+    if not keys:
+        return []
+    values = {f"{part}{i}": value for i, key in enumerate(keys) for part, value in zip("pdn", key, strict=True)}
+    return list(await session.scalars(_many(len(keys), for_update), values))
 
 
 # Phases an execution leaves for good; every other one counts against a launch plan's concurrency.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import ListRequest
@@ -73,9 +73,13 @@ def missing_message(ident: identifier_pb2.TaskExecutionIdentifier) -> str:
     return f"task execution attempt {ident.retry_attempt} of node {ident.node_execution_id.node_id} not found"
 
 
+# Built once: every batch of events asks it.
+_OF_NODES = select(TaskExecution).where(TaskExecution.node_execution_id.in_(bindparam("node_pks", expanding=True)))
+
+
 async def of_nodes(session: AsyncSession, node_pks: Sequence[int]) -> list[TaskExecution]:
     """Every task execution of these node executions, in one query."""
-    return list(await session.scalars(select(TaskExecution).where(TaskExecution.node_execution_id.in_(node_pks))))
+    return list(await session.scalars(_OF_NODES, {"node_pks": list(node_pks)}))
 
 
 async def attempt(session: AsyncSession, node_pk: int, retry_attempt: int) -> TaskExecution | None:
