@@ -82,10 +82,11 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
     full = async_url(url)
     if full.startswith("sqlite"):
-        path = make_url(full).database
+        parsed = make_url(full)
+        path = parsed.database
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        url_args = make_url(full).get_dialect()().create_connect_args(make_url(full))
+        url_args = parsed.get_dialect()().create_connect_args(parsed)
         engine = create_async_engine(
             full,
             poolclass=NullPool if path == ":memory:" else None,

@@ -7,6 +7,7 @@ message; anything else becomes INTERNAL with a trace id that is also logged with
 
 from __future__ import annotations
 
+import functools
 import inspect
 import logging
 import uuid
@@ -66,8 +67,7 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
         # grpc.aio asks every interceptor for the handler of every call; a method's wrapped handler
         # is built once (wrap depends only on the method and the handler beneath, both stable).
         method = handler_call_details.method
-        cache: dict[str, tuple[Any, grpc.RpcMethodHandler[Any, Any]]] = self.__dict__.setdefault("_built", {})
-        built = cache.get(method)
+        built = self._built.get(method)
         if built is not None and built[0] is handler:
             wrapped: grpc.RpcMethodHandler[Any, Any] = built[1]
             return wrapped
@@ -83,8 +83,13 @@ class UnaryInterceptor(grpc.aio.ServerInterceptor):
             request_deserializer=self.deserializer(handler.request_deserializer),
             response_serializer=handler.response_serializer,
         )
-        cache[method] = (handler, wrapped)
+        self._built[method] = (handler, wrapped)
         return wrapped
+
+    @functools.cached_property
+    def _built(self) -> dict[str, tuple[Any, grpc.RpcMethodHandler[Any, Any]]]:
+        """Per method: the handler beneath and this interceptor's wrapping of it."""
+        return {}
 
     def wrap(self, method: str, call: UnaryCall) -> UnaryCall:
         """The RPC `method` (`/package.Service/Method`) as this interceptor runs it."""

@@ -48,6 +48,10 @@ class OneTripCursor:
         self.lastrowid: int | None = None
         self._rows: Rows = []
 
+    def __await__(self) -> Generator[Any, None, OneTripCursor]:
+        """`await connection.cursor()`, as aiosqlite answers it: the cursor (no trip; its statement makes one)."""
+        return self.__aenter__().__await__()
+
     async def __aenter__(self) -> OneTripCursor:
         return self
 
@@ -80,22 +84,6 @@ class OneTripCursor:
         self._rows = []
 
 
-class _Entered:
-    """`connection.cursor()` as aiosqlite answers it: awaitable, and an async context manager."""
-
-    def __init__(self, cursor: OneTripCursor) -> None:
-        self._cursor = cursor
-
-    def __await__(self) -> Generator[Any, None, OneTripCursor]:
-        return self._cursor.__aenter__().__await__()
-
-    async def __aenter__(self) -> OneTripCursor:
-        return self._cursor
-
-    async def __aexit__(self, *_exc: object) -> None:
-        await self._cursor.close()
-
-
 class OneTripConnection(aiosqlite.Connection):
     """An aiosqlite connection whose cursors make one trip per statement (see the module's doc)."""
 
@@ -103,8 +91,8 @@ class OneTripConnection(aiosqlite.Connection):
         outcome: Outcome = await self._execute(partial(_run, self._conn, how))  # type: ignore[no-untyped-call]
         return outcome
 
-    def cursor(self) -> _Entered:  # type: ignore[override]  # no trip: the statement makes the cursor
-        return _Entered(OneTripCursor(self))
+    def cursor(self) -> OneTripCursor:  # type: ignore[override]  # no trip: the statement makes the cursor
+        return OneTripCursor(self)
 
     async def commit(self) -> None:
         if self._conn.in_transaction:
