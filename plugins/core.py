@@ -101,6 +101,9 @@ class Transition:
     state: bytes = b""
     # Where the task's own data landed, when it is not `<output_prefix>/outputs.pb` (rarely needed).
     deck_uri: str = ""
+    # The plugin calls the context's `wake` when this attempt moves on (an attempt queued in-process, say): asking
+    # again before then would find it unchanged, so a caller that polls its attempts may skip this one until woken.
+    wakes: bool = False
 
     @staticmethod
     def failure(

@@ -861,7 +861,9 @@ class LocalPlugin:
     @staticmethod
     def _queued() -> Transition:
         # Like waiting for resource tokens: not started, nothing to report (no task event) until a worker takes it.
-        return Transition(Phase.NOT_READY, reason="waiting for a free reuse worker of the task's environment")
+        # The pool wakes the attempt's context when a worker takes it (or lets it go).
+        reason = "waiting for a free reuse worker of the task's environment"
+        return Transition(Phase.NOT_READY, reason=reason, wakes=True)
 
     async def _finished(
         self,

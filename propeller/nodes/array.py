@@ -53,6 +53,8 @@ _STARTS_PER_ROUND = 4 * _CONCURRENCY
 # Started elements are looked at when their plugin woke the execution for them (it saw their state change),
 # and every one of them at least this often: a plugin that follows its attempt without waking for it is still
 # polled, and an engine that took the execution over (it has no record of wakes) looks at every one at once.
+# An element whose plugin said it will wake for it (`Transition.wakes`: one queued for a local reuse worker) is
+# not swept until it has: a sweep of a 1,000-element map otherwise looked at every queued element once more.
 # Looking at every started element every round made a round's cost grow with the elements in flight, and the
 # rounds with them (each element's end wakes one): quadratic in the array's width.
 _SWEEP_SECONDS = 5.0
@@ -110,24 +112,29 @@ class ArrayNode(NodeHandler):
         self._woken: dict[tuple[int, str], set[int]] = {}
         self._swept: dict[tuple[int, str], float] = {}
         # The elements the last round left running (not ended; 0 while the array's parallelism holds some back),
-        # and the nodes whose woken elements wait for a round asked for `array_batch_seconds` later (see
+        # and when the round asked for by an element's wake, `array_batch_seconds` after it, is due (see
         # `_element_wake`).
         self._running: dict[tuple[int, str], int] = {}
-        self._batching: set[tuple[int, str]] = set()
+        self._batch_due: dict[tuple[int, str], float] = {}
+        # The elements whose plugin said, when last looked at, that it wakes for them (skipped by sweeps).
+        self._waking: dict[tuple[int, str], set[int]] = {}
 
     def _forget(self, ctx: NodeContext) -> None:
         key = (ctx.state.record_id, ctx.unique_id)
         self._woken.pop(key, None)
         self._swept.pop(key, None)
         self._running.pop(key, None)
-        self._batching.discard(key)
+        self._batch_due.pop(key, None)
+        self._waking.pop(key, None)
 
     def _element_wake(self, ctx: NodeContext, index: int) -> Callable[[], None]:
         """What element `index`'s plugin calls when the element changed: the element is looked at next round. That
         round comes at once when every element still running has woken (the array may be over), else within the
         engine's `array_batch_seconds` -- longer for an array of more than `_BATCH_WIDTH` elements, in proportion, up
         to `_BATCH_STRETCH` times: its every round saves its whole record, and admin rewrites its task execution's
-        list of elements -- for the elements that woke meanwhile too."""
+        list of elements -- for the elements that woke meanwhile too. One such round is asked for at a time: a round
+        that came sooner (a sweep, a start) leaves it due, and it serves the wakes until then; asking anew after every
+        round made the rounds asked for pile up, one more for each round that came otherwise."""
         services, record_id, key = ctx.services, ctx.state.record_id, (ctx.state.record_id, ctx.unique_id)
         stretch = min(_BATCH_STRETCH, max(1.0, ctx.status.array_size / _BATCH_WIDTH))
 
@@ -140,8 +147,11 @@ class ArrayNode(NodeHandler):
             delay = services.settings.tuning.array_batch_seconds * stretch
             if delay <= 0 or len(woken) >= self._running.get(key, 0):
                 services.wake(record_id)
-            elif key not in self._batching:
-                self._batching.add(key)
+                return
+            now = time.monotonic()
+            due = self._batch_due.get(key)
+            if due is None or due <= now:
+                self._batch_due[key] = now + delay
                 services.wake_later(record_id, delay)
 
         return wake
@@ -212,12 +222,13 @@ class ArrayNode(NodeHandler):
                 # However quiet its elements, the node is looked at again by the next sweep's time.
                 ctx.services.wake_later(ctx.state.record_id, _SWEEP_SECONDS)
             woken = self._woken_of(ctx)
+            waking = self._waking.setdefault(key, set())
             element_plugin, fresh, deferred = status.element_plugin, 0, False
             selected: list[int] = []
             for index in window:
                 started = int(element_plugin[index][0]) >= 0
                 due = not started or index in woken
-                if not due and not sweep:
+                if not due and (not sweep or index in waking):
                     continue
                 if not started and fresh == _STARTS_PER_ROUND:
                     deferred = True
@@ -231,7 +242,6 @@ class ArrayNode(NodeHandler):
                 selected.append(index)
             # Taken before they are looked at: a wake while one is being looked at is for the next round.
             woken.difference_update(selected)
-            self._batching.discard(key)  # a wake from now on asks for a round of its own
             semaphore = asyncio.Semaphore(_CONCURRENCY)
             cache = None
             if cacheable(template, ctx):
@@ -340,6 +350,11 @@ class ArrayNode(NodeHandler):
             transition: Transition = await plugin.handle(tctx)
         except FlyteplaneError as refused:
             transition = Transition.failure("SystemError", str(refused), retryable=True, system=True)
+        waking = self._waking.setdefault((ctx.state.record_id, ctx.unique_id), set())
+        if transition.wakes:
+            waking.add(index)
+        else:
+            waking.discard(index)
         outcome_phase = NodePhase.RUNNING
         error = transition.error
         if transition.phase == Phase.SUCCESS:

@@ -48,9 +48,18 @@ class SleepPlugin:
     id = "sleep"
     task_types: tuple[str, ...] = ("sleep",)
 
-    def __init__(self, seconds: float, *, wakes: bool = True, stagger: float = 0.0, record: Path | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        *,
+        wakes: bool = True,
+        says_so: bool = False,
+        stagger: float = 0.0,
+        record: Path | None = None,
+    ) -> None:
         self.seconds = seconds
         self.wakes = wakes
+        self.says_so = says_so  # a sleeping attempt's transition says the plugin wakes for it (`Transition.wakes`)
         self.stagger = stagger
         self.record = record
 
@@ -63,7 +72,9 @@ class SleepPlugin:
         if remaining > 0:
             if self.wakes:
                 asyncio.get_running_loop().call_later(remaining, ctx.wake)
-            return Transition(Phase.RUNNING, reason=f"sleeping {self.seconds:g}s", state=state)
+            return Transition(
+                Phase.RUNNING, reason=f"sleeping {self.seconds:g}s", state=state, wakes=self.wakes and self.says_so
+            )
         await _echo(ctx)
         return Transition(Phase.SUCCESS, reason="slept", state=state)
 
@@ -101,6 +112,7 @@ def sleep(config: Mapping[str, Any]) -> SleepPlugin:
     return SleepPlugin(
         float(config.get("seconds", 2.0)),
         wakes=bool(config.get("wakes", True)),
+        says_so=bool(config.get("says_so", False)),
         stagger=float(config.get("stagger", 0.0)),
         record=Path(record) if record else None,
     )

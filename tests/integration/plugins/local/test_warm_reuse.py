@@ -176,6 +176,7 @@ async def test_attempts_queue_for_a_busy_worker_and_start_when_it_is_free(
         queued = await plugin.handle(waiting)
         assert queued.phase is Phase.NOT_READY, queued.reason  # not started: no task event for it yet
         assert not queued.state
+        assert queued.wakes  # it says it wakes the caller when it moves: a map's sweep of its elements skips it
         wake = waiting.wake
         assert isinstance(wake, Wakeups)
         assert await wake.wait(30.0)  # woken once the worker took it, without being asked again
