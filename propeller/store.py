@@ -194,7 +194,10 @@ class Store:
     async def save(self, state: ExecutionState) -> None:
         """Write the round: workflow row, touched node records, new events — atomically, under the lease."""
         async with self.db.session() as session:
-            result = await session.execute(
+            # On the session's connection, not through the session: the ORM's handling of an UPDATE (matching
+            # the rows it changed against the objects the session holds -- none here) cost twice the statement.
+            connection = await session.connection()
+            result = await connection.execute(
                 _SAVE_WORKFLOW,
                 {
                     "b_id": state.record_id,
@@ -208,7 +211,7 @@ class Store:
                     "b_lease_until": time.time() + self.lease_seconds,
                 },
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if result.rowcount != 1:
                 raise LeaseLost(f"lost the lease on execution {state.ident.name}")
             updates = [
                 {"b_workflow": state.record_id, "b_key": key, "data": state.nodes[key].to_json()}
@@ -220,7 +223,6 @@ class Store:
                 for key in state.dirty
                 if key not in state.persisted
             ]
-            connection = await session.connection()
             if updates:  # one executemany, not a statement per node
                 await connection.execute(_UPDATE_NODE, updates)
             if inserts:
@@ -258,7 +260,7 @@ class Store:
     async def ack(self, event_ids: list[int]) -> None:
         if event_ids:
             async with self.db.session() as session:
-                await session.execute(_ACK, {"ids": event_ids})
+                await (await session.connection()).execute(_ACK, {"ids": event_ids})  # as `save`'s UPDATE
 
     async def request_abort(self, ident: identifier_pb2.WorkflowExecutionIdentifier, cause: str) -> int | None:
         async with self.db.session() as session:

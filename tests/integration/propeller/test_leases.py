@@ -16,7 +16,7 @@ from flyteidl_py.flyteplane.engine.v1 import engine_pb2
 from flyteplane.database import Database
 from propeller.db import MIGRATIONS
 from propeller.status import WorkflowPhase
-from propeller.store import Store
+from propeller.store import LeaseLost, Store
 from tests.integration.propeller.helpers import ints, launch, register, wait
 from tests.support.echo import chain, echo_task
 from tests.support.plane import plane_config, running_plane
@@ -99,3 +99,23 @@ async def test_an_execution_that_ends_while_its_lease_is_renewed_is_not_taken_ov
         await asyncio.wait_for(returned.wait(), 5)
         await asyncio.sleep(0.1)
     assert "took over" not in caplog.text
+
+
+async def test_a_round_saved_after_its_lease_was_taken_over_is_refused_and_changes_nothing(db: Database) -> None:
+    dead, alive = Store(db, "dead", SHORT_LEASE), Store(db, "alive", 30)
+    record = await launched(dead)
+    state = await dead.load(record)
+    state.emit("workflow", b"first")
+    await dead.save(state)  # while its lease holds: saved
+    await asyncio.sleep(SHORT_LEASE * 2)
+    assert await alive.claim() == [record]
+    state.phase = WorkflowPhase.SUCCEEDED
+    state.emit("workflow", b"late")
+    with pytest.raises(LeaseLost):
+        await dead.save(state)
+    found = await alive.find(EXECUTION)
+    assert (found.owner, found.terminal) == ("alive", False)
+    pending = await alive.pending_events(record)
+    assert [e.payload for e in pending] == [b"first"]
+    await alive.ack([e.id for e in pending])  # delivered: gone
+    assert await alive.pending_events(record) == []
