@@ -99,6 +99,7 @@ _SAVE_WORKFLOW = (
     )
 )
 _NODES_OF = select(NodeRecord.key, NodeRecord.data).where(NodeRecord.workflow_id == bindparam("workflow_id"))
+_ABORT_CAUSE = select(WorkflowRecord.abort_cause).where(WorkflowRecord.id == bindparam("id"))
 _NEXT_EVENTS = (
     select(OutboxEvent)
     .join(WorkflowRecord, WorkflowRecord.id == OutboxEvent.workflow_id)
@@ -188,7 +189,7 @@ class Store:
     async def refresh_control(self, state: ExecutionState) -> None:
         """Pick up an abort requested since the working copy was loaded."""
         async with self.db.session() as session:
-            cause = await session.scalar(select(WorkflowRecord.abort_cause).where(WorkflowRecord.id == state.record_id))
+            cause = await session.scalar(_ABORT_CAUSE, {"id": state.record_id})
         state.abort_cause = cause
 
     async def save(self, state: ExecutionState) -> None:

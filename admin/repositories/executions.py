@@ -32,12 +32,18 @@ def _text(ident: identifier_pb2.WorkflowExecutionIdentifier) -> str:
 
 # Built once: a statement made per call (each `column == value` an expression, then its cache
 # key) costs more CPU than SQLite takes to answer it, and admin looks executions up on every poll.
-_BY_NAME = select(Execution).where(
+_NAMED = (
     Execution.execution_project == bindparam("project"),
     Execution.execution_domain == bindparam("domain"),
     Execution.execution_name == bindparam("name"),
 )
+_BY_NAME = select(Execution).where(*_NAMED)
 _BY_NAME_FOR_UPDATE = _BY_NAME.with_for_update()
+_ID_BY_NAME = select(Execution.id).where(*_NAMED)
+
+
+def _named(ident: identifier_pb2.WorkflowExecutionIdentifier) -> dict[str, str]:
+    return {"project": ident.project, "domain": ident.domain, "name": ident.name}
 
 
 async def find(
@@ -45,10 +51,7 @@ async def find(
 ) -> Execution | None:
     """The execution row; `for_update` locks it until the transaction ends (PostgreSQL; SQLite serializes
     writers anyway), for a writer that reads the closure, changes it and writes it back."""
-    row: Execution | None = await session.scalar(
-        _BY_NAME_FOR_UPDATE if for_update else _BY_NAME,
-        {"project": ident.project, "domain": ident.domain, "name": ident.name},
-    )
+    row: Execution | None = await session.scalar(_BY_NAME_FOR_UPDATE if for_update else _BY_NAME, _named(ident))
     return row
 
 
@@ -62,13 +65,7 @@ async def get(
 
 
 async def name_taken(session: AsyncSession, ident: identifier_pb2.WorkflowExecutionIdentifier) -> bool:
-    taken = await session.scalar(
-        select(Execution.id).where(
-            Execution.execution_project == ident.project,
-            Execution.execution_domain == ident.domain,
-            Execution.execution_name == ident.name,
-        )
-    )
+    taken = await session.scalar(_ID_BY_NAME, _named(ident))
     return taken is not None
 
 

@@ -159,6 +159,9 @@ class ArrayNode(NodeHandler):
     def _woken_of(self, ctx: NodeContext) -> set[int]:
         return self._woken.setdefault((ctx.state.record_id, ctx.unique_id), set())
 
+    def _waking_of(self, ctx: NodeContext) -> set[int]:
+        return self._waking.setdefault((ctx.state.record_id, ctx.unique_id), set())
+
     def _template(self, ctx: NodeContext) -> tasks_pb2.TaskTemplate:
         return task_template(ctx, ctx.node.array_node.node.task_node.reference_id)
 
@@ -222,7 +225,7 @@ class ArrayNode(NodeHandler):
                 # However quiet its elements, the node is looked at again by the next sweep's time.
                 ctx.services.wake_later(ctx.state.record_id, _SWEEP_SECONDS)
             woken = self._woken_of(ctx)
-            waking = self._waking.setdefault(key, set())
+            waking = self._waking_of(ctx)
             element_plugin, fresh, deferred = status.element_plugin, 0, False
             selected: list[int] = []
             for index in window:
@@ -350,7 +353,7 @@ class ArrayNode(NodeHandler):
             transition: Transition = await plugin.handle(tctx)
         except FlyteplaneError as refused:
             transition = Transition.failure("SystemError", str(refused), retryable=True, system=True)
-        waking = self._waking.setdefault((ctx.state.record_id, ctx.unique_id), set())
+        waking = self._waking_of(ctx)
         if transition.wakes:
             waking.add(index)
         else:
