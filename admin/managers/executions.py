@@ -166,7 +166,7 @@ def _merge_config(spec: execution_pb2.ExecutionSpec, sources: list[Any], default
         spec.max_parallelism = default_parallelism
 
 
-def to_execution(row: Execution, *, for_list: bool = False) -> execution_pb2.Execution:
+def to_execution(row: executions.ShownExecution, *, for_list: bool = False) -> execution_pb2.Execution:
     spec = execution_pb2.ExecutionSpec.FromString(row.spec)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     closure.phase = Phase.Value(row.phase)  # type: ignore[assignment]  # enum values are ints on the wire
@@ -582,8 +582,7 @@ class ExecutionManager:
 
     async def get(self, ident: identifier_pb2.WorkflowExecutionIdentifier) -> execution_pb2.Execution:
         check_execution_id(ident)
-        async with self.ctx.db.session() as session:
-            return to_execution(await executions.get(session, ident))
+        return to_execution(await executions.shown(self.ctx.db, ident))
 
     async def list(self, request: common_pb2.ResourceListRequest) -> execution_pb2.ExecutionList:
         check_named_id(request.id)
