@@ -14,7 +14,10 @@ p90 of, per task:
 - user: the task function itself ("Execute user level code");
 - overhead: wall - flytekit, what the backend and interpreter add around the task's own execution.
 
-Then a fan-out: `--fanout` tasks started together, total wall time and wall time per task.
+Then a fan-out: `--fanout` tasks started together, total wall time and wall time per task, and where the CPU
+went per task: this process (the plugin and the driver), the fork servers or reuse workers it started, and
+the task processes (those a fork server forked, or cold runners), with the task processes' minor page faults
+-- on the fork path most of those are copy-on-write copies of the server's pages.
 Rows: cold; warm; warm with the task's module imported by the fork server (`preload_task_modules`,
 what a fast-registered bundle gets); reuse (attempts in long-lived warm workers, `warm_mode: reuse`); and, when
 asked for with --paths (they need root), cold-isolated and warm-isolated: the same with `isolation.mode: users`
@@ -27,9 +30,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import dataclasses
 import json
+import os
 import re
+import resource
 import statistics
 import sys
 import tempfile
@@ -87,6 +93,52 @@ def _flytekit_times(log: str) -> tuple[float | None, float | None]:
     return spent, float(user.group(1)) if user else None
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cpu:
+    """CPU seconds so far: this process, its live children (fork servers, reuse workers), the processes
+    those children and this process reaped (task processes, cold runners); and those reaped processes' minor
+    page faults."""
+
+    plugin: float
+    servers: float
+    tasks: float
+    task_faults: int
+
+    @classmethod
+    def now(cls) -> Cpu:
+        me = resource.getrusage(resource.RUSAGE_SELF)
+        reaped = resource.getrusage(resource.RUSAGE_CHILDREN)
+        servers, tasks, faults = 0.0, reaped.ru_utime + reaped.ru_stime, reaped.ru_minflt
+        for pid in _children(os.getpid()):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            servers += (int(fields[11]) + int(fields[12])) / _TICK
+            tasks += (int(fields[13]) + int(fields[14])) / _TICK
+            faults += int(fields[8])
+        return cls(me.ru_utime + me.ru_stime, servers, tasks, faults)
+
+    def since(self, before: Cpu) -> Cpu:
+        return Cpu(
+            self.plugin - before.plugin,
+            self.servers - before.servers,
+            self.tasks - before.tasks,
+            self.task_faults - before.task_faults,
+        )
+
+
+def _children(pid: int) -> list[int]:
+    found: list[int] = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            found.extend(int(child) for child in (task / "children").read_text().split())
+    return found
+
+
 def _process_time(work_dir: Path) -> float | None:
     try:
         started = json.loads((work_dir / "runner.json").read_text())["started_at"]
@@ -122,7 +174,9 @@ async def run_task(plugin: LocalPlugin, ctx: TaskExecutionContext) -> Sample:
     return sample
 
 
-async def measure(row: Row, root: Path, venv: Path, code: Path, count: int, fanout: int) -> tuple[list[Sample], float]:
+async def measure(
+    row: Row, root: Path, venv: Path, code: Path, count: int, fanout: int
+) -> tuple[list[Sample], float, Cpu]:
     storage = Storage(StorageConfig(local_root=root / "store"))
     environment = LocalEnvironment(
         venv=venv,
@@ -163,12 +217,15 @@ async def measure(row: Row, root: Path, venv: Path, code: Path, count: int, fano
         batch = [context() for _ in range(fanout)]
         for ctx in batch:
             await write_inputs(ctx, int_inputs(x=1))
+        await asyncio.sleep(0.5)  # spares forked for the batch are ready before the clock starts
+        cpu_before = Cpu.now()
         began = time.perf_counter()
         await asyncio.gather(*(run_task(plugin, ctx) for ctx in batch))
         fanout_wall = time.perf_counter() - began
+        cpu = Cpu.now().since(cpu_before)
     finally:
         await plugin.aclose()
-    return samples, fanout_wall
+    return samples, fanout_wall, cpu
 
 
 def _quantiles(values: list[float]) -> tuple[float, float]:
@@ -208,8 +265,8 @@ async def main() -> None:
         for name in args.paths.split(","):
             row = rows[name]
             print(f"running {row.name}: {args.tasks} sequential tasks, then {args.fanout} at once ...", file=sys.stderr)
-            samples, fanout_wall = await measure(row, Path(scratch) / row.name, venv, code, args.tasks, args.fanout)
-            results.append((row, samples, fanout_wall))
+            measured = await measure(row, Path(scratch) / row.name, venv, code, args.tasks, args.fanout)
+            results.append((row, *measured))
 
     print(f"\nlocal backend, {TASK} (x + 1), flytekit 1.16.31; milliseconds, median / p90 over {args.tasks} tasks\n")
     header = (
@@ -223,7 +280,7 @@ async def main() -> None:
         f"fan-out {args.fanout}: total, /task",
     )
     print(f"{header[0]:<15} " + " ".join(f"{h:>17}" for h in header[1:7]) + f"   {header[7]}")
-    for row, samples, fanout_wall in results:
+    for row, samples, fanout_wall, _ in results:
         overhead = [s.wall - s.flytekit if s.flytekit is not None else None for s in samples]
         cells = [
             _cell([s.wall for s in samples]),
@@ -236,6 +293,14 @@ async def main() -> None:
         per_task = fanout_wall / args.fanout * 1000 if args.fanout else 0.0
         fan = f"{fanout_wall * 1000:8.0f}, {per_task:6.1f}"
         print(f"{row.name:<15} " + " ".join(f"{c:>17}" for c in cells) + f"   {fan}")
+    if not args.fanout:
+        return
+    print(f"\nCPU per task in the fan-out of {args.fanout}, milliseconds (minor page faults of the task processes)\n")
+    print(f"{'path':<15} {'plugin':>9} {'servers':>9} {'tasks':>9} {'all':>9} {'faults':>9}")
+    for row, _, _, cpu in results:
+        n = args.fanout
+        spent = [cpu.plugin, cpu.servers, cpu.tasks, cpu.plugin + cpu.servers + cpu.tasks]
+        print(f"{row.name:<15} " + " ".join(f"{c / n * 1000:9.1f}" for c in spent) + f" {cpu.task_faults / n:9.0f}")
 
 
 if __name__ == "__main__":
