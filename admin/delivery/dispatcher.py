@@ -142,6 +142,8 @@ class OutboxDispatcher:
         # Each channel has its own slots, so a mail server that hangs until every send times out
         # never holds up Slack or the CloudEvents sink (nor the other way round).
         now = self.clock()
+        if not await outbox.any_due(self.db, now):
+            return
         lease = now + timedelta(seconds=self.config.retry.send_timeout_seconds * 3)
         rows: list[OutboxMessage] = []
         async with self.db.session() as session:

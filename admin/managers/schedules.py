@@ -32,10 +32,10 @@ class ScheduleFeed:
         self.ctx = ctx
 
     async def list_schedules(self, request: schedules_pb2.ListSchedulesRequest) -> schedules_pb2.ListSchedulesResponse:
+        revision = _revision(await entities.active_schedule_versions(self.ctx.db))
+        if request.known_revision and request.known_revision == revision:
+            return schedules_pb2.ListSchedulesResponse(revision=revision, unchanged=True)
         async with self.ctx.db.session() as session:
-            revision = _revision(await entities.active_schedule_versions(session))
-            if request.known_revision and request.known_revision == revision:
-                return schedules_pb2.ListSchedulesResponse(revision=revision, unchanged=True)
             rows = await entities.active_scheduled_launch_plans(session)
         response = schedules_pb2.ListSchedulesResponse(
             revision=_revision(sorted((row.id, row.updated_at) for row in rows))

@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.models import OutboxMessage
+from flyteplane.database import Database
+
+# Built once: an idle admin asks this every poll (`poll_interval_seconds`).
+_ANY_DUE = select(OutboxMessage.id).where(OutboxMessage.next_attempt_at <= bindparam("now")).limit(1)
+
+
+async def any_due(database: Database, now: datetime) -> bool:
+    """Whether a message of any channel is due at `now`: one row of the due-time index, read on a connection of
+    its own, so that a poll with nothing to send builds no statement and holds no transaction."""
+    async with database.engine.connect() as connection:
+        return (await connection.execute(_ANY_DUE, {"now": now})).first() is not None
 
 
 async def claim_due(
