@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, TypedDict, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.lists import Filter, ListRequest, Page, apply_filters, apply_sort
@@ -45,9 +45,22 @@ def _same_version(model: type[VersionNamed], ident: identifier_pb2.Identifier) -
     )
 
 
+# Built once per model: every CreateExecution looks its launch plan up, every registration its entities.
+_VERSION_OF: dict[type[Any], Select[Any]] = {
+    model: select(model).where(
+        model.project == bindparam("project"),
+        model.domain == bindparam("domain"),
+        model.name == bindparam("name"),
+        model.version == bindparam("version"),
+    )
+    for model in (Task, Workflow, LaunchPlan)
+}
+
+
 async def find(session: AsyncSession, model: type[Versioned], ident: identifier_pb2.Identifier) -> Versioned | None:
     """The version this identifier names (project, domain, name, version)."""
-    row: Versioned | None = await session.scalar(select(model).where(*_same_version(model, ident)))
+    params = {"project": ident.project, "domain": ident.domain, "name": ident.name, "version": ident.version}
+    row: Versioned | None = await session.scalar(_VERSION_OF[model], params)
     return row
 
 
