@@ -184,6 +184,9 @@ def run_peer(peer: Peer, python: Path, args: argparse.Namespace, scratch: Path) 
                 if record["kind"] == "result":
                     print(f"[{peer.name}] {record['workload']} #{record['repetition'] + 1}: {record['wall']:.2f}s",
                           file=sys.stderr)  # fmt: skip
+                elif record["kind"] == "failure":
+                    print(f"[{peer.name}] {record['workload']} #{record['repetition'] + 1} failed: {record['error']}",
+                          file=sys.stderr)  # fmt: skip
                 elif record["kind"] == "peer":
                     print(f"[{peer.name}] {record['version']} warmed up in {record['warmup']:.2f}s", file=sys.stderr)
             process.wait()
@@ -203,20 +206,25 @@ def _p90(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, round(0.9 * (len(ordered) - 1)))]
 
 
-def cell(results: list[dict[str, Any]]) -> str:
-    """The median repetition of one workload: wall and per task; for W3 the per-run median and p90."""
+def cell(results: list[dict[str, Any]], failures: int = 0) -> str:
+    """The median repetition of one workload: wall and per task; for W3 the per-run median and p90; and how many
+    repetitions failed, when some did (the median is of the others)."""
+    if not results:
+        return f"failed ({failures} of {failures})" if failures else ""
+    failed = f"; {failures} of {failures + len(results)} failed" if failures else ""
     walls = [r["wall"] for r in results]
     wall = statistics.median(walls)
     tasks = results[0]["tasks"]
     if results[0]["workload"] == "W3":
         median = statistics.median(statistics.median(r["per_run"]) for r in results)
         p90 = statistics.median(_p90(r["per_run"]) for r in results)
-        return f"{median * 1000:.0f} ms (p90 {p90 * 1000:.0f} ms)"
+        return f"{median * 1000:.0f} ms (p90 {p90 * 1000:.0f} ms){failed}"
     text = f"{wall:.2f} s, {wall / tasks * 1000:.1f} ms/task"
-    if results[0]["settled"] is not None:
-        settled = statistics.median(r["settled"] for r in results)
+    recorded = [r["settled"] for r in results if r["settled"] is not None]
+    if recorded:
+        settled = statistics.median(recorded)
         text += f"; all recorded: {settled:.2f} s, {settled / tasks * 1000:.1f} ms/task"
-    return text
+    return text + failed
 
 
 def report(outcomes: dict[str, list[dict[str, Any]]], workloads: list[str], args: argparse.Namespace) -> None:
@@ -231,7 +239,8 @@ def report(outcomes: dict[str, list[dict[str, Any]]], workloads: list[str], args
         cells = []
         for p in peers:
             results = [r for r in outcomes[p] if r["kind"] == "result" and r["workload"] == name]
-            cells.append(cell(results) if results else "")
+            failures = [r for r in outcomes[p] if r["kind"] == "failure" and r["workload"] == name]
+            cells.append(cell(results, len(failures)))
         print(f"| {ROWS[name].format(n=args.w3_runs)} | " + " | ".join(cells) + " |")
     print()
     for p in peers:
@@ -239,12 +248,15 @@ def report(outcomes: dict[str, list[dict[str, Any]]], workloads: list[str], args
         warmup = head["warmup"] * 1000
         print(f"{p} {head['version']} (python {head['python']}): warm-up run {warmup:.0f} ms; {head['notes']}")
         for name in workloads:
+            for failure in (r for r in outcomes[p] if r["kind"] == "failure" and r["workload"] == name):
+                print(f"    {name} repetition {failure['repetition'] + 1} failed: {failure['error'][:300]}")
             results = [r for r in outcomes[p] if r["kind"] == "result" and r["workload"] == name]
             if not results:
                 continue
             walls = ", ".join(f"{r['wall']:.2f}" for r in results)
-            if results[0]["settled"] is not None:
-                walls += " (all recorded: " + ", ".join(f"{r['settled']:.2f}" for r in results) + ")"
+            settled = [r["settled"] for r in results if r["settled"] is not None]
+            if settled:
+                walls += " (all recorded: " + ", ".join(f"{s:.2f}" for s in settled) + ")"
             cpu = statistics.median(r["machine_cpu"] / r["tasks"] for r in results) * 1000
             print(f"    {name}: walls {walls} s; machine CPU {cpu:.1f} ms/task (2 cores, whatever else runs included)")
         summary = next(r for r in outcomes[p] if r["kind"] == "summary")

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,9 +48,10 @@ def _check(name: str, got: int, want: int) -> None:
         raise RuntimeError(f"{name} computed {got}, expected {want}")
 
 
-def measure(workloads: Workloads, name: str, w3_runs: int, done: int) -> dict[str, Any]:
+def measure(workloads: Workloads, name: str, w3_runs: int, done: int | None) -> dict[str, Any]:
     """One repetition of a workload: wall seconds, tasks, per-run seconds (W3), machine CPU seconds, and
-    when the peer settles its records late, seconds until it has (`done`: task runs before this one)."""
+    when the peer settles its records late, seconds until it has (`done`: task runs before this one; None when
+    that is unknown, after a failed repetition: then not waited for)."""
     per_run: list[float] = []
     cpu_before = machine_cpu()
     began = time.perf_counter()
@@ -76,7 +78,7 @@ def measure(workloads: Workloads, name: str, w3_runs: int, done: int) -> dict[st
         raise ValueError(f"unknown workload {name}")
     wall = time.perf_counter() - began
     settled = None
-    if workloads.settle is not None:
+    if workloads.settle is not None and done is not None:
         workloads.settle(done + tasks)
         settled = time.perf_counter() - began
     return {
@@ -119,12 +121,22 @@ def main(
     if workloads.settle is not None:
         workloads.settle(1)
     warmup = time.perf_counter() - began
-    done = 1
+    done: int | None = 1
     python = sys.version.split()[0]
     emit(out, kind="peer", peer=peer, version=version, python=python, warmup=warmup, notes=notes)
     for name in [w for w in args.workloads.split(",") if w]:
         for repetition in range(args.runs):
-            result = measure(workloads, name, args.w3_runs, done)
-            done += result["tasks"]
+            # A peer that fails a repetition (Prefect's server answering 503 under load, say) is reported as
+            # failing it, and the comparison goes on; how many task runs it recorded is then unknown.
+            try:
+                result = measure(workloads, name, args.w3_runs, done)
+            except Exception as error:
+                traceback.print_exc()
+                error_text = f"{type(error).__name__}: {error}"
+                emit(out, kind="failure", workload=name, repetition=repetition, error=error_text)
+                done = None
+                continue
+            if done is not None:
+                done += result["tasks"]
             emit(out, kind="result", workload=name, repetition=repetition, **result)
     emit(out, kind="summary", **(summary() if summary else {}))
