@@ -6,7 +6,7 @@ module runs its migrations and refuses to serve on a schema that is behind or ah
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -18,9 +18,10 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import DateTime, MetaData, event
-from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.engine import Connection, Row, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
+from sqlalchemy.sql import Executable
 from sqlalchemy.types import TypeDecorator
 
 from flyteplane import sqlite_trips
@@ -118,6 +119,12 @@ class Database:
         """A transaction: committed when the block ends normally, rolled back when it raises."""
         async with self.sessions() as session, session.begin():
             yield session
+
+    async def rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
+        """The rows of one read on a connection of its own: no ORM session, identity map nor object loading (for
+        the reads clients and loops repeat: a poll, an idle check)."""
+        async with self.engine.connect() as connection:
+            return (await connection.execute(statement, params)).all()
 
     async def dispose(self) -> None:
         await self.engine.dispose()

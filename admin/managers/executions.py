@@ -16,6 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from google.protobuf.timestamp_pb2 import Timestamp
+from sqlalchemy import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from admin.auth.principal import acting_subject
@@ -174,7 +175,7 @@ def _merge_config(spec: execution_pb2.ExecutionSpec, sources: list[Any], default
         spec.max_parallelism = default_parallelism
 
 
-def to_execution(row: executions.ShownExecution, *, for_list: bool = False) -> execution_pb2.Execution:
+def to_execution(row: Execution | Row[Any], *, for_list: bool = False) -> execution_pb2.Execution:
     spec = execution_pb2.ExecutionSpec.FromString(row.spec)
     closure = execution_pb2.ExecutionClosure.FromString(row.closure)
     closure.phase = Phase.Value(row.phase)  # type: ignore[assignment]  # enum values are ints on the wire

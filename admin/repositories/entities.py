@@ -325,9 +325,7 @@ _ACTIVE_SCHEDULE_VERSIONS = (
 async def active_schedule_versions(database: Database) -> list[tuple[int, datetime]]:
     """(id, updated_at) of every active launch plan version with a schedule: what the schedule feed's revision names.
     Read on a connection of its own, without the ORM: an unchanged set needs nothing more."""
-    async with database.engine.connect() as connection:
-        rows = await connection.execute(_ACTIVE_SCHEDULE_VERSIONS)
-        return [(row.id, row.updated_at) for row in rows]
+    return [(row.id, row.updated_at) for row in await database.rows(_ACTIVE_SCHEDULE_VERSIONS)]
 
 
 async def active_scheduled_launch_plans(session: AsyncSession) -> list[LaunchPlan]:

@@ -18,8 +18,7 @@ _ANY_DUE = select(OutboxMessage.id).where(OutboxMessage.next_attempt_at <= bindp
 async def any_due(database: Database, now: datetime) -> bool:
     """Whether a message of any channel is due at `now`: one row of the due-time index, read on a connection of
     its own, so that a poll with nothing to send builds no statement and holds no transaction."""
-    async with database.engine.connect() as connection:
-        return (await connection.execute(_ANY_DUE, {"now": now})).first() is not None
+    return bool(await database.rows(_ANY_DUE, {"now": now}))
 
 
 async def claim_due(
