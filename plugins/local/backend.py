@@ -328,6 +328,13 @@ def _write_new(path: Path, data: bytes) -> None:
     os.replace(temp, path)
 
 
+def _started_level(ctx: TaskExecutionContext) -> int:
+    """How an attempt's start is logged: a map task's elements at DEBUG (a 10,000-element map would write as many
+    lines, and a line each cost the plane about 2% of its CPU per element; the array node's task event counts
+    them), every other task at INFO."""
+    return logging.DEBUG if ctx.array_index is not None else logging.INFO
+
+
 def _picks_element_by_index(ctx: TaskExecutionContext) -> bool:
     """Whether the attempt is an element of a flytekit map task (`pyflyte-map-execute` with the ArrayNode resolver),
     which reads its inputs' collections at index BATCH_JOB_ARRAY_INDEX_OFFSET + its array index."""
@@ -674,7 +681,7 @@ class LocalPlugin:
             text = await asyncio.to_thread(log_tail, attempt / RUNNER_ERRORS, self.config.error_tail_bytes)
             message = f"the local task runner did not start: {text or 'no output'}"
             return Transition.failure("RunnerFailed", message, retryable=True, system=True)
-        log.info("started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
+        log.log(_started_level(ctx), "started %s (pid %d) for %s", name, record.pid, ctx.task_execution_id.task_id.name)
         if self.metrics is not None:
             self.metrics.attempts_started.labels("cold").inc()
         self._watch(ctx, name, attempt, record, process, linger=False)
@@ -800,7 +807,8 @@ class LocalPlugin:
             record = await self._await_record(attempt, None)
         if record is None:
             return None
-        log.info(
+        log.log(
+            _started_level(ctx),
             "started %s %s (pid %d, %s %d) for %s",
             name, "in a reuse worker" if record.reuse else "warm", record.pid,
             "worker" if record.reuse else "fork server", started.server_pid, ctx.task_execution_id.task_id.name,
