@@ -88,7 +88,8 @@ class EngineConfig(Section):
     # end, or one whose end lets an element its parallelism holds back start, at once. A round per element end made
     # a wide map's rounds -- each a save of the array's record and a task event -- most of the engine's work per
     # element; at a tenth of a second, a 1,000-element map's rounds still cost about a quarter of the plane's CPU
-    # per element (bench/map_scale.py). 0: at once.
+    # per element in reuse workers (bench/map_scale.py; forked elements mostly end in the call that started them,
+    # so their rounds are few either way). 0: at once.
     array_batch_seconds: float = Field(default=0.5, ge=0)
     max_failed_rounds: int = Field(default=10, ge=1)  # rounds that raise before an execution fails
     event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin

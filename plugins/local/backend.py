@@ -330,7 +330,7 @@ def _write_new(path: Path, data: bytes) -> None:
 
 def _started_level(ctx: TaskExecutionContext) -> int:
     """How an attempt's start is logged: a map task's elements at DEBUG (a 10,000-element map would write as many
-    lines, and a line each cost the plane about 2% of its CPU per element; the array node's task event counts
+    lines, and a line each cost the plane about 2% of its CPU per forked element; the array node's task event counts
     them), every other task at INFO."""
     return logging.DEBUG if ctx.array_index is not None else logging.INFO
 
