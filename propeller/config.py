@@ -87,10 +87,8 @@ class EngineConfig(Section):
     # that ended meanwhile, in one round (one save, one task event); the last of the array's running elements to
     # end, or one whose end lets an element its parallelism holds back start, at once. A round per element end made
     # a wide map's rounds -- each a save of the array's record and a task event -- most of the engine's work per
-    # element; at a tenth of a second, a 1,000-element map's rounds still cost about a quarter of the plane's CPU
-    # per element in reuse workers (bench/map_scale.py; forked elements mostly end in the call that started them,
-    # so their rounds are few either way). 0: at once.
-    array_batch_seconds: float = Field(default=0.5, ge=0)
+    # element. 0: at once.
+    array_batch_seconds: float = Field(default=0.1, ge=0)
     max_failed_rounds: int = Field(default=10, ge=1)  # rounds that raise before an execution fails
     event_batch: int = Field(default=500, ge=1)  # events per RecordEvents call to admin
     event_batch_bytes: int = Field(default=2 << 20, ge=1)  # and their size at most
