@@ -412,6 +412,8 @@ class LocalPlugin:
         self._locks: dict[str, asyncio.Lock] = {}
         self._watches: dict[str, _Watch] = {}
         self._log_uploads: dict[str, _LogUpload] = {}
+        # Attempts `abort` withdrew from a reuse worker's queue before they ran: `finalize` uploads no log for them.
+        self._never_ran: set[str] = set()
         # Each environment's variables, read from this process's environment once (the config does not change).
         self._base_envs: dict[int, dict[str, str]] = {}
         self._uids: dict[str, int] = {}  # isolation: each project's uid, once looked up
@@ -449,12 +451,18 @@ class LocalPlugin:
         name = ctx.generated_name
         async with self._lock(name):
             attempt, record = await self._find(ctx, name)
-            self.warm_pool.cancel_queued(str(attempt))
-            if record is None and await asyncio.to_thread(_lock_held, attempt):
+            withdrawn = self.warm_pool.cancel_queued(str(attempt))
+            if record is None and await batched(partial(_lock_held, attempt)):
                 record = await self._await_record(attempt, None)  # a runner is starting: wait for its record
             if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
             self._stop_watch(name)
+            if withdrawn and record is None:
+                # It waited for a reuse worker, none was handed it and no runner holds it: it never ran, and its
+                # log is the empty file `_prepare` made. Nothing to upload, now or when it is finalized (a map of
+                # thousands queued elements, terminated, otherwise wrote as many empty logs to the store).
+                self._never_ran.add(name)
+                return
             await self._upload_log(ctx, name, attempt, force=True)
 
     async def finalize(self, ctx: TaskExecutionContext) -> None:
@@ -462,12 +470,15 @@ class LocalPlugin:
         name = ctx.generated_name
         async with self._lock(name):
             attempt, record = await self._find(ctx, name)
-            self.warm_pool.cancel_queued(str(attempt))
+            withdrawn = self.warm_pool.cancel_queued(str(attempt))
             if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
             self._stop_watch(name)
             size = await batched(partial(_cleanup, attempt))
-            await self._upload_log(ctx, name, attempt, force=True, size=size)
+            never_ran = name in self._never_ran or (withdrawn and record is None and size == 0)
+            if not never_ran:
+                await self._upload_log(ctx, name, attempt, force=True, size=size)
+            self._never_ran.discard(name)
             self._log_uploads.pop(name, None)
         self._locks.pop(name, None)
 

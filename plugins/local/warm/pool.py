@@ -273,7 +273,8 @@ class WarmPool:
         return any(server.key.reuse and server.process.pid == pid for server in self._processes)
 
     def cancel_queued(self, attempt: str) -> bool:
-        """Takes an attempt that waits for a reuse worker off the queue; whether it was waiting."""
+        """Takes an attempt that waits for a reuse worker off the queue; whether no worker had been handed it yet (so
+        it never ran here). One handed over whose answer has not come may be running: False."""
         item = self._reuse_attempts.get(attempt)
         if item is None or item.started.done():
             return False
@@ -281,7 +282,7 @@ class WarmPool:
         del self._reuse_attempts[attempt]
         item.started.set_result(None)
         item.finished.set_result(None)
-        return True
+        return not item.dispatched
 
     def servers(self) -> list[ServerInfo]:
         return [

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from flyteidl_py.core import execution_pb2, literals_pb2
-from flyteplane.storage import Storage
+from flyteplane.storage import Storage, join
 from plugins.config import LocalPluginConfig, WarmPoolConfig
 from plugins.core import Phase, TaskExecutionContext, Transition
 from plugins.local.backend import AttemptRecord, LocalPlugin, process_alive
@@ -188,6 +188,33 @@ async def test_attempts_queue_for_a_busy_worker_and_start_when_it_is_free(
     assert [t.phase for t in transitions] == [Phase.SUCCESS, Phase.SUCCESS]
     assert worker_pid(transitions[0]) == worker_pid(transitions[1])
     assert await storage.read_proto(waiting.paths.outputs, literals_pb2.LiteralMap) == int_inputs(o0=1)
+
+
+async def test_an_attempt_aborted_while_it_waits_for_a_worker_never_runs_and_stores_no_log(
+    reuse_config: LocalPluginConfig, storage: Storage
+) -> None:
+    plugin = LocalPlugin(reuse_config)
+    template = nap_task()
+    busy = task_context(storage, template, execution="withdrawn", node="n0", wake=Wakeups())
+    waiting = task_context(storage, template, execution="withdrawn", node="n1", wake=Wakeups())
+    await write_inputs(busy, int_inputs(x=2))
+    await write_inputs(waiting, int_inputs(x=0))
+    try:
+        record = await start_running(plugin, busy)
+        queued = await plugin.handle(waiting)
+        assert queued.phase is Phase.NOT_READY, queued.reason
+        await plugin.abort(waiting)
+        await plugin.finalize(waiting)
+        assert process_alive(record)  # the busy attempt's worker was not taken with it
+        done = await run(plugin, storage, dataclasses.replace(busy, plugin_state=record.encode()), x=2)
+        await asyncio.sleep(1.0)  # time for the freed worker to take it, were it still queued
+    finally:
+        await plugin.aclose()
+    assert done.phase is Phase.SUCCESS, done.reason
+    assert worker_pid(done) == record.pid
+    assert not await storage.exists(waiting.paths.outputs)  # it never ran
+    assert not await storage.exists(join(waiting.paths.output_prefix, "task.log"))
+    assert await storage.exists(join(busy.paths.output_prefix, "task.log"))  # the one that ran has its log
 
 
 async def test_abort_kills_the_worker_and_a_fresh_one_takes_the_next_attempt(
