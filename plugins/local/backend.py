@@ -452,12 +452,13 @@ class LocalPlugin:
         async with self._lock(name):
             attempt, record = await self._find(ctx, name)
             withdrawn = self.warm_pool.cancel_queued(str(attempt))
-            if record is None and await batched(partial(_lock_held, attempt)):
+            held = record is None and await batched(partial(_lock_held, attempt))
+            if held:
                 record = await self._await_record(attempt, None)  # a runner is starting: wait for its record
             if record is not None and await self._attempt_running(attempt, record):
                 await self._kill(record)
             self._stop_watch(name)
-            if withdrawn and record is None:
+            if withdrawn and not held and record is None:
                 # It waited for a reuse worker, none was handed it and no runner holds it: it never ran, and its
                 # log is the empty file `_prepare` made. Nothing to upload, now or when it is finalized (a map of
                 # thousands queued elements, terminated, otherwise wrote as many empty logs to the store).
